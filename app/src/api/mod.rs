@@ -1,0 +1,8 @@
+//! Server functions: thin adapters that check who is asking, call one domain
+//! function and map the result. Every state-changing one takes `csrf_token`, which
+//! the server's CSRF middleware verifies before the function runs (ActionForm only
+//! sends a function's own arguments, so the token has to be one). Read-only ones use
+//! GET so they need no token.
+
+pub mod session;
+pub mod users;

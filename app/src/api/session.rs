@@ -1,0 +1,121 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::ShellInfo;
+#[cfg(feature = "ssr")]
+use crate::ssr::check_csrf;
+use leptos::server_fn::codec::GetUrl;
+
+/// Who is signed in, the CSRF token for forms, and whether sign-up is open.
+#[server(input = GetUrl, endpoint = "shell")]
+pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
+    use crate::ssr::{request_ctx, state, user_view};
+    let st = state()?;
+    let ctx = request_ctx()?;
+    Ok(ShellInfo {
+        user: ctx.user.as_ref().map(user_view),
+        csrf_token: ctx.csrf_token,
+        allow_signup: st.config.allow_self_signup,
+    })
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    csrf_token: String,
+    username: String,
+    password: String,
+    #[server(default)] return_to: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, safe_return_to, session_cookie, set_cookie, state};
+    use domain::auth::{self, SignInError, SignInRequest};
+    use domain::secret::SecretString;
+
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let ctx = request_ctx()?;
+    if username.trim().is_empty() {
+        return Err(AppError::invalid("username", "Enter your username."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    let password = SecretString::new(password);
+    let req = SignInRequest {
+        username: &username,
+        password: &password,
+        ip: ctx.ip.clone(),
+        user_agent: ctx.user_agent,
+    };
+    let signed_in = auth::sign_in(
+        &st.db,
+        &st.hasher,
+        st.config.session_policy,
+        st.config.throttle_policy,
+        req,
+        st.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        SignInError::Internal(d) => AppError::from(d),
+        other => AppError::Message(other.to_string()),
+    })?;
+    set_cookie(session_cookie(
+        st.config.secure_cookies,
+        Some(&signed_in.token),
+        st.config.session_policy.absolute_timeout_secs,
+    ));
+    leptos_axum::redirect(&safe_return_to(&return_to));
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out(csrf_token: String) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, session_cookie, set_cookie, state};
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let ctx = request_ctx()?;
+    if let Some(token) = &ctx.session_token {
+        domain::auth::sign_out(&st.db, token, ctx.ip.clone(), st.now()).await?;
+    }
+    set_cookie(session_cookie(st.config.secure_cookies, None, 0));
+    leptos_axum::redirect("/login?notice=signed_out");
+    Ok(())
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    csrf_token: String,
+    username: String,
+    email: String,
+    #[server(default)] display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    use domain::secret::SecretString;
+    use domain::users::{self, NewUser, Role};
+
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    if !st.config.allow_self_signup {
+        return Err(AppError::Message(
+            "Self sign-up is turned off. Ask an administrator for an account.".into(),
+        ));
+    }
+    if password != password_confirm {
+        return Err(AppError::invalid(
+            "password_confirm",
+            "The two passwords do not match.",
+        ));
+    }
+    let new = NewUser {
+        username,
+        email,
+        display_name,
+        password: SecretString::new(password),
+        role: Role::User,
+    };
+    users::sign_up(&st.db, &st.hasher, new, st.now()).await?;
+    leptos_axum::redirect("/login?notice=signed_up");
+    Ok(())
+}

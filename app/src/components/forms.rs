@@ -1,0 +1,77 @@
+use leptos::prelude::*;
+
+use crate::components::layout::use_shell;
+use crate::error::AppError;
+
+pub const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
+pub const BUTTON: &str = "inline-flex items-center rounded bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800 focus:outline-none focus:ring-2 focus:ring-sky-500 focus:ring-offset-2 disabled:opacity-50";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-sky-500";
+pub const LABEL: &str = "block text-sm font-medium text-slate-700";
+
+/// The hidden CSRF field every state-changing form carries.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    let shell = use_shell();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let token = shell.await.map(|s| s.csrf_token).unwrap_or_default();
+                view! { <input type="hidden" name="csrf_token" value=token/> }
+            })}
+        </Suspense>
+    }
+}
+
+/// A form-level error banner for errors not tied to one field.
+#[component]
+pub fn FormError<F>(error: F, #[prop(optional, into)] fields: Vec<&'static str>) -> impl IntoView
+where
+    F: Fn() -> Option<AppError> + Send + Sync + 'static,
+{
+    move || {
+        error().and_then(|e| match &e {
+            AppError::Invalid { field, .. } if fields.contains(&field.as_str()) => None,
+            _ => Some(view! {
+                <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900" data-testid="form-error">
+                    {e.to_string()}
+                </div>
+            }),
+        })
+    }
+}
+
+/// A labelled input with its own error message underneath.
+#[component]
+pub fn Field<F>(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: &'static str,
+    error: F,
+) -> impl IntoView
+where
+    F: Fn() -> Option<AppError> + Send + Sync + 'static + Copy,
+{
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let message = move || error().and_then(|e| e.field_message(name));
+    view! {
+        <div class="mb-4">
+            <label for=id.clone() class=LABEL>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
+                required=required
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=err_id.clone()
+                class=INPUT
+            />
+            {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
+            <p id=err_id class="mt-1 text-sm text-red-700">{message}</p>
+        </div>
+    }
+}

@@ -1,0 +1,100 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::api::session::{get_shell_info, SignOut};
+use crate::error::AppError;
+use crate::model::{role_label, ShellInfo};
+
+/// The shell resource (who is signed in, CSRF token), shared by every page.
+#[derive(Clone, Copy)]
+pub struct ShellResource(pub Resource<Result<ShellInfo, AppError>>);
+
+pub fn use_shell() -> Resource<Result<ShellInfo, AppError>> {
+    expect_context::<ShellResource>().0
+}
+
+/// Header with navigation by role, notices, and the page.
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
+    let location = use_location();
+    // Refetched on every navigation, so the header follows sign-in and sign-out.
+    let shell = Resource::new(move || location.pathname.get(), |_| get_shell_info());
+    provide_context(ShellResource(shell));
+    view! {
+        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2 focus:bg-white">"Skip to content"</a>
+        <header class="bg-slate-900 text-white">
+            <nav class="mx-auto max-w-5xl px-4 h-14 flex items-center gap-6" aria-label="Main">
+                <a href="/" class="font-semibold tracking-tight text-lg">"Portcullis"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match shell.await {
+                            Ok(info) => view! { <NavLinks info/> }.into_any(),
+                            Err(_) => ().into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+        <main id="main" class="mx-auto max-w-5xl px-4 py-8">
+            <Notice/>
+            {children()}
+        </main>
+    }
+}
+
+#[component]
+fn NavLinks(info: ShellInfo) -> impl IntoView {
+    let link = "text-slate-300 hover:text-white focus:outline-none focus:ring-2 focus:ring-sky-400 rounded px-1";
+    match info.user {
+        Some(user) => {
+            let sign_out = ServerAction::<SignOut>::new();
+            view! {
+                <div class="flex items-center gap-4 text-sm">
+                    <A href="/apps" attr:class=link>"My apps"</A>
+                    {user.can_develop().then(|| view! { <A href="/developer" attr:class=link>"Developer"</A> })}
+                    {user.is_admin().then(|| view! { <A href="/admin" attr:class=link>"Admin"</A> })}
+                </div>
+                <div class="ml-auto flex items-center gap-3 text-sm">
+                    <span class="text-slate-300" data-testid="whoami">
+                        {user.display_name.clone()} " · " {role_label(&user.role)}
+                    </span>
+                    <ActionForm action=sign_out>
+                        <input type="hidden" name="csrf_token" value=info.csrf_token/>
+                        <button type="submit" class="rounded bg-slate-700 px-3 py-1 hover:bg-slate-600 focus:outline-none focus:ring-2 focus:ring-sky-400">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            }
+            .into_any()
+        }
+        None => view! {
+            <div class="ml-auto flex items-center gap-3 text-sm">
+                <a href="/login" class=link>"Sign in"</a>
+                {info.allow_signup.then(|| view! { <a href="/signup" class=link>"Create account"</a> })}
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// One-line confirmations after a redirect (`?notice=…`); only known codes are shown,
+/// so a link cannot put arbitrary text on the page.
+#[component]
+fn Notice() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let text = match query.read().get("notice").as_deref() {
+            Some("signed_out") => "You have been signed out.",
+            Some("signed_up") => "Your account was created. You can sign in now.",
+            Some("user_created") => "The user was created.",
+            _ => return None,
+        };
+        Some(view! {
+            <div role="status" class="mb-6 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-emerald-900">
+                {text}
+            </div>
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! The Portcullis portal UI: the HTML shell, routes, pages and server functions.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::components::layout::Frame;
+use crate::pages::*;
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="h-full text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portcullis.css"/>
+        <Title text="Portcullis"/>
+        // Async SSR everywhere: the page is sent once its data is ready, so it is complete
+        // without JavaScript, and status codes and cookies set while loading are kept.
+        <Router>
+            <Frame>
+                <Routes fallback=|| view! { <NotFoundPage/> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}

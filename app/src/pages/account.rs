@@ -1,0 +1,80 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::session::{SignIn, SignUp};
+use crate::components::forms::{CsrfField, Field, FormError, BUTTON};
+use crate::components::layout::use_shell;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    let query = use_query_map();
+    let return_to = move || {
+        query
+            .read()
+            .get("return_to")
+            .unwrap_or_else(|| "/".to_owned())
+    };
+    let shell = use_shell();
+    view! {
+        <Title text="Sign in · Portcullis"/>
+        <div class="mx-auto max-w-sm">
+            <h1 class="text-2xl font-semibold mb-6">"Sign in"</h1>
+            <FormError error fields=vec!["username", "password"]/>
+            <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                <CsrfField/>
+                <input type="hidden" name="return_to" value=return_to/>
+                <Field name="username" label="Username" autocomplete="username" required=true error/>
+                <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true error/>
+                <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Sign in"</button>
+            </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    shell.await.ok().filter(|s| s.allow_signup).map(|_| view! {
+                        <p class="mt-4 text-sm text-slate-600">"No account? " <a href="/signup" class="text-sky-700 underline">"Create one"</a></p>
+                    })
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    let shell = use_shell();
+    view! {
+        <Title text="Create account · Portcullis"/>
+        <div class="mx-auto max-w-sm">
+            <h1 class="text-2xl font-semibold mb-6">"Create an account"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let open = shell.await.map(|s| s.allow_signup).unwrap_or(false);
+                    if open {
+                        view! {
+                            <FormError error fields=vec!["username", "email", "display_name", "password", "password_confirm"]/>
+                            <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                                <CsrfField/>
+                                <Field name="username" label="Username" autocomplete="username" required=true hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
+                                <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true error/>
+                                <Field name="display_name" label="Display name" autocomplete="name" error/>
+                                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true hint="At least 10 characters." error/>
+                                <Field name="password_confirm" label="Repeat the password" kind="password" autocomplete="new-password" required=true error/>
+                                <button type="submit" class=BUTTON>"Create account"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <p class="rounded border border-slate-200 bg-white p-6 text-slate-700">
+                                "Self sign-up is turned off on this server. Ask an administrator to create an account for you."
+                            </p>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}

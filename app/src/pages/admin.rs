@@ -1,0 +1,190 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::users::{list_users, CreateUser, SetDisabled, SetRole};
+use crate::components::forms::{
+    CsrfField, Field, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
+};
+use crate::error::AppError;
+use crate::model::{role_label, UserView};
+use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
+
+#[component]
+pub fn AdminHomePage() -> impl IntoView {
+    view! {
+        <Title text="Admin · Portcullis"/>
+        {signed_in_or_prompt("/admin", |user, _| {
+            if !user.is_admin() {
+                return view! { <ErrorPanel error=AppError::Forbidden/> }.into_any();
+            }
+            view! {
+                <h1 class="text-2xl font-semibold">"Administration"</h1>
+                <ul class="mt-6 grid gap-4 sm:grid-cols-2">
+                    <li>
+                        <a href="/admin/users" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Users"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Create accounts, change roles, disable access."</p>
+                        </a>
+                    </li>
+                </ul>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let create = ServerAction::<CreateUser>::new();
+    let set_role = ServerAction::<SetRole>::new();
+    let set_disabled = ServerAction::<SetDisabled>::new();
+    let users = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                q.get("search").unwrap_or_default(),
+                q.get("page")
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .unwrap_or(1),
+                set_role.version().get() + set_disabled.version().get() + create.version().get(),
+            )
+        },
+        |(search, page, _)| list_users(search, page),
+    );
+    let row_error = move || {
+        set_role
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| set_disabled.value().get().and_then(|r| r.err()))
+    };
+    let create_error = move || create.value().get().and_then(|r| r.err());
+    view! {
+        <Title text="Users · Admin · Portcullis"/>
+        <h1 class="text-2xl font-semibold">"Users"</h1>
+        <FormError error=row_error/>
+        <form method="get" action="/admin/users" class="mt-4 flex gap-2" role="search">
+            <label for="user-search" class="sr-only">"Search users"</label>
+            <input id="user-search" name="search" type="search" placeholder="Username, e-mail or name"
+                class=INPUT value=move || query.read().get("search").unwrap_or_default()/>
+            <button type="submit" class=BUTTON_SECONDARY>"Search"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(page) => view! { <UserTable page set_role set_disabled/> }.into_any(),
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="mt-10 max-w-md">
+            <h2 class="text-lg font-semibold mb-3">"Create a user"</h2>
+            <FormError error=create_error fields=vec!["username", "email", "display_name", "password", "role"]/>
+            <ActionForm action=create attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                <CsrfField/>
+                <Field name="username" label="Username" required=true error=create_error/>
+                <Field name="email" label="E-mail" kind="email" required=true error=create_error/>
+                <Field name="display_name" label="Display name" error=create_error/>
+                <Field name="password" label="Initial password" kind="password" autocomplete="new-password" required=true hint="At least 10 characters; the user should change it." error=create_error/>
+                <div class="mb-4">
+                    <label for="new-role" class=LABEL>"Role"</label>
+                    <select id="new-role" name="role" class=INPUT>
+                        <option value="user">"End user"</option>
+                        <option value="developer">"Developer"</option>
+                        <option value="admin">"Administrator"</option>
+                    </select>
+                </div>
+                <button type="submit" class=BUTTON>"Create user"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UserTable(
+    page: crate::model::UserPage,
+    set_role: ServerAction<SetRole>,
+    set_disabled: ServerAction<SetDisabled>,
+) -> impl IntoView {
+    if page.users.is_empty() {
+        return view! {
+            <p class="mt-6 rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
+                "No users match “" {page.search.clone()} "”."
+            </p>
+        }
+        .into_any();
+    }
+    let search = page.search.clone();
+    let link = move |p: u64| format!("/admin/users?search={}&page={p}", search);
+    view! {
+        <p class="mt-4 text-sm text-slate-600">{page.total} " users"</p>
+        <table class="mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
+            <thead class="bg-slate-100 text-slate-700">
+                <tr>
+                    <th scope="col" class="px-3 py-2">"User"</th>
+                    <th scope="col" class="px-3 py-2">"E-mail"</th>
+                    <th scope="col" class="px-3 py-2">"Role"</th>
+                    <th scope="col" class="px-3 py-2">"Status"</th>
+                    <th scope="col" class="px-3 py-2">"Created"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.users.into_iter().map(|u| view! { <UserRow u set_role set_disabled/> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pagination">
+            {(page.page > 1).then(|| view! { <a class="text-sky-700 underline" href=link(page.page - 1)>"← Previous"</a> })}
+            <span>"Page " {page.page} " of " {page.pages}</span>
+            {(page.page < page.pages).then(|| view! { <a class="text-sky-700 underline" href=link(page.page + 1)>"Next →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserRow(
+    u: UserView,
+    set_role: ServerAction<SetRole>,
+    set_disabled: ServerAction<SetDisabled>,
+) -> impl IntoView {
+    let select_id = format!("role-{}", u.id);
+    let roles = ["user", "developer", "admin"];
+    let testid = format!("user-{}", u.username);
+    let (id1, id2) = (u.id.clone(), u.id.clone());
+    let (name1, name2) = (u.username.clone(), u.username.clone());
+    view! {
+        <tr class="border-t border-slate-200" data-testid=testid>
+            <td class="px-3 py-2">
+                <div class="font-medium">{u.display_name.clone()}</div>
+                <div class="text-slate-500">{name1}</div>
+            </td>
+            <td class="px-3 py-2">{u.email.clone()}</td>
+            <td class="px-3 py-2">
+                <ActionForm action=set_role attr:class="flex items-center gap-2">
+                    <CsrfField/>
+                    <input type="hidden" name="user_id" value=id1/>
+                    <label for=select_id.clone() class="sr-only">"Role of " {name2}</label>
+                    <select id=select_id name="role" class="rounded border border-slate-300 px-2 py-1">
+                        {roles.into_iter().map(|r| view! {
+                            <option value=r selected=u.role == r>{role_label(r)}</option>
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class=BUTTON_SECONDARY>"Save"</button>
+                </ActionForm>
+            </td>
+            <td class="px-3 py-2">
+                <ActionForm action=set_disabled attr:class="flex items-center gap-2">
+                    <CsrfField/>
+                    <input type="hidden" name="user_id" value=id2/>
+                    <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                    <span class=if u.disabled { "text-red-700" } else { "text-emerald-700" }>
+                        {if u.disabled { "Disabled" } else { "Active" }}
+                    </span>
+                    <button type="submit" class=BUTTON_SECONDARY>{if u.disabled { "Enable" } else { "Disable" }}</button>
+                </ActionForm>
+            </td>
+            <td class="px-3 py-2 text-slate-600">{u.created.clone()}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,139 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::layout::use_shell;
+use crate::error::AppError;
+use crate::model::{role_label, ShellInfo, UserView};
+
+/// Renders `f(user)` for a signed-in user, or a sign-in prompt.
+pub fn signed_in_or_prompt<V: IntoView + 'static>(
+    path: &'static str,
+    f: impl Fn(UserView, ShellInfo) -> V + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let shell = use_shell();
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match shell.await {
+                    Ok(info) => match info.user.clone() {
+                        Some(u) => f(u, info).into_any(),
+                        None => view! { <SignInPrompt path/> }.into_any(),
+                    },
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SignInPrompt(path: &'static str) -> impl IntoView {
+    view! {
+        <div class="rounded border border-slate-200 bg-white p-6">
+            <h1 class="text-xl font-semibold">"Sign in required"</h1>
+            <p class="mt-2 text-slate-600">"You need to sign in to see this page."</p>
+            <a href=format!("/login?return_to={path}") class="mt-4 inline-block text-sky-700 underline">"Sign in"</a>
+        </div>
+    }
+}
+
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    view! {
+        <div role="alert" class="rounded border border-red-300 bg-red-50 p-6 text-red-900">
+            <h1 class="text-lg font-semibold">"This page could not be shown"</h1>
+            <p class="mt-2">{error.to_string()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let shell = use_shell();
+    view! {
+        <Title text="Portcullis"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match shell.await.ok().and_then(|s| s.user) {
+                    Some(user) => view! { <Dashboard user/> }.into_any(),
+                    None => view! { <Welcome/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Welcome() -> impl IntoView {
+    view! {
+        <section class="py-12">
+            <h1 class="text-4xl font-bold tracking-tight">"Sign in once. Decide who gets in."</h1>
+            <p class="mt-4 max-w-2xl text-lg text-slate-600">
+                "Portcullis is the sign-in service and developer portal of this platform. "
+                "Sign in to see the applications you allowed, to manage your own OAuth clients, or to administer the service."
+            </p>
+            <a href="/login" class="mt-8 inline-block rounded bg-sky-700 px-5 py-2.5 font-medium text-white hover:bg-sky-800">"Sign in"</a>
+        </section>
+    }
+}
+
+#[component]
+fn Dashboard(user: UserView) -> impl IntoView {
+    let card = "block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400 focus:outline-none focus:ring-2 focus:ring-sky-500";
+    view! {
+        <h1 class="text-2xl font-semibold">"Welcome, " {user.display_name.clone()}</h1>
+        <p class="mt-1 text-slate-600">"Signed in as " <strong>{user.username.clone()}</strong> " (" {role_label(&user.role)} ")."</p>
+        <div class="mt-8 grid gap-4 sm:grid-cols-3">
+            <a href="/apps" class=card>
+                <h2 class="font-semibold">"My apps"</h2>
+                <p class="mt-1 text-sm text-slate-600">"Applications you allowed to act for you."</p>
+            </a>
+            {user.can_develop().then(|| view! {
+                <a href="/developer" class=card>
+                    <h2 class="font-semibold">"Developer"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"Your OAuth clients and requests."</p>
+                </a>
+            })}
+            {user.is_admin().then(|| view! {
+                <a href="/admin" class=card>
+                    <h2 class="font-semibold">"Admin"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"Users, roles and settings."</p>
+                </a>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn MyAppsPage() -> impl IntoView {
+    view! {
+        <Title text="My apps · Portcullis"/>
+        {signed_in_or_prompt("/apps", |_, _| view! {
+            <h1 class="text-2xl font-semibold">"My apps"</h1>
+            <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
+                <p class="font-medium">"No connected apps"</p>
+                <p class="mt-1 text-sm text-slate-600">"When you allow an application to use your account, it appears here, and you can take that permission back at any time."</p>
+            </div>
+        })}
+    }
+}
+
+#[component]
+pub fn DeveloperPage() -> impl IntoView {
+    view! {
+        <Title text="Developer · Portcullis"/>
+        {signed_in_or_prompt("/developer", |user, _| {
+            if user.can_develop() {
+                view! {
+                    <h1 class="text-2xl font-semibold">"Developer"</h1>
+                    <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
+                        <p class="font-medium">"No OAuth clients yet"</p>
+                        <p class="mt-1 text-sm text-slate-600">"Clients you register will be listed here with their status and expiry."</p>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
+            }
+        })}
+    }
+}

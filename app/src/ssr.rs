@@ -1,0 +1,166 @@
+//! Server-side plumbing for server functions: the application state, the per-request
+//! context the server's middleware attaches, and the checks every server function
+//! makes itself (each is a public endpoint).
+
+use std::sync::Arc;
+
+use domain::db::Db as DatabaseConnection;
+use domain::password::PasswordHasher;
+use domain::sessions::SessionPolicy;
+use domain::throttle::ThrottlePolicy;
+use domain::users::{AdminCtx, Role, User};
+use domain::Clock;
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::UserView;
+
+/// The part of the settings the portal needs.
+#[derive(Clone, Debug)]
+pub struct PortalConfig {
+    pub session_policy: SessionPolicy,
+    pub throttle_policy: ThrottlePolicy,
+    pub allow_self_signup: bool,
+    /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
+    pub secure_cookies: bool,
+}
+
+/// Shared by every request; provided to server functions as context.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<PortalConfig>,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Attached to each request's extensions by the server's middleware.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub user: Option<User>,
+    /// The raw session token from the cookie (for sign-out).
+    pub session_token: Option<String>,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_session"
+    } else {
+        "pc_session"
+    }
+}
+
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_csrf"
+    } else {
+        "pc_csrf"
+    }
+}
+
+/// `Set-Cookie` value for the session cookie; `None` clears it.
+pub fn session_cookie(secure: bool, token: Option<&str>, max_age: i64) -> String {
+    let name = session_cookie_name(secure);
+    let secure_attr = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => {
+            format!("{name}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure_attr}")
+        }
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"),
+    }
+}
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+pub fn request_ctx() -> Result<RequestCtx, AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<RequestCtx>().cloned())
+        .ok_or_else(|| {
+            tracing::error!("RequestCtx missing from request extensions");
+            AppError::Internal
+        })
+}
+
+/// The signed-in user, or `Unauthenticated`.
+pub fn require_user() -> Result<User, AppError> {
+    request_ctx()?.user.ok_or(AppError::Unauthenticated)
+}
+
+/// Proof of administrator rights for domain calls, or an error.
+pub fn require_admin() -> Result<(User, AdminCtx), AppError> {
+    let user = require_user()?;
+    let ctx = AdminCtx::for_user(&user).ok_or(AppError::Forbidden)?;
+    Ok((user, ctx))
+}
+
+pub fn require_developer() -> Result<User, AppError> {
+    let user = require_user()?;
+    if user.role >= Role::Developer {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub fn set_cookie(value: String) {
+    if let (Some(resp), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&value),
+    ) {
+        resp.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+pub fn user_view(u: &User) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        username: u.username.clone(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role.as_str().to_owned(),
+        disabled: u.disabled,
+        created: domain::clock::format_utc(u.created_at),
+    }
+}
+
+/// A local path to return to after sign-in: must start with one `/` (no
+/// `//host` or `/\host`), so it can never send the user to another site.
+pub fn safe_return_to(s: &str) -> String {
+    let ok = s.starts_with('/')
+        && !s.starts_with("//")
+        && !s.starts_with("/\\")
+        && !s.contains(['\r', '\n']);
+    if ok {
+        s.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+/// Second line of the CSRF defence: the server's middleware has already refused
+/// requests without a valid token; a server function checks again that the token
+/// it was given is this browser's.
+pub fn check_csrf(presented: &str) -> Result<(), AppError> {
+    let ctx = request_ctx()?;
+    if domain::secret::ct_eq(presented, &ctx.csrf_token) {
+        Ok(())
+    } else {
+        Err(AppError::Message(
+            "Your form expired. Reload the page and try again.".into(),
+        ))
+    }
+}

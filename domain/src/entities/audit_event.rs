@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub occurred_at: i64,
+    pub event_type: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    /// JSON object: before/after, reason and other event details.
+    #[sea_orm(column_type = "Text")]
+    pub data: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,37 @@
+use sea_orm::DbErr;
+
+/// What a domain operation can fail with. Adapters map these to HTTP statuses or
+/// CLI messages; `Internal` carries a cause that is logged, never shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+impl DomainError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbErr> for DomainError {
+    fn from(e: DbErr) -> Self {
+        DomainError::Internal(format!("database: {e}"))
+    }
+}

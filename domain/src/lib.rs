@@ -1,0 +1,17 @@
+//! The Portcullis business: accounts, sessions, login throttling and audit, with
+//! their storage. No HTTP types live here; adapters in `server` and `app` call in.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod password;
+pub mod secret;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{DomainError, DomainResult};

@@ -1,0 +1,162 @@
+//! Password hashing with argon2id at OWASP's parameters (19 MiB, t=2, p=1).
+//!
+//! A verification costs ~16 ms of one core, so hashing runs on the blocking pool
+//! behind a semaphore sized to the core count: a burst of sign-ins queues instead
+//! of starving the async runtime.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::secret::SecretString;
+use crate::{DomainError, DomainResult};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    permits: Semaphore,
+    /// Verified against when the account does not exist, so "unknown user" costs the
+    /// same time as "wrong password".
+    dummy_hash: String,
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_sync(password: &str) -> DomainResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Internal(format!("argon2: {e}")))
+}
+
+fn verify_sync(stored: &str, password: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PasswordHasher {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let dummy_hash =
+            hash_sync(&crate::secret::random_token()).expect("argon2 hashes a random string");
+        Self {
+            inner: Arc::new(Inner {
+                permits: Semaphore::new(cores),
+                dummy_hash,
+            }),
+        }
+    }
+
+    /// Checks a new password against the policy: length only (NIST SP 800-63B), no
+    /// composition rules.
+    pub fn validate(password: &SecretString) -> DomainResult<()> {
+        let n = password.expose().chars().count();
+        if n < MIN_PASSWORD_CHARS {
+            return Err(DomainError::invalid(
+                "password",
+                format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
+            ));
+        }
+        if n > MAX_PASSWORD_CHARS {
+            return Err(DomainError::invalid(
+                "password",
+                format!("must be at most {MAX_PASSWORD_CHARS} characters long"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn hash(&self, password: &SecretString) -> DomainResult<String> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let pw = password.expose().to_owned();
+        tokio::task::spawn_blocking(move || hash_sync(&pw))
+            .await
+            .map_err(|e| DomainError::Internal(format!("hash task: {e}")))?
+    }
+
+    /// Verifies `password` against `stored`; with no stored hash it verifies against a
+    /// dummy hash and returns false, taking the same time.
+    pub async fn verify(&self, stored: Option<&str>, password: &SecretString) -> bool {
+        let Ok(_permit) = self.inner.permits.acquire().await else {
+            return false;
+        };
+        let (hash, real) = match stored {
+            Some(h) => (h.to_owned(), true),
+            None => (self.inner.dummy_hash.clone(), false),
+        };
+        let pw = password.expose().to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_sync(&hash, &pw))
+            .await
+            .unwrap_or(false);
+        ok && real
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_own_password() {
+        let h = PasswordHasher::new();
+        let stored = h
+            .hash(&SecretString::new("correct horse battery"))
+            .await
+            .unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            h.verify(Some(&stored), &SecretString::new("correct horse battery"))
+                .await
+        );
+        assert!(
+            !h.verify(Some(&stored), &SecretString::new("correct horse battery!"))
+                .await
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies() {
+        let h = PasswordHasher::new();
+        assert!(!h.verify(None, &SecretString::new("anything at all")).await);
+    }
+
+    #[test]
+    fn short_passwords_are_refused_with_a_reason() {
+        let err = PasswordHasher::validate(&SecretString::new("short")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "password: must be at least 10 characters long"
+        );
+        assert!(PasswordHasher::validate(&SecretString::new("long enough pw")).is_ok());
+    }
+}

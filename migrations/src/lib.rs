@@ -1,0 +1,17 @@
+//! Schema migrations, one file per migration. Every migration runs unchanged on
+//! SQLite and PostgreSQL: only portable column types (text, big integer, boolean)
+//! are used, and timestamps are Unix seconds in BIGINT columns so that comparisons
+//! are exact on both backends.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,281 @@
+//! `portcullis [--config FILE] <serve|migrate|user …>`. With no subcommand it serves
+//! (so `cargo leptos serve` works). Every error is one line on stderr and a
+//! non-zero exit; never a panic backtrace.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use domain::password::PasswordHasher;
+use domain::secret::SecretString;
+use domain::users::{self, AdminCtx, FirstAdmin, NewUser, Role};
+use domain::{Clock, SystemClock};
+
+use crate::settings::Settings;
+use crate::startup::{one_line, open_database, Application};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "OAuth 2.1 / OpenID Connect server with a developer portal"
+)]
+pub struct Cli {
+    /// Settings file (TOML). `PORTCULLIS_*` environment variables override it.
+    #[arg(long, short, env = "PORTCULLIS_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database, create the first administrator if needed, and serve.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account. The password is read from standard input when it is not a
+    /// terminal; otherwise one is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// user, developer or admin
+        #[arg(long, default_value = "user")]
+        role: String,
+    },
+    /// Change an account's role (user, developer, admin).
+    SetRole { user: String, role: String },
+    /// Set a new password (read from standard input, or generated and printed) and end the account's sessions.
+    SetPassword { user: String },
+    /// List accounts.
+    List {
+        #[arg(long, default_value = "")]
+        search: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    // A panic anywhere becomes one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unexpected internal error");
+        eprintln!("error: internal error: {}", one_line(msg));
+    }));
+
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ")
+                .to_owned();
+            eprintln!("error: {first} (see `portcullis --help`)");
+            return ExitCode::from(2);
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {}", one_line(&msg));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings, clock).await,
+        Command::Migrate => {
+            open_database(&settings).await.map_err(|e| e.to_string())?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User(cmd) => user_command(settings, clock, cmd).await,
+    }
+}
+
+async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), String> {
+    crate::telemetry::init(&settings.log);
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    let hasher = PasswordHasher::new();
+    let first = users::ensure_first_admin(
+        &db,
+        &hasher,
+        &settings.admin_username,
+        &settings.admin_email,
+        settings.admin_password.clone(),
+        clock.now(),
+    )
+    .await
+    .map_err(|e| format!("cannot create the first administrator: {e}"))?;
+    match first {
+        FirstAdmin::Existing => {}
+        FirstAdmin::CreatedWithGivenPassword { username } => {
+            println!("Created the first administrator '{username}' with the password from PORTCULLIS_ADMIN_PASSWORD.");
+        }
+        FirstAdmin::CreatedWithGeneratedPassword { username, password } => {
+            // Printed once, to the terminal only (not through the logger).
+            println!(
+                "Created the first administrator '{username}' with the generated password: {}",
+                password.expose()
+            );
+            println!("Store it now; it is not shown again. Change it with `portcullis user set-password {username}`.");
+        }
+    }
+    let issuer = settings.issuer.clone();
+    let app = Application::build_with_db(settings, clock, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(addr = %app.local_addr(), %issuer, "Portcullis is listening");
+    println!("Portcullis is serving at http://{}", app.local_addr());
+    app.run_until_stopped()
+        .await
+        .map_err(|e| format!("server stopped: {e}"))
+}
+
+fn read_password_or_generate() -> Result<(SecretString, bool), String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok((SecretString::new(domain::secret::random_password()), true));
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.is_empty() {
+        Ok((SecretString::new(domain::secret::random_password()), true))
+    } else {
+        Ok((SecretString::new(pw), false))
+    }
+}
+
+async fn user_command(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    cmd: UserCommand,
+) -> Result<(), String> {
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    let hasher = PasswordHasher::new();
+    let ctx = AdminCtx::operator();
+    let now = clock.now();
+    let err = |e: domain::DomainError| match e {
+        domain::DomainError::NotFound => "no such user".to_owned(),
+        other => other.to_string(),
+    };
+    match cmd {
+        UserCommand::Add {
+            username,
+            email,
+            display_name,
+            role,
+        } => {
+            let role = Role::parse(&role).map_err(err)?;
+            let (password, generated) = read_password_or_generate()?;
+            let new = NewUser {
+                username,
+                email,
+                display_name,
+                password: password.clone(),
+                role,
+            };
+            let u = users::create_user(&db, &hasher, &ctx, new, now)
+                .await
+                .map_err(err)?;
+            println!("created {} ({}) as {}", u.username, u.id, u.role.as_str());
+            if generated {
+                println!("generated password: {}", password.expose());
+            }
+        }
+        UserCommand::SetRole { user, role } => {
+            let role = Role::parse(&role).map_err(err)?;
+            let u = users::set_role(&db, &ctx, &user, role, now)
+                .await
+                .map_err(err)?;
+            println!("{} is now {}", u.username, u.role.as_str());
+        }
+        UserCommand::SetPassword { user } => {
+            let (password, generated) = read_password_or_generate()?;
+            let u = users::set_password(&db, &hasher, &ctx, &user, &password, now)
+                .await
+                .map_err(err)?;
+            println!(
+                "password of {} changed; their sessions were ended",
+                u.username
+            );
+            if generated {
+                println!("generated password: {}", password.expose());
+            }
+        }
+        UserCommand::List { search } => {
+            let mut page = 1;
+            println!(
+                "{:<24} {:<32} {:<10} {:<8} id",
+                "username", "email", "role", "status"
+            );
+            loop {
+                let p = users::list(&db, &search, page, 200).await.map_err(err)?;
+                for u in &p.items {
+                    let status = if u.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<24} {:<32} {:<10} {:<8} {}",
+                        u.username,
+                        u.email,
+                        u.role.as_str(),
+                        status,
+                        u.id
+                    );
+                }
+                if page >= p.pages() {
+                    break;
+                }
+                page += 1;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The Portcullis server: settings, start-up, HTTP adapters and the CLI.
+
+pub mod cli;
+pub mod health;
+pub mod middleware;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;

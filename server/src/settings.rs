@@ -1,0 +1,428 @@
+//! One typed settings struct, read from a TOML file and `PORTCULLIS_*` environment
+//! variables (nested keys with `__`, e.g. `PORTCULLIS_SESSION__IDLE_TIMEOUT_SECS`).
+//! Unknown keys are errors naming the key; secrets are held in `SecretString`, whose
+//! Debug output is redacted. Tests build the struct directly instead of touching
+//! the environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use domain::secret::SecretString;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The public base URL of this server; the OpenID issuer identifier.
+    pub issuer: String,
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    pub database_url: SecretString,
+    /// Key for CSRF tokens and other server-side MACs (at least 32 characters).
+    pub session_secret: SecretString,
+    /// Encrypts signing keys at rest (at least 32 characters).
+    pub key_encryption_key: SecretString,
+    /// The first administrator, created at start-up when there is no administrator.
+    pub admin_username: String,
+    pub admin_email: String,
+    /// Password for that first administrator; generated and printed once when unset.
+    pub admin_password: Option<SecretString>,
+    /// Lets visitors create their own (end-user) accounts.
+    pub allow_self_signup: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+    /// Name of the token claim that carries the user's portal role.
+    pub role_claim: String,
+    /// Where the built site (wasm, css, assets) is served from.
+    pub site_root: String,
+    pub log: LogSettings,
+    pub session: SessionSettings,
+    pub throttle: ThrottleSettings,
+    pub tokens: TokenSettings,
+    pub smtp: Option<SmtpSettings>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,server=debug`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_secs: i64,
+    pub absolute_timeout_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleSettings {
+    pub account_max_failures: i32,
+    pub ip_max_failures: i32,
+    pub window_secs: i64,
+    pub lockout_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub authorization_code_ttl_secs: i64,
+    /// Lifetime of tokens from the password grant (seed 004's policy: 9 hours).
+    pub password_grant_ttl_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: String,
+    /// `starttls`, `tls` or `none`.
+    #[serde(default = "default_smtp_tls")]
+    pub tls: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_tls() -> String {
+    "starttls".into()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            issuer: "http://127.0.0.1:3000".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: SecretString::new("sqlite://data/portcullis.db"),
+            session_secret: SecretString::default(),
+            key_encryption_key: SecretString::default(),
+            admin_username: "admin".into(),
+            admin_email: "admin@portcullis.localhost".into(),
+            admin_password: None,
+            allow_self_signup: false,
+            trust_proxy_headers: false,
+            role_claim: "portcullis_role".into(),
+            site_root: "target/site".into(),
+            log: LogSettings::default(),
+            session: SessionSettings::default(),
+            throttle: ThrottleSettings::default(),
+            tokens: TokenSettings::default(),
+            smtp: None,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        let p = domain::sessions::SessionPolicy::default();
+        Self {
+            idle_timeout_secs: p.idle_timeout_secs,
+            absolute_timeout_secs: p.absolute_timeout_secs,
+        }
+    }
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        let p = domain::throttle::ThrottlePolicy::default();
+        Self {
+            account_max_failures: p.account_max_failures,
+            ip_max_failures: p.ip_max_failures,
+            window_secs: p.window_secs,
+            lockout_secs: p.lockout_secs,
+        }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 300,
+            id_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            authorization_code_ttl_secs: 60,
+            password_grant_ttl_secs: 9 * 3600,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("issuer", &self.issuer)
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(self.database_url.expose()))
+            .field("session_secret", &self.session_secret)
+            .field("key_encryption_key", &self.key_encryption_key)
+            .field("admin_username", &self.admin_username)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &self.admin_password)
+            .field("allow_self_signup", &self.allow_self_signup)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("role_claim", &self.role_claim)
+            .field("site_root", &self.site_root)
+            .field("log", &self.log)
+            .field("session", &self.session)
+            .field("throttle", &self.throttle)
+            .field("tokens", &self.tokens)
+            .field("smtp", &self.smtp)
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings file {0} does not exist")]
+    MissingFile(String),
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads the optional TOML file, then `PORTCULLIS_*` variables, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        let mut fig = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(SettingsError::MissingFile(path.display().to_string()));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // PORTCULLIS_CONFIG names the file itself and is read by the CLI.
+        fig = fig.merge(Env::prefixed("PORTCULLIS_").split("__").ignore(&["CONFIG"]));
+        let settings: Settings = fig
+            .extract()
+            .map_err(|e| SettingsError::Invalid(describe_figment_error(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that types alone cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Invalid(m));
+        if let Err(m) = validate_issuer(&self.issuer) {
+            return bad(m);
+        }
+        let db = self.database_url.expose();
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return bad(format!(
+                "database_url must start with sqlite:// or postgres:// (got '{}')",
+                redact_url(db)
+            ));
+        }
+        for (name, s) in [
+            ("session_secret", &self.session_secret),
+            ("key_encryption_key", &self.key_encryption_key),
+        ] {
+            if s.expose().len() < 32 {
+                return bad(format!(
+                    "{name} must be set to at least 32 random characters (setting `{name}` or PORTCULLIS_{}); \
+                     generate one with `openssl rand -base64 48`",
+                    name.to_uppercase()
+                ));
+            }
+        }
+        if self.session.idle_timeout_secs <= 0
+            || self.session.absolute_timeout_secs < self.session.idle_timeout_secs
+        {
+            return bad("session.idle_timeout_secs must be positive and at most session.absolute_timeout_secs".into());
+        }
+        let t = &self.tokens;
+        for (name, v) in [
+            ("tokens.access_token_ttl_secs", t.access_token_ttl_secs),
+            ("tokens.id_token_ttl_secs", t.id_token_ttl_secs),
+            ("tokens.refresh_token_ttl_secs", t.refresh_token_ttl_secs),
+            (
+                "tokens.authorization_code_ttl_secs",
+                t.authorization_code_ttl_secs,
+            ),
+            ("tokens.password_grant_ttl_secs", t.password_grant_ttl_secs),
+        ] {
+            if v <= 0 {
+                return bad(format!("{name} must be a positive number of seconds"));
+            }
+        }
+        if self.role_claim.trim().is_empty() {
+            return bad("role_claim must not be empty".into());
+        }
+        Ok(())
+    }
+
+    /// Cookies are `Secure` (with the `__Host-` prefix) when the issuer is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+fn validate_issuer(issuer: &str) -> Result<(), String> {
+    let u = url::Url::parse(issuer).map_err(|e| format!("issuer '{issuer}' is not a URL: {e}"))?;
+    let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match u.scheme() {
+        "https" => {}
+        // OpenID Connect requires https; plain http is allowed only on this machine.
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "issuer '{issuer}' must be an https URL (http only for localhost)"
+            ))
+        }
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!(
+            "issuer '{issuer}' must not have a query or fragment"
+        ));
+    }
+    Ok(())
+}
+
+fn describe_figment_error(e: figment::Error) -> String {
+    // One line: the first error, with the key and where it came from.
+    let first = e.into_iter().next();
+    match first {
+        Some(err) => {
+            let key = err.path.join(".");
+            let source = err
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_default();
+            let mut msg = err.kind.to_string();
+            if let figment::error::Kind::UnknownField(field, _) = &err.kind {
+                // figment's path already ends with the unknown field.
+                let full = if key.is_empty() {
+                    field.clone()
+                } else {
+                    key.clone()
+                };
+                msg = format!("unknown setting `{full}`");
+            } else if !key.is_empty() {
+                msg = format!("`{key}`: {msg}");
+            }
+            if !source.is_empty() {
+                msg.push_str(&format!(" (from {source})"));
+            }
+            msg.replace('\n', " ")
+        }
+        None => "unreadable settings".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> Settings {
+        Settings {
+            session_secret: SecretString::new("s".repeat(40)),
+            key_encryption_key: SecretString::new("k".repeat(40)),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn defaults_with_secrets_are_valid() {
+        valid().validate().unwrap();
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets_and_database_password() {
+        let s = Settings {
+            database_url: SecretString::new("postgres://app:hunter2@db/portcullis"),
+            admin_password: Some(SecretString::new("admin-password-123")),
+            ..valid()
+        };
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(!dbg.contains("ssssssss"), "{dbg}");
+        assert!(!dbg.contains("admin-password-123"), "{dbg}");
+        assert!(dbg.contains("postgres://app:***@db/portcullis"), "{dbg}");
+    }
+
+    #[test]
+    fn http_issuer_is_only_allowed_on_loopback() {
+        assert!(validate_issuer("http://localhost:3000").is_ok());
+        assert!(validate_issuer("https://id.example.com").is_ok());
+        assert!(validate_issuer("http://id.example.com").is_err());
+        assert!(validate_issuer("https://id.example.com/?x=1").is_err());
+        assert!(validate_issuer("not a url").is_err());
+    }
+
+    #[test]
+    fn short_secrets_are_refused_with_the_setting_named() {
+        let s = Settings {
+            session_secret: SecretString::new("short"),
+            ..valid()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("session_secret must be set"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "issuer = \"http://localhost:3000\"\nsesion_secret = \"x\"\n",
+        )
+        .unwrap();
+        let e = Settings::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("unknown setting `sesion_secret`"), "{e}");
+        std::fs::write(&path, "[session]\nidle = 5\n").unwrap();
+        let e = Settings::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("unknown setting `session.idle`"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_settings_file_is_an_error() {
+        let e = Settings::load(Some(Path::new("/nonexistent/portcullis.toml"))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "settings file /nonexistent/portcullis.toml does not exist"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Building and running the application: database, migrations, state, router.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::{AppState, PortalConfig};
+use app::{shell, App};
+use axum::extract::Request;
+use axum::routing::get;
+use axum::Router;
+use domain::password::PasswordHasher;
+use domain::sessions::SessionPolicy;
+use domain::throttle::ThrottlePolicy;
+use domain::Clock;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::health;
+use crate::middleware::{self, WebState};
+use crate::settings::{redact_url, Settings};
+
+/// Errors that stop start-up, each one readable line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database {url}: {cause}")]
+    Database { url: String, cause: String },
+    #[error("cannot migrate the database {url}: {cause}")]
+    Migration { url: String, cause: String },
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: SocketAddr, cause: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Connects (creating the SQLite file and its directory when needed) and migrates.
+pub async fn open_database(settings: &Settings) -> Result<domain::db::Db, StartupError> {
+    let url = settings.database_url.expose();
+    let shown = redact_url(url);
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StartupError::Database {
+                url: shown.clone(),
+                cause: format!("cannot create directory {}: {e}", dir.display()),
+            })?;
+        }
+    }
+    let db = domain::db::connect(url)
+        .await
+        .map_err(|e| StartupError::Database {
+            url: shown.clone(),
+            cause: one_line(&e.to_string()),
+        })?;
+    domain::db::migrate(&db)
+        .await
+        .map_err(|e| StartupError::Migration {
+            url: shown,
+            cause: one_line(&e.to_string()),
+        })?;
+    Ok(db)
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
+    pub async fn build(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartupError> {
+        let db = open_database(&settings).await?;
+        Self::build_with_db(settings, clock, db).await
+    }
+
+    pub async fn build_with_db(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        db: domain::db::Db,
+    ) -> Result<Application, StartupError> {
+        let config = PortalConfig {
+            session_policy: SessionPolicy {
+                idle_timeout_secs: settings.session.idle_timeout_secs,
+                absolute_timeout_secs: settings.session.absolute_timeout_secs,
+            },
+            throttle_policy: ThrottlePolicy {
+                account_max_failures: settings.throttle.account_max_failures,
+                ip_max_failures: settings.throttle.ip_max_failures,
+                window_secs: settings.throttle.window_secs,
+                lockout_secs: settings.throttle.lockout_secs,
+            },
+            allow_self_signup: settings.allow_self_signup,
+            secure_cookies: settings.secure_cookies(),
+        };
+        let state = AppState {
+            db,
+            hasher: PasswordHasher::new(),
+            clock,
+            config: Arc::new(config),
+        };
+        let router = build_router(&settings, state.clone())?;
+        let listener = tokio::net::TcpListener::bind(settings.bind)
+            .await
+            .map_err(|e| StartupError::Bind {
+                addr: settings.bind,
+                cause: e.to_string(),
+            })?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
+    let mut opts = get_configuration(None)
+        .map_err(|e| StartupError::Other(format!("invalid LEPTOS_* environment: {e}")))?
+        .leptos_options;
+    opts.site_root = settings.site_root.clone().into();
+    opts.site_addr = settings.bind;
+    Ok(opts)
+}
+
+pub fn build_router(settings: &Settings, state: AppState) -> Result<Router, StartupError> {
+    let options = leptos_options(settings)?;
+    let routes = generate_route_list(App);
+    let web = WebState {
+        app: state.clone(),
+        session_secret: Arc::new(settings.session_secret.expose().as_bytes().to_vec()),
+        trust_proxy_headers: settings.trust_proxy_headers,
+    };
+    let ctx_state = state.clone();
+    let shell_options = options.clone();
+
+    Ok(Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(ctx_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(axum::middleware::from_fn_with_state(web, middleware::request_context))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(
+                    |resp: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(status = resp.status().as_u16(), ms = latency.as_millis() as u64, "served");
+                    },
+                ),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(health::panic_response))
+        .with_state(options))
+}

@@ -1,0 +1,186 @@
+//! The `portcullis` binary: every error is one line on stderr and a non-zero exit.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const SECRETS: [(&str, &str); 2] = [
+    (
+        "PORTCULLIS_SESSION_SECRET",
+        "cli-test-session-secret-0123456789abcdef",
+    ),
+    (
+        "PORTCULLIS_KEY_ENCRYPTION_KEY",
+        "cli-test-key-encryption-key-0123456789ab",
+    ),
+];
+
+fn portcullis(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run portcullis");
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err:?}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} does not mention {needle:?}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+fn with_db<'a>(url: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<(&str, &str)> = SECRETS.to_vec();
+    v.push(("PORTCULLIS_DATABASE_URL", url));
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_a_failure() {
+    let o = portcullis(
+        &["migrate"],
+        &with_db("postgres://nobody:secretpw@127.0.0.1:1/none", &[]),
+        None,
+    );
+    assert_one_line_error(
+        &o,
+        "cannot open the database postgres://nobody:***@127.0.0.1:1/none",
+    );
+    assert!(
+        !stderr(&o).contains("secretpw"),
+        "the password is never printed"
+    );
+}
+
+#[test]
+fn an_unwritable_database_path_is_one_line_and_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let url = format!("sqlite://{}/sub/portcullis.db", file.display());
+    let o = portcullis(&["migrate"], &with_db(&url, &[]), None);
+    assert_one_line_error(&o, "cannot open the database");
+}
+
+#[test]
+fn an_unknown_setting_is_named() {
+    let o = portcullis(
+        &["migrate"],
+        &with_db("sqlite::memory:", &[("PORTCULLIS_SESION_SECRET", "typo")]),
+        None,
+    );
+    assert_one_line_error(&o, "unknown setting `sesion_secret`");
+}
+
+#[test]
+fn a_bad_database_url_and_missing_secrets_are_explained() {
+    let o = portcullis(&["migrate"], &with_db("mysql://db/x", &[]), None);
+    assert_one_line_error(&o, "database_url must start with sqlite:// or postgres://");
+    let o = portcullis(
+        &["migrate"],
+        &[("PORTCULLIS_DATABASE_URL", "sqlite::memory:")],
+        None,
+    );
+    assert_one_line_error(&o, "session_secret must be set");
+}
+
+#[test]
+fn a_missing_settings_file_and_bad_arguments_are_one_line() {
+    let o = portcullis(&["--config", "/nonexistent/p.toml", "migrate"], &[], None);
+    assert_one_line_error(&o, "settings file /nonexistent/p.toml does not exist");
+    let o = portcullis(&["user", "frobnicate"], &[], None);
+    assert_one_line_error(&o, "unrecognized subcommand");
+}
+
+#[test]
+fn users_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let env = with_db(&url, &[]);
+    let o = portcullis(&["migrate"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = portcullis(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ada",
+            "--email",
+            "ada@example.edu",
+            "--role",
+            "developer",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("created ada") && !out.contains("generated password"),
+        "{out}"
+    );
+
+    let o = portcullis(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ada",
+            "--email",
+            "other@example.edu",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    assert_one_line_error(&o, "the username 'ada' is already taken");
+
+    let o = portcullis(&["user", "set-role", "ada", "admin"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = portcullis(&["user", "set-role", "ada", "emperor"], &env, None);
+    assert_one_line_error(&o, "unknown role 'emperor'");
+    let o = portcullis(&["user", "set-role", "nobody", "admin"], &env, None);
+    assert_one_line_error(&o, "no such user");
+
+    let o = portcullis(&["user", "set-password", "ada"], &env, Some("short\n"));
+    assert_one_line_error(&o, "password: must be at least 10 characters long");
+    let o = portcullis(&["user", "set-password", "ada"], &env, Some(""));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("generated password: "),
+        "empty input generates one"
+    );
+
+    let o = portcullis(&["user", "list"], &env, None);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ada ") && l.contains("admin") && l.contains("active")),
+        "{out}"
+    );
+}

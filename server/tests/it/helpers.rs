@@ -1,0 +1,269 @@
+use std::sync::Arc;
+
+use domain::clock::ManualClock;
+use domain::password::PasswordHasher;
+use domain::secret::SecretString;
+use domain::users::{self, AdminCtx, NewUser, Role, User};
+use reqwest::header::HeaderMap;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+use server::settings::Settings;
+use server::startup::Application;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+pub const START: i64 = 1_790_000_000;
+
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub clock: ManualClock,
+    pub settings: Settings,
+    pub admin: User,
+    _dir: tempfile::TempDir,
+}
+
+pub fn backend() -> &'static str {
+    match std::env::var("TEST_BACKEND").as_deref() {
+        Ok("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+/// A database URL for a brand-new, empty database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    if backend() == "postgres" {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_BACKEND=postgres needs TEST_DATABASE_URL");
+        let name = format!("pc_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(admin_url.as_str())
+            .await
+            .expect("connect to the test PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin_url);
+        format!("{base}/{name}")
+    } else {
+        format!("sqlite://{}/portcullis.db", dir.display())
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: SecretString::new(database_url),
+        session_secret: SecretString::new("test-session-secret-0123456789abcdefghij"),
+        key_encryption_key: SecretString::new("test-key-encryption-key-0123456789abcdef"),
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(fresh_database_url(dir.path()).await);
+    tweak(&mut settings);
+    let clock = ManualClock::new(START);
+    let app = Application::build(settings.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("application starts");
+    let addr = app.local_addr();
+    let db = app.state.db.clone();
+    tokio::spawn(app.run_until_stopped());
+    let admin = create_user(&db, "admin", Role::Admin).await;
+    TestApp {
+        base: format!("http://{addr}"),
+        db,
+        clock,
+        settings,
+        admin,
+        _dir: dir,
+    }
+}
+
+pub async fn create_user(db: &DatabaseConnection, username: &str, role: Role) -> User {
+    let new = NewUser {
+        username: username.into(),
+        email: format!("{username}@example.edu"),
+        display_name: format!("{username} display"),
+        password: SecretString::new(ADMIN_PASSWORD),
+        role,
+    };
+    users::create_user(
+        db,
+        &PasswordHasher::new(),
+        &AdminCtx::operator(),
+        new,
+        START,
+    )
+    .await
+    .unwrap()
+}
+
+/// A browser: keeps cookies, does not follow redirects (tests look at them).
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    pub async fn audit_types(&self) -> Vec<String> {
+        use domain::entities::audit_event;
+        use sea_orm::{EntityTrait, QueryOrder};
+        audit_event::Entity::find()
+            .order_by_asc(audit_event::Column::Id)
+            .all(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect()
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+    /// The user-facing message of a server-function error.
+    pub fn error_message(&self) -> String {
+        let v = self.json();
+        if let Some(obj) = v.as_object() {
+            if let Some((_, inner)) = obj.iter().next() {
+                if let Some(s) = inner.as_str() {
+                    return s.to_owned();
+                }
+                if let Some(m) = inner.get("message").and_then(Value::as_str) {
+                    return m.to_owned();
+                }
+            }
+        }
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.body.clone())
+    }
+}
+
+impl Browser {
+    async fn reply(r: reqwest::Response) -> Reply {
+        Reply {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Self::reply(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// GET as a browser navigation (Accept: text/html).
+    pub async fn get_html(&self, path: &str) -> Reply {
+        Self::reply(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn shell(&self) -> Value {
+        self.get("/api/shell").await.json()
+    }
+
+    pub async fn csrf_token(&self) -> String {
+        self.shell().await["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// POST a form to a server function, with this browser's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Self::reply(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/sign_in",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn signed_in_as(&self) -> Option<String> {
+        self.shell().await["user"]["username"]
+            .as_str()
+            .map(str::to_owned)
+    }
+}

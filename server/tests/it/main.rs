@@ -1,0 +1,10 @@
+//! Integration tests: the real application on port 0 against a fresh database —
+//! SQLite by default, PostgreSQL when `TEST_BACKEND=postgres` and
+//! `TEST_DATABASE_URL` points at a server (each test gets its own database).
+
+mod accounts;
+mod cli;
+mod csrf;
+mod helpers;
+mod pages;
+mod sign_in;

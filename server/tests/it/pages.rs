@@ -1,0 +1,89 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    let h = b.get("/healthz").await;
+    assert_eq!((h.status, h.body.as_str()), (200, "ok"));
+    let r = b.get("/readyz").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ready"));
+    assert!(
+        h.headers.get("x-request-id").is_some(),
+        "every response carries a request id"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_page_has_labelled_fields_and_refuses_framing() {
+    let app = spawn_app().await;
+    let r = app.browser().get_html("/login").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(r#"<label for="f-username""#), "{}", r.body);
+    assert!(r.body.contains(r#"id="f-password""#));
+    assert!(r.body.contains(r#"name="csrf_token""#));
+    assert_eq!(r.headers["x-frame-options"], "DENY");
+    assert_eq!(
+        r.headers["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    assert_eq!(r.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn navigation_follows_the_role() {
+    let app = spawn_app().await;
+    create_user(&app.db, "dev", domain::users::Role::Developer).await;
+    let anon = app.browser().get_html("/").await.body;
+    assert!(anon.contains(r#"href="/login""#) && !anon.contains(r#"href="/admin""#));
+
+    let d = app.browser();
+    d.sign_in("dev", ADMIN_PASSWORD).await;
+    let dev = d.get_html("/").await.body;
+    assert!(
+        dev.contains(r#"href="/developer""#) && !dev.contains(r#"href="/admin""#),
+        "{dev}"
+    );
+
+    let a = app.browser();
+    a.sign_in("admin", ADMIN_PASSWORD).await;
+    let admin = a.get_html("/admin/users").await.body;
+    assert!(
+        admin.contains(r#"href="/admin""#) && admin.contains(r#"data-testid="user-admin""#),
+        "{admin}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_page() {
+    let app = spawn_app().await;
+    let r = app.browser().get_html("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn a_form_error_without_javascript_comes_back_to_the_page() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    b.get_html("/login").await; // sets the CSRF cookie
+    let token = b.csrf_token().await;
+    let r = b
+        .client
+        .post(format!("{}/api/sign_in", b.base))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/login", b.base))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "admin"),
+            ("password", "wrong password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("/login") && back.contains("__err="), "{back}");
+    let page = b.get_html(back.trim_start_matches(&b.base)).await.body;
+    assert!(page.contains("Incorrect username or password."), "{page}");
+}
