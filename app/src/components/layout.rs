@@ -21,6 +21,13 @@ pub fn Frame(children: Children) -> impl IntoView {
     // Refetched on every navigation, so the header follows sign-in and sign-out.
     let shell = Resource::new(move || location.pathname.get(), |_| get_shell_info());
     provide_context(ShellResource(shell));
+    // Effects run only in the browser, after hydration: a marker for browser tests
+    // (and a hook for styles) that the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2 focus:bg-white">"Skip to content"</a>
         <header class="bg-slate-900 text-white">

@@ -1,0 +1,57 @@
+import { defineConfig } from '@playwright/test';
+import * as os from 'os';
+import * as path from 'path';
+
+// One server for the run, on a fresh SQLite file, with a known first administrator.
+const root = path.resolve(__dirname, '..');
+process.env.E2E_PORT ??= String(3100 + Math.floor(Math.random() * 800));
+process.env.E2E_DB ??= path.join(os.tmpdir(), `portcullis-e2e-${process.pid}-${Date.now()}.db`);
+export const ADMIN_PASSWORD = 'e2e admin password 42';
+const port = process.env.E2E_PORT;
+const base = `http://127.0.0.1:${port}`;
+const bin = process.env.E2E_SERVER_BIN ?? path.join(os.homedir(), '.cache/portcullis/target/debug/portcullis');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: base,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  // Every spec runs twice: hydrated, and as plain server-rendered HTML.
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: `"${bin}" serve`,
+    cwd: root,
+    url: `${base}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      PORTCULLIS_ISSUER: base,
+      PORTCULLIS_BIND: `127.0.0.1:${port}`,
+      PORTCULLIS_DATABASE_URL: `sqlite://${process.env.E2E_DB}`,
+      PORTCULLIS_SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
+      PORTCULLIS_KEY_ENCRYPTION_KEY: 'e2e-key-encryption-key-0123456789abcdefg',
+      PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      PORTCULLIS_SITE_ROOT: path.join(root, 'target/site'),
+      PORTCULLIS_LOG__LEVEL: 'warn',
+    },
+  },
+});
