@@ -20,6 +20,11 @@ pub enum EventType {
     SessionSignedIn,
     SessionSignInFailed,
     SessionSignedOut,
+    ClientCreated,
+    ClientDeleted,
+    ResourceCreated,
+    ScopeCreated,
+    TokenRevoked,
 }
 
 impl EventType {
@@ -34,6 +39,11 @@ impl EventType {
             EventType::SessionSignedIn => "session.signed_in",
             EventType::SessionSignInFailed => "session.sign_in_failed",
             EventType::SessionSignedOut => "session.signed_out",
+            EventType::ClientCreated => "client.created",
+            EventType::ClientDeleted => "client.deleted",
+            EventType::ResourceCreated => "resource.created",
+            EventType::ScopeCreated => "scope.created",
+            EventType::TokenRevoked => "token.revoked",
         }
     }
 }
@@ -48,6 +58,8 @@ pub enum Actor {
     System,
     /// Someone not signed in (e.g. a failed sign-in).
     Anonymous,
+    /// An OAuth client acting for itself.
+    Client(String),
 }
 
 impl Actor {
@@ -57,6 +69,7 @@ impl Actor {
             Actor::Operator => ("operator", None),
             Actor::System => ("system", None),
             Actor::Anonymous => ("anonymous", None),
+            Actor::Client(id) => ("client", Some(id.clone())),
         }
     }
 }

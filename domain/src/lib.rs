@@ -3,14 +3,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod clock;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod keys;
 pub mod password;
+pub mod resources;
 pub mod secret;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 pub use clock::{Clock, SystemClock};

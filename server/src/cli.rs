@@ -39,6 +39,64 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage APIs (resource servers) and their scopes.
+    #[command(subcommand)]
+    Api(ApiCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiCommand {
+    /// Register an API; tokens for it carry its identifier in `aud`.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The API identifier (an absolute URI), e.g. https://api.example.edu/registrations
+        #[arg(long)]
+        audience: String,
+    },
+    /// Add a scope to an API.
+    AddScope {
+        /// The API identifier.
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        name: String,
+        /// Shown to people on consent screens, in plain words.
+        #[arg(long)]
+        description: String,
+        /// Clients must ask an administrator before they may request it.
+        #[arg(long)]
+        requires_approval: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client; its secret is printed once and never again.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// web, native or service
+        #[arg(long = "type", default_value = "web")]
+        application_type: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Restrict on whose behalf tokens are issued to these e-mail domains.
+        #[arg(long = "email-domain")]
+        email_domains: Vec<String>,
+        /// A first-party application (still usable when third-party OAuth is off).
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// Delete a client: its tokens stop working at once.
+    Delete { client_id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -134,6 +192,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User(cmd) => user_command(settings, clock, cmd).await,
+        Command::Api(cmd) => api_command(settings, clock, cmd).await,
+        Command::Client(cmd) => client_command(settings, clock, cmd).await,
     }
 }
 
@@ -275,6 +335,112 @@ async fn user_command(
                 }
                 page += 1;
             }
+        }
+    }
+    Ok(())
+}
+
+fn domain_err(e: domain::DomainError) -> String {
+    match e {
+        domain::DomainError::NotFound => "not found".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+async fn api_command(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    cmd: ApiCommand,
+) -> Result<(), String> {
+    use domain::resources;
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    let ctx = AdminCtx::operator();
+    match cmd {
+        ApiCommand::Add { name, audience } => {
+            let r = resources::create_resource(&db, &ctx, &name, &audience, clock.now())
+                .await
+                .map_err(domain_err)?;
+            println!("registered API {} ({})", r.name, r.audience);
+        }
+        ApiCommand::AddScope {
+            api,
+            name,
+            description,
+            requires_approval,
+        } => {
+            let r = resources::find_resource_by_audience(&db, &api)
+                .await
+                .map_err(domain_err)?
+                .ok_or_else(|| format!("no API with the identifier {api}"))?;
+            let s = resources::add_scope(
+                &db,
+                &ctx,
+                &r.id,
+                &name,
+                &description,
+                requires_approval,
+                clock.now(),
+            )
+            .await
+            .map_err(domain_err)?;
+            println!("added scope {} to {}", s.name, r.audience);
+        }
+    }
+    Ok(())
+}
+
+async fn client_command(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    cmd: ClientCommand,
+) -> Result<(), String> {
+    use domain::audit::Actor;
+    use domain::clients::{self, ApplicationType, NewClient};
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    match cmd {
+        ClientCommand::Add {
+            name,
+            application_type,
+            redirect_uris,
+            scopes,
+            grants,
+            email_domains,
+            first_party,
+        } => {
+            let new = NewClient {
+                name,
+                application_type: Some(
+                    ApplicationType::parse(&application_type).map_err(domain_err)?,
+                ),
+                redirect_uris,
+                scopes,
+                grant_types: (!grants.is_empty()).then_some(grants),
+                allowed_email_domains: email_domains,
+                first_party,
+                ..Default::default()
+            };
+            let created = clients::create(
+                &db,
+                &PasswordHasher::new(),
+                Actor::Operator,
+                new,
+                clock.now(),
+            )
+            .await
+            .map_err(domain_err)?;
+            println!("client_id: {}", created.client.id);
+            if let Some(secret) = created.secret {
+                println!("client_secret: {}", secret.expose());
+                println!(
+                    "Store the secret now: it is stored only as a hash and cannot be shown again."
+                );
+            }
+        }
+        ClientCommand::Delete { client_id } => {
+            clients::delete(&db, Actor::Operator, &client_id, clock.now())
+                .await
+                .map_err(domain_err)?;
+            println!("deleted client {client_id}");
         }
     }
     Ok(())

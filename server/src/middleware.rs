@@ -8,7 +8,8 @@
 //! prefix stops a sibling subdomain from planting a cookie of its own. The check is
 //! here, fail-closed, for every POST/PUT/PATCH/DELETE — server functions included —
 //! so a handler cannot forget it; only endpoints that authenticate with something
-//! other than cookies (none yet; the OAuth token endpoint later) are exempt.
+//! other than cookies (the OAuth token, introspection and revocation endpoints)
+//! are exempt.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,9 +24,6 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// Largest form body the CSRF check buffers.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
-
-/// Paths whose unsafe requests do not use cookie authentication.
-const CSRF_EXEMPT_PREFIXES: &[&str] = &[];
 
 #[derive(Clone)]
 pub struct WebState {
@@ -109,9 +107,8 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     let expected = csrf_token_for(&web.session_secret, &csrf_cookie);
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let exempt = CSRF_EXEMPT_PREFIXES
-        .iter()
-        .any(|p| req.uri().path().starts_with(p));
+    // Protocol endpoints that authenticate clients, never cookies.
+    let exempt = crate::oauth::routes::CSRF_EXEMPT.contains(&req.uri().path());
     let mut req = req;
     if unsafe_method && !exempt {
         // A freshly minted cookie cannot match any token: refuse.

@@ -86,6 +86,9 @@ pub struct TokenSettings {
     pub authorization_code_ttl_secs: i64,
     /// Lifetime of tokens from the password grant (seed 004's policy: 9 hours).
     pub password_grant_ttl_secs: i64,
+    /// Signing keys are replaced after this many days (old ones stay published
+    /// until what they signed has expired).
+    pub signing_key_rotation_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -172,7 +175,17 @@ impl Default for TokenSettings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             authorization_code_ttl_secs: 60,
             password_grant_ttl_secs: 9 * 3600,
+            signing_key_rotation_days: 30,
         }
+    }
+}
+
+impl TokenSettings {
+    /// The longest lifetime of anything a signing key signs.
+    pub fn access_token_secs_max(&self) -> i64 {
+        self.access_token_ttl_secs
+            .max(self.id_token_ttl_secs)
+            .max(self.password_grant_ttl_secs)
     }
 }
 
@@ -281,6 +294,10 @@ impl Settings {
                 t.authorization_code_ttl_secs,
             ),
             ("tokens.password_grant_ttl_secs", t.password_grant_ttl_secs),
+            (
+                "tokens.signing_key_rotation_days",
+                t.signing_key_rotation_days,
+            ),
         ] {
             if v <= 0 {
                 return bad(format!("{name} must be a positive number of seconds"));

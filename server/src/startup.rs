@@ -21,7 +21,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::health;
 use crate::middleware::{self, WebState};
+use crate::oauth::{self, OAuthState, TokenLifetimes};
 use crate::settings::{redact_url, Settings};
+use domain::clients::SecretCache;
+use domain::keys::{Kek, KeyPolicy};
 
 /// Errors that stop start-up, each one readable line.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +122,9 @@ impl Application {
             clock,
             config: Arc::new(config),
         };
-        let router = build_router(&settings, state.clone())?;
+        let oauth = oauth_state(&settings, state.clone()).await?;
+        spawn_key_rotation(oauth.clone());
+        let router = build_router(&settings, state.clone(), oauth)?;
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
             .map_err(|e| StartupError::Bind {
@@ -176,7 +181,53 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
     Ok(opts)
 }
 
-pub fn build_router(settings: &Settings, state: AppState) -> Result<Router, StartupError> {
+async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, StartupError> {
+    let t = &settings.tokens;
+    let longest = t.access_token_secs_max();
+    let key_policy = KeyPolicy {
+        rotate_after_secs: t.signing_key_rotation_days * 86_400,
+        publish_retired_for_secs: longest + 3600,
+    };
+    let kek = Kek::from_setting(&settings.key_encryption_key);
+    let keys = domain::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
+        .await
+        .map_err(|e| StartupError::Other(format!("cannot load the signing keys: {e}")))?;
+    let issuer: Arc<str> = settings.issuer.trim_end_matches('/').into();
+    let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer))
+        .map_err(|e| StartupError::Other(e.to_string()))?;
+    Ok(OAuthState {
+        app,
+        issuer,
+        keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
+        kek,
+        key_policy,
+        secret_cache: SecretCache::default(),
+        lifetimes: TokenLifetimes {
+            access_token_secs: t.access_token_ttl_secs,
+        },
+        metadata_json: metadata.into(),
+    })
+}
+
+/// Hourly: rotate keys when due, and pick up keys other processes rotated.
+fn spawn_key_rotation(oauth: OAuthState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = oauth.refresh_keys().await {
+                tracing::error!(error = %e, "signing key rotation failed");
+            }
+        }
+    });
+}
+
+pub fn build_router(
+    settings: &Settings,
+    state: AppState,
+    oauth: OAuthState,
+) -> Result<Router, StartupError> {
     let options = leptos_options(settings)?;
     let routes = generate_route_list(App);
     let web = WebState {
@@ -190,6 +241,7 @@ pub fn build_router(settings: &Settings, state: AppState) -> Result<Router, Star
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .merge(oauth::router(oauth))
         .leptos_routes_with_context(
             &options,
             routes,

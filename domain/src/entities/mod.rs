@@ -1,6 +1,12 @@
 //! sea-orm entities, one module per table (see `migrations/` for the schema).
 
 pub mod audit_event;
+pub mod client;
+pub mod client_secret;
 pub mod login_throttle;
+pub mod resource;
+pub mod revoked_token;
+pub mod scope;
 pub mod session;
+pub mod signing_key;
 pub mod user;

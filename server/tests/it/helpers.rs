@@ -115,6 +115,11 @@ pub struct Browser {
 }
 
 impl TestApp {
+    pub fn clock_now(&self) -> i64 {
+        use domain::Clock;
+        self.clock.now()
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             client: reqwest::Client::builder()

@@ -6,5 +6,6 @@ mod accounts;
 mod cli;
 mod csrf;
 mod helpers;
+mod oauth;
 mod pages;
 mod sign_in;

@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub owner_id: Option<String>,
+    pub application_type: String,
+    pub token_endpoint_auth_method: String,
+    /// JSON array of strings.
+    #[sea_orm(column_type = "Text")]
+    pub redirect_uris: String,
+    #[sea_orm(column_type = "Text")]
+    pub grant_types: String,
+    #[sea_orm(column_type = "Text")]
+    pub scopes: String,
+    pub first_party: bool,
+    #[sea_orm(column_type = "Text")]
+    pub allowed_email_domains: String,
+    pub access_token_ttl_secs: Option<i64>,
+    pub disabled: bool,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

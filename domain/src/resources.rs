@@ -1,0 +1,205 @@
+//! APIs (resource servers) and the scopes they offer; the built-in OpenID scopes.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{self, AuditEvent, EventType};
+use crate::clock::Timestamp;
+use crate::entities::{resource, scope};
+use crate::users::AdminCtx;
+use crate::{DomainError, DomainResult};
+
+/// The OpenID Connect scopes every server offers, with consent-screen wording.
+pub const BUILTIN_SCOPES: &[(&str, &str)] = &[
+    ("openid", "Sign you in with your Portcullis account"),
+    ("profile", "See your name and username"),
+    ("email", "See your e-mail address"),
+    (
+        "offline_access",
+        "Keep access when you are not using the app",
+    ),
+];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeInfo {
+    pub name: String,
+    pub description: String,
+    /// The audience (API identifier) this scope belongs to; None for OpenID scopes.
+    pub audience: Option<String>,
+    pub requires_approval: bool,
+}
+
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN_SCOPES.iter().any(|(n, _)| *n == name)
+}
+
+fn valid_scope_name(name: &str) -> bool {
+    // RFC 6749 §3.3 scope-token, narrowed to a readable set.
+    !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":._-/".contains(c))
+}
+
+pub async fn find_scope<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+) -> DomainResult<Option<ScopeInfo>> {
+    if let Some((n, d)) = BUILTIN_SCOPES.iter().find(|(n, _)| *n == name) {
+        return Ok(Some(ScopeInfo {
+            name: (*n).into(),
+            description: (*d).into(),
+            audience: None,
+            requires_approval: false,
+        }));
+    }
+    let Some(s) = scope::Entity::find_by_id(name.to_owned()).one(conn).await? else {
+        return Ok(None);
+    };
+    let audience = match &s.resource_id {
+        Some(rid) => resource::Entity::find_by_id(rid.clone())
+            .one(conn)
+            .await?
+            .map(|r| r.audience),
+        None => None,
+    };
+    Ok(Some(ScopeInfo {
+        name: s.name,
+        description: s.description,
+        audience,
+        requires_approval: s.requires_approval,
+    }))
+}
+
+pub async fn create_resource(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    name: &str,
+    audience: &str,
+    now: Timestamp,
+) -> DomainResult<resource::Model> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "is required"));
+    }
+    let aud = url::Url::parse(audience.trim()).map_err(|_| {
+        DomainError::invalid(
+            "audience",
+            "must be an absolute URI, e.g. https://api.example.edu",
+        )
+    })?;
+    if aud.fragment().is_some() {
+        return Err(DomainError::invalid(
+            "audience",
+            "must not contain a fragment",
+        ));
+    }
+    let audience = audience.trim().to_owned();
+    if resource::Entity::find()
+        .filter(resource::Column::Audience.eq(&audience))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::Conflict(format!(
+            "an API with the identifier {audience} already exists"
+        )));
+    }
+    let txn = crate::db::write_txn(db).await?;
+    let model = resource::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        name: Set(name.to_owned()),
+        audience: Set(audience.clone()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ResourceCreated, ctx.actor().clone())
+            .target("resource", &model.id)
+            .data(json!({ "after": { "name": name, "audience": audience } })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn add_scope(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    resource_id: &str,
+    name: &str,
+    description: &str,
+    requires_approval: bool,
+    now: Timestamp,
+) -> DomainResult<ScopeInfo> {
+    let name = name.trim();
+    if !valid_scope_name(name) {
+        return Err(DomainError::invalid(
+            "name",
+            "may contain only letters, digits and : . _ - /",
+        ));
+    }
+    if is_builtin(name)
+        || scope::Entity::find_by_id(name.to_owned())
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Err(DomainError::Conflict(format!(
+            "the scope '{name}' already exists"
+        )));
+    }
+    if description.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "description",
+            "is required: it is shown to people on the consent page",
+        ));
+    }
+    let res = resource::Entity::find_by_id(resource_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let txn = crate::db::write_txn(db).await?;
+    scope::ActiveModel {
+        name: Set(name.to_owned()),
+        resource_id: Set(Some(res.id.clone())),
+        description: Set(description.trim().to_owned()),
+        requires_approval: Set(requires_approval),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ScopeCreated, ctx.actor().clone())
+            .target("scope", name)
+            .data(json!({ "after": { "resource": res.audience, "description": description.trim(), "requires_approval": requires_approval } })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ScopeInfo {
+        name: name.to_owned(),
+        description: description.trim().to_owned(),
+        audience: Some(res.audience),
+        requires_approval,
+    })
+}
+
+pub async fn find_resource_by_audience<C: ConnectionTrait>(
+    conn: &C,
+    audience: &str,
+) -> DomainResult<Option<resource::Model>> {
+    Ok(resource::Entity::find()
+        .filter(resource::Column::Audience.eq(audience))
+        .one(conn)
+        .await?)
+}

@@ -1,0 +1,53 @@
+//! RFC 8414 metadata and the JWKS, both served from pre-serialised bytes.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue};
+use serde_json::{json, Value};
+
+use super::routes;
+use super::OAuthState;
+
+/// The metadata document, built from the same route constants as the router.
+pub fn metadata_document(issuer: &str) -> Value {
+    let url = |path: &str| format!("{}{path}", issuer.trim_end_matches('/'));
+    json!({
+        "issuer": issuer,
+        "jwks_uri": url(routes::JWKS),
+        "token_endpoint": url(routes::TOKEN),
+        "introspection_endpoint": url(routes::INTROSPECT),
+        "revocation_endpoint": url(routes::REVOKE),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": domain::resources::BUILTIN_SCOPES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        "authorization_response_iss_parameter_supported": true,
+    })
+}
+
+fn json_bytes(bytes: &[u8], max_age: &'static str) -> Response {
+    let mut resp = bytes.to_vec().into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(max_age));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+pub async fn metadata(State(st): State<OAuthState>) -> Response {
+    json_bytes(&st.metadata_json, "public, max-age=3600")
+}
+
+pub async fn jwks(State(st): State<OAuthState>) -> Response {
+    // Short cache: clients pick up rotated keys quickly.
+    json_bytes(&st.keys().jwks_json, "public, max-age=300")
+}

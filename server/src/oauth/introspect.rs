@@ -1,0 +1,74 @@
+//! RFC 7662 token introspection, for authenticated clients. Anything that is not a
+//! live token — malformed, expired, revoked, of a disabled or deleted client or user
+//! — is simply `{"active": false}`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::HeaderMap;
+use serde_json::json;
+
+use super::client_auth::{authenticate, parse_form};
+use super::error::no_store;
+use super::{OAuthError, OAuthState};
+
+pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let form = parse_form(&headers, &body)?;
+        let caller = authenticate(&st, &headers, &form).await?;
+        if caller.is_public() {
+            return Err(OAuthError::invalid_client(
+                "public clients cannot introspect tokens",
+            ));
+        }
+        let token = form
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+        Ok(active_claims(&st, token).await?)
+    }
+    .await;
+    let mut resp = match result {
+        Ok(Some(c)) => {
+            let mut body = json!({
+                "active": true, "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id,
+                "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": "Bearer",
+            });
+            if !c.scope.is_empty() {
+                body["scope"] = json!(c.scope);
+            }
+            if let Some(t) = c.auth_time {
+                body["auth_time"] = json!(t);
+            }
+            Json(body).into_response()
+        }
+        Ok(None) => Json(json!({ "active": false })).into_response(),
+        Err(e) => return e.into_response(),
+    };
+    no_store(&mut resp);
+    resp
+}
+
+async fn active_claims(
+    st: &OAuthState,
+    token: &str,
+) -> Result<Option<domain::tokens::AccessClaims>, OAuthError> {
+    let now = st.app.now();
+    let Ok(claims) = domain::tokens::verify_access(&st.keys(), token, &st.issuer, now) else {
+        return Ok(None);
+    };
+    if domain::tokens::is_revoked(&st.app.db, &claims.jti).await? {
+        return Ok(None);
+    }
+    match domain::clients::find(&st.app.db, &claims.client_id).await? {
+        Some(c) if c.unusable_reason(now).is_none() => {}
+        _ => return Ok(None),
+    }
+    if claims.has_user() {
+        match domain::users::find_by_id(&st.app.db, &claims.sub).await? {
+            Some(u) if !u.disabled => {}
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(claims))
+}

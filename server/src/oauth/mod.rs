@@ -1,0 +1,92 @@
+//! The OAuth 2.1 protocol endpoints. Handlers are adapters: they parse the request,
+//! authenticate the client, call the domain and speak RFC error codes.
+
+mod client_auth;
+mod discovery;
+mod error;
+mod introspect;
+mod revoke;
+mod token;
+
+use std::sync::{Arc, RwLock};
+
+use app::ssr::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use domain::clients::SecretCache;
+use domain::keys::{Kek, KeyPolicy, KeySet};
+
+pub use error::OAuthError;
+
+/// Every protocol route, in one place: the router and the discovery document are
+/// both built from these.
+pub mod routes {
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const JWKS: &str = "/oauth/jwks";
+    pub const TOKEN: &str = "/oauth/token";
+    pub const INTROSPECT: &str = "/oauth/introspect";
+    pub const REVOKE: &str = "/oauth/revoke";
+
+    /// Endpoints that authenticate clients, not browsers: exempt from the cookie
+    /// CSRF check (they never read cookies).
+    pub const CSRF_EXEMPT: &[&str] = &[TOKEN, INTROSPECT, REVOKE];
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLifetimes {
+    pub access_token_secs: i64,
+}
+
+#[derive(Clone)]
+pub struct OAuthState {
+    pub app: AppState,
+    pub issuer: Arc<str>,
+    pub keys: Arc<RwLock<Arc<KeySet>>>,
+    pub kek: Kek,
+    pub key_policy: KeyPolicy,
+    pub secret_cache: SecretCache,
+    pub lifetimes: TokenLifetimes,
+    /// Pre-serialised metadata document.
+    pub metadata_json: Arc<[u8]>,
+}
+
+impl OAuthState {
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Rotates keys when due and reloads the set (other processes may have rotated).
+    pub async fn refresh_keys(&self) -> Result<(), domain::DomainError> {
+        let set =
+            domain::keys::ensure_and_load(&self.app.db, &self.kek, self.key_policy, self.app.now())
+                .await?;
+        if let Ok(mut k) = self.keys.write() {
+            *k = Arc::new(set);
+        }
+        Ok(())
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> {
+    Router::new()
+        .route(routes::OAUTH_METADATA, get(discovery::metadata))
+        .route(routes::JWKS, get(discovery::jwks))
+        .route(
+            routes::TOKEN,
+            post(token::token).get(error::method_not_allowed),
+        )
+        .route(
+            routes::INTROSPECT,
+            post(introspect::introspect).get(error::method_not_allowed),
+        )
+        .route(
+            routes::REVOKE,
+            post(revoke::revoke).get(error::method_not_allowed),
+        )
+        .with_state(state)
+}
+
+pub use discovery::metadata_document;

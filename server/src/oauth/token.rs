@@ -1,0 +1,158 @@
+//! The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch on
+//! `grant_type`, answer with `no-store`. One function per grant type.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::clients::{Client, GRANT_CLIENT_CREDENTIALS};
+use domain::tokens::{self, AccessClaims};
+use http::HeaderMap;
+use serde_json::json;
+
+use super::client_auth::{authenticate, parse_form};
+use super::error::no_store;
+use super::{OAuthError, OAuthState};
+
+pub async fn token(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
+    match handle(&st, &headers, &body).await {
+        Ok(mut resp) => {
+            no_store(&mut resp);
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+    let form = parse_form(headers, body)?;
+    let grant_type = form
+        .get("grant_type")
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
+    let client = authenticate(st, headers, &form).await?;
+    match grant_type.as_str() {
+        GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &form).await,
+        other => Err(OAuthError::unsupported_grant_type(format!(
+            "the grant type '{other}' is not supported"
+        ))),
+    }
+}
+
+/// The scopes asked for (space-separated), or None when the parameter is absent.
+fn requested_scopes(form: &HashMap<String, String>) -> Option<Vec<String>> {
+    form.get("scope").map(|s| {
+        let mut v: Vec<String> = s
+            .split(' ')
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
+/// Picks the audience: the `resource` parameter (RFC 8707) when given, else the one
+/// API the scopes belong to, else this server itself (a token good for no API).
+async fn audience_for(
+    st: &OAuthState,
+    form: &HashMap<String, String>,
+    scopes: &[String],
+) -> Result<String, OAuthError> {
+    let mut audiences = Vec::new();
+    for s in scopes {
+        let info = domain::resources::find_scope(&st.app.db, s)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_scope(format!("unknown scope '{s}'")))?;
+        if let Some(a) = info.audience {
+            if !audiences.contains(&a) {
+                audiences.push(a);
+            }
+        }
+    }
+    match form.get("resource") {
+        Some(r) => {
+            if domain::resources::find_resource_by_audience(&st.app.db, r)
+                .await?
+                .is_none()
+            {
+                return Err(OAuthError::invalid_target(format!(
+                    "unknown resource '{r}'"
+                )));
+            }
+            if audiences.iter().any(|a| a != r) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "some requested scopes do not belong to {r}"
+                )));
+            }
+            Ok(r.clone())
+        }
+        None => match audiences.len() {
+            0 => Ok(st.issuer.to_string()),
+            1 => Ok(audiences.remove(0)),
+            _ => Err(OAuthError::invalid_target(
+                "the scopes belong to several APIs: name one with the resource parameter",
+            )),
+        },
+    }
+}
+
+/// RFC 6749 §4.4: a token for the client itself. Service clients start with no
+/// scopes at all (seed 003: least privilege) and get only what was granted to them.
+async fn client_credentials(
+    st: &OAuthState,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client_credentials",
+        ));
+    }
+    if !client.allows_grant(GRANT_CLIENT_CREDENTIALS) {
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use client_credentials",
+        ));
+    }
+    let scopes = match requested_scopes(form) {
+        Some(asked) => {
+            if let Some(extra) = asked.iter().find(|s| !client.scopes.contains(s)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "the client has not been granted the scope '{extra}'"
+                )));
+            }
+            asked
+        }
+        None => client
+            .scopes
+            .iter()
+            .filter(|s| !domain::resources::is_builtin(s))
+            .cloned()
+            .collect(),
+    };
+    let aud = audience_for(st, form, &scopes).await?;
+    let now = st.app.now();
+    let ttl = client
+        .access_token_ttl_secs
+        .unwrap_or(st.lifetimes.access_token_secs);
+    let claims = AccessClaims {
+        iss: st.issuer.to_string(),
+        sub: client.id.clone(),
+        aud,
+        client_id: client.id.clone(),
+        scope: scopes.join(" "),
+        jti: tokens::new_jti(),
+        iat: now,
+        exp: now + ttl,
+        auth_time: None,
+    };
+    let jwt = tokens::sign_access(&st.keys(), &claims)?;
+    let mut body = json!({ "access_token": jwt, "token_type": "Bearer", "expires_in": ttl });
+    if !claims.scope.is_empty() {
+        body["scope"] = json!(claims.scope);
+    }
+    Ok(Json(body).into_response())
+}
