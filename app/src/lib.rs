@@ -53,6 +53,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
                 </Routes>
             </Frame>
         </Router>

@@ -44,6 +44,8 @@ impl AppState {
 #[derive(Clone, Debug)]
 pub struct RequestCtx {
     pub user: Option<User>,
+    /// When the session signed in (the OpenID `auth_time`).
+    pub auth_time: Option<i64>,
     /// The raw session token from the cookie (for sign-out).
     pub session_token: Option<String>,
     pub csrf_token: String,

@@ -25,6 +25,10 @@ pub enum EventType {
     ResourceCreated,
     ScopeCreated,
     TokenRevoked,
+    GrantCreated,
+    GrantChanged,
+    CodeReplayed,
+    RefreshTokenReused,
 }
 
 impl EventType {
@@ -44,6 +48,10 @@ impl EventType {
             EventType::ResourceCreated => "resource.created",
             EventType::ScopeCreated => "scope.created",
             EventType::TokenRevoked => "token.revoked",
+            EventType::GrantCreated => "grant.created",
+            EventType::GrantChanged => "grant.changed",
+            EventType::CodeReplayed => "authorization_code.replayed",
+            EventType::RefreshTokenReused => "refresh_token.reused",
         }
     }
 }

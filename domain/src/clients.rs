@@ -113,6 +113,10 @@ pub struct Client {
     pub expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// RS256 (default, required by OpenID Connect) or ES256.
+    pub id_token_alg: crate::keys::Alg,
+    /// When set, userinfo answers with a JWT signed with this algorithm.
+    pub userinfo_alg: Option<crate::keys::Alg>,
 }
 
 fn json_list(s: &str) -> DomainResult<Vec<String>> {
@@ -144,6 +148,12 @@ impl TryFrom<client::Model> for Client {
             expires_at: m.expires_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            id_token_alg: crate::keys::Alg::parse(&m.id_token_signed_response_alg)
+                .unwrap_or(crate::keys::Alg::RS256),
+            userinfo_alg: m
+                .userinfo_signed_response_alg
+                .as_deref()
+                .and_then(crate::keys::Alg::parse),
         })
     }
 }
@@ -209,6 +219,8 @@ pub struct NewClient {
     pub first_party: bool,
     pub allowed_email_domains: Vec<String>,
     pub owner_id: Option<String>,
+    pub id_token_alg: Option<crate::keys::Alg>,
+    pub userinfo_alg: Option<crate::keys::Alg>,
 }
 
 /// A registered client and, for confidential clients, its secret — shown exactly
@@ -318,6 +330,12 @@ pub async fn create(
         expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        id_token_signed_response_alg: Set(new
+            .id_token_alg
+            .unwrap_or(crate::keys::Alg::RS256)
+            .as_str()
+            .into()),
+        userinfo_signed_response_alg: Set(new.userinfo_alg.map(|a| a.as_str().into())),
     }
     .insert(&txn)
     .await?;

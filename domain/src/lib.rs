@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod clients;
 pub mod clock;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod grants;
 pub mod keys;
 pub mod password;
 pub mod resources;

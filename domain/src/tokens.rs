@@ -126,3 +126,16 @@ pub async fn revoke<C: ConnectionTrait>(conn: &C, jti: &str, exp: Timestamp) -> 
     .await?;
     Ok(())
 }
+
+/// Signs an ID token (or signed userinfo response) with the client's algorithm.
+pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainResult<String> {
+    let key = keys
+        .signing
+        .get(&alg)
+        .ok_or_else(|| DomainError::Internal(format!("no {} signing key", alg.as_str())))?;
+    let mut header = Header::new(key.alg.jwt());
+    header.typ = Some("JWT".into());
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding)
+        .map_err(|e| DomainError::Internal(format!("signing: {e}")))
+}

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_accounts;
 mod m0002_oauth;
+mod m0003_authorization;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_oauth::Migration),
+            Box::new(m0003_authorization::Migration),
         ]
     }
 }

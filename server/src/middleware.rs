@@ -164,6 +164,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         .map(str::to_owned);
     let session_token = cookie(req.headers(), session_cookie_name(secure));
     let mut user = None;
+    let mut auth_time = None;
     if let Some(token) = &session_token {
         match domain::sessions::resolve(
             &web.app.db,
@@ -173,7 +174,10 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         )
         .await
         {
-            Ok(Some(s)) => user = Some(s.user),
+            Ok(Some(s)) => {
+                auth_time = Some(s.created_at);
+                user = Some(s.user);
+            }
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
@@ -187,6 +191,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     }
     req.extensions_mut().insert(RequestCtx {
         user,
+        auth_time,
         session_token,
         csrf_token: expected,
         ip,

@@ -204,6 +204,9 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         secret_cache: SecretCache::default(),
         lifetimes: TokenLifetimes {
             access_token_secs: t.access_token_ttl_secs,
+            id_token_secs: t.id_token_ttl_secs,
+            refresh_token_secs: t.refresh_token_ttl_secs,
+            authorization_code_secs: t.authorization_code_ttl_secs,
         },
         metadata_json: metadata.into(),
     })

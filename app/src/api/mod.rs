@@ -4,5 +4,6 @@
 //! sends a function's own arguments, so the token has to be one). Read-only ones use
 //! GET so they need no token.
 
+pub mod consent;
 pub mod session;
 pub mod users;

@@ -26,6 +26,8 @@ pub struct Model {
     pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub id_token_signed_response_alg: String,
+    pub userinfo_signed_response_alg: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

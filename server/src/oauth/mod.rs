@@ -1,12 +1,15 @@
 //! The OAuth 2.1 protocol endpoints. Handlers are adapters: they parse the request,
 //! authenticate the client, call the domain and speak RFC error codes.
 
+mod authorize;
 mod client_auth;
 mod discovery;
 mod error;
+mod grants;
 mod introspect;
 mod revoke;
 mod token;
+mod userinfo;
 
 use std::sync::{Arc, RwLock};
 
@@ -21,7 +24,12 @@ pub use error::OAuthError;
 /// Every protocol route, in one place: the router and the discovery document are
 /// both built from these.
 pub mod routes {
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const AUTHORIZE: &str = "/oauth/authorize";
+    /// The consent page's form posts here (the page itself is a portal page).
+    pub const CONSENT: &str = "/oauth/consent";
+    pub const USERINFO: &str = "/oauth/userinfo";
     pub const JWKS: &str = "/oauth/jwks";
     pub const TOKEN: &str = "/oauth/token";
     pub const INTROSPECT: &str = "/oauth/introspect";
@@ -29,12 +37,15 @@ pub mod routes {
 
     /// Endpoints that authenticate clients, not browsers: exempt from the cookie
     /// CSRF check (they never read cookies).
-    pub const CSRF_EXEMPT: &[&str] = &[TOKEN, INTROSPECT, REVOKE];
+    pub const CSRF_EXEMPT: &[&str] = &[TOKEN, INTROSPECT, REVOKE, USERINFO];
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct TokenLifetimes {
     pub access_token_secs: i64,
+    pub id_token_secs: i64,
+    pub refresh_token_secs: i64,
+    pub authorization_code_secs: i64,
 }
 
 #[derive(Clone)]
@@ -72,7 +83,14 @@ impl OAuthState {
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> {
     Router::new()
+        .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))
         .route(routes::OAUTH_METADATA, get(discovery::metadata))
+        .route(routes::AUTHORIZE, get(authorize::authorize))
+        .route(routes::CONSENT, post(authorize::consent))
+        .route(
+            routes::USERINFO,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .route(routes::JWKS, get(discovery::jwks))
         .route(
             routes::TOKEN,

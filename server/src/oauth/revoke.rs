@@ -20,6 +20,21 @@ pub async fn revoke(State(st): State<OAuthState>, headers: HeaderMap, body: Byte
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
         let now = st.app.now();
+        // A refresh token: revoke its family (and the access tokens issued with it).
+        let txn = domain::db::write_txn(&st.app.db)
+            .await
+            .map_err(OAuthError::server_error)?;
+        if domain::authz::revoke_refresh(&txn, token, &caller.id, now).await? {
+            audit::record(
+                &txn,
+                now,
+                AuditEvent::new(EventType::TokenRevoked, Actor::Client(caller.id.clone()))
+                    .target("refresh_token", &caller.id)
+                    .data(json!({ "client_id": caller.id })),
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(OAuthError::server_error)?;
         if let Ok(claims) = domain::tokens::verify_access(&st.keys(), token, &st.issuer, now) {
             if claims.client_id == caller.id {
                 let txn = domain::db::write_txn(&st.app.db)

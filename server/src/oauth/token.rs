@@ -7,7 +7,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::clients::{Client, GRANT_CLIENT_CREDENTIALS};
+use domain::clients::{
+    Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN,
+};
 use domain::tokens::{self, AccessClaims};
 use http::HeaderMap;
 use serde_json::json;
@@ -35,6 +37,8 @@ async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Res
     let client = authenticate(st, headers, &form).await?;
     match grant_type.as_str() {
         GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &form).await,
+        GRANT_AUTHORIZATION_CODE => super::grants::authorization_code(st, &client, &form).await,
+        GRANT_REFRESH_TOKEN => super::grants::refresh_token(st, &client, &form).await,
         other => Err(OAuthError::unsupported_grant_type(format!(
             "the grant type '{other}' is not supported"
         ))),
@@ -42,7 +46,7 @@ async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Res
 }
 
 /// The scopes asked for (space-separated), or None when the parameter is absent.
-fn requested_scopes(form: &HashMap<String, String>) -> Option<Vec<String>> {
+pub(super) fn requested_scopes(form: &HashMap<String, String>) -> Option<Vec<String>> {
     form.get("scope").map(|s| {
         let mut v: Vec<String> = s
             .split(' ')
@@ -57,7 +61,7 @@ fn requested_scopes(form: &HashMap<String, String>) -> Option<Vec<String>> {
 
 /// Picks the audience: the `resource` parameter (RFC 8707) when given, else the one
 /// API the scopes belong to, else this server itself (a token good for no API).
-async fn audience_for(
+pub(super) async fn audience_for(
     st: &OAuthState,
     form: &HashMap<String, String>,
     scopes: &[String],

@@ -70,6 +70,14 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(fresh_database_url(dir.path()).await);
+    // The issuer must be the address clients use, so pick the port first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    settings.issuer = format!("http://127.0.0.1:{port}");
     tweak(&mut settings);
     let clock = ManualClock::new(START);
     let app = Application::build(settings.clone(), Arc::new(clock.clone()))

@@ -7,5 +7,6 @@ mod cli;
 mod csrf;
 mod helpers;
 mod oauth;
+mod oidc;
 mod pages;
 mod sign_in;

@@ -1,0 +1,71 @@
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeLine {
+    pub name: String,
+    pub description: String,
+}
+
+/// What the consent screen shows. The authorization request itself is validated
+/// again by the server when the form is posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub client_id: String,
+    pub client_name: String,
+    pub owner: Option<String>,
+    pub first_party: bool,
+    pub scopes: Vec<ScopeLine>,
+    /// The authorization request's parameters, carried through the form.
+    pub params: Vec<(String, String)>,
+    pub user_display_name: String,
+}
+
+#[server(input = GetUrl, endpoint = "consent_details")]
+pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppError> {
+    use crate::ssr::{request_ctx, state};
+    let st = state()?;
+    let Some(user) = request_ctx()?.user else {
+        return Ok(None);
+    };
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(k, _)| k != "csrf_token" && k != "decision")
+            .collect();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let client_id = get("client_id")
+        .ok_or_else(|| AppError::Message("The request names no application.".into()))?;
+    let client = domain::clients::find(&st.db, &client_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Message("The application asking for access is not registered here.".into())
+        })?;
+    let owner = match &client.owner_id {
+        Some(id) => domain::users::find_by_id(&st.db, id)
+            .await?
+            .map(|u| u.display_name),
+        None => None,
+    };
+    let mut scopes = Vec::new();
+    for name in domain::grants::split_scopes(&get("scope").unwrap_or_default()) {
+        if let Some(info) = domain::resources::find_scope(&st.db, &name).await? {
+            scopes.push(ScopeLine {
+                name: info.name,
+                description: info.description,
+            });
+        }
+    }
+    Ok(Some(ConsentView {
+        client_id: client.id,
+        client_name: client.name,
+        owner,
+        first_party: client.first_party,
+        scopes,
+        params,
+        user_display_name: user.display_name,
+    }))
+}

@@ -1,0 +1,84 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::api::consent::consent_details;
+use crate::components::forms::{CsrfField, BUTTON, BUTTON_SECONDARY};
+use crate::pages::home::{ErrorPanel, SignInPrompt};
+
+/// The consent screen: who is asking, for what, in plain words; Allow or Deny.
+/// A plain HTML form (no server function) posting to /oauth/consent, so it works
+/// the same with and without JavaScript; the server validates the request again.
+#[component]
+pub fn ConsentPage() -> impl IntoView {
+    let location = use_location();
+    let details = Resource::new(move || location.search.get(), consent_details);
+    view! {
+        <Title text="Allow access? · Portcullis"/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Ok(Some(c)) => {
+                        let params = c.params.clone();
+                        view! {
+                            <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8 shadow-sm" aria-labelledby="consent-title">
+                                <h1 id="consent-title" class="text-2xl font-semibold">
+                                    <span data-testid="consent-client">{c.client_name.clone()}</span>" wants to use your account"
+                                </h1>
+                                <p class="mt-2 text-sm text-slate-600">
+                                    {match c.owner.clone() {
+                                        Some(o) => format!("Developed by {o}. "),
+                                        None => String::new(),
+                                    }}
+                                    "Client ID: " <code class="text-xs">{c.client_id.clone()}</code>
+                                </p>
+                                <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> ". If you allow it, it will be able to:"</p>
+                                <ul class="mt-3 space-y-2" data-testid="consent-scopes">
+                                    {c.scopes.iter().map(|s| view! {
+                                        <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                                <p class="mt-6 text-sm text-slate-600">"You can take this permission back at any time under My apps."</p>
+                                <form method="post" action="/oauth/consent" class="mt-6 flex gap-3">
+                                    <CsrfField/>
+                                    {params.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                                    <button type="submit" name="decision" value="allow" class=BUTTON>"Allow"</button>
+                                    <button type="submit" name="decision" value="deny" class=BUTTON_SECONDARY>"Deny"</button>
+                                </form>
+                            </section>
+                        }.into_any()
+                    }
+                    Ok(None) => view! { <SignInPrompt path="/"/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Errors about the client or its redirect URI: shown here, never redirected
+/// (RFC 6749 §4.1.2.1). Only known reason codes are displayed.
+#[component]
+pub fn OAuthErrorPage() -> impl IntoView {
+    let query = use_query_map();
+    let message = move || {
+        match query.read().get("reason").as_deref() {
+        Some("unknown_client") => "The application that sent you here is not registered with this server.",
+        Some("missing_client_id") => "The sign-in request did not say which application it came from.",
+        Some("client_unavailable") => "The application that sent you here is disabled or its registration has expired.",
+        Some("bad_redirect_uri") => "The application asked to send you to an address it has not registered. For your safety you were not sent there.",
+        Some("missing_redirect_uri") => "The application did not say where to send you back to.",
+        Some("repeated_parameter") => "The sign-in request was malformed (a parameter was repeated).",
+        Some("third_party_disabled") => "Third-party applications may not use this service right now. An administrator has turned this off.",
+        _ => "The sign-in request could not be processed.",
+    }
+    };
+    view! {
+        <Title text="Cannot continue · Portcullis"/>
+        <section role="alert" class="mx-auto max-w-lg rounded-lg border border-red-300 bg-red-50 p-8 text-red-900">
+            <h1 class="text-xl font-semibold">"This sign-in request cannot continue"</h1>
+            <p class="mt-3" data-testid="oauth-error">{message}</p>
+            <p class="mt-4 text-sm">"Go back to the application and try again, or contact its developer."</p>
+        </section>
+    }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Token-endpoint and introspection throughput on a release build.
+#
+#   scripts/bench.sh            # build (release), then 3 x 10 s per endpoint
+#
+# The server is pinned to core 1 and wrk to core 0 (taskset), 32 connections, one
+# wrk thread; each endpoint runs three times and the median run is reported with
+# its p50/p99 latency. A fresh SQLite database in a temp dir, client secrets
+# argon2id-hashed as in production. Results are printed as a Markdown table for
+# docs/BENCHMARKS.md. Never a pass/fail: numbers only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+[ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
+BIN="$CARGO_TARGET_DIR/release/portcullis"
+
+WORK=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
+export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
+export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
+export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
+export PORTCULLIS_BIND="127.0.0.1:$PORT"
+export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
+export PORTCULLIS_LOG__LEVEL=warn
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+"$BIN" migrate >/dev/null
+"$BIN" api add --name Registrations --audience https://api.example.edu/registrations >/dev/null
+"$BIN" api add-scope --api https://api.example.edu/registrations --name registrations:read --description "Read registrations" >/dev/null
+client() { "$BIN" client add --name "$1" --type service "${@:2}"; }
+out=$(client "bench service" --scope registrations:read)
+CID=$(awk '/^client_id:/ {print $2}' <<<"$out"); CSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+out=$(client "bench api")
+RID=$(awk '/^client_id:/ {print $2}' <<<"$out"); RSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+
+taskset -c 1 "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+BASE="http://127.0.0.1:$PORT"
+TOKEN=$(curl -sf -u "$CID:$CSECRET" -d grant_type=client_credentials "$BASE/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+lua() { # $1 = basic credentials, $2 = body
+  cat > "$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "$2"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $(printf '%s' "$1" | base64 -w0)"
+LUA
+}
+
+# Runs wrk RUNS times; prints "rps p50 p99 cpu_us_per_req" of the median run.
+measure() {
+  local url=$1 results=()
+  for _ in $(seq "$RUNS"); do
+    local before after out rps p50 p99 n
+    before=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
+    out=$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$url")
+    after=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
+    if grep -q "Non-2xx" <<<"$out"; then echo "error: non-2xx responses during the run" >&2; echo "$out" >&2; exit 1; fi
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    local ticks=$((after - before)) hz; hz=$(getconf CLK_TCK)
+    results+=("$rps $p50 $p99 $(python3 -c "print(round($ticks/$hz*1e6/$n))")")
+  done
+  printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
+}
+
+lua "$CID:$CSECRET" "grant_type=client_credentials"
+read -r cc_rps cc_p50 cc_p99 cc_cpu < <(measure "$BASE/oauth/token")
+lua "$RID:$RSECRET" "token=$TOKEN"
+read -r in_rps in_p50 in_p99 in_cpu < <(measure "$BASE/oauth/introspect")
+cat > "$WORK/get.lua" <<'LUA'
+wrk.method = "GET"
+LUA
+cp "$WORK/get.lua" "$WORK/post.lua"
+read -r jw_rps jw_p50 jw_p99 jw_cpu < <(measure "$BASE/oauth/jwks")
+
+echo
+echo "| endpoint | requests/s | p50 | p99 | server CPU per request |"
+echo "|---|---|---|---|---|"
+echo "| client_credentials token | $cc_rps | $cc_p50 | $cc_p99 | ${cc_cpu} µs |"
+echo "| introspection | $in_rps | $in_p50 | $in_p99 | ${in_cpu} µs |"
+echo "| JWKS | $jw_rps | $jw_p50 | $jw_p99 | ${jw_cpu} µs |"
+echo
+echo "(median of $RUNS runs of $DURATION, $CONNECTIONS connections; server on core 1, wrk on core 0; $(nproc) cores; $(date -u +%Y-%m-%d))"

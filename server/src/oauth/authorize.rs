@@ -1,0 +1,453 @@
+//! The authorization endpoint (RFC 6749 §4.1, OAuth 2.1, OpenID Connect Core §3.1)
+//! and the consent decision.
+//!
+//! Errors about the client or the redirect URI are shown on our own page and never
+//! redirected (RFC 6749 §4.1.2.1): we cannot trust where they would go. Every other
+//! error goes back to the client with `state` and `iss` (RFC 9207).
+
+use std::collections::HashMap;
+
+use app::ssr::RequestCtx;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use domain::authz::{self, NewCode};
+use domain::clients::{ApplicationType, Client, GRANT_AUTHORIZATION_CODE};
+use http::HeaderMap;
+
+use super::OAuthState;
+
+/// A validated authorization request.
+#[derive(Clone, Debug)]
+pub struct AuthzRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub redirect_given: bool,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub resource: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+}
+
+pub enum Failure {
+    /// Shown on our error page; the reason is one of a fixed set of codes.
+    Page(&'static str),
+    /// Sent back to the client's redirect URI.
+    Redirect {
+        redirect_uri: String,
+        error: &'static str,
+        description: String,
+        state: Option<String>,
+    },
+}
+
+pub fn parse_query(raw: &str) -> Result<HashMap<String, String>, Failure> {
+    let mut map = HashMap::new();
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+        if map.insert(k.into_owned(), v.into_owned()).is_some() {
+            // Before the redirect URI is trusted we cannot redirect: show it.
+            return Err(Failure::Page("repeated_parameter"));
+        }
+    }
+    Ok(map)
+}
+
+/// RFC 8252 §7.3: for native clients a loopback redirect may use any port.
+fn redirect_matches(client: &Client, given: &str) -> bool {
+    if client.redirect_uris.iter().any(|r| r == given) {
+        return true;
+    }
+    if client.application_type != ApplicationType::Native {
+        return false;
+    }
+    let Ok(mut g) = url::Url::parse(given) else {
+        return false;
+    };
+    if g.scheme() != "http" || !matches!(g.host_str(), Some("127.0.0.1" | "[::1]")) {
+        return false;
+    }
+    let _ = g.set_port(None);
+    client.redirect_uris.iter().any(|r| {
+        url::Url::parse(r).is_ok_and(|mut r| {
+            let _ = r.set_port(None);
+            r == g
+        })
+    })
+}
+
+pub async fn validate(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+) -> Result<AuthzRequest, Failure> {
+    let client_id = q
+        .get("client_id")
+        .ok_or(Failure::Page("missing_client_id"))?;
+    let client = domain::clients::find(&st.app.db, client_id)
+        .await
+        .map_err(|_| Failure::Page("server_error"))?
+        .ok_or(Failure::Page("unknown_client"))?;
+    if client.unusable_reason(st.app.now()).is_some() {
+        return Err(Failure::Page("client_unavailable"));
+    }
+    let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
+        Some(r) if redirect_matches(&client, r) => (r.clone(), true),
+        Some(_) => return Err(Failure::Page("bad_redirect_uri")),
+        None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
+        None => return Err(Failure::Page("missing_redirect_uri")),
+    };
+    let state = q.get("state").cloned();
+    let fail = |error: &'static str, description: &str| Failure::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        error,
+        description: description.to_owned(),
+        state: state.clone(),
+    };
+    match q.get("response_type").map(String::as_str) {
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ))
+        }
+        None => return Err(fail("invalid_request", "response_type is missing")),
+    }
+    if !client.allows_grant(GRANT_AUTHORIZATION_CODE) {
+        return Err(fail(
+            "unauthorized_client",
+            "this client may not use the authorization code flow",
+        ));
+    }
+    // PKCE with S256 for every client (OAuth 2.1, RFC 9700 §2.1.1); `plain` is refused.
+    let code_challenge = match (
+        q.get("code_challenge"),
+        q.get("code_challenge_method").map(String::as_str),
+    ) {
+        (Some(c), Some("S256")) if c.len() == 43 => c.clone(),
+        (Some(_), Some("S256")) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256 (43 characters)",
+            ))
+        }
+        (None, _) => {
+            return Err(fail(
+                "invalid_request",
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            ))
+        }
+        _ => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ))
+        }
+    };
+    let scopes = domain::grants::split_scopes(q.get("scope").map(String::as_str).unwrap_or(""));
+    for s in &scopes {
+        if !client.scopes.contains(s) {
+            return Err(fail(
+                "invalid_scope",
+                &format!("the client may not request the scope '{s}'"),
+            ));
+        }
+    }
+    let resource = q.get("resource").cloned();
+    if let Some(r) = &resource {
+        let known = domain::resources::find_resource_by_audience(&st.app.db, r)
+            .await
+            .map_err(|_| Failure::Page("server_error"))?;
+        if known.is_none() {
+            return Err(fail("invalid_target", "unknown resource"));
+        }
+    }
+    let prompt = domain::grants::split_scopes(q.get("prompt").map(String::as_str).unwrap_or(""));
+    if prompt.contains(&"none".to_owned()) && prompt.len() > 1 {
+        return Err(fail(
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age =
+        match q.get("max_age") {
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                fail("invalid_request", "max_age must be a non-negative integer")
+            })?),
+            None => None,
+        };
+    Ok(AuthzRequest {
+        client,
+        redirect_uri,
+        redirect_given,
+        scopes,
+        state,
+        nonce: q.get("nonce").cloned(),
+        code_challenge,
+        resource,
+        prompt,
+        max_age,
+    })
+}
+
+/// The client's redirect URI with `params`, `state` and `iss` appended.
+fn back_to_client(
+    st: &OAuthState,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return error_page("bad_redirect_uri");
+    };
+    {
+        let mut qp = url.query_pairs_mut();
+        for (k, v) in params {
+            qp.append_pair(k, v);
+        }
+        if let Some(s) = state {
+            qp.append_pair("state", s);
+        }
+        qp.append_pair("iss", &st.issuer);
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+pub fn error_page(reason: &str) -> Response {
+    Redirect::to(&format!("/oauth/error?reason={reason}")).into_response()
+}
+
+fn failure_response(st: &OAuthState, f: Failure) -> Response {
+    match f {
+        Failure::Page(reason) => error_page(reason),
+        Failure::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state,
+        } => back_to_client(
+            st,
+            &redirect_uri,
+            &[("error", error), ("error_description", &description)],
+            state.as_deref(),
+        ),
+    }
+}
+
+/// A grace period after sign-in within which `prompt=login` and small `max_age`
+/// values count as fresh: without it the browser would loop back to sign-in.
+const FRESH_SIGN_IN_SECS: i64 = 60;
+
+/// GET /oauth/authorize
+pub async fn authorize(
+    State(st): State<OAuthState>,
+    Extension(ctx): Extension<RequestCtx>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let raw = raw.unwrap_or_default();
+    let q = match parse_query(&raw) {
+        Ok(q) => q,
+        Err(f) => return failure_response(&st, f),
+    };
+    let req = match validate(&st, &q).await {
+        Ok(r) => r,
+        Err(f) => return failure_response(&st, f),
+    };
+    let now = st.app.now();
+    let fail = |error: &'static str, d: &str| {
+        back_to_client(
+            &st,
+            &req.redirect_uri,
+            &[("error", error), ("error_description", d)],
+            req.state.as_deref(),
+        )
+    };
+    let login = || {
+        Redirect::to(&format!(
+            "/login?return_to={}",
+            urlencode(&format!("/oauth/authorize?{raw}"))
+        ))
+        .into_response()
+    };
+    let prompt_none = req.prompt.iter().any(|p| p == "none");
+
+    let (Some(user), Some(auth_time)) = (ctx.user.clone(), ctx.auth_time) else {
+        return if prompt_none {
+            fail("login_required", "the user is not signed in")
+        } else {
+            login()
+        };
+    };
+    let age = now - auth_time;
+    let wants_fresh =
+        req.prompt.iter().any(|p| p == "login") || req.max_age.is_some_and(|m| age > m);
+    if wants_fresh && age > FRESH_SIGN_IN_SECS.max(req.max_age.unwrap_or(0)) {
+        return if prompt_none {
+            fail("login_required", "a fresh sign-in is required")
+        } else {
+            login()
+        };
+    }
+    if let Err(d) = email_domain_allowed(&req.client, &user.email) {
+        return fail("access_denied", d);
+    }
+    let existing = match domain::grants::find(&st.app.db, &user.id, &req.client.id).await {
+        Ok(g) => g,
+        Err(e) => return fail("server_error", &crate::startup::one_line(&e.to_string())),
+    };
+    let covered = existing
+        .as_ref()
+        .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
+    let force_consent = req.prompt.iter().any(|p| p == "consent");
+    match existing {
+        Some(g) if covered && !force_consent => {
+            issue_code_and_redirect(&st, &req, &user.id, &g.id, auth_time).await
+        }
+        _ if prompt_none => fail(
+            "consent_required",
+            "the user has not consented to this client",
+        ),
+        _ => Redirect::to(&format!("/oauth/consent?{raw}")).into_response(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Seed 003: a client may be limited to users of some e-mail domains.
+fn email_domain_allowed(client: &Client, email: &str) -> Result<(), &'static str> {
+    if client.allowed_email_domains.is_empty() {
+        return Ok(());
+    }
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    if client.allowed_email_domains.iter().any(|d| *d == domain) {
+        Ok(())
+    } else {
+        Err("this application is not available to accounts of your e-mail domain")
+    }
+}
+
+async fn issue_code_and_redirect(
+    st: &OAuthState,
+    req: &AuthzRequest,
+    user_id: &str,
+    grant_id: &str,
+    auth_time: i64,
+) -> Response {
+    let now = st.app.now();
+    let new = NewCode {
+        client_id: req.client.id.clone(),
+        user_id: user_id.to_owned(),
+        grant_id: grant_id.to_owned(),
+        redirect_uri: req.redirect_uri.clone(),
+        redirect_uri_given: req.redirect_given,
+        scopes: req.scopes.clone(),
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone(),
+        resource: req.resource.clone(),
+        auth_time,
+    };
+    match authz::issue_code(&st.app.db, new, st.lifetimes.authorization_code_secs, now).await {
+        Ok(code) => back_to_client(
+            st,
+            &req.redirect_uri,
+            &[("code", &code)],
+            req.state.as_deref(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "could not issue an authorization code");
+            back_to_client(
+                st,
+                &req.redirect_uri,
+                &[("error", "server_error")],
+                req.state.as_deref(),
+            )
+        }
+    }
+}
+
+/// POST /oauth/consent: the Allow / Deny form of the consent page. The CSRF
+/// middleware has checked the form's token; the request is validated again from
+/// the original parameters the form carries.
+pub async fn consent(
+    State(st): State<OAuthState>,
+    Extension(ctx): Extension<RequestCtx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let _ = headers;
+    let mut form = match parse_query(std::str::from_utf8(&body).unwrap_or_default()) {
+        Ok(f) => f,
+        Err(f) => return failure_response(&st, f),
+    };
+    let decision = form.remove("decision").unwrap_or_default();
+    form.remove("csrf_token");
+    let req = match validate(&st, &form).await {
+        Ok(r) => r,
+        Err(f) => return failure_response(&st, f),
+    };
+    let (Some(user), Some(auth_time)) = (ctx.user.clone(), ctx.auth_time) else {
+        let raw: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter())
+            .finish();
+        return Redirect::to(&format!(
+            "/login?return_to={}",
+            urlencode(&format!("/oauth/authorize?{raw}"))
+        ))
+        .into_response();
+    };
+    if decision != "allow" {
+        return back_to_client(
+            &st,
+            &req.redirect_uri,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the user denied the request"),
+            ],
+            req.state.as_deref(),
+        );
+    }
+    if let Err(d) = email_domain_allowed(&req.client, &user.email) {
+        return back_to_client(
+            &st,
+            &req.redirect_uri,
+            &[("error", "access_denied"), ("error_description", d)],
+            req.state.as_deref(),
+        );
+    }
+    let now = st.app.now();
+    let grant = async {
+        let txn = domain::db::write_txn(&st.app.db).await?;
+        let g = domain::grants::allow(
+            &txn,
+            &user.id,
+            &req.client.id,
+            &req.scopes,
+            ctx.ip.clone(),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, domain::DomainError>(g)
+    }
+    .await;
+    match grant {
+        Ok(g) => issue_code_and_redirect(&st, &req, &user.id, &g.id, auth_time).await,
+        Err(e) => {
+            tracing::error!(error = %e, "could not store a consent");
+            back_to_client(
+                &st,
+                &req.redirect_uri,
+                &[("error", "server_error")],
+                req.state.as_deref(),
+            )
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! OpenID Connect userinfo (Core §5.3): GET and POST with a bearer token (RFC 6750),
+//! answering JSON, or a signed JWT (`application/jwt`) when the client registered
+//! `userinfo_signed_response_alg` (seed 002).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::json;
+
+use super::error::no_store;
+use super::grants::user_claims;
+use super::OAuthState;
+
+fn bearer_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let mut resp = (
+        status,
+        Json(json!({ "error": code, "error_description": description })),
+    )
+        .into_response();
+    let challenge = format!(
+        "Bearer realm=\"portcullis\", error=\"{code}\", error_description=\"{description}\""
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+fn token_from(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    if let Some(t) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+    {
+        return Some(t.trim().to_owned());
+    }
+    // RFC 6750 §2.2: form-encoded body parameter.
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        return form_urlencoded::parse(body)
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned());
+    }
+    None
+}
+
+pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(token) = token_from(&headers, &body) else {
+        let mut resp = StatusCode::UNAUTHORIZED.into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"portcullis\""),
+        );
+        return resp;
+    };
+    let now = st.app.now();
+    let invalid = || {
+        bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is invalid, expired or revoked",
+        )
+    };
+    let Ok(claims) = domain::tokens::verify_access(&st.keys(), &token, &st.issuer, now) else {
+        return invalid();
+    };
+    if !matches!(
+        domain::tokens::is_revoked(&st.app.db, &claims.jti).await,
+        Ok(false)
+    ) || !claims.has_user()
+    {
+        return invalid();
+    }
+    let scopes = domain::grants::split_scopes(&claims.scope);
+    if !scopes.iter().any(|s| s == "openid") {
+        return bearer_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "the openid scope is required",
+        );
+    }
+    let client = match domain::clients::find(&st.app.db, &claims.client_id).await {
+        Ok(Some(c)) if c.unusable_reason(now).is_none() => c,
+        _ => return invalid(),
+    };
+    // The consent must still stand (the user may have revoked the app).
+    match domain::grants::find(&st.app.db, &claims.sub, &client.id).await {
+        Ok(Some(_)) => {}
+        _ => return invalid(),
+    }
+    let user = match domain::users::find_by_id(&st.app.db, &claims.sub).await {
+        Ok(Some(u)) if !u.disabled => u,
+        _ => return invalid(),
+    };
+    let mut info = user_claims(&user, &scopes);
+    let mut resp = match client.userinfo_alg {
+        Some(alg) => {
+            info["iss"] = json!(st.issuer.as_ref());
+            info["aud"] = json!(client.id);
+            info["iat"] = json!(now);
+            match domain::tokens::sign_jwt(&st.keys(), alg, &info) {
+                Ok(jwt) => {
+                    let mut r = jwt.into_response();
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/jwt"),
+                    );
+                    r
+                }
+                Err(e) => return super::OAuthError::server_error(e).into_response(),
+            }
+        }
+        None => Json(info).into_response(),
+    };
+    no_store(&mut resp);
+    resp
+}
