@@ -11,6 +11,19 @@ const port = process.env.E2E_PORT;
 const base = `http://127.0.0.1:${port}`;
 const bin = process.env.E2E_SERVER_BIN ?? path.join(os.homedir(), '.cache/portcullis/target/debug/portcullis');
 
+/** The server's settings, shared with specs that run the CLI against the same database. */
+export const serverEnv: Record<string, string> = {
+  PORTCULLIS_ISSUER: base,
+  PORTCULLIS_BIND: `127.0.0.1:${port}`,
+  PORTCULLIS_DATABASE_URL: `sqlite://${process.env.E2E_DB}`,
+  PORTCULLIS_SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
+  PORTCULLIS_KEY_ENCRYPTION_KEY: 'e2e-key-encryption-key-0123456789abcdefg',
+  PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  PORTCULLIS_SITE_ROOT: path.join(root, 'target/site'),
+  PORTCULLIS_LOG__LEVEL: 'warn',
+};
+export const serverBin = bin;
+
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
@@ -43,15 +56,6 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: 'ignore',
     stderr: 'pipe',
-    env: {
-      PORTCULLIS_ISSUER: base,
-      PORTCULLIS_BIND: `127.0.0.1:${port}`,
-      PORTCULLIS_DATABASE_URL: `sqlite://${process.env.E2E_DB}`,
-      PORTCULLIS_SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
-      PORTCULLIS_KEY_ENCRYPTION_KEY: 'e2e-key-encryption-key-0123456789abcdefg',
-      PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      PORTCULLIS_SITE_ROOT: path.join(root, 'target/site'),
-      PORTCULLIS_LOG__LEVEL: 'warn',
-    },
+    env: serverEnv,
   },
 });

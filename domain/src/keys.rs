@@ -303,6 +303,46 @@ mod tests {
             .contains("key_encryption_key differs"));
     }
 
+    #[tokio::test]
+    async fn keys_rotate_on_schedule_and_stay_published_until_their_tokens_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/k.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let kek = Kek::from_setting(&SecretString::new("k".repeat(40)));
+        let policy = KeyPolicy {
+            rotate_after_secs: 30 * 86_400,
+            publish_retired_for_secs: 10 * 3600,
+        };
+        let t0 = 1_800_000_000;
+
+        let first = ensure_and_load(&db, &kek, policy, t0).await.unwrap();
+        let es_first = first.signing[&Alg::ES256].kid.clone();
+        // Before the rotation period: the same keys, nothing new.
+        let again = ensure_and_load(&db, &kek, policy, t0 + 29 * 86_400)
+            .await
+            .unwrap();
+        assert_eq!(again.signing[&Alg::ES256].kid, es_first);
+        assert_eq!(again.verifying.len(), 2);
+
+        // After it: a new signing key; the old one is still published for verification.
+        let t1 = t0 + 31 * 86_400;
+        let rotated = ensure_and_load(&db, &kek, policy, t1).await.unwrap();
+        assert_ne!(rotated.signing[&Alg::ES256].kid, es_first);
+        assert!(rotated.verifying.contains_key(&es_first));
+        assert!(String::from_utf8_lossy(&rotated.jwks_json).contains(&es_first));
+        assert_eq!(rotated.verifying.len(), 4);
+
+        // Once everything it signed has expired, it leaves the JWKS.
+        let later = ensure_and_load(&db, &kek, policy, t1 + 10 * 3600 + 1)
+            .await
+            .unwrap();
+        assert!(!later.verifying.contains_key(&es_first));
+        assert!(!String::from_utf8_lossy(&later.jwks_json).contains(&es_first));
+        assert_eq!(later.verifying.len(), 2);
+    }
+
     #[test]
     fn generated_keys_sign_and_verify() {
         for alg in [Alg::ES256, Alg::RS256] {

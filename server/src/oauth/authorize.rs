@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use domain::authz::{self, NewCode};
 use domain::clients::{ApplicationType, Client, GRANT_AUTHORIZATION_CODE};
-use http::HeaderMap;
 
 use super::OAuthState;
 
@@ -327,7 +326,7 @@ fn email_domain_allowed(client: &Client, email: &str) -> Result<(), &'static str
         .rsplit_once('@')
         .map(|(_, d)| d.to_ascii_lowercase())
         .unwrap_or_default();
-    if client.allowed_email_domains.iter().any(|d| *d == domain) {
+    if client.allowed_email_domains.contains(&domain) {
         Ok(())
     } else {
         Err("this application is not available to accounts of your e-mail domain")
@@ -379,10 +378,8 @@ async fn issue_code_and_redirect(
 pub async fn consent(
     State(st): State<OAuthState>,
     Extension(ctx): Extension<RequestCtx>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let _ = headers;
     let mut form = match parse_query(std::str::from_utf8(&body).unwrap_or_default()) {
         Ok(f) => f,
         Err(f) => return failure_response(&st, f),

@@ -25,7 +25,7 @@ pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: 
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        Ok(active_claims(&st, token).await?)
+        active_claims(&st, token).await
     }
     .await;
     let mut resp = match result {
