@@ -29,6 +29,7 @@ pub enum EventType {
     GrantChanged,
     CodeReplayed,
     RefreshTokenReused,
+    SettingsChanged,
 }
 
 impl EventType {
@@ -52,6 +53,7 @@ impl EventType {
             EventType::GrantChanged => "grant.changed",
             EventType::CodeReplayed => "authorization_code.replayed",
             EventType::RefreshTokenReused => "refresh_token.reused",
+            EventType::SettingsChanged => "settings.changed",
         }
     }
 }

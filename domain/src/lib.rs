@@ -14,6 +14,7 @@ pub mod keys;
 pub mod password;
 pub mod resources;
 pub mod secret;
+pub mod server_settings;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

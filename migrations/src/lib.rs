@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_accounts;
 mod m0002_oauth;
 mod m0003_authorization;
+mod m0004_server_settings;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_oauth::Migration),
             Box::new(m0003_authorization::Migration),
+            Box::new(m0004_server_settings::Migration),
         ]
     }
 }

@@ -45,6 +45,11 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Allow or forbid third-party (not first-party) applications to use OAuth.
+    ThirdPartyOauth {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,6 +199,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::User(cmd) => user_command(settings, clock, cmd).await,
         Command::Api(cmd) => api_command(settings, clock, cmd).await,
         Command::Client(cmd) => client_command(settings, clock, cmd).await,
+        Command::ThirdPartyOauth { state } => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            let on = state == "on";
+            domain::server_settings::set_bool(
+                &db,
+                &AdminCtx::operator(),
+                domain::server_settings::THIRD_PARTY_OAUTH,
+                on,
+                clock.now(),
+            )
+            .await
+            .map_err(domain_err)?;
+            println!(
+                "third-party applications may {}use OAuth",
+                if on { "" } else { "not " }
+            );
+            Ok(())
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod refresh_token;
 pub mod resource;
 pub mod revoked_token;
 pub mod scope;
+pub mod server_setting;
 pub mod session;
 pub mod signing_key;
 pub mod user;

@@ -92,6 +92,13 @@ pub async fn validate(
     if client.unusable_reason(st.app.now()).is_some() {
         return Err(Failure::Page("client_unavailable"));
     }
+    if !client.first_party
+        && !domain::server_settings::third_party_oauth_enabled(&st.app.db)
+            .await
+            .map_err(|_| Failure::Page("server_error"))?
+    {
+        return Err(Failure::Page("third_party_disabled"));
+    }
     let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
         Some(r) if redirect_matches(&client, r) => (r.clone(), true),
         Some(_) => return Err(Failure::Page("bad_redirect_uri")),

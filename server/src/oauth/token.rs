@@ -35,6 +35,14 @@ async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Res
         .cloned()
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     let client = authenticate(st, headers, &form).await?;
+    // Seed 000: an administrator may forbid third-party applications altogether.
+    if !client.first_party
+        && !domain::server_settings::third_party_oauth_enabled(&st.app.db).await?
+    {
+        return Err(OAuthError::unauthorized_client(
+            "third-party applications may not use OAuth on this server",
+        ));
+    }
     match grant_type.as_str() {
         GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &form).await,
         GRANT_AUTHORIZATION_CODE => super::grants::authorization_code(st, &client, &form).await,

@@ -566,3 +566,97 @@ async fn userinfo_answers_get_and_post_and_a_signed_jwt_when_registered() {
         jsonwebtoken::Algorithm::ES256
     );
 }
+
+#[tokio::test]
+async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_ones() {
+    let (app, rp) = setup().await;
+    let first = {
+        let new = NewClient {
+            name: "Portal itself".into(),
+            application_type: Some(ApplicationType::Web),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: vec!["openid".into(), "profile".into()],
+            first_party: true,
+            ..Default::default()
+        };
+        let c = clients::create(
+            &app.db,
+            &domain::password::PasswordHasher::new(),
+            Actor::Operator,
+            new,
+            app.clock_now(),
+        )
+        .await
+        .unwrap();
+        Rp {
+            id: c.client.id,
+            secret: c.secret.unwrap().expose().to_owned(),
+        }
+    };
+    let b = app.browser();
+    let code = code_for(&app, &b, &rp).await; // consent given while allowed
+
+    let ctx = domain::users::AdminCtx::operator();
+    domain::server_settings::set_bool(
+        &app.db,
+        &ctx,
+        domain::server_settings::THIRD_PARTY_OAUTH,
+        false,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        b.get(&authorize_path(&rp, "")).await.location().unwrap(),
+        "/oauth/error?reason=third_party_disabled"
+    );
+    let page = b
+        .get_html("/oauth/error?reason=third_party_disabled")
+        .await
+        .body;
+    assert!(
+        page.contains("An administrator has turned this off"),
+        "{page}"
+    );
+    let (status, v) = raw_token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    // First-party apps carry on.
+    assert!(b
+        .get(&authorize_path(&first, ""))
+        .await
+        .location()
+        .unwrap()
+        .starts_with("/oauth/consent?"));
+
+    domain::server_settings::set_bool(
+        &app.db,
+        &ctx,
+        domain::server_settings::THIRD_PARTY_OAUTH,
+        true,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let back = authorize_as_alice(&app, &b, &authorize_path(&rp, "")).await;
+    assert!(
+        param(&back, "code").is_some(),
+        "turning it back on restores access: {back}"
+    );
+    assert!(app
+        .audit_types()
+        .await
+        .contains(&"settings.changed".to_owned()));
+}
