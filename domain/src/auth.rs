@@ -49,14 +49,15 @@ pub struct SignInRequest<'a> {
     pub user_agent: Option<String>,
 }
 
-pub async fn sign_in(
+/// Checks a username and password with the same throttling, timing and audit as
+/// the sign-in page: the one path both the page and the OAuth password grant use.
+pub async fn check_credentials(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
-    sessions_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
-    req: SignInRequest<'_>,
+    req: &SignInRequest<'_>,
     now: Timestamp,
-) -> Result<SignedIn, SignInError> {
+) -> Result<User, SignInError> {
     let account_key = throttle::account_key(req.username);
     let mut keys = vec![account_key.clone()];
     if let Some(ip) = &req.ip {
@@ -74,34 +75,16 @@ pub async fn sign_in(
     // Always one argon2 verification, real or dummy: equal timing either way.
     let ok = hasher.verify(stored.as_deref(), req.password).await;
 
-    let txn = crate::db::write_txn(db).await?;
     match found {
         Some(user) if ok => {
             if user.disabled {
                 return Err(SignInError::Disabled);
             }
-            throttle::clear(&txn, &account_key).await?;
-            let token = sessions::create(
-                &txn,
-                &user.id,
-                req.ip.clone(),
-                req.user_agent,
-                sessions_policy,
-                now,
-            )
-            .await?;
-            audit::record(
-                &txn,
-                now,
-                AuditEvent::new(EventType::SessionSignedIn, Actor::User(user.id.clone()))
-                    .target("user", &user.id)
-                    .ip(req.ip),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(SignedIn { user, token })
+            throttle::clear(db, &account_key).await?;
+            Ok(user)
         }
         found => {
+            let txn = crate::db::write_txn(db).await?;
             let mut locked = throttle::record_failure(
                 &txn,
                 &account_key,
@@ -121,7 +104,7 @@ pub async fn sign_in(
                 .await?;
             }
             let mut ev = AuditEvent::new(EventType::SessionSignInFailed, Actor::Anonymous)
-                .ip(req.ip)
+                .ip(req.ip.clone())
                 .data(json!({ "username": req.username.trim().to_lowercase(), "locked": locked }));
             if let Some(u) = &found {
                 ev = ev.target("user", &u.id);
@@ -137,6 +120,37 @@ pub async fn sign_in(
             }
         }
     }
+}
+
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    sessions_policy: SessionPolicy,
+    throttle_policy: ThrottlePolicy,
+    req: SignInRequest<'_>,
+    now: Timestamp,
+) -> Result<SignedIn, SignInError> {
+    let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
+    let txn = crate::db::write_txn(db).await?;
+    let token = sessions::create(
+        &txn,
+        &user.id,
+        req.ip.clone(),
+        req.user_agent,
+        sessions_policy,
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::SessionSignedIn, Actor::User(user.id.clone()))
+            .target("user", &user.id)
+            .ip(req.ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedIn { user, token })
 }
 
 /// Ends the session behind `token`, recording who signed out.

@@ -207,6 +207,7 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
             id_token_secs: t.id_token_ttl_secs,
             refresh_token_secs: t.refresh_token_ttl_secs,
             authorization_code_secs: t.authorization_code_ttl_secs,
+            password_grant_secs: t.password_grant_ttl_secs,
         },
         metadata_json: metadata.into(),
     })

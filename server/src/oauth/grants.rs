@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::audit::{self, Actor, AuditEvent, EventType};
 use domain::authz::{self, NewRefresh, RedeemError, RotateError};
-use domain::clients::{Client, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN};
+use domain::clients::{Client, GRANT_AUTHORIZATION_CODE, GRANT_PASSWORD, GRANT_REFRESH_TOKEN};
 use domain::tokens::{self, AccessClaims};
 use domain::users::User;
 use serde_json::{json, Value};
@@ -291,5 +291,93 @@ async fn issue_user_tokens(
     }
     domain::grants::touch(&txn, &t.grant_id, now).await?;
     txn.commit().await.map_err(OAuthError::server_error)?;
+    Ok(Json(body).into_response())
+}
+
+/// RFC 6749 §4.3, for clients an administrator has allowed it (off by default; OAuth
+/// 2.1 drops it, seed 004 needs it). Same throttling and timing as the sign-in page;
+/// tokens live for the client's lifetime policy (9 hours unless set otherwise), with
+/// no refresh token and no ID token.
+pub async fn password(
+    st: &OAuthState,
+    client: &Client,
+    form: &HashMap<String, String>,
+    ip: Option<String>,
+) -> Result<Response, OAuthError> {
+    use domain::auth::{SignInError, SignInRequest};
+    if client.is_public() || !client.allows_grant(GRANT_PASSWORD) {
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use the password grant",
+        ));
+    }
+    let username = param(form, "username")?;
+    let password = domain::secret::SecretString::new(param(form, "password")?);
+    let req = SignInRequest {
+        username,
+        password: &password,
+        ip,
+        user_agent: None,
+    };
+    let now = st.app.now();
+    let user = domain::auth::check_credentials(
+        &st.app.db,
+        &st.app.hasher,
+        st.app.config.throttle_policy,
+        &req,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        SignInError::Internal(d) => OAuthError::server_error(d),
+        other => OAuthError::invalid_grant(other.to_string()),
+    })?;
+    if !client.allowed_email_domains.is_empty() {
+        let domain = user
+            .email
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !client.allowed_email_domains.contains(&domain) {
+            return Err(OAuthError::invalid_grant(
+                "tokens cannot be issued for accounts of this e-mail domain",
+            ));
+        }
+    }
+    let scopes = match requested_scopes(form) {
+        Some(asked) => {
+            if let Some(extra) = asked.iter().find(|s| !client.scopes.contains(s)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "the client has not been granted the scope '{extra}'"
+                )));
+            }
+            asked
+        }
+        None => client
+            .scopes
+            .iter()
+            .filter(|s| !domain::resources::is_builtin(s))
+            .cloned()
+            .collect(),
+    };
+    let aud = audience_for(st, form, &scopes).await?;
+    let ttl = client
+        .access_token_ttl_secs
+        .unwrap_or(st.lifetimes.password_grant_secs);
+    let claims = AccessClaims {
+        iss: st.issuer.to_string(),
+        sub: user.id.clone(),
+        aud,
+        client_id: client.id.clone(),
+        scope: scopes.join(" "),
+        jti: tokens::new_jti(),
+        iat: now,
+        exp: now + ttl,
+        auth_time: Some(now),
+    };
+    let jwt = tokens::sign_access(&st.keys(), &claims)?;
+    let mut body = json!({ "access_token": jwt, "token_type": "Bearer", "expires_in": ttl });
+    if !claims.scope.is_empty() {
+        body["scope"] = json!(claims.scope);
+    }
     Ok(Json(body).into_response())
 }

@@ -46,6 +46,8 @@ pub struct TokenLifetimes {
     pub id_token_secs: i64,
     pub refresh_token_secs: i64,
     pub authorization_code_secs: i64,
+    /// Seed 004's policy for the password grant: 9 hours by default.
+    pub password_grant_secs: i64,
 }
 
 #[derive(Clone)]

@@ -437,3 +437,104 @@ async fn signing_keys_are_sealed_at_rest_and_need_the_same_key_encryption_key() 
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed() {
+    let app = spawn_app().await;
+    api_with_scopes(&app).await;
+    create_user(&app.db, "student", domain::users::Role::User).await;
+    let hasher = domain::password::PasswordHasher::new();
+    let mk = |grants: Option<Vec<String>>| NewClient {
+        name: "Campus app".into(),
+        application_type: Some(ApplicationType::Web),
+        redirect_uris: vec!["https://app.example.edu/cb".into()],
+        grant_types: grants,
+        scopes: vec!["registrations:write".into()],
+        ..Default::default()
+    };
+    let plain = clients::create(&app.db, &hasher, Actor::Operator, mk(None), START)
+        .await
+        .unwrap();
+    let plain = Service {
+        id: plain.client.id,
+        secret: plain.secret.unwrap().expose().to_owned(),
+    };
+    let form = [
+        ("grant_type", "password"),
+        ("username", "student"),
+        ("password", ADMIN_PASSWORD),
+    ];
+    let r = token_request(&app, &plain, &form).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "unauthorized_client",
+        "off unless allowed"
+    );
+
+    let allowed = clients::create(
+        &app.db,
+        &hasher,
+        Actor::Operator,
+        mk(Some(vec!["password".into()])),
+        START,
+    )
+    .await
+    .unwrap();
+    let allowed = Service {
+        id: allowed.client.id,
+        secret: allowed.secret.unwrap().expose().to_owned(),
+    };
+    let r = token_request(&app, &allowed, &form).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["expires_in"], 9 * 3600, "seed 004: 9 hours");
+    assert!(body.get("refresh_token").is_none());
+    let jwks: JwkSet = http()
+        .get(format!("{}/oauth/jwks", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = verify_with_jwks(&jwks, body["access_token"].as_str().unwrap());
+    let student = domain::users::find_by_username(&app.db, "student")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claims["sub"], student.id, "the person");
+    assert_eq!(claims["client_id"], allowed.id, "and the application");
+    assert_eq!(claims["aud"], API);
+
+    let wrong = [
+        ("grant_type", "password"),
+        ("username", "student"),
+        ("password", "wrong password"),
+    ];
+    for _ in 0..4 {
+        let v: Value = token_request(&app, &allowed, &wrong)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (v["error"].as_str(), v["error_description"].as_str()),
+            (
+                Some("invalid_grant"),
+                Some("Incorrect username or password.")
+            )
+        );
+    }
+    let v: Value = token_request(&app, &allowed, &wrong)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many failed sign-in attempts"),
+        "{v}"
+    );
+}
