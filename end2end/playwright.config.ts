@@ -19,7 +19,7 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
   PORTCULLIS_KEY_ENCRYPTION_KEY: 'e2e-key-encryption-key-0123456789abcdefg',
   PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-  PORTCULLIS_SITE_ROOT: path.join(root, 'target/site'),
+  PORTCULLIS_SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(root, 'target/site'),
   PORTCULLIS_LOG__LEVEL: 'warn',
 };
 export const serverBin = bin;
