@@ -406,29 +406,73 @@ pub enum ClientAuthError {
     Unusable(&'static str),
 }
 
-/// Bounded set of verified-secret tags (see the module comment).
+/// A client with its secret rows, as loaded for authentication.
+#[derive(Clone, Debug)]
+pub struct ClientRecord {
+    pub client: Client,
+    pub secrets: Vec<client_secret::Model>,
+}
+
+pub async fn load_record<C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+) -> DomainResult<Option<ClientRecord>> {
+    let Some(client) = find(conn, id).await? else {
+        return Ok(None);
+    };
+    let secrets = client_secret::Entity::find()
+        .filter(client_secret::Column::ClientId.eq(id))
+        .all(conn)
+        .await?;
+    Ok(Some(ClientRecord { client, secrets }))
+}
+
+/// The token endpoint's memory: verified-secret tags (see the module comment) and,
+/// for at most `record_ttl`, the client rows themselves, so a token request needs no
+/// database round trip. Changes made by this process invalidate a client at once;
+/// changes by other processes are seen within the TTL.
 #[derive(Clone)]
 pub struct SecretCache {
     key: Arc<[u8; 32]>,
     tags: Arc<Mutex<HashSet<String>>>,
     capacity: usize,
+    records: crate::cache::TtlCache<String, Arc<ClientRecord>>,
 }
 
 impl Default for SecretCache {
     fn default() -> Self {
-        Self::new(10_000)
+        Self::new(10_000, std::time::Duration::ZERO)
     }
 }
 
 impl SecretCache {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, record_ttl: std::time::Duration) -> Self {
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         Self {
             key: Arc::new(key),
             tags: Arc::new(Mutex::new(HashSet::new())),
             capacity,
+            records: crate::cache::TtlCache::new(record_ttl, capacity),
         }
+    }
+
+    /// Forgets a client's cached row (call after changing or deleting it).
+    pub fn invalidate_client(&self, id: &str) {
+        self.records.invalidate(&id.to_owned());
+    }
+
+    pub async fn record<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: &str,
+    ) -> Option<Arc<ClientRecord>> {
+        if let Some(r) = self.records.get(&id.to_owned()) {
+            return Some(r);
+        }
+        let r = Arc::new(load_record(conn, id).await.ok().flatten()?);
+        self.records.insert(id.to_owned(), r.clone());
+        Some(r)
     }
 
     fn tag(&self, row: &client_secret::Model, presented: &str) -> String {
@@ -475,11 +519,11 @@ pub async fn authenticate<C: ConnectionTrait>(
     p: Presented<'_>,
     now: Timestamp,
 ) -> Result<Client, ClientAuthError> {
-    let client = find(conn, p.client_id)
+    let record = cache
+        .record(conn, p.client_id)
         .await
-        .ok()
-        .flatten()
         .ok_or(ClientAuthError::UnknownClient)?;
+    let client = record.client.clone();
     if let Some(reason) = client.unusable_reason(now) {
         return Err(ClientAuthError::Unusable(reason));
     }
@@ -492,13 +536,9 @@ pub async fn authenticate<C: ConnectionTrait>(
         _ => {}
     }
     let presented = p.secret.ok_or(ClientAuthError::WrongSecret)?;
-    let rows = client_secret::Entity::find()
-        .filter(client_secret::Column::ClientId.eq(&client.id))
-        .all(conn)
-        .await
-        .map_err(|_| ClientAuthError::WrongSecret)?;
-    let live: Vec<_> = rows
-        .into_iter()
+    let live: Vec<_> = record
+        .secrets
+        .iter()
         .filter(|r| r.expires_at.is_none_or(|e| e > now))
         .collect();
     for row in &live {

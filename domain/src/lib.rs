@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod cache;
 pub mod clients;
 pub mod clock;
 pub mod db;

@@ -39,6 +39,10 @@ pub struct Settings {
     pub role_claim: String,
     /// Where the built site (wasm, css, assets) is served from.
     pub site_root: String,
+    /// How long hot rows (clients and secret hashes, the scope catalogue, run-time
+    /// switches) may be served from memory on the token path. Changes made by
+    /// another process are seen within this time; 0 turns caching off.
+    pub cache_ttl_ms: u64,
     pub log: LogSettings,
     pub session: SessionSettings,
     pub throttle: ThrottleSettings,
@@ -127,6 +131,7 @@ impl Default for Settings {
             trust_proxy_headers: false,
             role_claim: "portcullis_role".into(),
             site_root: "target/site".into(),
+            cache_ttl_ms: 2000,
             log: LogSettings::default(),
             session: SessionSettings::default(),
             throttle: ThrottleSettings::default(),
@@ -204,6 +209,7 @@ impl fmt::Debug for Settings {
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("role_claim", &self.role_claim)
             .field("site_root", &self.site_root)
+            .field("cache_ttl_ms", &self.cache_ttl_ms)
             .field("log", &self.log)
             .field("session", &self.session)
             .field("throttle", &self.throttle)

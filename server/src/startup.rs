@@ -23,6 +23,7 @@ use crate::health;
 use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthState, TokenLifetimes};
 use crate::settings::{redact_url, Settings};
+use domain::cache::TtlCache;
 use domain::clients::SecretCache;
 use domain::keys::{Kek, KeyPolicy};
 
@@ -189,6 +190,7 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         publish_retired_for_secs: longest + 3600,
     };
     let kek = Kek::from_setting(&settings.key_encryption_key);
+    let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
     let keys = domain::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
         .await
         .map_err(|e| StartupError::Other(format!("cannot load the signing keys: {e}")))?;
@@ -201,7 +203,10 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
         kek,
         key_policy,
-        secret_cache: SecretCache::default(),
+        secret_cache: SecretCache::new(10_000, cache_ttl),
+        scope_cache: TtlCache::new(cache_ttl, 10_000),
+        resource_cache: TtlCache::new(cache_ttl, 1_000),
+        switch_cache: TtlCache::new(cache_ttl, 16),
         lifetimes: TokenLifetimes {
             access_token_secs: t.access_token_ttl_secs,
             id_token_secs: t.id_token_ttl_secs,

@@ -60,8 +60,10 @@ async fn active_claims(
     if domain::tokens::is_revoked(&st.app.db, &claims.jti).await? {
         return Ok(None);
     }
-    match domain::clients::find(&st.app.db, &claims.client_id).await? {
-        Some(c) if c.unusable_reason(now).is_none() => {}
+    // The revocation list is read every time (revocation is immediate); the client
+    // row may come from the hot-row cache (see `cache_ttl_ms`).
+    match st.secret_cache.record(&st.app.db, &claims.client_id).await {
+        Some(r) if r.client.unusable_reason(now).is_none() => {}
         _ => return Ok(None),
     }
     if claims.has_user() {

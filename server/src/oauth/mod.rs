@@ -16,8 +16,10 @@ use std::sync::{Arc, RwLock};
 use app::ssr::AppState;
 use axum::routing::{get, post};
 use axum::Router;
+use domain::cache::TtlCache;
 use domain::clients::SecretCache;
 use domain::keys::{Kek, KeyPolicy, KeySet};
+use domain::resources::ScopeInfo;
 
 pub use error::OAuthError;
 
@@ -61,6 +63,9 @@ pub struct OAuthState {
     pub lifetimes: TokenLifetimes,
     /// Pre-serialised metadata document.
     pub metadata_json: Arc<[u8]>,
+    pub scope_cache: TtlCache<String, Option<ScopeInfo>>,
+    pub resource_cache: TtlCache<String, bool>,
+    pub switch_cache: TtlCache<&'static str, bool>,
 }
 
 impl OAuthState {
@@ -69,6 +74,39 @@ impl OAuthState {
             .read()
             .map(|k| k.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The scope catalogue entry for `name`, from memory when fresh.
+    pub async fn scope(&self, name: &str) -> Result<Option<ScopeInfo>, domain::DomainError> {
+        if let Some(hit) = self.scope_cache.get(&name.to_owned()) {
+            return Ok(hit);
+        }
+        let found = domain::resources::find_scope(&self.app.db, name).await?;
+        self.scope_cache.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// Whether an API with this identifier is registered, from memory when fresh.
+    pub async fn resource_exists(&self, audience: &str) -> Result<bool, domain::DomainError> {
+        if let Some(hit) = self.resource_cache.get(&audience.to_owned()) {
+            return Ok(hit);
+        }
+        let found = domain::resources::find_resource_by_audience(&self.app.db, audience)
+            .await?
+            .is_some();
+        self.resource_cache.insert(audience.to_owned(), found);
+        Ok(found)
+    }
+
+    /// Seed 000's switch, from memory when fresh.
+    pub async fn third_party_enabled(&self) -> Result<bool, domain::DomainError> {
+        let key = domain::server_settings::THIRD_PARTY_OAUTH;
+        if let Some(hit) = self.switch_cache.get(&key) {
+            return Ok(hit);
+        }
+        let on = domain::server_settings::third_party_oauth_enabled(&self.app.db).await?;
+        self.switch_cache.insert(key, on);
+        Ok(on)
     }
 
     /// Rotates keys when due and reloads the set (other processes may have rotated).

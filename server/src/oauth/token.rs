@@ -47,9 +47,7 @@ async fn handle(
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     let client = authenticate(st, headers, &form).await?;
     // Seed 000: an administrator may forbid third-party applications altogether.
-    if !client.first_party
-        && !domain::server_settings::third_party_oauth_enabled(&st.app.db).await?
-    {
+    if !client.first_party && !st.third_party_enabled().await? {
         return Err(OAuthError::unauthorized_client(
             "third-party applications may not use OAuth on this server",
         ));
@@ -88,7 +86,8 @@ pub(super) async fn audience_for(
 ) -> Result<String, OAuthError> {
     let mut audiences = Vec::new();
     for s in scopes {
-        let info = domain::resources::find_scope(&st.app.db, s)
+        let info = st
+            .scope(s)
             .await?
             .ok_or_else(|| OAuthError::invalid_scope(format!("unknown scope '{s}'")))?;
         if let Some(a) = info.audience {
@@ -99,10 +98,7 @@ pub(super) async fn audience_for(
     }
     match form.get("resource") {
         Some(r) => {
-            if domain::resources::find_resource_by_audience(&st.app.db, r)
-                .await?
-                .is_none()
-            {
+            if !st.resource_exists(r).await? {
                 return Err(OAuthError::invalid_target(format!(
                     "unknown resource '{r}'"
                 )));

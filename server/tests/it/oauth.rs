@@ -538,3 +538,40 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn with_the_hot_row_cache_on_a_deleted_client_stops_getting_tokens_within_the_ttl() {
+    let app = spawn_app_with(|s| s.cache_ttl_ms = 300).await;
+    api_with_scopes(&app).await;
+    let svc = service_client(&app, &["registrations:read"]).await;
+    for _ in 0..3 {
+        let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(
+            r.status(),
+            200,
+            "served from the cache after the first request"
+        );
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["scope"],
+            "registrations:read"
+        );
+    }
+    let wrong = Service {
+        id: svc.id.clone(),
+        secret: "wrong".into(),
+    };
+    assert_eq!(
+        token_request(&app, &wrong, &[("grant_type", "client_credentials")])
+            .await
+            .status(),
+        401,
+        "the cache never vouches for a wrong secret"
+    );
+    // Deleted by another process (here: directly in the database).
+    clients::delete(&app.db, Actor::Operator, &svc.id, START)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.status(), 401);
+}
