@@ -660,3 +660,100 @@ async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_on
         .await
         .contains(&"settings.changed".to_owned()));
 }
+
+#[tokio::test]
+async fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
+    let (app, rp) = setup().await;
+    let b = app.browser();
+    code_for(&app, &b, &rp).await;
+    // Just signed in: fresh enough.
+    assert!(b
+        .get(&authorize_path(&rp, "&prompt=login"))
+        .await
+        .location()
+        .unwrap()
+        .starts_with(REDIRECT));
+    app.clock.advance(600);
+    let loc = b
+        .get(&authorize_path(&rp, "&prompt=login"))
+        .await
+        .location()
+        .unwrap();
+    assert!(loc.starts_with("/login?return_to="), "{loc}");
+    assert!(b
+        .get(&authorize_path(&rp, "&max_age=300"))
+        .await
+        .location()
+        .unwrap()
+        .starts_with("/login?return_to="));
+    assert!(b
+        .get(&authorize_path(&rp, "&max_age=3600"))
+        .await
+        .location()
+        .unwrap()
+        .starts_with(REDIRECT));
+    let none = b
+        .get(&authorize_path(&rp, "&max_age=300&prompt=none"))
+        .await
+        .location()
+        .unwrap();
+    assert_eq!(param(&none, "error").as_deref(), Some("login_required"));
+    let bad = b
+        .get(&authorize_path(&rp, "&max_age=soon"))
+        .await
+        .location()
+        .unwrap();
+    assert_eq!(param(&bad, "error").as_deref(), Some("invalid_request"));
+}
+
+#[tokio::test]
+async fn id_tokens_are_rs256_by_default_and_es256_when_the_client_asks() {
+    let (app, rp) = setup().await;
+    let b = app.browser();
+    let code = code_for(&app, &b, &rp).await;
+    let (_, t) = raw_token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let id = t["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id).unwrap().alg,
+        jsonwebtoken::Algorithm::RS256
+    );
+    assert_eq!(peek(id)["aud"], rp.id);
+
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let m = domain::entities::client::Entity::find_by_id(rp.id.clone())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut am: domain::entities::client::ActiveModel = m.into();
+    am.id_token_signed_response_alg = Set("ES256".into());
+    am.update(&app.db).await.unwrap();
+    let code = code_for(&app, &b, &rp).await;
+    let (_, t) = raw_token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(
+        jsonwebtoken::decode_header(t["id_token"].as_str().unwrap())
+            .unwrap()
+            .alg,
+        jsonwebtoken::Algorithm::ES256
+    );
+}
