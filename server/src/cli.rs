@@ -223,13 +223,24 @@ async fn run(cli: Cli) -> Result<(), String> {
 async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), String> {
     crate::telemetry::init(&settings.log);
     let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    let issuer = settings.issuer.clone();
+    let (admin_username, admin_email, admin_password) = (
+        settings.admin_username.clone(),
+        settings.admin_email.clone(),
+        settings.admin_password.clone(),
+    );
+    // Bind before creating the first administrator, so a busy port fails before a
+    // generated password is printed.
+    let app = Application::build_with_db(settings, clock.clone(), db.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let hasher = PasswordHasher::new();
     let first = users::ensure_first_admin(
         &db,
         &hasher,
-        &settings.admin_username,
-        &settings.admin_email,
-        settings.admin_password.clone(),
+        &admin_username,
+        &admin_email,
+        admin_password,
         clock.now(),
     )
     .await
@@ -248,10 +259,6 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), String> 
             println!("Store it now; it is not shown again. Change it with `portcullis user set-password {username}`.");
         }
     }
-    let issuer = settings.issuer.clone();
-    let app = Application::build_with_db(settings, clock, db)
-        .await
-        .map_err(|e| e.to_string())?;
     tracing::info!(addr = %app.local_addr(), %issuer, "Portcullis is listening");
     println!("Portcullis is serving at http://{}", app.local_addr());
     app.run_until_stopped()

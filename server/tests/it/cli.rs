@@ -184,3 +184,29 @@ fn users_are_managed_from_the_command_line() {
         "{out}"
     );
 }
+
+#[test]
+fn a_busy_port_is_one_line_and_creates_no_administrator() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/serve.db", dir.path().display());
+    let o = portcullis(
+        &["serve"],
+        &with_db(
+            &url,
+            &[
+                ("PORTCULLIS_BIND", &addr),
+                ("PORTCULLIS_LOG__LEVEL", "error"),
+            ],
+        ),
+        None,
+    );
+    assert_one_line_error(&o, &format!("cannot listen on {addr}"));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("generated password"));
+    let o = portcullis(&["user", "list"], &with_db(&url, &[]), None);
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("admin"),
+        "no administrator was created"
+    );
+}
