@@ -118,7 +118,9 @@ fn UserTable(
     let search = page.search.clone();
     let link = move |p: u64| format!("/admin/users?search={}&page={p}", search);
     view! {
-        <p class="mt-4 text-sm text-slate-600">{page.total} " users"</p>
+        <p class="mt-4 text-sm text-slate-600">
+            {if page.total == 1 { "1 user".to_owned() } else { format!("{} users", page.total) }}
+        </p>
         <table class="mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
             <thead class="bg-slate-100 text-slate-700">
                 <tr>
