@@ -12,7 +12,7 @@ use domain::tokens::{self, AccessClaims};
 use domain::users::User;
 use serde_json::{json, Value};
 
-use super::token::{audience_for, requested_scopes};
+use super::token::{audience_for, bearer_response, client_scopes, requested_scopes};
 use super::{OAuthError, OAuthState};
 
 struct UserTokens {
@@ -343,41 +343,9 @@ pub async fn password(
             ));
         }
     }
-    let scopes = match requested_scopes(form) {
-        Some(asked) => {
-            if let Some(extra) = asked.iter().find(|s| !client.scopes.contains(s)) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "the client has not been granted the scope '{extra}'"
-                )));
-            }
-            asked
-        }
-        None => client
-            .scopes
-            .iter()
-            .filter(|s| !domain::resources::is_builtin(s))
-            .cloned()
-            .collect(),
-    };
-    let aud = audience_for(st, form, &scopes).await?;
+    let scopes = client_scopes(client, form)?;
     let ttl = client
         .access_token_ttl_secs
         .unwrap_or(st.lifetimes.password_grant_secs);
-    let claims = AccessClaims {
-        iss: st.issuer.to_string(),
-        sub: user.id.clone(),
-        aud,
-        client_id: client.id.clone(),
-        scope: scopes.join(" "),
-        jti: tokens::new_jti(),
-        iat: now,
-        exp: now + ttl,
-        auth_time: Some(now),
-    };
-    let jwt = tokens::sign_access(&st.keys(), &claims)?;
-    let mut body = json!({ "access_token": jwt, "token_type": "Bearer", "expires_in": ttl });
-    if !claims.scope.is_empty() {
-        body["scope"] = json!(claims.scope);
-    }
-    Ok(Json(body).into_response())
+    bearer_response(st, form, client, Some((&user.id, now)), scopes, ttl, now).await
 }

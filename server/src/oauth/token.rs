@@ -137,37 +137,61 @@ async fn client_credentials(
             "this client may not use client_credentials",
         ));
     }
-    let scopes = match requested_scopes(form) {
-        Some(asked) => {
-            if let Some(extra) = asked.iter().find(|s| !client.scopes.contains(s)) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "the client has not been granted the scope '{extra}'"
-                )));
-            }
-            asked
-        }
-        None => client
-            .scopes
-            .iter()
-            .filter(|s| !domain::resources::is_builtin(s))
-            .cloned()
-            .collect(),
-    };
-    let aud = audience_for(st, form, &scopes).await?;
+    let scopes = client_scopes(client, form)?;
     let now = st.app.now();
     let ttl = client
         .access_token_ttl_secs
         .unwrap_or(st.lifetimes.access_token_secs);
+    bearer_response(st, form, client, None, scopes, ttl, now).await
+}
+
+/// Scopes for a grant without a person's consent (client credentials, password):
+/// the `scope` parameter when given — only scopes granted to the client — else every
+/// API scope the client was granted.
+pub(super) fn client_scopes(
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Vec<String>, OAuthError> {
+    match requested_scopes(form) {
+        Some(asked) => match asked.iter().find(|s| !client.scopes.contains(s)) {
+            Some(extra) => Err(OAuthError::invalid_scope(format!(
+                "the client has not been granted the scope '{extra}'"
+            ))),
+            None => Ok(asked),
+        },
+        None => Ok(client
+            .scopes
+            .iter()
+            .filter(|s| !domain::resources::is_builtin(s))
+            .cloned()
+            .collect()),
+    }
+}
+
+/// Signs an access token for the client (and the person, when there is one) and
+/// answers with it: no refresh token, no ID token.
+pub(super) async fn bearer_response(
+    st: &OAuthState,
+    form: &HashMap<String, String>,
+    client: &Client,
+    user: Option<(&str, i64)>,
+    scopes: Vec<String>,
+    ttl: i64,
+    now: i64,
+) -> Result<Response, OAuthError> {
+    let aud = audience_for(st, form, &scopes).await?;
     let claims = AccessClaims {
         iss: st.issuer.to_string(),
-        sub: client.id.clone(),
+        sub: user
+            .map(|(id, _)| id.to_owned())
+            .unwrap_or_else(|| client.id.clone()),
         aud,
         client_id: client.id.clone(),
         scope: scopes.join(" "),
         jti: tokens::new_jti(),
         iat: now,
         exp: now + ttl,
-        auth_time: None,
+        auth_time: user.map(|(_, t)| t),
     };
     let jwt = tokens::sign_access(&st.keys(), &claims)?;
     let mut body = json!({ "access_token": jwt, "token_type": "Bearer", "expires_in": ttl });
