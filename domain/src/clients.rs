@@ -165,6 +165,19 @@ impl Client {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }
+    /// Seed 003: whether tokens may be issued on behalf of this e-mail address (an
+    /// empty domain list means any).
+    pub fn allows_email(&self, email: &str) -> bool {
+        if self.allowed_email_domains.is_empty() {
+            return true;
+        }
+        let domain = email
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        self.allowed_email_domains.contains(&domain)
+    }
+
     /// Why this client may not get tokens right now, if it may not.
     pub fn unusable_reason(&self, now: Timestamp) -> Option<&'static str> {
         if self.disabled {

@@ -326,14 +326,7 @@ fn urlencode(s: &str) -> String {
 
 /// Seed 003: a client may be limited to users of some e-mail domains.
 fn email_domain_allowed(client: &Client, email: &str) -> Result<(), &'static str> {
-    if client.allowed_email_domains.is_empty() {
-        return Ok(());
-    }
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
-        .unwrap_or_default();
-    if client.allowed_email_domains.contains(&domain) {
+    if client.allows_email(email) {
         Ok(())
     } else {
         Err("this application is not available to accounts of your e-mail domain")

@@ -331,17 +331,10 @@ pub async fn password(
         SignInError::Internal(d) => OAuthError::server_error(d),
         other => OAuthError::invalid_grant(other.to_string()),
     })?;
-    if !client.allowed_email_domains.is_empty() {
-        let domain = user
-            .email
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .unwrap_or_default();
-        if !client.allowed_email_domains.contains(&domain) {
-            return Err(OAuthError::invalid_grant(
-                "tokens cannot be issued for accounts of this e-mail domain",
-            ));
-        }
+    if !client.allows_email(&user.email) {
+        return Err(OAuthError::invalid_grant(
+            "tokens cannot be issued for accounts of this e-mail domain",
+        ));
     }
     let scopes = client_scopes(client, form)?;
     let ttl = client

@@ -757,3 +757,61 @@ async fn id_tokens_are_rs256_by_default_and_es256_when_the_client_asks() {
         jsonwebtoken::Algorithm::ES256
     );
 }
+
+#[tokio::test]
+async fn a_client_limited_to_some_email_domains_gets_no_code_for_other_accounts() {
+    let (app, _) = setup().await;
+    let new = NewClient {
+        name: "Research Notebook".into(),
+        application_type: Some(ApplicationType::Web),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: vec!["openid".into(), "profile".into()],
+        allowed_email_domains: vec!["Example.ORG".into()],
+        ..Default::default()
+    };
+    let c = clients::create(
+        &app.db,
+        &domain::password::PasswordHasher::new(),
+        Actor::Operator,
+        new,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let only_org = Rp {
+        id: c.client.id,
+        secret: c.secret.unwrap().expose().to_owned(),
+    };
+    let b = app.browser();
+    let back = authorize_as_alice(&app, &b, &authorize_path(&only_org, "")).await; // alice@example.edu
+    assert_eq!(
+        param(&back, "error").as_deref(),
+        Some("access_denied"),
+        "{back}"
+    );
+    assert!(param(&back, "code").is_none());
+
+    let new = NewClient {
+        name: "Research Notebook".into(),
+        application_type: Some(ApplicationType::Web),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: vec!["openid".into(), "profile".into()],
+        allowed_email_domains: vec!["example.edu".into()],
+        ..Default::default()
+    };
+    let c = clients::create(
+        &app.db,
+        &domain::password::PasswordHasher::new(),
+        Actor::Operator,
+        new,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let edu = Rp {
+        id: c.client.id,
+        secret: c.secret.unwrap().expose().to_owned(),
+    };
+    let back = authorize_as_alice(&app, &b, &authorize_path(&edu, "")).await;
+    assert!(param(&back, "code").is_some(), "{back}");
+}
