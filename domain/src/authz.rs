@@ -235,6 +235,18 @@ pub async fn revoke_family<C: ConnectionTrait>(
         .rows_affected)
 }
 
+/// A refresh token that is still usable (for introspection), or None.
+pub async fn find_live_refresh<C: ConnectionTrait>(
+    conn: &C,
+    value: &str,
+    now: Timestamp,
+) -> DomainResult<Option<rt::Model>> {
+    Ok(rt::Entity::find_by_id(token_hash(value))
+        .one(conn)
+        .await?
+        .filter(|r| r.used_at.is_none() && r.revoked_at.is_none() && r.expires_at > now))
+}
+
 /// Revokes the family of a refresh token presented for revocation (RFC 7009).
 pub async fn revoke_refresh<C: ConnectionTrait>(
     conn: &C,

@@ -12,6 +12,7 @@ pub mod entities;
 pub mod error;
 pub mod grants;
 pub mod keys;
+pub mod maintenance;
 pub mod password;
 pub mod resources;
 pub mod secret;

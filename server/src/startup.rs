@@ -125,6 +125,7 @@ impl Application {
         };
         let oauth = oauth_state(&settings, state.clone()).await?;
         spawn_key_rotation(oauth.clone());
+        spawn_maintenance(state.clone());
         let router = build_router(&settings, state.clone(), oauth)?;
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
@@ -216,6 +217,27 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         },
         metadata_json: metadata.into(),
     })
+}
+
+/// Hourly: delete rows that can no longer matter (expired sessions, codes, ...).
+fn spawn_maintenance(app: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match domain::maintenance::purge(
+                &app.db,
+                app.config.session_policy,
+                app.config.throttle_policy,
+                app.now(),
+            )
+            .await
+            {
+                Ok(p) => tracing::debug!(?p, "purged expired rows"),
+                Err(e) => tracing::error!(error = %e, "purging expired rows failed"),
+            }
+        }
+    });
 }
 
 /// Hourly: rotate keys when due, and pick up keys other processes rotated.

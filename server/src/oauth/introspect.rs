@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::HeaderMap;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::client_auth::{authenticate, parse_form};
 use super::error::no_store;
@@ -25,28 +25,60 @@ pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: 
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        active_claims(&st, token).await
+        match active_claims(&st, token).await? {
+            Some(c) => Ok(Some(access_body(c))),
+            None => refresh_body(&st, &caller, token).await,
+        }
     }
     .await;
     let mut resp = match result {
-        Ok(Some(c)) => {
-            let mut body = json!({
-                "active": true, "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id,
-                "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": "Bearer",
-            });
-            if !c.scope.is_empty() {
-                body["scope"] = json!(c.scope);
-            }
-            if let Some(t) = c.auth_time {
-                body["auth_time"] = json!(t);
-            }
-            Json(body).into_response()
-        }
+        Ok(Some(body)) => Json(body).into_response(),
         Ok(None) => Json(json!({ "active": false })).into_response(),
         Err(e) => return e.into_response(),
     };
     no_store(&mut resp);
     resp
+}
+
+fn access_body(c: domain::tokens::AccessClaims) -> Value {
+    let mut body = json!({
+        "active": true, "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id,
+        "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": "Bearer",
+    });
+    if !c.scope.is_empty() {
+        body["scope"] = json!(c.scope);
+    }
+    if let Some(t) = c.auth_time {
+        body["auth_time"] = json!(t);
+    }
+    body
+}
+
+/// A refresh token is described only to the client it was issued to: other clients
+/// (resource servers) have no business with it.
+async fn refresh_body(
+    st: &OAuthState,
+    caller: &domain::clients::Client,
+    token: &str,
+) -> Result<Option<Value>, OAuthError> {
+    let now = st.app.now();
+    let Some(r) = domain::authz::find_live_refresh(&st.app.db, token, now).await? else {
+        return Ok(None);
+    };
+    if r.client_id != caller.id || caller.unusable_reason(now).is_some() {
+        return Ok(None);
+    }
+    match (
+        domain::users::find_by_id(&st.app.db, &r.user_id).await?,
+        domain::grants::find_by_id(&st.app.db, &r.grant_id).await?,
+    ) {
+        (Some(u), Some(_)) if !u.disabled => {}
+        _ => return Ok(None),
+    }
+    Ok(Some(json!({
+        "active": true, "iss": st.issuer.as_ref(), "sub": r.user_id, "client_id": r.client_id,
+        "scope": r.scopes, "iat": r.created_at, "exp": r.expires_at, "token_type": "refresh_token",
+    })))
 }
 
 async fn active_claims(

@@ -815,3 +815,57 @@ async fn a_client_limited_to_some_email_domains_gets_no_code_for_other_accounts(
     let back = authorize_as_alice(&app, &b, &authorize_path(&edu, "")).await;
     assert!(param(&back, "code").is_some(), "{back}");
 }
+
+#[tokio::test]
+async fn a_client_can_introspect_its_own_refresh_token_until_it_is_rotated() {
+    let (app, rp) = setup().await;
+    let other = web_client(&app, &["openid"]).await;
+    let b = app.browser();
+    let code = code_for(&app, &b, &rp).await;
+    let (_, t) = raw_token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let introspect = |who: &Rp, token: String| {
+        let (id, secret, base) = (who.id.clone(), who.secret.clone(), app.base.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/oauth/introspect"))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let v = introspect(&rp, refresh.clone()).await;
+    assert_eq!(
+        (v["active"].as_bool(), v["token_type"].as_str()),
+        (Some(true), Some("refresh_token")),
+        "{v}"
+    );
+    assert_eq!(v["scope"], "openid profile");
+    assert_eq!(
+        introspect(&other, refresh.clone()).await["active"],
+        false,
+        "not another client's business"
+    );
+    raw_token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(introspect(&rp, refresh).await["active"], false, "rotated");
+}

@@ -1,0 +1,129 @@
+//! Periodic clean-up of rows that can no longer matter: expired sessions, codes,
+//! refresh tokens, revocation-list entries past their token's expiry, and throttle
+//! counters whose window and lock are over.
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::clock::Timestamp;
+use crate::entities::{authorization_code, login_throttle, refresh_token, revoked_token};
+use crate::sessions::{self, SessionPolicy};
+use crate::throttle::ThrottlePolicy;
+use crate::DomainResult;
+
+/// Used codes are kept this long after they expire, so a late replay still finds
+/// them and revokes what they issued.
+const CODE_GRACE_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub codes: u64,
+    pub refresh_tokens: u64,
+    pub revoked_tokens: u64,
+    pub throttle: u64,
+}
+
+pub async fn purge<C: ConnectionTrait>(
+    conn: &C,
+    session_policy: SessionPolicy,
+    throttle_policy: ThrottlePolicy,
+    now: Timestamp,
+) -> DomainResult<Purged> {
+    Ok(Purged {
+        sessions: sessions::purge_expired(conn, session_policy, now).await?,
+        codes: authorization_code::Entity::delete_many()
+            .filter(authorization_code::Column::ExpiresAt.lt(now - CODE_GRACE_SECS))
+            .exec(conn)
+            .await?
+            .rows_affected,
+        refresh_tokens: refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::ExpiresAt.lt(now))
+            .exec(conn)
+            .await?
+            .rows_affected,
+        revoked_tokens: revoked_token::Entity::delete_many()
+            .filter(revoked_token::Column::ExpiresAt.lt(now))
+            .exec(conn)
+            .await?
+            .rows_affected,
+        throttle: login_throttle::Entity::delete_many()
+            .filter(login_throttle::Column::WindowStartedAt.lt(now - throttle_policy.window_secs))
+            .filter(
+                Condition::any()
+                    .add(login_throttle::Column::LockedUntil.is_null())
+                    .add(login_throttle::Column::LockedUntil.lt(now)),
+            )
+            .exec(conn)
+            .await?
+            .rows_affected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    #[tokio::test]
+    async fn purge_removes_only_what_can_no_longer_matter() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/m.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let now = 1_800_000_000;
+        for (jti, exp) in [("old", now - 1), ("live", now + 300)] {
+            revoked_token::ActiveModel {
+                jti: Set(jti.into()),
+                expires_at: Set(exp),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        for (key, started, locked) in [
+            ("ip:old", now - 3600, None),
+            ("ip:locked", now - 3600, Some(now + 60)),
+            ("ip:fresh", now - 10, None),
+        ] {
+            login_throttle::ActiveModel {
+                key: Set(key.into()),
+                failures: Set(1),
+                window_started_at: Set(started),
+                locked_until: Set(locked),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let p = purge(
+            &db,
+            SessionPolicy::default(),
+            ThrottlePolicy::default(),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!((p.revoked_tokens, p.throttle), (1, 1));
+        let left: Vec<String> = revoked_token::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.jti)
+            .collect();
+        assert_eq!(left, vec!["live".to_owned()]);
+        let keys: Vec<String> = login_throttle::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        assert!(
+            keys.contains(&"ip:locked".to_owned())
+                && keys.contains(&"ip:fresh".to_owned())
+                && keys.len() == 2
+        );
+    }
+}
