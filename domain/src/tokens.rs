@@ -139,3 +139,126 @@ pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainRe
     jsonwebtoken::encode(&header, claims, &key.encoding)
         .map_err(|e| DomainError::Internal(format!("signing: {e}")))
 }
+
+/// Revocation-list reads for concurrent introspections, batched ("group read").
+///
+/// Introspection must see a revocation at once, in every process, so it reads the
+/// database each time; one read costs ~85 µs here, more than verifying the token.
+/// Checks that arrive together share one `WHERE jti IN (…)` query. A check always
+/// joins the *next* query, never one already under way, so every answer reflects
+/// the database as it was after the check arrived: batching changes the cost, not
+/// what is seen.
+#[derive(Clone)]
+pub struct RevocationBatcher {
+    db: sea_orm::DatabaseConnection,
+    state: std::sync::Arc<std::sync::Mutex<BatchState>>,
+}
+
+type Waiter = (String, tokio::sync::oneshot::Sender<DomainResult<bool>>);
+
+#[derive(Default)]
+struct BatchState {
+    pending: Vec<Waiter>,
+    running: bool,
+}
+
+/// Most checks in one query (bounded parameter lists on both backends).
+const MAX_BATCH: usize = 256;
+
+impl RevocationBatcher {
+    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+        Self {
+            db,
+            state: Default::default(),
+        }
+    }
+
+    pub async fn is_revoked(&self, jti: &str) -> DomainResult<bool> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let start_runner = {
+            let mut st = self
+                .state
+                .lock()
+                .map_err(|_| DomainError::Internal("revocation batcher poisoned".into()))?;
+            st.pending.push((jti.to_owned(), tx));
+            !std::mem::replace(&mut st.running, true)
+        };
+        if start_runner {
+            let me = self.clone();
+            tokio::spawn(async move { me.run().await });
+        }
+        rx.await
+            .map_err(|_| DomainError::Internal("revocation check was dropped".into()))?
+    }
+
+    async fn run(self) {
+        loop {
+            let batch: Vec<Waiter> = {
+                let Ok(mut st) = self.state.lock() else {
+                    return;
+                };
+                if st.pending.is_empty() {
+                    st.running = false;
+                    return;
+                }
+                let n = st.pending.len().min(MAX_BATCH);
+                st.pending.drain(..n).collect()
+            };
+            let jtis: Vec<String> = batch.iter().map(|(j, _)| j.clone()).collect();
+            use sea_orm::{ColumnTrait, QueryFilter};
+            let found = revoked_token::Entity::find()
+                .filter(revoked_token::Column::Jti.is_in(jtis))
+                .all(&self.db)
+                .await;
+            match found {
+                Ok(rows) => {
+                    let revoked: std::collections::HashSet<String> =
+                        rows.into_iter().map(|r| r.jti).collect();
+                    for (jti, tx) in batch {
+                        let _ = tx.send(Ok(revoked.contains(&jti)));
+                    }
+                }
+                Err(e) => {
+                    let msg = format!("revocation list: {e}");
+                    for (_, tx) in batch {
+                        let _ = tx.send(Err(DomainError::Internal(msg.clone())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn batched_checks_answer_each_token_and_see_revocations_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/r.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        for i in (0..100).step_by(3) {
+            revoke(&db, &format!("jti-{i}"), 4_000_000_000)
+                .await
+                .unwrap();
+        }
+        let b = RevocationBatcher::new(db.clone());
+        let checks = (0..100).map(|i| {
+            let b = b.clone();
+            tokio::spawn(async move { (i, b.is_revoked(&format!("jti-{i}")).await.unwrap()) })
+        });
+        for h in checks {
+            let (i, revoked) = h.await.unwrap();
+            assert_eq!(revoked, i % 3 == 0, "jti-{i}");
+        }
+        assert!(!b.is_revoked("jti-1").await.unwrap());
+        revoke(&db, "jti-1", 4_000_000_000).await.unwrap();
+        assert!(
+            b.is_revoked("jti-1").await.unwrap(),
+            "a revocation is seen by the next check"
+        );
+    }
+}
