@@ -191,7 +191,6 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         publish_retired_for_secs: longest + 3600,
     };
     let kek = Kek::from_setting(&settings.key_encryption_key);
-    let revocations = domain::tokens::RevocationBatcher::new(app.db.clone());
     let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
     let keys = domain::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
         .await
@@ -209,7 +208,6 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         scope_cache: TtlCache::new(cache_ttl, 10_000),
         resource_cache: TtlCache::new(cache_ttl, 1_000),
         switch_cache: TtlCache::new(cache_ttl, 16),
-        revocations,
         lifetimes: TokenLifetimes {
             access_token_secs: t.access_token_ttl_secs,
             id_token_secs: t.id_token_ttl_secs,

@@ -89,7 +89,7 @@ async fn active_claims(
     let Ok(claims) = domain::tokens::verify_access(&st.keys(), token, &st.issuer, now) else {
         return Ok(None);
     };
-    if st.revocations.is_revoked(&claims.jti).await? {
+    if domain::tokens::is_revoked(&st.app.db, &claims.jti).await? {
         return Ok(None);
     }
     // The revocation list is read every time (revocation is immediate); the client

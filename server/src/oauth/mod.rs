@@ -66,8 +66,6 @@ pub struct OAuthState {
     pub scope_cache: TtlCache<String, Option<ScopeInfo>>,
     pub resource_cache: TtlCache<String, bool>,
     pub switch_cache: TtlCache<&'static str, bool>,
-    /// Group reads of the revocation list (always fresh; see the type).
-    pub revocations: domain::tokens::RevocationBatcher,
 }
 
 impl OAuthState {

@@ -72,7 +72,11 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
     let Ok(claims) = domain::tokens::verify_access(&st.keys(), &token, &st.issuer, now) else {
         return invalid();
     };
-    if !matches!(st.revocations.is_revoked(&claims.jti).await, Ok(false)) || !claims.has_user() {
+    if !matches!(
+        domain::tokens::is_revoked(&st.app.db, &claims.jti).await,
+        Ok(false)
+    ) || !claims.has_user()
+    {
         return invalid();
     }
     let scopes = domain::grants::split_scopes(&claims.scope);
