@@ -65,16 +65,7 @@ async fn handle(
 
 /// The scopes asked for (space-separated), or None when the parameter is absent.
 pub(super) fn requested_scopes(form: &HashMap<String, String>) -> Option<Vec<String>> {
-    form.get("scope").map(|s| {
-        let mut v: Vec<String> = s
-            .split(' ')
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    })
+    form.get("scope").map(|s| domain::grants::split_scopes(s))
 }
 
 /// Picks the audience: the `resource` parameter (RFC 8707) when given, else the one
