@@ -295,14 +295,15 @@ async fn issue_user_tokens(
 }
 
 /// RFC 6749 §4.3, for clients an administrator has allowed it (off by default; OAuth
-/// 2.1 drops it, seed 004 needs it). Same throttling and timing as the sign-in page;
-/// tokens live for the client's lifetime policy (9 hours unless set otherwise), with
+/// 2.1 drops it, seed 004 needs it). Same per-account throttling, timing and audit as
+/// the sign-in page. Not per-IP: the caller is the application's server, whose one
+/// address every user of the app shares, so an IP lock would lock them all out.
+/// Tokens live for the client's lifetime policy (9 hours unless set otherwise), with
 /// no refresh token and no ID token.
 pub async fn password(
     st: &OAuthState,
     client: &Client,
     form: &HashMap<String, String>,
-    ip: Option<String>,
 ) -> Result<Response, OAuthError> {
     use domain::auth::{SignInError, SignInRequest};
     if client.is_public() || !client.allows_grant(GRANT_PASSWORD) {
@@ -315,7 +316,7 @@ pub async fn password(
     let req = SignInRequest {
         username,
         password: &password,
-        ip,
+        ip: None,
         user_agent: None,
     };
     let now = st.app.now();

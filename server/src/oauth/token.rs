@@ -3,11 +3,10 @@
 
 use std::collections::HashMap;
 
-use app::ssr::RequestCtx;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use domain::clients::{
     Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
 };
@@ -19,13 +18,8 @@ use super::client_auth::{authenticate, parse_form};
 use super::error::no_store;
 use super::{OAuthError, OAuthState};
 
-pub async fn token(
-    State(st): State<OAuthState>,
-    Extension(ctx): Extension<RequestCtx>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle(&st, &headers, &body, ctx.ip).await {
+pub async fn token(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
+    match handle(&st, &headers, &body).await {
         Ok(mut resp) => {
             no_store(&mut resp);
             resp
@@ -34,12 +28,7 @@ pub async fn token(
     }
 }
 
-async fn handle(
-    st: &OAuthState,
-    headers: &HeaderMap,
-    body: &[u8],
-    ip: Option<String>,
-) -> Result<Response, OAuthError> {
+async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
     let form = parse_form(headers, body)?;
     let grant_type = form
         .get("grant_type")
@@ -56,7 +45,7 @@ async fn handle(
         GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &form).await,
         GRANT_AUTHORIZATION_CODE => super::grants::authorization_code(st, &client, &form).await,
         GRANT_REFRESH_TOKEN => super::grants::refresh_token(st, &client, &form).await,
-        GRANT_PASSWORD => super::grants::password(st, &client, &form, ip).await,
+        GRANT_PASSWORD => super::grants::password(st, &client, &form).await,
         other => Err(OAuthError::unsupported_grant_type(format!(
             "the grant type '{other}' is not supported"
         ))),

@@ -440,9 +440,12 @@ async fn signing_keys_are_sealed_at_rest_and_need_the_same_key_encryption_key() 
 
 #[tokio::test]
 async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed() {
-    let app = spawn_app().await;
+    // A low per-IP limit: the app's server is one address for all its users, so the
+    // password grant must throttle per account only.
+    let app = spawn_app_with(|s| s.throttle.ip_max_failures = 3).await;
     api_with_scopes(&app).await;
     create_user(&app.db, "student", domain::users::Role::User).await;
+    create_user(&app.db, "teacher", domain::users::Role::User).await;
     let hasher = domain::password::PasswordHasher::new();
     let mk = |grants: Option<Vec<String>>| NewClient {
         name: "Campus app".into(),
