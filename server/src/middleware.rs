@@ -7,9 +7,8 @@
 //! neither read the cookie nor compute the MAC, and under https the `__Host-`
 //! prefix stops a sibling subdomain from planting a cookie of its own. The check is
 //! here, fail-closed, for every POST/PUT/PATCH/DELETE — server functions included —
-//! so a handler cannot forget it; only endpoints that authenticate with something
-//! other than cookies (the OAuth token, introspection and revocation endpoints)
-//! are exempt.
+//! so a handler cannot forget it; only the protocol endpoints that never read cookies
+//! (`oauth::routes::COOKIELESS`) bypass this middleware.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -88,6 +87,9 @@ fn csrf_refused(set_cookie: Option<HeaderValue>) -> Response {
 }
 
 pub async fn request_context(State(web): State<WebState>, req: Request, next: Next) -> Response {
+    if crate::oauth::routes::COOKIELESS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let secure = web.app.config.secure_cookies;
     let headers = req.headers();
 
@@ -107,10 +109,8 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     let expected = csrf_token_for(&web.session_secret, &csrf_cookie);
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // Protocol endpoints that authenticate clients, never cookies.
-    let exempt = crate::oauth::routes::CSRF_EXEMPT.contains(&req.uri().path());
     let mut req = req;
-    if unsafe_method && !exempt {
+    if unsafe_method {
         // A freshly minted cookie cannot match any token: refuse.
         if new_cookie.is_some() {
             return csrf_refused(new_cookie);

@@ -37,9 +37,19 @@ pub mod routes {
     pub const INTROSPECT: &str = "/oauth/introspect";
     pub const REVOKE: &str = "/oauth/revoke";
 
-    /// Endpoints that authenticate clients, not browsers: exempt from the cookie
-    /// CSRF check (they never read cookies).
-    pub const CSRF_EXEMPT: &[&str] = &[TOKEN, INTROSPECT, REVOKE, USERINFO];
+    /// Endpoints that never read cookies: clients authenticate with credentials or
+    /// bearer tokens, or nothing is needed (metadata, keys). The portal's session and
+    /// CSRF middleware skips them entirely: no session lookup, no CSRF cookie minted
+    /// on a token response, no work added to the hot path.
+    pub const COOKIELESS: &[&str] = &[
+        OPENID_CONFIGURATION,
+        OAUTH_METADATA,
+        JWKS,
+        TOKEN,
+        INTROSPECT,
+        REVOKE,
+        USERINFO,
+    ];
 }
 
 #[derive(Clone, Copy, Debug)]

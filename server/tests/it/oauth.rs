@@ -136,14 +136,16 @@ async fn metadata_and_jwks_are_published() {
         m["code_challenge_methods_supported"],
         serde_json::json!(["S256"])
     );
-    let jwks: Value = http()
+    let r = http()
         .get(format!("{}/oauth/jwks", app.base))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "no portal cookie on key responses"
+    );
+    let jwks: Value = r.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
     assert!(algs.contains(&"ES256") && algs.contains(&"RS256"), "{jwks}");
@@ -161,6 +163,10 @@ async fn a_service_gets_a_token_for_its_one_api_naming_itself() {
     let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "protocol responses set no portal cookies"
+    );
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 300);
