@@ -119,6 +119,29 @@ pub async fn create_user(db: &DatabaseConnection, username: &str, role: Role) ->
     .unwrap()
 }
 
+/// A registered client's credentials (the secret is shown once, at creation).
+pub struct Creds {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Registers a confidential client as the operator would, at the app's current time.
+pub async fn register(app: &TestApp, new: domain::clients::NewClient) -> Creds {
+    let c = domain::clients::create(
+        &app.db,
+        &PasswordHasher::new(),
+        domain::audit::Actor::Operator,
+        new,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    Creds {
+        id: c.client.id,
+        secret: c.secret.expect("a confidential client").expose().to_owned(),
+    }
+}
+
 /// A browser: keeps cookies, does not follow redirects (tests look at them).
 pub struct Browser {
     pub client: reqwest::Client,

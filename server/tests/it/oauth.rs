@@ -7,14 +7,9 @@ use domain::users::AdminCtx;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::helpers::{Creds as Service, *};
 
 const API: &str = "https://api.example.edu/registrations";
-
-struct Service {
-    id: String,
-    secret: String,
-}
 
 async fn api_with_scopes(app: &TestApp) {
     let ctx = AdminCtx::operator();
@@ -43,19 +38,7 @@ async fn service_client(app: &TestApp, scopes: &[&str]) -> Service {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
-    let c = clients::create(
-        &app.db,
-        &domain::password::PasswordHasher::new(),
-        Actor::Operator,
-        new,
-        START,
-    )
-    .await
-    .unwrap();
-    Service {
-        id: c.client.id,
-        secret: c.secret.unwrap().expose().to_owned(),
-    }
+    register(app, new).await
 }
 
 fn http() -> reqwest::Client {
@@ -452,7 +435,6 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
     api_with_scopes(&app).await;
     create_user(&app.db, "student", domain::users::Role::User).await;
     create_user(&app.db, "teacher", domain::users::Role::User).await;
-    let hasher = domain::password::PasswordHasher::new();
     let mk = |grants: Option<Vec<String>>| NewClient {
         name: "Campus app".into(),
         application_type: Some(ApplicationType::Web),
@@ -461,13 +443,7 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
         scopes: vec!["registrations:write".into()],
         ..Default::default()
     };
-    let plain = clients::create(&app.db, &hasher, Actor::Operator, mk(None), START)
-        .await
-        .unwrap();
-    let plain = Service {
-        id: plain.client.id,
-        secret: plain.secret.unwrap().expose().to_owned(),
-    };
+    let plain = register(&app, mk(None)).await;
     let form = [
         ("grant_type", "password"),
         ("username", "student"),
@@ -480,19 +456,7 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
         "off unless allowed"
     );
 
-    let allowed = clients::create(
-        &app.db,
-        &hasher,
-        Actor::Operator,
-        mk(Some(vec!["password".into()])),
-        START,
-    )
-    .await
-    .unwrap();
-    let allowed = Service {
-        id: allowed.client.id,
-        secret: allowed.secret.unwrap().expose().to_owned(),
-    };
+    let allowed = register(&app, mk(Some(vec!["password".into()]))).await;
     let r = token_request(&app, &allowed, &form).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();

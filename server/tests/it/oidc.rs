@@ -2,8 +2,7 @@
 //! relying party (discovery, PKCE, ID token validation, userinfo, refresh), and the
 //! raw-HTTP negatives a certified provider must get right.
 
-use domain::audit::Actor;
-use domain::clients::{self, ApplicationType, NewClient};
+use domain::clients::{ApplicationType, NewClient};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };
@@ -13,14 +12,9 @@ use openidconnect::{
 };
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::helpers::{Creds as Rp, *};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
-
-struct Rp {
-    id: String,
-    secret: String,
-}
 
 #[allow(clippy::disallowed_methods)]
 fn wall_clock() -> i64 {
@@ -39,27 +33,19 @@ async fn setup() -> (TestApp, Rp) {
     (app, rp)
 }
 
-async fn web_client(app: &TestApp, scopes: &[&str]) -> Rp {
-    let new = NewClient {
+/// The relying party under test: a web client redirecting to `REDIRECT`.
+fn notebook(scopes: &[&str]) -> NewClient {
+    NewClient {
         name: "Research Notebook".into(),
         application_type: Some(ApplicationType::Web),
         redirect_uris: vec![REDIRECT.into()],
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
-    };
-    let c = clients::create(
-        &app.db,
-        &domain::password::PasswordHasher::new(),
-        Actor::Operator,
-        new,
-        app.clock_now(),
-    )
-    .await
-    .unwrap();
-    Rp {
-        id: c.client.id,
-        secret: c.secret.unwrap().expose().to_owned(),
     }
+}
+
+async fn web_client(app: &TestApp, scopes: &[&str]) -> Rp {
+    register(app, notebook(scopes)).await
 }
 
 fn http() -> openidconnect::reqwest::Client {
@@ -570,29 +556,15 @@ async fn userinfo_answers_get_and_post_and_a_signed_jwt_when_registered() {
 #[tokio::test]
 async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_ones() {
     let (app, rp) = setup().await;
-    let first = {
-        let new = NewClient {
+    let first = register(
+        &app,
+        NewClient {
             name: "Portal itself".into(),
-            application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: vec!["openid".into(), "profile".into()],
             first_party: true,
-            ..Default::default()
-        };
-        let c = clients::create(
-            &app.db,
-            &domain::password::PasswordHasher::new(),
-            Actor::Operator,
-            new,
-            app.clock_now(),
-        )
-        .await
-        .unwrap();
-        Rp {
-            id: c.client.id,
-            secret: c.secret.unwrap().expose().to_owned(),
-        }
-    };
+            ..notebook(&["openid", "profile"])
+        },
+    )
+    .await;
     let b = app.browser();
     let code = code_for(&app, &b, &rp).await; // consent given while allowed
 
@@ -761,27 +733,14 @@ async fn id_tokens_are_rs256_by_default_and_es256_when_the_client_asks() {
 #[tokio::test]
 async fn a_client_limited_to_some_email_domains_gets_no_code_for_other_accounts() {
     let (app, _) = setup().await;
-    let new = NewClient {
-        name: "Research Notebook".into(),
-        application_type: Some(ApplicationType::Web),
-        redirect_uris: vec![REDIRECT.into()],
-        scopes: vec!["openid".into(), "profile".into()],
-        allowed_email_domains: vec!["Example.ORG".into()],
-        ..Default::default()
-    };
-    let c = clients::create(
-        &app.db,
-        &domain::password::PasswordHasher::new(),
-        Actor::Operator,
-        new,
-        app.clock_now(),
+    let only_org = register(
+        &app,
+        NewClient {
+            allowed_email_domains: vec!["Example.ORG".into()],
+            ..notebook(&["openid", "profile"])
+        },
     )
-    .await
-    .unwrap();
-    let only_org = Rp {
-        id: c.client.id,
-        secret: c.secret.unwrap().expose().to_owned(),
-    };
+    .await;
     let b = app.browser();
     let back = authorize_as_alice(&app, &b, &authorize_path(&only_org, "")).await; // alice@example.edu
     assert_eq!(
@@ -791,27 +750,14 @@ async fn a_client_limited_to_some_email_domains_gets_no_code_for_other_accounts(
     );
     assert!(param(&back, "code").is_none());
 
-    let new = NewClient {
-        name: "Research Notebook".into(),
-        application_type: Some(ApplicationType::Web),
-        redirect_uris: vec![REDIRECT.into()],
-        scopes: vec!["openid".into(), "profile".into()],
-        allowed_email_domains: vec!["example.edu".into()],
-        ..Default::default()
-    };
-    let c = clients::create(
-        &app.db,
-        &domain::password::PasswordHasher::new(),
-        Actor::Operator,
-        new,
-        app.clock_now(),
+    let edu = register(
+        &app,
+        NewClient {
+            allowed_email_domains: vec!["example.edu".into()],
+            ..notebook(&["openid", "profile"])
+        },
     )
-    .await
-    .unwrap();
-    let edu = Rp {
-        id: c.client.id,
-        secret: c.secret.unwrap().expose().to_owned(),
-    };
+    .await;
     let back = authorize_as_alice(&app, &b, &authorize_path(&edu, "")).await;
     assert!(param(&back, "code").is_some(), "{back}");
 }
