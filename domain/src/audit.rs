@@ -22,6 +22,16 @@ pub enum EventType {
     SessionSignedOut,
     ClientCreated,
     ClientDeleted,
+    ClientUpdated,
+    ClientDisabled,
+    ClientEnabled,
+    ClientExpiryChanged,
+    ClientSecretRotated,
+    RequestSubmitted,
+    RequestApproved,
+    RequestRejected,
+    RuleSaved,
+    RuleDeleted,
     ResourceCreated,
     ScopeCreated,
     TokenRevoked,
@@ -46,6 +56,16 @@ impl EventType {
             EventType::SessionSignedOut => "session.signed_out",
             EventType::ClientCreated => "client.created",
             EventType::ClientDeleted => "client.deleted",
+            EventType::ClientUpdated => "client.updated",
+            EventType::ClientDisabled => "client.disabled",
+            EventType::ClientEnabled => "client.enabled",
+            EventType::ClientExpiryChanged => "client.expiry_changed",
+            EventType::ClientSecretRotated => "client.secret_rotated",
+            EventType::RequestSubmitted => "request.submitted",
+            EventType::RequestApproved => "request.approved",
+            EventType::RequestRejected => "request.rejected",
+            EventType::RuleSaved => "approval_rule.saved",
+            EventType::RuleDeleted => "approval_rule.deleted",
             EventType::ResourceCreated => "resource.created",
             EventType::ScopeCreated => "scope.created",
             EventType::TokenRevoked => "token.revoked",
@@ -70,6 +90,8 @@ pub enum Actor {
     Anonymous,
     /// An OAuth client acting for itself.
     Client(String),
+    /// An auto-approval rule (named by its scope) deciding a request.
+    Rule(String),
 }
 
 impl Actor {
@@ -80,6 +102,7 @@ impl Actor {
             Actor::System => ("system", None),
             Actor::Anonymous => ("anonymous", None),
             Actor::Client(id) => ("client", Some(id.clone())),
+            Actor::Rule(scope) => ("rule", Some(scope.clone())),
         }
     }
 }

@@ -117,6 +117,15 @@ pub struct Client {
     pub id_token_alg: crate::keys::Alg,
     /// When set, userinfo answers with a JWT signed with this algorithm.
     pub userinfo_alg: Option<crate::keys::Alg>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub contacts: Vec<String>,
+    /// Refresh-token lifetime for this client (None = the server default).
+    pub refresh_token_ttl_secs: Option<i64>,
 }
 
 fn json_list(s: &str) -> DomainResult<Vec<String>> {
@@ -138,6 +147,14 @@ impl TryFrom<client::Model> for Client {
             grant_types: json_list(&m.grant_types)?,
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
+            post_logout_redirect_uris: json_list(&m.post_logout_redirect_uris)?,
+            contacts: json_list(&m.contacts)?,
+            logo_uri: m.logo_uri,
+            client_uri: m.client_uri,
+            policy_uri: m.policy_uri,
+            tos_uri: m.tos_uri,
+            jwks_uri: m.jwks_uri,
+            refresh_token_ttl_secs: m.refresh_token_ttl_secs,
             id: m.id,
             name: m.name,
             description: m.description,
@@ -234,42 +251,69 @@ pub struct NewClient {
     pub owner_id: Option<String>,
     pub id_token_alg: Option<crate::keys::Alg>,
     pub userinfo_alg: Option<crate::keys::Alg>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub contacts: Vec<String>,
+    /// Registration expiry (None = never).
+    pub expires_at: Option<Timestamp>,
 }
 
-/// A registered client and, for confidential clients, its secret — shown exactly
-/// once, here.
-pub struct CreatedClient {
-    pub client: Client,
-    pub secret: Option<SecretString>,
+/// Trims an optional text field; empty means absent.
+fn opt(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
-    hasher: &PasswordHasher,
-    actor: Actor,
-    new: NewClient,
-    now: Timestamp,
-) -> DomainResult<CreatedClient> {
-    let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+/// A web page or document URI shown to people (logo, home page, policy, terms) or
+/// fetched by us (JWKS): absolute https, or http on a loopback address for
+/// development.
+pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
+    let u = url::Url::parse(uri)
+        .map_err(|_| DomainError::invalid(field, format!("'{uri}' is not an absolute URI")))?;
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("'{uri}' must use https (http is allowed only for loopback addresses)"),
+        )),
     }
-    let app = new.application_type.unwrap_or(ApplicationType::Web);
-    let auth = new.auth_method.unwrap_or(match app {
-        ApplicationType::Native => AuthMethod::None,
-        _ => AuthMethod::ClientSecretBasic,
-    });
-    if app != ApplicationType::Native && auth == AuthMethod::None {
-        return Err(DomainError::invalid(
+}
+
+/// Checks a contact e-mail address.
+fn validate_contact(c: &str) -> DomainResult<()> {
+    crate::users::Email::parse(c)
+        .map(|_| ())
+        .map_err(|_| DomainError::invalid("contacts", format!("'{c}' is not an e-mail address")))
+}
+
+fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult<()> {
+    match (app, auth) {
+        (ApplicationType::Native, AuthMethod::None) => Ok(()),
+        (ApplicationType::Native, _) => Err(DomainError::invalid(
+            "token_endpoint_auth_method",
+            "native and single-page clients cannot keep a secret: use none (PKCE)",
+        )),
+        (_, AuthMethod::None) => Err(DomainError::invalid(
             "token_endpoint_auth_method",
             "only native clients may be public (none)",
-        ));
+        )),
+        _ => Ok(()),
     }
-    let grants = new.grant_types.unwrap_or_else(|| match app {
-        ApplicationType::Service => vec![GRANT_CLIENT_CREDENTIALS.into()],
-        _ => vec![GRANT_AUTHORIZATION_CODE.into(), GRANT_REFRESH_TOKEN.into()],
-    });
-    for g in &grants {
+}
+
+fn check_grants(app: ApplicationType, grants: &[String]) -> DomainResult<()> {
+    if grants.is_empty() {
+        return Err(DomainError::invalid("grant_types", "choose at least one"));
+    }
+    for g in grants {
         let ok = match app {
             ApplicationType::Service => g == GRANT_CLIENT_CREDENTIALS,
             ApplicationType::Web => [
@@ -290,18 +334,195 @@ pub async fn create(
             ));
         }
     }
+    Ok(())
+}
+
+/// The fields of seed 001's table that a developer may change directly ("YES").
+/// The application type is fixed at creation: switching between public and
+/// confidential would silently create or orphan a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUpdate {
+    pub name: String,
+    pub description: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Without `password`: enabling the password grant needs approval.
+    pub grant_types: Vec<String>,
+    pub auth_method: Option<AuthMethod>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub contacts: Vec<String>,
+    pub id_token_alg: Option<crate::keys::Alg>,
+    pub userinfo_alg: Option<crate::keys::Alg>,
+}
+
+impl ClientUpdate {
+    /// The client's current values, as the starting point of an edit.
+    pub fn from_client(c: &Client) -> Self {
+        Self {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            grant_types: c
+                .grant_types
+                .iter()
+                .filter(|g| *g != GRANT_PASSWORD)
+                .cloned()
+                .collect(),
+            auth_method: Some(c.auth_method),
+            logo_uri: c.logo_uri.clone(),
+            client_uri: c.client_uri.clone(),
+            policy_uri: c.policy_uri.clone(),
+            tos_uri: c.tos_uri.clone(),
+            jwks_uri: c.jwks_uri.clone(),
+            contacts: c.contacts.clone(),
+            id_token_alg: Some(c.id_token_alg),
+            userinfo_alg: c.userinfo_alg,
+        }
+    }
+}
+
+/// Validates and normalises the directly editable fields for a client type.
+/// Returns the cleaned values; the first problem found is the error, naming its field.
+pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<ClientUpdate> {
+    let name = u.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+    }
+    if u.description.chars().count() > 2000 {
+        return Err(DomainError::invalid(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    let clean = |v: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for x in v.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
+            if !out.iter().any(|o| o == x) {
+                out.push(x.to_owned());
+            }
+        }
+        out
+    };
+    let redirect_uris = clean(&u.redirect_uris);
+    let post_logout = clean(&u.post_logout_redirect_uris);
+    let grants = clean(&u.grant_types);
+    let contacts = clean(&u.contacts);
+    let auth = u.auth_method.unwrap_or(match app {
+        ApplicationType::Native => AuthMethod::None,
+        _ => AuthMethod::ClientSecretBasic,
+    });
+    check_auth(app, auth)?;
+    check_grants(app, &grants)?;
     if app != ApplicationType::Service
-        && new.redirect_uris.is_empty()
+        && redirect_uris.is_empty()
         && grants.iter().any(|g| g == GRANT_AUTHORIZATION_CODE)
     {
         return Err(DomainError::invalid(
             "redirect_uris",
-            "at least one is required",
+            "at least one is required for the authorization code grant",
         ));
     }
-    for uri in &new.redirect_uris {
+    if redirect_uris.len() > 20 || post_logout.len() > 20 || contacts.len() > 20 {
+        return Err(DomainError::invalid(
+            "redirect_uris",
+            "at most 20 entries per list",
+        ));
+    }
+    for uri in &redirect_uris {
         validate_redirect_uri(app, uri)?;
     }
+    for uri in &post_logout {
+        validate_redirect_uri(app, uri).map_err(|e| match e {
+            DomainError::Invalid { message, .. } => {
+                DomainError::invalid("post_logout_redirect_uris", message)
+            }
+            other => other,
+        })?;
+    }
+    let (logo, home, policy, tos, jwks) = (
+        opt(&u.logo_uri),
+        opt(&u.client_uri),
+        opt(&u.policy_uri),
+        opt(&u.tos_uri),
+        opt(&u.jwks_uri),
+    );
+    for (field, v) in [
+        ("logo_uri", &logo),
+        ("client_uri", &home),
+        ("policy_uri", &policy),
+        ("tos_uri", &tos),
+        ("jwks_uri", &jwks),
+    ] {
+        if let Some(v) = v {
+            validate_web_uri(field, v)?;
+        }
+    }
+    for c in &contacts {
+        validate_contact(c)?;
+    }
+    Ok(ClientUpdate {
+        name,
+        description: u.description.trim().to_owned(),
+        redirect_uris,
+        post_logout_redirect_uris: post_logout,
+        grant_types: grants,
+        auth_method: Some(auth),
+        logo_uri: logo,
+        client_uri: home,
+        policy_uri: policy,
+        tos_uri: tos,
+        jwks_uri: jwks,
+        contacts,
+        id_token_alg: Some(u.id_token_alg.unwrap_or(crate::keys::Alg::RS256)),
+        userinfo_alg: u.userinfo_alg,
+    })
+}
+
+/// A registered client and, for confidential clients, its secret — shown exactly
+/// once, here.
+pub struct CreatedClient {
+    pub client: Client,
+    pub secret: Option<SecretString>,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    actor: Actor,
+    new: NewClient,
+    now: Timestamp,
+) -> DomainResult<CreatedClient> {
+    let app = new.application_type.unwrap_or(ApplicationType::Web);
+    let grants = new.grant_types.clone().unwrap_or_else(|| match app {
+        ApplicationType::Service => vec![GRANT_CLIENT_CREDENTIALS.into()],
+        _ => vec![GRANT_AUTHORIZATION_CODE.into(), GRANT_REFRESH_TOKEN.into()],
+    });
+    let f = validate_update(
+        app,
+        &ClientUpdate {
+            name: new.name.clone(),
+            description: new.description.clone(),
+            redirect_uris: new.redirect_uris.clone(),
+            post_logout_redirect_uris: new.post_logout_redirect_uris.clone(),
+            grant_types: grants,
+            auth_method: new.auth_method,
+            logo_uri: new.logo_uri.clone(),
+            client_uri: new.client_uri.clone(),
+            policy_uri: new.policy_uri.clone(),
+            tos_uri: new.tos_uri.clone(),
+            jwks_uri: new.jwks_uri.clone(),
+            contacts: new.contacts.clone(),
+            id_token_alg: new.id_token_alg,
+            userinfo_alg: new.userinfo_alg,
+        },
+    )?;
+    let auth = f.auth_method.unwrap_or(AuthMethod::ClientSecretBasic);
+    let grants = f.grant_types.clone();
     for s in &new.scopes {
         crate::resources::find_scope(db, s)
             .await?
@@ -328,27 +549,35 @@ pub async fn create(
     let txn = crate::db::write_txn(db).await?;
     let model = client::ActiveModel {
         id: Set(id.clone()),
-        name: Set(name),
-        description: Set(new.description.trim().to_owned()),
+        name: Set(f.name.clone()),
+        description: Set(f.description.clone()),
         owner_id: Set(new.owner_id),
         application_type: Set(app.as_str().into()),
         token_endpoint_auth_method: Set(auth.as_str().into()),
-        redirect_uris: Set(to_json(&new.redirect_uris)),
+        redirect_uris: Set(to_json(&f.redirect_uris)),
         grant_types: Set(to_json(&grants)),
         scopes: Set(to_json(&new.scopes)),
         first_party: Set(new.first_party),
         allowed_email_domains: Set(to_json(&domains)),
         access_token_ttl_secs: Set(None),
         disabled: Set(false),
-        expires_at: Set(None),
+        expires_at: Set(new.expires_at),
         created_at: Set(now),
         updated_at: Set(now),
-        id_token_signed_response_alg: Set(new
+        id_token_signed_response_alg: Set(f
             .id_token_alg
             .unwrap_or(crate::keys::Alg::RS256)
             .as_str()
             .into()),
-        userinfo_signed_response_alg: Set(new.userinfo_alg.map(|a| a.as_str().into())),
+        userinfo_signed_response_alg: Set(f.userinfo_alg.map(|a| a.as_str().into())),
+        logo_uri: Set(f.logo_uri.clone()),
+        client_uri: Set(f.client_uri.clone()),
+        policy_uri: Set(f.policy_uri.clone()),
+        tos_uri: Set(f.tos_uri.clone()),
+        jwks_uri: Set(f.jwks_uri.clone()),
+        post_logout_redirect_uris: Set(to_json(&f.post_logout_redirect_uris)),
+        contacts: Set(to_json(&f.contacts)),
+        refresh_token_ttl_secs: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -363,19 +592,17 @@ pub async fn create(
         .insert(&txn)
         .await?;
     }
+    let client: Client = model.try_into()?;
     audit::record(
         &txn,
         now,
-        AuditEvent::new(EventType::ClientCreated, actor).target("client", &id).data(json!({
-            "after": { "name": model.name, "application_type": model.application_type, "scopes": new.scopes, "grant_types": grants }
-        })),
+        AuditEvent::new(EventType::ClientCreated, actor)
+            .target("client", &id)
+            .data(json!({ "after": client })),
     )
     .await?;
     txn.commit().await?;
-    Ok(CreatedClient {
-        client: model.try_into()?,
-        secret,
-    })
+    Ok(CreatedClient { client, secret })
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<Client>> {
@@ -571,4 +798,255 @@ pub async fn authenticate<C: ConnectionTrait>(
         hasher.verify(None, &secret).await;
     }
     Err(ClientAuthError::WrongSecret)
+}
+
+/// Writes every field of `c` to its row (through the caller's transaction).
+pub async fn save<C: ConnectionTrait>(conn: &C, c: &Client, now: Timestamp) -> DomainResult<()> {
+    let res = client::Entity::update(client::ActiveModel {
+        id: Set(c.id.clone()),
+        name: Set(c.name.clone()),
+        description: Set(c.description.clone()),
+        owner_id: Set(c.owner_id.clone()),
+        application_type: Set(c.application_type.as_str().into()),
+        token_endpoint_auth_method: Set(c.auth_method.as_str().into()),
+        redirect_uris: Set(to_json(&c.redirect_uris)),
+        grant_types: Set(to_json(&c.grant_types)),
+        scopes: Set(to_json(&c.scopes)),
+        first_party: Set(c.first_party),
+        allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
+        access_token_ttl_secs: Set(c.access_token_ttl_secs),
+        disabled: Set(c.disabled),
+        expires_at: Set(c.expires_at),
+        created_at: Set(c.created_at),
+        updated_at: Set(now),
+        id_token_signed_response_alg: Set(c.id_token_alg.as_str().into()),
+        userinfo_signed_response_alg: Set(c.userinfo_alg.map(|a| a.as_str().into())),
+        logo_uri: Set(c.logo_uri.clone()),
+        client_uri: Set(c.client_uri.clone()),
+        policy_uri: Set(c.policy_uri.clone()),
+        tos_uri: Set(c.tos_uri.clone()),
+        jwks_uri: Set(c.jwks_uri.clone()),
+        post_logout_redirect_uris: Set(to_json(&c.post_logout_redirect_uris)),
+        contacts: Set(to_json(&c.contacts)),
+        refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
+    })
+    .exec(conn)
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Err(DomainError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies directly editable fields (already validated) to a client value.
+pub fn apply_update(c: &mut Client, u: ClientUpdate) {
+    let had_password = c.allows_grant(GRANT_PASSWORD);
+    c.name = u.name;
+    c.description = u.description;
+    c.redirect_uris = u.redirect_uris;
+    c.post_logout_redirect_uris = u.post_logout_redirect_uris;
+    c.grant_types = u.grant_types;
+    c.grant_types.retain(|g| g != GRANT_PASSWORD);
+    if had_password {
+        c.grant_types.push(GRANT_PASSWORD.into());
+    }
+    if let Some(a) = u.auth_method {
+        c.auth_method = a;
+    }
+    c.logo_uri = u.logo_uri;
+    c.client_uri = u.client_uri;
+    c.policy_uri = u.policy_uri;
+    c.tos_uri = u.tos_uri;
+    c.jwks_uri = u.jwks_uri;
+    c.contacts = u.contacts;
+    if let Some(a) = u.id_token_alg {
+        c.id_token_alg = a;
+    }
+    c.userinfo_alg = u.userinfo_alg;
+}
+
+/// How long the previous secret keeps working after a rotation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    None,
+    OneHour,
+    OneDay,
+    SevenDays,
+}
+
+impl Overlap {
+    pub const ALL: [Overlap; 4] = [
+        Overlap::None,
+        Overlap::OneHour,
+        Overlap::OneDay,
+        Overlap::SevenDays,
+    ];
+    pub fn secs(self) -> i64 {
+        match self {
+            Overlap::None => 0,
+            Overlap::OneHour => 3600,
+            Overlap::OneDay => 24 * 3600,
+            Overlap::SevenDays => 7 * 24 * 3600,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::None => "none",
+            Overlap::OneHour => "1h",
+            Overlap::OneDay => "24h",
+            Overlap::SevenDays => "7d",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Overlap::None => "No overlap: the old secret stops now",
+            Overlap::OneHour => "1 hour",
+            Overlap::OneDay => "24 hours",
+            Overlap::SevenDays => "7 days",
+        }
+    }
+    pub fn parse(s: &str) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| DomainError::invalid("overlap", "must be none, 1h, 24h or 7d"))
+    }
+}
+
+/// Issues a new secret for a confidential client. Every secret that is still live
+/// keeps working until `now + overlap` (or its own earlier end), then stops.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    actor: Actor,
+    ip: Option<String>,
+    id: &str,
+    overlap: Overlap,
+    now: Timestamp,
+) -> DomainResult<SecretString> {
+    let c = find(db, id).await?.ok_or(DomainError::NotFound)?;
+    if c.is_public() {
+        return Err(DomainError::invalid(
+            "client",
+            "public clients have no secret to rotate",
+        ));
+    }
+    let secret = SecretString::new(random_token());
+    let hash = hasher.hash(&secret).await?;
+    let txn = crate::db::write_txn(db).await?;
+    let until = now + overlap.secs();
+    let old = client_secret::Entity::find()
+        .filter(client_secret::Column::ClientId.eq(id))
+        .all(&txn)
+        .await?;
+    let mut kept = 0;
+    for row in old {
+        if row.expires_at.is_some_and(|e| e <= now) {
+            continue;
+        }
+        let end = row.expires_at.map_or(until, |e| e.min(until));
+        let mut am: client_secret::ActiveModel = row.into();
+        am.expires_at = Set(Some(end));
+        am.update(&txn).await?;
+        kept += 1;
+    }
+    client_secret::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        client_id: Set(id.to_owned()),
+        secret_hash: Set(hash),
+        created_at: Set(now),
+        expires_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ClientSecretRotated, actor)
+            .target("client", id)
+            .ip(ip)
+            .data(json!({ "overlap": overlap.as_str(), "previous_secrets_until": (kept > 0).then_some(until) })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// How to order a client listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Name,
+    Created,
+    Expiry,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "created" => Sort::Created,
+            "expiry" => Sort::Expiry,
+            _ => Sort::Name,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Created => "created",
+            Sort::Expiry => "expiry",
+        }
+    }
+}
+
+/// Clients, optionally only one owner's, filtered by a substring of name or id.
+pub async fn list(
+    db: &DatabaseConnection,
+    owner: Option<&str>,
+    search: &str,
+    sort: Sort,
+    page: u64,
+    per_page: u64,
+) -> DomainResult<crate::users::Page<Client>> {
+    use sea_orm::{Condition, PaginatorTrait, QueryOrder};
+    let per_page = per_page.clamp(1, 200);
+    let page = page.max(1);
+    let mut q = client::Entity::find();
+    if let Some(o) = owner {
+        q = q.filter(client::Column::OwnerId.eq(o));
+    }
+    let search = search.trim();
+    if !search.is_empty() {
+        let pat = format!("%{}%", search.replace(['%', '_'], ""));
+        q = q.filter(
+            Condition::any()
+                .add(client::Column::Name.like(&pat))
+                .add(client::Column::Id.like(&pat)),
+        );
+    }
+    q = match sort {
+        Sort::Name => q.order_by_asc(client::Column::Name),
+        Sort::Created => q.order_by_desc(client::Column::CreatedAt),
+        // Soonest first; clients that never expire last.
+        Sort::Expiry => q
+            .order_by_asc(client::Column::ExpiresAt.is_null())
+            .order_by_asc(client::Column::ExpiresAt),
+    }
+    .order_by_asc(client::Column::Id);
+    let paginator = q.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator
+        .fetch_page(page - 1)
+        .await?
+        .into_iter()
+        .map(Client::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(crate::users::Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }

@@ -49,3 +49,16 @@ pub fn format_utc(t: Timestamp) -> String {
         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "—".to_owned())
 }
+
+/// A UTC date, e.g. `2026-11-24`.
+pub fn format_date(t: Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+/// Parses a `YYYY-MM-DD` date as the end of that day, UTC (23:59:59).
+pub fn parse_date_end(s: &str) -> Option<Timestamp> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(23, 59, 59)?.and_utc().timestamp())
+}

@@ -9,6 +9,7 @@ mod m0001_accounts;
 mod m0002_oauth;
 mod m0003_authorization;
 mod m0004_server_settings;
+mod m0005_portal;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_oauth::Migration),
             Box::new(m0003_authorization::Migration),
             Box::new(m0004_server_settings::Migration),
+            Box::new(m0005_portal::Migration),
         ]
     }
 }

@@ -28,6 +28,18 @@ pub struct Model {
     pub updated_at: i64,
     pub id_token_signed_response_alg: String,
     pub userinfo_signed_response_alg: Option<String>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// JSON array of strings.
+    #[sea_orm(column_type = "Text")]
+    pub post_logout_redirect_uris: String,
+    /// JSON array of strings.
+    #[sea_orm(column_type = "Text")]
+    pub contacts: String,
+    pub refresh_token_ttl_secs: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,16 @@
 //! sea-orm entities, one module per table (see `migrations/` for the schema).
 
+pub mod approval_rule;
 pub mod audit_event;
 pub mod authorization_code;
+pub mod change_request;
 pub mod client;
 pub mod client_secret;
+pub mod expiry_reminder;
 pub mod grant;
 pub mod login_throttle;
+pub mod notification;
+pub mod outbox_email;
 pub mod refresh_token;
 pub mod resource;
 pub mod revoked_token;

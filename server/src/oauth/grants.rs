@@ -280,7 +280,9 @@ async fn issue_user_tokens(
                 access_jti: claims.jti.clone(),
                 access_exp: claims.exp,
             },
-            st.lifetimes.refresh_token_secs,
+            client
+                .refresh_token_ttl_secs
+                .unwrap_or(st.lifetimes.refresh_token_secs),
             now,
         )
         .await?;

@@ -1,0 +1,482 @@
+//! Per-scope auto-approval rules in CEL (the Common Expression Language).
+//!
+//! A rule belongs to one API scope and has up to two boolean expressions over three
+//! variables — `request`, `client` and `developer` (see [`RuleInput`]):
+//! `reject_if` (checked first; when true the request is rejected with the rule's
+//! stated reason) and `approve_if` (when true the scope is approved). When neither
+//! holds, or an expression fails at run time, the scope is left for a human. CEL has
+//! no loops or side effects, so a rule cannot hang or touch anything; both parsing
+//! and evaluation also run behind `catch_unwind`, so no input can crash the server.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use cel_interpreter::{Context, ExecutionError, Program, Value};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{self, AuditEvent, EventType};
+use crate::clients::Client;
+use crate::clock::Timestamp;
+use crate::entities::approval_rule;
+use crate::users::{AdminCtx, User};
+use crate::{DomainError, DomainResult};
+
+pub const MAX_EXPRESSION_LEN: usize = 2000;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub scope: String,
+    pub approve_if: Option<String>,
+    pub reject_if: Option<String>,
+    pub reject_reason: Option<String>,
+    pub updated_at: Timestamp,
+    pub updated_by: Option<String>,
+}
+
+impl From<approval_rule::Model> for Rule {
+    fn from(m: approval_rule::Model) -> Self {
+        Self {
+            scope: m.scope,
+            approve_if: m.approve_if,
+            reject_if: m.reject_if,
+            reject_reason: m.reject_reason,
+            updated_at: m.updated_at,
+            updated_by: m.updated_by,
+        }
+    }
+}
+
+/// What a rule sees. Field names are the CEL names.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleInput {
+    pub request: RequestVars,
+    pub client: ClientVars,
+    pub developer: DeveloperVars,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestVars {
+    pub id: String,
+    /// `scopes`.
+    pub kind: String,
+    /// The scope this rule is deciding.
+    pub scope: String,
+    /// Every scope in the request.
+    pub scopes: Vec<String>,
+    pub justification: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientVars {
+    pub id: String,
+    pub name: String,
+    /// `web`, `native` or `service`.
+    pub application_type: String,
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub first_party: bool,
+    pub created_at: i64,
+    /// 0 when the registration never expires.
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeveloperVars {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+impl RuleInput {
+    pub fn new(
+        request_id: &str,
+        scope: &str,
+        scopes: &[String],
+        justification: &str,
+        created_at: Timestamp,
+        client: &Client,
+        developer: &User,
+    ) -> Self {
+        Self {
+            request: RequestVars {
+                id: request_id.to_owned(),
+                kind: "scopes".into(),
+                scope: scope.to_owned(),
+                scopes: scopes.to_vec(),
+                justification: justification.to_owned(),
+                created_at,
+            },
+            client: ClientVars {
+                id: client.id.clone(),
+                name: client.name.clone(),
+                application_type: client.application_type.as_str().into(),
+                scopes: client.scopes.clone(),
+                grant_types: client.grant_types.clone(),
+                redirect_uris: client.redirect_uris.clone(),
+                first_party: client.first_party,
+                created_at: client.created_at,
+                expires_at: client.expires_at.unwrap_or(0),
+            },
+            developer: DeveloperVars {
+                id: developer.id.clone(),
+                username: developer.username.clone(),
+                email: developer.email.clone(),
+                role: developer.role.as_str().into(),
+                created_at: developer.created_at,
+            },
+        }
+    }
+
+    /// A plausible input for checking a new rule before it is saved.
+    fn sample() -> Self {
+        Self {
+            request: RequestVars {
+                id: "sample".into(),
+                kind: "scopes".into(),
+                scope: "api:read".into(),
+                scopes: vec!["api:read".into()],
+                justification: "sample".into(),
+                created_at: 0,
+            },
+            client: ClientVars {
+                id: "sample".into(),
+                name: "Sample".into(),
+                application_type: "web".into(),
+                scopes: vec!["openid".into()],
+                grant_types: vec!["authorization_code".into()],
+                redirect_uris: vec!["https://app.example/cb".into()],
+                first_party: false,
+                created_at: 0,
+                expires_at: 0,
+            },
+            developer: DeveloperVars {
+                id: "sample".into(),
+                username: "sample".into(),
+                email: "dev@example.org".into(),
+                role: "developer".into(),
+                created_at: 0,
+            },
+        }
+    }
+}
+
+/// Compiles an expression, or says why it cannot be used.
+pub fn compile(field: &'static str, src: &str) -> DomainResult<Program> {
+    let src = src.trim();
+    if src.is_empty() {
+        return Err(DomainError::invalid(field, "is empty"));
+    }
+    if src.len() > MAX_EXPRESSION_LEN {
+        return Err(DomainError::invalid(
+            field,
+            format!("is longer than {MAX_EXPRESSION_LEN} characters"),
+        ));
+    }
+    let parsed = catch_unwind(|| Program::compile(src))
+        .map_err(|_| DomainError::invalid(field, "does not compile"))?;
+    let program = parsed.map_err(|e| {
+        let msg = e.to_string().replace("ERROR: <input>:", "at line:column ");
+        DomainError::invalid(field, format!("does not compile: {msg}"))
+    })?;
+    // Catch misspelt variables now rather than at the first request.
+    match run(&program, &RuleInput::sample()) {
+        Err(RunError::Undeclared(name)) => Err(DomainError::invalid(
+            field,
+            format!("refers to '{name}', which does not exist (use request, client or developer)"),
+        )),
+        Err(RunError::NotBool(t)) => Err(DomainError::invalid(
+            field,
+            format!("must be true or false, but gives a {t}"),
+        )),
+        _ => Ok(program),
+    }
+}
+
+#[derive(Debug)]
+enum RunError {
+    Undeclared(String),
+    NotBool(String),
+    Failed(String),
+}
+
+fn run(program: &Program, input: &RuleInput) -> Result<bool, RunError> {
+    let mut ctx = Context::default();
+    for (name, value) in [
+        ("request", serde_json::to_value(&input.request)),
+        ("client", serde_json::to_value(&input.client)),
+        ("developer", serde_json::to_value(&input.developer)),
+    ] {
+        let value = value.map_err(|e| RunError::Failed(e.to_string()))?;
+        ctx.add_variable(name, value)
+            .map_err(|e| RunError::Failed(e.to_string()))?;
+    }
+    let out = catch_unwind(AssertUnwindSafe(|| program.execute(&ctx)))
+        .map_err(|_| RunError::Failed("the rule crashed".into()))?;
+    match out {
+        Ok(Value::Bool(b)) => Ok(b),
+        Ok(other) => Err(RunError::NotBool(format!("{:?}", other.type_of()))),
+        Err(ExecutionError::UndeclaredReference(n)) => Err(RunError::Undeclared(n.to_string())),
+        Err(e) => Err(RunError::Failed(e.to_string())),
+    }
+}
+
+/// A rule's decision about one scope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Reject {
+        reason: String,
+    },
+    /// Left for a human, with why (no rule matched, or the rule failed).
+    Human {
+        why: String,
+    },
+}
+
+/// Applies a rule. Never fails: a broken rule leaves the decision to a human.
+pub fn evaluate(rule: &Rule, input: &RuleInput) -> Verdict {
+    let eval = |src: &str| -> Result<bool, String> {
+        let program = catch_unwind(|| Program::compile(src))
+            .map_err(|_| "the rule does not compile".to_owned())?
+            .map_err(|e| format!("the rule does not compile: {e}"))?;
+        run(&program, input).map_err(|e| match e {
+            RunError::Undeclared(n) => format!("unknown name '{n}'"),
+            RunError::NotBool(t) => format!("the rule gave a {t}, not true or false"),
+            RunError::Failed(m) => m,
+        })
+    };
+    if let Some(src) = rule.reject_if.as_deref().filter(|s| !s.trim().is_empty()) {
+        match eval(src) {
+            Ok(true) => {
+                return Verdict::Reject {
+                    reason: rule
+                        .reject_reason
+                        .clone()
+                        .filter(|r| !r.trim().is_empty())
+                        .unwrap_or_else(|| format!("not allowed by the rule for {}", rule.scope)),
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                return Verdict::Human {
+                    why: format!("reject rule failed: {e}"),
+                }
+            }
+        }
+    }
+    if let Some(src) = rule.approve_if.as_deref().filter(|s| !s.trim().is_empty()) {
+        match eval(src) {
+            Ok(true) => return Verdict::Approve,
+            Ok(false) => {}
+            Err(e) => {
+                return Verdict::Human {
+                    why: format!("approve rule failed: {e}"),
+                }
+            }
+        }
+    }
+    Verdict::Human {
+        why: "no rule condition matched".into(),
+    }
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, scope: &str) -> DomainResult<Option<Rule>> {
+    Ok(approval_rule::Entity::find_by_id(scope.to_owned())
+        .one(conn)
+        .await?
+        .map(Rule::from))
+}
+
+pub async fn list(db: &DatabaseConnection) -> DomainResult<Vec<Rule>> {
+    Ok(approval_rule::Entity::find()
+        .order_by_asc(approval_rule::Column::Scope)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Rule::from)
+        .collect())
+}
+
+/// What an administrator submits for a scope's rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDraft {
+    pub scope: String,
+    pub approve_if: String,
+    pub reject_if: String,
+    pub reject_reason: String,
+}
+
+/// Checks a draft: the scope is an API scope, each expression compiles, and a reject
+/// condition comes with a reason for the developer.
+pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResult<Rule> {
+    let scope = crate::resources::find_scope(conn, d.scope.trim())
+        .await?
+        .ok_or_else(|| DomainError::invalid("scope", "unknown scope"))?;
+    if scope.audience.is_none() {
+        return Err(DomainError::invalid(
+            "scope",
+            "rules apply to API scopes; OpenID scopes never need approval",
+        ));
+    }
+    let approve_if = Some(d.approve_if.trim().to_owned()).filter(|s| !s.is_empty());
+    let reject_if = Some(d.reject_if.trim().to_owned()).filter(|s| !s.is_empty());
+    let reject_reason = Some(d.reject_reason.trim().to_owned()).filter(|s| !s.is_empty());
+    if approve_if.is_none() && reject_if.is_none() {
+        return Err(DomainError::invalid(
+            "approve_if",
+            "write at least one condition (approve if, or reject if)",
+        ));
+    }
+    if let Some(s) = &approve_if {
+        compile("approve_if", s)?;
+    }
+    if let Some(s) = &reject_if {
+        compile("reject_if", s)?;
+        if reject_reason.is_none() {
+            return Err(DomainError::invalid(
+                "reject_reason",
+                "is required with a reject condition: the developer is told why",
+            ));
+        }
+    }
+    Ok(Rule {
+        scope: scope.name,
+        approve_if,
+        reject_if,
+        reject_reason,
+        updated_at: 0,
+        updated_by: None,
+    })
+}
+
+/// Saves (creates or replaces) a scope's rule.
+pub async fn save(
+    db: &DatabaseConnection,
+    admin: &AdminCtx,
+    draft: &RuleDraft,
+    now: Timestamp,
+) -> DomainResult<Rule> {
+    let mut rule = validate(db, draft).await?;
+    let txn = crate::db::write_txn(db).await?;
+    let before = find(&txn, &rule.scope).await?;
+    rule.updated_at = now;
+    rule.updated_by = match admin.actor() {
+        audit::Actor::User(id) => Some(id.clone()),
+        _ => None,
+    };
+    approval_rule::Entity::insert(approval_rule::ActiveModel {
+        scope: Set(rule.scope.clone()),
+        approve_if: Set(rule.approve_if.clone()),
+        reject_if: Set(rule.reject_if.clone()),
+        reject_reason: Set(rule.reject_reason.clone()),
+        updated_at: Set(now),
+        updated_by: Set(rule.updated_by.clone()),
+    })
+    .on_conflict(
+        OnConflict::column(approval_rule::Column::Scope)
+            .update_columns([
+                approval_rule::Column::ApproveIf,
+                approval_rule::Column::RejectIf,
+                approval_rule::Column::RejectReason,
+                approval_rule::Column::UpdatedAt,
+                approval_rule::Column::UpdatedBy,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::RuleSaved, admin.actor().clone())
+            .target("scope", &rule.scope)
+            .data(json!({ "before": before, "after": rule })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(rule)
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    admin: &AdminCtx,
+    scope: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let txn = crate::db::write_txn(db).await?;
+    let before = find(&txn, scope).await?.ok_or(DomainError::NotFound)?;
+    approval_rule::Entity::delete_by_id(scope.to_owned())
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::RuleDeleted, admin.actor().clone())
+            .target("scope", scope)
+            .data(json!({ "before": before })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(approve: &str, reject: &str) -> Rule {
+        Rule {
+            scope: "api:read".into(),
+            approve_if: Some(approve.into()).filter(|s: &String| !s.is_empty()),
+            reject_if: Some(reject.into()).filter(|s: &String| !s.is_empty()),
+            reject_reason: Some("no".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn approves_rejects_and_leaves_for_a_human() {
+        let input = RuleInput::sample();
+        assert_eq!(
+            evaluate(
+                &rule(r#"developer.email.endsWith("@example.org")"#, ""),
+                &input
+            ),
+            Verdict::Approve
+        );
+        assert_eq!(
+            evaluate(&rule("true", r#"client.application_type == "web""#), &input),
+            Verdict::Reject {
+                reason: "no".into()
+            }
+        );
+        assert!(matches!(
+            evaluate(
+                &rule(r#"developer.email.endsWith("@other.org")"#, ""),
+                &input
+            ),
+            Verdict::Human { .. }
+        ));
+        // A run-time error (no such key) leaves the request for a human.
+        assert!(matches!(
+            evaluate(&rule("client.nope == 1", ""), &input),
+            Verdict::Human { why } if why.contains("failed")
+        ));
+    }
+
+    #[test]
+    fn compile_refuses_bad_rules() {
+        assert!(compile("approve_if", "developer.email.endsWith(").is_err());
+        assert!(compile("approve_if", "dev.email == 'x'").is_err());
+        assert!(compile("approve_if", "1 + 2").is_err());
+        assert!(compile("approve_if", "").is_err());
+        assert!(compile("approve_if", r#"client.scopes.exists(s, s == "openid")"#).is_ok());
+    }
+}
