@@ -32,6 +32,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<PortalConfig>,
+    /// The token endpoint's client cache, shared so portal changes invalidate it.
+    pub clients: domain::clients::SecretCache,
 }
 
 impl AppState {

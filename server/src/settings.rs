@@ -107,6 +107,13 @@ pub struct SmtpSettings {
     /// `starttls`, `tls` or `none`.
     #[serde(default = "default_smtp_tls")]
     pub tls: String,
+    /// How often the outbox is checked for mail to send.
+    #[serde(default = "default_smtp_poll")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_smtp_poll() -> u64 {
+    2000
 }
 
 fn default_smtp_port() -> u16 {

@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::health;
 use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthState, TokenLifetimes};
-use crate::settings::{redact_url, Settings};
+use crate::settings::{redact_url, Settings, SmtpSettings};
 use domain::cache::TtlCache;
 use domain::clients::SecretCache;
 use domain::keys::{Kek, KeyPolicy};
@@ -122,10 +122,14 @@ impl Application {
             hasher: PasswordHasher::new(),
             clock,
             config: Arc::new(config),
+            clients: SecretCache::new(10_000, Duration::from_millis(settings.cache_ttl_ms)),
         };
         let oauth = oauth_state(&settings, state.clone()).await?;
         spawn_key_rotation(oauth.clone());
         spawn_maintenance(state.clone());
+        if let Some(smtp) = &settings.smtp {
+            spawn_mail_sender(state.clone(), smtp)?;
+        }
         let router = build_router(&settings, state.clone(), oauth)?;
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
@@ -199,12 +203,12 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
     let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer))
         .map_err(|e| StartupError::Other(e.to_string()))?;
     Ok(OAuthState {
-        app,
         issuer,
         keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
         kek,
         key_policy,
-        secret_cache: SecretCache::new(10_000, cache_ttl),
+        secret_cache: app.clients.clone(),
+        app,
         scope_cache: TtlCache::new(cache_ttl, 10_000),
         resource_cache: TtlCache::new(cache_ttl, 1_000),
         switch_cache: TtlCache::new(cache_ttl, 16),
@@ -236,8 +240,40 @@ fn spawn_maintenance(app: AppState) {
                 Ok(p) => tracing::debug!(?p, "purged expired rows"),
                 Err(e) => tracing::error!(error = %e, "purging expired rows failed"),
             }
+            match domain::notify::send_expiry_reminders(&app.db, app.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminders = n, "sent expiry reminders"),
+                Err(e) => tracing::error!(error = %e, "sending expiry reminders failed"),
+            }
         }
     });
+}
+
+/// Delivers the e-mail outbox over SMTP every `poll_interval_ms`.
+fn spawn_mail_sender(app: AppState, smtp: &SmtpSettings) -> Result<(), StartupError> {
+    let mailer = domain::mail::Mailer::new(&domain::mail::SmtpConfig {
+        host: smtp.host.clone(),
+        port: smtp.port,
+        username: smtp.username.clone(),
+        password: smtp.password.clone(),
+        from: smtp.from.clone(),
+        tls: smtp.tls.clone(),
+    })
+    .map_err(|e| StartupError::Other(format!("invalid SMTP settings: {e}")))?;
+    let every = Duration::from_millis(smtp.poll_interval_ms.max(50));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match domain::mail::deliver_pending(&app.db, &mailer, app.now(), 50).await {
+                Ok((0, 0)) => {}
+                Ok((sent, failed)) => tracing::info!(sent, failed, "delivered e-mail"),
+                Err(e) => tracing::error!(error = %e, "e-mail delivery pass failed"),
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Hourly: rotate keys when due, and pick up keys other processes rotated.
