@@ -52,8 +52,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
+                    <Route path=path!("/developer/clients/new") view=NewClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/developer/clients/:id") view=ClientDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/developer/clients/:id/edit") view=EditClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("/developer/requests") view=MyRequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/requests") view=AdminRequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/rules") view=AdminRulesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients") view=AdminClientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/outbox") view=AdminOutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
                 </Routes>

@@ -39,6 +39,12 @@ pub struct ShellInfo {
     pub user: Option<UserView>,
     pub csrf_token: String,
     pub allow_signup: bool,
+    /// Unread notifications of the signed-in user (the bell).
+    #[serde(default)]
+    pub unread: u64,
+    /// Requests waiting for a decision (administrators only).
+    #[serde(default)]
+    pub pending_requests: u64,
 }
 
 /// One page of users for the admin list.
@@ -49,4 +55,208 @@ pub struct UserPage {
     pub pages: u64,
     pub total: u64,
     pub search: String,
+}
+
+/// An API scope as the catalogue shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+    /// The API's identifier (audience); None for OpenID scopes.
+    pub api: Option<String>,
+    pub requires_approval: bool,
+}
+
+/// How close a registration is to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expiry {
+    Never,
+    /// More than 30 days left.
+    Ok,
+    /// Less than 30 days left: shown in red (seed 001).
+    Soon,
+    Expired,
+}
+
+/// An OAuth client as the portal shows it. Never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// `web`, `native` or `service`.
+    pub application_type: String,
+    pub auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub contacts: Vec<String>,
+    pub allowed_email_domains: Vec<String>,
+    pub id_token_alg: String,
+    pub userinfo_alg: Option<String>,
+    pub refresh_token_ttl_secs: Option<i64>,
+    pub password_grant: bool,
+    pub first_party: bool,
+    pub disabled: bool,
+    pub expires: Option<String>,
+    pub expiry: Expiry,
+    pub days_left: Option<i64>,
+    pub created: String,
+    pub owner: Option<String>,
+}
+
+impl ClientView {
+    pub fn type_label(&self) -> &'static str {
+        match self.application_type.as_str() {
+            "web" => "Web application",
+            "native" => "Native / single-page app",
+            _ => "Service (machine to machine)",
+        }
+    }
+    pub fn is_public(&self) -> bool {
+        self.auth_method == "none"
+    }
+    pub fn status_label(&self) -> &'static str {
+        if self.disabled {
+            "Disabled"
+        } else if self.expiry == Expiry::Expired {
+            "Expired"
+        } else {
+            "Active"
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientPage {
+    pub clients: Vec<ClientView>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    pub search: String,
+    pub sort: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeView {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub requester: Option<String>,
+    pub requester_email: Option<String>,
+    /// `scopes`, `extension` or `change`.
+    pub kind: String,
+    pub summary: String,
+    pub scopes: Vec<ScopeView>,
+    pub changes: Vec<ChangeView>,
+    pub justification: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub created: String,
+    pub decided: Option<String>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    pub granted: Option<Vec<String>>,
+    /// One line per scope judged on submission, e.g. "api:read: left for a person (no rule)".
+    pub evaluations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestPage {
+    pub requests: Vec<RequestView>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+/// Everything the client page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientDetail {
+    pub client: ClientView,
+    /// A secret just created or rotated, shown this once.
+    pub new_secret: Option<String>,
+    pub requests: Vec<RequestView>,
+    /// Scopes the client could request (not yet held, fitting its type).
+    pub requestable: Vec<ScopeView>,
+    /// Descriptions of the scopes the client holds.
+    pub scopes: Vec<ScopeView>,
+    pub viewer_is_admin: bool,
+    pub viewer_is_owner: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created: String,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub scope: String,
+    pub approve_if: String,
+    pub reject_if: String,
+    pub reject_reason: String,
+    pub updated: String,
+}
+
+/// The rules page: API scopes and their rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesPage {
+    pub scopes: Vec<ScopeView>,
+    pub rules: Vec<RuleView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTrialView {
+    pub client_name: String,
+    pub developer: String,
+    pub created: String,
+    /// `approve`, `reject` or `human`.
+    pub verdict: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxView {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub created: String,
+    pub sent: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxPage {
+    pub items: Vec<OutboxView>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    pub smtp_configured: bool,
 }

@@ -34,6 +34,51 @@ pub struct AppState {
     pub config: Arc<PortalConfig>,
     /// The token endpoint's client cache, shared so portal changes invalidate it.
     pub clients: domain::clients::SecretCache,
+    /// Secrets waiting to be shown once on the next page view.
+    pub flash: SecretFlash,
+    /// Whether SMTP is configured (else e-mail stays in the outbox).
+    pub smtp_configured: bool,
+}
+
+/// A just-created or rotated client secret, kept in this process's memory for at
+/// most five minutes until the page that shows it once takes it. Keyed by the
+/// session (its token hash) and the client, so only the browser that created it can
+/// see it. Never written to the database, never logged.
+///
+/// Limitation: behind a load balancer without sticky sessions the page load may
+/// reach another process; the page then says the secret could not be shown and the
+/// developer rotates it again.
+#[derive(Clone, Default)]
+pub struct SecretFlash(Arc<std::sync::Mutex<FlashMap>>);
+
+/// (session hash, client id) → (secret, expires at).
+type FlashMap = std::collections::HashMap<(String, String), (domain::secret::SecretString, i64)>;
+
+impl SecretFlash {
+    const TTL: i64 = 300;
+
+    pub fn put(
+        &self,
+        session: &str,
+        client_id: &str,
+        secret: domain::secret::SecretString,
+        now: i64,
+    ) {
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|_, (_, exp)| *exp > now);
+            m.insert(
+                (domain::secret::token_hash(session), client_id.to_owned()),
+                (secret, now + Self::TTL),
+            );
+        }
+    }
+
+    pub fn take(&self, session: &str, client_id: &str, now: i64) -> Option<String> {
+        let mut m = self.0.lock().ok()?;
+        let (secret, exp) =
+            m.remove(&(domain::secret::token_hash(session), client_id.to_owned()))?;
+        (exp > now).then(|| secret.expose().to_owned())
+    }
 }
 
 impl AppState {

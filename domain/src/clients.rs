@@ -424,7 +424,7 @@ pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<C
     {
         return Err(DomainError::invalid(
             "redirect_uris",
-            "at least one is required for the authorization code grant",
+            "need at least one entry for the authorization code grant",
         ));
     }
     if redirect_uris.len() > 20 || post_logout.len() > 20 || contacts.len() > 20 {

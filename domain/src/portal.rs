@@ -686,9 +686,9 @@ async fn to_requests<C: ConnectionTrait>(
             .into_iter()
             .flatten()
         {
-            if !users.contains_key(&uid) {
-                let u = crate::users::find_by_id(conn, &uid).await?;
-                users.insert(uid, u);
+            if let std::collections::hash_map::Entry::Vacant(e) = users.entry(uid) {
+                let u = crate::users::find_by_id(conn, e.key()).await?;
+                e.insert(u);
             }
         }
         let requester = r

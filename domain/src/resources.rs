@@ -76,6 +76,39 @@ pub async fn find_scope<C: ConnectionTrait>(
     }))
 }
 
+/// Every scope a client can hold: the OpenID scopes, then each API's scopes by name.
+pub async fn catalogue<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<ScopeInfo>> {
+    use sea_orm::QueryOrder;
+    let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES
+        .iter()
+        .map(|(n, d)| ScopeInfo {
+            name: (*n).into(),
+            description: (*d).into(),
+            audience: None,
+            requires_approval: false,
+        })
+        .collect();
+    let apis: std::collections::HashMap<String, String> = resource::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.audience))
+        .collect();
+    for s in scope::Entity::find()
+        .order_by_asc(scope::Column::Name)
+        .all(conn)
+        .await?
+    {
+        out.push(ScopeInfo {
+            audience: s.resource_id.as_ref().and_then(|r| apis.get(r).cloned()),
+            name: s.name,
+            description: s.description,
+            requires_approval: s.requires_approval,
+        });
+    }
+    Ok(out)
+}
+
 pub async fn create_resource(
     db: &DatabaseConnection,
     ctx: &AdminCtx,

@@ -123,6 +123,8 @@ impl Application {
             clock,
             config: Arc::new(config),
             clients: SecretCache::new(10_000, Duration::from_millis(settings.cache_ttl_ms)),
+            flash: Default::default(),
+            smtp_configured: settings.smtp.is_some(),
         };
         let oauth = oauth_state(&settings, state.clone()).await?;
         spawn_key_rotation(oauth.clone());

@@ -5,5 +5,7 @@
 //! GET so they need no token.
 
 pub mod consent;
+pub mod portal;
+pub mod portal_admin;
 pub mod session;
 pub mod users;

@@ -12,10 +12,19 @@ pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
     use crate::ssr::{request_ctx, state, user_view};
     let st = state()?;
     let ctx = request_ctx()?;
+    let (mut unread, mut pending_requests) = (0, 0);
+    if let Some(u) = &ctx.user {
+        unread = domain::notify::unread_count(&st.db, &u.id).await?;
+        if u.role == domain::users::Role::Admin {
+            pending_requests = domain::portal::pending_count(&st.db).await?;
+        }
+    }
     Ok(ShellInfo {
         user: ctx.user.as_ref().map(user_view),
         csrf_token: ctx.csrf_token,
         allow_signup: st.config.allow_self_signup,
+        unread,
+        pending_requests,
     })
 }
 

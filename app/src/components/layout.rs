@@ -60,9 +60,24 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
                 <div class="flex items-center gap-4 text-sm">
                     <A href="/apps" attr:class=link>"My apps"</A>
                     {user.can_develop().then(|| view! { <A href="/developer" attr:class=link>"Developer"</A> })}
-                    {user.is_admin().then(|| view! { <A href="/admin" attr:class=link>"Admin"</A> })}
+                    {user.is_admin().then(|| view! {
+                        <A href="/admin" attr:class=link>"Admin"</A>
+                        <A href="/admin/requests" attr:class=link>
+                            "Queue"
+                            {(info.pending_requests > 0).then(|| view! {
+                                <span class="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-slate-900" data-testid="pending-count">{info.pending_requests}</span>
+                            })}
+                        </A>
+                    })}
                 </div>
                 <div class="ml-auto flex items-center gap-3 text-sm">
+                    <a href="/notifications" class=link data-testid="bell"
+                        aria-label=format!("Notifications: {} unread", info.unread)>
+                        "🔔"
+                        {(info.unread > 0).then(|| view! {
+                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{info.unread}</span>
+                        })}
+                    </a>
                     <span class="text-slate-300" data-testid="whoami">
                         {user.display_name.clone()} " · " {role_label(&user.role)}
                     </span>
@@ -96,6 +111,23 @@ fn Notice() -> impl IntoView {
             Some("signed_out") => "You have been signed out.",
             Some("signed_up") => "Your account was created. You can sign in now.",
             Some("user_created") => "The user was created.",
+            Some("client_created") => "The client was registered.",
+            Some("client_updated") => "The client was updated.",
+            Some("client_updated_request") => "The client was updated. The changes that need approval were sent to the administrators.",
+            Some("client_deleted") => "The client was deleted.",
+            Some("client_enabled") => "The client was enabled.",
+            Some("client_disabled") => "The client was disabled.",
+            Some("secret_rotated") => "A new secret was created.",
+            Some("scope_removed") => "The scope was removed.",
+            Some("expiry_changed") => "The expiry was changed.",
+            Some("request_submitted") => "Your request was sent to the administrators.",
+            Some("request_auto_approved") => "Your request was approved at once.",
+            Some("request_auto_rejected") => "Your request was rejected by an approval rule; see the reason below.",
+            Some("request_approved") => "The request was approved.",
+            Some("request_rejected") => "The request was rejected and the developer told why.",
+            Some("rule_saved") => "The rule was saved.",
+            Some("rule_deleted") => "The rule was deleted.",
+            Some("notifications_read") => "All notifications are marked as read.",
             _ => return None,
         };
         Some(view! {

@@ -22,9 +22,33 @@ pub fn AdminHomePage() -> impl IntoView {
                 <h1 class="text-2xl font-semibold">"Administration"</h1>
                 <ul class="mt-6 grid gap-4 sm:grid-cols-2">
                     <li>
+                        <a href="/admin/requests" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Approval queue"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Scope, extension and change requests from developers."</p>
+                        </a>
+                    </li>
+                    <li>
+                        <a href="/admin/clients" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"All clients"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"View, edit, disable or expire any OAuth client."</p>
+                        </a>
+                    </li>
+                    <li>
+                        <a href="/admin/rules" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Auto-approval rules"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Per-scope CEL rules that approve or reject requests."</p>
+                        </a>
+                    </li>
+                    <li>
                         <a href="/admin/users" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
                             <h2 class="font-semibold">"Users"</h2>
                             <p class="mt-1 text-sm text-slate-600">"Create accounts, change roles, disable access."</p>
+                        </a>
+                    </li>
+                    <li>
+                        <a href="/admin/outbox" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"E-mail outbox"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Notifications sent, waiting or failed."</p>
                         </a>
                     </li>
                 </ul>

@@ -117,23 +117,3 @@ pub fn MyAppsPage() -> impl IntoView {
         })}
     }
 }
-
-#[component]
-pub fn DeveloperPage() -> impl IntoView {
-    view! {
-        <Title text="Developer · Portcullis"/>
-        {signed_in_or_prompt("/developer", |user, _| {
-            if user.can_develop() {
-                view! {
-                    <h1 class="text-2xl font-semibold">"Developer"</h1>
-                    <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
-                        <p class="font-medium">"No OAuth clients yet"</p>
-                        <p class="mt-1 text-sm text-slate-600">"Clients you register will be listed here with their status and expiry."</p>
-                    </div>
-                }.into_any()
-            } else {
-                view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
-            }
-        })}
-    }
-}

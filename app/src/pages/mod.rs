@@ -1,11 +1,18 @@
 mod account;
 mod admin;
+mod admin_portal;
+pub mod developer;
 mod home;
 mod not_found;
 mod oauth;
 
 pub use account::{LoginPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
-pub use home::{DeveloperPage, HomePage, MyAppsPage};
+pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage, AdminRulesPage};
+pub use developer::{
+    ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
+    NotificationsPage,
+};
+pub use home::{HomePage, MyAppsPage};
 pub use not_found::NotFoundPage;
 pub use oauth::{ConsentPage, OAuthErrorPage};

@@ -9,4 +9,5 @@ mod helpers;
 mod oauth;
 mod oidc;
 mod pages;
+mod portal;
 mod sign_in;

@@ -1,0 +1,234 @@
+//! Administrators' side of the portal: the approval queue's decisions, direct
+//! client changes, auto-approval rules and the e-mail outbox.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use crate::error::AppError;
+use crate::model::{OutboxPage, RuleTrialView, RulesPage};
+#[cfg(feature = "ssr")]
+use crate::ssr::check_csrf;
+
+#[cfg(feature = "ssr")]
+fn admin_who() -> Result<domain::portal::Who, AppError> {
+    let who = crate::api::portal::conv::who()?;
+    if who.is_admin() {
+        Ok(who)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+#[server(endpoint = "admin/approve_request")]
+pub async fn approve_request(
+    csrf_token: String,
+    id: String,
+    #[server(default)] scopes: Vec<String>,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    let req = domain::portal::find_request(&st.db, &who, &id).await?;
+    // A scope request form always lists its scopes as checkboxes: none ticked means
+    // the administrator unticked them all.
+    let pick = matches!(req.ask, domain::portal::Ask::Scopes { .. }).then_some(scopes);
+    domain::portal::approve(&st.db, &st.clients, &who, &id, pick, Some(note), st.now()).await?;
+    leptos_axum::redirect("/admin/requests?notice=request_approved");
+    Ok(())
+}
+
+#[server(endpoint = "admin/reject_request")]
+pub async fn reject_request(
+    csrf_token: String,
+    id: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    domain::portal::reject(&st.db, &st.clients, &who, &id, &reason, st.now()).await?;
+    leptos_axum::redirect("/admin/requests?notice=request_rejected");
+    Ok(())
+}
+
+#[server(endpoint = "admin/set_client_expiry")]
+pub async fn set_client_expiry(
+    csrf_token: String,
+    id: String,
+    #[server(default)] expires: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    let at = match expires.trim() {
+        "" | "never" => None,
+        d => Some(
+            domain::clock::parse_date_end(d)
+                .ok_or_else(|| AppError::invalid("expires", "Choose a date (YYYY-MM-DD)."))?,
+        ),
+    };
+    domain::portal::set_expiry(&st.db, &st.clients, &who, &id, at, st.now()).await?;
+    leptos_axum::redirect(&format!("/developer/clients/{id}?notice=expiry_changed"));
+    Ok(())
+}
+
+/// Removes one scope from a client (owners and administrators: least privilege
+/// needs no approval).
+#[server(endpoint = "portal/remove_scope")]
+pub async fn remove_scope(csrf_token: String, id: String, scope: String) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = crate::api::portal::conv::who()?;
+    let c = domain::portal::client_for(&st.db, &who, &id).await?;
+    let rest: Vec<String> = c.scopes.into_iter().filter(|s| *s != scope).collect();
+    domain::portal::set_scopes(&st.db, &st.clients, &who, &id, rest, st.now()).await?;
+    leptos_axum::redirect(&format!("/developer/clients/{id}?notice=scope_removed"));
+    Ok(())
+}
+
+#[server(input = GetUrl, endpoint = "admin/rules")]
+pub async fn list_rules() -> Result<RulesPage, AppError> {
+    use crate::model::RuleView;
+    use crate::ssr::state;
+    admin_who()?;
+    let st = state()?;
+    let scopes = domain::resources::catalogue(&st.db)
+        .await?
+        .into_iter()
+        .filter(|s| s.audience.is_some())
+        .map(crate::api::portal::conv::scope_view)
+        .collect();
+    let rules = domain::rules::list(&st.db)
+        .await?
+        .into_iter()
+        .map(|r| RuleView {
+            scope: r.scope,
+            approve_if: r.approve_if.unwrap_or_default(),
+            reject_if: r.reject_if.unwrap_or_default(),
+            reject_reason: r.reject_reason.unwrap_or_default(),
+            updated: domain::clock::format_utc(r.updated_at),
+        })
+        .collect();
+    Ok(RulesPage { scopes, rules })
+}
+
+#[server(endpoint = "admin/save_rule")]
+pub async fn save_rule(
+    csrf_token: String,
+    scope: String,
+    #[server(default)] approve_if: String,
+    #[server(default)] reject_if: String,
+    #[server(default)] reject_reason: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    domain::rules::save(
+        &st.db,
+        &admin,
+        &domain::rules::RuleDraft {
+            scope,
+            approve_if,
+            reject_if,
+            reject_reason,
+        },
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect("/admin/rules?notice=rule_saved");
+    Ok(())
+}
+
+/// Tries a draft rule against recent requests; changes nothing.
+#[server(endpoint = "admin/test_rule")]
+pub async fn test_rule(
+    csrf_token: String,
+    scope: String,
+    #[server(default)] approve_if: String,
+    #[server(default)] reject_if: String,
+    #[server(default)] reject_reason: String,
+) -> Result<Vec<RuleTrialView>, AppError> {
+    use crate::ssr::state;
+    use domain::rules::Verdict;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    let trials = domain::portal::test_rule(
+        &st.db,
+        &who,
+        &domain::rules::RuleDraft {
+            scope,
+            approve_if,
+            reject_if,
+            reject_reason,
+        },
+        20,
+    )
+    .await?;
+    Ok(trials
+        .into_iter()
+        .map(|t| {
+            let (verdict, detail) = match t.verdict {
+                Verdict::Approve => ("approve", String::new()),
+                Verdict::Reject { reason } => ("reject", reason),
+                Verdict::Human { why } => ("human", why),
+            };
+            RuleTrialView {
+                client_name: t.client_name,
+                developer: t.developer,
+                created: domain::clock::format_utc(t.created_at),
+                verdict: verdict.into(),
+                detail,
+            }
+        })
+        .collect())
+}
+
+#[server(endpoint = "admin/delete_rule")]
+pub async fn delete_rule(csrf_token: String, scope: String) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = admin_who()?;
+    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    domain::rules::delete(&st.db, &admin, &scope, st.now()).await?;
+    leptos_axum::redirect("/admin/rules?notice=rule_deleted");
+    Ok(())
+}
+
+#[server(input = GetUrl, endpoint = "admin/outbox")]
+pub async fn list_outbox(#[server(default)] page: u64) -> Result<OutboxPage, AppError> {
+    use crate::model::OutboxView;
+    use crate::ssr::state;
+    use domain::clock::format_utc;
+    let who = admin_who()?;
+    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    let st = state()?;
+    let p = domain::notify::outbox(&st.db, &admin, page.max(1), 20).await?;
+    Ok(OutboxPage {
+        pages: p.pages(),
+        page: p.page,
+        total: p.total,
+        smtp_configured: st.smtp_configured,
+        items: p
+            .items
+            .into_iter()
+            .map(|m| OutboxView {
+                to: m.to,
+                subject: m.subject,
+                body: m.body,
+                created: format_utc(m.created_at),
+                sent: m.sent_at.map(format_utc),
+                attempts: m.attempts,
+                last_error: m.last_error,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,426 @@
+//! Administrators' portal pages: the approval queue, auto-approval rules, all
+//! clients and the e-mail outbox.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::portal::list_requests;
+use crate::api::portal_admin::{
+    list_outbox, list_rules, ApproveRequest, DeleteRule, RejectRequest, SaveRule, TestRule,
+};
+use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::error::AppError;
+use crate::model::{RequestView, RuleView};
+use crate::pages::developer::{ClientList, Pagination, RequestItem};
+use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
+
+const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
+const LINK: &str = "text-sky-700 underline hover:text-sky-900";
+
+fn admin_only<V: IntoView + 'static>(
+    path: &'static str,
+    f: impl Fn() -> V + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    signed_in_or_prompt(path, move |user, _| {
+        if user.is_admin() {
+            f().into_any()
+        } else {
+            view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
+        }
+    })
+}
+
+#[component]
+pub fn AdminRequestsPage() -> impl IntoView {
+    view! {
+        <Title text="Approval queue · Admin · Portcullis"/>
+        {admin_only("/admin/requests", || view! { <Queue/> })}
+    }
+}
+
+#[component]
+fn Queue() -> impl IntoView {
+    let q = use_query_map();
+    let kind = move || q.read().get("kind").unwrap_or_default();
+    let client = move || q.read().get("client_id").unwrap_or_default();
+    let status = move || q.read().get("status").unwrap_or_else(|| "pending".into());
+    let page = move || {
+        q.read()
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1u64)
+    };
+    let approve = ServerAction::<ApproveRequest>::new();
+    let reject = ServerAction::<RejectRequest>::new();
+    let reqs = Resource::new(
+        move || {
+            (
+                status(),
+                kind(),
+                client(),
+                page(),
+                approve.version().get() + reject.version().get(),
+            )
+        },
+        |(s, k, c, p, _)| list_requests(false, s, k, c, p),
+    );
+    let error = move || {
+        approve
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| reject.value().get().and_then(|r| r.err()))
+    };
+    view! {
+        <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"Approval queue"</h1>
+        <form method="get" action="/admin/requests" class="mt-4 flex flex-wrap items-end gap-2">
+            <div>
+                <label for="q-status" class=LABEL>"Status"</label>
+                <select id="q-status" name="status" class=INPUT>
+                    <option value="pending" selected=move || status() == "pending">"Pending (oldest first)"</option>
+                    <option value="approved" selected=move || status() == "approved">"Approved"</option>
+                    <option value="rejected" selected=move || status() == "rejected">"Rejected"</option>
+                    <option value="all" selected=move || status() == "all">"All"</option>
+                </select>
+            </div>
+            <div>
+                <label for="q-kind" class=LABEL>"Kind"</label>
+                <select id="q-kind" name="kind" class=INPUT>
+                    <option value="" selected=move || kind().is_empty()>"Any"</option>
+                    <option value="scopes" selected=move || kind() == "scopes">"Scopes"</option>
+                    <option value="extension" selected=move || kind() == "extension">"Extension"</option>
+                    <option value="change" selected=move || kind() == "change">"Field change"</option>
+                </select>
+            </div>
+            <div>
+                <label for="q-client" class=LABEL>"Client id"</label>
+                <input id="q-client" name="client_id" class=INPUT value=client/>
+            </div>
+            <button type="submit" class=BUTTON_SECONDARY>"Filter"</button>
+        </form>
+        <div class="mt-4"><FormError error fields=vec!["reason"]/></div>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match reqs.await {
+                    Ok(p) if p.requests.is_empty() => view! {
+                        <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center" data-testid="queue-empty">
+                            <p class="font-medium">"Nothing waiting."</p>
+                            <p class="mt-1 text-sm text-slate-600">"New scope, extension and change requests appear here; you are also notified."</p>
+                        </div>
+                    }.into_any(),
+                    Ok(p) => {
+                        let (s, k, c) = (status(), kind(), client());
+                        view! {
+                            <p class="mt-4 text-sm text-slate-600">{format!("{} request(s)", p.total)}</p>
+                            <ul class="mt-2 space-y-4">
+                                {p.requests.into_iter().map(|r| view! { <QueueItem r approve reject error/> }).collect_view()}
+                            </ul>
+                            <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn QueueItem(
+    r: RequestView,
+    approve: ServerAction<ApproveRequest>,
+    reject: ServerAction<RejectRequest>,
+    error: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    if r.status != "pending" {
+        return view! { <RequestItem r/> }.into_any();
+    }
+    let history = format!("/admin/requests?status=all&client_id={}", r.client_id);
+    let client_href = format!("/developer/clients/{}", r.client_id);
+    let reason_id = format!("reason-{}", r.id);
+    let (rid1, rid2) = (r.id.clone(), r.id.clone());
+    let prefix = format!("ap-{}", r.id);
+    let note_id = format!("note-{}", r.id);
+    view! {
+        <li class=CARD id=r.id.clone() data-testid="queue-item">
+            <div class="flex flex-wrap items-center gap-2">
+                <span class="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">{r.kind.clone()}</span>
+                <h2 class="font-semibold">{r.summary.clone()}</h2>
+            </div>
+            <p class="mt-1 text-sm text-slate-700">
+                "Client " <a class=LINK href=client_href>{r.client_name.clone()}</a>
+                " · developer " <strong>{r.requester.clone().unwrap_or_else(|| "(deleted)".into())}</strong>
+                {r.requester_email.clone().map(|e| format!(" <{e}>"))}
+                " · " {r.created.clone()}
+                " · " <a class=LINK href=history>"client history"</a>
+            </p>
+            {(!r.changes.is_empty()).then(|| view! {
+                <table class="mt-3 text-sm">
+                    <caption class="sr-only">"Requested changes"</caption>
+                    <thead><tr><th scope="col" class="pr-4 text-left">"Field"</th><th scope="col" class="pr-4 text-left">"Now"</th><th scope="col" class="text-left">"Asked"</th></tr></thead>
+                    <tbody>{r.changes.iter().map(|ch| view! {
+                        <tr><td class="pr-4">{ch.field.clone()}</td><td class="pr-4 text-slate-500">{ch.before.clone()}</td><td class="font-medium">{ch.after.clone()}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            })}
+            <p class="mt-2 text-sm"><span class="font-medium">"Justification: "</span>{r.justification.clone()}</p>
+            {(!r.evaluations.is_empty()).then(|| view! {
+                <ul class="mt-1 list-disc pl-5 text-xs text-slate-600">{r.evaluations.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+            })}
+            <div class="mt-4 grid gap-4 md:grid-cols-2">
+                <ActionForm action=approve attr:class="rounded border border-emerald-200 bg-emerald-50 p-3">
+                    <CsrfField/>
+                    <input type="hidden" name="id" value=rid1/>
+                    {(!r.scopes.is_empty()).then(|| view! {
+                        <fieldset class="mb-2">
+                            <legend class="text-sm font-medium">"Approve these scopes"</legend>
+                            {r.scopes.iter().map(|s| {
+                                let cid = format!("{prefix}-{}", s.name);
+                                view! {
+                                    <div class="flex items-start gap-2 text-sm">
+                                        <input type="checkbox" id=cid.clone() name="scopes[]" value=s.name.clone() checked=true/>
+                                        <label for=cid><code>{s.name.clone()}</code> " — " {s.description.clone()}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    })}
+                    <label for=note_id.clone() class="text-sm font-medium">"Note to the developer (optional)"</label>
+                    <input id=note_id name="note" class=INPUT/>
+                    <button type="submit" class=format!("{BUTTON} mt-2")>"Approve"</button>
+                </ActionForm>
+                <ActionForm action=reject attr:class="rounded border border-red-200 bg-red-50 p-3">
+                    <CsrfField/>
+                    <input type="hidden" name="id" value=rid2/>
+                    <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
+                    <textarea id=reason_id name="reason" rows="2" class=INPUT></textarea>
+                    <p class="text-sm text-red-700">{move || error().and_then(|e| e.field_message("reason"))}</p>
+                    <button type="submit" class="mt-2 inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800">"Reject"</button>
+                </ActionForm>
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn AdminClientsPage() -> impl IntoView {
+    view! {
+        <Title text="All clients · Admin · Portcullis"/>
+        {admin_only("/admin/clients", || view! {
+            <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
+            <h1 class="mt-2 text-2xl font-semibold">"All clients"</h1>
+            <p class="mt-1 text-sm text-slate-600">"Open a client to edit any field, disable or enable it, change its expiry or delete it."</p>
+            <ClientList all=true/>
+        })}
+    }
+}
+
+#[component]
+pub fn AdminRulesPage() -> impl IntoView {
+    view! {
+        <Title text="Auto-approval rules · Admin · Portcullis"/>
+        {admin_only("/admin/rules", || view! { <Rules/> })}
+    }
+}
+
+#[component]
+fn Rules() -> impl IntoView {
+    let save = ServerAction::<SaveRule>::new();
+    let test = ServerAction::<TestRule>::new();
+    let delete = ServerAction::<DeleteRule>::new();
+    let rules = Resource::new(
+        move || save.version().get() + delete.version().get(),
+        |_| list_rules(),
+    );
+    let save_err = move || save.value().get().and_then(|r| r.err());
+    let test_err = move || test.value().get().and_then(|r| r.err());
+    let delete_err = move || delete.value().get().and_then(|r| r.err());
+    view! {
+        <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"Auto-approval rules"</h1>
+        <div class="mt-2 max-w-3xl text-sm text-slate-700">
+            <p>"Each API scope may have a rule in CEL, the Common Expression Language. When a developer requests the scope, "
+               <strong>"reject if"</strong>" is checked first (the request is rejected with your reason), then "
+               <strong>"approve if"</strong>". Otherwise, or if the rule fails while running, the request waits for a person."</p>
+            <p class="mt-2">"Variables: "
+                <code>"request"</code>" (scope, scopes, justification, created_at), "
+                <code>"client"</code>" (id, name, application_type, scopes, grant_types, redirect_uris, first_party, created_at, expires_at) and "
+                <code>"developer"</code>" (id, username, email, role, created_at). Example: "
+                <code>"developer.email.endsWith(\"@example.edu\") && client.application_type == \"service\""</code></p>
+        </div>
+        <FormError error=delete_err/>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match rules.await {
+                    Ok(page) => {
+                        let scopes = page.scopes.clone();
+                        view! {
+                            <h2 class="mt-6 text-lg font-semibold">"Rules in force"</h2>
+                            {if page.rules.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600" data-testid="no-rules">"No rules yet: every request for a scope that needs approval waits for a person."</p> }.into_any()
+                            } else {
+                                view! { <ul class="mt-2 space-y-2">{page.rules.into_iter().map(|r| view! { <RuleRow r delete/> }).collect_view()}</ul> }.into_any()
+                            }}
+                            <section class=format!("{CARD} mt-8 max-w-3xl")>
+                                <h2 class="text-lg font-semibold">"Write a rule"</h2>
+                                {if scopes.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-600">"There are no API scopes yet. Register an API and its scopes first (portcullis api add / add-scope)."</p> }.into_any()
+                                } else {
+                                    view! { <RuleForm scopes save test save_err test_err/> }.into_any()
+                                }}
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
+    view! {
+        <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule">
+            <div class="flex items-center gap-2">
+                <code class="font-semibold">{r.scope.clone()}</code>
+                <span class="text-xs text-slate-500">"updated " {r.updated.clone()}</span>
+                <ActionForm action=delete attr:class="ml-auto">
+                    <CsrfField/>
+                    <input type="hidden" name="scope" value=r.scope.clone()/>
+                    <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Delete the rule for {}", r.scope)>"Delete"</button>
+                </ActionForm>
+            </div>
+            {(!r.reject_if.is_empty()).then(|| view! { <p class="mt-1">"Reject if " <code>{r.reject_if.clone()}</code> " — “" {r.reject_reason.clone()} "”"</p> })}
+            {(!r.approve_if.is_empty()).then(|| view! { <p class="mt-1">"Approve if " <code>{r.approve_if.clone()}</code></p> })}
+        </li>
+    }
+}
+
+#[component]
+fn RuleForm(
+    scopes: Vec<crate::model::ScopeView>,
+    save: ServerAction<SaveRule>,
+    test: ServerAction<TestRule>,
+    save_err: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
+    test_err: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let fields = vec!["scope", "approve_if", "reject_if", "reject_reason"];
+    let msg = move |f: &'static str| {
+        move || {
+            save_err()
+                .or_else(test_err)
+                .and_then(|e| e.field_message(f))
+        }
+    };
+    let form_body = move |scopes: Vec<crate::model::ScopeView>| {
+        view! {
+            <CsrfField/>
+            <label for="rule-scope" class=LABEL>"Scope"</label>
+            <select id="rule-scope" name="scope" class=INPUT>
+                {scopes.into_iter().map(|s| view! { <option value=s.name.clone()>{s.name.clone()} " — " {s.description.clone()}</option> }).collect_view()}
+            </select>
+            <label for="rule-approve" class=format!("{LABEL} mt-3")>"Approve if"</label>
+            <textarea id="rule-approve" name="approve_if" rows="2" class=format!("{INPUT} font-mono")></textarea>
+            <p class="text-sm text-red-700">{msg("approve_if")}</p>
+            <label for="rule-reject" class=format!("{LABEL} mt-3")>"Reject if"</label>
+            <textarea id="rule-reject" name="reject_if" rows="2" class=format!("{INPUT} font-mono")></textarea>
+            <p class="text-sm text-red-700">{msg("reject_if")}</p>
+            <label for="rule-reason" class=format!("{LABEL} mt-3")>"Reason given when the rule rejects"</label>
+            <input id="rule-reason" name="reject_reason" class=INPUT/>
+            <p class="text-sm text-red-700">{msg("reject_reason")}</p>
+        }
+    };
+    let trials = move || {
+        test.value().get().and_then(|r| r.ok()).map(|rows| {
+            if rows.is_empty() {
+                view! { <p class="mt-3 text-sm text-slate-600" data-testid="rule-trials">"No recent requests for this scope to test against."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mt-3 w-full text-sm" data-testid="rule-trials">
+                        <caption class="text-left font-medium">"The rule against recent requests"</caption>
+                        <thead><tr><th scope="col" class="text-left">"Client"</th><th scope="col" class="text-left">"Developer"</th><th scope="col" class="text-left">"When"</th><th scope="col" class="text-left">"Outcome"</th></tr></thead>
+                        <tbody>{rows.into_iter().map(|t| view! {
+                            <tr><td>{t.client_name}</td><td>{t.developer}</td><td>{t.created}</td><td><strong>{t.verdict}</strong> " " {t.detail}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }
+        })
+    };
+    let scopes2 = scopes.clone();
+    view! {
+        <FormError error=move || save_err().or_else(test_err) fields=fields/>
+        <p class="text-sm text-slate-600">"Try the rule first: “Test” runs it against the latest requests for the scope without saving or deciding anything."</p>
+        <div class="mt-3 grid gap-6 md:grid-cols-2">
+            <ActionForm action=test attr:class="grid gap-1" attr:data-testid="rule-test-form">
+                {form_body(scopes2)}
+                <button type="submit" class=format!("{BUTTON_SECONDARY} mt-3")>"Test against recent requests"</button>
+            </ActionForm>
+            <ActionForm action=save attr:class="grid gap-1" attr:data-testid="rule-save-form">
+                {form_body(scopes)}
+                <button type="submit" class=format!("{BUTTON} mt-3")>"Save rule"</button>
+            </ActionForm>
+        </div>
+        {trials}
+    }
+}
+
+#[component]
+pub fn AdminOutboxPage() -> impl IntoView {
+    view! {
+        <Title text="E-mail outbox · Admin · Portcullis"/>
+        {admin_only("/admin/outbox", || view! { <Outbox/> })}
+    }
+}
+
+#[component]
+fn Outbox() -> impl IntoView {
+    let q = use_query_map();
+    let page = move || {
+        q.read()
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1u64)
+    };
+    let mails = Resource::new(page, list_outbox);
+    view! {
+        <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"E-mail outbox"</h1>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match mails.await {
+                    Ok(p) => view! {
+                        <p class="mt-2 text-sm text-slate-700">{if p.smtp_configured {
+                            "SMTP is configured: mail is delivered from here and marked sent; failures are retried."
+                        } else {
+                            "SMTP is not configured, so e-mail is kept here instead of being sent. Configure smtp.* (docs/SETTINGS.md) to deliver it."
+                        }}</p>
+                        {if p.items.is_empty() {
+                            view! { <p class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center text-slate-600">"No e-mail yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-4 space-y-2">{p.items.into_iter().map(|m| view! {
+                                    <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="outbox-mail">
+                                        <div class="flex flex-wrap gap-2"><strong>{m.subject.clone()}</strong><span class="text-slate-500">"to " {m.to.clone()} " · " {m.created.clone()}</span>
+                                            <span class="ml-auto">{match (&m.sent, &m.last_error) {
+                                                (Some(s), _) => format!("sent {s}"),
+                                                (None, Some(e)) => format!("not sent ({} attempts): {e}", m.attempts),
+                                                (None, None) => "waiting".into(),
+                                            }}</span></div>
+                                        <pre class="mt-2 whitespace-pre-wrap font-sans text-slate-700">{m.body.clone()}</pre>
+                                    </li>
+                                }).collect_view()}</ul>
+                                <Pagination page=p.page pages=p.pages link=|n| format!("/admin/outbox?page={n}")/>
+                            }.into_any()
+                        }}
+                    }.into_any(),
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
