@@ -51,8 +51,17 @@ pub struct AppState {
 #[derive(Clone, Default)]
 pub struct SecretFlash(Arc<std::sync::Mutex<FlashMap>>);
 
-/// (session hash, client id) → (secret, expires at).
-type FlashMap = std::collections::HashMap<(String, String), (domain::secret::SecretString, i64)>;
+struct FlashEntry {
+    secret: domain::secret::SecretString,
+    expires_at: i64,
+    /// The request (page view) that took it: server-side rendering may ask more than
+    /// once while rendering one page, and gets the same answer; any other request
+    /// gets nothing.
+    taken_by: Option<String>,
+}
+
+/// (session hash, client id) → the pending secret.
+type FlashMap = std::collections::HashMap<(String, String), FlashEntry>;
 
 impl SecretFlash {
     const TTL: i64 = 300;
@@ -65,67 +74,57 @@ impl SecretFlash {
         now: i64,
     ) {
         if let Ok(mut m) = self.0.lock() {
-            m.retain(|_, (_, exp)| *exp > now);
+            m.retain(|_, e| e.expires_at > now);
             m.insert(
                 (domain::secret::token_hash(session), client_id.to_owned()),
-                (secret, now + Self::TTL),
+                FlashEntry {
+                    secret,
+                    expires_at: now + Self::TTL,
+                    taken_by: None,
+                },
             );
         }
     }
 
-    pub fn take(&self, session: &str, client_id: &str, now: i64) -> Option<String> {
+    /// The pending secret, for the one page view (`request_id`) that takes it.
+    pub fn take(
+        &self,
+        session: &str,
+        client_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> Option<String> {
         let mut m = self.0.lock().ok()?;
-        let (secret, exp) =
-            m.remove(&(domain::secret::token_hash(session), client_id.to_owned()))?;
-        (exp > now).then(|| secret.expose().to_owned())
-    }
-}
-
-impl AppState {
-    pub fn now(&self) -> i64 {
-        self.clock.now()
-    }
-}
-
-/// Attached to each request's extensions by the server's middleware.
-#[derive(Clone, Debug)]
-pub struct RequestCtx {
-    pub user: Option<User>,
-    /// When the session signed in (the OpenID `auth_time`).
-    pub auth_time: Option<i64>,
-    /// The raw session token from the cookie (for sign-out).
-    pub session_token: Option<String>,
-    pub csrf_token: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-pc_session"
-    } else {
-        "pc_session"
-    }
-}
-
-pub fn csrf_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-pc_csrf"
-    } else {
-        "pc_csrf"
-    }
-}
-
-/// `Set-Cookie` value for the session cookie; `None` clears it.
-pub fn session_cookie(secure: bool, token: Option<&str>, max_age: i64) -> String {
-    let name = session_cookie_name(secure);
-    let secure_attr = if secure { "; Secure" } else { "" };
-    match token {
-        Some(t) => {
-            format!("{name}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure_attr}")
+        let key = (domain::secret::token_hash(session), client_id.to_owned());
+        let e = m.get_mut(&key)?;
+        if e.expires_at <= now {
+            m.remove(&key);
+            return None;
         }
-        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"),
+        match &e.taken_by {
+            None => {
+                e.taken_by = Some(request_id.to_owned());
+                // Kept only for the rest of this page's rendering.
+                e.expires_at = e.expires_at.min(now + 30);
+                Some(e.secret.expose().to_owned())
+            }
+            Some(r) if r == request_id => Some(e.secret.expose().to_owned()),
+            Some(_) => {
+                m.remove(&key);
+                None
+            }
+        }
     }
+}
+
+/// The id the server's middleware gave this request (`x-request-id`).
+pub fn request_id() -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|p| {
+        p.headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
 }
 
 pub fn state() -> Result<AppState, AppError> {

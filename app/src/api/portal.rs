@@ -254,10 +254,10 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             .map(|u| u.username),
         None => None,
     };
-    let new_secret = ctx
-        .session_token
-        .as_deref()
-        .and_then(|s| st.flash.take(s, &c.id, now));
+    let new_secret = match (ctx.session_token.as_deref(), crate::ssr::request_id()) {
+        (Some(s), Some(rid)) => st.flash.take(s, &c.id, &rid, now),
+        _ => None,
+    };
     let reqs = domain::portal::list_requests(
         &st.db,
         &who,
