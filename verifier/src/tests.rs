@@ -646,3 +646,37 @@ async fn setup_checks_the_issuer() {
         .unwrap_err();
     assert!(matches!(err, crate::SetupError::Discovery { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn an_old_key_set_is_refreshed_in_the_background_so_withdrawn_keys_stop_working() {
+    let f = fixture().await;
+    let v = f
+        .builder()
+        .jwks_max_age(Duration::ZERO)
+        .jwks_refresh_interval(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let token = f.token();
+    // The operator withdraws every key (say, after a leak).
+    *f.issuer.jwks.write().unwrap() = br#"{"keys": []}"#.to_vec();
+    assert!(
+        v.verify(&token).await.is_ok(),
+        "the cached key still answers at once"
+    );
+    for _ in 0..200 {
+        if f.issuer.jwks_fetches.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(f.issuer.jwks_fetches.load(Ordering::SeqCst), 2);
+    // Let the refresher store the new (empty) set.
+    for _ in 0..200 {
+        if v.verify(&token).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(v.verify(&token).await, Err(VerifyError::UnknownKey));
+}
