@@ -99,12 +99,22 @@ struct AppState {
 /// The API's router. `verifier` must be built for `config.resource` as audience
 /// (and with `resource_metadata(metadata_url(..))` for RFC 9728 challenges).
 pub fn router(config: Config, verifier: &Verifier) -> Router {
+    // RFC 9728 §3.1: for a resource identifier with a path, the metadata lives at
+    // the well-known path followed by that path; serve both forms.
+    let suffixed = url::Url::parse(&config.resource)
+        .ok()
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{METADATA_PATH}{p}"));
     let state = AppState {
         config: Arc::new(config),
         students: Arc::new(RwLock::new(seed_students())),
     };
-    Router::new()
-        .route(METADATA_PATH, get(metadata))
+    let mut router = Router::new().route(METADATA_PATH, get(metadata));
+    if let Some(path) = suffixed {
+        router = router.route(&path, get(metadata));
+    }
+    router
         .route(
             "/students/{id}",
             get(show).layer(verifier.require(SCOPE_READ)),
@@ -251,4 +261,21 @@ async fn update_status(
         s.clone()
     };
     Ok(Json(updated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metadata_url_puts_the_well_known_segment_before_the_path() {
+        assert_eq!(
+            metadata_url("http://127.0.0.1:4000"),
+            "http://127.0.0.1:4000/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            metadata_url("https://api.example.edu/registrations"),
+            "https://api.example.edu/.well-known/oauth-protected-resource/registrations"
+        );
+    }
 }
