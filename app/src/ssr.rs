@@ -127,6 +127,53 @@ pub fn request_id() -> Option<String> {
     })
 }
 
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Attached to each request's extensions by the server's middleware.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub user: Option<User>,
+    /// When the session signed in (the OpenID `auth_time`).
+    pub auth_time: Option<i64>,
+    /// The raw session token from the cookie (for sign-out).
+    pub session_token: Option<String>,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_session"
+    } else {
+        "pc_session"
+    }
+}
+
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_csrf"
+    } else {
+        "pc_csrf"
+    }
+}
+
+/// `Set-Cookie` value for the session cookie; `None` clears it.
+pub fn session_cookie(secure: bool, token: Option<&str>, max_age: i64) -> String {
+    let name = session_cookie_name(secure);
+    let secure_attr = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => {
+            format!("{name}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure_attr}")
+        }
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"),
+    }
+}
+
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from context");
