@@ -162,7 +162,7 @@ async fn a_ci_client_registers_a_client_for_its_owner_and_the_secret_is_shown_on
     assert!(!one.body.contains(&secret), "GET never shows the secret");
 
     let list = api
-        .get(&format!("{}?sort=created&q=course", routes::CLIENTS))
+        .get(&format!("{}?sort=created&q=Course", routes::CLIENTS))
         .await;
     assert_eq!(list.status, 200, "{}", list.body);
     let l = list.json();
@@ -618,4 +618,37 @@ async fn the_openapi_document_is_public_and_describes_every_endpoint() {
         "bearer"
     );
     assert!(doc["components"]["schemas"]["ClientView"].is_object());
+}
+
+#[tokio::test]
+async fn the_portal_api_is_ensured_once_even_when_processes_start_together() {
+    use domain::entities::{resource, scope};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let dir = tempfile::tempdir().unwrap();
+    let db = domain::db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .unwrap();
+    domain::db::migrate(&db).await.unwrap();
+    let issuer = "https://login.example.edu/";
+    let (a, b) = tokio::join!(
+        domain::resources::ensure_portal_api(&db, issuer, START),
+        domain::resources::ensure_portal_api(&db, issuer, START),
+    );
+    a.unwrap();
+    b.unwrap();
+    domain::resources::ensure_portal_api(&db, issuer, START)
+        .await
+        .unwrap();
+    let apis = resource::Entity::find()
+        .filter(resource::Column::Audience.eq("https://login.example.edu/api/v1"))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(apis, 1);
+    let s = scope::Entity::find_by_id("portal".to_owned())
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.requires_approval);
 }
