@@ -236,3 +236,96 @@ pub async fn find_resource_by_audience<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// The scope that lets an access token use the developer portal's REST API.
+pub const PORTAL_SCOPE: &str = "portal";
+/// The name of the portal's own API (resource server).
+pub const PORTAL_API_NAME: &str = "Portcullis portal API";
+
+/// The portal's REST API's audience for an issuer.
+pub fn portal_audience(issuer: &str) -> String {
+    format!("{}/api/v1", issuer.trim_end_matches('/'))
+}
+
+/// Makes sure the portal's own API and its `portal` scope exist (at start-up). The
+/// scope needs approval: a token with it can do whatever its user can do in the
+/// portal. Several processes may start at once: whichever loses the race to insert
+/// fails on a unique key, and the second pass finds what the winner wrote.
+pub async fn ensure_portal_api(
+    db: &DatabaseConnection,
+    issuer: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    match try_ensure_portal_api(db, issuer, now).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            tracing::debug!(error = %e, "creating the portal API raced another process; looking again");
+            try_ensure_portal_api(db, issuer, now).await
+        }
+    }
+}
+
+async fn try_ensure_portal_api(
+    db: &DatabaseConnection,
+    issuer: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let audience = portal_audience(issuer);
+    let existing = find_resource_by_audience(db, &audience).await?;
+    let have_scope = scope::Entity::find_by_id(PORTAL_SCOPE.to_owned())
+        .one(db)
+        .await?;
+    if let (Some(r), Some(s)) = (&existing, &have_scope) {
+        if s.resource_id.as_deref() != Some(r.id.as_str()) {
+            tracing::warn!(
+                "the scope '{PORTAL_SCOPE}' belongs to another API: tokens with it cannot use the portal's REST API"
+            );
+        }
+        return Ok(());
+    }
+    let txn = crate::db::write_txn(db).await?;
+    let res = match existing {
+        Some(r) => r,
+        None => {
+            let r = resource::ActiveModel {
+                id: Set(uuid::Uuid::now_v7().to_string()),
+                name: Set(PORTAL_API_NAME.to_owned()),
+                audience: Set(audience.clone()),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            audit::record(
+                &txn,
+                now,
+                AuditEvent::new(EventType::ResourceCreated, crate::audit::Actor::System)
+                    .target("resource", &r.id)
+                    .data(json!({ "after": { "name": PORTAL_API_NAME, "audience": audience } })),
+            )
+            .await?;
+            r
+        }
+    };
+    if have_scope.is_none() {
+        let description = "Manage your OAuth clients and requests in the developer portal";
+        scope::ActiveModel {
+            name: Set(PORTAL_SCOPE.to_owned()),
+            resource_id: Set(Some(res.id.clone())),
+            description: Set(description.to_owned()),
+            requires_approval: Set(true),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(EventType::ScopeCreated, crate::audit::Actor::System)
+                .target("scope", PORTAL_SCOPE)
+                .data(json!({ "after": { "resource": res.audience, "description": description, "requires_approval": true } })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

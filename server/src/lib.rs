@@ -1,5 +1,6 @@
 //! The Portcullis server: settings, start-up, HTTP adapters and the CLI.
 
+pub mod api;
 pub mod cli;
 pub mod health;
 pub mod middleware;

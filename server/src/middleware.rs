@@ -8,7 +8,8 @@
 //! prefix stops a sibling subdomain from planting a cookie of its own. The check is
 //! here, fail-closed, for every POST/PUT/PATCH/DELETE — server functions included —
 //! so a handler cannot forget it; only the protocol endpoints that never read cookies
-//! (`oauth::routes::COOKIELESS`) bypass this middleware.
+//! (`oauth::routes::COOKIELESS`) and the bearer-authenticated REST API
+//! (`api::is_api_path`) bypass this middleware.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,7 +88,8 @@ fn csrf_refused(set_cookie: Option<HeaderValue>) -> Response {
 }
 
 pub async fn request_context(State(web): State<WebState>, req: Request, next: Next) -> Response {
-    if crate::oauth::routes::COOKIELESS.contains(&req.uri().path()) {
+    let path = req.uri().path();
+    if crate::oauth::routes::COOKIELESS.contains(&path) || crate::api::is_api_path(path) {
         return next.run(req).await;
     }
     let secure = web.app.config.secure_cookies;

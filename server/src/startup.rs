@@ -19,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::api::{self, ApiState};
 use crate::health;
 use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthState, TokenLifetimes};
@@ -127,6 +128,9 @@ impl Application {
             smtp_configured: settings.smtp.is_some(),
         };
         let oauth = oauth_state(&settings, state.clone()).await?;
+        domain::resources::ensure_portal_api(&state.db, &oauth.issuer, state.now())
+            .await
+            .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
         spawn_key_rotation(oauth.clone());
         spawn_maintenance(state.clone());
         if let Some(smtp) = &settings.smtp {
@@ -310,6 +314,10 @@ pub fn build_router(
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .merge(api::router(ApiState::new(
+            oauth.clone(),
+            settings.trust_proxy_headers,
+        )))
         .merge(oauth::router(oauth))
         .leptos_routes_with_context(
             &options,

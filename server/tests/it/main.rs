@@ -10,4 +10,5 @@ mod oauth;
 mod oidc;
 mod pages;
 mod portal;
+mod rest;
 mod sign_in;

@@ -975,7 +975,10 @@ async fn expiry_reminders_are_sent_once_even_when_the_job_runs_again() {
 
 /// A minimal SMTP server on loopback that records every message it accepts.
 #[derive(Clone, Default)]
-struct SmtpSink(Arc<Mutex<Vec<(Vec<String>, String)>>>);
+struct SmtpSink(Arc<Mutex<Vec<Delivered>>>);
+
+/// One accepted message: its recipients and its data.
+type Delivered = (Vec<String>, String);
 
 impl SmtpSink {
     async fn start() -> (Self, u16) {

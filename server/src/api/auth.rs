@@ -1,0 +1,121 @@
+//! Bearer authentication (RFC 6750 §2.1) for the REST API: a Portcullis access
+//! token (RFC 9068) for the portal's audience carrying the `portal` scope. It names
+//! the acting user: the token's person, or — for a client-credentials token — the
+//! owner of the client, recorded as `via_client` in the audit trail.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use domain::portal::Who;
+use domain::resources::PORTAL_SCOPE;
+use http::header;
+use http::request::Parts;
+
+use super::error::ApiError;
+use super::ApiState;
+
+/// The authenticated caller of an API endpoint.
+pub struct Caller(pub Who);
+
+const REVOKED: &str = "the access token is invalid, expired or revoked";
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &ApiState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let app = &st.oauth.app;
+        let now = app.now();
+        let claims = domain::tokens::verify_access(&st.oauth.keys(), token, &st.oauth.issuer, now)
+            .map_err(|_| ApiError::invalid_token(REVOKED))?;
+        if domain::tokens::is_revoked(&app.db, &claims.jti).await? {
+            return Err(ApiError::invalid_token(REVOKED));
+        }
+        // Scope before audience: a token for another API lacks the scope, and
+        // `insufficient_scope` tells its holder what to ask for (RFC 6750 §3.1).
+        if !domain::grants::split_scopes(&claims.scope)
+            .iter()
+            .any(|s| s == PORTAL_SCOPE)
+        {
+            return Err(ApiError::insufficient_scope());
+        }
+        if claims.aud != *st.audience {
+            return Err(ApiError::invalid_token(
+                "the access token is for another API",
+            ));
+        }
+        // The client must still be usable and still hold the scope: disabling the
+        // client or withdrawing `portal` stops its tokens at once.
+        let client = match st
+            .oauth
+            .secret_cache
+            .record(&app.db, &claims.client_id)
+            .await
+        {
+            Some(r) if r.client.unusable_reason(now).is_none() => r.client.clone(),
+            _ => return Err(ApiError::invalid_token(REVOKED)),
+        };
+        if !client.scopes.iter().any(|s| s == PORTAL_SCOPE) {
+            return Err(ApiError::invalid_token(REVOKED));
+        }
+        let (user_id, via_client) = if claims.has_user() {
+            (claims.sub.clone(), None)
+        } else {
+            let Some(owner) = client.owner_id.clone() else {
+                return Err(ApiError::forbidden(
+                    "this client has no owner for its tokens to act for",
+                ));
+            };
+            (owner, Some(client.id.clone()))
+        };
+        let user = match domain::users::find_by_id(&app.db, &user_id).await? {
+            Some(u) if !u.disabled => u,
+            _ => return Err(ApiError::invalid_token(REVOKED)),
+        };
+        let ip = client_ip(parts, st.trust_proxy_headers);
+        Ok(Caller(Who {
+            user,
+            ip,
+            via_client,
+        }))
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::missing_token());
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::invalid_token("the Authorization header is malformed"))?;
+    // RFC 6750 §2.1: the scheme is case-insensitive.
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::invalid_token(
+            "expected Authorization: Bearer <token>",
+        )),
+    }
+}
+
+fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
+    if trust_proxy {
+        if let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        {
+            return Some(ip.to_owned());
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}

@@ -1,0 +1,175 @@
+//! The REST API's errors: JSON `{"error": code, "message": …, "field": …}` with a
+//! stable code. Authentication failures follow RFC 6750 §3 (status, code and a
+//! `WWW-Authenticate: Bearer` challenge); 5xx causes are logged, never shown.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::DomainError;
+use http::{header, HeaderValue, StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use domain::resources::PORTAL_SCOPE;
+
+/// Every error the API answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable: `invalid_request`, `invalid_token`,
+    /// `insufficient_scope`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict` or `server_error`.
+    #[schema(example = "invalid_request")]
+    pub error: &'static str,
+    /// For people; may change.
+    #[schema(example = "must be 1 to 100 characters")]
+    pub message: String,
+    /// The request field at fault, for `invalid_request`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "name")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+    /// RFC 6750 §3 challenge for 401 and `insufficient_scope`.
+    challenge: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error,
+                message: message.into(),
+                field: None,
+            },
+            challenge: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::invalid_request(message);
+        e.body.field = Some(field.to_owned());
+        e
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed here",
+        )
+    }
+
+    /// RFC 6750 §3.1: no credentials at all — a challenge without an error code.
+    pub fn missing_token() -> Self {
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "an access token is required: send Authorization: Bearer <token>",
+        );
+        e.challenge = Some("Bearer realm=\"portcullis\"".into());
+        e
+    }
+
+    pub fn invalid_token(message: &'static str) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_token", message);
+        e.challenge = Some(format!(
+            "Bearer realm=\"portcullis\", error=\"invalid_token\", error_description=\"{message}\""
+        ));
+        e
+    }
+
+    pub fn insufficient_scope() -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the access token must carry the '{PORTAL_SCOPE}' scope"),
+        );
+        e.challenge = Some(format!(
+            "Bearer realm=\"portcullis\", error=\"insufficient_scope\", scope=\"{PORTAL_SCOPE}\""
+        ));
+        e
+    }
+
+    pub fn server_error(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error in the REST API");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal error",
+        )
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, message } => Self::invalid_field(field, message),
+            DomainError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            DomainError::NotFound => Self::not_found(),
+            DomainError::Forbidden => {
+                Self::forbidden("your account may not do this (an administrator may)")
+            }
+            DomainError::Internal(cause) => Self::server_error(cause),
+        }
+    }
+}
+
+// Axum's own rejections are plain text: the API answers JSON, always.
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let message = match &r {
+            JsonRejection::MissingJsonContentType(_) => {
+                "send a JSON body with Content-Type: application/json".to_owned()
+            }
+            _ => r.body_text(),
+        };
+        let mut e = Self::invalid_request(message);
+        e.status = match r.status() {
+            // 415 and 413 keep their statuses; a body that does not fit is a 400.
+            s @ (StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::PAYLOAD_TOO_LARGE) => s,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        e
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::invalid_request(r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::invalid_request(r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, Json(self.body)).into_response();
+        if let Some(v) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,135 @@
+//! The developer portal's REST API (seed 002), for automation from CI: the same
+//! operations and rules as the portal's pages, called with a Portcullis access
+//! token carrying the `portal` scope. Handlers are adapters: extract, authenticate,
+//! call one `domain::portal` function (which checks access itself), map the result.
+//!
+//! The API reads no cookies, so the portal's session and CSRF middleware skips it
+//! ([`is_api_path`]): a bearer token is not sent by browsers on their own, which is
+//! what CSRF exploits.
+
+mod auth;
+mod clients;
+mod error;
+mod openapi;
+mod requests;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::routing::{any, get, post, MethodRouter};
+use axum::Router;
+
+use crate::oauth::OAuthState;
+pub use error::{ApiError, ErrorBody};
+
+/// Every API route, in one place: the router and the OpenAPI test use these.
+pub mod routes {
+    pub const PREFIX: &str = "/api/v1";
+    pub const OPENAPI: &str = "/api/v1/openapi.json";
+    pub const CLIENTS: &str = "/api/v1/clients";
+    pub const CLIENT: &str = "/api/v1/clients/{id}";
+    pub const ROTATE_SECRET: &str = "/api/v1/clients/{id}/rotate-secret";
+    pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
+    pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
+    pub const REQUESTS: &str = "/api/v1/requests";
+    pub const REQUEST: &str = "/api/v1/requests/{id}";
+    pub const APPROVE: &str = "/api/v1/requests/{id}/approve";
+    pub const REJECT: &str = "/api/v1/requests/{id}/reject";
+    pub const ANY: &str = "/api/v1/{*rest}";
+}
+
+/// Whether a path belongs to the API (and so bypasses the cookie/CSRF middleware).
+pub fn is_api_path(path: &str) -> bool {
+    path == routes::PREFIX
+        || path
+            .strip_prefix(routes::PREFIX)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub oauth: OAuthState,
+    /// The portal API's audience: tokens for other APIs are refused.
+    pub audience: Arc<str>,
+    pub trust_proxy_headers: bool,
+}
+
+impl ApiState {
+    pub fn new(oauth: OAuthState, trust_proxy_headers: bool) -> Self {
+        Self {
+            audience: domain::resources::portal_audience(&oauth.issuer).into(),
+            oauth,
+            trust_proxy_headers,
+        }
+    }
+}
+
+/// A JSON body; a malformed one is a JSON `invalid_request`, not axum's plain text.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// Query parameters, with JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Path parameters, with JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+fn only(m: MethodRouter<ApiState>) -> MethodRouter<ApiState> {
+    m.fallback(method_not_allowed)
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
+    Router::new()
+        .route(routes::OPENAPI, only(get(openapi::document)))
+        .route(
+            routes::CLIENTS,
+            only(get(clients::list).post(clients::create)),
+        )
+        .route(
+            routes::CLIENT,
+            only(
+                get(clients::show)
+                    .put(clients::update)
+                    .delete(clients::delete),
+            ),
+        )
+        .route(routes::ROTATE_SECRET, only(post(clients::rotate_secret)))
+        .route(routes::DISABLE, only(post(clients::disable)))
+        .route(routes::ENABLE, only(post(clients::enable)))
+        .route(
+            routes::REQUESTS,
+            only(get(requests::list).post(requests::create)),
+        )
+        .route(routes::REQUEST, only(get(requests::show)))
+        .route(routes::APPROVE, only(post(requests::approve)))
+        .route(routes::REJECT, only(post(requests::reject)))
+        .route(routes::PREFIX, any(not_found))
+        .route(routes::ANY, any(not_found))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_api_path;
+
+    #[test]
+    fn only_paths_under_the_prefix_are_api_paths() {
+        assert!(is_api_path("/api/v1/clients"));
+        assert!(is_api_path("/api/v1"));
+        assert!(!is_api_path("/api/v1clients"));
+        assert!(!is_api_path("/api/shell"));
+    }
+}

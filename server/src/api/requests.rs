@@ -1,0 +1,398 @@
+//! `/api/v1/requests`: scope and extension requests, and — for administrators —
+//! their approval and rejection.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::portal::{self, Ask, Request, RequestFilter};
+use domain::rules::Verdict;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::clients::optional_json;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::{ApiJson, ApiPath, ApiQuery, ApiState};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl From<portal::Status> for RequestStatus {
+    fn from(s: portal::Status) -> Self {
+        match s {
+            portal::Status::Pending => Self::Pending,
+            portal::Status::Approved => Self::Approved,
+            portal::Status::Rejected => Self::Rejected,
+        }
+    }
+}
+
+impl From<RequestStatus> for portal::Status {
+    fn from(s: RequestStatus) -> Self {
+        match s {
+            RequestStatus::Pending => Self::Pending,
+            RequestStatus::Approved => Self::Approved,
+            RequestStatus::Rejected => Self::Rejected,
+        }
+    }
+}
+
+/// `scopes`: more scopes; `extension`: a later registration expiry; `change`: an
+/// approval-gated edit (made by `PUT /clients/{id}` or `/enable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestKind {
+    Scopes,
+    Extension,
+    Change,
+}
+
+/// One field of a change request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChange {
+    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes` or `expires_at`.
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub before: Value,
+    #[schema(value_type = Object)]
+    pub after: Value,
+}
+
+/// How one scope was judged when the request was made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Evaluation {
+    pub scope: String,
+    /// `policy` (the scope needs no approval) or `rule`; null when a person decides.
+    pub by: Option<String>,
+    /// `approve`, `reject` or `human`.
+    pub verdict: String,
+    /// The rule's reason for a rejection, or why a person must decide.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decider {
+    /// `user`, `rule` or `policy`.
+    pub kind: String,
+    pub id: Option<String>,
+    pub name: String,
+}
+
+/// A request for something that needs approval. Times are Unix seconds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub requester_id: Option<String>,
+    pub requester_username: Option<String>,
+    pub kind: RequestKind,
+    /// The scopes asked for (kind `scopes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The expiry asked for (kind `extension`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The expiry when the extension was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_expires_at: Option<i64>,
+    /// The changes asked for (kind `change`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<FieldChange>>,
+    pub justification: String,
+    pub status: RequestStatus,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+    pub decided_by: Option<Decider>,
+    /// The rejection reason, or the approver's note.
+    pub reason: Option<String>,
+    /// The scopes approved (possibly fewer than asked).
+    pub granted: Option<Vec<String>>,
+    pub evaluations: Vec<Evaluation>,
+}
+
+impl From<Request> for RequestView {
+    fn from(r: Request) -> Self {
+        let (kind, scopes, expires_at, previous_expires_at, changes) = match r.ask {
+            Ask::Scopes { scopes } => (RequestKind::Scopes, Some(scopes), None, None, None),
+            Ask::Extension {
+                expires_at,
+                previous,
+            } => (
+                RequestKind::Extension,
+                None,
+                Some(expires_at),
+                previous,
+                None,
+            ),
+            Ask::Change { changes } => (
+                RequestKind::Change,
+                None,
+                None,
+                None,
+                Some(
+                    changes
+                        .into_iter()
+                        .map(|c| FieldChange {
+                            field: c.field,
+                            before: c.before,
+                            after: c.after,
+                        })
+                        .collect(),
+                ),
+            ),
+        };
+        Self {
+            id: r.id,
+            client_id: r.client_id,
+            client_name: r.client_name,
+            requester_id: r.requester_id,
+            requester_username: r.requester_username,
+            kind,
+            scopes,
+            expires_at,
+            previous_expires_at,
+            changes,
+            justification: r.justification,
+            status: r.status.into(),
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+            decided_by: r.decider.map(|d| Decider {
+                kind: d.kind,
+                id: d.id,
+                name: d.name,
+            }),
+            reason: r.reason,
+            granted: r.granted,
+            evaluations: r
+                .evaluations
+                .into_iter()
+                .map(|e| {
+                    let (verdict, reason) = match e.verdict {
+                        Verdict::Approve => ("approve", None),
+                        Verdict::Reject { reason } => ("reject", Some(reason)),
+                        Verdict::Human { why } => ("human", Some(why)),
+                    };
+                    Evaluation {
+                        scope: e.scope,
+                        by: e.by,
+                        verdict: verdict.into(),
+                        reason,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestPage {
+    pub items: Vec<RequestView>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListRequests {
+    pub status: Option<RequestStatus>,
+    pub kind: Option<RequestKind>,
+    pub client_id: Option<String>,
+    /// Administrators: only requests for their own clients (default: everyone's).
+    pub mine: Option<bool>,
+    pub page: Option<u64>,
+    /// 1 to 200 (default 50).
+    pub per_page: Option<u64>,
+}
+
+/// A new request. Scope requests are judged at once: scopes that need no approval,
+/// or that an auto-approval rule accepts, are granted immediately (`status`
+/// `approved`); the rest wait for an administrator.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub client_id: String,
+    /// `scopes` or `extension`.
+    pub kind: RequestKind,
+    /// For `scopes`: the scopes to add.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// For `extension`: the new expiry (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// Why, for the administrator.
+    pub justification: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// For scope requests: approve only these (a subset of those asked).
+    pub scopes: Option<Vec<String>>,
+    /// Told to the developer.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    /// Required: the developer is told why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Requests for the caller's clients (administrators: all).
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListRequests),
+    security(("bearer" = ["portal"])),
+    responses((status = 200, body = RequestPage), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ListRequests>,
+) -> ApiResult<Json<RequestPage>> {
+    let filter = RequestFilter {
+        status: q.status.map(Into::into),
+        kind: q.kind.map(|k| {
+            match k {
+                RequestKind::Scopes => "scopes",
+                RequestKind::Extension => "extension",
+                RequestKind::Change => "change",
+            }
+            .to_owned()
+        }),
+        client_id: q.client_id,
+    };
+    let page = portal::list_requests(
+        &st.oauth.app.db,
+        &who,
+        q.mine.unwrap_or(false),
+        &filter,
+        q.page.unwrap_or(1),
+        q.per_page.unwrap_or(50),
+    )
+    .await?;
+    Ok(Json(RequestPage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }))
+}
+
+/// One request (its client's owner or an administrator).
+#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests",
+    params(("id" = String, Path, description = "The request id")),
+    security(("bearer" = ["portal"])),
+    responses((status = 200, body = RequestView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<RequestView>> {
+    let r = portal::find_request(&st.oauth.app.db, &who, &id).await?;
+    Ok(Json(r.into()))
+}
+
+/// Asks for more scopes or a later expiry for one of the caller's clients.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = NewRequest,
+    security(("bearer" = ["portal"])),
+    responses((status = 201, body = RequestView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<NewRequest>,
+) -> ApiResult<Response> {
+    let app = &st.oauth.app;
+    let now = app.now();
+    let req = match b.kind {
+        RequestKind::Scopes => {
+            portal::request_scopes(
+                &app.db,
+                &app.clients,
+                &who,
+                &b.client_id,
+                &b.scopes,
+                &b.justification,
+                now,
+            )
+            .await?
+        }
+        RequestKind::Extension => {
+            let Some(at) = b.expires_at else {
+                return Err(ApiError::invalid_field(
+                    "expires_at",
+                    "is required for an extension request",
+                ));
+            };
+            portal::request_extension(&app.db, &who, &b.client_id, at, &b.justification, now)
+                .await?
+        }
+        RequestKind::Change => {
+            return Err(ApiError::invalid_field(
+                "kind",
+                "change requests are made by editing the client (PUT /api/v1/clients/{id})",
+            ))
+        }
+    };
+    Ok((StatusCode::CREATED, Json(RequestView::from(req))).into_response())
+}
+
+/// Administrators: approves a pending request, optionally only some of its scopes.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", tag = "requests",
+    request_body(content = Approval, description = "Optional"),
+    params(("id" = String, Path, description = "The request id")),
+    security(("bearer" = ["portal"])),
+    responses((status = 200, body = RequestView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<Json<RequestView>> {
+    let b: Approval = optional_json(&body)?;
+    let app = &st.oauth.app;
+    let r = portal::approve(
+        &app.db,
+        &app.clients,
+        &who,
+        &id,
+        b.scopes,
+        b.note,
+        app.now(),
+    )
+    .await?;
+    Ok(Json(r.into()))
+}
+
+/// Administrators: rejects a pending request; the reason is required.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/reject", tag = "requests",
+    request_body = Rejection,
+    params(("id" = String, Path, description = "The request id")),
+    security(("bearer" = ["portal"])),
+    responses((status = 200, body = RequestView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reject(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<Rejection>,
+) -> ApiResult<Json<RequestView>> {
+    let app = &st.oauth.app;
+    let r = portal::reject(&app.db, &app.clients, &who, &id, &b.reason, app.now()).await?;
+    Ok(Json(r.into()))
+}
