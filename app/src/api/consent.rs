@@ -17,6 +17,10 @@ pub struct ConsentView {
     pub client_id: String,
     pub client_name: String,
     pub owner: Option<String>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
     pub first_party: bool,
     pub scopes: Vec<ScopeLine>,
     /// The authorization request's parameters, carried through the form.
@@ -60,6 +64,10 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         }
     }
     Ok(Some(ConsentView {
+        logo_uri: client.logo_uri,
+        client_uri: client.client_uri,
+        policy_uri: client.policy_uri,
+        tos_uri: client.tos_uri,
         client_id: client.id,
         client_name: client.name,
         owner,

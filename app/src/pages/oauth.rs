@@ -22,6 +22,9 @@ pub fn ConsentPage() -> impl IntoView {
                         let params = c.params.clone();
                         view! {
                             <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8 shadow-sm" aria-labelledby="consent-title">
+                                {c.logo_uri.clone().map(|l| view! {
+                                    <img src=l alt="" class="mb-4 h-14 w-14 rounded object-contain" data-testid="consent-logo" referrerpolicy="no-referrer"/>
+                                })}
                                 <h1 id="consent-title" class="text-2xl font-semibold">
                                     <span data-testid="consent-client">{c.client_name.clone()}</span>" wants to use your account"
                                 </h1>
@@ -38,6 +41,13 @@ pub fn ConsentPage() -> impl IntoView {
                                         <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}</span></li>
                                     }).collect_view()}
                                 </ul>
+                                {(c.client_uri.is_some() || c.policy_uri.is_some() || c.tos_uri.is_some()).then(|| view! {
+                                    <p class="mt-6 flex flex-wrap gap-4 text-sm" data-testid="consent-links">
+                                        {c.client_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Home page"</a> })}
+                                        {c.policy_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Privacy policy"</a> })}
+                                        {c.tos_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Terms of service"</a> })}
+                                    </p>
+                                })}
                                 <p class="mt-6 text-sm text-slate-600">"You can take this permission back at any time under My apps."</p>
                                 <form method="post" action="/oauth/consent" class="mt-6 flex gap-3">
                                     <CsrfField/>

@@ -1120,3 +1120,42 @@ async fn notifications_are_e_mailed_over_smtp_and_kept_in_the_outbox_without_it(
         .body
         .contains("Forbidden"));
 }
+
+#[tokio::test]
+async fn the_consent_screen_shows_the_clients_logo_owner_and_links() {
+    let app = spawn_app().await;
+    let dev = developer(&app, "ada").await;
+    let r = dev
+        .post(
+            "/api/portal/create_client",
+            &[
+                ("name", "Notebook"),
+                ("application_type", "web"),
+                ("redirect_uris", "https://n.example/cb"),
+                ("logo_uri", "https://n.example/logo.png"),
+                ("policy_uri", "https://n.example/privacy"),
+                ("tos_uri", "https://n.example/terms"),
+            ],
+        )
+        .await;
+    let id = r.location().unwrap()["/developer/clients/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let user = app.browser();
+    user.sign_in("admin", ADMIN_PASSWORD).await;
+    let q = format!("client_id={id}&scope=openid");
+    let v = user
+        .get(&format!(
+            "/api/consent_details?query={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        ))
+        .await
+        .json();
+    assert_eq!(v["client_name"], "Notebook");
+    assert_eq!(v["owner"], "ada display");
+    assert_eq!(v["logo_uri"], "https://n.example/logo.png");
+    assert_eq!(v["policy_uri"], "https://n.example/privacy");
+    assert_eq!(v["tos_uri"], "https://n.example/terms");
+}
