@@ -67,6 +67,21 @@ async fn detail(b: &Browser, id: &str) -> Reply {
     b.get(&format!("/api/portal/client?id={id}")).await
 }
 
+/// The secret the client page shows once after registering or rotating.
+async fn shown_secret(b: &Browser, id: &str) -> String {
+    detail(b, id).await.json()["new_secret"]
+        .as_str()
+        .expect("the secret is shown once")
+        .to_owned()
+}
+
+/// Asks for scopes through the portal; returns where the form redirects to.
+async fn ask_scopes(b: &Browser, id: &str, scopes: &[&str], why: &str) -> Reply {
+    let mut fields = vec![("id", id), ("justification", why)];
+    fields.extend(scopes.iter().map(|s| ("scopes[]", *s)));
+    b.post("/api/portal/request_scopes", &fields).await
+}
+
 async fn cc_token(app: &TestApp, id: &str, secret: &str, scope: Option<&str>) -> (u16, Value) {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(s) = scope {
@@ -412,33 +427,16 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
     catalogue(&app).await;
     let dev = developer(&app, "ada").await;
     let id = create(&dev, "Sync", "service", "").await;
-    let secret = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = shown_secret(&dev, &id).await;
 
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[
-                ("id", &id),
-                ("scopes[]", "registrations:write"),
-                ("justification", "Nightly sync"),
-            ],
-        )
-        .await;
+    let r = ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
     assert!(
         r.location().unwrap().contains("request_submitted"),
         "{}",
         r.body
     );
     // Service clients cannot ask for OpenID scopes.
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[("id", &id), ("scopes[]", "profile"), ("justification", "x")],
-        )
-        .await;
+    let r = ask_scopes(&dev, &id, &["profile"], "x").await;
     assert!(
         r.status >= 400 && r.body.contains("service clients"),
         "{}",
@@ -500,15 +498,7 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
     assert_eq!(body["error"], "invalid_scope");
 
     // Request again; approved; the next token carries the scope.
-    dev.post(
-        "/api/portal/request_scopes",
-        &[
-            ("id", &id),
-            ("scopes[]", "registrations:write"),
-            ("justification", "Two-way sync now"),
-        ],
-    )
-    .await;
+    ask_scopes(&dev, &id, &["registrations:write"], "Two-way sync now").await;
     let rid = requests(&adm, "status=pending").await[0]["id"]
         .as_str()
         .unwrap()
@@ -527,16 +517,7 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
     assert_eq!(c["aud"], API);
 
     // A scope that needs no approval is granted at once.
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[
-                ("id", &id),
-                ("scopes[]", "registrations:read"),
-                ("justification", "Reports"),
-            ],
-        )
-        .await;
+    let r = ask_scopes(&dev, &id, &["registrations:read"], "Reports").await;
     assert!(
         r.location().unwrap().contains("request_auto_approved"),
         "{}",
@@ -658,16 +639,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
 
     let dev = developer(&app, "ada").await; // ada@example.edu
     let svc = create(&dev, "Sync", "service", "").await;
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[
-                ("id", &svc),
-                ("scopes[]", "registrations:write"),
-                ("justification", "sync"),
-            ],
-        )
-        .await;
+    let r = ask_scopes(&dev, &svc, &["registrations:write"], "sync").await;
     assert!(
         r.location().unwrap().contains("request_auto_approved"),
         "{}",
@@ -677,16 +649,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
     assert!(c.scopes.contains(&"registrations:write".to_owned()));
 
     let native = create(&dev, "Phone", "native", "com.example.app:/cb").await;
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[
-                ("id", &native),
-                ("scopes[]", "registrations:write"),
-                ("justification", "app"),
-            ],
-        )
-        .await;
+    let r = ask_scopes(&dev, &native, &["registrations:write"], "app").await;
     assert!(
         r.location().unwrap().contains("request_auto_rejected"),
         "{}",
@@ -701,16 +664,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
 
     // A web client matches neither: left for a person.
     let web = create(&dev, "Portal", "web", "https://p.example/cb").await;
-    let r = dev
-        .post(
-            "/api/portal/request_scopes",
-            &[
-                ("id", &web),
-                ("scopes[]", "registrations:write"),
-                ("justification", "ui"),
-            ],
-        )
-        .await;
+    let r = ask_scopes(&dev, &web, &["registrations:write"], "ui").await;
     assert!(
         r.location().unwrap().contains("request_submitted"),
         "{}",
@@ -752,10 +706,7 @@ async fn expired_clients_get_no_tokens_and_extensions_are_requested() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
     let id = create(&dev, "Bot", "service", "").await;
-    let secret = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = shown_secret(&dev, &id).await;
     assert_eq!(cc_token(&app, &id, &secret, None).await.0, 200);
 
     // 340 days later: red (under 30 days left). (Sessions expired meanwhile.)
@@ -816,10 +767,7 @@ async fn rotated_secrets_overlap_for_the_chosen_window_then_stop() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
     let id = create(&dev, "Bot", "service", "").await;
-    let old = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old = shown_secret(&dev, &id).await;
 
     let r = dev
         .post(
@@ -832,10 +780,7 @@ async fn rotated_secrets_overlap_for_the_chosen_window_then_stop() {
         "{}",
         r.body
     );
-    let new = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let new = shown_secret(&dev, &id).await;
     assert_ne!(old, new);
     assert_eq!(
         cc_token(&app, &id, &old, None).await.0,
@@ -857,10 +802,7 @@ async fn rotated_secrets_overlap_for_the_chosen_window_then_stop() {
         &[("id", &id), ("overlap", "none")],
     )
     .await;
-    let newest = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let newest = shown_secret(&dev, &id).await;
     assert_eq!(cc_token(&app, &id, &new, None).await.0, 401);
     assert_eq!(cc_token(&app, &id, &newest, None).await.0, 200);
     let r = dev
@@ -877,10 +819,7 @@ async fn deleting_needs_the_name_and_stops_the_clients_tokens() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
     let id = create(&dev, "Bot", "service", "").await;
-    let secret = detail(&dev, &id).await.json()["new_secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = shown_secret(&dev, &id).await;
     let (_, body) = cc_token(&app, &id, &secret, None).await;
     let token = body["access_token"].as_str().unwrap().to_owned();
     let r = dev
@@ -1054,15 +993,7 @@ async fn notifications_are_e_mailed_over_smtp_and_kept_in_the_outbox_without_it(
     catalogue(&app).await;
     let dev = developer(&app, "ada").await;
     let id = create(&dev, "Sync", "service", "").await;
-    dev.post(
-        "/api/portal/request_scopes",
-        &[
-            ("id", &id),
-            ("scopes[]", "registrations:write"),
-            ("justification", "Nightly sync"),
-        ],
-    )
-    .await;
+    ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
     // The administrator's e-mail arrives at the SMTP listener.
     let mut got = Vec::new();
     for _ in 0..200 {
@@ -1098,15 +1029,7 @@ async fn notifications_are_e_mailed_over_smtp_and_kept_in_the_outbox_without_it(
     catalogue(&plain).await;
     let dev = developer(&plain, "ada").await;
     let id = create(&dev, "Sync", "service", "").await;
-    dev.post(
-        "/api/portal/request_scopes",
-        &[
-            ("id", &id),
-            ("scopes[]", "registrations:write"),
-            ("justification", "Nightly sync"),
-        ],
-    )
-    .await;
+    ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
     let adm = admin(&plain).await;
     let outbox = adm.get("/api/admin/outbox").await.json();
     assert_eq!(outbox["smtp_configured"], false);
