@@ -73,7 +73,10 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
                 <div class="ml-auto flex items-center gap-3 text-sm">
                     <a href="/notifications" class=link data-testid="bell"
                         aria-label=format!("Notifications: {} unread", info.unread)>
-                        "🔔"
+                        <svg aria-hidden="true" class="inline h-5 w-5 align-middle" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
+                            <path d="M13.73 21a2 2 0 0 1-3.46 0"/>
+                        </svg>
                         {(info.unread > 0).then(|| view! {
                             <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{info.unread}</span>
                         })}
