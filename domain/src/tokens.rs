@@ -1,8 +1,11 @@
 //! JWT access tokens (RFC 9068) and their revocation list.
 
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
 use jsonwebtoken::{Header, Validation};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
@@ -113,6 +116,7 @@ pub async fn is_revoked<C: ConnectionTrait>(conn: &C, jti: &str) -> DomainResult
 
 /// Puts an access token on the revocation list until it would have expired.
 pub async fn revoke<C: ConnectionTrait>(conn: &C, jti: &str, exp: Timestamp) -> DomainResult<()> {
+    note_local_revocation(jti, exp);
     revoked_token::Entity::insert(revoked_token::ActiveModel {
         jti: Set(jti.to_owned()),
         expires_at: Set(exp),
@@ -138,4 +142,93 @@ pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainRe
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding)
         .map_err(|e| DomainError::Internal(format!("signing: {e}")))
+}
+
+/// Revocations made by this process, seen at once by its own checks, before the
+/// mirror's next reload. Noted when the row is written (before its commit): if the
+/// transaction then fails, the token is refused early — the safe side. Bounded by
+/// pruning expired entries.
+static LOCAL_REVOCATIONS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Timestamp>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn note_local_revocation(jti: &str, exp: Timestamp) {
+    if let Ok(mut m) = LOCAL_REVOCATIONS.lock() {
+        if m.len() >= 100_000 {
+            let newest = m.values().copied().max().unwrap_or(exp);
+            // Keep what can still matter: entries that expire last.
+            m.retain(|_, e| *e >= newest - 3600);
+        }
+        m.insert(jti.to_owned(), exp);
+    }
+}
+
+fn locally_revoked(jti: &str) -> bool {
+    LOCAL_REVOCATIONS
+        .lock()
+        .map(|m| m.contains_key(jti))
+        .unwrap_or(false)
+}
+
+/// An in-memory copy of the revocation list for the hot paths (introspection,
+/// the REST API), so a check costs no database round trip.
+///
+/// The list only holds tokens that have not expired yet, so it is small (the
+/// revocations of the last access-token lifetime). The copy is reloaded whole when
+/// older than `ttl`; revocations made by this process are seen at once (see
+/// `LOCAL_REVOCATIONS`), those made by other processes sharing PostgreSQL within
+/// `ttl`. A `ttl` of zero reads the database on every check.
+pub struct RevocationMirror {
+    ttl: Duration,
+    copy: std::sync::RwLock<(HashSet<String>, Option<Instant>)>,
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl RevocationMirror {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            copy: std::sync::RwLock::new((HashSet::new(), None)),
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn fresh_answer(&self, jti: &str) -> Option<bool> {
+        let copy = self.copy.read().ok()?;
+        let loaded = copy.1?;
+        (loaded.elapsed() < self.ttl).then(|| copy.0.contains(jti))
+    }
+
+    pub async fn is_revoked<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        jti: &str,
+        now: Timestamp,
+    ) -> DomainResult<bool> {
+        if locally_revoked(jti) {
+            return Ok(true);
+        }
+        if self.ttl.is_zero() {
+            return is_revoked(conn, jti).await;
+        }
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        // One reload at a time; the others wait and use its result.
+        let _guard = self.reload.lock().await;
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        let set: HashSet<String> = revoked_token::Entity::find()
+            .filter(revoked_token::Column::ExpiresAt.gt(now))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.jti)
+            .collect();
+        let answer = set.contains(jti);
+        if let Ok(mut copy) = self.copy.write() {
+            *copy = (set, Some(Instant::now()));
+        }
+        Ok(answer)
+    }
 }

@@ -218,6 +218,7 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         scope_cache: TtlCache::new(cache_ttl, 10_000),
         resource_cache: TtlCache::new(cache_ttl, 1_000),
         switch_cache: TtlCache::new(cache_ttl, 16),
+        revocations: Arc::new(domain::tokens::RevocationMirror::new(cache_ttl)),
         lifetimes: TokenLifetimes {
             access_token_secs: t.access_token_ttl_secs,
             id_token_secs: t.id_token_ttl_secs,

@@ -28,7 +28,12 @@ impl FromRequestParts<ApiState> for Caller {
         let now = app.now();
         let claims = domain::tokens::verify_access(&st.oauth.keys(), token, &st.oauth.issuer, now)
             .map_err(|_| ApiError::invalid_token(REVOKED))?;
-        if domain::tokens::is_revoked(&app.db, &claims.jti).await? {
+        if st
+            .oauth
+            .revocations
+            .is_revoked(&app.db, &claims.jti, now)
+            .await?
+        {
             return Err(ApiError::invalid_token(REVOKED));
         }
         // Scope before audience: a token for another API lacks the scope, and

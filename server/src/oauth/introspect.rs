@@ -89,11 +89,15 @@ async fn active_claims(
     let Ok(claims) = domain::tokens::verify_access(&st.keys(), token, &st.issuer, now) else {
         return Ok(None);
     };
-    if domain::tokens::is_revoked(&st.app.db, &claims.jti).await? {
+    // The revocation list and the client row come from memory when fresh (see
+    // `cache_ttl_ms` and docs/SECURITY.md).
+    if st
+        .revocations
+        .is_revoked(&st.app.db, &claims.jti, now)
+        .await?
+    {
         return Ok(None);
     }
-    // The revocation list is read every time (revocation is immediate); the client
-    // row may come from the hot-row cache (see `cache_ttl_ms`).
     match st.secret_cache.record(&st.app.db, &claims.client_id).await {
         Some(r) if r.client.unusable_reason(now).is_none() => {}
         _ => return Ok(None),

@@ -76,6 +76,8 @@ pub struct OAuthState {
     pub scope_cache: TtlCache<String, Option<ScopeInfo>>,
     pub resource_cache: TtlCache<String, bool>,
     pub switch_cache: TtlCache<&'static str, bool>,
+    /// The revocation list in memory (see `RevocationMirror`).
+    pub revocations: Arc<domain::tokens::RevocationMirror>,
 }
 
 impl OAuthState {

@@ -548,3 +548,42 @@ async fn with_the_hot_row_cache_on_a_deleted_client_stops_getting_tokens_within_
     let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+async fn with_the_in_memory_revocation_list_a_revocation_is_still_seen_at_once() {
+    // Production-like caching: the revocation list is read from memory.
+    let app = spawn_app_with(|s| s.cache_ttl_ms = 60_000).await;
+    api_with_scopes(&app).await;
+    let svc = service_client(&app, &["registrations:read"]).await;
+    let rs = service_client(&app, &[]).await;
+
+    // A revocation already in the database (another process's) is loaded.
+    let old = access_token(&app, &svc, &[("grant_type", "client_credentials")]).await;
+    let jti = {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(old.split('.').nth(1).unwrap())
+            .unwrap();
+        serde_json::from_slice::<Value>(&payload).unwrap()["jti"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    domain::tokens::revoke(&app.db, &jti, app.clock_now() + 300)
+        .await
+        .unwrap();
+    let live = access_token(&app, &svc, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(introspect(&app, &rs, &live).await["active"], true);
+    assert_eq!(introspect(&app, &rs, &old).await["active"], false);
+
+    // A revocation through this server is seen at once, within the copy's lifetime.
+    let r = http()
+        .post(format!("{}/oauth/revoke", app.base))
+        .basic_auth(&svc.id, Some(&svc.secret))
+        .form(&[("token", live.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(introspect(&app, &rs, &live).await["active"], false);
+}
