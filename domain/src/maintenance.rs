@@ -31,13 +31,25 @@ pub async fn purge<C: ConnectionTrait>(
 ) -> DomainResult<Purged> {
     Ok(Purged {
         sessions: sessions::purge_expired(conn, session_policy, now).await?,
+        // A code row is the only record of the access token issued from it: keep it
+        // until that token has expired too, so revoking the grant can still revoke it.
         codes: authorization_code::Entity::delete_many()
             .filter(authorization_code::Column::ExpiresAt.lt(now - CODE_GRACE_SECS))
+            .filter(
+                Condition::any()
+                    .add(authorization_code::Column::IssuedJtiExp.is_null())
+                    .add(authorization_code::Column::IssuedJtiExp.lt(now)),
+            )
             .exec(conn)
             .await?
             .rows_affected,
         refresh_tokens: refresh_token::Entity::delete_many()
             .filter(refresh_token::Column::ExpiresAt.lt(now))
+            .filter(
+                Condition::any()
+                    .add(refresh_token::Column::AccessExp.is_null())
+                    .add(refresh_token::Column::AccessExp.lt(now)),
+            )
             .exec(conn)
             .await?
             .rows_affected,
