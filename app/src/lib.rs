@@ -63,6 +63,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/rules") view=AdminRulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=AdminClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/apis") view=AdminApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
                 </Routes>

@@ -260,3 +260,110 @@ pub struct OutboxPage {
     pub total: u64,
     pub smtp_configured: bool,
 }
+
+/// A length of time in words: "5 minutes", "1 hour", "1 minute 30 seconds".
+pub fn human_duration(secs: i64) -> String {
+    let unit = |n: i64, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let parts: Vec<String> = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ]
+    .into_iter()
+    .scan(secs.max(0), |left, (size, name)| {
+        let n = *left / size;
+        *left %= size;
+        Some((n, name))
+    })
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, name)| unit(n, name))
+    .collect();
+    if parts.is_empty() {
+        "0 seconds".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// A scope with its consent-screen wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeText {
+    pub name: String,
+    pub description: String,
+}
+
+/// An app the signed-in person has allowed (a grant), as "My apps" shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedAppView {
+    pub grant_id: String,
+    pub client_id: String,
+    pub name: String,
+    pub logo_uri: Option<String>,
+    pub owner: Option<String>,
+    pub scopes: Vec<ScopeText>,
+    pub first_authorised: String,
+    pub last_used: Option<String>,
+    /// How long its access tokens live: how long one already issued can still be
+    /// accepted by an API that checks it offline after access is revoked.
+    pub access_token_secs: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedApps {
+    pub apps: Vec<ConnectedAppView>,
+    /// The server's access-token lifetime now in force.
+    pub access_token_secs: i64,
+}
+
+/// The administrators' settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub third_party_oauth: bool,
+    pub access_token_secs: i64,
+    pub refresh_token_hours: i64,
+    pub allow_self_signup: bool,
+    pub default_client_scopes: Vec<String>,
+    pub default_client_lifetime_days: i64,
+    /// The settings file's values, shown as the defaults being overridden.
+    pub file_access_token_secs: i64,
+    pub file_refresh_token_hours: i64,
+    pub file_allow_self_signup: bool,
+    /// Scopes that may be given to every new client (they need no approval).
+    pub grantable: Vec<ScopeView>,
+}
+
+/// An API (resource server) and its scopes, for the catalogue page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiView {
+    pub id: String,
+    pub name: String,
+    pub audience: String,
+    pub scopes: Vec<ScopeView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueView {
+    pub apis: Vec<ApiView>,
+    /// The OpenID Connect scopes, fixed.
+    pub builtin: Vec<ScopeView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(human_duration(300), "5 minutes");
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(human_duration(90), "1 minute 30 seconds");
+        assert_eq!(human_duration(60), "1 minute");
+    }
+}

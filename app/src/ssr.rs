@@ -20,7 +20,6 @@ use crate::model::UserView;
 pub struct PortalConfig {
     pub session_policy: SessionPolicy,
     pub throttle_policy: ThrottlePolicy,
-    pub allow_self_signup: bool,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
     pub secure_cookies: bool,
 }
@@ -38,6 +37,9 @@ pub struct AppState {
     pub flash: SecretFlash,
     /// Whether SMTP is configured (else e-mail stays in the outbox).
     pub smtp_configured: bool,
+    /// Settings administrators change at run time (token lifetimes, sign-up, the
+    /// third-party switch, client defaults), read through a short cache.
+    pub runtime: domain::server_settings::SettingsCache,
 }
 
 /// A just-created or rotated client secret, kept in this process's memory for at

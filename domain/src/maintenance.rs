@@ -31,13 +31,25 @@ pub async fn purge<C: ConnectionTrait>(
 ) -> DomainResult<Purged> {
     Ok(Purged {
         sessions: sessions::purge_expired(conn, session_policy, now).await?,
+        // A code row is the only record of the access token issued from it: keep it
+        // until that token has expired too, so revoking the grant can still revoke it.
         codes: authorization_code::Entity::delete_many()
             .filter(authorization_code::Column::ExpiresAt.lt(now - CODE_GRACE_SECS))
+            .filter(
+                Condition::any()
+                    .add(authorization_code::Column::IssuedJtiExp.is_null())
+                    .add(authorization_code::Column::IssuedJtiExp.lt(now)),
+            )
             .exec(conn)
             .await?
             .rows_affected,
         refresh_tokens: refresh_token::Entity::delete_many()
             .filter(refresh_token::Column::ExpiresAt.lt(now))
+            .filter(
+                Condition::any()
+                    .add(refresh_token::Column::AccessExp.is_null())
+                    .add(refresh_token::Column::AccessExp.lt(now)),
+            )
             .exec(conn)
             .await?
             .rows_affected,
@@ -125,5 +137,91 @@ mod tests {
                 && keys.contains(&"ip:fresh".to_owned())
                 && keys.len() == 2
         );
+    }
+
+    #[tokio::test]
+    async fn a_code_stays_until_the_access_token_it_issued_has_expired() {
+        use crate::authz::{issue_code, record_code_issuance, NewCode};
+        use crate::password::PasswordHasher;
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/c.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let now = 1_800_000_000;
+        let hasher = PasswordHasher::new();
+        let user = crate::users::create_user(
+            &db,
+            &hasher,
+            &crate::users::AdminCtx::operator(),
+            crate::users::NewUser {
+                username: "ada".into(),
+                email: "ada@example.edu".into(),
+                display_name: "Ada".into(),
+                password: crate::secret::SecretString::new("a long enough password"),
+                role: crate::users::Role::User,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let client = crate::clients::create(
+            &db,
+            &hasher,
+            crate::audit::Actor::Operator,
+            crate::clients::NewClient {
+                name: "App".into(),
+                redirect_uris: vec!["https://app.example.edu/cb".into()],
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .client;
+        let new = NewCode {
+            client_id: client.id.clone(),
+            user_id: user.id.clone(),
+            grant_id: "g".into(),
+            redirect_uri: "https://app.example.edu/cb".into(),
+            redirect_uri_given: true,
+            scopes: vec!["openid".into()],
+            nonce: None,
+            code_challenge: "c".repeat(43),
+            resource: None,
+            auth_time: now,
+        };
+        issue_code(&db, new.clone(), 60, now).await.unwrap();
+        let hash = authorization_code::Entity::find()
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+            .code_hash;
+        // Its access token lives far beyond the code's grace period.
+        let long_exp = now + CODE_GRACE_SECS + 7200;
+        record_code_issuance(&db, &hash, "jti-1", long_exp)
+            .await
+            .unwrap();
+        issue_code(&db, new, 60, now).await.unwrap();
+        let later = now + 60 + CODE_GRACE_SECS + 1;
+        let p = purge(
+            &db,
+            SessionPolicy::default(),
+            ThrottlePolicy::default(),
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.codes, 1, "only the code without a live access token goes");
+        let p = purge(
+            &db,
+            SessionPolicy::default(),
+            ThrottlePolicy::default(),
+            long_exp + 1,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.codes, 1, "then the other, once its token has expired");
     }
 }

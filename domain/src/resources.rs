@@ -329,3 +329,99 @@ async fn try_ensure_portal_api(
     txn.commit().await?;
     Ok(())
 }
+
+/// An API with its scopes, for the administrators' catalogue page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Api {
+    pub id: String,
+    pub name: String,
+    pub audience: String,
+    pub scopes: Vec<ScopeInfo>,
+}
+
+/// Every API by name, each with its scopes by name.
+pub async fn list_apis<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<Api>> {
+    use sea_orm::QueryOrder;
+    let scopes = scope::Entity::find()
+        .order_by_asc(scope::Column::Name)
+        .all(conn)
+        .await?;
+    Ok(resource::Entity::find()
+        .order_by_asc(resource::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| Api {
+            scopes: scopes
+                .iter()
+                .filter(|s| s.resource_id.as_deref() == Some(r.id.as_str()))
+                .map(|s| ScopeInfo {
+                    name: s.name.clone(),
+                    description: s.description.clone(),
+                    audience: Some(r.audience.clone()),
+                    requires_approval: s.requires_approval,
+                })
+                .collect(),
+            id: r.id,
+            name: r.name,
+            audience: r.audience,
+        })
+        .collect())
+}
+
+/// An administrator rewords a scope (its consent-screen text) or changes whether
+/// clients need approval to get it. The built-in OpenID scopes are fixed.
+pub async fn update_scope(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    name: &str,
+    description: &str,
+    requires_approval: bool,
+    now: Timestamp,
+) -> DomainResult<ScopeInfo> {
+    if is_builtin(name) {
+        return Err(DomainError::Conflict(format!(
+            "'{name}' is a built-in OpenID Connect scope and cannot be changed"
+        )));
+    }
+    let description = description.trim();
+    if description.is_empty() {
+        return Err(DomainError::invalid(
+            "description",
+            "is required: it is shown to people on the consent page",
+        ));
+    }
+    if description.chars().count() > 200 {
+        return Err(DomainError::invalid(
+            "description",
+            "must be at most 200 characters",
+        ));
+    }
+    let txn = crate::db::write_txn(db).await?;
+    let current = scope::Entity::find_by_id(name.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if current.description == description && current.requires_approval == requires_approval {
+        txn.rollback().await?;
+    } else {
+        let before = json!({ "description": current.description, "requires_approval": current.requires_approval });
+        let mut am: scope::ActiveModel = current.into();
+        am.description = Set(description.to_owned());
+        am.requires_approval = Set(requires_approval);
+        am.update(&txn).await?;
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(EventType::ScopeUpdated, ctx.actor().clone())
+                .target("scope", name)
+                .data(json!({
+                    "before": before,
+                    "after": { "description": description, "requires_approval": requires_approval },
+                })),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    find_scope(db, name).await?.ok_or(DomainError::NotFound)
+}

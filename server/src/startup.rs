@@ -115,7 +115,6 @@ impl Application {
                 window_secs: settings.throttle.window_secs,
                 lockout_secs: settings.throttle.lockout_secs,
             },
-            allow_self_signup: settings.allow_self_signup,
             secure_cookies: settings.secure_cookies(),
         };
         let state = AppState {
@@ -126,6 +125,14 @@ impl Application {
             clients: SecretCache::new(10_000, Duration::from_millis(settings.cache_ttl_ms)),
             flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
+            runtime: domain::server_settings::SettingsCache::new(
+                domain::server_settings::FileDefaults {
+                    access_token_secs: settings.tokens.access_token_ttl_secs,
+                    refresh_token_secs: settings.tokens.refresh_token_ttl_secs,
+                    allow_self_signup: settings.allow_self_signup,
+                },
+                Duration::from_millis(settings.cache_ttl_ms),
+            ),
         };
         let oauth = oauth_state(&settings, state.clone()).await?;
         domain::resources::ensure_portal_api(&state.db, &oauth.issuer, state.now())
@@ -217,7 +224,6 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
         app,
         scope_cache: TtlCache::new(cache_ttl, 10_000),
         resource_cache: TtlCache::new(cache_ttl, 1_000),
-        switch_cache: TtlCache::new(cache_ttl, 16),
         revocations: Arc::new(domain::tokens::RevocationMirror::new(cache_ttl)),
         lifetimes: TokenLifetimes {
             access_token_secs: t.access_token_ttl_secs,

@@ -22,7 +22,7 @@ pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
     Ok(ShellInfo {
         user: ctx.user.as_ref().map(user_view),
         csrf_token: ctx.csrf_token,
-        allow_signup: st.config.allow_self_signup,
+        allow_signup: st.runtime.get(&st.db).await?.allow_self_signup,
         unread,
         pending_requests,
     })
@@ -106,7 +106,7 @@ pub async fn sign_up(
 
     check_csrf(&csrf_token)?;
     let st = state()?;
-    if !st.config.allow_self_signup {
+    if !st.runtime.get(&st.db).await?.allow_self_signup {
         return Err(AppError::Message(
             "Self sign-up is turned off. Ask an administrator for an account.".into(),
         ));

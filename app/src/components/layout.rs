@@ -131,6 +131,12 @@ fn Notice() -> impl IntoView {
             Some("rule_saved") => "The rule was saved.",
             Some("rule_deleted") => "The rule was deleted.",
             Some("notifications_read") => "All notifications are marked as read.",
+            Some("app_revoked") => "The app's access was revoked. It can no longer use your account.",
+            Some("app_changed") => "The app's permissions were changed.",
+            Some("settings_saved") => "The settings were saved.",
+            Some("api_created") => "The API was created.",
+            Some("scope_added") => "The scope was added.",
+            Some("scope_updated") => "The scope was updated.",
             _ => return None,
         };
         Some(view! {

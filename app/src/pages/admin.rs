@@ -46,6 +46,18 @@ pub fn AdminHomePage() -> impl IntoView {
                         </a>
                     </li>
                     <li>
+                        <a href="/admin/settings" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Settings"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Third-party apps, token lifetimes, client defaults, self sign-up."</p>
+                        </a>
+                    </li>
+                    <li>
+                        <a href="/admin/apis" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"APIs and scopes"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"The catalogue of APIs and the scopes shown on consent screens."</p>
+                        </a>
+                    </li>
+                    <li>
                         <a href="/admin/outbox" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
                             <h2 class="font-semibold">"E-mail outbox"</h2>
                             <p class="mt-1 text-sm text-slate-600">"Notifications sent, waiting or failed."</p>

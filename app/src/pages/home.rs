@@ -103,17 +103,3 @@ fn Dashboard(user: UserView) -> impl IntoView {
         </div>
     }
 }
-
-#[component]
-pub fn MyAppsPage() -> impl IntoView {
-    view! {
-        <Title text="My apps · Portcullis"/>
-        {signed_in_or_prompt("/apps", |_, _| view! {
-            <h1 class="text-2xl font-semibold">"My apps"</h1>
-            <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
-                <p class="font-medium">"No connected apps"</p>
-                <p class="mt-1 text-sm text-slate-600">"When you allow an application to use your account, it appears here, and you can take that permission back at any time."</p>
-            </div>
-        })}
-    }
-}

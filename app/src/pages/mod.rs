@@ -1,6 +1,8 @@
 mod account;
 mod admin;
+mod admin_config;
 mod admin_portal;
+mod apps;
 pub mod developer;
 mod home;
 mod not_found;
@@ -8,11 +10,13 @@ mod oauth;
 
 pub use account::{LoginPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
+pub use admin_config::{AdminApisPage, AdminSettingsPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage, AdminRulesPage};
+pub use apps::MyAppsPage;
 pub use developer::{
     ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
     NotificationsPage,
 };
-pub use home::{HomePage, MyAppsPage};
+pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use oauth::{ConsentPage, OAuthErrorPage};

@@ -57,6 +57,26 @@ async fn grant_covers(
     }
 }
 
+/// `asked` narrowed to the scopes the consent still allows; the consent must still
+/// exist and allow at least one of them.
+async fn current_scopes(
+    st: &OAuthState,
+    grant_id: &str,
+    asked: Vec<String>,
+) -> Result<Vec<String>, OAuthError> {
+    let withdrawn =
+        || OAuthError::invalid_grant("the user's consent for this client has been withdrawn");
+    let g = domain::grants::find_by_id(&st.app.db, grant_id)
+        .await?
+        .ok_or_else(withdrawn)?;
+    let had_any = !asked.is_empty();
+    let kept: Vec<String> = asked.into_iter().filter(|s| g.scopes.contains(s)).collect();
+    if had_any && kept.is_empty() {
+        return Err(withdrawn());
+    }
+    Ok(kept)
+}
+
 /// RFC 6749 §4.1.3 with RFC 7636: one use, same client, same redirect URI, and the
 /// PKCE verifier. A replay revokes what the first use issued.
 pub async fn authorization_code(
@@ -169,7 +189,7 @@ pub async fn refresh_token(
         }
     };
     let original = domain::grants::split_scopes(&row.scopes);
-    let scopes = match requested_scopes(form) {
+    let asked = match requested_scopes(form) {
         Some(asked) => {
             if let Some(extra) = asked.iter().find(|s| !original.contains(s)) {
                 return Err(OAuthError::invalid_scope(format!(
@@ -181,7 +201,9 @@ pub async fn refresh_token(
         None => original,
     };
     let user = active_user(st, &row.user_id).await?;
-    grant_covers(st, &row.grant_id, &scopes).await?;
+    // At most what the person allows now: they may have narrowed the grant since
+    // this refresh token was issued (RFC 6749 §3.3 lets the server issue less).
+    let scopes = current_scopes(st, &row.grant_id, asked).await?;
     issue_user_tokens(
         st,
         client,
@@ -226,9 +248,10 @@ async fn issue_user_tokens(
         None => HashMap::new(),
     };
     let aud = audience_for(st, &form, &t.scopes).await?;
+    let runtime = st.runtime().await?;
     let ttl = client
         .access_token_ttl_secs
-        .unwrap_or(st.lifetimes.access_token_secs);
+        .unwrap_or(runtime.access_token_secs);
     let claims = AccessClaims {
         iss: st.issuer.to_string(),
         sub: t.user.id.clone(),
@@ -282,7 +305,7 @@ async fn issue_user_tokens(
             },
             client
                 .refresh_token_ttl_secs
-                .unwrap_or(st.lifetimes.refresh_token_secs),
+                .unwrap_or(runtime.refresh_token_secs),
             now,
         )
         .await?;

@@ -52,6 +52,9 @@ pub mod routes {
     ];
 }
 
+/// Lifetimes from the settings file. The access- and refresh-token lifetimes here
+/// are only defaults: administrators override them at run time
+/// ([`OAuthState::runtime`]), and a client may have its own.
 #[derive(Clone, Copy, Debug)]
 pub struct TokenLifetimes {
     pub access_token_secs: i64,
@@ -75,7 +78,6 @@ pub struct OAuthState {
     pub metadata_json: Arc<[u8]>,
     pub scope_cache: TtlCache<String, Option<ScopeInfo>>,
     pub resource_cache: TtlCache<String, bool>,
-    pub switch_cache: TtlCache<&'static str, bool>,
     /// The revocation list in memory (see `RevocationMirror`).
     pub revocations: Arc<domain::tokens::RevocationMirror>,
 }
@@ -110,15 +112,16 @@ impl OAuthState {
         Ok(found)
     }
 
+    /// The settings administrators change at run time, from memory when fresh.
+    pub async fn runtime(
+        &self,
+    ) -> Result<domain::server_settings::RuntimeSettings, domain::DomainError> {
+        self.app.runtime.get(&self.app.db).await
+    }
+
     /// Seed 000's switch, from memory when fresh.
     pub async fn third_party_enabled(&self) -> Result<bool, domain::DomainError> {
-        let key = domain::server_settings::THIRD_PARTY_OAUTH;
-        if let Some(hit) = self.switch_cache.get(&key) {
-            return Ok(hit);
-        }
-        let on = domain::server_settings::third_party_oauth_enabled(&self.app.db).await?;
-        self.switch_cache.insert(key, on);
-        Ok(on)
+        Ok(self.runtime().await?.third_party_oauth)
     }
 
     /// Rotates keys when due and reloads the set (other processes may have rotated).

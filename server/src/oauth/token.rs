@@ -121,7 +121,7 @@ async fn client_credentials(
     let now = st.app.now();
     let ttl = client
         .access_token_ttl_secs
-        .unwrap_or(st.lifetimes.access_token_secs);
+        .unwrap_or(st.runtime().await?.access_token_secs);
     bearer_response(st, form, client, None, scopes, ttl, now).await
 }
 

@@ -91,11 +91,16 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
         Ok(Some(c)) if c.unusable_reason(now).is_none() => c,
         _ => return invalid(),
     };
-    // The consent must still stand (the user may have revoked the app).
-    match domain::grants::find(&st.app.db, &claims.sub, &client.id).await {
-        Ok(Some(_)) => {}
+    // The consent must still stand (the user may have revoked the app), and the
+    // claims follow what it allows now (the user may have narrowed it).
+    let scopes: Vec<String> = match domain::grants::find(&st.app.db, &claims.sub, &client.id).await
+    {
+        Ok(Some(g)) => scopes
+            .into_iter()
+            .filter(|s| g.scopes.contains(s))
+            .collect(),
         _ => return invalid(),
-    }
+    };
     let user = match domain::users::find_by_id(&st.app.db, &claims.sub).await {
         Ok(Some(u)) if !u.disabled => u,
         _ => return invalid(),

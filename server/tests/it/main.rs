@@ -4,6 +4,7 @@
 
 mod accounts;
 mod cli;
+mod connected_apps;
 mod csrf;
 mod helpers;
 mod oauth;

@@ -1,0 +1,168 @@
+//! Administrators' run-time configuration: the settings page (third-party switch,
+//! token lifetimes, client defaults, self sign-up) and the API/scope catalogue.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use crate::error::AppError;
+use crate::model::{CatalogueView, SettingsView};
+#[cfg(feature = "ssr")]
+use crate::ssr::check_csrf;
+
+#[cfg(feature = "ssr")]
+fn whole_number(field: &'static str, s: &str) -> Result<i64, AppError> {
+    s.trim()
+        .parse()
+        .map_err(|_| AppError::invalid(field, "Enter a whole number."))
+}
+
+#[server(input = GetUrl, endpoint = "admin/settings")]
+pub async fn get_settings() -> Result<SettingsView, AppError> {
+    use crate::ssr::{require_admin, state};
+    require_admin()?;
+    let st = state()?;
+    let s = st.runtime.get(&st.db).await?;
+    let file = st.runtime.defaults();
+    let grantable = domain::resources::catalogue(&st.db)
+        .await?
+        .into_iter()
+        .filter(|s| !s.requires_approval)
+        .map(crate::api::portal::conv::scope_view)
+        .collect();
+    Ok(SettingsView {
+        third_party_oauth: s.third_party_oauth,
+        access_token_secs: s.access_token_secs,
+        refresh_token_hours: s.refresh_token_secs / 3600,
+        allow_self_signup: s.allow_self_signup,
+        default_client_scopes: s.default_client_scopes,
+        default_client_lifetime_days: s.default_client_lifetime_days,
+        file_access_token_secs: file.access_token_secs,
+        file_refresh_token_hours: file.refresh_token_secs / 3600,
+        file_allow_self_signup: file.allow_self_signup,
+        grantable,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/save_settings")]
+pub async fn save_settings(
+    csrf_token: String,
+    #[server(default)] third_party_oauth: Option<String>,
+    #[server(default)] allow_self_signup: Option<String>,
+    #[server(default)] access_token_secs: String,
+    #[server(default)] refresh_token_hours: String,
+    #[server(default)] default_client_lifetime_days: String,
+    #[server(default)] default_client_scopes: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    use domain::server_settings::RuntimeSettings;
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    let refresh_hours = whole_number("refresh_token_hours", &refresh_token_hours)?;
+    let new = RuntimeSettings {
+        third_party_oauth: third_party_oauth.is_some(),
+        allow_self_signup: allow_self_signup.is_some(),
+        access_token_secs: whole_number("access_token_secs", &access_token_secs)?,
+        refresh_token_secs: refresh_hours.saturating_mul(3600),
+        default_client_lifetime_days: whole_number(
+            "default_client_lifetime_days",
+            &default_client_lifetime_days,
+        )?,
+        default_client_scopes,
+    };
+    domain::server_settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
+    leptos_axum::redirect("/admin/settings?notice=settings_saved");
+    Ok(())
+}
+
+#[server(input = GetUrl, endpoint = "admin/apis")]
+pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
+    use crate::api::portal::conv::scope_view;
+    use crate::model::ApiView;
+    use crate::ssr::{require_admin, state};
+    require_admin()?;
+    let st = state()?;
+    let apis = domain::resources::list_apis(&st.db)
+        .await?
+        .into_iter()
+        .map(|a| ApiView {
+            id: a.id,
+            name: a.name,
+            audience: a.audience,
+            scopes: a.scopes.into_iter().map(scope_view).collect(),
+        })
+        .collect();
+    let builtin = domain::resources::catalogue(&st.db)
+        .await?
+        .into_iter()
+        .filter(|s| domain::resources::is_builtin(&s.name))
+        .map(scope_view)
+        .collect();
+    Ok(CatalogueView { apis, builtin })
+}
+
+#[server(endpoint = "admin/create_api")]
+pub async fn create_api(
+    csrf_token: String,
+    #[server(default)] name: String,
+    #[server(default)] audience: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    domain::resources::create_resource(&st.db, &admin, &name, &audience, st.now()).await?;
+    leptos_axum::redirect("/admin/apis?notice=api_created");
+    Ok(())
+}
+
+#[server(endpoint = "admin/add_scope")]
+pub async fn add_api_scope(
+    csrf_token: String,
+    resource_id: String,
+    #[server(default)] name: String,
+    #[server(default)] description: String,
+    #[server(default)] requires_approval: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    domain::resources::add_scope(
+        &st.db,
+        &admin,
+        &resource_id,
+        &name,
+        &description,
+        requires_approval.is_some(),
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect("/admin/apis?notice=scope_added");
+    Ok(())
+}
+
+#[server(endpoint = "admin/update_scope")]
+pub async fn update_api_scope(
+    csrf_token: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] requires_approval: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    domain::resources::update_scope(
+        &st.db,
+        &admin,
+        &name,
+        &description,
+        requires_approval.is_some(),
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect("/admin/apis?notice=scope_updated");
+    Ok(())
+}

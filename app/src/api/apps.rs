@@ -1,0 +1,84 @@
+//! "My apps": the signed-in person's connected apps (their grants), which they can
+//! narrow or revoke. Only their own grants: anyone else's is NotFound.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use crate::error::AppError;
+use crate::model::ConnectedApps;
+#[cfg(feature = "ssr")]
+use crate::ssr::check_csrf;
+
+#[server(input = GetUrl, endpoint = "apps/list")]
+pub async fn my_apps() -> Result<ConnectedApps, AppError> {
+    use crate::model::{ConnectedAppView, ScopeText};
+    use crate::ssr::{require_user, state};
+    use domain::clock::format_utc;
+    let user = require_user()?;
+    let st = state()?;
+    let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
+    let apps = domain::grants::connected_apps(&st.db, &user.id)
+        .await?
+        .into_iter()
+        .map(|a| ConnectedAppView {
+            grant_id: a.grant.id,
+            client_id: a.grant.client_id,
+            name: a.client_name,
+            logo_uri: a.logo_uri,
+            owner: a.owner,
+            scopes: a
+                .scopes
+                .into_iter()
+                .map(|s| ScopeText {
+                    name: s.name,
+                    description: s.description,
+                })
+                .collect(),
+            first_authorised: format_utc(a.grant.created_at),
+            last_used: a.grant.last_used_at.map(format_utc),
+            access_token_secs: a.access_token_ttl_secs.unwrap_or(server_ttl),
+        })
+        .collect();
+    Ok(ConnectedApps {
+        apps,
+        access_token_secs: server_ttl,
+    })
+}
+
+#[server(endpoint = "apps/revoke")]
+pub async fn revoke_app(
+    csrf_token: String,
+    grant_id: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_user, state};
+    check_csrf(&csrf_token)?;
+    let user = require_user()?;
+    if confirm.is_none() {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick “I understand” to confirm that the app loses access.",
+        ));
+    }
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::grants::revoke(&st.db, &user.id, &grant_id, ip, st.now()).await?;
+    leptos_axum::redirect("/apps?notice=app_revoked");
+    Ok(())
+}
+
+#[server(endpoint = "apps/change")]
+pub async fn change_app_scopes(
+    csrf_token: String,
+    grant_id: String,
+    #[server(default)] scopes: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_user, state};
+    check_csrf(&csrf_token)?;
+    let user = require_user()?;
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::grants::change_scopes(&st.db, &user.id, &grant_id, &scopes, ip, st.now()).await?;
+    leptos_axum::redirect("/apps?notice=app_changed");
+    Ok(())
+}

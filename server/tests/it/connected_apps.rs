@@ -1,0 +1,619 @@
+//! Seeds 000, 002 and 004: people see and revoke the apps they allowed
+//! ("My apps"), narrow what an app may do, and administrators change run-time
+//! settings and the scope catalogue.
+
+use domain::clients::{ApplicationType, NewClient};
+use domain::users::Role;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+async fn setup() -> (TestApp, Creds) {
+    let app = spawn_app().await;
+    create_user(&app.db, "alice", Role::User).await;
+    create_user(&app.db, "bob", Role::User).await;
+    let rp = register(
+        &app,
+        NewClient {
+            name: "Research Notebook".into(),
+            application_type: Some(ApplicationType::Web),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
+            ..Default::default()
+        },
+    )
+    .await;
+    (app, rp)
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn param(loc: &str, name: &str) -> Option<String> {
+    let full = if loc.starts_with('/') {
+        format!("http://x{loc}")
+    } else {
+        loc.to_owned()
+    };
+    url::Url::parse(&full)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Signs `user` in (when needed), authorizes `scope`, consents when asked, and
+/// returns the code.
+async fn code_as(b: &Browser, user: &str, rp: &Creds, scope: &str) -> String {
+    if b.signed_in_as().await.as_deref() != Some(user) {
+        assert!(b.sign_in(user, ADMIN_PASSWORD).await.status < 400);
+    }
+    let path = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        rp.id,
+        enc(REDIRECT),
+        enc(scope)
+    );
+    let mut loc = b.get(&path).await.location().expect("authorize redirects");
+    if loc.starts_with("/oauth/consent?") {
+        let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{loc}"))
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        fields.push(("decision".into(), "allow".into()));
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        loc = b
+            .post("/oauth/consent", &refs)
+            .await
+            .location()
+            .expect("consent redirects");
+    }
+    param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
+}
+
+async fn token(app: &TestApp, rp: &Creds, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn exchange(app: &TestApp, rp: &Creds, code: &str) -> Value {
+    let (status, v) = token(
+        app,
+        rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+async fn refresh(app: &TestApp, rp: &Creds, rt: &str) -> (u16, Value) {
+    token(
+        app,
+        rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await
+}
+
+async fn introspect(app: &TestApp, rp: &Creds, t: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/oauth/introspect", app.base))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(&[("token", t)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn userinfo(app: &TestApp, t: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/oauth/userinfo", app.base))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn peek(jwt: &str) -> Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("no {k} in {v}"))
+}
+
+#[tokio::test]
+async fn revoking_an_app_stops_its_refresh_introspection_and_userinfo_at_once() {
+    let (app, rp) = setup().await;
+    let alice = app.browser();
+    let first = exchange(
+        &app,
+        &rp,
+        &code_as(&alice, "alice", &rp, "openid profile").await,
+    )
+    .await;
+    // A second round of tokens: the first access token came from the code, this
+    // one from the refresh token; both must die with the grant.
+    let (_, second) = refresh(&app, &rp, s(&first, "refresh_token")).await;
+    for t in [s(&first, "access_token"), s(&second, "access_token")] {
+        assert_eq!(introspect(&app, &rp, t).await["active"], true);
+    }
+    assert_eq!(userinfo(&app, s(&second, "access_token")).await, 200);
+
+    let apps = alice.get("/api/apps/list").await.json();
+    let listed = &apps["apps"][0];
+    assert_eq!(listed["name"], "Research Notebook");
+    assert_eq!(listed["client_id"], rp.id.as_str());
+    assert_eq!(listed["owner"], Value::Null, "registered by the operator");
+    assert!(listed["last_used"].is_string(), "refreshing counts as use");
+    assert_eq!(apps["access_token_secs"], 300);
+    let descriptions: Vec<&str> = listed["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        descriptions.contains(&"See your name and username"),
+        "{descriptions:?}"
+    );
+    let grant_id = s(listed, "grant_id").to_owned();
+
+    // Without the confirmation nothing happens.
+    let r = alice
+        .post("/api/apps/revoke", &[("grant_id", &grant_id)])
+        .await;
+    assert!(
+        r.status >= 400 && r.error_message().contains("confirm"),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.count("grants").await, 1);
+
+    // Someone else's grant is "not found", not "forbidden".
+    let bob = app.browser();
+    bob.sign_in("bob", ADMIN_PASSWORD).await;
+    let r = bob
+        .post(
+            "/api/apps/revoke",
+            &[("grant_id", &grant_id), ("confirm", "yes")],
+        )
+        .await;
+    assert!(r.status >= 400 && r.body.contains("NotFound"), "{}", r.body);
+    let r = bob
+        .post(
+            "/api/apps/change",
+            &[("grant_id", &grant_id), ("scopes[]", "openid")],
+        )
+        .await;
+    assert!(r.status >= 400 && r.body.contains("NotFound"), "{}", r.body);
+    assert_eq!(app.count("grants").await, 1);
+
+    let r = alice
+        .post(
+            "/api/apps/revoke",
+            &[("grant_id", &grant_id), ("confirm", "yes")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(app.count("grants").await, 0);
+    assert_eq!(app.count("refresh_tokens").await, 0);
+
+    let (status, v) = refresh(&app, &rp, s(&second, "refresh_token")).await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
+    for t in [s(&first, "access_token"), s(&second, "access_token")] {
+        assert_eq!(
+            introspect(&app, &rp, t).await,
+            serde_json::json!({ "active": false })
+        );
+        assert_eq!(userinfo(&app, t).await, 401);
+    }
+    assert!(app
+        .audit_types()
+        .await
+        .contains(&"grant.revoked".to_owned()));
+    assert_eq!(
+        alice.get("/api/apps/list").await.json()["apps"],
+        serde_json::json!([])
+    );
+    // Allowing the app again asks for consent again.
+    code_as(&alice, "alice", &rp, "openid").await;
+    assert_eq!(app.count("grants").await, 1);
+}
+
+#[tokio::test]
+async fn narrowing_an_app_makes_its_next_tokens_carry_only_the_rest() {
+    let (app, rp) = setup().await;
+    let alice = app.browser();
+    let t = exchange(
+        &app,
+        &rp,
+        &code_as(&alice, "alice", &rp, "openid profile email").await,
+    )
+    .await;
+    assert_eq!(peek(s(&t, "access_token"))["scope"], "email openid profile");
+    let grant_id = alice.get("/api/apps/list").await.json()["apps"][0]["grant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Keeping a scope the app never had is refused.
+    let r = alice
+        .post(
+            "/api/apps/change",
+            &[("grant_id", &grant_id), ("scopes[]", "portal")],
+        )
+        .await;
+    assert!(r.status >= 400, "{}", r.body);
+    let r = alice
+        .post(
+            "/api/apps/change",
+            &[
+                ("grant_id", &grant_id),
+                ("scopes[]", "openid"),
+                ("scopes[]", "profile"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+
+    // The wider access token is withdrawn at once; the refresh token still works
+    // and brings only what is left.
+    assert_eq!(
+        introspect(&app, &rp, s(&t, "access_token")).await["active"],
+        false
+    );
+    let (status, next) = refresh(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(next["scope"], "openid profile");
+    assert_eq!(peek(s(&next, "access_token"))["scope"], "openid profile");
+    let info: Value = reqwest::Client::new()
+        .get(format!("{}/oauth/userinfo", app.base))
+        .bearer_auth(s(&next, "access_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info.get("email").is_none(), "{info}");
+    assert_eq!(info["preferred_username"], "alice");
+    // The new refresh token carries only what is left: asking it for more fails.
+    let (_, again) = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", s(&next, "refresh_token")),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
+    assert_eq!(again["error"], "invalid_scope", "{again}");
+    assert!(app
+        .audit_types()
+        .await
+        .contains(&"grant.changed".to_owned()));
+}
+
+#[tokio::test]
+async fn a_disabled_users_sessions_and_tokens_stop_working() {
+    let (app, rp) = setup().await;
+    let alice = app.browser();
+    let t = exchange(
+        &app,
+        &rp,
+        &code_as(&alice, "alice", &rp, "openid profile").await,
+    )
+    .await;
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let alice_id = domain::users::find_by_username(&app.db, "alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = admin
+        .post(
+            "/api/admin/set_disabled",
+            &[("user_id", &alice_id), ("disabled", "true")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+
+    assert_eq!(alice.signed_in_as().await, None, "the session ended");
+    assert_eq!(
+        introspect(&app, &rp, s(&t, "access_token")).await["active"],
+        false
+    );
+    assert_eq!(userinfo(&app, s(&t, "access_token")).await, 401);
+    let (status, v) = refresh(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[tokio::test]
+async fn administrators_change_lifetimes_and_the_third_party_switch_at_run_time() {
+    let (app, rp) = setup().await;
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let current = admin.get("/api/admin/settings").await.json();
+    assert_eq!(current["access_token_secs"], 300);
+    assert_eq!(current["third_party_oauth"], true);
+
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let admin = &admin;
+        async move { admin.post("/api/admin/save_settings", &fields).await }
+    };
+    let base = vec![
+        ("third_party_oauth", "on"),
+        ("refresh_token_hours", "720"),
+        ("default_client_lifetime_days", "365"),
+        ("default_client_scopes[]", "openid"),
+    ];
+    // Out of range, unknown scopes, and scopes that need approval are refused.
+    for (extra, field) in [
+        (vec![("access_token_secs", "59")], "access_token_secs"),
+        (vec![("access_token_secs", "3601")], "access_token_secs"),
+        (vec![("access_token_secs", "soon")], "access_token_secs"),
+    ] {
+        let mut f = base.clone();
+        f.extend(extra);
+        let r = save(f).await;
+        assert!(r.status >= 400 && r.body.contains(field), "{}", r.body);
+    }
+    for (k, v, field) in [
+        ("refresh_token_hours", "0", "refresh_token_hours"),
+        (
+            "default_client_lifetime_days",
+            "3651",
+            "default_client_lifetime_days",
+        ),
+    ] {
+        let mut f: Vec<(&str, &str)> = base.iter().filter(|(n, _)| *n != k).cloned().collect();
+        f.push((k, v));
+        f.push(("access_token_secs", "300"));
+        let r = save(f).await;
+        assert!(r.status >= 400 && r.body.contains(field), "{}", r.body);
+    }
+    for scope in ["nonexistent", "portal"] {
+        let mut f = base.clone();
+        f.push(("access_token_secs", "300"));
+        f.push(("default_client_scopes[]", scope));
+        let r = save(f).await;
+        assert!(
+            r.status >= 400 && r.body.contains("default_client_scopes"),
+            "{scope}: {}",
+            r.body
+        );
+    }
+
+    // A two-minute lifetime shows in the next token's exp.
+    let mut f = base.clone();
+    f.push(("access_token_secs", "120"));
+    let r = save(f).await;
+    assert!(r.status < 400, "{}", r.body);
+    let alice = app.browser();
+    let t = exchange(&app, &rp, &code_as(&alice, "alice", &rp, "openid").await).await;
+    let claims = peek(s(&t, "access_token"));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        120
+    );
+    assert_eq!(t["expires_in"], 120);
+    assert_eq!(
+        alice.get("/api/apps/list").await.json()["access_token_secs"],
+        120
+    );
+
+    // The switch off: a third-party authorization ends on our error page.
+    let f = base
+        .iter()
+        .filter(|(k, _)| *k != "third_party_oauth")
+        .cloned()
+        .chain([("access_token_secs", "120")])
+        .collect();
+    assert!(save(f).await.status < 400);
+    let path = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        rp.id,
+        enc(REDIRECT)
+    );
+    assert_eq!(
+        alice.get(&path).await.location().unwrap(),
+        "/oauth/error?reason=third_party_disabled"
+    );
+    let (status, v) = refresh(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    // And back on.
+    let mut f = base.clone();
+    f.push(("access_token_secs", "120"));
+    assert!(save(f).await.status < 400);
+    assert!(alice
+        .get(&path)
+        .await
+        .location()
+        .unwrap()
+        .starts_with(REDIRECT));
+    let changed = app
+        .audit_types()
+        .await
+        .iter()
+        .filter(|t| *t == "settings.changed")
+        .count();
+    assert_eq!(changed, 3, "one event per change: lifetime, off, on");
+
+    // Self sign-up follows the override too.
+    assert_eq!(alice.shell().await["allow_signup"], false);
+    let mut f = base.clone();
+    f.push(("access_token_secs", "120"));
+    f.push(("allow_self_signup", "on"));
+    assert!(save(f).await.status < 400);
+    assert_eq!(app.browser().shell().await["allow_signup"], true);
+
+    // Only administrators.
+    let r = alice
+        .post("/api/admin/save_settings", &[("access_token_secs", "3600")])
+        .await;
+    assert!(r.status >= 400);
+    assert!(alice.get("/api/admin/settings").await.status >= 400);
+}
+
+#[tokio::test]
+async fn catalogue_edits_show_on_the_consent_page() {
+    let (app, _) = setup().await;
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let r = admin
+        .post(
+            "/api/admin/create_api",
+            &[("name", "Registrations"), ("audience", "not a uri")],
+        )
+        .await;
+    assert!(r.status >= 400 && r.body.contains("audience"), "{}", r.body);
+    let r = admin
+        .post(
+            "/api/admin/create_api",
+            &[
+                ("name", "Registrations"),
+                ("audience", "https://api.example.edu/reg"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let cat = admin.get("/api/admin/apis").await.json();
+    let api = cat["apis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Registrations")
+        .unwrap()
+        .clone();
+    let rid = s(&api, "id").to_owned();
+    let r = admin
+        .post(
+            "/api/admin/add_scope",
+            &[
+                ("resource_id", &rid),
+                ("name", "reg:read"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert!(
+        r.status >= 400 && r.body.contains("description"),
+        "{}",
+        r.body
+    );
+    let r = admin
+        .post(
+            "/api/admin/add_scope",
+            &[
+                ("resource_id", &rid),
+                ("name", "reg:read"),
+                ("description", "See your registrations"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let r = admin
+        .post(
+            "/api/admin/update_scope",
+            &[
+                ("name", "reg:read"),
+                ("description", "See which courses you are registered for"),
+                ("requires_approval", "on"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let r = admin
+        .post(
+            "/api/admin/update_scope",
+            &[("name", "openid"), ("description", "x")],
+        )
+        .await;
+    assert!(r.status >= 400, "built-in scopes are fixed: {}", r.body);
+    let info = domain::resources::find_scope(&app.db, "reg:read")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(info.requires_approval);
+
+    let rp = register(
+        &app,
+        NewClient {
+            name: "Course Planner".into(),
+            application_type: Some(ApplicationType::Web),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: ["openid", "reg:read"].map(String::from).to_vec(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let alice = app.browser();
+    alice.sign_in("alice", ADMIN_PASSWORD).await;
+    let loc = alice
+        .get(&format!(
+            "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            rp.id,
+            enc(REDIRECT),
+            enc("openid reg:read")
+        ))
+        .await
+        .location()
+        .unwrap();
+    assert!(loc.starts_with("/oauth/consent?"), "{loc}");
+    let page = alice.get_html(&loc).await.body;
+    assert!(
+        page.contains("See which courses you are registered for"),
+        "{page}"
+    );
+    let types = app.audit_types().await;
+    for t in ["resource.created", "scope.created", "scope.updated"] {
+        assert!(types.contains(&t.to_owned()), "{t} in {types:?}");
+    }
+    // Only administrators.
+    let r = alice
+        .post(
+            "/api/admin/update_scope",
+            &[("name", "reg:read"), ("description", "x")],
+        )
+        .await;
+    assert!(r.status >= 400);
+}
