@@ -87,6 +87,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     pub state: AppState,
+    audit: domain::audit::AuditWriter,
 }
 
 impl Application {
@@ -127,7 +128,8 @@ impl Application {
             flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
         };
-        let oauth = oauth_state(&settings, state.clone()).await?;
+        let audit = domain::audit::AuditWriter::spawn(state.db.clone());
+        let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
         domain::resources::ensure_portal_api(&state.db, &oauth.issuer, state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
@@ -147,6 +149,7 @@ impl Application {
             listener,
             router,
             state,
+            audit,
         })
     }
 
@@ -156,15 +159,18 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
+    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests and writes
+    /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        self.audit.shutdown().await;
+        served
     }
 }
 
@@ -193,7 +199,11 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
     Ok(opts)
 }
 
-async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, StartupError> {
+async fn oauth_state(
+    settings: &Settings,
+    app: AppState,
+    audit: domain::audit::AuditWriter,
+) -> Result<OAuthState, StartupError> {
     let t = &settings.tokens;
     let longest = t.access_token_secs_max();
     let key_policy = KeyPolicy {
@@ -226,6 +236,8 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
             password_grant_secs: t.password_grant_ttl_secs,
         },
         metadata_json: metadata.into(),
+        audit,
+        trust_proxy_headers: settings.trust_proxy_headers,
     })
 }
 
