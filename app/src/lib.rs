@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/rules") view=AdminRulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=AdminClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
                 </Routes>

@@ -20,6 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiState};
+use crate::audit_export;
 use crate::health;
 use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthState, TokenLifetimes};
@@ -326,6 +327,14 @@ pub fn build_router(
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .route(
+            audit_export::JSONL,
+            get(audit_export::jsonl).with_state(state.clone()),
+        )
+        .route(
+            audit_export::CSV,
+            get(audit_export::csv).with_state(state.clone()),
+        )
         .merge(api::router(ApiState::new(
             oauth.clone(),
             settings.trust_proxy_headers,

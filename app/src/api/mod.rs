@@ -4,6 +4,7 @@
 //! sends a function's own arguments, so the token has to be one). Read-only ones use
 //! GET so they need no token.
 
+pub mod audit;
 pub mod consent;
 pub mod portal;
 pub mod portal_admin;

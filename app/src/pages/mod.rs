@@ -1,6 +1,7 @@
 mod account;
 mod admin;
 mod admin_portal;
+mod audit;
 pub mod developer;
 mod home;
 mod not_found;
@@ -9,6 +10,7 @@ mod oauth;
 pub use account::{LoginPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage, AdminRulesPage};
+pub use audit::AdminAuditPage;
 pub use developer::{
     ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
     NotificationsPage,

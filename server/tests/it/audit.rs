@@ -387,3 +387,137 @@ async fn audit_verify_on_the_command_line_passes_then_names_the_edited_row() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
+    let app = spawn_app().await;
+    let svc = service(&app).await;
+    token(&app.base, &svc).await;
+    token(&app.base, &svc).await;
+    // An actor id a spreadsheet would run as a formula.
+    let txn = domain::db::write_txn(&app.db).await.unwrap();
+    audit::record(
+        &txn,
+        START,
+        AuditEvent::new(
+            EventType::RuleSaved,
+            Actor::Rule("=cmd|' /C calc'!A0".into()),
+        )
+        .data(json!({ "before": { "rule": "a, \"b\"" }, "after": { "rule": "line\nbreak" } })),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+
+    let b = app.browser();
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+
+    let p = b
+        .get("/api/admin/audit?event_type=token.issued")
+        .await
+        .json();
+    assert_eq!(p["total"], 2, "{p}");
+    for e in p["events"].as_array().unwrap() {
+        assert_eq!(e["event_type"], "token.issued");
+        assert_eq!(e["actor"], format!("client {}", svc.id));
+        assert_eq!(e["ip"], "127.0.0.1");
+    }
+    let p = b
+        .get(&format!("/api/admin/audit?client={}", svc.id))
+        .await
+        .json();
+    let types: Vec<&str> = p["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["token.issued", "token.issued", "client.created"],
+        "newest first"
+    );
+    let p = b.get("/api/admin/audit?user=admin").await.json();
+    let types: Vec<&str> = p["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"session.signed_in") && types.contains(&"user.created"),
+        "{types:?}"
+    );
+    let p = b.get("/api/admin/audit?actor=rule").await.json();
+    assert_eq!(p["total"], 1);
+    let change = &p["events"][0]["changes"][0];
+    assert_eq!(change["field"], "rule");
+    assert_eq!(change["before"], "a, \"b\"");
+    let day = domain::clock::format_date(START);
+    let p = b
+        .get(&format!("/api/admin/audit?from={day}&to={day}"))
+        .await
+        .json();
+    assert!(p["total"].as_u64().unwrap() > 3);
+    let next = domain::clock::format_date(START + 86_400);
+    let p = b.get(&format!("/api/admin/audit?from={next}")).await.json();
+    assert_eq!(p["total"], 0);
+
+    let page = b.get_html("/admin/audit?event_type=token.issued").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("data-testid=\"audit-event\"").count(), 2);
+    assert!(page
+        .body
+        .contains("/admin/audit/export.csv?event_type=token.issued"));
+
+    let r = b
+        .get("/admin/audit/export.jsonl?event_type=token.issued")
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let lines: Vec<Value> = r
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["data"]["client_id"], svc.id.as_str());
+    assert_eq!(lines[0]["actor"]["kind"], "client");
+
+    let r = b.get("/admin/audit/export.csv?actor=rule").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert!(r
+        .body
+        .starts_with("id,seq,time,event_type,actor_kind,actor_id,"));
+    assert!(
+        r.body.contains(",rule,\"'=cmd|' /C calc'!A0\","),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(
+            r#""{""after"":{""rule"":""line\nbreak""},""before"":{""rule"":""a, \""b\""""}}""#
+        ),
+        "{}",
+        r.body
+    );
+
+    // Others are refused, signed in or not.
+    create_user(&app.db, "dev", Role::Developer).await;
+    let d = app.browser();
+    d.sign_in("dev", ADMIN_PASSWORD).await;
+    assert_eq!(d.get("/api/admin/audit").await.json(), json!("Forbidden"));
+    assert_eq!(d.get("/admin/audit/export.csv").await.status, 403);
+    assert_eq!(d.get("/admin/audit/export.jsonl").await.status, 403);
+    assert_eq!(
+        app.browser().get("/admin/audit/export.csv").await.status,
+        401
+    );
+}
