@@ -521,3 +521,38 @@ async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
         401
     );
 }
+
+#[tokio::test]
+async fn events_recorded_before_the_chain_existed_are_chained_by_the_migration() {
+    use migrations::{Migrator, MigratorTrait};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = domain::db::connect(&url).await.unwrap();
+    Migrator::up(&db, Some(5)).await.unwrap();
+    for (t, data) in [
+        ("user.created", r#"{"after":{"role":"admin"}}"#),
+        ("session.signed_in", "{}"),
+    ] {
+        db.execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "INSERT INTO audit_events (occurred_at, event_type, actor_kind, actor_id, data) \
+                 VALUES ({START}, '{t}', 'user', 'u1', '{data}')"
+            ),
+        ))
+        .await
+        .unwrap();
+    }
+    domain::db::migrate(&db).await.unwrap();
+    let txn = domain::db::write_txn(&db).await.unwrap();
+    audit::record(
+        &txn,
+        START,
+        AuditEvent::new(EventType::SettingsChanged, Actor::System),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let v = audit::verify(&db).await.unwrap();
+    assert!(matches!(v, Verification::Intact { events: 3, .. }), "{v}");
+}
