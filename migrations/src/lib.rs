@@ -5,11 +5,14 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod audit_hash;
+
 mod m0001_accounts;
 mod m0002_oauth;
 mod m0003_authorization;
 mod m0004_server_settings;
 mod m0005_portal;
+mod m0006_audit_chain;
 
 pub struct Migrator;
 
@@ -22,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_authorization::Migration),
             Box::new(m0004_server_settings::Migration),
             Box::new(m0005_portal::Migration),
+            Box::new(m0006_audit_chain::Migration),
         ]
     }
 }

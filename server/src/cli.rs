@@ -45,11 +45,21 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Allow or forbid third-party (not first-party) applications to use OAuth.
     ThirdPartyOauth {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Re-compute the audit log's hash chain and name the first event that was
+    /// altered, inserted or deleted (exit status 1 when there is one).
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -199,6 +209,16 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::User(cmd) => user_command(settings, clock, cmd).await,
         Command::Api(cmd) => api_command(settings, clock, cmd).await,
         Command::Client(cmd) => client_command(settings, clock, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            match domain::audit::verify(&db).await.map_err(domain_err)? {
+                v @ domain::audit::Verification::Intact { .. } => {
+                    println!("{v}");
+                    Ok(())
+                }
+                broken => Err(broken.to_string()),
+            }
+        }
         Command::ThirdPartyOauth { state } => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             let on = state == "on";

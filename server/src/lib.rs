@@ -1,6 +1,7 @@
 //! The Portcullis server: settings, start-up, HTTP adapters and the CLI.
 
 pub mod api;
+pub mod audit_export;
 pub mod cli;
 pub mod health;
 pub mod middleware;

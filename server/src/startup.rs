@@ -20,6 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiState};
+use crate::audit_export;
 use crate::health;
 use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthState, TokenLifetimes};
@@ -87,6 +88,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     pub state: AppState,
+    audit: domain::audit::AuditWriter,
 }
 
 impl Application {
@@ -134,7 +136,8 @@ impl Application {
                 Duration::from_millis(settings.cache_ttl_ms),
             ),
         };
-        let oauth = oauth_state(&settings, state.clone()).await?;
+        let audit = domain::audit::AuditWriter::spawn(state.db.clone());
+        let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
         domain::resources::ensure_portal_api(&state.db, &oauth.issuer, state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
@@ -154,6 +157,7 @@ impl Application {
             listener,
             router,
             state,
+            audit,
         })
     }
 
@@ -163,15 +167,18 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
+    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests and writes
+    /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        self.audit.shutdown().await;
+        served
     }
 }
 
@@ -200,7 +207,11 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
     Ok(opts)
 }
 
-async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, StartupError> {
+async fn oauth_state(
+    settings: &Settings,
+    app: AppState,
+    audit: domain::audit::AuditWriter,
+) -> Result<OAuthState, StartupError> {
     let t = &settings.tokens;
     let longest = t.access_token_secs_max();
     let key_policy = KeyPolicy {
@@ -233,6 +244,8 @@ async fn oauth_state(settings: &Settings, app: AppState) -> Result<OAuthState, S
             password_grant_secs: t.password_grant_ttl_secs,
         },
         metadata_json: metadata.into(),
+        audit,
+        trust_proxy_headers: settings.trust_proxy_headers,
     })
 }
 
@@ -321,6 +334,14 @@ pub fn build_router(
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .route(
+            audit_export::JSONL,
+            get(audit_export::jsonl).with_state(state.clone()),
+        )
+        .route(
+            audit_export::CSV,
+            get(audit_export::csv).with_state(state.clone()),
+        )
         .merge(api::router(ApiState::new(
             oauth.clone(),
             settings.trust_proxy_headers,

@@ -6,6 +6,7 @@
 
 pub mod admin_config;
 pub mod apps;
+pub mod audit;
 pub mod consent;
 pub mod portal;
 pub mod portal_admin;

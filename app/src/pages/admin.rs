@@ -63,6 +63,12 @@ pub fn AdminHomePage() -> impl IntoView {
                             <p class="mt-1 text-sm text-slate-600">"Notifications sent, waiting or failed."</p>
                         </a>
                     </li>
+                    <li>
+                        <a href="/admin/audit" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Audit log"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Who did what, when and from where; export as JSON Lines or CSV."</p>
+                        </a>
+                    </li>
                 </ul>
             }.into_any()
         })}

@@ -3,6 +3,7 @@ mod admin;
 mod admin_config;
 mod admin_portal;
 mod apps;
+mod audit;
 pub mod developer;
 mod home;
 mod not_found;
@@ -13,6 +14,7 @@ pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_config::{AdminApisPage, AdminSettingsPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage, AdminRulesPage};
 pub use apps::MyAppsPage;
+pub use audit::AdminAuditPage;
 pub use developer::{
     ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
     NotificationsPage,

@@ -15,6 +15,12 @@ pub struct Model {
     /// JSON object: before/after, reason and other event details.
     #[sea_orm(column_type = "Text")]
     pub data: String,
+    /// Position in the hash chain: 1, 2, 3, … without gaps, assigned by the appender.
+    pub seq: Option<i64>,
+    /// `hash` of the event at `seq - 1` (all zeros for the first).
+    pub prev_hash: Option<String>,
+    /// SHA-256 of this row's canonical encoding (`migrations::audit_hash`).
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

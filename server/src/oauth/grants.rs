@@ -12,7 +12,9 @@ use domain::tokens::{self, AccessClaims};
 use domain::users::User;
 use serde_json::{json, Value};
 
-use super::token::{audience_for, bearer_response, client_scopes, requested_scopes};
+use super::token::{
+    audience_for, bearer_response, client_scopes, issued_event, requested_scopes, TokenRequest,
+};
 use super::{OAuthError, OAuthState};
 
 struct UserTokens {
@@ -26,6 +28,8 @@ struct UserTokens {
     family_id: Option<String>,
     /// Set when the tokens come from a code: its hash, to record what was issued.
     code_hash: Option<String>,
+    /// The caller's address, for the audit log.
+    ip: Option<String>,
 }
 
 fn param<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
@@ -77,13 +81,30 @@ async fn current_scopes(
     Ok(kept)
 }
 
+/// Records an event that has no change of its own to ride with (an attack noticed),
+/// in its own transaction so it joins the chain in order. A failure is logged; the
+/// request fails anyway.
+async fn record_alone(st: &OAuthState, now: i64, event: AuditEvent) {
+    let result = async {
+        let txn = domain::db::write_txn(&st.app.db).await?;
+        audit::record(&txn, now, event).await?;
+        txn.commit().await?;
+        Ok::<_, domain::DomainError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "recording an audit event failed");
+    }
+}
+
 /// RFC 6749 §4.1.3 with RFC 7636: one use, same client, same redirect URI, and the
 /// PKCE verifier. A replay revokes what the first use issued.
 pub async fn authorization_code(
     st: &OAuthState,
     client: &Client,
-    form: &HashMap<String, String>,
+    req: &TokenRequest,
 ) -> Result<Response, OAuthError> {
+    let form = &req.form;
     if !client.allows_grant(GRANT_AUTHORIZATION_CODE) {
         return Err(OAuthError::unauthorized_client(
             "this client may not use authorization_code",
@@ -96,11 +117,12 @@ pub async fn authorization_code(
     let row = match authz::redeem_code(&st.app.db, code, &client.id, now).await? {
         Ok(r) => r,
         Err(RedeemError::Replayed) => {
-            let _ = audit::record(
-                &st.app.db,
+            record_alone(
+                st,
                 now,
                 AuditEvent::new(EventType::CodeReplayed, Actor::Client(client.id.clone()))
-                    .target("client", &client.id),
+                    .target("client", &client.id)
+                    .ip(req.ip.clone()),
             )
             .await;
             return Err(OAuthError::invalid_grant(
@@ -146,6 +168,7 @@ pub async fn authorization_code(
             grant_id: row.grant_id,
             family_id: None,
             code_hash: Some(row.code_hash),
+            ip: req.ip.clone(),
         },
     )
     .await
@@ -156,8 +179,9 @@ pub async fn authorization_code(
 pub async fn refresh_token(
     st: &OAuthState,
     client: &Client,
-    form: &HashMap<String, String>,
+    req: &TokenRequest,
 ) -> Result<Response, OAuthError> {
+    let form = &req.form;
     if !client.allows_grant(GRANT_REFRESH_TOKEN) {
         return Err(OAuthError::unauthorized_client(
             "this client may not use refresh_token",
@@ -168,14 +192,15 @@ pub async fn refresh_token(
     let row = match authz::use_refresh(&st.app.db, value, &client.id, now).await? {
         Ok(r) => r,
         Err(RotateError::Reused) => {
-            let _ = audit::record(
-                &st.app.db,
+            record_alone(
+                st,
                 now,
                 AuditEvent::new(
                     EventType::RefreshTokenReused,
                     Actor::Client(client.id.clone()),
                 )
-                .target("client", &client.id),
+                .target("client", &client.id)
+                .ip(req.ip.clone()),
             )
             .await;
             return Err(OAuthError::invalid_grant(
@@ -216,6 +241,7 @@ pub async fn refresh_token(
             grant_id: row.grant_id,
             family_id: Some(row.family_id),
             code_hash: None,
+            ip: req.ip.clone(),
         },
     )
     .await
@@ -315,6 +341,36 @@ async fn issue_user_tokens(
         authz::record_code_issuance(&txn, h, &claims.jti, claims.exp).await?;
     }
     domain::grants::touch(&txn, &t.grant_id, now).await?;
+    // The events ride in the same transaction: the response below is sent only after
+    // the commit, so every token someone holds has its event.
+    let grant_type = if t.family_id.is_some() {
+        GRANT_REFRESH_TOKEN
+    } else {
+        GRANT_AUTHORIZATION_CODE
+    };
+    audit::record(
+        &txn,
+        now,
+        issued_event(grant_type, &claims, Some(&t.user.id), t.ip.clone()),
+    )
+    .await?;
+    if let Some(family) = &t.family_id {
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(EventType::TokenRefreshed, Actor::Client(client.id.clone()))
+                .target("user", &t.user.id)
+                .ip(t.ip.clone())
+                .data(json!({
+                    "client_id": client.id,
+                    "user": t.user.id,
+                    "family_id": family,
+                    "jti": claims.jti,
+                    "scopes": t.scopes,
+                })),
+        )
+        .await?;
+    }
     txn.commit().await.map_err(OAuthError::server_error)?;
     Ok(Json(body).into_response())
 }
@@ -328,8 +384,9 @@ async fn issue_user_tokens(
 pub async fn password(
     st: &OAuthState,
     client: &Client,
-    form: &HashMap<String, String>,
+    req: &TokenRequest,
 ) -> Result<Response, OAuthError> {
+    let form = &req.form;
     use domain::auth::{SignInError, SignInRequest};
     if client.is_public() || !client.allows_grant(GRANT_PASSWORD) {
         return Err(OAuthError::unauthorized_client(
@@ -338,7 +395,7 @@ pub async fn password(
     }
     let username = param(form, "username")?;
     let password = domain::secret::SecretString::new(param(form, "password")?);
-    let req = SignInRequest {
+    let sign_in = SignInRequest {
         username,
         password: &password,
         ip: None,
@@ -349,7 +406,7 @@ pub async fn password(
         &st.app.db,
         &st.app.hasher,
         st.app.config.throttle_policy,
-        &req,
+        &sign_in,
         now,
     )
     .await
@@ -366,5 +423,5 @@ pub async fn password(
     let ttl = client
         .access_token_ttl_secs
         .unwrap_or(st.lifetimes.password_grant_secs);
-    bearer_response(st, form, client, Some((&user.id, now)), scopes, ttl, now).await
+    bearer_response(st, req, client, Some((&user.id, now)), scopes, ttl, now).await
 }

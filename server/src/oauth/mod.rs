@@ -11,11 +11,13 @@ mod revoke;
 mod token;
 mod userinfo;
 
+use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use app::ssr::AppState;
 use axum::routing::{get, post};
 use axum::Router;
+use domain::audit::AuditWriter;
 use domain::cache::TtlCache;
 use domain::clients::SecretCache;
 use domain::keys::{Kek, KeyPolicy, KeySet};
@@ -80,9 +82,29 @@ pub struct OAuthState {
     pub resource_cache: TtlCache<String, bool>,
     /// The revocation list in memory (see `RevocationMirror`).
     pub revocations: Arc<domain::tokens::RevocationMirror>,
+    /// Group commit for token-issuance events.
+    pub audit: AuditWriter,
+    /// Take the caller's address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_proxy_headers: bool,
 }
 
 impl OAuthState {
+    /// The caller's IP address, for the audit log.
+    pub fn caller_ip(&self, headers: &http::HeaderMap, peer: Option<SocketAddr>) -> Option<String> {
+        if self.trust_proxy_headers {
+            if let Some(ip) = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+            {
+                return Some(ip.to_owned());
+            }
+        }
+        peer.map(|a| a.ip().to_string())
+    }
+
     pub fn keys(&self) -> Arc<KeySet> {
         self.keys
             .read()

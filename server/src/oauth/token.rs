@@ -2,11 +2,13 @@
 //! `grant_type`, answer with `no-store`. One function per grant type.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
+use domain::audit::{Actor, AuditEvent, EventType};
 use domain::clients::{
     Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
 };
@@ -18,8 +20,21 @@ use super::client_auth::{authenticate, parse_form};
 use super::error::no_store;
 use super::{OAuthError, OAuthState};
 
-pub async fn token(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&st, &headers, &body).await {
+/// What every grant needs besides the client: the form and who sent it.
+pub(super) struct TokenRequest {
+    pub form: HashMap<String, String>,
+    /// The caller's address, for the audit log.
+    pub ip: Option<String>,
+}
+
+pub async fn token(
+    State(st): State<OAuthState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = st.caller_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
+    match handle(&st, &headers, &body, ip).await {
         Ok(mut resp) => {
             no_store(&mut resp);
             resp
@@ -28,7 +43,12 @@ pub async fn token(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+async fn handle(
+    st: &OAuthState,
+    headers: &HeaderMap,
+    body: &[u8],
+    ip: Option<String>,
+) -> Result<Response, OAuthError> {
     let form = parse_form(headers, body)?;
     let grant_type = form
         .get("grant_type")
@@ -41,11 +61,12 @@ async fn handle(st: &OAuthState, headers: &HeaderMap, body: &[u8]) -> Result<Res
             "third-party applications may not use OAuth on this server",
         ));
     }
+    let req = TokenRequest { form, ip };
     match grant_type.as_str() {
-        GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &form).await,
-        GRANT_AUTHORIZATION_CODE => super::grants::authorization_code(st, &client, &form).await,
-        GRANT_REFRESH_TOKEN => super::grants::refresh_token(st, &client, &form).await,
-        GRANT_PASSWORD => super::grants::password(st, &client, &form).await,
+        GRANT_CLIENT_CREDENTIALS => client_credentials(st, &client, &req).await,
+        GRANT_AUTHORIZATION_CODE => super::grants::authorization_code(st, &client, &req).await,
+        GRANT_REFRESH_TOKEN => super::grants::refresh_token(st, &client, &req).await,
+        GRANT_PASSWORD => super::grants::password(st, &client, &req).await,
         other => Err(OAuthError::unsupported_grant_type(format!(
             "the grant type '{other}' is not supported"
         ))),
@@ -105,7 +126,7 @@ pub(super) async fn audience_for(
 async fn client_credentials(
     st: &OAuthState,
     client: &Client,
-    form: &HashMap<String, String>,
+    req: &TokenRequest,
 ) -> Result<Response, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::unauthorized_client(
@@ -117,12 +138,12 @@ async fn client_credentials(
             "this client may not use client_credentials",
         ));
     }
-    let scopes = client_scopes(client, form)?;
+    let scopes = client_scopes(client, &req.form)?;
     let now = st.app.now();
     let ttl = client
         .access_token_ttl_secs
         .unwrap_or(st.runtime().await?.access_token_secs);
-    bearer_response(st, form, client, None, scopes, ttl, now).await
+    bearer_response(st, req, client, None, scopes, ttl, now).await
 }
 
 /// Scopes for a grant without a person's consent (client credentials, password):
@@ -148,18 +169,47 @@ pub(super) fn client_scopes(
     }
 }
 
+/// The `token.issued` event of one token response: who got what (never the token).
+pub(super) fn issued_event(
+    grant_type: &str,
+    claims: &AccessClaims,
+    user: Option<&str>,
+    ip: Option<String>,
+) -> AuditEvent {
+    let ev = AuditEvent::new(
+        EventType::TokenIssued,
+        Actor::Client(claims.client_id.clone()),
+    );
+    match user {
+        Some(u) => ev.target("user", u),
+        None => ev.target("client", &claims.client_id),
+    }
+    .ip(ip)
+    .data(json!({
+        "grant_type": grant_type,
+        "client_id": claims.client_id,
+        "user": user,
+        "scopes": claims.scope.split_whitespace().collect::<Vec<_>>(),
+        "jti": claims.jti,
+        "aud": claims.aud,
+        "expires_at": claims.exp,
+    }))
+}
+
 /// Signs an access token for the client (and the person, when there is one) and
-/// answers with it: no refresh token, no ID token.
+/// answers with it: no refresh token, no ID token. The answer leaves only once its
+/// `token.issued` event is committed (group commit: see `domain::audit::writer`);
+/// if that fails, no token is given out.
 pub(super) async fn bearer_response(
     st: &OAuthState,
-    form: &HashMap<String, String>,
+    req: &TokenRequest,
     client: &Client,
     user: Option<(&str, i64)>,
     scopes: Vec<String>,
     ttl: i64,
     now: i64,
 ) -> Result<Response, OAuthError> {
-    let aud = audience_for(st, form, &scopes).await?;
+    let aud = audience_for(st, &req.form, &scopes).await?;
     let claims = AccessClaims {
         iss: st.issuer.to_string(),
         sub: user
@@ -174,6 +224,17 @@ pub(super) async fn bearer_response(
         auth_time: user.map(|(_, t)| t),
     };
     let jwt = tokens::sign_access(&st.keys(), &claims)?;
+    let grant_type = match user {
+        Some(_) => GRANT_PASSWORD,
+        None => GRANT_CLIENT_CREDENTIALS,
+    };
+    st.audit
+        .append(
+            now,
+            issued_event(grant_type, &claims, user.map(|(id, _)| id), req.ip.clone()),
+        )
+        .await
+        .map_err(OAuthError::server_error)?;
     let mut body = json!({ "access_token": jwt, "token_type": "Bearer", "expires_in": ttl });
     if !claims.scope.is_empty() {
         body["scope"] = json!(claims.scope);

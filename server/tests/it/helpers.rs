@@ -19,7 +19,40 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub settings: Settings,
     pub admin: User,
+    /// Set by tests that break the audit chain on purpose.
+    pub audit_broken_on_purpose: std::sync::atomic::AtomicBool,
     _dir: tempfile::TempDir,
+}
+
+/// Every test's database must end with an intact audit chain: when a test is over,
+/// the whole chain it produced is re-computed on a connection of its own, so the
+/// suite as a whole proves that every write path appends correctly, on both backends.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if std::thread::panicking() || self.audit_broken_on_purpose.load(Ordering::SeqCst) {
+            return;
+        }
+        let url = self.settings.database_url.expose().to_owned();
+        let outcome = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let db = domain::db::connect(&url).await.unwrap();
+                let v = domain::audit::verify(&db).await.unwrap();
+                db.close().await.ok();
+                v
+            })
+        })
+        .join()
+        .expect("audit verification ran");
+        assert!(
+            matches!(outcome, domain::audit::Verification::Intact { .. }),
+            "at the end of the test: {outcome}"
+        );
+    }
 }
 
 pub fn backend() -> &'static str {
@@ -96,6 +129,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         settings,
         admin,
+        audit_broken_on_purpose: Default::default(),
         _dir: dir,
     }
 }

@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` points at a server (each test gets its own database).
 
 mod accounts;
+mod audit;
 mod cli;
 mod connected_apps;
 mod csrf;

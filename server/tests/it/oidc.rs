@@ -227,10 +227,16 @@ async fn a_relying_party_signs_a_user_in_with_code_pkce_and_refreshes() {
             .is_err(),
         "reuse of a rotated refresh token revokes the whole family (RFC 9700 §4.14)"
     );
-    assert!(app
-        .audit_types()
-        .await
-        .contains(&"refresh_token.reused".to_owned()));
+    let types = app.audit_types().await;
+    assert!(types.contains(&"refresh_token.reused".to_owned()));
+    // One token.issued per token response (code, then refresh), and the refresh.
+    let issued: Vec<_> = types.iter().filter(|t| *t == "token.issued").collect();
+    assert_eq!(issued.len(), 2, "{types:?}");
+    assert_eq!(
+        types.iter().filter(|t| *t == "token.refreshed").count(),
+        1,
+        "{types:?}"
+    );
 }
 
 async fn raw_token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {

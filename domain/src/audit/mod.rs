@@ -1,13 +1,24 @@
 //! Audit events: one enum of event names (`entity.past_tense`) and one function that
 //! records an event on the connection or transaction that makes the change, so an
 //! event exists exactly when its change was committed.
+//!
+//! The log is append-only and tamper-evident: [`chain`] links every event to the one
+//! before it by hash, and [`chain::verify`] finds the first event that was altered,
+//! inserted or deleted. [`writer`] batches the token endpoint's events into group
+//! commits; [`query`] serves the administrators' viewer and export.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+pub mod chain;
+pub mod query;
+pub mod writer;
+
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::clock::Timestamp;
-use crate::entities::audit_event;
 use crate::DomainResult;
+
+pub use chain::{verify, Break, Verification};
+pub use writer::AuditWriter;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventType {
@@ -42,6 +53,8 @@ pub enum EventType {
     CodeReplayed,
     RefreshTokenReused,
     SettingsChanged,
+    TokenIssued,
+    TokenRefreshed,
 }
 
 impl EventType {
@@ -78,7 +91,48 @@ impl EventType {
             EventType::CodeReplayed => "authorization_code.replayed",
             EventType::RefreshTokenReused => "refresh_token.reused",
             EventType::SettingsChanged => "settings.changed",
+            EventType::TokenIssued => "token.issued",
+            EventType::TokenRefreshed => "token.refreshed",
         }
+    }
+
+    /// Every event type, for the viewer's filter.
+    pub const ALL: [EventType; 31] = [
+        EventType::UserCreated,
+        EventType::UserSignedUp,
+        EventType::UserRoleChanged,
+        EventType::UserPasswordChanged,
+        EventType::UserDisabled,
+        EventType::UserEnabled,
+        EventType::SessionSignedIn,
+        EventType::SessionSignInFailed,
+        EventType::SessionSignedOut,
+        EventType::ClientCreated,
+        EventType::ClientDeleted,
+        EventType::ClientUpdated,
+        EventType::ClientDisabled,
+        EventType::ClientEnabled,
+        EventType::ClientExpiryChanged,
+        EventType::ClientSecretRotated,
+        EventType::RequestSubmitted,
+        EventType::RequestApproved,
+        EventType::RequestRejected,
+        EventType::RuleSaved,
+        EventType::RuleDeleted,
+        EventType::ResourceCreated,
+        EventType::ScopeCreated,
+        EventType::TokenIssued,
+        EventType::TokenRefreshed,
+        EventType::TokenRevoked,
+        EventType::GrantCreated,
+        EventType::GrantChanged,
+        EventType::CodeReplayed,
+        EventType::RefreshTokenReused,
+        EventType::SettingsChanged,
+    ];
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
     }
 }
 
@@ -99,7 +153,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn parts(&self) -> (&'static str, Option<String>) {
+    pub(crate) fn parts(&self) -> (&'static str, Option<String>) {
         match self {
             Actor::User(id) => ("user", Some(id.clone())),
             Actor::Operator => ("operator", None),
@@ -145,29 +199,31 @@ impl AuditEvent {
     }
 }
 
-/// Appends `event` through `conn`, which should be the transaction making the change.
+/// Appends `event` through `conn`, which should be the transaction making the change
+/// (a bare connection works too, but then the event is committed on its own).
+///
+/// The event joins the hash chain; on PostgreSQL this takes the chain's advisory lock
+/// for the rest of the transaction, so call it late in the transaction.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     now: Timestamp,
     event: AuditEvent,
 ) -> DomainResult<()> {
-    let (actor_kind, actor_id) = event.actor.parts();
-    let (target_kind, target_id) = match event.target {
-        Some((k, id)) => (Some(k.to_owned()), Some(id)),
-        None => (None, None),
-    };
-    audit_event::ActiveModel {
-        occurred_at: Set(now),
-        event_type: Set(event.event.as_str().to_owned()),
-        actor_kind: Set(actor_kind.to_owned()),
-        actor_id: Set(actor_id),
-        target_kind: Set(target_kind),
-        target_id: Set(target_id),
-        ip: Set(event.ip),
-        data: Set(event.data.to_string()),
-        ..Default::default()
+    chain::append(conn, &[(now, event)]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_is_listed_once_and_parses_back() {
+        for e in EventType::ALL {
+            assert_eq!(EventType::parse(e.as_str()), Some(e));
+        }
+        let mut names: Vec<_> = EventType::ALL.iter().map(|e| e.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EventType::ALL.len());
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }

@@ -1,0 +1,192 @@
+//! `/admin/audit`: the audit log, newest first, filtered by a plain GET form (works
+//! without JavaScript), with links to export the same selection.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::audit::{list_audit, AuditEventView, AuditPage, AuditQuery};
+use crate::components::forms::{BUTTON_SECONDARY, INPUT, LABEL};
+use crate::pages::home::ErrorPanel;
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let events = Resource::new(
+        move || {
+            let q = query.read();
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            (
+                AuditQuery {
+                    actor: get("actor"),
+                    client: get("client"),
+                    user: get("user"),
+                    event_type: get("event_type"),
+                    from: get("from"),
+                    to: get("to"),
+                },
+                get("page").parse::<u64>().unwrap_or(1),
+            )
+        },
+        |(q, page)| list_audit(q.actor, q.client, q.user, q.event_type, q.from, q.to, page),
+    );
+    view! {
+        <Title text="Audit log · Admin · Portcullis"/>
+        <h1 class="text-2xl font-semibold">"Audit log"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "Every change, sign-in and token, newest first. The log is hash-chained: "
+            <code>"portcullis audit verify"</code> " finds any row altered, inserted or deleted."
+        </p>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(page) => view! { <Filters page=page.clone()/> <EventTable page/> }.into_any(),
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Filters(page: AuditPage) -> impl IntoView {
+    let q = page.query.clone();
+    let qs = q.query_string();
+    let export = move |ext: &str| {
+        if qs.is_empty() {
+            format!("/admin/audit/export.{ext}")
+        } else {
+            format!("/admin/audit/export.{ext}?{qs}")
+        }
+    };
+    let selected = q.event_type.clone();
+    view! {
+        <form method="get" action="/admin/audit" role="search"
+            class="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-3">
+            <div>
+                <label for="audit-actor" class=LABEL>"Actor"</label>
+                <input id="audit-actor" name="actor" class=INPUT value=q.actor.clone()
+                    placeholder="user name, system, client:ID…"/>
+            </div>
+            <div>
+                <label for="audit-client" class=LABEL>"Client"</label>
+                <input id="audit-client" name="client" class=INPUT value=q.client.clone() placeholder="client id"/>
+            </div>
+            <div>
+                <label for="audit-user" class=LABEL>"User (actor or target)"</label>
+                <input id="audit-user" name="user" class=INPUT value=q.user.clone() placeholder="user name or id"/>
+            </div>
+            <div>
+                <label for="audit-type" class=LABEL>"Event"</label>
+                <select id="audit-type" name="event_type" class=INPUT>
+                    <option value="" selected=selected.is_empty()>"Any event"</option>
+                    {page.event_types.iter().map(|t| {
+                        let is = *t == selected;
+                        view! { <option value=t.clone() selected=is>{t.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div>
+                <label for="audit-from" class=LABEL>"From (UTC)"</label>
+                <input id="audit-from" name="from" type="date" class=INPUT value=q.from.clone()/>
+            </div>
+            <div>
+                <label for="audit-to" class=LABEL>"To (UTC)"</label>
+                <input id="audit-to" name="to" type="date" class=INPUT value=q.to.clone()/>
+            </div>
+            <div class="flex items-center gap-3 sm:col-span-3">
+                <button type="submit" class=BUTTON_SECONDARY>"Filter"</button>
+                <a href="/admin/audit" class="text-sm text-sky-700 underline">"Clear"</a>
+                <span class="ml-auto text-sm">"Export these events: "
+                    // rel=external: a download, not a page for the client-side router.
+                    <a rel="external" download="" class="text-sky-700 underline" href=export("jsonl")>"JSON Lines"</a>
+                    " · "
+                    <a rel="external" download="" class="text-sky-700 underline" href=export("csv")>"CSV"</a>
+                </span>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn EventTable(page: AuditPage) -> impl IntoView {
+    if page.events.is_empty() {
+        return view! {
+            <p class="mt-6 rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
+                "No events match these filters."
+            </p>
+        }
+        .into_any();
+    }
+    let qs = page.query.query_string();
+    let link = move |p: u64| {
+        if qs.is_empty() {
+            format!("/admin/audit?page={p}")
+        } else {
+            format!("/admin/audit?{qs}&page={p}")
+        }
+    };
+    view! {
+        <p class="mt-4 text-sm text-slate-600">
+            {if page.total == 1 { "1 event".to_owned() } else { format!("{} events", page.total) }}
+        </p>
+        <table class="mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
+            <thead class="bg-slate-100 text-slate-700">
+                <tr>
+                    <th scope="col" class="px-3 py-2">"Time"</th>
+                    <th scope="col" class="px-3 py-2">"Event"</th>
+                    <th scope="col" class="px-3 py-2">"Actor"</th>
+                    <th scope="col" class="px-3 py-2">"Target"</th>
+                    <th scope="col" class="px-3 py-2">"IP"</th>
+                    <th scope="col" class="px-3 py-2">"Details"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.events.into_iter().map(|e| view! { <EventRow e/> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pagination">
+            {(page.page > 1).then(|| view! { <a class="text-sky-700 underline" href=link(page.page - 1)>"← Newer"</a> })}
+            <span>"Page " {page.page} " of " {page.pages}</span>
+            {(page.page < page.pages).then(|| view! { <a class="text-sky-700 underline" href=link(page.page + 1)>"Older →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn EventRow(e: AuditEventView) -> impl IntoView {
+    let seq = e
+        .seq
+        .map(|s| format!("#{s}"))
+        .unwrap_or_else(|| "unchained".into());
+    view! {
+        <tr class="border-t border-slate-200 align-top" data-testid="audit-event">
+            <td class="px-3 py-2 whitespace-nowrap text-slate-600">
+                {e.time.clone()}
+                <div class="text-xs text-slate-400">{seq}</div>
+            </td>
+            <td class="px-3 py-2 font-mono text-xs">{e.event_type.clone()}</td>
+            <td class="px-3 py-2 break-all">{e.actor.clone()}</td>
+            <td class="px-3 py-2 break-all">{e.target.clone()}</td>
+            <td class="px-3 py-2">{e.ip.clone()}</td>
+            <td class="px-3 py-2">
+                {(!e.changes.is_empty()).then(|| view! {
+                    <dl class="grid grid-cols-[auto_1fr] gap-x-2">
+                        {e.changes.iter().map(|c| view! {
+                            <dt class="font-medium">{c.field.clone()}</dt>
+                            <dd>
+                                <span class="text-red-800 line-through">{c.before.clone()}</span>
+                                {(!c.before.is_empty() && !c.after.is_empty()).then_some(" → ")}
+                                <span class="text-emerald-800">{c.after.clone()}</span>
+                            </dd>
+                        }).collect_view()}
+                    </dl>
+                })}
+                <ul class="text-xs text-slate-600">
+                    {e.details.iter().map(|d| view! { <li class="break-all">{d.clone()}</li> }).collect_view()}
+                </ul>
+            </td>
+        </tr>
+    }
+}
