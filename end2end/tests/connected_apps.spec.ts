@@ -103,6 +103,28 @@ test('a user sees an app they authorised under My apps and revokes it; its token
   expect(await introspect(request, client, access)).toEqual({ active: false });
   const info = await request.get('/oauth/userinfo', { headers: { Authorization: `Bearer ${access}` } });
   expect(info.status()).toBe(401);
+
+  // The administrator finds the consent, the issuance and the revocation in the
+  // audit log, filtered by this client, and exports them.
+  await goto(page, testInfo, '/admin/audit');
+  await page.getByLabel('Client').fill(client.id);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(new RegExp(`client=${client.id}`));
+  await ready(page, testInfo);
+  const events = page.getByTestId('audit-event');
+  for (const type of ['grant.created', 'token.issued', 'grant.revoked']) {
+    await expect(events.filter({ hasText: type }).first()).toBeVisible();
+  }
+  const jsonl = page.getByRole('link', { name: 'JSON Lines' });
+  const exported = await page.request.get((await jsonl.getAttribute('href'))!);
+  expect(exported.status()).toBe(200);
+  expect(exported.headers()['content-disposition']).toContain('attachment');
+  const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const types = lines.map((e) => e.event_type);
+  expect(types).toEqual(expect.arrayContaining(['grant.created', 'token.issued', 'grant.revoked']));
+  const csv = await page.request.get((await page.getByRole('link', { name: 'CSV' }).getAttribute('href'))!);
+  expect(csv.status()).toBe(200);
+  expect(await csv.text()).toContain('grant.revoked');
 });
 
 async function setThirdParty(page: Page, testInfo: TestInfo, on: boolean) {

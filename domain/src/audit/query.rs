@@ -113,7 +113,14 @@ async fn condition<C: ConnectionTrait>(conn: &C, f: &AuditFilter) -> DomainResul
     }
     let client = f.client.trim();
     if !client.is_empty() {
-        c = c.add(by_or_about("client", client));
+        // Also events about something of the client's (a grant, a request), which
+        // name it in their data.
+        let quoted = serde_json::to_string(client).unwrap_or_default();
+        c = c.add(
+            by_or_about("client", client)
+                .add(Column::Data.like(format!("%\"client\":{quoted}%")))
+                .add(Column::Data.like(format!("%\"client_id\":{quoted}%"))),
+        );
     }
     let who = f.user.trim();
     if !who.is_empty() {
