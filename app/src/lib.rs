@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Portcullis portal UI: the HTML shell, routes, pages and server functions.
 
 pub mod api;
