@@ -138,6 +138,7 @@ pub async fn register(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     who: &Who,
+    settings: &crate::server_settings::RuntimeSettings,
     reg: Registration,
     now: Timestamp,
 ) -> DomainResult<CreatedClient> {
@@ -151,9 +152,9 @@ pub async fn register(
     }
     let scopes = match app {
         ApplicationType::Service => Vec::new(),
-        _ => crate::server_settings::default_client_scopes(db).await?,
+        _ => settings.default_client_scopes.clone(),
     };
-    let days = crate::server_settings::default_client_lifetime_days(db).await?;
+    let days = settings.default_client_lifetime_days;
     let f = reg.fields;
     let grant_types = (!f.grant_types.is_empty()).then_some(f.grant_types);
     clients::create(

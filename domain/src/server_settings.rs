@@ -74,29 +74,6 @@ pub const DEFAULT_CLIENT_SCOPES: &str = "default_client_scopes";
 /// Days a new registration is valid (0 = no expiry).
 pub const DEFAULT_CLIENT_LIFETIME_DAYS: &str = "default_client_lifetime_days";
 
-pub async fn get_string<C: ConnectionTrait>(conn: &C, key: &str) -> DomainResult<Option<String>> {
-    Ok(ss::Entity::find_by_id(key.to_owned())
-        .one(conn)
-        .await?
-        .map(|r| r.value))
-}
-
-/// The scopes new clients get (seed 001: only `openid` by default).
-pub async fn default_client_scopes<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<String>> {
-    Ok(get_string(conn, DEFAULT_CLIENT_SCOPES)
-        .await?
-        .map(|v| crate::grants::split_scopes(&v))
-        .unwrap_or_else(|| vec!["openid".to_owned()]))
-}
-
-/// How long a new registration lasts, in days (default 365; 0 = never expires).
-pub async fn default_client_lifetime_days<C: ConnectionTrait>(conn: &C) -> DomainResult<i64> {
-    Ok(get_string(conn, DEFAULT_CLIENT_LIFETIME_DAYS)
-        .await?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(365))
-}
-
 /// Access-token lifetime override (seconds).
 pub const ACCESS_TOKEN_TTL: &str = "access_token_ttl_secs";
 /// Refresh-token lifetime override (seconds).

@@ -345,10 +345,12 @@ pub async fn create_client(
         "" => None,
         m => Some(AuthMethod::parse(m)?),
     };
+    let settings = st.runtime.get(&st.db).await?;
     let created = domain::portal::register(
         &st.db,
         &st.hasher,
         &who,
+        &settings,
         domain::portal::Registration {
             application_type: Some(app),
             fields: ClientUpdate {

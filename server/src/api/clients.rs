@@ -455,7 +455,8 @@ pub async fn create(
             userinfo_alg: b.userinfo_signed_response_alg.map(Into::into),
         },
     };
-    let created = portal::register(&app.db, &app.hasher, &who, reg, app.now()).await?;
+    let settings = app.runtime.get(&app.db).await?;
+    let created = portal::register(&app.db, &app.hasher, &who, &settings, reg, app.now()).await?;
     let location = format!("{}/{}", super::routes::CLIENTS, created.client.id);
     let mut resp = (
         StatusCode::CREATED,

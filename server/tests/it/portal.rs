@@ -152,8 +152,31 @@ async fn a_developer_registers_clients_with_least_privilege_and_sees_the_secret_
     let other = developer(&app, "bob").await;
     assert_eq!(other.get("/api/portal/clients").await.json()["total"], 0);
 
+    // The defaults are the administrators' run-time settings.
+    for (key, value) in [
+        (
+            domain::server_settings::DEFAULT_CLIENT_SCOPES,
+            "openid profile",
+        ),
+        (domain::server_settings::DEFAULT_CLIENT_LIFETIME_DAYS, "30"),
+    ] {
+        use sea_orm::{ActiveModelTrait, Set};
+        domain::entities::server_setting::ActiveModel {
+            key: Set(key.into()),
+            value: Set(value.into()),
+            updated_at: Set(START),
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    let id = create(&dev, "Profiles", "web", "https://p.example/cb").await;
+    let c = detail(&dev, &id).await.json()["client"].clone();
+    assert_eq!(c["scopes"], serde_json::json!(["openid", "profile"]));
+    assert_eq!(c["days_left"].as_i64(), Some(30));
+
     let types = app.audit_types().await;
-    assert!(types.iter().filter(|t| *t == "client.created").count() == 2);
+    assert_eq!(types.iter().filter(|t| *t == "client.created").count(), 3);
 }
 
 #[tokio::test]
