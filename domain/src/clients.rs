@@ -899,14 +899,6 @@ impl Overlap {
             Overlap::SevenDays => "7d",
         }
     }
-    pub fn label(self) -> &'static str {
-        match self {
-            Overlap::None => "No overlap: the old secret stops now",
-            Overlap::OneHour => "1 hour",
-            Overlap::OneDay => "24 hours",
-            Overlap::SevenDays => "7 days",
-        }
-    }
     pub fn parse(s: &str) -> DomainResult<Self> {
         Self::ALL
             .into_iter()

@@ -296,19 +296,6 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     })
 }
 
-/// The scope catalogue (for forms and the docs page).
-#[server(input = GetUrl, endpoint = "portal/catalogue")]
-pub async fn scope_catalogue() -> Result<Vec<crate::model::ScopeView>, AppError> {
-    use crate::ssr::{require_user, state};
-    require_user()?;
-    let st = state()?;
-    Ok(domain::resources::catalogue(&st.db)
-        .await?
-        .into_iter()
-        .map(conv::scope_view)
-        .collect())
-}
-
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "portal/create_client")]
 pub async fn create_client(
