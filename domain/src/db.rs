@@ -17,7 +17,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        opts.max_connections(8).min_connections(1);
+        // sqlx pings every connection it hands out unless told otherwise; for SQLite
+        // that is one more hop to the connection's worker thread per query, and a
+        // local file cannot have hung up.
+        opts.max_connections(8)
+            .min_connections(1)
+            .test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.create_if_missing(true)
@@ -27,7 +32,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        // Ping only connections idle long enough to have been dropped by the server,
+        // a proxy or a firewall; a hot connection goes straight to its query instead
+        // of paying a round trip first.
+        opts.max_connections(16)
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(opts).await
 }

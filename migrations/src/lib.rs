@@ -13,6 +13,7 @@ mod m0003_authorization;
 mod m0004_server_settings;
 mod m0005_portal;
 mod m0006_audit_chain;
+mod m0007_audit_duplicate_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_server_settings::Migration),
             Box::new(m0005_portal::Migration),
             Box::new(m0006_audit_chain::Migration),
+            Box::new(m0007_audit_duplicate_indexes::Migration),
         ]
     }
 }
