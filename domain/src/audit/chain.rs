@@ -46,10 +46,55 @@ pub(crate) async fn append<C: ConnectionTrait>(
         .into_tuple()
         .one(conn)
         .await?;
-    let (mut seq, mut prev) = match head {
+    let (seq, prev) = match head {
         Some((Some(seq), hash)) => (seq, hash.unwrap_or_default()),
         _ => (0, GENESIS.to_owned()),
     };
+    let rows: Vec<audit_event::ActiveModel> = link(seq, prev, events)
+        .into_iter()
+        .map(|r| audit_event::ActiveModel {
+            occurred_at: Set(r.occurred_at),
+            event_type: Set(r.event_type.to_owned()),
+            actor_kind: Set(r.actor_kind.to_owned()),
+            actor_id: Set(r.actor_id),
+            target_kind: Set(r.target_kind),
+            target_id: Set(r.target_id),
+            ip: Set(r.ip),
+            data: Set(r.data),
+            seq: Set(Some(r.seq)),
+            prev_hash: Set(Some(r.prev_hash)),
+            hash: Set(Some(r.hash)),
+            ..Default::default()
+        })
+        .collect();
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// One event ready to insert: its columns, numbered and hashed into the chain.
+pub(crate) struct Linked {
+    pub occurred_at: Timestamp,
+    pub event_type: &'static str,
+    pub actor_kind: &'static str,
+    pub actor_id: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub data: String,
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Numbers and hashes `events` in order after the event (`seq`, `hash`); `(0,
+/// GENESIS)` for an empty log.
+pub(crate) fn link(
+    mut seq: i64,
+    mut prev: String,
+    events: &[(Timestamp, AuditEvent)],
+) -> Vec<Linked> {
     let mut rows = Vec::with_capacity(events.len());
     for (now, event) in events {
         seq += 1;
@@ -71,26 +116,21 @@ pub(crate) async fn append<C: ConnectionTrait>(
             data: &data,
             prev_hash: &prev,
         });
-        rows.push(audit_event::ActiveModel {
-            occurred_at: Set(*now),
-            event_type: Set(event.event.as_str().to_owned()),
-            actor_kind: Set(actor_kind.to_owned()),
-            actor_id: Set(actor_id),
-            target_kind: Set(target_kind),
-            target_id: Set(target_id),
-            ip: Set(event.ip.clone()),
-            data: Set(data),
-            seq: Set(Some(seq)),
-            prev_hash: Set(Some(prev)),
-            hash: Set(Some(hash.clone())),
-            ..Default::default()
+        rows.push(Linked {
+            occurred_at: *now,
+            event_type: event.event.as_str(),
+            actor_kind,
+            actor_id,
+            target_kind,
+            target_id,
+            ip: event.ip.clone(),
+            data,
+            seq,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
         });
-        prev = hash;
     }
-    audit_event::Entity::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    rows
 }
 
 /// What is wrong at the first bad event.

@@ -7,13 +7,28 @@
 //! crash can never lose the event of a token someone holds. It does not wait to fill
 //! a batch: while one commit (an fsync) is in progress the next requests queue up,
 //! so batches grow with the load by themselves and a lone request pays no extra delay.
+//!
+//! On SQLite the task writes through a connection of its own and remembers the chain
+//! head it last wrote, so a batch is one autocommit multi-row `INSERT` — one trip to
+//! SQLite's thread and one fsync — with no separate BEGIN, head read or COMMIT. The
+//! remembered head is only a guess: when another connection or process appended in
+//! the meantime, the guessed `seq` is taken, the unique index on `seq` refuses the
+//! whole statement, and the batch is written again the careful way (`BEGIN
+//! IMMEDIATE`, read the head under the write lock, insert, commit). PostgreSQL
+//! always takes the careful way through the pool, under the chain's advisory lock
+//! (`chain::append`), because several processes appending at once is normal there.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use super::{chain, AuditEvent};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions, Connection};
+use sea_orm::DbBackend;
+
+use super::chain::{self, Linked};
+use super::AuditEvent;
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::{DomainError, DomainResult};
@@ -79,6 +94,7 @@ impl AuditWriter {
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
+    let mut sink = Sink::new(&db);
     let mut closing = false;
     loop {
         let first = if closing {
@@ -115,7 +131,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
             .into_iter()
             .map(|j| ((j.now, j.event), j.done))
             .unzip();
-        let result = write(&db, &events).await;
+        let result = sink.write(&events).await;
         if let Err(e) = &result {
             tracing::error!(error = %e, events = events.len(), "writing audit events failed");
         }
@@ -123,11 +139,152 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
             let _ = done.send(result.as_ref().map(|_| ()).map_err(|_| ()));
         }
     }
+    if let Sink::Sqlite(SqliteSink {
+        conn: Some(conn), ..
+    }) = sink
+    {
+        let _ = conn.close().await;
+    }
 }
 
-async fn write(db: &Db, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
-    let txn = crate::db::write_txn(db).await?;
-    chain::append(&txn, events).await?;
-    txn.commit().await?;
-    Ok(())
+/// Where batches go: SQLite's own connection, or PostgreSQL's pool.
+enum Sink {
+    Sqlite(SqliteSink),
+    Pool(Db),
+}
+
+impl Sink {
+    fn new(db: &Db) -> Self {
+        match db.get_database_backend() {
+            DbBackend::Sqlite => Sink::Sqlite(SqliteSink {
+                options: db.get_sqlite_connection_pool().connect_options(),
+                conn: None,
+                head: None,
+                sql: Vec::new(),
+            }),
+            _ => Sink::Pool(db.clone()),
+        }
+    }
+
+    async fn write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
+        match self {
+            Sink::Sqlite(s) => s.write(events).await,
+            Sink::Pool(db) => {
+                let txn = crate::db::write_txn(db).await?;
+                chain::append(&txn, events).await?;
+                txn.commit().await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+struct SqliteSink {
+    /// The pool's options (file, WAL, `synchronous=FULL`, busy timeout), so this
+    /// connection behaves like every other.
+    options: Arc<SqliteConnectOptions>,
+    /// Opened on first use; dropped after an error, and opened again.
+    conn: Option<SqliteConnection>,
+    /// The (seq, hash) this connection last appended: a guess at the chain head.
+    head: Option<(i64, String)>,
+    /// The INSERT statement for n rows, at index n - 1.
+    sql: Vec<Arc<str>>,
+}
+
+const COLUMNS: &str = "occurred_at, event_type, actor_kind, actor_id, target_kind, \
+                       target_id, ip, data, seq, prev_hash, hash";
+
+fn internal(e: sqlx::Error) -> DomainError {
+    DomainError::Internal(format!("audit append: {e}"))
+}
+
+impl SqliteSink {
+    async fn write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
+        let result = self.try_write(events).await;
+        if result.is_err() {
+            // Whatever state the connection is in, start afresh next time.
+            self.conn = None;
+            self.head = None;
+        }
+        result
+    }
+
+    async fn try_write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        if self.conn.is_none() {
+            self.conn = Some(self.options.connect().await.map_err(internal)?);
+        }
+        if let Some((seq, hash)) = self.head.take() {
+            let rows = chain::link(seq, hash, events);
+            match self.insert(&rows).await {
+                Ok(()) => {
+                    self.head = last(&rows);
+                    return Ok(());
+                }
+                // Someone else appended since: write it again under the lock.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        let conn = self.conn.as_mut().expect("opened above");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(internal)?;
+        let head: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?;
+        let (seq, hash) = match head {
+            Some((Some(seq), hash)) => (seq, hash.unwrap_or_default()),
+            _ => (0, migrations::audit_hash::GENESIS.to_owned()),
+        };
+        let rows = chain::link(seq, hash, events);
+        self.insert(&rows).await.map_err(internal)?;
+        let conn = self.conn.as_mut().expect("opened above");
+        sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map_err(internal)?;
+        self.head = last(&rows);
+        Ok(())
+    }
+
+    /// One multi-row INSERT; outside BEGIN it commits (and fsyncs) by itself.
+    async fn insert(&mut self, rows: &[Linked]) -> Result<(), sqlx::Error> {
+        let n = rows.len();
+        while self.sql.len() < n {
+            let k = self.sql.len() + 1;
+            let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let values = vec![one; k].join(", ");
+            self.sql
+                .push(format!("INSERT INTO audit_events ({COLUMNS}) VALUES {values}").into());
+        }
+        // Made of constants and placeholders only: every value is bound.
+        let mut q = sqlx::query(AssertSqlSafe(self.sql[n - 1].clone()));
+        for r in rows {
+            q = q
+                .bind(r.occurred_at)
+                .bind(r.event_type)
+                .bind(r.actor_kind)
+                .bind(r.actor_id.as_deref())
+                .bind(r.target_kind.as_deref())
+                .bind(r.target_id.as_deref())
+                .bind(r.ip.as_deref())
+                .bind(r.data.as_str())
+                .bind(r.seq)
+                .bind(r.prev_hash.as_str())
+                .bind(r.hash.as_str());
+        }
+        let conn = self.conn.as_mut().expect("opened before inserting");
+        q.execute(&mut *conn).await.map(|_| ())
+    }
+}
+
+fn last(rows: &[Linked]) -> Option<(i64, String)> {
+    rows.last().map(|r| (r.seq, r.hash.clone()))
 }
