@@ -252,6 +252,120 @@ async fn two_servers_on_one_database_append_to_one_chain() {
     ));
 }
 
+/// The token endpoint's writer and a change made elsewhere (a portal action on the
+/// pool) take turns on the chain. On SQLite the writer guesses the head it last wrote;
+/// after the other append that guess is stale, its insert is refused by the unique
+/// `seq`, and it appends again under the write lock — no fork, no gap, no lost token.
+#[tokio::test]
+async fn the_token_writer_and_other_writers_take_turns_on_one_chain() {
+    let app = spawn_app().await;
+    let svc = service(&app).await;
+    let jti = |body: &Value| {
+        claims(body["access_token"].as_str().unwrap())["jti"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut issued = vec![jti(&token(&app.base, &svc).await)];
+    for i in 0..3 {
+        let txn = domain::db::write_txn(&app.db).await.unwrap();
+        audit::record(
+            &txn,
+            START,
+            AuditEvent::new(EventType::SettingsChanged, Actor::System).data(json!({ "i": i })),
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        // Stale guess, then a fresh one.
+        issued.push(jti(&token(&app.base, &svc).await));
+        issued.push(jti(&token(&app.base, &svc).await));
+    }
+    use domain::entities::audit_event;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let rows = audit_event::Entity::find()
+        .filter(audit_event::Column::EventType.is_in(["token.issued", "settings.changed"]))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let order: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "token.issued",
+            "settings.changed",
+            "token.issued",
+            "token.issued",
+            "settings.changed",
+            "token.issued",
+            "token.issued",
+            "settings.changed",
+            "token.issued",
+            "token.issued",
+        ]
+    );
+    let logged: Vec<String> = rows
+        .iter()
+        .filter(|r| r.event_type == "token.issued")
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.data).unwrap()["jti"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(logged, issued, "every token's event, once, in order");
+    match audit::verify(&app.db).await.unwrap() {
+        Verification::Intact { events, .. } => {
+            assert_eq!(events as i64, app.count("audit_events").await)
+        }
+        broken => panic!("{broken}"),
+    }
+}
+
+/// SQLite: the writer's connection never copies the write-ahead log into the
+/// database file itself (its commits would wait for that); a background task does,
+/// so the file grows while tokens are issued and nothing else writes.
+#[tokio::test]
+async fn sqlite_checkpoints_happen_in_the_background() {
+    let app = spawn_app().await;
+    let url = app.settings.database_url.expose().to_owned();
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return; // PostgreSQL has no write-ahead log file of ours to copy.
+    };
+    let path = std::path::PathBuf::from(path.split('?').next().unwrap());
+    let svc = service(&app).await;
+    let size = || std::fs::metadata(&path).unwrap().len();
+    // Let anything written so far settle in the file first.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = size();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (base, svc) = (app.base.clone(), svc.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..50 {
+                token(&base, &svc).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut grown = false;
+    for _ in 0..50 {
+        if size() > before {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        grown,
+        "400 token events reached the database file ({before} bytes before)"
+    );
+}
+
 #[tokio::test]
 async fn a_token_response_arrives_only_after_its_event_is_committed() {
     let app = spawn_app().await;

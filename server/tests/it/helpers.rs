@@ -154,6 +154,7 @@ pub async fn create_user(db: &DatabaseConnection, username: &str, role: Role) ->
 }
 
 /// A registered client's credentials (the secret is shown once, at creation).
+#[derive(Clone)]
 pub struct Creds {
     pub id: String,
     pub secret: String,
