@@ -23,7 +23,7 @@ use crate::api::{self, ApiState};
 use crate::audit_export;
 use crate::health;
 use crate::middleware::{self, WebState};
-use crate::oauth::{self, OAuthState, TokenLifetimes};
+use crate::oauth::{self, OAuthShared, OAuthState, TokenLifetimes};
 use crate::settings::{redact_url, Settings, SmtpSettings};
 use domain::cache::TtlCache;
 use domain::clients::SecretCache;
@@ -226,7 +226,7 @@ async fn oauth_state(
     let issuer: Arc<str> = settings.issuer.trim_end_matches('/').into();
     let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer))
         .map_err(|e| StartupError::Other(e.to_string()))?;
-    Ok(OAuthState {
+    Ok(OAuthState::new(OAuthShared {
         issuer,
         keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
         kek,
@@ -246,7 +246,7 @@ async fn oauth_state(
         metadata_json: metadata.into(),
         audit,
         trust_proxy_headers: settings.trust_proxy_headers,
-    })
+    }))
 }
 
 /// Hourly: delete rows that can no longer matter (expired sessions, codes, ...).

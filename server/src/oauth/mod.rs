@@ -67,8 +67,25 @@ pub struct TokenLifetimes {
     pub password_grant_secs: i64,
 }
 
+/// Everything the protocol endpoints share, behind one `Arc`: axum clones the state
+/// for every request, and one reference count is cheaper than a dozen.
 #[derive(Clone)]
-pub struct OAuthState {
+pub struct OAuthState(Arc<OAuthShared>);
+
+impl OAuthState {
+    pub fn new(shared: OAuthShared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for OAuthState {
+    type Target = OAuthShared;
+    fn deref(&self) -> &OAuthShared {
+        &self.0
+    }
+}
+
+pub struct OAuthShared {
     pub app: AppState,
     pub issuer: Arc<str>,
     pub keys: Arc<RwLock<Arc<KeySet>>>,
@@ -88,7 +105,7 @@ pub struct OAuthState {
     pub trust_proxy_headers: bool,
 }
 
-impl OAuthState {
+impl OAuthShared {
     /// The caller's IP address, for the audit log.
     pub fn caller_ip(&self, headers: &http::HeaderMap, peer: Option<SocketAddr>) -> Option<String> {
         if self.trust_proxy_headers {
