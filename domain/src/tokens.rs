@@ -36,8 +36,14 @@ impl AccessClaims {
     }
 }
 
+/// A token id: 128 random bits as 32 hex digits. From the thread's CSPRNG (ChaCha,
+/// seeded and reseeded by the OS) rather than one `getrandom` system call per token:
+/// a jti needs to be unique and unguessable, which both give.
 pub fn new_jti() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("{:032x}", u128::from_be_bytes(b))
 }
 
 pub fn sign_access(keys: &KeySet, claims: &AccessClaims) -> DomainResult<String> {
