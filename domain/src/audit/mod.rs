@@ -20,119 +20,67 @@ use crate::DomainResult;
 pub use chain::{verify, Break, Verification};
 pub use writer::AuditWriter;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventType {
-    UserCreated,
-    UserSignedUp,
-    UserRoleChanged,
-    UserPasswordChanged,
-    UserDisabled,
-    UserEnabled,
-    SessionSignedIn,
-    SessionSignInFailed,
-    SessionSignedOut,
-    ClientCreated,
-    ClientDeleted,
-    ClientUpdated,
-    ClientDisabled,
-    ClientEnabled,
-    ClientExpiryChanged,
-    ClientSecretRotated,
-    RequestSubmitted,
-    RequestApproved,
-    RequestRejected,
-    RuleSaved,
-    RuleDeleted,
-    ResourceCreated,
-    ScopeCreated,
-    TokenRevoked,
-    GrantCreated,
-    GrantChanged,
-    GrantRevoked,
-    ScopeUpdated,
-    CodeReplayed,
-    RefreshTokenReused,
-    SettingsChanged,
-    TokenIssued,
-    TokenRefreshed,
+/// Declares the event types once: the enum, their names, and the list of all of them
+/// (so the viewer's filter cannot miss one).
+macro_rules! event_types {
+    ($($variant:ident => $name:literal,)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum EventType {
+            $($variant,)*
+        }
+
+        impl EventType {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)*
+                }
+            }
+
+            /// Every event type, for the viewer's filter.
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
+        }
+    };
+}
+
+event_types! {
+    UserCreated => "user.created",
+    UserSignedUp => "user.signed_up",
+    UserRoleChanged => "user.role_changed",
+    UserPasswordChanged => "user.password_changed",
+    UserDisabled => "user.disabled",
+    UserEnabled => "user.enabled",
+    SessionSignedIn => "session.signed_in",
+    SessionSignInFailed => "session.sign_in_failed",
+    SessionSignedOut => "session.signed_out",
+    ClientCreated => "client.created",
+    ClientDeleted => "client.deleted",
+    ClientUpdated => "client.updated",
+    ClientDisabled => "client.disabled",
+    ClientEnabled => "client.enabled",
+    ClientExpiryChanged => "client.expiry_changed",
+    ClientSecretRotated => "client.secret_rotated",
+    RequestSubmitted => "request.submitted",
+    RequestApproved => "request.approved",
+    RequestRejected => "request.rejected",
+    RuleSaved => "approval_rule.saved",
+    RuleDeleted => "approval_rule.deleted",
+    ResourceCreated => "resource.created",
+    ScopeCreated => "scope.created",
+    TokenRevoked => "token.revoked",
+    GrantCreated => "grant.created",
+    GrantChanged => "grant.changed",
+    GrantRevoked => "grant.revoked",
+    ScopeUpdated => "scope.updated",
+    CodeReplayed => "authorization_code.replayed",
+    RefreshTokenReused => "refresh_token.reused",
+    SettingsChanged => "settings.changed",
+    TokenIssued => "token.issued",
+    TokenRefreshed => "token.refreshed",
 }
 
 impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::UserCreated => "user.created",
-            EventType::UserSignedUp => "user.signed_up",
-            EventType::UserRoleChanged => "user.role_changed",
-            EventType::UserPasswordChanged => "user.password_changed",
-            EventType::UserDisabled => "user.disabled",
-            EventType::UserEnabled => "user.enabled",
-            EventType::SessionSignedIn => "session.signed_in",
-            EventType::SessionSignInFailed => "session.sign_in_failed",
-            EventType::SessionSignedOut => "session.signed_out",
-            EventType::ClientCreated => "client.created",
-            EventType::ClientDeleted => "client.deleted",
-            EventType::ClientUpdated => "client.updated",
-            EventType::ClientDisabled => "client.disabled",
-            EventType::ClientEnabled => "client.enabled",
-            EventType::ClientExpiryChanged => "client.expiry_changed",
-            EventType::ClientSecretRotated => "client.secret_rotated",
-            EventType::RequestSubmitted => "request.submitted",
-            EventType::RequestApproved => "request.approved",
-            EventType::RequestRejected => "request.rejected",
-            EventType::RuleSaved => "approval_rule.saved",
-            EventType::RuleDeleted => "approval_rule.deleted",
-            EventType::ResourceCreated => "resource.created",
-            EventType::ScopeCreated => "scope.created",
-            EventType::TokenRevoked => "token.revoked",
-            EventType::GrantCreated => "grant.created",
-            EventType::GrantChanged => "grant.changed",
-            EventType::GrantRevoked => "grant.revoked",
-            EventType::ScopeUpdated => "scope.updated",
-            EventType::CodeReplayed => "authorization_code.replayed",
-            EventType::RefreshTokenReused => "refresh_token.reused",
-            EventType::SettingsChanged => "settings.changed",
-            EventType::TokenIssued => "token.issued",
-            EventType::TokenRefreshed => "token.refreshed",
-        }
-    }
-
-    /// Every event type, for the viewer's filter.
-    pub const ALL: [EventType; 31] = [
-        EventType::UserCreated,
-        EventType::UserSignedUp,
-        EventType::UserRoleChanged,
-        EventType::UserPasswordChanged,
-        EventType::UserDisabled,
-        EventType::UserEnabled,
-        EventType::SessionSignedIn,
-        EventType::SessionSignInFailed,
-        EventType::SessionSignedOut,
-        EventType::ClientCreated,
-        EventType::ClientDeleted,
-        EventType::ClientUpdated,
-        EventType::ClientDisabled,
-        EventType::ClientEnabled,
-        EventType::ClientExpiryChanged,
-        EventType::ClientSecretRotated,
-        EventType::RequestSubmitted,
-        EventType::RequestApproved,
-        EventType::RequestRejected,
-        EventType::RuleSaved,
-        EventType::RuleDeleted,
-        EventType::ResourceCreated,
-        EventType::ScopeCreated,
-        EventType::TokenIssued,
-        EventType::TokenRefreshed,
-        EventType::TokenRevoked,
-        EventType::GrantCreated,
-        EventType::GrantChanged,
-        EventType::CodeReplayed,
-        EventType::RefreshTokenReused,
-        EventType::SettingsChanged,
-    ];
-
     pub fn parse(s: &str) -> Option<EventType> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
+        Self::ALL.iter().copied().find(|e| e.as_str() == s)
     }
 }
 
@@ -218,12 +166,21 @@ mod tests {
 
     #[test]
     fn every_event_type_is_listed_once_and_parses_back() {
-        for e in EventType::ALL {
+        for &e in EventType::ALL {
             assert_eq!(EventType::parse(e.as_str()), Some(e));
         }
         let mut names: Vec<_> = EventType::ALL.iter().map(|e| e.as_str()).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), EventType::ALL.len());
+        // Once missing from the hand-written list, so the viewer could not filter on them.
+        assert_eq!(
+            EventType::parse("grant.revoked"),
+            Some(EventType::GrantRevoked)
+        );
+        assert_eq!(
+            EventType::parse("scope.updated"),
+            Some(EventType::ScopeUpdated)
+        );
     }
 }
