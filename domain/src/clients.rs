@@ -11,7 +11,7 @@
 //! this process or any other sharing the database — without any invalidation
 //! message. Wrong secrets are never cached.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use rand::RngCore;
@@ -677,6 +677,32 @@ pub struct SecretCache {
     tags: Arc<Mutex<HashSet<String>>>,
     capacity: usize,
     records: crate::cache::TtlCache<String, Arc<ClientRecord>>,
+    /// Secrets being verified right now, keyed like `tags` (an HMAC, never the
+    /// secret): requests presenting the same secret while it is verified wait for
+    /// that one argon2 run instead of starting their own. Without this, a client that
+    /// opens 32 connections after a restart costs 32 runs (~1.2 s of one core).
+    inflight: Gates,
+}
+
+type Gates = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// A place in the queue of requests verifying one presented secret; leaving it
+/// removes the queue when nobody else is in it.
+struct Gate {
+    gates: Gates,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.gates.lock() {
+            // The map's reference and ours: nobody else is waiting.
+            if Arc::strong_count(&self.lock) == 2 {
+                g.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl Default for SecretCache {
@@ -694,6 +720,24 @@ impl SecretCache {
             tags: Arc::new(Mutex::new(HashSet::new())),
             capacity,
             records: crate::cache::TtlCache::new(record_ttl, capacity),
+            inflight: Default::default(),
+        }
+    }
+
+    fn gate(&self, client_id: &str, presented: &str) -> Gate {
+        let key = hmac_b64(
+            &self.key[..],
+            format!("verifying\u{0}{client_id}\u{0}{presented}").as_bytes(),
+        );
+        let lock = match self.inflight.lock() {
+            Ok(mut g) => g.entry(key.clone()).or_default().clone(),
+            // A poisoned map only loses the sharing, not the check.
+            Err(_) => Arc::default(),
+        };
+        Gate {
+            gates: self.inflight.clone(),
+            key,
+            lock,
         }
     }
 
@@ -781,10 +825,18 @@ pub async fn authenticate<C: ConnectionTrait>(
         .iter()
         .filter(|r| r.expires_at.is_none_or(|e| e > now))
         .collect();
-    for row in &live {
-        if cache.contains(&cache.tag(row, presented)) {
-            return Ok(client);
-        }
+    let verified = |cache: &SecretCache| {
+        live.iter()
+            .any(|row| cache.contains(&cache.tag(row, presented)))
+    };
+    if verified(cache) {
+        return Ok(client);
+    }
+    let gate = cache.gate(&client.id, presented);
+    let _one_at_a_time = gate.lock.lock().await;
+    // The request ahead of this one may just have verified the same secret.
+    if verified(cache) {
+        return Ok(client);
     }
     let secret = SecretString::new(presented);
     for row in &live {
@@ -1041,4 +1093,80 @@ pub async fn list(
         per_page,
         total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 16 requests with the same new secret at once cost one argon2 run; wrong
+    /// secrets are never shared and each pays its own.
+    #[tokio::test]
+    async fn concurrent_requests_with_one_secret_share_one_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let hasher = PasswordHasher::new();
+        let now = 1_800_000_000;
+        let created = create(
+            &db,
+            &hasher,
+            Actor::System,
+            NewClient {
+                name: "Busy service".into(),
+                application_type: Some(ApplicationType::Service),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let id = created.client.id.clone();
+        let secret = created.secret.unwrap().expose().to_owned();
+        let cache = SecretCache::new(100, std::time::Duration::from_secs(60));
+        let attempt = |secret: String| {
+            let (db, hasher, cache, id) = (db.clone(), hasher.clone(), cache.clone(), id.clone());
+            tokio::spawn(async move {
+                authenticate(
+                    &db,
+                    &hasher,
+                    &cache,
+                    Presented {
+                        client_id: &id,
+                        secret: Some(&secret),
+                        method: AuthMethod::ClientSecretBasic,
+                    },
+                    now,
+                )
+                .await
+                .is_ok()
+            })
+        };
+        let before = hasher.verifications();
+        let tasks: Vec<_> = (0..16).map(|_| attempt(secret.clone())).collect();
+        for t in tasks {
+            assert!(t.await.unwrap(), "the right secret is accepted");
+        }
+        assert_eq!(
+            hasher.verifications() - before,
+            1,
+            "one argon2 run for 16 requests"
+        );
+
+        let tasks: Vec<_> = (0..4).map(|_| attempt(format!("{secret}x"))).collect();
+        for t in tasks {
+            assert!(!t.await.unwrap(), "a wrong secret is refused");
+        }
+        assert_eq!(
+            hasher.verifications() - before,
+            5,
+            "each wrong secret verified on its own"
+        );
+        assert!(
+            cache.inflight.lock().unwrap().is_empty(),
+            "no queue left behind"
+        );
+    }
 }

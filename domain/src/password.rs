@@ -27,6 +27,8 @@ struct Inner {
     /// Verified against when the account does not exist, so "unknown user" costs the
     /// same time as "wrong password".
     dummy_hash: String,
+    /// argon2 verifications run so far (for tests and metrics).
+    verifications: std::sync::atomic::AtomicU64,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -68,6 +70,7 @@ impl PasswordHasher {
             inner: Arc::new(Inner {
                 permits: Semaphore::new(cores),
                 dummy_hash,
+                verifications: Default::default(),
             }),
         }
     }
@@ -115,10 +118,20 @@ impl PasswordHasher {
             None => (self.inner.dummy_hash.clone(), false),
         };
         let pw = password.expose().to_owned();
+        self.inner
+            .verifications
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ok = tokio::task::spawn_blocking(move || verify_sync(&hash, &pw))
             .await
             .unwrap_or(false);
         ok && real
+    }
+
+    /// How many argon2 verifications this hasher has run.
+    pub fn verifications(&self) -> u64 {
+        self.inner
+            .verifications
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
