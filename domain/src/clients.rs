@@ -9,7 +9,8 @@
 //! is bound to the stored hash of one secret row: rotating, expiring or deleting the
 //! secret (or the client) removes the row, so the entry can never match again — in
 //! this process or any other sharing the database — without any invalidation
-//! message. Wrong secrets are never cached.
+//! message. Wrong secrets are never cached. Concurrent requests with the same
+//! presented secret share one verification (see `SecretCache::inflight`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
