@@ -329,6 +329,7 @@ pub fn build_router(
         trust_proxy_headers: settings.trust_proxy_headers,
     };
     let ctx_state = state.clone();
+    let fallback_state = state.clone();
     let shell_options = options.clone();
 
     Ok(Router::new()
@@ -353,7 +354,12 @@ pub fn build_router(
             move || provide_context(ctx_state.clone()),
             move || shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        // The not-found page renders the same layout (who is signed in) as every
+        // other page, so it needs the same context.
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            move || provide_context(fallback_state.clone()),
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(web, middleware::request_context))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(

@@ -60,6 +60,13 @@ async fn an_unknown_page_is_a_404_page() {
     let r = app.browser().get_html("/no/such/page").await;
     assert_eq!(r.status, 404);
     assert!(r.body.contains("Page not found"));
+    // Signed in, the 404 page still shows who you are (it once rendered without the
+    // server's state, logging an error and showing everyone as signed out).
+    let b = app.browser();
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let r = b.get_html("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains(r#"data-testid="whoami""#), "{}", r.body);
 }
 
 #[tokio::test]
