@@ -45,9 +45,24 @@ pub async fn set_bool(
         .one(&txn)
         .await?
         .map(|r| r.value);
+    store(&txn, ctx, key, before, &value.to_string(), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes one setting and its `settings.changed` event (before and after) through
+/// the caller's transaction.
+async fn store<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &AdminCtx,
+    key: &str,
+    before: impl Serialize,
+    after: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
     ss::Entity::insert(ss::ActiveModel {
         key: Set(key.to_owned()),
-        value: Set(value.to_string()),
+        value: Set(after.to_owned()),
         updated_at: Set(now),
     })
     .on_conflict(
@@ -55,18 +70,16 @@ pub async fn set_bool(
             .update_columns([ss::Column::Value, ss::Column::UpdatedAt])
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     audit::record(
-        &txn,
+        txn,
         now,
         AuditEvent::new(EventType::SettingsChanged, ctx.actor().clone())
             .target("setting", key)
-            .data(json!({ "before": before, "after": value.to_string() })),
+            .data(json!({ "before": before, "after": after })),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Scopes every new (non-service) client starts with.
@@ -245,26 +258,7 @@ pub async fn update(
         if before == after {
             continue;
         }
-        ss::Entity::insert(ss::ActiveModel {
-            key: Set(key.to_owned()),
-            value: Set(after.clone()),
-            updated_at: Set(now),
-        })
-        .on_conflict(
-            OnConflict::column(ss::Column::Key)
-                .update_columns([ss::Column::Value, ss::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            now,
-            AuditEvent::new(EventType::SettingsChanged, ctx.actor().clone())
-                .target("setting", key)
-                .data(json!({ "before": before, "after": after })),
-        )
-        .await?;
+        store(&txn, ctx, key, before, &after, now).await?;
     }
     txn.commit().await?;
     cache.invalidate();

@@ -46,10 +46,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
         .into_tuple()
         .one(conn)
         .await?;
-    let (seq, prev) = match head {
-        Some((Some(seq), hash)) => (seq, hash.unwrap_or_default()),
-        _ => (0, GENESIS.to_owned()),
-    };
+    let (seq, prev) = after(head);
     let rows: Vec<audit_event::ActiveModel> = link(seq, prev, events)
         .into_iter()
         .map(|r| audit_event::ActiveModel {
@@ -88,8 +85,17 @@ pub(crate) struct Linked {
     pub hash: String,
 }
 
-/// Numbers and hashes `events` in order after the event (`seq`, `hash`); `(0,
-/// GENESIS)` for an empty log.
+/// Where the next event links on, from the head row's (seq, hash): `(0, GENESIS)`
+/// for an empty log.
+pub(crate) fn after(head: Option<(Option<i64>, Option<String>)>) -> (i64, String) {
+    match head {
+        Some((Some(seq), hash)) => (seq, hash.unwrap_or_default()),
+        _ => (0, GENESIS.to_owned()),
+    }
+}
+
+/// Numbers and hashes `events` in order after the event (`seq`, `hash`); see
+/// [`after`].
 pub(crate) fn link(
     mut seq: i64,
     mut prev: String,

@@ -186,7 +186,7 @@ impl Sink {
                 options: db.get_sqlite_connection_pool().connect_options(),
                 conn: None,
                 head: None,
-                sql: Vec::new(),
+                sql: Default::default(),
             }),
             _ => Sink::Pool(db.clone()),
         }
@@ -213,8 +213,8 @@ struct SqliteSink {
     conn: Option<SqliteConnection>,
     /// The (seq, hash) this connection last appended: a guess at the chain head.
     head: Option<(i64, String)>,
-    /// The INSERT statement for n rows, at index n - 1.
-    sql: Vec<Arc<str>>,
+    /// The INSERT statement for n rows, for the batch sizes seen so far.
+    sql: std::collections::HashMap<usize, Arc<str>>,
 }
 
 const COLUMNS: &str = "occurred_at, event_type, actor_kind, actor_id, target_kind, \
@@ -271,10 +271,7 @@ impl SqliteSink {
         .fetch_optional(&mut *conn)
         .await
         .map_err(internal)?;
-        let (seq, hash) = match head {
-            Some((Some(seq), hash)) => (seq, hash.unwrap_or_default()),
-            _ => (0, migrations::audit_hash::GENESIS.to_owned()),
-        };
+        let (seq, hash) = chain::after(head);
         let rows = chain::link(seq, hash, events);
         self.insert(&rows).await.map_err(internal)?;
         let conn = self.conn.as_mut().expect("opened above");
@@ -288,16 +285,16 @@ impl SqliteSink {
 
     /// One multi-row INSERT; outside BEGIN it commits (and fsyncs) by itself.
     async fn insert(&mut self, rows: &[Linked]) -> Result<(), sqlx::Error> {
-        let n = rows.len();
-        while self.sql.len() < n {
-            let k = self.sql.len() + 1;
-            let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-            let values = vec![one; k].join(", ");
-            self.sql
-                .push(format!("INSERT INTO audit_events ({COLUMNS}) VALUES {values}").into());
-        }
+        let sql = self
+            .sql
+            .entry(rows.len())
+            .or_insert_with(|| {
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+                format!("INSERT INTO audit_events ({COLUMNS}) VALUES {values}").into()
+            })
+            .clone();
         // Made of constants and placeholders only: every value is bound.
-        let mut q = sqlx::query(AssertSqlSafe(self.sql[n - 1].clone()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in rows {
             q = q
                 .bind(r.occurred_at)
