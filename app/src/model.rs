@@ -346,6 +346,8 @@ pub struct ApiView {
     pub name: String,
     pub audience: String,
     pub scopes: Vec<ScopeView>,
+    /// Client ids of its resource servers: they may introspect its tokens.
+    pub introspectors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

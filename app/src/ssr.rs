@@ -33,6 +33,9 @@ pub struct AppState {
     pub config: Arc<PortalConfig>,
     /// The token endpoint's client cache, shared so portal changes invalidate it.
     pub clients: domain::clients::SecretCache,
+    /// The scope catalogue and APIs as the token endpoints cache them, shared so
+    /// administrators' changes invalidate it.
+    pub catalogue: domain::oauth::Catalogue,
     /// Secrets waiting to be shown once on the next page view.
     pub flash: SecretFlash,
     /// Whether SMTP is configured (else e-mail stays in the outbox).

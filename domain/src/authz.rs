@@ -145,10 +145,11 @@ pub struct NewRefresh {
     pub access_exp: Timestamp,
 }
 
+/// Stores a new refresh token of a family; `expires_at` is the family's cap.
 pub async fn issue_refresh<C: ConnectionTrait>(
     conn: &C,
     r: NewRefresh,
-    ttl_secs: i64,
+    expires_at: Timestamp,
     now: Timestamp,
 ) -> DomainResult<String> {
     let value = random_token();
@@ -162,7 +163,7 @@ pub async fn issue_refresh<C: ConnectionTrait>(
         resource: Set(r.resource),
         auth_time: Set(r.auth_time),
         created_at: Set(now),
-        expires_at: Set(now + ttl_secs),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
         access_jti: Set(Some(r.access_jti)),
@@ -229,6 +230,32 @@ pub async fn revoke_family<C: ConnectionTrait>(
     Ok(rt::Entity::update_many()
         .col_expr(rt::Column::RevokedAt, Expr::value(now))
         .filter(rt::Column::FamilyId.eq(family_id))
+        .filter(rt::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Revokes every refresh token of a person and the live access tokens issued with
+/// them (a password change or a disable: nothing issued before may go on).
+pub async fn revoke_all_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    now: Timestamp,
+) -> DomainResult<u64> {
+    let live = rt::Entity::find()
+        .filter(rt::Column::UserId.eq(user_id))
+        .filter(rt::Column::AccessExp.gt(now))
+        .all(conn)
+        .await?;
+    for m in &live {
+        if let (Some(jti), Some(exp)) = (&m.access_jti, m.access_exp) {
+            crate::tokens::revoke(conn, jti, exp).await?;
+        }
+    }
+    Ok(rt::Entity::update_many()
+        .col_expr(rt::Column::RevokedAt, Expr::value(now))
+        .filter(rt::Column::UserId.eq(user_id))
         .filter(rt::Column::RevokedAt.is_null())
         .exec(conn)
         .await?

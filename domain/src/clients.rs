@@ -183,6 +183,13 @@ impl Client {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }
+    pub fn allows(&self, grant: crate::oauth::GrantType) -> bool {
+        self.allows_grant(grant.as_str())
+    }
+    /// The scopes an administrator granted this client.
+    pub fn scope_set(&self) -> crate::oauth::ScopeSet {
+        self.scopes.iter().cloned().collect()
+    }
     /// Seed 003: whether tokens may be issued on behalf of this e-mail address (an
     /// empty domain list means any).
     pub fn allows_email(&self, email: &str) -> bool {

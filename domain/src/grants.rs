@@ -153,6 +153,40 @@ pub async fn touch<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Bounds every consent given to `client_id` by the scopes the client still holds
+/// (an administrator took some away): what people see under My apps and what a
+/// refresh can still issue shrink together, in the caller's transaction. Returns
+/// how many consents changed.
+pub async fn narrow_to_client<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+    held: &[String],
+    now: Timestamp,
+) -> DomainResult<u64> {
+    let rows = grant::Entity::find()
+        .filter(grant::Column::ClientId.eq(client_id))
+        .all(conn)
+        .await?;
+    let mut changed = 0;
+    for m in rows {
+        let before = split_scopes(&m.scopes);
+        let after: Vec<String> = before
+            .iter()
+            .filter(|s| held.contains(s))
+            .cloned()
+            .collect();
+        if after == before {
+            continue;
+        }
+        let mut am: grant::ActiveModel = m.into();
+        am.scopes = Set(after.join(" "));
+        am.updated_at = Set(now);
+        am.update(conn).await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// One app a person has allowed, as their "connected apps" page shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectedApp {

@@ -360,3 +360,28 @@ mod tests {
         }
     }
 }
+
+/// The key set in force, shared by every request and replaced whole when keys
+/// rotate (a reader never sees half a set).
+#[derive(Clone)]
+pub struct KeyRing(Arc<std::sync::RwLock<Arc<KeySet>>>);
+
+impl KeyRing {
+    pub fn new(set: KeySet) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(Arc::new(set))))
+    }
+
+    pub fn current(&self) -> Arc<KeySet> {
+        self.0
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    pub fn replace(&self, set: KeySet) {
+        match self.0.write() {
+            Ok(mut k) => *k = Arc::new(set),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(set),
+        }
+    }
+}

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mail;
 pub mod maintenance;
 pub mod notify;
+pub mod oauth;
 pub mod password;
 pub mod portal;
 pub mod resources;

@@ -484,11 +484,15 @@ pub async fn set_scopes(
     next.scopes = scopes;
     let txn = crate::db::write_txn(db).await?;
     clients::save(&txn, &next, now).await?;
+    // Taking a scope away bounds every consent, refresh token and live token of the
+    // client at once (refreshes and token checks also bound by the client's scopes).
+    let narrowed = crate::grants::narrow_to_client(&txn, id, &next.scopes, now).await?;
     audit::record(
         &txn,
         now,
-        who.event(EventType::ClientUpdated, id)
-            .data(who.extra(json!({ "changes": diff(&current, &next) }))),
+        who.event(EventType::ClientUpdated, id).data(
+            who.extra(json!({ "changes": diff(&current, &next), "consents_narrowed": narrowed })),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::audit::{self, AuditEvent, EventType};
 use crate::clock::Timestamp;
-use crate::entities::{resource, scope};
+use crate::entities::{resource, resource_introspector as introspector, scope};
 use crate::users::AdminCtx;
 use crate::{DomainError, DomainResult};
 
@@ -337,6 +337,111 @@ pub struct Api {
     pub name: String,
     pub audience: String,
     pub scopes: Vec<ScopeInfo>,
+    /// The clients (its resource servers) that may introspect its tokens.
+    pub introspectors: Vec<String>,
+}
+
+/// The API with this audience, with who may introspect its tokens.
+pub async fn find_api_info<C: ConnectionTrait>(
+    conn: &C,
+    audience: &str,
+) -> DomainResult<Option<crate::oauth::ApiInfo>> {
+    let Some(r) = find_resource_by_audience(conn, audience).await? else {
+        return Ok(None);
+    };
+    let introspectors = introspector::Entity::find()
+        .filter(introspector::Column::ResourceId.eq(&r.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| i.client_id)
+        .collect();
+    Ok(Some(crate::oauth::ApiInfo {
+        id: r.id,
+        name: r.name,
+        audience: r.audience,
+        introspectors,
+    }))
+}
+
+/// Names the clients that may introspect tokens issued for an API (RFC 7662 §4:
+/// its resource servers). Replaces the list; each must be a confidential client.
+pub async fn set_introspectors(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    resource_id: &str,
+    client_ids: &[String],
+    now: Timestamp,
+) -> DomainResult<Vec<String>> {
+    let mut wanted: Vec<String> = client_ids
+        .iter()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.len() > 20 {
+        return Err(DomainError::invalid(
+            "introspectors",
+            "at most 20 clients may introspect one API's tokens",
+        ));
+    }
+    let txn = crate::db::write_txn(db).await?;
+    resource::Entity::find_by_id(resource_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    for id in &wanted {
+        match crate::clients::find(&txn, id).await? {
+            Some(c) if !c.is_public() => {}
+            Some(_) => {
+                return Err(DomainError::invalid(
+                    "introspectors",
+                    format!("{id} is a public client: it cannot authenticate to introspect"),
+                ))
+            }
+            None => {
+                return Err(DomainError::invalid(
+                    "introspectors",
+                    format!("there is no client {id}"),
+                ))
+            }
+        }
+    }
+    let before: Vec<String> = introspector::Entity::find()
+        .filter(introspector::Column::ResourceId.eq(resource_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| i.client_id)
+        .collect();
+    if before == wanted {
+        txn.rollback().await?;
+        return Ok(wanted);
+    }
+    introspector::Entity::delete_many()
+        .filter(introspector::Column::ResourceId.eq(resource_id))
+        .exec(&txn)
+        .await?;
+    for id in &wanted {
+        introspector::ActiveModel {
+            resource_id: Set(resource_id.to_owned()),
+            client_id: Set(id.clone()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ResourceIntrospectorsChanged, ctx.actor().clone())
+            .target("resource", resource_id)
+            .data(json!({ "before": before, "after": wanted })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(wanted)
 }
 
 /// Every API by name, each with its scopes by name.
@@ -344,6 +449,10 @@ pub async fn list_apis<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<Api>> {
     use sea_orm::QueryOrder;
     let scopes = scope::Entity::find()
         .order_by_asc(scope::Column::Name)
+        .all(conn)
+        .await?;
+    let introspectors = introspector::Entity::find()
+        .order_by_asc(introspector::Column::ClientId)
         .all(conn)
         .await?;
     Ok(resource::Entity::find()
@@ -361,6 +470,11 @@ pub async fn list_apis<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<Api>> {
                     audience: Some(r.audience.clone()),
                     requires_approval: s.requires_approval,
                 })
+                .collect(),
+            introspectors: introspectors
+                .iter()
+                .filter(|i| i.resource_id == r.id)
+                .map(|i| i.client_id.clone())
                 .collect(),
             id: r.id,
             name: r.name,

@@ -141,6 +141,9 @@ pub struct User {
     pub disabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Access tokens issued for this person before this time are no longer
+    /// accepted (a password change or a disable ends them).
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 impl TryFrom<user::Model> for User {
@@ -157,6 +160,7 @@ impl TryFrom<user::Model> for User {
             disabled: m.disabled,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            tokens_valid_after: m.tokens_valid_after,
         })
     }
 }
@@ -279,6 +283,7 @@ async fn insert_user(
         disabled: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        tokens_valid_after: Set(None),
     }
     .insert(&txn)
     .await
@@ -435,8 +440,13 @@ pub async fn set_password(
     let mut am: user::ActiveModel = current.into();
     am.password_hash = Set(Some(hash));
     am.updated_at = Set(now);
+    // Whatever was obtained with the old password ends with it: sessions, refresh
+    // tokens, and access tokens (including the password grant's 9-hour ones, which
+    // are not stored anywhere to revoke one by one).
+    am.tokens_valid_after = Set(Some(now));
     let updated = am.update(&txn).await?;
     sessions::revoke_all_for_user(&txn, &updated.id).await?;
+    crate::authz::revoke_all_for_user(&txn, &updated.id, now).await?;
     audit::record(
         &txn,
         now,
@@ -470,9 +480,14 @@ pub async fn set_disabled(
     let mut am: user::ActiveModel = current.into();
     am.disabled = Set(disabled);
     am.updated_at = Set(now);
+    if disabled {
+        // Re-enabling the account later must not bring its old tokens back.
+        am.tokens_valid_after = Set(Some(now));
+    }
     let updated = am.update(&txn).await?;
     if disabled {
         sessions::revoke_all_for_user(&txn, &updated.id).await?;
+        crate::authz::revoke_all_for_user(&txn, &updated.id, now).await?;
     }
     let event = if disabled {
         EventType::UserDisabled

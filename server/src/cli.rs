@@ -86,6 +86,15 @@ pub enum ApiCommand {
         #[arg(long)]
         requires_approval: bool,
     },
+    /// Name the clients (the API's resource servers) that may introspect its
+    /// tokens, replacing the list; none given clears it.
+    SetIntrospectors {
+        /// The API identifier.
+        #[arg(long)]
+        api: String,
+        /// Client ids of confidential clients.
+        clients: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -434,6 +443,26 @@ async fn api_command(
             .await
             .map_err(domain_err)?;
             println!("added scope {} to {}", s.name, r.audience);
+        }
+        ApiCommand::SetIntrospectors { api, clients } => {
+            let r = resources::find_resource_by_audience(&db, &api)
+                .await
+                .map_err(domain_err)?
+                .ok_or_else(|| format!("no API with the identifier {api}"))?;
+            let now = resources::set_introspectors(&db, &ctx, &r.id, &clients, clock.now())
+                .await
+                .map_err(domain_err)?;
+            match now.is_empty() {
+                true => println!(
+                    "only a token's own client may introspect {} tokens",
+                    r.audience
+                ),
+                false => println!(
+                    "{} tokens may be introspected by {}",
+                    r.audience,
+                    now.join(", ")
+                ),
+            }
         }
     }
     Ok(())

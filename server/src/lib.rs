@@ -5,6 +5,7 @@ pub mod audit_export;
 pub mod cli;
 pub mod health;
 pub mod middleware;
+pub mod net;
 pub mod oauth;
 pub mod settings;
 pub mod startup;

@@ -49,22 +49,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            let ip = first.trim();
-            if ip.parse::<std::net::IpAddr>().is_ok() {
-                return Some(ip.to_owned());
-            }
-        }
-    }
-    req.extensions()
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+        .map(|ci| ci.0);
+    crate::net::client_ip(req.headers(), peer, trust_proxy)
 }
 
 fn is_plausible_token(v: &str) -> bool {

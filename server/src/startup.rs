@@ -23,9 +23,8 @@ use crate::api::{self, ApiState};
 use crate::audit_export;
 use crate::health;
 use crate::middleware::{self, WebState};
-use crate::oauth::{self, OAuthShared, OAuthState, TokenLifetimes};
+use crate::oauth::{self, OAuthShared, OAuthState};
 use crate::settings::{redact_url, Settings, SmtpSettings};
-use domain::cache::TtlCache;
 use domain::clients::SecretCache;
 use domain::keys::{Kek, KeyPolicy};
 
@@ -119,12 +118,15 @@ impl Application {
             },
             secure_cookies: settings.secure_cookies(),
         };
+        let catalogue =
+            domain::oauth::Catalogue::new(db.clone(), Duration::from_millis(settings.cache_ttl_ms));
         let state = AppState {
             db,
             hasher: PasswordHasher::new(),
             clock,
             config: Arc::new(config),
             clients: SecretCache::new(10_000, Duration::from_millis(settings.cache_ttl_ms)),
+            catalogue,
             flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
             runtime: domain::server_settings::SettingsCache::new(
@@ -138,7 +140,7 @@ impl Application {
         };
         let audit = domain::audit::AuditWriter::spawn(state.db.clone());
         let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
-        domain::resources::ensure_portal_api(&state.db, &oauth.issuer, state.now())
+        domain::resources::ensure_portal_api(&state.db, oauth.issuer(), state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
         spawn_key_rotation(oauth.clone());
@@ -226,25 +228,29 @@ async fn oauth_state(
     let issuer: Arc<str> = settings.issuer.trim_end_matches('/').into();
     let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer))
         .map_err(|e| StartupError::Other(e.to_string()))?;
-    Ok(OAuthState::new(OAuthShared {
+    let tokens = domain::oauth::Tokens {
+        db: app.db.clone(),
         issuer,
-        keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
-        kek,
-        key_policy,
-        secret_cache: app.clients.clone(),
-        app,
-        scope_cache: TtlCache::new(cache_ttl, 10_000),
-        resource_cache: TtlCache::new(cache_ttl, 1_000),
+        keys: domain::keys::KeyRing::new(keys),
+        audit,
+        catalogue: app.catalogue.clone(),
+        clients: app.clients.clone(),
         revocations: Arc::new(domain::tokens::RevocationMirror::new(cache_ttl)),
-        lifetimes: TokenLifetimes {
+        runtime: app.runtime.clone(),
+        lifetimes: domain::oauth::Lifetimes {
             access_token_secs: t.access_token_ttl_secs,
             id_token_secs: t.id_token_ttl_secs,
             refresh_token_secs: t.refresh_token_ttl_secs,
             authorization_code_secs: t.authorization_code_ttl_secs,
             password_grant_secs: t.password_grant_ttl_secs,
         },
+    };
+    Ok(OAuthState::new(OAuthShared {
+        tokens,
+        kek,
+        key_policy,
+        app,
         metadata_json: metadata.into(),
-        audit,
         trust_proxy_headers: settings.trust_proxy_headers,
     }))
 }

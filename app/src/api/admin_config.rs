@@ -91,6 +91,7 @@ pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
             name: a.name,
             audience: a.audience,
             scopes: a.scopes.into_iter().map(scope_view).collect(),
+            introspectors: a.introspectors,
         })
         .collect();
     let builtin = domain::resources::catalogue(&st.db)
@@ -113,6 +114,7 @@ pub async fn create_api(
     let (_, admin) = require_admin()?;
     let st = state()?;
     domain::resources::create_resource(&st.db, &admin, &name, &audience, st.now()).await?;
+    st.catalogue.invalidate();
     leptos_axum::redirect("/admin/apis?notice=api_created");
     Ok(())
 }
@@ -139,6 +141,7 @@ pub async fn add_api_scope(
         st.now(),
     )
     .await?;
+    st.catalogue.invalidate();
     leptos_axum::redirect("/admin/apis?notice=scope_added");
     Ok(())
 }
@@ -163,6 +166,31 @@ pub async fn update_api_scope(
         st.now(),
     )
     .await?;
+    st.catalogue.invalidate();
     leptos_axum::redirect("/admin/apis?notice=scope_updated");
+    Ok(())
+}
+
+/// Names the API's resource servers: the clients besides a token's own that may
+/// introspect its tokens (RFC 7662 §4). Client ids separated by spaces, commas or
+/// lines.
+#[server(endpoint = "admin/set_introspectors")]
+pub async fn set_introspectors(
+    csrf_token: String,
+    resource_id: String,
+    #[server(default)] introspectors: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    let ids: Vec<String> = introspectors
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    domain::resources::set_introspectors(&st.db, &admin, &resource_id, &ids, st.now()).await?;
+    st.catalogue.invalidate();
+    leptos_axum::redirect("/admin/apis?notice=introspectors_saved");
     Ok(())
 }

@@ -8,6 +8,8 @@ use crate::error::AppError;
 pub struct ScopeLine {
     pub name: String,
     pub description: String,
+    /// The API the permission is for (its name), None for the sign-in scopes.
+    pub api: Option<String>,
 }
 
 /// What the consent screen shows. The authorization request itself is validated
@@ -57,9 +59,17 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
     let mut scopes = Vec::new();
     for name in domain::grants::split_scopes(&get("scope").unwrap_or_default()) {
         if let Some(info) = domain::resources::find_scope(&st.db, &name).await? {
+            // People see which API each permission opens (the token's audience).
+            let api = match &info.audience {
+                Some(aud) => domain::resources::find_resource_by_audience(&st.db, aud)
+                    .await?
+                    .map(|r| r.name),
+                None => None,
+            };
             scopes.push(ScopeLine {
                 name: info.name,
                 description: info.description,
+                api,
             });
         }
     }

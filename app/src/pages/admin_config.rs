@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin_config::{
-    get_catalogue, get_settings, AddApiScope, CreateApi, SaveSettings, UpdateApiScope,
+    get_catalogue, get_settings, AddApiScope, CreateApi, SaveSettings, SetIntrospectors,
+    UpdateApiScope,
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::error::AppError;
@@ -162,6 +163,7 @@ struct CatalogueActions {
     create: ServerAction<CreateApi>,
     add: ServerAction<AddApiScope>,
     update: ServerAction<UpdateApiScope>,
+    introspectors: ServerAction<SetIntrospectors>,
 }
 
 #[component]
@@ -170,12 +172,14 @@ fn CatalogueLoader() -> impl IntoView {
         create: ServerAction::<CreateApi>::new(),
         add: ServerAction::<AddApiScope>::new(),
         update: ServerAction::<UpdateApiScope>::new(),
+        introspectors: ServerAction::<SetIntrospectors>::new(),
     };
     let catalogue = Resource::new(
         move || {
             actions.create.version().get()
                 + actions.add.version().get()
                 + actions.update.version().get()
+                + actions.introspectors.version().get()
         },
         |_| get_catalogue(),
     );
@@ -187,6 +191,7 @@ fn CatalogueLoader() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| actions.add.value().get().and_then(|r| r.err()))
             .or_else(|| actions.update.value().get().and_then(|r| r.err()))
+            .or_else(|| actions.introspectors.value().get().and_then(|r| r.err()))
     };
     view! {
         <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
@@ -240,6 +245,9 @@ fn Catalogue(c: CatalogueView, actions: CatalogueActions) -> impl IntoView {
 fn ApiCard(api: ApiView, actions: CatalogueActions) -> impl IntoView {
     let testid = format!("api-{}", api.name);
     let prefix = format!("new-scope-{}", api.id);
+    let (resource_id, servers) = (api.id.clone(), api.introspectors.join(" "));
+    let ids = format!("introspectors-{}", api.id);
+    let help = format!("{ids}-help");
     view! {
         <section class=format!("{CARD} mt-6") data-testid=testid>
             <h2 class="text-lg font-semibold">{api.name.clone()}</h2>
@@ -270,6 +278,16 @@ fn ApiCard(api: ApiView, actions: CatalogueActions) -> impl IntoView {
                     "Clients need an administrator's approval to get it"
                 </label>
                 <div><button type="submit" class=BUTTON_SECONDARY>"Add scope"</button></div>
+            </ActionForm>
+            <ActionForm action=actions.introspectors attr:class="mt-4 grid gap-2 border-t border-slate-100 pt-4">
+                <CsrfField/>
+                <input type="hidden" name="resource_id" value=resource_id/>
+                <label for=ids.clone() class=LABEL>"Resource servers (client ids)"</label>
+                <input id=ids name="introspectors" value=servers class=INPUT aria-describedby=help.clone()/>
+                <p id=help class="text-xs text-slate-500">
+                    "The confidential clients this API uses to introspect tokens. Besides a token's own client, only these learn what its tokens say."
+                </p>
+                <div><button type="submit" class=BUTTON_SECONDARY>"Save resource servers"</button></div>
             </ActionForm>
         </section>
     }

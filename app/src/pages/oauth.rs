@@ -38,7 +38,9 @@ pub fn ConsentPage() -> impl IntoView {
                                 <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> ". If you allow it, it will be able to:"</p>
                                 <ul class="mt-3 space-y-2" data-testid="consent-scopes">
                                     {c.scopes.iter().map(|s| view! {
-                                        <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}</span></li>
+                                        <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}
+                                            {s.api.clone().map(|a| view! { <span class="block text-xs text-slate-600" data-testid="consent-api">{format!("at {a}")}</span> })}
+                                        </span></li>
                                     }).collect_view()}
                                 </ul>
                                 {(c.client_uri.is_some() || c.policy_uri.is_some() || c.tos_uri.is_some()).then(|| view! {

@@ -65,6 +65,7 @@ event_types! {
     RuleSaved => "approval_rule.saved",
     RuleDeleted => "approval_rule.deleted",
     ResourceCreated => "resource.created",
+    ResourceIntrospectorsChanged => "resource.introspectors_changed",
     ScopeCreated => "scope.created",
     TokenRevoked => "token.revoked",
     GrantCreated => "grant.created",

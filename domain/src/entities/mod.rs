@@ -13,6 +13,7 @@ pub mod notification;
 pub mod outbox_email;
 pub mod refresh_token;
 pub mod resource;
+pub mod resource_introspector;
 pub mod revoked_token;
 pub mod scope;
 pub mod server_setting;

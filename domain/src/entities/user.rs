@@ -15,6 +15,9 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Tokens issued for this person before this time are dead (set when the
+    /// password changes or the account is disabled).
+    pub tokens_valid_after: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

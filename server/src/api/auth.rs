@@ -26,56 +26,34 @@ impl FromRequestParts<ApiState> for Caller {
         let token = bearer(parts)?;
         let app = &st.oauth.app;
         let now = app.now();
-        let claims = domain::tokens::verify_access(&st.oauth.keys(), token, &st.oauth.issuer, now)
-            .map_err(|_| ApiError::invalid_token(REVOKED))?;
-        if st
-            .oauth
-            .revocations
-            .is_revoked(&app.db, &claims.jti, now)
-            .await?
-        {
+        let Some(live) = st.oauth.tokens.live_access_token(token, now).await? else {
             return Err(ApiError::invalid_token(REVOKED));
-        }
+        };
         // Scope before audience: a token for another API lacks the scope, and
         // `insufficient_scope` tells its holder what to ask for (RFC 6750 §3.1).
-        if !domain::grants::split_scopes(&claims.scope)
-            .iter()
-            .any(|s| s == PORTAL_SCOPE)
-        {
+        if !live.scopes().contains(PORTAL_SCOPE) {
             return Err(ApiError::insufficient_scope());
         }
-        if claims.aud != *st.audience {
+        if live.claims.aud != *st.audience {
             return Err(ApiError::invalid_token(
                 "the access token is for another API",
             ));
         }
-        // The client must still be usable and still hold the scope: disabling the
-        // client or withdrawing `portal` stops its tokens at once.
-        let client = match st
-            .oauth
-            .secret_cache
-            .record(&app.db, &claims.client_id)
-            .await
-        {
-            Some(r) if r.client.unusable_reason(now).is_none() => r.client.clone(),
-            _ => return Err(ApiError::invalid_token(REVOKED)),
-        };
-        if !client.scopes.iter().any(|s| s == PORTAL_SCOPE) {
-            return Err(ApiError::invalid_token(REVOKED));
-        }
-        let (user_id, via_client) = if claims.has_user() {
-            (claims.sub.clone(), None)
-        } else {
-            let Some(owner) = client.owner_id.clone() else {
-                return Err(ApiError::forbidden(
-                    "this client has no owner for its tokens to act for",
-                ));
-            };
-            (owner, Some(client.id.clone()))
-        };
-        let user = match domain::users::find_by_id(&app.db, &user_id).await? {
-            Some(u) if !u.disabled => u,
-            _ => return Err(ApiError::invalid_token(REVOKED)),
+        // A person's token acts for them; a client-credentials token acts for the
+        // client's owner, recorded as `via_client`.
+        let (user, via_client) = match live.user {
+            Some(u) => (u, None),
+            None => {
+                let Some(owner) = live.client.owner_id.clone() else {
+                    return Err(ApiError::forbidden(
+                        "this client has no owner for its tokens to act for",
+                    ));
+                };
+                match domain::users::find_by_id(&app.db, &owner).await? {
+                    Some(u) if !u.disabled => (u, Some(live.client.id.clone())),
+                    _ => return Err(ApiError::invalid_token(REVOKED)),
+                }
+            }
         };
         let ip = client_ip(parts, st.trust_proxy_headers);
         Ok(Caller(Who {
@@ -107,20 +85,9 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
-        {
-            return Some(ip.to_owned());
-        }
-    }
-    parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+        .map(|ci| ci.0);
+    crate::net::client_ip(&parts.headers, peer, trust_proxy)
 }

@@ -163,13 +163,21 @@ pub async fn validate(
         }
     }
     let resource = q.get("resource").cloned();
-    if let Some(r) = &resource {
-        let known = domain::resources::find_resource_by_audience(&st.app.db, r)
-            .await
-            .map_err(|_| Failure::Page("server_error"))?;
-        if known.is_none() {
-            return Err(fail("invalid_target", "unknown resource"));
-        }
+    // RFC 8707 and the audience rule of the token endpoint, checked here already so
+    // the person is never asked to consent to something no token can carry: a
+    // resource must be an API whose scopes are asked for.
+    let scope_set: domain::oauth::ScopeSet = scopes.iter().cloned().collect();
+    if let Err(e) = st.tokens.audience(&scope_set, resource.as_deref()).await {
+        use domain::oauth::IssueError;
+        return Err(match e {
+            IssueError::InvalidScope(d) => fail("invalid_scope", &d),
+            IssueError::InvalidTarget(d) => fail("invalid_target", &d),
+            IssueError::InvalidGrant(d) => fail("invalid_request", &d),
+            IssueError::Internal(e) => {
+                tracing::error!(error = %e, "checking the audience of an authorization request");
+                Failure::Page("server_error")
+            }
+        });
     }
     let prompt = domain::grants::split_scopes(q.get("prompt").map(String::as_str).unwrap_or(""));
     if prompt.contains(&"none".to_owned()) && prompt.len() > 1 {
@@ -217,7 +225,7 @@ fn back_to_client(
         if let Some(s) = state {
             qp.append_pair("state", s);
         }
-        qp.append_pair("iss", &st.issuer);
+        qp.append_pair("iss", st.issuer());
     }
     Redirect::to(url.as_str()).into_response()
 }
@@ -302,7 +310,11 @@ pub async fn authorize(
     }
     let existing = match domain::grants::find(&st.app.db, &user.id, &req.client.id).await {
         Ok(g) => g,
-        Err(e) => return fail("server_error", &crate::startup::one_line(&e.to_string())),
+        Err(e) => {
+            // The cause goes to the log, never into the client's redirect URI.
+            tracing::error!(error = %e, "looking up a consent");
+            return fail("server_error", "internal error");
+        }
     };
     let covered = existing
         .as_ref()
@@ -353,7 +365,14 @@ async fn issue_code_and_redirect(
         resource: req.resource.clone(),
         auth_time,
     };
-    match authz::issue_code(&st.app.db, new, st.lifetimes.authorization_code_secs, now).await {
+    match authz::issue_code(
+        &st.app.db,
+        new,
+        st.tokens.lifetimes.authorization_code_secs,
+        now,
+    )
+    .await
+    {
         Ok(code) => back_to_client(
             st,
             &req.redirect_uri,

@@ -104,7 +104,7 @@ pub async fn authenticate(
     clients::authenticate(
         &st.app.db,
         &st.app.hasher,
-        &st.secret_cache,
+        &st.tokens.clients,
         presented,
         st.app.now(),
     )

@@ -53,6 +53,18 @@ impl OAuthError {
     }
 }
 
+impl From<domain::oauth::IssueError> for OAuthError {
+    fn from(e: domain::oauth::IssueError) -> Self {
+        use domain::oauth::IssueError;
+        match e {
+            IssueError::InvalidScope(d) => OAuthError::invalid_scope(d),
+            IssueError::InvalidTarget(d) => OAuthError::invalid_target(d),
+            IssueError::InvalidGrant(d) => OAuthError::invalid_grant(d),
+            IssueError::Internal(e) => OAuthError::server_error(e),
+        }
+    }
+}
+
 impl From<domain::DomainError> for OAuthError {
     fn from(e: domain::DomainError) -> Self {
         OAuthError::server_error(e)

@@ -1,11 +1,14 @@
-//! RFC 7662 token introspection, for authenticated clients. Anything that is not a
-//! live token — malformed, expired, revoked, of a disabled or deleted client or user
-//! — is simply `{"active": false}`.
+//! RFC 7662 token introspection, for authenticated confidential clients. Anything
+//! that is not a live token — malformed, expired, revoked, of a disabled or deleted
+//! client or user, carrying a scope its client no longer holds — is simply
+//! `{"active": false}`, and so is a token the caller has no business with (§4: only
+//! the token's own client and the resource servers of its API may learn about it).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::oauth::Live;
 use http::HeaderMap;
 use serde_json::{json, Value};
 
@@ -25,8 +28,12 @@ pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: 
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        match active_claims(&st, token).await? {
-            Some(c) => Ok(Some(access_body(c))),
+        let now = st.app.now();
+        match st.tokens.live_access_token(token, now).await? {
+            Some(live) if st.tokens.may_introspect(&caller, &live).await? => {
+                Ok(Some(access_body(live)))
+            }
+            Some(_) => Ok(None),
             None => refresh_body(&st, &caller, token).await,
         }
     }
@@ -40,7 +47,8 @@ pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: 
     resp
 }
 
-fn access_body(c: domain::tokens::AccessClaims) -> Value {
+fn access_body(live: Live) -> Value {
+    let c = live.claims;
     let mut body = json!({
         "active": true, "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id,
         "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": "Bearer",
@@ -75,38 +83,13 @@ async fn refresh_body(
         (Some(u), Some(_)) if !u.disabled => {}
         _ => return Ok(None),
     }
+    // What a rotation would issue now: bounded by the client's scopes (H1).
+    let scopes = domain::oauth::ScopeSet::parse(&r.scopes).intersection(&caller.scope_set());
+    if scopes.is_empty() && !r.scopes.is_empty() {
+        return Ok(None);
+    }
     Ok(Some(json!({
-        "active": true, "iss": st.issuer.as_ref(), "sub": r.user_id, "client_id": r.client_id,
-        "scope": r.scopes, "iat": r.created_at, "exp": r.expires_at, "token_type": "refresh_token",
+        "active": true, "iss": st.issuer(), "sub": r.user_id, "client_id": r.client_id,
+        "scope": scopes.to_string(), "iat": r.created_at, "exp": r.expires_at, "token_type": "refresh_token",
     })))
-}
-
-async fn active_claims(
-    st: &OAuthState,
-    token: &str,
-) -> Result<Option<domain::tokens::AccessClaims>, OAuthError> {
-    let now = st.app.now();
-    let Ok(claims) = domain::tokens::verify_access(&st.keys(), token, &st.issuer, now) else {
-        return Ok(None);
-    };
-    // The revocation list and the client row come from memory when fresh (see
-    // `cache_ttl_ms` and docs/SECURITY.md).
-    if st
-        .revocations
-        .is_revoked(&st.app.db, &claims.jti, now)
-        .await?
-    {
-        return Ok(None);
-    }
-    match st.secret_cache.record(&st.app.db, &claims.client_id).await {
-        Some(r) if r.client.unusable_reason(now).is_none() => {}
-        _ => return Ok(None),
-    }
-    if claims.has_user() {
-        match domain::users::find_by_id(&st.app.db, &claims.sub).await? {
-            Some(u) if !u.disabled => {}
-            _ => return Ok(None),
-        }
-    }
-    Ok(Some(claims))
 }

@@ -10,8 +10,8 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
 use super::error::no_store;
-use super::grants::user_claims;
 use super::OAuthState;
+use domain::oauth::claims::user_claims;
 
 fn bearer_error(status: StatusCode, code: &str, description: &str) -> Response {
     let mut resp = (
@@ -69,46 +69,34 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
             "the access token is invalid, expired or revoked",
         )
     };
-    let Ok(claims) = domain::tokens::verify_access(&st.keys(), &token, &st.issuer, now) else {
+    let live = match st.tokens.live_access_token(&token, now).await {
+        Ok(Some(live)) => live,
+        Ok(None) => return invalid(),
+        Err(e) => return super::OAuthError::server_error(e).into_response(),
+    };
+    let Some(user) = live.user.clone() else {
         return invalid();
     };
-    if !matches!(
-        domain::tokens::is_revoked(&st.app.db, &claims.jti).await,
-        Ok(false)
-    ) || !claims.has_user()
-    {
-        return invalid();
-    }
-    let scopes = domain::grants::split_scopes(&claims.scope);
-    if !scopes.iter().any(|s| s == "openid") {
+    let scopes = live.scopes();
+    if !scopes.contains("openid") {
         return bearer_error(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "the openid scope is required",
         );
     }
-    let client = match domain::clients::find(&st.app.db, &claims.client_id).await {
-        Ok(Some(c)) if c.unusable_reason(now).is_none() => c,
-        _ => return invalid(),
-    };
+    let client = live.client;
     // The consent must still stand (the user may have revoked the app), and the
     // claims follow what it allows now (the user may have narrowed it).
-    let scopes: Vec<String> = match domain::grants::find(&st.app.db, &claims.sub, &client.id).await
-    {
-        Ok(Some(g)) => scopes
-            .into_iter()
-            .filter(|s| g.scopes.contains(s))
-            .collect(),
-        _ => return invalid(),
-    };
-    let user = match domain::users::find_by_id(&st.app.db, &claims.sub).await {
-        Ok(Some(u)) if !u.disabled => u,
-        _ => return invalid(),
+    let scopes = match domain::grants::find(&st.app.db, &user.id, &client.id).await {
+        Ok(Some(g)) => scopes.intersection(&g.scopes.iter().cloned().collect()),
+        Ok(None) => return invalid(),
+        Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
     let mut info = user_claims(&user, &scopes);
     let mut resp = match client.userinfo_alg {
         Some(alg) => {
-            info["iss"] = json!(st.issuer.as_ref());
+            info["iss"] = json!(st.issuer());
             info["aud"] = json!(client.id);
             info["iat"] = json!(now);
             match domain::tokens::sign_jwt(&st.keys(), alg, &info) {

@@ -7,10 +7,7 @@ use domain::users::Role;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+use crate::rp::*;
 
 async fn setup() -> (TestApp, Creds) {
     let app = spawn_app().await;
@@ -28,131 +25,6 @@ async fn setup() -> (TestApp, Creds) {
     )
     .await;
     (app, rp)
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-fn param(loc: &str, name: &str) -> Option<String> {
-    let full = if loc.starts_with('/') {
-        format!("http://x{loc}")
-    } else {
-        loc.to_owned()
-    };
-    url::Url::parse(&full)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// Signs `user` in (when needed), authorizes `scope`, consents when asked, and
-/// returns the code.
-async fn code_as(b: &Browser, user: &str, rp: &Creds, scope: &str) -> String {
-    if b.signed_in_as().await.as_deref() != Some(user) {
-        assert!(b.sign_in(user, ADMIN_PASSWORD).await.status < 400);
-    }
-    let path = format!(
-        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256",
-        rp.id,
-        enc(REDIRECT),
-        enc(scope)
-    );
-    let mut loc = b.get(&path).await.location().expect("authorize redirects");
-    if loc.starts_with("/oauth/consent?") {
-        let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{loc}"))
-            .unwrap()
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        fields.push(("decision".into(), "allow".into()));
-        let refs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        loc = b
-            .post("/oauth/consent", &refs)
-            .await
-            .location()
-            .expect("consent redirects");
-    }
-    param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
-}
-
-async fn token(app: &TestApp, rp: &Creds, form: &[(&str, &str)]) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/oauth/token", app.base))
-        .basic_auth(&rp.id, Some(&rp.secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn exchange(app: &TestApp, rp: &Creds, code: &str) -> Value {
-    let (status, v) = token(
-        app,
-        rp,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    v
-}
-
-async fn refresh(app: &TestApp, rp: &Creds, rt: &str) -> (u16, Value) {
-    token(
-        app,
-        rp,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await
-}
-
-async fn introspect(app: &TestApp, rp: &Creds, t: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/oauth/introspect", app.base))
-        .basic_auth(&rp.id, Some(&rp.secret))
-        .form(&[("token", t)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn userinfo(app: &TestApp, t: &str) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{}/oauth/userinfo", app.base))
-        .bearer_auth(t)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-fn peek(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("no {k} in {v}"))
 }
 
 #[tokio::test]

@@ -341,3 +341,27 @@ impl Browser {
             .map(str::to_owned)
     }
 }
+
+/// Names `client_id` a resource server of the API `audience`: it may introspect
+/// the API's tokens (RFC 7662 §4).
+pub async fn allow_introspection(app: &TestApp, audience: &str, client_id: &str) {
+    let api = domain::resources::find_resource_by_audience(&app.db, audience)
+        .await
+        .unwrap()
+        .expect("the API exists");
+    let mut now: Vec<String> = domain::resources::find_api_info(&app.db, audience)
+        .await
+        .unwrap()
+        .map(|a| a.introspectors)
+        .unwrap_or_default();
+    now.push(client_id.to_owned());
+    domain::resources::set_introspectors(
+        &app.db,
+        &AdminCtx::operator(),
+        &api.id,
+        &now,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+}

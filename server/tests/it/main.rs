@@ -13,4 +13,6 @@ mod oidc;
 mod pages;
 mod portal;
 mod rest;
+mod rp;
 mod sign_in;
+mod token_bounds;

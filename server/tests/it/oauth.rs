@@ -323,6 +323,7 @@ async fn introspection_reports_live_tokens_and_not_revoked_expired_or_orphaned_o
     api_with_scopes(&app).await;
     let svc = service_client(&app, &["registrations:read"]).await;
     let rs = service_client(&app, &[]).await; // the API's own client, which introspects
+    allow_introspection(&app, API, &rs.id).await;
 
     let token = access_token(&app, &svc, &[("grant_type", "client_credentials")]).await;
     let v = introspect(&app, &rs, &token).await;
@@ -389,9 +390,14 @@ async fn only_the_owning_client_can_revoke_and_introspection_needs_credentials()
         "RFC 7009: the same answer, so tokens cannot be probed"
     );
     assert_eq!(
-        introspect(&app, &b, &token).await["active"],
+        introspect(&app, &a, &token).await["active"],
         true,
         "but nothing was revoked"
+    );
+    assert_eq!(
+        introspect(&app, &b, &token).await,
+        serde_json::json!({"active": false}),
+        "and another client learns nothing about it"
     );
     let r = http()
         .post(format!("{}/oauth/introspect", app.base))
@@ -556,6 +562,7 @@ async fn with_the_in_memory_revocation_list_a_revocation_is_still_seen_at_once()
     api_with_scopes(&app).await;
     let svc = service_client(&app, &["registrations:read"]).await;
     let rs = service_client(&app, &[]).await;
+    allow_introspection(&app, API, &rs.id).await;
 
     // A revocation already in the database (another process's) is loaded.
     let old = access_token(&app, &svc, &[("grant_type", "client_credentials")]).await;

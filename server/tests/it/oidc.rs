@@ -428,7 +428,10 @@ async fn wrong_or_missing_verifier_and_wrong_redirect_are_invalid_grant() {
         ],
     )
     .await;
-    assert_eq!(v["error"], "invalid_request", "{v}");
+    // OAuth 2.1 §4.1.3: a missing verifier fails the PKCE check, and the attempt
+    // spends the code (token_bounds.rs shows it cannot be redeemed afterwards).
+    assert_eq!(v["error"], "invalid_grant", "{v}");
+    let code = code_for(&app, &b, &rp).await;
     let wrong = "a".repeat(43);
     let (_, v) = raw_token(
         &app,

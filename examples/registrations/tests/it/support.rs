@@ -167,8 +167,22 @@ pub async fn setup() -> Env {
         register(&db, service("Engineering sync", &[SCOPE_READ, SCOPE_WRITE])).await;
     let history_service = register(&db, service("History sync", &[SCOPE_READ])).await;
     let library_service = register(&db, service("Library sync", &["library:read"])).await;
-    // The API's own client, used only to introspect.
+    // The API's own client, used only to introspect: named the API's resource
+    // server, the one client besides a token's own that may introspect its tokens.
     let api_client = register(&db, service("Registrations API", &[])).await;
+    let registrations = domain::resources::find_resource_by_audience(&db, &api)
+        .await
+        .unwrap()
+        .unwrap();
+    domain::resources::set_introspectors(
+        &db,
+        &AdminCtx::operator(),
+        &registrations.id,
+        std::slice::from_ref(&api_client.id),
+        now(),
+    )
+    .await
+    .unwrap();
 
     let alice = domain::users::create_user(
         &db,

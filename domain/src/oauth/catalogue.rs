@@ -1,0 +1,63 @@
+//! The scope catalogue and the registered APIs, as the token hot paths read them:
+//! from memory when fresh (see `cache_ttl_ms`), else from the database.
+
+use std::time::Duration;
+
+use crate::cache::TtlCache;
+use crate::db::Db;
+use crate::resources::{self, ScopeInfo};
+use crate::DomainResult;
+
+/// An API as token issuance and introspection need it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiInfo {
+    pub id: String,
+    pub name: String,
+    pub audience: String,
+    /// Clients allowed to introspect tokens issued for this API (its resource
+    /// servers), besides each token's own client.
+    pub introspectors: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Catalogue {
+    db: Db,
+    scopes: TtlCache<String, Option<ScopeInfo>>,
+    apis: TtlCache<String, Option<ApiInfo>>,
+}
+
+impl Catalogue {
+    pub fn new(db: Db, ttl: Duration) -> Self {
+        Self {
+            db,
+            scopes: TtlCache::new(ttl, 10_000),
+            apis: TtlCache::new(ttl, 10_000),
+        }
+    }
+
+    /// The catalogue entry for `name`.
+    pub async fn scope(&self, name: &str) -> DomainResult<Option<ScopeInfo>> {
+        if let Some(hit) = self.scopes.get(&name.to_owned()) {
+            return Ok(hit);
+        }
+        let found = resources::find_scope(&self.db, name).await?;
+        self.scopes.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// The API registered with this audience (identifier), if any.
+    pub async fn api(&self, audience: &str) -> DomainResult<Option<ApiInfo>> {
+        if let Some(hit) = self.apis.get(&audience.to_owned()) {
+            return Ok(hit);
+        }
+        let found = resources::find_api_info(&self.db, audience).await?;
+        self.apis.insert(audience.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// Forgets what this process holds (after a change to APIs or scopes).
+    pub fn invalidate(&self) {
+        self.scopes.clear();
+        self.apis.clear();
+    }
+}

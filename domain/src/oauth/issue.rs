@@ -1,0 +1,371 @@
+//! Token issuance: the one unit of work behind every token response — signing,
+//! the refresh-token family, the code's record of what it issued, the consent's
+//! last use, and the `token.*` audit events that must be durable before anyone
+//! holds the token.
+//!
+//! The grant modules of the server decide *whether* a token may be issued (the
+//! protocol rules of their grant); this module decides *what* is issued and records
+//! it, the same way for every grant.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{GrantType, IssueError, ScopeSet, Tokens};
+use crate::audit::{self, Actor, AuditEvent, EventType};
+use crate::authz::{self, NewRefresh};
+use crate::clients::Client;
+use crate::clock::Timestamp;
+use crate::tokens::{self, AccessClaims};
+use crate::users::User;
+
+/// What a token response carries (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "ScopeSet::is_empty")]
+    pub scope: ScopeSet,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// An access token for a client, acting for itself (client credentials) or for a
+/// person who gave it their password (the password grant): no refresh token, no ID
+/// token, no consent behind it.
+pub struct ClientIssue<'a> {
+    pub grant_type: GrantType,
+    pub client: &'a Client,
+    /// The person the token acts for, and when they authenticated.
+    pub person: Option<(&'a User, Timestamp)>,
+    pub scopes: ScopeSet,
+    pub resource: Option<&'a str>,
+    pub ttl: i64,
+    pub ip: Option<String>,
+}
+
+/// Where tokens issued under a person's consent come from.
+pub enum Source {
+    /// A redeemed authorization code (its hash starts the refresh-token family).
+    Code {
+        code_hash: String,
+        nonce: Option<String>,
+    },
+    /// A rotated refresh token: the family continues, and so does its absolute
+    /// expiry (RFC 9700 §4.14.2: rotation must not extend a family's life).
+    Rotation {
+        family_id: String,
+        family_expires_at: Timestamp,
+    },
+}
+
+impl Source {
+    fn grant_type(&self) -> GrantType {
+        match self {
+            Source::Code { .. } => GrantType::AuthorizationCode,
+            Source::Rotation { .. } => GrantType::RefreshToken,
+        }
+    }
+}
+
+/// Tokens for a person under their consent (`grant_id`).
+pub struct UserIssue<'a> {
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub grant_id: &'a str,
+    pub scopes: ScopeSet,
+    pub resource: Option<String>,
+    pub auth_time: Timestamp,
+    pub source: Source,
+    pub ip: Option<String>,
+}
+
+impl Tokens {
+    /// RFC 8707: the audience of a token carrying `scopes`. A client gets a token
+    /// only for an API it asked scopes of (which it must have been granted): naming
+    /// another registered API in `resource` is refused, so consenting to `openid`
+    /// never yields a token for the payroll API.
+    pub async fn audience(
+        &self,
+        scopes: &ScopeSet,
+        resource: Option<&str>,
+    ) -> Result<String, IssueError> {
+        let mut apis: Vec<String> = Vec::new();
+        for s in scopes {
+            let info = self
+                .catalogue
+                .scope(s)
+                .await?
+                .ok_or_else(|| IssueError::InvalidScope(format!("unknown scope '{s}'")))?;
+            if let Some(a) = info.audience {
+                if !apis.contains(&a) {
+                    apis.push(a);
+                }
+            }
+        }
+        match resource {
+            Some(r) => {
+                if self.catalogue.api(r).await?.is_none() {
+                    return Err(IssueError::InvalidTarget(format!("unknown resource '{r}'")));
+                }
+                if !apis.iter().any(|a| a == r) {
+                    return Err(IssueError::InvalidTarget(format!(
+                        "no requested scope belongs to the resource '{r}': tokens are issued only for the APIs whose scopes are granted and asked for"
+                    )));
+                }
+                if apis.len() > 1 {
+                    return Err(IssueError::InvalidScope(format!(
+                        "some requested scopes do not belong to {r}"
+                    )));
+                }
+                Ok(r.to_owned())
+            }
+            None => match apis.len() {
+                0 => Ok(self.issuer.to_string()),
+                1 => Ok(apis.remove(0)),
+                _ => Err(IssueError::InvalidTarget(
+                    "the scopes belong to several APIs: name one with the resource parameter"
+                        .into(),
+                )),
+            },
+        }
+    }
+
+    /// Scopes for a token without a person's consent (client credentials,
+    /// password): the `scope` parameter when given — only scopes granted to the
+    /// client — else every API scope the client was granted (of `resource` only,
+    /// when one is named).
+    pub async fn client_scopes(
+        &self,
+        client: &Client,
+        asked: Option<ScopeSet>,
+        resource: Option<&str>,
+    ) -> Result<ScopeSet, IssueError> {
+        let held = client.scope_set();
+        if let Some(asked) = asked {
+            return match asked.first_outside(&held) {
+                Some(extra) => Err(IssueError::InvalidScope(format!(
+                    "the client has not been granted the scope '{extra}'"
+                ))),
+                None => Ok(asked),
+            };
+        }
+        let mut out = ScopeSet::new();
+        for s in held.iter().filter(|s| !crate::resources::is_builtin(s)) {
+            if let Some(r) = resource {
+                let of = self.catalogue.scope(s).await?.and_then(|i| i.audience);
+                if of.as_deref() != Some(r) {
+                    continue;
+                }
+            }
+            out.insert(s);
+        }
+        Ok(out)
+    }
+
+    /// The claims of an access token for `client`, acting for `person` (their id
+    /// and when they authenticated) or for itself.
+    fn claims(
+        &self,
+        client: &Client,
+        person: Option<(&str, Timestamp)>,
+        aud: String,
+        scopes: &ScopeSet,
+        ttl: i64,
+        now: Timestamp,
+    ) -> AccessClaims {
+        AccessClaims {
+            iss: self.issuer.to_string(),
+            sub: person.map_or(client.id.as_str(), |(id, _)| id).to_owned(),
+            aud,
+            client_id: client.id.clone(),
+            scope: scopes.to_string(),
+            jti: tokens::new_jti(),
+            iat: now,
+            exp: now + ttl,
+            auth_time: person.map(|(_, t)| t),
+        }
+    }
+
+    /// Signs an access token for a client (and the person, with the password grant).
+    /// The answer leaves only once its `token.issued` event is committed (group
+    /// commit: see `audit::writer`); if that fails, no token is given out.
+    pub async fn for_client(
+        &self,
+        r: ClientIssue<'_>,
+        now: Timestamp,
+    ) -> Result<TokenSet, IssueError> {
+        let aud = self.audience(&r.scopes, r.resource).await?;
+        let person = r.person.map(|(u, t)| (u.id.as_str(), t));
+        let claims = self.claims(r.client, person, aud, &r.scopes, r.ttl, now);
+        let jwt = tokens::sign_access(&self.keys.current(), &claims)?;
+        let user = r.person.map(|(u, _)| u.id.as_str());
+        self.audit
+            .append(now, issued_event(r.grant_type, &claims, user, r.ip))
+            .await?;
+        Ok(TokenSet {
+            access_token: jwt,
+            token_type: "Bearer",
+            expires_in: r.ttl,
+            scope: r.scopes,
+            refresh_token: None,
+            id_token: None,
+        })
+    }
+
+    /// Issues an access token (and an ID token for `openid` from a code, and a
+    /// refresh token when the client may refresh) under a person's consent, and
+    /// records it all in one transaction: the response is sent only after the
+    /// commit, so every token someone holds has its event.
+    pub async fn for_user(&self, t: UserIssue<'_>, now: Timestamp) -> Result<TokenSet, IssueError> {
+        let runtime = self.runtime.get(&self.db).await?;
+        let aud = self.audience(&t.scopes, t.resource.as_deref()).await?;
+        let ttl = t
+            .client
+            .access_token_ttl_secs
+            .unwrap_or(runtime.access_token_secs);
+        let person = Some((t.user.id.as_str(), t.auth_time));
+        let claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
+        let keys = self.keys.current();
+        let access_token = tokens::sign_access(&keys, &claims)?;
+        let id_token = match &t.source {
+            Source::Code { nonce, .. } if t.scopes.contains("openid") => {
+                let mut id = super::claims::user_claims(t.user, &t.scopes);
+                id["iss"] = json!(self.issuer.as_ref());
+                id["aud"] = json!(t.client.id);
+                id["azp"] = json!(t.client.id);
+                id["iat"] = json!(now);
+                id["exp"] = json!(now + self.lifetimes.id_token_secs);
+                id["auth_time"] = json!(t.auth_time);
+                if let Some(n) = nonce {
+                    id["nonce"] = json!(n);
+                }
+                Some(tokens::sign_jwt(&keys, t.client.id_token_alg, &id)?)
+            }
+            _ => None,
+        };
+
+        let txn = crate::db::write_txn(&self.db).await?;
+        let refresh_token = if t.client.allows(GrantType::RefreshToken) {
+            // The refresh lifetime (approval-gated per client) caps a family from its
+            // first issuance; each rotation inherits the family's expiry.
+            let lifetime = t
+                .client
+                .refresh_token_ttl_secs
+                .unwrap_or(runtime.refresh_token_secs);
+            let (family_id, expires_at) = match &t.source {
+                Source::Code { code_hash, .. } => (code_hash.clone(), now + lifetime),
+                Source::Rotation {
+                    family_id,
+                    family_expires_at,
+                } => (family_id.clone(), (*family_expires_at).min(now + lifetime)),
+            };
+            Some(
+                authz::issue_refresh(
+                    &txn,
+                    NewRefresh {
+                        family_id,
+                        client_id: t.client.id.clone(),
+                        user_id: t.user.id.clone(),
+                        grant_id: t.grant_id.to_owned(),
+                        scopes: t.scopes.to_vec(),
+                        resource: t.resource.clone(),
+                        auth_time: t.auth_time,
+                        access_jti: claims.jti.clone(),
+                        access_exp: claims.exp,
+                    },
+                    expires_at,
+                    now,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        if let Source::Code { code_hash, .. } = &t.source {
+            authz::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?;
+        }
+        crate::grants::touch(&txn, t.grant_id, now).await?;
+        let grant_type = t.source.grant_type();
+        audit::record(
+            &txn,
+            now,
+            issued_event(grant_type, &claims, Some(&t.user.id), t.ip.clone()),
+        )
+        .await?;
+        if let Source::Rotation { family_id, .. } = &t.source {
+            audit::record(
+                &txn,
+                now,
+                AuditEvent::new(
+                    EventType::TokenRefreshed,
+                    Actor::Client(t.client.id.clone()),
+                )
+                .target("user", &t.user.id)
+                .ip(t.ip.clone())
+                .data(json!({
+                    "client_id": t.client.id,
+                    "user": t.user.id,
+                    "family_id": family_id,
+                    "jti": claims.jti,
+                    "scopes": t.scopes.to_vec(),
+                })),
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(crate::DomainError::from)?;
+        Ok(TokenSet {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ttl,
+            scope: t.scopes,
+            refresh_token,
+            id_token,
+        })
+    }
+
+    /// Records an event that has no change of its own to ride with (an attack
+    /// noticed), in its own transaction so it joins the chain in order. A failure is
+    /// logged; the request fails anyway.
+    pub async fn record_alone(&self, now: Timestamp, event: AuditEvent) {
+        let result = async {
+            let txn = crate::db::write_txn(&self.db).await?;
+            audit::record(&txn, now, event).await?;
+            txn.commit().await?;
+            Ok::<_, crate::DomainError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "recording an audit event failed");
+        }
+    }
+}
+
+/// The `token.issued` event of one token response: who got what (never the token).
+fn issued_event(
+    grant_type: GrantType,
+    claims: &AccessClaims,
+    user: Option<&str>,
+    ip: Option<String>,
+) -> AuditEvent {
+    let ev = AuditEvent::new(
+        EventType::TokenIssued,
+        Actor::Client(claims.client_id.clone()),
+    );
+    match user {
+        Some(u) => ev.target("user", u),
+        None => ev.target("client", &claims.client_id),
+    }
+    .ip(ip)
+    .data(json!({
+        "grant_type": grant_type.as_str(),
+        "client_id": claims.client_id,
+        "user": user,
+        "scopes": claims.scope.split_whitespace().collect::<Vec<_>>(),
+        "jti": claims.jti,
+        "aud": claims.aud,
+        "expires_at": claims.exp,
+    }))
+}

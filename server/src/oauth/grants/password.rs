@@ -1,0 +1,85 @@
+//! RFC 6749 §4.3, for clients an administrator has allowed it (off by default;
+//! OAuth 2.1 drops it, seed 004 needs it). Same per-account throttling, timing and
+//! audit as the sign-in page. Not per-IP: the caller is the application's server,
+//! whose one address every user of the app shares, so an IP lock would lock them
+//! all out. Tokens live for the client's lifetime policy (9 hours unless set
+//! otherwise), with no refresh token and no ID token.
+
+use domain::auth::{SignInError, SignInRequest};
+use domain::oauth::{ClientIssue, GrantType, ScopeSet};
+use domain::secret::SecretString;
+
+use super::{Caller, Form, TokenResponse};
+use crate::oauth::OAuthError;
+
+pub struct Request {
+    pub username: String,
+    pub password: SecretString,
+    pub scope: Option<ScopeSet>,
+    pub resource: Option<String>,
+}
+
+impl Request {
+    pub fn parse(form: &Form) -> Result<Self, OAuthError> {
+        Ok(Self {
+            username: form.required("username")?.to_owned(),
+            password: SecretString::new(form.required("password")?),
+            scope: form.scope()?,
+            resource: form.optional("resource").map(str::to_owned),
+        })
+    }
+}
+
+pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
+    if c.client.is_public() || !c.client.allows(GrantType::Password) {
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use the password grant",
+        ));
+    }
+    let app = &c.st.app;
+    let sign_in = SignInRequest {
+        username: &req.username,
+        password: &req.password,
+        ip: None,
+        user_agent: None,
+    };
+    let user = domain::auth::check_credentials(
+        &app.db,
+        &app.hasher,
+        app.config.throttle_policy,
+        &sign_in,
+        c.now,
+    )
+    .await
+    .map_err(|e| match e {
+        SignInError::Internal(d) => OAuthError::server_error(d),
+        other => OAuthError::invalid_grant(other.to_string()),
+    })?;
+    if !c.client.allows_email(&user.email) {
+        return Err(OAuthError::invalid_grant(
+            "tokens cannot be issued for accounts of this e-mail domain",
+        ));
+    }
+    let tokens = &c.st.tokens;
+    let resource = req.resource.as_deref();
+    let scopes = tokens.client_scopes(c.client, req.scope, resource).await?;
+    let ttl = c
+        .client
+        .access_token_ttl_secs
+        .unwrap_or(tokens.lifetimes.password_grant_secs);
+    let issued = tokens
+        .for_client(
+            ClientIssue {
+                grant_type: GrantType::Password,
+                client: c.client,
+                person: Some((&user, c.now)),
+                scopes,
+                resource,
+                ttl,
+                ip: c.ip.clone(),
+            },
+            c.now,
+        )
+        .await?;
+    Ok(issued)
+}

@@ -1,0 +1,87 @@
+//! RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the presented token is spent and
+//! a new one issued, within the family's absolute lifetime; presenting a spent one
+//! revokes the family.
+
+use domain::audit::{Actor, AuditEvent, EventType};
+use domain::authz::{self, RotateError};
+use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
+
+use super::{Caller, Form, TokenResponse};
+use crate::oauth::OAuthError;
+
+pub struct Request {
+    pub refresh_token: String,
+    pub scope: Option<ScopeSet>,
+}
+
+impl Request {
+    pub fn parse(form: &Form) -> Result<Self, OAuthError> {
+        Ok(Self {
+            refresh_token: form.required("refresh_token")?.to_owned(),
+            scope: form.scope()?,
+        })
+    }
+}
+
+pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
+    c.require(GrantType::RefreshToken)?;
+    let tokens = &c.st.tokens;
+    let row = match authz::use_refresh(&tokens.db, &req.refresh_token, &c.client.id, c.now).await? {
+        Ok(r) => r,
+        Err(RotateError::Reused) => {
+            tokens
+                .record_alone(
+                    c.now,
+                    AuditEvent::new(
+                        EventType::RefreshTokenReused,
+                        Actor::Client(c.client.id.clone()),
+                    )
+                    .target("client", &c.client.id)
+                    .ip(c.ip.clone()),
+                )
+                .await;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; its whole family is now revoked",
+            ));
+        }
+        Err(RotateError::Invalid) => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is invalid, expired or revoked",
+            ))
+        }
+    };
+    let original = ScopeSet::parse(&row.scopes);
+    let asked = match req.scope {
+        Some(asked) => {
+            if let Some(extra) = asked.first_outside(&original) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "'{extra}' was not part of the original grant"
+                )));
+            }
+            asked
+        }
+        None => original,
+    };
+    let user = tokens.active_user(&row.user_id).await?;
+    // At most what the person allows now and what the client holds now.
+    let scopes = tokens.still_allowed(c.client, &row.grant_id, asked).await?;
+    let issued = tokens
+        .for_user(
+            UserIssue {
+                client: c.client,
+                user: &user,
+                grant_id: &row.grant_id,
+                scopes,
+                resource: row.resource,
+                auth_time: row.auth_time,
+                source: Source::Rotation {
+                    family_id: row.family_id,
+                    family_expires_at: row.expires_at,
+                },
+                ip: c.ip.clone(),
+            },
+            c.now,
+        )
+        .await?;
+    Ok(issued)
+}
