@@ -165,6 +165,32 @@ async fn taking_a_scope_from_a_client_bounds_its_consents_refresh_tokens_and_liv
     assert_eq!(v["error"], "invalid_scope");
 }
 
+/// H1, the same rule at issuance whoever changed the client: even when a consent
+/// still lists a scope (here the client row is changed behind the portal's back, as
+/// an older process or an operator's SQL could), a refresh issues only what the
+/// client holds now.
+#[tokio::test]
+async fn a_refresh_never_mints_a_scope_its_client_no_longer_holds() {
+    let app = spawn_app().await;
+    apis(&app).await;
+    create_user(&app.db, "alice", Role::User).await;
+    let rp = web(&app, &["openid", "registrations:write"], &[]).await;
+    let b = app.browser();
+    let code = code_as(&b, "alice", &rp, "openid registrations:write").await;
+    let t = exchange(&app, &rp, &code).await;
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE clients SET scopes = '[\"openid\"]' WHERE id = '{}'",
+            rp.id
+        ))
+        .await
+        .unwrap();
+    let (status, v) = refresh(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(scope_of(&v), "openid");
+}
+
 /// L4: a password change, or disabling the account, ends what the old credentials
 /// obtained — refresh tokens, code-flow access tokens and the password grant's
 /// 9-hour tokens — and re-enabling the account does not bring them back.
