@@ -715,19 +715,27 @@ impl Drop for Gate {
 
 impl Default for SecretCache {
     fn default() -> Self {
-        Self::new(10_000, std::time::Duration::ZERO)
+        Self::new(
+            10_000,
+            std::time::Duration::ZERO,
+            Arc::new(crate::clock::SystemClock),
+        )
     }
 }
 
 impl SecretCache {
-    pub fn new(capacity: usize, record_ttl: std::time::Duration) -> Self {
+    pub fn new(
+        capacity: usize,
+        record_ttl: std::time::Duration,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> Self {
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         Self {
             key: Arc::new(key),
             tags: Arc::new(Mutex::new(HashSet::new())),
             capacity,
-            records: crate::cache::TtlCache::new(record_ttl, capacity),
+            records: crate::cache::TtlCache::new(record_ttl, capacity, clock),
             inflight: Default::default(),
         }
     }
@@ -1133,7 +1141,11 @@ mod tests {
         .unwrap();
         let id = created.client.id.clone();
         let secret = created.secret.unwrap().expose().to_owned();
-        let cache = SecretCache::new(100, std::time::Duration::from_secs(60));
+        let cache = SecretCache::new(
+            100,
+            std::time::Duration::from_secs(60),
+            Arc::new(crate::clock::ManualClock::new(0)),
+        );
         let attempt = |secret: String| {
             let (db, hasher, cache, id) = (db.clone(), hasher.clone(), cache.clone(), id.clone());
             tokio::spawn(async move {

@@ -158,10 +158,14 @@ pub struct SettingsCache {
 }
 
 impl SettingsCache {
-    pub fn new(defaults: FileDefaults, ttl: std::time::Duration) -> Self {
+    pub fn new(
+        defaults: FileDefaults,
+        ttl: std::time::Duration,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Self {
         Self {
             defaults,
-            cache: TtlCache::new(ttl, 1),
+            cache: TtlCache::new(ttl, 1, clock),
         }
     }
 
@@ -282,7 +286,11 @@ mod tests {
             .await
             .unwrap();
         crate::db::migrate(&db).await.unwrap();
-        let cache = SettingsCache::new(DEFAULTS, std::time::Duration::ZERO);
+        let cache = SettingsCache::new(
+            DEFAULTS,
+            std::time::Duration::ZERO,
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
         let s = cache.get(&db).await.unwrap();
         assert_eq!((s.access_token_secs, s.allow_self_signup), (300, false));
         let ctx = AdminCtx::operator();

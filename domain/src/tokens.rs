@@ -1,7 +1,7 @@
 //! JWT access tokens (RFC 9068) and their revocation list.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::{Header, Validation};
 use sea_orm::sea_query::OnConflict;
@@ -185,23 +185,26 @@ fn locally_revoked(jti: &str) -> bool {
 /// `ttl`. A `ttl` of zero reads the database on every check.
 pub struct RevocationMirror {
     ttl: Duration,
-    copy: std::sync::RwLock<(HashSet<String>, Option<Instant>)>,
+    copy: std::sync::RwLock<(HashSet<String>, Option<Duration>)>,
     reload: tokio::sync::Mutex<()>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl RevocationMirror {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
         Self {
             ttl,
             copy: std::sync::RwLock::new((HashSet::new(), None)),
             reload: tokio::sync::Mutex::new(()),
+            clock,
         }
     }
 
     fn fresh_answer(&self, jti: &str) -> Option<bool> {
         let copy = self.copy.read().ok()?;
         let loaded = copy.1?;
-        (loaded.elapsed() < self.ttl).then(|| copy.0.contains(jti))
+        let age = self.clock.monotonic().saturating_sub(loaded);
+        (age < self.ttl).then(|| copy.0.contains(jti))
     }
 
     pub async fn is_revoked<C: ConnectionTrait>(
@@ -233,7 +236,7 @@ impl RevocationMirror {
             .collect();
         let answer = set.contains(jti);
         if let Ok(mut copy) = self.copy.write() {
-            *copy = (set, Some(Instant::now()));
+            *copy = (set, Some(self.clock.monotonic()));
         }
         Ok(answer)
     }

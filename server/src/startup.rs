@@ -118,14 +118,13 @@ impl Application {
             },
             secure_cookies: settings.secure_cookies(),
         };
-        let catalogue =
-            domain::oauth::Catalogue::new(db.clone(), Duration::from_millis(settings.cache_ttl_ms));
+        let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
+        let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());
         let state = AppState {
             db,
             hasher: PasswordHasher::new(),
-            clock,
             config: Arc::new(config),
-            clients: SecretCache::new(10_000, Duration::from_millis(settings.cache_ttl_ms)),
+            clients: SecretCache::new(10_000, cache_ttl, clock.clone()),
             catalogue,
             flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
@@ -135,8 +134,10 @@ impl Application {
                     refresh_token_secs: settings.tokens.refresh_token_ttl_secs,
                     allow_self_signup: settings.allow_self_signup,
                 },
-                Duration::from_millis(settings.cache_ttl_ms),
+                cache_ttl,
+                clock.clone(),
             ),
+            clock,
         };
         let audit = domain::audit::AuditWriter::spawn(state.db.clone());
         let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
@@ -235,7 +236,10 @@ async fn oauth_state(
         audit,
         catalogue: app.catalogue.clone(),
         clients: app.clients.clone(),
-        revocations: Arc::new(domain::tokens::RevocationMirror::new(cache_ttl)),
+        revocations: Arc::new(domain::tokens::RevocationMirror::new(
+            cache_ttl,
+            app.clock.clone(),
+        )),
         runtime: app.runtime.clone(),
         lifetimes: domain::oauth::Lifetimes {
             access_token_secs: t.access_token_ttl_secs,

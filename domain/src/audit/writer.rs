@@ -71,11 +71,17 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the task on the current Tokio runtime.
+    /// Starts the task on the current Tokio runtime (and, on SQLite, the
+    /// checkpointer).
     pub fn spawn(db: Db) -> Self {
+        Self::spawn_with(db, true)
+    }
+
+    fn spawn_with(db: Db, checkpoints: bool) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let stop = Arc::new(Notify::new());
-        let checkpointer = (db.get_database_backend() == DbBackend::Sqlite).then(|| {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        let checkpointer = (sqlite && checkpoints).then(|| {
             tokio::spawn(checkpoint(
                 db.get_sqlite_connection_pool().connect_options(),
             ))
@@ -359,4 +365,69 @@ async fn checkpoint(options: Arc<SqliteConnectOptions>) {
 
 fn last(rows: &[Linked]) -> Option<(i64, String)> {
     rows.last().map(|r| (r.seq, r.hash.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Actor, EventType};
+
+    async fn sqlite() -> (tempfile::TempDir, std::path::PathBuf, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let db = crate::db::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        // Start from a database file that holds everything written so far.
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .unwrap();
+        (dir, path, db)
+    }
+
+    /// The writer's commits never copy the log into the database file, however long
+    /// the log grows (its connection has automatic checkpoints off); only the
+    /// checkpointer does, on its own connection.
+    #[tokio::test]
+    async fn only_the_background_checkpointer_copies_the_log_into_the_database() {
+        let (_dir, path, db) = sqlite().await;
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        let writer = AuditWriter::spawn_with(db.clone(), false);
+        // One event per commit: well past SQLite's default of 1,000 pages, where
+        // an automatic checkpoint would run inside a commit.
+        for i in 0..400 {
+            let ev = AuditEvent::new(EventType::TokenIssued, Actor::Client("c".into()))
+                .target("client", format!("c{i}"));
+            writer.append(i, ev).await.unwrap();
+        }
+        let wal = std::fs::metadata(path.with_extension("db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal > 1000 * 4096,
+            "the log grew past the automatic threshold: {wal}"
+        );
+        assert_eq!(size(), before, "no commit of the writer checkpointed");
+
+        let checkpointer = tokio::spawn(checkpoint(
+            db.get_sqlite_connection_pool().connect_options(),
+        ));
+        let mut grown = false;
+        for _ in 0..100 {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if size() > before {
+                grown = true;
+                break;
+            }
+        }
+        checkpointer.abort();
+        writer.shutdown().await;
+        assert!(
+            grown,
+            "the checkpointer copied the log ({before} bytes before)"
+        );
+    }
 }

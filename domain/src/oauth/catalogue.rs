@@ -1,9 +1,11 @@
 //! The scope catalogue and the registered APIs, as the token hot paths read them:
 //! from memory when fresh (see `cache_ttl_ms`), else from the database.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TtlCache;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::resources::{self, ScopeInfo};
 use crate::DomainResult;
@@ -27,11 +29,11 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    pub fn new(db: Db, ttl: Duration) -> Self {
+    pub fn new(db: Db, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             db,
-            scopes: TtlCache::new(ttl, 10_000),
-            apis: TtlCache::new(ttl, 10_000),
+            scopes: TtlCache::new(ttl, 10_000, clock.clone()),
+            apis: TtlCache::new(ttl, 10_000, clock),
         }
     }
 

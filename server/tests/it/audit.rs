@@ -324,48 +324,6 @@ async fn the_token_writer_and_other_writers_take_turns_on_one_chain() {
     }
 }
 
-/// SQLite: the writer's connection never copies the write-ahead log into the
-/// database file itself (its commits would wait for that); a background task does,
-/// so the file grows while tokens are issued and nothing else writes.
-#[tokio::test]
-async fn sqlite_checkpoints_happen_in_the_background() {
-    let app = spawn_app().await;
-    let url = app.settings.database_url.expose().to_owned();
-    let Some(path) = url.strip_prefix("sqlite://") else {
-        return; // PostgreSQL has no write-ahead log file of ours to copy.
-    };
-    let path = std::path::PathBuf::from(path.split('?').next().unwrap());
-    let svc = service(&app).await;
-    let size = || std::fs::metadata(&path).unwrap().len();
-    // Let anything written so far settle in the file first.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let before = size();
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (base, svc) = (app.base.clone(), svc.clone());
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..50 {
-                token(&base, &svc).await;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let mut grown = false;
-    for _ in 0..50 {
-        if size() > before {
-            grown = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(
-        grown,
-        "400 token events reached the database file ({before} bytes before)"
-    );
-}
-
 #[tokio::test]
 async fn a_token_response_arrives_only_after_its_event_is_committed() {
     let app = spawn_app().await;

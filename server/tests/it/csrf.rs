@@ -74,21 +74,44 @@ async fn a_first_post_without_any_cookie_is_refused() {
 #[tokio::test]
 async fn the_token_may_also_come_in_a_header() {
     let app = spawn_app().await;
+    let rp = register(
+        &app,
+        domain::clients::NewClient {
+            name: "Notebook".into(),
+            application_type: Some(domain::clients::ApplicationType::Web),
+            redirect_uris: vec![crate::rp::REDIRECT.into()],
+            scopes: vec!["openid".into()],
+            ..Default::default()
+        },
+    )
+    .await;
     let b = app.browser();
     let token = b.csrf_token().await;
-    let r = b
-        .client
-        .post(format!("{}/api/sign_in", b.base))
-        .header("x-csrf-token", &token)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().as_u16() < 400);
+    // The consent form's endpoint relies on the middleware alone: the token in the
+    // header and nowhere else is enough...
+    let decline = [
+        ("response_type", "code"),
+        ("client_id", rp.id.as_str()),
+        ("redirect_uri", crate::rp::REDIRECT),
+        ("code_challenge", crate::rp::CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("decision", "deny"),
+    ];
+    let post = |header: Option<&str>| {
+        let mut req = b
+            .client
+            .post(format!("{}/oauth/consent", b.base))
+            .form(&decline);
+        if let Some(h) = header {
+            req = req.header("x-csrf-token", h);
+        }
+        req.send()
+    };
+    let r = post(Some(&token)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the header alone is accepted");
+    // ...and without it, or with a wrong one, the request is refused.
+    assert_eq!(post(None).await.unwrap().status().as_u16(), 403);
+    assert_eq!(post(Some("wrong")).await.unwrap().status().as_u16(), 403);
     let r = b
         .client
         .post(format!("{}/api/sign_out", b.base))

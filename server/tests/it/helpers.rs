@@ -43,6 +43,7 @@ impl Drop for TestApp {
                 let db = domain::db::connect(&url).await.unwrap();
                 let v = domain::audit::verify(&db).await.unwrap();
                 db.close().await.ok();
+                drop_postgres_database(&url).await;
                 v
             })
         })
@@ -52,6 +53,26 @@ impl Drop for TestApp {
             matches!(outcome, domain::audit::Verification::Intact { .. }),
             "at the end of the test: {outcome}"
         );
+    }
+}
+
+/// A PostgreSQL test database is dropped once its test is over (SQLite files go
+/// with their temporary directory), so test runs do not fill the server's disk.
+async fn drop_postgres_database(url: &str) {
+    if backend() != "postgres" {
+        return;
+    }
+    let (Ok(admin_url), Some((_, name))) =
+        (std::env::var("TEST_DATABASE_URL"), url.rsplit_once('/'))
+    else {
+        return;
+    };
+    if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
+        // FORCE: the test's server may still hold connections (PostgreSQL 13+).
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        admin.close().await.ok();
     }
 }
 

@@ -546,13 +546,21 @@ async fn with_the_hot_row_cache_on_a_deleted_client_stops_getting_tokens_within_
         401,
         "the cache never vouches for a wrong secret"
     );
-    // Deleted by another process (here: directly in the database).
+    // Deleted by another process (here: directly in the database, so this
+    // process's cache is not told).
     clients::delete(&app.db, Actor::Operator, &svc.id, START)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // Within the TTL this process still serves its copy — the documented window,
+    // and the proof that the row is cached at all.
+    app.clock
+        .advance_monotonic(std::time::Duration::from_millis(299));
     let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 200, "the cached row, within the TTL");
+    app.clock
+        .advance_monotonic(std::time::Duration::from_millis(1));
+    let r = token_request(&app, &svc, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.status(), 401, "the TTL is over: the deletion is seen");
 }
 
 #[tokio::test]
