@@ -18,6 +18,7 @@ pub mod notify;
 pub mod password;
 pub mod portal;
 pub mod resources;
+pub mod review;
 pub mod rules;
 pub mod secret;
 pub mod server_settings;

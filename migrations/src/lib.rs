@@ -14,6 +14,7 @@ mod m0004_server_settings;
 mod m0005_portal;
 mod m0006_audit_chain;
 mod m0007_audit_duplicate_indexes;
+mod m0009_client_versions_and_reviews;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_portal::Migration),
             Box::new(m0006_audit_chain::Migration),
             Box::new(m0007_audit_duplicate_indexes::Migration),
+            Box::new(m0009_client_versions_and_reviews::Migration),
         ]
     }
 }

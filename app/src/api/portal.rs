@@ -77,6 +77,7 @@ pub(crate) mod conv {
             days_left,
             created: format_utc(c.created_at),
             owner,
+            version: c.version,
         }
     }
 
@@ -413,6 +414,7 @@ pub async fn update_client(
     #[server(default)] refresh_token_days: String,
     #[server(default)] password_grant: Option<String>,
     #[server(default)] justification: String,
+    #[server(default)] version: Option<i64>,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
     use conv::*;
@@ -470,6 +472,7 @@ pub async fn update_client(
         fields,
         Some(gated),
         &justification,
+        version,
         st.now(),
     )
     .await?;

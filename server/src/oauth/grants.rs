@@ -257,8 +257,8 @@ pub fn user_claims(user: &User, scopes: &[String]) -> Value {
     }
     if scopes.iter().any(|s| s == "email") {
         c["email"] = json!(user.email);
-        // Portcullis does not verify addresses yet; say so rather than assume.
-        c["email_verified"] = json!(false);
+        // True only for addresses an administrator or the operator vouched for.
+        c["email_verified"] = json!(user.email_verified);
     }
     c
 }
@@ -414,10 +414,8 @@ pub async fn password(
         SignInError::Internal(d) => OAuthError::server_error(d),
         other => OAuthError::invalid_grant(other.to_string()),
     })?;
-    if !client.allows_email(&user.email) {
-        return Err(OAuthError::invalid_grant(
-            "tokens cannot be issued for accounts of this e-mail domain",
-        ));
+    if let Some(why) = client.refuses_account(&user.email, user.email_verified) {
+        return Err(OAuthError::invalid_grant(why));
     }
     let scopes = client_scopes(client, form)?;
     let ttl = client

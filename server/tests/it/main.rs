@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod cli;
+mod client_changes;
 mod connected_apps;
 mod csrf;
 mod helpers;
@@ -14,3 +15,4 @@ mod pages;
 mod portal;
 mod rest;
 mod sign_in;
+mod verified_email;
