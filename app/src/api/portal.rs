@@ -94,6 +94,16 @@ pub(crate) mod conv {
             (_, serde_json::Value::Bool(true)) => "on".into(),
             (_, serde_json::Value::Bool(false)) => "off".into(),
             (_, serde_json::Value::String(s)) => s.clone(),
+            // Grant types and redirect URIs (issue 11, M7).
+            (_, serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             (_, other) => other.to_string(),
         }
     }

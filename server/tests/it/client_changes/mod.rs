@@ -93,7 +93,10 @@ pub async fn approved_in_portal(dev: &Browser, admin: &Browser, id: &str, scope:
     let pending = requests(admin, "status=pending").await;
     let rid = pending[0]["id"].as_str().unwrap().to_owned();
     let r = admin
-        .post("/api/admin/approve_request", &[("id", &rid), ("scopes[]", scope)])
+        .post(
+            "/api/admin/approve_request",
+            &[("id", &rid), ("scopes[]", scope)],
+        )
         .await;
     assert!(r.status < 400, "{}", r.body);
 }
