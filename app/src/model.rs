@@ -12,6 +12,7 @@ pub struct UserView {
     /// `user`, `developer` or `admin`.
     pub role: String,
     pub disabled: bool,
+    pub email_verified: bool,
     pub created: String,
 }
 
@@ -109,6 +110,9 @@ pub struct ClientView {
     pub days_left: Option<i64>,
     pub created: String,
     pub owner: Option<String>,
+    /// The row version the page was rendered with; the edit form sends it back so
+    /// that a stale form cannot overwrite someone else's change.
+    pub version: i64,
 }
 
 impl ClientView {

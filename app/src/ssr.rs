@@ -233,6 +233,7 @@ pub fn user_view(u: &User) -> UserView {
         display_name: u.display_name.clone(),
         role: u.role.as_str().to_owned(),
         disabled: u.disabled,
+        email_verified: u.email_verified,
         created: domain::clock::format_utc(u.created_at),
     }
 }

@@ -127,6 +127,13 @@ pub struct Client {
     pub contacts: Vec<String>,
     /// Refresh-token lifetime for this client (None = the server default).
     pub refresh_token_ttl_secs: Option<i64>,
+    /// The row version this value was read at; every write bumps it and is
+    /// conditional on it (see [`save`]).
+    pub version: i64,
+    /// What an administrator (or an approving rule) has reviewed: see
+    /// [`crate::review`].
+    pub reviewed_grant_types: Vec<String>,
+    pub reviewed_redirect_uris: Vec<String>,
 }
 
 fn json_list(s: &str) -> DomainResult<Vec<String>> {
@@ -150,6 +157,9 @@ impl TryFrom<client::Model> for Client {
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
             post_logout_redirect_uris: json_list(&m.post_logout_redirect_uris)?,
             contacts: json_list(&m.contacts)?,
+            reviewed_grant_types: json_list(&m.reviewed_grant_types)?,
+            reviewed_redirect_uris: json_list(&m.reviewed_redirect_uris)?,
+            version: m.version,
             logo_uri: m.logo_uri,
             client_uri: m.client_uri,
             policy_uri: m.policy_uri,
@@ -190,17 +200,25 @@ impl Client {
     pub fn scope_set(&self) -> crate::oauth::ScopeSet {
         self.scopes.iter().cloned().collect()
     }
-    /// Seed 003: whether tokens may be issued on behalf of this e-mail address (an
-    /// empty domain list means any).
-    pub fn allows_email(&self, email: &str) -> bool {
+    /// Seed 003: why tokens may not be issued on behalf of this account, if they may
+    /// not (an empty domain list means anyone). A domain restriction is satisfied
+    /// only by a verified address: anyone can sign up as `president@example.edu`
+    /// (issue 11, M6).
+    pub fn refuses_account(&self, email: &str, email_verified: bool) -> Option<&'static str> {
         if self.allowed_email_domains.is_empty() {
-            return true;
+            return None;
         }
         let domain = email
             .rsplit_once('@')
             .map(|(_, d)| d.to_ascii_lowercase())
             .unwrap_or_default();
-        self.allowed_email_domains.contains(&domain)
+        if !self.allowed_email_domains.contains(&domain) {
+            Some("this application is not available to accounts of your e-mail domain")
+        } else if !email_verified {
+            Some("this application is limited to some e-mail domains, and the e-mail address of this account has not been verified")
+        } else {
+            None
+        }
     }
 
     /// Why this client may not get tokens right now, if it may not.
@@ -268,6 +286,10 @@ pub struct NewClient {
     pub contacts: Vec<String>,
     /// Registration expiry (None = never).
     pub expires_at: Option<Timestamp>,
+    /// A developer's self-service registration: nobody has reviewed its grant types
+    /// and redirect URIs yet. Otherwise (the operator, an administrator) the
+    /// registration itself is the review.
+    pub unreviewed: bool,
 }
 
 /// Trims an optional text field; empty means absent.
@@ -531,6 +553,11 @@ pub async fn create(
     )?;
     let auth = f.auth_method.unwrap_or(AuthMethod::ClientSecretBasic);
     let grants = f.grant_types.clone();
+    let (reviewed_grants, reviewed_uris) = if new.unreviewed {
+        (Vec::new(), Vec::new())
+    } else {
+        (grants.clone(), f.redirect_uris.clone())
+    };
     for s in &new.scopes {
         crate::resources::find_scope(db, s)
             .await?
@@ -586,6 +613,9 @@ pub async fn create(
         post_logout_redirect_uris: Set(to_json(&f.post_logout_redirect_uris)),
         contacts: Set(to_json(&f.contacts)),
         refresh_token_ttl_secs: Set(None),
+        version: Set(1),
+        reviewed_grant_types: Set(to_json(&reviewed_grants)),
+        reviewed_redirect_uris: Set(to_json(&reviewed_uris)),
     }
     .insert(&txn)
     .await?;
@@ -619,6 +649,34 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option
         .await?
         .map(Client::try_from)
         .transpose()
+}
+
+/// Reads a client inside a write transaction, to change it: `SELECT … FOR UPDATE`
+/// on PostgreSQL, so concurrent writers of the row take turns and each starts from
+/// the previous one's result. (SQLite has no row locks and needs none: a write
+/// transaction there is `BEGIN IMMEDIATE`, which already runs writers one at a
+/// time.) Take it before anything else in the transaction — in particular before
+/// the audit append's advisory lock — so that every writer locks in the same order.
+pub async fn find_for_update<C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+) -> DomainResult<Option<Client>> {
+    use sea_orm::QuerySelect;
+    client::Entity::find_by_id(id.to_owned())
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .map(Client::try_from)
+        .transpose()
+}
+
+/// The error of a write whose client changed since it was read: someone else's
+/// change would otherwise be overwritten (issue 11, M4).
+pub const STALE: &str = "the client was changed by someone else since you loaded it: reload it and make your change again";
+
+/// Whether an error is [`STALE`]'s conflict.
+pub fn is_stale(e: &DomainError) -> bool {
+    matches!(e, DomainError::Conflict(m) if m == STALE)
 }
 
 /// Deletes a client, its secrets and (by cascade) everything issued to it.
@@ -868,42 +926,61 @@ pub async fn authenticate<C: ConnectionTrait>(
     Err(ClientAuthError::WrongSecret)
 }
 
-/// Writes every field of `c` to its row (through the caller's transaction).
+/// Writes every field of `c` to its row (through the caller's transaction), if the
+/// row is still at the version `c` was read at, and bumps the version. A row that
+/// moved on in between is [`STALE`], never overwritten: without this check a
+/// developer's edit read before an administrator disabled the client would write
+/// `disabled = false` back (issue 11, M4). Writers read with [`find_for_update`]
+/// inside their transaction, so for them the check cannot fail; it is the backstop.
 pub async fn save<C: ConnectionTrait>(conn: &C, c: &Client, now: Timestamp) -> DomainResult<()> {
-    let res = client::Entity::update(client::ActiveModel {
-        id: Set(c.id.clone()),
-        name: Set(c.name.clone()),
-        description: Set(c.description.clone()),
-        owner_id: Set(c.owner_id.clone()),
-        application_type: Set(c.application_type.as_str().into()),
-        token_endpoint_auth_method: Set(c.auth_method.as_str().into()),
-        redirect_uris: Set(to_json(&c.redirect_uris)),
-        grant_types: Set(to_json(&c.grant_types)),
-        scopes: Set(to_json(&c.scopes)),
-        first_party: Set(c.first_party),
-        allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
-        access_token_ttl_secs: Set(c.access_token_ttl_secs),
-        disabled: Set(c.disabled),
-        expires_at: Set(c.expires_at),
-        created_at: Set(c.created_at),
-        updated_at: Set(now),
-        id_token_signed_response_alg: Set(c.id_token_alg.as_str().into()),
-        userinfo_signed_response_alg: Set(c.userinfo_alg.map(|a| a.as_str().into())),
-        logo_uri: Set(c.logo_uri.clone()),
-        client_uri: Set(c.client_uri.clone()),
-        policy_uri: Set(c.policy_uri.clone()),
-        tos_uri: Set(c.tos_uri.clone()),
-        jwks_uri: Set(c.jwks_uri.clone()),
-        post_logout_redirect_uris: Set(to_json(&c.post_logout_redirect_uris)),
-        contacts: Set(to_json(&c.contacts)),
-        refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
-    })
-    .exec(conn)
-    .await;
-    match res {
-        Ok(_) => Ok(()),
-        Err(sea_orm::DbErr::RecordNotUpdated) => Err(DomainError::NotFound),
-        Err(e) => Err(e.into()),
+    use sea_orm::sea_query::Expr;
+    use sea_orm::ExprTrait;
+    let res = client::Entity::update_many()
+        .set(client::ActiveModel {
+            id: Set(c.id.clone()),
+            name: Set(c.name.clone()),
+            description: Set(c.description.clone()),
+            owner_id: Set(c.owner_id.clone()),
+            application_type: Set(c.application_type.as_str().into()),
+            token_endpoint_auth_method: Set(c.auth_method.as_str().into()),
+            redirect_uris: Set(to_json(&c.redirect_uris)),
+            grant_types: Set(to_json(&c.grant_types)),
+            scopes: Set(to_json(&c.scopes)),
+            first_party: Set(c.first_party),
+            allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
+            access_token_ttl_secs: Set(c.access_token_ttl_secs),
+            disabled: Set(c.disabled),
+            expires_at: Set(c.expires_at),
+            created_at: Set(c.created_at),
+            updated_at: Set(now),
+            id_token_signed_response_alg: Set(c.id_token_alg.as_str().into()),
+            userinfo_signed_response_alg: Set(c.userinfo_alg.map(|a| a.as_str().into())),
+            logo_uri: Set(c.logo_uri.clone()),
+            client_uri: Set(c.client_uri.clone()),
+            policy_uri: Set(c.policy_uri.clone()),
+            tos_uri: Set(c.tos_uri.clone()),
+            jwks_uri: Set(c.jwks_uri.clone()),
+            post_logout_redirect_uris: Set(to_json(&c.post_logout_redirect_uris)),
+            contacts: Set(to_json(&c.contacts)),
+            refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
+            reviewed_grant_types: Set(to_json(&c.reviewed_grant_types)),
+            reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),
+            ..Default::default()
+        })
+        .col_expr(
+            client::Column::Version,
+            Expr::col(client::Column::Version).add(1),
+        )
+        .filter(client::Column::Id.eq(c.id.clone()))
+        .filter(client::Column::Version.eq(c.version))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 {
+        return Ok(());
+    }
+    match find(conn, &c.id).await? {
+        Some(_) => Err(DomainError::Conflict(STALE.into())),
+        None => Err(DomainError::NotFound),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod password;
 pub mod portal;
 pub mod resources;
+pub mod review;
 pub mod rules;
 pub mod secret;
 pub mod server_settings;

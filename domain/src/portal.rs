@@ -33,6 +33,7 @@ use crate::clock::{format_date, Timestamp};
 use crate::entities::{change_request, client};
 use crate::notify::{self, Message};
 use crate::password::PasswordHasher;
+use crate::review;
 use crate::rules::{self, RuleInput, Verdict};
 use crate::secret::SecretString;
 use crate::users::{AdminCtx, Page, Role, User};
@@ -98,6 +99,16 @@ pub async fn client_for<C: ConnectionTrait>(conn: &C, who: &Who, id: &str) -> Do
     }
 }
 
+/// [`client_for`] inside a write transaction, locking the row: every change to a
+/// client starts from the row as it is at that moment, never from a copy read
+/// earlier (issue 11, M4; see [`clients::find_for_update`]).
+async fn locked_client<C: ConnectionTrait>(conn: &C, who: &Who, id: &str) -> DomainResult<Client> {
+    match clients::find_for_update(conn, id).await? {
+        Some(c) if can_manage(who, &c) => Ok(c),
+        _ => Err(DomainError::NotFound),
+    }
+}
+
 /// The fields that changed between two versions of a client, as
 /// `{field: {"before": …, "after": …}}`.
 pub fn diff(before: &Client, after: &Client) -> Value {
@@ -108,7 +119,7 @@ pub fn diff(before: &Client, after: &Client) -> Value {
     };
     let mut out = serde_json::Map::new();
     for (k, av) in &a {
-        if k == "updated_at" {
+        if k == "updated_at" || k == "version" {
             continue;
         }
         let bv = b.get(k).cloned().unwrap_or(Value::Null);
@@ -182,6 +193,8 @@ pub async fn register(
             post_logout_redirect_uris: f.post_logout_redirect_uris,
             contacts: f.contacts,
             expires_at: (days > 0).then_some(now + days * 86_400),
+            // An administrator's registration is its own review (M7).
+            unreviewed: !who.is_admin(),
         },
         now,
     )
@@ -209,7 +222,9 @@ impl Gated {
 /// A field change that waits for approval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
-    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes` or `expires_at`.
+    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes`, `expires_at`,
+    /// or `grant_types` / `redirect_uris` (additions beyond what was reviewed: the
+    /// entries of `after` missing from `before` are added on approval).
     pub field: String,
     pub before: Value,
     pub after: Value,
@@ -226,6 +241,15 @@ pub struct UpdateOutcome {
 /// Edits a client. Directly editable fields apply at once. Approval-gated ones
 /// apply at once for administrators; for developers, changes that reduce privilege
 /// apply at once and the rest become one change request (with `justification`).
+/// A developer's edit that adds a grant type or a redirect origin nobody reviewed,
+/// while the client holds an approval-gated scope, is such a request too (M7); an
+/// administrator's edit records the client as reviewed.
+///
+/// `expected_version` is the version the editor saw (the form's, or the REST
+/// API's `If-Match`): when the client changed since, the edit is refused as
+/// [`clients::STALE`] instead of overwriting the other change (M4). Without it the
+/// fields given are applied to the row as it is now; fields not given, such as
+/// `disabled`, are never written back from an older copy.
 #[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &DatabaseConnection,
@@ -235,24 +259,33 @@ pub async fn update(
     fields: ClientUpdate,
     gated: Option<Gated>,
     justification: &str,
+    expected_version: Option<i64>,
     now: Timestamp,
 ) -> DomainResult<UpdateOutcome> {
     who.require_developer()?;
-    let current = client_for(db, who, id).await?;
-    let fields = clients::validate_update(current.application_type, &fields)?;
+    // The application type never changes, so the fields can be checked before the
+    // row is locked.
+    let app = client_for(db, who, id).await?.application_type;
+    let fields = clients::validate_update(app, &fields)?;
+    if let Some(t) = gated.as_ref().and_then(|g| g.refresh_token_ttl_secs) {
+        if !(3600..=365 * 86_400).contains(&t) {
+            return Err(DomainError::invalid(
+                "refresh_token_ttl_secs",
+                "must be between 1 hour and 365 days",
+            ));
+        }
+    }
+
+    let txn = crate::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(DomainError::Conflict(clients::STALE.into()));
+    }
     let mut next = current.clone();
     clients::apply_update(&mut next, fields);
 
     let mut asks = Vec::new();
     if let Some(g) = gated {
-        if let Some(t) = g.refresh_token_ttl_secs {
-            if !(3600..=365 * 86_400).contains(&t) {
-                return Err(DomainError::invalid(
-                    "refresh_token_ttl_secs",
-                    "must be between 1 hour and 365 days",
-                ));
-            }
-        }
         let have = Gated::of(&current);
         if g.password_grant != have.password_grant {
             if g.password_grant && current.application_type != ApplicationType::Web {
@@ -283,6 +316,14 @@ pub async fn update(
             }
         }
     }
+    if who.is_admin() {
+        next.mark_reviewed();
+    } else {
+        let wider = review::widening(&current, &next);
+        if !wider.is_empty() && review::guarded(&txn, &current).await? {
+            asks.extend(review::hold_back(&current, &mut next, &wider));
+        }
+    }
     if !asks.is_empty() && justification.trim().is_empty() {
         return Err(DomainError::invalid(
             "justification",
@@ -290,7 +331,6 @@ pub async fn update(
         ));
     }
 
-    let txn = crate::db::write_txn(db).await?;
     let changed = diff(&current, &next);
     if changed.as_object().is_some_and(|m| !m.is_empty()) {
         clients::save(&txn, &next, now).await?;
@@ -343,14 +383,14 @@ pub async fn set_enabled(
     now: Timestamp,
 ) -> DomainResult<Option<Request>> {
     who.require_developer()?;
-    let current = client_for(db, who, id).await?;
+    let txn = crate::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
     if current.disabled != enabled {
         return Err(DomainError::Conflict(format!(
             "the client is already {}",
             if enabled { "enabled" } else { "disabled" }
         )));
     }
-    let txn = crate::db::write_txn(db).await?;
     let request = if enabled && !who.is_admin() {
         if justification.trim().is_empty() {
             return Err(DomainError::invalid(
@@ -434,10 +474,10 @@ pub async fn set_expiry(
     if !who.is_admin() {
         return Err(DomainError::Forbidden);
     }
-    let current = client_for(db, who, id).await?;
+    let txn = crate::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
     let mut next = current.clone();
     next.expires_at = expires_at;
-    let txn = crate::db::write_txn(db).await?;
     clients::save(&txn, &next, now).await?;
     audit::record(
         &txn,
@@ -460,8 +500,42 @@ pub async fn set_scopes(
     scopes: Vec<String>,
     now: Timestamp,
 ) -> DomainResult<Client> {
-    let current = client_for(db, who, id).await?;
-    let scopes: Vec<String> = scopes
+    change_scopes(db, cache, who, id, |_| scopes, now).await
+}
+
+/// Removes one scope from a client (owners and administrators: least privilege
+/// needs no approval). The scope is removed from the client as it is when the
+/// change is written, so a scope approved meanwhile stays (M4).
+pub async fn remove_scope(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scope: &str,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    change_scopes(
+        db,
+        cache,
+        who,
+        id,
+        |c| c.scopes.iter().filter(|s| *s != scope).cloned().collect(),
+        now,
+    )
+    .await
+}
+
+async fn change_scopes(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scopes: impl FnOnce(&Client) -> Vec<String>,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    let txn = crate::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    let scopes: Vec<String> = scopes(&current)
         .into_iter()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
@@ -476,13 +550,12 @@ pub async fn set_scopes(
         ));
     }
     for s in &scopes {
-        crate::resources::find_scope(db, s)
+        crate::resources::find_scope(&txn, s)
             .await?
             .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{s}'")))?;
     }
     let mut next = current.clone();
     next.scopes = scopes;
-    let txn = crate::db::write_txn(db).await?;
     clients::save(&txn, &next, now).await?;
     // Taking a scope away bounds every consent, refresh token and live token of the
     // client at once (refreshes and token checks also bound by the client's scopes).
@@ -946,6 +1019,8 @@ pub async fn request_scopes(
         scopes: asked.clone(),
     };
     let txn = crate::db::write_txn(db).await?;
+    // Lock the client before the request's audit event (see `locked_client`).
+    let client = locked_client(&txn, who, client_id).await?;
     let row = insert_request(
         &txn,
         &request_id,
@@ -1174,6 +1249,10 @@ async fn decide<C: ConnectionTrait>(
 
     let mut changes = Value::Null;
     if status == Status::Approved {
+        // Apply to the client as it is now, not as it was when the request was read.
+        let client = &clients::find_for_update(conn, &client.id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
         let mut next = client.clone();
         match &ask {
             Ask::Scopes { .. } => {
@@ -1186,6 +1265,9 @@ async fn decide<C: ConnectionTrait>(
             Ask::Extension { expires_at, .. } => next.expires_at = Some(*expires_at),
             Ask::Change { changes } => {
                 for ch in changes {
+                    if review::apply_approved(&mut next, ch)? {
+                        continue;
+                    }
                     match ch.field.as_str() {
                         "password_grant" => {
                             set_grant(&mut next, GRANT_PASSWORD, ch.after == json!(true))
@@ -1202,6 +1284,17 @@ async fn decide<C: ConnectionTrait>(
                     }
                 }
             }
+        }
+        // What an administrator or a rule approved here, they approved for the
+        // client as it is: its grant types and redirect origins count as reviewed
+        // (M7). An automatic approval by policy (no approval needed) is no review.
+        let reviewed = match &ask {
+            Ask::Scopes { .. } => decider.kind == "user" || decider.kind == "rule",
+            Ask::Change { .. } => true,
+            Ask::Extension { .. } => false,
+        };
+        if reviewed {
+            next.mark_reviewed();
         }
         changes = diff(client, &next);
         clients::save(conn, &next, now).await?;
@@ -1355,7 +1448,7 @@ async fn decide_by_admin(
             "this request has already been decided".into(),
         ));
     }
-    let client = clients::find(&txn, &row.client_id)
+    let client = clients::find_for_update(&txn, &row.client_id)
         .await?
         .ok_or(DomainError::NotFound)?;
     let decider = Decider {

@@ -139,6 +139,11 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Whether the address is known to be the person's. Accounts an administrator
+    /// or the operator creates count as verified (they vouch for the address); self
+    /// sign-ups do not until e-mail verification exists. A client's e-mail domain
+    /// restriction is satisfied only by a verified address (issue 11, M6).
+    pub email_verified: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Access tokens issued for this person before this time are no longer
@@ -158,6 +163,7 @@ impl TryFrom<user::Model> for User {
             email: m.email,
             display_name: m.display_name,
             disabled: m.disabled,
+            email_verified: m.email_verified,
             created_at: m.created_at,
             updated_at: m.updated_at,
             tokens_valid_after: m.tokens_valid_after,
@@ -281,6 +287,8 @@ async fn insert_user(
         password_hash: Set(Some(hash)),
         role: Set(new.role.as_str().to_owned()),
         disabled: Set(false),
+        // Only a self sign-up gives an address nobody vouched for.
+        email_verified: Set(event != EventType::UserSignedUp),
         created_at: Set(now),
         updated_at: Set(now),
         tokens_valid_after: Set(None),
@@ -298,7 +306,7 @@ async fn insert_user(
         AuditEvent::new(event, actor)
             .target("user", &id)
             .data(json!({
-                "after": { "username": model.username, "email": model.email, "role": model.role }
+                "after": { "username": model.username, "email": model.email, "role": model.role, "email_verified": model.email_verified }
             })),
     )
     .await?;

@@ -15,6 +15,7 @@ mod m0005_portal;
 mod m0006_audit_chain;
 mod m0007_audit_duplicate_indexes;
 mod m0008_token_bounds;
+mod m0009_client_versions_and_reviews;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_audit_chain::Migration),
             Box::new(m0007_audit_duplicate_indexes::Migration),
             Box::new(m0008_token_bounds::Migration),
+            Box::new(m0009_client_versions_and_reviews::Migration),
         ]
     }
 }

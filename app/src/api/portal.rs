@@ -77,6 +77,7 @@ pub(crate) mod conv {
             days_left,
             created: format_utc(c.created_at),
             owner,
+            version: c.version,
         }
     }
 
@@ -93,6 +94,16 @@ pub(crate) mod conv {
             (_, serde_json::Value::Bool(true)) => "on".into(),
             (_, serde_json::Value::Bool(false)) => "off".into(),
             (_, serde_json::Value::String(s)) => s.clone(),
+            // Grant types and redirect URIs (issue 11, M7).
+            (_, serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             (_, other) => other.to_string(),
         }
     }
@@ -413,6 +424,7 @@ pub async fn update_client(
     #[server(default)] refresh_token_days: String,
     #[server(default)] password_grant: Option<String>,
     #[server(default)] justification: String,
+    #[server(default)] version: Option<i64>,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
     use conv::*;
@@ -470,6 +482,7 @@ pub async fn update_client(
         fields,
         Some(gated),
         &justification,
+        version,
         st.now(),
     )
     .await?;

@@ -84,9 +84,7 @@ pub async fn remove_scope(csrf_token: String, id: String, scope: String) -> Resu
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = crate::api::portal::conv::who()?;
-    let c = domain::portal::client_for(&st.db, &who, &id).await?;
-    let rest: Vec<String> = c.scopes.into_iter().filter(|s| *s != scope).collect();
-    domain::portal::set_scopes(&st.db, &st.clients, &who, &id, rest, st.now()).await?;
+    domain::portal::remove_scope(&st.db, &st.clients, &who, &id, &scope, st.now()).await?;
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice=scope_removed"));
     Ok(())
 }

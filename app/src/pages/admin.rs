@@ -203,7 +203,13 @@ fn UserRow(
                 <div class="font-medium">{u.display_name.clone()}</div>
                 <div class="text-slate-500">{name1}</div>
             </td>
-            <td class="px-3 py-2">{u.email.clone()}</td>
+            <td class="px-3 py-2">
+                <div>{u.email.clone()}</div>
+                // Domain-restricted clients accept only verified addresses.
+                <div class=if u.email_verified { "text-emerald-700" } else { "text-amber-700" } data-testid="email-verified">
+                    {if u.email_verified { "verified" } else { "not verified" }}
+                </div>
+            </td>
             <td class="px-3 py-2">
                 <ActionForm action=set_role attr:class="flex items-center gap-2">
                     <CsrfField/>

@@ -744,6 +744,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             <ActionForm action=update attr:class=CARD>
                 <CsrfField/>
                 <input type="hidden" name="id" value=c.id.clone()/>
+                <input type="hidden" name="version" value=c.version.to_string()/>
                 <h2 class="mb-3 font-semibold">"Changes that apply at once"</h2>
                 <ValueField name="name" label="Name" value=c.name.clone() required=true error/>
                 <ValueField name="description" label="Description" value=c.description.clone() error/>

@@ -40,6 +40,14 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub contacts: String,
     pub refresh_token_ttl_secs: Option<i64>,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub version: i64,
+    /// JSON array: the grant types an administrator (or an approving rule) reviewed.
+    #[sea_orm(column_type = "Text")]
+    pub reviewed_grant_types: String,
+    /// JSON array: the redirect URIs whose origins were reviewed.
+    #[sea_orm(column_type = "Text")]
+    pub reviewed_redirect_uris: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub role: String,
     pub disabled: bool,
+    pub email_verified: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Tokens issued for this person before this time are dead (set when the

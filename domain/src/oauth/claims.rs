@@ -15,8 +15,8 @@ pub fn user_claims(user: &User, scopes: &ScopeSet) -> Value {
     }
     if scopes.contains("email") {
         c["email"] = json!(user.email);
-        // Portcullis does not verify addresses yet; say so rather than assume.
-        c["email_verified"] = json!(false);
+        // True only for addresses an administrator or the operator vouched for.
+        c["email_verified"] = json!(user.email_verified);
     }
     c
 }

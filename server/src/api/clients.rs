@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::clients::{self, Client, ClientUpdate, Overlap, GRANT_PASSWORD};
 use domain::portal::{self, Gated, Registration};
-use http::{header, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -132,6 +132,9 @@ pub struct ClientView {
     pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Bumped by every change; also sent as the `ETag`. Send it back in `If-Match`
+    /// (or as `version`) so that an edit applies only to the client you read.
+    pub version: i64,
 }
 
 impl From<Client> for ClientView {
@@ -161,6 +164,7 @@ impl From<Client> for ClientView {
             expires_at: c.expires_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            version: c.version,
         }
     }
 }
@@ -308,6 +312,9 @@ pub struct ClientEdit {
     /// Read-only after registration.
     #[schema(read_only)]
     pub allowed_email_domains: Option<Vec<String>>,
+    /// The version the edit is based on (as returned by GET): when the client has
+    /// changed since, the edit is refused with 409 instead of undoing that change.
+    pub version: Option<i64>,
 }
 
 /// The client after an edit, and the change request made for the parts that wait
@@ -472,19 +479,50 @@ pub async fn create(
     Ok(resp)
 }
 
+/// The entity tag of a client's version (RFC 9110 §8.8.3; strong: the version
+/// changes with every change to the client).
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// A JSON response with the client's `ETag`.
+fn with_etag(version: i64, body: impl Serialize) -> Response {
+    let mut resp = Json(body).into_response();
+    resp.headers_mut().insert(header::ETAG, etag(version));
+    resp
+}
+
+/// `If-Match` (RFC 9110 §13.1.1): `*` or a list of entity tags, compared strongly
+/// (a weak tag never matches). `None` when the header is absent.
+fn if_match(headers: &HeaderMap, version: i64) -> ApiResult<Option<bool>> {
+    let mut seen = false;
+    let mut matched = false;
+    let want = format!("\"{version}\"");
+    for v in headers.get_all(header::IF_MATCH) {
+        seen = true;
+        let v = v
+            .to_str()
+            .map_err(|_| ApiError::invalid_field("If-Match", "must be entity tags or *"))?;
+        matched |= v.split(',').map(str::trim).any(|t| t == "*" || t == want);
+    }
+    Ok(seen.then_some(matched))
+}
+
 /// One client (owner or administrator; others get 404).
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
-    responses((status = 200, body = ClientView), (status = 401, body = ErrorBody),
+    responses((status = 200, body = ClientView,
+            headers(("ETag" = String, description = "The client's version, for If-Match"))),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(st): State<ApiState>,
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<ClientView>> {
+) -> ApiResult<Response> {
     let c = portal::client_for(&st.oauth.app.db, &who, &id).await?;
-    Ok(Json(c.into()))
+    Ok(with_etag(c.version, ClientView::from(c)))
 }
 
 /// Refuses a change to a field that is not edited here, naming where it is.
@@ -501,21 +539,42 @@ fn unchanged<T: PartialEq>(
 }
 
 /// Edits a client. Directly editable fields apply at once; privilege-adding
-/// changes to approval-gated fields become a change request (`pending_request`).
+/// changes to approval-gated fields, and (while the client holds a scope that
+/// needs approval) new grant types or redirect URIs on new origins, become a
+/// change request (`pending_request`).
+///
+/// Fields left out are taken from the client as this request read it; if the
+/// client changes before the edit is written, the edit is refused with 409
+/// rather than undoing that change. With `If-Match` (the `ETag` of GET) the edit
+/// applies only to that version, else 412.
 #[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", request_body = ClientEdit,
-    params(("id" = String, Path, description = "The client id")),
+    params(("id" = String, Path, description = "The client id"),
+        ("If-Match" = Option<String>, Header,
+            description = "The ETag of the version the edit is based on (or *)")),
     security(("bearer" = ["portal"])),
-    responses((status = 200, body = EditedClient), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EditedClient,
+            headers(("ETag" = String, description = "The client's new version"))),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The client changed meanwhile (or `version` is not the current one)"),
+        (status = 412, body = ErrorBody, description = "If-Match does not match the current version")))]
 pub async fn update(
     State(st): State<ApiState>,
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<ClientEdit>,
-) -> ApiResult<Json<EditedClient>> {
+) -> ApiResult<Response> {
     let app = &st.oauth.app;
     let current = portal::client_for(&app.db, &who, &id).await?;
+    let precondition = if_match(&headers, current.version)?;
+    if precondition == Some(false) {
+        return Err(ApiError::precondition_failed());
+    }
+    if b.version.is_some_and(|v| v != current.version) {
+        return Err(domain::DomainError::Conflict(clients::STALE.into()).into());
+    }
     unchanged(
         "application_type",
         b.application_type,
@@ -617,6 +676,8 @@ pub async fn update(
     if let Some(v) = b.userinfo_signed_response_alg {
         f.userinfo_alg = v.map(Into::into);
     }
+    // The fields left out were filled in from `current`: the edit is based on
+    // that version and must not be written over a later one (issue 11, M4).
     let out = portal::update(
         &app.db,
         &app.clients,
@@ -625,13 +686,21 @@ pub async fn update(
         f,
         gated,
         b.justification.as_deref().unwrap_or_default(),
+        Some(current.version),
         app.now(),
     )
-    .await?;
-    Ok(Json(EditedClient {
-        client: out.client.into(),
-        pending_request: out.request.map(Into::into),
-    }))
+    .await
+    .map_err(|e| match precondition {
+        Some(_) if clients::is_stale(&e) => ApiError::precondition_failed(),
+        _ => e.into(),
+    })?;
+    Ok(with_etag(
+        out.client.version,
+        EditedClient {
+            client: out.client.into(),
+            pending_request: out.request.map(Into::into),
+        },
+    ))
 }
 
 /// Deletes a client: its refresh tokens, codes and consents go with it and its

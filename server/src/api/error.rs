@@ -17,7 +17,7 @@ use domain::resources::PORTAL_SCOPE;
 pub struct ErrorBody {
     /// Stable, machine-readable: `invalid_request`, `invalid_token`,
     /// `insufficient_scope`, `forbidden`, `not_found`, `method_not_allowed`,
-    /// `conflict` or `server_error`.
+    /// `conflict`, `precondition_failed` or `server_error`.
     #[schema(example = "invalid_request")]
     pub error: &'static str,
     /// For people; may change.
@@ -66,6 +66,15 @@ impl ApiError {
 
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// RFC 9110 §13.1.1: an `If-Match` that does not match the current version.
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "the client was changed since the version in If-Match: GET it again and make your change again",
+        )
     }
 
     pub fn method_not_allowed() -> Self {

@@ -58,7 +58,9 @@ pub enum RequestKind {
 /// One field of a change request.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChange {
-    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes` or `expires_at`.
+    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes`, `expires_at`,
+    /// `grant_types` or `redirect_uris` (for these two, approving adds the entries of
+    /// `after` that `before` lacks).
     pub field: String,
     #[schema(value_type = Object)]
     pub before: Value,

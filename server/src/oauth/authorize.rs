@@ -3,7 +3,11 @@
 //!
 //! Errors about the client or the redirect URI are shown on our own page and never
 //! redirected (RFC 6749 §4.1.2.1): we cannot trust where they would go. Every other
-//! error goes back to the client with `state` and `iss` (RFC 9207).
+//! error goes back to the client with `state` and `iss` (RFC 9207) — automatically
+//! only to a redirect URI we trust, a first-party client's or one on an origin an
+//! administrator reviewed (RFC 9700 §4.11.2); otherwise the person sees our page
+//! and a link that carries the error (see `untrusted`). Codes, and the person's own
+//! "Deny" on our consent page, always go back.
 
 use std::collections::HashMap;
 
@@ -35,12 +39,14 @@ pub struct AuthzRequest {
 pub enum Failure {
     /// Shown on our error page; the reason is one of a fixed set of codes.
     Page(&'static str),
-    /// Sent back to the client's redirect URI.
+    /// Sent back to the client's redirect URI (when it is trusted).
     Redirect {
         redirect_uri: String,
         error: &'static str,
         description: String,
         state: Option<String>,
+        client_name: String,
+        trusted: bool,
     },
 }
 
@@ -111,6 +117,8 @@ pub async fn validate(
         error,
         description: description.to_owned(),
         state: state.clone(),
+        client_name: client.name.clone(),
+        trusted: client.trusts_redirect(&redirect_uri),
     };
     match q.get("response_type").map(String::as_str) {
         Some("code") => {}
@@ -214,9 +222,64 @@ fn back_to_client(
     params: &[(&str, &str)],
     state: Option<&str>,
 ) -> Response {
-    let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return error_page("bad_redirect_uri");
-    };
+    match client_url(st, redirect_uri, params, state) {
+        Some(url) => Redirect::to(url.as_str()).into_response(),
+        None => error_page("bad_redirect_uri"),
+    }
+}
+
+/// An error for the client: redirected when the redirect URI is trusted, else shown
+/// on our page with a link that carries it (RFC 9700 §4.11.2). `detail` is our own
+/// fixed wording, safe to show.
+#[allow(clippy::too_many_arguments)]
+fn error_to_client(
+    st: &OAuthState,
+    client_name: &str,
+    trusted: bool,
+    redirect_uri: &str,
+    error: &'static str,
+    description: &str,
+    detail: Option<&'static str>,
+    state: Option<&str>,
+) -> Response {
+    let params = [("error", error), ("error_description", description)];
+    let params = &params[..if description.is_empty() { 1 } else { 2 }];
+    if trusted {
+        return back_to_client(st, redirect_uri, params, state);
+    }
+    match client_url(st, redirect_uri, params, state) {
+        Some(url) => super::untrusted::error_page(client_name, error, detail, &url),
+        None => error_page("bad_redirect_uri"),
+    }
+}
+
+/// [`error_to_client`] for a validated request.
+fn fail_request(
+    st: &OAuthState,
+    req: &AuthzRequest,
+    error: &'static str,
+    description: &str,
+    detail: Option<&'static str>,
+) -> Response {
+    error_to_client(
+        st,
+        &req.client.name,
+        req.client.trusts_redirect(&req.redirect_uri),
+        &req.redirect_uri,
+        error,
+        description,
+        detail,
+        req.state.as_deref(),
+    )
+}
+
+fn client_url(
+    st: &OAuthState,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+) -> Option<url::Url> {
+    let mut url = url::Url::parse(redirect_uri).ok()?;
     {
         let mut qp = url.query_pairs_mut();
         for (k, v) in params {
@@ -227,7 +290,7 @@ fn back_to_client(
         }
         qp.append_pair("iss", st.issuer());
     }
-    Redirect::to(url.as_str()).into_response()
+    Some(url)
 }
 
 pub fn error_page(reason: &str) -> Response {
@@ -242,10 +305,16 @@ fn failure_response(st: &OAuthState, f: Failure) -> Response {
             error,
             description,
             state,
-        } => back_to_client(
+            client_name,
+            trusted,
+        } => error_to_client(
             st,
+            &client_name,
+            trusted,
             &redirect_uri,
-            &[("error", error), ("error_description", &description)],
+            error,
+            &description,
+            None,
             state.as_deref(),
         ),
     }
@@ -271,14 +340,7 @@ pub async fn authorize(
         Err(f) => return failure_response(&st, f),
     };
     let now = st.app.now();
-    let fail = |error: &'static str, d: &str| {
-        back_to_client(
-            &st,
-            &req.redirect_uri,
-            &[("error", error), ("error_description", d)],
-            req.state.as_deref(),
-        )
-    };
+    let fail = |error: &'static str, d: &str| fail_request(&st, &req, error, d, None);
     let login = || {
         Redirect::to(&format!(
             "/login?return_to={}",
@@ -305,8 +367,8 @@ pub async fn authorize(
             login()
         };
     }
-    if let Err(d) = email_domain_allowed(&req.client, &user.email) {
-        return fail("access_denied", d);
+    if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
+        return fail_request(&st, &req, "access_denied", d, Some(d));
     }
     let existing = match domain::grants::find(&st.app.db, &user.id, &req.client.id).await {
         Ok(g) => g,
@@ -334,15 +396,6 @@ pub async fn authorize(
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// Seed 003: a client may be limited to users of some e-mail domains.
-fn email_domain_allowed(client: &Client, email: &str) -> Result<(), &'static str> {
-    if client.allows_email(email) {
-        Ok(())
-    } else {
-        Err("this application is not available to accounts of your e-mail domain")
-    }
 }
 
 async fn issue_code_and_redirect(
@@ -381,12 +434,7 @@ async fn issue_code_and_redirect(
         ),
         Err(e) => {
             tracing::error!(error = %e, "could not issue an authorization code");
-            back_to_client(
-                st,
-                &req.redirect_uri,
-                &[("error", "server_error")],
-                req.state.as_deref(),
-            )
+            fail_request(st, req, "server_error", "", None)
         }
     }
 }
@@ -430,13 +478,9 @@ pub async fn consent(
             req.state.as_deref(),
         );
     }
-    if let Err(d) = email_domain_allowed(&req.client, &user.email) {
-        return back_to_client(
-            &st,
-            &req.redirect_uri,
-            &[("error", "access_denied"), ("error_description", d)],
-            req.state.as_deref(),
-        );
+    // Seed 003: a client may be limited to verified users of some e-mail domains.
+    if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
+        return fail_request(&st, &req, "access_denied", d, Some(d));
     }
     let now = st.app.now();
     let grant = async {
@@ -458,12 +502,7 @@ pub async fn consent(
         Ok(g) => issue_code_and_redirect(&st, &req, &user.id, &g.id, auth_time).await,
         Err(e) => {
             tracing::error!(error = %e, "could not store a consent");
-            back_to_client(
-                &st,
-                &req.redirect_uri,
-                &[("error", "server_error")],
-                req.state.as_deref(),
-            )
+            fail_request(&st, &req, "server_error", "", None)
         }
     }
 }

@@ -9,6 +9,7 @@ mod grants;
 mod introspect;
 mod revoke;
 mod token;
+mod untrusted;
 mod userinfo;
 
 use std::net::SocketAddr;

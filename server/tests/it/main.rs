@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod cli;
+mod client_changes;
 mod connected_apps;
 mod csrf;
 mod helpers;
@@ -16,3 +17,4 @@ mod rest;
 mod rp;
 mod sign_in;
 mod token_bounds;
+mod verified_email;

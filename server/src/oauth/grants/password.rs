@@ -55,10 +55,8 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         SignInError::Internal(d) => OAuthError::server_error(d),
         other => OAuthError::invalid_grant(other.to_string()),
     })?;
-    if !c.client.allows_email(&user.email) {
-        return Err(OAuthError::invalid_grant(
-            "tokens cannot be issued for accounts of this e-mail domain",
-        ));
+    if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
+        return Err(OAuthError::invalid_grant(why));
     }
     let tokens = &c.st.tokens;
     let resource = req.resource.as_deref();
