@@ -256,7 +256,7 @@ pub fn check_csrf(presented: &str) -> Result<(), AppError> {
     if domain::secret::ct_eq(presented, &ctx.csrf_token) {
         Ok(())
     } else {
-        Err(AppError::Message(
+        Err(AppError::Refused(
             "Your form expired. Reload the page and try again.".into(),
         ))
     }

@@ -66,7 +66,12 @@ pub async fn sign_in(
     .await
     .map_err(|e| match e {
         SignInError::Internal(d) => AppError::from(d),
-        other => AppError::Message(other.to_string()),
+        SignInError::InvalidCredentials => AppError::SignInFailed(e.to_string()),
+        SignInError::Disabled => AppError::Refused(e.to_string()),
+        SignInError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
+            message: e.to_string(),
+            retry_after_secs,
+        },
     })?;
     set_cookie(session_cookie(
         st.config.secure_cookies,

@@ -14,3 +14,4 @@ mod pages;
 mod portal;
 mod rest;
 mod sign_in;
+mod statuses;
