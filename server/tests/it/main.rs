@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod connected_apps;
 mod csrf;
+mod first_sign_in;
 mod helpers;
 mod oauth;
 mod oidc;

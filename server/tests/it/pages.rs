@@ -94,3 +94,32 @@ async fn a_form_error_without_javascript_comes_back_to_the_page() {
     let page = b.get_html(back.trim_start_matches(&b.base)).await.body;
     assert!(page.contains("Incorrect username or password."), "{page}");
 }
+
+/// The browser's redirect hook loads every non-page address from the server; its
+/// list of pages must be exactly the router's.
+#[tokio::test]
+async fn the_client_knows_exactly_which_paths_are_pages() {
+    let mut routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| {
+            r.path()
+                .split('/')
+                .map(
+                    |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => format!(":{name}"),
+                        None => seg.to_owned(),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    routes.sort();
+    routes.dedup();
+    let mut known: Vec<String> = app::navigation::PAGE_ROUTES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    known.sort();
+    assert_eq!(routes, known);
+}
