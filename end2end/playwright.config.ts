@@ -29,7 +29,8 @@ const SERVER_WIDE = /server_wide\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // The portal specs take 20-30 s on an idle machine: room for a busy one.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // Spec files run side by side; each creates its own users and clients.
   fullyParallel: false,
