@@ -21,15 +21,20 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD,
   PORTCULLIS_SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(root, 'target/site'),
   PORTCULLIS_LOG__LEVEL: 'warn',
+  // The sign-up-from-an-app spec needs it (docs/SETTINGS.md: allow_self_signup).
+  PORTCULLIS_ALLOW_SELF_SIGNUP: 'true',
 };
 export const serverBin = bin;
+const SERVER_WIDE = /server_wide\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // The portal specs take 20-30 s on an idle machine: room for a busy one.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
+  // Spec files run side by side; each creates its own users and clients.
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   reporter: [['list']],
   use: {
@@ -43,10 +48,14 @@ export default defineConfig({
       ],
     },
   },
-  // Every spec runs twice: hydrated, and as plain server-rendered HTML.
+  // Every spec runs twice: hydrated, and as plain server-rendered HTML. Specs that
+  // change server-wide settings run alone, one project after the other, once all
+  // the rest are done.
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true } },
-    { name: 'no-js', use: { javaScriptEnabled: false } },
+    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: SERVER_WIDE },
+    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: SERVER_WIDE },
+    { name: 'hydrated-alone', use: { javaScriptEnabled: true }, testMatch: SERVER_WIDE, dependencies: ['hydrated', 'no-js'] },
+    { name: 'no-js-alone', use: { javaScriptEnabled: false }, testMatch: SERVER_WIDE, dependencies: ['hydrated-alone'] },
   ],
   webServer: {
     command: `"${bin}" serve`,

@@ -1,6 +1,11 @@
 //! The portal's error type: what a server function can tell the browser. Internal
 //! failures are logged on the server with their cause and reach the user only as a
 //! generic message.
+//!
+//! Each variant has one HTTP status ([`AppError::status`]), set on every failed
+//! server-function call in one place ([`FromServerFnError::ser`] below): user errors
+//! answer 4xx and only our own faults 5xx, so monitoring can tell a brute-force run
+//! (401/429) from an outage (500).
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
@@ -10,18 +15,38 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Please sign in to continue.")]
     Unauthenticated,
+    /// Wrong credentials (e.g. "Incorrect username or password.").
+    #[error("{0}")]
+    SignInFailed(String),
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// Refused for a reason the user can act on (an expired form, sign-up turned off,
+    /// a disabled account).
+    #[error("{0}")]
+    Refused(String),
     #[error("Not found.")]
     NotFound,
+    /// The change conflicts with the current state (a taken name, a decided request).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The request is too large.")]
+    TooLarge,
     /// A field failed validation; `field` matches the form input's name.
     #[error("{message}")]
     Invalid { field: String, message: String },
-    /// A message meant for the user as it is (e.g. "Incorrect username or password.").
+    /// Throttled: too many attempts; try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyAttempts {
+        message: String,
+        retry_after_secs: i64,
+    },
+    /// A message meant for the user as it is, about a request we cannot carry out.
     #[error("{0}")]
     Message(String),
     #[error("Something went wrong on our side. Please try again; if it keeps happening, contact an administrator.")]
     Internal,
+    /// The call itself failed: in the browser, the server could not be reached; on the
+    /// server, the request could not be read (malformed arguments).
     #[error("The request could not be completed: {0}")]
     Transport(String),
 }
@@ -41,13 +66,92 @@ impl AppError {
             _ => None,
         }
     }
+
+    /// The HTTP status of a server-function call that failed with this error
+    /// (RFC 9110 §15): 4xx for the caller's mistakes, 5xx only for ours.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Message(_) | AppError::Transport(_) => 400,
+            AppError::Unauthenticated | AppError::SignInFailed(_) => 401,
+            AppError::Forbidden | AppError::Refused(_) => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooLarge => 413,
+            AppError::Invalid { .. } => 422,
+            AppError::TooManyAttempts { .. } => 429,
+            AppError::Internal => 500,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // On the server: our own result could not be encoded.
+            ServerFnErrorErr::Serialization(_) | ServerFnErrorErr::Response(_) => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(cause = %value, "a server function failed");
+                AppError::Transport(value.to_string())
+            }
+            // A body over the limit (the server reads it through `http_body_util::Limited`).
+            ServerFnErrorErr::Deserialization(m) if m.contains("length limit exceeded") => {
+                AppError::TooLarge
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+
+    /// Called on the server for every failed call, with the request's context: this is
+    /// where the error's status reaches the response. A plain HTML form post (no
+    /// JavaScript) is answered with a redirect back to the form instead (server_fn's
+    /// form redirects), which must stay a redirect.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        set_error_status(self);
+        <Self::Encoder as leptos::server_fn::Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(br#""Internal""#))
+    }
+}
+
+/// Sets the failed call's status (and `Retry-After` when throttled) on the response.
+#[cfg(feature = "ssr")]
+fn set_error_status(e: &AppError) {
+    use http::{header, HeaderValue, StatusCode};
+    let Some(resp) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    // The same test server_fn uses to answer a plain form post with a redirect.
+    let form_post = use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if form_post {
+        return;
+    }
+    resp.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    match e {
+        // RFC 6585 §4.
+        AppError::TooManyAttempts {
+            retry_after_secs, ..
+        } => {
+            if let Ok(v) = HeaderValue::from_str(&(*retry_after_secs).max(1).to_string()) {
+                resp.insert_header(header::RETRY_AFTER, v);
+            }
+        }
+        // RFC 9110 §15.5.2: a 401 carries a challenge. The portal's only scheme is
+        // the session cookie from the sign-in form; the name is not one a browser
+        // acts on (no password dialog).
+        AppError::Unauthenticated | AppError::SignInFailed(_) => {
+            resp.insert_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Session realm=\"Portcullis\""),
+            );
+        }
+        _ => {}
     }
 }
 
@@ -67,7 +171,7 @@ impl From<domain::DomainError> for AppError {
                     message: format!("{label_cap} {message}."),
                 }
             }
-            D::Conflict(m) => AppError::Message(format!("{}.", capitalise(&m))),
+            D::Conflict(m) => AppError::Conflict(format!("{}.", capitalise(&m))),
             D::NotFound => AppError::NotFound,
             D::Forbidden => AppError::Forbidden,
             D::Internal(cause) => {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod model;
+pub mod navigation;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -40,6 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Before <Router>, which sets its own hook (the first one set wins).
+    #[cfg(feature = "hydrate")]
+    navigation::install_redirect_hook();
     view! {
         <Stylesheet id="leptos" href="/pkg/portcullis.css"/>
         <Title text="Portcullis"/>

@@ -238,17 +238,34 @@ pub fn user_view(u: &User) -> UserView {
     }
 }
 
-/// A local path to return to after sign-in: must start with one `/` (no
-/// `//host` or `/\host`), so it can never send the user to another site.
+/// A local path to return to after sign-in, or `/`.
+///
+/// Parsed as a URL against this site, as a browser would resolve it (WHATWG URL:
+/// TAB and newlines are stripped and `\` counts as `/`, so `/\t/evil.example` and
+/// `/\\evil.example` are `//evil.example`); only a same-origin result is kept, and
+/// it is returned re-serialised, so the browser follows exactly what was checked.
+/// The query is kept as it came (percent-encoded), so the parameters of an
+/// authorization request (e.g. `state`) survive unchanged (RFC 6749 §4.1.2).
 pub fn safe_return_to(s: &str) -> String {
-    let ok = s.starts_with('/')
-        && !s.starts_with("//")
-        && !s.starts_with("/\\")
-        && !s.contains(['\r', '\n']);
-    if ok {
-        s.to_owned()
-    } else {
-        "/".to_owned()
+    const BASE: &str = "http://portcullis.invalid/";
+    let Ok(base) = url::Url::parse(BASE) else {
+        return "/".to_owned();
+    };
+    let ok = s.starts_with('/');
+    match base.join(s) {
+        Ok(u) if ok && u.origin() == base.origin() && !u.path().starts_with("//") => {
+            let mut out = u.path().to_owned();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = u.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            out
+        }
+        _ => "/".to_owned(),
     }
 }
 
@@ -260,7 +277,7 @@ pub fn check_csrf(presented: &str) -> Result<(), AppError> {
     if domain::secret::ct_eq(presented, &ctx.csrf_token) {
         Ok(())
     } else {
-        Err(AppError::Message(
+        Err(AppError::Refused(
             "Your form expired. Reload the page and try again.".into(),
         ))
     }

@@ -44,7 +44,7 @@ test('an administrator creates a developer, who then sees the developer navigati
   await row.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId(`user-${name}`).getByLabel(`Role of ${name}`)).toHaveValue('developer');
 
-  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.name === 'hydrated' });
+  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
   const other = await context.newPage();
   await signIn(other, testInfo, name, 'a long initial password');
   await expect(other.getByTestId('whoami')).toContainText('Dana Developer');

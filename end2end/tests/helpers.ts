@@ -4,7 +4,7 @@ export const ADMIN_PASSWORD = 'e2e admin password 42';
 
 /** Waits until the page is interactive: hydrated with JS, loaded without. */
 export async function ready(page: Page, testInfo: TestInfo) {
-  if (testInfo.project.name === 'hydrated') {
+  if (testInfo.project.use.javaScriptEnabled !== false) {
     await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
   }
 }

@@ -196,6 +196,13 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     resp
 }
 
+/// Removes a client-supplied `X-Request-Id`, so `SetRequestIdLayer` always makes a
+/// new one.
+pub async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
 /// Headers for every response: no framing (the sign-in and consent pages must never
 /// be framed: clickjacking), no MIME sniffing, no cross-site Referer, and no caching
 /// of pages that may show personal data.

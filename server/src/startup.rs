@@ -386,6 +386,11 @@ pub fn build_router(
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Every request gets our own id, never one the client sent: the id marks the
+        // one page view that may show a new client secret (`SecretFlash`), so a
+        // repeated client-chosen id would show it again; and logs should not carry
+        // ids a client picked.
+        .layer(axum::middleware::map_request(middleware::drop_client_request_id))
         .layer(CatchPanicLayer::custom(health::panic_response))
         .with_state(options))
 }

@@ -66,7 +66,12 @@ pub async fn sign_in(
     .await
     .map_err(|e| match e {
         SignInError::Internal(d) => AppError::from(d),
-        other => AppError::Message(other.to_string()),
+        SignInError::InvalidCredentials => AppError::SignInFailed(e.to_string()),
+        SignInError::Disabled => AppError::Refused(e.to_string()),
+        SignInError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
+            message: e.to_string(),
+            retry_after_secs,
+        },
     })?;
     set_cookie(session_cookie(
         st.config.secure_cookies,
@@ -99,15 +104,16 @@ pub async fn sign_up(
     #[server(default)] display_name: String,
     password: String,
     password_confirm: String,
+    #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::state;
+    use crate::ssr::{safe_return_to, state};
     use domain::secret::SecretString;
     use domain::users::{self, NewUser, Role};
 
     check_csrf(&csrf_token)?;
     let st = state()?;
     if !st.runtime.get(&st.db).await?.allow_self_signup {
-        return Err(AppError::Message(
+        return Err(AppError::Refused(
             "Self sign-up is turned off. Ask an administrator for an account.".into(),
         ));
     }
@@ -125,6 +131,16 @@ pub async fn sign_up(
         role: Role::User,
     };
     users::sign_up(&st.db, &st.hasher, new, st.now()).await?;
-    leptos_axum::redirect("/login?notice=signed_up");
+    // Back to sign-in, then on to where the person was going (e.g. an app's
+    // authorization request that sent them here).
+    let return_to = safe_return_to(&return_to);
+    if return_to == "/" {
+        leptos_axum::redirect("/login?notice=signed_up");
+    } else {
+        leptos_axum::redirect(&format!(
+            "/login?notice=signed_up&return_to={}",
+            crate::navigation::encode_component(&return_to)
+        ));
+    }
     Ok(())
 }

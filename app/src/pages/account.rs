@@ -1,22 +1,24 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_location;
 
 use crate::api::session::{SignIn, SignUp};
 use crate::components::forms::{CsrfField, Field, FormError, BUTTON};
 use crate::components::layout::use_shell;
+use crate::navigation::{encode_component, query_param};
+
+/// Where to go after signing in: `return_to` from the address, decoded once (it is
+/// checked again on the server).
+fn use_return_to() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let location = use_location();
+    move || query_param(&location.search.read(), "return_to").unwrap_or_else(|| "/".to_owned())
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = move || action.value().get().and_then(|r| r.err());
-    let query = use_query_map();
-    let return_to = move || {
-        query
-            .read()
-            .get("return_to")
-            .unwrap_or_else(|| "/".to_owned())
-    };
+    let return_to = use_return_to();
     let shell = use_shell();
     view! {
         <Title text="Sign in · Portcullis"/>
@@ -32,8 +34,15 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    shell.await.ok().filter(|s| s.allow_signup).map(|_| view! {
-                        <p class="mt-4 text-sm text-slate-600">"No account? " <a href="/signup" class="text-sky-700 underline">"Create one"</a></p>
+                    shell.await.ok().filter(|s| s.allow_signup).map(|_| {
+                        // Sign-up carries on to where sign-in would have gone.
+                        let href = match return_to().as_str() {
+                            "/" => "/signup".to_owned(),
+                            r => format!("/signup?return_to={}", encode_component(r)),
+                        };
+                        view! {
+                            <p class="mt-4 text-sm text-slate-600">"No account? " <a href=href class="text-sky-700 underline">"Create one"</a></p>
+                        }
                     })
                 })}
             </Suspense>
@@ -45,6 +54,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = move || action.value().get().and_then(|r| r.err());
+    let return_to = use_return_to();
     let shell = use_shell();
     view! {
         <Title text="Create account · Portcullis"/>
@@ -58,6 +68,7 @@ pub fn SignUpPage() -> impl IntoView {
                             <FormError error fields=vec!["username", "email", "display_name", "password", "password_confirm"]/>
                             <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                 <CsrfField/>
+                                <input type="hidden" name="return_to" value=return_to/>
                                 <Field name="username" label="Username" autocomplete="username" required=true hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
                                 <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true error/>
                                 <Field name="display_name" label="Display name" autocomplete="name" error/>

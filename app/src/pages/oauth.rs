@@ -69,12 +69,21 @@ pub fn ConsentPage() -> impl IntoView {
 }
 
 /// Errors about the client or its redirect URI: shown here, never redirected
-/// (RFC 6749 §4.1.2.1). Only known reason codes are displayed.
+/// (RFC 6749 §4.1.2.1). Only known reason codes are displayed. The page answers
+/// with the error's status (4xx; 5xx only for our own failure), not 200.
 #[component]
 pub fn OAuthErrorPage() -> impl IntoView {
     let query = use_query_map();
+    let reason = move || query.read().get("reason");
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        let status = oauth_error_status(reason().as_deref());
+        resp.set_status(
+            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST),
+        );
+    }
     let message = move || {
-        match query.read().get("reason").as_deref() {
+        match reason().as_deref() {
         Some("unknown_client") => "The application that sent you here is not registered with this server.",
         Some("missing_client_id") => "The sign-in request did not say which application it came from.",
         Some("client_unavailable") => "The application that sent you here is disabled or its registration has expired.",
@@ -92,5 +101,16 @@ pub fn OAuthErrorPage() -> impl IntoView {
             <p class="mt-3" data-testid="oauth-error">{message}</p>
             <p class="mt-4 text-sm">"Go back to the application and try again, or contact its developer."</p>
         </section>
+    }
+}
+
+/// The status of the error page for each reason: the request was bad (400), or
+/// refused by policy (403), or we failed (500).
+#[cfg(feature = "ssr")]
+fn oauth_error_status(reason: Option<&str>) -> u16 {
+    match reason {
+        Some("client_unavailable" | "third_party_disabled") => 403,
+        Some("server_error") => 500,
+        _ => 400,
     }
 }

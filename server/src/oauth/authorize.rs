@@ -320,10 +320,6 @@ fn failure_response(st: &OAuthState, f: Failure) -> Response {
     }
 }
 
-/// A grace period after sign-in within which `prompt=login` and small `max_age`
-/// values count as fresh: without it the browser would loop back to sign-in.
-const FRESH_SIGN_IN_SECS: i64 = 60;
-
 /// GET /oauth/authorize
 pub async fn authorize(
     State(st): State<OAuthState>,
@@ -341,30 +337,24 @@ pub async fn authorize(
     };
     let now = st.app.now();
     let fail = |error: &'static str, d: &str| fail_request(&st, &req, error, d, None);
-    let login = || {
-        Redirect::to(&format!(
-            "/login?return_to={}",
-            urlencode(&format!("/oauth/authorize?{raw}"))
-        ))
-        .into_response()
-    };
     let prompt_none = req.prompt.iter().any(|p| p == "none");
 
     let (Some(user), Some(auth_time)) = (ctx.user.clone(), ctx.auth_time) else {
         return if prompt_none {
             fail("login_required", "the user is not signed in")
         } else {
-            login()
+            sign_in_then(&raw)
         };
     };
-    let age = now - auth_time;
+    // OIDC Core §3.1.2.1: `prompt=login`, or a sign-in older than `max_age`, makes
+    // the person sign in again.
     let wants_fresh =
-        req.prompt.iter().any(|p| p == "login") || req.max_age.is_some_and(|m| age > m);
-    if wants_fresh && age > FRESH_SIGN_IN_SECS.max(req.max_age.unwrap_or(0)) {
+        req.prompt.iter().any(|p| p == "login") || req.max_age.is_some_and(|m| now - auth_time > m);
+    if wants_fresh {
         return if prompt_none {
             fail("login_required", "a fresh sign-in is required")
         } else {
-            login()
+            sign_in_then(&without_freshness_demands(&raw))
         };
     }
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
@@ -396,6 +386,43 @@ pub async fn authorize(
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// To the sign-in page, which returns to the authorization request `raw` (the query
+/// exactly as the client sent it, encoded once more as one parameter value).
+fn sign_in_then(raw: &str) -> Response {
+    Redirect::to(&format!(
+        "/login?return_to={}",
+        urlencode(&format!("/oauth/authorize?{raw}"))
+    ))
+    .into_response()
+}
+
+/// The request to return to after the sign-in that `prompt=login` or `max_age`
+/// asked for: without those demands, which that sign-in has just met (the ID
+/// token's `auth_time` tells the client when), so the browser is not sent to sign in
+/// again in a loop. Every other parameter is kept byte for byte.
+fn without_freshness_demands(raw: &str) -> String {
+    let decoded = |pair: &str| {
+        form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .unwrap_or_default()
+    };
+    raw.split('&')
+        .filter_map(|pair| match decoded(pair) {
+            (k, _) if k == "max_age" => None,
+            (k, v) if k == "prompt" => {
+                let rest: Vec<&str> = v
+                    .split(' ')
+                    .filter(|p| !p.is_empty() && *p != "login")
+                    .collect();
+                (!rest.is_empty()).then(|| format!("prompt={}", urlencode(&rest.join(" "))))
+            }
+            _ => Some(pair.to_owned()),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 async fn issue_code_and_redirect(
@@ -461,11 +488,7 @@ pub async fn consent(
         let raw: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter())
             .finish();
-        return Redirect::to(&format!(
-            "/login?return_to={}",
-            urlencode(&format!("/oauth/authorize?{raw}"))
-        ))
-        .into_response();
+        return sign_in_then(&raw);
     };
     if decision != "allow" {
         return back_to_client(

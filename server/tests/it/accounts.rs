@@ -108,7 +108,7 @@ async fn invalid_new_users_get_a_field_error_and_nothing_is_created() {
         let v = r.json();
         if field.is_empty() {
             assert_eq!(
-                v["Message"], "The username 'admin' is already taken.",
+                v["Conflict"], "The username 'admin' is already taken.",
                 "{}",
                 r.body
             );

@@ -386,3 +386,48 @@ pub async fn allow_introspection(app: &TestApp, audience: &str, client_id: &str)
     .await
     .unwrap();
 }
+
+/// The `name`/`value` pairs of the hidden inputs of a server-rendered page, as a
+/// browser without JavaScript would submit them (HTML entities decoded).
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(
+            tag[start..start + len]
+                .replace("&quot;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    }
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            (attr(tag, "type").as_deref() == Some("hidden"))
+                .then(|| Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default())))?
+        })
+        .collect()
+}
+
+/// Percent-encodes one query-parameter value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The decoded value of query parameter `name` of a URL or a path.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let full = if url.starts_with('/') {
+        format!("http://x{url}")
+    } else {
+        url.to_owned()
+    };
+    url::Url::parse(&full)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

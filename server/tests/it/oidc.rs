@@ -647,26 +647,38 @@ async fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
     let (app, rp) = setup().await;
     let b = app.browser();
     code_for(&app, &b, &rp).await;
-    // Just signed in: fresh enough.
-    assert!(b
-        .get(&authorize_path(&rp, "&prompt=login"))
-        .await
-        .location()
-        .unwrap()
-        .starts_with(REDIRECT));
-    app.clock.advance(600);
+    // prompt=login: sign in again, even just after signing in (OIDC Core §3.1.2.1)...
     let loc = b
         .get(&authorize_path(&rp, "&prompt=login"))
         .await
         .location()
         .unwrap();
     assert!(loc.starts_with("/login?return_to="), "{loc}");
-    assert!(b
+    // ...then back to the same request without the demand the sign-in has met, so
+    // the browser does not loop back to sign-in.
+    let back = param(&loc, "return_to").unwrap();
+    assert_eq!(back, authorize_path(&rp, ""));
+    assert!(b.sign_in("alice", ADMIN_PASSWORD).await.status < 400);
+    assert!(b.get(&back).await.location().unwrap().starts_with(REDIRECT));
+    // Other values of prompt stay.
+    let loc = b
+        .get(&authorize_path(&rp, "&prompt=login%20consent"))
+        .await
+        .location()
+        .unwrap();
+    assert_eq!(
+        param(&loc, "return_to").unwrap(),
+        authorize_path(&rp, "&prompt=consent")
+    );
+
+    app.clock.advance(600);
+    let loc = b
         .get(&authorize_path(&rp, "&max_age=300"))
         .await
         .location()
-        .unwrap()
-        .starts_with("/login?return_to="));
+        .unwrap();
+    assert!(loc.starts_with("/login?return_to="), "{loc}");
+    assert_eq!(param(&loc, "return_to").unwrap(), authorize_path(&rp, ""));
     assert!(b
         .get(&authorize_path(&rp, "&max_age=3600"))
         .await

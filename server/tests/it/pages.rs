@@ -94,3 +94,79 @@ async fn a_form_error_without_javascript_comes_back_to_the_page() {
     let page = b.get_html(back.trim_start_matches(&b.base)).await.body;
     assert!(page.contains("Incorrect username or password."), "{page}");
 }
+
+#[tokio::test]
+async fn a_client_chosen_request_id_is_replaced_and_cannot_show_a_secret_twice() {
+    let app = spawn_app().await;
+    create_user(&app.db, "dev", domain::users::Role::Developer).await;
+    let b = app.browser();
+    b.sign_in("dev", ADMIN_PASSWORD).await;
+    let r = b
+        .post(
+            "/api/portal/create_client",
+            &[
+                ("name", "Notebook"),
+                ("application_type", "web"),
+                ("redirect_uris", "https://notebook.example.edu/cb"),
+            ],
+        )
+        .await;
+    let loc = r.location().unwrap_or_else(|| panic!("{}", r.body));
+    let id = loc
+        .strip_prefix("/developer/clients/")
+        .and_then(|s| s.split('?').next())
+        .unwrap()
+        .to_owned();
+    let view = || async {
+        let r = b
+            .client
+            .get(format!("{}/api/portal/client?id={id}", b.base))
+            .header("x-request-id", "chosen-by-the-client")
+            .send()
+            .await
+            .unwrap();
+        let echoed = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body: serde_json::Value = r.json().await.unwrap();
+        (echoed, body["new_secret"].as_str().map(str::to_owned))
+    };
+    let (echoed, first) = view().await;
+    assert_ne!(
+        echoed, "chosen-by-the-client",
+        "the server picks its own id"
+    );
+    assert!(first.is_some(), "the first view shows the secret");
+    let (_, second) = view().await;
+    assert_eq!(
+        second, None,
+        "the secret is shown once, whatever id is sent"
+    );
+}
+
+/// The browser's redirect hook loads every non-page address from the server; its
+/// list of pages must be exactly the router's.
+#[tokio::test]
+async fn the_client_knows_exactly_which_paths_are_pages() {
+    let mut routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| {
+            r.path()
+                .split('/')
+                .map(
+                    |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => format!(":{name}"),
+                        None => seg.to_owned(),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    routes.sort();
+    routes.dedup();
+    let mut known: Vec<String> = app::navigation::PAGE_ROUTES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    known.sort();
+    assert_eq!(routes, known);
+}

@@ -11,22 +11,9 @@ pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-pub fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// A query parameter of a URL or of a path with a query.
 pub fn param(loc: &str, name: &str) -> Option<String> {
-    let full = if loc.starts_with('/') {
-        format!("http://x{loc}")
-    } else {
-        loc.to_owned()
-    };
-    url::Url::parse(&full)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    query_param(loc, name)
 }
 
 /// The authorization request of `rp` for `scope` (plus `extra` parameters).
