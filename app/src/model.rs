@@ -109,6 +109,10 @@ pub struct ClientView {
     pub days_left: Option<i64>,
     pub created: String,
     pub owner: Option<String>,
+    /// For administrators: why the name may deceive (mixed scripts, looks like
+    /// another client's name). Empty for developers.
+    #[serde(default)]
+    pub name_warnings: Vec<String>,
 }
 
 impl ClientView {
@@ -172,6 +176,9 @@ pub struct RequestView {
     pub granted: Option<Vec<String>>,
     /// One line per scope judged on submission, e.g. "api:read: left for a person (no rule)".
     pub evaluations: Vec<String>,
+    /// For administrators: why the client's name may deceive.
+    #[serde(default)]
+    pub name_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

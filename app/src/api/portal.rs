@@ -77,6 +77,7 @@ pub(crate) mod conv {
             days_left,
             created: format_utc(c.created_at),
             owner,
+            name_warnings: Vec::new(),
         }
     }
 
@@ -166,6 +167,7 @@ pub(crate) mod conv {
             reason: r.reason,
             granted: r.granted,
             evaluations,
+            name_warnings: Vec::new(),
         })
     }
 
@@ -228,6 +230,13 @@ pub async fn list_clients(
             None => None,
         };
         clients.push(client_view(c, owner, now));
+    }
+    // Administrators see names that may deceive people on consent screens.
+    if who.is_admin() {
+        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        for c in &mut clients {
+            c.name_warnings = domain::lookalike::warnings_for(&c.id, &c.name, &all);
+        }
     }
     Ok(ClientPage {
         pages: p.pages(),
@@ -645,6 +654,12 @@ pub async fn list_requests(
     let mut requests = Vec::new();
     for r in p.items {
         requests.push(conv::request_view(&st.db, r).await?);
+    }
+    if who.is_admin() && !requests.is_empty() {
+        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        for r in &mut requests {
+            r.name_warnings = domain::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
+        }
     }
     Ok(RequestPage {
         requests,
