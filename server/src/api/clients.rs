@@ -189,10 +189,10 @@ pub enum ClientSort {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListClients {
-    /// 1-based page number (default 1).
-    pub page: Option<u64>,
+    /// 1-based page number (default 1). A page past the end is empty.
+    pub page: Option<i64>,
     /// Items per page, 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    pub per_page: Option<i64>,
     pub sort: Option<ClientSort>,
     /// Search in names and ids.
     pub q: Option<String>,
@@ -257,6 +257,7 @@ fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// `justification`) and the client keeps its current values. Scopes, expiry and
 /// enabling are changed through `/api/v1/requests`, `/disable` and `/enable`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClientEdit {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -308,6 +309,19 @@ pub struct ClientEdit {
     /// Read-only after registration.
     #[schema(read_only)]
     pub allowed_email_domains: Option<Vec<String>>,
+    /// Read-only: must equal the client's id when sent.
+    #[schema(read_only)]
+    pub id: Option<String>,
+    /// Read-only.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(read_only, value_type = Option<String>)]
+    pub owner_id: Option<Option<String>>,
+    /// Read-only.
+    #[schema(read_only)]
+    pub created_at: Option<i64>,
+    /// Read-only (ignored when sent: it changes with every edit).
+    #[schema(read_only)]
+    pub updated_at: Option<i64>,
 }
 
 /// The client after an edit, and the change request made for the parts that wait
@@ -412,8 +426,8 @@ pub async fn list(
         q.all.unwrap_or(false),
         q.q.as_deref().unwrap_or_default(),
         sort,
-        q.page.unwrap_or(1),
-        q.per_page.unwrap_or(50),
+        super::page_param(q.page)?,
+        super::per_page_param(q.per_page)?,
     )
     .await?;
     Ok(Json(ClientPage {
@@ -516,6 +530,21 @@ pub async fn update(
 ) -> ApiResult<Json<EditedClient>> {
     let app = &st.oauth.app;
     let current = portal::client_for(&app.db, &who, &id).await?;
+    unchanged("id", b.id, current.id.clone(), "is the client's identity")?;
+    unchanged(
+        "owner_id",
+        b.owner_id,
+        current.owner_id.clone(),
+        "is fixed: a client belongs to the developer who registered it",
+    )?;
+    unchanged(
+        "created_at",
+        b.created_at,
+        current.created_at,
+        "is set at registration",
+    )?;
+    // `updated_at` is accepted as GET returned it and ignored: every edit moves it.
+    let _ = b.updated_at;
     unchanged(
         "application_type",
         b.application_type,

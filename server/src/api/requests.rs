@@ -209,9 +209,10 @@ pub struct ListRequests {
     pub client_id: Option<String>,
     /// Administrators: only requests for their own clients (default: everyone's).
     pub mine: Option<bool>,
-    pub page: Option<u64>,
-    /// 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    /// 1-based page number (default 1). A page past the end is empty.
+    pub page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub per_page: Option<i64>,
 }
 
 /// A new request. Scope requests are judged at once: scopes that need no approval,
@@ -276,8 +277,8 @@ pub async fn list(
         &who,
         q.mine.unwrap_or(false),
         &filter,
-        q.page.unwrap_or(1),
-        q.per_page.unwrap_or(50),
+        super::page_param(q.page)?,
+        super::per_page_param(q.per_page)?,
     )
     .await?;
     Ok(Json(RequestPage {
