@@ -15,31 +15,61 @@
 
 use crate::{DomainError, DomainResult};
 
+/// The characters no text field accepts, as inclusive ranges.
+pub const FORBIDDEN: &[(char, char)] = &[
+    ('\u{0000}', '\u{001F}'),   // C0 controls, NUL included
+    ('\u{007F}', '\u{009F}'),   // DEL, C1 controls
+    ('\u{00AD}', '\u{00AD}'),   // soft hyphen
+    ('\u{034F}', '\u{034F}'),   // combining grapheme joiner
+    ('\u{061C}', '\u{061C}'),   // Arabic letter mark
+    ('\u{115F}', '\u{1160}'),   // Hangul fillers
+    ('\u{17B4}', '\u{17B5}'),   // Khmer inherent vowels
+    ('\u{180B}', '\u{180F}'),   // Mongolian free variation selectors, vowel separator
+    ('\u{200B}', '\u{200F}'),   // zero-width space, ZWNJ, ZWJ, LRM, RLM
+    ('\u{2028}', '\u{202E}'),   // line/paragraph separators, LRE RLE PDF LRO RLO
+    ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, LRI RLI FSI PDI
+    ('\u{3164}', '\u{3164}'),   // Hangul filler
+    ('\u{FEFF}', '\u{FEFF}'),   // byte-order mark / zero-width no-break space
+    ('\u{FFA0}', '\u{FFA0}'),   // halfwidth Hangul filler
+    ('\u{FFF9}', '\u{FFFB}'),   // interlinear annotation
+    ('\u{1D173}', '\u{1D17A}'), // musical formatting
+    ('\u{E0000}', '\u{E007F}'), // tags (invisible ASCII)
+];
+
 /// Whether `c` is never accepted in a text field; `multiline` allows tab and line
 /// breaks.
 pub fn is_forbidden(c: char, multiline: bool) -> bool {
     if multiline && matches!(c, '\t' | '\n' | '\r') {
         return false;
     }
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'                   // soft hyphen
-            | '\u{034F}'                 // combining grapheme joiner
-            | '\u{061C}'                 // Arabic letter mark
-            | '\u{115F}' | '\u{1160}'    // Hangul fillers
-            | '\u{17B4}' | '\u{17B5}'    // Khmer inherent vowels
-            | '\u{180B}'..='\u{180F}'    // Mongolian free variation selectors, vowel separator
-            | '\u{200B}'..='\u{200F}'    // zero-width space, ZWNJ, ZWJ, LRM, RLM
-            | '\u{2028}'..='\u{202E}'    // line/paragraph separators, LRE RLE PDF LRO RLO
-            | '\u{2060}'..='\u{206F}'    // word joiner, invisible operators, LRI RLI FSI PDI, deprecated formats
-            | '\u{3164}'                 // Hangul filler
-            | '\u{FEFF}'                 // byte-order mark / zero-width no-break space
-            | '\u{FFA0}'                 // halfwidth Hangul filler
-            | '\u{FFF9}'..='\u{FFFB}'    // interlinear annotation
-            | '\u{1D173}'..='\u{1D17A}'  // musical formatting
-            | '\u{E0000}'..='\u{E007F}' // tags (invisible ASCII)
-        )
+    FORBIDDEN.iter().any(|&(a, b)| (a..=b).contains(&c))
+}
+
+/// The forbidden characters of the Basic Multilingual Plane as the inside of a
+/// regular-expression character class (`\u0000-\u001f…`), for JSON Schema
+/// `pattern`s (ECMA-262 and Python alike). The two ranges beyond it cannot be
+/// written without the `u` flag; the document is silent about them.
+pub fn forbidden_class(multiline: bool) -> String {
+    let mut out = String::new();
+    let mut push = |a: u32, b: u32| {
+        if a == b {
+            out.push_str(&format!("\\u{a:04x}"));
+        } else {
+            out.push_str(&format!("\\u{a:04x}-\\u{b:04x}"));
+        }
+    };
+    for &(a, b) in FORBIDDEN.iter().filter(|(a, _)| (*a as u32) < 0x10000) {
+        let (a, b) = (a as u32, b as u32);
+        if multiline && a == 0 {
+            // Everything in C0 but tab (9), line feed (10) and carriage return (13).
+            push(0x00, 0x08);
+            push(0x0b, 0x0c);
+            push(0x0e, b);
+        } else {
+            push(a, b);
+        }
+    }
+    out
 }
 
 fn describe(c: char) -> String {
@@ -79,16 +109,17 @@ pub fn check_len(field: &'static str, value: &str, max: usize) -> DomainResult<(
 /// A one-line field: trimmed, at most `max` characters, no forbidden characters.
 /// May be empty; callers that need a value say so in their own words.
 pub fn line(field: &'static str, value: &str, max: usize) -> DomainResult<String> {
+    // The bound applies to what was sent, as the OpenAPI document's maxLength does.
+    check_len(field, value, max)?;
     let v = value.trim();
-    check_len(field, v, max)?;
     check_chars(field, v, false)?;
     Ok(v.to_owned())
 }
 
 /// A multi-line field (line breaks and tabs allowed).
 pub fn paragraph(field: &'static str, value: &str, max: usize) -> DomainResult<String> {
+    check_len(field, value, max)?;
     let v = value.trim();
-    check_len(field, v, max)?;
     check_chars(field, v, true)?;
     Ok(v.to_owned())
 }
@@ -168,6 +199,38 @@ mod tests {
         assert_eq!(e.to_string(), "name: must be at most 100 characters");
         let e = check_items("contacts", &[0; 11], 10).unwrap_err();
         assert_eq!(e.to_string(), "contacts: must have at most 10 entries");
+    }
+
+    #[test]
+    fn the_regex_class_lists_exactly_the_forbidden_characters_of_the_bmp() {
+        for multiline in [false, true] {
+            let class = forbidden_class(multiline);
+            // Parse the class back: `\uXXXX` or `\uXXXX-\uYYYY`, one after another.
+            let mut ranges = Vec::new();
+            let mut rest = class.as_str();
+            let hex = |s: &str| u32::from_str_radix(&s[2..6], 16).unwrap();
+            while !rest.is_empty() {
+                let a = hex(rest);
+                rest = &rest[6..];
+                let b = match rest.strip_prefix('-') {
+                    Some(r) => {
+                        rest = &r[6..];
+                        hex(r)
+                    }
+                    None => a,
+                };
+                ranges.push((a, b));
+            }
+            for c in (0u32..0x10000).filter_map(char::from_u32) {
+                let listed = ranges.iter().any(|&(a, b)| (a..=b).contains(&(c as u32)));
+                assert_eq!(listed, is_forbidden(c, multiline), "U+{:04X}", c as u32);
+            }
+        }
+        // Every control character is in the table.
+        assert!((0..0x10000)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_control())
+            .all(|c| is_forbidden(c, false)));
     }
 
     #[test]

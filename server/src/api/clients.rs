@@ -394,12 +394,13 @@ pub struct Toggled {
     pub pending_request: Option<RequestView>,
 }
 
-/// An optional JSON body: empty means the defaults.
+/// An optional JSON body: empty (or `null`) means the defaults.
 pub(super) fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
         .map_err(|e| ApiError::invalid_request(format!("the JSON body is invalid: {e}")))
 }
 
@@ -682,7 +683,7 @@ pub async fn delete(
 
 /// Issues a new secret (shown here once). The body is optional.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/rotate-secret", tag = "clients",
-    request_body(content = Rotate, description = "Optional; default overlap none"),
+    request_body(content = Option<Rotate>, description = "Optional; default overlap none"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = RotatedSecret), (status = 400, body = ErrorBody),
@@ -713,7 +714,7 @@ pub async fn rotate_secret(
 
 /// Disables a client at once: it gets no tokens until enabled again.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/disable", tag = "clients",
-    request_body(content = Toggle, description = "Optional"),
+    request_body(content = Option<Toggle>, description = "Optional"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = Toggled), (status = 401, body = ErrorBody),
@@ -731,7 +732,7 @@ pub async fn disable(
 /// Enables a disabled client: at once for administrators, as a change request
 /// (with `justification`) for developers.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/enable", tag = "clients",
-    request_body(content = Toggle, description = "justification is required for developers"),
+    request_body(content = Option<Toggle>, description = "Optional; justification is required for developers"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = Toggled), (status = 400, body = ErrorBody),

@@ -75,14 +75,24 @@ impl Modify for BearerAuth {
     }
 }
 
-/// A bound on one property of a component schema.
+/// A bound on one property of a component schema. Every string also refuses the
+/// characters `domain::text` refuses, as a `pattern`.
 enum Bound {
-    /// A string of at most this many characters.
-    Text(usize),
-    /// A string that must hold something other than spaces, at most this long.
+    /// One line of at most this many characters.
+    Line(usize),
+    /// Lines (tabs and line breaks allowed), at most this many characters.
+    Lines(usize),
+    /// One line that must hold something other than spaces (the server trims).
     Required(usize),
-    /// A list of at most `.0` strings of at most `.1` characters.
+    /// Lines that must hold something other than spaces.
+    RequiredLines(usize),
+    /// A URI, an e-mail address, a domain, a scope or an id: no spaces inside
+    /// (the server trims the ends).
+    Token(usize),
+    /// A list of at most `.0` tokens of at most `.1` characters.
     List(usize, usize),
+    /// A list of at most this many grant types.
+    Grants(usize),
 }
 
 /// Every string and list the API takes, with its bound. The unit test below fails
@@ -92,19 +102,19 @@ const BOUNDS: &[(&str, &str, Bound)] = {
     use Bound::*;
     &[
         ("NewClient", "name", Required(CLIENT_NAME)),
-        ("NewClient", "description", Text(CLIENT_DESCRIPTION)),
+        ("NewClient", "description", Lines(CLIENT_DESCRIPTION)),
         ("NewClient", "redirect_uris", List(REDIRECT_URIS, URI)),
         (
             "NewClient",
             "post_logout_redirect_uris",
             List(POST_LOGOUT_REDIRECT_URIS, URI),
         ),
-        ("NewClient", "grant_types", List(GRANT_TYPES, 32)),
-        ("NewClient", "logo_uri", Text(URI)),
-        ("NewClient", "client_uri", Text(URI)),
-        ("NewClient", "policy_uri", Text(URI)),
-        ("NewClient", "tos_uri", Text(URI)),
-        ("NewClient", "jwks_uri", Text(URI)),
+        ("NewClient", "grant_types", Grants(GRANT_TYPES)),
+        ("NewClient", "logo_uri", Token(URI)),
+        ("NewClient", "client_uri", Token(URI)),
+        ("NewClient", "policy_uri", Token(URI)),
+        ("NewClient", "tos_uri", Token(URI)),
+        ("NewClient", "jwks_uri", Token(URI)),
         ("NewClient", "contacts", List(CONTACTS, EMAIL)),
         (
             "NewClient",
@@ -112,38 +122,52 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             List(EMAIL_DOMAINS, DOMAIN_NAME),
         ),
         ("ClientEdit", "name", Required(CLIENT_NAME)),
-        ("ClientEdit", "description", Text(CLIENT_DESCRIPTION)),
+        ("ClientEdit", "description", Lines(CLIENT_DESCRIPTION)),
         ("ClientEdit", "redirect_uris", List(REDIRECT_URIS, URI)),
         (
             "ClientEdit",
             "post_logout_redirect_uris",
             List(POST_LOGOUT_REDIRECT_URIS, URI),
         ),
-        ("ClientEdit", "grant_types", List(GRANT_TYPES, 32)),
-        ("ClientEdit", "logo_uri", Text(URI)),
-        ("ClientEdit", "client_uri", Text(URI)),
-        ("ClientEdit", "policy_uri", Text(URI)),
-        ("ClientEdit", "tos_uri", Text(URI)),
-        ("ClientEdit", "jwks_uri", Text(URI)),
+        ("ClientEdit", "grant_types", Grants(GRANT_TYPES)),
+        ("ClientEdit", "logo_uri", Token(URI)),
+        ("ClientEdit", "client_uri", Token(URI)),
+        ("ClientEdit", "policy_uri", Token(URI)),
+        ("ClientEdit", "tos_uri", Token(URI)),
+        ("ClientEdit", "jwks_uri", Token(URI)),
         ("ClientEdit", "contacts", List(CONTACTS, EMAIL)),
-        ("ClientEdit", "justification", Text(JUSTIFICATION)),
+        ("ClientEdit", "justification", Lines(JUSTIFICATION)),
         ("ClientEdit", "scopes", List(SCOPES, SCOPE_NAME)),
         (
             "ClientEdit",
             "allowed_email_domains",
             List(EMAIL_DOMAINS, DOMAIN_NAME),
         ),
-        ("ClientEdit", "id", Text(ID)),
-        ("ClientEdit", "owner_id", Text(ID)),
-        ("NewRequest", "client_id", Text(ID)),
+        ("ClientEdit", "id", Token(ID)),
+        ("ClientEdit", "owner_id", Token(ID)),
+        ("NewRequest", "client_id", Token(ID)),
         ("NewRequest", "scopes", List(SCOPES, SCOPE_NAME)),
-        ("NewRequest", "justification", Required(JUSTIFICATION)),
+        ("NewRequest", "justification", RequiredLines(JUSTIFICATION)),
         ("Approval", "scopes", List(SCOPES, SCOPE_NAME)),
-        ("Approval", "note", Text(REASON)),
-        ("Rejection", "reason", Required(REASON)),
-        ("Toggle", "justification", Text(JUSTIFICATION)),
+        ("Approval", "note", Lines(REASON)),
+        ("Rejection", "reason", RequiredLines(REASON)),
+        ("Toggle", "justification", Lines(JUSTIFICATION)),
     ]
 };
+
+/// `pattern`s from the characters the domain refuses (Basic Multilingual Plane).
+fn pattern(bound: &Bound) -> String {
+    let line = domain::text::forbidden_class(false);
+    let lines = domain::text::forbidden_class(true);
+    match bound {
+        Bound::Line(_) => format!("^[^{line}]*$"),
+        Bound::Lines(_) => format!("^[^{lines}]*$"),
+        Bound::Required(_) => format!("^[^{line}]*[^{line}\\s][^{line}]*$"),
+        Bound::RequiredLines(_) => format!("^[^{lines}]*[^{lines}\\s][^{lines}]*$"),
+        Bound::Token(_) | Bound::List(..) => format!("^\\s*[^{line}\\s]*\\s*$"),
+        Bound::Grants(_) => String::new(),
+    }
+}
 
 /// Query parameters with bounds: (name, maxLength) for strings.
 const QUERY_TEXT: &[(&str, usize)] = &[("q", limits::SEARCH), ("client_id", limits::SEARCH)];
@@ -172,24 +196,32 @@ fn apply_bounds(doc: &mut Value) {
             continue;
         }
         match bound {
-            Bound::Text(n) => set(p, "maxLength", json!(n)),
-            Bound::Required(n) => {
+            Bound::Line(n)
+            | Bound::Lines(n)
+            | Bound::Required(n)
+            | Bound::RequiredLines(n)
+            | Bound::Token(n) => {
                 set(p, "maxLength", json!(n));
-                set(p, "minLength", json!(1));
-                // The server trims: only spaces is empty.
-                set(p, "pattern", json!("\\S"));
+                set(p, "pattern", json!(pattern(bound)));
+                if matches!(bound, Bound::Required(_) | Bound::RequiredLines(_)) {
+                    set(p, "minLength", json!(1));
+                }
             }
             Bound::List(n, each) => {
                 set(p, "maxItems", json!(n));
-                if let Some(items) = p.get_mut("items") {
-                    items["maxLength"] = json!(each);
-                } else if let Some(alts) = p.get_mut("oneOf").and_then(Value::as_array_mut) {
-                    for alt in alts {
-                        if let Some(items) = alt.get_mut("items") {
-                            items["maxLength"] = json!(each);
-                        }
-                    }
-                }
+                let items =
+                    json!({ "type": "string", "maxLength": each, "pattern": pattern(bound) });
+                set(p, "items", items);
+            }
+            Bound::Grants(n) => {
+                set(p, "maxItems", json!(n));
+                let grants = [
+                    domain::clients::GRANT_AUTHORIZATION_CODE,
+                    domain::clients::GRANT_REFRESH_TOKEN,
+                    domain::clients::GRANT_CLIENT_CREDENTIALS,
+                    domain::clients::GRANT_PASSWORD,
+                ];
+                set(p, "items", json!({ "type": "string", "enum": grants }));
             }
         }
     }
@@ -215,11 +247,15 @@ fn apply_bounds(doc: &mut Value) {
                         set(schema, "minimum", json!(1));
                         set(schema, "maximum", json!(limits::PER_PAGE));
                     }
-                    "id" => set(schema, "maxLength", json!(limits::ID)),
+                    "id" => {
+                        set(schema, "maxLength", json!(limits::ID));
+                        set(schema, "pattern", json!(pattern(&Bound::Line(0))));
+                    }
                     _ => {}
                 }
                 if let Some((_, n)) = QUERY_TEXT.iter().find(|(q, _)| *q == name) {
                     set(schema, "maxLength", json!(n));
+                    set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                 }
             }
         }

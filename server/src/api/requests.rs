@@ -60,9 +60,9 @@ pub enum RequestKind {
 pub struct FieldChange {
     /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes` or `expires_at`.
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value (a number, a boolean, null…).
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub after: Value,
 }
 
@@ -215,6 +215,15 @@ pub struct ListRequests {
     pub per_page: Option<i64>,
 }
 
+/// What a new request asks for: `scopes` (more scopes) or `extension` (a later
+/// registration expiry). Change requests come from editing the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NewRequestKind {
+    Scopes,
+    Extension,
+}
+
 /// A new request. Scope requests are judged at once: scopes that need no approval,
 /// or that an auto-approval rule accepts, are granted immediately (`status`
 /// `approved`); the rest wait for an administrator.
@@ -222,8 +231,7 @@ pub struct ListRequests {
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub client_id: String,
-    /// `scopes` or `extension`.
-    pub kind: RequestKind,
+    pub kind: NewRequestKind,
     /// For `scopes`: the scopes to add.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -318,7 +326,7 @@ pub async fn create(
     let app = &st.oauth.app;
     let now = app.now();
     let req = match b.kind {
-        RequestKind::Scopes => {
+        NewRequestKind::Scopes => {
             portal::request_scopes(
                 &app.db,
                 &app.clients,
@@ -330,7 +338,7 @@ pub async fn create(
             )
             .await?
         }
-        RequestKind::Extension => {
+        NewRequestKind::Extension => {
             let Some(at) = b.expires_at else {
                 return Err(ApiError::invalid_field(
                     "expires_at",
@@ -340,19 +348,13 @@ pub async fn create(
             portal::request_extension(&app.db, &who, &b.client_id, at, &b.justification, now)
                 .await?
         }
-        RequestKind::Change => {
-            return Err(ApiError::invalid_field(
-                "kind",
-                "change requests are made by editing the client (PUT /api/v1/clients/{id})",
-            ))
-        }
     };
     Ok((StatusCode::CREATED, Json(RequestView::from(req))).into_response())
 }
 
 /// Administrators: approves a pending request, optionally only some of its scopes.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/approve", tag = "requests",
-    request_body(content = Approval, description = "Optional"),
+    request_body(content = Option<Approval>, description = "Optional"),
     params(("id" = String, Path, description = "The request id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = RequestView), (status = 400, body = ErrorBody),

@@ -81,14 +81,17 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
     let bin = std::env::var("SCHEMATHESIS")
         .expect("SCHEMATHESIS names the schemathesis command (./x test sets it)");
     let app = spawn_app().await;
-    // An administrator's CI client: every operation is open to it, approvals too.
-    let ci = register(
+    // A developer's own token (the password grant of an operator's client): the
+    // fuzzer may delete or disable any client it can see, and the client behind
+    // its token is not one of them. Administrators' operations answer 403.
+    create_user(&app.db, "fuzz-dev", Role::Developer).await;
+    let tool = register(
         &app,
         NewClient {
-            name: "Fuzzer CI".into(),
-            application_type: Some(ApplicationType::Service),
+            name: "Fuzzer".into(),
+            application_type: Some(ApplicationType::Web),
+            grant_types: Some(vec!["password".into()]),
             scopes: vec!["portal".into()],
-            owner_id: Some(app.admin.id.clone()),
             ..Default::default()
         },
     )
@@ -96,16 +99,23 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
     let http = reqwest::Client::new();
     let t: Value = http
         .post(format!("{}/oauth/token", app.base))
-        .basic_auth(&ci.id, Some(&ci.secret))
-        .form(&[("grant_type", "client_credentials")])
+        .basic_auth(&tool.id, Some(&tool.secret))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "fuzz-dev"),
+            ("password", ADMIN_PASSWORD),
+            ("scope", "portal"),
+        ])
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let token = t["access_token"].as_str().unwrap().to_owned();
-    create_user(&app.db, "fuzz-dev", Role::Developer).await;
+    let token = t["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a token: {t}"))
+        .to_owned();
     fixtures(&app, &http, &token).await;
 
     let examples = std::env::var("FUZZ_EXAMPLES").unwrap_or_else(|_| "40".into());
