@@ -211,14 +211,20 @@ pub struct NewClient {
     pub description: String,
     /// Default `web`.
     pub application_type: Option<ApplicationType>,
-    /// Default `client_secret_basic` (`none` for native clients).
+    /// Default `client_secret_basic` (`none` for native clients). Native clients
+    /// must use `none`; web and service clients must not.
     pub token_endpoint_auth_method: Option<AuthMethod>,
+    /// Required (at least one) for web and native clients using the
+    /// `authorization_code` grant, which they do by default. https, or http on a
+    /// loopback address; native clients may also use a reverse-domain private
+    /// scheme (`edu.example.app:/cb`). No fragments. Service clients have none.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Default: `client_credentials` for service clients, else
-    /// `authorization_code` and `refresh_token`.
+    /// `authorization_code` and `refresh_token`. Service clients may use only
+    /// `client_credentials`, native clients not it; `password` needs approval.
     #[serde(default)]
     pub grant_types: Vec<String>,
     pub logo_uri: Option<String>,
