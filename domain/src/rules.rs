@@ -265,10 +265,8 @@ pub fn nesting(src: &str) -> usize {
                 continue;
             }
             '(' | '[' | '{' => levels.push(0),
-            ')' | ']' | '}' => {
-                if levels.len() > 1 {
-                    levels.pop();
-                }
+            ')' | ']' | '}' if levels.len() > 1 => {
+                levels.pop();
             }
             // A decimal point: member names never start with a digit.
             '.' if chars.peek().is_some_and(|d| d.is_ascii_digit()) => {}

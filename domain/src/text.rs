@@ -234,6 +234,12 @@ mod tests {
     }
 
     #[test]
+    fn the_password_policy_is_the_bound_the_forms_show() {
+        assert_eq!(crate::password::MIN_PASSWORD_CHARS, limits::PASSWORD_MIN);
+        assert_eq!(crate::password::MAX_PASSWORD_CHARS, limits::PASSWORD);
+    }
+
+    #[test]
     fn keys_with_nul_cannot_exist() {
         assert!(could_exist("abc_DEF-123"));
         assert!(!could_exist("abc\0"));
