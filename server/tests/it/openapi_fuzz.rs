@@ -118,7 +118,7 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
         .to_owned();
     fixtures(&app, &http, &token).await;
 
-    let examples = std::env::var("FUZZ_EXAMPLES").unwrap_or_else(|_| "40".into());
+    let examples = std::env::var("FUZZ_EXAMPLES").unwrap_or_else(|_| "30".into());
     let report = app_dir().join("schemathesis-report");
     let started = Instant::now();
     let mut cmd = std::process::Command::new(&bin);
@@ -137,8 +137,10 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
         "examples,coverage,fuzzing",
         "--seed",
         "11",
+        // One worker: with more, Python 3.11's `ast` can fail inside
+        // hypothesis ("AST constructor recursion depth mismatch").
         "--workers",
-        "2",
+        "1",
         "--report",
         "junit",
         "--report-dir",
