@@ -146,6 +146,9 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
         "--report-dir",
         &report.display().to_string(),
     ]);
+    // Its cache and crash files go to the build directory, not the source tree.
+    std::fs::create_dir_all(&report).expect("a report directory");
+    cmd.current_dir(&report);
     // The server runs on this runtime's workers meanwhile.
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
