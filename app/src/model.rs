@@ -113,6 +113,10 @@ pub struct ClientView {
     /// The row version the page was rendered with; the edit form sends it back so
     /// that a stale form cannot overwrite someone else's change.
     pub version: i64,
+    /// For administrators: why the name may deceive (mixed scripts, looks like
+    /// another client's name). Empty for developers.
+    #[serde(default)]
+    pub name_warnings: Vec<String>,
 }
 
 impl ClientView {
@@ -176,6 +180,9 @@ pub struct RequestView {
     pub granted: Option<Vec<String>>,
     /// One line per scope judged on submission, e.g. "api:read: left for a person (no rule)".
     pub evaluations: Vec<String>,
+    /// For administrators: why the client's name may deceive.
+    #[serde(default)]
+    pub name_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -236,6 +236,7 @@ impl Client {
 /// Validates a redirect URI for a client type. Exact matching is done elsewhere;
 /// here we refuse what must never be registered (RFC 9700 §2.1, RFC 8252 §7).
 pub fn validate_redirect_uri(app: ApplicationType, uri: &str) -> DomainResult<()> {
+    check_uri_text("redirect_uris", uri)?;
     let bad = |m: &str| {
         Err(DomainError::invalid(
             "redirect_uris",
@@ -304,6 +305,7 @@ fn opt(v: &Option<String>) -> Option<String> {
 /// fetched by us (JWKS): absolute https, or http on a loopback address for
 /// development.
 pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
+    check_uri_text(field, uri)?;
     let u = url::Url::parse(uri)
         .map_err(|_| DomainError::invalid(field, format!("'{uri}' is not an absolute URI")))?;
     let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
@@ -317,11 +319,54 @@ pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
     }
 }
 
+/// The bounds every URI field shares, checked before parsing: the URL parser
+/// quietly drops or escapes control characters, so the stored text would not be
+/// what was checked.
+fn check_uri_text(field: &'static str, uri: &str) -> DomainResult<()> {
+    crate::text::check_len(field, uri, limits::URI)?;
+    crate::text::check_chars(field, uri, false)?;
+    if uri.chars().any(char::is_whitespace) {
+        return Err(DomainError::invalid(field, "must not contain spaces"));
+    }
+    Ok(())
+}
+
 /// Checks a contact e-mail address.
 fn validate_contact(c: &str) -> DomainResult<()> {
+    crate::text::check_chars("contacts", c, false)?;
     crate::users::Email::parse(c)
         .map(|_| ())
         .map_err(|_| DomainError::invalid("contacts", format!("'{c}' is not an e-mail address")))
+}
+
+/// Seed 003's e-mail domain restriction: at most [`limits::EMAIL_DOMAINS`] domain
+/// names, lower-cased, without duplicates.
+pub fn validate_email_domains(domains: &[String]) -> DomainResult<Vec<String>> {
+    const FIELD: &str = "allowed_email_domains";
+    crate::text::check_items(FIELD, domains, limits::EMAIL_DOMAINS)?;
+    let mut out: Vec<String> = Vec::new();
+    for d in domains {
+        let d = crate::text::line(FIELD, d, limits::DOMAIN_NAME)?.to_lowercase();
+        if d.is_empty() {
+            continue;
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if !d.contains('.') || !d.split('.').all(label_ok) {
+            return Err(DomainError::invalid(
+                FIELD,
+                format!("'{d}' is not a domain name (like example.edu)"),
+            ));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult<()> {
@@ -419,16 +464,24 @@ impl ClientUpdate {
 /// Validates and normalises the directly editable fields for a client type.
 /// Returns the cleaned values; the first problem found is the error, naming its field.
 pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<ClientUpdate> {
-    let name = u.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
-    }
-    if u.description.chars().count() > 2000 {
+    let name = crate::text::line("name", &u.name, limits::CLIENT_NAME)?;
+    if name.is_empty() {
         return Err(DomainError::invalid(
-            "description",
-            "must be at most 2000 characters",
+            "name",
+            format!("must be 1 to {} characters", limits::CLIENT_NAME),
         ));
     }
+    let description =
+        crate::text::paragraph("description", &u.description, limits::CLIENT_DESCRIPTION)?;
+    // Lists are bounded before anything looks at their entries.
+    crate::text::check_items("redirect_uris", &u.redirect_uris, limits::REDIRECT_URIS)?;
+    crate::text::check_items(
+        "post_logout_redirect_uris",
+        &u.post_logout_redirect_uris,
+        limits::POST_LOGOUT_REDIRECT_URIS,
+    )?;
+    crate::text::check_items("grant_types", &u.grant_types, limits::GRANT_TYPES)?;
+    crate::text::check_items("contacts", &u.contacts, limits::CONTACTS)?;
     let clean = |v: &[String]| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for x in v.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
@@ -455,12 +508,6 @@ pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<C
         return Err(DomainError::invalid(
             "redirect_uris",
             "need at least one entry for the authorization code grant",
-        ));
-    }
-    if redirect_uris.len() > 20 || post_logout.len() > 20 || contacts.len() > 20 {
-        return Err(DomainError::invalid(
-            "redirect_uris",
-            "at most 20 entries per list",
         ));
     }
     for uri in &redirect_uris {
@@ -497,7 +544,7 @@ pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<C
     }
     Ok(ClientUpdate {
         name,
-        description: u.description.trim().to_owned(),
+        description,
         redirect_uris,
         post_logout_redirect_uris: post_logout,
         grant_types: grants,
@@ -553,6 +600,7 @@ pub async fn create(
     )?;
     let auth = f.auth_method.unwrap_or(AuthMethod::ClientSecretBasic);
     let grants = f.grant_types.clone();
+    crate::text::check_items("scopes", &new.scopes, limits::SCOPES)?;
     let (reviewed_grants, reviewed_uris) = if new.unreviewed {
         (Vec::new(), Vec::new())
     } else {
@@ -563,12 +611,7 @@ pub async fn create(
             .await?
             .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{s}'")))?;
     }
-    let domains: Vec<String> = new
-        .allowed_email_domains
-        .iter()
-        .map(|d| d.trim().to_ascii_lowercase())
-        .filter(|d| !d.is_empty())
-        .collect();
+    let domains = validate_email_domains(&new.allowed_email_domains)?;
 
     let id = {
         let mut b = [0u8; 16];
@@ -644,6 +687,9 @@ pub async fn create(
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<Client>> {
+    if !crate::text::could_exist(id) {
+        return Ok(None);
+    }
     client::Entity::find_by_id(id.to_owned())
         .one(conn)
         .await?
@@ -1148,13 +1194,12 @@ pub async fn list(
     per_page: u64,
 ) -> DomainResult<crate::users::Page<Client>> {
     use sea_orm::{Condition, PaginatorTrait, QueryOrder};
-    let per_page = per_page.clamp(1, 200);
-    let page = page.max(1);
+    let (page, per_page) = crate::users::page_bounds(page, per_page, limits::PER_PAGE);
     let mut q = client::Entity::find();
     if let Some(o) = owner {
         q = q.filter(client::Column::OwnerId.eq(o));
     }
-    let search = search.trim();
+    let search = crate::text::search("search", search)?;
     if !search.is_empty() {
         let pat = format!("%{}%", search.replace(['%', '_'], ""));
         q = q.filter(

@@ -257,6 +257,9 @@ async fn owned<C: ConnectionTrait>(
     user_id: &str,
     grant_id: &str,
 ) -> DomainResult<grant::Model> {
+    if !crate::text::could_exist(grant_id) {
+        return Err(DomainError::NotFound);
+    }
     grant::Entity::find_by_id(grant_id.to_owned())
         .one(conn)
         .await?
@@ -357,6 +360,7 @@ pub async fn change_scopes(
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<Grant> {
+    crate::text::check_items("scopes", keep, limits::SCOPES)?;
     let mut keep = keep.to_vec();
     keep.sort();
     keep.dedup();

@@ -153,8 +153,7 @@ pub async fn list(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<Notification>> {
-    let per_page = per_page.clamp(1, 100);
-    let page = page.max(1);
+    let (page, per_page) = crate::users::page_bounds(page, per_page, 100);
     let p = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .order_by_desc(notification::Column::CreatedAt)
@@ -210,8 +209,7 @@ pub async fn outbox(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<OutboxEmail>> {
-    let per_page = per_page.clamp(1, 100);
-    let page = page.max(1);
+    let (page, per_page) = crate::users::page_bounds(page, per_page, 100);
     let p = outbox_email::Entity::find()
         .order_by_desc(outbox_email::Column::CreatedAt)
         .order_by_desc(outbox_email::Column::Id)

@@ -91,6 +91,11 @@ fn can_manage(who: &Who, c: &Client) -> bool {
     who.is_admin() || (!who.user.disabled && c.owner_id.as_deref() == Some(who.user.id.as_str()))
 }
 
+/// A justification or reason as stored: bounded, no control or invisible characters.
+fn justification_text(j: &str) -> DomainResult<String> {
+    crate::text::paragraph("justification", j, limits::JUSTIFICATION)
+}
+
 /// A client the caller may manage; `NotFound` otherwise (also for someone else's).
 pub async fn client_for<C: ConnectionTrait>(conn: &C, who: &Who, id: &str) -> DomainResult<Client> {
     match clients::find(conn, id).await? {
@@ -263,6 +268,7 @@ pub async fn update(
     now: Timestamp,
 ) -> DomainResult<UpdateOutcome> {
     who.require_developer()?;
+    justification_text(justification)?;
     // The application type never changes, so the fields can be checked before the
     // row is locked.
     let app = client_for(db, who, id).await?.application_type;
@@ -383,6 +389,7 @@ pub async fn set_enabled(
     now: Timestamp,
 ) -> DomainResult<Option<Request>> {
     who.require_developer()?;
+    justification_text(justification)?;
     let txn = crate::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
     if current.disabled != enabled {
@@ -500,6 +507,7 @@ pub async fn set_scopes(
     scopes: Vec<String>,
     now: Timestamp,
 ) -> DomainResult<Client> {
+    crate::text::check_items("scopes", &scopes, limits::SCOPES)?;
     change_scopes(db, cache, who, id, |_| scopes, now).await
 }
 
@@ -845,13 +853,8 @@ async fn insert_request<C: ConnectionTrait>(
     justification: &str,
     now: Timestamp,
 ) -> DomainResult<change_request::Model> {
-    let justification = justification.trim();
-    if justification.chars().count() > 2000 {
-        return Err(DomainError::invalid(
-            "justification",
-            "must be at most 2000 characters",
-        ));
-    }
+    let justification = justification_text(justification)?;
+    let justification = justification.as_str();
     let payload = json!({ "ask": ask, "evaluations": evaluations });
     let row = change_request::ActiveModel {
         id: Set(id.to_owned()),
@@ -932,6 +935,8 @@ pub async fn request_scopes(
     now: Timestamp,
 ) -> DomainResult<Request> {
     who.require_developer()?;
+    crate::text::check_items("scopes", scopes, limits::SCOPES)?;
+    justification_text(justification)?;
     let client = client_for(db, who, client_id).await?;
     let asked: Vec<String> = scopes
         .iter()
@@ -1113,6 +1118,7 @@ pub async fn request_extension(
     now: Timestamp,
 ) -> DomainResult<Request> {
     who.require_developer()?;
+    justification_text(justification)?;
     let client = client_for(db, who, client_id).await?;
     if justification.trim().is_empty() {
         return Err(DomainError::invalid(
@@ -1377,6 +1383,13 @@ pub async fn approve(
     note: Option<String>,
     now: Timestamp,
 ) -> DomainResult<Request> {
+    if let Some(s) = &scopes {
+        crate::text::check_items("scopes", s, limits::SCOPES)?;
+    }
+    let note = match note {
+        Some(n) => Some(crate::text::paragraph("note", &n, limits::REASON)?),
+        None => None,
+    };
     decide_by_admin(
         db,
         cache,
@@ -1384,7 +1397,7 @@ pub async fn approve(
         request_id,
         Decision::Approve {
             scopes,
-            note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            note: note.filter(|n| !n.is_empty()),
         },
         now,
     )
@@ -1401,30 +1414,14 @@ pub async fn reject(
     reason: &str,
     now: Timestamp,
 ) -> DomainResult<Request> {
-    let reason = reason.trim();
+    let reason = crate::text::paragraph("reason", reason, limits::REASON)?;
     if reason.is_empty() {
         return Err(DomainError::invalid(
             "reason",
             "is required: the developer is told why",
         ));
     }
-    if reason.chars().count() > 2000 {
-        return Err(DomainError::invalid(
-            "reason",
-            "must be at most 2000 characters",
-        ));
-    }
-    decide_by_admin(
-        db,
-        cache,
-        who,
-        request_id,
-        Decision::Reject {
-            reason: reason.to_owned(),
-        },
-        now,
-    )
-    .await
+    decide_by_admin(db, cache, who, request_id, Decision::Reject { reason }, now).await
 }
 
 async fn decide_by_admin(
@@ -1437,6 +1434,9 @@ async fn decide_by_admin(
 ) -> DomainResult<Request> {
     if who.admin().is_none() {
         return Err(DomainError::Forbidden);
+    }
+    if !crate::text::could_exist(request_id) {
+        return Err(DomainError::NotFound);
     }
     let txn = crate::db::write_txn(db).await?;
     let row = change_request::Entity::find_by_id(request_id.to_owned())
@@ -1473,6 +1473,9 @@ async fn decide_by_admin(
 }
 
 async fn find_request_unchecked(db: &DatabaseConnection, id: &str) -> DomainResult<Request> {
+    if !crate::text::could_exist(id) {
+        return Err(DomainError::NotFound);
+    }
     let row = change_request::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
@@ -1533,8 +1536,7 @@ pub async fn list_requests(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<Request>> {
-    let per_page = per_page.clamp(1, 200);
-    let page = std::cmp::max(page, 1);
+    let (page, per_page) = crate::users::page_bounds(page, per_page, limits::PER_PAGE);
     let mut q = change_request::Entity::find();
     if mine || !who.is_admin() {
         let owned: Vec<String> = client::Entity::find()
@@ -1554,10 +1556,10 @@ pub async fn list_requests(
         q = q.filter(change_request::Column::Status.eq(s.as_str()));
     }
     if let Some(k) = filter.kind.as_deref().filter(|k| !k.is_empty()) {
-        q = q.filter(change_request::Column::Kind.eq(k));
+        q = q.filter(change_request::Column::Kind.eq(crate::text::search("kind", k)?));
     }
     if let Some(c) = filter.client_id.as_deref().filter(|c| !c.is_empty()) {
-        q = q.filter(change_request::Column::ClientId.eq(c));
+        q = q.filter(change_request::Column::ClientId.eq(crate::text::search("client_id", c)?));
     }
     q = if filter.status == Some(Status::Pending) {
         q.order_by_asc(change_request::Column::CreatedAt)

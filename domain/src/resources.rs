@@ -40,16 +40,31 @@ pub fn is_builtin(name: &str) -> bool {
 fn valid_scope_name(name: &str) -> bool {
     // RFC 6749 §3.3 scope-token, narrowed to a readable set.
     !name.is_empty()
-        && name.len() <= 100
+        && name.len() <= limits::SCOPE_NAME
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ":._-/".contains(c))
+}
+
+/// A scope's consent-screen text: required, one line, bounded.
+fn scope_description(d: &str) -> DomainResult<String> {
+    let d = crate::text::line("description", d, limits::SCOPE_DESCRIPTION)?;
+    if d.is_empty() {
+        return Err(DomainError::invalid(
+            "description",
+            "is required: it is shown to people on the consent page",
+        ));
+    }
+    Ok(d)
 }
 
 pub async fn find_scope<C: ConnectionTrait>(
     conn: &C,
     name: &str,
 ) -> DomainResult<Option<ScopeInfo>> {
+    if !crate::text::could_exist(name) {
+        return Ok(None);
+    }
     if let Some((n, d)) = BUILTIN_SCOPES.iter().find(|(n, _)| *n == name) {
         return Ok(Some(ScopeInfo {
             name: (*n).into(),
@@ -116,10 +131,13 @@ pub async fn create_resource(
     audience: &str,
     now: Timestamp,
 ) -> DomainResult<resource::Model> {
-    let name = name.trim();
+    let name = crate::text::line("name", name, limits::API_NAME)?;
+    let name = name.as_str();
     if name.is_empty() {
         return Err(DomainError::invalid("name", "is required"));
     }
+    crate::text::check_len("audience", audience.trim(), limits::URI)?;
+    crate::text::check_chars("audience", audience.trim(), false)?;
     let aud = url::Url::parse(audience.trim()).map_err(|_| {
         DomainError::invalid(
             "audience",
@@ -190,11 +208,10 @@ pub async fn add_scope(
             "the scope '{name}' already exists"
         )));
     }
-    if description.trim().is_empty() {
-        return Err(DomainError::invalid(
-            "description",
-            "is required: it is shown to people on the consent page",
-        ));
+    let description = scope_description(description)?;
+    let description = description.as_str();
+    if !crate::text::could_exist(resource_id) {
+        return Err(DomainError::NotFound);
     }
     let res = resource::Entity::find_by_id(resource_id.to_owned())
         .one(db)
@@ -498,18 +515,10 @@ pub async fn update_scope(
             "'{name}' is a built-in OpenID Connect scope and cannot be changed"
         )));
     }
-    let description = description.trim();
-    if description.is_empty() {
-        return Err(DomainError::invalid(
-            "description",
-            "is required: it is shown to people on the consent page",
-        ));
-    }
-    if description.chars().count() > 200 {
-        return Err(DomainError::invalid(
-            "description",
-            "must be at most 200 characters",
-        ));
+    let description = scope_description(description)?;
+    let description = description.as_str();
+    if !crate::text::could_exist(name) {
+        return Err(DomainError::NotFound);
     }
     let txn = crate::db::write_txn(db).await?;
     let current = scope::Entity::find_by_id(name.to_owned())

@@ -209,6 +209,11 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
             "must be between 0 (never expires) and 3650 days",
         ));
     }
+    crate::text::check_items(
+        "default_client_scopes",
+        &s.default_client_scopes,
+        limits::SCOPES,
+    )?;
     for name in &s.default_client_scopes {
         match crate::resources::find_scope(conn, name).await? {
             None => {

@@ -59,10 +59,14 @@ pub struct Username(String);
 impl Username {
     pub fn parse(s: &str) -> DomainResult<Self> {
         let s = s.trim().to_ascii_lowercase();
-        if s.len() < 3 || s.len() > 64 {
+        if s.len() < limits::USERNAME_MIN || s.len() > limits::USERNAME {
             return Err(DomainError::invalid(
                 "username",
-                "must be 3 to 64 characters long",
+                format!(
+                    "must be {} to {} characters long",
+                    limits::USERNAME_MIN,
+                    limits::USERNAME
+                ),
             ));
         }
         if !s
@@ -96,7 +100,9 @@ impl Email {
     pub fn parse(s: &str) -> DomainResult<Self> {
         let s = s.trim();
         let bad = || DomainError::invalid("email", "is not a valid e-mail address");
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        crate::text::check_len("email", s, limits::EMAIL)?;
+        crate::text::check_chars("email", s, false)?;
+        if s.chars().any(char::is_whitespace) {
             return Err(bad());
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
@@ -117,17 +123,11 @@ impl Email {
 }
 
 fn parse_display_name(s: &str) -> DomainResult<String> {
-    let s = s.trim();
+    let s = crate::text::line("display_name", s, limits::DISPLAY_NAME)?;
     if s.is_empty() {
         return Err(DomainError::invalid("display_name", "is required"));
     }
-    if s.chars().count() > 100 || s.chars().any(|c| c.is_control()) {
-        return Err(DomainError::invalid(
-            "display_name",
-            "must be at most 100 printable characters",
-        ));
-    }
-    Ok(s.to_owned())
+    Ok(s)
 }
 
 /// An account as the rest of the program sees it: never with its password hash.
@@ -353,6 +353,9 @@ pub async fn sign_up(
 }
 
 pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<User>> {
+    if !crate::text::could_exist(id) {
+        return Ok(None);
+    }
     user::Entity::find_by_id(id.to_owned())
         .one(conn)
         .await?
@@ -377,6 +380,9 @@ pub async fn find_by_username<C: ConnectionTrait>(
 
 /// Resolves a user by id or username (CLI and admin pages accept either).
 async fn resolve<C: ConnectionTrait>(conn: &C, who: &str) -> DomainResult<user::Model> {
+    if !crate::text::could_exist(who) {
+        return Err(DomainError::NotFound);
+    }
     let by_name = Username::parse(who).map(|u| u.0).unwrap_or_default();
     user::Entity::find()
         .filter(
@@ -528,6 +534,16 @@ impl<T> Page<T> {
     }
 }
 
+/// A page request made safe for any input: `per_page` within 1..=`max_per_page`,
+/// `page` at least 1 and at most the last page whose offset fits the databases'
+/// signed 64-bit OFFSET (a huge `page` used to overflow `(page - 1) * per_page`
+/// and panic). A page past the end is simply empty. Returns `(page, per_page)`.
+pub fn page_bounds(page: u64, per_page: u64, max_per_page: u64) -> (u64, u64) {
+    let per_page = per_page.clamp(1, max_per_page.max(1));
+    let last = i64::MAX as u64 / per_page;
+    (page.clamp(1, last), per_page)
+}
+
 /// Users ordered by username, optionally filtered by a substring of username, e-mail
 /// or display name.
 pub async fn list(
@@ -536,10 +552,9 @@ pub async fn list(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<User>> {
-    let per_page = per_page.clamp(1, 200);
-    let page = page.max(1);
+    let (page, per_page) = page_bounds(page, per_page, limits::PER_PAGE);
     let mut q = user::Entity::find().order_by_asc(user::Column::Username);
-    let search = search.trim();
+    let search = crate::text::search("search", search)?;
     if !search.is_empty() {
         let pat = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
         q = q.filter(

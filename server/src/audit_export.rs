@@ -85,6 +85,9 @@ async fn export(
     // Fail before the headers go out when the database is down, not mid-download.
     let first = match export_batch(&app.db, &admin, &filter, None, BATCH).await {
         Ok(b) => b,
+        Err(e @ domain::DomainError::Invalid { .. }) => {
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
         Err(e) => {
             tracing::error!(error = %e, "audit export failed");
             return (

@@ -10,3 +10,4 @@ pub mod oauth;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod text_guard;

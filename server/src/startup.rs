@@ -371,6 +371,9 @@ pub fn build_router(
             shell,
         ))
         .layer(axum::middleware::from_fn_with_state(web, middleware::request_context))
+        .layer(axum::middleware::from_fn(
+            crate::text_guard::refuse_forbidden_characters,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(
             TraceLayer::new_for_http()

@@ -78,6 +78,7 @@ pub(crate) mod conv {
             created: format_utc(c.created_at),
             owner,
             version: c.version,
+            name_warnings: Vec::new(),
         }
     }
 
@@ -177,6 +178,7 @@ pub(crate) mod conv {
             reason: r.reason,
             granted: r.granted,
             evaluations,
+            name_warnings: Vec::new(),
         })
     }
 
@@ -239,6 +241,13 @@ pub async fn list_clients(
             None => None,
         };
         clients.push(client_view(c, owner, now));
+    }
+    // Administrators see names that may deceive people on consent screens.
+    if who.is_admin() {
+        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        for c in &mut clients {
+            c.name_warnings = domain::lookalike::warnings_for(&c.id, &c.name, &all);
+        }
     }
     Ok(ClientPage {
         pages: p.pages(),
@@ -658,6 +667,12 @@ pub async fn list_requests(
     let mut requests = Vec::new();
     for r in p.items {
         requests.push(conv::request_view(&st.db, r).await?);
+    }
+    if who.is_admin() && !requests.is_empty() {
+        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        for r in &mut requests {
+            r.name_warnings = domain::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
+        }
     }
     Ok(RequestPage {
         requests,

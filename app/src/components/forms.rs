@@ -49,6 +49,9 @@ pub fn Field<F>(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] hint: &'static str,
+    /// The field's bound (the `limits` crate), as the browser's `maxlength`.
+    #[prop(optional)]
+    maxlength: Option<usize>,
     error: F,
 ) -> impl IntoView
 where
@@ -66,6 +69,7 @@ where
                 type=kind
                 autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
                 required=required
+                maxlength=maxlength
                 aria-invalid=move || message().is_some().then_some("true")
                 aria-describedby=err_id.clone()
                 class=INPUT

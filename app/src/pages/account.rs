@@ -69,10 +69,10 @@ pub fn SignUpPage() -> impl IntoView {
                             <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                 <CsrfField/>
                                 <input type="hidden" name="return_to" value=return_to/>
-                                <Field name="username" label="Username" autocomplete="username" required=true hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
-                                <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true error/>
-                                <Field name="display_name" label="Display name" autocomplete="name" error/>
-                                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true hint="At least 10 characters." error/>
+                                <Field name="username" label="Username" autocomplete="username" required=true maxlength={limits::USERNAME} hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
+                                <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true maxlength={limits::EMAIL} error/>
+                                <Field name="display_name" label="Display name" autocomplete="name" maxlength={limits::DISPLAY_NAME} error/>
+                                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters." error/>
                                 <Field name="password_confirm" label="Repeat the password" kind="password" autocomplete="new-password" required=true error/>
                                 <button type="submit" class=BUTTON>"Create account"</button>
                             </ActionForm>

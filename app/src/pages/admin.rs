@@ -108,7 +108,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         <FormError error=row_error/>
         <form method="get" action="/admin/users" class="mt-4 flex gap-2" role="search">
             <label for="user-search" class="sr-only">"Search users"</label>
-            <input id="user-search" name="search" type="search" placeholder="Username, e-mail or name"
+            <input id="user-search" name="search" type="search" maxlength={limits::SEARCH} placeholder="Username, e-mail or name"
                 class=INPUT value=move || query.read().get("search").unwrap_or_default()/>
             <button type="submit" class=BUTTON_SECONDARY>"Search"</button>
         </form>
@@ -125,10 +125,10 @@ pub fn AdminUsersPage() -> impl IntoView {
             <FormError error=create_error fields=vec!["username", "email", "display_name", "password", "role"]/>
             <ActionForm action=create attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                 <CsrfField/>
-                <Field name="username" label="Username" required=true error=create_error/>
-                <Field name="email" label="E-mail" kind="email" required=true error=create_error/>
-                <Field name="display_name" label="Display name" error=create_error/>
-                <Field name="password" label="Initial password" kind="password" autocomplete="new-password" required=true hint="At least 10 characters; the user should change it." error=create_error/>
+                <Field name="username" label="Username" required=true maxlength={limits::USERNAME} error=create_error/>
+                <Field name="email" label="E-mail" kind="email" required=true maxlength={limits::EMAIL} error=create_error/>
+                <Field name="display_name" label="Display name" maxlength={limits::DISPLAY_NAME} error=create_error/>
+                <Field name="password" label="Initial password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters; the user should change it." error=create_error/>
                 <div class="mb-4">
                     <label for="new-role" class=LABEL>"Role"</label>
                     <select id="new-role" name="role" class=INPUT>

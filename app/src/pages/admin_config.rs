@@ -219,11 +219,11 @@ fn Catalogue(c: CatalogueView, actions: CatalogueActions) -> impl IntoView {
                 <CsrfField/>
                 <div>
                     <label for="api-name" class=LABEL>"Name"</label>
-                    <input id="api-name" name="name" required=true class=INPUT/>
+                    <input id="api-name" name="name" required=true maxlength={limits::API_NAME} class=INPUT/>
                 </div>
                 <div>
                     <label for="api-audience" class=LABEL>"Identifier (audience)"</label>
-                    <input id="api-audience" name="audience" required=true placeholder="https://api.example.edu/registrations" class=INPUT/>
+                    <input id="api-audience" name="audience" required=true maxlength={limits::URI} placeholder="https://api.example.edu/registrations" class=INPUT/>
                     <p class="mt-1 text-xs text-slate-500">"An absolute URI; tokens for this API carry it in aud."</p>
                 </div>
                 <button type="submit" class=BUTTON>"Create API"</button>
@@ -267,11 +267,11 @@ fn ApiCard(api: ApiView, actions: CatalogueActions) -> impl IntoView {
                 <h3 class="font-semibold sm:col-span-2">"Add a scope"</h3>
                 <div>
                     <label for=format!("{prefix}-name") class=LABEL>"Name"</label>
-                    <input id=format!("{prefix}-name") name="name" required=true placeholder="registrations:read" class=INPUT/>
+                    <input id=format!("{prefix}-name") name="name" required=true maxlength={limits::SCOPE_NAME} placeholder="registrations:read" class=INPUT/>
                 </div>
                 <div>
                     <label for=format!("{prefix}-description") class=LABEL>"Description (shown on consent screens)"</label>
-                    <input id=format!("{prefix}-description") name="description" required=true class=INPUT/>
+                    <input id=format!("{prefix}-description") name="description" required=true maxlength={limits::SCOPE_DESCRIPTION} class=INPUT/>
                 </div>
                 <label class="flex items-center gap-2 text-sm">
                     <input type="checkbox" name="requires_approval" value="on" checked=true/>
@@ -305,7 +305,7 @@ fn ScopeRow(s: ScopeView, actions: CatalogueActions) -> impl IntoView {
                 <code class="font-mono text-sm">{s.name.clone()}</code>
                 <div>
                     <label for=format!("{id}-description") class="sr-only">"Description of " {s.name.clone()}</label>
-                    <input id=format!("{id}-description") name="description" value=s.description.clone() required=true class=INPUT/>
+                    <input id=format!("{id}-description") name="description" value=s.description.clone() required=true maxlength={limits::SCOPE_DESCRIPTION} class=INPUT/>
                 </div>
                 <label class="flex items-center gap-2 text-sm">
                     <input type="checkbox" name="requires_approval" value="on" checked=s.requires_approval/>

@@ -96,7 +96,7 @@ fn Queue() -> impl IntoView {
             </div>
             <div>
                 <label for="q-client" class=LABEL>"Client id"</label>
-                <input id="q-client" name="client_id" class=INPUT value=client/>
+                <input id="q-client" name="client_id" maxlength={limits::SEARCH} class=INPUT value=client/>
             </div>
             <button type="submit" class=BUTTON_SECONDARY>"Filter"</button>
         </form>
@@ -156,6 +156,7 @@ fn QueueItem(
                 " · " {r.created.clone()}
                 " · " <a class=LINK href=history>"client history"</a>
             </p>
+            <NameWarnings warnings=r.name_warnings.clone()/>
             {(!r.changes.is_empty()).then(|| view! {
                 <table class="mt-3 text-sm">
                     <caption class="sr-only">"Requested changes"</caption>
@@ -188,14 +189,14 @@ fn QueueItem(
                         </fieldset>
                     })}
                     <label for=note_id.clone() class="text-sm font-medium">"Note to the developer (optional)"</label>
-                    <input id=note_id name="note" class=INPUT/>
+                    <input id=note_id name="note" maxlength={limits::REASON} class=INPUT/>
                     <button type="submit" class=format!("{BUTTON} mt-2")>"Approve"</button>
                 </ActionForm>
                 <ActionForm action=reject attr:class="rounded border border-red-200 bg-red-50 p-3">
                     <CsrfField/>
                     <input type="hidden" name="id" value=rid2/>
                     <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
-                    <textarea id=reason_id name="reason" rows="2" class=INPUT></textarea>
+                    <textarea id=reason_id name="reason" rows="2" maxlength={limits::REASON} class=INPUT></textarea>
                     <p class="text-sm text-red-700">{move || error().and_then(|e| e.field_message("reason"))}</p>
                     <button type="submit" class="mt-2 inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800">"Reject"</button>
                 </ActionForm>
@@ -203,6 +204,18 @@ fn QueueItem(
         </li>
     }
     .into_any()
+}
+
+/// Why a client's name may deceive people on a consent screen (administrators).
+#[component]
+pub fn NameWarnings(warnings: Vec<String>) -> impl IntoView {
+    (!warnings.is_empty()).then(|| {
+        view! {
+            <ul class="mt-1 list-none text-xs text-amber-800" data-testid="name-warning">
+                {warnings.into_iter().map(|w| view! { <li>"⚠ " {w}</li> }).collect_view()}
+            </ul>
+        }
+    })
 }
 
 #[component]
@@ -324,13 +337,13 @@ fn RuleForm(
                 {scopes.into_iter().map(|s| view! { <option value=s.name.clone()>{s.name.clone()} " — " {s.description.clone()}</option> }).collect_view()}
             </select>
             <label for="rule-approve" class=format!("{LABEL} mt-3")>"Approve if"</label>
-            <textarea id="rule-approve" name="approve_if" rows="2" class=format!("{INPUT} font-mono")></textarea>
+            <textarea id="rule-approve" name="approve_if" rows="2" maxlength={limits::RULE_EXPRESSION} class=format!("{INPUT} font-mono")></textarea>
             <p class="text-sm text-red-700">{msg("approve_if")}</p>
             <label for="rule-reject" class=format!("{LABEL} mt-3")>"Reject if"</label>
-            <textarea id="rule-reject" name="reject_if" rows="2" class=format!("{INPUT} font-mono")></textarea>
+            <textarea id="rule-reject" name="reject_if" rows="2" maxlength={limits::RULE_EXPRESSION} class=format!("{INPUT} font-mono")></textarea>
             <p class="text-sm text-red-700">{msg("reject_if")}</p>
             <label for="rule-reason" class=format!("{LABEL} mt-3")>"Reason given when the rule rejects"</label>
-            <input id="rule-reason" name="reject_reason" class=INPUT/>
+            <input id="rule-reason" name="reject_reason" maxlength={limits::RULE_REASON} class=INPUT/>
             <p class="text-sm text-red-700">{msg("reject_reason")}</p>
         }
     };

@@ -65,16 +65,16 @@ fn Filters(page: AuditPage) -> impl IntoView {
             class="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-3">
             <div>
                 <label for="audit-actor" class=LABEL>"Actor"</label>
-                <input id="audit-actor" name="actor" class=INPUT value=q.actor.clone()
+                <input id="audit-actor" name="actor" maxlength={limits::SEARCH} class=INPUT value=q.actor.clone()
                     placeholder="user name, system, client:ID…"/>
             </div>
             <div>
                 <label for="audit-client" class=LABEL>"Client"</label>
-                <input id="audit-client" name="client" class=INPUT value=q.client.clone() placeholder="client id"/>
+                <input id="audit-client" name="client" maxlength={limits::SEARCH} class=INPUT value=q.client.clone() placeholder="client id"/>
             </div>
             <div>
                 <label for="audit-user" class=LABEL>"User (actor or target)"</label>
-                <input id="audit-user" name="user" class=INPUT value=q.user.clone() placeholder="user name or id"/>
+                <input id="audit-user" name="user" maxlength={limits::SEARCH} class=INPUT value=q.user.clone() placeholder="user name or id"/>
             </div>
             <div>
                 <label for="audit-type" class=LABEL>"Event"</label>

@@ -80,7 +80,7 @@ pub fn ClientList(all: bool) -> impl IntoView {
         <form method="get" action=base class="mt-6 flex flex-wrap items-end gap-2" role="search">
             <div>
                 <label for="client-search" class=LABEL>"Search"</label>
-                <input id="client-search" name="search" type="search" placeholder="Name or client id" class=INPUT value=search/>
+                <input id="client-search" name="search" type="search" maxlength={limits::SEARCH} placeholder="Name or client id" class=INPUT value=search/>
             </div>
             <div>
                 <label for="client-sort" class=LABEL>"Sort by"</label>
@@ -149,7 +149,8 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
                     let testid = format!("client-{}", c.name);
                     view! {
                         <tr class="border-t border-slate-200" data-testid=testid>
-                            <td class="px-3 py-2 font-medium"><a class=LINK href=href>{c.name.clone()}</a></td>
+                            <td class="px-3 py-2 font-medium"><a class=LINK href=href>{c.name.clone()}</a>
+                                <crate::pages::admin_portal::NameWarnings warnings=c.name_warnings.clone()/></td>
                             <td class="px-3 py-2 font-mono text-xs">{c.id.clone()}</td>
                             <td class="px-3 py-2">{c.type_label()}</td>
                             <td class="px-3 py-2">{c.status_label()}</td>
@@ -194,6 +195,8 @@ fn ListField<F>(
     label: &'static str,
     hint: &'static str,
     #[prop(optional)] value: String,
+    /// The most characters the whole list may take (entries × their bound).
+    maxlength: usize,
     error: F,
 ) -> impl IntoView
 where
@@ -205,7 +208,7 @@ where
     view! {
         <div class="mb-4">
             <label for=id.clone() class=LABEL>{label}</label>
-            <textarea id=id name=name rows="3" class=INPUT aria-describedby=err_id.clone()
+            <textarea id=id name=name rows="3" maxlength=maxlength class=INPUT aria-describedby=err_id.clone()
                 aria-invalid=move || message().is_some().then_some("true")>{value}</textarea>
             <p class="mt-1 text-xs text-slate-500">{hint}</p>
             <p id=err_id class="mt-1 text-sm text-red-700">{message}</p>
@@ -222,6 +225,7 @@ fn ValueField<F>(
     #[prop(optional)] hint: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] required: bool,
+    maxlength: usize,
     error: F,
 ) -> impl IntoView
 where
@@ -233,7 +237,7 @@ where
     view! {
         <div class="mb-4">
             <label for=id.clone() class=LABEL>{label}</label>
-            <input id=id name=name type=kind value=value required=required class=INPUT aria-describedby=err_id.clone()
+            <input id=id name=name type=kind value=value required=required maxlength=maxlength class=INPUT aria-describedby=err_id.clone()
                 aria-invalid=move || message().is_some().then_some("true")/>
             {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
             <p id=err_id class="mt-1 text-sm text-red-700">{message}</p>
@@ -285,8 +289,8 @@ fn NewClientForm() -> impl IntoView {
             <FormError error fields=FIELDS.to_vec()/>
             <ActionForm action=create attr:class=CARD>
                 <CsrfField/>
-                <ValueField name="name" label="Name" required=true hint="Shown to people on the consent screen." error/>
-                <ValueField name="description" label="Description" error/>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" required=true hint="Shown to people on the consent screen." error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" error/>
                 <fieldset class="mb-4">
                     <legend class=LABEL>"Application type"</legend>
                     <div class="mt-1 space-y-1 text-sm">
@@ -298,8 +302,8 @@ fn NewClientForm() -> impl IntoView {
                             <span><strong>"Service"</strong>" — machine to machine (client credentials), acts for nobody."</span></label>
                     </div>
                 </fieldset>
-                <ListField name="redirect_uris" label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
-                <ListField name="post_logout_redirect_uris" label="Post-logout redirect URIs" hint="One per line, same rules." error/>
+                <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
+                <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
                 <fieldset class="mb-4">
                     <legend class=LABEL>"Grant types"</legend>
                     <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>
@@ -316,13 +320,13 @@ fn NewClientForm() -> impl IntoView {
                     </select>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
                 </div>
-                <ValueField name="logo_uri" label="Logo URI" kind="url" error/>
-                <ValueField name="client_uri" label="Home page URI" kind="url" error/>
-                <ValueField name="policy_uri" label="Privacy policy URI" kind="url" error/>
-                <ValueField name="tos_uri" label="Terms of service URI" kind="url" error/>
-                <ValueField name="jwks_uri" label="JWKS URI" kind="url" error/>
-                <ValueField name="contacts" label="Contacts" hint="E-mail addresses, separated by spaces or commas." error/>
-                <ValueField name="allowed_email_domains" label="Allowed e-mail domains" hint="Optional: tokens are only issued for people with these e-mail domains (e.g. example.edu). Empty means anyone." error/>
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="allowed_email_domains" maxlength={ limits::EMAIL_DOMAINS * (limits::DOMAIN_NAME + 2) } label="Allowed e-mail domains" hint="Optional: tokens are only issued for people with these e-mail domains (e.g. example.edu). Empty means anyone." error/>
                 <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Register"</button>
             </ActionForm>
         </div>
@@ -536,7 +540,7 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                             }).collect_view()}
                         </fieldset>
                         <label for="scopes-justification" class=format!("{LABEL} mt-3")>"Why does the client need them?"</label>
-                        <textarea id="scopes-justification" name="justification" rows="2" class=INPUT required=true></textarea>
+                        <textarea id="scopes-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT required=true></textarea>
                         <p class="mt-1 text-sm text-red-700">{move || scopes_err().and_then(|e| e.field_message("justification"))}</p>
                         <button type="submit" class=format!("{BUTTON} mt-3")>"Request scopes"</button>
                     </ActionForm>
@@ -558,7 +562,7 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                         <input id="ext-date" type="date" name="expires" class=INPUT required=true/>
                         <p class="text-sm text-red-700">{move || extend_err().and_then(|e| e.field_message("expires"))}</p>
                         <label for="ext-why" class=LABEL>"Justification"</label>
-                        <textarea id="ext-why" name="justification" rows="2" class=INPUT required=true></textarea>
+                        <textarea id="ext-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT required=true></textarea>
                         <p class="text-sm text-red-700">{move || extend_err().and_then(|e| e.field_message("justification"))}</p>
                         <button type="submit" class=BUTTON>"Request an extension"</button>
                     </ActionForm>
@@ -621,7 +625,7 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                         <input type="hidden" name="id" value=id/>
                         <input type="hidden" name="enabled" value=disabled.to_string()/>
                         <label for="enable-why" class=LABEL>{if disabled { "Justification" } else { "Reason (optional)" }}</label>
-                        <textarea id="enable-why" name="justification" rows="2" class=INPUT></textarea>
+                        <textarea id="enable-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
                         <button type="submit" class=BUTTON_SECONDARY>{if disabled { "Enable client" } else { "Disable client" }}</button>
                     </ActionForm>
                 }
@@ -746,11 +750,11 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <input type="hidden" name="id" value=c.id.clone()/>
                 <input type="hidden" name="version" value=c.version.to_string()/>
                 <h2 class="mb-3 font-semibold">"Changes that apply at once"</h2>
-                <ValueField name="name" label="Name" value=c.name.clone() required=true error/>
-                <ValueField name="description" label="Description" value=c.description.clone() error/>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=c.name.clone() required=true error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=c.description.clone() error/>
                 {(!is_service).then(|| view! {
-                    <ListField name="redirect_uris" label="Redirect URIs" value=c.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
-                    <ListField name="post_logout_redirect_uris" label="Post-logout redirect URIs" value=c.post_logout_redirect_uris.join("\n") hint="One per line." error/>
+                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=c.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
+                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=c.post_logout_redirect_uris.join("\n") hint="One per line." error/>
                     <fieldset class="mb-4">
                         <legend class=LABEL>"Grant types"</legend>
                         <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=c.grant_types.iter().any(|g| g == "refresh_token")/>"Refresh tokens"</label>
@@ -759,12 +763,12 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                         })}
                     </fieldset>
                 })}
-                <ValueField name="logo_uri" label="Logo URI" kind="url" value=c.logo_uri.clone().unwrap_or_default() error/>
-                <ValueField name="client_uri" label="Home page URI" kind="url" value=c.client_uri.clone().unwrap_or_default() error/>
-                <ValueField name="policy_uri" label="Privacy policy URI" kind="url" value=c.policy_uri.clone().unwrap_or_default() error/>
-                <ValueField name="tos_uri" label="Terms of service URI" kind="url" value=c.tos_uri.clone().unwrap_or_default() error/>
-                <ValueField name="jwks_uri" label="JWKS URI" kind="url" value=c.jwks_uri.clone().unwrap_or_default() error/>
-                <ValueField name="contacts" label="Contacts" value=c.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=c.logo_uri.clone().unwrap_or_default() error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=c.client_uri.clone().unwrap_or_default() error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=c.policy_uri.clone().unwrap_or_default() error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=c.tos_uri.clone().unwrap_or_default() error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=c.jwks_uri.clone().unwrap_or_default() error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=c.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
                 <div class="mb-4 grid gap-4 sm:grid-cols-2">
                     <div>
                         <label for="f-id_token_alg" class=LABEL>"ID token signing"</label>
@@ -796,7 +800,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     </label>
                 })}
                 <label for="f-justification" class=LABEL>"Justification (required for changes that need approval)"</label>
-                <textarea id="f-justification" name="justification" rows="2" class=INPUT></textarea>
+                <textarea id="f-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
                 <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("justification"))}</p>
                 <div class="mt-4 flex gap-3">
                     <button type="submit" class=BUTTON>"Save"</button>

@@ -93,8 +93,10 @@ fn by_or_about(kind: &str, id: &str) -> Condition {
 }
 
 async fn condition<C: ConnectionTrait>(conn: &C, f: &AuditFilter) -> DomainResult<Condition> {
+    use crate::text::search;
     let mut c = Condition::all();
-    let actor = f.actor.trim();
+    let actor = search("actor", &f.actor)?;
+    let actor = actor.as_str();
     if !actor.is_empty() {
         c = c.add(match actor.split_once(':') {
             Some((kind, id)) if ACTOR_KINDS.contains(&kind) => {
@@ -111,7 +113,8 @@ async fn condition<C: ConnectionTrait>(conn: &C, f: &AuditFilter) -> DomainResul
             _ => Condition::all().add(Column::ActorId.eq(user_id_for(conn, actor).await?)),
         });
     }
-    let client = f.client.trim();
+    let client = search("client", &f.client)?;
+    let client = client.as_str();
     if !client.is_empty() {
         // Also events about something of the client's (a grant, a request), which
         // name it in their data.
@@ -122,11 +125,13 @@ async fn condition<C: ConnectionTrait>(conn: &C, f: &AuditFilter) -> DomainResul
                 .add(Column::Data.like(format!("%\"client_id\":{quoted}%"))),
         );
     }
-    let who = f.user.trim();
+    let who = search("user", &f.user)?;
+    let who = who.as_str();
     if !who.is_empty() {
         c = c.add(by_or_about("user", &user_id_for(conn, who).await?));
     }
-    let event_type = f.event_type.trim();
+    let event_type = search("event_type", &f.event_type)?;
+    let event_type = event_type.as_str();
     if !event_type.is_empty() {
         c = c.add(Column::EventType.eq(event_type));
     }
@@ -147,8 +152,7 @@ pub async fn list<C: ConnectionTrait>(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<EventRow>> {
-    let per_page = per_page.clamp(1, 200);
-    let page = page.max(1);
+    let (page, per_page) = crate::users::page_bounds(page, per_page, limits::PER_PAGE);
     let paginator = audit_event::Entity::find()
         .filter(condition(conn, filter).await?)
         .order_by_desc(Column::Id)

@@ -193,10 +193,10 @@ pub enum ClientSort {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListClients {
-    /// 1-based page number (default 1).
-    pub page: Option<u64>,
+    /// 1-based page number (default 1). A page past the end is empty.
+    pub page: Option<i64>,
     /// Items per page, 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    pub per_page: Option<i64>,
     pub sort: Option<ClientSort>,
     /// Search in names and ids.
     pub q: Option<String>,
@@ -215,14 +215,20 @@ pub struct NewClient {
     pub description: String,
     /// Default `web`.
     pub application_type: Option<ApplicationType>,
-    /// Default `client_secret_basic` (`none` for native clients).
+    /// Default `client_secret_basic` (`none` for native clients). Native clients
+    /// must use `none`; web and service clients must not.
     pub token_endpoint_auth_method: Option<AuthMethod>,
+    /// Required (at least one) for web and native clients using the
+    /// `authorization_code` grant, which they do by default. https, or http on a
+    /// loopback address; native clients may also use a reverse-domain private
+    /// scheme (`edu.example.app:/cb`). No fragments. Service clients have none.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Default: `client_credentials` for service clients, else
-    /// `authorization_code` and `refresh_token`.
+    /// `authorization_code` and `refresh_token`. Service clients may use only
+    /// `client_credentials`, native clients not it; `password` needs approval.
     #[serde(default)]
     pub grant_types: Vec<String>,
     pub logo_uri: Option<String>,
@@ -261,6 +267,7 @@ fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// `justification`) and the client keeps its current values. Scopes, expiry and
 /// enabling are changed through `/api/v1/requests`, `/disable` and `/enable`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ClientEdit {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -315,6 +322,19 @@ pub struct ClientEdit {
     /// The version the edit is based on (as returned by GET): when the client has
     /// changed since, the edit is refused with 409 instead of undoing that change.
     pub version: Option<i64>,
+    /// Read-only: must equal the client's id when sent.
+    #[schema(read_only)]
+    pub id: Option<String>,
+    /// Read-only.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(read_only, value_type = Option<String>)]
+    pub owner_id: Option<Option<String>>,
+    /// Read-only.
+    #[schema(read_only)]
+    pub created_at: Option<i64>,
+    /// Read-only (ignored when sent: it changes with every edit).
+    #[schema(read_only)]
+    pub updated_at: Option<i64>,
 }
 
 /// The client after an edit, and the change request made for the parts that wait
@@ -387,12 +407,13 @@ pub struct Toggled {
     pub pending_request: Option<RequestView>,
 }
 
-/// An optional JSON body: empty means the defaults.
+/// An optional JSON body: empty (or `null`) means the defaults.
 pub(super) fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
         .map_err(|e| ApiError::invalid_request(format!("the JSON body is invalid: {e}")))
 }
 
@@ -419,8 +440,8 @@ pub async fn list(
         q.all.unwrap_or(false),
         q.q.as_deref().unwrap_or_default(),
         sort,
-        q.page.unwrap_or(1),
-        q.per_page.unwrap_or(50),
+        super::page_param(q.page)?,
+        super::per_page_param(q.per_page)?,
     )
     .await?;
     Ok(Json(ClientPage {
@@ -575,6 +596,21 @@ pub async fn update(
     if b.version.is_some_and(|v| v != current.version) {
         return Err(domain::DomainError::Conflict(clients::STALE.into()).into());
     }
+    unchanged("id", b.id, current.id.clone(), "is the client's identity")?;
+    unchanged(
+        "owner_id",
+        b.owner_id,
+        current.owner_id.clone(),
+        "is fixed: a client belongs to the developer who registered it",
+    )?;
+    unchanged(
+        "created_at",
+        b.created_at,
+        current.created_at,
+        "is set at registration",
+    )?;
+    // `updated_at` is accepted as GET returned it and ignored: every edit moves it.
+    let _ = b.updated_at;
     unchanged(
         "application_type",
         b.application_type,
@@ -722,7 +758,7 @@ pub async fn delete(
 
 /// Issues a new secret (shown here once). The body is optional.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/rotate-secret", tag = "clients",
-    request_body(content = Rotate, description = "Optional; default overlap none"),
+    request_body(content = Option<Rotate>, description = "Optional; default overlap none"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = RotatedSecret), (status = 400, body = ErrorBody),
@@ -753,7 +789,7 @@ pub async fn rotate_secret(
 
 /// Disables a client at once: it gets no tokens until enabled again.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/disable", tag = "clients",
-    request_body(content = Toggle, description = "Optional"),
+    request_body(content = Option<Toggle>, description = "Optional"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = Toggled), (status = 401, body = ErrorBody),
@@ -771,7 +807,7 @@ pub async fn disable(
 /// Enables a disabled client: at once for administrators, as a change request
 /// (with `justification`) for developers.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/enable", tag = "clients",
-    request_body(content = Toggle, description = "justification is required for developers"),
+    request_body(content = Option<Toggle>, description = "Optional; justification is required for developers"),
     params(("id" = String, Path, description = "The client id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = Toggled), (status = 400, body = ErrorBody),

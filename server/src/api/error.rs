@@ -150,6 +150,7 @@ impl From<JsonRejection> for ApiError {
             _ => r.body_text(),
         };
         let mut e = Self::invalid_request(message);
+        e.body.field = field_in(&e.body.message);
         e.status = match r.status() {
             // 415 and 413 keep their statuses; a body that does not fit is a 400.
             s @ (StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::PAYLOAD_TOO_LARGE) => s,
@@ -161,8 +162,41 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        Self::invalid_request(r.body_text())
+        let mut e = Self::invalid_request(r.body_text());
+        e.body.field = field_in(&e.body.message);
+        e
     }
+}
+
+/// The field a deserialisation error is about, from its text: axum puts the path
+/// to the value first (`per_page: number too large…`, `redirect_uris[0]: invalid
+/// type…`, `client_secret: unknown field…`), and serde names a missing field in
+/// backquotes.
+fn field_in(message: &str) -> Option<String> {
+    let rest = ["target type: ", "query string: "]
+        .iter()
+        .find_map(|m| message.split_once(m).map(|(_, r)| r))?;
+    let (head, tail) = rest.split_once(": ").unwrap_or(("", rest));
+    let path = Some(head).filter(|p| is_path(p) && *p != ".");
+    let missing = tail
+        .split_once("missing field `")
+        .and_then(|(_, r)| r.split('`').next());
+    let unknown = tail
+        .split_once("unknown field `")
+        .and_then(|(_, r)| r.split('`').next());
+    match (path, missing.or(unknown)) {
+        (Some(p), Some(_)) if unknown.is_some() => Some(p.to_owned()),
+        (Some(p), Some(n)) => Some(format!("{p}.{n}")),
+        (Some(p), None) => Some(p.to_owned()),
+        (None, Some(n)) => Some(n.to_owned()),
+        (None, None) => None,
+    }
+}
+
+fn is_path(p: &str) -> bool {
+    !p.is_empty()
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
 }
 
 impl From<PathRejection> for ApiError {

@@ -79,6 +79,28 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
+/// The `page` query parameter: 1-based, default 1. Any page up to the largest
+/// 64-bit integer is answered (past the end, with no items).
+pub(crate) fn page_param(page: Option<i64>) -> Result<u64, ApiError> {
+    match page {
+        None => Ok(1),
+        Some(p) if p >= 1 => Ok(p as u64),
+        Some(_) => Err(ApiError::invalid_field("page", "must be at least 1")),
+    }
+}
+
+/// The `per_page` query parameter: 1 to [`limits::PER_PAGE`], default 50.
+pub(crate) fn per_page_param(per_page: Option<i64>) -> Result<u64, ApiError> {
+    match per_page {
+        None => Ok(50),
+        Some(n) if (1..=limits::PER_PAGE as i64).contains(&n) => Ok(n as u64),
+        Some(_) => Err(ApiError::invalid_field(
+            "per_page",
+            format!("must be between 1 and {}", limits::PER_PAGE),
+        )),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found()
 }

@@ -1,8 +1,18 @@
 //! The OpenAPI 3.1 description of the REST API, served at `/api/v1/openapi.json`
 //! without authentication.
+//!
+//! utoipa derives the document from the handlers and types; two things are added
+//! here, from one place each, so the document says exactly what the server does:
+//! every field's bound (from the `limits` crate, which the domain enforces — utoipa's
+//! attributes take only literals), and the error answers every operation can give
+//! (400 for a malformed request, 401/403 for the token; 413 and 415 for bodies).
+//! `server/tests/it/openapi_fuzz.rs` holds the server to it with a fuzzer.
+
+use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,7 +26,9 @@ use super::{clients, error, requests};
             Authenticate with a Portcullis access token that carries the `portal` scope \
             (for example from the client_credentials grant of a client you own): it acts \
             as you, with the same rules as the portal's pages. Errors are JSON \
-            `{\"error\": code, \"message\": …, \"field\": …}` with a stable `error` code."
+            `{\"error\": code, \"message\": …, \"field\": …}` with a stable `error` code. \
+            Text fields refuse control characters (NUL included), direction-changing and \
+            invisible characters, in bodies, query parameters and paths alike (400)."
     ),
     paths(
         clients::list,
@@ -33,7 +45,12 @@ use super::{clients, error, requests};
         requests::approve,
         requests::reject,
     ),
-    components(schemas(error::ErrorBody)),
+    components(schemas(
+        error::ErrorBody,
+        clients::ClientSort,
+        requests::RequestStatus,
+        requests::RequestKind
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "clients", description = "Your OAuth clients"),
@@ -58,9 +75,367 @@ impl Modify for BearerAuth {
     }
 }
 
+/// A bound on one property of a component schema. Every string also refuses the
+/// characters `domain::text` refuses, as a `pattern`.
+enum Bound {
+    /// One line of at most this many characters.
+    Line(usize),
+    /// Lines (tabs and line breaks allowed), at most this many characters.
+    Lines(usize),
+    /// One line that must hold something other than spaces (the server trims).
+    Required(usize),
+    /// Lines that must hold something other than spaces.
+    RequiredLines(usize),
+    /// A URI, an e-mail address, a domain, a scope or an id: no spaces inside
+    /// (the server trims the ends).
+    Token(usize),
+    /// A list of at most `.0` tokens of at most `.1` characters.
+    List(usize, usize),
+    /// A list of at most this many grant types.
+    Grants(usize),
+}
+
+/// Every string and list the API takes, with its bound. The unit test below fails
+/// when a request schema gains a property that is not listed here.
+const BOUNDS: &[(&str, &str, Bound)] = {
+    use limits::*;
+    use Bound::*;
+    &[
+        ("NewClient", "name", Required(CLIENT_NAME)),
+        ("NewClient", "description", Lines(CLIENT_DESCRIPTION)),
+        ("NewClient", "redirect_uris", List(REDIRECT_URIS, URI)),
+        (
+            "NewClient",
+            "post_logout_redirect_uris",
+            List(POST_LOGOUT_REDIRECT_URIS, URI),
+        ),
+        ("NewClient", "grant_types", Grants(GRANT_TYPES)),
+        ("NewClient", "logo_uri", Token(URI)),
+        ("NewClient", "client_uri", Token(URI)),
+        ("NewClient", "policy_uri", Token(URI)),
+        ("NewClient", "tos_uri", Token(URI)),
+        ("NewClient", "jwks_uri", Token(URI)),
+        ("NewClient", "contacts", List(CONTACTS, EMAIL)),
+        (
+            "NewClient",
+            "allowed_email_domains",
+            List(EMAIL_DOMAINS, DOMAIN_NAME),
+        ),
+        ("ClientEdit", "name", Required(CLIENT_NAME)),
+        ("ClientEdit", "description", Lines(CLIENT_DESCRIPTION)),
+        ("ClientEdit", "redirect_uris", List(REDIRECT_URIS, URI)),
+        (
+            "ClientEdit",
+            "post_logout_redirect_uris",
+            List(POST_LOGOUT_REDIRECT_URIS, URI),
+        ),
+        ("ClientEdit", "grant_types", Grants(GRANT_TYPES)),
+        ("ClientEdit", "logo_uri", Token(URI)),
+        ("ClientEdit", "client_uri", Token(URI)),
+        ("ClientEdit", "policy_uri", Token(URI)),
+        ("ClientEdit", "tos_uri", Token(URI)),
+        ("ClientEdit", "jwks_uri", Token(URI)),
+        ("ClientEdit", "contacts", List(CONTACTS, EMAIL)),
+        ("ClientEdit", "justification", Lines(JUSTIFICATION)),
+        ("ClientEdit", "scopes", List(SCOPES, SCOPE_NAME)),
+        (
+            "ClientEdit",
+            "allowed_email_domains",
+            List(EMAIL_DOMAINS, DOMAIN_NAME),
+        ),
+        ("ClientEdit", "id", Token(ID)),
+        ("ClientEdit", "owner_id", Token(ID)),
+        ("NewRequest", "client_id", Token(ID)),
+        ("NewRequest", "scopes", List(SCOPES, SCOPE_NAME)),
+        ("NewRequest", "justification", RequiredLines(JUSTIFICATION)),
+        ("Approval", "scopes", List(SCOPES, SCOPE_NAME)),
+        ("Approval", "note", Lines(REASON)),
+        ("Rejection", "reason", RequiredLines(REASON)),
+        ("Toggle", "justification", Lines(JUSTIFICATION)),
+    ]
+};
+
+/// `pattern`s from the characters the domain refuses (Basic Multilingual Plane).
+fn pattern(bound: &Bound) -> String {
+    let line = domain::text::forbidden_class(false);
+    let lines = domain::text::forbidden_class(true);
+    match bound {
+        Bound::Line(_) => format!("^[^{line}]*$"),
+        Bound::Lines(_) => format!("^[^{lines}]*$"),
+        Bound::Required(_) => format!("^[^{line}]*[^{line}\\s][^{line}]*$"),
+        Bound::RequiredLines(_) => format!("^[^{lines}]*[^{lines}\\s][^{lines}]*$"),
+        Bound::Token(_) | Bound::List(..) => format!("^\\s*[^{line}\\s]*\\s*$"),
+        Bound::Grants(_) => String::new(),
+    }
+}
+
+/// Query parameters with bounds: (name, maxLength) for strings.
+const QUERY_TEXT: &[(&str, usize)] = &[("q", limits::SEARCH), ("client_id", limits::SEARCH)];
+
+/// Sets `key` on the schema that describes a value: either the object itself, or
+/// (for `Option<T>`, which utoipa writes as `oneOf [null, T]` or a type list) the
+/// non-null alternative too.
+fn set(schema: &mut Value, key: &str, v: Value) {
+    if let Some(alts) = schema.get_mut("oneOf").and_then(Value::as_array_mut) {
+        for alt in alts {
+            if alt.get("type") != Some(&json!("null")) && alt.get("$ref").is_none() {
+                alt[key] = v.clone();
+            }
+        }
+        return;
+    }
+    schema[key] = v;
+}
+
+fn apply_bounds(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    for (schema, prop, bound) in BOUNDS {
+        let p = &mut schemas[*schema]["properties"][*prop];
+        if p.is_null() {
+            // A typo here must not pass silently: the test below catches it.
+            continue;
+        }
+        match bound {
+            Bound::Line(n)
+            | Bound::Lines(n)
+            | Bound::Required(n)
+            | Bound::RequiredLines(n)
+            | Bound::Token(n) => {
+                set(p, "maxLength", json!(n));
+                set(p, "pattern", json!(pattern(bound)));
+                if matches!(bound, Bound::Required(_) | Bound::RequiredLines(_)) {
+                    set(p, "minLength", json!(1));
+                }
+            }
+            Bound::List(n, each) => {
+                set(p, "maxItems", json!(n));
+                let items =
+                    json!({ "type": "string", "maxLength": each, "pattern": pattern(bound) });
+                set(p, "items", items);
+            }
+            Bound::Grants(n) => {
+                set(p, "maxItems", json!(n));
+                let grants = [
+                    domain::clients::GRANT_AUTHORIZATION_CODE,
+                    domain::clients::GRANT_REFRESH_TOKEN,
+                    domain::clients::GRANT_CLIENT_CREDENTIALS,
+                    domain::clients::GRANT_PASSWORD,
+                ];
+                set(p, "items", json!({ "type": "string", "enum": grants }));
+            }
+        }
+    }
+    // `Rejection.reason` has a serde default but is required: an empty one is refused.
+    if let Some(req) = schemas["Rejection"].as_object_mut() {
+        req.insert("required".into(), json!(["reason"]));
+    }
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+            for p in params {
+                let name = p["name"].as_str().unwrap_or_default().to_owned();
+                let schema = &mut p["schema"];
+                match name.as_str() {
+                    "page" => set(schema, "minimum", json!(1)),
+                    "per_page" => {
+                        set(schema, "minimum", json!(1));
+                        set(schema, "maximum", json!(limits::PER_PAGE));
+                    }
+                    "id" => {
+                        set(schema, "maxLength", json!(limits::ID));
+                        set(schema, "pattern", json!(pattern(&Bound::Line(0))));
+                    }
+                    _ => {}
+                }
+                if let Some((_, n)) = QUERY_TEXT.iter().find(|(q, _)| *q == name) {
+                    set(schema, "maxLength", json!(n));
+                    set(schema, "pattern", json!(pattern(&Bound::Line(0))));
+                }
+            }
+        }
+    }
+}
+
+/// Every operation can answer 400 (a malformed path, query or body), 401 and 403
+/// (the bearer token); one with a body 413 (too large) and, when the body must be
+/// JSON, 415 (another content type).
+fn add_error_responses(doc: &mut Value) {
+    let error = json!({
+        "description": "An error",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(Value::as_object_mut)
+    {
+        let body = op.get("requestBody").cloned();
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let mut codes = vec!["400", "401", "403"];
+        if let Some(b) = body {
+            codes.push("413");
+            if b.get("required") == Some(&json!(true)) {
+                codes.push("415");
+            }
+        }
+        for code in codes {
+            responses
+                .entry(code.to_owned())
+                .or_insert_with(|| error.clone());
+        }
+    }
+}
+
+/// The document as served.
+pub fn document_value() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    apply_bounds(&mut doc);
+    add_error_responses(&mut doc);
+    doc
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| document_value().to_string());
+
 pub async fn document() -> Response {
-    match ApiDoc::openapi().to_json() {
-        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => super::ApiError::server_error(e).into_response(),
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// The fuzzer found `#/components/schemas/ClientSort` dangling: generated SDKs
+    /// break on it.
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document_value();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {r}"));
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{r} does not resolve"
+            );
+        }
+    }
+
+    fn bounded(schema: &Value) -> bool {
+        let alts: Vec<&Value> = match schema.get("oneOf").and_then(Value::as_array) {
+            Some(a) => a.iter().collect(),
+            None => vec![schema],
+        };
+        alts.iter().all(|s| {
+            let ty = s.get("type");
+            let is = |t: &str| {
+                ty == Some(&json!(t))
+                    || ty
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.contains(&json!(t)))
+            };
+            if is("array") {
+                s.get("maxItems").is_some()
+                    && (s["items"].get("$ref").is_some()
+                        || s["items"].get("enum").is_some()
+                        || s["items"].get("maxLength").is_some())
+            } else if is("string") && s.get("enum").is_none() {
+                s.get("maxLength").is_some()
+            } else {
+                true
+            }
+        })
+    }
+
+    /// N1: every string and list a request can carry has a bound in the document,
+    /// the same number the domain enforces.
+    #[test]
+    fn every_request_field_is_bounded() {
+        let doc = document_value();
+        for name in [
+            "NewClient",
+            "ClientEdit",
+            "NewRequest",
+            "Approval",
+            "Rejection",
+            "Toggle",
+            "Rotate",
+        ] {
+            let props = doc["components"]["schemas"][name]["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{name} has properties"));
+            for (prop, schema) in props {
+                if schema.get("readOnly") == Some(&json!(true)) && !bounded(schema) {
+                    // Read-only values are compared, not stored; still bounded
+                    // where they are strings or lists.
+                    panic!("{name}.{prop} (read-only) has no bound: {schema}");
+                }
+                assert!(bounded(schema), "{name}.{prop} has no bound: {schema}");
+            }
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    assert!(
+                        bounded(&p["schema"]) || p["schema"].get("$ref").is_some(),
+                        "{method} {path} parameter {} has no bound",
+                        p["name"]
+                    );
+                }
+            }
+        }
+        let name = &doc["components"]["schemas"]["NewClient"]["properties"]["name"];
+        assert_eq!(name["maxLength"], json!(limits::CLIENT_NAME));
+        let uris = &doc["components"]["schemas"]["NewClient"]["properties"]["redirect_uris"];
+        assert_eq!(uris["maxItems"], json!(limits::REDIRECT_URIS));
+        assert_eq!(uris["items"]["maxLength"], json!(limits::URI));
+    }
+
+    #[test]
+    fn every_operation_documents_its_error_answers() {
+        let doc = document_value();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for code in ["400", "401", "403"] {
+                    assert!(
+                        op["responses"].get(code).is_some(),
+                        "{method} {path} lacks {code}"
+                    );
+                }
+            }
+        }
+        let create = &doc["paths"]["/api/v1/clients"]["post"]["responses"];
+        assert!(create.get("415").is_some() && create.get("413").is_some());
     }
 }

@@ -62,9 +62,9 @@ pub struct FieldChange {
     /// `grant_types` or `redirect_uris` (for these two, approving adds the entries of
     /// `after` that `before` lacks).
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value (a number, a boolean, null…).
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub after: Value,
 }
 
@@ -211,9 +211,19 @@ pub struct ListRequests {
     pub client_id: Option<String>,
     /// Administrators: only requests for their own clients (default: everyone's).
     pub mine: Option<bool>,
-    pub page: Option<u64>,
-    /// 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    /// 1-based page number (default 1). A page past the end is empty.
+    pub page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// What a new request asks for: `scopes` (more scopes) or `extension` (a later
+/// registration expiry). Change requests come from editing the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NewRequestKind {
+    Scopes,
+    Extension,
 }
 
 /// A new request. Scope requests are judged at once: scopes that need no approval,
@@ -223,8 +233,7 @@ pub struct ListRequests {
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub client_id: String,
-    /// `scopes` or `extension`.
-    pub kind: RequestKind,
+    pub kind: NewRequestKind,
     /// For `scopes`: the scopes to add.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -278,8 +287,8 @@ pub async fn list(
         &who,
         q.mine.unwrap_or(false),
         &filter,
-        q.page.unwrap_or(1),
-        q.per_page.unwrap_or(50),
+        super::page_param(q.page)?,
+        super::per_page_param(q.per_page)?,
     )
     .await?;
     Ok(Json(RequestPage {
@@ -319,7 +328,7 @@ pub async fn create(
     let app = &st.oauth.app;
     let now = app.now();
     let req = match b.kind {
-        RequestKind::Scopes => {
+        NewRequestKind::Scopes => {
             portal::request_scopes(
                 &app.db,
                 &app.clients,
@@ -331,7 +340,7 @@ pub async fn create(
             )
             .await?
         }
-        RequestKind::Extension => {
+        NewRequestKind::Extension => {
             let Some(at) = b.expires_at else {
                 return Err(ApiError::invalid_field(
                     "expires_at",
@@ -341,19 +350,13 @@ pub async fn create(
             portal::request_extension(&app.db, &who, &b.client_id, at, &b.justification, now)
                 .await?
         }
-        RequestKind::Change => {
-            return Err(ApiError::invalid_field(
-                "kind",
-                "change requests are made by editing the client (PUT /api/v1/clients/{id})",
-            ))
-        }
     };
     Ok((StatusCode::CREATED, Json(RequestView::from(req))).into_response())
 }
 
 /// Administrators: approves a pending request, optionally only some of its scopes.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/approve", tag = "requests",
-    request_body(content = Approval, description = "Optional"),
+    request_body(content = Option<Approval>, description = "Optional"),
     params(("id" = String, Path, description = "The request id")),
     security(("bearer" = ["portal"])),
     responses((status = 200, body = RequestView), (status = 400, body = ErrorBody),

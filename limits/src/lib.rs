@@ -1,0 +1,85 @@
+//! The upper bound of every field Portcullis accepts, in one place.
+//!
+//! `domain` enforces them (its validation names the field and the bound, so the
+//! portal's pages, the REST API and the CLI refuse alike); the portal's forms mirror
+//! them as `maxlength`, and the OpenAPI document as `maxLength`/`maxItems`. This
+//! crate has no dependencies so that the browser bundle can use it too.
+//!
+//! The numbers are far above anything a real deployment needs: they exist so that
+//! nobody can store a megabyte where a line is expected (every stored value is also
+//! copied into audit events, e-mails and pages). Lengths count characters (Unicode
+//! scalar values), not bytes. docs/SECURITY.md lists them.
+
+// ------------------------------------------------------------------ clients
+
+/// A client's name (shown on consent screens).
+pub const CLIENT_NAME: usize = 100;
+/// A client's description.
+pub const CLIENT_DESCRIPTION: usize = 2000;
+/// Every URI: redirect and post-logout redirect URIs, logo, home page, policy,
+/// terms and JWKS URIs, an API's identifier (audience).
+pub const URI: usize = 2000;
+/// Redirect URIs per client.
+pub const REDIRECT_URIS: usize = 20;
+/// Post-logout redirect URIs per client.
+pub const POST_LOGOUT_REDIRECT_URIS: usize = 20;
+/// Grant types per client (there are four).
+pub const GRANT_TYPES: usize = 4;
+/// Contact e-mail addresses per client.
+pub const CONTACTS: usize = 10;
+/// E-mail domains a client may be restricted to.
+pub const EMAIL_DOMAINS: usize = 50;
+/// One domain name (RFC 1035 §2.3.4).
+pub const DOMAIN_NAME: usize = 253;
+
+// ------------------------------------------------------------------ requests
+
+/// Why a developer asks for something.
+pub const JUSTIFICATION: usize = 2000;
+/// An administrator's reason or note: rejecting, approving, disabling.
+pub const REASON: usize = 2000;
+/// Scopes in one list: a request, an approval, a consent, the default scopes.
+pub const SCOPES: usize = 50;
+
+// ------------------------------------------------------------------ catalogue
+
+/// A scope's name (an RFC 6749 §3.3 scope-token).
+pub const SCOPE_NAME: usize = 100;
+/// A scope's description (shown on consent screens).
+pub const SCOPE_DESCRIPTION: usize = 200;
+/// An API's name.
+pub const API_NAME: usize = 100;
+
+// ------------------------------------------------------------------ rules
+
+/// A CEL expression, in characters.
+pub const RULE_EXPRESSION: usize = 2000;
+/// How deeply a CEL expression may nest: an operator counts one level, a bracket
+/// (parenthesis, list, map, call) four — the parser and the evaluator recurse
+/// once per level, and a bracket costs them four times the stack.
+pub const RULE_NESTING: usize = 40;
+/// The reason a rule gives developers for a rejection.
+pub const RULE_REASON: usize = 500;
+
+// ------------------------------------------------------------------ accounts
+
+/// A username's length, at least and at most.
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME: usize = 64;
+/// An e-mail address (RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its
+/// brackets).
+pub const EMAIL: usize = 254;
+/// A person's display name.
+pub const DISPLAY_NAME: usize = 100;
+/// A password, at least and at most (NIST SP 800-63B: long passphrases welcome).
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD: usize = 256;
+
+// ------------------------------------------------------------------ listings
+
+/// A search or filter text.
+pub const SEARCH: usize = 200;
+/// An identifier sent to look something up (client, request, grant, user ids).
+pub const ID: usize = 100;
+/// Items per page.
+pub const PER_PAGE: u64 = 200;
