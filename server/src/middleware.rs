@@ -189,9 +189,30 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         user_agent,
     });
 
+    // The shell hands the token to the browser's code; pages carry it in forms.
+    let hands_out_token = req.uri().path() == "/api/shell";
+    // A browser says what a request is for (Fetch Metadata); a favicon or script
+    // fetch is not a page the person will submit forms from.
+    let navigation = req
+        .headers()
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|d| d == "document");
     let mut resp = next.run(req).await;
     if let Some(c) = new_cookie {
-        resp.headers_mut().append(header::SET_COOKIE, c);
+        // Only a response that carries the token matching the new cookie sets it.
+        // A cookie minted by a side request (the favicon a browser fetches after a
+        // plain-text error page: a 404 page) could otherwise land after the page
+        // that rendered its own cookie's token, and every form on it would be
+        // refused.
+        let is_page = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/html"));
+        if (is_page && navigation) || hands_out_token {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
     }
     resp
 }

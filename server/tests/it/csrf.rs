@@ -126,3 +126,48 @@ async fn the_token_may_also_come_in_a_header() {
         "a wrong header token is not rescued by a right form field"
     );
 }
+
+/// The CSRF cookie is set only with a response that carries its token (a page or
+/// the shell): a side request's new cookie (a browser's favicon fetch racing the
+/// next page) must never replace the cookie whose token the page's forms hold.
+#[tokio::test]
+async fn only_pages_and_the_shell_set_the_csrf_cookie() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let sets_cookie = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap_or_default().starts_with("pc_csrf="))
+    };
+    // What a browser sends for a favicon, a script, an image: Fetch Metadata says
+    // it is not a page (and a missing favicon is answered by the HTML 404 page).
+    for (side, dest) in [
+        ("/favicon.ico", "image"),
+        ("/no-such-file.png", "image"),
+        ("/pkg/portcullis.js", "script"),
+        ("/login", "iframe"),
+    ] {
+        let r = http
+            .get(format!("{}{side}", app.base))
+            .header("sec-fetch-dest", dest)
+            .send()
+            .await
+            .unwrap();
+        assert!(!sets_cookie(&r), "{side} ({dest}) set a CSRF cookie");
+    }
+    let r = http
+        .get(format!("{}/login", app.base))
+        .header("accept", "text/html")
+        .header("sec-fetch-dest", "document")
+        .send()
+        .await
+        .unwrap();
+    assert!(sets_cookie(&r), "a page sets it");
+    let r = http
+        .get(format!("{}/api/shell", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(sets_cookie(&r), "the shell sets it");
+}
