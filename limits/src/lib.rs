@@ -83,3 +83,5 @@ pub const SEARCH: usize = 200;
 pub const ID: usize = 100;
 /// Items per page.
 pub const PER_PAGE: u64 = 200;
+/// An `If-Match` header: a few entity tags (ours are short quoted numbers).
+pub const IF_MATCH: usize = 200;

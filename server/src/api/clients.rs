@@ -521,9 +521,21 @@ fn if_match(headers: &HeaderMap, version: i64) -> ApiResult<Option<bool>> {
     let want = format!("\"{version}\"");
     for v in headers.get_all(header::IF_MATCH) {
         seen = true;
+        if v.len() > limits::IF_MATCH {
+            return Err(ApiError::invalid_field(
+                "If-Match",
+                format!("must be at most {} characters", limits::IF_MATCH),
+            ));
+        }
         let v = v
             .to_str()
             .map_err(|_| ApiError::invalid_field("If-Match", "must be entity tags or *"))?;
+        if v.trim().is_empty() {
+            return Err(ApiError::invalid_field(
+                "If-Match",
+                "must be entity tags or *",
+            ));
+        }
         matched |= v.split(',').map(str::trim).any(|t| t == "*" || t == want);
     }
     Ok(seen.then_some(matched))

@@ -170,7 +170,11 @@ fn pattern(bound: &Bound) -> String {
 }
 
 /// Query parameters with bounds: (name, maxLength) for strings.
-const QUERY_TEXT: &[(&str, usize)] = &[("q", limits::SEARCH), ("client_id", limits::SEARCH)];
+const QUERY_TEXT: &[(&str, usize)] = &[
+    ("q", limits::SEARCH),
+    ("client_id", limits::SEARCH),
+    ("If-Match", limits::IF_MATCH),
+];
 
 /// Sets `key` on the schema that describes a value: either the object itself, or
 /// (for `Option<T>`, which utoipa writes as `oneOf [null, T]` or a type list) the

@@ -139,6 +139,20 @@ async fn an_edit_based_on_an_older_version_is_refused_not_applied() {
         )
         .await;
     assert_eq!(stale.status, 409, "{}", stale.body);
+    // An empty or oversized If-Match is malformed: 400 naming the header.
+    let long = format!("{etag}, {}", "\"1\", ".repeat(40));
+    for bad in ["", long.as_str()] {
+        let r = api
+            .send(
+                reqwest::Method::PUT,
+                &path,
+                &[("if-match", bad)],
+                Some(json!({ "name": "Malformed" })),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.body);
+        assert_eq!(r.json()["field"], "If-Match", "{}", r.body);
+    }
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
     assert_eq!(c.name, "Notebook");
     assert_eq!(c.description, "changed elsewhere");
