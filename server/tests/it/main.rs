@@ -15,4 +15,6 @@ mod portal;
 mod rest;
 mod rp;
 mod sign_in;
+mod throttle_clients;
+mod throttle_sign_in;
 mod token_bounds;
