@@ -8,7 +8,7 @@ use crate::clock::Timestamp;
 use crate::password::PasswordHasher;
 use crate::secret::SecretString;
 use crate::sessions::{self, SessionPolicy};
-use crate::throttle::{self, ThrottlePolicy};
+use crate::throttle::{self, Reservation, ThrottlePolicy};
 use crate::users::{self, User};
 use crate::DomainError;
 
@@ -51,6 +51,11 @@ pub struct SignInRequest<'a> {
 
 /// Checks a username and password with the same throttling, timing and audit as
 /// the sign-in page: the one path both the page and the OAuth password grant use.
+///
+/// The attempt takes its failure slots (account, and address when known) before the
+/// password is verified, in one atomic step per key (`throttle::reserve`): a burst of
+/// parallel guesses gets no more verifications than the limit, and once the last slot
+/// is taken even the right password is refused until the lock ends.
 pub async fn check_credentials(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -58,14 +63,18 @@ pub async fn check_credentials(
     req: &SignInRequest<'_>,
     now: Timestamp,
 ) -> Result<User, SignInError> {
-    let account_key = throttle::account_key(req.username);
-    let mut keys = vec![account_key.clone()];
-    if let Some(ip) = &req.ip {
-        keys.push(throttle::ip_key(ip));
-    }
+    let limits = throttle_policy.sign_in_limits(req.username, req.ip.as_deref());
+    let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+    // A read first, so guesses against a locked key cost no write.
     if let Some(retry_after_secs) = throttle::locked_for(db, &keys, now).await? {
         return Err(SignInError::Throttled { retry_after_secs });
     }
+    let reserved = match throttle::reserve(db, &limits, now).await? {
+        Reservation::Granted(r) => r,
+        Reservation::Refused {
+            retry_after_secs, ..
+        } => return Err(SignInError::Throttled { retry_after_secs }),
+    };
 
     let found = users::find_by_username(db, req.username).await?;
     let stored = match &found {
@@ -77,32 +86,21 @@ pub async fn check_credentials(
 
     match found {
         Some(user) if ok => {
+            // The right password was no failure: give the slots back and forget the
+            // account's earlier failures.
+            let txn = crate::db::write_txn(db).await?;
+            throttle::release(&txn, &reserved).await?;
+            throttle::clear(&txn, &throttle::account_key(req.username)).await?;
+            txn.commit().await?;
             if user.disabled {
                 return Err(SignInError::Disabled);
             }
-            throttle::clear(db, &account_key).await?;
             Ok(user)
         }
         found => {
+            // The failure was counted when the slots were taken.
+            let locked = reserved.locked;
             let txn = crate::db::write_txn(db).await?;
-            let mut locked = throttle::record_failure(
-                &txn,
-                &account_key,
-                throttle_policy.account_max_failures,
-                throttle_policy,
-                now,
-            )
-            .await?;
-            if let Some(ip) = &req.ip {
-                locked |= throttle::record_failure(
-                    &txn,
-                    &throttle::ip_key(ip),
-                    throttle_policy.ip_max_failures,
-                    throttle_policy,
-                    now,
-                )
-                .await?;
-            }
             let mut ev = AuditEvent::new(EventType::SessionSignInFailed, Actor::Anonymous)
                 .ip(req.ip.clone())
                 .data(json!({ "username": req.username.trim().to_lowercase(), "locked": locked }));

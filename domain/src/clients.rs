@@ -749,13 +749,24 @@ pub async fn delete(
     Ok(())
 }
 
-/// Why client authentication failed (all map to `invalid_client`).
+/// Why client authentication failed. All but `Throttled` must look alike to the
+/// caller: one `invalid_client`, one message (finding L2), and — when a secret was
+/// presented — one argon2 verification each.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientAuthError {
     UnknownClient,
     WrongSecret,
     MethodNotAllowed,
+    /// Disabled or expired; told only after the secret was verified, and even then
+    /// not to the caller.
     Unusable(&'static str),
+    /// Too many failed attempts for this client id, this address, or the pair
+    /// (`throttle::ClientThrottlePolicy`): nothing was verified.
+    Throttled {
+        retry_after_secs: i64,
+    },
+    /// The throttle's storage failed: nothing was verified (fail closed).
+    Internal(String),
 }
 
 /// A client with its secret rows, as loaded for authentication.
@@ -794,6 +805,8 @@ pub struct SecretCache {
     /// that one argon2 run instead of starting their own. Without this, a client that
     /// opens 32 connections after a restart costs 32 runs (~1.2 s of one core).
     inflight: Gates,
+    /// This process's side of the failed-authentication throttle.
+    throttle: Arc<crate::throttle::Local>,
 }
 
 type Gates = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
@@ -841,6 +854,9 @@ impl SecretCache {
             capacity,
             records: crate::cache::TtlCache::new(record_ttl, capacity, clock),
             inflight: Default::default(),
+            // Reservations for client authentication use at most two pooled
+            // connections at once, however many attempts arrive.
+            throttle: Arc::new(crate::throttle::Local::new(2)),
         }
     }
 
@@ -914,62 +930,113 @@ pub struct Presented<'a> {
     pub client_id: &'a str,
     pub secret: Option<&'a str>,
     pub method: AuthMethod,
+    /// The caller's address, for throttling failed attempts.
+    pub ip: Option<&'a str>,
 }
 
-pub async fn authenticate<C: ConnectionTrait>(
-    conn: &C,
+/// Authenticates a client.
+///
+/// - A secret already verified in this process (its tag is cached) passes without
+///   a database round trip or a throttle check: the token endpoint's hot path.
+/// - Otherwise the attempt takes its failure slots (client id, address, pair) before
+///   argon2 runs, and gives them back when the secret is right (finding M5).
+/// - Whatever fails — unknown id, wrong secret, public client, disabled or expired
+///   client — costs the same one verification (a dummy one when there is nothing
+///   to verify against) and is told apart only inside the server (finding L2).
+pub async fn authenticate(
+    db: &DatabaseConnection,
     hasher: &PasswordHasher,
     cache: &SecretCache,
+    throttle_policy: crate::throttle::ClientThrottlePolicy,
     p: Presented<'_>,
     now: Timestamp,
 ) -> Result<Client, ClientAuthError> {
-    let record = cache
-        .record(conn, p.client_id)
-        .await
-        .ok_or(ClientAuthError::UnknownClient)?;
-    let client = record.client.clone();
-    if let Some(reason) = client.unusable_reason(now) {
-        return Err(ClientAuthError::Unusable(reason));
-    }
-    match (client.auth_method, p.method) {
-        (AuthMethod::None, AuthMethod::None) => return Ok(client),
-        (AuthMethod::None, _) | (_, AuthMethod::None) => {
-            return Err(ClientAuthError::MethodNotAllowed)
-        }
-        // Basic and post are both accepted for confidential clients.
-        _ => {}
-    }
-    let presented = p.secret.ok_or(ClientAuthError::WrongSecret)?;
-    let live: Vec<_> = record
-        .secrets
-        .iter()
-        .filter(|r| r.expires_at.is_none_or(|e| e > now))
-        .collect();
+    use crate::throttle::Reservation;
+    let record = cache.record(db, p.client_id).await;
+    let Some(presented) = p.secret else {
+        // Nothing to guess, nothing to verify: a public client names itself.
+        return match &record {
+            Some(r) if r.client.auth_method == AuthMethod::None && p.method == AuthMethod::None => {
+                usable(&r.client, now)
+            }
+            Some(_) => Err(ClientAuthError::MethodNotAllowed),
+            None => Err(ClientAuthError::UnknownClient),
+        };
+    };
+    // Secret rows to verify against; none for an unknown or public client.
+    let live: Vec<&client_secret::Model> = match &record {
+        Some(r) if r.client.auth_method != AuthMethod::None => r
+            .secrets
+            .iter()
+            .filter(|row| row.expires_at.is_none_or(|e| e > now))
+            .collect(),
+        _ => Vec::new(),
+    };
     let verified = |cache: &SecretCache| {
         live.iter()
             .any(|row| cache.contains(&cache.tag(row, presented)))
     };
-    if verified(cache) {
-        return Ok(client);
+    if let (true, Some(r)) = (verified(cache), &record) {
+        return usable(&r.client, now);
     }
-    let gate = cache.gate(&client.id, presented);
+    let gate = cache.gate(p.client_id, presented);
     let _one_at_a_time = gate.lock.lock().await;
     // The request ahead of this one may just have verified the same secret.
-    if verified(cache) {
-        return Ok(client);
+    if let (true, Some(r)) = (verified(cache), &record) {
+        return usable(&r.client, now);
     }
+
+    let limits = throttle_policy.limits(p.client_id, p.ip);
+    // A throttle that cannot be read verifies nothing: fail closed.
+    let reserved = match cache
+        .throttle
+        .reserve(db, &limits, now)
+        .await
+        .map_err(|e| ClientAuthError::Internal(e.to_string()))?
+    {
+        Reservation::Granted(r) => r,
+        Reservation::Refused {
+            retry_after_secs, ..
+        } => return Err(ClientAuthError::Throttled { retry_after_secs }),
+    };
+
     let secret = SecretString::new(presented);
+    let mut matched = None;
     for row in &live {
-        if hasher.verify(Some(&row.secret_hash), &secret).await {
-            cache.insert(cache.tag(row, presented));
-            return Ok(client);
+        if hasher
+            .verify_client_secret(Some(&row.secret_hash), &secret)
+            .await
+        {
+            matched = Some(*row);
+            break;
         }
     }
     if live.is_empty() {
-        // Same cost as a wrong secret.
-        hasher.verify(None, &secret).await;
+        // Unknown id or public client: the same cost as a wrong secret.
+        hasher.verify_client_secret(None, &secret).await;
     }
-    Err(ClientAuthError::WrongSecret)
+    match (matched, &record) {
+        (Some(row), Some(r)) => {
+            cache.insert(cache.tag(row, presented));
+            // Not a failure: the slots go back. Should that fail, the attempt
+            // stays counted — the safe side.
+            if let Err(e) = cache.throttle.release(db, &reserved).await {
+                tracing::warn!(error = %e, "could not give back a client throttle slot");
+            }
+            usable(&r.client, now)
+        }
+        _ if record.is_none() => Err(ClientAuthError::UnknownClient),
+        _ if live.is_empty() => Err(ClientAuthError::MethodNotAllowed),
+        _ => Err(ClientAuthError::WrongSecret),
+    }
+}
+
+/// The client, if it may get tokens now; checked only once its credentials are.
+fn usable(client: &Client, now: Timestamp) -> Result<Client, ClientAuthError> {
+    match client.unusable_reason(now) {
+        Some(reason) => Err(ClientAuthError::Unusable(reason)),
+        None => Ok(client.clone()),
+    }
 }
 
 /// Writes every field of `c` to its row (through the caller's transaction), if the
@@ -1275,10 +1342,12 @@ mod tests {
                     &db,
                     &hasher,
                     &cache,
+                    Default::default(),
                     Presented {
                         client_id: &id,
                         secret: Some(&secret),
                         method: AuthMethod::ClientSecretBasic,
+                        ip: None,
                     },
                     now,
                 )

@@ -59,7 +59,10 @@ pub async fn purge<C: ConnectionTrait>(
             .await?
             .rows_affected,
         throttle: login_throttle::Entity::delete_many()
-            .filter(login_throttle::Column::WindowStartedAt.lt(now - throttle_policy.window_secs))
+            .filter(
+                login_throttle::Column::WindowStartedAt
+                    .lt(now - throttle_policy.longest_window_secs()),
+            )
             .filter(
                 Condition::any()
                     .add(login_throttle::Column::LockedUntil.is_null())

@@ -79,6 +79,8 @@ pub struct ThrottleSettings {
     pub ip_max_failures: i32,
     pub window_secs: i64,
     pub lockout_secs: i64,
+    /// Failed client authentication at the protocol endpoints (`[throttle.clients]`).
+    pub clients: domain::throttle::ClientThrottlePolicy,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -175,6 +177,7 @@ impl Default for ThrottleSettings {
             ip_max_failures: p.ip_max_failures,
             window_secs: p.window_secs,
             lockout_secs: p.lockout_secs,
+            clients: p.clients,
         }
     }
 }

@@ -115,6 +115,7 @@ impl Application {
                 ip_max_failures: settings.throttle.ip_max_failures,
                 window_secs: settings.throttle.window_secs,
                 lockout_secs: settings.throttle.lockout_secs,
+                clients: settings.throttle.clients,
             },
             secure_cookies: settings.secure_cookies(),
         };

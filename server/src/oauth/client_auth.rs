@@ -41,11 +41,13 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Authenticates the calling client by Basic header, form secret, or (public
-/// clients) client_id alone. Using two methods at once is refused.
+/// clients) client_id alone. Using two methods at once is refused. `ip` is the
+/// caller's address, for throttling failed attempts.
 pub async fn authenticate(
     st: &OAuthState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
+    ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -100,18 +102,31 @@ pub async fn authenticate(
         client_id: &client_id,
         secret: secret.as_deref(),
         method,
+        ip,
     };
     clients::authenticate(
         &st.app.db,
         &st.app.hasher,
         &st.tokens.clients,
+        st.app.config.throttle_policy.clients,
         presented,
         st.app.now(),
     )
     .await
     .map_err(|e| match e {
-        ClientAuthError::Unusable(reason) => OAuthError::invalid_client(reason),
-        // One message for unknown client, wrong secret and wrong method: no oracle.
-        _ => OAuthError::invalid_client("client authentication failed"),
+        ClientAuthError::Throttled { retry_after_secs } => OAuthError::too_many_requests(
+            "invalid_client",
+            "too many failed client authentication attempts",
+            retry_after_secs,
+        ),
+        ClientAuthError::Internal(cause) => OAuthError::server_error(cause),
+        // One message for unknown, disabled or expired client, wrong secret and
+        // wrong method: no oracle (finding L2).
+        ClientAuthError::UnknownClient
+        | ClientAuthError::WrongSecret
+        | ClientAuthError::MethodNotAllowed
+        | ClientAuthError::Unusable(_) => {
+            OAuthError::invalid_client("client authentication failed")
+        }
     })
 }

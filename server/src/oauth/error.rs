@@ -10,6 +10,8 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub code: &'static str,
     pub description: String,
+    /// Seconds for `Retry-After` (RFC 6585 §4), on a 429.
+    pub retry_after_secs: Option<i64>,
 }
 
 impl OAuthError {
@@ -18,6 +20,19 @@ impl OAuthError {
             status,
             code,
             description: description.into(),
+            retry_after_secs: None,
+        }
+    }
+    /// 429 with `Retry-After`: a throttled attempt (too many failures), keeping the
+    /// RFC 6749 §5.2 error code the attempt would otherwise fail with.
+    pub fn too_many_requests(
+        code: &'static str,
+        d: impl Into<String>,
+        retry_after_secs: i64,
+    ) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, d)
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
@@ -90,6 +105,10 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"portcullis\", charset=\"UTF-8\""),
             );
+        }
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         no_store(&mut resp);
         resp

@@ -4,10 +4,12 @@
 //! `{"active": false}`, and so is a token the caller has no business with (§4: only
 //! the token's own client and the resource servers of its API may learn about it).
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use domain::oauth::Live;
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -16,10 +18,16 @@ use super::client_auth::{authenticate, parse_form};
 use super::error::no_store;
 use super::{OAuthError, OAuthState};
 
-pub async fn introspect(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect(
+    State(st): State<OAuthState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = st.caller_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
     let result = async {
         let form = parse_form(&headers, &body)?;
-        let caller = authenticate(&st, &headers, &form).await?;
+        let caller = authenticate(&st, &headers, &form, ip.as_deref()).await?;
         if caller.is_public() {
             return Err(OAuthError::invalid_client(
                 "public clients cannot introspect tokens",

@@ -22,7 +22,7 @@ pub async fn revoke(
     let ip = st.caller_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
     let result = async {
         let form = parse_form(&headers, &body)?;
-        let caller = authenticate(&st, &headers, &form).await?;
+        let caller = authenticate(&st, &headers, &form, ip.as_deref()).await?;
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

@@ -40,7 +40,7 @@ async fn handle(
 ) -> Result<TokenResponse, OAuthError> {
     let form = Form(parse_form(headers, body)?);
     let grant_type = form.required("grant_type")?.to_owned();
-    let client = authenticate(st, headers, &form.0).await?;
+    let client = authenticate(st, headers, &form.0, ip.as_deref()).await?;
     let grant = GrantType::parse(&grant_type).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!(
             "the grant type '{}' is not supported",

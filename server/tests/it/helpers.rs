@@ -18,6 +18,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: ManualClock,
     pub settings: Settings,
+    /// The server's own hasher: its counters show how much argon2 work requests caused.
+    pub hasher: PasswordHasher,
     pub admin: User,
     /// Set by tests that break the audit chain on purpose.
     pub audit_broken_on_purpose: std::sync::atomic::AtomicBool,
@@ -142,6 +144,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("application starts");
     let addr = app.local_addr();
     let db = app.state.db.clone();
+    let hasher = app.state.hasher.clone();
     tokio::spawn(app.run_until_stopped());
     let admin = create_user(&db, "admin", Role::Admin).await;
     TestApp {
@@ -149,6 +152,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         clock,
         settings,
+        hasher,
         admin,
         audit_broken_on_purpose: Default::default(),
         _dir: dir,
@@ -430,4 +434,38 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// Runs `n` requests at once (each on its own task, so the server sees real
+/// concurrency) and returns their results in order.
+pub async fn burst<T, Fut>(n: usize, make: impl Fn(usize) -> Fut) -> Vec<T>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(make(i))).collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.expect("request task"));
+    }
+    out
+}
+
+/// A second server on the same database, as another process behind a load
+/// balancer would be; returns its base URL and its hasher.
+pub async fn spawn_second_server(app: &TestApp) -> (String, PasswordHasher) {
+    let mut other = app.settings.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    other.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    let second = Application::build(other, Arc::new(app.clock.clone()))
+        .await
+        .expect("a second server starts on the same database");
+    let base = format!("http://{}", second.local_addr());
+    let hasher = second.state.hasher.clone();
+    tokio::spawn(second.run_until_stopped());
+    (base, hasher)
 }

@@ -20,5 +20,7 @@ mod rest;
 mod rp;
 mod sign_in;
 mod statuses;
+mod throttle_clients;
+mod throttle_sign_in;
 mod token_bounds;
 mod verified_email;

@@ -53,6 +53,10 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     .await
     .map_err(|e| match e {
         SignInError::Internal(d) => OAuthError::server_error(d),
+        SignInError::Throttled { retry_after_secs } => {
+            let message = e.to_string();
+            OAuthError::too_many_requests("invalid_grant", message, retry_after_secs)
+        }
         other => OAuthError::invalid_grant(other.to_string()),
     })?;
     if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
