@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use domain::db::Db as DatabaseConnection;
-use domain::password::PasswordHasher;
-use domain::sessions::SessionPolicy;
-use domain::throttle::ThrottlePolicy;
-use domain::users::{AdminCtx, Role, User};
+use domain::accounts::sessions::SessionPolicy;
+use domain::accounts::throttle::ThrottlePolicy;
+use domain::accounts::{AdminCtx, Role, User};
+use domain::platform::db::Db as DatabaseConnection;
+use domain::platform::password::PasswordHasher;
 use domain::Clock;
 use leptos::prelude::*;
 
@@ -42,7 +42,7 @@ pub struct AppState {
     pub smtp_configured: bool,
     /// Settings administrators change at run time (token lifetimes, sign-up, the
     /// third-party switch, client defaults), read through a short cache.
-    pub runtime: domain::server_settings::SettingsCache,
+    pub runtime: domain::settings::SettingsCache,
 }
 
 /// A just-created or rotated client secret, kept in this process's memory for at
@@ -57,7 +57,7 @@ pub struct AppState {
 pub struct SecretFlash(Arc<std::sync::Mutex<FlashMap>>);
 
 struct FlashEntry {
-    secret: domain::secret::SecretString,
+    secret: domain::platform::secret::SecretString,
     expires_at: i64,
     /// The request (page view) that took it: server-side rendering may ask more than
     /// once while rendering one page, and gets the same answer; any other request
@@ -75,13 +75,16 @@ impl SecretFlash {
         &self,
         session: &str,
         client_id: &str,
-        secret: domain::secret::SecretString,
+        secret: domain::platform::secret::SecretString,
         now: i64,
     ) {
         if let Ok(mut m) = self.0.lock() {
             m.retain(|_, e| e.expires_at > now);
             m.insert(
-                (domain::secret::token_hash(session), client_id.to_owned()),
+                (
+                    domain::platform::secret::token_hash(session),
+                    client_id.to_owned(),
+                ),
                 FlashEntry {
                     secret,
                     expires_at: now + Self::TTL,
@@ -100,7 +103,10 @@ impl SecretFlash {
         now: i64,
     ) -> Option<String> {
         let mut m = self.0.lock().ok()?;
-        let key = (domain::secret::token_hash(session), client_id.to_owned());
+        let key = (
+            domain::platform::secret::token_hash(session),
+            client_id.to_owned(),
+        );
         let e = m.get_mut(&key)?;
         if e.expires_at <= now {
             m.remove(&key);
@@ -234,7 +240,7 @@ pub fn user_view(u: &User) -> UserView {
         role: u.role.as_str().to_owned(),
         disabled: u.disabled,
         email_verified: u.email_verified,
-        created: domain::clock::format_utc(u.created_at),
+        created: domain::platform::clock::format_utc(u.created_at),
     }
 }
 
@@ -274,7 +280,7 @@ pub fn safe_return_to(s: &str) -> String {
 /// it was given is this browser's.
 pub fn check_csrf(presented: &str) -> Result<(), AppError> {
     let ctx = request_ctx()?;
-    if domain::secret::ct_eq(presented, &ctx.csrf_token) {
+    if domain::platform::secret::ct_eq(presented, &ctx.csrf_token) {
         Ok(())
     } else {
         Err(AppError::Refused(

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use domain::password::PasswordHasher;
-use domain::secret::SecretString;
-use domain::users::{self, AdminCtx, FirstAdmin, NewUser, Role};
+use domain::accounts::{self, AdminCtx, FirstAdmin, NewUser, Role};
+use domain::platform::password::PasswordHasher;
+use domain::platform::secret::SecretString;
 use domain::{Clock, SystemClock};
 
 use crate::settings::Settings;
@@ -231,10 +231,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::ThirdPartyOauth { state } => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             let on = state == "on";
-            domain::server_settings::set_bool(
+            domain::settings::set_bool(
                 &db,
                 &AdminCtx::operator(),
-                domain::server_settings::THIRD_PARTY_OAUTH,
+                domain::settings::THIRD_PARTY_OAUTH,
                 on,
                 clock.now(),
             )
@@ -264,7 +264,7 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let hasher = PasswordHasher::new();
-    let first = users::ensure_first_admin(
+    let first = accounts::ensure_first_admin(
         &db,
         &hasher,
         &admin_username,
@@ -298,7 +298,10 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), String> 
 fn read_password_or_generate() -> Result<(SecretString, bool), String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Ok((SecretString::new(domain::secret::random_password()), true));
+        return Ok((
+            SecretString::new(domain::platform::secret::random_password()),
+            true,
+        ));
     }
     let mut line = String::new();
     stdin
@@ -307,7 +310,10 @@ fn read_password_or_generate() -> Result<(SecretString, bool), String> {
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let pw = line.trim_end_matches(['\r', '\n']).to_owned();
     if pw.is_empty() {
-        Ok((SecretString::new(domain::secret::random_password()), true))
+        Ok((
+            SecretString::new(domain::platform::secret::random_password()),
+            true,
+        ))
     } else {
         Ok((SecretString::new(pw), false))
     }
@@ -342,7 +348,7 @@ async fn user_command(
                 password: password.clone(),
                 role,
             };
-            let u = users::create_user(&db, &hasher, &ctx, new, now)
+            let u = accounts::create_user(&db, &hasher, &ctx, new, now)
                 .await
                 .map_err(err)?;
             println!("created {} ({}) as {}", u.username, u.id, u.role.as_str());
@@ -352,14 +358,14 @@ async fn user_command(
         }
         UserCommand::SetRole { user, role } => {
             let role = Role::parse(&role).map_err(err)?;
-            let u = users::set_role(&db, &ctx, &user, role, now)
+            let u = accounts::set_role(&db, &ctx, &user, role, now)
                 .await
                 .map_err(err)?;
             println!("{} is now {}", u.username, u.role.as_str());
         }
         UserCommand::SetPassword { user } => {
             let (password, generated) = read_password_or_generate()?;
-            let u = users::set_password(&db, &hasher, &ctx, &user, &password, now)
+            let u = accounts::set_password(&db, &hasher, &ctx, &user, &password, now)
                 .await
                 .map_err(err)?;
             println!(
@@ -377,7 +383,7 @@ async fn user_command(
                 "username", "email", "role", "status"
             );
             loop {
-                let p = users::list(&db, &search, page, 200).await.map_err(err)?;
+                let p = accounts::list(&db, &search, page, 200).await.map_err(err)?;
                 for u in &p.items {
                     let status = if u.disabled { "disabled" } else { "active" };
                     println!(
@@ -411,12 +417,12 @@ async fn api_command(
     clock: Arc<dyn Clock>,
     cmd: ApiCommand,
 ) -> Result<(), String> {
-    use domain::resources;
+    use domain::apis;
     let db = open_database(&settings).await.map_err(|e| e.to_string())?;
     let ctx = AdminCtx::operator();
     match cmd {
         ApiCommand::Add { name, audience } => {
-            let r = resources::create_resource(&db, &ctx, &name, &audience, clock.now())
+            let r = apis::create_resource(&db, &ctx, &name, &audience, clock.now())
                 .await
                 .map_err(domain_err)?;
             println!("registered API {} ({})", r.name, r.audience);
@@ -427,11 +433,11 @@ async fn api_command(
             description,
             requires_approval,
         } => {
-            let r = resources::find_resource_by_audience(&db, &api)
+            let r = apis::find_resource_by_audience(&db, &api)
                 .await
                 .map_err(domain_err)?
                 .ok_or_else(|| format!("no API with the identifier {api}"))?;
-            let s = resources::add_scope(
+            let s = apis::add_scope(
                 &db,
                 &ctx,
                 &r.id,
@@ -445,11 +451,11 @@ async fn api_command(
             println!("added scope {} to {}", s.name, r.audience);
         }
         ApiCommand::SetIntrospectors { api, clients } => {
-            let r = resources::find_resource_by_audience(&db, &api)
+            let r = apis::find_resource_by_audience(&db, &api)
                 .await
                 .map_err(domain_err)?
                 .ok_or_else(|| format!("no API with the identifier {api}"))?;
-            let now = resources::set_introspectors(&db, &ctx, &r.id, &clients, clock.now())
+            let now = apis::set_introspectors(&db, &ctx, &r.id, &clients, clock.now())
                 .await
                 .map_err(domain_err)?;
             match now.is_empty() {

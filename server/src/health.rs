@@ -8,8 +8,8 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The process can serve: the database answers.
-pub async fn readyz(State(db): State<domain::db::Db>) -> Response {
-    if domain::db::ping(&db).await {
+pub async fn readyz(State(db): State<domain::platform::db::Db>) -> Response {
+    if domain::platform::db::ping(&db).await {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()

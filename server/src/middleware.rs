@@ -19,7 +19,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::secret::{ct_eq, hmac_b64, random_token};
+use domain::platform::secret::{ct_eq, hmac_b64, random_token};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// Largest form body the CSRF check buffers.
@@ -157,7 +157,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     let mut user = None;
     let mut auth_time = None;
     if let Some(token) = &session_token {
-        match domain::sessions::resolve(
+        match domain::accounts::sessions::resolve(
             &web.app.db,
             token,
             web.app.config.session_policy,

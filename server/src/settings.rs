@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use domain::secret::SecretString;
+use domain::platform::secret::SecretString;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
@@ -80,7 +80,7 @@ pub struct ThrottleSettings {
     pub window_secs: i64,
     pub lockout_secs: i64,
     /// Failed client authentication at the protocol endpoints (`[throttle.clients]`).
-    pub clients: domain::throttle::ClientThrottlePolicy,
+    pub clients: domain::accounts::throttle::ClientThrottlePolicy,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -161,7 +161,7 @@ impl Default for LogSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        let p = domain::sessions::SessionPolicy::default();
+        let p = domain::accounts::sessions::SessionPolicy::default();
         Self {
             idle_timeout_secs: p.idle_timeout_secs,
             absolute_timeout_secs: p.absolute_timeout_secs,
@@ -171,7 +171,7 @@ impl Default for SessionSettings {
 
 impl Default for ThrottleSettings {
     fn default() -> Self {
-        let p = domain::throttle::ThrottlePolicy::default();
+        let p = domain::accounts::throttle::ThrottlePolicy::default();
         Self {
             account_max_failures: p.account_max_failures,
             ip_max_failures: p.ip_max_failures,

@@ -9,9 +9,9 @@ use app::{shell, App};
 use axum::extract::Request;
 use axum::routing::get;
 use axum::Router;
-use domain::password::PasswordHasher;
-use domain::sessions::SessionPolicy;
-use domain::throttle::ThrottlePolicy;
+use domain::accounts::sessions::SessionPolicy;
+use domain::accounts::throttle::ThrottlePolicy;
+use domain::platform::password::PasswordHasher;
 use domain::Clock;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -26,7 +26,7 @@ use crate::middleware::{self, WebState};
 use crate::oauth::{self, OAuthShared, OAuthState};
 use crate::settings::{redact_url, Settings, SmtpSettings};
 use domain::clients::SecretCache;
-use domain::keys::{Kek, KeyPolicy};
+use domain::oauth::keys::{Kek, KeyPolicy};
 
 /// Errors that stop start-up, each one readable line.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub enum StartupError {
 }
 
 /// Connects (creating the SQLite file and its directory when needed) and migrates.
-pub async fn open_database(settings: &Settings) -> Result<domain::db::Db, StartupError> {
+pub async fn open_database(settings: &Settings) -> Result<domain::platform::db::Db, StartupError> {
     let url = settings.database_url.expose();
     let shown = redact_url(url);
     if let Some(path) = sqlite_path(url) {
@@ -56,13 +56,13 @@ pub async fn open_database(settings: &Settings) -> Result<domain::db::Db, Startu
             })?;
         }
     }
-    let db = domain::db::connect(url)
+    let db = domain::platform::db::connect(url)
         .await
         .map_err(|e| StartupError::Database {
             url: shown.clone(),
             cause: one_line(&e.to_string()),
         })?;
-    domain::db::migrate(&db)
+    domain::platform::db::migrate(&db)
         .await
         .map_err(|e| StartupError::Migration {
             url: shown,
@@ -103,7 +103,7 @@ impl Application {
     pub async fn build_with_db(
         settings: Settings,
         clock: Arc<dyn Clock>,
-        db: domain::db::Db,
+        db: domain::platform::db::Db,
     ) -> Result<Application, StartupError> {
         let config = PortalConfig {
             session_policy: SessionPolicy {
@@ -129,8 +129,8 @@ impl Application {
             catalogue,
             flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
-            runtime: domain::server_settings::SettingsCache::new(
-                domain::server_settings::FileDefaults {
+            runtime: domain::settings::SettingsCache::new(
+                domain::settings::FileDefaults {
                     access_token_secs: settings.tokens.access_token_ttl_secs,
                     refresh_token_secs: settings.tokens.refresh_token_ttl_secs,
                     allow_self_signup: settings.allow_self_signup,
@@ -142,7 +142,7 @@ impl Application {
         };
         let audit = domain::audit::AuditWriter::spawn(state.db.clone());
         let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
-        domain::resources::ensure_portal_api(&state.db, oauth.issuer(), state.now())
+        domain::apis::ensure_portal_api(&state.db, oauth.issuer(), state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
         spawn_key_rotation(oauth.clone());
@@ -224,7 +224,7 @@ async fn oauth_state(
     };
     let kek = Kek::from_setting(&settings.key_encryption_key);
     let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
-    let keys = domain::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
+    let keys = domain::oauth::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
         .await
         .map_err(|e| StartupError::Other(format!("cannot load the signing keys: {e}")))?;
     let issuer: Arc<str> = settings.issuer.trim_end_matches('/').into();
@@ -233,11 +233,11 @@ async fn oauth_state(
     let tokens = domain::oauth::Tokens {
         db: app.db.clone(),
         issuer,
-        keys: domain::keys::KeyRing::new(keys),
+        keys: domain::oauth::keys::KeyRing::new(keys),
         audit,
         catalogue: app.catalogue.clone(),
         clients: app.clients.clone(),
-        revocations: Arc::new(domain::tokens::RevocationMirror::new(
+        revocations: Arc::new(domain::oauth::access_tokens::RevocationMirror::new(
             cache_ttl,
             app.clock.clone(),
         )),
@@ -266,7 +266,7 @@ fn spawn_maintenance(app: AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match domain::maintenance::purge(
+            match domain::jobs::cleanup::purge(
                 &app.db,
                 app.config.session_policy,
                 app.config.throttle_policy,
@@ -277,7 +277,7 @@ fn spawn_maintenance(app: AppState) {
                 Ok(p) => tracing::debug!(?p, "purged expired rows"),
                 Err(e) => tracing::error!(error = %e, "purging expired rows failed"),
             }
-            match domain::notify::send_expiry_reminders(&app.db, app.now()).await {
+            match domain::portal::notify::send_expiry_reminders(&app.db, app.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reminders = n, "sent expiry reminders"),
                 Err(e) => tracing::error!(error = %e, "sending expiry reminders failed"),
@@ -288,7 +288,7 @@ fn spawn_maintenance(app: AppState) {
 
 /// Delivers the e-mail outbox over SMTP every `poll_interval_ms`.
 fn spawn_mail_sender(app: AppState, smtp: &SmtpSettings) -> Result<(), StartupError> {
-    let mailer = domain::mail::Mailer::new(&domain::mail::SmtpConfig {
+    let mailer = domain::platform::mail::Mailer::new(&domain::platform::mail::SmtpConfig {
         host: smtp.host.clone(),
         port: smtp.port,
         username: smtp.username.clone(),
@@ -303,7 +303,7 @@ fn spawn_mail_sender(app: AppState, smtp: &SmtpSettings) -> Result<(), StartupEr
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match domain::mail::deliver_pending(&app.db, &mailer, app.now(), 50).await {
+            match domain::platform::mail::deliver_pending(&app.db, &mailer, app.now(), 50).await {
                 Ok((0, 0)) => {}
                 Ok((sent, failed)) => tracing::info!(sent, failed, "delivered e-mail"),
                 Err(e) => tracing::error!(error = %e, "e-mail delivery pass failed"),

@@ -1,6 +1,6 @@
 //! Refuses, before any handler runs, request targets that carry characters no
 //! Portcullis field accepts: control characters (NUL included), direction-changing
-//! and invisible characters (`domain::text::is_forbidden`), in a path segment or a
+//! and invisible characters (`domain::platform::text::is_forbidden`), in a path segment or a
 //! query parameter, once percent-decoded; and a NUL in a form field. Every
 //! endpoint — pages, server functions, the REST API, the OAuth endpoints — answers
 //! such a request 400, naming the parameter, instead of passing the text on (to
@@ -41,7 +41,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn forbidden(s: &str) -> Option<char> {
-    s.chars().find(|&c| domain::text::is_forbidden(c, false))
+    s.chars()
+        .find(|&c| domain::platform::text::is_forbidden(c, false))
 }
 
 /// What is wrong with the request target, if anything: (field, message).

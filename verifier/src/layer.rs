@@ -13,6 +13,30 @@ use tower::{Layer, Service};
 
 use crate::verifier::Verifier;
 
+/// Layers are made from a verifier.
+impl Verifier {
+    /// A layer that admits requests with a valid token carrying every scope in
+    /// `scopes` (none: any valid token) and hands the handler a [`Caller`].
+    pub fn require_all<I, T>(&self, scopes: I) -> RequireLayer
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        RequireLayer::new(self.clone(), scopes.into_iter().map(Into::into).collect())
+    }
+
+    /// A layer that admits requests with a valid token carrying `scope`.
+    pub fn require(&self, scope: &str) -> RequireLayer {
+        self.require_all([scope])
+    }
+
+    /// A layer that admits any valid token (check scopes in the handler with
+    /// [`Caller::require`]).
+    pub fn authenticate(&self) -> RequireLayer {
+        self.require_all(std::iter::empty::<String>())
+    }
+}
+
 /// Made by [`Verifier::require`], [`Verifier::require_all`] and
 /// [`Verifier::authenticate`]; use it with `MethodRouter::layer` or
 /// `Router::route_layer`.

@@ -12,7 +12,6 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Rejection, SetupError, VerifyError};
 use crate::introspect::Introspector;
 use crate::jwks::KeyCache;
-use crate::layer::RequireLayer;
 
 /// Longer than any access token Portcullis issues; anything bigger is refused
 /// before any parsing.
@@ -89,27 +88,6 @@ impl Verifier {
     /// Whether tokens are also checked by introspection.
     pub fn introspects(&self) -> bool {
         self.inner.introspector.is_some()
-    }
-
-    /// A layer that admits requests with a valid token carrying every scope in
-    /// `scopes` (none: any valid token) and hands the handler a [`Caller`].
-    pub fn require_all<I, T>(&self, scopes: I) -> RequireLayer
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<String>,
-    {
-        RequireLayer::new(self.clone(), scopes.into_iter().map(Into::into).collect())
-    }
-
-    /// A layer that admits requests with a valid token carrying `scope`.
-    pub fn require(&self, scope: &str) -> RequireLayer {
-        self.require_all([scope])
-    }
-
-    /// A layer that admits any valid token (check scopes in the handler with
-    /// [`Caller::require`]).
-    pub fn authenticate(&self) -> RequireLayer {
-        self.require_all(std::iter::empty::<String>())
     }
 
     /// Verifies the bearer token in `headers` and checks `scopes`: what the layer

@@ -23,7 +23,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
     let st = state()?;
     let s = st.runtime.get(&st.db).await?;
     let file = st.runtime.defaults();
-    let grantable = domain::resources::catalogue(&st.db)
+    let grantable = domain::apis::catalogue(&st.db)
         .await?
         .into_iter()
         .filter(|s| !s.requires_approval)
@@ -55,7 +55,7 @@ pub async fn save_settings(
     #[server(default)] default_client_scopes: Vec<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
-    use domain::server_settings::RuntimeSettings;
+    use domain::settings::RuntimeSettings;
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
@@ -71,7 +71,7 @@ pub async fn save_settings(
         )?,
         default_client_scopes,
     };
-    domain::server_settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
+    domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");
     Ok(())
 }
@@ -83,7 +83,7 @@ pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
     use crate::ssr::{require_admin, state};
     require_admin()?;
     let st = state()?;
-    let apis = domain::resources::list_apis(&st.db)
+    let apis = domain::apis::list_apis(&st.db)
         .await?
         .into_iter()
         .map(|a| ApiView {
@@ -94,10 +94,10 @@ pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
             introspectors: a.introspectors,
         })
         .collect();
-    let builtin = domain::resources::catalogue(&st.db)
+    let builtin = domain::apis::catalogue(&st.db)
         .await?
         .into_iter()
-        .filter(|s| domain::resources::is_builtin(&s.name))
+        .filter(|s| domain::apis::is_builtin(&s.name))
         .map(scope_view)
         .collect();
     Ok(CatalogueView { apis, builtin })
@@ -113,7 +113,7 @@ pub async fn create_api(
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
-    domain::resources::create_resource(&st.db, &admin, &name, &audience, st.now()).await?;
+    domain::apis::create_resource(&st.db, &admin, &name, &audience, st.now()).await?;
     st.catalogue.invalidate();
     leptos_axum::redirect("/admin/apis?notice=api_created");
     Ok(())
@@ -131,7 +131,7 @@ pub async fn add_api_scope(
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
-    domain::resources::add_scope(
+    domain::apis::add_scope(
         &st.db,
         &admin,
         &resource_id,
@@ -157,7 +157,7 @@ pub async fn update_api_scope(
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
-    domain::resources::update_scope(
+    domain::apis::update_scope(
         &st.db,
         &admin,
         &name,
@@ -189,7 +189,7 @@ pub async fn set_introspectors(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    domain::resources::set_introspectors(&st.db, &admin, &resource_id, &ids, st.now()).await?;
+    domain::apis::set_introspectors(&st.db, &admin, &resource_id, &ids, st.now()).await?;
     st.catalogue.invalidate();
     leptos_axum::redirect("/admin/apis?notice=introspectors_saved");
     Ok(())

@@ -13,11 +13,11 @@ use crate::ssr::check_csrf;
 pub async fn my_apps() -> Result<ConnectedApps, AppError> {
     use crate::model::{ConnectedAppView, ScopeText};
     use crate::ssr::{require_user, state};
-    use domain::clock::format_utc;
+    use domain::platform::clock::format_utc;
     let user = require_user()?;
     let st = state()?;
     let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
-    let apps = domain::grants::connected_apps(&st.db, &user.id)
+    let apps = domain::oauth::consents::connected_apps(&st.db, &user.id)
         .await?
         .into_iter()
         .map(|a| ConnectedAppView {
@@ -62,7 +62,7 @@ pub async fn revoke_app(
     }
     let st = state()?;
     let ip = request_ctx()?.ip;
-    domain::grants::revoke(&st.db, &user.id, &grant_id, ip, st.now()).await?;
+    domain::oauth::consents::revoke(&st.db, &user.id, &grant_id, ip, st.now()).await?;
     leptos_axum::redirect("/apps?notice=app_revoked");
     Ok(())
 }
@@ -78,7 +78,8 @@ pub async fn change_app_scopes(
     let user = require_user()?;
     let st = state()?;
     let ip = request_ctx()?.ip;
-    domain::grants::change_scopes(&st.db, &user.id, &grant_id, &scopes, ip, st.now()).await?;
+    domain::oauth::consents::change_scopes(&st.db, &user.id, &grant_id, &scopes, ip, st.now())
+        .await?;
     leptos_axum::redirect("/apps?notice=app_changed");
     Ok(())
 }

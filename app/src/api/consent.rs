@@ -51,17 +51,17 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
             AppError::Message("The application asking for access is not registered here.".into())
         })?;
     let owner = match &client.owner_id {
-        Some(id) => domain::users::find_by_id(&st.db, id)
+        Some(id) => domain::accounts::find_by_id(&st.db, id)
             .await?
             .map(|u| u.display_name),
         None => None,
     };
     let mut scopes = Vec::new();
-    for name in domain::grants::split_scopes(&get("scope").unwrap_or_default()) {
-        if let Some(info) = domain::resources::find_scope(&st.db, &name).await? {
+    for name in domain::oauth::consents::split_scopes(&get("scope").unwrap_or_default()) {
+        if let Some(info) = domain::apis::find_scope(&st.db, &name).await? {
             // People see which API each permission opens (the token's audience).
             let api = match &info.audience {
-                Some(aud) => domain::resources::find_resource_by_audience(&st.db, aud)
+                Some(aud) => domain::apis::find_resource_by_audience(&st.db, aud)
                     .await?
                     .map(|r| r.name),
                 None => None,

@@ -15,11 +15,11 @@ pub const REQUESTS_PER_PAGE: u64 = 20;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod conv {
+    use domain::apis::ScopeInfo;
     use domain::clients::Client;
-    use domain::clock::{format_date, format_utc, Timestamp};
+    use domain::platform::clock::{format_date, format_utc, Timestamp};
+    use domain::portal::rules::Verdict;
     use domain::portal::{Ask, Request, Who};
-    use domain::resources::ScopeInfo;
-    use domain::rules::Verdict;
 
     use crate::error::AppError;
     use crate::model::{ChangeView, ClientView, Expiry, RequestView, ScopeView};
@@ -109,13 +109,16 @@ pub(crate) mod conv {
         }
     }
 
-    pub async fn request_view(conn: &domain::db::Db, r: Request) -> Result<RequestView, AppError> {
+    pub async fn request_view(
+        conn: &domain::platform::db::Db,
+        r: Request,
+    ) -> Result<RequestView, AppError> {
         let mut scopes = Vec::new();
         let mut changes = Vec::new();
         match &r.ask {
             Ask::Scopes { scopes: names } => {
                 for n in names {
-                    let info = domain::resources::find_scope(conn, n).await?;
+                    let info = domain::apis::find_scope(conn, n).await?;
                     scopes.push(match info {
                         Some(i) => scope_view(i),
                         None => ScopeView {
@@ -233,7 +236,7 @@ pub async fn list_clients(
         let owner = match &c.owner_id {
             Some(id) => {
                 if !owners.contains_key(id) {
-                    let u = domain::users::find_by_id(&st.db, id).await?;
+                    let u = domain::accounts::find_by_id(&st.db, id).await?;
                     owners.insert(id.clone(), u.map(|u| u.username));
                 }
                 owners.get(id).cloned().flatten()
@@ -244,9 +247,9 @@ pub async fn list_clients(
     }
     // Administrators see names that may deceive people on consent screens.
     if who.is_admin() {
-        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
         for c in &mut clients {
-            c.name_warnings = domain::lookalike::warnings_for(&c.id, &c.name, &all);
+            c.name_warnings = domain::platform::lookalike::warnings_for(&c.id, &c.name, &all);
         }
     }
     Ok(ClientPage {
@@ -269,7 +272,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     let c = domain::portal::client_for(&st.db, &who, &id).await?;
     let now = st.now();
     let owner = match &c.owner_id {
-        Some(o) => domain::users::find_by_id(&st.db, o)
+        Some(o) => domain::accounts::find_by_id(&st.db, o)
             .await?
             .map(|u| u.username),
         None => None,
@@ -296,7 +299,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     }
     let mut requestable = Vec::new();
     let mut scopes = Vec::new();
-    for s in domain::resources::catalogue(&st.db).await? {
+    for s in domain::apis::catalogue(&st.db).await? {
         if c.scopes.contains(&s.name) {
             scopes.push(scope_view(s));
         } else if !(c.application_type == domain::clients::ApplicationType::Service
@@ -438,7 +441,7 @@ pub async fn update_client(
     use crate::ssr::state;
     use conv::*;
     use domain::clients::ClientUpdate;
-    use domain::keys::Alg;
+    use domain::oauth::keys::Alg;
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = who()?;
@@ -631,7 +634,7 @@ pub async fn request_extension(
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = conv::who()?;
-    let at = domain::clock::parse_date_end(&expires)
+    let at = domain::platform::clock::parse_date_end(&expires)
         .ok_or_else(|| AppError::invalid("expires", "Choose a date (YYYY-MM-DD)."))?;
     domain::portal::request_extension(&st.db, &who, &id, at, &justification, st.now()).await?;
     leptos_axum::redirect(&format!(
@@ -669,9 +672,10 @@ pub async fn list_requests(
         requests.push(conv::request_view(&st.db, r).await?);
     }
     if who.is_admin() && !requests.is_empty() {
-        let all = domain::lookalike::client_skeletons(&st.db).await?;
+        let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
         for r in &mut requests {
-            r.name_warnings = domain::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
+            r.name_warnings =
+                domain::platform::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
         }
     }
     Ok(RequestPage {
@@ -690,7 +694,7 @@ pub async fn list_notifications(
     use crate::ssr::{require_user, state};
     let st = state()?;
     let user = require_user()?;
-    let p = domain::notify::list(&st.db, &user.id, page.max(1), 20).await?;
+    let p = domain::portal::notify::list(&st.db, &user.id, page.max(1), 20).await?;
     Ok(NotificationPage {
         pages: p.pages(),
         page: p.page,
@@ -703,7 +707,7 @@ pub async fn list_notifications(
                 title: n.title,
                 body: n.body,
                 link: n.link,
-                created: domain::clock::format_utc(n.created_at),
+                created: domain::platform::clock::format_utc(n.created_at),
                 read: n.read,
             })
             .collect(),
@@ -716,7 +720,7 @@ pub async fn mark_all_read(csrf_token: String) -> Result<(), AppError> {
     check_csrf(&csrf_token)?;
     let st = state()?;
     let user = require_user()?;
-    domain::notify::mark_all_read(&st.db, &user.id, st.now()).await?;
+    domain::portal::notify::mark_all_read(&st.db, &user.id, st.now()).await?;
     leptos_axum::redirect("/notifications?notice=notifications_read");
     Ok(())
 }

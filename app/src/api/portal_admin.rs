@@ -67,7 +67,7 @@ pub async fn set_client_expiry(
     let at = match expires.trim() {
         "" | "never" => None,
         d => Some(
-            domain::clock::parse_date_end(d)
+            domain::platform::clock::parse_date_end(d)
                 .ok_or_else(|| AppError::invalid("expires", "Choose a date (YYYY-MM-DD)."))?,
         ),
     };
@@ -95,13 +95,13 @@ pub async fn list_rules() -> Result<RulesPage, AppError> {
     use crate::ssr::state;
     admin_who()?;
     let st = state()?;
-    let scopes = domain::resources::catalogue(&st.db)
+    let scopes = domain::apis::catalogue(&st.db)
         .await?
         .into_iter()
         .filter(|s| s.audience.is_some())
         .map(crate::api::portal::conv::scope_view)
         .collect();
-    let rules = domain::rules::list(&st.db)
+    let rules = domain::portal::rules::list(&st.db)
         .await?
         .into_iter()
         .map(|r| RuleView {
@@ -109,7 +109,7 @@ pub async fn list_rules() -> Result<RulesPage, AppError> {
             approve_if: r.approve_if.unwrap_or_default(),
             reject_if: r.reject_if.unwrap_or_default(),
             reject_reason: r.reject_reason.unwrap_or_default(),
-            updated: domain::clock::format_utc(r.updated_at),
+            updated: domain::platform::clock::format_utc(r.updated_at),
         })
         .collect();
     Ok(RulesPage { scopes, rules })
@@ -127,11 +127,11 @@ pub async fn save_rule(
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
-    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
-    domain::rules::save(
+    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    domain::portal::rules::save(
         &st.db,
         &admin,
-        &domain::rules::RuleDraft {
+        &domain::portal::rules::RuleDraft {
             scope,
             approve_if,
             reject_if,
@@ -154,14 +154,14 @@ pub async fn test_rule(
     #[server(default)] reject_reason: String,
 ) -> Result<Vec<RuleTrialView>, AppError> {
     use crate::ssr::state;
-    use domain::rules::Verdict;
+    use domain::portal::rules::Verdict;
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
     let trials = domain::portal::test_rule(
         &st.db,
         &who,
-        &domain::rules::RuleDraft {
+        &domain::portal::rules::RuleDraft {
             scope,
             approve_if,
             reject_if,
@@ -181,7 +181,7 @@ pub async fn test_rule(
             RuleTrialView {
                 client_name: t.client_name,
                 developer: t.developer,
-                created: domain::clock::format_utc(t.created_at),
+                created: domain::platform::clock::format_utc(t.created_at),
                 verdict: verdict.into(),
                 detail,
             }
@@ -195,8 +195,8 @@ pub async fn delete_rule(csrf_token: String, scope: String) -> Result<(), AppErr
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
-    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
-    domain::rules::delete(&st.db, &admin, &scope, st.now()).await?;
+    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    domain::portal::rules::delete(&st.db, &admin, &scope, st.now()).await?;
     leptos_axum::redirect("/admin/rules?notice=rule_deleted");
     Ok(())
 }
@@ -205,11 +205,11 @@ pub async fn delete_rule(csrf_token: String, scope: String) -> Result<(), AppErr
 pub async fn list_outbox(#[server(default)] page: u64) -> Result<OutboxPage, AppError> {
     use crate::model::OutboxView;
     use crate::ssr::state;
-    use domain::clock::format_utc;
+    use domain::platform::clock::format_utc;
     let who = admin_who()?;
-    let admin = domain::users::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
     let st = state()?;
-    let p = domain::notify::outbox(&st.db, &admin, page.max(1), 20).await?;
+    let p = domain::portal::notify::outbox(&st.db, &admin, page.max(1), 20).await?;
     Ok(OutboxPage {
         pages: p.pages(),
         page: p.page,

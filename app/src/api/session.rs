@@ -14,8 +14,8 @@ pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
     let ctx = request_ctx()?;
     let (mut unread, mut pending_requests) = (0, 0);
     if let Some(u) = &ctx.user {
-        unread = domain::notify::unread_count(&st.db, &u.id).await?;
-        if u.role == domain::users::Role::Admin {
+        unread = domain::portal::notify::unread_count(&st.db, &u.id).await?;
+        if u.role == domain::accounts::Role::Admin {
             pending_requests = domain::portal::pending_count(&st.db).await?;
         }
     }
@@ -36,8 +36,8 @@ pub async fn sign_in(
     #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
     use crate::ssr::{request_ctx, safe_return_to, session_cookie, set_cookie, state};
-    use domain::auth::{self, SignInError, SignInRequest};
-    use domain::secret::SecretString;
+    use domain::accounts::sign_in::{self, SignInError, SignInRequest};
+    use domain::platform::secret::SecretString;
 
     check_csrf(&csrf_token)?;
     let st = state()?;
@@ -55,7 +55,7 @@ pub async fn sign_in(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent,
     };
-    let signed_in = auth::sign_in(
+    let signed_in = sign_in::sign_in(
         &st.db,
         &st.hasher,
         st.config.session_policy,
@@ -89,7 +89,7 @@ pub async fn sign_out(csrf_token: String) -> Result<(), AppError> {
     let st = state()?;
     let ctx = request_ctx()?;
     if let Some(token) = &ctx.session_token {
-        domain::auth::sign_out(&st.db, token, ctx.ip.clone(), st.now()).await?;
+        domain::accounts::sign_in::sign_out(&st.db, token, ctx.ip.clone(), st.now()).await?;
     }
     set_cookie(session_cookie(st.config.secure_cookies, None, 0));
     leptos_axum::redirect("/login?notice=signed_out");
@@ -107,8 +107,8 @@ pub async fn sign_up(
     #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
     use crate::ssr::{safe_return_to, state};
-    use domain::secret::SecretString;
-    use domain::users::{self, NewUser, Role};
+    use domain::accounts::{self, NewUser, Role};
+    use domain::platform::secret::SecretString;
 
     check_csrf(&csrf_token)?;
     let st = state()?;
@@ -130,7 +130,7 @@ pub async fn sign_up(
         password: SecretString::new(password),
         role: Role::User,
     };
-    users::sign_up(&st.db, &st.hasher, new, st.now()).await?;
+    accounts::sign_up(&st.db, &st.hasher, new, st.now()).await?;
     // Back to sign-in, then on to where the person was going (e.g. an app's
     // authorization request that sent them here).
     let return_to = safe_return_to(&return_to);

@@ -16,7 +16,7 @@ pub async fn list_users(
     use crate::ssr::{require_admin, state, user_view};
     let (_, _admin) = require_admin()?;
     let st = state()?;
-    let p = domain::users::list(&st.db, &search, page.max(1), USERS_PER_PAGE).await?;
+    let p = domain::accounts::list(&st.db, &search, page.max(1), USERS_PER_PAGE).await?;
     Ok(UserPage {
         pages: p.pages(),
         users: p.items.iter().map(user_view).collect(),
@@ -36,8 +36,8 @@ pub async fn create_user(
     role: String,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
-    use domain::secret::SecretString;
-    use domain::users::{self, NewUser, Role};
+    use domain::accounts::{self, NewUser, Role};
+    use domain::platform::secret::SecretString;
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
@@ -49,7 +49,7 @@ pub async fn create_user(
         password: SecretString::new(password),
         role,
     };
-    let u = users::create_user(&st.db, &st.hasher, &admin, new, st.now()).await?;
+    let u = accounts::create_user(&st.db, &st.hasher, &admin, new, st.now()).await?;
     leptos_axum::redirect(&format!(
         "/admin/users?notice=user_created&search={}",
         u.username
@@ -60,12 +60,12 @@ pub async fn create_user(
 #[server(endpoint = "admin/set_role")]
 pub async fn set_role(csrf_token: String, user_id: String, role: String) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
-    use domain::users::{self, Role};
+    use domain::accounts::{self, Role};
     check_csrf(&csrf_token)?;
     let (_, admin) = require_admin()?;
     let st = state()?;
     let role = Role::parse(&role)?;
-    users::set_role(&st.db, &admin, &user_id, role, st.now()).await?;
+    accounts::set_role(&st.db, &admin, &user_id, role, st.now()).await?;
     Ok(())
 }
 
@@ -84,6 +84,6 @@ pub async fn set_disabled(
         ));
     }
     let st = state()?;
-    domain::users::set_disabled(&st.db, &admin, &user_id, disabled, st.now()).await?;
+    domain::accounts::set_disabled(&st.db, &admin, &user_id, disabled, st.now()).await?;
     Ok(())
 }

@@ -14,8 +14,8 @@ use sea_orm::{
 };
 
 use super::AuditEvent;
-use crate::clock::Timestamp;
 use crate::entities::audit_event::{self, Column};
+use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
 /// The PostgreSQL advisory lock key of the chain head ("pcaudit1" as an integer).

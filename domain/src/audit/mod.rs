@@ -14,7 +14,7 @@ pub mod writer;
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::clock::Timestamp;
+use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
 pub use chain::{verify, Break, Verification};

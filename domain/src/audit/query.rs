@@ -9,9 +9,10 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::clock::{parse_date_end, Timestamp};
+use crate::accounts::users::AdminCtx;
 use crate::entities::{audit_event, audit_event::Column, user};
-use crate::users::{AdminCtx, Page};
+use crate::platform::clock::{parse_date_end, Timestamp};
+use crate::platform::page::Page;
 use crate::DomainResult;
 
 /// The actor kinds `Actor` writes.
@@ -72,7 +73,7 @@ impl From<audit_event::Model> for EventRow {
 /// A user name typed into a filter becomes the user's id; anything else is kept as
 /// given (it may be an id already).
 async fn user_id_for<C: ConnectionTrait>(conn: &C, name_or_id: &str) -> DomainResult<String> {
-    Ok(crate::users::find_by_username(conn, name_or_id)
+    Ok(crate::accounts::users::find_by_username(conn, name_or_id)
         .await?
         .map(|u| u.id)
         .unwrap_or_else(|| name_or_id.to_owned()))
@@ -93,7 +94,7 @@ fn by_or_about(kind: &str, id: &str) -> Condition {
 }
 
 async fn condition<C: ConnectionTrait>(conn: &C, f: &AuditFilter) -> DomainResult<Condition> {
-    use crate::text::search;
+    use crate::platform::text::search;
     let mut c = Condition::all();
     let actor = search("actor", &f.actor)?;
     let actor = actor.as_str();
@@ -152,7 +153,7 @@ pub async fn list<C: ConnectionTrait>(
     page: u64,
     per_page: u64,
 ) -> DomainResult<Page<EventRow>> {
-    let (page, per_page) = crate::users::page_bounds(page, per_page, limits::PER_PAGE);
+    let (page, per_page) = crate::platform::page::page_bounds(page, per_page, limits::PER_PAGE);
     let paginator = audit_event::Entity::find()
         .filter(condition(conn, filter).await?)
         .order_by_desc(Column::Id)

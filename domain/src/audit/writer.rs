@@ -35,8 +35,8 @@ use sea_orm::DbBackend;
 
 use super::chain::{self, Linked};
 use super::AuditEvent;
-use crate::clock::Timestamp;
-use crate::db::Db;
+use crate::platform::clock::Timestamp;
+use crate::platform::db::Db;
 use crate::{DomainError, DomainResult};
 
 /// Events appended in one transaction at most.
@@ -202,7 +202,7 @@ impl Sink {
         match self {
             Sink::Sqlite(s) => s.write(events).await,
             Sink::Pool(db) => {
-                let txn = crate::db::write_txn(db).await?;
+                let txn = crate::platform::db::write_txn(db).await?;
                 chain::append(&txn, events).await?;
                 txn.commit().await?;
                 Ok(())
@@ -375,10 +375,10 @@ mod tests {
     async fn sqlite() -> (tempfile::TempDir, std::path::PathBuf, Db) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.db");
-        let db = crate::db::connect(&format!("sqlite://{}", path.display()))
+        let db = crate::platform::db::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();
-        crate::db::migrate(&db).await.unwrap();
+        crate::platform::db::migrate(&db).await.unwrap();
         // Start from a database file that holds everything written so far.
         use sea_orm::ConnectionTrait;
         db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")

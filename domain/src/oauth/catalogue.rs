@@ -4,22 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::TtlCache;
-use crate::clock::Clock;
-use crate::db::Db;
-use crate::resources::{self, ScopeInfo};
+use crate::apis::{self, ApiInfo, ScopeInfo};
+use crate::platform::cache::TtlCache;
+use crate::platform::clock::Clock;
+use crate::platform::db::Db;
 use crate::DomainResult;
-
-/// An API as token issuance and introspection need it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiInfo {
-    pub id: String,
-    pub name: String,
-    pub audience: String,
-    /// Clients allowed to introspect tokens issued for this API (its resource
-    /// servers), besides each token's own client.
-    pub introspectors: Vec<String>,
-}
 
 #[derive(Clone)]
 pub struct Catalogue {
@@ -42,7 +31,7 @@ impl Catalogue {
         if let Some(hit) = self.scopes.get(&name.to_owned()) {
             return Ok(hit);
         }
-        let found = resources::find_scope(&self.db, name).await?;
+        let found = apis::find_scope(&self.db, name).await?;
         self.scopes.insert(name.to_owned(), found.clone());
         Ok(found)
     }
@@ -52,7 +41,7 @@ impl Catalogue {
         if let Some(hit) = self.apis.get(&audience.to_owned()) {
             return Ok(hit);
         }
-        let found = resources::find_api_info(&self.db, audience).await?;
+        let found = apis::find_api_info(&self.db, audience).await?;
         self.apis.insert(audience.to_owned(), found.clone());
         Ok(found)
     }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::ScopeSet;
-use crate::users::User;
+use crate::accounts::users::User;
 
 pub fn user_claims(user: &User, scopes: &ScopeSet) -> Value {
     let mut c = json!({ "sub": user.id });

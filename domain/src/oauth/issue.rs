@@ -11,12 +11,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{GrantType, IssueError, ScopeSet, Tokens};
+use crate::accounts::users::User;
 use crate::audit::{self, Actor, AuditEvent, EventType};
-use crate::authz::{self, NewRefresh};
-use crate::clients::Client;
-use crate::clock::Timestamp;
-use crate::tokens::{self, AccessClaims};
-use crate::users::User;
+use crate::clients::model::Client;
+use crate::oauth::access_tokens::{self, AccessClaims};
+use crate::oauth::codes::{self, NewRefresh};
+use crate::platform::clock::Timestamp;
 
 /// What a token response carries (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
 #[derive(Clone, Debug, Serialize)]
@@ -153,7 +153,7 @@ impl Tokens {
             };
         }
         let mut out = ScopeSet::new();
-        for s in held.iter().filter(|s| !crate::resources::is_builtin(s)) {
+        for s in held.iter().filter(|s| !crate::apis::is_builtin(s)) {
             if let Some(r) = resource {
                 let of = self.catalogue.scope(s).await?.and_then(|i| i.audience);
                 if of.as_deref() != Some(r) {
@@ -182,7 +182,7 @@ impl Tokens {
             aud,
             client_id: client.id.clone(),
             scope: scopes.to_string(),
-            jti: tokens::new_jti(),
+            jti: access_tokens::new_jti(),
             iat: now,
             exp: now + ttl,
             auth_time: person.map(|(_, t)| t),
@@ -200,7 +200,7 @@ impl Tokens {
         let aud = self.audience(&r.scopes, r.resource).await?;
         let person = r.person.map(|(u, t)| (u.id.as_str(), t));
         let claims = self.claims(r.client, person, aud, &r.scopes, r.ttl, now);
-        let jwt = tokens::sign_access(&self.keys.current(), &claims)?;
+        let jwt = access_tokens::sign_access(&self.keys.current(), &claims)?;
         let user = r.person.map(|(u, _)| u.id.as_str());
         self.audit
             .append(now, issued_event(r.grant_type, &claims, user, r.ip))
@@ -229,7 +229,7 @@ impl Tokens {
         let person = Some((t.user.id.as_str(), t.auth_time));
         let claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
         let keys = self.keys.current();
-        let access_token = tokens::sign_access(&keys, &claims)?;
+        let access_token = access_tokens::sign_access(&keys, &claims)?;
         let id_token = match &t.source {
             Source::Code { nonce, .. } if t.scopes.contains("openid") => {
                 let mut id = super::claims::user_claims(t.user, &t.scopes);
@@ -242,12 +242,12 @@ impl Tokens {
                 if let Some(n) = nonce {
                     id["nonce"] = json!(n);
                 }
-                Some(tokens::sign_jwt(&keys, t.client.id_token_alg, &id)?)
+                Some(access_tokens::sign_jwt(&keys, t.client.id_token_alg, &id)?)
             }
             _ => None,
         };
 
-        let txn = crate::db::write_txn(&self.db).await?;
+        let txn = crate::platform::db::write_txn(&self.db).await?;
         let refresh_token = if t.client.allows(GrantType::RefreshToken) {
             // The refresh lifetime (approval-gated per client) caps a family from its
             // first issuance; each rotation inherits the family's expiry.
@@ -263,7 +263,7 @@ impl Tokens {
                 } => (family_id.clone(), (*family_expires_at).min(now + lifetime)),
             };
             Some(
-                authz::issue_refresh(
+                codes::issue_refresh(
                     &txn,
                     NewRefresh {
                         family_id,
@@ -285,9 +285,9 @@ impl Tokens {
             None
         };
         if let Source::Code { code_hash, .. } = &t.source {
-            authz::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?;
+            codes::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?;
         }
-        crate::grants::touch(&txn, t.grant_id, now).await?;
+        crate::oauth::consents::touch(&txn, t.grant_id, now).await?;
         let grant_type = t.source.grant_type();
         audit::record(
             &txn,
@@ -331,7 +331,7 @@ impl Tokens {
     /// logged; the request fails anyway.
     pub async fn record_alone(&self, now: Timestamp, event: AuditEvent) {
         let result = async {
-            let txn = crate::db::write_txn(&self.db).await?;
+            let txn = crate::platform::db::write_txn(&self.db).await?;
             audit::record(&txn, now, event).await?;
             txn.commit().await?;
             Ok::<_, crate::DomainError>(())

@@ -4,10 +4,10 @@
 //! credentials changed) applies at every place that accepts one.
 
 use super::{ScopeSet, Tokens};
-use crate::clients::Client;
-use crate::clock::Timestamp;
-use crate::tokens::{self, AccessClaims};
-use crate::users::{self, User};
+use crate::accounts::users::User;
+use crate::clients::model::Client;
+use crate::oauth::access_tokens::{self, AccessClaims};
+use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
 /// A live access token: its claims, its client and its person (if any) as they are
@@ -35,7 +35,8 @@ impl Tokens {
         token: &str,
         now: Timestamp,
     ) -> DomainResult<Option<Live>> {
-        let Ok(claims) = tokens::verify_access(&self.keys.current(), token, &self.issuer, now)
+        let Ok(claims) =
+            access_tokens::verify_access(&self.keys.current(), token, &self.issuer, now)
         else {
             return Ok(None);
         };
@@ -59,7 +60,7 @@ impl Tokens {
             return Ok(None);
         }
         let user = if claims.has_user() {
-            match users::find_by_id(&self.db, &claims.sub).await? {
+            match crate::accounts::users::find_by_id(&self.db, &claims.sub).await? {
                 Some(u) if !u.disabled && u.tokens_valid_after.is_none_or(|t| claims.iat >= t) => {
                     Some(u)
                 }

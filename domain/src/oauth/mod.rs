@@ -2,29 +2,35 @@
 //! issued and what it carries, and whether one is still alive. The protocol
 //! endpoints in the server parse requests and call in here.
 
+pub mod access_tokens;
 pub mod catalogue;
 pub mod claims;
-mod grant_type;
+pub mod codes;
+pub mod consents;
+pub mod grant_type;
 pub mod issue;
+pub mod keys;
 pub mod live;
 mod revoke;
-mod scope;
+pub mod scope;
 
 use std::sync::Arc;
 
-pub use catalogue::{ApiInfo, Catalogue};
+pub use crate::apis::ApiInfo;
+pub use catalogue::Catalogue;
 pub use grant_type::GrantType;
 pub use issue::{ClientIssue, Source, TokenSet, UserIssue};
 pub use live::Live;
 pub use scope::{valid_token as valid_scope_token, ScopeSet};
 
+use crate::accounts::users::User;
 use crate::audit::AuditWriter;
-use crate::clients::{Client, SecretCache};
-use crate::db::Db;
-use crate::keys::KeyRing;
-use crate::server_settings::SettingsCache;
-use crate::tokens::RevocationMirror;
-use crate::users::User;
+use crate::clients::authenticate::SecretCache;
+use crate::clients::model::Client;
+use crate::oauth::access_tokens::RevocationMirror;
+use crate::oauth::keys::KeyRing;
+use crate::platform::db::Db;
+use crate::settings::SettingsCache;
 use crate::{DomainError, DomainResult};
 
 /// Lifetimes from the settings file. The access- and refresh-token lifetimes here
@@ -78,7 +84,7 @@ pub struct Tokens {
 impl Tokens {
     /// The person behind a grant, while their account is active.
     pub async fn active_user(&self, user_id: &str) -> Result<User, IssueError> {
-        match crate::users::find_by_id(&self.db, user_id).await? {
+        match crate::accounts::users::find_by_id(&self.db, user_id).await? {
             Some(u) if !u.disabled => Ok(u),
             _ => Err(IssueError::InvalidGrant(
                 "the user account is no longer active".into(),
@@ -100,7 +106,7 @@ impl Tokens {
         let withdrawn = || {
             IssueError::InvalidGrant("the user's consent for this client has been withdrawn".into())
         };
-        let grant = crate::grants::find_by_id(&self.db, grant_id)
+        let grant = crate::oauth::consents::find_by_id(&self.db, grant_id)
             .await?
             .ok_or_else(withdrawn)?;
         let allowed: ScopeSet = grant.scopes.iter().cloned().collect();
@@ -119,7 +125,7 @@ impl Tokens {
 
     /// The whole consent must still stand for `scopes` (a code's scopes).
     pub async fn grant_covers(&self, grant_id: &str, scopes: &ScopeSet) -> Result<(), IssueError> {
-        match crate::grants::find_by_id(&self.db, grant_id).await? {
+        match crate::oauth::consents::find_by_id(&self.db, grant_id).await? {
             Some(g) if scopes.iter().all(|s| g.scopes.iter().any(|h| h == s)) => Ok(()),
             _ => Err(IssueError::InvalidGrant(
                 "the user's consent for this client has been withdrawn".into(),

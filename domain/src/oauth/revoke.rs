@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::Tokens;
 use crate::audit::{self, Actor, AuditEvent, EventType};
-use crate::clients::Client;
-use crate::clock::Timestamp;
+use crate::clients::model::Client;
+use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
 impl Tokens {
@@ -21,8 +21,8 @@ impl Tokens {
         ip: Option<String>,
         now: Timestamp,
     ) -> DomainResult<()> {
-        let txn = crate::db::write_txn(&self.db).await?;
-        if crate::authz::revoke_refresh(&txn, token, &caller.id, now).await? {
+        let txn = crate::platform::db::write_txn(&self.db).await?;
+        if crate::oauth::codes::revoke_refresh(&txn, token, &caller.id, now).await? {
             audit::record(
                 &txn,
                 now,
@@ -32,11 +32,14 @@ impl Tokens {
                     .data(json!({ "client_id": caller.id })),
             )
             .await?;
-        } else if let Ok(claims) =
-            crate::tokens::verify_access(&self.keys.current(), token, &self.issuer, now)
-        {
+        } else if let Ok(claims) = crate::oauth::access_tokens::verify_access(
+            &self.keys.current(),
+            token,
+            &self.issuer,
+            now,
+        ) {
             if claims.client_id == caller.id {
-                crate::tokens::revoke(&txn, &claims.jti, claims.exp).await?;
+                crate::oauth::access_tokens::revoke(&txn, &claims.jti, claims.exp).await?;
                 audit::record(
                     &txn,
                     now,

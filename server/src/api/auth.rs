@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use domain::apis::PORTAL_SCOPE;
 use domain::portal::Who;
-use domain::resources::PORTAL_SCOPE;
 use http::header;
 use http::request::Parts;
 
@@ -49,7 +49,7 @@ impl FromRequestParts<ApiState> for Caller {
                         "this client has no owner for its tokens to act for",
                     ));
                 };
-                match domain::users::find_by_id(&app.db, &owner).await? {
+                match domain::accounts::find_by_id(&app.db, &owner).await? {
                     Some(u) if !u.disabled => (u, Some(live.client.id.clone())),
                     _ => return Err(ApiError::invalid_token(REVOKED)),
                 }

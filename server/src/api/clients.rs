@@ -84,16 +84,16 @@ pub enum SigningAlg {
     ES256,
 }
 
-impl From<domain::keys::Alg> for SigningAlg {
-    fn from(a: domain::keys::Alg) -> Self {
+impl From<domain::oauth::keys::Alg> for SigningAlg {
+    fn from(a: domain::oauth::keys::Alg) -> Self {
         match a {
-            domain::keys::Alg::RS256 => Self::RS256,
-            domain::keys::Alg::ES256 => Self::ES256,
+            domain::oauth::keys::Alg::RS256 => Self::RS256,
+            domain::oauth::keys::Alg::ES256 => Self::ES256,
         }
     }
 }
 
-impl From<SigningAlg> for domain::keys::Alg {
+impl From<SigningAlg> for domain::oauth::keys::Alg {
     fn from(a: SigningAlg) -> Self {
         match a {
             SigningAlg::RS256 => Self::RS256,

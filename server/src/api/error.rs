@@ -10,7 +10,7 @@ use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use domain::resources::PORTAL_SCOPE;
+use domain::apis::PORTAL_SCOPE;
 
 /// Every error the API answers with.
 #[derive(Debug, Serialize, ToSchema)]

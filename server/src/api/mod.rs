@@ -57,7 +57,7 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(oauth: OAuthState, trust_proxy_headers: bool) -> Self {
         Self {
-            audience: domain::resources::portal_audience(oauth.issuer()).into(),
+            audience: domain::apis::portal_audience(oauth.issuer()).into(),
             oauth,
             trust_proxy_headers,
         }

@@ -76,7 +76,7 @@ impl Modify for BearerAuth {
 }
 
 /// A bound on one property of a component schema. Every string also refuses the
-/// characters `domain::text` refuses, as a `pattern`.
+/// characters `domain::platform::text` refuses, as a `pattern`.
 enum Bound {
     /// One line of at most this many characters.
     Line(usize),
@@ -157,8 +157,8 @@ const BOUNDS: &[(&str, &str, Bound)] = {
 
 /// `pattern`s from the characters the domain refuses (Basic Multilingual Plane).
 fn pattern(bound: &Bound) -> String {
-    let line = domain::text::forbidden_class(false);
-    let lines = domain::text::forbidden_class(true);
+    let line = domain::platform::text::forbidden_class(false);
+    let lines = domain::platform::text::forbidden_class(true);
     match bound {
         Bound::Line(_) => format!("^[^{line}]*$"),
         Bound::Lines(_) => format!("^[^{lines}]*$"),

@@ -16,8 +16,8 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use domain::authz::{self, NewCode};
-use domain::clients::{ApplicationType, Client, GRANT_AUTHORIZATION_CODE};
+use domain::clients::{Client, GRANT_AUTHORIZATION_CODE};
+use domain::oauth::codes::{self, NewCode};
 
 use super::OAuthState;
 
@@ -61,29 +61,6 @@ pub fn parse_query(raw: &str) -> Result<HashMap<String, String>, Failure> {
     Ok(map)
 }
 
-/// RFC 8252 §7.3: for native clients a loopback redirect may use any port.
-fn redirect_matches(client: &Client, given: &str) -> bool {
-    if client.redirect_uris.iter().any(|r| r == given) {
-        return true;
-    }
-    if client.application_type != ApplicationType::Native {
-        return false;
-    }
-    let Ok(mut g) = url::Url::parse(given) else {
-        return false;
-    };
-    if g.scheme() != "http" || !matches!(g.host_str(), Some("127.0.0.1" | "[::1]")) {
-        return false;
-    }
-    let _ = g.set_port(None);
-    client.redirect_uris.iter().any(|r| {
-        url::Url::parse(r).is_ok_and(|mut r| {
-            let _ = r.set_port(None);
-            r == g
-        })
-    })
-}
-
 pub async fn validate(
     st: &OAuthState,
     q: &HashMap<String, String>,
@@ -99,14 +76,14 @@ pub async fn validate(
         return Err(Failure::Page("client_unavailable"));
     }
     if !client.first_party
-        && !domain::server_settings::third_party_oauth_enabled(&st.app.db)
+        && !domain::settings::third_party_oauth_enabled(&st.app.db)
             .await
             .map_err(|_| Failure::Page("server_error"))?
     {
         return Err(Failure::Page("third_party_disabled"));
     }
     let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
-        Some(r) if redirect_matches(&client, r) => (r.clone(), true),
+        Some(r) if client.accepts_redirect(r) => (r.clone(), true),
         Some(_) => return Err(Failure::Page("bad_redirect_uri")),
         None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
         None => return Err(Failure::Page("missing_redirect_uri")),
@@ -161,7 +138,8 @@ pub async fn validate(
             ))
         }
     };
-    let scopes = domain::grants::split_scopes(q.get("scope").map(String::as_str).unwrap_or(""));
+    let scopes =
+        domain::oauth::consents::split_scopes(q.get("scope").map(String::as_str).unwrap_or(""));
     for s in &scopes {
         if !client.scopes.contains(s) {
             return Err(fail(
@@ -187,7 +165,8 @@ pub async fn validate(
             }
         });
     }
-    let prompt = domain::grants::split_scopes(q.get("prompt").map(String::as_str).unwrap_or(""));
+    let prompt =
+        domain::oauth::consents::split_scopes(q.get("prompt").map(String::as_str).unwrap_or(""));
     if prompt.contains(&"none".to_owned()) && prompt.len() > 1 {
         return Err(fail(
             "invalid_request",
@@ -360,7 +339,7 @@ pub async fn authorize(
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
-    let existing = match domain::grants::find(&st.app.db, &user.id, &req.client.id).await {
+    let existing = match domain::oauth::consents::find(&st.app.db, &user.id, &req.client.id).await {
         Ok(g) => g,
         Err(e) => {
             // The cause goes to the log, never into the client's redirect URI.
@@ -445,7 +424,7 @@ async fn issue_code_and_redirect(
         resource: req.resource.clone(),
         auth_time,
     };
-    match authz::issue_code(
+    match codes::issue_code(
         &st.app.db,
         new,
         st.tokens.lifetimes.authorization_code_secs,
@@ -507,8 +486,8 @@ pub async fn consent(
     }
     let now = st.app.now();
     let grant = async {
-        let txn = domain::db::write_txn(&st.app.db).await?;
-        let g = domain::grants::allow(
+        let txn = domain::platform::db::write_txn(&st.app.db).await?;
+        let g = domain::oauth::consents::allow(
             &txn,
             &user.id,
             &req.client.id,

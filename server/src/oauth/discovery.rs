@@ -31,7 +31,7 @@ pub fn metadata_document(issuer: &str) -> Value {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": domain::resources::BUILTIN_SCOPES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        "scopes_supported": domain::apis::BUILTIN_SCOPES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     })
 }

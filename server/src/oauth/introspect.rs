@@ -78,15 +78,15 @@ async fn refresh_body(
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
     let now = st.app.now();
-    let Some(r) = domain::authz::find_live_refresh(&st.app.db, token, now).await? else {
+    let Some(r) = domain::oauth::codes::find_live_refresh(&st.app.db, token, now).await? else {
         return Ok(None);
     };
     if r.client_id != caller.id || caller.unusable_reason(now).is_some() {
         return Ok(None);
     }
     match (
-        domain::users::find_by_id(&st.app.db, &r.user_id).await?,
-        domain::grants::find_by_id(&st.app.db, &r.grant_id).await?,
+        domain::accounts::find_by_id(&st.app.db, &r.user_id).await?,
+        domain::oauth::consents::find_by_id(&st.app.db, &r.grant_id).await?,
     ) {
         (Some(u), Some(_)) if !u.disabled => {}
         _ => return Ok(None),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use app::ssr::AppState;
 use axum::routing::{get, post};
 use axum::Router;
-use domain::keys::{Kek, KeyPolicy, KeySet};
+use domain::oauth::keys::{Kek, KeyPolicy, KeySet};
 use domain::oauth::Tokens;
 
 pub use error::OAuthError;
@@ -98,9 +98,13 @@ impl OAuthShared {
 
     /// Rotates keys when due and reloads the set (other processes may have rotated).
     pub async fn refresh_keys(&self) -> Result<(), domain::DomainError> {
-        let set =
-            domain::keys::ensure_and_load(&self.app.db, &self.kek, self.key_policy, self.app.now())
-                .await?;
+        let set = domain::oauth::keys::ensure_and_load(
+            &self.app.db,
+            &self.kek,
+            self.key_policy,
+            self.app.now(),
+        )
+        .await?;
         self.tokens.keys.replace(set);
         Ok(())
     }

@@ -88,7 +88,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
     let client = live.client;
     // The consent must still stand (the user may have revoked the app), and the
     // claims follow what it allows now (the user may have narrowed it).
-    let scopes = match domain::grants::find(&st.app.db, &user.id, &client.id).await {
+    let scopes = match domain::oauth::consents::find(&st.app.db, &user.id, &client.id).await {
         Ok(Some(g)) => scopes.intersection(&g.scopes.iter().cloned().collect()),
         Ok(None) => return invalid(),
         Err(e) => return super::OAuthError::server_error(e).into_response(),
@@ -99,7 +99,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
             info["iss"] = json!(st.issuer());
             info["aud"] = json!(client.id);
             info["iat"] = json!(now);
-            match domain::tokens::sign_jwt(&st.keys(), alg, &info) {
+            match domain::oauth::access_tokens::sign_jwt(&st.keys(), alg, &info) {
                 Ok(jwt) => {
                     let mut r = jwt.into_response();
                     r.headers_mut().insert(

@@ -1,4 +1,4 @@
-use domain::users::Role;
+use domain::accounts::Role;
 
 use crate::helpers::*;
 
@@ -20,7 +20,7 @@ async fn an_administrator_creates_a_user_and_changes_their_role_with_audit_event
         )
         .await;
     assert!(r.status < 400, "{}", r.body);
-    let grace = domain::users::find_by_username(&app.db, "grace")
+    let grace = domain::accounts::find_by_username(&app.db, "grace")
         .await
         .unwrap()
         .expect("created");
@@ -34,7 +34,7 @@ async fn an_administrator_creates_a_user_and_changes_their_role_with_audit_event
         )
         .await;
     assert!(r.status < 400, "{}", r.body);
-    let grace = domain::users::find_by_id(&app.db, &grace.id)
+    let grace = domain::accounts::find_by_id(&app.db, &grace.id)
         .await
         .unwrap()
         .unwrap();
@@ -140,7 +140,7 @@ async fn only_administrators_may_manage_users() {
         serde_json::json!("Unauthenticated")
     );
     assert_eq!(
-        domain::users::find_by_id(&app.db, &app.admin.id)
+        domain::accounts::find_by_id(&app.db, &app.admin.id)
             .await
             .unwrap()
             .unwrap()
@@ -166,7 +166,7 @@ async fn the_last_administrator_cannot_be_demoted() {
         r.body
     );
     assert_eq!(
-        domain::users::find_by_id(&app.db, &app.admin.id)
+        domain::accounts::find_by_id(&app.db, &app.admin.id)
             .await
             .unwrap()
             .unwrap()
@@ -209,7 +209,7 @@ async fn self_sign_up_is_refused_when_off_and_creates_an_end_user_when_on() {
         "{}",
         r.body
     );
-    assert!(domain::users::find_by_username(&closed.db, "newbie")
+    assert!(domain::accounts::find_by_username(&closed.db, "newbie")
         .await
         .unwrap()
         .is_none());
@@ -233,7 +233,7 @@ async fn self_sign_up_is_refused_when_off_and_creates_an_end_user_when_on() {
         "{}",
         r.body
     );
-    let u = domain::users::find_by_username(&open.db, "newbie")
+    let u = domain::accounts::find_by_username(&open.db, "newbie")
         .await
         .unwrap()
         .unwrap();

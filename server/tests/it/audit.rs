@@ -5,9 +5,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use domain::accounts::Role;
 use domain::audit::{self, Actor, AuditEvent, Break, EventType, Verification};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
@@ -188,7 +188,7 @@ async fn concurrent_appends_keep_one_unbroken_chain() {
     for i in 0..40 {
         let db = app.db.clone();
         tasks.push(tokio::spawn(async move {
-            let txn = domain::db::write_txn(&db).await.unwrap();
+            let txn = domain::platform::db::write_txn(&db).await.unwrap();
             audit::record(
                 &txn,
                 START,
@@ -268,7 +268,7 @@ async fn the_token_writer_and_other_writers_take_turns_on_one_chain() {
     };
     let mut issued = vec![jti(&token(&app.base, &svc).await)];
     for i in 0..3 {
-        let txn = domain::db::write_txn(&app.db).await.unwrap();
+        let txn = domain::platform::db::write_txn(&app.db).await.unwrap();
         audit::record(
             &txn,
             START,
@@ -467,7 +467,7 @@ async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
     token(&app.base, &svc).await;
     token(&app.base, &svc).await;
     // An actor id a spreadsheet would run as a formula.
-    let txn = domain::db::write_txn(&app.db).await.unwrap();
+    let txn = domain::platform::db::write_txn(&app.db).await.unwrap();
     audit::record(
         &txn,
         START,
@@ -525,13 +525,13 @@ async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
     let change = &p["events"][0]["changes"][0];
     assert_eq!(change["field"], "rule");
     assert_eq!(change["before"], "a, \"b\"");
-    let day = domain::clock::format_date(START);
+    let day = domain::platform::clock::format_date(START);
     let p = b
         .get(&format!("/api/admin/audit?from={day}&to={day}"))
         .await
         .json();
     assert!(p["total"].as_u64().unwrap() > 3);
-    let next = domain::clock::format_date(START + 86_400);
+    let next = domain::platform::clock::format_date(START + 86_400);
     let p = b.get(&format!("/api/admin/audit?from={next}")).await.json();
     assert_eq!(p["total"], 0);
 
@@ -599,7 +599,7 @@ async fn events_recorded_before_the_chain_existed_are_chained_by_the_migration()
     use migrations::{Migrator, MigratorTrait};
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
-    let db = domain::db::connect(&url).await.unwrap();
+    let db = domain::platform::db::connect(&url).await.unwrap();
     Migrator::up(&db, Some(5)).await.unwrap();
     for (t, data) in [
         ("user.created", r#"{"after":{"role":"admin"}}"#),
@@ -615,8 +615,8 @@ async fn events_recorded_before_the_chain_existed_are_chained_by_the_migration()
         .await
         .unwrap();
     }
-    domain::db::migrate(&db).await.unwrap();
-    let txn = domain::db::write_txn(&db).await.unwrap();
+    domain::platform::db::migrate(&db).await.unwrap();
+    let txn = domain::platform::db::write_txn(&db).await.unwrap();
     audit::record(
         &txn,
         START,

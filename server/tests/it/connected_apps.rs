@@ -2,8 +2,8 @@
 //! ("My apps"), narrow what an app may do, and administrators change run-time
 //! settings and the scope catalogue.
 
+use domain::accounts::Role;
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -213,7 +213,7 @@ async fn a_disabled_users_sessions_and_tokens_stop_working() {
     .await;
     let admin = app.browser();
     admin.sign_in("admin", ADMIN_PASSWORD).await;
-    let alice_id = domain::users::find_by_username(&app.db, "alice")
+    let alice_id = domain::accounts::find_by_username(&app.db, "alice")
         .await
         .unwrap()
         .unwrap()
@@ -441,7 +441,7 @@ async fn catalogue_edits_show_on_the_consent_page() {
         )
         .await;
     assert!(r.status >= 400, "built-in scopes are fixed: {}", r.body);
-    let info = domain::resources::find_scope(&app.db, "reg:read")
+    let info = domain::apis::find_scope(&app.db, "reg:read")
         .await
         .unwrap()
         .unwrap();

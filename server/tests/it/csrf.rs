@@ -47,7 +47,7 @@ async fn a_token_from_another_browser_is_refused() {
         )
         .await;
     assert_eq!(r.status, 403);
-    assert!(domain::users::find_by_username(&app.db, "mallory")
+    assert!(domain::accounts::find_by_username(&app.db, "mallory")
         .await
         .unwrap()
         .is_none());

@@ -14,7 +14,7 @@ const STATE: &str = "st-a +/=?&%~.:";
 
 async fn app_with_client(self_signup: bool) -> (TestApp, Creds) {
     let app = spawn_app_with(|s| s.allow_self_signup = self_signup).await;
-    create_user(&app.db, "alice", domain::users::Role::User).await;
+    create_user(&app.db, "alice", domain::accounts::Role::User).await;
     let rp = register(
         &app,
         NewClient {

@@ -4,8 +4,8 @@
 //! fields refused (N5), CEL nesting bounded (L9). Black-box over HTTP, as the
 //! review found them.
 
+use domain::accounts::{Role, User};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::{Role, User};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -428,7 +428,7 @@ async fn control_direction_and_invisible_characters_are_refused_everywhere() {
     let (field, message) = server_fn_error(&r);
     assert_eq!(field, "display_name", "{}", r.body);
     assert!(message.contains("U+202E"), "{message}");
-    assert!(domain::users::find_by_username(&app.db, "eve")
+    assert!(domain::accounts::find_by_username(&app.db, "eve")
         .await
         .unwrap()
         .is_none());
@@ -507,8 +507,8 @@ async fn look_alike_client_names_are_flagged_for_administrators() {
         .await
         .json();
     let web_id = r["id"].as_str().unwrap().to_owned();
-    let ctx = domain::users::AdminCtx::operator();
-    let api_res = domain::resources::create_resource(
+    let ctx = domain::accounts::AdminCtx::operator();
+    let api_res = domain::apis::create_resource(
         &app.db,
         &ctx,
         "Payroll",
@@ -517,7 +517,7 @@ async fn look_alike_client_names_are_flagged_for_administrators() {
     )
     .await
     .unwrap();
-    domain::resources::add_scope(
+    domain::apis::add_scope(
         &app.db,
         &ctx,
         &api_res.id,
@@ -625,8 +625,8 @@ async fn an_edit_refuses_unknown_and_read_only_fields() {
 #[tokio::test]
 async fn a_deeply_nested_rule_is_refused_and_the_server_lives_on() {
     let app = spawn_app().await;
-    let ctx = domain::users::AdminCtx::operator();
-    let r = domain::resources::create_resource(
+    let ctx = domain::accounts::AdminCtx::operator();
+    let r = domain::apis::create_resource(
         &app.db,
         &ctx,
         "Payroll",
@@ -635,7 +635,7 @@ async fn a_deeply_nested_rule_is_refused_and_the_server_lives_on() {
     )
     .await
     .unwrap();
-    domain::resources::add_scope(&app.db, &ctx, &r.id, "payroll:read", "Read", true, START)
+    domain::apis::add_scope(&app.db, &ctx, &r.id, "payroll:read", "Read", true, START)
         .await
         .unwrap();
     let adm = signed_in(&app, "admin", Role::Admin).await;

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use domain::clock::ManualClock;
-use domain::password::PasswordHasher;
-use domain::secret::SecretString;
-use domain::users::{self, AdminCtx, NewUser, Role, User};
+use domain::accounts::{self, AdminCtx, NewUser, Role, User};
+use domain::platform::clock::ManualClock;
+use domain::platform::password::PasswordHasher;
+use domain::platform::secret::SecretString;
 use reqwest::header::HeaderMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -42,7 +42,7 @@ impl Drop for TestApp {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let db = domain::db::connect(&url).await.unwrap();
+                let db = domain::platform::db::connect(&url).await.unwrap();
                 let v = domain::audit::verify(&db).await.unwrap();
                 db.close().await.ok();
                 drop_postgres_database(&url).await;
@@ -167,7 +167,7 @@ pub async fn create_user(db: &DatabaseConnection, username: &str, role: Role) ->
         password: SecretString::new(ADMIN_PASSWORD),
         role,
     };
-    users::create_user(
+    accounts::create_user(
         db,
         &PasswordHasher::new(),
         &AdminCtx::operator(),
@@ -370,17 +370,17 @@ impl Browser {
 /// Names `client_id` a resource server of the API `audience`: it may introspect
 /// the API's tokens (RFC 7662 §4).
 pub async fn allow_introspection(app: &TestApp, audience: &str, client_id: &str) {
-    let api = domain::resources::find_resource_by_audience(&app.db, audience)
+    let api = domain::apis::find_resource_by_audience(&app.db, audience)
         .await
         .unwrap()
         .expect("the API exists");
-    let mut now: Vec<String> = domain::resources::find_api_info(&app.db, audience)
+    let mut now: Vec<String> = domain::apis::find_api_info(&app.db, audience)
         .await
         .unwrap()
         .map(|a| a.introspectors)
         .unwrap_or_default();
     now.push(client_id.to_owned());
-    domain::resources::set_introspectors(
+    domain::apis::set_introspectors(
         &app.db,
         &AdminCtx::operator(),
         &api.id,

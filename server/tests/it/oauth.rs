@@ -1,9 +1,9 @@
 //! The protocol endpoints over real HTTP: metadata, JWKS, token (client
 //! credentials), introspection, revocation, and their RFC error codes.
 
+use domain::accounts::AdminCtx;
 use domain::audit::Actor;
 use domain::clients::{self, ApplicationType, NewClient};
-use domain::users::AdminCtx;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
 
@@ -13,11 +13,11 @@ const API: &str = "https://api.example.edu/registrations";
 
 async fn api_with_scopes(app: &TestApp) {
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(&app.db, &ctx, "Registrations", API, START)
+    let r = domain::apis::create_resource(&app.db, &ctx, "Registrations", API, START)
         .await
         .unwrap();
     for s in ["registrations:read", "registrations:write"] {
-        domain::resources::add_scope(
+        domain::apis::add_scope(
             &app.db,
             &ctx,
             &r.id,
@@ -422,7 +422,7 @@ async fn signing_keys_are_sealed_at_rest_and_need_the_same_key_encryption_key() 
     }
     let mut other = app.settings.clone();
     other.key_encryption_key =
-        domain::secret::SecretString::new("a-different-key-encryption-key-0123456789");
+        domain::platform::secret::SecretString::new("a-different-key-encryption-key-0123456789");
     let err = server::startup::Application::build(other, std::sync::Arc::new(app.clock.clone()))
         .await
         .err()
@@ -439,8 +439,8 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
     // password grant must throttle per account only.
     let app = spawn_app_with(|s| s.throttle.ip_max_failures = 3).await;
     api_with_scopes(&app).await;
-    create_user(&app.db, "student", domain::users::Role::User).await;
-    create_user(&app.db, "teacher", domain::users::Role::User).await;
+    create_user(&app.db, "student", domain::accounts::Role::User).await;
+    create_user(&app.db, "teacher", domain::accounts::Role::User).await;
     let mk = |grants: Option<Vec<String>>| NewClient {
         name: "Campus app".into(),
         application_type: Some(ApplicationType::Web),
@@ -477,7 +477,7 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
         .await
         .unwrap();
     let claims = verify_with_jwks(&jwks, body["access_token"].as_str().unwrap());
-    let student = domain::users::find_by_username(&app.db, "student")
+    let student = domain::accounts::find_by_username(&app.db, "student")
         .await
         .unwrap()
         .unwrap();
@@ -584,7 +584,7 @@ async fn with_the_in_memory_revocation_list_a_revocation_is_still_seen_at_once()
             .unwrap()
             .to_owned()
     };
-    domain::tokens::revoke(&app.db, &jti, app.clock_now() + 300)
+    domain::oauth::access_tokens::revoke(&app.db, &jti, app.clock_now() + 300)
         .await
         .unwrap();
     let live = access_token(&app, &svc, &[("grant_type", "client_credentials")]).await;

@@ -28,7 +28,7 @@ fn wall_clock() -> i64 {
 async fn setup() -> (TestApp, Rp) {
     let app = spawn_app().await;
     app.clock.set(wall_clock());
-    create_user(&app.db, "alice", domain::users::Role::User).await;
+    create_user(&app.db, "alice", domain::accounts::Role::User).await;
     let rp = web_client(&app, &["openid", "profile", "email"]).await;
     (app, rp)
 }
@@ -176,7 +176,7 @@ async fn a_relying_party_signs_a_user_in_with_code_pkce_and_refreshes() {
     let claims = id_token
         .claims(&client.id_token_verifier(), &nonce)
         .unwrap();
-    let alice = domain::users::find_by_username(&app.db, "alice")
+    let alice = domain::accounts::find_by_username(&app.db, "alice")
         .await
         .unwrap()
         .unwrap();
@@ -577,11 +577,11 @@ async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_on
     let b = app.browser();
     let code = code_for(&app, &b, &rp).await; // consent given while allowed
 
-    let ctx = domain::users::AdminCtx::operator();
-    domain::server_settings::set_bool(
+    let ctx = domain::accounts::AdminCtx::operator();
+    domain::settings::set_bool(
         &app.db,
         &ctx,
-        domain::server_settings::THIRD_PARTY_OAUTH,
+        domain::settings::THIRD_PARTY_OAUTH,
         false,
         app.clock_now(),
     )
@@ -622,10 +622,10 @@ async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_on
         .unwrap()
         .starts_with("/oauth/consent?"));
 
-    domain::server_settings::set_bool(
+    domain::settings::set_bool(
         &app.db,
         &ctx,
-        domain::server_settings::THIRD_PARTY_OAUTH,
+        domain::settings::THIRD_PARTY_OAUTH,
         true,
         app.clock_now(),
     )

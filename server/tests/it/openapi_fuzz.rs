@@ -14,8 +14,8 @@
 
 use std::time::Instant;
 
+use domain::accounts::{AdminCtx, Role};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::{AdminCtx, Role};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -25,7 +25,7 @@ use crate::helpers::*;
 /// schemas to be checked against.
 async fn fixtures(app: &TestApp, http: &reqwest::Client, token: &str) {
     let ctx = AdminCtx::operator();
-    let api = domain::resources::create_resource(
+    let api = domain::apis::create_resource(
         &app.db,
         &ctx,
         "Reports",
@@ -35,7 +35,7 @@ async fn fixtures(app: &TestApp, http: &reqwest::Client, token: &str) {
     .await
     .unwrap();
     for (name, approval) in [("reports:read", false), ("reports:write", true)] {
-        domain::resources::add_scope(&app.db, &ctx, &api.id, name, "Reports", approval, START)
+        domain::apis::add_scope(&app.db, &ctx, &api.id, name, "Reports", approval, START)
             .await
             .unwrap();
     }

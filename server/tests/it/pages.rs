@@ -33,7 +33,7 @@ async fn the_sign_in_page_has_labelled_fields_and_refuses_framing() {
 #[tokio::test]
 async fn navigation_follows_the_role() {
     let app = spawn_app().await;
-    create_user(&app.db, "dev", domain::users::Role::Developer).await;
+    create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
     let anon = app.browser().get_html("/").await.body;
     assert!(anon.contains(r#"href="/login""#) && !anon.contains(r#"href="/admin""#));
 
@@ -98,7 +98,7 @@ async fn a_form_error_without_javascript_comes_back_to_the_page() {
 #[tokio::test]
 async fn a_client_chosen_request_id_is_replaced_and_cannot_show_a_secret_twice() {
     let app = spawn_app().await;
-    create_user(&app.db, "dev", domain::users::Role::Developer).await;
+    create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
     let b = app.browser();
     b.sign_in("dev", ADMIN_PASSWORD).await;
     let r = b

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use domain::users::{AdminCtx, Role};
+use domain::accounts::{AdminCtx, Role};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -15,11 +15,11 @@ const API: &str = "https://api.example.edu/registrations";
 /// An API with a scope that needs approval and one that does not.
 async fn catalogue(app: &TestApp) {
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(&app.db, &ctx, "Registrations", API, START)
+    let r = domain::apis::create_resource(&app.db, &ctx, "Registrations", API, START)
         .await
         .unwrap();
     for (s, approval) in [("registrations:read", false), ("registrations:write", true)] {
-        domain::resources::add_scope(&app.db, &ctx, &r.id, s, "Registrations", approval, START)
+        domain::apis::add_scope(&app.db, &ctx, &r.id, s, "Registrations", approval, START)
             .await
             .unwrap();
     }
@@ -154,11 +154,8 @@ async fn a_developer_registers_clients_with_least_privilege_and_sees_the_secret_
 
     // The defaults are the administrators' run-time settings.
     for (key, value) in [
-        (
-            domain::server_settings::DEFAULT_CLIENT_SCOPES,
-            "openid profile",
-        ),
-        (domain::server_settings::DEFAULT_CLIENT_LIFETIME_DAYS, "30"),
+        (domain::settings::DEFAULT_CLIENT_SCOPES, "openid profile"),
+        (domain::settings::DEFAULT_CLIENT_LIFETIME_DAYS, "30"),
     ] {
         use sea_orm::{ActiveModelTrait, Set};
         domain::entities::server_setting::ActiveModel {
@@ -555,7 +552,7 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
 async fn partial_approval_grants_only_the_ticked_scopes() {
     let app = spawn_app().await;
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(
+    let r = domain::apis::create_resource(
         &app.db,
         &ctx,
         "Grades",
@@ -565,7 +562,7 @@ async fn partial_approval_grants_only_the_ticked_scopes() {
     .await
     .unwrap();
     for s in ["grades:read", "grades:write"] {
-        domain::resources::add_scope(&app.db, &ctx, &r.id, s, "Grades", true, START)
+        domain::apis::add_scope(&app.db, &ctx, &r.id, s, "Grades", true, START)
             .await
             .unwrap();
     }
@@ -758,7 +755,7 @@ async fn expired_clients_get_no_tokens_and_extensions_are_requested() {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client");
 
-    let next_year = domain::clock::format_date(app.clock_now() + 200 * 86_400);
+    let next_year = domain::platform::clock::format_date(app.clock_now() + 200 * 86_400);
     let r = dev
         .post(
             "/api/portal/request_extension",
@@ -897,20 +894,20 @@ async fn expiry_reminders_are_sent_once_even_when_the_job_runs_again() {
     app.clock.advance(340 * 86_400); // 25 days left
     let now = app.clock_now();
     assert_eq!(
-        domain::notify::send_expiry_reminders(&app.db, now)
+        domain::portal::notify::send_expiry_reminders(&app.db, now)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        domain::notify::send_expiry_reminders(&app.db, now)
+        domain::portal::notify::send_expiry_reminders(&app.db, now)
             .await
             .unwrap(),
         0
     );
     app.clock.advance(3600);
     assert_eq!(
-        domain::notify::send_expiry_reminders(&app.db, app.clock_now())
+        domain::portal::notify::send_expiry_reminders(&app.db, app.clock_now())
             .await
             .unwrap(),
         0,
@@ -918,7 +915,7 @@ async fn expiry_reminders_are_sent_once_even_when_the_job_runs_again() {
     );
     app.clock.advance(19 * 86_400); // 6 days left: the 7-day reminder
     assert_eq!(
-        domain::notify::send_expiry_reminders(&app.db, app.clock_now())
+        domain::portal::notify::send_expiry_reminders(&app.db, app.clock_now())
             .await
             .unwrap(),
         1

@@ -1,8 +1,8 @@
 //! The developer portal's REST API (seed 002) over real HTTP, authenticated with
 //! access tokens from the server's own token endpoint.
 
+use domain::accounts::{AdminCtx, Role, User};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::{AdminCtx, Role, User};
 use serde_json::{json, Value};
 use server::api::routes;
 
@@ -17,10 +17,10 @@ fn http() -> reqwest::Client {
 /// An API whose scope needs an administrator's approval.
 async fn reports_api(app: &TestApp) {
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(&app.db, &ctx, "Reports", REPORTS, START)
+    let r = domain::apis::create_resource(&app.db, &ctx, "Reports", REPORTS, START)
         .await
         .unwrap();
-    domain::resources::add_scope(
+    domain::apis::add_scope(
         &app.db,
         &ctx,
         &r.id,
@@ -625,18 +625,18 @@ async fn the_portal_api_is_ensured_once_even_when_processes_start_together() {
     use domain::entities::{resource, scope};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let dir = tempfile::tempdir().unwrap();
-    let db = domain::db::connect(&fresh_database_url(dir.path()).await)
+    let db = domain::platform::db::connect(&fresh_database_url(dir.path()).await)
         .await
         .unwrap();
-    domain::db::migrate(&db).await.unwrap();
+    domain::platform::db::migrate(&db).await.unwrap();
     let issuer = "https://login.example.edu/";
     let (a, b) = tokio::join!(
-        domain::resources::ensure_portal_api(&db, issuer, START),
-        domain::resources::ensure_portal_api(&db, issuer, START),
+        domain::apis::ensure_portal_api(&db, issuer, START),
+        domain::apis::ensure_portal_api(&db, issuer, START),
     );
     a.unwrap();
     b.unwrap();
-    domain::resources::ensure_portal_api(&db, issuer, START)
+    domain::apis::ensure_portal_api(&db, issuer, START)
         .await
         .unwrap();
     let apis = resource::Entity::find()

@@ -49,7 +49,7 @@ async fn sessions_are_stored_hashed_never_as_the_cookie_value() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_ne!(rows[0].id, token);
-    assert_eq!(rows[0].id, domain::secret::token_hash(&token));
+    assert_eq!(rows[0].id, domain::platform::secret::token_hash(&token));
 }
 
 #[tokio::test]
@@ -211,7 +211,7 @@ async fn return_to_only_redirects_within_this_site() {
 #[tokio::test]
 async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
     let app = spawn_app().await;
-    let dev = create_user(&app.db, "dev", domain::users::Role::Developer).await;
+    let dev = create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
     let dev_browser = app.browser();
     dev_browser.sign_in("dev", ADMIN_PASSWORD).await;
     assert_eq!(dev_browser.signed_in_as().await.as_deref(), Some("dev"));

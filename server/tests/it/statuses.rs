@@ -1,8 +1,8 @@
 //! Every user error answers the 4xx of its kind, 5xx only for our own faults: the
 //! server functions (one mapping from `AppError`) and the OAuth error page.
 
+use domain::accounts::Role;
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 
 use crate::helpers::*;
 
@@ -148,10 +148,10 @@ async fn the_oauth_error_page_answers_4xx() {
         oauth_error_status(&b, &authorize("no-such-client", REDIRECT), "unknown_client").await,
         400
     );
-    domain::server_settings::set_bool(
+    domain::settings::set_bool(
         &app.db,
-        &domain::users::AdminCtx::operator(),
-        domain::server_settings::THIRD_PARTY_OAUTH,
+        &domain::accounts::AdminCtx::operator(),
+        domain::settings::THIRD_PARTY_OAUTH,
         false,
         app.clock_now(),
     )

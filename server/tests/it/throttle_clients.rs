@@ -205,7 +205,7 @@ async fn many_client_ids_from_one_address_lock_that_address() {
 /// The review's measurement: 400 wrong secrets for a real client slowed every
 /// sign-in from 0.03 s to 3–5 s (one argon2 queue). Timings are printed, never
 /// asserted; what is asserted is the mechanism: the attack's argon2 work is bounded
-/// by the per-client ceiling (and runs in its own lane, see `domain::password`).
+/// by the per-client ceiling (and runs in its own lane, see `domain::platform::password`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // Wall-clock times are printed for the benchmark notes, never asserted on.
 #[allow(clippy::disallowed_methods)]
@@ -368,7 +368,7 @@ async fn every_client_authentication_failure_looks_the_same_and_costs_the_same()
 async fn register_public(app: &TestApp) -> String {
     domain::clients::create(
         &app.db,
-        &domain::password::PasswordHasher::new(),
+        &domain::platform::password::PasswordHasher::new(),
         domain::audit::Actor::Operator,
         NewClient {
             name: "Phone app".into(),

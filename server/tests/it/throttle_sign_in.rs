@@ -3,8 +3,8 @@
 //! at the sign-in page, at the OAuth password grant, and across two servers sharing
 //! the database. The real password inside the burst does not sign in once locked.
 
+use domain::accounts::Role;
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -140,7 +140,7 @@ async fn parallel_guesses_spread_over_two_servers_share_one_limit() {
     assert_locked_out(&attempts, evaluated, limit);
 }
 
-/// The password grant goes through the same check (`domain::auth::check_credentials`):
+/// The password grant goes through the same check (`domain::accounts::sign_in::check_credentials`):
 /// the burst gets at most the limit of verifications, and the refused attempts are
 /// 429 with `Retry-After`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

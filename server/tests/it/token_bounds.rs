@@ -2,8 +2,8 @@
 //! token path (H1, M3, L4, L5, L6, L7 and the missing PKCE verifier), black-box over
 //! HTTP as a relying party, an administrator and an attacker would meet them.
 
+use domain::accounts::{AdminCtx, Role};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::{AdminCtx, Role};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -22,11 +22,11 @@ async fn apis(app: &TestApp) {
         ),
         ("Payroll", PAYROLL, &["payroll:read"][..]),
     ] {
-        let r = domain::resources::create_resource(&app.db, &ctx, name, aud, START)
+        let r = domain::apis::create_resource(&app.db, &ctx, name, aud, START)
             .await
             .unwrap();
         for s in scopes {
-            domain::resources::add_scope(&app.db, &ctx, &r.id, s, "Do things", false, START)
+            domain::apis::add_scope(&app.db, &ctx, &r.id, s, "Do things", false, START)
                 .await
                 .unwrap();
         }
@@ -140,11 +140,11 @@ async fn taking_a_scope_from_a_client_bounds_its_consents_refresh_tokens_and_liv
     )
     .await;
     assert_eq!((status, &v["error"]), (400, &Value::from("invalid_scope")));
-    let alice = domain::users::find_by_username(&app.db, "alice")
+    let alice = domain::accounts::find_by_username(&app.db, "alice")
         .await
         .unwrap()
         .unwrap();
-    let grant = domain::grants::find(&app.db, &alice.id, &rp.id)
+    let grant = domain::oauth::consents::find(&app.db, &alice.id, &rp.id)
         .await
         .unwrap()
         .unwrap();
@@ -228,12 +228,12 @@ async fn a_password_change_or_a_disable_ends_the_persons_refresh_and_password_gr
 
     app.clock.advance(60);
     let admin = AdminCtx::operator();
-    domain::users::set_password(
+    domain::accounts::set_password(
         &app.db,
-        &domain::password::PasswordHasher::new(),
+        &domain::platform::password::PasswordHasher::new(),
         &admin,
         "alice",
-        &domain::secret::SecretString::new("a brand new passphrase 99"),
+        &domain::platform::secret::SecretString::new("a brand new passphrase 99"),
         app.clock_now(),
     )
     .await
@@ -254,11 +254,11 @@ async fn a_password_change_or_a_disable_ends_the_persons_refresh_and_password_gr
 
     // Disabled, then enabled again: what was issued before the disable stays dead.
     app.clock.advance(60);
-    domain::users::set_disabled(&app.db, &admin, "alice", true, app.clock_now())
+    domain::accounts::set_disabled(&app.db, &admin, "alice", true, app.clock_now())
         .await
         .unwrap();
     app.clock.advance(60);
-    domain::users::set_disabled(&app.db, &admin, "alice", false, app.clock_now())
+    domain::accounts::set_disabled(&app.db, &admin, "alice", false, app.clock_now())
         .await
         .unwrap();
     assert_eq!(introspect(&app, &rp, &fresh).await["active"], false);

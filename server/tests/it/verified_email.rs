@@ -3,8 +3,8 @@
 //! administrator or the operator created count as verified, self sign-ups do not;
 //! the `email_verified` claim says which.
 
+use domain::accounts::Role;
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 use serde_json::Value;
 
 use crate::helpers::*;

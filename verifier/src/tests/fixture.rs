@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use domain::keys::{ensure_and_load, Kek, KeyPolicy, KeySet};
-use domain::secret::SecretString;
-use domain::tokens::{sign_access, AccessClaims};
+use domain::oauth::access_tokens::{sign_access, AccessClaims};
+use domain::oauth::keys::{ensure_and_load, Kek, KeyPolicy, KeySet};
+use domain::platform::secret::SecretString;
 use serde_json::{json, Value};
 
 use crate::{Clock, Verifier};
@@ -106,7 +106,7 @@ pub struct Fixture {
 
 /// The database that holds the signing keys, so tests can rotate them.
 pub struct KeyStore {
-    pub db: domain::db::Db,
+    pub db: domain::platform::db::Db,
     pub kek: Kek,
     pub policy: KeyPolicy,
     pub _dir: tempfile::TempDir,
@@ -122,10 +122,10 @@ impl KeyStore {
 
 pub async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let db = domain::db::connect(&format!("sqlite://{}/keys.db", dir.path().display()))
+    let db = domain::platform::db::connect(&format!("sqlite://{}/keys.db", dir.path().display()))
         .await
         .unwrap();
-    domain::db::migrate(&db).await.unwrap();
+    domain::platform::db::migrate(&db).await.unwrap();
     let store = KeyStore {
         db,
         kek: Kek::from_setting(&SecretString::new("k".repeat(40))),
@@ -179,7 +179,7 @@ impl Fixture {
             aud: API.into(),
             client_id: APP.into(),
             scope: "registrations:read registrations:write".into(),
-            jti: domain::tokens::new_jti(),
+            jti: domain::oauth::access_tokens::new_jti(),
             iat: NOW,
             exp: NOW + 300,
             auth_time: Some(NOW),

@@ -1,4 +1,4 @@
-//! Tokens minted by Portcullis's own key code (`domain::keys`, `domain::tokens`),
+//! Tokens minted by Portcullis's own key code (`domain::oauth::keys`, `domain::oauth::access_tokens`),
 //! checked against a small stand-in issuer on port 0 that serves the metadata, the
 //! JWKS (swappable, to rotate keys) and an introspection endpoint.
 
@@ -13,8 +13,8 @@ use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use domain::keys::Alg;
-use domain::tokens::{sign_access, sign_jwt};
+use domain::oauth::access_tokens::{sign_access, sign_jwt};
+use domain::oauth::keys::Alg;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use domain::accounts::{AdminCtx, NewUser, Role};
 use domain::clients::{ApplicationType, NewClient};
-use domain::clock::SystemClock;
-use domain::password::PasswordHasher;
-use domain::secret::SecretString;
-use domain::users::{AdminCtx, NewUser, Role};
+use domain::platform::clock::SystemClock;
+use domain::platform::password::PasswordHasher;
+use domain::platform::secret::SecretString;
 use domain::Clock;
 use portcullis_verifier::Verifier;
 use registrations::{metadata_url, Config, SCOPE_READ, SCOPE_WRITE};
@@ -83,7 +83,7 @@ fn now() -> i64 {
     SystemClock.now()
 }
 
-async fn register(db: &domain::db::Db, new: NewClient) -> Creds {
+async fn register(db: &domain::platform::db::Db, new: NewClient) -> Creds {
     let c = domain::clients::create(
         db,
         &PasswordHasher::new(),
@@ -108,13 +108,13 @@ fn service(name: &str, scopes: &[&str]) -> NewClient {
     }
 }
 
-async fn api_resource(db: &domain::db::Db, name: &str, audience: &str, scopes: &[&str]) {
+async fn api_resource(db: &domain::platform::db::Db, name: &str, audience: &str, scopes: &[&str]) {
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(db, &ctx, name, audience, now())
+    let r = domain::apis::create_resource(db, &ctx, name, audience, now())
         .await
         .unwrap();
     for s in scopes {
-        domain::resources::add_scope(db, &ctx, &r.id, s, "Use the API", false, now())
+        domain::apis::add_scope(db, &ctx, &r.id, s, "Use the API", false, now())
             .await
             .unwrap();
     }
@@ -170,11 +170,11 @@ pub async fn setup() -> Env {
     // The API's own client, used only to introspect: named the API's resource
     // server, the one client besides a token's own that may introspect its tokens.
     let api_client = register(&db, service("Registrations API", &[])).await;
-    let registrations = domain::resources::find_resource_by_audience(&db, &api)
+    let registrations = domain::apis::find_resource_by_audience(&db, &api)
         .await
         .unwrap()
         .unwrap();
-    domain::resources::set_introspectors(
+    domain::apis::set_introspectors(
         &db,
         &AdminCtx::operator(),
         &registrations.id,
@@ -184,7 +184,7 @@ pub async fn setup() -> Env {
     .await
     .unwrap();
 
-    let alice = domain::users::create_user(
+    let alice = domain::accounts::create_user(
         &db,
         &PasswordHasher::new(),
         &AdminCtx::operator(),

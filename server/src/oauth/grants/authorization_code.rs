@@ -2,7 +2,7 @@
 //! redirect URI, and the PKCE verifier. A replay revokes what the first use issued.
 
 use domain::audit::{Actor, AuditEvent, EventType};
-use domain::authz::{self, RedeemError};
+use domain::oauth::codes::{self, RedeemError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
 use super::{Caller, Form, TokenResponse};
@@ -29,7 +29,7 @@ impl Request {
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::AuthorizationCode)?;
     let tokens = &c.st.tokens;
-    let row = match authz::redeem_code(&tokens.db, &req.code, &c.client.id, c.now).await? {
+    let row = match codes::redeem_code(&tokens.db, &req.code, &c.client.id, c.now).await? {
         Ok(r) => r,
         Err(RedeemError::Replayed) => {
             tokens
@@ -72,7 +72,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
             "code_verifier is missing: the code was issued with a PKCE challenge",
         ));
     };
-    if !authz::pkce_matches(verifier, &row.code_challenge) {
+    if !codes::pkce_matches(verifier, &row.code_challenge) {
         return Err(OAuthError::invalid_grant(
             "the code_verifier does not match the code_challenge",
         ));

@@ -11,8 +11,8 @@ mod refresh_token;
 use std::collections::HashMap;
 
 use domain::clients::Client;
-use domain::clock::Timestamp;
 use domain::oauth::{GrantType, ScopeSet, TokenSet};
+use domain::platform::clock::Timestamp;
 
 use super::{OAuthError, OAuthState};
 

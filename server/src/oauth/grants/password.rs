@@ -5,9 +5,9 @@
 //! all out. Tokens live for the client's lifetime policy (9 hours unless set
 //! otherwise), with no refresh token and no ID token.
 
-use domain::auth::{SignInError, SignInRequest};
+use domain::accounts::sign_in::{SignInError, SignInRequest};
 use domain::oauth::{ClientIssue, GrantType, ScopeSet};
-use domain::secret::SecretString;
+use domain::platform::secret::SecretString;
 
 use super::{Caller, Form, TokenResponse};
 use crate::oauth::OAuthError;
@@ -43,7 +43,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         ip: None,
         user_agent: None,
     };
-    let user = domain::auth::check_credentials(
+    let user = domain::accounts::sign_in::check_credentials(
         &app.db,
         &app.hasher,
         app.config.throttle_policy,

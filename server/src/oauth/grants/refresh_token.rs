@@ -3,7 +3,7 @@
 //! revokes the family.
 
 use domain::audit::{Actor, AuditEvent, EventType};
-use domain::authz::{self, RotateError};
+use domain::oauth::codes::{self, RotateError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
 use super::{Caller, Form, TokenResponse};
@@ -26,7 +26,7 @@ impl Request {
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::RefreshToken)?;
     let tokens = &c.st.tokens;
-    let row = match authz::use_refresh(&tokens.db, &req.refresh_token, &c.client.id, c.now).await? {
+    let row = match codes::use_refresh(&tokens.db, &req.refresh_token, &c.client.id, c.now).await? {
         Ok(r) => r,
         Err(RotateError::Reused) => {
             tokens

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use domain::accounts::Role;
 use domain::entities::audit_event;
-use domain::users::Role;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 

@@ -6,8 +6,8 @@ mod lost_updates;
 mod reviews;
 mod untrusted_redirects;
 
+use domain::accounts::{AdminCtx, Role, User};
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::{AdminCtx, Role, User};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -20,11 +20,11 @@ pub const WRITE: &str = "registrations:write";
 
 pub async fn catalogue(app: &TestApp) {
     let ctx = AdminCtx::operator();
-    let r = domain::resources::create_resource(&app.db, &ctx, "Registrations", API, START)
+    let r = domain::apis::create_resource(&app.db, &ctx, "Registrations", API, START)
         .await
         .unwrap();
     for (s, approval) in [(READ, false), (WRITE, true)] {
-        domain::resources::add_scope(&app.db, &ctx, &r.id, s, "Registrations", approval, START)
+        domain::apis::add_scope(&app.db, &ctx, &r.id, s, "Registrations", approval, START)
             .await
             .unwrap();
     }

@@ -3,7 +3,7 @@
 //! with the approved scope) or send its redirects to a new site — without review.
 //! Narrowing still applies at once.
 
-use domain::users::Role;
+use domain::accounts::Role;
 use serde_json::json;
 
 use super::*;

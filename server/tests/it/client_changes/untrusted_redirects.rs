@@ -3,8 +3,8 @@
 //! an administrator reviewed. For any other, the person sees our page naming the
 //! application and the error, with a link that carries the error back.
 
+use domain::accounts::Role;
 use domain::clients::{ApplicationType, NewClient};
-use domain::users::Role;
 
 use super::*;
 

@@ -1,0 +1,445 @@
+//! Creating and changing accounts: sign-up, administrators' changes to roles,
+//! passwords and access, the first administrator, the user listing.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+
+use super::sessions;
+use super::users::{parse_display_name, AdminCtx, Email, Role, User, Username};
+use crate::audit::{self, Actor, AuditEvent, EventType};
+use crate::entities::user;
+use crate::platform::clock::Timestamp;
+use crate::platform::page::{page_bounds, Page};
+use crate::platform::password::PasswordHasher;
+use crate::platform::secret::SecretString;
+use crate::{DomainError, DomainResult};
+
+/// Input for a new account.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub password: SecretString,
+    pub role: Role,
+}
+
+pub(crate) struct ValidNewUser {
+    username: Username,
+    email: Email,
+    display_name: String,
+}
+
+pub(crate) fn validate_new(n: &NewUser) -> DomainResult<ValidNewUser> {
+    let username = Username::parse(&n.username)?;
+    let email = Email::parse(&n.email)?;
+    let display_name = if n.display_name.trim().is_empty() {
+        username.as_str().to_owned()
+    } else {
+        parse_display_name(&n.display_name)?
+    };
+    PasswordHasher::validate(&n.password)?;
+    Ok(ValidNewUser {
+        username,
+        email,
+        display_name,
+    })
+}
+
+pub(crate) async fn ensure_unique<C: ConnectionTrait>(
+    conn: &C,
+    username: &Username,
+    email: &Email,
+) -> DomainResult<()> {
+    if user::Entity::find()
+        .filter(user::Column::Username.eq(username.as_str()))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::Conflict(format!(
+            "the username '{}' is already taken",
+            username.as_str()
+        )));
+    }
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::Conflict(
+            "an account with that e-mail address already exists".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn map_insert_err(e: sea_orm::DbErr) -> DomainError {
+    // Two concurrent registrations can both pass `ensure_unique`; the unique index
+    // decides, and the loser gets the same message.
+    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+        DomainError::Conflict("that username or e-mail address is already taken".into())
+    } else {
+        e.into()
+    }
+}
+
+pub(crate) async fn insert_user(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    actor: Actor,
+    event: EventType,
+    now: Timestamp,
+) -> DomainResult<User> {
+    let v = validate_new(&new)?;
+    ensure_unique(db, &v.username, &v.email).await?;
+    let hash = hasher.hash(&new.password).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let txn = crate::platform::db::write_txn(db).await?;
+    let model = user::ActiveModel {
+        id: Set(id.clone()),
+        username: Set(v.username.as_str().to_owned()),
+        email: Set(v.email.as_str().to_owned()),
+        display_name: Set(v.display_name),
+        password_hash: Set(Some(hash)),
+        role: Set(new.role.as_str().to_owned()),
+        disabled: Set(false),
+        // Only a self sign-up gives an address nobody vouched for.
+        email_verified: Set(event != EventType::UserSignedUp),
+        created_at: Set(now),
+        updated_at: Set(now),
+        tokens_valid_after: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(map_insert_err)?;
+    let actor = match actor {
+        Actor::Anonymous => Actor::User(id.clone()),
+        a => a,
+    };
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(event, actor)
+            .target("user", &id)
+            .data(json!({
+                "after": { "username": model.username, "email": model.email, "role": model.role, "email_verified": model.email_verified }
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    model.try_into()
+}
+
+/// An administrator (or the operator) creates an account with any role.
+pub async fn create_user(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    ctx: &AdminCtx,
+    new: NewUser,
+    now: Timestamp,
+) -> DomainResult<User> {
+    insert_user(
+        db,
+        hasher,
+        new,
+        ctx.actor.clone(),
+        EventType::UserCreated,
+        now,
+    )
+    .await
+}
+
+/// Self sign-up (only when enabled by settings; the caller checks that): always an end user.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    mut new: NewUser,
+    now: Timestamp,
+) -> DomainResult<User> {
+    new.role = Role::User;
+    insert_user(
+        db,
+        hasher,
+        new,
+        Actor::Anonymous,
+        EventType::UserSignedUp,
+        now,
+    )
+    .await
+}
+/// Resolves a user by id or username (CLI and admin pages accept either).
+pub(crate) async fn resolve<C: ConnectionTrait>(conn: &C, who: &str) -> DomainResult<user::Model> {
+    if !crate::platform::text::could_exist(who) {
+        return Err(DomainError::NotFound);
+    }
+    let by_name = Username::parse(who).map(|u| u.0).unwrap_or_default();
+    user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Id.eq(who))
+                .add(user::Column::Username.eq(by_name)),
+        )
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
+pub(crate) async fn active_admin_count<C: ConnectionTrait>(conn: &C) -> DomainResult<u64> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Disabled.eq(false))
+        .count(conn)
+        .await?)
+}
+
+pub async fn set_role(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    who: &str,
+    role: Role,
+    now: Timestamp,
+) -> DomainResult<User> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = resolve(&txn, who).await?;
+    let before = current.role.clone();
+    if before == role.as_str() {
+        txn.rollback().await?;
+        return current.try_into();
+    }
+    if before == Role::Admin.as_str() && !current.disabled && active_admin_count(&txn).await? <= 1 {
+        return Err(DomainError::Conflict(
+            "this is the last active administrator; make another administrator first".into(),
+        ));
+    }
+    let mut am: user::ActiveModel = current.into();
+    am.role = Set(role.as_str().to_owned());
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::UserRoleChanged, ctx.actor.clone())
+            .target("user", &updated.id)
+            .data(json!({ "before": { "role": before }, "after": { "role": updated.role } })),
+    )
+    .await?;
+    txn.commit().await?;
+    updated.try_into()
+}
+
+/// Sets a new password and ends every session of the account.
+pub async fn set_password(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    ctx: &AdminCtx,
+    who: &str,
+    password: &SecretString,
+    now: Timestamp,
+) -> DomainResult<User> {
+    PasswordHasher::validate(password)?;
+    let hash = hasher.hash(password).await?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = resolve(&txn, who).await?;
+    let mut am: user::ActiveModel = current.into();
+    am.password_hash = Set(Some(hash));
+    am.updated_at = Set(now);
+    // Whatever was obtained with the old password ends with it: sessions, refresh
+    // tokens, and access tokens (including the password grant's 9-hour ones, which
+    // are not stored anywhere to revoke one by one).
+    am.tokens_valid_after = Set(Some(now));
+    let updated = am.update(&txn).await?;
+    sessions::revoke_all_for_user(&txn, &updated.id).await?;
+    crate::oauth::codes::revoke_all_for_user(&txn, &updated.id, now).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::UserPasswordChanged, ctx.actor.clone())
+            .target("user", &updated.id),
+    )
+    .await?;
+    txn.commit().await?;
+    updated.try_into()
+}
+
+/// Disables or re-enables an account; disabling ends its sessions at once.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    who: &str,
+    disabled: bool,
+    now: Timestamp,
+) -> DomainResult<User> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = resolve(&txn, who).await?;
+    if current.disabled == disabled {
+        txn.rollback().await?;
+        return current.try_into();
+    }
+    if disabled && current.role == Role::Admin.as_str() && active_admin_count(&txn).await? <= 1 {
+        return Err(DomainError::Conflict(
+            "the last active administrator cannot be disabled".into(),
+        ));
+    }
+    let mut am: user::ActiveModel = current.into();
+    am.disabled = Set(disabled);
+    am.updated_at = Set(now);
+    if disabled {
+        // Re-enabling the account later must not bring its old tokens back.
+        am.tokens_valid_after = Set(Some(now));
+    }
+    let updated = am.update(&txn).await?;
+    if disabled {
+        sessions::revoke_all_for_user(&txn, &updated.id).await?;
+        crate::oauth::codes::revoke_all_for_user(&txn, &updated.id, now).await?;
+    }
+    let event = if disabled {
+        EventType::UserDisabled
+    } else {
+        EventType::UserEnabled
+    };
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(event, ctx.actor.clone()).target("user", &updated.id),
+    )
+    .await?;
+    txn.commit().await?;
+    updated.try_into()
+}
+
+/// Users ordered by username, optionally filtered by a substring of username, e-mail
+/// or display name.
+pub async fn list(
+    db: &DatabaseConnection,
+    search: &str,
+    page: u64,
+    per_page: u64,
+) -> DomainResult<Page<User>> {
+    let (page, per_page) = page_bounds(page, per_page, limits::PER_PAGE);
+    let mut q = user::Entity::find().order_by_asc(user::Column::Username);
+    let search = crate::platform::text::search("search", search)?;
+    if !search.is_empty() {
+        let pat = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+        q = q.filter(
+            Condition::any()
+                .add(user::Column::Username.like(&pat))
+                .add(user::Column::Email.like(&pat))
+                .add(user::Column::DisplayName.like(&pat)),
+        );
+    }
+    let paginator = q.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let items = paginator
+        .fetch_page(page - 1)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// What start-up did about the first administrator.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// An administrator already existed; nothing changed.
+    Existing,
+    /// Created `admin` with the password from the environment.
+    CreatedWithGivenPassword { username: String },
+    /// Created `admin` with this generated password (print it once).
+    CreatedWithGeneratedPassword {
+        username: String,
+        password: SecretString,
+    },
+}
+
+/// Creates the first administrator when there is none. Idempotent: re-running keeps data.
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    username: &str,
+    email: &str,
+    password: Option<SecretString>,
+    now: Timestamp,
+) -> DomainResult<FirstAdmin> {
+    let any_admin = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?;
+    if any_admin > 0 {
+        return Ok(FirstAdmin::Existing);
+    }
+    let (password, generated) = match password {
+        Some(p) if !p.is_empty() => (p, false),
+        _ => (
+            SecretString::new(crate::platform::secret::random_password()),
+            true,
+        ),
+    };
+    let new = NewUser {
+        username: username.to_owned(),
+        email: email.to_owned(),
+        display_name: "Administrator".to_owned(),
+        password: password.clone(),
+        role: Role::Admin,
+    };
+    let u = insert_user(db, hasher, new, Actor::System, EventType::UserCreated, now).await?;
+    Ok(if generated {
+        FirstAdmin::CreatedWithGeneratedPassword {
+            username: u.username,
+            password,
+        }
+    } else {
+        FirstAdmin::CreatedWithGivenPassword {
+            username: u.username,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse("  Alice.B ").unwrap().as_str(), "alice.b");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("has space").is_err());
+        assert!(Username::parse("-dash").is_err());
+        assert!(Username::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn emails_keep_the_local_part_and_lower_case_the_domain() {
+        assert_eq!(
+            Email::parse("Ann@Example.EDU").unwrap().as_str(),
+            "Ann@example.edu"
+        );
+        assert_eq!(
+            Email::parse("ann@example.edu").unwrap().domain(),
+            "example.edu"
+        );
+        for bad in ["", "no-at", "a@b", "a @b.c", "@b.co", "a@.b.co", "a@b..co"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_order() {
+        assert_eq!(Role::parse("Administrator").unwrap(), Role::Admin);
+        assert!(Role::parse("root").is_err());
+        assert!(
+            Role::Admin.can_develop() && Role::Developer.can_develop() && !Role::User.can_develop()
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! Accounts and roles.
+
+pub mod manage;
+pub mod sessions;
+pub mod sign_in;
+pub mod throttle;
+pub mod users;
+
+pub use manage::*;
+pub use users::*;

@@ -1,0 +1,174 @@
+//! Signing in: throttling, password verification and session creation in one place.
+
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use crate::accounts::sessions::{self, SessionPolicy};
+use crate::accounts::throttle::{self, Reservation, ThrottlePolicy};
+use crate::accounts::users::User;
+use crate::audit::{self, Actor, AuditEvent, EventType};
+use crate::platform::clock::Timestamp;
+use crate::platform::password::PasswordHasher;
+use crate::platform::secret::SecretString;
+use crate::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Same error, same work, for an unknown account and a wrong password.
+    #[error("Incorrect username or password.")]
+    InvalidCredentials,
+    #[error("This account is disabled. Contact an administrator.")]
+    Disabled,
+    #[error("Too many failed sign-in attempts. Try again in {} minute(s).", minutes(*retry_after_secs))]
+    Throttled { retry_after_secs: i64 },
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+fn minutes(secs: i64) -> i64 {
+    (secs + 59) / 60
+}
+
+impl From<sea_orm::DbErr> for SignInError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SignInError::Internal(e.into())
+    }
+}
+
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    /// The session token for the cookie.
+    pub token: String,
+}
+
+pub struct SignInRequest<'a> {
+    pub username: &'a str,
+    pub password: &'a SecretString,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Checks a username and password with the same throttling, timing and audit as
+/// the sign-in page: the one path both the page and the OAuth password grant use.
+///
+/// The attempt takes its failure slots (account, and address when known) before the
+/// password is verified, in one atomic step per key (`throttle::reserve`): a burst of
+/// parallel guesses gets no more verifications than the limit, and once the last slot
+/// is taken even the right password is refused until the lock ends.
+pub async fn check_credentials(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    throttle_policy: ThrottlePolicy,
+    req: &SignInRequest<'_>,
+    now: Timestamp,
+) -> Result<User, SignInError> {
+    let limits = throttle_policy.sign_in_limits(req.username, req.ip.as_deref());
+    let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+    // A read first, so guesses against a locked key cost no write.
+    if let Some(retry_after_secs) = throttle::locked_for(db, &keys, now).await? {
+        return Err(SignInError::Throttled { retry_after_secs });
+    }
+    let reserved = match throttle::reserve(db, &limits, now).await? {
+        Reservation::Granted(r) => r,
+        Reservation::Refused {
+            retry_after_secs, ..
+        } => return Err(SignInError::Throttled { retry_after_secs }),
+    };
+
+    let found = crate::accounts::users::find_by_username(db, req.username).await?;
+    let stored = match &found {
+        Some(u) => crate::entities::user::Entity::find_password_hash(db, &u.id).await?,
+        None => None,
+    };
+    // Always one argon2 verification, real or dummy: equal timing either way.
+    let ok = hasher.verify(stored.as_deref(), req.password).await;
+
+    match found {
+        Some(user) if ok => {
+            // The right password was no failure: give the slots back and forget the
+            // account's earlier failures.
+            let txn = crate::platform::db::write_txn(db).await?;
+            throttle::release(&txn, &reserved).await?;
+            throttle::clear(&txn, &throttle::account_key(req.username)).await?;
+            txn.commit().await?;
+            if user.disabled {
+                return Err(SignInError::Disabled);
+            }
+            Ok(user)
+        }
+        found => {
+            // The failure was counted when the slots were taken.
+            let locked = reserved.locked;
+            let txn = crate::platform::db::write_txn(db).await?;
+            let mut ev = AuditEvent::new(EventType::SessionSignInFailed, Actor::Anonymous)
+                .ip(req.ip.clone())
+                .data(json!({ "username": req.username.trim().to_lowercase(), "locked": locked }));
+            if let Some(u) = &found {
+                ev = ev.target("user", &u.id);
+            }
+            audit::record(&txn, now, ev).await?;
+            txn.commit().await?;
+            if locked {
+                Err(SignInError::Throttled {
+                    retry_after_secs: throttle_policy.lockout_secs,
+                })
+            } else {
+                Err(SignInError::InvalidCredentials)
+            }
+        }
+    }
+}
+
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    sessions_policy: SessionPolicy,
+    throttle_policy: ThrottlePolicy,
+    req: SignInRequest<'_>,
+    now: Timestamp,
+) -> Result<SignedIn, SignInError> {
+    let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let token = sessions::create(
+        &txn,
+        &user.id,
+        req.ip.clone(),
+        req.user_agent,
+        sessions_policy,
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::SessionSignedIn, Actor::User(user.id.clone()))
+            .target("user", &user.id)
+            .ip(req.ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedIn { user, token })
+}
+
+/// Ends the session behind `token`, recording who signed out.
+pub async fn sign_out(
+    db: &DatabaseConnection,
+    token: &str,
+    ip: Option<String>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    if let Some(user_id) = sessions::revoke(&txn, token).await? {
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(EventType::SessionSignedOut, Actor::User(user_id.clone()))
+                .target("user", user_id)
+                .ip(ip),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Periodic work the server runs in the background.
+
+pub mod cleanup;

@@ -1,0 +1,243 @@
+//! JWT access tokens (RFC 9068) and their revocation list.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use jsonwebtoken::{Header, Validation};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+
+use crate::entities::revoked_token;
+use crate::oauth::keys::{Alg, KeySet};
+use crate::platform::clock::Timestamp;
+use crate::{DomainError, DomainResult};
+
+/// Claims of an access token. `sub` is the end user when there is one, else the
+/// client; `client_id` always names the client (seed 004: both identities).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+}
+
+impl AccessClaims {
+    pub fn has_user(&self) -> bool {
+        self.sub != self.client_id
+    }
+}
+
+/// A token id: 128 random bits as 32 hex digits. From the thread's CSPRNG (ChaCha,
+/// seeded and reseeded by the OS) rather than one `getrandom` system call per token:
+/// a jti needs to be unique and unguessable, which both give.
+pub fn new_jti() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("{:032x}", u128::from_be_bytes(b))
+}
+
+pub fn sign_access(keys: &KeySet, claims: &AccessClaims) -> DomainResult<String> {
+    let key = keys
+        .signing
+        .get(&Alg::ES256)
+        .ok_or_else(|| DomainError::Internal("no ES256 signing key".into()))?;
+    let mut header = Header::new(key.alg.jwt());
+    header.typ = Some("at+jwt".into());
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding)
+        .map_err(|e| DomainError::Internal(format!("signing: {e}")))
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token is not an access token")]
+    WrongType,
+    #[error("the token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the token signature is invalid")]
+    BadSignature,
+    #[error("the token was issued by another server")]
+    WrongIssuer,
+    #[error("the token has expired")]
+    Expired,
+}
+
+/// Verifies signature, type, issuer and expiry (against `now`, not the system clock).
+pub fn verify_access(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    now: Timestamp,
+) -> Result<AccessClaims, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
+    {
+        return Err(TokenError::WrongType);
+    }
+    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+    let (alg, key) = keys.verifying.get(&kid).ok_or(TokenError::UnknownKey)?;
+    if header.alg != alg.jwt() {
+        return Err(TokenError::BadSignature);
+    }
+    let mut v = Validation::new(alg.jwt());
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let data =
+        jsonwebtoken::decode::<AccessClaims>(token, key, &v).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+            _ => TokenError::Malformed,
+        })?;
+    let c = data.claims;
+    if c.iss != issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    if c.exp <= now {
+        return Err(TokenError::Expired);
+    }
+    Ok(c)
+}
+
+pub async fn is_revoked<C: ConnectionTrait>(conn: &C, jti: &str) -> DomainResult<bool> {
+    Ok(revoked_token::Entity::find_by_id(jti.to_owned())
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Puts an access token on the revocation list until it would have expired.
+pub async fn revoke<C: ConnectionTrait>(conn: &C, jti: &str, exp: Timestamp) -> DomainResult<()> {
+    note_local_revocation(jti, exp);
+    revoked_token::Entity::insert(revoked_token::ActiveModel {
+        jti: Set(jti.to_owned()),
+        expires_at: Set(exp),
+    })
+    .on_conflict(
+        OnConflict::column(revoked_token::Column::Jti)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Signs an ID token (or signed userinfo response) with the client's algorithm.
+pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainResult<String> {
+    let key = keys
+        .signing
+        .get(&alg)
+        .ok_or_else(|| DomainError::Internal(format!("no {} signing key", alg.as_str())))?;
+    let mut header = Header::new(key.alg.jwt());
+    header.typ = Some("JWT".into());
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding)
+        .map_err(|e| DomainError::Internal(format!("signing: {e}")))
+}
+
+/// Revocations made by this process, seen at once by its own checks, before the
+/// mirror's next reload. Noted when the row is written (before its commit): if the
+/// transaction then fails, the token is refused early — the safe side. Bounded by
+/// pruning expired entries.
+static LOCAL_REVOCATIONS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Timestamp>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn note_local_revocation(jti: &str, exp: Timestamp) {
+    if let Ok(mut m) = LOCAL_REVOCATIONS.lock() {
+        if m.len() >= 100_000 {
+            let newest = m.values().copied().max().unwrap_or(exp);
+            // Keep what can still matter: entries that expire last.
+            m.retain(|_, e| *e >= newest - 3600);
+        }
+        m.insert(jti.to_owned(), exp);
+    }
+}
+
+fn locally_revoked(jti: &str) -> bool {
+    LOCAL_REVOCATIONS
+        .lock()
+        .map(|m| m.contains_key(jti))
+        .unwrap_or(false)
+}
+
+/// An in-memory copy of the revocation list for the hot paths (introspection,
+/// the REST API), so a check costs no database round trip.
+///
+/// The list only holds tokens that have not expired yet, so it is small (the
+/// revocations of the last access-token lifetime). The copy is reloaded whole when
+/// older than `ttl`; revocations made by this process are seen at once (see
+/// `LOCAL_REVOCATIONS`), those made by other processes sharing PostgreSQL within
+/// `ttl`. A `ttl` of zero reads the database on every check.
+pub struct RevocationMirror {
+    ttl: Duration,
+    copy: std::sync::RwLock<(HashSet<String>, Option<Duration>)>,
+    reload: tokio::sync::Mutex<()>,
+    clock: std::sync::Arc<dyn crate::platform::clock::Clock>,
+}
+
+impl RevocationMirror {
+    pub fn new(ttl: Duration, clock: std::sync::Arc<dyn crate::platform::clock::Clock>) -> Self {
+        Self {
+            ttl,
+            copy: std::sync::RwLock::new((HashSet::new(), None)),
+            reload: tokio::sync::Mutex::new(()),
+            clock,
+        }
+    }
+
+    fn fresh_answer(&self, jti: &str) -> Option<bool> {
+        let copy = self.copy.read().ok()?;
+        let loaded = copy.1?;
+        let age = self.clock.monotonic().saturating_sub(loaded);
+        (age < self.ttl).then(|| copy.0.contains(jti))
+    }
+
+    pub async fn is_revoked<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        jti: &str,
+        now: Timestamp,
+    ) -> DomainResult<bool> {
+        if locally_revoked(jti) {
+            return Ok(true);
+        }
+        if self.ttl.is_zero() {
+            return is_revoked(conn, jti).await;
+        }
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        // One reload at a time; the others wait and use its result.
+        let _guard = self.reload.lock().await;
+        if let Some(answer) = self.fresh_answer(jti) {
+            return Ok(answer);
+        }
+        let set: HashSet<String> = revoked_token::Entity::find()
+            .filter(revoked_token::Column::ExpiresAt.gt(now))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.jti)
+            .collect();
+        let answer = set.contains(jti);
+        if let Ok(mut copy) = self.copy.write() {
+            *copy = (set, Some(self.clock.monotonic()));
+        }
+        Ok(answer)
+    }
+}

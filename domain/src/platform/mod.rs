@@ -1,0 +1,11 @@
+//! What every context stands on, with no business rules of its own.
+
+pub mod cache;
+pub mod clock;
+pub mod db;
+pub mod lookalike;
+pub mod mail;
+pub mod page;
+pub mod password;
+pub mod secret;
+pub mod text;

@@ -1,0 +1,88 @@
+//! Who is acting, and which clients they may see and change.
+
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+use crate::accounts::users::{AdminCtx, Role, User};
+use crate::audit::{Actor, AuditEvent, EventType};
+use crate::clients::model::Client;
+use crate::{DomainError, DomainResult};
+
+/// The longest a registration may be extended to, from now.
+pub const MAX_EXTENSION_DAYS: i64 = 2 * 365;
+
+/// Who is acting, from where, and (for the REST API) through which client.
+#[derive(Clone, Debug)]
+pub struct Who {
+    pub user: User,
+    pub ip: Option<String>,
+    /// Set when the call came with a client-credentials token acting for its owner.
+    pub via_client: Option<String>,
+}
+
+impl Who {
+    pub fn new(user: User, ip: Option<String>) -> Self {
+        Self {
+            user,
+            ip,
+            via_client: None,
+        }
+    }
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::User(self.user.id.clone())
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin && !self.user.disabled
+    }
+    pub(crate) fn admin(&self) -> Option<AdminCtx> {
+        AdminCtx::for_user(&self.user)
+    }
+    pub(crate) fn event(&self, event: EventType, client_id: &str) -> AuditEvent {
+        AuditEvent::new(event, self.actor())
+            .target("client", client_id)
+            .ip(self.ip.clone())
+    }
+    pub(crate) fn extra(&self, mut data: Value) -> Value {
+        if let (Some(c), Value::Object(m)) = (&self.via_client, &mut data) {
+            m.insert("via_client".into(), json!(c));
+        }
+        data
+    }
+    pub(crate) fn require_developer(&self) -> DomainResult<()> {
+        if self.user.disabled || !self.user.role.can_develop() {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn can_manage(who: &Who, c: &Client) -> bool {
+    who.is_admin() || (!who.user.disabled && c.owner_id.as_deref() == Some(who.user.id.as_str()))
+}
+
+/// A justification or reason as stored: bounded, no control or invisible characters.
+pub(crate) fn justification_text(j: &str) -> DomainResult<String> {
+    crate::platform::text::paragraph("justification", j, limits::JUSTIFICATION)
+}
+
+/// A client the caller may manage; `NotFound` otherwise (also for someone else's).
+pub async fn client_for<C: ConnectionTrait>(conn: &C, who: &Who, id: &str) -> DomainResult<Client> {
+    match crate::clients::store::find(conn, id).await? {
+        Some(c) if can_manage(who, &c) => Ok(c),
+        _ => Err(DomainError::NotFound),
+    }
+}
+
+/// [`client_for`] inside a write transaction, locking the row: every change to a
+/// client starts from the row as it is at that moment, never from a copy read
+/// earlier (issue 11, M4; see [`crate::clients::store::find_for_update`]).
+pub(crate) async fn locked_client<C: ConnectionTrait>(
+    conn: &C,
+    who: &Who,
+    id: &str,
+) -> DomainResult<Client> {
+    match crate::clients::store::find_for_update(conn, id).await? {
+        Some(c) if can_manage(who, &c) => Ok(c),
+        _ => Err(DomainError::NotFound),
+    }
+}

@@ -1,0 +1,66 @@
+//! What an edit changes: the diff of two versions of a client, and the approval-gated
+//! field changes a request carries.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::clients::model::{Client, GRANT_PASSWORD};
+
+/// The fields that changed between two versions of a client, as
+/// `{field: {"before": …, "after": …}}`.
+pub fn diff(before: &Client, after: &Client) -> Value {
+    let (Ok(Value::Object(b)), Ok(Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return json!({});
+    };
+    let mut out = serde_json::Map::new();
+    for (k, av) in &a {
+        if k == "updated_at" || k == "version" {
+            continue;
+        }
+        let bv = b.get(k).cloned().unwrap_or(Value::Null);
+        if &bv != av {
+            out.insert(k.clone(), json!({ "before": bv, "after": av }));
+        }
+    }
+    Value::Object(out)
+}
+
+// ------------------------------------------------------------------ clients
+
+/// The approval-gated settings of a client (seed 001: "Approval"), as a developer
+/// may propose them on the edit form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gated {
+    /// None = the server default.
+    pub refresh_token_ttl_secs: Option<i64>,
+    pub password_grant: bool,
+}
+
+impl Gated {
+    pub fn of(c: &Client) -> Self {
+        Self {
+            refresh_token_ttl_secs: c.refresh_token_ttl_secs,
+            password_grant: c.allows_grant(GRANT_PASSWORD),
+        }
+    }
+}
+
+/// A field change that waits for approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes`, `expires_at`,
+    /// or `grant_types` / `redirect_uris` (additions beyond what was reviewed: the
+    /// entries of `after` missing from `before` are added on approval).
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+pub(crate) fn set_grant(c: &mut Client, grant: &str, on: bool) {
+    c.grant_types.retain(|g| g != grant);
+    if on {
+        c.grant_types.push(grant.to_owned());
+    }
+}

@@ -1,0 +1,494 @@
+//! A developer's (or administrator's) own changes to clients: registration, edits,
+//! disabling, scopes, secret rotation, deletion, and the client listing.
+
+use std::collections::BTreeSet;
+
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::access::{client_for, justification_text, locked_client, Who};
+use super::changes::{diff, set_grant, FieldChange, Gated};
+use super::request::{Ask, Request};
+use super::submit::submit;
+use crate::audit::{self, EventType};
+use crate::clients::authenticate::SecretCache;
+use crate::clients::metadata::{ClientUpdate, NewClient};
+use crate::clients::model::{ApplicationType, Client, GRANT_PASSWORD};
+use crate::clients::secrets::Overlap;
+use crate::clients::store::CreatedClient;
+use crate::platform::clock::Timestamp;
+use crate::platform::page::Page;
+use crate::platform::password::PasswordHasher;
+use crate::platform::secret::SecretString;
+use crate::portal::notify::{self, Message};
+use crate::portal::review;
+use crate::{DomainError, DomainResult};
+
+/// A developer's registration form.
+#[derive(Clone, Debug, Default)]
+pub struct Registration {
+    pub application_type: Option<ApplicationType>,
+    pub fields: ClientUpdate,
+    /// Seed 003: e-mail domains tokens may be issued for (empty = any). Only a
+    /// restriction, so a developer may set it.
+    pub allowed_email_domains: Vec<String>,
+}
+
+/// Registers a client owned by the caller. It gets only the default scopes (a
+/// service client none at all: least privilege, seed 003) and the default
+/// registration lifetime; everything more is requested.
+pub async fn register(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    who: &Who,
+    settings: &crate::settings::RuntimeSettings,
+    reg: Registration,
+    now: Timestamp,
+) -> DomainResult<CreatedClient> {
+    who.require_developer()?;
+    let app = reg.application_type.unwrap_or(ApplicationType::Web);
+    if reg.fields.grant_types.iter().any(|g| g == GRANT_PASSWORD) {
+        return Err(DomainError::invalid(
+            "grant_types",
+            "the password grant needs an administrator's approval: create the client, then request it from the client's page",
+        ));
+    }
+    let scopes = match app {
+        ApplicationType::Service => Vec::new(),
+        _ => settings.default_client_scopes.clone(),
+    };
+    let days = settings.default_client_lifetime_days;
+    let f = reg.fields;
+    let grant_types = (!f.grant_types.is_empty()).then_some(f.grant_types);
+    crate::clients::store::create(
+        db,
+        hasher,
+        who.actor(),
+        NewClient {
+            name: f.name,
+            description: f.description,
+            application_type: Some(app),
+            auth_method: f.auth_method,
+            redirect_uris: f.redirect_uris,
+            grant_types,
+            scopes,
+            first_party: false,
+            allowed_email_domains: reg.allowed_email_domains,
+            owner_id: Some(who.user.id.clone()),
+            id_token_alg: f.id_token_alg,
+            userinfo_alg: f.userinfo_alg,
+            logo_uri: f.logo_uri,
+            client_uri: f.client_uri,
+            policy_uri: f.policy_uri,
+            tos_uri: f.tos_uri,
+            jwks_uri: f.jwks_uri,
+            post_logout_redirect_uris: f.post_logout_redirect_uris,
+            contacts: f.contacts,
+            expires_at: (days > 0).then_some(now + days * 86_400),
+            // An administrator's registration is its own review (M7).
+            unreviewed: !who.is_admin(),
+        },
+        now,
+    )
+    .await
+}
+
+/// The result of an edit: the client as it now is, and the request made for the
+/// changes that need approval, if any.
+#[derive(Clone, Debug)]
+pub struct UpdateOutcome {
+    pub client: Client,
+    pub request: Option<Request>,
+}
+
+/// Edits a client. Directly editable fields apply at once. Approval-gated ones
+/// apply at once for administrators; for developers, changes that reduce privilege
+/// apply at once and the rest become one change request (with `justification`).
+/// A developer's edit that adds a grant type or a redirect origin nobody reviewed,
+/// while the client holds an approval-gated scope, is such a request too (M7); an
+/// administrator's edit records the client as reviewed.
+///
+/// `expected_version` is the version the editor saw (the form's, or the REST
+/// API's `If-Match`): when the client changed since, the edit is refused as
+/// [`crate::clients::store::STALE`] instead of overwriting the other change (M4). Without it the
+/// fields given are applied to the row as it is now; fields not given, such as
+/// `disabled`, are never written back from an older copy.
+#[allow(clippy::too_many_arguments)]
+pub async fn update(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    fields: ClientUpdate,
+    gated: Option<Gated>,
+    justification: &str,
+    expected_version: Option<i64>,
+    now: Timestamp,
+) -> DomainResult<UpdateOutcome> {
+    who.require_developer()?;
+    justification_text(justification)?;
+    // The application type never changes, so the fields can be checked before the
+    // row is locked.
+    let app = client_for(db, who, id).await?.application_type;
+    let fields = crate::clients::metadata::validate_update(app, &fields)?;
+    if let Some(t) = gated.as_ref().and_then(|g| g.refresh_token_ttl_secs) {
+        if !(3600..=365 * 86_400).contains(&t) {
+            return Err(DomainError::invalid(
+                "refresh_token_ttl_secs",
+                "must be between 1 hour and 365 days",
+            ));
+        }
+    }
+
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(DomainError::Conflict(crate::clients::store::STALE.into()));
+    }
+    let mut next = current.clone();
+    crate::clients::metadata::apply_update(&mut next, fields);
+
+    let mut asks = Vec::new();
+    if let Some(g) = gated {
+        let have = Gated::of(&current);
+        if g.password_grant != have.password_grant {
+            if g.password_grant && current.application_type != ApplicationType::Web {
+                return Err(DomainError::invalid(
+                    "password_grant",
+                    "only web (confidential) clients may use the password grant",
+                ));
+            }
+            if !g.password_grant || who.is_admin() {
+                set_grant(&mut next, GRANT_PASSWORD, g.password_grant);
+            } else {
+                asks.push(FieldChange {
+                    field: "password_grant".into(),
+                    before: json!(false),
+                    after: json!(true),
+                });
+            }
+        }
+        if g.refresh_token_ttl_secs != have.refresh_token_ttl_secs {
+            if who.is_admin() {
+                next.refresh_token_ttl_secs = g.refresh_token_ttl_secs;
+            } else {
+                asks.push(FieldChange {
+                    field: "refresh_token_ttl_secs".into(),
+                    before: json!(have.refresh_token_ttl_secs),
+                    after: json!(g.refresh_token_ttl_secs),
+                });
+            }
+        }
+    }
+    if who.is_admin() {
+        next.mark_reviewed();
+    } else {
+        let wider = review::widening(&current, &next);
+        if !wider.is_empty() && review::guarded(&txn, &current).await? {
+            asks.extend(review::hold_back(&current, &mut next, &wider));
+        }
+    }
+    if !asks.is_empty() && justification.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "justification",
+            "explain why: these changes need an administrator's approval",
+        ));
+    }
+
+    let changed = diff(&current, &next);
+    if changed.as_object().is_some_and(|m| !m.is_empty()) {
+        crate::clients::store::save(&txn, &next, now).await?;
+        audit::record(
+            &txn,
+            now,
+            who.event(EventType::ClientUpdated, id)
+                .data(who.extra(json!({ "changes": changed }))),
+        )
+        .await?;
+    }
+    let request = if asks.is_empty() {
+        None
+    } else {
+        Some(
+            submit(
+                &txn,
+                who,
+                &next,
+                Ask::Change { changes: asks },
+                justification,
+                now,
+            )
+            .await?,
+        )
+    };
+    txn.commit().await?;
+    cache.invalidate_client(id);
+    let client = crate::clients::store::find(db, id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(UpdateOutcome { client, request })
+}
+
+/// Disables or re-enables a client. Disabling applies at once (owner or admin).
+/// Re-enabling is immediate for administrators and a change request for owners.
+/// Returns the request when one was made.
+pub async fn set_enabled(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    enabled: bool,
+    justification: &str,
+    now: Timestamp,
+) -> DomainResult<Option<Request>> {
+    who.require_developer()?;
+    justification_text(justification)?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    if current.disabled != enabled {
+        return Err(DomainError::Conflict(format!(
+            "the client is already {}",
+            if enabled { "enabled" } else { "disabled" }
+        )));
+    }
+    let request = if enabled && !who.is_admin() {
+        if justification.trim().is_empty() {
+            return Err(DomainError::invalid(
+                "justification",
+                "explain why the client should be enabled again",
+            ));
+        }
+        Some(
+            submit(
+                &txn,
+                who,
+                &current,
+                Ask::Change {
+                    changes: vec![FieldChange {
+                        field: "enabled".into(),
+                        before: json!(false),
+                        after: json!(true),
+                    }],
+                },
+                justification,
+                now,
+            )
+            .await?,
+        )
+    } else {
+        let mut next = current.clone();
+        next.disabled = !enabled;
+        crate::clients::store::save(&txn, &next, now).await?;
+        let event = if enabled {
+            EventType::ClientEnabled
+        } else {
+            EventType::ClientDisabled
+        };
+        audit::record(
+            &txn,
+            now,
+            who.event(event, id).data(who.extra(json!({
+                "before": { "disabled": current.disabled },
+                "after": { "disabled": next.disabled },
+                "reason": Some(justification.trim()).filter(|s| !s.is_empty()),
+            }))),
+        )
+        .await?;
+        if !enabled && current.owner_id.as_deref() != Some(who.user.id.as_str()) {
+            let why = Some(justification.trim())
+                .filter(|s| !s.is_empty())
+                .map(|r| format!(" Reason: {r}"))
+                .unwrap_or_default();
+            notify::notify_owner(
+                &txn,
+                current.owner_id.as_deref(),
+                &Message {
+                    kind: "client.disabled",
+                    title: format!("\"{}\" was disabled", current.name),
+                    body: format!(
+                        "An administrator disabled your client \"{}\" ({}). It gets no tokens until it is enabled again.{why}",
+                        current.name, current.id
+                    ),
+                    link: Some(format!("/developer/clients/{}", current.id)),
+                },
+                now,
+            )
+            .await?;
+        }
+        None
+    };
+    txn.commit().await?;
+    cache.invalidate_client(id);
+    Ok(request)
+}
+
+/// Administrators: sets (or clears) a registration's expiry directly.
+pub async fn set_expiry(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    if !who.is_admin() {
+        return Err(DomainError::Forbidden);
+    }
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    let mut next = current.clone();
+    next.expires_at = expires_at;
+    crate::clients::store::save(&txn, &next, now).await?;
+    audit::record(
+        &txn,
+        now,
+        who.event(EventType::ClientExpiryChanged, id)
+            .data(who.extra(json!({ "before": current.expires_at, "after": expires_at }))),
+    )
+    .await?;
+    txn.commit().await?;
+    cache.invalidate_client(id);
+    Ok(next)
+}
+
+/// Administrators: sets a client's scopes directly (e.g. to remove one).
+pub async fn set_scopes(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scopes: Vec<String>,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    crate::platform::text::check_items("scopes", &scopes, limits::SCOPES)?;
+    change_scopes(db, cache, who, id, |_| scopes, now).await
+}
+
+/// Removes one scope from a client (owners and administrators: least privilege
+/// needs no approval). The scope is removed from the client as it is when the
+/// change is written, so a scope approved meanwhile stays (M4).
+pub async fn remove_scope(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scope: &str,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    change_scopes(
+        db,
+        cache,
+        who,
+        id,
+        |c| c.scopes.iter().filter(|s| *s != scope).cloned().collect(),
+        now,
+    )
+    .await
+}
+
+pub(crate) async fn change_scopes(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scopes: impl FnOnce(&Client) -> Vec<String>,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = locked_client(&txn, who, id).await?;
+    let scopes: Vec<String> = scopes(&current)
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Owners may only remove scopes; adding one is a request.
+    if !who.is_admin() && scopes.iter().any(|s| !current.scopes.contains(s)) {
+        return Err(DomainError::invalid(
+            "scopes",
+            "adding a scope needs approval: use a scope request",
+        ));
+    }
+    for s in &scopes {
+        crate::apis::find_scope(&txn, s)
+            .await?
+            .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{s}'")))?;
+    }
+    let mut next = current.clone();
+    next.scopes = scopes;
+    crate::clients::store::save(&txn, &next, now).await?;
+    // Taking a scope away bounds every consent, refresh token and live token of the
+    // client at once (refreshes and token checks also bound by the client's scopes).
+    let narrowed = crate::oauth::consents::narrow_to_client(&txn, id, &next.scopes, now).await?;
+    audit::record(
+        &txn,
+        now,
+        who.event(EventType::ClientUpdated, id).data(
+            who.extra(json!({ "changes": diff(&current, &next), "consents_narrowed": narrowed })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    cache.invalidate_client(id);
+    Ok(next)
+}
+
+/// Rotates a client's secret; the old one keeps working for `overlap`.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    overlap: Overlap,
+    now: Timestamp,
+) -> DomainResult<SecretString> {
+    who.require_developer()?;
+    client_for(db, who, id).await?;
+    let s = crate::clients::secrets::rotate_secret(
+        db,
+        hasher,
+        who.actor(),
+        who.ip.clone(),
+        id,
+        overlap,
+        now,
+    )
+    .await?;
+    cache.invalidate_client(id);
+    Ok(s)
+}
+
+/// Deletes a client: its refresh tokens, codes and grants go with it, and its
+/// access tokens are reported inactive at once.
+pub async fn delete(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    who.require_developer()?;
+    client_for(db, who, id).await?;
+    crate::clients::store::delete(db, who.actor(), id, now).await?;
+    cache.invalidate_client(id);
+    Ok(())
+}
+
+/// The caller's clients (administrators may pass `all` to see everyone's).
+pub async fn list_clients(
+    db: &DatabaseConnection,
+    who: &Who,
+    all: bool,
+    search: &str,
+    sort: crate::clients::store::Sort,
+    page: u64,
+    per_page: u64,
+) -> DomainResult<Page<Client>> {
+    if all && !who.is_admin() {
+        return Err(DomainError::Forbidden);
+    }
+    let owner = (!all).then_some(who.user.id.as_str());
+    crate::clients::store::list(db, owner, search, sort, page, per_page).await
+}

@@ -1,0 +1,35 @@
+//! The developer portal's rules (seed 001): who may see and change which client,
+//! which changes apply at once and which become requests for an administrator,
+//! and how requests are decided — by a scope's policy, its CEL rule, or a person.
+//!
+//! Every function here checks access itself (the UI, the REST API and the CLI all
+//! call in), writes its audit event, notifications and e-mails in the same
+//! transaction as the change, and returns `NotFound` — never `Forbidden` — for a
+//! client the caller may not see, so client ids cannot be probed.
+//!
+//! What a developer may change directly follows seed 001's table: the "YES" fields
+//! (see [`ClientUpdate`]). The "Approval" fields — scopes, refresh-token lifetime,
+//! re-enabling a disabled client, registration expiry — and enabling the password
+//! grant become requests. Changes that only reduce what a client can do (removing a
+//! scope, turning the password grant off, disabling the client) apply at once:
+//! least privilege never waits for a person.
+
+pub mod access;
+pub mod changes;
+pub mod decisions;
+pub mod edits;
+pub mod notify;
+pub mod queue;
+pub mod request;
+pub mod requests;
+pub mod review;
+pub mod rules;
+pub mod submit;
+
+pub use access::*;
+pub use changes::*;
+pub use decisions::*;
+pub use edits::*;
+pub use queue::*;
+pub use request::*;
+pub use requests::*;

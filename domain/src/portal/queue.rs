@@ -1,0 +1,204 @@
+//! The request queue: finding, listing and counting requests, and trying a draft
+//! rule against recent ones.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use super::access::{client_for, Who};
+use super::request::{to_requests, Ask, Request, Status};
+use crate::entities::{change_request, client};
+use crate::platform::clock::Timestamp;
+use crate::platform::page::Page;
+use crate::portal::rules::{self, RuleInput, Verdict};
+use crate::{DomainError, DomainResult};
+
+pub(crate) async fn find_request_unchecked(
+    db: &DatabaseConnection,
+    id: &str,
+) -> DomainResult<Request> {
+    if !crate::platform::text::could_exist(id) {
+        return Err(DomainError::NotFound);
+    }
+    let row = change_request::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(to_requests(db, vec![row]).await?.remove(0))
+}
+
+/// One request, for its client's owner or an administrator.
+pub async fn find_request(db: &DatabaseConnection, who: &Who, id: &str) -> DomainResult<Request> {
+    let req = find_request_unchecked(db, id).await?;
+    if who.is_admin() {
+        return Ok(req);
+    }
+    client_for(db, who, &req.client_id).await?;
+    Ok(req)
+}
+
+pub(crate) async fn pending_requests<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+) -> DomainResult<Vec<Request>> {
+    let rows = change_request::Entity::find()
+        .filter(change_request::Column::ClientId.eq(client_id))
+        .filter(change_request::Column::Status.eq(Status::Pending.as_str()))
+        .all(conn)
+        .await?;
+    to_requests(conn, rows).await
+}
+
+pub(crate) async fn pending_scope_requests<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+) -> DomainResult<Vec<Request>> {
+    Ok(pending_requests(conn, client_id)
+        .await?
+        .into_iter()
+        .filter(|r| matches!(r.ask, Ask::Scopes { .. }))
+        .collect())
+}
+
+/// Filters for request listings.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RequestFilter {
+    pub status: Option<Status>,
+    /// `scopes`, `extension` or `change`.
+    pub kind: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// Requests visible to the caller: administrators see all (`mine = false`), others
+/// the requests for the clients they own. Pending requests are listed oldest
+/// first (a queue); decided ones newest first.
+pub async fn list_requests(
+    db: &DatabaseConnection,
+    who: &Who,
+    mine: bool,
+    filter: &RequestFilter,
+    page: u64,
+    per_page: u64,
+) -> DomainResult<Page<Request>> {
+    let (page, per_page) = crate::platform::page::page_bounds(page, per_page, limits::PER_PAGE);
+    let mut q = change_request::Entity::find();
+    if mine || !who.is_admin() {
+        let owned: Vec<String> = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::OwnerId.eq(who.user.id.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(change_request::Column::ClientId.is_in(owned))
+                .add(change_request::Column::RequesterId.eq(who.user.id.clone())),
+        );
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(change_request::Column::Status.eq(s.as_str()));
+    }
+    if let Some(k) = filter.kind.as_deref().filter(|k| !k.is_empty()) {
+        q = q.filter(change_request::Column::Kind.eq(crate::platform::text::search("kind", k)?));
+    }
+    if let Some(c) = filter.client_id.as_deref().filter(|c| !c.is_empty()) {
+        q = q.filter(
+            change_request::Column::ClientId.eq(crate::platform::text::search("client_id", c)?),
+        );
+    }
+    q = if filter.status == Some(Status::Pending) {
+        q.order_by_asc(change_request::Column::CreatedAt)
+            .order_by_asc(change_request::Column::Id)
+    } else {
+        q.order_by_desc(change_request::Column::CreatedAt)
+            .order_by_desc(change_request::Column::Id)
+    };
+    let p = q.paginate(db, per_page);
+    let total = p.num_items().await?;
+    let rows = p.fetch_page(page - 1).await?;
+    Ok(Page {
+        items: to_requests(db, rows).await?,
+        page,
+        per_page,
+        total,
+    })
+}
+
+/// How many requests wait for an administrator.
+pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> DomainResult<u64> {
+    Ok(change_request::Entity::find()
+        .filter(change_request::Column::Status.eq(Status::Pending.as_str()))
+        .count(conn)
+        .await?)
+}
+
+/// A rule tried against recent scope requests for its scope, before saving it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTrial {
+    pub request_id: String,
+    pub client_name: String,
+    pub developer: String,
+    pub created_at: Timestamp,
+    pub verdict: Verdict,
+}
+
+/// Evaluates a draft rule against the most recent scope requests that asked for
+/// its scope (at most `limit`), without changing anything.
+pub async fn test_rule(
+    db: &DatabaseConnection,
+    who: &Who,
+    draft: &rules::RuleDraft,
+    limit: u64,
+) -> DomainResult<Vec<RuleTrial>> {
+    if !who.is_admin() {
+        return Err(DomainError::Forbidden);
+    }
+    let rule = rules::validate(db, draft).await?;
+    let pat = format!("%\"{}\"%", rule.scope.replace(['%', '_'], ""));
+    let rows = change_request::Entity::find()
+        .filter(change_request::Column::Kind.eq("scopes"))
+        .filter(Expr::col(change_request::Column::Payload).like(pat))
+        .order_by_desc(change_request::Column::CreatedAt)
+        .limit(limit.clamp(1, 100))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for req in to_requests(db, rows).await? {
+        let Ask::Scopes { scopes } = &req.ask else {
+            continue;
+        };
+        if !scopes.contains(&rule.scope) {
+            continue;
+        }
+        let (Some(c), Some(dev)) = (
+            crate::clients::store::find(db, &req.client_id).await?,
+            match &req.requester_id {
+                Some(id) => crate::accounts::users::find_by_id(db, id).await?,
+                None => None,
+            },
+        ) else {
+            continue;
+        };
+        let input = RuleInput::new(
+            &req.id,
+            &rule.scope,
+            scopes,
+            &req.justification,
+            req.created_at,
+            &c,
+            &dev,
+        );
+        out.push(RuleTrial {
+            request_id: req.id.clone(),
+            client_name: req.client_name.clone(),
+            developer: dev.username.clone(),
+            created_at: req.created_at,
+            verdict: rules::evaluate(&rule, &input),
+        });
+    }
+    Ok(out)
+}

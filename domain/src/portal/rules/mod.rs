@@ -1,0 +1,17 @@
+//! Per-scope auto-approval rules in CEL (the Common Expression Language).
+//!
+//! A rule belongs to one API scope and has up to two boolean expressions over three
+//! variables — `request`, `client` and `developer` (see [`RuleInput`]):
+//! `reject_if` (checked first; when true the request is rejected with the rule's
+//! stated reason) and `approve_if` (when true the scope is approved). When neither
+//! holds, or an expression fails at run time, the scope is left for a human. CEL has
+//! no loops or side effects, so a rule cannot hang or touch anything; both parsing
+//! and evaluation also run behind `catch_unwind`, so no input can crash the server.
+
+pub mod cel;
+pub mod model;
+pub mod store;
+
+pub use cel::*;
+pub use model::*;
+pub use store::*;

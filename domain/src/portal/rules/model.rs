@@ -1,0 +1,151 @@
+//! Approval rules as stored, and what a rule sees (its CEL variables).
+
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::users::User;
+use crate::clients::model::Client;
+use crate::entities::approval_rule;
+use crate::platform::clock::Timestamp;
+
+pub const MAX_EXPRESSION_LEN: usize = limits::RULE_EXPRESSION;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub scope: String,
+    pub approve_if: Option<String>,
+    pub reject_if: Option<String>,
+    pub reject_reason: Option<String>,
+    pub updated_at: Timestamp,
+    pub updated_by: Option<String>,
+}
+
+impl From<approval_rule::Model> for Rule {
+    fn from(m: approval_rule::Model) -> Self {
+        Self {
+            scope: m.scope,
+            approve_if: m.approve_if,
+            reject_if: m.reject_if,
+            reject_reason: m.reject_reason,
+            updated_at: m.updated_at,
+            updated_by: m.updated_by,
+        }
+    }
+}
+
+/// What a rule sees. Field names are the CEL names.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleInput {
+    pub request: RequestVars,
+    pub client: ClientVars,
+    pub developer: DeveloperVars,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestVars {
+    pub id: String,
+    /// `scopes`.
+    pub kind: String,
+    /// The scope this rule is deciding.
+    pub scope: String,
+    /// Every scope in the request.
+    pub scopes: Vec<String>,
+    pub justification: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientVars {
+    pub id: String,
+    pub name: String,
+    /// `web`, `native` or `service`.
+    pub application_type: String,
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub first_party: bool,
+    pub created_at: i64,
+    /// 0 when the registration never expires.
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeveloperVars {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+impl RuleInput {
+    pub fn new(
+        request_id: &str,
+        scope: &str,
+        scopes: &[String],
+        justification: &str,
+        created_at: Timestamp,
+        client: &Client,
+        developer: &User,
+    ) -> Self {
+        Self {
+            request: RequestVars {
+                id: request_id.to_owned(),
+                kind: "scopes".into(),
+                scope: scope.to_owned(),
+                scopes: scopes.to_vec(),
+                justification: justification.to_owned(),
+                created_at,
+            },
+            client: ClientVars {
+                id: client.id.clone(),
+                name: client.name.clone(),
+                application_type: client.application_type.as_str().into(),
+                scopes: client.scopes.clone(),
+                grant_types: client.grant_types.clone(),
+                redirect_uris: client.redirect_uris.clone(),
+                first_party: client.first_party,
+                created_at: client.created_at,
+                expires_at: client.expires_at.unwrap_or(0),
+            },
+            developer: DeveloperVars {
+                id: developer.id.clone(),
+                username: developer.username.clone(),
+                email: developer.email.clone(),
+                role: developer.role.as_str().into(),
+                created_at: developer.created_at,
+            },
+        }
+    }
+
+    /// A plausible input for checking a new rule before it is saved.
+    pub(crate) fn sample() -> Self {
+        Self {
+            request: RequestVars {
+                id: "sample".into(),
+                kind: "scopes".into(),
+                scope: "api:read".into(),
+                scopes: vec!["api:read".into()],
+                justification: "sample".into(),
+                created_at: 0,
+            },
+            client: ClientVars {
+                id: "sample".into(),
+                name: "Sample".into(),
+                application_type: "web".into(),
+                scopes: vec!["openid".into()],
+                grant_types: vec!["authorization_code".into()],
+                redirect_uris: vec!["https://app.example/cb".into()],
+                first_party: false,
+                created_at: 0,
+                expires_at: 0,
+            },
+            developer: DeveloperVars {
+                id: "sample".into(),
+                username: "sample".into(),
+                email: "dev@example.org".into(),
+                role: "developer".into(),
+                created_at: 0,
+            },
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Putting a request in the queue: stored, audited and announced to administrators
+//! in the caller's transaction.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::json;
+
+use super::access::{justification_text, Who};
+use super::request::{to_requests, Ask, Evaluation, Request, Status};
+use crate::audit::{self, AuditEvent, EventType};
+use crate::clients::model::Client;
+use crate::entities::change_request;
+use crate::platform::clock::Timestamp;
+use crate::portal::notify::{self, Message};
+use crate::DomainResult;
+
+/// Inserts a pending request and tells the administrators (inside `conn`'s
+/// transaction).
+pub(crate) async fn submit<C: ConnectionTrait>(
+    conn: &C,
+    who: &Who,
+    client: &Client,
+    ask: Ask,
+    justification: &str,
+    now: Timestamp,
+) -> DomainResult<Request> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let row = insert_request(conn, &id, who, client, &ask, &[], justification, now).await?;
+    notify_pending(conn, client, &ask, &row.id, now).await?;
+    Ok(to_requests(conn, vec![row]).await?.remove(0))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_request<C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+    who: &Who,
+    client: &Client,
+    ask: &Ask,
+    evaluations: &[Evaluation],
+    justification: &str,
+    now: Timestamp,
+) -> DomainResult<change_request::Model> {
+    let justification = justification_text(justification)?;
+    let justification = justification.as_str();
+    let payload = json!({ "ask": ask, "evaluations": evaluations });
+    let row = change_request::ActiveModel {
+        id: Set(id.to_owned()),
+        client_id: Set(client.id.clone()),
+        requester_id: Set(Some(who.user.id.clone())),
+        kind: Set(ask.kind().into()),
+        status: Set(Status::Pending.as_str().into()),
+        payload: Set(payload.to_string()),
+        justification: Set(justification.to_owned()),
+        created_at: Set(now),
+        decided_at: Set(None),
+        decider_kind: Set(None),
+        decider_id: Set(None),
+        reason: Set(None),
+        granted: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        now,
+        AuditEvent::new(EventType::RequestSubmitted, who.actor())
+            .target("request", id)
+            .ip(who.ip.clone())
+            .data(who.extra(json!({
+                "client_id": client.id,
+                "ask": ask,
+                "justification": justification,
+            }))),
+    )
+    .await?;
+    Ok(row)
+}
+
+pub(crate) async fn notify_pending<C: ConnectionTrait>(
+    conn: &C,
+    client: &Client,
+    ask: &Ask,
+    request_id: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    notify::notify_admins(
+        conn,
+        &Message {
+            kind: "request.pending",
+            title: format!("New request for \"{}\": {}", client.name, ask.summary()),
+            body: format!(
+                "A developer asks for {} on the client \"{}\" ({}). Review it in the approval queue.",
+                ask.summary(),
+                client.name,
+                client.id
+            ),
+            link: Some(format!("/admin/requests#{request_id}")),
+        },
+        now,
+    )
+    .await
+}

@@ -1,0 +1,332 @@
+//! Run-time settings that administrators change, stored in the database so every
+//! process sees the same value.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::accounts::users::AdminCtx;
+use crate::audit::{self, AuditEvent, EventType};
+use crate::entities::server_setting as ss;
+use crate::platform::cache::TtlCache;
+use crate::platform::clock::Timestamp;
+use crate::{DomainError, DomainResult};
+
+/// Seed 000: whether applications not marked first-party may use OAuth at all.
+pub const THIRD_PARTY_OAUTH: &str = "third_party_oauth_enabled";
+
+pub async fn get_bool<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    default: bool,
+) -> DomainResult<bool> {
+    Ok(ss::Entity::find_by_id(key.to_owned())
+        .one(conn)
+        .await?
+        .map(|r| r.value == "true")
+        .unwrap_or(default))
+}
+
+pub async fn third_party_oauth_enabled<C: ConnectionTrait>(conn: &C) -> DomainResult<bool> {
+    get_bool(conn, THIRD_PARTY_OAUTH, true).await
+}
+
+/// Changes a boolean setting, recording who changed it from what to what.
+pub async fn set_bool(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    key: &str,
+    value: bool,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let before = ss::Entity::find_by_id(key.to_owned())
+        .one(&txn)
+        .await?
+        .map(|r| r.value);
+    store(&txn, ctx, key, before, &value.to_string(), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes one setting and its `settings.changed` event (before and after) through
+/// the caller's transaction.
+async fn store<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &AdminCtx,
+    key: &str,
+    before: impl Serialize,
+    after: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    ss::Entity::insert(ss::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(after.to_owned()),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(ss::Column::Key)
+            .update_columns([ss::Column::Value, ss::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    audit::record(
+        txn,
+        now,
+        AuditEvent::new(EventType::SettingsChanged, ctx.actor().clone())
+            .target("setting", key)
+            .data(json!({ "before": before, "after": after })),
+    )
+    .await
+}
+
+/// Scopes every new (non-service) client starts with.
+pub const DEFAULT_CLIENT_SCOPES: &str = "default_client_scopes";
+/// Days a new registration is valid (0 = no expiry).
+pub const DEFAULT_CLIENT_LIFETIME_DAYS: &str = "default_client_lifetime_days";
+
+/// Access-token lifetime override (seconds).
+pub const ACCESS_TOKEN_TTL: &str = "access_token_ttl_secs";
+/// Refresh-token lifetime override (seconds).
+pub const REFRESH_TOKEN_TTL: &str = "refresh_token_ttl_secs";
+/// Self sign-up override.
+pub const SELF_SIGNUP: &str = "allow_self_signup";
+
+/// Access tokens: at least a minute, at most an hour. They cannot be recalled from
+/// an API that checks them offline, so the upper bound is the revocation window.
+pub const ACCESS_TOKEN_RANGE: std::ops::RangeInclusive<i64> = 60..=3600;
+/// Refresh tokens: an hour to a year.
+pub const REFRESH_TOKEN_RANGE: std::ops::RangeInclusive<i64> = 3600..=365 * 86_400;
+/// Registration expiry in days; 0 means registrations never expire.
+pub const CLIENT_LIFETIME_DAYS_RANGE: std::ops::RangeInclusive<i64> = 0..=3650;
+
+/// The values of the settings file, which the database may override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileDefaults {
+    pub access_token_secs: i64,
+    pub refresh_token_secs: i64,
+    pub allow_self_signup: bool,
+}
+
+/// Every setting an administrator can change at run time, as now in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeSettings {
+    pub third_party_oauth: bool,
+    pub access_token_secs: i64,
+    pub refresh_token_secs: i64,
+    pub allow_self_signup: bool,
+    pub default_client_scopes: Vec<String>,
+    pub default_client_lifetime_days: i64,
+}
+
+/// Reads every override in one query; unset or unreadable values fall back to the
+/// settings file (or the built-in default).
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    defaults: FileDefaults,
+) -> DomainResult<RuntimeSettings> {
+    let rows: std::collections::HashMap<String, String> = ss::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.key, r.value))
+        .collect();
+    let int = |k: &str, d: i64| rows.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let boolean = |k: &str, d: bool| rows.get(k).map(|v| v == "true").unwrap_or(d);
+    Ok(RuntimeSettings {
+        third_party_oauth: boolean(THIRD_PARTY_OAUTH, true),
+        access_token_secs: int(ACCESS_TOKEN_TTL, defaults.access_token_secs),
+        refresh_token_secs: int(REFRESH_TOKEN_TTL, defaults.refresh_token_secs),
+        allow_self_signup: boolean(SELF_SIGNUP, defaults.allow_self_signup),
+        default_client_scopes: rows
+            .get(DEFAULT_CLIENT_SCOPES)
+            .map(|v| crate::oauth::scope::ScopeSet::parse(v).to_vec())
+            .unwrap_or_else(|| vec!["openid".to_owned()]),
+        default_client_lifetime_days: int(DEFAULT_CLIENT_LIFETIME_DAYS, 365),
+    })
+}
+
+/// The run-time settings through a short-lived in-memory copy (`cache_ttl_ms`),
+/// shared by the portal and the token path. Changes made through [`update`] with
+/// this handle are seen at once; other processes' changes within the TTL.
+#[derive(Clone)]
+pub struct SettingsCache {
+    defaults: FileDefaults,
+    cache: TtlCache<(), RuntimeSettings>,
+}
+
+impl SettingsCache {
+    pub fn new(
+        defaults: FileDefaults,
+        ttl: std::time::Duration,
+        clock: std::sync::Arc<dyn crate::platform::clock::Clock>,
+    ) -> Self {
+        Self {
+            defaults,
+            cache: TtlCache::new(ttl, 1, clock),
+        }
+    }
+
+    pub fn defaults(&self) -> FileDefaults {
+        self.defaults
+    }
+
+    pub async fn get<C: ConnectionTrait>(&self, conn: &C) -> DomainResult<RuntimeSettings> {
+        if let Some(hit) = self.cache.get(&()) {
+            return Ok(hit);
+        }
+        let fresh = load(conn, self.defaults).await?;
+        self.cache.insert((), fresh.clone());
+        Ok(fresh)
+    }
+
+    pub fn invalidate(&self) {
+        self.cache.invalidate(&());
+    }
+}
+
+/// Checks an administrator's new settings: lifetimes within their ranges, default
+/// scopes that exist and need no approval (every new client gets them, so a scope
+/// that needs approval would bypass it).
+async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainResult<()> {
+    if !ACCESS_TOKEN_RANGE.contains(&s.access_token_secs) {
+        return Err(DomainError::invalid(
+            "access_token_secs",
+            "must be between 60 seconds and 1 hour (3600 seconds)",
+        ));
+    }
+    if !REFRESH_TOKEN_RANGE.contains(&s.refresh_token_secs) {
+        return Err(DomainError::invalid(
+            "refresh_token_hours",
+            "must be between 1 hour and 365 days (8760 hours)",
+        ));
+    }
+    if !CLIENT_LIFETIME_DAYS_RANGE.contains(&s.default_client_lifetime_days) {
+        return Err(DomainError::invalid(
+            "default_client_lifetime_days",
+            "must be between 0 (never expires) and 3650 days",
+        ));
+    }
+    crate::platform::text::check_items(
+        "default_client_scopes",
+        &s.default_client_scopes,
+        limits::SCOPES,
+    )?;
+    for name in &s.default_client_scopes {
+        match crate::apis::find_scope(conn, name).await? {
+            None => {
+                return Err(DomainError::invalid(
+                    "default_client_scopes",
+                    format!("names an unknown scope '{name}'"),
+                ))
+            }
+            Some(info) if info.requires_approval => {
+                return Err(DomainError::invalid(
+                    "default_client_scopes",
+                    format!("cannot include '{name}': it needs an administrator's approval"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 6] {
+    [
+        (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
+        (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
+        (REFRESH_TOKEN_TTL, s.refresh_token_secs.to_string()),
+        (SELF_SIGNUP, s.allow_self_signup.to_string()),
+        (DEFAULT_CLIENT_SCOPES, s.default_client_scopes.join(" ")),
+        (
+            DEFAULT_CLIENT_LIFETIME_DAYS,
+            s.default_client_lifetime_days.to_string(),
+        ),
+    ]
+}
+
+/// An administrator saves the settings page: validates everything, then stores the
+/// values that changed and records one `settings.changed` event per setting (before
+/// and after) in the same transaction. Returns what is now in force.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &AdminCtx,
+    cache: &SettingsCache,
+    mut new: RuntimeSettings,
+    now: Timestamp,
+) -> DomainResult<RuntimeSettings> {
+    new.default_client_scopes.sort();
+    new.default_client_scopes.dedup();
+    validate(db, &new).await?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = load(&txn, cache.defaults).await?;
+    for ((key, before), (_, after)) in as_pairs(&current).into_iter().zip(as_pairs(&new)) {
+        if before == after {
+            continue;
+        }
+        store(&txn, ctx, key, before, &after, now).await?;
+    }
+    txn.commit().await?;
+    cache.invalidate();
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULTS: FileDefaults = FileDefaults {
+        access_token_secs: 300,
+        refresh_token_secs: 30 * 86_400,
+        allow_self_signup: false,
+    };
+
+    #[tokio::test]
+    async fn overrides_win_over_the_file_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::platform::db::connect(&format!("sqlite://{}/s.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::platform::db::migrate(&db).await.unwrap();
+        let cache = SettingsCache::new(
+            DEFAULTS,
+            std::time::Duration::ZERO,
+            std::sync::Arc::new(crate::platform::clock::SystemClock),
+        );
+        let s = cache.get(&db).await.unwrap();
+        assert_eq!((s.access_token_secs, s.allow_self_signup), (300, false));
+        let ctx = AdminCtx::operator();
+        let mut new = s.clone();
+        new.access_token_secs = 59;
+        assert!(matches!(
+            update(&db, &ctx, &cache, new, 1).await,
+            Err(DomainError::Invalid {
+                field: "access_token_secs",
+                ..
+            })
+        ));
+        let mut new = s.clone();
+        new.default_client_scopes = vec!["nope".into()];
+        assert!(matches!(
+            update(&db, &ctx, &cache, new, 1).await,
+            Err(DomainError::Invalid {
+                field: "default_client_scopes",
+                ..
+            })
+        ));
+        let mut new = s.clone();
+        new.access_token_secs = 120;
+        new.allow_self_signup = true;
+        update(&db, &ctx, &cache, new, 1).await.unwrap();
+        let s = cache.get(&db).await.unwrap();
+        assert_eq!((s.access_token_secs, s.allow_self_signup), (120, true));
+        assert_eq!(
+            s.refresh_token_secs,
+            30 * 86_400,
+            "unchanged keeps the file value"
+        );
+    }
+}
