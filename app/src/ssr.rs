@@ -5,11 +5,7 @@
 use std::sync::Arc;
 
 use domain::accounts::sessions::SessionPolicy;
-use domain::accounts::throttle::ThrottlePolicy;
 use domain::accounts::{AdminCtx, Role, User};
-use domain::platform::db::Db as DatabaseConnection;
-use domain::platform::password::PasswordHasher;
-use domain::Clock;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -19,30 +15,28 @@ use crate::model::UserView;
 #[derive(Clone, Debug)]
 pub struct PortalConfig {
     pub session_policy: SessionPolicy,
-    pub throttle_policy: ThrottlePolicy,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
     pub secure_cookies: bool,
 }
 
-/// Shared by every request; provided to server functions as context.
+/// Shared by every request; provided to server functions as context. The domain's
+/// handles (`Services`: database, hasher, caches) are reached through it directly
+/// (`state.db`); what is here besides is the web portal's own.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub hasher: PasswordHasher,
-    pub clock: Arc<dyn Clock>,
+    pub services: domain::services::Services,
     pub config: Arc<PortalConfig>,
-    /// The token endpoint's client cache, shared so portal changes invalidate it.
-    pub clients: domain::clients::SecretCache,
-    /// The scope catalogue and APIs as the token endpoints cache them, shared so
-    /// administrators' changes invalidate it.
-    pub catalogue: domain::oauth::Catalogue,
     /// Secrets waiting to be shown once on the next page view.
     pub flash: SecretFlash,
     /// Whether SMTP is configured (else e-mail stays in the outbox).
     pub smtp_configured: bool,
-    /// Settings administrators change at run time (token lifetimes, sign-up, the
-    /// third-party switch, client defaults), read through a short cache.
-    pub runtime: domain::settings::SettingsCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = domain::services::Services;
+    fn deref(&self) -> &Self::Target {
+        &self.services
+    }
 }
 
 /// A just-created or rotated client secret, kept in this process's memory for at
@@ -136,12 +130,6 @@ pub fn request_id() -> Option<String> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     })
-}
-
-impl AppState {
-    pub fn now(&self) -> i64 {
-        self.clock.now()
-    }
 }
 
 /// Attached to each request's extensions by the server's middleware.

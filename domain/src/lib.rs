@@ -17,6 +17,9 @@
 //!   administrator decisions, notifications.
 //! - `jobs`: periodic work (clean-up).
 //!
+//! `services::Services` holds the shared handles (database, hasher, caches) that
+//! every adapter is given.
+//!
 //! `entities` are the sea-orm table models, used only inside this crate's contexts
 //! and by migrations' tests.
 
@@ -30,6 +33,7 @@ pub mod jobs;
 pub mod oauth;
 pub mod platform;
 pub mod portal;
+pub mod services;
 pub mod settings;
 
 pub use error::{DomainError, DomainResult};

@@ -110,25 +110,15 @@ impl Application {
                 idle_timeout_secs: settings.session.idle_timeout_secs,
                 absolute_timeout_secs: settings.session.absolute_timeout_secs,
             },
-            throttle_policy: ThrottlePolicy {
-                account_max_failures: settings.throttle.account_max_failures,
-                ip_max_failures: settings.throttle.ip_max_failures,
-                window_secs: settings.throttle.window_secs,
-                lockout_secs: settings.throttle.lockout_secs,
-                clients: settings.throttle.clients,
-            },
             secure_cookies: settings.secure_cookies(),
         };
         let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
         let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());
-        let state = AppState {
+        let services = domain::services::Services {
             db,
             hasher: PasswordHasher::new(),
-            config: Arc::new(config),
             clients: SecretCache::new(10_000, cache_ttl, clock.clone()),
             catalogue,
-            flash: Default::default(),
-            smtp_configured: settings.smtp.is_some(),
             runtime: domain::settings::SettingsCache::new(
                 domain::settings::FileDefaults {
                     access_token_secs: settings.tokens.access_token_ttl_secs,
@@ -138,10 +128,23 @@ impl Application {
                 cache_ttl,
                 clock.clone(),
             ),
+            throttle: ThrottlePolicy {
+                account_max_failures: settings.throttle.account_max_failures,
+                ip_max_failures: settings.throttle.ip_max_failures,
+                window_secs: settings.throttle.window_secs,
+                lockout_secs: settings.throttle.lockout_secs,
+                clients: settings.throttle.clients,
+            },
             clock,
         };
+        let state = AppState {
+            services,
+            config: Arc::new(config),
+            flash: Default::default(),
+            smtp_configured: settings.smtp.is_some(),
+        };
         let audit = domain::audit::AuditWriter::spawn(state.db.clone());
-        let oauth = oauth_state(&settings, state.clone(), audit.clone()).await?;
+        let oauth = oauth_state(&settings, state.services.clone(), audit.clone()).await?;
         domain::apis::ensure_portal_api(&state.db, oauth.issuer(), state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
@@ -213,7 +216,7 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
 
 async fn oauth_state(
     settings: &Settings,
-    app: AppState,
+    app: domain::services::Services,
     audit: domain::audit::AuditWriter,
 ) -> Result<OAuthState, StartupError> {
     let t = &settings.tokens;
@@ -254,7 +257,7 @@ async fn oauth_state(
         tokens,
         kek,
         key_policy,
-        app,
+        services: app,
         metadata_json: metadata.into(),
         trust_proxy_headers: settings.trust_proxy_headers,
     }))
@@ -269,7 +272,7 @@ fn spawn_maintenance(app: AppState) {
             match domain::jobs::cleanup::purge(
                 &app.db,
                 app.config.session_policy,
-                app.config.throttle_policy,
+                app.throttle,
                 app.now(),
             )
             .await

@@ -59,7 +59,7 @@ pub async fn sign_in(
         &st.db,
         &st.hasher,
         st.config.session_policy,
-        st.config.throttle_policy,
+        st.throttle,
         req,
         st.now(),
     )

@@ -24,7 +24,7 @@ impl FromRequestParts<ApiState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, st: &ApiState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        let app = &st.oauth.app;
+        let app = &st.oauth.services;
         let now = app.now();
         let Some(live) = st.oauth.tokens.live_access_token(token, now).await? else {
             return Err(ApiError::invalid_token(REVOKED));

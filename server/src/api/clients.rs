@@ -435,7 +435,7 @@ pub async fn list(
         ClientSort::Expiry => clients::Sort::Expiry,
     };
     let page = portal::list_clients(
-        &st.oauth.app.db,
+        &st.oauth.services.db,
         &who,
         q.all.unwrap_or(false),
         q.q.as_deref().unwrap_or_default(),
@@ -462,7 +462,7 @@ pub async fn create(
     Caller(who): Caller,
     ApiJson(b): ApiJson<NewClient>,
 ) -> ApiResult<Response> {
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let reg = Registration {
         application_type: b.application_type.map(Into::into),
         allowed_email_domains: b.allowed_email_domains,
@@ -554,7 +554,7 @@ pub async fn show(
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let c = portal::client_for(&st.oauth.app.db, &who, &id).await?;
+    let c = portal::client_for(&st.oauth.services.db, &who, &id).await?;
     Ok(with_etag(c.version, ClientView::from(c)))
 }
 
@@ -599,7 +599,7 @@ pub async fn update(
     headers: HeaderMap,
     ApiJson(b): ApiJson<ClientEdit>,
 ) -> ApiResult<Response> {
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let current = portal::client_for(&app.db, &who, &id).await?;
     let precondition = if_match(&headers, current.version)?;
     if precondition == Some(false) {
@@ -763,7 +763,7 @@ pub async fn delete(
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     portal::delete(&app.db, &app.clients, &who, &id, app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -783,7 +783,7 @@ pub async fn rotate_secret(
     body: Bytes,
 ) -> ApiResult<Response> {
     let b: Rotate = optional_json(&body)?;
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let now = app.now();
     let overlap: Overlap = b.overlap.into();
     let secret =
@@ -842,7 +842,7 @@ async fn toggle(
     enabled: bool,
 ) -> ApiResult<Json<Toggled>> {
     let b: Toggle = optional_json(&body)?;
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let request = portal::set_enabled(
         &app.db,
         &app.clients,

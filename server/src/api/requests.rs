@@ -283,7 +283,7 @@ pub async fn list(
         client_id: q.client_id,
     };
     let page = portal::list_requests(
-        &st.oauth.app.db,
+        &st.oauth.services.db,
         &who,
         q.mine.unwrap_or(false),
         &filter,
@@ -310,7 +310,7 @@ pub async fn show(
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RequestView>> {
-    let r = portal::find_request(&st.oauth.app.db, &who, &id).await?;
+    let r = portal::find_request(&st.oauth.services.db, &who, &id).await?;
     Ok(Json(r.into()))
 }
 
@@ -325,7 +325,7 @@ pub async fn create(
     Caller(who): Caller,
     ApiJson(b): ApiJson<NewRequest>,
 ) -> ApiResult<Response> {
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let now = app.now();
     let req = match b.kind {
         NewRequestKind::Scopes => {
@@ -369,7 +369,7 @@ pub async fn approve(
     body: Bytes,
 ) -> ApiResult<Json<RequestView>> {
     let b: Approval = optional_json(&body)?;
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let r = portal::approve(
         &app.db,
         &app.clients,
@@ -397,7 +397,7 @@ pub async fn reject(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<Rejection>,
 ) -> ApiResult<Json<RequestView>> {
-    let app = &st.oauth.app;
+    let app = &st.oauth.services;
     let r = portal::reject(&app.db, &app.clients, &who, &id, &b.reason, app.now()).await?;
     Ok(Json(r.into()))
 }

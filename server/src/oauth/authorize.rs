@@ -68,15 +68,15 @@ pub async fn validate(
     let client_id = q
         .get("client_id")
         .ok_or(Failure::Page("missing_client_id"))?;
-    let client = domain::clients::find(&st.app.db, client_id)
+    let client = domain::clients::find(&st.services.db, client_id)
         .await
         .map_err(|_| Failure::Page("server_error"))?
         .ok_or(Failure::Page("unknown_client"))?;
-    if client.unusable_reason(st.app.now()).is_some() {
+    if client.unusable_reason(st.services.now()).is_some() {
         return Err(Failure::Page("client_unavailable"));
     }
     if !client.first_party
-        && !domain::settings::third_party_oauth_enabled(&st.app.db)
+        && !domain::settings::third_party_oauth_enabled(&st.services.db)
             .await
             .map_err(|_| Failure::Page("server_error"))?
     {
@@ -314,7 +314,7 @@ pub async fn authorize(
         Ok(r) => r,
         Err(f) => return failure_response(&st, f),
     };
-    let now = st.app.now();
+    let now = st.services.now();
     let fail = |error: &'static str, d: &str| fail_request(&st, &req, error, d, None);
     let prompt_none = req.prompt.iter().any(|p| p == "none");
 
@@ -339,14 +339,15 @@ pub async fn authorize(
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
-    let existing = match domain::oauth::consents::find(&st.app.db, &user.id, &req.client.id).await {
-        Ok(g) => g,
-        Err(e) => {
-            // The cause goes to the log, never into the client's redirect URI.
-            tracing::error!(error = %e, "looking up a consent");
-            return fail("server_error", "internal error");
-        }
-    };
+    let existing =
+        match domain::oauth::consents::find(&st.services.db, &user.id, &req.client.id).await {
+            Ok(g) => g,
+            Err(e) => {
+                // The cause goes to the log, never into the client's redirect URI.
+                tracing::error!(error = %e, "looking up a consent");
+                return fail("server_error", "internal error");
+            }
+        };
     let covered = existing
         .as_ref()
         .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
@@ -411,7 +412,7 @@ async fn issue_code_and_redirect(
     grant_id: &str,
     auth_time: i64,
 ) -> Response {
-    let now = st.app.now();
+    let now = st.services.now();
     let new = NewCode {
         client_id: req.client.id.clone(),
         user_id: user_id.to_owned(),
@@ -425,7 +426,7 @@ async fn issue_code_and_redirect(
         auth_time,
     };
     match codes::issue_code(
-        &st.app.db,
+        &st.services.db,
         new,
         st.tokens.lifetimes.authorization_code_secs,
         now,
@@ -484,9 +485,9 @@ pub async fn consent(
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
-    let now = st.app.now();
+    let now = st.services.now();
     let grant = async {
-        let txn = domain::platform::db::write_txn(&st.app.db).await?;
+        let txn = domain::platform::db::write_txn(&st.services.db).await?;
         let g = domain::oauth::consents::allow(
             &txn,
             &user.id,

@@ -105,12 +105,12 @@ pub async fn authenticate(
         ip,
     };
     clients::authenticate(
-        &st.app.db,
-        &st.app.hasher,
+        &st.services.db,
+        &st.services.hasher,
         &st.tokens.clients,
-        st.app.config.throttle_policy.clients,
+        st.services.throttle.clients,
         presented,
-        st.app.now(),
+        st.services.now(),
     )
     .await
     .map_err(|e| match e {

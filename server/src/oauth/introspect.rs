@@ -36,7 +36,7 @@ pub async fn introspect(
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        let now = st.app.now();
+        let now = st.services.now();
         match st.tokens.live_access_token(token, now).await? {
             Some(live) if st.tokens.may_introspect(&caller, &live).await? => {
                 Ok(Some(access_body(live)))
@@ -77,16 +77,17 @@ async fn refresh_body(
     caller: &domain::clients::Client,
     token: &str,
 ) -> Result<Option<Value>, OAuthError> {
-    let now = st.app.now();
-    let Some(r) = domain::oauth::codes::find_live_refresh(&st.app.db, token, now).await? else {
+    let now = st.services.now();
+    let Some(r) = domain::oauth::codes::find_live_refresh(&st.services.db, token, now).await?
+    else {
         return Ok(None);
     };
     if r.client_id != caller.id || caller.unusable_reason(now).is_some() {
         return Ok(None);
     }
     match (
-        domain::accounts::find_by_id(&st.app.db, &r.user_id).await?,
-        domain::oauth::consents::find_by_id(&st.app.db, &r.grant_id).await?,
+        domain::accounts::find_by_id(&st.services.db, &r.user_id).await?,
+        domain::oauth::consents::find_by_id(&st.services.db, &r.grant_id).await?,
     ) {
         (Some(u), Some(_)) if !u.disabled => {}
         _ => return Ok(None),

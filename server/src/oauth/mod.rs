@@ -15,7 +15,6 @@ mod userinfo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::ssr::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 use domain::oauth::keys::{Kek, KeyPolicy, KeySet};
@@ -71,7 +70,8 @@ impl std::ops::Deref for OAuthState {
 }
 
 pub struct OAuthShared {
-    pub app: AppState,
+    /// The domain's shared handles (database, hasher, caches).
+    pub services: domain::services::Services,
     /// Issuing and checking tokens (`domain::oauth`).
     pub tokens: Tokens,
     pub kek: Kek,
@@ -99,10 +99,10 @@ impl OAuthShared {
     /// Rotates keys when due and reloads the set (other processes may have rotated).
     pub async fn refresh_keys(&self) -> Result<(), domain::DomainError> {
         let set = domain::oauth::keys::ensure_and_load(
-            &self.app.db,
+            &self.services.db,
             &self.kek,
             self.key_policy,
-            self.app.now(),
+            self.services.now(),
         )
         .await?;
         self.tokens.keys.replace(set);

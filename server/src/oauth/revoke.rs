@@ -26,7 +26,9 @@ pub async fn revoke(
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        st.tokens.revoke(&caller, token, ip, st.app.now()).await?;
+        st.tokens
+            .revoke(&caller, token, ip, st.services.now())
+            .await?;
         Ok::<_, OAuthError>(())
     }
     .await;

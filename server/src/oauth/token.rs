@@ -57,7 +57,7 @@ async fn handle(
         st,
         client: &client,
         ip,
-        now: st.app.now(),
+        now: st.services.now(),
     };
     grants::exchange(&caller, grant, &form).await
 }

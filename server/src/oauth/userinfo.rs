@@ -61,7 +61,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
         );
         return resp;
     };
-    let now = st.app.now();
+    let now = st.services.now();
     let invalid = || {
         bearer_error(
             StatusCode::UNAUTHORIZED,
@@ -88,7 +88,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
     let client = live.client;
     // The consent must still stand (the user may have revoked the app), and the
     // claims follow what it allows now (the user may have narrowed it).
-    let scopes = match domain::oauth::consents::find(&st.app.db, &user.id, &client.id).await {
+    let scopes = match domain::oauth::consents::find(&st.services.db, &user.id, &client.id).await {
         Ok(Some(g)) => scopes.intersection(&g.scopes.iter().cloned().collect()),
         Ok(None) => return invalid(),
         Err(e) => return super::OAuthError::server_error(e).into_response(),

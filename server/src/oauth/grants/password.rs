@@ -36,7 +36,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
             "this client may not use the password grant",
         ));
     }
-    let app = &c.st.app;
+    let app = &c.st.services;
     let sign_in = SignInRequest {
         username: &req.username,
         password: &req.password,
@@ -46,7 +46,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     let user = domain::accounts::sign_in::check_credentials(
         &app.db,
         &app.hasher,
-        app.config.throttle_policy,
+        app.throttle,
         &sign_in,
         c.now,
     )

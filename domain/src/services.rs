@@ -1,0 +1,38 @@
+//! The handles every adapter shares — the web pages, the protocol endpoints, the
+//! REST API, the CLI and the background jobs — built once at start-up.
+//!
+//! Caches live here, not in any adapter, so a change made through one adapter
+//! invalidates what the others read (a client disabled on a page stops getting
+//! tokens at once).
+
+use std::sync::Arc;
+
+use crate::accounts::throttle::ThrottlePolicy;
+use crate::clients::authenticate::SecretCache;
+use crate::oauth::catalogue::Catalogue;
+use crate::platform::clock::{Clock, Timestamp};
+use crate::platform::db::Db;
+use crate::platform::password::PasswordHasher;
+use crate::settings::SettingsCache;
+
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+    /// Verified client secrets and client rows, for client authentication.
+    pub clients: SecretCache,
+    /// The scope catalogue and the APIs, as token issuance reads them.
+    pub catalogue: Catalogue,
+    /// Settings administrators change at run time (token lifetimes, sign-up, the
+    /// third-party switch, client defaults), read through a short cache.
+    pub runtime: SettingsCache,
+    /// How many failed guesses lock what (sign-in and client authentication).
+    pub throttle: ThrottlePolicy,
+}
+
+impl Services {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
