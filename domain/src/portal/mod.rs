@@ -33,3 +33,6 @@ pub use edits::*;
 pub use queue::*;
 pub use request::*;
 pub use requests::*;
+
+#[cfg(test)]
+mod tests;
