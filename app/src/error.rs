@@ -178,6 +178,13 @@ impl From<domain::DomainError> for AppError {
                 tracing::error!(%cause, "internal error in a server function");
                 AppError::Internal
             }
+            D::Database(e) => {
+                tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "database error in a server function"
+                );
+                AppError::Internal
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 use sea_orm::DbErr;
 
 /// What a domain operation can fail with. Adapters map these to HTTP statuses or
-/// CLI messages; `Internal` carries a cause that is logged, never shown to users.
+/// CLI messages; `Internal` and `Database` carry a cause that is logged, never shown
+/// to users.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
     #[error("{field}: {message}")]
@@ -17,6 +18,10 @@ pub enum DomainError {
     Forbidden,
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database failed (connection, I/O, a constraint the operation did not
+    /// expect); the driver's error is kept as the source, for the log.
+    #[error("internal error: database: {0}")]
+    Database(#[source] DbErr),
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;
@@ -32,6 +37,6 @@ impl DomainError {
 
 impl From<DbErr> for DomainError {
     fn from(e: DbErr) -> Self {
-        DomainError::Internal(format!("database: {e}"))
+        DomainError::Database(e)
     }
 }

@@ -141,9 +141,9 @@ pub(crate) mod conv {
             Ask::Change { changes: cs } => {
                 for c in cs {
                     changes.push(ChangeView {
-                        field: c.field.replace('_', " ").replace(" secs", ""),
-                        before: show(&c.before, &c.field),
-                        after: show(&c.after, &c.field),
+                        field: c.field.as_str().replace('_', " ").replace(" secs", ""),
+                        before: show(&c.before, c.field.as_str()),
+                        after: show(&c.after, c.field.as_str()),
                     })
                 }
             }

@@ -47,13 +47,46 @@ impl Gated {
     }
 }
 
-/// A field change that waits for approval.
+/// A client field whose change can wait for approval. Stored in requests by these
+/// snake_case names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeField {
+    RefreshTokenTtlSecs,
+    PasswordGrant,
+    /// Re-enabling a disabled client.
+    Enabled,
+    ExpiresAt,
+    /// Grant types beyond what was reviewed (M7).
+    GrantTypes,
+    /// Redirect URIs on origins nobody reviewed (M7).
+    RedirectUris,
+}
+
+impl ChangeField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RefreshTokenTtlSecs => "refresh_token_ttl_secs",
+            Self::PasswordGrant => "password_grant",
+            Self::Enabled => "enabled",
+            Self::ExpiresAt => "expires_at",
+            Self::GrantTypes => "grant_types",
+            Self::RedirectUris => "redirect_uris",
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A field change that waits for approval. For `grant_types` and `redirect_uris`
+/// the entries of `after` missing from `before` are added on approval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
-    /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes`, `expires_at`,
-    /// or `grant_types` / `redirect_uris` (additions beyond what was reviewed: the
-    /// entries of `after` missing from `before` are added on approval).
-    pub field: String,
+    pub field: ChangeField,
     pub before: Value,
     pub after: Value,
 }

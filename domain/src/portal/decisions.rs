@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use serde_json::{json, Value};
 
 use super::access::Who;
-use super::changes::{diff, set_grant};
+use super::changes::{diff, set_grant, ChangeField};
 use super::queue::find_request_unchecked;
 use super::request::{Ask, Decider, Decision, Payload, Request, Status};
 use crate::audit::{self, Actor, AuditEvent, EventType};
@@ -111,19 +111,17 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                     if review::apply_approved(&mut next, ch)? {
                         continue;
                     }
-                    match ch.field.as_str() {
-                        "password_grant" => {
+                    match ch.field {
+                        ChangeField::PasswordGrant => {
                             set_grant(&mut next, GRANT_PASSWORD, ch.after == json!(true))
                         }
-                        "refresh_token_ttl_secs" => next.refresh_token_ttl_secs = ch.after.as_i64(),
-                        "enabled" => next.disabled = ch.after != json!(true),
-                        "expires_at" => next.expires_at = ch.after.as_i64(),
-                        other => {
-                            return Err(DomainError::Internal(format!(
-                                "request {} changes unknown field {other}",
-                                row.id
-                            )))
+                        ChangeField::RefreshTokenTtlSecs => {
+                            next.refresh_token_ttl_secs = ch.after.as_i64()
                         }
+                        ChangeField::Enabled => next.disabled = ch.after != json!(true),
+                        ChangeField::ExpiresAt => next.expires_at = ch.after.as_i64(),
+                        // Applied by `review::apply_approved` above.
+                        ChangeField::GrantTypes | ChangeField::RedirectUris => {}
                     }
                 }
             }

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::access::{client_for, justification_text, locked_client, Who};
-use super::changes::{diff, set_grant, FieldChange, Gated};
+use super::changes::{diff, set_grant, ChangeField, FieldChange, Gated};
 use super::request::{Ask, Request};
 use super::submit::submit;
 use crate::audit::{self, EventType};
@@ -162,7 +162,7 @@ pub async fn update(
                 set_grant(&mut next, GRANT_PASSWORD, g.password_grant);
             } else {
                 asks.push(FieldChange {
-                    field: "password_grant".into(),
+                    field: ChangeField::PasswordGrant,
                     before: json!(false),
                     after: json!(true),
                 });
@@ -173,7 +173,7 @@ pub async fn update(
                 next.refresh_token_ttl_secs = g.refresh_token_ttl_secs;
             } else {
                 asks.push(FieldChange {
-                    field: "refresh_token_ttl_secs".into(),
+                    field: ChangeField::RefreshTokenTtlSecs,
                     before: json!(have.refresh_token_ttl_secs),
                     after: json!(g.refresh_token_ttl_secs),
                 });
@@ -265,7 +265,7 @@ pub async fn set_enabled(
                 &current,
                 Ask::Change {
                     changes: vec![FieldChange {
-                        field: "enabled".into(),
+                        field: ChangeField::Enabled,
                         before: json!(false),
                         after: json!(true),
                     }],

@@ -76,7 +76,7 @@ impl Ask {
                 "change of {}",
                 changes
                     .iter()
-                    .map(|c| c.field.replace('_', " "))
+                    .map(|c| c.field.as_str().replace('_', " "))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::clients::metadata::ClientUpdate;
 use crate::clients::model::{Client, GRANT_PASSWORD};
-use crate::portal::changes::FieldChange;
+use crate::portal::changes::{ChangeField, FieldChange};
 use crate::{DomainError, DomainResult};
 
 /// The part of a redirect URI that names who receives the redirect: scheme, host
@@ -130,13 +130,13 @@ pub fn hold_back(current: &Client, next: &mut Client, w: &Widening) -> Vec<Field
     let mut asks = Vec::new();
     for (field, list, held, was) in [
         (
-            "grant_types",
+            ChangeField::GrantTypes,
             &mut next.grant_types,
             &w.grant_types,
             &current.grant_types,
         ),
         (
-            "redirect_uris",
+            ChangeField::RedirectUris,
             &mut next.redirect_uris,
             &w.redirect_uris,
             &current.redirect_uris,
@@ -152,7 +152,7 @@ pub fn hold_back(current: &Client, next: &mut Client, w: &Widening) -> Vec<Field
         let mut after = list.clone();
         after.extend(held.iter().cloned());
         asks.push(FieldChange {
-            field: field.into(),
+            field,
             before: json!(list),
             after: json!(after),
         });
@@ -164,9 +164,9 @@ pub fn hold_back(current: &Client, next: &mut Client, w: &Widening) -> Vec<Field
 /// for to the client's list as it is now (other edits may have happened since).
 /// Returns false for other fields.
 pub fn apply_approved(next: &mut Client, ch: &FieldChange) -> DomainResult<bool> {
-    let list = match ch.field.as_str() {
-        "grant_types" => &mut next.grant_types,
-        "redirect_uris" => &mut next.redirect_uris,
+    let list = match ch.field {
+        ChangeField::GrantTypes => &mut next.grant_types,
+        ChangeField::RedirectUris => &mut next.redirect_uris,
         _ => return Ok(false),
     };
     let strings = |v: &serde_json::Value| -> Vec<String> {

@@ -136,6 +136,7 @@ impl From<DomainError> for ApiError {
                 Self::forbidden("your account may not do this (an administrator may)")
             }
             DomainError::Internal(cause) => Self::server_error(cause),
+            e @ DomainError::Database(_) => Self::server_error(e.to_string()),
         }
     }
 }

@@ -144,7 +144,7 @@ impl From<Request> for RequestView {
                     changes
                         .into_iter()
                         .map(|c| FieldChange {
-                            field: c.field,
+                            field: c.field.as_str().to_owned(),
                             before: c.before,
                             after: c.after,
                         })
