@@ -6,9 +6,9 @@ use crate::api::users::{list_users, CreateUser, SetDisabled, SetRole};
 use crate::components::forms::{
     CsrfField, Field, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::error::AppError;
 use crate::model::{role_label, UserView};
-use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
 
 #[component]
 pub fn AdminHomePage() -> impl IntoView {
