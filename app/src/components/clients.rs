@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::portal::list_clients;
+use crate::api::portal::clients::list_clients;
 use crate::components::forms::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::pagination::Pagination;
 use crate::components::panels::ErrorPanel;

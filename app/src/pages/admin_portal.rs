@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::portal::list_requests;
+use crate::api::portal::requests::list_requests;
 use crate::api::portal_admin::{
     list_outbox, list_rules, ApproveRequest, DeleteRule, RejectRequest, SaveRule, TestRule,
 };

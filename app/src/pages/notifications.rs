@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::portal::{list_notifications, MarkAllRead};
+use crate::api::portal::notifications::{list_notifications, MarkAllRead};
 use crate::components::forms::{CsrfField, BUTTON_SECONDARY};
 use crate::components::pagination::Pagination;
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};

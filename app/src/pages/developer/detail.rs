@@ -6,9 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{client_id_param, CARD, LINK};
-use crate::api::portal::{
-    get_client, DeleteClient, RequestExtension, RequestScopes, RotateSecret, SetClientEnabled,
-};
+use crate::api::portal::clients::{get_client, DeleteClient, RotateSecret, SetClientEnabled};
+use crate::api::portal::requests::{RequestExtension, RequestScopes};
 use crate::api::portal_admin::{RemoveScope, SetClientExpiry};
 use crate::components::clients::ExpiryBadge;
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};

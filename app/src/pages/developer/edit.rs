@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::fields::{ListField, ValueField, FIELDS};
 use super::{client_id_param, CARD, LINK};
-use crate::api::portal::{get_client, UpdateClient};
+use crate::api::portal::clients::{get_client, UpdateClient};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::model::ClientDetail;

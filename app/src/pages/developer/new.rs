@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::fields::{ListField, ValueField, FIELDS};
 use super::{CARD, LINK};
-use crate::api::portal::CreateClient;
+use crate::api::portal::clients::CreateClient;
 use crate::components::forms::{CsrfField, FormError, BUTTON, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::error::AppError;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::LINK;
-use crate::api::portal::list_requests;
+use crate::api::portal::requests::list_requests;
 use crate::components::pagination::Pagination;
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::components::query::{query_str, query_u64};
