@@ -231,7 +231,11 @@ pub fn user_view(u: &User) -> UserView {
         username: u.username.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
-        role: u.role.as_str().to_owned(),
+        role: match u.role {
+            Role::User => crate::model::Role::User,
+            Role::Developer => crate::model::Role::Developer,
+            Role::Admin => crate::model::Role::Admin,
+        },
         disabled: u.disabled,
         email_verified: u.email_verified,
         created: domain::clock::format_utc(u.created_at),

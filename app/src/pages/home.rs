@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::layout::use_shell;
-use crate::model::{role_label, UserView};
+use crate::model::UserView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -39,7 +39,7 @@ fn Dashboard(user: UserView) -> impl IntoView {
     let card = "block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400 focus:outline-none focus:ring-2 focus:ring-sky-500";
     view! {
         <h1 class="text-2xl font-semibold">"Welcome, " {user.display_name.clone()}</h1>
-        <p class="mt-1 text-slate-600">"Signed in as " <strong>{user.username.clone()}</strong> " (" {role_label(&user.role)} ")."</p>
+        <p class="mt-1 text-slate-600">"Signed in as " <strong>{user.username.clone()}</strong> " (" {user.role.label()} ")."</p>
         <div class="mt-8 grid gap-4 sm:grid-cols-3">
             <a href="/apps" class=card>
                 <h2 class="font-semibold">"My apps"</h2>

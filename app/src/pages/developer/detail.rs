@@ -146,7 +146,7 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                     <dd class="mt-1 text-sm sm:col-span-2 sm:mt-0"><code class="font-mono" data-testid="client-id">{c.id.clone()}</code></dd>
                 </div>
                 <Dl label="Type" value=c.type_label()/>
-                <Dl label="Token endpoint authentication" value=c.auth_method.clone()/>
+                <Dl label="Token endpoint authentication" value=c.auth_method.as_str()/>
                 <Dl label="Grant types" value=list_or_none(&c.grant_types)/>
                 <Dl label="Redirect URIs" value=list_or_none(&c.redirect_uris)/>
                 <Dl label="Post-logout redirect URIs" value=list_or_none(&c.post_logout_redirect_uris)/>

@@ -9,7 +9,7 @@ use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{get_client, UpdateClient};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
-use crate::model::ClientDetail;
+use crate::model::{ApplicationType, ClientDetail};
 
 #[component]
 pub fn EditClientPage() -> impl IntoView {
@@ -57,8 +57,8 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "password_grant",
         ])
         .collect();
-    let is_web = c.application_type == "web";
-    let is_service = c.application_type == "service";
+    let is_web = c.application_type == ApplicationType::Web;
+    let is_service = c.application_type == ApplicationType::Service;
     view! {
         <p class="text-sm"><a class=LINK href=back.clone()>"← " {c.name.clone()}</a></p>
         <h1 class="mt-2 text-2xl font-semibold">"Edit " {c.name.clone()}</h1>
