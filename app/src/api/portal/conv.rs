@@ -1,7 +1,7 @@
 //! Domain values to the UI's view types, and the form-field parsing the
 //! portal's server functions share.
 
-use domain::clients::{ApplicationType, AuthMethod, Client};
+use domain::clients::Client;
 use domain::clock::{format_date, format_utc, Timestamp};
 use domain::portal::{Ask, Request, Who};
 use domain::resources::ScopeInfo;
@@ -39,16 +39,8 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
         id: c.id.clone(),
         name: c.name.clone(),
         description: c.description.clone(),
-        application_type: match c.application_type {
-            ApplicationType::Web => crate::model::ApplicationType::Web,
-            ApplicationType::Native => crate::model::ApplicationType::Native,
-            ApplicationType::Service => crate::model::ApplicationType::Service,
-        },
-        auth_method: match c.auth_method {
-            AuthMethod::ClientSecretBasic => crate::model::AuthMethod::ClientSecretBasic,
-            AuthMethod::ClientSecretPost => crate::model::AuthMethod::ClientSecretPost,
-            AuthMethod::None => crate::model::AuthMethod::None,
-        },
+        application_type: c.application_type.into(),
+        auth_method: c.auth_method.into(),
         redirect_uris: c.redirect_uris.clone(),
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         grant_types: c.grant_types.clone(),
