@@ -9,8 +9,7 @@ pub struct UserView {
     pub username: String,
     pub email: String,
     pub display_name: String,
-    /// `user`, `developer` or `admin`.
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
     pub email_verified: bool,
     pub created: String,
@@ -18,18 +17,81 @@ pub struct UserView {
 
 impl UserView {
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == Role::Admin
     }
     pub fn can_develop(&self) -> bool {
-        self.role == "developer" || self.role == "admin"
+        matches!(self.role, Role::Developer | Role::Admin)
     }
 }
 
-pub fn role_label(role: &str) -> &'static str {
-    match role {
-        "admin" => "Administrator",
-        "developer" => "Developer",
-        _ => "End user",
+/// What an account may do. Spelled on the wire as the domain spells it (`user`,
+/// `developer`, `admin`); the browser bundle cannot use the domain's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Developer,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::User, Role::Developer, Role::Admin];
+
+    /// The form value (the wire spelling).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Developer => "developer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Developer => "Developer",
+            Role::User => "End user",
+        }
+    }
+}
+
+/// A client's kind (RFC 7591 `application_type`, plus `service`), spelled as the
+/// domain spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicationType {
+    Web,
+    Native,
+    Service,
+}
+
+impl ApplicationType {
+    pub fn label(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "Web application",
+            ApplicationType::Native => "Native / single-page app",
+            ApplicationType::Service => "Service (machine to machine)",
+        }
+    }
+}
+
+/// How a client authenticates at the token endpoint (RFC 7591
+/// `token_endpoint_auth_method`), spelled as the RFC spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
     }
 }
 
@@ -85,9 +147,8 @@ pub struct ClientView {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// `web`, `native` or `service`.
-    pub application_type: String,
-    pub auth_method: String,
+    pub application_type: ApplicationType,
+    pub auth_method: AuthMethod,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
@@ -121,14 +182,10 @@ pub struct ClientView {
 
 impl ClientView {
     pub fn type_label(&self) -> &'static str {
-        match self.application_type.as_str() {
-            "web" => "Web application",
-            "native" => "Native / single-page app",
-            _ => "Service (machine to machine)",
-        }
+        self.application_type.label()
     }
     pub fn is_public(&self) -> bool {
-        self.auth_method == "none"
+        self.auth_method == AuthMethod::None
     }
     pub fn status_label(&self) -> &'static str {
         if self.disabled {

@@ -225,7 +225,7 @@ pub fn user_view(u: &User) -> UserView {
         username: u.username.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
-        role: u.role.as_str().to_owned(),
+        role: u.role.into(),
         disabled: u.disabled,
         email_verified: u.email_verified,
         created: domain::platform::clock::format_utc(u.created_at),
@@ -274,5 +274,91 @@ pub fn check_csrf(presented: &str) -> Result<(), AppError> {
         Err(AppError::Refused(
             "Your form expired. Reload the page and try again.".into(),
         ))
+    }
+}
+
+// The domain's closed sets as the browser bundle sees them (it cannot link the
+// domain crate); the spelling on the wire is the same.
+
+impl From<Role> for crate::model::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::User => Self::User,
+            Role::Developer => Self::Developer,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
+impl From<domain::clients::ApplicationType> for crate::model::ApplicationType {
+    fn from(a: domain::clients::ApplicationType) -> Self {
+        use domain::clients::ApplicationType as A;
+        match a {
+            A::Web => Self::Web,
+            A::Native => Self::Native,
+            A::Service => Self::Service,
+        }
+    }
+}
+
+impl From<domain::clients::AuthMethod> for crate::model::AuthMethod {
+    fn from(m: domain::clients::AuthMethod) -> Self {
+        use domain::clients::AuthMethod as M;
+        match m {
+            M::ClientSecretBasic => Self::ClientSecretBasic,
+            M::ClientSecretPost => Self::ClientSecretPost,
+            M::None => Self::None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::accounts::Role;
+    use domain::clients::{ApplicationType, AuthMethod};
+    use serde_json::Value;
+
+    use crate::model;
+
+    /// Pages and scripts read these values from the server functions' JSON: the
+    /// UI's enums must spell every value as the domain does.
+    #[test]
+    fn the_ui_spells_roles_client_types_and_auth_methods_as_the_domain_does() {
+        fn same<
+            D: Copy,
+            U: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        >(
+            domain: D,
+            as_str: fn(D) -> &'static str,
+            ui: U,
+        ) {
+            assert_eq!(
+                serde_json::to_value(&ui).unwrap(),
+                Value::from(as_str(domain))
+            );
+            assert_eq!(
+                serde_json::from_value::<U>(Value::from(as_str(domain))).unwrap(),
+                ui
+            );
+        }
+        for r in Role::ALL {
+            same(r, Role::as_str, model::Role::from(r));
+            assert_eq!(model::Role::from(r).as_str(), r.as_str());
+        }
+        for a in [
+            ApplicationType::Web,
+            ApplicationType::Native,
+            ApplicationType::Service,
+        ] {
+            same(a, ApplicationType::as_str, model::ApplicationType::from(a));
+        }
+        for m in [
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost,
+            AuthMethod::None,
+        ] {
+            same(m, AuthMethod::as_str, model::AuthMethod::from(m));
+            assert_eq!(model::AuthMethod::from(m).as_str(), m.as_str());
+        }
     }
 }

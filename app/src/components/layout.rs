@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::session::{get_shell_info, SignOut};
 use crate::error::AppError;
-use crate::model::{role_label, ShellInfo};
+use crate::model::ShellInfo;
 
 /// The shell resource (who is signed in, CSRF token), shared by every page.
 #[derive(Clone, Copy)]
@@ -82,7 +82,7 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
                         })}
                     </a>
                     <span class="text-slate-300" data-testid="whoami">
-                        {user.display_name.clone()} " · " {role_label(&user.role)}
+                        {user.display_name.clone()} " · " {user.role.label()}
                     </span>
                     <ActionForm action=sign_out>
                         <input type="hidden" name="csrf_token" value=info.csrf_token/>

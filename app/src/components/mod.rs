@@ -1,2 +1,9 @@
+//! Pieces several pages use. Pages import these, never each other.
+
+pub mod clients;
 pub mod forms;
 pub mod layout;
+pub mod pagination;
+pub mod panels;
+pub mod query;
+pub mod requests;

@@ -6,9 +6,9 @@ use crate::api::users::{list_users, CreateUser, SetDisabled, SetRole};
 use crate::components::forms::{
     CsrfField, Field, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::error::AppError;
-use crate::model::{role_label, UserView};
-use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
+use crate::model::{Role, UserView};
 
 #[component]
 pub fn AdminHomePage() -> impl IntoView {
@@ -193,7 +193,6 @@ fn UserRow(
     set_disabled: ServerAction<SetDisabled>,
 ) -> impl IntoView {
     let select_id = format!("role-{}", u.id);
-    let roles = ["user", "developer", "admin"];
     let testid = format!("user-{}", u.username);
     let (id1, id2) = (u.id.clone(), u.id.clone());
     let (name1, name2) = (u.username.clone(), u.username.clone());
@@ -216,8 +215,8 @@ fn UserRow(
                     <input type="hidden" name="user_id" value=id1/>
                     <label for=select_id.clone() class="sr-only">"Role of " {name2}</label>
                     <select id=select_id name="role" class="rounded border border-slate-300 px-2 py-1">
-                        {roles.into_iter().map(|r| view! {
-                            <option value=r selected=u.role == r>{role_label(r)}</option>
+                        {Role::ALL.into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=u.role == r>{r.label()}</option>
                         }).collect_view()}
                     </select>
                     <button type="submit" class=BUTTON_SECONDARY>"Save"</button>

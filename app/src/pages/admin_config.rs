@@ -9,9 +9,9 @@ use crate::api::admin_config::{
     UpdateApiScope,
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::error::AppError;
 use crate::model::{human_duration, ApiView, CatalogueView, ScopeView, SettingsView};
-use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";

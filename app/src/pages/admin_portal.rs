@@ -5,15 +5,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::portal::list_requests;
+use crate::api::portal::requests::list_requests;
 use crate::api::portal_admin::{
     list_outbox, list_rules, ApproveRequest, DeleteRule, RejectRequest, SaveRule, TestRule,
 };
+use crate::components::clients::{ClientList, NameWarnings};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::pagination::Pagination;
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::components::requests::RequestItem;
 use crate::error::AppError;
 use crate::model::{RequestView, RuleView};
-use crate::pages::developer::{ClientList, Pagination, RequestItem};
-use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
@@ -204,18 +206,6 @@ fn QueueItem(
         </li>
     }
     .into_any()
-}
-
-/// Why a client's name may deceive people on a consent screen (administrators).
-#[component]
-pub fn NameWarnings(warnings: Vec<String>) -> impl IntoView {
-    (!warnings.is_empty()).then(|| {
-        view! {
-            <ul class="mt-1 list-none text-xs text-amber-800" data-testid="name-warning">
-                {warnings.into_iter().map(|w| view! { <li>"⚠ " {w}</li> }).collect_view()}
-            </ul>
-        }
-    })
 }
 
 #[component]

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 
 use crate::api::apps::{my_apps, ChangeAppScopes, RevokeApp};
 use crate::components::forms::{CsrfField, FormError, BUTTON_SECONDARY};
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::model::{human_duration, ConnectedAppView, ConnectedApps};
-use crate::pages::home::{signed_in_or_prompt, ErrorPanel};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::{list_audit, AuditEventView, AuditPage, AuditQuery};
 use crate::components::forms::{BUTTON_SECONDARY, INPUT, LABEL};
-use crate::pages::home::ErrorPanel;
+use crate::components::panels::ErrorPanel;
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {

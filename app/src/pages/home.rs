@@ -2,50 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::layout::use_shell;
-use crate::error::AppError;
-use crate::model::{role_label, ShellInfo, UserView};
-
-/// Renders `f(user)` for a signed-in user, or a sign-in prompt.
-pub fn signed_in_or_prompt<V: IntoView + 'static>(
-    path: &'static str,
-    f: impl Fn(UserView, ShellInfo) -> V + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let shell = use_shell();
-    view! {
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match shell.await {
-                    Ok(info) => match info.user.clone() {
-                        Some(u) => f(u, info).into_any(),
-                        None => view! { <SignInPrompt path/> }.into_any(),
-                    },
-                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-pub fn SignInPrompt(path: &'static str) -> impl IntoView {
-    view! {
-        <div class="rounded border border-slate-200 bg-white p-6">
-            <h1 class="text-xl font-semibold">"Sign in required"</h1>
-            <p class="mt-2 text-slate-600">"You need to sign in to see this page."</p>
-            <a href=format!("/login?return_to={path}") class="mt-4 inline-block text-sky-700 underline">"Sign in"</a>
-        </div>
-    }
-}
-
-#[component]
-pub fn ErrorPanel(error: AppError) -> impl IntoView {
-    view! {
-        <div role="alert" class="rounded border border-red-300 bg-red-50 p-6 text-red-900">
-            <h1 class="text-lg font-semibold">"This page could not be shown"</h1>
-            <p class="mt-2">{error.to_string()}</p>
-        </div>
-    }
-}
+use crate::model::UserView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -82,7 +39,7 @@ fn Dashboard(user: UserView) -> impl IntoView {
     let card = "block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400 focus:outline-none focus:ring-2 focus:ring-sky-500";
     view! {
         <h1 class="text-2xl font-semibold">"Welcome, " {user.display_name.clone()}</h1>
-        <p class="mt-1 text-slate-600">"Signed in as " <strong>{user.username.clone()}</strong> " (" {role_label(&user.role)} ")."</p>
+        <p class="mt-1 text-slate-600">"Signed in as " <strong>{user.username.clone()}</strong> " (" {user.role.label()} ")."</p>
         <div class="mt-8 grid gap-4 sm:grid-cols-3">
             <a href="/apps" class=card>
                 <h2 class="font-semibold">"My apps"</h2>

@@ -4,9 +4,10 @@ mod admin_config;
 mod admin_portal;
 mod apps;
 mod audit;
-pub mod developer;
+mod developer;
 mod home;
 mod not_found;
+mod notifications;
 mod oauth;
 
 pub use account::{LoginPage, SignUpPage};
@@ -17,8 +18,8 @@ pub use apps::MyAppsPage;
 pub use audit::AdminAuditPage;
 pub use developer::{
     ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
-    NotificationsPage,
 };
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
+pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, OAuthErrorPage};

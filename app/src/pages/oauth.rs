@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::consent::consent_details;
 use crate::components::forms::{CsrfField, BUTTON, BUTTON_SECONDARY};
-use crate::pages::home::{ErrorPanel, SignInPrompt};
+use crate::components::panels::{ErrorPanel, SignInPrompt};
 
 /// The consent screen: who is asking, for what, in plain words; Allow or Deny.
 /// A plain HTML form (no server function) posting to /oauth/consent, so it works

@@ -12,14 +12,18 @@ mod clients;
 mod error;
 mod openapi;
 mod requests;
+mod schemas;
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
+use serde::de::DeserializeOwned;
 
 use crate::oauth::OAuthState;
+use error::ApiResult;
 pub use error::{ApiError, ErrorBody};
 
 /// Every API route, in one place: the router and the OpenAPI test use these.
@@ -99,6 +103,16 @@ pub(crate) fn per_page_param(per_page: Option<i64>) -> Result<u64, ApiError> {
             format!("must be between 1 and {}", limits::PER_PAGE),
         )),
     }
+}
+
+/// An optional JSON body: empty (or `null`) means the defaults.
+pub(crate) fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| ApiError::invalid_request(format!("the JSON body is invalid: {e}")))
 }
 
 async fn not_found() -> ApiError {

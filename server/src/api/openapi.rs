@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::schemas;
 use super::{clients, error, requests};
 
 #[derive(OpenApi)]
@@ -47,9 +48,9 @@ use super::{clients, error, requests};
     ),
     components(schemas(
         error::ErrorBody,
-        clients::ClientSort,
-        requests::RequestStatus,
-        requests::RequestKind
+        schemas::clients::ClientSort,
+        schemas::requests::RequestStatus,
+        schemas::requests::RequestKind
     )),
     modifiers(&BearerAuth),
     tags(

@@ -13,17 +13,7 @@ async fn setup() -> (TestApp, Creds) {
     let app = spawn_app().await;
     create_user(&app.db, "alice", Role::User).await;
     create_user(&app.db, "bob", Role::User).await;
-    let rp = register(
-        &app,
-        NewClient {
-            name: "Research Notebook".into(),
-            application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let rp = register(&app, notebook(&["openid", "profile", "email"])).await;
     (app, rp)
 }
 

@@ -4,75 +4,10 @@
 //! fields refused (N5), CEL nesting bounded (L9). Black-box over HTTP, as the
 //! review found them.
 
-use domain::accounts::{Role, User};
-use domain::clients::{ApplicationType, NewClient};
+use domain::accounts::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-/// A caller of the REST API with a `portal` token from a client it owns.
-struct Api {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn for_user(app: &TestApp, owner: &User) -> Api {
-        let ci = register(
-            app,
-            NewClient {
-                name: format!("{} CI", owner.username),
-                application_type: Some(ApplicationType::Service),
-                scopes: vec!["portal".into()],
-                owner_id: Some(owner.id.clone()),
-                ..Default::default()
-            },
-        )
-        .await;
-        let http = reqwest::Client::new();
-        let t: Value = http
-            .post(format!("{}/oauth/token", app.base))
-            .basic_auth(&ci.id, Some(&ci.secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Api {
-            base: app.base.clone(),
-            token: t["access_token"].as_str().unwrap().to_owned(),
-            http,
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut rb = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        Reply {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-    async fn get(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-    async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::PUT, path, Some(body)).await
-    }
-}
 
 /// Asserts a 400 `invalid_request` naming `field`, with a message containing `says`.
 fn refused(r: &Reply, field: &str, says: &str) {

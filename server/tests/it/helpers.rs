@@ -10,6 +10,9 @@ use serde_json::Value;
 use server::settings::Settings;
 use server::startup::Application;
 
+mod portal;
+pub use portal::*;
+
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const START: i64 = 1_790_000_000;
 
@@ -468,4 +471,16 @@ pub async fn spawn_second_server(app: &TestApp) -> (String, PasswordHasher) {
     let hasher = second.state.hasher.clone();
     tokio::spawn(second.run_until_stopped());
     (base, hasher)
+}
+
+/// The payload of a JWT, unverified (signatures are checked elsewhere).
+pub fn peek(jwt: &str) -> Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
 }

@@ -2,7 +2,7 @@
 //! relying party (discovery, PKCE, ID token validation, userinfo, refresh), and the
 //! raw-HTTP negatives a certified provider must get right.
 
-use domain::clients::{ApplicationType, NewClient};
+use domain::clients::NewClient;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };
@@ -13,8 +13,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use crate::helpers::{Creds as Rp, *};
-
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+use crate::rp::{notebook, param, token as raw_token, CHALLENGE, REDIRECT, VERIFIER};
 
 #[allow(clippy::disallowed_methods)]
 fn wall_clock() -> i64 {
@@ -31,17 +30,6 @@ async fn setup() -> (TestApp, Rp) {
     create_user(&app.db, "alice", domain::accounts::Role::User).await;
     let rp = web_client(&app, &["openid", "profile", "email"]).await;
     (app, rp)
-}
-
-/// The relying party under test: a web client redirecting to `REDIRECT`.
-fn notebook(scopes: &[&str]) -> NewClient {
-    NewClient {
-        name: "Research Notebook".into(),
-        application_type: Some(ApplicationType::Web),
-        redirect_uris: vec![REDIRECT.into()],
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
 }
 
 async fn web_client(app: &TestApp, scopes: &[&str]) -> Rp {
@@ -64,19 +52,6 @@ fn query(url: &str) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn param(url: &str, name: &str) -> Option<String> {
-    let full = if url.starts_with('/') {
-        format!("http://x{url}")
-    } else {
-        url.to_owned()
-    };
-    url::Url::parse(&full)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// Signs alice in, opens `authorize` (a path+query), consents if asked, and returns
@@ -104,18 +79,6 @@ async fn authorize_as_alice(app: &TestApp, b: &Browser, authorize: &str) -> Stri
     let r = b.post("/oauth/consent", &refs).await;
     let _ = app;
     r.location().expect("consent redirects back to the client")
-}
-
-/// The payload of a JWT, unverified (the signature is checked elsewhere).
-fn peek(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 fn path_and_query(url: &url::Url) -> String {
@@ -238,20 +201,6 @@ async fn a_relying_party_signs_a_user_in_with_code_pkce_and_refreshes() {
         "{types:?}"
     );
 }
-
-async fn raw_token(app: &TestApp, rp: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/oauth/token", app.base))
-        .basic_auth(&rp.id, Some(&rp.secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn authorize_path(rp: &Rp, extra: &str) -> String {
     format!(

@@ -10,69 +10,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::helpers::*;
 
-const API: &str = "https://api.example.edu/registrations";
-
-/// An API with a scope that needs approval and one that does not.
-async fn catalogue(app: &TestApp) {
-    let ctx = AdminCtx::operator();
-    let r = domain::apis::create_resource(&app.db, &ctx, "Registrations", API, START)
-        .await
-        .unwrap();
-    for (s, approval) in [("registrations:read", false), ("registrations:write", true)] {
-        domain::apis::add_scope(&app.db, &ctx, &r.id, s, "Registrations", approval, START)
-            .await
-            .unwrap();
-    }
-}
-
-async fn developer(app: &TestApp, name: &str) -> Browser {
-    create_user(&app.db, name, Role::Developer).await;
-    let b = app.browser();
-    assert!(b.sign_in(name, ADMIN_PASSWORD).await.status < 400);
-    b
-}
-
-async fn admin(app: &TestApp) -> Browser {
-    let b = app.browser();
-    assert!(b.sign_in("admin", ADMIN_PASSWORD).await.status < 400);
-    b
-}
-
-/// Registers a client through the portal; returns its id.
-async fn create(b: &Browser, name: &str, kind: &str, redirect: &str) -> String {
-    let r = b
-        .post(
-            "/api/portal/create_client",
-            &[
-                ("name", name),
-                ("application_type", kind),
-                ("redirect_uris", redirect),
-                ("grant_refresh_token", "on"),
-            ],
-        )
-        .await;
-    let loc = r
-        .location()
-        .unwrap_or_else(|| panic!("{} {}", r.status, r.body));
-    let id = loc
-        .strip_prefix("/developer/clients/")
-        .and_then(|s| s.split('?').next())
-        .expect("redirect to the client page")
-        .to_owned();
-    assert!(loc.ends_with("?notice=client_created"));
-    id
-}
-
 async fn detail(b: &Browser, id: &str) -> Reply {
     b.get(&format!("/api/portal/client?id={id}")).await
-}
-
-/// The secret the client page shows once after registering or rotating.
-async fn shown_secret(b: &Browser, id: &str) -> String {
-    detail(b, id).await.json()["new_secret"]
-        .as_str()
-        .expect("the secret is shown once")
-        .to_owned()
 }
 
 /// Asks for scopes through the portal; returns where the form redirects to.
@@ -82,44 +21,11 @@ async fn ask_scopes(b: &Browser, id: &str, scopes: &[&str], why: &str) -> Reply 
     b.post("/api/portal/request_scopes", &fields).await
 }
 
-async fn cc_token(app: &TestApp, id: &str, secret: &str, scope: Option<&str>) -> (u16, Value) {
-    let mut form = vec![("grant_type", "client_credentials")];
-    if let Some(s) = scope {
-        form.push(("scope", s));
-    }
-    let r = reqwest::Client::new()
-        .post(format!("{}/oauth/token", app.base))
-        .basic_auth(id, Some(secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-async fn requests(b: &Browser, query: &str) -> Vec<Value> {
-    b.get(&format!("/api/portal/requests?{query}")).await.json()["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_developer_registers_clients_with_least_privilege_and_sees_the_secret_once() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let web = create(&dev, "Notebook", "web", "https://notebook.example.edu/cb").await;
+    let web = register_in_portal(&dev, "Notebook", "web", "https://notebook.example.edu/cb").await;
 
     let first = detail(&dev, &web).await.json();
     let secret = first["new_secret"].as_str().expect("secret shown once");
@@ -138,7 +44,7 @@ async fn a_developer_registers_clients_with_least_privilege_and_sees_the_secret_
     assert!(!again.to_string().contains(secret));
 
     // Service clients get no scopes at all (seed 003).
-    let svc = create(&dev, "Meeting bot", "service", "").await;
+    let svc = register_in_portal(&dev, "Meeting bot", "service", "").await;
     let d = detail(&dev, &svc).await.json();
     assert_eq!(d["client"]["scopes"], serde_json::json!([]));
     let secret = d["new_secret"].as_str().unwrap();
@@ -167,7 +73,7 @@ async fn a_developer_registers_clients_with_least_privilege_and_sees_the_secret_
         .await
         .unwrap();
     }
-    let id = create(&dev, "Profiles", "web", "https://p.example/cb").await;
+    let id = register_in_portal(&dev, "Profiles", "web", "https://p.example/cb").await;
     let c = detail(&dev, &id).await.json()["client"].clone();
     assert_eq!(c["scopes"], serde_json::json!(["openid", "profile"]));
     assert_eq!(c["days_left"].as_i64(), Some(30));
@@ -234,7 +140,7 @@ async fn invalid_registrations_name_the_field_and_create_nothing() {
         assert!(r.body.contains(field), "{field}: {}", r.body);
     }
     // Loopback http is fine for development.
-    create(&dev, "Local", "web", "http://127.0.0.1:8080/cb").await;
+    register_in_portal(&dev, "Local", "web", "http://127.0.0.1:8080/cb").await;
     assert_eq!(app.count("clients").await, before + 1);
 
     // End users cannot register clients.
@@ -258,7 +164,7 @@ async fn invalid_registrations_name_the_field_and_create_nothing() {
 async fn others_clients_are_not_found_for_every_operation() {
     let app = spawn_app().await;
     let ada = developer(&app, "ada").await;
-    let id = create(&ada, "Notebook", "web", "https://n.example/cb").await;
+    let id = register_in_portal(&ada, "Notebook", "web", "https://n.example/cb").await;
     let bob = developer(&app, "bob").await;
 
     assert!(detail(&bob, &id).await.body.contains("NotFound"));
@@ -304,7 +210,7 @@ async fn others_clients_are_not_found_for_every_operation() {
     assert_eq!(c.name, "Notebook");
     assert!(!c.disabled);
     // The administrator sees it.
-    let adm = admin(&app).await;
+    let adm = signed_in(&app, "admin").await;
     assert_eq!(detail(&adm, &id).await.json()["client"]["name"], "Notebook");
 }
 
@@ -312,7 +218,7 @@ async fn others_clients_are_not_found_for_every_operation() {
 async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Notebook", "web", "https://n.example/cb").await;
+    let id = register_in_portal(&dev, "Notebook", "web", "https://n.example/cb").await;
 
     // Gated change without a justification: refused, nothing changes.
     let r = dev
@@ -377,7 +283,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
     assert_eq!(fields, vec!["password grant", "refresh token ttl"]);
 
     // The admin approves; the change applies.
-    let adm = admin(&app).await;
+    let adm = signed_in(&app, "admin").await;
     let rid = pending[0]["id"].as_str().unwrap();
     let r = adm.post("/api/admin/approve_request", &[("id", rid)]).await;
     assert!(r.status < 400, "{}", r.body);
@@ -444,9 +350,9 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
 #[tokio::test]
 async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_scope() {
     let app = spawn_app().await;
-    catalogue(&app).await;
+    registrations_api(&app).await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Sync", "service", "").await;
+    let id = register_in_portal(&dev, "Sync", "service", "").await;
     let secret = shown_secret(&dev, &id).await;
 
     let r = ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
@@ -464,7 +370,7 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
     );
 
     // The admin was told, and sees it in the queue.
-    let adm = admin(&app).await;
+    let adm = signed_in(&app, "admin").await;
     assert_eq!(adm.shell().await["pending_requests"], 1);
     assert!(adm.shell().await["unread"].as_u64().unwrap() >= 1);
     let queue = requests(&adm, "status=pending").await;
@@ -532,9 +438,9 @@ async fn scope_requests_rejected_with_a_reason_then_approved_give_tokens_the_sco
     assert!(r.status < 400, "{}", r.body);
     let (status, body) = cc_token(&app, &id, &secret, Some("registrations:write")).await;
     assert_eq!(status, 200, "{body}");
-    let c = claims(body["access_token"].as_str().unwrap());
+    let c = peek(body["access_token"].as_str().unwrap());
     assert_eq!(c["scope"], "registrations:write");
-    assert_eq!(c["aud"], API);
+    assert_eq!(c["aud"], REGISTRATIONS);
 
     // A scope that needs no approval is granted at once.
     let r = ask_scopes(&dev, &id, &["registrations:read"], "Reports").await;
@@ -567,7 +473,7 @@ async fn partial_approval_grants_only_the_ticked_scopes() {
             .unwrap();
     }
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Grader", "service", "").await;
+    let id = register_in_portal(&dev, "Grader", "service", "").await;
     dev.post(
         "/api/portal/request_scopes",
         &[
@@ -578,7 +484,7 @@ async fn partial_approval_grants_only_the_ticked_scopes() {
         ],
     )
     .await;
-    let adm = admin(&app).await;
+    let adm = signed_in(&app, "admin").await;
     let rid = requests(&adm, "status=pending").await[0]["id"]
         .as_str()
         .unwrap()
@@ -602,8 +508,8 @@ async fn partial_approval_grants_only_the_ticked_scopes() {
 #[tokio::test]
 async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
     let app = spawn_app().await;
-    catalogue(&app).await;
-    let adm = admin(&app).await;
+    registrations_api(&app).await;
+    let adm = signed_in(&app, "admin").await;
 
     // A rule that does not compile cannot be saved.
     let r = adm
@@ -658,7 +564,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
     assert!(r.status < 400, "{}", r.body);
 
     let dev = developer(&app, "ada").await; // ada@example.edu
-    let svc = create(&dev, "Sync", "service", "").await;
+    let svc = register_in_portal(&dev, "Sync", "service", "").await;
     let r = ask_scopes(&dev, &svc, &["registrations:write"], "sync").await;
     assert!(
         r.location().unwrap().contains("request_auto_approved"),
@@ -668,7 +574,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
     let c = domain::clients::find(&app.db, &svc).await.unwrap().unwrap();
     assert!(c.scopes.contains(&"registrations:write".to_owned()));
 
-    let native = create(&dev, "Phone", "native", "com.example.app:/cb").await;
+    let native = register_in_portal(&dev, "Phone", "native", "com.example.app:/cb").await;
     let r = ask_scopes(&dev, &native, &["registrations:write"], "app").await;
     assert!(
         r.location().unwrap().contains("request_auto_rejected"),
@@ -683,7 +589,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
     assert!(mine[0]["decided_by"].as_str().unwrap().contains("rule"));
 
     // A web client matches neither: left for a person.
-    let web = create(&dev, "Portal", "web", "https://p.example/cb").await;
+    let web = register_in_portal(&dev, "Portal", "web", "https://p.example/cb").await;
     let r = ask_scopes(&dev, &web, &["registrations:write"], "ui").await;
     assert!(
         r.location().unwrap().contains("request_submitted"),
@@ -725,7 +631,7 @@ async fn cel_rules_auto_approve_auto_reject_and_bad_rules_are_refused() {
 async fn expired_clients_get_no_tokens_and_extensions_are_requested() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Bot", "service", "").await;
+    let id = register_in_portal(&dev, "Bot", "service", "").await;
     let secret = shown_secret(&dev, &id).await;
     assert_eq!(cc_token(&app, &id, &secret, None).await.0, 200);
 
@@ -767,7 +673,7 @@ async fn expired_clients_get_no_tokens_and_extensions_are_requested() {
         )
         .await;
     assert!(r.status < 400, "{}", r.body);
-    let adm = admin(&app).await;
+    let adm = signed_in(&app, "admin").await;
     let q = requests(&adm, "status=pending&kind=extension").await;
     assert_eq!(q.len(), 1);
     adm.post(
@@ -786,7 +692,7 @@ async fn expired_clients_get_no_tokens_and_extensions_are_requested() {
 async fn rotated_secrets_overlap_for_the_chosen_window_then_stop() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Bot", "service", "").await;
+    let id = register_in_portal(&dev, "Bot", "service", "").await;
     let old = shown_secret(&dev, &id).await;
 
     let r = dev
@@ -838,7 +744,7 @@ async fn rotated_secrets_overlap_for_the_chosen_window_then_stop() {
 async fn deleting_needs_the_name_and_stops_the_clients_tokens() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Bot", "service", "").await;
+    let id = register_in_portal(&dev, "Bot", "service", "").await;
     let secret = shown_secret(&dev, &id).await;
     let (_, body) = cc_token(&app, &id, &secret, None).await;
     let token = body["access_token"].as_str().unwrap().to_owned();
@@ -888,7 +794,7 @@ async fn deleting_needs_the_name_and_stops_the_clients_tokens() {
 async fn expiry_reminders_are_sent_once_even_when_the_job_runs_again() {
     let app = spawn_app().await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Bot", "service", "").await;
+    let id = register_in_portal(&dev, "Bot", "service", "").await;
     let before_outbox = app.count("outbox_emails").await;
 
     app.clock.advance(340 * 86_400); // 25 days left
@@ -1010,9 +916,9 @@ async fn notifications_are_e_mailed_over_smtp_and_kept_in_the_outbox_without_it(
         });
     })
     .await;
-    catalogue(&app).await;
+    registrations_api(&app).await;
     let dev = developer(&app, "ada").await;
-    let id = create(&dev, "Sync", "service", "").await;
+    let id = register_in_portal(&dev, "Sync", "service", "").await;
     ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
     // The administrator's e-mail arrives at the SMTP listener.
     let mut got = Vec::new();
@@ -1046,11 +952,11 @@ async fn notifications_are_e_mailed_over_smtp_and_kept_in_the_outbox_without_it(
 
     // Without SMTP nothing is dropped: the mail waits in the outbox, visible to admins.
     let plain = spawn_app().await;
-    catalogue(&plain).await;
+    registrations_api(&plain).await;
     let dev = developer(&plain, "ada").await;
-    let id = create(&dev, "Sync", "service", "").await;
+    let id = register_in_portal(&dev, "Sync", "service", "").await;
     ask_scopes(&dev, &id, &["registrations:write"], "Nightly sync").await;
-    let adm = admin(&plain).await;
+    let adm = signed_in(&plain, "admin").await;
     let outbox = adm.get("/api/admin/outbox").await.json();
     assert_eq!(outbox["smtp_configured"], false);
     assert_eq!(outbox["total"], 1);

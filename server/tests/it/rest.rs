@@ -1,8 +1,7 @@
 //! The developer portal's REST API (seed 002) over real HTTP, authenticated with
 //! access tokens from the server's own token endpoint.
 
-use domain::accounts::{AdminCtx, Role, User};
-use domain::clients::{ApplicationType, NewClient};
+use domain::accounts::{AdminCtx, Role};
 use serde_json::{json, Value};
 use server::api::routes;
 
@@ -33,108 +32,8 @@ async fn reports_api(app: &TestApp) {
     .unwrap();
 }
 
-/// A CI client owned by `owner` that was granted the `portal` scope.
-async fn ci_client(app: &TestApp, owner: &User, scopes: &[&str]) -> Creds {
-    register(
-        app,
-        NewClient {
-            name: format!("{} CI", owner.username),
-            application_type: Some(ApplicationType::Service),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            owner_id: Some(owner.id.clone()),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
-async fn client_credentials(app: &TestApp, id: &str, secret: &str, scope: Option<&str>) -> Value {
-    let mut form = vec![("grant_type", "client_credentials")];
-    if let Some(s) = scope {
-        form.push(("scope", s));
-    }
-    let r = http()
-        .post(format!("{}/oauth/token", app.base))
-        .basic_auth(id, Some(secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
-}
-
-/// A caller of the REST API with one bearer token.
-struct Api {
-    base: String,
-    token: Option<String>,
-}
-
-impl Api {
-    async fn for_client(app: &TestApp, creds: &Creds) -> Api {
-        let t = client_credentials(app, &creds.id, &creds.secret, None).await;
-        Api {
-            base: app.base.clone(),
-            token: Some(t["access_token"].as_str().unwrap().to_owned()),
-        }
-    }
-
-    /// A developer (a new account) with a CI client that may use the API.
-    async fn developer(app: &TestApp, username: &str) -> (User, Api) {
-        let dev = create_user(&app.db, username, Role::Developer).await;
-        let ci = ci_client(app, &dev, &["portal"]).await;
-        let api = Api::for_client(app, &ci).await;
-        (dev, api)
-    }
-
-    async fn admin(app: &TestApp) -> Api {
-        let ci = ci_client(app, &app.admin, &["portal"]).await;
-        Api::for_client(app, &ci).await
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut rb = http().request(method, format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            rb = rb.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        Reply {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-    async fn get(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-    async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(reqwest::Method::PUT, path, Some(body)).await
-    }
-    async fn delete(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-}
-
 fn path(template: &str, id: &str) -> String {
     template.replace("{id}", id)
-}
-
-/// Registers a web client through the API; returns its JSON (with the secret).
-async fn create_web_client(api: &Api, name: &str) -> Value {
-    let r = api
-        .post(
-            routes::CLIENTS,
-            json!({ "name": name, "redirect_uris": ["https://app.example.edu/cb"] }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()
 }
 
 #[tokio::test]
@@ -143,7 +42,9 @@ async fn a_ci_client_registers_a_client_for_its_owner_and_the_secret_is_shown_on
     let app = spawn_app().await;
     let (dev, api) = Api::developer(&app, "dana").await;
 
-    let created = create_web_client(&api, "Course planner").await;
+    let created = api
+        .register_web_client("Course planner", "https://app.example.edu/cb")
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let secret = created["client_secret"].as_str().unwrap().to_owned();
     assert!(secret.len() >= 32);
@@ -210,7 +111,9 @@ async fn other_developers_get_404_for_a_client_they_do_not_own_and_admins_see_it
     let app = spawn_app().await;
     let (_, owner) = Api::developer(&app, "olga").await;
     let (_, other) = Api::developer(&app, "mallory").await;
-    let id = create_web_client(&owner, "Olga's app").await["id"]
+    let id = owner
+        .register_web_client("Olga's app", "https://app.example.edu/cb")
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -267,7 +170,9 @@ async fn other_developers_get_404_for_a_client_they_do_not_own_and_admins_see_it
 async fn approval_gated_fields_sent_with_put_become_a_request_and_leave_the_client_unchanged() {
     let app = spawn_app().await;
     let (_, api) = Api::developer(&app, "gus").await;
-    let id = create_web_client(&api, "Gradebook").await["id"]
+    let id = api
+        .register_web_client("Gradebook", "https://app.example.edu/cb")
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -347,7 +252,9 @@ async fn rejecting_a_request_needs_a_reason_and_an_administrator() {
     reports_api(&app).await;
     let (_, dev) = Api::developer(&app, "rita").await;
     let admin = Api::admin(&app).await;
-    let id = create_web_client(&dev, "Reports viewer").await["id"]
+    let id = dev
+        .register_web_client("Reports viewer", "https://app.example.edu/cb")
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -432,7 +339,8 @@ async fn an_approved_scope_request_reaches_the_next_client_credentials_token() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let rid = r.json()["id"].as_str().unwrap().to_owned();
-    let before = client_credentials(&app, &wid, &wsecret, None).await;
+    let (status, before) = cc_token(&app, &wid, &wsecret, None).await;
+    assert_eq!(status, 200);
     assert!(before.get("scope").is_none(), "{before}");
 
     let queue = admin
@@ -451,7 +359,8 @@ async fn an_approved_scope_request_reaches_the_next_client_credentials_token() {
     assert_eq!(r.json()["status"], "approved");
     assert_eq!(r.json()["granted"], json!(["reports:read"]));
 
-    let after = client_credentials(&app, &wid, &wsecret, None).await;
+    let (status, after) = cc_token(&app, &wid, &wsecret, None).await;
+    assert_eq!(status, 200);
     assert_eq!(after["scope"], "reports:read", "{after}");
 }
 
@@ -489,20 +398,14 @@ async fn missing_garbage_expired_and_disabled_tokens_get_401_with_a_bearer_chall
         assert!(challenge.starts_with("Bearer"), "{challenge}");
         assert_eq!(challenge.contains("error=\"invalid_token\""), with_error);
     };
-    let none = Api {
-        base: app.base.clone(),
-        token: None,
-    };
+    let none = Api::with_token(&app, None);
     check(none.get(routes::CLIENTS).await, false);
     // Bearer auth bypasses CSRF, but not authentication.
     check(
         none.post(routes::CLIENTS, json!({ "name": "x" })).await,
         false,
     );
-    let garbage = Api {
-        base: app.base.clone(),
-        token: Some("not.a.jwt".into()),
-    };
+    let garbage = Api::with_token(&app, Some("not.a.jwt".into()));
     check(garbage.get(routes::CLIENTS).await, true);
     let r = http()
         .get(format!("{}{}", app.base, routes::CLIENTS))
@@ -576,7 +479,7 @@ async fn malformed_requests_get_json_errors_with_stable_codes() {
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"], "not_found");
     let r = api
-        .send(reqwest::Method::PATCH, routes::CLIENTS, None)
+        .send(reqwest::Method::PATCH, routes::CLIENTS, &[], None)
         .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.json()["error"], "method_not_allowed");

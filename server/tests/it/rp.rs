@@ -2,6 +2,7 @@
 //! PKCE against the real app, and the token, introspection and userinfo calls,
 //! shared by the test modules that need a person's tokens.
 
+use domain::clients::{ApplicationType, NewClient};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -10,6 +11,18 @@ pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// RFC 7636 appendix B.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// The relying party of these tests: a web client named "Research Notebook"
+/// redirecting to [`REDIRECT`].
+pub fn notebook(scopes: &[&str]) -> NewClient {
+    NewClient {
+        name: "Research Notebook".into(),
+        application_type: Some(ApplicationType::Web),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
 
 /// A query parameter of a URL or of a path with a query.
 pub fn param(loc: &str, name: &str) -> Option<String> {
@@ -118,18 +131,6 @@ pub async fn userinfo(app: &TestApp, t: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-/// The payload of a JWT, unverified (signatures are checked elsewhere).
-pub fn peek(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 pub fn s<'a>(v: &'a Value, k: &str) -> &'a str {

@@ -8,34 +8,14 @@ use domain::clients::{ApplicationType, NewClient};
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::rp::{CHALLENGE, VERIFIER};
 
 const REDIRECT: &str = "https://registrar.example.edu/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn authorize(client_id: &str) -> String {
     format!(
         "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fregistrar.example.edu%2Fcb&scope=openid%20email&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256"
     )
-}
-
-fn param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-fn payload(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 /// Signs in through the authorization endpoint and the consent page; returns
@@ -72,7 +52,7 @@ async fn token(app: &TestApp, c: &Creds, form: &[(&str, &str)]) -> (u16, Value) 
 /// The code flow to the end: the ID token's claims and userinfo's answer.
 async fn claims_after_sign_in(app: &TestApp, b: &Browser, c: &Creds) -> (Value, Value) {
     let back = authorize_as(b, &c.id).await;
-    let code = param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
     let (status, t) = token(
         app,
         c,
@@ -94,7 +74,7 @@ async fn claims_after_sign_in(app: &TestApp, b: &Browser, c: &Creds) -> (Value, 
         .json()
         .await
         .unwrap();
-    (payload(t["id_token"].as_str().unwrap()), info)
+    (peek(t["id_token"].as_str().unwrap()), info)
 }
 
 #[tokio::test]
@@ -130,12 +110,15 @@ async fn a_self_signed_up_address_does_not_pass_an_e_mail_domain_restriction() {
     // The restricted client: refused at the authorization endpoint, before consent…
     let back = authorize_as(&b, &restricted.id).await;
     assert!(back.starts_with(REDIRECT), "{back}");
-    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("access_denied")
+    );
     assert!(
-        param(&back, "error_description").is_some_and(|d| d.contains("not been verified")),
+        query_param(&back, "error_description").is_some_and(|d| d.contains("not been verified")),
         "{back}"
     );
-    assert!(param(&back, "code").is_none());
+    assert!(query_param(&back, "code").is_none());
     // …and in the password grant.
     let password = [
         ("grant_type", "password"),

@@ -28,8 +28,8 @@ async fn update_events(app: &TestApp, id: &str) -> Vec<Value> {
 async fn an_administrator_disabling_a_client_wins_over_twenty_parallel_edits_by_its_developer() {
     let app = spawn_app().await;
     let dev = create_user(&app.db, "ada", Role::Developer).await;
-    let dev_api = Rest::for_user(&app, &dev).await;
-    let admin_api = Rest::for_user(&app, &app.admin).await;
+    let dev_api = Api::for_user(&app, &dev).await;
+    let admin_api = Api::for_user(&app, &app.admin).await;
     for trial in 0..5 {
         let (id, _) = dev_api
             .create_web_client(&format!("Notebook {trial}"), "https://n.example/cb")
@@ -90,7 +90,7 @@ async fn an_administrator_disabling_a_client_wins_over_twenty_parallel_edits_by_
 async fn an_edit_based_on_an_older_version_is_refused_not_applied() {
     let app = spawn_app().await;
     let dev = create_user(&app.db, "ada", Role::Developer).await;
-    let api = Rest::for_user(&app, &dev).await;
+    let api = Api::for_user(&app, &dev).await;
     let (id, _) = api
         .create_web_client("Notebook", "https://n.example/cb")
         .await;

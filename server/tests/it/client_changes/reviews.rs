@@ -11,7 +11,7 @@ use super::*;
 #[tokio::test]
 async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_on_the_portal() {
     let app = spawn_app().await;
-    catalogue(&app).await;
+    registrations_api(&app).await;
     let dev = developer(&app, "ada").await;
     let admin = signed_in(&app, "admin").await;
     let (id, secret) = create_in_portal(&dev, "Notebook", "https://n.example/cb").await;
@@ -55,7 +55,7 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
     assert!(!c.allows_grant("client_credentials"), "{:?}", c.grant_types);
     assert_eq!(c.redirect_uris, vec!["https://n.example/cb".to_owned()]);
-    let (status, body) = cc_token(&app, &id, &secret, WRITE).await;
+    let (status, body) = cc_token(&app, &id, &secret, Some(WRITE)).await;
     assert_eq!(
         status, 400,
         "no app-only token with the approved scope: {body}"
@@ -106,17 +106,17 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
     assert!(c
         .redirect_uris
         .contains(&"https://elsewhere.example/cb".to_owned()));
-    let (status, body) = cc_token(&app, &id, &secret, WRITE).await;
+    let (status, body) = cc_token(&app, &id, &secret, Some(WRITE)).await;
     assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
 async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_on_the_rest_api() {
     let app = spawn_app().await;
-    catalogue(&app).await;
+    registrations_api(&app).await;
     let ada = create_user(&app.db, "ada", Role::Developer).await;
-    let dev = Rest::for_user(&app, &ada).await;
-    let admin = Rest::for_user(&app, &app.admin).await;
+    let dev = Api::for_user(&app, &ada).await;
+    let admin = Api::for_user(&app, &app.admin).await;
     let (id, secret) = dev
         .create_web_client("Notebook", "https://n.example/cb")
         .await;
@@ -167,7 +167,7 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
         v["redirect_uris"],
         json!(["https://n.example/cb", "https://early.example/cb"])
     );
-    let (status, body) = cc_token(&app, &id, &secret, WRITE).await;
+    let (status, body) = cc_token(&app, &id, &secret, Some(WRITE)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "unauthorized_client");
 

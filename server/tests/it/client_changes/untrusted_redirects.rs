@@ -39,7 +39,7 @@ fn param(url: &str, name: &str) -> Option<String> {
 #[tokio::test]
 async fn errors_for_a_redirect_uri_nobody_reviewed_stay_on_our_page_with_a_link_back() {
     let app = spawn_app().await;
-    catalogue(&app).await;
+    registrations_api(&app).await;
     let dev = developer(&app, "ada").await;
     let (id, _) = create_in_portal(&dev, "Mallory's Notebook", REDIRECT).await;
     let anon = app.browser();

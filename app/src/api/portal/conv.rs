@@ -1,0 +1,193 @@
+//! Domain values to the UI's view types, and the form-field parsing the
+//! portal's server functions share.
+
+use domain::apis::ScopeInfo;
+use domain::clients::Client;
+use domain::platform::clock::{format_date, format_utc, Timestamp};
+use domain::portal::rules::Verdict;
+use domain::portal::{Ask, Request, Who};
+
+use crate::error::AppError;
+use crate::model::{ChangeView, ClientView, Expiry, RequestView, ScopeView};
+use crate::ssr::{request_ctx, require_user};
+
+/// The signed-in caller as the domain sees them.
+pub fn who() -> Result<Who, AppError> {
+    let user = require_user()?;
+    let ctx = request_ctx()?;
+    Ok(Who::new(user, ctx.ip))
+}
+
+pub fn scope_view(s: ScopeInfo) -> ScopeView {
+    ScopeView {
+        name: s.name,
+        description: s.description,
+        api: s.audience,
+        requires_approval: s.requires_approval,
+    }
+}
+
+pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientView {
+    let days_left = c.expires_at.map(|e| (e - now).div_euclid(86_400));
+    let expiry = match c.expires_at {
+        None => Expiry::Never,
+        Some(e) if e <= now => Expiry::Expired,
+        Some(e) if e - now < 30 * 86_400 => Expiry::Soon,
+        Some(_) => Expiry::Ok,
+    };
+    ClientView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        application_type: c.application_type.into(),
+        auth_method: c.auth_method.into(),
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        grant_types: c.grant_types.clone(),
+        scopes: c.scopes.clone(),
+        logo_uri: c.logo_uri.clone(),
+        client_uri: c.client_uri.clone(),
+        policy_uri: c.policy_uri.clone(),
+        tos_uri: c.tos_uri.clone(),
+        jwks_uri: c.jwks_uri.clone(),
+        contacts: c.contacts.clone(),
+        allowed_email_domains: c.allowed_email_domains.clone(),
+        id_token_alg: c.id_token_alg.as_str().into(),
+        userinfo_alg: c.userinfo_alg.map(|a| a.as_str().into()),
+        refresh_token_ttl_secs: c.refresh_token_ttl_secs,
+        password_grant: c.allows_grant(domain::clients::GRANT_PASSWORD),
+        first_party: c.first_party,
+        disabled: c.disabled,
+        expires: c.expires_at.map(format_date),
+        expiry,
+        days_left,
+        created: format_utc(c.created_at),
+        owner,
+        version: c.version,
+        name_warnings: Vec::new(),
+    }
+}
+
+fn show(v: &serde_json::Value, field: &str) -> String {
+    match (field, v) {
+        (_, serde_json::Value::Null) => "server default".into(),
+        ("refresh_token_ttl_secs", serde_json::Value::Number(n)) => n
+            .as_i64()
+            .map(|s| format!("{} days", s / 86_400))
+            .unwrap_or_default(),
+        ("expires_at", serde_json::Value::Number(n)) => {
+            n.as_i64().map(format_date).unwrap_or_default()
+        }
+        (_, serde_json::Value::Bool(true)) => "on".into(),
+        (_, serde_json::Value::Bool(false)) => "off".into(),
+        (_, serde_json::Value::String(s)) => s.clone(),
+        // Grant types and redirect URIs (issue 11, M7).
+        (_, serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        (_, other) => other.to_string(),
+    }
+}
+
+pub async fn request_view(
+    conn: &domain::platform::db::Db,
+    r: Request,
+) -> Result<RequestView, AppError> {
+    let mut scopes = Vec::new();
+    let mut changes = Vec::new();
+    match &r.ask {
+        Ask::Scopes { scopes: names } => {
+            for n in names {
+                let info = domain::apis::find_scope(conn, n).await?;
+                scopes.push(match info {
+                    Some(i) => scope_view(i),
+                    None => ScopeView {
+                        name: n.clone(),
+                        description: "(no longer in the catalogue)".into(),
+                        api: None,
+                        requires_approval: true,
+                    },
+                });
+            }
+        }
+        Ask::Extension {
+            expires_at,
+            previous,
+        } => changes.push(ChangeView {
+            field: "registration expiry".into(),
+            before: previous.map(format_date).unwrap_or_else(|| "never".into()),
+            after: format_date(*expires_at),
+        }),
+        Ask::Change { changes: cs } => {
+            for c in cs {
+                changes.push(ChangeView {
+                    field: c.field.as_str().replace('_', " ").replace(" secs", ""),
+                    before: show(&c.before, c.field.as_str()),
+                    after: show(&c.after, c.field.as_str()),
+                })
+            }
+        }
+    }
+    let evaluations = r
+        .evaluations
+        .iter()
+        .map(|e| {
+            let what = match &e.verdict {
+                Verdict::Approve if e.by.as_deref() == Some("policy") => {
+                    "approved: needs no approval".to_owned()
+                }
+                Verdict::Approve => "approved by its rule".to_owned(),
+                Verdict::Reject { reason } => format!("rejected by its rule: {reason}"),
+                Verdict::Human { why } => format!("left for a person ({why})"),
+            };
+            format!("{}: {what}", e.scope)
+        })
+        .collect();
+    Ok(RequestView {
+        summary: r.ask.summary(),
+        kind: r.ask.kind().into(),
+        id: r.id,
+        client_id: r.client_id,
+        client_name: r.client_name,
+        requester: r.requester_username,
+        requester_email: r.requester_email,
+        scopes,
+        changes,
+        justification: r.justification,
+        status: r.status.as_str().into(),
+        created: format_utc(r.created_at),
+        decided: r.decided_at.map(format_utc),
+        decided_by: r.decider.map(|d| d.name),
+        reason: r.reason,
+        granted: r.granted,
+        evaluations,
+        name_warnings: Vec::new(),
+    })
+}
+
+/// Splits a textarea into trimmed, non-empty lines (also accepts commas and spaces
+/// for e-mail domains and contacts).
+pub fn lines(s: &str) -> Vec<String> {
+    s.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn opt(s: String) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}

@@ -1,0 +1,106 @@
+//! Scope and extension requests, and the list of requests with their decisions
+//! (a developer's own, or every request for administrators).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+#[cfg(feature = "ssr")]
+use super::REQUESTS_PER_PAGE;
+use crate::error::AppError;
+use crate::model::RequestPage;
+#[cfg(feature = "ssr")]
+use crate::ssr::check_csrf;
+
+#[server(endpoint = "portal/request_scopes")]
+pub async fn request_scopes(
+    csrf_token: String,
+    id: String,
+    #[server(default)] scopes: Vec<String>,
+    #[server(default)] justification: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    use domain::portal::Status;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = super::conv::who()?;
+    let r = domain::portal::request_scopes(
+        &st.db,
+        &st.clients,
+        &who,
+        &id,
+        &scopes,
+        &justification,
+        st.now(),
+    )
+    .await?;
+    let notice = match r.status {
+        Status::Pending => "request_submitted",
+        Status::Approved => "request_auto_approved",
+        Status::Rejected => "request_auto_rejected",
+    };
+    leptos_axum::redirect(&format!("/developer/clients/{id}?notice={notice}#requests"));
+    Ok(())
+}
+
+#[server(endpoint = "portal/request_extension")]
+pub async fn request_extension(
+    csrf_token: String,
+    id: String,
+    #[server(default)] expires: String,
+    #[server(default)] justification: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let who = super::conv::who()?;
+    let at = domain::platform::clock::parse_date_end(&expires)
+        .ok_or_else(|| AppError::invalid("expires", "Choose a date (YYYY-MM-DD)."))?;
+    domain::portal::request_extension(&st.db, &who, &id, at, &justification, st.now()).await?;
+    leptos_axum::redirect(&format!(
+        "/developer/clients/{id}?notice=request_submitted#requests"
+    ));
+    Ok(())
+}
+
+#[server(input = GetUrl, endpoint = "portal/requests")]
+pub async fn list_requests(
+    #[server(default)] mine: bool,
+    #[server(default)] status: String,
+    #[server(default)] kind: String,
+    #[server(default)] client_id: String,
+    #[server(default)] page: u64,
+) -> Result<RequestPage, AppError> {
+    use crate::ssr::state;
+    use domain::portal::{RequestFilter, Status};
+    let st = state()?;
+    let who = super::conv::who()?;
+    if !mine && !who.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let filter = RequestFilter {
+        status: Status::parse(&status),
+        kind: Some(kind).filter(|k| !k.is_empty()),
+        client_id: Some(client_id).filter(|c| !c.is_empty()),
+    };
+    let p =
+        domain::portal::list_requests(&st.db, &who, mine, &filter, page.max(1), REQUESTS_PER_PAGE)
+            .await?;
+    let pages = p.pages();
+    let mut requests = Vec::new();
+    for r in p.items {
+        requests.push(super::conv::request_view(&st.db, r).await?);
+    }
+    if who.is_admin() && !requests.is_empty() {
+        let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
+        for r in &mut requests {
+            r.name_warnings =
+                domain::platform::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
+        }
+    }
+    Ok(RequestPage {
+        requests,
+        page: p.page,
+        pages,
+        total: p.total,
+    })
+}

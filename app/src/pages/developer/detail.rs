@@ -1,0 +1,338 @@
+//! `/developer/clients/:id`: one client, with the secret shown once, its scopes
+//! and requests, expiry, rotation, enabling and deletion.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{client_id_param, CARD, LINK};
+use crate::api::portal::clients::{get_client, DeleteClient, RotateSecret, SetClientEnabled};
+use crate::api::portal::requests::{RequestExtension, RequestScopes};
+use crate::api::portal_admin::{RemoveScope, SetClientExpiry};
+use crate::components::clients::ExpiryBadge;
+use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::components::query::query_str;
+use crate::components::requests::RequestItem;
+use crate::model::ClientDetail;
+
+const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
+
+#[component]
+pub fn ClientDetailPage() -> impl IntoView {
+    view! {
+        <Title text="Client · Developer · Portcullis"/>
+        {signed_in_or_prompt("/developer", |_, _| view! { <ClientDetailLoader/> })}
+    }
+}
+
+#[component]
+fn ClientDetailLoader() -> impl IntoView {
+    let id = client_id_param();
+    let notice = query_str("notice");
+    let detail = Resource::new(move || (id(), notice()), |(id, _)| get_client(id));
+    view! {
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <ClientDetailView d/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Dl(label: &'static str, #[prop(into)] value: String) -> impl IntoView {
+    view! {
+        <div class="py-2 sm:grid sm:grid-cols-3 sm:gap-4">
+            <dt class="text-sm font-medium text-slate-600">{label}</dt>
+            <dd class="mt-1 text-sm sm:col-span-2 sm:mt-0 break-words">{value}</dd>
+        </div>
+    }
+}
+
+fn list_or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "—".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+#[component]
+fn SecretOnce(secret: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let s = secret.clone();
+    view! {
+        <section role="status" class="mb-6 rounded-lg border-2 border-amber-400 bg-amber-50 p-5" data-testid="secret-once">
+            <h2 class="font-semibold text-amber-900">"Your client secret — copy it now"</h2>
+            <p class="mt-1 text-sm text-amber-900">"This is the only time it is shown. Portcullis keeps only a hash; if you lose it, rotate the secret."</p>
+            <div class="mt-3 flex gap-2">
+                <label for="new-secret" class="sr-only">"Client secret"</label>
+                <input id="new-secret" readonly=true value=secret class=format!("{INPUT} font-mono") data-testid="secret-value"/>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| {
+                    copy_to_clipboard(&s);
+                    copied.set(true);
+                }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn copy_to_clipboard(s: &str) {
+    let _ = window().navigator().clipboard().write_text(s);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy_to_clipboard(_: &str) {}
+
+#[component]
+fn ClientDetailView(d: ClientDetail) -> impl IntoView {
+    let c = d.client.clone();
+    let rotate = ServerAction::<RotateSecret>::new();
+    let delete = ServerAction::<DeleteClient>::new();
+    let enable = ServerAction::<SetClientEnabled>::new();
+    let scopes_req = ServerAction::<RequestScopes>::new();
+    let extend = ServerAction::<RequestExtension>::new();
+    let remove_scope = ServerAction::<RemoveScope>::new();
+    let set_expiry = ServerAction::<SetClientExpiry>::new();
+    let err = move || {
+        rotate
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| enable.value().get().and_then(|r| r.err()))
+            .or_else(|| remove_scope.value().get().and_then(|r| r.err()))
+            .or_else(|| set_expiry.value().get().and_then(|r| r.err()))
+    };
+    let delete_err = move || delete.value().get().and_then(|r| r.err());
+    let scopes_err = move || scopes_req.value().get().and_then(|r| r.err());
+    let extend_err = move || extend.value().get().and_then(|r| r.err());
+    let edit_href = format!("/developer/clients/{}/edit", c.id);
+    let id = c.id.clone();
+    let show_secret = d.new_secret.clone();
+    let missing_secret = move || {
+        let q = use_query_map();
+        let n = q.read().get("notice").unwrap_or_default();
+        (n == "client_created" || n == "secret_rotated") && show_secret.is_none()
+    };
+    let is_public = c.is_public();
+    view! {
+        <p class="text-sm"><a class=LINK href="/developer">"← My clients"</a></p>
+        <div class="mt-2 flex flex-wrap items-center gap-3">
+            {c.logo_uri.clone().map(|l| view! { <img src=l alt="" class="h-10 w-10 rounded object-contain"/> })}
+            <h1 class="text-2xl font-semibold" data-testid="client-name">{c.name.clone()}</h1>
+            <span class=if c.disabled { "rounded bg-red-100 px-2 py-0.5 text-sm text-red-800" } else { "rounded bg-emerald-100 px-2 py-0.5 text-sm text-emerald-800" }
+                data-testid="client-status">{c.status_label()}</span>
+            <a href=edit_href class=format!("{BUTTON_SECONDARY} ml-auto")>"Edit"</a>
+        </div>
+        <p class="mt-1 text-slate-600">{c.description.clone()}</p>
+        <div class="mt-4"><FormError error=err/></div>
+        {d.new_secret.clone().map(|s| view! { <SecretOnce secret=s/> })}
+        {move || missing_secret().then(|| view! {
+            <p role="alert" class="mb-6 rounded border border-amber-300 bg-amber-50 p-4 text-amber-900">
+                "The secret could not be shown on this page (it is shown only once, to the browser that asked for it). If you did not copy it, rotate the secret below."
+            </p>
+        })}
+
+        <section class=format!("{CARD} mt-4")>
+            <h2 class="text-lg font-semibold">"Details"</h2>
+            <dl class="mt-2 divide-y divide-slate-100">
+                <div class="py-2 sm:grid sm:grid-cols-3 sm:gap-4">
+                    <dt class="text-sm font-medium text-slate-600">"Client id"</dt>
+                    <dd class="mt-1 text-sm sm:col-span-2 sm:mt-0"><code class="font-mono" data-testid="client-id">{c.id.clone()}</code></dd>
+                </div>
+                <Dl label="Type" value=c.type_label()/>
+                <Dl label="Token endpoint authentication" value=c.auth_method.as_str()/>
+                <Dl label="Grant types" value=list_or_none(&c.grant_types)/>
+                <Dl label="Redirect URIs" value=list_or_none(&c.redirect_uris)/>
+                <Dl label="Post-logout redirect URIs" value=list_or_none(&c.post_logout_redirect_uris)/>
+                <Dl label="Home page" value=c.client_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Privacy policy" value=c.policy_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Terms of service" value=c.tos_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="JWKS URI" value=c.jwks_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Contacts" value=list_or_none(&c.contacts)/>
+                <Dl label="Allowed e-mail domains" value=if c.allowed_email_domains.is_empty() { "any".to_owned() } else { c.allowed_email_domains.join(", ") }/>
+                <Dl label="ID token signing" value=c.id_token_alg.clone()/>
+                <Dl label="Userinfo response" value=c.userinfo_alg.clone().map(|a| format!("signed JWT ({a})")).unwrap_or_else(|| "JSON".into())/>
+                <Dl label="Refresh-token lifetime" value=c.refresh_token_ttl_secs.map(|s| format!("{} days", s / 86_400)).unwrap_or_else(|| "server default".into())/>
+                <Dl label="Owner" value=c.owner.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Created" value=c.created.clone()/>
+                <div class="py-2 sm:grid sm:grid-cols-3 sm:gap-4">
+                    <dt class="text-sm font-medium text-slate-600">"Registration expires"</dt>
+                    <dd class="mt-1 text-sm sm:col-span-2 sm:mt-0"><ExpiryBadge client=c.clone()/></dd>
+                </div>
+            </dl>
+        </section>
+
+        <section class=format!("{CARD} mt-6") id="scopes">
+            <h2 class="text-lg font-semibold">"Scopes"</h2>
+            {if d.scopes.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600" data-testid="no-scopes">"This client has no scopes yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 divide-y divide-slate-100" data-testid="client-scopes">
+                        {d.scopes.iter().cloned().map(|s| {
+                            let id = id.clone();
+                            view! {
+                                <li class="flex items-center gap-3 py-2">
+                                    <code class="font-mono text-sm">{s.name.clone()}</code>
+                                    <span class="text-sm text-slate-600">{s.description.clone()}</span>
+                                    <ActionForm action=remove_scope attr:class="ml-auto">
+                                        <CsrfField/>
+                                        <input type="hidden" name="id" value=id/>
+                                        <input type="hidden" name="scope" value=s.name.clone()/>
+                                        <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Remove {}", s.name)>"Remove"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <h3 class="mt-6 font-semibold">"Request more scopes"</h3>
+            {if d.requestable.is_empty() {
+                view! { <p class="mt-1 text-sm text-slate-600">"There are no other scopes to request."</p> }.into_any()
+            } else {
+                let id = id.clone();
+                view! {
+                    <FormError error=scopes_err fields=vec!["justification"]/>
+                    <ActionForm action=scopes_req attr:class="mt-2">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <fieldset>
+                            <legend class="sr-only">"Scopes to request"</legend>
+                            {d.requestable.iter().map(|s| {
+                                let cid = format!("req-{}", s.name);
+                                view! {
+                                    <div class="flex items-start gap-2 py-1">
+                                        <input type="checkbox" id=cid.clone() name="scopes[]" value=s.name.clone()/>
+                                        <label for=cid class="text-sm">
+                                            <code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}
+                                            {s.api.clone().map(|a| view! { <span class="text-slate-500">" (" {a} ")"</span> })}
+                                            {(!s.requires_approval).then(|| view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"no approval needed"</span> })}
+                                        </label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        <label for="scopes-justification" class=format!("{LABEL} mt-3")>"Why does the client need them?"</label>
+                        <textarea id="scopes-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT required=true></textarea>
+                        <p class="mt-1 text-sm text-red-700">{move || scopes_err().and_then(|e| e.field_message("justification"))}</p>
+                        <button type="submit" class=format!("{BUTTON} mt-3")>"Request scopes"</button>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+
+        <section class=format!("{CARD} mt-6")>
+            <h2 class="text-lg font-semibold">"Registration expiry"</h2>
+            <p class="mt-1 text-sm">"Expires: " <ExpiryBadge client=c.clone()/></p>
+            {c.expires.is_some().then(|| {
+                let id = id.clone();
+                view! {
+                    <FormError error=extend_err fields=vec!["expires", "justification"]/>
+                    <ActionForm action=extend attr:class="mt-3 grid gap-2 sm:max-w-md">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <label for="ext-date" class=LABEL>"Extend until"</label>
+                        <input id="ext-date" type="date" name="expires" class=INPUT required=true/>
+                        <p class="text-sm text-red-700">{move || extend_err().and_then(|e| e.field_message("expires"))}</p>
+                        <label for="ext-why" class=LABEL>"Justification"</label>
+                        <textarea id="ext-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT required=true></textarea>
+                        <p class="text-sm text-red-700">{move || extend_err().and_then(|e| e.field_message("justification"))}</p>
+                        <button type="submit" class=BUTTON>"Request an extension"</button>
+                    </ActionForm>
+                }
+            })}
+            {d.viewer_is_admin.then(|| {
+                let id = id.clone();
+                view! {
+                    <ActionForm action=set_expiry attr:class="mt-4 flex flex-wrap items-end gap-2 border-t border-slate-100 pt-4">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <div>
+                            <label for="admin-expiry" class=LABEL>"Administrator: set expiry (empty = never)"</label>
+                            <input id="admin-expiry" type="date" name="expires" class=INPUT/>
+                        </div>
+                        <button type="submit" class=BUTTON_SECONDARY>"Set expiry"</button>
+                    </ActionForm>
+                }
+            })}
+        </section>
+
+        {(!is_public).then(|| {
+            let id = id.clone();
+            view! {
+                <section class=format!("{CARD} mt-6")>
+                    <h2 class="text-lg font-semibold">"Client secret"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"Rotating creates a new secret, shown once. The old one keeps working for the overlap you choose, so you can deploy the new one without downtime."</p>
+                    <ActionForm action=rotate attr:class="mt-3 flex flex-wrap items-end gap-2">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <div>
+                            <label for="overlap" class=LABEL>"The old secret keeps working for"</label>
+                            <select id="overlap" name="overlap" class=INPUT>
+                                <option value="none">"No overlap: it stops now"</option>
+                                <option value="1h">"1 hour"</option>
+                                <option value="24h" selected=true>"24 hours"</option>
+                                <option value="7d">"7 days"</option>
+                            </select>
+                        </div>
+                        <button type="submit" class=BUTTON>"Rotate secret"</button>
+                    </ActionForm>
+                </section>
+            }
+        })}
+
+        <section class=format!("{CARD} mt-6")>
+            <h2 class="text-lg font-semibold">{if c.disabled { "Enable" } else { "Disable" }}</h2>
+            {
+                let id = id.clone();
+                let disabled = c.disabled;
+                let admin = d.viewer_is_admin;
+                view! {
+                    <p class="mt-1 text-sm text-slate-600">{match (disabled, admin) {
+                        (false, _) => "A disabled client gets no tokens. You can ask for it to be enabled again.",
+                        (true, true) => "Enabling lets the client get tokens again.",
+                        (true, false) => "Enabling a disabled client needs an administrator's approval: say why.",
+                    }}</p>
+                    <ActionForm action=enable attr:class="mt-3 grid gap-2 sm:max-w-md">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="enabled" value=disabled.to_string()/>
+                        <label for="enable-why" class=LABEL>{if disabled { "Justification" } else { "Reason (optional)" }}</label>
+                        <textarea id="enable-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
+                        <button type="submit" class=BUTTON_SECONDARY>{if disabled { "Enable client" } else { "Disable client" }}</button>
+                    </ActionForm>
+                }
+            }
+        </section>
+
+        <section class=format!("{CARD} mt-6") id="requests">
+            <h2 class="text-lg font-semibold">"Requests for this client"</h2>
+            {if d.requests.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"No requests yet."</p> }.into_any()
+            } else {
+                view! { <ul class="mt-2 space-y-3">{d.requests.iter().cloned().map(|r| view! { <RequestItem r/> }).collect_view()}</ul> }.into_any()
+            }}
+        </section>
+
+        <section class="mt-6 rounded-lg border border-red-300 bg-white p-6">
+            <h2 class="text-lg font-semibold text-red-800">"Delete this client"</h2>
+            <p class="mt-1 text-sm text-slate-700">"Deleting is permanent: its secrets, refresh tokens and consents are removed and its access tokens stop working at once."</p>
+            <FormError error=delete_err fields=vec!["confirm_name"]/>
+            <ActionForm action=delete attr:class="mt-3 grid gap-2 sm:max-w-md">
+                <CsrfField/>
+                <input type="hidden" name="id" value=id.clone()/>
+                <label for="confirm-name" class=LABEL>"Type the client's name, " <strong>{c.name.clone()}</strong> ", to confirm"</label>
+                <input id="confirm-name" name="confirm_name" class=INPUT required=true autocomplete="off"/>
+                <p class="text-sm text-red-700">{move || delete_err().and_then(|e| e.field_message("confirm_name"))}</p>
+                <button type="submit" class=DANGER>"Delete client permanently"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,131 @@
+//! `/developer/clients/:id/edit`: edit a client; approval-gated changes become a
+//! request.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::fields::{ListField, ValueField, FIELDS};
+use super::{client_id_param, CARD, LINK};
+use crate::api::portal::clients::{get_client, UpdateClient};
+use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::model::{ApplicationType, ClientDetail};
+
+#[component]
+pub fn EditClientPage() -> impl IntoView {
+    view! {
+        <Title text="Edit client · Developer · Portcullis"/>
+        {signed_in_or_prompt("/developer", |_, _| view! { <EditClientLoader/> })}
+    }
+}
+
+#[component]
+fn EditClientLoader() -> impl IntoView {
+    let id = client_id_param();
+    let detail = Resource::new(id, get_client);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <EditClientForm d/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EditClientForm(d: ClientDetail) -> impl IntoView {
+    let c = d.client;
+    let update = ServerAction::<UpdateClient>::new();
+    let error = move || update.value().get().and_then(|r| r.err());
+    let back = format!("/developer/clients/{}", c.id);
+    let refresh_days = c
+        .refresh_token_ttl_secs
+        .map(|s| (s / 86_400).to_string())
+        .unwrap_or_default();
+    let edit_fields: Vec<&'static str> = FIELDS
+        .iter()
+        .copied()
+        .chain([
+            "refresh_token_days",
+            "refresh_token_ttl_secs",
+            "justification",
+            "id_token_alg",
+            "userinfo_alg",
+            "password_grant",
+        ])
+        .collect();
+    let is_web = c.application_type == ApplicationType::Web;
+    let is_service = c.application_type == ApplicationType::Service;
+    view! {
+        <p class="text-sm"><a class=LINK href=back.clone()>"← " {c.name.clone()}</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"Edit " {c.name.clone()}</h1>
+        <div class="mt-6 max-w-2xl">
+            <FormError error fields=edit_fields/>
+            <ActionForm action=update attr:class=CARD>
+                <CsrfField/>
+                <input type="hidden" name="id" value=c.id.clone()/>
+                <input type="hidden" name="version" value=c.version.to_string()/>
+                <h2 class="mb-3 font-semibold">"Changes that apply at once"</h2>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=c.name.clone() required=true error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=c.description.clone() error/>
+                {(!is_service).then(|| view! {
+                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=c.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
+                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=c.post_logout_redirect_uris.join("\n") hint="One per line." error/>
+                    <fieldset class="mb-4">
+                        <legend class=LABEL>"Grant types"</legend>
+                        <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=c.grant_types.iter().any(|g| g == "refresh_token")/>"Refresh tokens"</label>
+                        {is_web.then(|| view! {
+                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=c.grant_types.iter().any(|g| g == "client_credentials")/>"Client credentials"</label>
+                        })}
+                    </fieldset>
+                })}
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=c.logo_uri.clone().unwrap_or_default() error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=c.client_uri.clone().unwrap_or_default() error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=c.policy_uri.clone().unwrap_or_default() error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=c.tos_uri.clone().unwrap_or_default() error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=c.jwks_uri.clone().unwrap_or_default() error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=c.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
+                <div class="mb-4 grid gap-4 sm:grid-cols-2">
+                    <div>
+                        <label for="f-id_token_alg" class=LABEL>"ID token signing"</label>
+                        <select id="f-id_token_alg" name="id_token_alg" class=INPUT>
+                            <option value="RS256" selected=c.id_token_alg == "RS256">"RS256"</option>
+                            <option value="ES256" selected=c.id_token_alg == "ES256">"ES256"</option>
+                        </select>
+                    </div>
+                    <div>
+                        <label for="f-userinfo_alg" class=LABEL>"Userinfo response"</label>
+                        <select id="f-userinfo_alg" name="userinfo_alg" class=INPUT>
+                            <option value="" selected=c.userinfo_alg.is_none()>"JSON"</option>
+                            <option value="RS256" selected=c.userinfo_alg.as_deref() == Some("RS256")>"Signed JWT (RS256)"</option>
+                            <option value="ES256" selected=c.userinfo_alg.as_deref() == Some("ES256")>"Signed JWT (ES256)"</option>
+                        </select>
+                    </div>
+                </div>
+                <h2 class="mb-1 mt-6 font-semibold">"Changes that need approval"</h2>
+                <p class="mb-3 text-sm text-slate-600">"Administrators review these; until then the client keeps its current settings. Turning the password grant off applies at once."</p>
+                <div class="mb-4">
+                    <label for="f-refresh_token_days" class=LABEL>"Refresh-token lifetime (days; empty = server default)"</label>
+                    <input id="f-refresh_token_days" name="refresh_token_days" type="number" min="1" max="365" value=refresh_days class=INPUT/>
+                    <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("refresh_token_ttl_secs").or_else(|| e.field_message("refresh_token_days")))}</p>
+                </div>
+                {is_web.then(|| view! {
+                    <label class="mb-4 flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="password_grant" value="on" checked=c.password_grant/>
+                        "Password grant (resource owner password credentials; tokens limited to 9 hours)"
+                    </label>
+                })}
+                <label for="f-justification" class=LABEL>"Justification (required for changes that need approval)"</label>
+                <textarea id="f-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
+                <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("justification"))}</p>
+                <div class="mt-4 flex gap-3">
+                    <button type="submit" class=BUTTON>"Save"</button>
+                    <a href=back class=BUTTON_SECONDARY>"Cancel"</a>
+                </div>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,82 @@
+//! `/developer/clients/new`: register a client.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::fields::{ListField, ValueField, FIELDS};
+use super::{CARD, LINK};
+use crate::api::portal::clients::CreateClient;
+use crate::components::forms::{CsrfField, FormError, BUTTON, INPUT, LABEL};
+use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::error::AppError;
+
+#[component]
+pub fn NewClientPage() -> impl IntoView {
+    view! {
+        <Title text="Register a client · Developer · Portcullis"/>
+        {signed_in_or_prompt("/developer/clients/new", |user, _| {
+            if !user.can_develop() {
+                return view! { <ErrorPanel error=AppError::Forbidden/> }.into_any();
+            }
+            view! { <NewClientForm/> }.into_any()
+        })}
+    }
+}
+
+#[component]
+fn NewClientForm() -> impl IntoView {
+    let create = ServerAction::<CreateClient>::new();
+    let error = move || create.value().get().and_then(|r| r.err());
+    view! {
+        <p class="text-sm"><a class=LINK href="/developer">"← My clients"</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"Register a client"</h1>
+        <p class="mt-1 max-w-2xl text-slate-600">
+            "A new client gets only the default scopes (service clients get none). Request more from the client's page once it exists; the secret is shown once, right after you register."
+        </p>
+        <div class="mt-6 max-w-2xl">
+            <FormError error fields=FIELDS.to_vec()/>
+            <ActionForm action=create attr:class=CARD>
+                <CsrfField/>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" required=true hint="Shown to people on the consent screen." error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" error/>
+                <fieldset class="mb-4">
+                    <legend class=LABEL>"Application type"</legend>
+                    <div class="mt-1 space-y-1 text-sm">
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="web" checked=true/>
+                            <span><strong>"Web application"</strong>" — runs on a server and can keep a secret."</span></label>
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="native"/>
+                            <span><strong>"Native or single-page app"</strong>" — public: no secret, PKCE only."</span></label>
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="service"/>
+                            <span><strong>"Service"</strong>" — machine to machine (client credentials), acts for nobody."</span></label>
+                    </div>
+                </fieldset>
+                <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
+                <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
+                <fieldset class="mb-4">
+                    <legend class=LABEL>"Grant types"</legend>
+                    <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>
+                    <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=true/>"Refresh tokens"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on"/>"Client credentials (web clients)"</label>
+                </fieldset>
+                <div class="mb-4">
+                    <label for="f-auth_method" class=LABEL>"Token endpoint authentication"</label>
+                    <select id="f-auth_method" name="auth_method" class=INPUT>
+                        <option value="">"Default for the type"</option>
+                        <option value="client_secret_basic">"client_secret_basic (HTTP Basic)"</option>
+                        <option value="client_secret_post">"client_secret_post (form body)"</option>
+                        <option value="none">"none (public clients)"</option>
+                    </select>
+                    <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
+                </div>
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="allowed_email_domains" maxlength={ limits::EMAIL_DOMAINS * (limits::DOMAIN_NAME + 2) } label="Allowed e-mail domains" hint="Optional: tokens are only issued for people with these e-mail domains (e.g. example.edu). Empty means anyone." error/>
+                <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Register"</button>
+            </ActionForm>
+        </div>
+    }
+}

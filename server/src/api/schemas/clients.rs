@@ -1,0 +1,396 @@
+//! Bodies of `/api/v1/clients`: a client as the API shows it, registration, edit,
+//! secret rotation and enabling.
+
+use domain::clients::{self, Client, Overlap};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::requests::RequestView;
+
+/// `web`: a server-side application (confidential); `native`: a native or
+/// single-page application (public, PKCE); `service`: machine to machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicationType {
+    Web,
+    Native,
+    Service,
+}
+
+impl From<clients::ApplicationType> for ApplicationType {
+    fn from(a: clients::ApplicationType) -> Self {
+        match a {
+            clients::ApplicationType::Web => Self::Web,
+            clients::ApplicationType::Native => Self::Native,
+            clients::ApplicationType::Service => Self::Service,
+        }
+    }
+}
+
+impl From<ApplicationType> for clients::ApplicationType {
+    fn from(a: ApplicationType) -> Self {
+        match a {
+            ApplicationType::Web => Self::Web,
+            ApplicationType::Native => Self::Native,
+            ApplicationType::Service => Self::Service,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+impl From<clients::AuthMethod> for AuthMethod {
+    fn from(a: clients::AuthMethod) -> Self {
+        match a {
+            clients::AuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
+            clients::AuthMethod::ClientSecretPost => Self::ClientSecretPost,
+            clients::AuthMethod::None => Self::None,
+        }
+    }
+}
+
+impl From<AuthMethod> for clients::AuthMethod {
+    fn from(a: AuthMethod) -> Self {
+        match a {
+            AuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
+            AuthMethod::ClientSecretPost => Self::ClientSecretPost,
+            AuthMethod::None => Self::None,
+        }
+    }
+}
+
+/// A JWS algorithm for ID tokens and signed userinfo responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum SigningAlg {
+    RS256,
+    ES256,
+}
+
+impl From<domain::oauth::keys::Alg> for SigningAlg {
+    fn from(a: domain::oauth::keys::Alg) -> Self {
+        match a {
+            domain::oauth::keys::Alg::RS256 => Self::RS256,
+            domain::oauth::keys::Alg::ES256 => Self::ES256,
+        }
+    }
+}
+
+impl From<SigningAlg> for domain::oauth::keys::Alg {
+    fn from(a: SigningAlg) -> Self {
+        match a {
+            SigningAlg::RS256 => Self::RS256,
+            SigningAlg::ES256 => Self::ES256,
+        }
+    }
+}
+
+/// A registered client. Never contains a secret. Times are Unix seconds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub owner_id: Option<String>,
+    pub application_type: ApplicationType,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub contacts: Vec<String>,
+    pub id_token_signed_response_alg: SigningAlg,
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+    /// Refresh-token lifetime; null means the server default.
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// Tokens are issued only for people with these e-mail domains (empty: anyone).
+    pub allowed_email_domains: Vec<String>,
+    pub disabled: bool,
+    /// When the registration expires (null: never).
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Bumped by every change; also sent as the `ETag`. Send it back in `If-Match`
+    /// (or as `version`) so that an edit applies only to the client you read.
+    pub version: i64,
+}
+
+impl From<Client> for ClientView {
+    fn from(c: Client) -> Self {
+        Self {
+            application_type: c.application_type.into(),
+            token_endpoint_auth_method: c.auth_method.into(),
+            id_token_signed_response_alg: c.id_token_alg.into(),
+            userinfo_signed_response_alg: c.userinfo_alg.map(Into::into),
+            id: c.id,
+            name: c.name,
+            description: c.description,
+            owner_id: c.owner_id,
+            redirect_uris: c.redirect_uris,
+            post_logout_redirect_uris: c.post_logout_redirect_uris,
+            grant_types: c.grant_types,
+            scopes: c.scopes,
+            logo_uri: c.logo_uri,
+            client_uri: c.client_uri,
+            policy_uri: c.policy_uri,
+            tos_uri: c.tos_uri,
+            jwks_uri: c.jwks_uri,
+            contacts: c.contacts,
+            refresh_token_ttl_secs: c.refresh_token_ttl_secs,
+            allowed_email_domains: c.allowed_email_domains,
+            disabled: c.disabled,
+            expires_at: c.expires_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+/// One page of clients.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientPage {
+    pub items: Vec<ClientView>,
+    /// 1-based.
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientSort {
+    #[default]
+    Name,
+    /// Newest first.
+    Created,
+    /// Soonest expiry first; clients that never expire last.
+    Expiry,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListClients {
+    /// 1-based page number (default 1). A page past the end is empty.
+    pub page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub per_page: Option<i64>,
+    pub sort: Option<ClientSort>,
+    /// Search in names and ids.
+    pub q: Option<String>,
+    /// Administrators: everyone's clients, not only their own.
+    pub all: Option<bool>,
+}
+
+/// A new client. It gets the default scopes (a service client none) and the
+/// default registration lifetime; more scopes and the password grant are requested.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    #[schema(example = "Grading bot")]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Default `web`.
+    pub application_type: Option<ApplicationType>,
+    /// Default `client_secret_basic` (`none` for native clients). Native clients
+    /// must use `none`; web and service clients must not.
+    pub token_endpoint_auth_method: Option<AuthMethod>,
+    /// Required (at least one) for web and native clients using the
+    /// `authorization_code` grant, which they do by default. https, or http on a
+    /// loopback address; native clients may also use a reverse-domain private
+    /// scheme (`edu.example.app:/cb`). No fragments. Service clients have none.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Default: `client_credentials` for service clients, else
+    /// `authorization_code` and `refresh_token`. Service clients may use only
+    /// `client_credentials`, native clients not it; `password` needs approval.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+    #[serde(default)]
+    pub allowed_email_domains: Vec<String>,
+}
+
+/// A newly registered client with its secret: shown here once, never again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedClient {
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// Null for public (native) clients.
+    pub client_secret: Option<String>,
+}
+
+/// Absent: keep; `null`: clear; a value: set.
+fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An edit. Fields left out keep their values, so a client as returned by GET may
+/// be sent back with changes. `refresh_token_ttl_secs` and `password_grant` (or
+/// `password` in `grant_types`) need an administrator's approval when they add
+/// privilege: they become a change request (`pending_request`, needs
+/// `justification`) and the client keeps its current values. Scopes, expiry and
+/// enabling are changed through `/api/v1/requests`, `/disable` and `/enable`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEdit {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub token_endpoint_auth_method: Option<AuthMethod>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub logo_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub client_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub policy_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub tos_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub jwks_uri: Option<Option<String>>,
+    pub contacts: Option<Vec<String>>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<SigningAlg>)]
+    pub userinfo_signed_response_alg: Option<Option<SigningAlg>>,
+    /// Approval-gated when it changes (null: the server default).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<i64>)]
+    pub refresh_token_ttl_secs: Option<Option<i64>>,
+    /// Approval-gated when turned on; turning it off applies at once.
+    pub password_grant: Option<bool>,
+    /// Why, for the administrator deciding the change request.
+    pub justification: Option<String>,
+    /// Read-only here: must equal the current value when sent.
+    #[schema(read_only)]
+    pub application_type: Option<ApplicationType>,
+    /// Read-only here: request scopes through `POST /api/v1/requests`.
+    #[schema(read_only)]
+    pub scopes: Option<Vec<String>>,
+    /// Read-only here: use `/disable` and `/enable`.
+    #[schema(read_only)]
+    pub disabled: Option<bool>,
+    /// Read-only here: request an extension through `POST /api/v1/requests`.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(read_only, value_type = Option<i64>)]
+    pub expires_at: Option<Option<i64>>,
+    /// Read-only after registration.
+    #[schema(read_only)]
+    pub allowed_email_domains: Option<Vec<String>>,
+    /// The version the edit is based on (as returned by GET): when the client has
+    /// changed since, the edit is refused with 409 instead of undoing that change.
+    pub version: Option<i64>,
+    /// Read-only: must equal the client's id when sent.
+    #[schema(read_only)]
+    pub id: Option<String>,
+    /// Read-only.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(read_only, value_type = Option<String>)]
+    pub owner_id: Option<Option<String>>,
+    /// Read-only.
+    #[schema(read_only)]
+    pub created_at: Option<i64>,
+    /// Read-only (ignored when sent: it changes with every edit).
+    #[schema(read_only)]
+    pub updated_at: Option<i64>,
+}
+
+/// The client after an edit, and the change request made for the parts that wait
+/// for approval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditedClient {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub pending_request: Option<RequestView>,
+}
+
+/// How long the previous secret keeps working.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+pub enum SecretOverlap {
+    /// The old secret stops at once.
+    #[default]
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "24h")]
+    OneDay,
+    #[serde(rename = "7d")]
+    SevenDays,
+}
+
+impl From<SecretOverlap> for Overlap {
+    fn from(o: SecretOverlap) -> Self {
+        match o {
+            SecretOverlap::None => Overlap::None,
+            SecretOverlap::OneHour => Overlap::OneHour,
+            SecretOverlap::OneDay => Overlap::OneDay,
+            SecretOverlap::SevenDays => Overlap::SevenDays,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    /// Default `none`.
+    #[serde(default)]
+    pub overlap: SecretOverlap,
+}
+
+/// A new secret: shown here once, never again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedSecret {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Until when the previous secret still works (Unix seconds).
+    pub previous_secret_expires_at: i64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Toggle {
+    /// Why: required to ask for a disabled client to be enabled again; for
+    /// disabling, an optional reason told to the owner.
+    #[serde(default)]
+    pub justification: String,
+}
+
+/// The outcome of `/enable`: the client, and the request made when a developer
+/// asked (an administrator enables at once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Toggled {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub pending_request: Option<RequestView>,
+}

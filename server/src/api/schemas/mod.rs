@@ -1,0 +1,6 @@
+//! The REST API's request and response bodies, with their conversions from and
+//! to the domain's types. utoipa derives the OpenAPI schemas from these; the
+//! handlers in `clients` and `requests` only use them.
+
+pub mod clients;
+pub mod requests;
