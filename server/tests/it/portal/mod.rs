@@ -1,0 +1,8 @@
+//! The developer portal through its server functions over real HTTP: clients,
+//! secrets, approval-gated changes, scope requests and decisions, CEL rules,
+//! expiry, reminders and e-mail (a real SMTP listener on loopback).
+
+mod clients;
+mod lifecycle;
+mod mail;
+mod requests;
