@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use domain::accounts::sessions::SessionPolicy;
-use domain::accounts::{AdminCtx, Role, User};
+use domain::accounts::{AdminCtx, Principal, Role, User};
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -135,7 +135,8 @@ pub fn request_id() -> Option<String> {
 /// Attached to each request's extensions by the server's middleware.
 #[derive(Clone, Debug)]
 pub struct RequestCtx {
-    pub user: Option<User>,
+    /// The signed-in person, proven by the session cookie.
+    pub user: Option<Principal>,
     /// When the session signed in (the OpenID `auth_time`).
     pub auth_time: Option<i64>,
     /// The raw session token from the cookie (for sign-out).
@@ -190,18 +191,18 @@ pub fn request_ctx() -> Result<RequestCtx, AppError> {
 }
 
 /// The signed-in user, or `Unauthenticated`.
-pub fn require_user() -> Result<User, AppError> {
+pub fn require_user() -> Result<Principal, AppError> {
     request_ctx()?.user.ok_or(AppError::Unauthenticated)
 }
 
 /// Proof of administrator rights for domain calls, or an error.
-pub fn require_admin() -> Result<(User, AdminCtx), AppError> {
+pub fn require_admin() -> Result<(Principal, AdminCtx), AppError> {
     let user = require_user()?;
-    let ctx = AdminCtx::for_user(&user).ok_or(AppError::Forbidden)?;
+    let ctx = AdminCtx::for_principal(&user).ok_or(AppError::Forbidden)?;
     Ok((user, ctx))
 }
 
-pub fn require_developer() -> Result<User, AppError> {
+pub fn require_developer() -> Result<Principal, AppError> {
     let user = require_user()?;
     if user.role >= Role::Developer {
         Ok(user)

@@ -75,7 +75,7 @@ async fn export(
     let Some(user) = ctx.and_then(|Extension(c)| c.user) else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an administrator.").into_response();
     };
-    let Some(admin) = AdminCtx::for_user(&user) else {
+    let Some(admin) = AdminCtx::for_principal(&user) else {
         return (
             StatusCode::FORBIDDEN,
             "Only administrators may export the audit log.",

@@ -84,6 +84,6 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         first_party: client.first_party,
         scopes,
         params,
-        user_display_name: user.display_name,
+        user_display_name: user.display_name.clone(),
     }))
 }

@@ -34,7 +34,16 @@ pub async fn approve_request(
     // A scope request form always lists its scopes as checkboxes: none ticked means
     // the administrator unticked them all.
     let pick = matches!(req.ask, domain::portal::Ask::Scopes { .. }).then_some(scopes);
-    domain::portal::approve(&st.db, &st.clients, &who, &id, pick, Some(note), st.now()).await?;
+    domain::portal::approve(
+        &st.db,
+        &st.clients,
+        &who.as_admin()?,
+        &id,
+        pick,
+        Some(note),
+        st.now(),
+    )
+    .await?;
     leptos_axum::redirect("/admin/requests?notice=request_approved");
     Ok(())
 }
@@ -49,7 +58,15 @@ pub async fn reject_request(
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
-    domain::portal::reject(&st.db, &st.clients, &who, &id, &reason, st.now()).await?;
+    domain::portal::reject(
+        &st.db,
+        &st.clients,
+        &who.as_admin()?,
+        &id,
+        &reason,
+        st.now(),
+    )
+    .await?;
     leptos_axum::redirect("/admin/requests?notice=request_rejected");
     Ok(())
 }
@@ -71,7 +88,7 @@ pub async fn set_client_expiry(
                 .ok_or_else(|| AppError::invalid("expires", "Choose a date (YYYY-MM-DD)."))?,
         ),
     };
-    domain::portal::set_expiry(&st.db, &st.clients, &who, &id, at, st.now()).await?;
+    domain::portal::set_expiry(&st.db, &st.clients, &who.as_admin()?, &id, at, st.now()).await?;
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice=expiry_changed"));
     Ok(())
 }
@@ -127,7 +144,7 @@ pub async fn save_rule(
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
-    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    let admin = domain::accounts::AdminCtx::for_principal(&who.user).ok_or(AppError::Forbidden)?;
     domain::portal::rules::save(
         &st.db,
         &admin,
@@ -160,7 +177,7 @@ pub async fn test_rule(
     let who = admin_who()?;
     let trials = domain::portal::test_rule(
         &st.db,
-        &who,
+        &who.as_admin()?,
         &domain::portal::rules::RuleDraft {
             scope,
             approve_if,
@@ -195,7 +212,7 @@ pub async fn delete_rule(csrf_token: String, scope: String) -> Result<(), AppErr
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
-    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    let admin = domain::accounts::AdminCtx::for_principal(&who.user).ok_or(AppError::Forbidden)?;
     domain::portal::rules::delete(&st.db, &admin, &scope, st.now()).await?;
     leptos_axum::redirect("/admin/rules?notice=rule_deleted");
     Ok(())
@@ -207,7 +224,7 @@ pub async fn list_outbox(#[server(default)] page: u64) -> Result<OutboxPage, App
     use crate::ssr::state;
     use domain::platform::clock::format_utc;
     let who = admin_who()?;
-    let admin = domain::accounts::AdminCtx::for_user(&who.user).ok_or(AppError::Forbidden)?;
+    let admin = domain::accounts::AdminCtx::for_principal(&who.user).ok_or(AppError::Forbidden)?;
     let st = state()?;
     let p = domain::portal::notify::outbox(&st.db, &admin, page.max(1), 20).await?;
     Ok(OutboxPage {

@@ -20,7 +20,7 @@ pub async fn get_shell_info() -> Result<ShellInfo, AppError> {
         }
     }
     Ok(ShellInfo {
-        user: ctx.user.as_ref().map(user_view),
+        user: ctx.user.as_deref().map(user_view),
         csrf_token: ctx.csrf_token,
         allow_signup: st.runtime.get(&st.db).await?.allow_self_signup,
         unread,

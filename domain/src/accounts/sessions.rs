@@ -3,7 +3,7 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::accounts::users::User;
+use crate::accounts::users::Principal;
 use crate::entities::{session, user};
 use crate::platform::clock::Timestamp;
 use crate::platform::secret::{random_token, token_hash};
@@ -32,7 +32,7 @@ const TOUCH_INTERVAL_SECS: i64 = 60;
 /// A signed-in session as seen by the adapters.
 #[derive(Clone, Debug)]
 pub struct Session {
-    pub user: User,
+    pub user: Principal,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -95,7 +95,7 @@ pub async fn resolve<C: ConnectionTrait>(
             .await?;
     }
     Ok(Some(Session {
-        user: u.try_into()?,
+        user: Principal::proven(u.try_into()?),
         created_at: s.created_at,
         expires_at: s.expires_at,
     }))

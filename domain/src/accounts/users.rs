@@ -166,15 +166,45 @@ impl TryFrom<user::Model> for User {
     }
 }
 
+/// A person whose identity this request proved: with a live session
+/// (`sessions::resolve`) or a live access token (`oauth::live`). Only the domain
+/// mints one, so a `User` value built by hand — whatever its role says — proves
+/// nothing: administrator capabilities ([`AdminCtx`]) and the portal's caller
+/// (`portal::Who`) are made from a `Principal`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal(User);
+
+impl Principal {
+    /// For the domain's authentication paths (and its own tests) only.
+    pub(crate) fn proven(user: User) -> Self {
+        Self(user)
+    }
+    pub fn user(&self) -> &User {
+        &self.0
+    }
+    pub fn into_user(self) -> User {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Principal {
+    type Target = User;
+    fn deref(&self) -> &User {
+        &self.0
+    }
+}
+
 /// Proof that the caller may perform administrator operations. It can only be made
-/// from an administrator's account or by an operator at the server's command line.
+/// from an administrator's proven identity ([`Principal`]) or by an operator at the
+/// server's command line.
 #[derive(Clone, Debug)]
 pub struct AdminCtx {
     pub(crate) actor: Actor,
 }
 
 impl AdminCtx {
-    pub fn for_user(u: &User) -> Option<Self> {
+    pub fn for_principal(p: &Principal) -> Option<Self> {
+        let u = p.user();
         (u.role == Role::Admin && !u.disabled).then(|| Self {
             actor: Actor::User(u.id.clone()),
         })

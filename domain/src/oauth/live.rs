@@ -4,7 +4,7 @@
 //! credentials changed) applies at every place that accepts one.
 
 use super::{ScopeSet, Tokens};
-use crate::accounts::users::User;
+use crate::accounts::users::Principal;
 use crate::clients::model::Client;
 use crate::oauth::access_tokens::{self, AccessClaims};
 use crate::platform::clock::Timestamp;
@@ -16,7 +16,8 @@ use crate::DomainResult;
 pub struct Live {
     pub claims: AccessClaims,
     pub client: Client,
-    pub user: Option<User>,
+    /// The person the token acts for, proven by the token.
+    pub user: Option<Principal>,
 }
 
 impl Live {
@@ -62,7 +63,7 @@ impl Tokens {
         let user = if claims.has_user() {
             match crate::accounts::users::find_by_id(&self.db, &claims.sub).await? {
                 Some(u) if !u.disabled && u.tokens_valid_after.is_none_or(|t| claims.iat >= t) => {
-                    Some(u)
+                    Some(Principal::proven(u))
                 }
                 _ => return Ok(None),
             }
@@ -74,6 +75,19 @@ impl Tokens {
             client,
             user,
         }))
+    }
+
+    /// The owner of a client-credentials token's client, as the portal's REST API
+    /// lets such a token act for them: proven by the token, if the owner exists and
+    /// is not disabled.
+    pub async fn owner_of(&self, live: &Live) -> DomainResult<Option<Principal>> {
+        let Some(owner) = live.client.owner_id.as_deref() else {
+            return Ok(None);
+        };
+        Ok(crate::accounts::users::find_by_id(&self.db, owner)
+            .await?
+            .filter(|u| !u.disabled)
+            .map(Principal::proven))
     }
 
     /// RFC 7662 §4: who may learn about a token. Its own client, and the resource

@@ -3,7 +3,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::accounts::users::{AdminCtx, Role, User};
+use crate::accounts::users::{AdminCtx, Principal, Role};
 use crate::audit::{Actor, AuditEvent, EventType};
 use crate::clients::model::Client;
 use crate::{DomainError, DomainResult};
@@ -14,14 +14,14 @@ pub const MAX_EXTENSION_DAYS: i64 = 2 * 365;
 /// Who is acting, from where, and (for the REST API) through which client.
 #[derive(Clone, Debug)]
 pub struct Who {
-    pub user: User,
+    pub user: Principal,
     pub ip: Option<String>,
     /// Set when the call came with a client-credentials token acting for its owner.
     pub via_client: Option<String>,
 }
 
 impl Who {
-    pub fn new(user: User, ip: Option<String>) -> Self {
+    pub fn new(user: Principal, ip: Option<String>) -> Self {
         Self {
             user,
             ip,
@@ -35,7 +35,7 @@ impl Who {
         self.user.role == Role::Admin && !self.user.disabled
     }
     pub(crate) fn admin(&self) -> Option<AdminCtx> {
-        AdminCtx::for_user(&self.user)
+        AdminCtx::for_principal(&self.user)
     }
     pub(crate) fn event(&self, event: EventType, client_id: &str) -> AuditEvent {
         AuditEvent::new(event, self.actor())
@@ -53,6 +53,28 @@ impl Who {
             return Err(DomainError::Forbidden);
         }
         Ok(())
+    }
+}
+
+/// An administrator acting in the portal: the capability, and who they are (named
+/// in decisions and audit events). Made only by [`Who::as_admin`], from a proven
+/// identity; administrator operations take it, so they cannot be reached without.
+pub struct PortalAdmin<'a> {
+    pub(crate) ctx: AdminCtx,
+    pub(crate) who: &'a Who,
+}
+
+impl PortalAdmin<'_> {
+    pub fn ctx(&self) -> &AdminCtx {
+        &self.ctx
+    }
+}
+
+impl Who {
+    /// The administrator capability of this caller, or `Forbidden`.
+    pub fn as_admin(&self) -> DomainResult<PortalAdmin<'_>> {
+        let ctx = self.admin().ok_or(DomainError::Forbidden)?;
+        Ok(PortalAdmin { ctx, who: self })
     }
 }
 

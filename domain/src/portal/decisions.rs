@@ -7,7 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use super::access::Who;
+use super::access::PortalAdmin;
 use super::changes::{diff, set_grant, ChangeField};
 use super::queue::find_request_unchecked;
 use super::request::{Ask, Decider, Decision, Payload, Request, Status};
@@ -212,7 +212,7 @@ pub(crate) async fn decide<C: ConnectionTrait>(
 pub async fn approve(
     db: &DatabaseConnection,
     cache: &SecretCache,
-    who: &Who,
+    admin: &PortalAdmin<'_>,
     request_id: &str,
     scopes: Option<Vec<String>>,
     note: Option<String>,
@@ -232,7 +232,7 @@ pub async fn approve(
     decide_by_admin(
         db,
         cache,
-        who,
+        admin,
         request_id,
         Decision::Approve {
             scopes,
@@ -248,7 +248,7 @@ pub async fn approve(
 pub async fn reject(
     db: &DatabaseConnection,
     cache: &SecretCache,
-    who: &Who,
+    admin: &PortalAdmin<'_>,
     request_id: &str,
     reason: &str,
     now: Timestamp,
@@ -260,20 +260,26 @@ pub async fn reject(
             "is required: the developer is told why",
         ));
     }
-    decide_by_admin(db, cache, who, request_id, Decision::Reject { reason }, now).await
+    decide_by_admin(
+        db,
+        cache,
+        admin,
+        request_id,
+        Decision::Reject { reason },
+        now,
+    )
+    .await
 }
 
 pub(crate) async fn decide_by_admin(
     db: &DatabaseConnection,
     cache: &SecretCache,
-    who: &Who,
+    admin: &PortalAdmin<'_>,
     request_id: &str,
     decision: Decision,
     now: Timestamp,
 ) -> DomainResult<Request> {
-    if who.admin().is_none() {
-        return Err(DomainError::Forbidden);
-    }
+    let who = admin.who;
     if !crate::platform::text::could_exist(request_id) {
         return Err(DomainError::NotFound);
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use super::access::{client_for, justification_text, locked_client, Who};
+use super::access::{client_for, justification_text, locked_client, PortalAdmin, Who};
 use super::changes::{diff, set_grant, ChangeField, FieldChange, Gated};
 use super::request::{Ask, Request};
 use super::submit::submit;
@@ -326,14 +326,12 @@ pub async fn set_enabled(
 pub async fn set_expiry(
     db: &DatabaseConnection,
     cache: &SecretCache,
-    who: &Who,
+    admin: &PortalAdmin<'_>,
     id: &str,
     expires_at: Option<Timestamp>,
     now: Timestamp,
 ) -> DomainResult<Client> {
-    if !who.is_admin() {
-        return Err(DomainError::Forbidden);
-    }
+    let who = admin.who;
     let txn = crate::platform::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
     let mut next = current.clone();

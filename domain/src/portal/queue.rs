@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::access::{client_for, Who};
+use super::access::{client_for, PortalAdmin, Who};
 use super::request::{to_requests, Ask, Request, Status};
 use crate::entities::{change_request, client};
 use crate::platform::clock::Timestamp;
@@ -150,13 +150,10 @@ pub struct RuleTrial {
 /// its scope (at most `limit`), without changing anything.
 pub async fn test_rule(
     db: &DatabaseConnection,
-    who: &Who,
+    _admin: &PortalAdmin<'_>,
     draft: &rules::RuleDraft,
     limit: u64,
 ) -> DomainResult<Vec<RuleTrial>> {
-    if !who.is_admin() {
-        return Err(DomainError::Forbidden);
-    }
     let rule = rules::validate(db, draft).await?;
     let pat = format!("%\"{}\"%", rule.scope.replace(['%', '_'], ""));
     let rows = change_request::Entity::find()

@@ -11,7 +11,7 @@ use super::request::{Ask, Status};
 use super::requests::{request_extension, request_scopes};
 use super::rules::store::{save as save_rule, RuleDraft};
 use crate::accounts::manage::{create_user, NewUser};
-use crate::accounts::users::{AdminCtx, Role, User};
+use crate::accounts::users::{AdminCtx, Principal, Role, User};
 use crate::clients::authenticate::SecretCache;
 use crate::clients::metadata::ClientUpdate;
 use crate::clients::store::find;
@@ -57,7 +57,7 @@ async fn world() -> World {
         db,
         hasher,
         cache: SecretCache::default(),
-        admin: Who::new(admin, None),
+        admin: Who::new(Principal::proven(admin), None),
     }
 }
 
@@ -99,7 +99,7 @@ fn settings() -> RuntimeSettings {
 impl World {
     async fn developer(&self, name: &str, email: &str) -> Who {
         Who::new(
-            person(&self.db, &self.hasher, name, email, Role::Developer).await,
+            Principal::proven(person(&self.db, &self.hasher, name, email, Role::Developer).await),
             None,
         )
     }
@@ -178,7 +178,7 @@ async fn gated_scopes_wait_and_a_partial_approval_grants_only_the_ticked_ones() 
     let decided = approve(
         &w.db,
         &w.cache,
-        &w.admin,
+        &w.admin.as_admin().unwrap(),
         &r.id,
         Some(strings(&["reports:write"])),
         None,
@@ -210,10 +210,26 @@ async fn a_request_is_decided_once() {
     )
     .await
     .unwrap();
-    approve(&w.db, &w.cache, &w.admin, &r.id, None, None, NOW)
-        .await
-        .unwrap();
-    let again = reject(&w.db, &w.cache, &w.admin, &r.id, "changed my mind", NOW).await;
+    approve(
+        &w.db,
+        &w.cache,
+        &w.admin.as_admin().unwrap(),
+        &r.id,
+        None,
+        None,
+        NOW,
+    )
+    .await
+    .unwrap();
+    let again = reject(
+        &w.db,
+        &w.cache,
+        &w.admin.as_admin().unwrap(),
+        &r.id,
+        "changed my mind",
+        NOW,
+    )
+    .await;
     assert!(matches!(again, Err(DomainError::Conflict(_))), "{again:?}");
     assert!(w.scopes(&id).await.contains(&"reports:write".to_owned()));
 }
@@ -234,14 +250,29 @@ async fn a_rejection_needs_a_reason_and_changes_nothing() {
     )
     .await
     .unwrap();
-    let empty = reject(&w.db, &w.cache, &w.admin, &r.id, "  ", NOW).await;
+    let empty = reject(
+        &w.db,
+        &w.cache,
+        &w.admin.as_admin().unwrap(),
+        &r.id,
+        "  ",
+        NOW,
+    )
+    .await;
     assert!(
         matches!(empty, Err(DomainError::Invalid { .. })),
         "{empty:?}"
     );
-    let done = reject(&w.db, &w.cache, &w.admin, &r.id, "not for pilots", NOW)
-        .await
-        .unwrap();
+    let done = reject(
+        &w.db,
+        &w.cache,
+        &w.admin.as_admin().unwrap(),
+        &r.id,
+        "not for pilots",
+        NOW,
+    )
+    .await
+    .unwrap();
     assert_eq!(done.status, Status::Rejected);
     assert_eq!(done.reason.as_deref(), Some("not for pilots"));
     assert!(!w.scopes(&id).await.contains(&"reports:write".to_owned()));
@@ -250,7 +281,7 @@ async fn a_rejection_needs_a_reason_and_changes_nothing() {
 #[tokio::test]
 async fn a_cel_rule_decides_by_who_asks() {
     let w = world().await;
-    let admin = AdminCtx::for_user(&w.admin.user).unwrap();
+    let admin = AdminCtx::for_principal(&w.admin.user).unwrap();
     save_rule(
         &w.db,
         &admin,
@@ -310,16 +341,15 @@ async fn another_developers_client_is_not_found_and_only_administrators_decide()
     let r = request_scopes(&w.db, &w.cache, &ada, &id, &asked, "x", NOW)
         .await
         .unwrap();
+    // Deciding takes the administrator capability, which a developer's proven
+    // identity does not give.
     for who in [&ada, &bob] {
-        let self_approval = approve(&w.db, &w.cache, who, &r.id, None, None, NOW).await;
-        assert!(
-            matches!(
-                self_approval,
-                Err(DomainError::Forbidden | DomainError::NotFound)
-            ),
-            "{self_approval:?}"
-        );
+        assert!(matches!(who.as_admin(), Err(DomainError::Forbidden)));
     }
+    let pending = super::queue::find_request(&w.db, &ada, &r.id)
+        .await
+        .unwrap();
+    assert_eq!(pending.status, Status::Pending);
     assert!(!w.scopes(&id).await.contains(&"reports:write".to_owned()));
 }
 
@@ -338,9 +368,17 @@ async fn an_extension_is_bounded_and_always_decided_by_a_person() {
         .unwrap();
     assert_eq!(r.status, Status::Pending);
     assert!(matches!(r.ask, Ask::Extension { expires_at, .. } if expires_at == wanted));
-    approve(&w.db, &w.cache, &w.admin, &r.id, None, None, NOW)
-        .await
-        .unwrap();
+    approve(
+        &w.db,
+        &w.cache,
+        &w.admin.as_admin().unwrap(),
+        &r.id,
+        None,
+        None,
+        NOW,
+    )
+    .await
+    .unwrap();
     let c = find(&w.db, &id).await.unwrap().unwrap();
     assert_eq!(c.expires_at, Some(wanted));
 }

@@ -44,14 +44,14 @@ impl FromRequestParts<ApiState> for Caller {
         let (user, via_client) = match live.user {
             Some(u) => (u, None),
             None => {
-                let Some(owner) = live.client.owner_id.clone() else {
+                if live.client.owner_id.is_none() {
                     return Err(ApiError::forbidden(
                         "this client has no owner for its tokens to act for",
                     ));
-                };
-                match domain::accounts::find_by_id(&app.db, &owner).await? {
-                    Some(u) if !u.disabled => (u, Some(live.client.id.clone())),
-                    _ => return Err(ApiError::invalid_token(REVOKED)),
+                }
+                match st.oauth.tokens.owner_of(&live).await? {
+                    Some(owner) => (owner, Some(live.client.id.clone())),
+                    None => return Err(ApiError::invalid_token(REVOKED)),
                 }
             }
         };

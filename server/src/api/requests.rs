@@ -129,7 +129,7 @@ pub async fn approve(
     let r = portal::approve(
         &app.db,
         &app.clients,
-        &who,
+        &who.as_admin()?,
         &id,
         b.scopes,
         b.note,
@@ -154,6 +154,14 @@ pub async fn reject(
     ApiJson(b): ApiJson<Rejection>,
 ) -> ApiResult<Json<RequestView>> {
     let app = &st.oauth.services;
-    let r = portal::reject(&app.db, &app.clients, &who, &id, &b.reason, app.now()).await?;
+    let r = portal::reject(
+        &app.db,
+        &app.clients,
+        &who.as_admin()?,
+        &id,
+        &b.reason,
+        app.now(),
+    )
+    .await?;
     Ok(Json(r.into()))
 }
