@@ -298,6 +298,94 @@ pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<C
     })
 }
 
+/// An edit of a client's directly editable metadata: `None` leaves a field as it
+/// is when the edit is written, so two edits of different fields both apply (the
+/// REST API's PUT sends only what it changes; the portal's form sends every field).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Without `password` (approval-gated: see `portal::Gated`).
+    pub grant_types: Option<Vec<String>>,
+    pub auth_method: Option<AuthMethod>,
+    /// `Some(None)` clears the field.
+    pub logo_uri: Option<Option<String>>,
+    pub client_uri: Option<Option<String>>,
+    pub policy_uri: Option<Option<String>>,
+    pub tos_uri: Option<Option<String>>,
+    pub jwks_uri: Option<Option<String>>,
+    pub contacts: Option<Vec<String>>,
+    pub id_token_alg: Option<crate::oauth::keys::Alg>,
+    pub userinfo_alg: Option<Option<crate::oauth::keys::Alg>>,
+}
+
+impl ClientPatch {
+    /// Every field, as a form that shows them all sends them.
+    pub fn all(u: ClientUpdate) -> Self {
+        Self {
+            name: Some(u.name),
+            description: Some(u.description),
+            redirect_uris: Some(u.redirect_uris),
+            post_logout_redirect_uris: Some(u.post_logout_redirect_uris),
+            grant_types: Some(u.grant_types),
+            auth_method: u.auth_method,
+            logo_uri: Some(u.logo_uri),
+            client_uri: Some(u.client_uri),
+            policy_uri: Some(u.policy_uri),
+            tos_uri: Some(u.tos_uri),
+            jwks_uri: Some(u.jwks_uri),
+            contacts: Some(u.contacts),
+            id_token_alg: u.id_token_alg,
+            userinfo_alg: Some(u.userinfo_alg),
+        }
+    }
+
+    /// The client's editable metadata with this patch applied.
+    pub fn applied_to(self, c: &Client) -> ClientUpdate {
+        let mut u = ClientUpdate::from_client(c);
+        let set = |slot: &mut Option<String>, v: Option<Option<String>>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        if let Some(v) = self.name {
+            u.name = v;
+        }
+        if let Some(v) = self.description {
+            u.description = v;
+        }
+        if let Some(v) = self.redirect_uris {
+            u.redirect_uris = v;
+        }
+        if let Some(v) = self.post_logout_redirect_uris {
+            u.post_logout_redirect_uris = v;
+        }
+        if let Some(v) = self.grant_types {
+            u.grant_types = v;
+        }
+        if let Some(v) = self.auth_method {
+            u.auth_method = Some(v);
+        }
+        set(&mut u.logo_uri, self.logo_uri);
+        set(&mut u.client_uri, self.client_uri);
+        set(&mut u.policy_uri, self.policy_uri);
+        set(&mut u.tos_uri, self.tos_uri);
+        set(&mut u.jwks_uri, self.jwks_uri);
+        if let Some(v) = self.contacts {
+            u.contacts = v;
+        }
+        if let Some(v) = self.id_token_alg {
+            u.id_token_alg = Some(v);
+        }
+        if let Some(v) = self.userinfo_alg {
+            u.userinfo_alg = v;
+        }
+        u
+    }
+}
+
 /// Applies directly editable fields (already validated) to a client value.
 pub fn apply_update(c: &mut Client, u: ClientUpdate) {
     let had_password = c.allows_grant(GRANT_PASSWORD);

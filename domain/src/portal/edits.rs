@@ -12,7 +12,7 @@ use super::request::{Ask, Request};
 use super::submit::submit;
 use crate::audit::{self, EventType};
 use crate::clients::authenticate::SecretCache;
-use crate::clients::metadata::{ClientUpdate, NewClient};
+use crate::clients::metadata::{ClientPatch, ClientUpdate, NewClient};
 use crate::clients::model::{ApplicationType, Client, GRANT_PASSWORD};
 use crate::clients::secrets::Overlap;
 use crate::clients::store::CreatedClient;
@@ -119,7 +119,7 @@ pub async fn update(
     cache: &SecretCache,
     who: &Who,
     id: &str,
-    fields: ClientUpdate,
+    patch: ClientPatch,
     gated: Option<Gated>,
     justification: &str,
     expected_version: Option<i64>,
@@ -127,10 +127,6 @@ pub async fn update(
 ) -> DomainResult<UpdateOutcome> {
     who.require_developer()?;
     justification_text(justification)?;
-    // The application type never changes, so the fields can be checked before the
-    // row is locked.
-    let app = client_for(db, who, id).await?.application_type;
-    let fields = crate::clients::metadata::validate_update(app, &fields)?;
     if let Some(t) = gated.as_ref().and_then(|g| g.refresh_token_ttl_secs) {
         if !(3600..=365 * 86_400).contains(&t) {
             return Err(DomainError::invalid(
@@ -145,6 +141,12 @@ pub async fn update(
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(DomainError::Conflict(crate::clients::store::STALE.into()));
     }
+    // The fields not in the patch are the row's as it is now, locked: an edit of
+    // other fields made meanwhile stays.
+    let fields = crate::clients::metadata::validate_update(
+        current.application_type,
+        &patch.applied_to(&current),
+    )?;
     let mut next = current.clone();
     crate::clients::metadata::apply_update(&mut next, fields);
 

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::clients::{self, ClientUpdate, Overlap, GRANT_PASSWORD};
+use domain::clients::{self, ClientPatch, ClientUpdate, Overlap, GRANT_PASSWORD};
 use domain::portal::{self, Gated, Registration};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -284,56 +284,36 @@ pub async fn update(
         }
     });
 
-    let mut f = ClientUpdate::from_client(&current);
-    if let Some(v) = b.name {
-        f.name = v;
-    }
-    if let Some(v) = b.description {
-        f.description = v;
-    }
-    if let Some(v) = b.redirect_uris {
-        f.redirect_uris = v;
-    }
-    if let Some(v) = b.post_logout_redirect_uris {
-        f.post_logout_redirect_uris = v;
-    }
-    if let Some(v) = b.grant_types {
-        f.grant_types = v.into_iter().filter(|g| g != GRANT_PASSWORD).collect();
-    }
-    if let Some(v) = b.token_endpoint_auth_method {
-        f.auth_method = Some(v.into());
-    }
-    for (slot, v) in [
-        (&mut f.logo_uri, b.logo_uri),
-        (&mut f.client_uri, b.client_uri),
-        (&mut f.policy_uri, b.policy_uri),
-        (&mut f.tos_uri, b.tos_uri),
-        (&mut f.jwks_uri, b.jwks_uri),
-    ] {
-        if let Some(v) = v {
-            *slot = v;
-        }
-    }
-    if let Some(v) = b.contacts {
-        f.contacts = v;
-    }
-    if let Some(v) = b.id_token_signed_response_alg {
-        f.id_token_alg = Some(v.into());
-    }
-    if let Some(v) = b.userinfo_signed_response_alg {
-        f.userinfo_alg = v.map(Into::into);
-    }
-    // The fields left out were filled in from `current`: the edit is based on
-    // that version and must not be written over a later one (issue 11, M4).
+    let patch = ClientPatch {
+        name: b.name,
+        description: b.description,
+        redirect_uris: b.redirect_uris,
+        post_logout_redirect_uris: b.post_logout_redirect_uris,
+        grant_types: b
+            .grant_types
+            .map(|v| v.into_iter().filter(|g| g != GRANT_PASSWORD).collect()),
+        auth_method: b.token_endpoint_auth_method.map(Into::into),
+        logo_uri: b.logo_uri,
+        client_uri: b.client_uri,
+        policy_uri: b.policy_uri,
+        tos_uri: b.tos_uri,
+        jwks_uri: b.jwks_uri,
+        contacts: b.contacts,
+        id_token_alg: b.id_token_signed_response_alg.map(Into::into),
+        userinfo_alg: b.userinfo_signed_response_alg.map(|v| v.map(Into::into)),
+    };
+    // Only the fields sent change, on the row as it is when the edit is written;
+    // with If-Match (or `version`) only on that version (issue 11, M4).
+    let expected_version = b.version.or(precondition.map(|_| current.version));
     let out = portal::update(
         &app.db,
         &app.clients,
         &who,
         &id,
-        f,
+        patch,
         gated,
         b.justification.as_deref().unwrap_or_default(),
-        Some(current.version),
+        expected_version,
         app.now(),
     )
     .await

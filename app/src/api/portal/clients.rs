@@ -295,7 +295,7 @@ pub async fn update_client(
         &st.clients,
         &who,
         &id,
-        fields,
+        domain::clients::ClientPatch::all(fields),
         Some(gated),
         &justification,
         version,

@@ -86,6 +86,60 @@ async fn an_administrator_disabling_a_client_wins_over_twenty_parallel_edits_by_
     }
 }
 
+/// Without If-Match a PUT changes only the fields it sends, on the row as it is
+/// when the edit is written: parallel edits of different fields all apply and none
+/// undoes another (before, every edit but the first was refused with 409).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_edits_of_different_fields_all_apply() {
+    let app = spawn_app().await;
+    let dev = create_user(&app.db, "ada", Role::Developer).await;
+    let api = Api::for_user(&app, &dev).await;
+    let (id, _) = api
+        .create_web_client("Notebook", "https://n.example/cb")
+        .await;
+    let start = Arc::new(tokio::sync::Barrier::new(20));
+    let mut edits = Vec::new();
+    for i in 0..20 {
+        let (api, start, id) = (api.clone(), start.clone(), id.clone());
+        edits.push(tokio::spawn(async move {
+            let body = match i % 4 {
+                0 => json!({ "description": format!("edit {i}") }),
+                1 => json!({ "contacts": [format!("ops{i}@n.example")] }),
+                2 => json!({ "logo_uri": format!("https://n.example/logo{i}.png") }),
+                _ => json!({ "redirect_uris": ["https://n.example/cb", format!("https://n.example/cb{i}")] }),
+            };
+            start.wait().await;
+            (i, api.put(&format!("/api/v1/clients/{id}"), body).await)
+        }));
+    }
+    let mut last = [None, None, None, None];
+    for e in edits {
+        let (i, r) = e.await.unwrap();
+        assert_eq!(r.status, 200, "edit {i}: {}", r.body);
+        let version = r.json()["version"].as_i64().unwrap();
+        if last[i % 4].is_none_or(|(v, _)| version > v) {
+            last[i % 4] = Some((version, i));
+        }
+    }
+    // Each field holds the value of the last edit that sent it.
+    let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
+    let n = |k: usize| last[k].unwrap().1;
+    assert_eq!(c.description, format!("edit {}", n(0)));
+    assert_eq!(c.contacts, vec![format!("ops{}@n.example", n(1))]);
+    assert_eq!(
+        c.logo_uri,
+        Some(format!("https://n.example/logo{}.png", n(2)))
+    );
+    assert_eq!(
+        c.redirect_uris,
+        vec![
+            "https://n.example/cb".to_owned(),
+            format!("https://n.example/cb{}", n(3))
+        ]
+    );
+    assert_eq!(c.version, 21, "one version per edit, none lost");
+}
+
 #[tokio::test]
 async fn an_edit_based_on_an_older_version_is_refused_not_applied() {
     let app = spawn_app().await;
