@@ -57,7 +57,7 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         None => None,
     };
     let mut scopes = Vec::new();
-    for name in domain::oauth::consents::split_scopes(&get("scope").unwrap_or_default()) {
+    for name in domain::oauth::ScopeSet::parse_vec(&get("scope").unwrap_or_default()) {
         if let Some(info) = domain::apis::find_scope(&st.db, &name).await? {
             // People see which API each permission opens (the token's audience).
             let api = match &info.audience {

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::apis::ScopeInfo;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{authorization_code as code, grant, refresh_token as rt};
+use crate::oauth::scope::ScopeSet;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
@@ -26,20 +27,9 @@ pub struct Grant {
     pub last_used_at: Option<Timestamp>,
 }
 
-pub fn split_scopes(s: &str) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .split(' ')
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 fn from_model(m: grant::Model) -> Grant {
     Grant {
-        scopes: split_scopes(&m.scopes),
+        scopes: ScopeSet::parse_vec(&m.scopes),
         id: m.id,
         user_id: m.user_id,
         client_id: m.client_id,
@@ -85,7 +75,7 @@ pub async fn allow<C: ConnectionTrait>(
         .await?
     {
         Some(existing) => {
-            let before = split_scopes(&existing.scopes);
+            let before = ScopeSet::parse_vec(&existing.scopes);
             let mut after = before.clone();
             after.extend(scopes.iter().cloned());
             after.sort();
@@ -169,7 +159,7 @@ pub async fn narrow_to_client<C: ConnectionTrait>(
         .await?;
     let mut changed = 0;
     for m in rows {
-        let before = split_scopes(&m.scopes);
+        let before = ScopeSet::parse_vec(&m.scopes);
         let after: Vec<String> = before
             .iter()
             .filter(|s| held.contains(s))
@@ -336,7 +326,7 @@ pub async fn revoke(
             .ip(ip)
             .data(json!({
                 "client": g.client_id,
-                "scopes": split_scopes(&g.scopes),
+                "scopes": ScopeSet::parse_vec(&g.scopes),
                 "access_tokens_revoked": access_tokens,
                 "refresh_tokens_deleted": refresh_tokens,
             })),
@@ -366,7 +356,7 @@ pub async fn change_scopes(
     keep.dedup();
     let txn = crate::platform::db::write_txn(db).await?;
     let g = owned(&txn, user_id, grant_id).await?;
-    let before = split_scopes(&g.scopes);
+    let before = ScopeSet::parse_vec(&g.scopes);
     if let Some(extra) = keep.iter().find(|s| !before.contains(s)) {
         return Err(DomainError::invalid(
             "scopes",

@@ -82,6 +82,11 @@ impl ScopeSet {
     pub fn to_vec(&self) -> Vec<String> {
         self.0.iter().cloned().collect()
     }
+
+    /// A stored or sent scope string as a sorted list without duplicates.
+    pub fn parse_vec(s: &str) -> Vec<String> {
+        Self::parse(s).to_vec()
+    }
 }
 
 impl fmt::Display for ScopeSet {

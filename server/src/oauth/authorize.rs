@@ -139,7 +139,7 @@ pub async fn validate(
         }
     };
     let scopes =
-        domain::oauth::consents::split_scopes(q.get("scope").map(String::as_str).unwrap_or(""));
+        domain::oauth::ScopeSet::parse_vec(q.get("scope").map(String::as_str).unwrap_or(""));
     for s in &scopes {
         if !client.scopes.contains(s) {
             return Err(fail(
@@ -165,8 +165,17 @@ pub async fn validate(
             }
         });
     }
-    let prompt =
-        domain::oauth::consents::split_scopes(q.get("prompt").map(String::as_str).unwrap_or(""));
+    // OpenID Connect Core §3.1.2.1: a space-delimited list (repeats count once).
+    let mut prompt: Vec<String> = q
+        .get("prompt")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    prompt.sort();
+    prompt.dedup();
     if prompt.contains(&"none".to_owned()) && prompt.len() > 1 {
         return Err(fail(
             "invalid_request",
