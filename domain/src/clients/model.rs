@@ -7,7 +7,10 @@ use crate::entities::client;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
+/// `web`: a server-side application (confidential); `native`: a native or
+/// single-page application (public, PKCE); `service`: machine to machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ApplicationType {
     /// A server-side web application (confidential).
@@ -40,6 +43,7 @@ impl ApplicationType {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     ClientSecretBasic,

@@ -73,10 +73,12 @@ impl Kek {
     }
 }
 
+/// A JWS algorithm for ID tokens and signed userinfo responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SigningAlg))]
 pub enum Alg {
-    ES256,
     RS256,
+    ES256,
 }
 
 impl Alg {

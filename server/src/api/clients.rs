@@ -63,7 +63,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let app = &st.oauth.services;
     let reg = Registration {
-        application_type: b.application_type.map(Into::into),
+        application_type: b.application_type,
         allowed_email_domains: b.allowed_email_domains,
         fields: ClientUpdate {
             name: b.name,
@@ -71,15 +71,15 @@ pub async fn create(
             redirect_uris: b.redirect_uris,
             post_logout_redirect_uris: b.post_logout_redirect_uris,
             grant_types: b.grant_types,
-            auth_method: b.token_endpoint_auth_method.map(Into::into),
+            auth_method: b.token_endpoint_auth_method,
             logo_uri: b.logo_uri,
             client_uri: b.client_uri,
             policy_uri: b.policy_uri,
             tos_uri: b.tos_uri,
             jwks_uri: b.jwks_uri,
             contacts: b.contacts,
-            id_token_alg: b.id_token_signed_response_alg.map(Into::into),
-            userinfo_alg: b.userinfo_signed_response_alg.map(Into::into),
+            id_token_alg: b.id_token_signed_response_alg,
+            userinfo_alg: b.userinfo_signed_response_alg,
         },
     };
     let settings = app.runtime.get(&app.db).await?;
@@ -225,7 +225,7 @@ pub async fn update(
     unchanged(
         "application_type",
         b.application_type,
-        current.application_type.into(),
+        current.application_type,
         "is fixed at registration",
     )?;
     let mut sorted = current.scopes.clone();
@@ -292,15 +292,15 @@ pub async fn update(
         grant_types: b
             .grant_types
             .map(|v| v.into_iter().filter(|g| g != GRANT_PASSWORD).collect()),
-        auth_method: b.token_endpoint_auth_method.map(Into::into),
+        auth_method: b.token_endpoint_auth_method,
         logo_uri: b.logo_uri,
         client_uri: b.client_uri,
         policy_uri: b.policy_uri,
         tos_uri: b.tos_uri,
         jwks_uri: b.jwks_uri,
         contacts: b.contacts,
-        id_token_alg: b.id_token_signed_response_alg.map(Into::into),
-        userinfo_alg: b.userinfo_signed_response_alg.map(|v| v.map(Into::into)),
+        id_token_alg: b.id_token_signed_response_alg,
+        userinfo_alg: b.userinfo_signed_response_alg,
     };
     // Only the fields sent change, on the row as it is when the edit is written;
     // with If-Match (or `version`) only on that version (issue 11, M4).

@@ -1,94 +1,16 @@
 //! Bodies of `/api/v1/clients`: a client as the API shows it, registration, edit,
 //! secret rotation and enabling.
 
-use domain::clients::{self, Client, Overlap};
+use domain::clients::{Client, Overlap};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::requests::RequestView;
 
-/// `web`: a server-side application (confidential); `native`: a native or
-/// single-page application (public, PKCE); `service`: machine to machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ApplicationType {
-    Web,
-    Native,
-    Service,
-}
-
-impl From<clients::ApplicationType> for ApplicationType {
-    fn from(a: clients::ApplicationType) -> Self {
-        match a {
-            clients::ApplicationType::Web => Self::Web,
-            clients::ApplicationType::Native => Self::Native,
-            clients::ApplicationType::Service => Self::Service,
-        }
-    }
-}
-
-impl From<ApplicationType> for clients::ApplicationType {
-    fn from(a: ApplicationType) -> Self {
-        match a {
-            ApplicationType::Web => Self::Web,
-            ApplicationType::Native => Self::Native,
-            ApplicationType::Service => Self::Service,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    None,
-}
-
-impl From<clients::AuthMethod> for AuthMethod {
-    fn from(a: clients::AuthMethod) -> Self {
-        match a {
-            clients::AuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
-            clients::AuthMethod::ClientSecretPost => Self::ClientSecretPost,
-            clients::AuthMethod::None => Self::None,
-        }
-    }
-}
-
-impl From<AuthMethod> for clients::AuthMethod {
-    fn from(a: AuthMethod) -> Self {
-        match a {
-            AuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
-            AuthMethod::ClientSecretPost => Self::ClientSecretPost,
-            AuthMethod::None => Self::None,
-        }
-    }
-}
-
-/// A JWS algorithm for ID tokens and signed userinfo responses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum SigningAlg {
-    RS256,
-    ES256,
-}
-
-impl From<domain::oauth::keys::Alg> for SigningAlg {
-    fn from(a: domain::oauth::keys::Alg) -> Self {
-        match a {
-            domain::oauth::keys::Alg::RS256 => Self::RS256,
-            domain::oauth::keys::Alg::ES256 => Self::ES256,
-        }
-    }
-}
-
-impl From<SigningAlg> for domain::oauth::keys::Alg {
-    fn from(a: SigningAlg) -> Self {
-        match a {
-            SigningAlg::RS256 => Self::RS256,
-            SigningAlg::ES256 => Self::ES256,
-        }
-    }
-}
+// The client's closed sets are the domain's own types, described for the OpenAPI
+// document where they are defined (domain's `openapi` feature).
+pub use domain::clients::{ApplicationType, AuthMethod};
+pub use domain::oauth::keys::Alg as SigningAlg;
 
 /// A registered client. Never contains a secret. Times are Unix seconds.
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,10 +50,10 @@ pub struct ClientView {
 impl From<Client> for ClientView {
     fn from(c: Client) -> Self {
         Self {
-            application_type: c.application_type.into(),
-            token_endpoint_auth_method: c.auth_method.into(),
-            id_token_signed_response_alg: c.id_token_alg.into(),
-            userinfo_signed_response_alg: c.userinfo_alg.map(Into::into),
+            application_type: c.application_type,
+            token_endpoint_auth_method: c.auth_method,
+            id_token_signed_response_alg: c.id_token_alg,
+            userinfo_signed_response_alg: c.userinfo_alg,
             id: c.id,
             name: c.name,
             description: c.description,
