@@ -30,6 +30,11 @@ impl RedirectUri {
         if u.fragment().is_some() || uri.contains('#') {
             return bad("must not contain a fragment (#)");
         }
+        // No patterns: a redirect URI is matched exactly (RFC 9700 §4.1.3), so a
+        // `*` would only ever match itself, or tempt a reader to think otherwise.
+        if uri.contains('*') {
+            return bad("must not contain a wildcard (*): register each redirect URI exactly");
+        }
         let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
         match (app, u.scheme()) {
             (ApplicationType::Service, _) => {
@@ -126,6 +131,15 @@ mod tests {
         assert!(!ok(Web, "https://app.example/cb#"));
         assert!(!ok(Web, "/cb"));
         assert!(!ok(Native, "cb"));
+    }
+
+    #[test]
+    fn wildcards_are_refused() {
+        assert!(!ok(Web, "https://*.example.com/cb"));
+        assert!(!ok(Web, "https://app.example.com/*"));
+        assert!(!ok(Native, "http://127.0.0.1:*/cb"));
+        let e = RedirectUri::parse(Web, "https://*.example.com/cb").unwrap_err();
+        assert!(e.to_string().contains("wildcard"), "{e}");
     }
 
     #[test]

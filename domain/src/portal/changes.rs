@@ -76,6 +76,20 @@ impl ChangeField {
     }
 }
 
+impl ChangeField {
+    /// How people read it (the portal's pages, e-mails, request summaries).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RefreshTokenTtlSecs => "refresh-token lifetime",
+            Self::PasswordGrant => "password grant",
+            Self::Enabled => "re-enabling",
+            Self::ExpiresAt => "registration expiry",
+            Self::GrantTypes => "grant types",
+            Self::RedirectUris => "redirect URIs",
+        }
+    }
+}
+
 impl std::fmt::Display for ChangeField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -76,7 +76,7 @@ impl Ask {
                 "change of {}",
                 changes
                     .iter()
-                    .map(|c| c.field.as_str().replace('_', " "))
+                    .map(|c| c.field.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

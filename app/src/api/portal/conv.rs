@@ -127,7 +127,7 @@ pub async fn request_view(
         Ask::Change { changes: cs } => {
             for c in cs {
                 changes.push(ChangeView {
-                    field: c.field.as_str().replace('_', " ").replace(" secs", ""),
+                    field: c.field.label().to_owned(),
                     before: show(&c.before, c.field.as_str()),
                     after: show(&c.after, c.field.as_str()),
                 })

@@ -71,7 +71,7 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
         .iter()
         .map(|c| c["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, vec!["grant types", "redirect uris"]);
+    assert_eq!(fields, vec!["grant types", "redirect URIs"]);
     assert!(pending[0]["changes"][0]["after"]
         .as_str()
         .unwrap()

@@ -111,6 +111,14 @@ async fn invalid_registrations_name_the_field_and_create_nothing() {
             vec![
                 ("name", "A"),
                 ("application_type", "web"),
+                ("redirect_uris", "https://*.a.example/cb"),
+            ],
+            "wildcard",
+        ),
+        (
+            vec![
+                ("name", "A"),
+                ("application_type", "web"),
                 ("redirect_uris", "https://a.example/cb"),
                 ("logo_uri", "javascript:alert(1)"),
             ],
@@ -275,7 +283,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
         .iter()
         .map(|c| c["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, vec!["password grant", "refresh token ttl"]);
+    assert_eq!(fields, vec!["password grant", "refresh-token lifetime"]);
 
     // The admin approves; the change applies.
     let adm = signed_in(&app, "admin").await;
