@@ -1,7 +1,7 @@
 //! RFC 6749 §4.1.3 with RFC 7636 (OAuth 2.1 §4.1.3): one use, same client, same
 //! redirect URI, and the PKCE verifier. A replay revokes what the first use issued.
 
-use domain::audit::{Actor, AuditEvent, EventType};
+use domain::audit::EventType;
 use domain::oauth::codes::{self, RedeemError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
@@ -33,12 +33,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         Ok(r) => r,
         Err(RedeemError::Replayed) => {
             tokens
-                .record_alone(
-                    c.now,
-                    AuditEvent::new(EventType::CodeReplayed, Actor::Client(c.client.id.clone()))
-                        .target("client", &c.client.id)
-                        .ip(c.ip.clone()),
-                )
+                .record_alone(c.now, c.event(EventType::CodeReplayed))
                 .await;
             return Err(OAuthError::invalid_grant(
                 "the authorization code was already used; tokens issued from it are revoked",

@@ -57,6 +57,14 @@ pub struct Caller<'a> {
 }
 
 impl Caller<'_> {
+    /// An audit event about something this client did at the token endpoint (a
+    /// replayed code, a reused refresh token), with where it came from.
+    fn event(&self, event: domain::audit::EventType) -> domain::audit::AuditEvent {
+        domain::audit::AuditEvent::new(event, domain::audit::Actor::Client(self.client.id.clone()))
+            .target("client", &self.client.id)
+            .ip(self.ip.clone())
+    }
+
     /// RFC 6749 §5.2 `unauthorized_client`: the client was not registered for it.
     fn require(&self, grant: GrantType) -> Result<(), OAuthError> {
         if self.client.allows(grant) {

@@ -2,7 +2,7 @@
 //! a new one issued, within the family's absolute lifetime; presenting a spent one
 //! revokes the family.
 
-use domain::audit::{Actor, AuditEvent, EventType};
+use domain::audit::EventType;
 use domain::oauth::codes::{self, RotateError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
@@ -30,15 +30,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         Ok(r) => r,
         Err(RotateError::Reused) => {
             tokens
-                .record_alone(
-                    c.now,
-                    AuditEvent::new(
-                        EventType::RefreshTokenReused,
-                        Actor::Client(c.client.id.clone()),
-                    )
-                    .target("client", &c.client.id)
-                    .ip(c.ip.clone()),
-                )
+                .record_alone(c.now, c.event(EventType::RefreshTokenReused))
                 .await;
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used; its whole family is now revoked",
