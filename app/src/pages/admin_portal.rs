@@ -123,10 +123,7 @@ fn Queue() -> impl IntoView {
                                 <For
                                     each=move || p.requests.clone()
                                     key=|r| r.id.clone()
-                                    children={
-                                        let filters = (s.clone(), k.clone(), c.clone());
-                                        move |r| view! { <QueueItem r approve reject error filters=filters.clone()/> }
-                                    }
+                                    children=move |r| view! { <QueueItem r approve reject error/> }
                                 />
                             </ul>
                             <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
@@ -145,8 +142,6 @@ fn QueueItem(
     approve: ServerAction<ApproveRequest>,
     reject: ServerAction<RejectRequest>,
     error: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
-    /// The queue's filters (status, kind, client id), kept after the decision.
-    filters: (String, String, String),
 ) -> impl IntoView {
     if r.status != "pending" {
         return view! { <RequestItem r/> }.into_any();
@@ -157,8 +152,6 @@ fn QueueItem(
     let (rid1, rid2) = (r.id.clone(), r.id.clone());
     let prefix = format!("ap-{}", r.id);
     let note_id = format!("note-{}", r.id);
-    let (fs, fk, fc) = filters;
-    let (fs2, fk2, fc2) = (fs.clone(), fk.clone(), fc.clone());
     view! {
         <li class=CARD id=r.id.clone() data-testid="queue-item">
             <div class="flex flex-wrap items-center gap-2">
@@ -190,9 +183,6 @@ fn QueueItem(
                 <ActionForm action=approve attr:class="rounded border border-emerald-200 bg-emerald-50 p-3">
                     <CsrfField/>
                     <input type="hidden" name="id" value=rid1/>
-                    <input type="hidden" name="status" value=fs/>
-                    <input type="hidden" name="kind" value=fk/>
-                    <input type="hidden" name="client_id" value=fc/>
                     {(!r.scopes.is_empty()).then(|| view! {
                         <fieldset class="mb-2">
                             <legend class="text-sm font-medium">"Approve these scopes"</legend>
@@ -214,9 +204,6 @@ fn QueueItem(
                 <ActionForm action=reject attr:class="rounded border border-red-200 bg-red-50 p-3">
                     <CsrfField/>
                     <input type="hidden" name="id" value=rid2/>
-                    <input type="hidden" name="status" value=fs2/>
-                    <input type="hidden" name="kind" value=fk2/>
-                    <input type="hidden" name="client_id" value=fc2/>
                     <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
                     <textarea id=reason_id name="reason" rows="2" maxlength={limits::REASON} class=INPUT></textarea>
                     <p class="text-sm text-red-700">{move || error().and_then(|e| e.field_message("reason"))}</p>
