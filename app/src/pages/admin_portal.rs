@@ -116,15 +116,8 @@ fn Queue() -> impl IntoView {
                         let (s, k, c) = (status(), kind(), client());
                         view! {
                             <p class="mt-4 text-sm text-slate-600">{format!("{} request(s)", p.total)}</p>
-                            // Keyed by request: after a decision the list re-renders,
-                            // and a card must never take over the form (the typed note,
-                            // the focus) of the card that was there before (issue 13).
                             <ul class="mt-2 space-y-4">
-                                <For
-                                    each=move || p.requests.clone()
-                                    key=|r| r.id.clone()
-                                    children=move |r| view! { <QueueItem r approve reject error/> }
-                                />
+                                {p.requests.into_iter().map(|r| view! { <QueueItem r approve reject error/> }).collect_view()}
                             </ul>
                             <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
                         }.into_any()
