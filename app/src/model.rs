@@ -55,45 +55,8 @@ impl Role {
     }
 }
 
-/// A client's kind (RFC 7591 `application_type`, plus `service`), spelled as the
-/// domain spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApplicationType {
-    Web,
-    Native,
-    Service,
-}
-
-impl ApplicationType {
-    pub fn label(self) -> &'static str {
-        match self {
-            ApplicationType::Web => "Web application",
-            ApplicationType::Native => "Native / single-page app",
-            ApplicationType::Service => "Service (machine to machine)",
-        }
-    }
-}
-
-/// How a client authenticates at the token endpoint (RFC 7591
-/// `token_endpoint_auth_method`), spelled as the RFC spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    None,
-}
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::None => "none",
-        }
-    }
-}
+// A client's metadata and its closed sets, as the domain and the REST API have them.
+pub use metadata::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
 
 /// What every page needs: who is signed in, the CSRF token for forms, and whether
 /// self sign-up is open.
@@ -145,25 +108,13 @@ pub enum Expiry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientView {
     pub id: String,
-    pub name: String,
-    pub description: String,
-    pub application_type: ApplicationType,
-    pub auth_method: AuthMethod,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    /// Flattened: the JSON of the portal's server functions keeps the RFC 7591
+    /// names at the top level, as the REST API does.
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
     pub scopes: Vec<String>,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub contacts: Vec<String>,
     pub allowed_email_domains: Vec<String>,
-    pub id_token_alg: String,
-    pub userinfo_alg: Option<String>,
     pub refresh_token_ttl_secs: Option<i64>,
-    pub password_grant: bool,
     pub first_party: bool,
     pub disabled: bool,
     pub expires: Option<String>,
@@ -182,10 +133,14 @@ pub struct ClientView {
 
 impl ClientView {
     pub fn type_label(&self) -> &'static str {
-        self.application_type.label()
+        self.metadata.application_type.label()
     }
     pub fn is_public(&self) -> bool {
-        self.auth_method == AuthMethod::None
+        self.metadata.is_public()
+    }
+    /// Whether the client holds the approval-gated password grant.
+    pub fn password_grant(&self) -> bool {
+        self.metadata.allows(GrantType::Password)
     }
     pub fn status_label(&self) -> &'static str {
         if self.disabled {

@@ -480,7 +480,7 @@ async fn client_command(
     cmd: ClientCommand,
 ) -> Result<(), String> {
     use domain::audit::Actor;
-    use domain::clients::{self, ApplicationType, NewClient};
+    use domain::clients::{self, ApplicationType, ClientPatch, NewClient};
     let db = open_database(&settings).await.map_err(|e| e.to_string())?;
     match cmd {
         ClientCommand::Add {
@@ -492,14 +492,18 @@ async fn client_command(
             email_domains,
             first_party,
         } => {
+            let app = ApplicationType::parse(&application_type).ok_or_else(|| {
+                format!("--type: must be web, native or service (got '{application_type}')")
+            })?;
             let new = NewClient {
-                name,
-                application_type: Some(
-                    ApplicationType::parse(&application_type).map_err(domain_err)?,
-                ),
-                redirect_uris,
+                application_type: Some(app),
+                metadata: ClientPatch {
+                    name: Some(name),
+                    redirect_uris: Some(redirect_uris),
+                    grant_types: Some(grants),
+                    ..Default::default()
+                },
                 scopes,
-                grant_types: (!grants.is_empty()).then_some(grants),
                 allowed_email_domains: email_domains,
                 first_party,
                 ..Default::default()

@@ -74,12 +74,12 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         }
     }
     Ok(Some(ConsentView {
-        logo_uri: client.logo_uri,
-        client_uri: client.client_uri,
-        policy_uri: client.policy_uri,
-        tos_uri: client.tos_uri,
+        logo_uri: client.metadata.logo_uri,
+        client_uri: client.metadata.client_uri,
+        policy_uri: client.metadata.policy_uri,
+        tos_uri: client.metadata.tos_uri,
         client_id: client.id,
-        client_name: client.name,
+        client_name: client.metadata.name,
         owner,
         first_party: client.first_party,
         scopes,

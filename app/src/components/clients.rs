@@ -116,10 +116,10 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
             <tbody>
                 {p.clients.into_iter().map(|c| {
                     let href = format!("/developer/clients/{}", c.id);
-                    let testid = format!("client-{}", c.name);
+                    let testid = format!("client-{}", c.metadata.name);
                     view! {
                         <tr class="border-t border-slate-200" data-testid=testid>
-                            <td class="px-3 py-2 font-medium"><a class=LINK href=href>{c.name.clone()}</a>
+                            <td class="px-3 py-2 font-medium"><a class=LINK href=href>{c.metadata.name.clone()}</a>
                                 <NameWarnings warnings=c.name_warnings.clone()/></td>
                             <td class="px-3 py-2 font-mono text-xs">{c.id.clone()}</td>
                             <td class="px-3 py-2">{c.type_label()}</td>

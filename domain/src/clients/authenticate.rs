@@ -222,7 +222,10 @@ pub async fn authenticate(
     let Some(presented) = p.secret else {
         // Nothing to guess, nothing to verify: a public client names itself.
         return match &record {
-            Some(r) if r.client.auth_method == AuthMethod::None && p.method == AuthMethod::None => {
+            Some(r)
+                if r.client.metadata.token_endpoint_auth_method == AuthMethod::None
+                    && p.method == AuthMethod::None =>
+            {
                 usable(&r.client, now)
             }
             Some(_) => Err(ClientAuthError::MethodNotAllowed),
@@ -231,7 +234,7 @@ pub async fn authenticate(
     };
     // Secret rows to verify against; none for an unknown or public client.
     let live: Vec<&client_secret::Model> = match &record {
-        Some(r) if r.client.auth_method != AuthMethod::None => r
+        Some(r) if r.client.metadata.token_endpoint_auth_method != AuthMethod::None => r
             .secrets
             .iter()
             .filter(|row| row.expires_at.is_none_or(|e| e > now))
@@ -329,7 +332,10 @@ mod tests {
             &hasher,
             Actor::System,
             NewClient {
-                name: "Busy service".into(),
+                metadata: crate::clients::ClientPatch {
+                    name: Some("Busy service".into()),
+                    ..Default::default()
+                },
                 application_type: Some(ApplicationType::Service),
                 ..Default::default()
             },

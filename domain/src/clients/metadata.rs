@@ -1,37 +1,25 @@
-//! Client metadata as registered and edited: what is valid for which type of client
-//! (RFC 7591 names, RFC 9700 and RFC 8252 rules for redirect URIs).
+//! Client metadata as registered and edited: a [`ClientPatch`] (what a form or a
+//! request body sent) applied to a client's [`ClientMetadata`] and validated for
+//! its type of client (RFC 7591 names; RFC 9700 and RFC 8252 rules for redirect
+//! URIs).
 
-use serde::{Deserialize, Serialize};
-
-use super::model::{
-    ApplicationType, AuthMethod, Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS,
-    GRANT_PASSWORD, GRANT_REFRESH_TOKEN,
-};
+use super::model::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
 use super::redirect_uri::RedirectUri;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
+/// A client to create: its metadata as sent (validated by
+/// [`crate::clients::store::create`]) and what the registering party decides.
 #[derive(Clone, Debug, Default)]
 pub struct NewClient {
-    pub name: String,
-    pub description: String,
+    /// Default `web`.
     pub application_type: Option<ApplicationType>,
-    pub auth_method: Option<AuthMethod>,
-    pub redirect_uris: Vec<String>,
-    pub grant_types: Option<Vec<String>>,
+    /// Fields left out get the defaults of the type ([`ClientPatch::register`]).
+    pub metadata: ClientPatch,
     pub scopes: Vec<String>,
     pub first_party: bool,
     pub allowed_email_domains: Vec<String>,
     pub owner_id: Option<String>,
-    pub id_token_alg: Option<crate::oauth::keys::Alg>,
-    pub userinfo_alg: Option<crate::oauth::keys::Alg>,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub contacts: Vec<String>,
     /// Registration expiry (None = never).
     pub expires_at: Option<Timestamp>,
     /// A developer's self-service registration: nobody has reviewed its grant types
@@ -119,197 +107,60 @@ pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult
     }
 }
 
-pub(crate) fn check_grants(app: ApplicationType, grants: &[String]) -> DomainResult<()> {
+/// The grant types a client of this type may use, in the order they are listed.
+pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
+    match app {
+        ApplicationType::Service => &[GrantType::ClientCredentials],
+        ApplicationType::Web => &[
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+            GrantType::Password,
+        ],
+        ApplicationType::Native => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+    }
+}
+
+/// Parses grant types as sent, refusing unknown ones and ones this type of client
+/// may not use, without duplicates.
+pub(crate) fn check_grants(
+    app: ApplicationType,
+    grants: &[String],
+) -> DomainResult<Vec<GrantType>> {
     if grants.is_empty() {
         return Err(DomainError::invalid("grant_types", "choose at least one"));
     }
+    let mut out = Vec::new();
     for g in grants {
-        let ok = match app {
-            ApplicationType::Service => g == GRANT_CLIENT_CREDENTIALS,
-            ApplicationType::Web => [
-                GRANT_AUTHORIZATION_CODE,
-                GRANT_REFRESH_TOKEN,
-                GRANT_CLIENT_CREDENTIALS,
-                GRANT_PASSWORD,
-            ]
-            .contains(&g.as_str()),
-            ApplicationType::Native => {
-                [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN].contains(&g.as_str())
-            }
-        };
-        if !ok {
+        let parsed = GrantType::parse(g).filter(|t| grants_for(app).contains(t));
+        let Some(t) = parsed else {
             return Err(DomainError::invalid(
                 "grant_types",
                 format!("'{g}' is not available to {} clients", app.as_str()),
             ));
+        };
+        if !out.contains(&t) {
+            out.push(t);
         }
     }
-    Ok(())
+    Ok(out)
 }
 
-/// The fields of seed 001's table that a developer may change directly ("YES").
-/// The application type is fixed at creation: switching between public and
-/// confidential would silently create or orphan a secret.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientUpdate {
-    pub name: String,
-    pub description: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Without `password`: enabling the password grant needs approval.
-    pub grant_types: Vec<String>,
-    pub auth_method: Option<AuthMethod>,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub contacts: Vec<String>,
-    pub id_token_alg: Option<crate::oauth::keys::Alg>,
-    pub userinfo_alg: Option<crate::oauth::keys::Alg>,
-}
-
-impl ClientUpdate {
-    /// The client's current values, as the starting point of an edit.
-    pub fn from_client(c: &Client) -> Self {
-        Self {
-            name: c.name.clone(),
-            description: c.description.clone(),
-            redirect_uris: c.redirect_uris.clone(),
-            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-            grant_types: c
-                .grant_types
-                .iter()
-                .filter(|g| *g != GRANT_PASSWORD)
-                .cloned()
-                .collect(),
-            auth_method: Some(c.auth_method),
-            logo_uri: c.logo_uri.clone(),
-            client_uri: c.client_uri.clone(),
-            policy_uri: c.policy_uri.clone(),
-            tos_uri: c.tos_uri.clone(),
-            jwks_uri: c.jwks_uri.clone(),
-            contacts: c.contacts.clone(),
-            id_token_alg: Some(c.id_token_alg),
-            userinfo_alg: c.userinfo_alg,
-        }
-    }
-}
-
-/// Validates and normalises the directly editable fields for a client type.
-/// Returns the cleaned values; the first problem found is the error, naming its field.
-pub fn validate_update(app: ApplicationType, u: &ClientUpdate) -> DomainResult<ClientUpdate> {
-    let name = crate::platform::text::line("name", &u.name, limits::CLIENT_NAME)?;
-    if name.is_empty() {
-        return Err(DomainError::invalid(
-            "name",
-            format!("must be 1 to {} characters", limits::CLIENT_NAME),
-        ));
-    }
-    let description = crate::platform::text::paragraph(
-        "description",
-        &u.description,
-        limits::CLIENT_DESCRIPTION,
-    )?;
-    // Lists are bounded before anything looks at their entries.
-    crate::platform::text::check_items("redirect_uris", &u.redirect_uris, limits::REDIRECT_URIS)?;
-    crate::platform::text::check_items(
-        "post_logout_redirect_uris",
-        &u.post_logout_redirect_uris,
-        limits::POST_LOGOUT_REDIRECT_URIS,
-    )?;
-    crate::platform::text::check_items("grant_types", &u.grant_types, limits::GRANT_TYPES)?;
-    crate::platform::text::check_items("contacts", &u.contacts, limits::CONTACTS)?;
-    let clean = |v: &[String]| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for x in v.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
-            if !out.iter().any(|o| o == x) {
-                out.push(x.to_owned());
-            }
-        }
-        out
-    };
-    let redirect_uris = clean(&u.redirect_uris);
-    let post_logout = clean(&u.post_logout_redirect_uris);
-    let grants = clean(&u.grant_types);
-    let contacts = clean(&u.contacts);
-    let auth = u.auth_method.unwrap_or(match app {
-        ApplicationType::Native => AuthMethod::None,
-        _ => AuthMethod::ClientSecretBasic,
-    });
-    check_auth(app, auth)?;
-    check_grants(app, &grants)?;
-    if app != ApplicationType::Service
-        && redirect_uris.is_empty()
-        && grants.iter().any(|g| g == GRANT_AUTHORIZATION_CODE)
-    {
-        return Err(DomainError::invalid(
-            "redirect_uris",
-            "need at least one entry for the authorization code grant",
-        ));
-    }
-    for uri in &redirect_uris {
-        RedirectUri::parse(app, uri)?;
-    }
-    for uri in &post_logout {
-        RedirectUri::parse(app, uri).map_err(|e| match e {
-            DomainError::Invalid { message, .. } => {
-                DomainError::invalid("post_logout_redirect_uris", message)
-            }
-            other => other,
-        })?;
-    }
-    let (logo, home, policy, tos, jwks) = (
-        opt(&u.logo_uri),
-        opt(&u.client_uri),
-        opt(&u.policy_uri),
-        opt(&u.tos_uri),
-        opt(&u.jwks_uri),
-    );
-    for (field, v) in [
-        ("logo_uri", &logo),
-        ("client_uri", &home),
-        ("policy_uri", &policy),
-        ("tos_uri", &tos),
-        ("jwks_uri", &jwks),
-    ] {
-        if let Some(v) = v {
-            validate_web_uri(field, v)?;
-        }
-    }
-    for c in &contacts {
-        validate_contact(c)?;
-    }
-    Ok(ClientUpdate {
-        name,
-        description,
-        redirect_uris,
-        post_logout_redirect_uris: post_logout,
-        grant_types: grants,
-        auth_method: Some(auth),
-        logo_uri: logo,
-        client_uri: home,
-        policy_uri: policy,
-        tos_uri: tos,
-        jwks_uri: jwks,
-        contacts,
-        id_token_alg: Some(u.id_token_alg.unwrap_or(crate::oauth::keys::Alg::RS256)),
-        userinfo_alg: u.userinfo_alg,
-    })
-}
-
-/// An edit of a client's directly editable metadata: `None` leaves a field as it
-/// is when the edit is written, so two edits of different fields both apply (the
-/// REST API's PUT sends only what it changes; the portal's form sends every field).
+/// An edit of a client's metadata as sent: `None` leaves a field as it is, so two
+/// edits of different fields both apply (the REST API's PUT sends only what it
+/// changes; the portal's form sends every field). Values are raw (untrimmed,
+/// grant types as spelled) until [`ClientPatch::edit`] or
+/// [`ClientPatch::register`] validates them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientPatch {
     pub name: Option<String>,
     pub description: Option<String>,
+    /// Validated against the type (native clients are public, others are not).
+    pub token_endpoint_auth_method: Option<AuthMethod>,
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
-    /// Without `password` (approval-gated: see `portal::Gated`).
+    /// For an edit, without `password` (approval-gated: see `portal::Gated`).
     pub grant_types: Option<Vec<String>>,
-    pub auth_method: Option<AuthMethod>,
     /// `Some(None)` clears the field.
     pub logo_uri: Option<Option<String>>,
     pub client_uri: Option<Option<String>>,
@@ -317,98 +168,320 @@ pub struct ClientPatch {
     pub tos_uri: Option<Option<String>>,
     pub jwks_uri: Option<Option<String>>,
     pub contacts: Option<Vec<String>>,
-    pub id_token_alg: Option<crate::oauth::keys::Alg>,
-    pub userinfo_alg: Option<Option<crate::oauth::keys::Alg>>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+    pub userinfo_signed_response_alg: Option<Option<SigningAlg>>,
+}
+
+/// The metadata a new client of this type starts from.
+pub fn defaults(app: ApplicationType) -> ClientMetadata {
+    ClientMetadata {
+        name: String::new(),
+        description: String::new(),
+        application_type: app,
+        token_endpoint_auth_method: match app {
+            ApplicationType::Native => AuthMethod::None,
+            _ => AuthMethod::ClientSecretBasic,
+        },
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: match app {
+            ApplicationType::Service => vec![GrantType::ClientCredentials],
+            _ => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        },
+        logo_uri: None,
+        client_uri: None,
+        policy_uri: None,
+        tos_uri: None,
+        jwks_uri: None,
+        contacts: Vec::new(),
+        id_token_signed_response_alg: SigningAlg::RS256,
+        userinfo_signed_response_alg: None,
+    }
 }
 
 impl ClientPatch {
-    /// Every field, as a form that shows them all sends them.
-    pub fn all(u: ClientUpdate) -> Self {
+    /// Every field of `m`, as a form that shows them all sends them.
+    pub fn all(m: &ClientMetadata) -> Self {
         Self {
-            name: Some(u.name),
-            description: Some(u.description),
-            redirect_uris: Some(u.redirect_uris),
-            post_logout_redirect_uris: Some(u.post_logout_redirect_uris),
-            grant_types: Some(u.grant_types),
-            auth_method: u.auth_method,
-            logo_uri: Some(u.logo_uri),
-            client_uri: Some(u.client_uri),
-            policy_uri: Some(u.policy_uri),
-            tos_uri: Some(u.tos_uri),
-            jwks_uri: Some(u.jwks_uri),
-            contacts: Some(u.contacts),
-            id_token_alg: u.id_token_alg,
-            userinfo_alg: Some(u.userinfo_alg),
+            name: Some(m.name.clone()),
+            description: Some(m.description.clone()),
+            token_endpoint_auth_method: Some(m.token_endpoint_auth_method),
+            redirect_uris: Some(m.redirect_uris.clone()),
+            post_logout_redirect_uris: Some(m.post_logout_redirect_uris.clone()),
+            grant_types: Some(
+                m.grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+            ),
+            logo_uri: Some(m.logo_uri.clone()),
+            client_uri: Some(m.client_uri.clone()),
+            policy_uri: Some(m.policy_uri.clone()),
+            tos_uri: Some(m.tos_uri.clone()),
+            jwks_uri: Some(m.jwks_uri.clone()),
+            contacts: Some(m.contacts.clone()),
+            id_token_signed_response_alg: Some(m.id_token_signed_response_alg),
+            userinfo_signed_response_alg: Some(m.userinfo_signed_response_alg),
         }
     }
 
-    /// The client's editable metadata with this patch applied.
-    pub fn applied_to(self, c: &Client) -> ClientUpdate {
-        let mut u = ClientUpdate::from_client(c);
-        let set = |slot: &mut Option<String>, v: Option<Option<String>>| {
-            if let Some(v) = v {
-                *slot = v;
+    /// The metadata of a new client of type `app`: the defaults of the type with
+    /// this patch applied, validated. An empty list of grant types means the
+    /// type's default.
+    pub fn register(mut self, app: ApplicationType) -> DomainResult<ClientMetadata> {
+        if self.grant_types.as_ref().is_some_and(Vec::is_empty) {
+            self.grant_types = None;
+        }
+        self.apply_to(&defaults(app))
+    }
+
+    /// `current` with this edit applied, validated. The password grant is not
+    /// edited here (it is approval-gated): it stays as `current` has it.
+    pub fn edit(self, current: &ClientMetadata) -> DomainResult<ClientMetadata> {
+        let mut base = current.clone();
+        base.grant_types.retain(|g| *g != GrantType::Password);
+        let mut next = self.apply_to(&base)?;
+        next.grant_types.retain(|g| *g != GrantType::Password);
+        if current.allows(GrantType::Password) {
+            next.grant_types.push(GrantType::Password);
+        }
+        Ok(next)
+    }
+
+    /// `base` with the fields of this patch, validated for `base`'s type.
+    fn apply_to(self, base: &ClientMetadata) -> DomainResult<ClientMetadata> {
+        let app = base.application_type;
+        let keep = |v: Option<Option<String>>, b: &Option<String>| v.unwrap_or_else(|| b.clone());
+        let keep_list = |v: Option<Vec<String>>, b: &[String]| v.unwrap_or_else(|| b.to_vec());
+        let name = crate::platform::text::line(
+            "name",
+            self.name.as_deref().unwrap_or(&base.name),
+            limits::CLIENT_NAME,
+        )?;
+        if name.is_empty() {
+            return Err(DomainError::invalid(
+                "name",
+                format!("must be 1 to {} characters", limits::CLIENT_NAME),
+            ));
+        }
+        let description = crate::platform::text::paragraph(
+            "description",
+            self.description.as_deref().unwrap_or(&base.description),
+            limits::CLIENT_DESCRIPTION,
+        )?;
+        let redirect_uris = keep_list(self.redirect_uris, &base.redirect_uris);
+        let post_logout = keep_list(
+            self.post_logout_redirect_uris,
+            &base.post_logout_redirect_uris,
+        );
+        let grants = self.grant_types.unwrap_or_else(|| {
+            base.grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect()
+        });
+        let contacts = keep_list(self.contacts, &base.contacts);
+        // Lists are bounded before anything looks at their entries.
+        crate::platform::text::check_items("redirect_uris", &redirect_uris, limits::REDIRECT_URIS)?;
+        crate::platform::text::check_items(
+            "post_logout_redirect_uris",
+            &post_logout,
+            limits::POST_LOGOUT_REDIRECT_URIS,
+        )?;
+        crate::platform::text::check_items("grant_types", &grants, limits::GRANT_TYPES)?;
+        crate::platform::text::check_items("contacts", &contacts, limits::CONTACTS)?;
+        let clean = |v: &[String]| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for x in v.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
+                if !out.iter().any(|o| o == x) {
+                    out.push(x.to_owned());
+                }
             }
+            out
         };
-        if let Some(v) = self.name {
-            u.name = v;
+        let redirect_uris = clean(&redirect_uris);
+        let post_logout = clean(&post_logout);
+        let contacts = clean(&contacts);
+        let auth = self
+            .token_endpoint_auth_method
+            .unwrap_or(base.token_endpoint_auth_method);
+        check_auth(app, auth)?;
+        let grant_types = check_grants(app, &clean(&grants))?;
+        if app != ApplicationType::Service
+            && redirect_uris.is_empty()
+            && grant_types.contains(&GrantType::AuthorizationCode)
+        {
+            return Err(DomainError::invalid(
+                "redirect_uris",
+                "need at least one entry for the authorization code grant",
+            ));
         }
-        if let Some(v) = self.description {
-            u.description = v;
+        for uri in &redirect_uris {
+            RedirectUri::parse(app, uri)?;
         }
-        if let Some(v) = self.redirect_uris {
-            u.redirect_uris = v;
+        for uri in &post_logout {
+            RedirectUri::parse(app, uri).map_err(|e| match e {
+                DomainError::Invalid { message, .. } => {
+                    DomainError::invalid("post_logout_redirect_uris", message)
+                }
+                other => other,
+            })?;
         }
-        if let Some(v) = self.post_logout_redirect_uris {
-            u.post_logout_redirect_uris = v;
+        let (logo, home, policy, tos, jwks) = (
+            opt(&keep(self.logo_uri, &base.logo_uri)),
+            opt(&keep(self.client_uri, &base.client_uri)),
+            opt(&keep(self.policy_uri, &base.policy_uri)),
+            opt(&keep(self.tos_uri, &base.tos_uri)),
+            opt(&keep(self.jwks_uri, &base.jwks_uri)),
+        );
+        for (field, v) in [
+            ("logo_uri", &logo),
+            ("client_uri", &home),
+            ("policy_uri", &policy),
+            ("tos_uri", &tos),
+            ("jwks_uri", &jwks),
+        ] {
+            if let Some(v) = v {
+                validate_web_uri(field, v)?;
+            }
         }
-        if let Some(v) = self.grant_types {
-            u.grant_types = v;
+        for c in &contacts {
+            validate_contact(c)?;
         }
-        if let Some(v) = self.auth_method {
-            u.auth_method = Some(v);
-        }
-        set(&mut u.logo_uri, self.logo_uri);
-        set(&mut u.client_uri, self.client_uri);
-        set(&mut u.policy_uri, self.policy_uri);
-        set(&mut u.tos_uri, self.tos_uri);
-        set(&mut u.jwks_uri, self.jwks_uri);
-        if let Some(v) = self.contacts {
-            u.contacts = v;
-        }
-        if let Some(v) = self.id_token_alg {
-            u.id_token_alg = Some(v);
-        }
-        if let Some(v) = self.userinfo_alg {
-            u.userinfo_alg = v;
-        }
-        u
+        Ok(ClientMetadata {
+            name,
+            description,
+            application_type: app,
+            token_endpoint_auth_method: auth,
+            redirect_uris,
+            post_logout_redirect_uris: post_logout,
+            grant_types,
+            logo_uri: logo,
+            client_uri: home,
+            policy_uri: policy,
+            tos_uri: tos,
+            jwks_uri: jwks,
+            contacts,
+            id_token_signed_response_alg: self
+                .id_token_signed_response_alg
+                .unwrap_or(base.id_token_signed_response_alg),
+            userinfo_signed_response_alg: self
+                .userinfo_signed_response_alg
+                .unwrap_or(base.userinfo_signed_response_alg),
+        })
     }
 }
 
-/// Applies directly editable fields (already validated) to a client value.
-pub fn apply_update(c: &mut Client, u: ClientUpdate) {
-    let had_password = c.allows_grant(GRANT_PASSWORD);
-    c.name = u.name;
-    c.description = u.description;
-    c.redirect_uris = u.redirect_uris;
-    c.post_logout_redirect_uris = u.post_logout_redirect_uris;
-    c.grant_types = u.grant_types;
-    c.grant_types.retain(|g| g != GRANT_PASSWORD);
-    if had_password {
-        c.grant_types.push(GRANT_PASSWORD.into());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web() -> ClientMetadata {
+        ClientPatch {
+            name: Some("Notebook".into()),
+            redirect_uris: Some(vec!["https://notebook.example/cb".into()]),
+            logo_uri: Some(Some("https://notebook.example/logo.png".into())),
+            ..Default::default()
+        }
+        .register(ApplicationType::Web)
+        .unwrap()
     }
-    if let Some(a) = u.auth_method {
-        c.auth_method = a;
+
+    fn field(e: DomainError) -> &'static str {
+        match e {
+            DomainError::Invalid { field, .. } => field,
+            other => panic!("not a field error: {other:?}"),
+        }
     }
-    c.logo_uri = u.logo_uri;
-    c.client_uri = u.client_uri;
-    c.policy_uri = u.policy_uri;
-    c.tos_uri = u.tos_uri;
-    c.jwks_uri = u.jwks_uri;
-    c.contacts = u.contacts;
-    if let Some(a) = u.id_token_alg {
-        c.id_token_alg = a;
+
+    #[test]
+    fn a_registration_gets_the_defaults_of_its_type() {
+        let m = web();
+        assert_eq!(m.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(
+            m.grant_types,
+            [GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
+        assert_eq!(m.id_token_signed_response_alg, SigningAlg::RS256);
+        let native = ClientPatch {
+            name: Some("App".into()),
+            redirect_uris: Some(vec!["http://127.0.0.1/cb".into()]),
+            grant_types: Some(vec![]),
+            ..Default::default()
+        }
+        .register(ApplicationType::Native)
+        .unwrap();
+        assert!(native.is_public(), "native clients are public by default");
+        let service = ClientPatch {
+            name: Some("Bot".into()),
+            ..Default::default()
+        }
+        .register(ApplicationType::Service)
+        .unwrap();
+        assert_eq!(service.grant_types, [GrantType::ClientCredentials]);
     }
-    c.userinfo_alg = u.userinfo_alg;
+
+    #[test]
+    fn an_edit_changes_only_what_it_sends_and_validates_the_result() {
+        let m = web();
+        let renamed = ClientPatch {
+            name: Some("  Renamed ".into()),
+            ..Default::default()
+        }
+        .edit(&m)
+        .unwrap();
+        assert_eq!(renamed.name, "Renamed", "trimmed");
+        assert_eq!(renamed.logo_uri, m.logo_uri, "not sent: kept");
+        let cleared = ClientPatch {
+            logo_uri: Some(None),
+            ..Default::default()
+        }
+        .edit(&m)
+        .unwrap();
+        assert_eq!(cleared.logo_uri, None, "sent as null: cleared");
+        let wildcard = ClientPatch {
+            redirect_uris: Some(vec!["https://*.example.com/cb".into()]),
+            ..Default::default()
+        };
+        assert_eq!(field(wildcard.edit(&m).unwrap_err()), "redirect_uris");
+        let unknown = ClientPatch {
+            grant_types: Some(vec!["implicit".into()]),
+            ..Default::default()
+        };
+        assert_eq!(field(unknown.edit(&m).unwrap_err()), "grant_types");
+        let public_web = ClientPatch {
+            token_endpoint_auth_method: Some(AuthMethod::None),
+            ..Default::default()
+        };
+        assert_eq!(
+            field(public_web.edit(&m).unwrap_err()),
+            "token_endpoint_auth_method"
+        );
+    }
+
+    #[test]
+    fn an_edit_neither_adds_nor_drops_the_password_grant() {
+        let mut m = web();
+        let add = ClientPatch {
+            grant_types: Some(vec!["authorization_code".into(), "password".into()]),
+            ..Default::default()
+        };
+        assert!(!add.clone().edit(&m).unwrap().allows(GrantType::Password));
+        m.grant_types.push(GrantType::Password);
+        let drop = ClientPatch {
+            grant_types: Some(vec!["authorization_code".into()]),
+            ..Default::default()
+        };
+        let kept = drop.edit(&m).unwrap();
+        assert_eq!(
+            kept.grant_types,
+            [GrantType::AuthorizationCode, GrantType::Password]
+        );
+    }
+
+    #[test]
+    fn all_sends_every_field_and_round_trips() {
+        let m = web();
+        assert_eq!(ClientPatch::all(&m).edit(&m).unwrap(), m);
+    }
 }

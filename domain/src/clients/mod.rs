@@ -19,8 +19,8 @@ pub mod redirect_uri;
 pub mod secrets;
 pub mod store;
 
+pub use self::metadata::*;
 pub use authenticate::*;
-pub use metadata::*;
 pub use model::*;
 pub use redirect_uri::*;
 pub use secrets::*;

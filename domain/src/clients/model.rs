@@ -7,86 +7,48 @@ use crate::entities::client;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
-/// `web`: a server-side application (confidential); `native`: a native or
-/// single-page application (public, PKCE); `service`: machine to machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum ApplicationType {
-    /// A server-side web application (confidential).
-    Web,
-    /// A native or single-page application (public: no secret, PKCE).
-    Native,
-    /// Machine to machine: client_credentials only.
-    Service,
+// The closed sets and the metadata are shared with the REST API and the browser.
+pub use ::metadata::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
+
+/// Reads a stored application type.
+fn application_type(s: &str) -> DomainResult<ApplicationType> {
+    ApplicationType::parse(s).ok_or_else(|| {
+        DomainError::invalid(
+            "application_type",
+            format!("must be web, native or service (got '{s}')"),
+        )
+    })
 }
 
-impl ApplicationType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplicationType::Web => "web",
-            ApplicationType::Native => "native",
-            ApplicationType::Service => "service",
-        }
-    }
-    pub fn parse(s: &str) -> DomainResult<Self> {
-        match s {
-            "web" => Ok(Self::Web),
-            "native" => Ok(Self::Native),
-            "service" => Ok(Self::Service),
-            other => Err(DomainError::invalid(
-                "application_type",
-                format!("must be web, native or service (got '{other}')"),
-            )),
-        }
-    }
+/// Reads a stored token-endpoint authentication method.
+fn auth_method(s: &str) -> DomainResult<AuthMethod> {
+    AuthMethod::parse(s).ok_or_else(|| {
+        DomainError::invalid(
+            "token_endpoint_auth_method",
+            format!("must be client_secret_basic, client_secret_post or none (got '{s}')"),
+        )
+    })
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
-    None,
+/// Reads a stored list of grant types.
+fn grant_list(s: &str) -> DomainResult<Vec<GrantType>> {
+    json_list(s)?
+        .iter()
+        .map(|g| {
+            GrantType::parse(g).ok_or_else(|| {
+                DomainError::Internal(format!("unknown grant type '{g}' in clients row"))
+            })
+        })
+        .collect()
 }
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::None => "none",
-        }
-    }
-    pub fn parse(s: &str) -> DomainResult<Self> {
-        match s {
-            "client_secret_basic" => Ok(Self::ClientSecretBasic),
-            "client_secret_post" => Ok(Self::ClientSecretPost),
-            "none" => Ok(Self::None),
-            other => Err(DomainError::invalid(
-                "token_endpoint_auth_method",
-                format!("must be client_secret_basic, client_secret_post or none (got '{other}')"),
-            )),
-        }
-    }
-}
-
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const GRANT_PASSWORD: &str = "password";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub id: String,
-    pub name: String,
-    pub description: String,
+    /// What the client's developer declared (RFC 7591 names).
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
     pub owner_id: Option<String>,
-    pub application_type: ApplicationType,
-    pub auth_method: AuthMethod,
-    pub redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub first_party: bool,
     pub allowed_email_domains: Vec<String>,
@@ -95,17 +57,6 @@ pub struct Client {
     pub expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// RS256 (default, required by OpenID Connect) or ES256.
-    pub id_token_alg: crate::oauth::keys::Alg,
-    /// When set, userinfo answers with a JWT signed with this algorithm.
-    pub userinfo_alg: Option<crate::oauth::keys::Alg>,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub contacts: Vec<String>,
     /// Refresh-token lifetime for this client (None = the server default).
     pub refresh_token_ttl_secs: Option<i64>,
     /// The row version this value was read at; every write bumps it and is
@@ -113,7 +64,7 @@ pub struct Client {
     pub version: i64,
     /// What an administrator (or an approving rule) has reviewed: see
     /// [`crate::portal::review`].
-    pub reviewed_grant_types: Vec<String>,
+    pub reviewed_grant_types: Vec<GrantType>,
     pub reviewed_redirect_uris: Vec<String>,
 }
 
@@ -130,26 +81,34 @@ impl TryFrom<client::Model> for Client {
     type Error = DomainError;
     fn try_from(m: client::Model) -> DomainResult<Self> {
         Ok(Client {
-            application_type: ApplicationType::parse(&m.application_type)?,
-            auth_method: AuthMethod::parse(&m.token_endpoint_auth_method)?,
-            redirect_uris: json_list(&m.redirect_uris)?,
-            grant_types: json_list(&m.grant_types)?,
+            metadata: ClientMetadata {
+                application_type: application_type(&m.application_type)?,
+                token_endpoint_auth_method: auth_method(&m.token_endpoint_auth_method)?,
+                redirect_uris: json_list(&m.redirect_uris)?,
+                grant_types: grant_list(&m.grant_types)?,
+                post_logout_redirect_uris: json_list(&m.post_logout_redirect_uris)?,
+                contacts: json_list(&m.contacts)?,
+                logo_uri: m.logo_uri,
+                client_uri: m.client_uri,
+                policy_uri: m.policy_uri,
+                tos_uri: m.tos_uri,
+                jwks_uri: m.jwks_uri,
+                name: m.name,
+                description: m.description,
+                id_token_signed_response_alg: SigningAlg::parse(&m.id_token_signed_response_alg)
+                    .unwrap_or(SigningAlg::RS256),
+                userinfo_signed_response_alg: m
+                    .userinfo_signed_response_alg
+                    .as_deref()
+                    .and_then(SigningAlg::parse),
+            },
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
-            post_logout_redirect_uris: json_list(&m.post_logout_redirect_uris)?,
-            contacts: json_list(&m.contacts)?,
-            reviewed_grant_types: json_list(&m.reviewed_grant_types)?,
+            reviewed_grant_types: grant_list(&m.reviewed_grant_types)?,
             reviewed_redirect_uris: json_list(&m.reviewed_redirect_uris)?,
             version: m.version,
-            logo_uri: m.logo_uri,
-            client_uri: m.client_uri,
-            policy_uri: m.policy_uri,
-            tos_uri: m.tos_uri,
-            jwks_uri: m.jwks_uri,
             refresh_token_ttl_secs: m.refresh_token_ttl_secs,
             id: m.id,
-            name: m.name,
-            description: m.description,
             owner_id: m.owner_id,
             first_party: m.first_party,
             access_token_ttl_secs: m.access_token_ttl_secs,
@@ -157,25 +116,57 @@ impl TryFrom<client::Model> for Client {
             expires_at: m.expires_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
-            id_token_alg: crate::oauth::keys::Alg::parse(&m.id_token_signed_response_alg)
-                .unwrap_or(crate::oauth::keys::Alg::RS256),
-            userinfo_alg: m
-                .userinfo_signed_response_alg
-                .as_deref()
-                .and_then(crate::oauth::keys::Alg::parse),
         })
+    }
+}
+
+/// The row of a client: every column (the version is the caller's business).
+pub(crate) fn row(c: &Client) -> client::ActiveModel {
+    use sea_orm::Set;
+    let m = &c.metadata;
+    let grants =
+        |g: &[GrantType]| to_json(&g.iter().map(|g| g.as_str().to_owned()).collect::<Vec<_>>());
+    client::ActiveModel {
+        id: Set(c.id.clone()),
+        name: Set(m.name.clone()),
+        description: Set(m.description.clone()),
+        owner_id: Set(c.owner_id.clone()),
+        application_type: Set(m.application_type.as_str().into()),
+        token_endpoint_auth_method: Set(m.token_endpoint_auth_method.as_str().into()),
+        redirect_uris: Set(to_json(&m.redirect_uris)),
+        grant_types: Set(grants(&m.grant_types)),
+        scopes: Set(to_json(&c.scopes)),
+        first_party: Set(c.first_party),
+        allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
+        access_token_ttl_secs: Set(c.access_token_ttl_secs),
+        disabled: Set(c.disabled),
+        expires_at: Set(c.expires_at),
+        created_at: Set(c.created_at),
+        updated_at: Set(c.updated_at),
+        id_token_signed_response_alg: Set(m.id_token_signed_response_alg.as_str().into()),
+        userinfo_signed_response_alg: Set(m
+            .userinfo_signed_response_alg
+            .map(|a| a.as_str().into())),
+        logo_uri: Set(m.logo_uri.clone()),
+        client_uri: Set(m.client_uri.clone()),
+        policy_uri: Set(m.policy_uri.clone()),
+        tos_uri: Set(m.tos_uri.clone()),
+        jwks_uri: Set(m.jwks_uri.clone()),
+        post_logout_redirect_uris: Set(to_json(&m.post_logout_redirect_uris)),
+        contacts: Set(to_json(&m.contacts)),
+        refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
+        version: Set(c.version),
+        reviewed_grant_types: Set(grants(&c.reviewed_grant_types)),
+        reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),
     }
 }
 
 impl Client {
     pub fn is_public(&self) -> bool {
-        self.auth_method == AuthMethod::None
+        self.metadata.is_public()
     }
-    pub fn allows_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
-    }
-    pub fn allows(&self, grant: crate::oauth::grant_type::GrantType) -> bool {
-        self.allows_grant(grant.as_str())
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.metadata.allows(grant)
     }
     /// The scopes an administrator granted this client.
     pub fn scope_set(&self) -> crate::oauth::scope::ScopeSet {

@@ -85,9 +85,10 @@ impl RedirectUri {
 impl Client {
     /// Whether `given` is one of this client's registered redirect URIs.
     pub fn accepts_redirect(&self, given: &str) -> bool {
-        self.redirect_uris
+        self.metadata
+            .redirect_uris
             .iter()
-            .any(|r| RedirectUri(r.clone()).matches(self.application_type, given))
+            .any(|r| RedirectUri(r.clone()).matches(self.metadata.application_type, given))
     }
 }
 

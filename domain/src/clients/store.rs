@@ -3,17 +3,14 @@
 
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::metadata::{validate_email_domains, validate_update, ClientUpdate, NewClient};
-use super::model::{
-    to_json, ApplicationType, AuthMethod, Client, GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN,
-};
+use super::metadata::{validate_email_domains, NewClient};
+use super::model::{row, ApplicationType, Client};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{client, client_secret};
 use crate::platform::clock::Timestamp;
@@ -36,93 +33,49 @@ pub async fn create(
     now: Timestamp,
 ) -> DomainResult<CreatedClient> {
     let app = new.application_type.unwrap_or(ApplicationType::Web);
-    let grants = new.grant_types.clone().unwrap_or_else(|| match app {
-        ApplicationType::Service => vec![GRANT_CLIENT_CREDENTIALS.into()],
-        _ => vec![GRANT_AUTHORIZATION_CODE.into(), GRANT_REFRESH_TOKEN.into()],
-    });
-    let f = validate_update(
-        app,
-        &ClientUpdate {
-            name: new.name.clone(),
-            description: new.description.clone(),
-            redirect_uris: new.redirect_uris.clone(),
-            post_logout_redirect_uris: new.post_logout_redirect_uris.clone(),
-            grant_types: grants,
-            auth_method: new.auth_method,
-            logo_uri: new.logo_uri.clone(),
-            client_uri: new.client_uri.clone(),
-            policy_uri: new.policy_uri.clone(),
-            tos_uri: new.tos_uri.clone(),
-            jwks_uri: new.jwks_uri.clone(),
-            contacts: new.contacts.clone(),
-            id_token_alg: new.id_token_alg,
-            userinfo_alg: new.userinfo_alg,
-        },
-    )?;
-    let auth = f.auth_method.unwrap_or(AuthMethod::ClientSecretBasic);
-    let grants = f.grant_types.clone();
+    let metadata = new.metadata.register(app)?;
     crate::platform::text::check_items("scopes", &new.scopes, limits::SCOPES)?;
-    let (reviewed_grants, reviewed_uris) = if new.unreviewed {
-        (Vec::new(), Vec::new())
-    } else {
-        (grants.clone(), f.redirect_uris.clone())
-    };
     for s in &new.scopes {
         crate::apis::find_scope(db, s)
             .await?
             .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{s}'")))?;
     }
-    let domains = validate_email_domains(&new.allowed_email_domains)?;
-
+    let allowed_email_domains = validate_email_domains(&new.allowed_email_domains)?;
+    let (reviewed_grant_types, reviewed_redirect_uris) = if new.unreviewed {
+        (Vec::new(), Vec::new())
+    } else {
+        (metadata.grant_types.clone(), metadata.redirect_uris.clone())
+    };
     let id = {
         let mut b = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut b);
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
     };
-    let secret = (auth != AuthMethod::None).then(|| SecretString::new(random_token()));
+    let secret = (!metadata.is_public()).then(|| SecretString::new(random_token()));
     let secret_hash = match &secret {
         Some(s) => Some(hasher.hash(s).await?),
         None => None,
     };
+    let client = Client {
+        id: id.clone(),
+        metadata,
+        owner_id: new.owner_id,
+        scopes: new.scopes,
+        first_party: new.first_party,
+        allowed_email_domains,
+        access_token_ttl_secs: None,
+        refresh_token_ttl_secs: None,
+        disabled: false,
+        expires_at: new.expires_at,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        reviewed_grant_types,
+        reviewed_redirect_uris,
+    };
     let txn = crate::platform::db::write_txn(db).await?;
-    let model = client::ActiveModel {
-        id: Set(id.clone()),
-        name: Set(f.name.clone()),
-        description: Set(f.description.clone()),
-        owner_id: Set(new.owner_id),
-        application_type: Set(app.as_str().into()),
-        token_endpoint_auth_method: Set(auth.as_str().into()),
-        redirect_uris: Set(to_json(&f.redirect_uris)),
-        grant_types: Set(to_json(&grants)),
-        scopes: Set(to_json(&new.scopes)),
-        first_party: Set(new.first_party),
-        allowed_email_domains: Set(to_json(&domains)),
-        access_token_ttl_secs: Set(None),
-        disabled: Set(false),
-        expires_at: Set(new.expires_at),
-        created_at: Set(now),
-        updated_at: Set(now),
-        id_token_signed_response_alg: Set(f
-            .id_token_alg
-            .unwrap_or(crate::oauth::keys::Alg::RS256)
-            .as_str()
-            .into()),
-        userinfo_signed_response_alg: Set(f.userinfo_alg.map(|a| a.as_str().into())),
-        logo_uri: Set(f.logo_uri.clone()),
-        client_uri: Set(f.client_uri.clone()),
-        policy_uri: Set(f.policy_uri.clone()),
-        tos_uri: Set(f.tos_uri.clone()),
-        jwks_uri: Set(f.jwks_uri.clone()),
-        post_logout_redirect_uris: Set(to_json(&f.post_logout_redirect_uris)),
-        contacts: Set(to_json(&f.contacts)),
-        refresh_token_ttl_secs: Set(None),
-        version: Set(1),
-        reviewed_grant_types: Set(to_json(&reviewed_grants)),
-        reviewed_redirect_uris: Set(to_json(&reviewed_uris)),
-    }
-    .insert(&txn)
-    .await?;
+    let model = row(&client).insert(&txn).await?;
     if let Some(hash) = secret_hash {
         client_secret::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
@@ -221,35 +174,9 @@ pub async fn save<C: ConnectionTrait>(conn: &C, c: &Client, now: Timestamp) -> D
     use sea_orm::ExprTrait;
     let res = client::Entity::update_many()
         .set(client::ActiveModel {
-            id: Set(c.id.clone()),
-            name: Set(c.name.clone()),
-            description: Set(c.description.clone()),
-            owner_id: Set(c.owner_id.clone()),
-            application_type: Set(c.application_type.as_str().into()),
-            token_endpoint_auth_method: Set(c.auth_method.as_str().into()),
-            redirect_uris: Set(to_json(&c.redirect_uris)),
-            grant_types: Set(to_json(&c.grant_types)),
-            scopes: Set(to_json(&c.scopes)),
-            first_party: Set(c.first_party),
-            allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
-            access_token_ttl_secs: Set(c.access_token_ttl_secs),
-            disabled: Set(c.disabled),
-            expires_at: Set(c.expires_at),
-            created_at: Set(c.created_at),
             updated_at: Set(now),
-            id_token_signed_response_alg: Set(c.id_token_alg.as_str().into()),
-            userinfo_signed_response_alg: Set(c.userinfo_alg.map(|a| a.as_str().into())),
-            logo_uri: Set(c.logo_uri.clone()),
-            client_uri: Set(c.client_uri.clone()),
-            policy_uri: Set(c.policy_uri.clone()),
-            tos_uri: Set(c.tos_uri.clone()),
-            jwks_uri: Set(c.jwks_uri.clone()),
-            post_logout_redirect_uris: Set(to_json(&c.post_logout_redirect_uris)),
-            contacts: Set(to_json(&c.contacts)),
-            refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
-            reviewed_grant_types: Set(to_json(&c.reviewed_grant_types)),
-            reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),
-            ..Default::default()
+            version: NotSet,
+            ..row(c)
         })
         .col_expr(
             client::Column::Version,

@@ -173,8 +173,11 @@ mod tests {
             &hasher,
             crate::audit::Actor::Operator,
             crate::clients::metadata::NewClient {
-                name: "App".into(),
-                redirect_uris: vec!["https://app.example.edu/cb".into()],
+                metadata: crate::clients::ClientPatch {
+                    name: Some("App".into()),
+                    redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
             now,

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::entities::revoked_token;
-use crate::oauth::keys::{Alg, KeySet};
+use crate::oauth::keys::{Alg, Jws, KeySet};
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 

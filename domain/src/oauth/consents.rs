@@ -230,8 +230,8 @@ pub async fn connected_apps<C: ConnectionTrait>(
         }
         out.push(ConnectedApp {
             grant: g,
-            client_name: client.name,
-            logo_uri: client.logo_uri,
+            client_name: client.metadata.name,
+            logo_uri: client.metadata.logo_uri,
             access_token_ttl_secs: client.access_token_ttl_secs,
             owner,
             scopes,

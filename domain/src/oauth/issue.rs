@@ -242,7 +242,11 @@ impl Tokens {
                 if let Some(n) = nonce {
                     id["nonce"] = json!(n);
                 }
-                Some(access_tokens::sign_jwt(&keys, t.client.id_token_alg, &id)?)
+                Some(access_tokens::sign_jwt(
+                    &keys,
+                    t.client.metadata.id_token_signed_response_alg,
+                    &id,
+                )?)
             }
             _ => None,
         };

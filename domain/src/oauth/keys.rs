@@ -73,29 +73,17 @@ impl Kek {
     }
 }
 
-/// A JWS algorithm for ID tokens and signed userinfo responses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SigningAlg))]
-pub enum Alg {
-    RS256,
-    ES256,
+/// A JWS algorithm for ID tokens and signed userinfo responses (the closed set
+/// is shared with the REST API and the browser).
+pub use metadata::SigningAlg as Alg;
+
+/// The `jsonwebtoken` algorithm of a [`Alg`].
+pub trait Jws {
+    fn jwt(self) -> Algorithm;
 }
 
-impl Alg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Alg::ES256 => "ES256",
-            Alg::RS256 => "RS256",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Alg> {
-        match s {
-            "ES256" => Some(Alg::ES256),
-            "RS256" => Some(Alg::RS256),
-            _ => None,
-        }
-    }
-    pub fn jwt(self) -> Algorithm {
+impl Jws for Alg {
+    fn jwt(self) -> Algorithm {
         match self {
             Alg::ES256 => Algorithm::ES256,
             Alg::RS256 => Algorithm::RS256,

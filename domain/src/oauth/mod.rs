@@ -7,7 +7,6 @@ pub mod catalogue;
 pub mod claims;
 pub mod codes;
 pub mod consents;
-pub mod grant_type;
 pub mod issue;
 pub mod keys;
 pub mod live;
@@ -18,9 +17,9 @@ use std::sync::Arc;
 
 pub use crate::apis::ApiInfo;
 pub use catalogue::Catalogue;
-pub use grant_type::GrantType;
 pub use issue::{ClientIssue, Source, TokenSet, UserIssue};
 pub use live::Live;
+pub use metadata::GrantType;
 pub use scope::{valid_token as valid_scope_token, ScopeSet};
 
 use crate::accounts::users::User;

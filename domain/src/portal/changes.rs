@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::clients::model::{Client, GRANT_PASSWORD};
+use crate::clients::model::{Client, GrantType};
 
 /// The fields that changed between two versions of a client, as
 /// `{field: {"before": …, "after": …}}`.
@@ -42,7 +42,7 @@ impl Gated {
     pub fn of(c: &Client) -> Self {
         Self {
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
-            password_grant: c.allows_grant(GRANT_PASSWORD),
+            password_grant: c.allows(GrantType::Password),
         }
     }
 }
@@ -105,9 +105,9 @@ pub struct FieldChange {
     pub after: Value,
 }
 
-pub(crate) fn set_grant(c: &mut Client, grant: &str, on: bool) {
-    c.grant_types.retain(|g| g != grant);
+pub(crate) fn set_grant(c: &mut Client, grant: GrantType, on: bool) {
+    c.metadata.grant_types.retain(|g| *g != grant);
     if on {
-        c.grant_types.push(grant.to_owned());
+        c.metadata.grant_types.push(grant);
     }
 }

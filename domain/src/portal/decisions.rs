@@ -13,7 +13,7 @@ use super::queue::find_request_unchecked;
 use super::request::{Ask, Decider, Decision, Payload, Request, Status};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::clients::authenticate::SecretCache;
-use crate::clients::model::{Client, GRANT_PASSWORD};
+use crate::clients::model::{Client, GrantType};
 use crate::entities::change_request;
 use crate::platform::clock::Timestamp;
 use crate::portal::notify::{self, Message};
@@ -23,17 +23,20 @@ use crate::{DomainError, DomainResult};
 /// Records a decision and applies an approval, inside `conn`'s transaction. The
 /// status update is conditional on the request still being pending, so two
 /// administrators deciding at once cannot both succeed.
-#[allow(clippy::too_many_arguments)]
+///
+/// Who decided is the audit actor: a person (`Actor::User`), an auto-approval rule
+/// (`Actor::Rule`, named by its scope) or the scope policy (`Actor::System`: the
+/// scopes need no approval).
 pub(crate) async fn decide<C: ConnectionTrait>(
     conn: &C,
     row: &change_request::Model,
     client: &Client,
-    decider: &Decider,
     actor: Actor,
     decision: Decision,
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<()> {
+    let decider = Decider::of(&actor)?;
     let payload: Payload = serde_json::from_str(&row.payload).unwrap_or_default();
     let ask = payload
         .ask
@@ -113,7 +116,7 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                     }
                     match ch.field {
                         ChangeField::PasswordGrant => {
-                            set_grant(&mut next, GRANT_PASSWORD, ch.after == json!(true))
+                            set_grant(&mut next, GrantType::Password, ch.after == json!(true))
                         }
                         ChangeField::RefreshTokenTtlSecs => {
                             next.refresh_token_ttl_secs = ch.after.as_i64()
@@ -165,14 +168,18 @@ pub(crate) async fn decide<C: ConnectionTrait>(
 
     let (title, body) = match status {
         Status::Approved => (
-            format!("Approved: {} for \"{}\"", ask.summary(), client.name),
+            format!(
+                "Approved: {} for \"{}\"",
+                ask.summary(),
+                client.metadata.name
+            ),
             format!(
                 "Your request for {} on \"{}\" was approved{}.{}",
                 match &granted {
                     Some(g) => format!("the scopes {}", g.join(", ")),
                     None => ask.summary(),
                 },
-                client.name,
+                client.metadata.name,
                 match decider.kind.as_str() {
                     "rule" => " automatically by an approval rule",
                     "policy" => " automatically",
@@ -185,11 +192,15 @@ pub(crate) async fn decide<C: ConnectionTrait>(
             ),
         ),
         _ => (
-            format!("Rejected: {} for \"{}\"", ask.summary(), client.name),
+            format!(
+                "Rejected: {} for \"{}\"",
+                ask.summary(),
+                client.metadata.name
+            ),
             format!(
                 "Your request for {} on \"{}\" was rejected. Reason: {}",
                 ask.summary(),
-                client.name,
+                client.metadata.name,
                 reason.clone().unwrap_or_default()
             ),
         ),
@@ -296,16 +307,10 @@ pub(crate) async fn decide_by_admin(
     let client = crate::clients::store::find_for_update(&txn, &row.client_id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let decider = Decider {
-        kind: "user".into(),
-        id: Some(who.user.id.clone()),
-        name: who.user.username.clone(),
-    };
     decide(
         &txn,
         &row,
         &client,
-        &decider,
         who.actor(),
         decision,
         who.ip.clone(),

@@ -12,8 +12,8 @@ use super::request::{Ask, Request};
 use super::submit::submit;
 use crate::audit::{self, EventType};
 use crate::clients::authenticate::SecretCache;
-use crate::clients::metadata::{ClientPatch, ClientUpdate, NewClient};
-use crate::clients::model::{ApplicationType, Client, GRANT_PASSWORD};
+use crate::clients::metadata::{ClientPatch, NewClient};
+use crate::clients::model::{ApplicationType, Client, GrantType};
 use crate::clients::secrets::Overlap;
 use crate::clients::store::CreatedClient;
 use crate::platform::clock::Timestamp;
@@ -28,7 +28,8 @@ use crate::{DomainError, DomainResult};
 #[derive(Clone, Debug, Default)]
 pub struct Registration {
     pub application_type: Option<ApplicationType>,
-    pub fields: ClientUpdate,
+    /// What the form sent; fields left out get the defaults of the type.
+    pub metadata: ClientPatch,
     /// Seed 003: e-mail domains tokens may be issued for (empty = any). Only a
     /// restriction, so a developer may set it.
     pub allowed_email_domains: Vec<String>,
@@ -47,7 +48,11 @@ pub async fn register(
 ) -> DomainResult<CreatedClient> {
     who.require_developer()?;
     let app = reg.application_type.unwrap_or(ApplicationType::Web);
-    if reg.fields.grant_types.iter().any(|g| g == GRANT_PASSWORD) {
+    let asks_password = reg.metadata.grant_types.iter().flatten();
+    if asks_password
+        .clone()
+        .any(|g| g == GrantType::Password.as_str())
+    {
         return Err(DomainError::invalid(
             "grant_types",
             "the password grant needs an administrator's approval: create the client, then request it from the client's page",
@@ -58,32 +63,17 @@ pub async fn register(
         _ => settings.default_client_scopes.clone(),
     };
     let days = settings.default_client_lifetime_days;
-    let f = reg.fields;
-    let grant_types = (!f.grant_types.is_empty()).then_some(f.grant_types);
     crate::clients::store::create(
         db,
         hasher,
         who.actor(),
         NewClient {
-            name: f.name,
-            description: f.description,
             application_type: Some(app),
-            auth_method: f.auth_method,
-            redirect_uris: f.redirect_uris,
-            grant_types,
+            metadata: reg.metadata,
             scopes,
             first_party: false,
             allowed_email_domains: reg.allowed_email_domains,
             owner_id: Some(who.user.id.clone()),
-            id_token_alg: f.id_token_alg,
-            userinfo_alg: f.userinfo_alg,
-            logo_uri: f.logo_uri,
-            client_uri: f.client_uri,
-            policy_uri: f.policy_uri,
-            tos_uri: f.tos_uri,
-            jwks_uri: f.jwks_uri,
-            post_logout_redirect_uris: f.post_logout_redirect_uris,
-            contacts: f.contacts,
             expires_at: (days > 0).then_some(now + days * 86_400),
             // An administrator's registration is its own review (M7).
             unreviewed: !who.is_admin(),
@@ -91,6 +81,19 @@ pub async fn register(
         now,
     )
     .await
+}
+
+/// An edit of a client, as a form or a request body sent it.
+#[derive(Clone, Debug, Default)]
+pub struct Edit {
+    /// The directly editable metadata sent.
+    pub patch: ClientPatch,
+    /// The approval-gated settings, when sent (`None`: left as they are).
+    pub gated: Option<Gated>,
+    /// Why, for the administrator deciding the changes that need approval.
+    pub justification: String,
+    /// The version the editor saw (see [`update`]).
+    pub expected_version: Option<i64>,
 }
 
 /// The result of an edit: the client as it now is, and the request made for the
@@ -113,18 +116,21 @@ pub struct UpdateOutcome {
 /// [`crate::clients::store::STALE`] instead of overwriting the other change (M4). Without it the
 /// fields given are applied to the row as it is now; fields not given, such as
 /// `disabled`, are never written back from an older copy.
-#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &DatabaseConnection,
     cache: &SecretCache,
     who: &Who,
     id: &str,
-    patch: ClientPatch,
-    gated: Option<Gated>,
-    justification: &str,
-    expected_version: Option<i64>,
+    edit: Edit,
     now: Timestamp,
 ) -> DomainResult<UpdateOutcome> {
+    let Edit {
+        patch,
+        gated,
+        justification,
+        expected_version,
+    } = edit;
+    let justification = justification.as_str();
     who.require_developer()?;
     justification_text(justification)?;
     if let Some(t) = gated.as_ref().and_then(|g| g.refresh_token_ttl_secs) {
@@ -143,25 +149,21 @@ pub async fn update(
     }
     // The fields not in the patch are the row's as it is now, locked: an edit of
     // other fields made meanwhile stays.
-    let fields = crate::clients::metadata::validate_update(
-        current.application_type,
-        &patch.applied_to(&current),
-    )?;
     let mut next = current.clone();
-    crate::clients::metadata::apply_update(&mut next, fields);
+    next.metadata = patch.edit(&current.metadata)?;
 
     let mut asks = Vec::new();
     if let Some(g) = gated {
         let have = Gated::of(&current);
         if g.password_grant != have.password_grant {
-            if g.password_grant && current.application_type != ApplicationType::Web {
+            if g.password_grant && current.metadata.application_type != ApplicationType::Web {
                 return Err(DomainError::invalid(
                     "password_grant",
                     "only web (confidential) clients may use the password grant",
                 ));
             }
             if !g.password_grant || who.is_admin() {
-                set_grant(&mut next, GRANT_PASSWORD, g.password_grant);
+                set_grant(&mut next, GrantType::Password, g.password_grant);
             } else {
                 asks.push(FieldChange {
                     field: ChangeField::PasswordGrant,
@@ -306,10 +308,10 @@ pub async fn set_enabled(
                 current.owner_id.as_deref(),
                 &Message {
                     kind: "client.disabled",
-                    title: format!("\"{}\" was disabled", current.name),
+                    title: format!("\"{}\" was disabled", current.metadata.name),
                     body: format!(
                         "An administrator disabled your client \"{}\" ({}). It gets no tokens until it is enabled again.{why}",
-                        current.name, current.id
+                        current.metadata.name, current.id
                     ),
                     link: Some(format!("/developer/clients/{}", current.id)),
                 },

@@ -111,6 +111,29 @@ pub struct Decider {
     pub name: String,
 }
 
+impl Decider {
+    /// How a decision by `actor` is recorded on the request.
+    pub(crate) fn of(actor: &crate::audit::Actor) -> DomainResult<Self> {
+        use crate::audit::Actor;
+        let (kind, id) = match actor {
+            Actor::User(id) => ("user", Some(id.clone())),
+            Actor::Rule(scope) => ("rule", Some(scope.clone())),
+            // The scopes asked for need no approval (the catalogue's policy).
+            Actor::System => ("policy", None),
+            other => {
+                return Err(DomainError::Internal(format!(
+                    "{other:?} cannot decide a request"
+                )))
+            }
+        };
+        Ok(Self {
+            kind: kind.into(),
+            id,
+            name: String::new(),
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub id: String,

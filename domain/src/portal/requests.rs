@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use super::access::{client_for, justification_text, locked_client, Who, MAX_EXTENSION_DAYS};
 use super::decisions::decide;
 use super::queue::{find_request_unchecked, pending_requests, pending_scope_requests};
-use super::request::{Ask, Decider, Decision, Evaluation, Request};
+use super::request::{Ask, Decision, Evaluation, Payload, Request};
 use super::submit::{insert_request, notify_pending, submit};
 use crate::audit::Actor;
 use crate::clients::authenticate::SecretCache;
@@ -68,7 +68,7 @@ pub async fn request_scopes(
                 format!("the client already has '{s}'"),
             ));
         }
-        if !scope_fits(client.application_type, s) {
+        if !scope_fits(client.metadata.application_type, s) {
             return Err(DomainError::invalid(
                 "scopes",
                 format!(
@@ -129,17 +129,21 @@ pub async fn request_scopes(
     let txn = crate::platform::db::write_txn(db).await?;
     // Lock the client before the request's audit event (see `locked_client`).
     let client = locked_client(&txn, who, client_id).await?;
+    let payload = Payload {
+        ask: Some(ask.clone()),
+        evaluations,
+    };
     let row = insert_request(
         &txn,
         &request_id,
         who,
         &client,
-        &ask,
-        &evaluations,
+        &payload,
         justification,
         now,
     )
     .await?;
+    let evaluations = payload.evaluations;
     let rejected = evaluations.iter().find_map(|e| match &e.verdict {
         Verdict::Reject { reason } => Some((e.scope.clone(), reason.clone())),
         _ => None,
@@ -148,16 +152,10 @@ pub async fn request_scopes(
         .iter()
         .all(|e| matches!(e.verdict, Verdict::Approve));
     if let Some((scope, reason)) = rejected {
-        let decider = Decider {
-            kind: "rule".into(),
-            id: Some(scope.clone()),
-            name: String::new(),
-        };
         decide(
             &txn,
             &row,
             &client,
-            &decider,
             Actor::Rule(scope.clone()),
             Decision::Reject {
                 reason: format!("{scope}: {reason}"),
@@ -171,29 +169,14 @@ pub async fn request_scopes(
             .iter()
             .find(|e| e.by.as_deref() == Some("rule"))
             .map(|e| e.scope.clone());
-        let (decider, actor) = match by_rule {
-            Some(scope) => (
-                Decider {
-                    kind: "rule".into(),
-                    id: Some(scope.clone()),
-                    name: String::new(),
-                },
-                Actor::Rule(scope),
-            ),
-            None => (
-                Decider {
-                    kind: "policy".into(),
-                    id: None,
-                    name: String::new(),
-                },
-                Actor::System,
-            ),
+        let actor = match by_rule {
+            Some(scope) => Actor::Rule(scope),
+            None => Actor::System,
         };
         decide(
             &txn,
             &row,
             &client,
-            &decider,
             actor,
             Decision::Approve {
                 scopes: Some(asked.clone()),

@@ -20,8 +20,10 @@ use std::collections::BTreeSet;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::clients::metadata::ClientUpdate;
-use crate::clients::model::{Client, GRANT_PASSWORD};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::clients::metadata::ClientPatch;
+use crate::clients::model::{Client, GrantType};
 use crate::portal::changes::{ChangeField, FieldChange};
 use crate::{DomainError, DomainResult};
 
@@ -60,15 +62,15 @@ impl Client {
 
     /// Records the client's current grant types and redirect URIs as reviewed.
     pub fn mark_reviewed(&mut self) {
-        self.reviewed_grant_types = self.grant_types.clone();
-        self.reviewed_redirect_uris = self.redirect_uris.clone();
+        self.reviewed_grant_types = self.metadata.grant_types.clone();
+        self.reviewed_redirect_uris = self.metadata.redirect_uris.clone();
     }
 }
 
 /// What an edit adds beyond what the client has and what was reviewed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Widening {
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// Redirect URIs on origins the client neither uses nor had reviewed.
     pub redirect_uris: Vec<String>,
 }
@@ -82,21 +84,24 @@ impl Widening {
 /// Compares an edit (`next`) with the client as it is. The password grant has its
 /// own approval and is left out here.
 pub fn widening(current: &Client, next: &Client) -> Widening {
-    let known: BTreeSet<String> = origins(&current.redirect_uris)
+    let known: BTreeSet<String> = origins(&current.metadata.redirect_uris)
         .into_iter()
         .chain(origins(&current.reviewed_redirect_uris))
         .collect();
     Widening {
         grant_types: next
+            .metadata
             .grant_types
             .iter()
-            .filter(|g| *g != GRANT_PASSWORD)
+            .filter(|g| **g != GrantType::Password)
             .filter(|g| {
-                !current.grant_types.contains(g) && !current.reviewed_grant_types.contains(g)
+                !current.metadata.grant_types.contains(g)
+                    && !current.reviewed_grant_types.contains(g)
             })
             .cloned()
             .collect(),
         redirect_uris: next
+            .metadata
             .redirect_uris
             .iter()
             .filter(|u| redirect_origin(u).is_none_or(|o| !known.contains(&o)))
@@ -128,69 +133,80 @@ pub async fn guarded<C: ConnectionTrait>(conn: &C, c: &Client) -> DomainResult<b
 /// would leave a list empty, the list keeps its current entries until the decision.
 pub fn hold_back(current: &Client, next: &mut Client, w: &Widening) -> Vec<FieldChange> {
     let mut asks = Vec::new();
-    for (field, list, held, was) in [
-        (
-            ChangeField::GrantTypes,
-            &mut next.grant_types,
-            &w.grant_types,
-            &current.grant_types,
-        ),
-        (
-            ChangeField::RedirectUris,
-            &mut next.redirect_uris,
-            &w.redirect_uris,
-            &current.redirect_uris,
-        ),
-    ] {
-        if held.is_empty() {
-            continue;
-        }
-        list.retain(|x| !held.contains(x));
-        if list.iter().all(|x| x == GRANT_PASSWORD) {
-            list.clone_from(was);
-        }
-        let mut after = list.clone();
-        after.extend(held.iter().cloned());
-        asks.push(FieldChange {
-            field,
-            before: json!(list),
-            after: json!(after),
-        });
-    }
+    asks.extend(hold(
+        ChangeField::GrantTypes,
+        &mut next.metadata.grant_types,
+        &w.grant_types,
+        &current.metadata.grant_types,
+        // The password grant alone does not sign anyone in through a redirect.
+        |g| *g == GrantType::Password,
+    ));
+    asks.extend(hold(
+        ChangeField::RedirectUris,
+        &mut next.metadata.redirect_uris,
+        &w.redirect_uris,
+        &current.metadata.redirect_uris,
+        |_| false,
+    ));
     asks
+}
+
+/// Takes `held` out of `list` (keeping `was` when nothing else would remain) and
+/// describes the change that waits.
+fn hold<T: Clone + PartialEq + Serialize>(
+    field: ChangeField,
+    list: &mut Vec<T>,
+    held: &[T],
+    was: &[T],
+    counts_as_empty: impl Fn(&T) -> bool,
+) -> Option<FieldChange> {
+    if held.is_empty() {
+        return None;
+    }
+    list.retain(|x| !held.contains(x));
+    if list.iter().all(counts_as_empty) {
+        *list = was.to_vec();
+    }
+    let mut after = list.clone();
+    after.extend(held.iter().cloned());
+    Some(FieldChange {
+        field,
+        before: json!(list),
+        after: json!(after),
+    })
 }
 
 /// Applies an approved `grant_types` or `redirect_uris` entry: adds what it asked
 /// for to the client's list as it is now (other edits may have happened since).
 /// Returns false for other fields.
 pub fn apply_approved(next: &mut Client, ch: &FieldChange) -> DomainResult<bool> {
-    let list = match ch.field {
-        ChangeField::GrantTypes => &mut next.grant_types,
-        ChangeField::RedirectUris => &mut next.redirect_uris,
+    match ch.field {
+        ChangeField::GrantTypes => add_approved(&mut next.metadata.grant_types, ch),
+        ChangeField::RedirectUris => add_approved(&mut next.metadata.redirect_uris, ch),
         _ => return Ok(false),
-    };
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        serde_json::from_value(v.clone()).unwrap_or_default()
-    };
-    let before = strings(&ch.before);
-    for x in strings(&ch.after) {
+    }
+    // What is approved must still be a valid client (e.g. within the list bounds).
+    next.metadata = ClientPatch::default()
+        .edit(&next.metadata)
+        .map_err(|e| match e {
+            DomainError::Invalid { field, message } => DomainError::invalid(
+                field,
+                format!("{message} (the client changed since the request was made)"),
+            ),
+            other => other,
+        })?;
+    Ok(true)
+}
+
+fn add_approved<T: PartialEq + DeserializeOwned>(list: &mut Vec<T>, ch: &FieldChange) {
+    let entries =
+        |v: &serde_json::Value| -> Vec<T> { serde_json::from_value(v.clone()).unwrap_or_default() };
+    let before = entries(&ch.before);
+    for x in entries(&ch.after) {
         if !before.contains(&x) && !list.contains(&x) {
             list.push(x);
         }
     }
-    // What is approved must still be a valid client (e.g. within the list bounds).
-    crate::clients::metadata::validate_update(
-        next.application_type,
-        &ClientUpdate::from_client(next),
-    )
-    .map_err(|e| match e {
-        DomainError::Invalid { field, message } => DomainError::invalid(
-            field,
-            format!("{message} (the client changed since the request was made)"),
-        ),
-        other => other,
-    })?;
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::json;
 
 use super::access::{justification_text, Who};
-use super::request::{to_requests, Ask, Evaluation, Request, Status};
+use super::request::{to_requests, Ask, Payload, Request, Status};
 use crate::audit::{self, AuditEvent, EventType};
 use crate::clients::model::Client;
 use crate::entities::change_request;
 use crate::platform::clock::Timestamp;
 use crate::portal::notify::{self, Message};
-use crate::DomainResult;
+use crate::{DomainError, DomainResult};
 
 /// Inserts a pending request and tells the administrators (inside `conn`'s
 /// transaction).
@@ -24,32 +24,41 @@ pub(crate) async fn submit<C: ConnectionTrait>(
     now: Timestamp,
 ) -> DomainResult<Request> {
     let id = uuid::Uuid::now_v7().to_string();
-    let row = insert_request(conn, &id, who, client, &ask, &[], justification, now).await?;
+    let payload = Payload {
+        ask: Some(ask.clone()),
+        evaluations: Vec::new(),
+    };
+    let row = insert_request(conn, &id, who, client, &payload, justification, now).await?;
     notify_pending(conn, client, &ask, &row.id, now).await?;
     Ok(to_requests(conn, vec![row]).await?.remove(0))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Writes a pending request with what it asks (and, for scopes, how each was
+/// judged on submission).
 pub(crate) async fn insert_request<C: ConnectionTrait>(
     conn: &C,
     id: &str,
     who: &Who,
     client: &Client,
-    ask: &Ask,
-    evaluations: &[Evaluation],
+    payload: &Payload,
     justification: &str,
     now: Timestamp,
 ) -> DomainResult<change_request::Model> {
     let justification = justification_text(justification)?;
     let justification = justification.as_str();
-    let payload = json!({ "ask": ask, "evaluations": evaluations });
+    let ask = payload
+        .ask
+        .as_ref()
+        .ok_or_else(|| DomainError::Internal("a request must ask for something".into()))?;
+    let stored = serde_json::to_string(payload)
+        .map_err(|e| DomainError::Internal(format!("request payload: {e}")))?;
     let row = change_request::ActiveModel {
         id: Set(id.to_owned()),
         client_id: Set(client.id.clone()),
         requester_id: Set(Some(who.user.id.clone())),
         kind: Set(ask.kind().into()),
         status: Set(Status::Pending.as_str().into()),
-        payload: Set(payload.to_string()),
+        payload: Set(stored),
         justification: Set(justification.to_owned()),
         created_at: Set(now),
         decided_at: Set(None),
@@ -87,11 +96,11 @@ pub(crate) async fn notify_pending<C: ConnectionTrait>(
         conn,
         &Message {
             kind: "request.pending",
-            title: format!("New request for \"{}\": {}", client.name, ask.summary()),
+            title: format!("New request for \"{}\": {}", client.metadata.name, ask.summary()),
             body: format!(
                 "A developer asks for {} on the client \"{}\" ({}). Review it in the approval queue.",
                 ask.summary(),
-                client.name,
+                client.metadata.name,
                 client.id
             ),
             link: Some(format!("/admin/requests#{request_id}")),

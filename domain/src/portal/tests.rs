@@ -13,7 +13,7 @@ use super::rules::store::{save as save_rule, RuleDraft};
 use crate::accounts::manage::{create_user, NewUser};
 use crate::accounts::users::{AdminCtx, Principal, Role, User};
 use crate::clients::authenticate::SecretCache;
-use crate::clients::metadata::ClientUpdate;
+use crate::clients::metadata::ClientPatch;
 use crate::clients::store::find;
 use crate::platform::password::PasswordHasher;
 use crate::platform::secret::SecretString;
@@ -107,10 +107,10 @@ impl World {
     async fn web_client(&self, who: &Who) -> String {
         let reg = Registration {
             application_type: None,
-            fields: ClientUpdate {
-                name: "Notebook".into(),
-                redirect_uris: vec!["https://notebook.example/cb".into()],
-                grant_types: vec!["authorization_code".into()],
+            metadata: ClientPatch {
+                name: Some("Notebook".into()),
+                redirect_uris: Some(vec!["https://notebook.example/cb".into()]),
+                grant_types: Some(vec!["authorization_code".into()]),
                 ..Default::default()
             },
             allowed_email_domains: vec![],

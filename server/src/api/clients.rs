@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::clients::{self, ClientPatch, ClientUpdate, Overlap, GRANT_PASSWORD};
+use domain::clients::{self, GrantType, Overlap};
 use domain::portal::{self, Gated, Registration};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -64,23 +64,8 @@ pub async fn create(
     let app = &st.oauth.services;
     let reg = Registration {
         application_type: b.application_type,
+        metadata: b.metadata(),
         allowed_email_domains: b.allowed_email_domains,
-        fields: ClientUpdate {
-            name: b.name,
-            description: b.description,
-            redirect_uris: b.redirect_uris,
-            post_logout_redirect_uris: b.post_logout_redirect_uris,
-            grant_types: b.grant_types,
-            auth_method: b.token_endpoint_auth_method,
-            logo_uri: b.logo_uri,
-            client_uri: b.client_uri,
-            policy_uri: b.policy_uri,
-            tos_uri: b.tos_uri,
-            jwks_uri: b.jwks_uri,
-            contacts: b.contacts,
-            id_token_alg: b.id_token_signed_response_alg,
-            userinfo_alg: b.userinfo_signed_response_alg,
-        },
     };
     let settings = app.runtime.get(&app.db).await?;
     let created = portal::register(&app.db, &app.hasher, &who, &settings, reg, app.now()).await?;
@@ -207,6 +192,7 @@ pub async fn update(
     if b.version.is_some_and(|v| v != current.version) {
         return Err(domain::DomainError::Conflict(clients::STALE.into()).into());
     }
+    let patch = b.metadata();
     unchanged("id", b.id, current.id.clone(), "is the client's identity")?;
     unchanged(
         "owner_id",
@@ -225,7 +211,7 @@ pub async fn update(
     unchanged(
         "application_type",
         b.application_type,
-        current.application_type,
+        current.metadata.application_type,
         "is fixed at registration",
     )?;
     let mut sorted = current.scopes.clone();
@@ -263,7 +249,7 @@ pub async fn update(
     let in_grants = b
         .grant_types
         .as_ref()
-        .map(|g| g.iter().any(|g| g == GRANT_PASSWORD));
+        .map(|g| g.iter().any(|g| g == GrantType::Password.as_str()));
     let password_grant = match (b.password_grant, in_grants) {
         (Some(p), Some(g)) if p != g => {
             return Err(ApiError::invalid_field(
@@ -284,24 +270,6 @@ pub async fn update(
         }
     });
 
-    let patch = ClientPatch {
-        name: b.name,
-        description: b.description,
-        redirect_uris: b.redirect_uris,
-        post_logout_redirect_uris: b.post_logout_redirect_uris,
-        grant_types: b
-            .grant_types
-            .map(|v| v.into_iter().filter(|g| g != GRANT_PASSWORD).collect()),
-        auth_method: b.token_endpoint_auth_method,
-        logo_uri: b.logo_uri,
-        client_uri: b.client_uri,
-        policy_uri: b.policy_uri,
-        tos_uri: b.tos_uri,
-        jwks_uri: b.jwks_uri,
-        contacts: b.contacts,
-        id_token_alg: b.id_token_signed_response_alg,
-        userinfo_alg: b.userinfo_signed_response_alg,
-    };
     // Only the fields sent change, on the row as it is when the edit is written;
     // with If-Match (or `version`) only on that version (issue 11, M4).
     let expected_version = b.version.or(precondition.map(|_| current.version));
@@ -310,10 +278,12 @@ pub async fn update(
         &app.clients,
         &who,
         &id,
-        patch,
-        gated,
-        b.justification.as_deref().unwrap_or_default(),
-        expected_version,
+        portal::Edit {
+            patch,
+            gated,
+            justification: b.justification.unwrap_or_default(),
+            expected_version,
+        },
         app.now(),
     )
     .await

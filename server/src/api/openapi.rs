@@ -220,12 +220,7 @@ fn apply_bounds(doc: &mut Value) {
             }
             Bound::Grants(n) => {
                 set(p, "maxItems", json!(n));
-                let grants = [
-                    domain::clients::GRANT_AUTHORIZATION_CODE,
-                    domain::clients::GRANT_REFRESH_TOKEN,
-                    domain::clients::GRANT_CLIENT_CREDENTIALS,
-                    domain::clients::GRANT_PASSWORD,
-                ];
+                let grants = domain::clients::GrantType::ALL.map(|g| g.as_str());
                 set(p, "items", json!({ "type": "string", "enum": grants }));
             }
         }

@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use domain::clients::{Client, GRANT_AUTHORIZATION_CODE};
+use domain::clients::{Client, GrantType};
 use domain::oauth::codes::{self, NewCode};
 
 use super::OAuthState;
@@ -85,7 +85,9 @@ pub async fn validate(
     let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
         Some(r) if client.accepts_redirect(r) => (r.clone(), true),
         Some(_) => return Err(Failure::Page("bad_redirect_uri")),
-        None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
+        None if client.metadata.redirect_uris.len() == 1 => {
+            (client.metadata.redirect_uris[0].clone(), false)
+        }
         None => return Err(Failure::Page("missing_redirect_uri")),
     };
     let state = q.get("state").cloned();
@@ -94,7 +96,7 @@ pub async fn validate(
         error,
         description: description.to_owned(),
         state: state.clone(),
-        client_name: client.name.clone(),
+        client_name: client.metadata.name.clone(),
         trusted: client.trusts_redirect(&redirect_uri),
     };
     match q.get("response_type").map(String::as_str) {
@@ -107,7 +109,7 @@ pub async fn validate(
         }
         None => return Err(fail("invalid_request", "response_type is missing")),
     }
-    if !client.allows_grant(GRANT_AUTHORIZATION_CODE) {
+    if !client.allows(GrantType::AuthorizationCode) {
         return Err(fail(
             "unauthorized_client",
             "this client may not use the authorization code flow",
@@ -251,7 +253,7 @@ fn fail_request(
 ) -> Response {
     error_to_client(
         st,
-        &req.client.name,
+        &req.client.metadata.name,
         req.client.trusts_redirect(&req.redirect_uri),
         &req.redirect_uri,
         error,

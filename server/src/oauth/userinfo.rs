@@ -94,7 +94,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
     let mut info = user_claims(&user, &scopes);
-    let mut resp = match client.userinfo_alg {
+    let mut resp = match client.metadata.userinfo_signed_response_alg {
         Some(alg) => {
             info["iss"] = json!(st.issuer());
             info["aud"] = json!(client.id);

@@ -17,7 +17,10 @@ async fn service(app: &TestApp) -> Creds {
     register(
         app,
         NewClient {
-            name: "Meeting bot".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Meeting bot".into()),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Service),
             ..Default::default()
         },
@@ -354,10 +357,13 @@ async fn a_password_grant_token_names_the_client_and_the_user() {
     let svc = register(
         &app,
         NewClient {
-            name: "Campus app".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Campus app".into()),
+                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
+                grant_types: Some(vec!["password".into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec!["https://app.example.edu/cb".into()],
-            grant_types: Some(vec!["password".into()]),
             ..Default::default()
         },
     )

@@ -440,9 +440,12 @@ async fn catalogue_edits_show_on_the_consent_page() {
     let rp = register(
         &app,
         NewClient {
-            name: "Course Planner".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Course Planner".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: ["openid", "reg:read"].map(String::from).to_vec(),
             ..Default::default()
         },

@@ -77,9 +77,12 @@ async fn the_token_may_also_come_in_a_header() {
     let rp = register(
         &app,
         domain::clients::NewClient {
-            name: "Notebook".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Notebook".into()),
+                redirect_uris: Some(vec![crate::rp::REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(domain::clients::ApplicationType::Web),
-            redirect_uris: vec![crate::rp::REDIRECT.into()],
             scopes: vec!["openid".into()],
             ..Default::default()
         },

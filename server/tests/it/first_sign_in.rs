@@ -18,9 +18,12 @@ async fn app_with_client(self_signup: bool) -> (TestApp, Creds) {
     let rp = register(
         &app,
         NewClient {
-            name: "Notebook".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Notebook".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: vec!["openid".into(), "profile".into()],
             ..Default::default()
         },

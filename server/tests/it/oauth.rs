@@ -33,7 +33,10 @@ async fn api_with_scopes(app: &TestApp) {
 
 async fn service_client(app: &TestApp, scopes: &[&str]) -> Service {
     let new = NewClient {
-        name: "Meeting bot".into(),
+        metadata: domain::clients::ClientPatch {
+            name: Some("Meeting bot".into()),
+            ..Default::default()
+        },
         application_type: Some(ApplicationType::Service),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
@@ -442,10 +445,13 @@ async fn the_password_grant_is_off_by_default_and_lasts_nine_hours_when_allowed(
     create_user(&app.db, "student", domain::accounts::Role::User).await;
     create_user(&app.db, "teacher", domain::accounts::Role::User).await;
     let mk = |grants: Option<Vec<String>>| NewClient {
-        name: "Campus app".into(),
+        metadata: domain::clients::ClientPatch {
+            name: Some("Campus app".into()),
+            redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
+            grant_types: grants,
+            ..Default::default()
+        },
         application_type: Some(ApplicationType::Web),
-        redirect_uris: vec!["https://app.example.edu/cb".into()],
-        grant_types: grants,
         scopes: vec!["registrations:write".into()],
         ..Default::default()
     };

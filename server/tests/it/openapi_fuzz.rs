@@ -88,9 +88,12 @@ async fn the_openapi_document_says_exactly_what_the_server_does() {
     let tool = register(
         &app,
         NewClient {
-            name: "Fuzzer".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Fuzzer".into()),
+                grant_types: Some(vec!["password".into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            grant_types: Some(vec!["password".into()]),
             scopes: vec!["portal".into()],
             ..Default::default()
         },

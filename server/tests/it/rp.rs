@@ -16,9 +16,12 @@ pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// redirecting to [`REDIRECT`].
 pub fn notebook(scopes: &[&str]) -> NewClient {
     NewClient {
-        name: "Research Notebook".into(),
+        metadata: domain::clients::ClientPatch {
+            name: Some("Research Notebook".into()),
+            redirect_uris: Some(vec![REDIRECT.into()]),
+            ..Default::default()
+        },
         application_type: Some(ApplicationType::Web),
-        redirect_uris: vec![REDIRECT.into()],
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     }

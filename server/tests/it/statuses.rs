@@ -117,9 +117,12 @@ async fn the_oauth_error_page_answers_4xx() {
     let rp = register(
         &app,
         NewClient {
-            name: "Notebook".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Notebook".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: vec!["openid".into()],
             ..Default::default()
         },

@@ -35,7 +35,10 @@ async fn service(app: &TestApp, name: &str) -> Creds {
     register(
         app,
         NewClient {
-            name: name.into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some(name.into()),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Service),
             ..Default::default()
         },
@@ -371,9 +374,12 @@ async fn register_public(app: &TestApp) -> String {
         &domain::platform::password::PasswordHasher::new(),
         domain::audit::Actor::Operator,
         NewClient {
-            name: "Phone app".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Phone app".into()),
+                redirect_uris: Some(vec!["com.example.app:/cb".into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Native),
-            redirect_uris: vec!["com.example.app:/cb".into()],
             ..Default::default()
         },
         app.clock_now(),

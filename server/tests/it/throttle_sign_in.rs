@@ -151,10 +151,13 @@ async fn parallel_guesses_at_the_password_grant_get_no_more_verifications_than_t
     let svc = register(
         &app,
         NewClient {
-            name: "Campus app".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Campus app".into()),
+                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
+                grant_types: Some(vec!["password".into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec!["https://app.example.edu/cb".into()],
-            grant_types: Some(vec!["password".into()]),
             ..Default::default()
         },
     )

@@ -39,11 +39,14 @@ async fn web(app: &TestApp, scopes: &[&str], grants: &[&str]) -> Creds {
     register(
         app,
         NewClient {
-            name: "Research Notebook".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Research Notebook".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                grant_types: Some(grant_types),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            grant_types: Some(grant_types),
             ..Default::default()
         },
     )
@@ -54,7 +57,10 @@ async fn service(app: &TestApp, scopes: &[&str]) -> Creds {
     register(
         app,
         NewClient {
-            name: "Nightly sync".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Nightly sync".into()),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Service),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             ..Default::default()

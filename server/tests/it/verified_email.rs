@@ -81,10 +81,13 @@ async fn claims_after_sign_in(app: &TestApp, b: &Browser, c: &Creds) -> (Value, 
 async fn a_self_signed_up_address_does_not_pass_an_e_mail_domain_restriction() {
     let app = spawn_app_with(|s| s.allow_self_signup = true).await;
     let client = |name: &str, domains: Vec<String>| NewClient {
-        name: name.into(),
+        metadata: domain::clients::ClientPatch {
+            name: Some(name.into()),
+            redirect_uris: Some(vec![REDIRECT.into()]),
+            grant_types: Some(vec!["authorization_code".into(), "password".into()]),
+            ..Default::default()
+        },
         application_type: Some(ApplicationType::Web),
-        redirect_uris: vec![REDIRECT.into()],
-        grant_types: Some(vec!["authorization_code".into(), "password".into()]),
         scopes: vec!["openid".into(), "email".into()],
         allowed_email_domains: domains,
         ..Default::default()

@@ -53,7 +53,8 @@ pub async fn list_clients(
     if who.is_admin() {
         let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
         for c in &mut clients {
-            c.name_warnings = domain::platform::lookalike::warnings_for(&c.id, &c.name, &all);
+            c.name_warnings =
+                domain::platform::lookalike::warnings_for(&c.id, &c.metadata.name, &all);
         }
     }
     Ok(ClientPage {
@@ -106,7 +107,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     for s in domain::apis::catalogue(&st.db).await? {
         if c.scopes.contains(&s.name) {
             scopes.push(scope_view(s));
-        } else if !(c.application_type == domain::clients::ApplicationType::Service
+        } else if !(c.metadata.application_type == domain::clients::ApplicationType::Service
             && s.audience.is_none())
         {
             requestable.push(scope_view(s));
@@ -145,11 +146,12 @@ pub async fn create_client(
 ) -> Result<(), AppError> {
     use super::conv::*;
     use crate::ssr::{request_ctx, state};
-    use domain::clients::{ApplicationType, AuthMethod, ClientUpdate};
+    use domain::clients::{ApplicationType, AuthMethod, ClientPatch};
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = who()?;
-    let app = ApplicationType::parse(&application_type)?;
+    let app = ApplicationType::parse(&application_type)
+        .ok_or_else(|| AppError::invalid("application_type", "Choose web, native or service."))?;
     let grant_types = grants_for(
         app,
         grant_refresh_token.is_some(),
@@ -157,7 +159,12 @@ pub async fn create_client(
     );
     let auth = match auth_method.as_str() {
         "" => None,
-        m => Some(AuthMethod::parse(m)?),
+        m => Some(AuthMethod::parse(m).ok_or_else(|| {
+            AppError::invalid(
+                "auth_method",
+                "Choose client_secret_basic, client_secret_post or none.",
+            )
+        })?),
     };
     let settings = st.runtime.get(&st.db).await?;
     let created = domain::portal::register(
@@ -167,21 +174,21 @@ pub async fn create_client(
         &settings,
         domain::portal::Registration {
             application_type: Some(app),
-            fields: ClientUpdate {
-                name,
-                description,
-                redirect_uris: lines(&redirect_uris),
-                post_logout_redirect_uris: lines(&post_logout_redirect_uris),
-                grant_types,
-                auth_method: auth,
-                logo_uri: opt(logo_uri),
-                client_uri: opt(client_uri),
-                policy_uri: opt(policy_uri),
-                tos_uri: opt(tos_uri),
-                jwks_uri: opt(jwks_uri),
-                contacts: words(&contacts),
-                id_token_alg: None,
-                userinfo_alg: None,
+            metadata: ClientPatch {
+                name: Some(name),
+                description: Some(description),
+                redirect_uris: Some(lines(&redirect_uris)),
+                post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
+                grant_types: Some(grant_types),
+                token_endpoint_auth_method: auth,
+                logo_uri: Some(opt(logo_uri)),
+                client_uri: Some(opt(client_uri)),
+                policy_uri: Some(opt(policy_uri)),
+                tos_uri: Some(opt(tos_uri)),
+                jwks_uri: Some(opt(jwks_uri)),
+                contacts: Some(words(&contacts)),
+                id_token_signed_response_alg: None,
+                userinfo_signed_response_alg: None,
             },
             allowed_email_domains: words(&allowed_email_domains),
         },
@@ -202,20 +209,21 @@ pub async fn create_client(
 /// The grant types a form's checkboxes mean for a client type.
 #[cfg(feature = "ssr")]
 fn grants_for(app: domain::clients::ApplicationType, refresh: bool, cc: bool) -> Vec<String> {
-    use domain::clients::*;
-    match app {
-        ApplicationType::Service => vec![GRANT_CLIENT_CREDENTIALS.into()],
+    use domain::clients::{ApplicationType, GrantType};
+    let grants = match app {
+        ApplicationType::Service => vec![GrantType::ClientCredentials],
         _ => {
-            let mut g = vec![GRANT_AUTHORIZATION_CODE.to_owned()];
+            let mut g = vec![GrantType::AuthorizationCode];
             if refresh {
-                g.push(GRANT_REFRESH_TOKEN.into());
+                g.push(GrantType::RefreshToken);
             }
             if cc && app == ApplicationType::Web {
-                g.push(GRANT_CLIENT_CREDENTIALS.into());
+                g.push(GrantType::ClientCredentials);
             }
             g
         }
-    }
+    };
+    grants.iter().map(|g| g.as_str().to_owned()).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -244,7 +252,7 @@ pub async fn update_client(
 ) -> Result<(), AppError> {
     use super::conv::*;
     use crate::ssr::state;
-    use domain::clients::ClientUpdate;
+    use domain::clients::ClientPatch;
     use domain::oauth::keys::Alg;
     check_csrf(&csrf_token)?;
     let st = state()?;
@@ -266,25 +274,26 @@ pub async fn update_client(
                 * 86_400,
         ),
     };
-    let fields = ClientUpdate {
-        name,
-        description,
-        redirect_uris: lines(&redirect_uris),
-        post_logout_redirect_uris: lines(&post_logout_redirect_uris),
-        grant_types: grants_for(
-            current.application_type,
+    // The form shows every editable field, so it sends them all.
+    let patch = ClientPatch {
+        name: Some(name),
+        description: Some(description),
+        redirect_uris: Some(lines(&redirect_uris)),
+        post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
+        grant_types: Some(grants_for(
+            current.metadata.application_type,
             grant_refresh_token.is_some(),
             grant_client_credentials.is_some(),
-        ),
-        auth_method: Some(current.auth_method),
-        logo_uri: opt(logo_uri),
-        client_uri: opt(client_uri),
-        policy_uri: opt(policy_uri),
-        tos_uri: opt(tos_uri),
-        jwks_uri: opt(jwks_uri),
-        contacts: words(&contacts),
-        id_token_alg: alg("id_token_alg", &id_token_alg)?,
-        userinfo_alg: alg("userinfo_alg", &userinfo_alg)?,
+        )),
+        token_endpoint_auth_method: None,
+        logo_uri: Some(opt(logo_uri)),
+        client_uri: Some(opt(client_uri)),
+        policy_uri: Some(opt(policy_uri)),
+        tos_uri: Some(opt(tos_uri)),
+        jwks_uri: Some(opt(jwks_uri)),
+        contacts: Some(words(&contacts)),
+        id_token_signed_response_alg: alg("id_token_alg", &id_token_alg)?,
+        userinfo_signed_response_alg: Some(alg("userinfo_alg", &userinfo_alg)?),
     };
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,
@@ -295,10 +304,12 @@ pub async fn update_client(
         &st.clients,
         &who,
         &id,
-        domain::clients::ClientPatch::all(fields),
-        Some(gated),
-        &justification,
-        version,
+        domain::portal::Edit {
+            patch,
+            gated: Some(gated),
+            justification,
+            expected_version: version,
+        },
         st.now(),
     )
     .await?;
@@ -350,7 +361,7 @@ pub async fn delete_client(
     let st = state()?;
     let who = super::conv::who()?;
     let c = domain::portal::client_for(&st.db, &who, &id).await?;
-    if confirm_name.trim() != c.name {
+    if confirm_name.trim() != c.metadata.name {
         return Err(AppError::invalid(
             "confirm_name",
             "Type the client's name exactly to confirm.",

@@ -53,11 +53,11 @@ fn Dl(label: &'static str, #[prop(into)] value: String) -> impl IntoView {
     }
 }
 
-fn list_or_none(v: &[String]) -> String {
+fn list_or_none<T: std::fmt::Display>(v: &[T]) -> String {
     if v.is_empty() {
         "—".into()
     } else {
-        v.join(", ")
+        v.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -123,13 +123,13 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
     view! {
         <p class="text-sm"><a class=LINK href="/developer">"← My clients"</a></p>
         <div class="mt-2 flex flex-wrap items-center gap-3">
-            {c.logo_uri.clone().map(|l| view! { <img src=l alt="" class="h-10 w-10 rounded object-contain"/> })}
-            <h1 class="text-2xl font-semibold" data-testid="client-name">{c.name.clone()}</h1>
+            {c.metadata.logo_uri.clone().map(|l| view! { <img src=l alt="" class="h-10 w-10 rounded object-contain"/> })}
+            <h1 class="text-2xl font-semibold" data-testid="client-name">{c.metadata.name.clone()}</h1>
             <span class=if c.disabled { "rounded bg-red-100 px-2 py-0.5 text-sm text-red-800" } else { "rounded bg-emerald-100 px-2 py-0.5 text-sm text-emerald-800" }
                 data-testid="client-status">{c.status_label()}</span>
             <a href=edit_href class=format!("{BUTTON_SECONDARY} ml-auto")>"Edit"</a>
         </div>
-        <p class="mt-1 text-slate-600">{c.description.clone()}</p>
+        <p class="mt-1 text-slate-600">{c.metadata.description.clone()}</p>
         <div class="mt-4"><FormError error=err/></div>
         {d.new_secret.clone().map(|s| view! { <SecretOnce secret=s/> })}
         {move || missing_secret().then(|| view! {
@@ -146,18 +146,18 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                     <dd class="mt-1 text-sm sm:col-span-2 sm:mt-0"><code class="font-mono" data-testid="client-id">{c.id.clone()}</code></dd>
                 </div>
                 <Dl label="Type" value=c.type_label()/>
-                <Dl label="Token endpoint authentication" value=c.auth_method.as_str()/>
-                <Dl label="Grant types" value=list_or_none(&c.grant_types)/>
-                <Dl label="Redirect URIs" value=list_or_none(&c.redirect_uris)/>
-                <Dl label="Post-logout redirect URIs" value=list_or_none(&c.post_logout_redirect_uris)/>
-                <Dl label="Home page" value=c.client_uri.clone().unwrap_or_else(|| "—".into())/>
-                <Dl label="Privacy policy" value=c.policy_uri.clone().unwrap_or_else(|| "—".into())/>
-                <Dl label="Terms of service" value=c.tos_uri.clone().unwrap_or_else(|| "—".into())/>
-                <Dl label="JWKS URI" value=c.jwks_uri.clone().unwrap_or_else(|| "—".into())/>
-                <Dl label="Contacts" value=list_or_none(&c.contacts)/>
+                <Dl label="Token endpoint authentication" value=c.metadata.token_endpoint_auth_method.as_str()/>
+                <Dl label="Grant types" value=list_or_none(&c.metadata.grant_types)/>
+                <Dl label="Redirect URIs" value=list_or_none(&c.metadata.redirect_uris)/>
+                <Dl label="Post-logout redirect URIs" value=list_or_none(&c.metadata.post_logout_redirect_uris)/>
+                <Dl label="Home page" value=c.metadata.client_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Privacy policy" value=c.metadata.policy_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Terms of service" value=c.metadata.tos_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="JWKS URI" value=c.metadata.jwks_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Contacts" value=list_or_none(&c.metadata.contacts)/>
                 <Dl label="Allowed e-mail domains" value=if c.allowed_email_domains.is_empty() { "any".to_owned() } else { c.allowed_email_domains.join(", ") }/>
-                <Dl label="ID token signing" value=c.id_token_alg.clone()/>
-                <Dl label="Userinfo response" value=c.userinfo_alg.clone().map(|a| format!("signed JWT ({a})")).unwrap_or_else(|| "JSON".into())/>
+                <Dl label="ID token signing" value=c.metadata.id_token_signed_response_alg.as_str()/>
+                <Dl label="Userinfo response" value=c.metadata.userinfo_signed_response_alg.map(|a| format!("signed JWT ({a})")).unwrap_or_else(|| "JSON".into())/>
                 <Dl label="Refresh-token lifetime" value=c.refresh_token_ttl_secs.map(|s| format!("{} days", s / 86_400)).unwrap_or_else(|| "server default".into())/>
                 <Dl label="Owner" value=c.owner.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Created" value=c.created.clone()/>
@@ -328,7 +328,7 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
             <ActionForm action=delete attr:class="mt-3 grid gap-2 sm:max-w-md">
                 <CsrfField/>
                 <input type="hidden" name="id" value=id.clone()/>
-                <label for="confirm-name" class=LABEL>"Type the client's name, " <strong>{c.name.clone()}</strong> ", to confirm"</label>
+                <label for="confirm-name" class=LABEL>"Type the client's name, " <strong>{c.metadata.name.clone()}</strong> ", to confirm"</label>
                 <input id="confirm-name" name="confirm_name" class=INPUT required=true autocomplete="off"/>
                 <p class="text-sm text-red-700">{move || delete_err().and_then(|e| e.field_message("confirm_name"))}</p>
                 <button type="submit" class=DANGER>"Delete client permanently"</button>

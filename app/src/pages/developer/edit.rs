@@ -9,7 +9,7 @@ use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{get_client, UpdateClient};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
-use crate::model::{ApplicationType, ClientDetail};
+use crate::model::{ApplicationType, ClientDetail, GrantType, SigningAlg};
 
 #[component]
 pub fn EditClientPage() -> impl IntoView {
@@ -57,11 +57,11 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "password_grant",
         ])
         .collect();
-    let is_web = c.application_type == ApplicationType::Web;
-    let is_service = c.application_type == ApplicationType::Service;
+    let is_web = c.metadata.application_type == ApplicationType::Web;
+    let is_service = c.metadata.application_type == ApplicationType::Service;
     view! {
-        <p class="text-sm"><a class=LINK href=back.clone()>"← " {c.name.clone()}</a></p>
-        <h1 class="mt-2 text-2xl font-semibold">"Edit " {c.name.clone()}</h1>
+        <p class="text-sm"><a class=LINK href=back.clone()>"← " {c.metadata.name.clone()}</a></p>
+        <h1 class="mt-2 text-2xl font-semibold">"Edit " {c.metadata.name.clone()}</h1>
         <div class="mt-6 max-w-2xl">
             <FormError error fields=edit_fields/>
             <ActionForm action=update attr:class=CARD>
@@ -69,39 +69,39 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <input type="hidden" name="id" value=c.id.clone()/>
                 <input type="hidden" name="version" value=c.version.to_string()/>
                 <h2 class="mb-3 font-semibold">"Changes that apply at once"</h2>
-                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=c.name.clone() required=true error/>
-                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=c.description.clone() error/>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=c.metadata.name.clone() required=true error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=c.metadata.description.clone() error/>
                 {(!is_service).then(|| view! {
-                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=c.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
-                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=c.post_logout_redirect_uris.join("\n") hint="One per line." error/>
+                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=c.metadata.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
+                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=c.metadata.post_logout_redirect_uris.join("\n") hint="One per line." error/>
                     <fieldset class="mb-4">
                         <legend class=LABEL>"Grant types"</legend>
-                        <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=c.grant_types.iter().any(|g| g == "refresh_token")/>"Refresh tokens"</label>
+                        <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=c.metadata.allows(GrantType::RefreshToken)/>"Refresh tokens"</label>
                         {is_web.then(|| view! {
-                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=c.grant_types.iter().any(|g| g == "client_credentials")/>"Client credentials"</label>
+                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=c.metadata.allows(GrantType::ClientCredentials)/>"Client credentials"</label>
                         })}
                     </fieldset>
                 })}
-                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=c.logo_uri.clone().unwrap_or_default() error/>
-                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=c.client_uri.clone().unwrap_or_default() error/>
-                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=c.policy_uri.clone().unwrap_or_default() error/>
-                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=c.tos_uri.clone().unwrap_or_default() error/>
-                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=c.jwks_uri.clone().unwrap_or_default() error/>
-                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=c.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=c.metadata.logo_uri.clone().unwrap_or_default() error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=c.metadata.client_uri.clone().unwrap_or_default() error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=c.metadata.policy_uri.clone().unwrap_or_default() error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=c.metadata.tos_uri.clone().unwrap_or_default() error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=c.metadata.jwks_uri.clone().unwrap_or_default() error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=c.metadata.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
                 <div class="mb-4 grid gap-4 sm:grid-cols-2">
                     <div>
                         <label for="f-id_token_alg" class=LABEL>"ID token signing"</label>
                         <select id="f-id_token_alg" name="id_token_alg" class=INPUT>
-                            <option value="RS256" selected=c.id_token_alg == "RS256">"RS256"</option>
-                            <option value="ES256" selected=c.id_token_alg == "ES256">"ES256"</option>
+                            <option value="RS256" selected=c.metadata.id_token_signed_response_alg == SigningAlg::RS256>"RS256"</option>
+                            <option value="ES256" selected=c.metadata.id_token_signed_response_alg == SigningAlg::ES256>"ES256"</option>
                         </select>
                     </div>
                     <div>
                         <label for="f-userinfo_alg" class=LABEL>"Userinfo response"</label>
                         <select id="f-userinfo_alg" name="userinfo_alg" class=INPUT>
-                            <option value="" selected=c.userinfo_alg.is_none()>"JSON"</option>
-                            <option value="RS256" selected=c.userinfo_alg.as_deref() == Some("RS256")>"Signed JWT (RS256)"</option>
-                            <option value="ES256" selected=c.userinfo_alg.as_deref() == Some("ES256")>"Signed JWT (ES256)"</option>
+                            <option value="" selected=c.metadata.userinfo_signed_response_alg.is_none()>"JSON"</option>
+                            <option value="RS256" selected=c.metadata.userinfo_signed_response_alg == Some(SigningAlg::RS256)>"Signed JWT (RS256)"</option>
+                            <option value="ES256" selected=c.metadata.userinfo_signed_response_alg == Some(SigningAlg::ES256)>"Signed JWT (ES256)"</option>
                         </select>
                     </div>
                 </div>
@@ -114,7 +114,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 </div>
                 {is_web.then(|| view! {
                     <label class="mb-4 flex items-center gap-2 text-sm">
-                        <input type="checkbox" name="password_grant" value="on" checked=c.password_grant/>
+                        <input type="checkbox" name="password_grant" value="on" checked=c.password_grant()/>
                         "Password grant (resource owner password credentials; tokens limited to 9 hours)"
                     </label>
                 })}

@@ -98,11 +98,16 @@ impl RuleInput {
             },
             client: ClientVars {
                 id: client.id.clone(),
-                name: client.name.clone(),
-                application_type: client.application_type.as_str().into(),
+                name: client.metadata.name.clone(),
+                application_type: client.metadata.application_type.as_str().into(),
                 scopes: client.scopes.clone(),
-                grant_types: client.grant_types.clone(),
-                redirect_uris: client.redirect_uris.clone(),
+                grant_types: client
+                    .metadata
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+                redirect_uris: client.metadata.redirect_uris.clone(),
                 first_party: client.first_party,
                 created_at: client.created_at,
                 expires_at: client.expires_at.unwrap_or(0),

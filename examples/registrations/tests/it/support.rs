@@ -101,7 +101,10 @@ async fn register(db: &domain::platform::db::Db, new: NewClient) -> Creds {
 
 fn service(name: &str, scopes: &[&str]) -> NewClient {
     NewClient {
-        name: name.into(),
+        metadata: domain::clients::ClientPatch {
+            name: Some(name.into()),
+            ..Default::default()
+        },
         application_type: Some(ApplicationType::Service),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
@@ -155,9 +158,12 @@ pub async fn setup() -> Env {
     let engineering_app = register(
         &db,
         NewClient {
-            name: "Engineering portal".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Engineering portal".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: vec![SCOPE_READ.into(), SCOPE_WRITE.into()],
             ..Default::default()
         },

@@ -1,7 +1,7 @@
 //! Bodies of `/api/v1/clients`: a client as the API shows it, registration, edit,
 //! secret rotation and enabling.
 
-use domain::clients::{Client, Overlap};
+use domain::clients::{Client, ClientMetadata, ClientPatch, Overlap};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,30 +9,17 @@ use super::requests::RequestView;
 
 // The client's closed sets are the domain's own types, described for the OpenAPI
 // document where they are defined (domain's `openapi` feature).
-pub use domain::clients::{ApplicationType, AuthMethod};
-pub use domain::oauth::keys::Alg as SigningAlg;
+pub use domain::clients::{ApplicationType, AuthMethod, GrantType, SigningAlg};
 
 /// A registered client. Never contains a secret. Times are Unix seconds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
     pub id: String,
-    pub name: String,
-    pub description: String,
+    /// What the developer declared (RFC 7591 names).
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
     pub owner_id: Option<String>,
-    pub application_type: ApplicationType,
-    pub token_endpoint_auth_method: AuthMethod,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub contacts: Vec<String>,
-    pub id_token_signed_response_alg: SigningAlg,
-    pub userinfo_signed_response_alg: Option<SigningAlg>,
     /// Refresh-token lifetime; null means the server default.
     pub refresh_token_ttl_secs: Option<i64>,
     /// Tokens are issued only for people with these e-mail domains (empty: anyone).
@@ -50,24 +37,10 @@ pub struct ClientView {
 impl From<Client> for ClientView {
     fn from(c: Client) -> Self {
         Self {
-            application_type: c.application_type,
-            token_endpoint_auth_method: c.auth_method,
-            id_token_signed_response_alg: c.id_token_alg,
-            userinfo_signed_response_alg: c.userinfo_alg,
             id: c.id,
-            name: c.name,
-            description: c.description,
+            metadata: c.metadata,
             owner_id: c.owner_id,
-            redirect_uris: c.redirect_uris,
-            post_logout_redirect_uris: c.post_logout_redirect_uris,
-            grant_types: c.grant_types,
             scopes: c.scopes,
-            logo_uri: c.logo_uri,
-            client_uri: c.client_uri,
-            policy_uri: c.policy_uri,
-            tos_uri: c.tos_uri,
-            jwks_uri: c.jwks_uri,
-            contacts: c.contacts,
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
             allowed_email_domains: c.allowed_email_domains,
             disabled: c.disabled,
@@ -152,6 +125,28 @@ pub struct NewClient {
     pub userinfo_signed_response_alg: Option<SigningAlg>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
+}
+
+impl NewClient {
+    /// The metadata as sent (validated by the domain at registration).
+    pub fn metadata(&self) -> ClientPatch {
+        ClientPatch {
+            name: Some(self.name.clone()),
+            description: Some(self.description.clone()),
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            redirect_uris: Some(self.redirect_uris.clone()),
+            post_logout_redirect_uris: Some(self.post_logout_redirect_uris.clone()),
+            grant_types: Some(self.grant_types.clone()),
+            logo_uri: Some(self.logo_uri.clone()),
+            client_uri: Some(self.client_uri.clone()),
+            policy_uri: Some(self.policy_uri.clone()),
+            tos_uri: Some(self.tos_uri.clone()),
+            jwks_uri: Some(self.jwks_uri.clone()),
+            contacts: Some(self.contacts.clone()),
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
+            userinfo_signed_response_alg: Some(self.userinfo_signed_response_alg),
+        }
+    }
 }
 
 /// A newly registered client with its secret: shown here once, never again.
@@ -245,6 +240,34 @@ pub struct ClientEdit {
     /// Read-only (ignored when sent: it changes with every edit).
     #[schema(read_only)]
     pub updated_at: Option<i64>,
+}
+
+impl ClientEdit {
+    /// The metadata fields sent, as a patch. `password` in `grant_types` is not
+    /// part of it: the password grant is approval-gated (see `password_grant`).
+    pub fn metadata(&self) -> ClientPatch {
+        ClientPatch {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            grant_types: self.grant_types.as_ref().map(|v| {
+                v.iter()
+                    .filter(|g| *g != GrantType::Password.as_str())
+                    .cloned()
+                    .collect()
+            }),
+            logo_uri: self.logo_uri.clone(),
+            client_uri: self.client_uri.clone(),
+            policy_uri: self.policy_uri.clone(),
+            tos_uri: self.tos_uri.clone(),
+            jwks_uri: self.jwks_uri.clone(),
+            contacts: self.contacts.clone(),
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
+            userinfo_signed_response_alg: self.userinfo_signed_response_alg,
+        }
+    }
 }
 
 /// The client after an edit, and the change request made for the parts that wait

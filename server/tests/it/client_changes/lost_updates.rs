@@ -214,8 +214,8 @@ async fn an_edit_based_on_an_older_version_is_refused_not_applied() {
         assert_eq!(r.json()["field"], "If-Match", "{}", r.body);
     }
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.name, "Notebook");
-    assert_eq!(c.description, "changed elsewhere");
+    assert_eq!(c.metadata.name, "Notebook");
+    assert_eq!(c.metadata.description, "changed elsewhere");
 
     // With the current tag it applies.
     let ok = api
@@ -261,6 +261,6 @@ async fn an_edit_based_on_an_older_version_is_refused_not_applied() {
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.name, "Renamed", "the stale form changed nothing");
-    assert_eq!(c.description, "changed again elsewhere");
+    assert_eq!(c.metadata.name, "Renamed", "the stale form changed nothing");
+    assert_eq!(c.metadata.description, "changed again elsewhere");
 }

@@ -4,6 +4,7 @@
 //! Narrowing still applies at once.
 
 use domain::accounts::Role;
+use domain::clients::GrantType;
 use serde_json::json;
 
 use super::*;
@@ -53,8 +54,15 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert!(!c.allows_grant("client_credentials"), "{:?}", c.grant_types);
-    assert_eq!(c.redirect_uris, vec!["https://n.example/cb".to_owned()]);
+    assert!(
+        !c.allows(GrantType::ClientCredentials),
+        "{:?}",
+        c.metadata.grant_types
+    );
+    assert_eq!(
+        c.metadata.redirect_uris,
+        vec!["https://n.example/cb".to_owned()]
+    );
     let (status, body) = cc_token(&app, &id, &secret, Some(WRITE)).await;
     assert_eq!(
         status, 400,
@@ -87,8 +95,8 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.grant_types, vec!["authorization_code".to_owned()]);
-    assert_eq!(c.redirect_uris.len(), 2);
+    assert_eq!(c.metadata.grant_types, vec![GrantType::AuthorizationCode]);
+    assert_eq!(c.metadata.redirect_uris.len(), 2);
 
     // The administrator approves: the additions apply to the client as it now is.
     let r = admin
@@ -100,10 +108,11 @@ async fn after_an_approval_new_grant_types_and_redirect_origins_wait_for_review_
     assert!(r.status < 400, "{}", r.body);
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
     assert_eq!(
-        c.grant_types,
-        vec!["authorization_code".to_owned(), "client_credentials".into()]
+        c.metadata.grant_types,
+        vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
     );
     assert!(c
+        .metadata
         .redirect_uris
         .contains(&"https://elsewhere.example/cb".to_owned()));
     let (status, body) = cc_token(&app, &id, &secret, Some(WRITE)).await;

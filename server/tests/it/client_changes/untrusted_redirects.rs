@@ -137,9 +137,12 @@ async fn errors_go_back_to_clients_the_operator_registered_and_to_first_party_cl
     let c = register(
         &app,
         NewClient {
-            name: "Registrar".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Registrar".into()),
+                redirect_uris: Some(vec![REDIRECT.into()]),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Web),
-            redirect_uris: vec![REDIRECT.into()],
             scopes: vec!["openid".into()],
             ..Default::default()
         },

@@ -104,7 +104,10 @@ pub async fn ci_client(app: &TestApp, owner: &User, scopes: &[&str]) -> Creds {
     register(
         app,
         NewClient {
-            name: format!("{} CI", owner.username),
+            metadata: domain::clients::ClientPatch {
+                name: Some(format!("{} CI", owner.username)),
+                ..Default::default()
+            },
             application_type: Some(ApplicationType::Service),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             owner_id: Some(owner.id.clone()),

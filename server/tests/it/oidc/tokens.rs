@@ -84,7 +84,10 @@ async fn the_third_party_switch_stops_third_party_apps_and_spares_first_party_on
     let first = register(
         &app,
         NewClient {
-            name: "Portal itself".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Portal itself".into()),
+                ..notebook(&[]).metadata
+            },
             first_party: true,
             ..notebook(&["openid", "profile"])
         },

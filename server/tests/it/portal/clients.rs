@@ -2,6 +2,7 @@
 //! once, field errors, others' clients not found, approval-gated fields.
 
 use domain::accounts::Role;
+use domain::clients::GrantType;
 
 use crate::helpers::*;
 
@@ -210,7 +211,7 @@ async fn others_clients_are_not_found_for_every_operation() {
         );
     }
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.name, "Notebook");
+    assert_eq!(c.metadata.name, "Notebook");
     assert!(!c.disabled);
     // The administrator sees it.
     let adm = signed_in(&app, "admin").await;
@@ -241,7 +242,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.name, "Notebook");
+    assert_eq!(c.metadata.name, "Notebook");
 
     let r = dev
         .post(
@@ -269,9 +270,9 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert_eq!(c.name, "Renamed", "direct fields apply at once");
-    assert_eq!(c.redirect_uris.len(), 2);
-    assert!(!c.allows_grant("password"), "gated: not applied");
+    assert_eq!(c.metadata.name, "Renamed", "direct fields apply at once");
+    assert_eq!(c.metadata.redirect_uris.len(), 2);
+    assert!(!c.allows(GrantType::Password), "gated: not applied");
     assert_eq!(c.refresh_token_ttl_secs, None, "gated: not applied");
 
     let pending = requests(&dev, "mine=true&status=pending").await;
@@ -291,7 +292,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
     let r = adm.post("/api/admin/approve_request", &[("id", rid)]).await;
     assert!(r.status < 400, "{}", r.body);
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert!(c.allows_grant("password"));
+    assert!(c.allows(GrantType::Password));
     assert_eq!(c.refresh_token_ttl_secs, Some(90 * 86_400));
     // Turning the password grant off needs no approval.
     let r = dev
@@ -311,7 +312,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
         r.body
     );
     let c = domain::clients::find(&app.db, &id).await.unwrap().unwrap();
-    assert!(!c.allows_grant("password"));
+    assert!(!c.allows(GrantType::Password));
 
     // Disabling applies at once; enabling again is a request for a developer.
     let r = dev

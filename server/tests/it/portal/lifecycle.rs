@@ -88,7 +88,10 @@ async fn deleting_needs_the_name_and_stops_the_clients_tokens() {
     let other = register(
         &app,
         domain::clients::NewClient {
-            name: "RS".into(),
+            metadata: domain::clients::ClientPatch {
+                name: Some("RS".into()),
+                ..Default::default()
+            },
             application_type: Some(domain::clients::ApplicationType::Service),
             ..Default::default()
         },

@@ -1,0 +1,53 @@
+//! The metadata a client is registered with.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApplicationType, AuthMethod, GrantType, SigningAlg};
+
+/// A client's registration metadata: what its developer declares about it.
+///
+/// The names are RFC 7591 §2's and OpenID Connect Registration §2's, and they are
+/// the wire names of the REST API (`name` is RFC 7591's `client_name`, called
+/// `name` by this API since its first version). Values here are valid: the
+/// domain builds them only through its validation (`clients::validate`).
+///
+/// What an administrator governs (scopes, lifetimes, expiry, e-mail domains,
+/// first-party status) is not metadata the client declares, and lives on the
+/// domain's `Client` beside this.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientMetadata {
+    /// Shown to people on the consent page and in their list of apps.
+    pub name: String,
+    pub description: String,
+    /// Fixed at registration: switching between public and confidential would
+    /// silently create or orphan a secret.
+    pub application_type: ApplicationType,
+    pub token_endpoint_auth_method: AuthMethod,
+    /// Compared exactly, byte for byte (RFC 9700 §4.1.3); native clients may
+    /// also use a loopback address with any port (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// E-mail addresses of the people responsible for the client.
+    pub contacts: Vec<String>,
+    pub id_token_signed_response_alg: SigningAlg,
+    /// When set, userinfo answers with a JWT signed with this algorithm.
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+}
+
+impl ClientMetadata {
+    /// A public client: it has no secret.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == AuthMethod::None
+    }
+
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}

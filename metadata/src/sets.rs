@@ -1,0 +1,182 @@
+//! The closed sets of client metadata, spelled on the wire as the RFCs spell them.
+
+use serde::{Deserialize, Serialize};
+
+/// `web`: a server-side application (confidential); `native`: a native or
+/// single-page application (public, PKCE); `service`: machine to machine.
+/// OpenID Connect Registration §2 knows `web` and `native`; `service` is ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicationType {
+    /// A server-side web application (confidential).
+    Web,
+    /// A native or single-page application (public: no secret, PKCE).
+    Native,
+    /// Machine to machine: client_credentials only.
+    Service,
+}
+
+impl ApplicationType {
+    pub const ALL: [ApplicationType; 3] = [Self::Web, Self::Native, Self::Service];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Native => "native",
+            Self::Service => "service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// In plain words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Web => "Web application",
+            Self::Native => "Native / single-page app",
+            Self::Service => "Service (machine to machine)",
+        }
+    }
+}
+
+/// How a client authenticates at the token endpoint (RFC 7591 §2
+/// `token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client: no secret (PKCE protects its codes).
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 3] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// The grant types Portcullis implements (RFC 6749 §4, §6), as one closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    /// RFC 6749 §4.3: off unless an administrator allows it (seed 004).
+    Password,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::Password,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// Each set displays as it is spelled on the wire.
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_str!(ApplicationType, AuthMethod, GrantType, SigningAlg);
+
+/// A JWS algorithm (RFC 7518 §3.1) for ID tokens and signed userinfo responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SigningAlg {
+    /// The default: OpenID Connect Core §15.1 requires every provider to support it.
+    RS256,
+    ES256,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 2] = [Self::RS256, Self::ES256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &v in all {
+                assert_eq!(parse(as_str(v)), Some(v));
+                let wire = serde_json::to_string(&v).unwrap();
+                assert_eq!(
+                    wire,
+                    format!("\"{}\"", as_str(v)),
+                    "serde spells {v:?} as as_str"
+                );
+            }
+        }
+        check(
+            &ApplicationType::ALL,
+            ApplicationType::as_str,
+            ApplicationType::parse,
+        );
+        check(&AuthMethod::ALL, AuthMethod::as_str, AuthMethod::parse);
+        check(&GrantType::ALL, GrantType::as_str, GrantType::parse);
+        check(&SigningAlg::ALL, SigningAlg::as_str, SigningAlg::parse);
+        assert_eq!(GrantType::parse("implicit"), None);
+        assert_eq!(GrantType::parse("Password"), None);
+        assert_eq!(
+            SigningAlg::parse("none"),
+            None,
+            "unsigned tokens are never an option"
+        );
+        assert_eq!(SigningAlg::parse("HS256"), None);
+    }
+}
