@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::accounts::throttle::ThrottlePolicy;
 use crate::clients::authenticate::SecretCache;
+use crate::oauth::access_tokens::RevocationMirror;
 use crate::oauth::catalogue::Catalogue;
 use crate::platform::clock::{Clock, Timestamp};
 use crate::platform::db::Db;
@@ -29,6 +30,9 @@ pub struct Services {
     pub runtime: SettingsCache,
     /// How many failed guesses lock what (sign-in and client authentication).
     pub throttle: ThrottlePolicy,
+    /// This process's copy of the access-token revocation list; every revocation
+    /// goes through it, so this process sees its own at once.
+    pub revocations: Arc<RevocationMirror>,
 }
 
 impl Services {

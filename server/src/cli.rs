@@ -365,7 +365,14 @@ async fn user_command(
         }
         UserCommand::SetPassword { user } => {
             let (password, generated) = read_password_or_generate()?;
-            let u = accounts::set_password(&db, &hasher, &ctx, &user, &password, now)
+            // The CLI is a process of its own: a running server learns of the
+            // revocations from the database (and refuses the old tokens already
+            // by the account's `tokens_valid_after`).
+            let revocations = domain::oauth::access_tokens::RevocationMirror::new(
+                std::time::Duration::ZERO,
+                clock.clone(),
+            );
+            let u = accounts::set_password(&db, &revocations, &hasher, &ctx, &user, &password, now)
                 .await
                 .map_err(err)?;
             println!(

@@ -118,6 +118,10 @@ impl Application {
             db,
             hasher: PasswordHasher::new(),
             clients: SecretCache::new(10_000, cache_ttl, clock.clone()),
+            revocations: Arc::new(domain::oauth::access_tokens::RevocationMirror::new(
+                cache_ttl,
+                clock.clone(),
+            )),
             catalogue,
             runtime: domain::settings::SettingsCache::new(
                 domain::settings::FileDefaults {
@@ -226,7 +230,6 @@ async fn oauth_state(
         publish_retired_for_secs: longest + 3600,
     };
     let kek = Kek::from_setting(&settings.key_encryption_key);
-    let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
     let keys = domain::oauth::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
         .await
         .map_err(|e| StartupError::Other(format!("cannot load the signing keys: {e}")))?;
@@ -240,10 +243,7 @@ async fn oauth_state(
         audit,
         catalogue: app.catalogue.clone(),
         clients: app.clients.clone(),
-        revocations: Arc::new(domain::oauth::access_tokens::RevocationMirror::new(
-            cache_ttl,
-            app.clock.clone(),
-        )),
+        revocations: app.revocations.clone(),
         runtime: app.runtime.clone(),
         lifetimes: domain::oauth::Lifetimes {
             access_token_secs: t.access_token_ttl_secs,

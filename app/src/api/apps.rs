@@ -62,7 +62,8 @@ pub async fn revoke_app(
     }
     let st = state()?;
     let ip = request_ctx()?.ip;
-    domain::oauth::consents::revoke(&st.db, &user.id, &grant_id, ip, st.now()).await?;
+    domain::oauth::consents::revoke(&st.db, &st.revocations, &user.id, &grant_id, ip, st.now())
+        .await?;
     leptos_axum::redirect("/apps?notice=app_revoked");
     Ok(())
 }
@@ -78,8 +79,16 @@ pub async fn change_app_scopes(
     let user = require_user()?;
     let st = state()?;
     let ip = request_ctx()?.ip;
-    domain::oauth::consents::change_scopes(&st.db, &user.id, &grant_id, &scopes, ip, st.now())
-        .await?;
+    domain::oauth::consents::change_scopes(
+        &st.db,
+        &st.revocations,
+        &user.id,
+        &grant_id,
+        &scopes,
+        ip,
+        st.now(),
+    )
+    .await?;
     leptos_axum::redirect("/apps?notice=app_changed");
     Ok(())
 }

@@ -84,6 +84,14 @@ pub async fn set_disabled(
         ));
     }
     let st = state()?;
-    domain::accounts::set_disabled(&st.db, &admin, &user_id, disabled, st.now()).await?;
+    domain::accounts::set_disabled(
+        &st.db,
+        &st.revocations,
+        &admin,
+        &user_id,
+        disabled,
+        st.now(),
+    )
+    .await?;
     Ok(())
 }

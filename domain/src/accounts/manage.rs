@@ -11,6 +11,7 @@ use super::sessions;
 use super::users::{parse_display_name, AdminCtx, Email, Role, User, Username};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::user;
+use crate::oauth::access_tokens::RevocationMirror;
 use crate::platform::clock::Timestamp;
 use crate::platform::page::{page_bounds, Page};
 use crate::platform::password::PasswordHasher;
@@ -236,6 +237,7 @@ pub async fn set_role(
 /// Sets a new password and ends every session of the account.
 pub async fn set_password(
     db: &DatabaseConnection,
+    revocations: &RevocationMirror,
     hasher: &PasswordHasher,
     ctx: &AdminCtx,
     who: &str,
@@ -255,7 +257,7 @@ pub async fn set_password(
     am.tokens_valid_after = Set(Some(now));
     let updated = am.update(&txn).await?;
     sessions::revoke_all_for_user(&txn, &updated.id).await?;
-    crate::oauth::codes::revoke_all_for_user(&txn, &updated.id, now).await?;
+    crate::oauth::codes::revoke_all_for_user(&txn, revocations, &updated.id, now).await?;
     audit::record(
         &txn,
         now,
@@ -270,6 +272,7 @@ pub async fn set_password(
 /// Disables or re-enables an account; disabling ends its sessions at once.
 pub async fn set_disabled(
     db: &DatabaseConnection,
+    revocations: &RevocationMirror,
     ctx: &AdminCtx,
     who: &str,
     disabled: bool,
@@ -296,7 +299,7 @@ pub async fn set_disabled(
     let updated = am.update(&txn).await?;
     if disabled {
         sessions::revoke_all_for_user(&txn, &updated.id).await?;
-        crate::oauth::codes::revoke_all_for_user(&txn, &updated.id, now).await?;
+        crate::oauth::codes::revoke_all_for_user(&txn, revocations, &updated.id, now).await?;
     }
     let event = if disabled {
         EventType::UserDisabled

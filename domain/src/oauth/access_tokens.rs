@@ -121,8 +121,14 @@ pub async fn is_revoked<C: ConnectionTrait>(conn: &C, jti: &str) -> DomainResult
 }
 
 /// Puts an access token on the revocation list until it would have expired.
-pub async fn revoke<C: ConnectionTrait>(conn: &C, jti: &str, exp: Timestamp) -> DomainResult<()> {
-    note_local_revocation(jti, exp);
+/// `revocations` (this process's mirror of the list) answers for it at once.
+pub async fn revoke<C: ConnectionTrait>(
+    conn: &C,
+    revocations: &RevocationMirror,
+    jti: &str,
+    exp: Timestamp,
+) -> DomainResult<()> {
+    revocations.note(jti, exp);
     revoked_token::Entity::insert(revoked_token::ActiveModel {
         jti: Set(jti.to_owned()),
         expires_at: Set(exp),
@@ -150,43 +156,31 @@ pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainRe
         .map_err(|e| DomainError::Internal(format!("signing: {e}")))
 }
 
-/// Revocations made by this process, seen at once by its own checks, before the
-/// mirror's next reload. Noted when the row is written (before its commit): if the
-/// transaction then fails, the token is refused early — the safe side. Bounded by
-/// pruning expired entries.
-static LOCAL_REVOCATIONS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Timestamp>>> =
-    std::sync::LazyLock::new(Default::default);
-
-fn note_local_revocation(jti: &str, exp: Timestamp) {
-    if let Ok(mut m) = LOCAL_REVOCATIONS.lock() {
-        if m.len() >= 100_000 {
-            let newest = m.values().copied().max().unwrap_or(exp);
-            // Keep what can still matter: entries that expire last.
-            m.retain(|_, e| *e >= newest - 3600);
-        }
-        m.insert(jti.to_owned(), exp);
-    }
-}
-
-fn locally_revoked(jti: &str) -> bool {
-    LOCAL_REVOCATIONS
-        .lock()
-        .map(|m| m.contains_key(jti))
-        .unwrap_or(false)
-}
+/// How many of this process's own revocations [`RevocationMirror`] keeps apart
+/// before pruning.
+const LOCAL_REVOCATIONS: usize = 100_000;
 
 /// An in-memory copy of the revocation list for the hot paths (introspection,
 /// the REST API), so a check costs no database round trip.
 ///
 /// The list only holds tokens that have not expired yet, so it is small (the
 /// revocations of the last access-token lifetime). The copy is reloaded whole when
-/// older than `ttl`; revocations made by this process are seen at once (see
-/// `LOCAL_REVOCATIONS`), those made by other processes sharing PostgreSQL within
-/// `ttl`. A `ttl` of zero reads the database on every check.
+/// older than `ttl`; revocations made by this process are seen at once (every
+/// revocation goes through [`revoke`], which notes it here), those made by other
+/// processes sharing the database within `ttl`. A `ttl` of zero reads the
+/// database on every check.
+///
+/// One per process, in [`crate::services::Services`]: state of the application,
+/// not of the program, so two servers in one test process do not share it.
 pub struct RevocationMirror {
     ttl: Duration,
     copy: std::sync::RwLock<(HashSet<String>, Option<Duration>)>,
     reload: tokio::sync::Mutex<()>,
+    /// Revocations made by this process, seen at once by its own checks, before the
+    /// next reload. Noted when the row is written (before its commit): if the
+    /// transaction then fails, the token is refused early — the safe side. Bounded
+    /// by pruning the entries that expire first.
+    local: std::sync::Mutex<HashMap<String, Timestamp>>,
     clock: std::sync::Arc<dyn crate::platform::clock::Clock>,
 }
 
@@ -196,8 +190,28 @@ impl RevocationMirror {
             ttl,
             copy: std::sync::RwLock::new((HashSet::new(), None)),
             reload: tokio::sync::Mutex::new(()),
+            local: std::sync::Mutex::new(HashMap::new()),
             clock,
         }
+    }
+
+    /// Notes a revocation made by this process.
+    fn note(&self, jti: &str, exp: Timestamp) {
+        if let Ok(mut m) = self.local.lock() {
+            if m.len() >= LOCAL_REVOCATIONS {
+                let newest = m.values().copied().max().unwrap_or(exp);
+                // Keep what can still matter: entries that expire last.
+                m.retain(|_, e| *e >= newest - 3600);
+            }
+            m.insert(jti.to_owned(), exp);
+        }
+    }
+
+    fn locally_revoked(&self, jti: &str) -> bool {
+        self.local
+            .lock()
+            .map(|m| m.contains_key(jti))
+            .unwrap_or(false)
     }
 
     fn fresh_answer(&self, jti: &str) -> Option<bool> {
@@ -213,7 +227,7 @@ impl RevocationMirror {
         jti: &str,
         now: Timestamp,
     ) -> DomainResult<bool> {
-        if locally_revoked(jti) {
+        if self.locally_revoked(jti) {
             return Ok(true);
         }
         if self.ttl.is_zero() {

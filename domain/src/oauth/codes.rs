@@ -13,6 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use sha2::{Digest, Sha256};
 
 use crate::entities::{authorization_code as code, refresh_token as rt};
+use crate::oauth::access_tokens::RevocationMirror;
 use crate::platform::clock::Timestamp;
 use crate::platform::secret::{ct_eq, random_token, token_hash};
 use crate::DomainResult;
@@ -73,6 +74,7 @@ pub enum RedeemError {
 /// Consumes `value` for `client_id`, or explains why not.
 pub async fn redeem_code<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     value: &str,
     client_id: &str,
     now: Timestamp,
@@ -92,9 +94,9 @@ pub async fn redeem_code<C: ConnectionTrait>(
         Some(r) if won == 1 => Ok(Ok(r)),
         Some(r) if r.client_id == client_id && r.used_at.is_some() => {
             // Replay: revoke the refresh tokens and the access token issued from it.
-            revoke_family(conn, &hash, now).await?;
+            revoke_family(conn, revocations, &hash, now).await?;
             if let (Some(jti), Some(exp)) = (&r.issued_jti, r.issued_jti_exp) {
-                crate::oauth::access_tokens::revoke(conn, jti, exp).await?;
+                crate::oauth::access_tokens::revoke(conn, revocations, jti, exp).await?;
             }
             Ok(Err(RedeemError::Replayed))
         }
@@ -184,6 +186,7 @@ pub enum RotateError {
 /// Consumes a refresh token for `client_id` (rotation), or explains why not.
 pub async fn use_refresh<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     value: &str,
     client_id: &str,
     now: Timestamp,
@@ -203,7 +206,7 @@ pub async fn use_refresh<C: ConnectionTrait>(
     match row {
         Some(r) if won == 1 => Ok(Ok(r)),
         Some(r) if r.client_id == client_id && r.used_at.is_some() => {
-            revoke_family(conn, &r.family_id, now).await?;
+            revoke_family(conn, revocations, &r.family_id, now).await?;
             Ok(Err(RotateError::Reused))
         }
         _ => Ok(Err(RotateError::Invalid)),
@@ -213,6 +216,7 @@ pub async fn use_refresh<C: ConnectionTrait>(
 /// Revokes every refresh token of a family and the access tokens issued with them.
 pub async fn revoke_family<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     family_id: &str,
     now: Timestamp,
 ) -> DomainResult<u64> {
@@ -223,7 +227,7 @@ pub async fn revoke_family<C: ConnectionTrait>(
     for m in &members {
         if let (Some(jti), Some(exp)) = (&m.access_jti, m.access_exp) {
             if exp > now {
-                crate::oauth::access_tokens::revoke(conn, jti, exp).await?;
+                crate::oauth::access_tokens::revoke(conn, revocations, jti, exp).await?;
             }
         }
     }
@@ -240,6 +244,7 @@ pub async fn revoke_family<C: ConnectionTrait>(
 /// them (a password change or a disable: nothing issued before may go on).
 pub async fn revoke_all_for_user<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     user_id: &str,
     now: Timestamp,
 ) -> DomainResult<u64> {
@@ -250,7 +255,7 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
         .await?;
     for m in &live {
         if let (Some(jti), Some(exp)) = (&m.access_jti, m.access_exp) {
-            crate::oauth::access_tokens::revoke(conn, jti, exp).await?;
+            crate::oauth::access_tokens::revoke(conn, revocations, jti, exp).await?;
         }
     }
     Ok(rt::Entity::update_many()
@@ -277,13 +282,14 @@ pub async fn find_live_refresh<C: ConnectionTrait>(
 /// Revokes the family of a refresh token presented for revocation (RFC 7009).
 pub async fn revoke_refresh<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     value: &str,
     client_id: &str,
     now: Timestamp,
 ) -> DomainResult<bool> {
     match rt::Entity::find_by_id(token_hash(value)).one(conn).await? {
         Some(r) if r.client_id == client_id => {
-            revoke_family(conn, &r.family_id, now).await?;
+            revoke_family(conn, revocations, &r.family_id, now).await?;
             Ok(true)
         }
         _ => Ok(false),

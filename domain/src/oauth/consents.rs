@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::apis::ScopeInfo;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{authorization_code as code, grant, refresh_token as rt};
+use crate::oauth::access_tokens::RevocationMirror;
 use crate::oauth::scope::ScopeSet;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -262,6 +263,7 @@ async fn owned<C: ConnectionTrait>(
 /// tokens (`access_jti`). Returns how many.
 async fn revoke_access_tokens<C: ConnectionTrait>(
     conn: &C,
+    revocations: &RevocationMirror,
     grant_id: &str,
     now: Timestamp,
 ) -> DomainResult<usize> {
@@ -287,7 +289,7 @@ async fn revoke_access_tokens<C: ConnectionTrait>(
         }
     }
     for (jti, exp) in &live {
-        crate::oauth::access_tokens::revoke(conn, jti, *exp).await?;
+        crate::oauth::access_tokens::revoke(conn, revocations, jti, *exp).await?;
     }
     Ok(live.len())
 }
@@ -298,6 +300,7 @@ async fn revoke_access_tokens<C: ConnectionTrait>(
 /// removed, so the next authorization asks for consent again.
 pub async fn revoke(
     db: &DatabaseConnection,
+    revocations: &RevocationMirror,
     user_id: &str,
     grant_id: &str,
     ip: Option<String>,
@@ -305,7 +308,7 @@ pub async fn revoke(
 ) -> DomainResult<()> {
     let txn = crate::platform::db::write_txn(db).await?;
     let g = owned(&txn, user_id, grant_id).await?;
-    let access_tokens = revoke_access_tokens(&txn, grant_id, now).await?;
+    let access_tokens = revoke_access_tokens(&txn, revocations, grant_id, now).await?;
     let refresh_tokens = rt::Entity::delete_many()
         .filter(rt::Column::GrantId.eq(grant_id))
         .exec(&txn)
@@ -344,6 +347,7 @@ pub async fn revoke(
 /// for every API that introspects.
 pub async fn change_scopes(
     db: &DatabaseConnection,
+    revocations: &RevocationMirror,
     user_id: &str,
     grant_id: &str,
     keep: &[String],
@@ -377,7 +381,7 @@ pub async fn change_scopes(
     am.scopes = Set(keep.join(" "));
     am.updated_at = Set(now);
     let m = am.update(&txn).await?;
-    revoke_access_tokens(&txn, grant_id, now).await?;
+    revoke_access_tokens(&txn, revocations, grant_id, now).await?;
     audit::record(
         &txn,
         now,

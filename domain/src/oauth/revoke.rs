@@ -22,7 +22,9 @@ impl Tokens {
         now: Timestamp,
     ) -> DomainResult<()> {
         let txn = crate::platform::db::write_txn(&self.db).await?;
-        if crate::oauth::codes::revoke_refresh(&txn, token, &caller.id, now).await? {
+        if crate::oauth::codes::revoke_refresh(&txn, &self.revocations, token, &caller.id, now)
+            .await?
+        {
             audit::record(
                 &txn,
                 now,
@@ -39,7 +41,13 @@ impl Tokens {
             now,
         ) {
             if claims.client_id == caller.id {
-                crate::oauth::access_tokens::revoke(&txn, &claims.jti, claims.exp).await?;
+                crate::oauth::access_tokens::revoke(
+                    &txn,
+                    &self.revocations,
+                    &claims.jti,
+                    claims.exp,
+                )
+                .await?;
                 audit::record(
                     &txn,
                     now,

@@ -23,6 +23,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// The server's own hasher: its counters show how much argon2 work requests caused.
     pub hasher: PasswordHasher,
+    /// The server's copy of the revocation list: revoking through it is revoking
+    /// as this server does.
+    pub revocations: Arc<domain::oauth::access_tokens::RevocationMirror>,
     pub admin: User,
     /// Set by tests that break the audit chain on purpose.
     pub audit_broken_on_purpose: std::sync::atomic::AtomicBool,
@@ -148,6 +151,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let addr = app.local_addr();
     let db = app.state.db.clone();
     let hasher = app.state.hasher.clone();
+    let revocations = app.state.revocations.clone();
     tokio::spawn(app.run_until_stopped());
     let admin = create_user(&db, "admin", Role::Admin).await;
     TestApp {
@@ -156,6 +160,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         settings,
         hasher,
+        revocations,
         admin,
         audit_broken_on_purpose: Default::default(),
         _dir: dir,

@@ -236,6 +236,7 @@ async fn a_password_change_or_a_disable_ends_the_persons_refresh_and_password_gr
     let admin = AdminCtx::operator();
     domain::accounts::set_password(
         &app.db,
+        &app.revocations,
         &domain::platform::password::PasswordHasher::new(),
         &admin,
         "alice",
@@ -260,13 +261,27 @@ async fn a_password_change_or_a_disable_ends_the_persons_refresh_and_password_gr
 
     // Disabled, then enabled again: what was issued before the disable stays dead.
     app.clock.advance(60);
-    domain::accounts::set_disabled(&app.db, &admin, "alice", true, app.clock_now())
-        .await
-        .unwrap();
+    domain::accounts::set_disabled(
+        &app.db,
+        &app.revocations,
+        &admin,
+        "alice",
+        true,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     app.clock.advance(60);
-    domain::accounts::set_disabled(&app.db, &admin, "alice", false, app.clock_now())
-        .await
-        .unwrap();
+    domain::accounts::set_disabled(
+        &app.db,
+        &app.revocations,
+        &admin,
+        "alice",
+        false,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(introspect(&app, &rp, &fresh).await["active"], false);
 }
 

@@ -29,7 +29,15 @@ impl Request {
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::AuthorizationCode)?;
     let tokens = &c.st.tokens;
-    let row = match codes::redeem_code(&tokens.db, &req.code, &c.client.id, c.now).await? {
+    let row = match codes::redeem_code(
+        &tokens.db,
+        &tokens.revocations,
+        &req.code,
+        &c.client.id,
+        c.now,
+    )
+    .await?
+    {
         Ok(r) => r,
         Err(RedeemError::Replayed) => {
             tokens

@@ -26,7 +26,15 @@ impl Request {
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::RefreshToken)?;
     let tokens = &c.st.tokens;
-    let row = match codes::use_refresh(&tokens.db, &req.refresh_token, &c.client.id, c.now).await? {
+    let row = match codes::use_refresh(
+        &tokens.db,
+        &tokens.revocations,
+        &req.refresh_token,
+        &c.client.id,
+        c.now,
+    )
+    .await?
+    {
         Ok(r) => r,
         Err(RotateError::Reused) => {
             tokens
