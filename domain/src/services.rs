@@ -11,6 +11,7 @@ use crate::accounts::throttle::ThrottlePolicy;
 use crate::clients::authenticate::SecretCache;
 use crate::oauth::access_tokens::RevocationMirror;
 use crate::oauth::catalogue::Catalogue;
+use crate::platform::changes::Change;
 use crate::platform::clock::{Clock, Timestamp};
 use crate::platform::db::Db;
 use crate::platform::password::PasswordHasher;
@@ -38,5 +39,26 @@ pub struct Services {
 impl Services {
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Drops what the caches hold for a change another process (or this one) made.
+    /// Signing keys are the server's to reload (`Change::Keys`).
+    pub fn apply(&self, change: &Change) {
+        match change {
+            Change::Client(id) => self.clients.invalidate_client(id),
+            Change::Catalogue => self.catalogue.invalidate(),
+            Change::Settings => self.runtime.invalidate(),
+            Change::Revocation(jti) => self.revocations.learn(jti),
+            Change::Keys => {}
+        }
+    }
+
+    /// Drops everything the caches hold: changes may have been missed (the database
+    /// was unreachable).
+    pub fn forget_all(&self) {
+        self.clients.invalidate_all();
+        self.catalogue.invalidate();
+        self.runtime.invalidate();
+        self.revocations.forget();
     }
 }

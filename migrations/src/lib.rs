@@ -16,6 +16,7 @@ mod m0006_audit_chain;
 mod m0007_audit_duplicate_indexes;
 mod m0008_token_bounds;
 mod m0009_client_versions_and_reviews;
+mod m0010_change_feed;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_audit_duplicate_indexes::Migration),
             Box::new(m0008_token_bounds::Migration),
             Box::new(m0009_client_versions_and_reviews::Migration),
+            Box::new(m0010_change_feed::Migration),
         ]
     }
 }

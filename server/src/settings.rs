@@ -43,6 +43,10 @@ pub struct Settings {
     /// switches) may be served from memory on the token path. Changes made by
     /// another process are seen within this time; 0 turns caching off.
     pub cache_ttl_ms: u64,
+    /// How often this process reads the change feed (what other processes changed
+    /// in rows it caches: see `domain::platform::changes`); 0 turns the feed off,
+    /// leaving only `cache_ttl_ms`.
+    pub change_poll_ms: u64,
     pub log: LogSettings,
     pub session: SessionSettings,
     pub throttle: ThrottleSettings,
@@ -141,6 +145,7 @@ impl Default for Settings {
             role_claim: "portcullis_role".into(),
             site_root: "target/site".into(),
             cache_ttl_ms: 2000,
+            change_poll_ms: 50,
             log: LogSettings::default(),
             session: SessionSettings::default(),
             throttle: ThrottleSettings::default(),
@@ -220,6 +225,7 @@ impl fmt::Debug for Settings {
             .field("role_claim", &self.role_claim)
             .field("site_root", &self.site_root)
             .field("cache_ttl_ms", &self.cache_ttl_ms)
+            .field("change_poll_ms", &self.change_poll_ms)
             .field("log", &self.log)
             .field("session", &self.session)
             .field("throttle", &self.throttle)

@@ -153,6 +153,13 @@ impl Application {
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
         spawn_key_rotation(oauth.clone());
+        if settings.change_poll_ms > 0 {
+            spawn_change_feed(
+                oauth.clone(),
+                Duration::from_millis(settings.change_poll_ms),
+            )
+            .await?;
+        }
         spawn_maintenance(state.clone());
         if let Some(smtp) = &settings.smtp {
             spawn_mail_sender(state.clone(), smtp)?;
@@ -280,6 +287,11 @@ fn spawn_maintenance(app: AppState) {
                 Ok(p) => tracing::debug!(?p, "purged expired rows"),
                 Err(e) => tracing::error!(error = %e, "purging expired rows failed"),
             }
+            // A process reads the feed every few milliseconds: 100,000 changes back
+            // is far more than any live process can be behind.
+            if let Err(e) = domain::platform::changes::prune(&app.db, 100_000).await {
+                tracing::error!(error = %e, "pruning the change feed failed");
+            }
             match domain::portal::notify::send_expiry_reminders(&app.db, app.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reminders = n, "sent expiry reminders"),
@@ -310,6 +322,52 @@ fn spawn_mail_sender(app: AppState, smtp: &SmtpSettings) -> Result<(), StartupEr
                 Ok((0, 0)) => {}
                 Ok((sent, failed)) => tracing::info!(sent, failed, "delivered e-mail"),
                 Err(e) => tracing::error!(error = %e, "e-mail delivery pass failed"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Reads the change feed every `every` and drops what this process caches for what
+/// changed (any process's changes, this one's included); reloads the signing keys
+/// when they changed. After the database was unreachable, everything cached is
+/// dropped: changes may have been missed.
+async fn spawn_change_feed(oauth: OAuthState, every: Duration) -> Result<(), StartupError> {
+    use domain::platform::changes::{Change, Feed};
+    let services = oauth.services.clone();
+    let mut feed = Feed::start(&services.db)
+        .await
+        .map_err(|e| StartupError::Other(format!("cannot read the change feed: {e}")))?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut lost = false;
+        loop {
+            tick.tick().await;
+            match feed.poll(&services.db, services.clock.monotonic()).await {
+                Ok(changes) => {
+                    if lost {
+                        tracing::info!("change feed readable again: dropping every cached row");
+                        services.forget_all();
+                        lost = false;
+                    }
+                    let mut keys = false;
+                    for c in &changes {
+                        services.apply(c);
+                        keys |= *c == Change::Keys;
+                    }
+                    if keys {
+                        if let Err(e) = oauth.refresh_keys().await {
+                            tracing::error!(error = %e, "reloading the signing keys failed");
+                        }
+                    }
+                }
+                Err(e) => {
+                    if !lost {
+                        tracing::error!(error = %e, "reading the change feed failed");
+                    }
+                    lost = true;
+                }
             }
         }
     });

@@ -148,6 +148,11 @@ impl SecretCache {
         self.records.invalidate(&id.to_owned());
     }
 
+    /// Forgets every cached client row (after losing the change feed).
+    pub fn invalidate_all(&self) {
+        self.records.clear();
+    }
+
     pub async fn record<C: ConnectionTrait>(
         &self,
         conn: &C,

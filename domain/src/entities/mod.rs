@@ -3,6 +3,7 @@
 pub mod approval_rule;
 pub mod audit_event;
 pub mod authorization_code;
+pub mod cache_change;
 pub mod change_request;
 pub mod client;
 pub mod client_secret;

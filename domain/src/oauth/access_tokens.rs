@@ -207,6 +207,23 @@ impl RevocationMirror {
         }
     }
 
+    /// Learns of a revocation from the change feed (any process's): a loaded copy
+    /// answers for it at once, without reloading the list.
+    pub fn learn(&self, jti: &str) {
+        if let Ok(mut copy) = self.copy.write() {
+            if copy.1.is_some() {
+                copy.0.insert(jti.to_owned());
+            }
+        }
+    }
+
+    /// Drops the copy (after losing the change feed): the next check reloads it.
+    pub fn forget(&self) {
+        if let Ok(mut copy) = self.copy.write() {
+            *copy = (HashSet::new(), None);
+        }
+    }
+
     fn locally_revoked(&self, jti: &str) -> bool {
         self.local
             .lock()

@@ -1,6 +1,7 @@
 //! What every context stands on, with no business rules of its own.
 
 pub mod cache;
+pub mod changes;
 pub mod clock;
 pub mod db;
 pub mod lookalike;

@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod client_changes;
+mod cluster;
 mod connected_apps;
 mod csrf;
 mod first_sign_in;

@@ -1,0 +1,167 @@
+//! One truth across processes (issue 14): what one server does, another server on
+//! the same database knows within moments, not after its caches' TTL. Both servers
+//! here cache for ten minutes, so only the change feed can explain a prompt answer.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use domain::accounts::AdminCtx;
+use domain::audit::Actor;
+use domain::clients::{ApplicationType, ClientPatch, NewClient};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const API: &str = "https://api.example.edu/cluster";
+/// Far longer than any test: a TTL cannot be what makes a change visible.
+const TTL_MS: u64 = 600_000;
+/// How long a change may take to reach the other server before the test fails.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+async fn service(app: &TestApp, name: &str, scopes: &[&str]) -> Creds {
+    register(
+        app,
+        NewClient {
+            metadata: ClientPatch {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            application_type: Some(ApplicationType::Service),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn setup() -> (TestApp, String, Creds, Creds) {
+    let app = spawn_app_with(|s| s.cache_ttl_ms = TTL_MS).await;
+    let ctx = AdminCtx::operator();
+    let r = domain::apis::create_resource(&app.db, &ctx, "Cluster", API, START)
+        .await
+        .unwrap();
+    domain::apis::add_scope(&app.db, &ctx, &r.id, "cluster:read", "Read", false, START)
+        .await
+        .unwrap();
+    let svc = service(&app, "Worker", &["cluster:read"]).await;
+    let rs = service(&app, "Resource server", &[]).await;
+    allow_introspection(&app, API, &rs.id).await;
+    let (second, _) = spawn_second_server(&app).await;
+    (app, second, svc, rs)
+}
+
+async fn token(base: &str, svc: &Creds) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&svc.id, Some(&svc.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn introspect(base: &str, rs: &Creds, token: &str) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/oauth/introspect"))
+        .basic_auth(&rs.id, Some(&rs.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// Asks `check` until it holds, for at most [`PATIENCE`]; returns how long it took.
+async fn within_patience<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{what}: not seen by the other server within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = start.elapsed();
+    println!("{what}: seen by the other server after {took:?}");
+    took
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_server_is_inactive_on_the_other_within_moments() {
+    let (app, second, svc, rs) = setup().await;
+    let r = token(&app.base, &svc).await;
+    assert_eq!(r.status(), 200);
+    let at = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The second server loads its copy of the revocation list: the token is live.
+    assert_eq!(introspect(&second, &rs, &at).await["active"], true);
+
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/revoke", app.base))
+        .basic_auth(&svc.id, Some(&svc.secret))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        introspect(&app.base, &rs, &at).await["active"],
+        false,
+        "at once where it was revoked"
+    );
+    within_patience("a revocation", || async {
+        introspect(&second, &rs, &at).await["active"] == false
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_deleted_from_the_command_line_gets_no_token_from_any_server() {
+    let (app, second, svc, _) = setup().await;
+    for base in [&app.base, &second] {
+        assert_eq!(token(base, &svc).await.status(), 200, "{base}: cached now");
+    }
+    // As `portcullis client delete` does it: another process, straight to the
+    // database; no server's cache is told.
+    domain::clients::delete(&app.db, Actor::Operator, &svc.id, app.clock_now())
+        .await
+        .unwrap();
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a deleted client", || {
+            let base = base.clone();
+            let svc = svc.clone();
+            async move { token(&base, &svc).await.status() == 401 }
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn without_the_feed_only_the_ttl_would_tell() {
+    // The control: with the feed off, the other server keeps its copy (the TTL is
+    // ten minutes), which is what the tests above would see if the feed broke.
+    let app = spawn_app_with(|s| {
+        s.cache_ttl_ms = TTL_MS;
+        s.change_poll_ms = 0;
+    })
+    .await;
+    let svc = service(&app, "Worker", &[]).await;
+    assert_eq!(token(&app.base, &svc).await.status(), 200);
+    domain::clients::delete(&app.db, Actor::Operator, &svc.id, app.clock_now())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        token(&app.base, &svc).await.status(),
+        200,
+        "served from the cache: nothing told this process"
+    );
+}
