@@ -119,7 +119,7 @@ impl Application {
             hasher: PasswordHasher::new(),
             clients: SecretCache::new(10_000, cache_ttl, clock.clone()),
             revocations: Arc::new(domain::oauth::access_tokens::RevocationMirror::new(
-                cache_ttl,
+                revocation_list_ttl(&settings),
                 clock.clone(),
             )),
             catalogue,
@@ -235,6 +235,9 @@ async fn oauth_state(
     let key_policy = KeyPolicy {
         rotate_after_secs: t.signing_key_rotation_days * 86_400,
         publish_retired_for_secs: longest + 3600,
+        // Twice the JWKS's `max-age` (discovery.rs): relying parties hold the
+        // successor before anything is signed with it.
+        prepublish_secs: 600,
     };
     let kek = Kek::from_setting(&settings.key_encryption_key);
     let keys = domain::oauth::keys::ensure_and_load(&app.db, &kek, key_policy, app.now())
@@ -268,6 +271,20 @@ async fn oauth_state(
         metadata_json: metadata.into(),
         trust_proxy_headers: settings.trust_proxy_headers,
     }))
+}
+
+/// How long the revocation list may be served before it is read whole again. With
+/// the change feed, every revocation reaches the loaded list within milliseconds,
+/// so the whole list (up to an access-token lifetime of revocations) is reread only
+/// as a safety net, once a minute at most; without the feed, `cache_ttl_ms` bounds
+/// how late another process's revocation is seen. Zero keeps no copy.
+fn revocation_list_ttl(settings: &Settings) -> Duration {
+    let ttl = Duration::from_millis(settings.cache_ttl_ms);
+    if ttl.is_zero() || settings.change_poll_ms == 0 {
+        ttl
+    } else {
+        ttl.max(Duration::from_secs(60))
+    }
 }
 
 /// Hourly: delete rows that can no longer matter (expired sessions, codes, ...).

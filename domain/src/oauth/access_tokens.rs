@@ -156,6 +156,18 @@ pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainRe
         .map_err(|e| DomainError::Internal(format!("signing: {e}")))
 }
 
+/// The loaded revocation list.
+#[derive(Default)]
+struct Copy {
+    jtis: HashSet<String>,
+    /// When it was read (monotonic); `None`: not loaded.
+    loaded: Option<Duration>,
+    /// A reload is reading the list.
+    reloading: bool,
+    /// Revocations learned from the change feed while a reload was reading.
+    learned: Vec<String>,
+}
+
 /// How many of this process's own revocations [`RevocationMirror`] keeps apart
 /// before pruning.
 const LOCAL_REVOCATIONS: usize = 100_000;
@@ -174,7 +186,7 @@ const LOCAL_REVOCATIONS: usize = 100_000;
 /// not of the program, so two servers in one test process do not share it.
 pub struct RevocationMirror {
     ttl: Duration,
-    copy: std::sync::RwLock<(HashSet<String>, Option<Duration>)>,
+    copy: std::sync::RwLock<Copy>,
     reload: tokio::sync::Mutex<()>,
     /// Revocations made by this process, seen at once by its own checks, before the
     /// next reload. Noted when the row is written (before its commit): if the
@@ -188,7 +200,7 @@ impl RevocationMirror {
     pub fn new(ttl: Duration, clock: std::sync::Arc<dyn crate::platform::clock::Clock>) -> Self {
         Self {
             ttl,
-            copy: std::sync::RwLock::new((HashSet::new(), None)),
+            copy: std::sync::RwLock::new(Copy::default()),
             reload: tokio::sync::Mutex::new(()),
             local: std::sync::Mutex::new(HashMap::new()),
             clock,
@@ -211,8 +223,13 @@ impl RevocationMirror {
     /// answers for it at once, without reloading the list.
     pub fn learn(&self, jti: &str) {
         if let Ok(mut copy) = self.copy.write() {
-            if copy.1.is_some() {
-                copy.0.insert(jti.to_owned());
+            if copy.loaded.is_some() {
+                copy.jtis.insert(jti.to_owned());
+            }
+            // A reload under way may have read the list before this revocation
+            // committed: it keeps what was learned meanwhile.
+            if copy.reloading {
+                copy.learned.push(jti.to_owned());
             }
         }
     }
@@ -220,7 +237,7 @@ impl RevocationMirror {
     /// Drops the copy (after losing the change feed): the next check reloads it.
     pub fn forget(&self) {
         if let Ok(mut copy) = self.copy.write() {
-            *copy = (HashSet::new(), None);
+            *copy = Copy::default();
         }
     }
 
@@ -233,9 +250,9 @@ impl RevocationMirror {
 
     fn fresh_answer(&self, jti: &str) -> Option<bool> {
         let copy = self.copy.read().ok()?;
-        let loaded = copy.1?;
+        let loaded = copy.loaded?;
         let age = self.clock.monotonic().saturating_sub(loaded);
-        (age < self.ttl).then(|| copy.0.contains(jti))
+        (age < self.ttl).then(|| copy.jtis.contains(jti))
     }
 
     pub async fn is_revoked<C: ConnectionTrait>(
@@ -258,6 +275,10 @@ impl RevocationMirror {
         if let Some(answer) = self.fresh_answer(jti) {
             return Ok(answer);
         }
+        if let Ok(mut copy) = self.copy.write() {
+            copy.learned.clear();
+            copy.reloading = true;
+        }
         let set: HashSet<String> = revoked_token::Entity::find()
             .filter(revoked_token::Column::ExpiresAt.gt(now))
             .all(conn)
@@ -265,10 +286,18 @@ impl RevocationMirror {
             .into_iter()
             .map(|r| r.jti)
             .collect();
-        let answer = set.contains(jti);
+        let mut jtis = set;
         if let Ok(mut copy) = self.copy.write() {
-            *copy = (set, Some(self.clock.monotonic()));
+            jtis.extend(std::mem::take(&mut copy.learned));
+            let answer = jtis.contains(jti);
+            *copy = Copy {
+                jtis,
+                loaded: Some(self.clock.monotonic()),
+                learned: Vec::new(),
+                reloading: false,
+            };
+            return Ok(answer);
         }
-        Ok(answer)
+        Ok(jtis.contains(jti))
     }
 }
