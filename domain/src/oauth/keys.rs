@@ -93,8 +93,13 @@ impl Jws for Alg {
 
 #[derive(Clone, Copy, Debug)]
 pub struct KeyPolicy {
-    /// A signing key is retired (no longer signs) after this long.
+    /// A successor of a signing key is made after this long.
     pub rotate_after_secs: i64,
+    /// A successor is published this long before it signs anything, so that relying
+    /// parties (which cache the JWKS, `max-age=300`) and every node know it first.
+    /// The first keys of a new installation sign at once: nobody can hold a JWKS
+    /// without them.
+    pub prepublish_secs: i64,
     /// A retired key stays in the JWKS this long: the longest lifetime of anything it
     /// signed.
     pub publish_retired_for_secs: i64,
@@ -189,20 +194,45 @@ fn encoding_key(alg: Alg, der: &[u8]) -> EncodingKey {
     }
 }
 
-/// Makes sure an unretired key exists for each algorithm, retires keys older than the
-/// rotation period (creating successors), and loads the set in force.
-pub async fn ensure_and_load<C: ConnectionTrait>(
-    conn: &C,
+/// The PostgreSQL advisory lock key of key rotation ("pckeys01" as an integer).
+const KEYS_LOCK: i64 = 8_098_432_503_236_784_177;
+
+/// The key that signs for an algorithm: of the unretired keys (newest first), the
+/// newest published for at least the pre-publication time, or else the newest (the
+/// first key of an installation).
+fn signer(newest_first: &[signing_key::Model], policy: KeyPolicy, now: Timestamp) -> Option<usize> {
+    newest_first
+        .iter()
+        .position(|k| now - k.created_at >= policy.prepublish_secs)
+        .or((!newest_first.is_empty()).then_some(0))
+}
+
+/// Makes sure each algorithm has a key that is fresh (younger than the rotation
+/// period; a successor is created otherwise, published before it signs), retires the
+/// keys older than the one that signs, drops retired keys once nothing they signed
+/// can be valid, and loads the set in force.
+///
+/// All of it happens under one lock (a write transaction, and on PostgreSQL an
+/// advisory lock), so nodes starting or rotating together make one key set: the
+/// second re-reads what the first made and has nothing to do. Every change reaches
+/// the other nodes through the change feed (`signing_keys` has a trigger).
+pub async fn ensure_and_load(
+    db: &sea_orm::DatabaseConnection,
     kek: &Kek,
     policy: KeyPolicy,
     now: Timestamp,
 ) -> DomainResult<KeySet> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"))
+            .await?;
+    }
     for alg in [Alg::ES256, Alg::RS256] {
-        let active = signing_key::Entity::find()
+        let mut active = signing_key::Entity::find()
             .filter(signing_key::Column::Alg.eq(alg.as_str()))
             .filter(signing_key::Column::RetiredAt.is_null())
             .order_by_desc(signing_key::Column::CreatedAt)
-            .all(conn)
+            .all(&txn)
             .await?;
         let fresh = active
             .iter()
@@ -211,7 +241,7 @@ pub async fn ensure_and_load<C: ConnectionTrait>(
             let g = tokio::task::spawn_blocking(move || generate(alg))
                 .await
                 .map_err(|e| DomainError::Internal(e.to_string()))??;
-            signing_key::ActiveModel {
+            let new = signing_key::ActiveModel {
                 kid: Set(g.kid),
                 alg: Set(alg.as_str().to_owned()),
                 private_key_sealed: Set(kek.seal(&g.der)?),
@@ -220,29 +250,52 @@ pub async fn ensure_and_load<C: ConnectionTrait>(
                 retired_at: Set(None),
                 expires_at: Set(None),
             }
-            .insert(conn)
+            .insert(&txn)
             .await?;
-            for old in active {
+            active.insert(0, new);
+        }
+        // Keys older than the one that signs sign no more; they stay published
+        // until what they signed has expired.
+        if let Some(i) = signer(&active, policy, now) {
+            for old in active.into_iter().skip(i + 1) {
                 let mut am: signing_key::ActiveModel = old.into();
                 am.retired_at = Set(Some(now));
                 am.expires_at = Set(Some(now + policy.publish_retired_for_secs));
-                am.update(conn).await?;
+                am.update(&txn).await?;
             }
         }
     }
     // Drop keys whose publication window has passed.
     signing_key::Entity::delete_many()
         .filter(signing_key::Column::ExpiresAt.lte(now))
-        .exec(conn)
+        .exec(&txn)
         .await?;
-    load(conn, kek).await
+    txn.commit().await?;
+    load(db, kek, policy, now).await
 }
 
-async fn load<C: ConnectionTrait>(conn: &C, kek: &Kek) -> DomainResult<KeySet> {
+async fn load<C: ConnectionTrait>(
+    conn: &C,
+    kek: &Kek,
+    policy: KeyPolicy,
+    now: Timestamp,
+) -> DomainResult<KeySet> {
     let rows = signing_key::Entity::find()
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(conn)
         .await?;
+    // Per algorithm, the unretired keys newest first, and which of them signs.
+    let mut signers: HashMap<Alg, String> = HashMap::new();
+    for alg in [Alg::ES256, Alg::RS256] {
+        let active: Vec<signing_key::Model> = rows
+            .iter()
+            .filter(|r| r.alg == alg.as_str() && r.retired_at.is_none())
+            .cloned()
+            .collect();
+        if let Some(i) = signer(&active, policy, now) {
+            signers.insert(alg, active[i].kid.clone());
+        }
+    }
     let mut signing = HashMap::new();
     let mut verifying = HashMap::new();
     let mut jwks = Vec::new();
@@ -254,7 +307,7 @@ async fn load<C: ConnectionTrait>(conn: &C, kek: &Kek) -> DomainResult<KeySet> {
             .map_err(|e| DomainError::Internal(format!("bad stored JWK: {e}")))?;
         verifying.insert(row.kid.clone(), (alg, decoding_key(alg, &jwk)?));
         jwks.push(jwk);
-        if row.retired_at.is_none() && !signing.contains_key(&alg) {
+        if signers.get(&alg) == Some(&row.kid) {
             let der = kek.open(&row.private_key_sealed)?;
             signing.insert(
                 alg,
@@ -304,6 +357,7 @@ mod tests {
         let policy = KeyPolicy {
             rotate_after_secs: 30 * 86_400,
             publish_retired_for_secs: 10 * 3600,
+            prepublish_secs: 600,
         };
         let t0 = 1_800_000_000;
 
@@ -316,21 +370,72 @@ mod tests {
         assert_eq!(again.signing[&Alg::ES256].kid, es_first);
         assert_eq!(again.verifying.len(), 2);
 
-        // After it: a new signing key; the old one is still published for verification.
+        // After it: a successor, published but not signing yet (pre-publication).
         let t1 = t0 + 31 * 86_400;
         let rotated = ensure_and_load(&db, &kek, policy, t1).await.unwrap();
-        assert_ne!(rotated.signing[&Alg::ES256].kid, es_first);
-        assert!(rotated.verifying.contains_key(&es_first));
-        assert!(String::from_utf8_lossy(&rotated.jwks_json).contains(&es_first));
+        assert_eq!(rotated.signing[&Alg::ES256].kid, es_first, "pre-published");
         assert_eq!(rotated.verifying.len(), 4);
+        let es_next = rotated
+            .verifying
+            .keys()
+            .find(|k| **k != es_first && rotated.verifying[*k].0 == Alg::ES256)
+            .unwrap()
+            .clone();
+        assert!(String::from_utf8_lossy(&rotated.jwks_json).contains(&es_next));
+        let t2 = t1 + 600;
+        let signing = ensure_and_load(&db, &kek, policy, t2).await.unwrap();
+        assert_eq!(signing.signing[&Alg::ES256].kid, es_next, "now it signs");
+        assert!(
+            signing.verifying.contains_key(&es_first),
+            "the old one verifies"
+        );
+        assert!(String::from_utf8_lossy(&signing.jwks_json).contains(&es_first));
 
         // Once everything it signed has expired, it leaves the JWKS.
-        let later = ensure_and_load(&db, &kek, policy, t1 + 10 * 3600 + 1)
+        let later = ensure_and_load(&db, &kek, policy, t2 + 10 * 3600 + 1)
             .await
             .unwrap();
         assert!(!later.verifying.contains_key(&es_first));
         assert!(!String::from_utf8_lossy(&later.jwks_json).contains(&es_first));
         assert_eq!(later.verifying.len(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nodes_starting_together_make_one_key_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/k.db", dir.path().display());
+        let db = crate::platform::db::connect(&url).await.unwrap();
+        crate::platform::db::migrate(&db).await.unwrap();
+        let kek = Kek::from_setting(&SecretString::new("k".repeat(40)));
+        let policy = KeyPolicy {
+            rotate_after_secs: 30 * 86_400,
+            publish_retired_for_secs: 10 * 3600,
+            prepublish_secs: 600,
+        };
+        let nodes: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, kek) = (url.clone(), kek.clone());
+                tokio::spawn(async move {
+                    // Each node has its own connections, as separate processes do.
+                    let db = crate::platform::db::connect(&url).await.unwrap();
+                    ensure_and_load(&db, &kek, policy, 1_800_000_000)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut sets = Vec::new();
+        for n in nodes {
+            sets.push(n.await.unwrap());
+        }
+        assert_eq!(signing_key::Entity::find().all(&db).await.unwrap().len(), 2);
+        for s in &sets {
+            assert_eq!(
+                s.jwks_json, sets[0].jwks_json,
+                "every node publishes the same keys"
+            );
+            assert_eq!(s.signing[&Alg::ES256].kid, sets[0].signing[&Alg::ES256].kid);
+        }
     }
 
     #[test]

@@ -165,3 +165,95 @@ async fn without_the_feed_only_the_ttl_would_tell() {
         "served from the cache: nothing told this process"
     );
 }
+
+async fn jwks_kids(base: &str) -> Vec<String> {
+    let v: Value = reqwest::get(format!("{base}/oauth/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn signing_kid(base: &str, svc: &Creds) -> String {
+    let r = token(base, svc).await;
+    assert_eq!(r.status(), 200);
+    let at = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    jsonwebtoken::decode_header(&at).unwrap().kid.unwrap()
+}
+
+/// Rotates the keys as the node whose hourly check comes first does.
+async fn rotate_as_some_node(app: &TestApp) {
+    let t = &app.settings.tokens;
+    let policy = domain::oauth::keys::KeyPolicy {
+        rotate_after_secs: t.signing_key_rotation_days * 86_400,
+        publish_retired_for_secs: t.access_token_secs_max() + 3600,
+        prepublish_secs: 600,
+    };
+    let kek = domain::oauth::keys::Kek::from_setting(&app.settings.key_encryption_key);
+    domain::oauth::keys::ensure_and_load(&app.db, &kek, policy, app.clock_now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_in_every_nodes_jwks_before_any_node_signs_with_it() {
+    let (app, second, svc, _) = setup().await;
+    let first = signing_kid(&second, &svc).await;
+    assert_eq!(signing_kid(&app.base, &svc).await, first, "one key set");
+    let before = jwks_kids(&second).await;
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    app.clock
+        .advance(app.settings.tokens.signing_key_rotation_days * 86_400 + 1);
+    rotate_as_some_node(&app).await;
+    // The successor reaches both JWKS promptly...
+    let mut successors = Vec::new();
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a new key in the JWKS", || {
+            let base = base.clone();
+            async move { jwks_kids(&base).await.len() == 4 }
+        })
+        .await;
+        let kids = jwks_kids(&base).await;
+        successors = kids.into_iter().filter(|k| !before.contains(k)).collect();
+    }
+    // ...and signs nothing during its pre-publication.
+    for base in [&app.base, &second] {
+        assert_eq!(
+            signing_kid(base, &svc).await,
+            first,
+            "{base}: pre-published"
+        );
+    }
+
+    // Once it is due, the next check makes it sign, on every node.
+    app.clock.advance(600);
+    rotate_as_some_node(&app).await;
+    for base in [app.base.clone(), second.clone()] {
+        let svc = svc.clone();
+        within_patience("the successor signing", || {
+            let (base, svc, first) = (base.clone(), svc.clone(), first.clone());
+            async move { signing_kid(&base, &svc).await != first }
+        })
+        .await;
+        let kid = signing_kid(&base, &svc).await;
+        assert!(
+            successors.contains(&kid),
+            "{base}: signs with the successor published before: {kid} {successors:?}"
+        );
+    }
+    assert!(
+        jwks_kids(&second).await.contains(&first),
+        "the old key verifies what it signed"
+    );
+}

@@ -132,6 +132,9 @@ pub async fn fixture() -> Fixture {
         policy: KeyPolicy {
             rotate_after_secs: 30 * 86_400,
             publish_retired_for_secs: 3600,
+            // These tests rotate and sign at once, as a provider without
+            // pre-publication would: the verifier must cope with that too.
+            prepublish_secs: 0,
         },
         _dir: dir,
     };
