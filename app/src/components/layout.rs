@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use crate::api::session::{get_shell_info, SignOut};
 use crate::error::AppError;
@@ -18,8 +19,14 @@ pub fn use_shell() -> Resource<Result<ShellInfo, AppError>> {
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let location = use_location();
-    // Refetched on every navigation, so the header follows sign-in and sign-out.
-    let shell = Resource::new(move || location.pathname.get(), |_| get_shell_info());
+    // Refetched on every navigation, so the header follows sign-in and sign-out,
+    // and after every action: each one redirects with a `?notice=` (which Notice
+    // then takes out of the address), so the bell and the Queue badge show the
+    // server's counts after "Mark all as read" or a decision (issue 13).
+    let shell = Resource::new(
+        move || (location.pathname.get(), location.search.get()),
+        |_| get_shell_info(),
+    );
     provide_context(ShellResource(shell));
     // Effects run only in the browser, after hydration: a marker for browser tests
     // (and a hook for styles) that the page is interactive.
@@ -33,14 +40,15 @@ pub fn Frame(children: Children) -> impl IntoView {
         <header class="bg-slate-900 text-white">
             <nav class="mx-auto max-w-5xl px-4 h-14 flex items-center gap-6" aria-label="Main">
                 <a href="/" class="font-semibold tracking-tight text-lg">"Portcullis"</a>
-                <Suspense fallback=|| ()>
+                // A transition: the header keeps its links while it is refetched.
+                <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match shell.await {
                             Ok(info) => view! { <NavLinks info/> }.into_any(),
                             Err(_) => ().into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </nav>
         </header>
         <main id="main" class="mx-auto max-w-5xl px-4 py-8">
@@ -104,41 +112,97 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
     }
 }
 
-/// One-line confirmations after a redirect (`?notice=…`); only known codes are shown,
-/// so a link cannot put arbitrary text on the page.
+/// The text of a known notice code; only known codes are shown, so a link cannot
+/// put arbitrary text on the page.
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "signed_out" => "You have been signed out.",
+        "signed_up" => "Your account was created. You can sign in now.",
+        "user_created" => "The user was created.",
+        "client_created" => "The client was registered.",
+        "client_updated" => "The client was updated.",
+        "client_updated_request" => "The client was updated. The changes that need approval were sent to the administrators.",
+        "client_deleted" => "The client was deleted.",
+        "client_enabled" => "The client was enabled.",
+        "client_disabled" => "The client was disabled.",
+        "secret_rotated" => "A new secret was created.",
+        "scope_removed" => "The scope was removed.",
+        "expiry_changed" => "The expiry was changed.",
+        "request_submitted" => "Your request was sent to the administrators.",
+        "request_auto_approved" => "Your request was approved at once.",
+        "request_auto_rejected" => "Your request was rejected by an approval rule; see the reason below.",
+        "request_approved" => "The request was approved.",
+        "request_rejected" => "The request was rejected and the developer told why.",
+        "rule_saved" => "The rule was saved.",
+        "rule_deleted" => "The rule was deleted.",
+        "notifications_read" => "All notifications are marked as read.",
+        "app_revoked" => "The app's access was revoked. It can no longer use your account.",
+        "app_changed" => "The app's permissions were changed.",
+        "settings_saved" => "The settings were saved.",
+        "api_created" => "The API was created.",
+        "scope_added" => "The scope was added.",
+        "scope_updated" => "The scope was updated.",
+        _ => return None,
+    })
+}
+
+/// One-line confirmations after a redirect (`?notice=…`).
+///
+/// A confirmation speaks of the action just done, so (issue 13) it is not shown
+/// beside the error of a later action (hidden once another form is sent, and when
+/// the address carries a server function's error without JavaScript), and,
+/// hydrated, its code leaves the address once shown, so a reload shows the page
+/// and not the old confirmation. Without JavaScript the code stays in the address.
 #[component]
 fn Notice() -> impl IntoView {
     let query = use_query_map();
-    move || {
-        let text = match query.read().get("notice").as_deref() {
-            Some("signed_out") => "You have been signed out.",
-            Some("signed_up") => "Your account was created. You can sign in now.",
-            Some("user_created") => "The user was created.",
-            Some("client_created") => "The client was registered.",
-            Some("client_updated") => "The client was updated.",
-            Some("client_updated_request") => "The client was updated. The changes that need approval were sent to the administrators.",
-            Some("client_deleted") => "The client was deleted.",
-            Some("client_enabled") => "The client was enabled.",
-            Some("client_disabled") => "The client was disabled.",
-            Some("secret_rotated") => "A new secret was created.",
-            Some("scope_removed") => "The scope was removed.",
-            Some("expiry_changed") => "The expiry was changed.",
-            Some("request_submitted") => "Your request was sent to the administrators.",
-            Some("request_auto_approved") => "Your request was approved at once.",
-            Some("request_auto_rejected") => "Your request was rejected by an approval rule; see the reason below.",
-            Some("request_approved") => "The request was approved.",
-            Some("request_rejected") => "The request was rejected and the developer told why.",
-            Some("rule_saved") => "The rule was saved.",
-            Some("rule_deleted") => "The rule was deleted.",
-            Some("notifications_read") => "All notifications are marked as read.",
-            Some("app_revoked") => "The app's access was revoked. It can no longer use your account.",
-            Some("app_changed") => "The app's permissions were changed.",
-            Some("settings_saved") => "The settings were saved.",
-            Some("api_created") => "The API was created.",
-            Some("scope_added") => "The scope was added.",
-            Some("scope_updated") => "The scope was updated.",
-            _ => return None,
+    let location = use_location();
+    let navigate = use_navigate();
+    // The notice whose code was taken out of the address, and that address: shown
+    // while the browser stays there.
+    let kept = RwSignal::new(None::<(&'static str, String)>);
+    let stale = RwSignal::new(false);
+    let here = move || {
+        format!(
+            "{}{}",
+            location.pathname.get(),
+            query.read().to_query_string()
+        )
+    };
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        let Some(text) = query.read().get_str("notice").and_then(notice_text) else {
+            return;
         };
+        let mut rest = query.get_untracked();
+        rest.remove("notice");
+        let address = format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            rest.to_query_string()
+        );
+        kept.set(Some((text, address.clone())));
+        stale.set(false);
+        let hash = window().location().hash().unwrap_or_default();
+        navigate(
+            &format!("{address}{hash}"),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let sent = window_event_listener(leptos::ev::submit, move |_| stale.set(true));
+    on_cleanup(move || sent.remove());
+    move || {
+        if stale.get() || query.read().get_str("__err").is_some() {
+            return None;
+        }
+        let text = match query.read().get_str("notice") {
+            Some(code) => notice_text(code),
+            None => kept.get().filter(|(_, at)| *at == here()).map(|(t, _)| t),
+        }?;
         Some(view! {
             <div role="status" class="mb-6 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-emerald-900">
                 {text}

@@ -12,7 +12,6 @@ use crate::api::portal_admin::{RemoveScope, SetClientExpiry};
 use crate::components::clients::ExpiryBadge;
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
-use crate::components::query::query_str;
 use crate::components::requests::RequestItem;
 use crate::model::ClientDetail;
 
@@ -26,16 +25,85 @@ pub fn ClientDetailPage() -> impl IntoView {
     }
 }
 
+/// The page's actions, made once for the page so the client is read again after
+/// each one that succeeds (and not after one that fails: the forms keep what was
+/// typed beside the error).
+#[derive(Clone, Copy)]
+struct Actions {
+    rotate: ServerAction<RotateSecret>,
+    delete: ServerAction<DeleteClient>,
+    enable: ServerAction<SetClientEnabled>,
+    scopes_req: ServerAction<RequestScopes>,
+    extend: ServerAction<RequestExtension>,
+    remove_scope: ServerAction<RemoveScope>,
+    set_expiry: ServerAction<SetClientExpiry>,
+}
+
+impl Actions {
+    /// Forgets every action's outcome: once one succeeds, an earlier error no
+    /// longer describes the page.
+    fn forget(&self) {
+        self.rotate.value().set(None);
+        self.delete.value().set(None);
+        self.enable.value().set(None);
+        self.scopes_req.value().set(None);
+        self.extend.value().set(None);
+        self.remove_scope.value().set(None);
+        self.set_expiry.value().set(None);
+    }
+}
+
+/// Counts an action's successes: moves when it succeeds, stays when it fails.
+macro_rules! successes {
+    ($a:expr) => {{
+        let a = $a;
+        Memo::new(move |prev: Option<&u64>| match a.value().get() {
+            Some(Ok(_)) => a.version().get() as u64,
+            _ => prev.copied().unwrap_or(0),
+        })
+    }};
+}
+
 #[component]
 fn ClientDetailLoader() -> impl IntoView {
     let id = client_id_param();
-    let notice = query_str("notice");
-    let detail = Resource::new(move || (id(), notice()), |(id, _)| get_client(id));
+    let actions = Actions {
+        rotate: ServerAction::new(),
+        delete: ServerAction::new(),
+        enable: ServerAction::new(),
+        scopes_req: ServerAction::new(),
+        extend: ServerAction::new(),
+        remove_scope: ServerAction::new(),
+        set_expiry: ServerAction::new(),
+    };
+    // Deleting leaves the page, so it is not counted.
+    let done = [
+        successes!(actions.rotate),
+        successes!(actions.enable),
+        successes!(actions.scopes_req),
+        successes!(actions.extend),
+        successes!(actions.remove_scope),
+        successes!(actions.set_expiry),
+    ];
+    let landed = move || done.iter().map(|m| m.get()).sum::<u64>();
+    let detail = Resource::new(move || (id(), landed()), |(id, _)| get_client(id));
+    Effect::new(move |before: Option<u64>| {
+        let now = landed();
+        if before.is_some_and(|b| b != now) {
+            actions.forget();
+        }
+        now
+    });
     view! {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ClientDetailView d/> }.into_any(),
+                    // A closure, so that each reading builds the page afresh: after an
+                    // action the page is the client as the server now has it, with
+                    // no ticks or text left from the form just sent (rebuilding in
+                    // place kept them: the next scope request then asked again for a
+                    // scope already waiting; issue 13).
+                    Ok(d) => (move || view! { <ClientDetailView d=d.clone() actions/> }).into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 }
             })}
@@ -90,15 +158,17 @@ fn copy_to_clipboard(s: &str) {
 fn copy_to_clipboard(_: &str) {}
 
 #[component]
-fn ClientDetailView(d: ClientDetail) -> impl IntoView {
+fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
     let c = d.client.clone();
-    let rotate = ServerAction::<RotateSecret>::new();
-    let delete = ServerAction::<DeleteClient>::new();
-    let enable = ServerAction::<SetClientEnabled>::new();
-    let scopes_req = ServerAction::<RequestScopes>::new();
-    let extend = ServerAction::<RequestExtension>::new();
-    let remove_scope = ServerAction::<RemoveScope>::new();
-    let set_expiry = ServerAction::<SetClientExpiry>::new();
+    let Actions {
+        rotate,
+        delete,
+        enable,
+        scopes_req,
+        extend,
+        remove_scope,
+        set_expiry,
+    } = actions;
     let err = move || {
         rotate
             .value()
