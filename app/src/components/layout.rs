@@ -19,15 +19,10 @@ pub fn use_shell() -> Resource<Result<ShellInfo, AppError>> {
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let location = use_location();
-    // Refetched on every navigation, so the header follows sign-in and sign-out,
-    // and after every action: each one redirects with a `?notice=` (which Notice
-    // then takes out of the address), so the bell and the Queue badge show the
-    // server's counts after "Mark all as read" or a decision (issue 13).
-    let shell = Resource::new(
-        move || (location.pathname.get(), location.search.get()),
-        |_| get_shell_info(),
-    );
+    // Refetched on every navigation, so the header follows sign-in and sign-out.
+    let shell = Resource::new(move || location.pathname.get(), |_| get_shell_info());
     provide_context(ShellResource(shell));
+    let counts = live_counts();
     // Effects run only in the browser, after hydration: a marker for browser tests
     // (and a hook for styles) that the page is interactive.
     Effect::new(move |_| {
@@ -40,15 +35,14 @@ pub fn Frame(children: Children) -> impl IntoView {
         <header class="bg-slate-900 text-white">
             <nav class="mx-auto max-w-5xl px-4 h-14 flex items-center gap-6" aria-label="Main">
                 <a href="/" class="font-semibold tracking-tight text-lg">"Portcullis"</a>
-                // A transition: the header keeps its links while it is refetched.
-                <Transition fallback=|| ()>
+                <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match shell.await {
-                            Ok(info) => view! { <NavLinks info/> }.into_any(),
+                            Ok(info) => view! { <NavLinks info counts/> }.into_any(),
                             Err(_) => ().into_any(),
                         }
                     })}
-                </Transition>
+                </Suspense>
             </nav>
         </header>
         <main id="main" class="mx-auto max-w-5xl px-4 py-8">
@@ -58,8 +52,41 @@ pub fn Frame(children: Children) -> impl IntoView {
     }
 }
 
+/// The bell's and the Queue badge's numbers as the server has them after the last
+/// action (`None` until one: the shell's numbers hold).
+///
+/// Every action redirects with a `?notice=` (which [`Notice`] then takes out of the
+/// address), so the numbers are read again whenever the address changes after the
+/// page loaded: "Mark all as read" and a decision no longer leave old counts in the
+/// header (issue 13). They are read apart from the shell, which pages wait on
+/// (`signed_in_or_prompt`): refetching the shell would build the page again.
+fn live_counts() -> RwSignal<Option<(u64, u64)>> {
+    let location = use_location();
+    let counts = RwSignal::new(None);
+    // Effects run only in the browser; the first run is the page as loaded.
+    Effect::new(move |before: Option<String>| {
+        let path = location.pathname.get();
+        let _ = location.search.get();
+        if before.as_ref() != Some(&path) {
+            // A new page: its shell, read just now, has the numbers.
+            counts.set(None);
+        }
+        if before.is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(info) = get_shell_info().await {
+                    counts.set(Some((info.unread, info.pending_requests)));
+                }
+            });
+        }
+        path
+    });
+    counts
+}
+
 #[component]
-fn NavLinks(info: ShellInfo) -> impl IntoView {
+fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoView {
+    let unread = move || counts.get().map_or(info.unread, |c| c.0);
+    let pending = move || counts.get().map_or(info.pending_requests, |c| c.1);
     let link = "text-slate-300 hover:text-white focus:outline-none focus:ring-2 focus:ring-sky-400 rounded px-1";
     match info.user {
         Some(user) => {
@@ -72,21 +99,21 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
                         <A href="/admin" attr:class=link>"Admin"</A>
                         <A href="/admin/requests" attr:class=link>
                             "Queue"
-                            {(info.pending_requests > 0).then(|| view! {
-                                <span class="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-slate-900" data-testid="pending-count">{info.pending_requests}</span>
+                            {move || (pending() > 0).then(|| view! {
+                                <span class="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-slate-900" data-testid="pending-count">{pending()}</span>
                             })}
                         </A>
                     })}
                 </div>
                 <div class="ml-auto flex items-center gap-3 text-sm">
                     <a href="/notifications" class=link data-testid="bell"
-                        aria-label=format!("Notifications: {} unread", info.unread)>
+                        aria-label=move || format!("Notifications: {} unread", unread())>
                         <svg aria-hidden="true" class="inline h-5 w-5 align-middle" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                             <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
                             <path d="M13.73 21a2 2 0 0 1-3.46 0"/>
                         </svg>
-                        {(info.unread > 0).then(|| view! {
-                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{info.unread}</span>
+                        {move || (unread() > 0).then(|| view! {
+                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{unread()}</span>
                         })}
                     </a>
                     <span class="text-slate-300" data-testid="whoami">
@@ -162,30 +189,30 @@ fn Notice() -> impl IntoView {
     // while the browser stays there.
     let kept = RwSignal::new(None::<(&'static str, String)>);
     let stale = RwSignal::new(false);
-    let here = move || {
-        format!(
-            "{}{}",
-            location.pathname.get(),
-            query.read().to_query_string()
-        )
-    };
+    let here = move || format!("{}?{}", location.pathname.get(), location.search.get());
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
         let Some(text) = query.read().get_str("notice").and_then(notice_text) else {
             return;
         };
-        let mut rest = query.get_untracked();
-        rest.remove("notice");
-        let address = format!(
-            "{}{}",
-            location.pathname.get_untracked(),
-            rest.to_query_string()
-        );
-        kept.set(Some((text, address.clone())));
+        // The address as it is, less `notice` (the other parameters untouched: a
+        // `return_to` keeps its encoding).
+        let search = location.search.get_untracked();
+        let rest = search
+            .split('&')
+            .filter(|p| !p.is_empty() && p.split('=').next() != Some("notice"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let path = location.pathname.get_untracked();
+        kept.set(Some((text, format!("{path}?{rest}"))));
         stale.set(false);
-        let hash = window().location().hash().unwrap_or_default();
+        let address = if rest.is_empty() {
+            path
+        } else {
+            format!("{path}?{rest}")
+        };
         navigate(
-            &format!("{address}{hash}"),
+            &format!("{address}{}", location.hash.get_untracked()),
             NavigateOptions {
                 replace: true,
                 scroll: false,
