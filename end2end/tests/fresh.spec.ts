@@ -10,6 +10,17 @@ import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
 
 const DEV_PASSWORD = 'developer password 42';
 
+// A panic in the browser bundle (e.g. a page rebuilt while it was still loading)
+// stops every later click from working: none may happen.
+const pageErrors: string[] = [];
+test.beforeEach(({ page }) => {
+  pageErrors.length = 0;
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+test.afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
 function cli(args: string[], input?: string): string {
   return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
 }

@@ -251,7 +251,7 @@ fn UserRow(
                                     "Signs " {u.username.clone()} " out everywhere at once; their apps' tokens stop working and stay invalid if the account is enabled again (they sign in afresh). You can enable the account again here."
                                 </p>
                                 <div class="flex items-start gap-2 text-sm">
-                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1 h-5 w-5"/>
+                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1 h-5 w-5 shrink-0"/>
                                     <label for=confirm_id>"I understand that " {u.username.clone()} " loses access at once."</label>
                                 </div>
                                 <button type="submit" class="inline-flex items-center rounded bg-red-700 px-3 py-1 font-medium text-white hover:bg-red-800">"Disable account"</button>
