@@ -177,14 +177,12 @@ pub struct RequestView {
     pub client_name: String,
     pub requester: Option<String>,
     pub requester_email: Option<String>,
-    /// `scopes`, `extension` or `change`.
-    pub kind: String,
+    pub kind: RequestKind,
     pub summary: String,
     pub scopes: Vec<ScopeView>,
     pub changes: Vec<ChangeView>,
     pub justification: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: RequestStatus,
     pub created: String,
     pub decided: Option<String>,
     pub decided_by: Option<String>,
@@ -195,6 +193,57 @@ pub struct RequestView {
     /// For administrators: why the client's name may deceive.
     #[serde(default)]
     pub name_warnings: Vec<String>,
+}
+
+/// Where a request stands, spelled on the wire as the domain spells it
+/// (`pending`, `approved`, `rejected`); the browser bundle cannot use the domain's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl RequestStatus {
+    /// The wire spelling (also the filter value in URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// What a request asks for, spelled on the wire as the domain spells it
+/// (`scopes`, `extension`, `change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestKind {
+    Scopes,
+    Extension,
+    Change,
+}
+
+impl RequestKind {
+    /// The wire spelling (also the filter value in URLs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Scopes => "scopes",
+            RequestKind::Extension => "extension",
+            RequestKind::Change => "change",
+        }
+    }
+
+    /// As people read it on a card.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestKind::Scopes => "scopes",
+            RequestKind::Extension => "extension",
+            RequestKind::Change => "field change",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,12 +19,30 @@ fn admin_who() -> Result<domain::portal::Who, AppError> {
     }
 }
 
+/// The queue as the administrator was looking at it (its filters), with a notice:
+/// after a decision the page shows the same list, now without the decided request.
+#[cfg(feature = "ssr")]
+fn back_to_queue(status: &str, kind: &str, client_id: &str, notice: &str) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("status", status), ("kind", kind), ("client_id", client_id)] {
+        // Echoed into our own URL, encoded; anything unusual is simply dropped.
+        if !v.is_empty() && v.len() <= limits::SEARCH {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("notice", notice);
+    format!("/admin/requests?{}", q.finish())
+}
+
 #[server(endpoint = "admin/approve_request")]
 pub async fn approve_request(
     csrf_token: String,
     id: String,
     #[server(default)] scopes: Vec<String>,
     #[server(default)] note: String,
+    #[server(default)] status: String,
+    #[server(default)] kind: String,
+    #[server(default)] client_id: String,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
     check_csrf(&csrf_token)?;
@@ -44,7 +62,12 @@ pub async fn approve_request(
         st.now(),
     )
     .await?;
-    leptos_axum::redirect("/admin/requests?notice=request_approved");
+    leptos_axum::redirect(&back_to_queue(
+        &status,
+        &kind,
+        &client_id,
+        "request_approved",
+    ));
     Ok(())
 }
 
@@ -53,6 +76,9 @@ pub async fn reject_request(
     csrf_token: String,
     id: String,
     #[server(default)] reason: String,
+    #[server(default)] status: String,
+    #[server(default)] kind: String,
+    #[server(default)] client_id: String,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
     check_csrf(&csrf_token)?;
@@ -67,7 +93,12 @@ pub async fn reject_request(
         st.now(),
     )
     .await?;
-    leptos_axum::redirect("/admin/requests?notice=request_rejected");
+    leptos_axum::redirect(&back_to_queue(
+        &status,
+        &kind,
+        &client_id,
+        "request_rejected",
+    ));
     Ok(())
 }
 

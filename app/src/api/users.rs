@@ -74,9 +74,19 @@ pub async fn set_disabled(
     csrf_token: String,
     user_id: String,
     disabled: bool,
+    /// Disabling signs the person out everywhere at once: the form asks for a
+    /// ticked box, and the server checks it too (issue 13, defect 5).
+    #[server(default)]
+    confirm: String,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
     check_csrf(&csrf_token)?;
+    if disabled && confirm != "yes" {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick the box to confirm that the account loses access at once.",
+        ));
+    }
     let (me, admin) = require_admin()?;
     if me.id == user_id && disabled {
         return Err(AppError::Message(

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use crate::api::session::{get_shell_info, SignOut};
 use crate::error::AppError;
@@ -21,6 +22,7 @@ pub fn Frame(children: Children) -> impl IntoView {
     // Refetched on every navigation, so the header follows sign-in and sign-out.
     let shell = Resource::new(move || location.pathname.get(), |_| get_shell_info());
     provide_context(ShellResource(shell));
+    let counts = live_counts();
     // Effects run only in the browser, after hydration: a marker for browser tests
     // (and a hook for styles) that the page is interactive.
     Effect::new(move |_| {
@@ -36,7 +38,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match shell.await {
-                            Ok(info) => view! { <NavLinks info/> }.into_any(),
+                            Ok(info) => view! { <NavLinks info counts/> }.into_any(),
                             Err(_) => ().into_any(),
                         }
                     })}
@@ -50,8 +52,41 @@ pub fn Frame(children: Children) -> impl IntoView {
     }
 }
 
+/// The bell's and the Queue badge's numbers as the server has them after the last
+/// action (`None` until one: the shell's numbers hold).
+///
+/// Every action redirects with a `?notice=` (which [`Notice`] then takes out of the
+/// address), so the numbers are read again whenever the address changes after the
+/// page loaded: "Mark all as read" and a decision no longer leave old counts in the
+/// header (issue 13). They are read apart from the shell, which pages wait on
+/// (`signed_in_or_prompt`): refetching the shell would build the page again.
+fn live_counts() -> RwSignal<Option<(u64, u64)>> {
+    let location = use_location();
+    let counts = RwSignal::new(None);
+    // Effects run only in the browser; the first run is the page as loaded.
+    Effect::new(move |before: Option<String>| {
+        let path = location.pathname.get();
+        let _ = location.search.get();
+        if before.as_ref() != Some(&path) {
+            // A new page: its shell, read just now, has the numbers.
+            counts.set(None);
+        }
+        if before.is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(info) = get_shell_info().await {
+                    counts.set(Some((info.unread, info.pending_requests)));
+                }
+            });
+        }
+        path
+    });
+    counts
+}
+
 #[component]
-fn NavLinks(info: ShellInfo) -> impl IntoView {
+fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoView {
+    let unread = move || counts.get().map_or(info.unread, |c| c.0);
+    let pending = move || counts.get().map_or(info.pending_requests, |c| c.1);
     let link = "text-slate-300 hover:text-white focus:outline-none focus:ring-2 focus:ring-sky-400 rounded px-1";
     match info.user {
         Some(user) => {
@@ -64,21 +99,21 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
                         <A href="/admin" attr:class=link>"Admin"</A>
                         <A href="/admin/requests" attr:class=link>
                             "Queue"
-                            {(info.pending_requests > 0).then(|| view! {
-                                <span class="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-slate-900" data-testid="pending-count">{info.pending_requests}</span>
+                            {move || (pending() > 0).then(|| view! {
+                                <span class="ml-1 rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-slate-900" data-testid="pending-count">{pending()}</span>
                             })}
                         </A>
                     })}
                 </div>
                 <div class="ml-auto flex items-center gap-3 text-sm">
                     <a href="/notifications" class=link data-testid="bell"
-                        aria-label=format!("Notifications: {} unread", info.unread)>
+                        aria-label=move || format!("Notifications: {} unread", unread())>
                         <svg aria-hidden="true" class="inline h-5 w-5 align-middle" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                             <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
                             <path d="M13.73 21a2 2 0 0 1-3.46 0"/>
                         </svg>
-                        {(info.unread > 0).then(|| view! {
-                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{info.unread}</span>
+                        {move || (unread() > 0).then(|| view! {
+                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{unread()}</span>
                         })}
                     </a>
                     <span class="text-slate-300" data-testid="whoami">
@@ -104,41 +139,97 @@ fn NavLinks(info: ShellInfo) -> impl IntoView {
     }
 }
 
-/// One-line confirmations after a redirect (`?notice=…`); only known codes are shown,
-/// so a link cannot put arbitrary text on the page.
+/// The text of a known notice code; only known codes are shown, so a link cannot
+/// put arbitrary text on the page.
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "signed_out" => "You have been signed out.",
+        "signed_up" => "Your account was created. You can sign in now.",
+        "user_created" => "The user was created.",
+        "client_created" => "The client was registered.",
+        "client_updated" => "The client was updated.",
+        "client_updated_request" => "The client was updated. The changes that need approval were sent to the administrators.",
+        "client_deleted" => "The client was deleted.",
+        "client_enabled" => "The client was enabled.",
+        "client_disabled" => "The client was disabled.",
+        "secret_rotated" => "A new secret was created.",
+        "scope_removed" => "The scope was removed.",
+        "expiry_changed" => "The expiry was changed.",
+        "request_submitted" => "Your request was sent to the administrators.",
+        "request_auto_approved" => "Your request was approved at once.",
+        "request_auto_rejected" => "Your request was rejected by an approval rule; see the reason below.",
+        "request_approved" => "The request was approved.",
+        "request_rejected" => "The request was rejected and the developer told why.",
+        "rule_saved" => "The rule was saved.",
+        "rule_deleted" => "The rule was deleted.",
+        "notifications_read" => "All notifications are marked as read.",
+        "app_revoked" => "The app's access was revoked. It can no longer use your account.",
+        "app_changed" => "The app's permissions were changed.",
+        "settings_saved" => "The settings were saved.",
+        "api_created" => "The API was created.",
+        "scope_added" => "The scope was added.",
+        "scope_updated" => "The scope was updated.",
+        _ => return None,
+    })
+}
+
+/// One-line confirmations after a redirect (`?notice=…`).
+///
+/// A confirmation speaks of the action just done, so (issue 13) it is not shown
+/// beside the error of a later action (hidden once another form is sent, and when
+/// the address carries a server function's error without JavaScript), and,
+/// hydrated, its code leaves the address once shown, so a reload shows the page
+/// and not the old confirmation. Without JavaScript the code stays in the address.
 #[component]
 fn Notice() -> impl IntoView {
     let query = use_query_map();
-    move || {
-        let text = match query.read().get("notice").as_deref() {
-            Some("signed_out") => "You have been signed out.",
-            Some("signed_up") => "Your account was created. You can sign in now.",
-            Some("user_created") => "The user was created.",
-            Some("client_created") => "The client was registered.",
-            Some("client_updated") => "The client was updated.",
-            Some("client_updated_request") => "The client was updated. The changes that need approval were sent to the administrators.",
-            Some("client_deleted") => "The client was deleted.",
-            Some("client_enabled") => "The client was enabled.",
-            Some("client_disabled") => "The client was disabled.",
-            Some("secret_rotated") => "A new secret was created.",
-            Some("scope_removed") => "The scope was removed.",
-            Some("expiry_changed") => "The expiry was changed.",
-            Some("request_submitted") => "Your request was sent to the administrators.",
-            Some("request_auto_approved") => "Your request was approved at once.",
-            Some("request_auto_rejected") => "Your request was rejected by an approval rule; see the reason below.",
-            Some("request_approved") => "The request was approved.",
-            Some("request_rejected") => "The request was rejected and the developer told why.",
-            Some("rule_saved") => "The rule was saved.",
-            Some("rule_deleted") => "The rule was deleted.",
-            Some("notifications_read") => "All notifications are marked as read.",
-            Some("app_revoked") => "The app's access was revoked. It can no longer use your account.",
-            Some("app_changed") => "The app's permissions were changed.",
-            Some("settings_saved") => "The settings were saved.",
-            Some("api_created") => "The API was created.",
-            Some("scope_added") => "The scope was added.",
-            Some("scope_updated") => "The scope was updated.",
-            _ => return None,
+    let location = use_location();
+    let navigate = use_navigate();
+    // The notice whose code was taken out of the address, and that address: shown
+    // while the browser stays there.
+    let kept = RwSignal::new(None::<(&'static str, String)>);
+    let stale = RwSignal::new(false);
+    let here = move || format!("{}?{}", location.pathname.get(), location.search.get());
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        let Some(text) = query.read().get_str("notice").and_then(notice_text) else {
+            return;
         };
+        // The address as it is, less `notice` (the other parameters untouched: a
+        // `return_to` keeps its encoding).
+        let search = location.search.get_untracked();
+        let rest = search
+            .split('&')
+            .filter(|p| !p.is_empty() && p.split('=').next() != Some("notice"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let path = location.pathname.get_untracked();
+        kept.set(Some((text, format!("{path}?{rest}"))));
+        stale.set(false);
+        let address = if rest.is_empty() {
+            path
+        } else {
+            format!("{path}?{rest}")
+        };
+        navigate(
+            &format!("{address}{}", location.hash.get_untracked()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let sent = window_event_listener(leptos::ev::submit, move |_| stale.set(true));
+    on_cleanup(move || sent.remove());
+    move || {
+        if stale.get() || query.read().get_str("__err").is_some() {
+            return None;
+        }
+        let text = match query.read().get_str("notice") {
+            Some(code) => notice_text(code),
+            None => kept.get().filter(|(_, at)| *at == here()).map(|(t, _)| t),
+        }?;
         Some(view! {
             <div role="status" class="mb-6 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-emerald-900">
                 {text}

@@ -223,15 +223,42 @@ fn UserRow(
                 </ActionForm>
             </td>
             <td class="px-3 py-2">
-                <ActionForm action=set_disabled attr:class="flex items-center gap-2">
-                    <CsrfField/>
-                    <input type="hidden" name="user_id" value=id2/>
-                    <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
-                    <span class=if u.disabled { "text-red-700" } else { "text-emerald-700" }>
-                        {if u.disabled { "Disabled" } else { "Active" }}
-                    </span>
-                    <button type="submit" class=BUTTON_SECONDARY>{if u.disabled { "Enable" } else { "Disable" }}</button>
-                </ActionForm>
+                <span class=if u.disabled { "text-red-700" } else { "text-emerald-700" }>
+                    {if u.disabled { "Disabled" } else { "Active" }}
+                </span>
+                {if u.disabled {
+                    view! {
+                        <ActionForm action=set_disabled attr:class="mt-1">
+                            <CsrfField/>
+                            <input type="hidden" name="user_id" value=id2/>
+                            <input type="hidden" name="disabled" value="false"/>
+                            <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Enable {}", u.username)>"Enable"</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    // A confirmation step that needs no JavaScript: the form opens
+                    // under the button, says what happens and wants a ticked box
+                    // (the server checks it too; issue 13, defect 5).
+                    let confirm_id = format!("disable-confirm-{}", u.id);
+                    view! {
+                        <details class="mt-1" data-testid="disable-user">
+                            <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none")>"Disable…"</summary>
+                            <ActionForm action=set_disabled attr:class="mt-2 grid max-w-xs gap-2 rounded border border-red-300 bg-red-50 p-3">
+                                <CsrfField/>
+                                <input type="hidden" name="user_id" value=id2/>
+                                <input type="hidden" name="disabled" value="true"/>
+                                <p class="text-sm text-slate-700">
+                                    "Signs " {u.username.clone()} " out everywhere at once; their apps' tokens stop working and stay invalid if the account is enabled again (they sign in afresh). You can enable the account again here."
+                                </p>
+                                <div class="flex items-start gap-2 text-sm">
+                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1 h-5 w-5 shrink-0"/>
+                                    <label for=confirm_id>"I understand that " {u.username.clone()} " loses access at once."</label>
+                                </div>
+                                <button type="submit" class="inline-flex items-center rounded bg-red-700 px-3 py-1 font-medium text-white hover:bg-red-800">"Disable account"</button>
+                            </ActionForm>
+                        </details>
+                    }.into_any()
+                }}
             </td>
             <td class="px-3 py-2 text-slate-600">{u.created.clone()}</td>
         </tr>

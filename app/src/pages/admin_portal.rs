@@ -15,7 +15,7 @@ use crate::components::pagination::Pagination;
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::components::requests::RequestItem;
 use crate::error::AppError;
-use crate::model::{RequestView, RuleView};
+use crate::model::{RequestStatus, RequestView, RuleView};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
@@ -52,6 +52,11 @@ fn Queue() -> impl IntoView {
             .get("page")
             .and_then(|p| p.parse().ok())
             .unwrap_or(1u64)
+    };
+    let filters = Filters {
+        status: Signal::derive(status),
+        kind: Signal::derive(kind),
+        client: Signal::derive(client),
     };
     let approve = ServerAction::<ApproveRequest>::new();
     let reject = ServerAction::<RejectRequest>::new();
@@ -112,21 +117,44 @@ fn Queue() -> impl IntoView {
                             <p class="mt-1 text-sm text-slate-600">"New scope, extension and change requests appear here; you are also notified."</p>
                         </div>
                     }.into_any(),
-                    Ok(p) => {
-                        let (s, k, c) = (status(), kind(), client());
-                        view! {
-                            <p class="mt-4 text-sm text-slate-600">{format!("{} request(s)", p.total)}</p>
-                            <ul class="mt-2 space-y-4">
-                                {p.requests.into_iter().map(|r| view! { <QueueItem r approve reject error/> }).collect_view()}
-                            </ul>
-                            <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
-                        }.into_any()
-                    }
+                    Ok(p) => view! {
+                        <p class="mt-4 text-sm text-slate-600">{format!("{} request(s)", p.total)}</p>
+                    }.into_any(),
                     Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
+            // The cards live outside the Suspend above, in a list keyed by request
+            // (and its status): after a decision or a failed one the list is
+            // diffed, so a card that stays keeps its own DOM and typed text, and no
+            // card ever takes over another request's form (its note, its focus);
+            // re-rendering the whole list instead either reused a decided card's
+            // inputs for the next request or wiped what was typed (issue 13).
+            <ul class="mt-2 space-y-4">
+                <For
+                    each=move || reqs.get().and_then(Result::ok).map(|p| p.requests).unwrap_or_default()
+                    key=|r| (r.id.clone(), r.status)
+                    children=move |r| view! { <QueueItem r approve reject error filters/> }
+                />
+            </ul>
+            {move || Suspend::new(async move {
+                reqs.await.ok().map(|p| {
+                    let (s, k, c) = (status(), kind(), client());
+                    view! {
+                        <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
+                    }
+                })
+            })}
         </Transition>
     }
+}
+
+/// The queue's filters (status, kind, client id), sent with a decision so the
+/// administrator returns to the same list.
+#[derive(Clone, Copy)]
+struct Filters {
+    status: Signal<String>,
+    kind: Signal<String>,
+    client: Signal<String>,
 }
 
 #[component]
@@ -135,8 +163,9 @@ fn QueueItem(
     approve: ServerAction<ApproveRequest>,
     reject: ServerAction<RejectRequest>,
     error: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
+    filters: Filters,
 ) -> impl IntoView {
-    if r.status != "pending" {
+    if r.status != RequestStatus::Pending {
         return view! { <RequestItem r/> }.into_any();
     }
     let history = format!("/admin/requests?status=all&client_id={}", r.client_id);
@@ -148,7 +177,7 @@ fn QueueItem(
     view! {
         <li class=CARD id=r.id.clone() data-testid="queue-item">
             <div class="flex flex-wrap items-center gap-2">
-                <span class="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">{r.kind.clone()}</span>
+                <span class="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">{r.kind.label()}</span>
                 <h2 class="font-semibold">{r.summary.clone()}</h2>
             </div>
             <p class="mt-1 text-sm text-slate-700">
@@ -176,6 +205,9 @@ fn QueueItem(
                 <ActionForm action=approve attr:class="rounded border border-emerald-200 bg-emerald-50 p-3">
                     <CsrfField/>
                     <input type="hidden" name="id" value=rid1/>
+                    <input type="hidden" name="status" value=filters.status/>
+                    <input type="hidden" name="kind" value=filters.kind/>
+                    <input type="hidden" name="client_id" value=filters.client/>
                     {(!r.scopes.is_empty()).then(|| view! {
                         <fieldset class="mb-2">
                             <legend class="text-sm font-medium">"Approve these scopes"</legend>
@@ -197,6 +229,9 @@ fn QueueItem(
                 <ActionForm action=reject attr:class="rounded border border-red-200 bg-red-50 p-3">
                     <CsrfField/>
                     <input type="hidden" name="id" value=rid2/>
+                    <input type="hidden" name="status" value=filters.status/>
+                    <input type="hidden" name="kind" value=filters.kind/>
+                    <input type="hidden" name="client_id" value=filters.client/>
                     <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
                     <textarea id=reason_id name="reason" rows="2" maxlength={limits::REASON} class=INPUT></textarea>
                     <p class="text-sm text-red-700">{move || error().and_then(|e| e.field_message("reason"))}</p>

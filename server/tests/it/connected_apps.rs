@@ -211,7 +211,11 @@ async fn a_disabled_users_sessions_and_tokens_stop_working() {
     let r = admin
         .post(
             "/api/admin/set_disabled",
-            &[("user_id", &alice_id), ("disabled", "true")],
+            &[
+                ("user_id", &alice_id),
+                ("disabled", "true"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert!(r.status < 400, "{}", r.body);

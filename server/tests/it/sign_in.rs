@@ -221,7 +221,11 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
     let r = admin
         .post(
             "/api/admin/set_disabled",
-            &[("user_id", &dev.id), ("disabled", "true")],
+            &[
+                ("user_id", &dev.id),
+                ("disabled", "true"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert!(r.status < 400, "{}", r.body);

@@ -383,9 +383,19 @@ pub async fn set_client_enabled(
     id: String,
     enabled: bool,
     #[server(default)] justification: String,
+    /// Disabling stops the client at once: the form asks for a ticked box, and the
+    /// server checks it too (issue 13, defect 5).
+    #[server(default)]
+    confirm: String,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
     check_csrf(&csrf_token)?;
+    if !enabled && confirm != "yes" {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick the box to confirm that the client stops working at once.",
+        ));
+    }
     let st = state()?;
     let who = super::conv::who()?;
     let req = domain::portal::set_enabled(

@@ -8,7 +8,9 @@ use domain::portal::rules::Verdict;
 use domain::portal::{Ask, Request, Who};
 
 use crate::error::AppError;
-use crate::model::{ChangeView, ClientView, Expiry, RequestView, ScopeView};
+use crate::model::{
+    ChangeView, ClientView, Expiry, RequestKind, RequestStatus, RequestView, ScopeView,
+};
 use crate::ssr::{request_ctx, require_user};
 
 /// The signed-in caller as the domain sees them.
@@ -136,7 +138,11 @@ pub async fn request_view(
         .collect();
     Ok(RequestView {
         summary: r.ask.summary(),
-        kind: r.ask.kind().into(),
+        kind: match &r.ask {
+            Ask::Scopes { .. } => RequestKind::Scopes,
+            Ask::Extension { .. } => RequestKind::Extension,
+            Ask::Change { .. } => RequestKind::Change,
+        },
         id: r.id,
         client_id: r.client_id,
         client_name: r.client_name,
@@ -145,7 +151,11 @@ pub async fn request_view(
         scopes,
         changes,
         justification: r.justification,
-        status: r.status.as_str().into(),
+        status: match r.status {
+            domain::portal::Status::Pending => RequestStatus::Pending,
+            domain::portal::Status::Approved => RequestStatus::Approved,
+            domain::portal::Status::Rejected => RequestStatus::Rejected,
+        },
         created: format_utc(r.created_at),
         decided: r.decided_at.map(format_utc),
         decided_by: r.decider.map(|d| d.name),

@@ -12,7 +12,6 @@ use crate::api::portal_admin::{RemoveScope, SetClientExpiry};
 use crate::components::clients::ExpiryBadge;
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
-use crate::components::query::query_str;
 use crate::components::requests::RequestItem;
 use crate::model::ClientDetail;
 
@@ -26,16 +25,85 @@ pub fn ClientDetailPage() -> impl IntoView {
     }
 }
 
+/// The page's actions, made once for the page so the client is read again after
+/// each one that succeeds (and not after one that fails: the forms keep what was
+/// typed beside the error).
+#[derive(Clone, Copy)]
+struct Actions {
+    rotate: ServerAction<RotateSecret>,
+    delete: ServerAction<DeleteClient>,
+    enable: ServerAction<SetClientEnabled>,
+    scopes_req: ServerAction<RequestScopes>,
+    extend: ServerAction<RequestExtension>,
+    remove_scope: ServerAction<RemoveScope>,
+    set_expiry: ServerAction<SetClientExpiry>,
+}
+
+impl Actions {
+    /// Forgets every action's outcome: once one succeeds, an earlier error no
+    /// longer describes the page.
+    fn forget(&self) {
+        self.rotate.value().set(None);
+        self.delete.value().set(None);
+        self.enable.value().set(None);
+        self.scopes_req.value().set(None);
+        self.extend.value().set(None);
+        self.remove_scope.value().set(None);
+        self.set_expiry.value().set(None);
+    }
+}
+
+/// Counts an action's successes: moves when it succeeds, stays when it fails.
+macro_rules! successes {
+    ($a:expr) => {{
+        let a = $a;
+        Memo::new(move |prev: Option<&u64>| match a.value().get() {
+            Some(Ok(_)) => a.version().get() as u64,
+            _ => prev.copied().unwrap_or(0),
+        })
+    }};
+}
+
 #[component]
 fn ClientDetailLoader() -> impl IntoView {
     let id = client_id_param();
-    let notice = query_str("notice");
-    let detail = Resource::new(move || (id(), notice()), |(id, _)| get_client(id));
+    let actions = Actions {
+        rotate: ServerAction::new(),
+        delete: ServerAction::new(),
+        enable: ServerAction::new(),
+        scopes_req: ServerAction::new(),
+        extend: ServerAction::new(),
+        remove_scope: ServerAction::new(),
+        set_expiry: ServerAction::new(),
+    };
+    // Deleting leaves the page, so it is not counted.
+    let done = [
+        successes!(actions.rotate),
+        successes!(actions.enable),
+        successes!(actions.scopes_req),
+        successes!(actions.extend),
+        successes!(actions.remove_scope),
+        successes!(actions.set_expiry),
+    ];
+    let landed = move || done.iter().map(|m| m.get()).sum::<u64>();
+    let detail = Resource::new(move || (id(), landed()), |(id, _)| get_client(id));
+    Effect::new(move |before: Option<u64>| {
+        let now = landed();
+        if before.is_some_and(|b| b != now) {
+            actions.forget();
+        }
+        now
+    });
     view! {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ClientDetailView d/> }.into_any(),
+                    // A closure, so that each reading builds the page afresh: after an
+                    // action the page is the client as the server now has it, with
+                    // no ticks or text left from the form just sent (rebuilding in
+                    // place kept them: the next scope request then asked again for a
+                    // scope already waiting; issue 13).
+                    Ok(d) => (move || view! { <ClientDetailView d=d.clone() actions/> }).into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 }
             })}
@@ -90,15 +158,17 @@ fn copy_to_clipboard(s: &str) {
 fn copy_to_clipboard(_: &str) {}
 
 #[component]
-fn ClientDetailView(d: ClientDetail) -> impl IntoView {
+fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
     let c = d.client.clone();
-    let rotate = ServerAction::<RotateSecret>::new();
-    let delete = ServerAction::<DeleteClient>::new();
-    let enable = ServerAction::<SetClientEnabled>::new();
-    let scopes_req = ServerAction::<RequestScopes>::new();
-    let extend = ServerAction::<RequestExtension>::new();
-    let remove_scope = ServerAction::<RemoveScope>::new();
-    let set_expiry = ServerAction::<SetClientExpiry>::new();
+    let Actions {
+        rotate,
+        delete,
+        enable,
+        scopes_req,
+        extend,
+        remove_scope,
+        set_expiry,
+    } = actions;
     let err = move || {
         rotate
             .value()
@@ -288,29 +358,30 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
             }
         })}
 
-        <section class=format!("{CARD} mt-6")>
-            <h2 class="text-lg font-semibold">{if c.disabled { "Enable" } else { "Disable" }}</h2>
-            {
-                let id = id.clone();
-                let disabled = c.disabled;
-                let admin = d.viewer_is_admin;
-                view! {
-                    <p class="mt-1 text-sm text-slate-600">{match (disabled, admin) {
-                        (false, _) => "A disabled client gets no tokens. You can ask for it to be enabled again.",
-                        (true, true) => "Enabling lets the client get tokens again.",
-                        (true, false) => "Enabling a disabled client needs an administrator's approval: say why.",
+        // Enabling is not dangerous, so it is an ordinary section; disabling is in
+        // the danger zone below, confirmed (issue 13, defect 5).
+        {c.disabled.then(|| {
+            let id = id.clone();
+            let admin = d.viewer_is_admin;
+            view! {
+                <section class=format!("{CARD} mt-6")>
+                    <h2 class="text-lg font-semibold">"Enable"</h2>
+                    <p class="mt-1 text-sm text-slate-600">{if admin {
+                        "Enabling lets the client get tokens again."
+                    } else {
+                        "Enabling a disabled client needs an administrator's approval: say why."
                     }}</p>
                     <ActionForm action=enable attr:class="mt-3 grid gap-2 sm:max-w-md">
                         <CsrfField/>
                         <input type="hidden" name="id" value=id/>
-                        <input type="hidden" name="enabled" value=disabled.to_string()/>
-                        <label for="enable-why" class=LABEL>{if disabled { "Justification" } else { "Reason (optional)" }}</label>
+                        <input type="hidden" name="enabled" value="true"/>
+                        <label for="enable-why" class=LABEL>"Justification"</label>
                         <textarea id="enable-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
-                        <button type="submit" class=BUTTON_SECONDARY>{if disabled { "Enable client" } else { "Disable client" }}</button>
+                        <button type="submit" class=BUTTON_SECONDARY>"Enable client"</button>
                     </ActionForm>
-                }
+                </section>
             }
-        </section>
+        })}
 
         <section class=format!("{CARD} mt-6") id="requests">
             <h2 class="text-lg font-semibold">"Requests for this client"</h2>
@@ -321,8 +392,14 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
             }}
         </section>
 
-        <section class="mt-6 rounded-lg border border-red-300 bg-white p-6">
-            <h2 class="text-lg font-semibold text-red-800">"Delete this client"</h2>
+        <section class="mt-6 rounded-lg border border-red-300 bg-white p-6" aria-labelledby="danger-zone">
+            <h2 id="danger-zone" class="text-lg font-semibold text-red-800">"Danger zone"</h2>
+            {(!c.disabled).then(|| {
+                let id = id.clone();
+                let admin = d.viewer_is_admin;
+                view! { <DisableClient id admin enable err/> }
+            })}
+            <h3 class="mt-6 font-semibold text-red-800">"Delete this client"</h3>
             <p class="mt-1 text-sm text-slate-700">"Deleting is permanent: its secrets, refresh tokens and consents are removed and its access tokens stop working at once."</p>
             <FormError error=delete_err fields=vec!["confirm_name"]/>
             <ActionForm action=delete attr:class="mt-3 grid gap-2 sm:max-w-md">
@@ -334,5 +411,43 @@ fn ClientDetailView(d: ClientDetail) -> impl IntoView {
                 <button type="submit" class=DANGER>"Delete client permanently"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Disabling a client, in the danger zone: what happens, and a box to tick (the
+/// server checks it too), so one stray click does not stop a client in production.
+#[component]
+fn DisableClient(
+    id: String,
+    /// Administrators enable it again themselves; developers must ask them.
+    admin: bool,
+    enable: ServerAction<SetClientEnabled>,
+    err: impl Fn() -> Option<crate::error::AppError> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let again = if admin {
+        "You can enable it again here."
+    } else {
+        "Enabling it again needs an administrator's approval."
+    };
+    view! {
+        <h3 class="mt-4 font-semibold text-red-800">"Disable this client"</h3>
+        <p class="mt-1 text-sm text-slate-700" data-testid="disable-effects">
+            "A disabled client cannot sign anyone in or get tokens, and its refresh tokens stop working at once. "
+            "Portcullis refuses its access tokens at once (introspection, userinfo); an API that checks tokens only by their signature accepts them until they expire, within minutes. "
+            {again}
+        </p>
+        <ActionForm action=enable attr:class="mt-3 grid gap-2 sm:max-w-md">
+            <CsrfField/>
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="enabled" value="false"/>
+            <label for="disable-why" class=LABEL>"Reason (optional)"</label>
+            <textarea id="disable-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
+            <div class="flex items-start gap-2 text-sm">
+                <input type="checkbox" id="disable-confirm" name="confirm" value="yes" required=true class="mt-1 h-5 w-5 shrink-0"/>
+                <label for="disable-confirm">"I understand that the client stops working at once."</label>
+            </div>
+            <p class="text-sm text-red-700">{move || err().and_then(|e| e.field_message("confirm"))}</p>
+            <button type="submit" class=DANGER>"Disable client"</button>
+        </ActionForm>
     }
 }

@@ -187,7 +187,11 @@ async fn others_clients_are_not_found_for_every_operation() {
         ),
         (
             "/api/portal/set_enabled",
-            vec![("id", id.as_str()), ("enabled", "false")],
+            vec![
+                ("id", id.as_str()),
+                ("enabled", "false"),
+                ("confirm", "yes"),
+            ],
         ),
         (
             "/api/portal/request_scopes",
@@ -318,7 +322,7 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
     let r = dev
         .post(
             "/api/portal/set_enabled",
-            &[("id", &id), ("enabled", "false")],
+            &[("id", &id), ("enabled", "false"), ("confirm", "yes")],
         )
         .await;
     assert!(r.status < 400, "{}", r.body);
@@ -349,4 +353,75 @@ async fn approval_gated_fields_become_requests_and_direct_fields_apply() {
     ] {
         assert!(types.contains(&t.to_owned()), "{t}");
     }
+}
+
+/// Issue 13, defect 5: disabling a client or an account stops it at once, so the
+/// forms ask for a ticked box, and the server refuses the change without it (a
+/// form sent by an old browser, or by hand); nothing changes.
+#[tokio::test]
+async fn disabling_a_client_or_an_account_needs_the_confirmation() {
+    let app = spawn_app().await;
+    let dev = developer(&app, "ada").await;
+    let id = register_in_portal(&dev, "Notebook", "web", "https://n.example/cb").await;
+
+    for confirm in [None, Some("no"), Some("")] {
+        let mut fields = vec![("id", id.as_str()), ("enabled", "false")];
+        fields.extend(confirm.map(|c| ("confirm", c)));
+        let r = dev.post("/api/portal/set_enabled", &fields).await;
+        assert!(
+            (400..500).contains(&r.status) && r.body.contains("confirm"),
+            "{confirm:?}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(!is_disabled(&app, &id).await);
+    }
+    let r = dev
+        .post(
+            "/api/portal/set_enabled",
+            &[("id", &id), ("enabled", "false"), ("confirm", "yes")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert!(is_disabled(&app, &id).await);
+
+    // An administrator disabling an account: the same.
+    let ada = domain::accounts::find_by_username(&app.db, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = signed_in(&app, "admin").await;
+    let r = admin
+        .post(
+            "/api/admin/set_disabled",
+            &[("user_id", ada.id.as_str()), ("disabled", "true")],
+        )
+        .await;
+    assert!(
+        (400..500).contains(&r.status) && r.body.contains("confirm"),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    assert_eq!(dev.signed_in_as().await.as_deref(), Some("ada"));
+    let r = admin
+        .post(
+            "/api/admin/set_disabled",
+            &[
+                ("user_id", ada.id.as_str()),
+                ("disabled", "true"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(dev.signed_in_as().await, None);
+}
+
+async fn is_disabled(app: &TestApp, id: &str) -> bool {
+    domain::clients::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .disabled
 }

@@ -1,0 +1,93 @@
+import { execFileSync } from 'child_process';
+import { expect, test } from '@playwright/test';
+import { serverBin, serverEnv } from '../playwright.config';
+import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+
+// Issue 13, defect 1: a note typed on one card of the approval queue must never
+// travel to the next card once the first is decided (hydrated, the list used to
+// reuse the decided card's form for the next request).
+
+const DEV_PASSWORD = 'developer password 42';
+
+// A panic in the browser bundle (e.g. a page rebuilt while it was still loading)
+// stops every later click from working: none may happen.
+const pageErrors: string[] = [];
+test.beforeEach(({ page }) => {
+  pageErrors.length = 0;
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+test.afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
+function cli(args: string[], input?: string): string {
+  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
+}
+
+test("a note typed on one request is never sent with the next one", async ({ page }, testInfo) => {
+  const dev = unique(testInfo, 'dev');
+  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  const api = `https://api.example.edu/${unique(testInfo, 'queue')}`;
+  const scope = `${unique(testInfo, 'queue')}:write`;
+  cli(['api', 'add', '--name', 'Queue', '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write things', '--requires-approval']);
+
+  // A developer's client with two pending requests: a scope and an extension.
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await goto(page, testInfo, '/developer/clients/new');
+  const name = `Queue ${testInfo.project.name} ${Date.now() % 100000}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://app.example.edu/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  const clientId = (await page.getByTestId('client-id').textContent())!.trim();
+  const clientUrl = new URL(page.url()).pathname;
+  await ready(page, testInfo);
+  await page.getByLabel(scope).check();
+  await page.getByLabel('Why does the client need them?').fill('Writes grades back');
+  await page.getByRole('button', { name: 'Request scopes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await goto(page, testInfo, clientUrl);
+  const later = new Date(Date.now() + 500 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel('Extend until').fill(later);
+  await page.getByLabel('Justification').first().fill('Another year of courses');
+  await page.getByRole('button', { name: 'Request an extension' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // The administrator, on the queue filtered to this client (other specs fill the
+  // queue meanwhile; a decision keeps the filter), types a note on the first of
+  // the two cards and approves it.
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(page, testInfo, `/admin/requests?client_id=${encodeURIComponent(clientId)}`);
+  const ours = page.getByTestId('queue-item').filter({ hasText: name });
+  await expect(ours).toHaveCount(2);
+  const first = ours.first();
+  const firstId = await first.getAttribute('id');
+  await first.getByLabel('Note to the developer (optional)').fill('Approved for the spring pilot.');
+  await first.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'approved' })).toBeVisible();
+  await ready(page, testInfo);
+  expect(new URL(page.url()).searchParams.get('client_id')).toBe(clientId);
+
+  // No card now holds that note; the other request's card is its own, and
+  // approving it sends no note.
+  await expect(ours).toHaveCount(1);
+  await expect
+    .poll(() => page.locator('input[name="note"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).filter((v) => v)))
+    .toEqual([]);
+  const second = ours.first();
+  expect(await second.getAttribute('id')).not.toBe(firstId);
+  await expect(second.getByLabel('Note to the developer (optional)')).toHaveValue('');
+  await second.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'approved' })).toBeVisible();
+  await expect(ours).toHaveCount(0);
+
+  // What was recorded: the note on the first decision only.
+  await goto(page, testInfo, `/admin/requests?status=approved&client_id=${encodeURIComponent(clientId)}`);
+  const decided = page.getByTestId('request');
+  await expect(decided).toHaveCount(2);
+  await expect(page.locator(`[id="${firstId}"]`).getByTestId('request-reason')).toHaveText(/Approved for the spring pilot\./);
+  await expect(page.locator(`[data-testid="request"]:not([id="${firstId}"])`)).toHaveCount(1);
+  await expect(page.locator(`[data-testid="request"]:not([id="${firstId}"])`).getByTestId('request-reason')).toHaveCount(0);
+  await expect(decided.getByTestId('request-reason')).toHaveCount(1);
+});
