@@ -345,7 +345,8 @@ fn spawn_mail_sender(app: AppState, smtp: &SmtpSettings) -> Result<(), StartupEr
     Ok(())
 }
 
-/// Reads the change feed every `every` and drops what this process caches for what
+/// Reads the change feed every `every` (and on PostgreSQL whenever a change is
+/// notified) and drops what this process caches for what
 /// changed (any process's changes, this one's included); reloads the signing keys
 /// when they changed. After the database was unreachable, everything cached is
 /// dropped: changes may have been missed.
@@ -355,12 +356,19 @@ async fn spawn_change_feed(oauth: OAuthState, every: Duration) -> Result<(), Sta
     let mut feed = Feed::start(&services.db)
         .await
         .map_err(|e| StartupError::Other(format!("cannot read the change feed: {e}")))?;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    domain::platform::changes::spawn_wakeups(&services.db, wake.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut lost = false;
         loop {
-            tick.tick().await;
+            // PostgreSQL's notifications wake the feed at once; the poll is the
+            // fallback (and the only way on SQLite).
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = wake.notified() => {}
+            }
             match feed.poll(&services.db, services.clock.monotonic()).await {
                 Ok(changes) => {
                     if lost {

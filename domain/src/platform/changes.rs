@@ -139,6 +139,45 @@ impl Feed {
     }
 }
 
+/// The channel the triggers notify on PostgreSQL (at commit, once per transaction).
+pub const CHANNEL: &str = "portcullis_changes";
+
+/// On PostgreSQL, wakes `wake` whenever a transaction that changed a cached row
+/// commits (`NOTIFY portcullis_changes`, sent by the triggers), so the feed is read
+/// at once instead of at the next poll. The listener keeps one connection of the
+/// pool; when it loses it, it wakes the feed (a notification may have been missed)
+/// and listens again. On SQLite it does nothing: the poll is the only way.
+pub fn spawn_wakeups(db: &sea_orm::DatabaseConnection, wake: std::sync::Arc<tokio::sync::Notify>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        loop {
+            let listener = async {
+                let mut l = PgListener::connect_with(&pool).await?;
+                l.listen(CHANNEL).await?;
+                Ok::<_, sea_orm::sqlx::Error>(l)
+            };
+            match listener.await {
+                Ok(mut l) => loop {
+                    match l.recv().await {
+                        Ok(_) => wake.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "change notifications interrupted");
+                            wake.notify_one();
+                            break;
+                        }
+                    }
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot listen for change notifications"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
 /// Deletes changes every process has long read: all but the newest `keep`.
 pub async fn prune<C: ConnectionTrait>(conn: &C, keep: i64) -> DomainResult<u64> {
     let Some(newest) = cache_change::Entity::find()

@@ -10,6 +10,7 @@ use domain::accounts::AdminCtx;
 use domain::audit::Actor;
 use domain::clients::{ApplicationType, ClientPatch, NewClient};
 use serde_json::Value;
+use server::settings::Settings;
 
 use crate::helpers::*;
 
@@ -36,7 +37,15 @@ async fn service(app: &TestApp, name: &str, scopes: &[&str]) -> Creds {
 }
 
 async fn setup() -> (TestApp, String, Creds, Creds) {
-    let app = spawn_app_with(|s| s.cache_ttl_ms = TTL_MS).await;
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(tweak: impl FnOnce(&mut Settings)) -> (TestApp, String, Creds, Creds) {
+    let app = spawn_app_with(|s| {
+        s.cache_ttl_ms = TTL_MS;
+        tweak(s);
+    })
+    .await;
     let ctx = AdminCtx::operator();
     let r = domain::apis::create_resource(&app.db, &ctx, "Cluster", API, START)
         .await
@@ -119,6 +128,25 @@ async fn a_token_revoked_on_one_server_is_inactive_on_the_other_within_moments()
     );
     within_patience("a revocation", || async {
         introspect(&second, &rs, &at).await["active"] == false
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn on_postgresql_a_notification_wakes_the_feed_before_its_next_poll() {
+    if backend() != "postgres" {
+        println!("SQLite has no notifications: its feed is polled (the tests above)");
+        return;
+    }
+    // The poll is a minute away: only the notification can be this fast.
+    let (app, second, svc, _) = setup_with(|s| s.change_poll_ms = 60_000).await;
+    assert_eq!(token(&second, &svc).await.status(), 200, "cached now");
+    domain::clients::delete(&app.db, Actor::Operator, &svc.id, app.clock_now())
+        .await
+        .unwrap();
+    within_patience("a notified deletion", || {
+        let (second, svc) = (second.clone(), svc.clone());
+        async move { token(&second, &svc).await.status() == 401 }
     })
     .await;
 }
