@@ -43,9 +43,24 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// Applies every pending migration.
+///
+/// In one transaction that holds the migration lock (`BEGIN IMMEDIATE` on SQLite,
+/// an advisory lock on PostgreSQL; both databases roll DDL back), so nodes started
+/// together on an empty database migrate one after the other: the second finds
+/// nothing pending, instead of failing on a table the first just created.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    use sea_orm::ConnectionTrait;
+    let txn = write_txn(db).await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
+
+/// The PostgreSQL advisory lock key of migrations ("pcmigrat" as an integer).
+const MIGRATION_LOCK: i64 = 8_098_423_728_945_099_124;
 
 /// True when the database answers a trivial query (readiness probe).
 pub async fn ping(db: &DatabaseConnection) -> bool {

@@ -285,3 +285,35 @@ async fn a_rotated_key_is_in_every_nodes_jwks_before_any_node_signs_with_it() {
         "the old key verifies what it signed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_started_together_on_an_empty_database_share_one_schema_and_one_key_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let node = |_: usize| {
+        let mut s = test_settings(url.clone());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        s.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        s.issuer = format!("http://127.0.0.1:{port}");
+        server::startup::Application::build(
+            s,
+            std::sync::Arc::new(domain::platform::clock::ManualClock::new(START)),
+        )
+    };
+    let (a, b, c) = tokio::join!(node(0), node(1), node(2));
+    let mut bases = Vec::new();
+    for app in [a, b, c] {
+        let app = app.expect("every node starts");
+        bases.push(format!("http://{}", app.local_addr()));
+        tokio::spawn(app.run_until_stopped());
+    }
+    let first = jwks_kids(&bases[0]).await;
+    assert_eq!(first.len(), 2, "one key per algorithm: {first:?}");
+    for base in &bases[1..] {
+        assert_eq!(jwks_kids(base).await, first, "{base}: the same JWKS");
+    }
+}
