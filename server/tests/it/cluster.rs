@@ -152,13 +152,13 @@ async fn on_postgresql_a_notification_wakes_the_feed_before_its_next_poll() {
 }
 
 #[tokio::test]
-async fn a_client_deleted_from_the_command_line_gets_no_token_from_any_server() {
+async fn a_client_deleted_by_another_writer_gets_no_token_from_any_server() {
     let (app, second, svc, _) = setup().await;
     for base in [&app.base, &second] {
         assert_eq!(token(base, &svc).await.status(), 200, "{base}: cached now");
     }
-    // As `portcullis client delete` does it: another process, straight to the
-    // database; no server's cache is told.
+    // Another writer, straight to the database (as the CLI does; the real CLI
+    // process is the test below): no server's cache is told.
     domain::clients::delete(&app.db, Actor::Operator, &svc.id, app.clock_now())
         .await
         .unwrap();
@@ -315,5 +315,52 @@ async fn nodes_started_together_on_an_empty_database_share_one_schema_and_one_ke
     assert_eq!(first.len(), 2, "one key per algorithm: {first:?}");
     for base in &bases[1..] {
         assert_eq!(jwks_kids(base).await, first, "{base}: the same JWKS");
+    }
+}
+
+#[tokio::test]
+async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers() {
+    let (app, second, svc, _) = setup().await;
+    for base in [&app.base, &second] {
+        assert_eq!(token(base, &svc).await.status(), 200, "{base}: cached now");
+    }
+    // The real `portcullis client delete`, a process of its own on the same database.
+    let env = [
+        (
+            "PORTCULLIS_DATABASE_URL",
+            app.settings.database_url.expose().to_owned(),
+        ),
+        (
+            "PORTCULLIS_SESSION_SECRET",
+            app.settings.session_secret.expose().to_owned(),
+        ),
+        (
+            "PORTCULLIS_KEY_ENCRYPTION_KEY",
+            app.settings.key_encryption_key.expose().to_owned(),
+        ),
+    ];
+    let id = svc.id.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(["client", "delete", &id])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a client deleted by the CLI process", || {
+            let (base, svc) = (base.clone(), svc.clone());
+            async move { token(&base, &svc).await.status() == 401 }
+        })
+        .await;
     }
 }
