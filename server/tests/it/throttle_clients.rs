@@ -139,6 +139,38 @@ async fn wrong_secrets_from_one_address_lock_only_that_client_at_that_address() 
     }
 }
 
+/// Behind the proxy, a client writes its own `X-Forwarded-For` entries and the proxy
+/// appends the address it really came from. Forging a new address on every request
+/// must not make one attacker many callers: the address that counts is the one the
+/// proxy appended. (With the leftmost entry, as before, this burst cost 100 argon2
+/// runs and no lock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_forwarded_address_does_not_escape_the_throttle() {
+    let app = behind_proxy().await;
+    let p = &P;
+    let svc = service(&app, "Meeting bot").await;
+    let before = app.hasher.verifications();
+    let answers = wrong_secrets(&app, 100, |i| {
+        let forged = format!("10.{}.{}.{}", i / 65_536 % 256, i / 256 % 256, i % 256);
+        (svc.id.clone(), format!("{forged}, 198.51.100.9"))
+    })
+    .await;
+    let hashed = app.hasher.verifications() - before;
+    let (unauthorized, throttled) = tally(&answers);
+    println!("100 wrong secrets, each with a forged address: {hashed} argon2 runs, {unauthorized} x 401, {throttled} x 429");
+    assert!(
+        hashed <= p.pair_max_failures as u64,
+        "{hashed} verifications"
+    );
+    assert!(unauthorized <= p.pair_max_failures as usize);
+    assert_eq!(unauthorized + throttled, 100);
+    // The real address is locked for this client, whatever it writes in front.
+    assert_throttled(
+        &token(&app, &svc, "203.0.113.50, 198.51.100.9").await,
+        p.lockout_secs,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secrets_for_one_client_from_many_addresses_hit_a_short_ceiling() {
     let app = behind_proxy().await;
