@@ -7,13 +7,19 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
-pub async fn readyz(State(db): State<domain::platform::db::Db>) -> Response {
-    if domain::platform::db::ping(&db).await {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+/// The process can serve: the database answers and it holds a signing key for
+/// every algorithm it signs with (a load balancer sends it no traffic otherwise).
+pub async fn readyz(State(oauth): State<crate::oauth::OAuthState>) -> Response {
+    use domain::oauth::keys::Alg;
+    if !domain::platform::db::ping(&oauth.services.db).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
     }
+    let keys = oauth.keys();
+    if let Some(alg) = Alg::ALL.into_iter().find(|a| !keys.signing.contains_key(a)) {
+        let msg = format!("no {alg} signing key loaded");
+        return (StatusCode::SERVICE_UNAVAILABLE, msg).into_response();
+    }
+    (StatusCode::OK, "ready").into_response()
 }
 
 /// The 500 page: the cause goes to the log, never to the browser.

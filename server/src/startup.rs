@@ -431,7 +431,7 @@ pub fn build_router(
 
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz).with_state(state.db.clone()))
+        .route("/readyz", get(health::readyz).with_state(oauth.clone()))
         .route(
             audit_export::JSONL,
             get(audit_export::jsonl).with_state(state.clone()),
