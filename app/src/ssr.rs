@@ -26,8 +26,6 @@ pub struct PortalConfig {
 pub struct AppState {
     pub services: domain::services::Services,
     pub config: Arc<PortalConfig>,
-    /// Secrets waiting to be shown once on the next page view.
-    pub flash: SecretFlash,
     /// Whether SMTP is configured (else e-mail stays in the outbox).
     pub smtp_configured: bool,
 }
@@ -36,89 +34,6 @@ impl std::ops::Deref for AppState {
     type Target = domain::services::Services;
     fn deref(&self) -> &Self::Target {
         &self.services
-    }
-}
-
-/// A just-created or rotated client secret, kept in this process's memory for at
-/// most five minutes until the page that shows it once takes it. Keyed by the
-/// session (its token hash) and the client, so only the browser that created it can
-/// see it. Never written to the database, never logged.
-///
-/// Limitation: behind a load balancer without sticky sessions the page load may
-/// reach another process; the page then says the secret could not be shown and the
-/// developer rotates it again.
-#[derive(Clone, Default)]
-pub struct SecretFlash(Arc<std::sync::Mutex<FlashMap>>);
-
-struct FlashEntry {
-    secret: domain::platform::secret::SecretString,
-    expires_at: i64,
-    /// The request (page view) that took it: server-side rendering may ask more than
-    /// once while rendering one page, and gets the same answer; any other request
-    /// gets nothing.
-    taken_by: Option<String>,
-}
-
-/// (session hash, client id) → the pending secret.
-type FlashMap = std::collections::HashMap<(String, String), FlashEntry>;
-
-impl SecretFlash {
-    const TTL: i64 = 300;
-
-    pub fn put(
-        &self,
-        session: &str,
-        client_id: &str,
-        secret: domain::platform::secret::SecretString,
-        now: i64,
-    ) {
-        if let Ok(mut m) = self.0.lock() {
-            m.retain(|_, e| e.expires_at > now);
-            m.insert(
-                (
-                    domain::platform::secret::token_hash(session),
-                    client_id.to_owned(),
-                ),
-                FlashEntry {
-                    secret,
-                    expires_at: now + Self::TTL,
-                    taken_by: None,
-                },
-            );
-        }
-    }
-
-    /// The pending secret, for the one page view (`request_id`) that takes it.
-    pub fn take(
-        &self,
-        session: &str,
-        client_id: &str,
-        request_id: &str,
-        now: i64,
-    ) -> Option<String> {
-        let mut m = self.0.lock().ok()?;
-        let key = (
-            domain::platform::secret::token_hash(session),
-            client_id.to_owned(),
-        );
-        let e = m.get_mut(&key)?;
-        if e.expires_at <= now {
-            m.remove(&key);
-            return None;
-        }
-        match &e.taken_by {
-            None => {
-                e.taken_by = Some(request_id.to_owned());
-                // Kept only for the rest of this page's rendering.
-                e.expires_at = e.expires_at.min(now + 30);
-                Some(e.secret.expose().to_owned())
-            }
-            Some(r) if r == request_id => Some(e.secret.expose().to_owned()),
-            Some(_) => {
-                m.remove(&key);
-                None
-            }
-        }
     }
 }
 

@@ -17,6 +17,7 @@ mod m0007_audit_duplicate_indexes;
 mod m0008_token_bounds;
 mod m0009_client_versions_and_reviews;
 mod m0010_change_feed;
+mod m0012_shown_once;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_token_bounds::Migration),
             Box::new(m0009_client_versions_and_reviews::Migration),
             Box::new(m0010_change_feed::Migration),
+            Box::new(m0012_shown_once::Migration),
         ]
     }
 }

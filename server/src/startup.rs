@@ -144,7 +144,6 @@ impl Application {
         let state = AppState {
             services,
             config: Arc::new(config),
-            flash: Default::default(),
             smtp_configured: settings.smtp.is_some(),
         };
         let audit = domain::audit::AuditWriter::spawn(state.db.clone());
@@ -306,6 +305,9 @@ fn spawn_maintenance(app: AppState) {
             }
             // A process reads the feed every few milliseconds: 100,000 changes back
             // is far more than any live process can be behind.
+            if let Err(e) = domain::portal::shown_once::purge(&app.db, app.now()).await {
+                tracing::error!(error = %e, "purging unseen secrets failed");
+            }
             if let Err(e) = domain::platform::changes::prune(&app.db, 100_000).await {
                 tracing::error!(error = %e, "pruning the change feed failed");
             }

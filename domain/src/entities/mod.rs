@@ -19,5 +19,6 @@ pub mod revoked_token;
 pub mod scope;
 pub mod server_setting;
 pub mod session;
+pub mod shown_once;
 pub mod signing_key;
 pub mod user;

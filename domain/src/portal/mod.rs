@@ -24,6 +24,7 @@ pub mod request;
 pub mod requests;
 pub mod review;
 pub mod rules;
+pub mod shown_once;
 pub mod submit;
 
 pub use access::*;

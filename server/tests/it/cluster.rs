@@ -364,3 +364,63 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
         .await;
     }
 }
+
+/// A secret made on one node is shown once on the page view another node serves
+/// (behind a load balancer without sticky sessions), and only once across both.
+#[tokio::test]
+async fn a_new_secret_is_shown_once_by_whichever_node_serves_the_page() {
+    let (app, second, _, _) = setup().await;
+    create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
+    let b = app.browser();
+    b.sign_in("dev", ADMIN_PASSWORD).await;
+    let r = b
+        .post(
+            "/api/portal/create_client",
+            &[
+                ("name", "Notebook"),
+                ("application_type", "web"),
+                ("redirect_uris", "https://notebook.example.edu/cb"),
+            ],
+        )
+        .await;
+    let loc = r.location().unwrap_or_else(|| panic!("{}", r.body));
+    let id = loc
+        .strip_prefix("/developer/clients/")
+        .and_then(|s| s.split('?').next())
+        .unwrap()
+        .to_owned();
+    // The same browser (its session cookie), now talking to the other node.
+    let view = |base: String| {
+        let (client, id) = (b.client.clone(), id.clone());
+        async move {
+            let body: Value = client
+                .get(format!("{base}/api/portal/client?id={id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["new_secret"].as_str().map(str::to_owned)
+        }
+    };
+    let secret = view(second.clone()).await.expect("shown by the other node");
+    assert_eq!(view(app.base.clone()).await, None, "once, across nodes");
+    assert_eq!(view(second.clone()).await, None);
+    // It is the client's secret.
+    let r = token(
+        &second,
+        &Creds {
+            id: id.clone(),
+            secret,
+        },
+    )
+    .await;
+    assert_ne!(r.status(), 401, "the secret authenticates the client");
+    // Nothing of it stays in the database once shown.
+    assert_eq!(
+        app.count("shown_once").await,
+        0,
+        "taken views leave nothing behind"
+    );
+}

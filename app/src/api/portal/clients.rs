@@ -83,7 +83,9 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
         None => None,
     };
     let new_secret = match (ctx.session_token.as_deref(), crate::ssr::request_id()) {
-        (Some(s), Some(rid)) => st.flash.take(s, &c.id, &rid, now),
+        (Some(s), Some(rid)) => {
+            domain::portal::shown_once::take(&st.db, s, &c.id, &rid, now).await?
+        }
         _ => None,
     };
     let reqs = domain::portal::list_requests(
@@ -197,7 +199,14 @@ pub async fn create_client(
     .await?;
     let ctx = request_ctx()?;
     if let (Some(secret), Some(session)) = (created.secret, ctx.session_token.as_deref()) {
-        st.flash.put(session, &created.client.id, secret, st.now());
+        // The client exists whatever happens here: a secret that cannot be kept is
+        // reported on the page (rotate it), not as a failed registration.
+        let kept =
+            domain::portal::shown_once::put(&st.db, session, &created.client.id, &secret, st.now())
+                .await;
+        if let Err(e) = kept {
+            tracing::error!(error = %e, "keeping a new secret for its page failed");
+        }
     }
     leptos_axum::redirect(&format!(
         "/developer/clients/{}?notice=client_created",
@@ -344,7 +353,11 @@ pub async fn rotate_secret(
     )
     .await?;
     if let Some(session) = request_ctx()?.session_token.as_deref() {
-        st.flash.put(session, &id, secret, st.now());
+        if let Err(e) =
+            domain::portal::shown_once::put(&st.db, session, &id, &secret, st.now()).await
+        {
+            tracing::error!(error = %e, "keeping a rotated secret for its page failed");
+        }
     }
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice=secret_rotated"));
     Ok(())
