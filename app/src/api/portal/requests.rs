@@ -33,10 +33,21 @@ pub async fn request_scopes(
         st.now(),
     )
     .await?;
-    let notice = match r.status {
-        Status::Pending => "request_submitted",
-        Status::Approved => "request_auto_approved",
-        Status::Rejected => "request_auto_rejected",
+    // What the developer reads next: what was added at once, what waits.
+    let notice = match (r.request.status, r.at_once.is_some()) {
+        (Status::Pending, true) => "scopes_added_request_submitted",
+        (Status::Pending, false) => "request_submitted",
+        (Status::Approved, _)
+            if r.request
+                .decider
+                .as_ref()
+                .is_some_and(|d| d.kind == "policy") =>
+        {
+            "scopes_added"
+        }
+        (Status::Approved, _) => "request_auto_approved",
+        (Status::Rejected, true) => "scopes_added_request_auto_rejected",
+        (Status::Rejected, false) => "request_auto_rejected",
     };
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice={notice}#requests"));
     Ok(())
