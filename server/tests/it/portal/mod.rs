@@ -7,3 +7,4 @@ mod free_scopes;
 mod lifecycle;
 mod mail;
 mod requests;
+mod rules;
