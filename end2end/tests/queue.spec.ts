@@ -53,6 +53,7 @@ test("a note typed on one request is never sent with the next one", async ({ pag
   await page.getByRole('button', { name: 'Request an extension' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
 
   // The administrator, on the queue filtered to this client (other specs fill the
   // queue meanwhile; a decision keeps the filter), types a note on the first of
@@ -116,6 +117,7 @@ test('a queue card shows the client under review', async ({ page }, testInfo) =>
   await page.getByRole('button', { name: 'Request scopes' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
 
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   await goto(page, testInfo, `/admin/requests?client_id=${encodeURIComponent(clientId)}`);
