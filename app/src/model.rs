@@ -193,6 +193,16 @@ pub struct RequestView {
     /// For administrators: why the client's name may deceive.
     #[serde(default)]
     pub name_warnings: Vec<String>,
+    /// For administrators reviewing a pending request: the client as it is now
+    /// (type, redirect URIs, scopes, owner, registration date).
+    #[serde(default)]
+    pub client: Option<Box<ClientView>>,
+    /// Whole days since the client was registered (with `client`).
+    #[serde(default)]
+    pub client_age_days: Option<i64>,
+    /// Whole days the request has waited (pending requests, for administrators).
+    #[serde(default)]
+    pub waiting_days: Option<i64>,
 }
 
 /// Where a request stands, spelled on the wire as the domain spells it
@@ -294,6 +304,15 @@ pub struct RuleView {
     pub reject_if: String,
     pub reject_reason: String,
     pub updated: String,
+}
+
+/// A rule as typed in the editor (not yet checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDraftView {
+    pub scope: String,
+    pub approve_if: String,
+    pub reject_if: String,
+    pub reject_reason: String,
 }
 
 /// The rules page: API scopes and their rules.

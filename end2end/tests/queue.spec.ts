@@ -53,6 +53,7 @@ test("a note typed on one request is never sent with the next one", async ({ pag
   await page.getByRole('button', { name: 'Request an extension' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
 
   // The administrator, on the queue filtered to this client (other specs fill the
   // queue meanwhile; a decision keeps the filter), types a note on the first of
@@ -90,4 +91,43 @@ test("a note typed on one request is never sent with the next one", async ({ pag
   await expect(page.locator(`[data-testid="request"]:not([id="${firstId}"])`)).toHaveCount(1);
   await expect(page.locator(`[data-testid="request"]:not([id="${firstId}"])`).getByTestId('request-reason')).toHaveCount(0);
   await expect(decided.getByTestId('request-reason')).toHaveCount(1);
+});
+
+// Issue 13, defect 10: a card shows what an administrator weighs — the client's
+// type, owner, redirect URIs, the scopes it holds, its age and how long the
+// request has waited — without opening the client.
+test('a queue card shows the client under review', async ({ page }, testInfo) => {
+  const dev = unique(testInfo, 'dev-facts');
+  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  const api = `https://api.example.edu/${unique(testInfo, 'facts')}`;
+  const scope = `${unique(testInfo, 'facts')}:write`;
+  cli(['api', 'add', '--name', 'Facts', '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write facts', '--requires-approval']);
+
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await goto(page, testInfo, '/developer/clients/new');
+  const name = `Facts ${testInfo.project.name} ${Date.now() % 100000}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://facts.example.edu/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  const clientId = (await page.getByTestId('client-id').textContent())!.trim();
+  await ready(page, testInfo);
+  await page.getByLabel(scope).check();
+  await page.getByLabel('Why does the client need them?').fill('Writes facts back');
+  await page.getByRole('button', { name: 'Request scopes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
+
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(page, testInfo, `/admin/requests?client_id=${encodeURIComponent(clientId)}`);
+  const card = page.getByTestId('queue-item').filter({ hasText: name });
+  await expect(card).toHaveCount(1);
+  const facts = card.getByTestId('queue-client');
+  await expect(facts.getByTestId('queue-client-type')).toHaveText('Web application');
+  await expect(facts.getByTestId('queue-client-owner')).toHaveText(dev);
+  await expect(facts.getByTestId('queue-client-redirects')).toHaveText('https://facts.example.edu/callback');
+  await expect(facts.getByTestId('queue-client-scopes')).toHaveText('openid');
+  await expect(facts.getByTestId('queue-client-age')).toContainText('(today)');
+  await expect(facts.getByTestId('queue-waiting')).toHaveText('today');
 });

@@ -192,6 +192,39 @@ pub async fn save_rule(
     Ok(())
 }
 
+/// The rules editor's one form: `intent` `test` shows the draft again with its
+/// outcomes against recent requests (the draft travels in the page's query, so it
+/// works without JavaScript); `save` saves it.
+#[server(endpoint = "admin/edit_rule")]
+pub async fn edit_rule(
+    csrf_token: String,
+    #[server(default)] intent: String,
+    scope: String,
+    #[server(default)] approve_if: String,
+    #[server(default)] reject_if: String,
+    #[server(default)] reject_reason: String,
+) -> Result<(), AppError> {
+    match intent.as_str() {
+        "save" => save_rule(csrf_token, scope, approve_if, reject_if, reject_reason).await,
+        "test" => {
+            check_csrf(&csrf_token)?;
+            admin_who()?;
+            let draft = crate::model::RuleDraftView {
+                scope,
+                approve_if,
+                reject_if,
+                reject_reason,
+            };
+            leptos_axum::redirect(&format!(
+                "/admin/rules?{}#rule-editor",
+                crate::pages::rules_draft_query(&draft, true)
+            ));
+            Ok(())
+        }
+        _ => Err(AppError::invalid("intent", "Choose Test or Save.")),
+    }
+}
+
 /// Tries a draft rule against recent requests; changes nothing.
 #[server(endpoint = "admin/test_rule")]
 pub async fn test_rule(
@@ -201,9 +234,31 @@ pub async fn test_rule(
     #[server(default)] reject_if: String,
     #[server(default)] reject_reason: String,
 ) -> Result<Vec<RuleTrialView>, AppError> {
+    check_csrf(&csrf_token)?;
+    rule_trials(scope, approve_if, reject_if, reject_reason).await
+}
+
+/// The rules page's test of the draft in its query: reads, changes nothing (so a
+/// GET without a CSRF token), administrators only.
+#[server(input = GetUrl, endpoint = "admin/try_rule")]
+pub async fn try_rule(
+    scope: String,
+    #[server(default)] approve_if: String,
+    #[server(default)] reject_if: String,
+    #[server(default)] reject_reason: String,
+) -> Result<Vec<RuleTrialView>, AppError> {
+    rule_trials(scope, approve_if, reject_if, reject_reason).await
+}
+
+#[cfg(feature = "ssr")]
+async fn rule_trials(
+    scope: String,
+    approve_if: String,
+    reject_if: String,
+    reject_reason: String,
+) -> Result<Vec<RuleTrialView>, AppError> {
     use crate::ssr::state;
     use domain::portal::rules::Verdict;
-    check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
     let trials = domain::portal::test_rule(
@@ -237,13 +292,25 @@ pub async fn test_rule(
         .collect())
 }
 
+/// Deletes a scope's rule once the administrator confirmed it (`confirm=yes`):
+/// its requests then wait for a person.
 #[server(endpoint = "admin/delete_rule")]
-pub async fn delete_rule(csrf_token: String, scope: String) -> Result<(), AppError> {
+pub async fn delete_rule(
+    csrf_token: String,
+    scope: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
     use crate::ssr::state;
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
     let admin = domain::accounts::AdminCtx::for_principal(&who.user).ok_or(AppError::Forbidden)?;
+    if confirm != "yes" {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick the box to confirm: requests for the scope will wait for a person again.",
+        ));
+    }
     domain::portal::rules::delete(&st.db, &admin, &scope, st.now()).await?;
     leptos_axum::redirect("/admin/rules?notice=rule_deleted");
     Ok(())

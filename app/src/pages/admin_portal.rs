@@ -1,26 +1,24 @@
-//! Administrators' portal pages: the approval queue, auto-approval rules, all
-//! clients and the e-mail outbox.
+//! Administrators' portal pages: the approval queue, all clients and the e-mail
+//! outbox (the auto-approval rules are in `admin_rules`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::portal::requests::list_requests;
-use crate::api::portal_admin::{
-    list_outbox, list_rules, ApproveRequest, DeleteRule, RejectRequest, SaveRule, TestRule,
-};
+use crate::api::portal_admin::{list_outbox, ApproveRequest, RejectRequest};
 use crate::components::clients::{ClientList, NameWarnings};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::pagination::Pagination;
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::components::requests::RequestItem;
 use crate::error::AppError;
-use crate::model::{RequestStatus, RequestView, RuleView};
+use crate::model::{ClientView, RequestStatus, RequestView};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
 
-fn admin_only<V: IntoView + 'static>(
+pub(crate) fn admin_only<V: IntoView + 'static>(
     path: &'static str,
     f: impl Fn() -> V + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
@@ -188,6 +186,7 @@ fn QueueItem(
                 " · " <a class=LINK href=history>"client history"</a>
             </p>
             <NameWarnings warnings=r.name_warnings.clone()/>
+            {r.client.clone().map(|c| view! { <ClientFacts c=*c age=r.client_age_days waiting=r.waiting_days/> })}
             {(!r.changes.is_empty()).then(|| view! {
                 <table class="mt-3 text-sm">
                     <caption class="sr-only">"Requested changes"</caption>
@@ -243,6 +242,43 @@ fn QueueItem(
     .into_any()
 }
 
+/// "3 days ago", "1 day ago", "today".
+fn days(n: i64) -> String {
+    match n {
+        0 => "today".into(),
+        1 => "1 day ago".into(),
+        n => format!("{n} days ago"),
+    }
+}
+
+/// The client a request is for, as it is now: what an administrator weighs
+/// (issue 13, defect 10).
+#[component]
+fn ClientFacts(c: ClientView, age: Option<i64>, waiting: Option<i64>) -> impl IntoView {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let row = "py-1 sm:grid sm:grid-cols-4 sm:gap-3";
+    let dt = "font-medium text-slate-600";
+    let dd = "sm:col-span-3 break-words";
+    view! {
+        <dl class="mt-3 rounded border border-slate-200 bg-slate-50 px-3 py-2 text-sm" data-testid="queue-client">
+            <div class=row><dt class=dt>"Type"</dt><dd class=dd data-testid="queue-client-type">{c.type_label()}</dd></div>
+            <div class=row><dt class=dt>"Owner"</dt><dd class=dd data-testid="queue-client-owner">{c.owner.clone().unwrap_or_else(|| "none".into())}</dd></div>
+            <div class=row><dt class=dt>"Redirect URIs"</dt><dd class=dd data-testid="queue-client-redirects">{list(&c.metadata.redirect_uris)}</dd></div>
+            <div class=row><dt class=dt>"Scopes it holds"</dt><dd class=dd data-testid="queue-client-scopes">{list(&c.scopes)}</dd></div>
+            <div class=row><dt class=dt>"Registered"</dt><dd class=dd data-testid="queue-client-age">{c.created.clone()} {age.map(|a| format!(" ({})", days(a)))}</dd></div>
+            {waiting.map(|w| view! {
+                <div class=row><dt class=dt>"Waiting since"</dt><dd class=dd data-testid="queue-waiting">{days(w)}</dd></div>
+            })}
+        </dl>
+    }
+}
+
 #[component]
 pub fn AdminClientsPage() -> impl IntoView {
     view! {
@@ -253,157 +289,6 @@ pub fn AdminClientsPage() -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">"Open a client to edit any field, disable or enable it, change its expiry or delete it."</p>
             <ClientList all=true/>
         })}
-    }
-}
-
-#[component]
-pub fn AdminRulesPage() -> impl IntoView {
-    view! {
-        <Title text="Auto-approval rules · Admin · Portcullis"/>
-        {admin_only("/admin/rules", || view! { <Rules/> })}
-    }
-}
-
-#[component]
-fn Rules() -> impl IntoView {
-    let save = ServerAction::<SaveRule>::new();
-    let test = ServerAction::<TestRule>::new();
-    let delete = ServerAction::<DeleteRule>::new();
-    let rules = Resource::new(
-        move || save.version().get() + delete.version().get(),
-        |_| list_rules(),
-    );
-    let save_err = move || save.value().get().and_then(|r| r.err());
-    let test_err = move || test.value().get().and_then(|r| r.err());
-    let delete_err = move || delete.value().get().and_then(|r| r.err());
-    view! {
-        <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
-        <h1 class="mt-2 text-2xl font-semibold">"Auto-approval rules"</h1>
-        <div class="mt-2 max-w-3xl text-sm text-slate-700">
-            <p>"Each API scope may have a rule in CEL, the Common Expression Language. When a developer requests the scope, "
-               <strong>"reject if"</strong>" is checked first (the request is rejected with your reason), then "
-               <strong>"approve if"</strong>". Otherwise, or if the rule fails while running, the request waits for a person."</p>
-            <p class="mt-2">"Variables: "
-                <code>"request"</code>" (scope, scopes, justification, created_at), "
-                <code>"client"</code>" (id, name, application_type, scopes, grant_types, redirect_uris, first_party, created_at, expires_at) and "
-                <code>"developer"</code>" (id, username, email, role, created_at). Example: "
-                <code>"developer.email.endsWith(\"@example.edu\") && client.application_type == \"service\""</code></p>
-        </div>
-        <FormError error=delete_err/>
-        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match rules.await {
-                    Ok(page) => {
-                        let scopes = page.scopes.clone();
-                        view! {
-                            <h2 class="mt-6 text-lg font-semibold">"Rules in force"</h2>
-                            {if page.rules.is_empty() {
-                                view! { <p class="mt-2 text-sm text-slate-600" data-testid="no-rules">"No rules yet: every request for a scope that needs approval waits for a person."</p> }.into_any()
-                            } else {
-                                view! { <ul class="mt-2 space-y-2">{page.rules.into_iter().map(|r| view! { <RuleRow r delete/> }).collect_view()}</ul> }.into_any()
-                            }}
-                            <section class=format!("{CARD} mt-8 max-w-3xl")>
-                                <h2 class="text-lg font-semibold">"Write a rule"</h2>
-                                {if scopes.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"There are no API scopes yet. Register an API and its scopes first (portcullis api add / add-scope)."</p> }.into_any()
-                                } else {
-                                    view! { <RuleForm scopes save test save_err test_err/> }.into_any()
-                                }}
-                            </section>
-                        }.into_any()
-                    }
-                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
-    view! {
-        <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule">
-            <div class="flex items-center gap-2">
-                <code class="font-semibold">{r.scope.clone()}</code>
-                <span class="text-xs text-slate-500">"updated " {r.updated.clone()}</span>
-                <ActionForm action=delete attr:class="ml-auto">
-                    <CsrfField/>
-                    <input type="hidden" name="scope" value=r.scope.clone()/>
-                    <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Delete the rule for {}", r.scope)>"Delete"</button>
-                </ActionForm>
-            </div>
-            {(!r.reject_if.is_empty()).then(|| view! { <p class="mt-1">"Reject if " <code>{r.reject_if.clone()}</code> " — “" {r.reject_reason.clone()} "”"</p> })}
-            {(!r.approve_if.is_empty()).then(|| view! { <p class="mt-1">"Approve if " <code>{r.approve_if.clone()}</code></p> })}
-        </li>
-    }
-}
-
-#[component]
-fn RuleForm(
-    scopes: Vec<crate::model::ScopeView>,
-    save: ServerAction<SaveRule>,
-    test: ServerAction<TestRule>,
-    save_err: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
-    test_err: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let fields = vec!["scope", "approve_if", "reject_if", "reject_reason"];
-    let msg = move |f: &'static str| {
-        move || {
-            save_err()
-                .or_else(test_err)
-                .and_then(|e| e.field_message(f))
-        }
-    };
-    let form_body = move |scopes: Vec<crate::model::ScopeView>| {
-        view! {
-            <CsrfField/>
-            <label for="rule-scope" class=LABEL>"Scope"</label>
-            <select id="rule-scope" name="scope" class=INPUT>
-                {scopes.into_iter().map(|s| view! { <option value=s.name.clone()>{s.name.clone()} " — " {s.description.clone()}</option> }).collect_view()}
-            </select>
-            <label for="rule-approve" class=format!("{LABEL} mt-3")>"Approve if"</label>
-            <textarea id="rule-approve" name="approve_if" rows="2" maxlength={limits::RULE_EXPRESSION} class=format!("{INPUT} font-mono")></textarea>
-            <p class="text-sm text-red-700">{msg("approve_if")}</p>
-            <label for="rule-reject" class=format!("{LABEL} mt-3")>"Reject if"</label>
-            <textarea id="rule-reject" name="reject_if" rows="2" maxlength={limits::RULE_EXPRESSION} class=format!("{INPUT} font-mono")></textarea>
-            <p class="text-sm text-red-700">{msg("reject_if")}</p>
-            <label for="rule-reason" class=format!("{LABEL} mt-3")>"Reason given when the rule rejects"</label>
-            <input id="rule-reason" name="reject_reason" maxlength={limits::RULE_REASON} class=INPUT/>
-            <p class="text-sm text-red-700">{msg("reject_reason")}</p>
-        }
-    };
-    let trials = move || {
-        test.value().get().and_then(|r| r.ok()).map(|rows| {
-            if rows.is_empty() {
-                view! { <p class="mt-3 text-sm text-slate-600" data-testid="rule-trials">"No recent requests for this scope to test against."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="mt-3 w-full text-sm" data-testid="rule-trials">
-                        <caption class="text-left font-medium">"The rule against recent requests"</caption>
-                        <thead><tr><th scope="col" class="text-left">"Client"</th><th scope="col" class="text-left">"Developer"</th><th scope="col" class="text-left">"When"</th><th scope="col" class="text-left">"Outcome"</th></tr></thead>
-                        <tbody>{rows.into_iter().map(|t| view! {
-                            <tr><td>{t.client_name}</td><td>{t.developer}</td><td>{t.created}</td><td><strong>{t.verdict}</strong> " " {t.detail}</td></tr>
-                        }).collect_view()}</tbody>
-                    </table>
-                }.into_any()
-            }
-        })
-    };
-    let scopes2 = scopes.clone();
-    view! {
-        <FormError error=move || save_err().or_else(test_err) fields=fields/>
-        <p class="text-sm text-slate-600">"Try the rule first: “Test” runs it against the latest requests for the scope without saving or deciding anything."</p>
-        <div class="mt-3 grid gap-6 md:grid-cols-2">
-            <ActionForm action=test attr:class="grid gap-1" attr:data-testid="rule-test-form">
-                {form_body(scopes2)}
-                <button type="submit" class=format!("{BUTTON_SECONDARY} mt-3")>"Test against recent requests"</button>
-            </ActionForm>
-            <ActionForm action=save attr:class="grid gap-1" attr:data-testid="rule-save-form">
-                {form_body(scopes)}
-                <button type="submit" class=format!("{BUTTON} mt-3")>"Save rule"</button>
-            </ActionForm>
-        </div>
-        {trials}
     }
 }
 

@@ -2,6 +2,7 @@ mod account;
 mod admin;
 mod admin_config;
 mod admin_portal;
+mod admin_rules;
 mod apps;
 mod audit;
 mod developer;
@@ -13,7 +14,10 @@ mod oauth;
 pub use account::{LoginPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_config::{AdminApisPage, AdminSettingsPage};
-pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage, AdminRulesPage};
+pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage};
+#[cfg(feature = "ssr")]
+pub(crate) use admin_rules::draft_query as rules_draft_query;
+pub use admin_rules::AdminRulesPage;
 pub use apps::MyAppsPage;
 pub use audit::AdminAuditPage;
 pub use developer::{

@@ -23,11 +23,26 @@ pub(crate) fn scope_fits(app: ApplicationType, scope: &str) -> bool {
     !(app == ApplicationType::Service && crate::apis::is_builtin(scope))
 }
 
-/// Requests more scopes for a client. Each scope is judged at once: a scope that
-/// needs no approval is approved by policy; otherwise its CEL rule (if any) may
-/// approve or reject it; the rest wait for an administrator. A rule rejection
-/// rejects the request (with the rule's reason); when every scope is approved, the
-/// request is approved and the scopes apply at once.
+/// What a scope request did.
+#[derive(Clone, Debug)]
+pub struct Requested {
+    /// The request for the scopes that need approval (waiting for an
+    /// administrator, or decided by their rules) or, when none of the scopes asked
+    /// needs approval, the request that added them.
+    pub request: Request,
+    /// When scopes that need no approval were asked together with gated ones: the
+    /// request, approved by policy, that added them at once.
+    pub at_once: Option<Request>,
+}
+
+/// Requests more scopes for a client (issue 13, defect 2). A scope that needs no
+/// approval is the developer's to add: it is added at once, as a request approved
+/// by policy (so the history and the audit log show it), and waits for nothing
+/// else asked with it. The scopes that need approval become one request, judged
+/// at once where their CEL rules can (a rule rejection rejects that request with
+/// the rule's reason; when every rule approves, the scopes apply at once); the
+/// rest wait for an administrator. The justification is required only when some
+/// scope needs approval: it is written for the administrator (and the rules).
 pub async fn request_scopes(
     db: &DatabaseConnection,
     cache: &SecretCache,
@@ -36,10 +51,10 @@ pub async fn request_scopes(
     scopes: &[String],
     justification: &str,
     now: Timestamp,
-) -> DomainResult<Request> {
+) -> DomainResult<Requested> {
     who.require_developer()?;
     crate::platform::text::check_items("scopes", scopes, limits::SCOPES)?;
-    justification_text(justification)?;
+    let justification = justification_text(justification)?;
     let client = client_for(db, who, client_id).await?;
     let asked: Vec<String> = scopes
         .iter()
@@ -51,13 +66,8 @@ pub async fn request_scopes(
     if asked.is_empty() {
         return Err(DomainError::invalid("scopes", "choose at least one scope"));
     }
-    if justification.trim().is_empty() {
-        return Err(DomainError::invalid(
-            "justification",
-            "explain what the client needs the scopes for",
-        ));
-    }
-    let mut infos = Vec::new();
+    let mut free = Vec::new();
+    let mut gated = Vec::new();
     for s in &asked {
         let info = crate::apis::find_scope(db, s)
             .await?
@@ -76,7 +86,20 @@ pub async fn request_scopes(
                 ),
             ));
         }
-        infos.push(info);
+        if info.requires_approval {
+            gated.push(info.name);
+        } else {
+            free.push(info.name);
+        }
+    }
+    if !gated.is_empty() && justification.is_empty() {
+        return Err(DomainError::invalid(
+            "justification",
+            format!(
+                "explain what the client needs {} for: an administrator reads it",
+                gated.join(", ")
+            ),
+        ));
     }
     for pending in pending_scope_requests(db, client_id).await? {
         if let Ask::Scopes { scopes } = &pending.ask {
@@ -88,18 +111,16 @@ pub async fn request_scopes(
         }
     }
 
-    // Judge each scope.
-    let request_id = uuid::Uuid::now_v7().to_string();
+    // Judge each gated scope by its rule, if it has one.
+    let gated_id = uuid::Uuid::now_v7().to_string();
     let mut evaluations = Vec::new();
-    for info in &infos {
-        let (by, verdict) = if !info.requires_approval {
-            (Some("policy".to_owned()), Verdict::Approve)
-        } else if let Some(rule) = rules::find(db, &info.name).await? {
+    for scope in &gated {
+        let (by, verdict) = if let Some(rule) = rules::find(db, scope).await? {
             let input = RuleInput::new(
-                &request_id,
-                &info.name,
-                &asked,
-                justification.trim(),
+                &gated_id,
+                scope,
+                &gated,
+                &justification,
                 now,
                 &client,
                 &who.user,
@@ -117,81 +138,146 @@ pub async fn request_scopes(
             )
         };
         evaluations.push(Evaluation {
-            scope: info.name.clone(),
+            scope: scope.clone(),
             by,
             verdict,
         });
     }
 
-    let ask = Ask::Scopes {
-        scopes: asked.clone(),
-    };
     let txn = crate::platform::db::write_txn(db).await?;
-    // Lock the client before the request's audit event (see `locked_client`).
+    // Lock the client before the requests' audit events (see `locked_client`).
     let client = locked_client(&txn, who, client_id).await?;
-    let payload = Payload {
-        ask: Some(ask.clone()),
-        evaluations,
-    };
-    let row = insert_request(
-        &txn,
-        &request_id,
-        who,
-        &client,
-        &payload,
-        justification,
-        now,
-    )
-    .await?;
-    let evaluations = payload.evaluations;
-    let rejected = evaluations.iter().find_map(|e| match &e.verdict {
-        Verdict::Reject { reason } => Some((e.scope.clone(), reason.clone())),
-        _ => None,
-    });
-    let all_approved = evaluations
-        .iter()
-        .all(|e| matches!(e.verdict, Verdict::Approve));
-    if let Some((scope, reason)) = rejected {
-        decide(
-            &txn,
-            &row,
-            &client,
-            Actor::Rule(scope.clone()),
-            Decision::Reject {
-                reason: format!("{scope}: {reason}"),
-            },
-            who.ip.clone(),
-            now,
-        )
-        .await?;
-    } else if all_approved {
-        let by_rule = evaluations
-            .iter()
-            .find(|e| e.by.as_deref() == Some("rule"))
-            .map(|e| e.scope.clone());
-        let actor = match by_rule {
-            Some(scope) => Actor::Rule(scope),
-            None => Actor::System,
+    let at_once = if free.is_empty() {
+        None
+    } else {
+        let id = uuid::Uuid::now_v7().to_string();
+        let payload = Payload {
+            ask: Some(Ask::Scopes {
+                scopes: free.clone(),
+            }),
+            evaluations: free
+                .iter()
+                .map(|s| Evaluation {
+                    scope: s.clone(),
+                    by: Some("policy".into()),
+                    verdict: Verdict::Approve,
+                })
+                .collect(),
+        };
+        let row = insert_request(&txn, &id, who, &client, &payload, &justification, now).await?;
+        // `Actor::System`: granted by the catalogue's policy (the audit event's
+        // `decided_by` is `policy`), no person or rule looked at it.
+        let approve = Decision::Approve {
+            scopes: Some(free),
+            note: None,
         };
         decide(
             &txn,
             &row,
             &client,
-            actor,
-            Decision::Approve {
-                scopes: Some(asked.clone()),
-                note: None,
-            },
+            Actor::System,
+            approve,
             who.ip.clone(),
             now,
         )
         .await?;
+        Some(id)
+    };
+    let gated_id = if gated.is_empty() {
+        None
     } else {
-        notify_pending(&txn, &client, &ask, &row.id, now).await?;
-    }
+        let payload = Payload {
+            ask: Some(Ask::Scopes { scopes: gated }),
+            evaluations,
+        };
+        let row =
+            insert_request(&txn, &gated_id, who, &client, &payload, &justification, now).await?;
+        judge(&txn, &row, who, &client, payload, now).await?;
+        Some(gated_id)
+    };
     txn.commit().await?;
     cache.invalidate_client(client_id);
-    find_request_unchecked(db, &request_id).await
+    let at_once = match at_once {
+        Some(id) => Some(find_request_unchecked(db, &id).await?),
+        None => None,
+    };
+    match (gated_id, at_once) {
+        (Some(id), at_once) => Ok(Requested {
+            request: find_request_unchecked(db, &id).await?,
+            at_once,
+        }),
+        (None, Some(request)) => Ok(Requested {
+            request,
+            at_once: None,
+        }),
+        (None, None) => Err(DomainError::Internal(
+            "a scope request without scopes".into(),
+        )),
+    }
+}
+
+/// Applies the rules' verdicts on a request for gated scopes (in the caller's
+/// transaction): one rejection rejects it, approval by every rule grants it, and
+/// otherwise it waits for an administrator, who is told.
+async fn judge<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    row: &crate::entities::change_request::Model,
+    who: &Who,
+    client: &crate::clients::model::Client,
+    payload: Payload,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let evaluations = payload.evaluations;
+    let rejected = evaluations.iter().find_map(|e| match &e.verdict {
+        Verdict::Reject { reason } => Some((e.scope.clone(), reason.clone())),
+        _ => None,
+    });
+    if let Some((scope, reason)) = rejected {
+        let reject = Decision::Reject {
+            reason: format!("{scope}: {reason}"),
+        };
+        return decide(
+            txn,
+            row,
+            client,
+            Actor::Rule(scope),
+            reject,
+            who.ip.clone(),
+            now,
+        )
+        .await;
+    }
+    if evaluations
+        .iter()
+        .all(|e| matches!(e.verdict, Verdict::Approve))
+    {
+        // Every scope here needs approval, so some rule approved it: the rule of
+        // the first scope is named as the decider.
+        let scope = evaluations
+            .first()
+            .map(|e| e.scope.clone())
+            .unwrap_or_default();
+        let approve = Decision::Approve {
+            scopes: None,
+            note: None,
+        };
+        return decide(
+            txn,
+            row,
+            client,
+            Actor::Rule(scope),
+            approve,
+            who.ip.clone(),
+            now,
+        )
+        .await;
+    }
+    match &payload.ask {
+        Some(ask) => notify_pending(txn, client, ask, &row.id, now).await,
+        None => Err(DomainError::Internal(
+            "a request must ask for something".into(),
+        )),
+    }
 }
 
 /// Requests a later registration expiry (always decided by a person).

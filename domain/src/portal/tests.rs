@@ -7,8 +7,9 @@ use sea_orm::DatabaseConnection;
 use super::access::{Who, MAX_EXTENSION_DAYS};
 use super::decisions::{approve, reject};
 use super::edits::{register, Registration};
+use super::request::Request;
 use super::request::{Ask, Status};
-use super::requests::{request_extension, request_scopes};
+use super::requests::{request_extension, request_scopes as request_both};
 use super::rules::store::{save as save_rule, RuleDraft};
 use crate::accounts::manage::{create_user, NewUser};
 use crate::accounts::users::{AdminCtx, Principal, Role, User};
@@ -127,6 +128,21 @@ impl World {
     }
 }
 
+/// The request that says what happens next (the gated scopes' when there are any).
+async fn request_scopes(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    scopes: &[String],
+    justification: &str,
+    now: i64,
+) -> crate::DomainResult<Request> {
+    request_both(db, cache, who, id, scopes, justification, now)
+        .await
+        .map(|r| r.request)
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -161,6 +177,44 @@ async fn a_scope_that_needs_no_approval_is_granted_at_once_by_policy() {
     assert_eq!(r.status, Status::Approved);
     assert_eq!(r.decider.as_ref().map(|d| d.kind.as_str()), Some("policy"));
     assert!(w.scopes(&id).await.contains(&"reports:read".to_owned()));
+}
+
+#[tokio::test]
+async fn free_scopes_asked_with_gated_ones_are_added_at_once_and_only_the_gated_wait() {
+    let w = world().await;
+    let dev = w.developer("ada", "ada@example.edu").await;
+    let id = w.web_client(&dev).await;
+    // Nothing needs approval: no justification needed.
+    let r = request_both(&w.db, &w.cache, &dev, &id, &strings(&["profile"]), "", NOW)
+        .await
+        .unwrap();
+    assert_eq!(r.request.status, Status::Approved);
+    assert!(r.at_once.is_none());
+    // A gated scope needs one, and nothing is added without it.
+    let asked = strings(&["reports:read", "reports:write"]);
+    let e = request_both(&w.db, &w.cache, &dev, &id, &asked, " ", NOW).await;
+    assert!(
+        matches!(&e, Err(DomainError::Invalid { field, .. }) if *field == "justification"),
+        "{e:?}"
+    );
+    assert!(!w.scopes(&id).await.contains(&"reports:read".to_owned()));
+
+    let r = request_both(&w.db, &w.cache, &dev, &id, &asked, "charts", NOW)
+        .await
+        .unwrap();
+    assert_eq!(r.request.status, Status::Pending);
+    assert_eq!(
+        r.request.ask,
+        Ask::Scopes {
+            scopes: strings(&["reports:write"])
+        }
+    );
+    let at_once = r.at_once.unwrap();
+    assert_eq!(at_once.status, Status::Approved);
+    assert_eq!(at_once.granted, Some(strings(&["reports:read"])));
+    let scopes = w.scopes(&id).await;
+    assert!(scopes.contains(&"reports:read".to_owned()), "{scopes:?}");
+    assert!(!scopes.contains(&"reports:write".to_owned()), "{scopes:?}");
 }
 
 #[tokio::test]

@@ -148,7 +148,7 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ("ClientEdit", "owner_id", Token(ID)),
         ("NewRequest", "client_id", Token(ID)),
         ("NewRequest", "scopes", List(SCOPES, SCOPE_NAME)),
-        ("NewRequest", "justification", RequiredLines(JUSTIFICATION)),
+        ("NewRequest", "justification", Lines(JUSTIFICATION)),
         ("Approval", "scopes", List(SCOPES, SCOPE_NAME)),
         ("Approval", "note", Lines(REASON)),
         ("Rejection", "reason", RequiredLines(REASON)),

@@ -11,8 +11,8 @@ use http::StatusCode;
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::schemas::requests::{
-    Approval, ListRequests, NewRequest, NewRequestKind, Rejection, RequestKind, RequestPage,
-    RequestView,
+    AddedAtOnce, Approval, ListRequests, NewRequest, NewRequestKind, Rejection, RequestKind,
+    RequestPage, RequestView,
 };
 use super::{optional_json, ApiJson, ApiPath, ApiQuery, ApiState};
 
@@ -70,7 +70,8 @@ pub async fn show(
     Ok(Json(r.into()))
 }
 
-/// Asks for more scopes or a later expiry for one of the caller's clients.
+/// Asks for more scopes or a later expiry for one of the caller's clients. Scopes
+/// that need no approval are added at once (see `NewRequest`).
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = NewRequest,
     security(("bearer" = ["portal"])),
     responses((status = 201, body = RequestView), (status = 400, body = ErrorBody),
@@ -83,9 +84,9 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let app = &st.oauth.services;
     let now = app.now();
-    let req = match b.kind {
+    let view = match b.kind {
         NewRequestKind::Scopes => {
-            portal::request_scopes(
+            let r = portal::request_scopes(
                 &app.db,
                 &app.clients,
                 &who,
@@ -94,7 +95,13 @@ pub async fn create(
                 &b.justification,
                 now,
             )
-            .await?
+            .await?;
+            let mut view = RequestView::from(r.request);
+            view.added_at_once = r.at_once.map(|a| AddedAtOnce {
+                scopes: a.granted.unwrap_or_default(),
+                request_id: a.id,
+            });
+            view
         }
         NewRequestKind::Extension => {
             let Some(at) = b.expires_at else {
@@ -105,9 +112,10 @@ pub async fn create(
             };
             portal::request_extension(&app.db, &who, &b.client_id, at, &b.justification, now)
                 .await?
+                .into()
         }
     };
-    Ok((StatusCode::CREATED, Json(RequestView::from(req))).into_response())
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// Administrators: approves a pending request, optionally only some of its scopes.

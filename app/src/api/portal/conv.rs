@@ -163,6 +163,9 @@ pub async fn request_view(
         granted: r.granted,
         evaluations,
         name_warnings: Vec::new(),
+        client: None,
+        client_age_days: None,
+        waiting_days: None,
     })
 }
 

@@ -33,10 +33,21 @@ pub async fn request_scopes(
         st.now(),
     )
     .await?;
-    let notice = match r.status {
-        Status::Pending => "request_submitted",
-        Status::Approved => "request_auto_approved",
-        Status::Rejected => "request_auto_rejected",
+    // What the developer reads next: what was added at once, what waits.
+    let notice = match (r.request.status, r.at_once.is_some()) {
+        (Status::Pending, true) => "scopes_added_request_submitted",
+        (Status::Pending, false) => "request_submitted",
+        (Status::Approved, _)
+            if r.request
+                .decider
+                .as_ref()
+                .is_some_and(|d| d.kind == "policy") =>
+        {
+            "scopes_added"
+        }
+        (Status::Approved, _) => "request_auto_approved",
+        (Status::Rejected, true) => "scopes_added_request_auto_rejected",
+        (Status::Rejected, false) => "request_auto_rejected",
     };
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice={notice}#requests"));
     Ok(())
@@ -87,8 +98,13 @@ pub async fn list_requests(
             .await?;
     let pages = p.pages();
     let mut requests = Vec::new();
+    let now = st.now();
     for r in p.items {
-        requests.push(super::conv::request_view(&st.db, r).await?);
+        let waited =
+            (r.status == Status::Pending).then(|| (now - r.created_at).div_euclid(86_400).max(0));
+        let mut v = super::conv::request_view(&st.db, r).await?;
+        v.waiting_days = waited;
+        requests.push(v);
     }
     if who.is_admin() && !requests.is_empty() {
         let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
@@ -96,6 +112,7 @@ pub async fn list_requests(
             r.name_warnings =
                 domain::platform::lookalike::warnings_for(&r.client_id, &r.client_name, &all);
         }
+        review_facts(&st.db, &mut requests, now).await?;
     }
     Ok(RequestPage {
         requests,
@@ -103,4 +120,39 @@ pub async fn list_requests(
         pages,
         total: p.total,
     })
+}
+
+/// What an administrator needs to judge a pending request without leaving the
+/// queue (issue 13, defect 10; Entra's consent review shows the publisher and the
+/// app): the client as it is now — type, redirect URIs, scopes, owner, age — and
+/// how long the request has waited.
+#[cfg(feature = "ssr")]
+async fn review_facts(
+    db: &domain::platform::db::Db,
+    requests: &mut [crate::model::RequestView],
+    now: domain::platform::clock::Timestamp,
+) -> Result<(), AppError> {
+    use crate::model::RequestStatus;
+    let mut owners: std::collections::HashMap<String, Option<String>> = Default::default();
+    for r in requests.iter_mut() {
+        if r.status != RequestStatus::Pending {
+            continue;
+        }
+        let Some(c) = domain::clients::find(db, &r.client_id).await? else {
+            continue;
+        };
+        let owner = match &c.owner_id {
+            Some(id) => {
+                if !owners.contains_key(id) {
+                    let u = domain::accounts::find_by_id(db, id).await?;
+                    owners.insert(id.clone(), u.map(|u| u.username));
+                }
+                owners.get(id).cloned().flatten()
+            }
+            None => None,
+        };
+        r.client_age_days = Some((now - c.created_at).div_euclid(86_400).max(0));
+        r.client = Some(Box::new(super::conv::client_view(&c, owner, now)));
+    }
+    Ok(())
 }

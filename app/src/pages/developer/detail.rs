@@ -263,9 +263,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
-            <h3 class="mt-6 font-semibold">"Request more scopes"</h3>
+            <h3 class="mt-6 font-semibold">"Add scopes"</h3>
             {if d.requestable.is_empty() {
-                view! { <p class="mt-1 text-sm text-slate-600">"There are no other scopes to request."</p> }.into_any()
+                view! { <p class="mt-1 text-sm text-slate-600">"There are no other scopes to add."</p> }.into_any()
             } else {
                 let id = id.clone();
                 view! {
@@ -283,16 +283,26 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                                         <label for=cid class="text-sm">
                                             <code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}
                                             {s.api.clone().map(|a| view! { <span class="text-slate-500">" (" {a} ")"</span> })}
-                                            {(!s.requires_approval).then(|| view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"no approval needed"</span> })}
+                                            {if s.requires_approval {
+                                                view! { <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900">"needs approval"</span> }
+                                            } else {
+                                                view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"no approval needed"</span> }
+                                            }}
                                         </label>
                                     </div>
                                 }
                             }).collect_view()}
                         </fieldset>
+                        // Not `required` in the markup: whether it is depends on the
+                        // ticks, and the server says so beside the field (issue 13,
+                        // defect 2: free scopes take no justification).
                         <label for="scopes-justification" class=format!("{LABEL} mt-3")>"Why does the client need them?"</label>
-                        <textarea id="scopes-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT required=true></textarea>
+                        <p id="scopes-justification-hint" class="text-sm text-slate-600" data-testid="justification-hint">
+                            "Required only for scopes that need approval: an administrator reads it. Scopes that need no approval are added at once."
+                        </p>
+                        <textarea id="scopes-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT aria-describedby="scopes-justification-hint"></textarea>
                         <p class="mt-1 text-sm text-red-700">{move || scopes_err().and_then(|e| e.field_message("justification"))}</p>
-                        <button type="submit" class=format!("{BUTTON} mt-3")>"Request scopes"</button>
+                        <button type="submit" class=format!("{BUTTON} mt-3")>"Add or request scopes"</button>
                     </ActionForm>
                 }.into_any()
             }}

@@ -47,7 +47,8 @@ pub struct RequestVars {
     pub kind: String,
     /// The scope this rule is deciding.
     pub scope: String,
-    /// Every scope in the request.
+    /// Every scope in the request: the scopes that need approval (those that need
+    /// none are added at once, apart, and never reach a rule).
     pub scopes: Vec<String>,
     pub justification: String,
     pub created_at: i64,

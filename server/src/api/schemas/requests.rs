@@ -109,6 +109,20 @@ pub struct RequestView {
     /// The scopes approved (possibly fewer than asked).
     pub granted: Option<Vec<String>>,
     pub evaluations: Vec<Evaluation>,
+    /// Only in the answer to `POST /requests` (kind `scopes`) when scopes that need
+    /// no approval were asked together with gated ones: those were added at once,
+    /// recorded as their own request (approved by policy); this request holds the
+    /// gated ones only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_at_once: Option<AddedAtOnce>,
+}
+
+/// Scopes that need no approval, added to the client at once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddedAtOnce {
+    /// The request (status `approved`, decided by `policy`) that records them.
+    pub request_id: String,
+    pub scopes: Vec<String>,
 }
 
 impl From<Request> for RequestView {
@@ -181,6 +195,7 @@ impl From<Request> for RequestView {
                     }
                 })
                 .collect(),
+            added_at_once: None,
         }
     }
 }
@@ -216,9 +231,14 @@ pub enum NewRequestKind {
     Extension,
 }
 
-/// A new request. Scope requests are judged at once: scopes that need no approval,
-/// or that an auto-approval rule accepts, are granted immediately (`status`
-/// `approved`); the rest wait for an administrator.
+/// A new request. Scope requests are judged at once. Scopes that need no approval
+/// are the developer's to add: they are added immediately, whatever else is asked
+/// with them. When every scope asked needs none, the answer is the request that
+/// added them (`status` `approved`, `decided_by.kind` `policy`) and `justification`
+/// may be empty. Otherwise the answer is the request for the scopes that need
+/// approval (with `added_at_once` naming the others, if any): approved or rejected
+/// at once when their auto-approval rules decide, else `pending` for an
+/// administrator; `justification` is then required.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
@@ -229,7 +249,9 @@ pub struct NewRequest {
     pub scopes: Vec<String>,
     /// For `extension`: the new expiry (Unix seconds).
     pub expires_at: Option<i64>,
-    /// Why, for the administrator.
+    /// Why, for the administrator: required for `extension`, and for `scopes`
+    /// when a scope asked needs approval.
+    #[serde(default)]
     pub justification: String,
 }
 

@@ -3,6 +3,8 @@
 //! expiry, reminders and e-mail (a real SMTP listener on loopback).
 
 mod clients;
+mod free_scopes;
 mod lifecycle;
 mod mail;
 mod requests;
+mod rules;
