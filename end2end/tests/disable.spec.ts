@@ -1,33 +1,16 @@
-import { execFileSync } from 'child_process';
 import { expect, test } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, failOnPageErrors, goto, ready, signIn, unique } from './helpers';
 
 // Issue 13, defect 5: disabling a client, or an administrator disabling an
 // account, stops it at once. It is never one plain click: it sits in the danger
 // zone (for a client), says what happens, and wants a ticked box (a check the
 // browser makes without JavaScript; the server checks it too).
 
-const DEV_PASSWORD = 'developer password 42';
-
-// A panic in the browser bundle (e.g. a page rebuilt while it was still loading)
-// stops every later click from working: none may happen.
-const pageErrors: string[] = [];
-test.beforeEach(({ page }) => {
-  pageErrors.length = 0;
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
-
-function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
-}
+failOnPageErrors();
 
 test('disabling a client is confirmed in the danger zone, and says what happens', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'dev-disable');
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   await signIn(page, testInfo, dev, DEV_PASSWORD);
   await goto(page, testInfo, '/developer/clients/new');
   await page.getByLabel('Name', { exact: true }).fill(`Disable ${testInfo.project.name} ${Date.now() % 100000}`);

@@ -1,25 +1,13 @@
-import { execFileSync } from 'child_process';
 import { expect, test } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, cli, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
 
 // Issue 13, defect 2: a scope that needs no approval is the developer's to add, at
 // once and without a justification; asked together with a gated scope it is added
 // all the same, and only the gated one waits (and needs a justification).
 
-const DEV_PASSWORD = 'developer password 42';
-
-function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, {
-    env: { ...process.env, ...serverEnv },
-    encoding: 'utf8',
-    input,
-  });
-}
-
 test('free scopes are added at once; only gated ones wait and need a justification', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'dev-free');
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   const api = `https://api.example.edu/${unique(testInfo, 'free')}`;
   const gated = `${unique(testInfo, 'free')}:write`;
   cli(['api', 'add', '--name', 'Free', '--audience', api]);

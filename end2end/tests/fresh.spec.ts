@@ -1,34 +1,17 @@
-import { execFileSync } from 'child_process';
 import { APIRequestContext, expect, Page, test, TestInfo } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, failOnPageErrors, goto, ready, signIn, unique } from './helpers';
 
 // Issue 13, defect 3: after every action the page shows the state the server now
 // has. Hydrated, pages used to keep what they showed before the action: the scope
 // form its ticks, the bell and the Queue badge their counts, a `?notice=` banner
 // its text across reloads and beside a new error.
 
-const DEV_PASSWORD = 'developer password 42';
-
-// A panic in the browser bundle (e.g. a page rebuilt while it was still loading)
-// stops every later click from working: none may happen.
-const pageErrors: string[] = [];
-test.beforeEach(({ page }) => {
-  pageErrors.length = 0;
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
-
-function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
-}
+failOnPageErrors();
 
 /** A developer, two scopes that need approval, and the developer's web client. */
 async function setUp(page: Page, testInfo: TestInfo, stem: string) {
   const dev = unique(testInfo, `dev-${stem}`);
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   const api = `https://api.example.edu/${unique(testInfo, stem)}`;
   const scopes = [`${unique(testInfo, stem)}:read`, `${unique(testInfo, stem)}:write`];
   cli(['api', 'add', '--name', 'Fresh', '--audience', api]);

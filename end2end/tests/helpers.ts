@@ -1,6 +1,35 @@
-import { expect, Page, TestInfo } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import { expect, Page, test, TestInfo } from '@playwright/test';
+import { serverBin, serverEnv } from '../playwright.config';
 
 export const ADMIN_PASSWORD = 'e2e admin password 42';
+export const DEV_PASSWORD = 'developer password 42';
+
+/** Runs the `portcullis` CLI against the test server's database. */
+export function cli(args: string[], input?: string): string {
+  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
+}
+
+/** Adds a developer account (password DEV_PASSWORD) through the CLI. */
+export function addDeveloper(username: string) {
+  cli(['user', 'add', '--username', username, '--email', `${username}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+}
+
+/**
+ * Fails every test of the calling spec file on an error in the browser: a panic in
+ * the browser bundle (e.g. a page rebuilt while it was still loading) stops every
+ * later click from working.
+ */
+export function failOnPageErrors() {
+  const pageErrors: string[] = [];
+  test.beforeEach(({ page }) => {
+    pageErrors.length = 0;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  test.afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+}
 
 /** Waits until the page is interactive: hydrated with JS, loaded without. */
 export async function ready(page: Page, testInfo: TestInfo) {

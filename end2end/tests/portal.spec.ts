@@ -1,7 +1,5 @@
-import { execFileSync } from 'child_process';
 import { expect, Page, test, TestInfo } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
 
 // Seed 001's use cases end to end: a developer registers a client and sees its
 // secret once, requests a scope, the administrator rejects with a reason, the
@@ -9,19 +7,9 @@ import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
 // a token with the scope; an expiry under 30 days shows in red and an extension
 // request is approved.
 
-const DEV_PASSWORD = 'developer password 42';
-
-function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, {
-    env: { ...process.env, ...serverEnv },
-    encoding: 'utf8',
-    input,
-  });
-}
-
 function setUp(testInfo: TestInfo) {
   const dev = unique(testInfo, 'dev');
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   const api = `https://api.example.edu/${unique(testInfo, 'reg')}`;
   const scope = `${unique(testInfo, 'registrations')}:write`;
   cli(['api', 'add', '--name', 'Registrations', '--audience', api]);

@@ -1,32 +1,15 @@
-import { execFileSync } from 'child_process';
 import { expect, test } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, failOnPageErrors, goto, ready, signIn, unique } from './helpers';
 
 // Issue 13, defect 1: a note typed on one card of the approval queue must never
 // travel to the next card once the first is decided (hydrated, the list used to
 // reuse the decided card's form for the next request).
 
-const DEV_PASSWORD = 'developer password 42';
-
-// A panic in the browser bundle (e.g. a page rebuilt while it was still loading)
-// stops every later click from working: none may happen.
-const pageErrors: string[] = [];
-test.beforeEach(({ page }) => {
-  pageErrors.length = 0;
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-test.afterEach(() => {
-  expect(pageErrors).toEqual([]);
-});
-
-function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
-}
+failOnPageErrors();
 
 test("a note typed on one request is never sent with the next one", async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'dev');
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   const api = `https://api.example.edu/${unique(testInfo, 'queue')}`;
   const scope = `${unique(testInfo, 'queue')}:write`;
   cli(['api', 'add', '--name', 'Queue', '--audience', api]);
@@ -98,7 +81,7 @@ test("a note typed on one request is never sent with the next one", async ({ pag
 // request has waited — without opening the client.
 test('a queue card shows the client under review', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'dev-facts');
-  cli(['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+  addDeveloper(dev);
   const api = `https://api.example.edu/${unique(testInfo, 'facts')}`;
   const scope = `${unique(testInfo, 'facts')}:write`;
   cli(['api', 'add', '--name', 'Facts', '--audience', api]);

@@ -1,16 +1,10 @@
-import { execFileSync } from 'child_process';
 import { expect, test } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { ADMIN_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { ADMIN_PASSWORD, cli, goto, ready, signIn, unique } from './helpers';
 
 // Issue 13, defect 6: the rules editor is one form. Test shows the draft again with
 // its outcomes (also without JavaScript), Save saves what was tested, errors show
 // once and go when fixed, ids are unique, a rule in force is edited and deleted
 // (after a confirmation), and the page links the CEL reference and its variables.
-
-function cli(args: string[]): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8' });
-}
 
 test('one rules editor: test, save what was tested, edit and delete a rule', async ({ page }, testInfo) => {
   const api = `https://api.example.edu/${unique(testInfo, 'rules')}`;

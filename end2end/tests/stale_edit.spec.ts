@@ -1,21 +1,13 @@
-import { execFileSync } from 'child_process';
 import { expect, test } from '@playwright/test';
-import { serverBin, serverEnv } from '../playwright.config';
-import { goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
 
 // Issue 11, M4: the edit form carries the version of the client it was rendered
 // with. Saved after someone else changed the client, it is refused with a clear
 // message instead of writing the old values back — hydrated and without JavaScript.
 
-const DEV_PASSWORD = 'developer password 42';
-
 test('an edit form opened before someone else saved is refused, not applied', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'editor');
-  execFileSync(serverBin, ['user', 'add', '--username', dev, '--email', `${dev}@example.edu`, '--role', 'developer'], {
-    env: { ...process.env, ...serverEnv },
-    encoding: 'utf8',
-    input: DEV_PASSWORD,
-  });
+  addDeveloper(dev);
   const name = `Stale ${testInfo.project.name} ${Date.now() % 100000}`;
   await signIn(page, testInfo, dev, DEV_PASSWORD);
   await goto(page, testInfo, '/developer/clients/new');
