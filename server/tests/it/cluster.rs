@@ -370,25 +370,8 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
 #[tokio::test]
 async fn a_new_secret_is_shown_once_by_whichever_node_serves_the_page() {
     let (app, second, _, _) = setup().await;
-    create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
-    let b = app.browser();
-    b.sign_in("dev", ADMIN_PASSWORD).await;
-    let r = b
-        .post(
-            "/api/portal/create_client",
-            &[
-                ("name", "Notebook"),
-                ("application_type", "web"),
-                ("redirect_uris", "https://notebook.example.edu/cb"),
-            ],
-        )
-        .await;
-    let loc = r.location().unwrap_or_else(|| panic!("{}", r.body));
-    let id = loc
-        .strip_prefix("/developer/clients/")
-        .and_then(|s| s.split('?').next())
-        .unwrap()
-        .to_owned();
+    let b = developer(&app, "dev").await;
+    let id = register_in_portal(&b, "Notebook", "web", "https://notebook.example.edu/cb").await;
     // The same browser (its session cookie), now talking to the other node.
     let view = |base: String| {
         let (client, id) = (b.client.clone(), id.clone());
