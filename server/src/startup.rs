@@ -384,7 +384,7 @@ async fn spawn_change_feed(oauth: OAuthState, every: Duration) -> Result<(), Sta
                         keys |= *c == Change::Keys;
                     }
                     if keys {
-                        if let Err(e) = oauth.refresh_keys().await {
+                        if let Err(e) = oauth.reload_keys().await {
                             tracing::error!(error = %e, "reloading the signing keys failed");
                         }
                     }

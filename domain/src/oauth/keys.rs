@@ -274,7 +274,9 @@ pub async fn ensure_and_load(
     load(db, kek, policy, now).await
 }
 
-async fn load<C: ConnectionTrait>(
+/// The key set in force, as stored (no rotation, no lock): how a node picks up keys
+/// another node changed.
+pub async fn load<C: ConnectionTrait>(
     conn: &C,
     kek: &Kek,
     policy: KeyPolicy,

@@ -70,30 +70,32 @@ pub async fn take<C: ConnectionTrait>(
     now: Timestamp,
 ) -> DomainResult<Option<String>> {
     let hash = token_hash(session);
-    let this = || {
-        shown_once::Entity::update_many()
-            .filter(shown_once::Column::SessionHash.eq(hash.clone()))
-            .filter(shown_once::Column::ClientId.eq(client_id))
-            .filter(shown_once::Column::ExpiresAt.gt(now))
-    };
+    let id = (hash.clone(), client_id.to_owned());
+    // Nearly every page view has nothing waiting: a read, and no write, for those.
+    if shown_once::Entity::find_by_id(id.clone())
+        .one(conn)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
     // Claimed atomically: of two views at once, on one node or two, one wins.
-    let claimed = this()
+    let claimed = shown_once::Entity::update_many()
         .col_expr(shown_once::Column::TakenBy, Expr::value(request_id))
         .col_expr(shown_once::Column::ExpiresAt, Expr::value(now + RENDER))
+        .filter(shown_once::Column::SessionHash.eq(hash))
+        .filter(shown_once::Column::ClientId.eq(client_id))
+        .filter(shown_once::Column::ExpiresAt.gt(now))
         .filter(shown_once::Column::TakenBy.is_null())
         .exec(conn)
         .await?
         .rows_affected;
-    let row = shown_once::Entity::find_by_id((hash.clone(), client_id.to_owned()))
-        .one(conn)
-        .await?;
+    let row = shown_once::Entity::find_by_id(id.clone()).one(conn).await?;
     let Some(row) = row else { return Ok(None) };
     if row.expires_at <= now || row.taken_by.as_deref() != Some(request_id) {
         if claimed == 0 {
             // Another view took it (or it expired): it is gone for good.
-            shown_once::Entity::delete_by_id((hash, client_id.to_owned()))
-                .exec(conn)
-                .await?;
+            shown_once::Entity::delete_by_id(id).exec(conn).await?;
         }
         return Ok(None);
     }

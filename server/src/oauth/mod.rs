@@ -96,6 +96,19 @@ impl OAuthShared {
         self.tokens.keys.current()
     }
 
+    /// Reloads the key set another process changed (no rotation, no lock).
+    pub async fn reload_keys(&self) -> Result<(), domain::DomainError> {
+        let set = domain::oauth::keys::load(
+            &self.services.db,
+            &self.kek,
+            self.key_policy,
+            self.services.now(),
+        )
+        .await?;
+        self.tokens.keys.replace(set);
+        Ok(())
+    }
+
     /// Rotates keys when due and reloads the set (other processes may have rotated).
     pub async fn refresh_keys(&self) -> Result<(), domain::DomainError> {
         let set = domain::oauth::keys::ensure_and_load(
