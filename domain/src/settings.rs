@@ -165,7 +165,7 @@ impl SettingsCache {
     ) -> Self {
         Self {
             defaults,
-            cache: TtlCache::new(ttl, 1, clock),
+            cache: TtlCache::new("settings", ttl, 1, clock),
         }
     }
 

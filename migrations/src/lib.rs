@@ -18,6 +18,7 @@ mod m0008_token_bounds;
 mod m0009_client_versions_and_reviews;
 mod m0010_change_feed;
 mod m0012_shown_once;
+mod m0013_change_times;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_client_versions_and_reviews::Migration),
             Box::new(m0010_change_feed::Migration),
             Box::new(m0012_shown_once::Migration),
+            Box::new(m0013_change_times::Migration),
         ]
     }
 }

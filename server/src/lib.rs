@@ -4,6 +4,7 @@ pub mod api;
 pub mod audit_export;
 pub mod cli;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod net;
 pub mod oauth;

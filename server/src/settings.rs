@@ -47,6 +47,9 @@ pub struct Settings {
     /// in rows it caches: see `domain::platform::changes`); 0 turns the feed off,
     /// leaving only `cache_ttl_ms`.
     pub change_poll_ms: u64,
+    /// Where Prometheus scrapes `/metrics` (a separate listener, meant for the
+    /// private network); unset serves no metrics.
+    pub metrics_bind: Option<SocketAddr>,
     pub log: LogSettings,
     pub session: SessionSettings,
     pub throttle: ThrottleSettings,
@@ -146,6 +149,7 @@ impl Default for Settings {
             site_root: "target/site".into(),
             cache_ttl_ms: 2000,
             change_poll_ms: 50,
+            metrics_bind: None,
             log: LogSettings::default(),
             session: SessionSettings::default(),
             throttle: ThrottleSettings::default(),
@@ -226,6 +230,7 @@ impl fmt::Debug for Settings {
             .field("site_root", &self.site_root)
             .field("cache_ttl_ms", &self.cache_ttl_ms)
             .field("change_poll_ms", &self.change_poll_ms)
+            .field("metrics_bind", &self.metrics_bind)
             .field("log", &self.log)
             .field("session", &self.session)
             .field("throttle", &self.throttle)

@@ -86,6 +86,8 @@ pub fn one_line(s: &str) -> String {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    /// The Prometheus listener and its router, when `metrics_bind` is set.
+    metrics: Option<(tokio::net::TcpListener, Router)>,
     pub state: AppState,
     audit: domain::audit::AuditWriter,
 }
@@ -105,6 +107,8 @@ impl Application {
         clock: Arc<dyn Clock>,
         db: domain::platform::db::Db,
     ) -> Result<Application, StartupError> {
+        // Before any metric handle is taken (the caches take theirs when built).
+        let recorder = crate::metrics::install();
         let config = PortalConfig {
             session_policy: SessionPolicy {
                 idle_timeout_secs: settings.session.idle_timeout_secs,
@@ -164,15 +168,18 @@ impl Application {
             spawn_mail_sender(state.clone(), smtp)?;
         }
         let router = build_router(&settings, state.clone(), oauth)?;
-        let listener = tokio::net::TcpListener::bind(settings.bind)
-            .await
-            .map_err(|e| StartupError::Bind {
-                addr: settings.bind,
-                cause: e.to_string(),
-            })?;
+        let listener = bind(settings.bind).await?;
+        let metrics = match settings.metrics_bind {
+            Some(addr) => Some((
+                bind(addr).await?,
+                crate::metrics::router(recorder, state.db.clone()),
+            )),
+            None => None,
+        };
         Ok(Application {
             listener,
             router,
+            metrics,
             state,
             audit,
         })
@@ -184,9 +191,22 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
     /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests and writes
     /// the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((listener, router)) = self.metrics {
+            // Scrapes need no draining: the task ends with the process.
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         let served = axum::serve(
             self.listener,
             self.router
@@ -197,6 +217,15 @@ impl Application {
         self.audit.shutdown().await;
         served
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartupError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartupError::Bind {
+            addr,
+            cause: e.to_string(),
+        })
 }
 
 async fn shutdown_signal() {
@@ -464,6 +493,10 @@ pub fn build_router(
             crate::text_guard::refuse_forbidden_characters,
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clock.clone(),
+            crate::metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

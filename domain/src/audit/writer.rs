@@ -127,6 +127,11 @@ impl AuditWriter {
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
     let mut sink = Sink::new(&db);
+    // Handles registered once; each batch then costs a few atomic operations.
+    let batch_sizes = metrics::histogram!("portcullis_audit_batch_size");
+    let queued = metrics::gauge!("portcullis_audit_queue_depth");
+    let written = metrics::counter!("portcullis_audit_events_total", "result" => "written");
+    let failed = metrics::counter!("portcullis_audit_events_total", "result" => "failed");
     let mut closing = false;
     loop {
         let first = if closing {
@@ -163,9 +168,14 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
             .into_iter()
             .map(|j| ((j.now, j.event), j.done))
             .unzip();
+        batch_sizes.record(events.len() as f64);
+        queued.set(rx.len() as f64);
         let result = sink.write(&events).await;
         if let Err(e) = &result {
             tracing::error!(error = %e, events = events.len(), "writing audit events failed");
+            failed.increment(events.len() as u64);
+        } else {
+            written.increment(events.len() as u64);
         }
         for done in waiters {
             let _ = done.send(result.as_ref().map(|_| ()).map_err(|_| ()));

@@ -118,7 +118,7 @@ impl SecretCache {
             key: Arc::new(key),
             tags: Arc::new(Mutex::new(HashSet::new())),
             capacity,
-            records: crate::platform::cache::TtlCache::new(record_ttl, capacity, clock),
+            records: crate::platform::cache::TtlCache::new("clients", record_ttl, capacity, clock),
             inflight: Default::default(),
             // Reservations for client authentication use at most two pooled
             // connections at once, however many attempts arrive.

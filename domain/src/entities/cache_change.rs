@@ -9,6 +9,8 @@ pub struct Model {
     pub seq: i64,
     pub topic: String,
     pub key: String,
+    /// When the row was written, Unix milliseconds on the database's clock (m0013).
+    pub at_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,8 +21,8 @@ impl Catalogue {
     pub fn new(db: Db, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             db,
-            scopes: TtlCache::new(ttl, 10_000, clock.clone()),
-            apis: TtlCache::new(ttl, 10_000, clock),
+            scopes: TtlCache::new("scopes", ttl, 10_000, clock.clone()),
+            apis: TtlCache::new("apis", ttl, 10_000, clock),
         }
     }
 

@@ -16,7 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use sea_orm::ColumnTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbBackend, FromQueryResult};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::cache_change;
@@ -28,6 +29,20 @@ pub const HOLE_GRACE: Duration = Duration::from_secs(10);
 
 /// Rows read per poll at most.
 const BATCH: u64 = 5_000;
+
+/// The database's clock in Unix milliseconds (the same expressions as m0013's).
+const SQLITE_NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+const POSTGRES_NOW_MS: &str = "(floor(extract(epoch from clock_timestamp()) * 1000))::bigint";
+
+/// A feed row with the database's time of reading it.
+#[derive(FromQueryResult)]
+struct Row {
+    seq: i64,
+    topic: String,
+    key: String,
+    at_ms: Option<i64>,
+    read_ms: i64,
+}
 
 /// What changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,21 +103,40 @@ impl Feed {
 
     /// The changes committed since the last poll, each once. `now` is the
     /// monotonic clock (for the hole grace).
+    ///
+    /// Each new row's age — from its write to this read, both on the database's
+    /// clock, so skew between nodes does not enter — is recorded as
+    /// `portcullis_invalidation_lag_seconds`.
     pub async fn poll<C: ConnectionTrait>(
         &mut self,
         conn: &C,
         now: Duration,
     ) -> DomainResult<Vec<Change>> {
+        let db_now = match conn.get_database_backend() {
+            DbBackend::Postgres => POSTGRES_NOW_MS,
+            _ => SQLITE_NOW_MS,
+        };
         let rows = cache_change::Entity::find()
             .filter(cache_change::Column::Seq.gt(self.horizon))
             .order_by_asc(cache_change::Column::Seq)
             .limit(BATCH)
+            .column_as(Expr::cust(db_now), "read_ms")
+            .into_model::<Row>()
             .all(conn)
             .await?;
+        let lag = metrics::histogram!("portcullis_invalidation_lag_seconds");
         let mut out = Vec::new();
         for r in rows {
             if self.seen.insert(r.seq) {
-                out.extend(Change::from_row(r));
+                if let Some(at) = r.at_ms {
+                    lag.record((r.read_ms - at).max(0) as f64 / 1000.0);
+                }
+                out.extend(Change::from_row(cache_change::Model {
+                    seq: r.seq,
+                    topic: r.topic,
+                    key: r.key,
+                    at_ms: r.at_ms,
+                }));
             }
         }
         self.advance(now);

@@ -67,6 +67,29 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
+/// The connection pool's use: (open connections, idle ones, the maximum).
+pub fn pool_use(db: &DatabaseConnection) -> (u32, u32, u32) {
+    use sea_orm::DbBackend;
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            )
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            )
+        }
+    }
+}
+
 /// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: a
 /// deferred transaction that reads and then writes fails at once with
 /// SQLITE_BUSY_SNAPSHOT when another connection committed in between, whereas an

@@ -59,5 +59,7 @@ async fn handle(
         ip,
         now: st.services.now(),
     };
-    grants::exchange(&caller, grant, &form).await
+    let result = grants::exchange(&caller, grant, &form).await;
+    crate::metrics::token_outcome(grant, result.as_ref().map_or_else(|e| e.code, |_| "issued"));
+    result
 }

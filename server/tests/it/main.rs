@@ -12,6 +12,7 @@ mod csrf;
 mod first_sign_in;
 mod hardening;
 mod helpers;
+mod metrics;
 mod oauth;
 mod oidc;
 mod openapi_fuzz;
