@@ -8,6 +8,7 @@ mod cli;
 mod client_changes;
 mod cluster;
 mod connected_apps;
+mod crash;
 mod csrf;
 mod first_sign_in;
 mod hardening;

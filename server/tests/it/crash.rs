@@ -1,0 +1,273 @@
+//! Crash safety (issue 14, part 5): the real server binary, under token and portal
+//! load, killed with SIGKILL. Every token whose response arrived has its audit event,
+//! every client whose creation was acknowledged exists with its audit event, the
+//! audit chain verifies, and the server starts again on the same database.
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::accounts::Role;
+use domain::audit::{Actor, Verification};
+use domain::clients::{ApplicationType, ClientPatch, NewClient};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::helpers::*;
+
+/// Load runs this long before the kill.
+const LOAD: Duration = Duration::from_millis(1500);
+const TOKEN_WORKERS: usize = 8;
+const PORTAL_WORKERS: usize = 2;
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+fn start(url: &str, dir: &std::path::Path) -> Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORTCULLIS_DATABASE_URL", url)
+        .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
+        .env("PORTCULLIS_ISSUER", &base)
+        .env(
+            "PORTCULLIS_SESSION_SECRET",
+            "crash-session-secret-0123456789abcdefghij",
+        )
+        .env(
+            "PORTCULLIS_KEY_ENCRYPTION_KEY",
+            "crash-key-encryption-key-0123456789abcdef",
+        )
+        .env("PORTCULLIS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("PORTCULLIS_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary starts");
+    Node { child, base }
+}
+
+async fn ready(node: &mut Node) {
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/readyz", node.base)).await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        assert!(
+            node.child.try_wait().unwrap().is_none(),
+            "the server exited while starting"
+        );
+        assert!(start.elapsed() < Duration::from_secs(60), "not ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn token(
+    http: &reqwest::Client,
+    base: &str,
+    c: &Creds,
+    scope: Option<&str>,
+) -> Option<Value> {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    let r = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&form)
+        .send()
+        .await
+        .ok()?;
+    if r.status() != 200 {
+        return None;
+    }
+    r.json().await.ok()
+}
+
+async fn crash_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let mut node = start(&url, dir.path());
+    ready(&mut node).await;
+    let db = domain::platform::db::connect(&url).await.unwrap();
+    let owner = create_user(&db, "crash-owner", Role::Developer).await;
+    let hasher = domain::platform::password::PasswordHasher::new();
+    let client = |name: &str, scopes: &[&str]| NewClient {
+        metadata: ClientPatch {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        application_type: Some(ApplicationType::Service),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        owner_id: Some(owner.id.clone()),
+        ..Default::default()
+    };
+    let mut creds = Vec::new();
+    for (name, scopes) in [("Loader", &[][..]), ("Portal CI", &["portal"][..])] {
+        let c = domain::clients::create(&db, &hasher, Actor::Operator, client(name, scopes), START)
+            .await
+            .unwrap();
+        creds.push(Creds {
+            id: c.client.id,
+            secret: c.secret.unwrap().expose().to_owned(),
+        });
+    }
+    let (loader, ci) = (creds[0].clone(), creds[1].clone());
+    let http = reqwest::Client::new();
+    let api_token = token(&http, &node.base, &ci, Some("portal")).await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Load: tokens, and clients registered through the REST API.
+    let jtis = Arc::new(Mutex::new(Vec::<String>::new()));
+    let created = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..TOKEN_WORKERS {
+        let (http, base, c, jtis, stop) = (
+            http.clone(),
+            node.base.clone(),
+            loader.clone(),
+            jtis.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match token(&http, &base, &c, None).await {
+                    Some(t) => {
+                        let jti = peek(t["access_token"].as_str().unwrap())["jti"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned();
+                        jtis.lock().unwrap().push(jti);
+                    }
+                    None => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        }));
+    }
+    for w in 0..PORTAL_WORKERS {
+        let (http, base, bearer, created, stop) = (
+            http.clone(),
+            node.base.clone(),
+            api_token.clone(),
+            created.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let r = http
+                    .post(format!("{base}/api/v1/clients"))
+                    .bearer_auth(&bearer)
+                    .json(&json!({
+                        "name": format!("Crash {w}-{n}"),
+                        "redirect_uris": [format!("https://app{w}.example.com/cb/{n}")],
+                    }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 201 => {
+                        let v: Value = r.json().await.unwrap();
+                        created
+                            .lock()
+                            .unwrap()
+                            .push(v["id"].as_str().unwrap().to_owned());
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(LOAD).await;
+    // SIGKILL: no shutdown hook runs, no buffer is flushed.
+    node.child.kill().unwrap();
+    node.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let jtis = jtis.lock().unwrap().clone();
+    let created = created.lock().unwrap().clone();
+    println!(
+        "{}: killed after {} tokens and {} clients acknowledged",
+        backend(),
+        jtis.len(),
+        created.len()
+    );
+    assert!(jtis.len() > 50, "the load ran ({} tokens)", jtis.len());
+    assert!(!created.is_empty(), "the portal load ran");
+
+    // Every acknowledged token has its audit event.
+    use domain::entities::audit_event;
+    let issued: HashSet<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::EventType.eq("token.issued"))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| {
+            serde_json::from_str::<Value>(&e.data).ok()?["jti"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    let missing: Vec<_> = jtis.iter().filter(|j| !issued.contains(*j)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} tokens sent have no audit event",
+        missing.len(),
+        jtis.len()
+    );
+    // Every acknowledged client exists, with its audit event (one transaction).
+    for id in &created {
+        assert!(
+            domain::entities::client::Entity::find_by_id(id.clone())
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some(),
+            "client {id} was acknowledged but is gone"
+        );
+        let events = audit_event::Entity::find()
+            .filter(audit_event::Column::TargetId.eq(id.clone()))
+            .filter(audit_event::Column::EventType.eq("client.created"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "client {id}: its creation event");
+    }
+    match domain::audit::verify(&db).await.unwrap() {
+        Verification::Intact { events, .. } => assert!(events as usize >= jtis.len()),
+        broken => panic!("the audit chain is broken after the crash: {broken:?}"),
+    }
+
+    // The database opens again and the server serves.
+    let mut again = start(&url, dir.path());
+    ready(&mut again).await;
+    assert!(token(&http, &again.base, &loader, None).await.is_some());
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_under_load_lost_nothing_it_acknowledged() {
+    crash_under_load().await;
+}
