@@ -39,7 +39,25 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             .min_connections(1)
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
-    Database::connect(opts).await
+    let sqlite = url.starts_with("sqlite:");
+    let mut attempt = 0u32;
+    loop {
+        match Database::connect(opts.clone()).await {
+            // Switching a new file to WAL takes an exclusive lock that SQLite does
+            // not wait for (the busy timeout does not cover it): nodes opening one
+            // fresh file together may get SQLITE_BUSY here. Try again shortly.
+            Err(e) if sqlite && attempt < 50 && is_busy(&e) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 + 10 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(e: &DbErr) -> bool {
+    let msg = e.to_string();
+    msg.contains("(code: 5)") || msg.contains("database is locked")
 }
 
 /// Applies every pending migration.

@@ -4,7 +4,6 @@
 //! audit chain verifies, and the server starts again on the same database.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +12,6 @@ use domain::audit::{Actor, Verification};
 use domain::clients::{ApplicationType, ClientPatch, NewClient};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
-use tokio::time::Instant;
 
 use crate::helpers::*;
 
@@ -21,60 +19,6 @@ use crate::helpers::*;
 const LOAD: Duration = Duration::from_millis(1500);
 const TOKEN_WORKERS: usize = 8;
 const PORTAL_WORKERS: usize = 2;
-
-struct Node {
-    child: Child,
-    base: String,
-}
-
-fn start(url: &str, dir: &std::path::Path) -> Node {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PORTCULLIS_DATABASE_URL", url)
-        .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
-        .env("PORTCULLIS_ISSUER", &base)
-        .env(
-            "PORTCULLIS_SESSION_SECRET",
-            "crash-session-secret-0123456789abcdefghij",
-        )
-        .env(
-            "PORTCULLIS_KEY_ENCRYPTION_KEY",
-            "crash-key-encryption-key-0123456789abcdef",
-        )
-        .env("PORTCULLIS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("PORTCULLIS_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server binary starts");
-    Node { child, base }
-}
-
-async fn ready(node: &mut Node) {
-    let start = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/readyz", node.base)).await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        assert!(
-            node.child.try_wait().unwrap().is_none(),
-            "the server exited while starting"
-        );
-        assert!(start.elapsed() < Duration::from_secs(60), "not ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn token(
     http: &reqwest::Client,
@@ -102,8 +46,8 @@ async fn token(
 async fn crash_under_load() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
-    let mut node = start(&url, dir.path());
-    ready(&mut node).await;
+    let mut node = start_node(&url, dir.path(), None);
+    until_ready(&mut node).await;
     let db = domain::platform::db::connect(&url).await.unwrap();
     let owner = create_user(&db, "crash-owner", Role::Developer).await;
     let hasher = domain::platform::password::PasswordHasher::new();
@@ -260,11 +204,9 @@ async fn crash_under_load() {
     }
 
     // The database opens again and the server serves.
-    let mut again = start(&url, dir.path());
-    ready(&mut again).await;
+    let mut again = start_node(&url, dir.path(), None);
+    until_ready(&mut again).await;
     assert!(token(&http, &again.base, &loader, None).await.is_some());
-    again.child.kill().unwrap();
-    again.child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,9 @@ use server::settings::Settings;
 use server::startup::Application;
 
 mod portal;
+mod process;
 pub use portal::*;
+pub use process::*;
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const START: i64 = 1_790_000_000;

@@ -14,6 +14,7 @@ mod first_sign_in;
 mod hardening;
 mod helpers;
 mod metrics;
+mod nodes;
 mod oauth;
 mod oidc;
 mod openapi_fuzz;
