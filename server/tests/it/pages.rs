@@ -14,6 +14,35 @@ async fn health_and_readiness_answer() {
     );
 }
 
+/// A node that holds no signing key for an algorithm it signs with is not ready:
+/// the load balancer must send it nothing (here the RS256 keys vanish behind its
+/// back; the change feed makes it reload and notice).
+#[tokio::test]
+async fn readiness_fails_while_a_signing_algorithm_has_no_key() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let b = app.browser();
+    assert_eq!(b.get("/readyz").await.status, 200);
+    domain::entities::signing_key::Entity::delete_many()
+        .filter(domain::entities::signing_key::Column::Alg.eq("RS256"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let r = loop {
+        let r = b.get("/readyz").await;
+        if r.status != 200 || start.elapsed() > std::time::Duration::from_secs(5) {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (503, "no RS256 signing key loaded")
+    );
+    assert_eq!(b.get("/healthz").await.status, 200, "alive all the same");
+}
+
 #[tokio::test]
 async fn the_sign_in_page_has_labelled_fields_and_refuses_framing() {
     let app = spawn_app().await;
