@@ -109,6 +109,44 @@ fn assert_throttled(a: &Answer, lockout: i64) {
     assert!((1..=lockout).contains(&secs), "Retry-After: {secs}");
 }
 
+/// Issue 14: the counts live in the database, so an attacker spreading guesses over
+/// the nodes of a cluster gets no more than from one node. (What each node keeps in
+/// memory — the locks it has seen, for at most `throttle::local::REMEMBER_SECS` —
+/// only ever refuses sooner.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_spread_over_two_nodes_count_toward_one_limit() {
+    let app = behind_proxy().await;
+    let (second, second_hasher) = spawn_second_server(&app).await;
+    let svc = service(&app, "Clustered bot").await;
+    let before = app.hasher.verifications() + second_hasher.verifications();
+    let bases = [app.base.clone(), second.clone()];
+    let id = svc.id.clone();
+    let answers = burst(300, |i| {
+        let (base, id) = (bases[i % 2].clone(), id.clone());
+        async move { post_as(&base, "token", &id, &format!("wrong-{i}"), "198.51.100.9").await }
+    })
+    .await;
+    let hashed = app.hasher.verifications() + second_hasher.verifications() - before;
+    let (unauthorized, throttled) = tally(&answers);
+    println!("300 wrong secrets over two nodes: {hashed} argon2 runs, {unauthorized} x 401, {throttled} x 429");
+    assert_eq!(unauthorized + throttled, 300);
+    assert!(
+        unauthorized <= P.pair_max_failures as usize,
+        "{unauthorized} failures counted across the nodes"
+    );
+    assert!(
+        hashed <= P.pair_max_failures as u64,
+        "{hashed} verifications"
+    );
+    // Locked on both nodes, also for the real secret.
+    for base in [&app.base, &second] {
+        assert_throttled(
+            &post_as(base, "token", &svc.id, &svc.secret, "198.51.100.9").await,
+            P.lockout_secs,
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secrets_from_one_address_lock_only_that_client_at_that_address() {
     let app = behind_proxy().await;
