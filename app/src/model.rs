@@ -277,6 +277,19 @@ pub struct ClientDetail {
     pub scopes: Vec<ScopeView>,
     pub viewer_is_admin: bool,
     pub viewer_is_owner: bool,
+    /// The working secrets of a confidential client, newest first.
+    pub secrets: Vec<SecretView>,
+}
+
+/// A secret that still works, as its owner sees it (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretView {
+    pub id: String,
+    pub created: String,
+    /// When it stops working, after a rotation; `None`: until rotated.
+    pub expires: Option<String>,
+    /// The newest use known (recorded about once a minute); `None`: never used.
+    pub last_used: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,7 @@ mod m0009_client_versions_and_reviews;
 mod m0010_change_feed;
 mod m0012_shown_once;
 mod m0013_change_times;
+mod m0014_secret_use;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_change_feed::Migration),
             Box::new(m0012_shown_once::Migration),
             Box::new(m0013_change_times::Migration),
+            Box::new(m0014_secret_use::Migration),
         ]
     }
 }

@@ -164,6 +164,7 @@ impl Application {
             .await?;
         }
         spawn_maintenance(state.clone());
+        spawn_secret_uses(state.clone());
         if let Some(smtp) = &settings.smtp {
             spawn_mail_sender(state.clone(), smtp)?;
         }
@@ -215,6 +216,7 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         self.audit.shutdown().await;
+        self.state.clients.uses.flush(&self.state.db).await;
         served
     }
 }
@@ -316,6 +318,24 @@ fn revocation_list_ttl(settings: &Settings) -> Duration {
 }
 
 /// Hourly: delete rows that can no longer matter (expired sessions, codes, ...).
+/// Every minute: write the client secret uses noted in memory, then warn owners
+/// whose old secret, still in use, stops working within a day (rotation overlaps
+/// can be an hour, so the hourly maintenance would be too late).
+fn spawn_secret_uses(app: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            app.clients.uses.flush(&app.db).await;
+            match domain::portal::notify::send_secret_reminders(&app.db, app.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminders = n, "warned about old secrets still in use"),
+                Err(e) => tracing::error!(error = %e, "warning about ending secrets failed"),
+            }
+        }
+    });
+}
+
 fn spawn_maintenance(app: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

@@ -153,6 +153,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "client_enabled" => "The client was enabled.",
         "client_disabled" => "The client was disabled.",
         "secret_rotated" => "A new secret was created.",
+        "secret_revoked" => "The secret was revoked: it no longer works.",
         "scope_removed" => "The scope was removed.",
         "expiry_changed" => "The expiry was changed.",
         "request_submitted" => "Your request was sent to the administrators.",

@@ -59,6 +59,7 @@ event_types! {
     ClientEnabled => "client.enabled",
     ClientExpiryChanged => "client.expiry_changed",
     ClientSecretRotated => "client.secret_rotated",
+    ClientSecretRevoked => "client.secret_revoked",
     RequestSubmitted => "request.submitted",
     RequestApproved => "request.approved",
     RequestRejected => "request.rejected",

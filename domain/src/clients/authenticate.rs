@@ -73,6 +73,8 @@ pub struct SecretCache {
     inflight: Gates,
     /// This process's side of the failed-authentication throttle.
     throttle: Arc<crate::accounts::throttle::Local>,
+    /// When each secret was last used, noted here and written in batches.
+    pub uses: super::secret_use::SecretUses,
 }
 
 pub(crate) type Gates = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
@@ -123,6 +125,7 @@ impl SecretCache {
             // Reservations for client authentication use at most two pooled
             // connections at once, however many attempts arrive.
             throttle: Arc::new(crate::accounts::throttle::Local::new(2)),
+            uses: Default::default(),
         }
     }
 
@@ -246,17 +249,21 @@ pub async fn authenticate(
             .collect(),
         _ => Vec::new(),
     };
+    // The secret row a presented secret was already verified against, if any.
     let verified = |cache: &SecretCache| {
         live.iter()
-            .any(|row| cache.contains(&cache.tag(row, presented)))
+            .find(|row| cache.contains(&cache.tag(row, presented)))
+            .map(|row| row.id.as_str())
     };
-    if let (true, Some(r)) = (verified(cache), &record) {
+    if let (Some(secret_id), Some(r)) = (verified(cache), &record) {
+        cache.uses.note(secret_id, now);
         return usable(&r.client, now);
     }
     let gate = cache.gate(p.client_id, presented);
     let _one_at_a_time = gate.lock.lock().await;
     // The request ahead of this one may just have verified the same secret.
-    if let (true, Some(r)) = (verified(cache), &record) {
+    if let (Some(secret_id), Some(r)) = (verified(cache), &record) {
+        cache.uses.note(secret_id, now);
         return usable(&r.client, now);
     }
 
@@ -292,6 +299,7 @@ pub async fn authenticate(
     match (matched, &record) {
         (Some(row), Some(r)) => {
             cache.insert(cache.tag(row, presented));
+            cache.uses.note(&row.id, now);
             // Not a failure: the slots go back. Should that fail, the attempt
             // stays counted — the safe side.
             if let Err(e) = cache.throttle.release(db, &reserved).await {

@@ -16,6 +16,7 @@ pub mod authenticate;
 pub mod metadata;
 pub mod model;
 pub mod redirect_uri;
+pub mod secret_use;
 pub mod secrets;
 pub mod store;
 

@@ -1,12 +1,16 @@
-//! Client secrets: rotation, with the previous secret kept for an overlap.
+//! Client secrets: rotation, with the previous secret kept for an overlap; the live
+//! secrets with their last use; revoking one early.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::store::find;
 use crate::audit::{self, Actor, AuditEvent, EventType};
-use crate::entities::client_secret;
+use crate::entities::{client_secret, client_secret_use};
 use crate::platform::clock::Timestamp;
 use crate::platform::password::PasswordHasher;
 use crate::platform::secret::{random_token, SecretString};
@@ -110,4 +114,97 @@ pub async fn rotate_secret(
     .await?;
     txn.commit().await?;
     Ok(secret)
+}
+
+/// A secret that still works, as its owner sees it (never the secret or its hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretInfo {
+    pub id: String,
+    pub created_at: Timestamp,
+    /// When it stops working (after a rotation), or `None`: until rotated.
+    pub expires_at: Option<Timestamp>,
+    /// The newest use this server knows of (written about once a minute).
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// The client's secrets that still work, newest first, with their last use
+/// (including uses this process noted and has not written yet).
+pub async fn live_secrets<C: ConnectionTrait>(
+    conn: &C,
+    uses: &super::secret_use::SecretUses,
+    client_id: &str,
+    now: Timestamp,
+) -> DomainResult<Vec<SecretInfo>> {
+    let rows = client_secret::Entity::find()
+        .filter(client_secret::Column::ClientId.eq(client_id))
+        .order_by_desc(client_secret::Column::CreatedAt)
+        // Ids are UUIDv7: within one second, the later one sorts last.
+        .order_by_desc(client_secret::Column::Id)
+        .all(conn)
+        .await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let written: std::collections::HashMap<String, Timestamp> = client_secret_use::Entity::find()
+        .filter(client_secret_use::Column::SecretId.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.secret_id, u.last_used_at))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.expires_at.is_none_or(|e| e > now))
+        .map(|r| {
+            let last = written.get(&r.id).copied().max(uses.pending(&r.id));
+            SecretInfo {
+                last_used_at: last,
+                id: r.id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+            }
+        })
+        .collect())
+}
+
+/// Ends one secret now, e.g. the old one once every deployment has the new one,
+/// instead of waiting for the rotation's overlap to end. The client's only working
+/// secret cannot be revoked — that would lock the client out; rotating replaces it.
+pub async fn revoke_secret(
+    db: &DatabaseConnection,
+    actor: Actor,
+    ip: Option<String>,
+    client_id: &str,
+    secret_id: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let live: Vec<client_secret::Model> = client_secret::Entity::find()
+        .filter(client_secret::Column::ClientId.eq(client_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|r| r.expires_at.is_none_or(|e| e > now))
+        .collect();
+    let Some(row) = live.iter().find(|r| r.id == secret_id).cloned() else {
+        return Err(DomainError::NotFound);
+    };
+    if live.len() == 1 {
+        return Err(DomainError::Conflict(
+            "this is the client's only working secret: revoking it would stop the client; rotate the secret instead (the new one is shown once)".into(),
+        ));
+    }
+    let created_at = row.created_at;
+    let mut am: client_secret::ActiveModel = row.into();
+    am.expires_at = Set(Some(now));
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ClientSecretRevoked, actor)
+            .target("client", client_id)
+            .ip(ip)
+            .data(json!({ "secret_id": secret_id, "secret_created_at": created_at })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod cache_change;
 pub mod change_request;
 pub mod client;
 pub mod client_secret;
+pub mod client_secret_use;
 pub mod expiry_reminder;
 pub mod grant;
 pub mod login_throttle;

@@ -462,6 +462,35 @@ pub async fn rotate_secret(
     Ok(s)
 }
 
+/// The client's working secrets with their last use (owner or administrator).
+pub async fn list_secrets(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    now: Timestamp,
+) -> DomainResult<Vec<crate::clients::secrets::SecretInfo>> {
+    client_for(db, who, id).await?;
+    crate::clients::secrets::live_secrets(db, &cache.uses, id, now).await
+}
+
+/// Ends one of the client's secrets now (not its only working one).
+pub async fn revoke_secret(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    who: &Who,
+    id: &str,
+    secret_id: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    who.require_developer()?;
+    client_for(db, who, id).await?;
+    crate::clients::secrets::revoke_secret(db, who.actor(), who.ip.clone(), id, secret_id, now)
+        .await?;
+    cache.invalidate_client(id);
+    Ok(())
+}
+
 /// Deletes a client: its refresh tokens, codes and grants go with it, and its
 /// access tokens are reported inactive at once.
 pub async fn delete(

@@ -312,3 +312,86 @@ pub async fn send_expiry_reminders(db: &DatabaseConnection, now: Timestamp) -> D
     }
     Ok(sent)
 }
+
+/// How long before an old secret stops working its owner is warned, if it is
+/// still in use.
+pub const SECRET_REMINDER_SECS: i64 = 24 * 3600;
+
+/// Warns owners whose old client secret stops working within a day while
+/// something still uses it: it was used after the newest secret was issued, so a
+/// deployment has not switched yet (issue 13, defect 9). Unused old secrets end
+/// quietly. Once per secret, idempotent across processes (`reminded_at` is set in
+/// the notification's transaction, only where it was unset). Returns how many
+/// warnings were sent.
+pub async fn send_secret_reminders(db: &DatabaseConnection, now: Timestamp) -> DomainResult<u64> {
+    use crate::entities::{client_secret, client_secret_use};
+    let ending = client_secret::Entity::find()
+        .filter(client_secret::Column::ExpiresAt.gt(now))
+        .filter(client_secret::Column::ExpiresAt.lte(now + SECRET_REMINDER_SECS))
+        .all(db)
+        .await?;
+    let mut sent = 0;
+    for s in ending {
+        let Some(used) = client_secret_use::Entity::find_by_id(s.id.clone())
+            .one(db)
+            .await?
+            .filter(|u| u.reminded_at.is_none())
+        else {
+            continue;
+        };
+        let newest = client_secret::Entity::find()
+            .filter(client_secret::Column::ClientId.eq(s.client_id.clone()))
+            .order_by_desc(client_secret::Column::CreatedAt)
+            // Ids are UUIDv7: within one second, the later one sorts last.
+            .order_by_desc(client_secret::Column::Id)
+            .one(db)
+            .await?;
+        let Some(newest) = newest.filter(|n| n.id != s.id) else {
+            continue;
+        };
+        if used.last_used_at < newest.created_at {
+            continue;
+        }
+        let Some(c) = client::Entity::find_by_id(s.client_id.clone())
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let txn = crate::platform::db::write_txn(db).await?;
+        let claimed = client_secret_use::Entity::update_many()
+            .col_expr(
+                client_secret_use::Column::RemindedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(client_secret_use::Column::SecretId.eq(s.id.clone()))
+            .filter(client_secret_use::Column::RemindedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 {
+            continue;
+        }
+        let Some(exp) = s.expires_at else { continue };
+        let hours = ((exp - now) + 3599) / 3600;
+        let msg = Message {
+            kind: "client.secret_expiring",
+            title: format!(
+                "An old secret of \"{}\" stops working in {hours} hour{} and is still in use",
+                c.name,
+                if hours == 1 { "" } else { "s" }
+            ),
+            body: format!(
+                "A previous secret of your client \"{}\" ({}) was used on {}, after its new secret was issued, so some deployment still uses it. It stops working on {}; switch that deployment to the new secret before then, or it gets no tokens.",
+                c.name,
+                c.id,
+                crate::platform::clock::format_utc(used.last_used_at),
+                crate::platform::clock::format_utc(exp),
+            ),
+            link: Some(format!("/developer/clients/{}#secrets", c.id)),
+        };
+        notify_owner(&txn, c.owner_id.as_deref(), &msg, now).await?;
+        txn.commit().await?;
+        sent += 1;
+    }
+    Ok(sent)
+}

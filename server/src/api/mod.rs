@@ -13,12 +13,13 @@ mod error;
 mod openapi;
 mod requests;
 mod schemas;
+mod secrets;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::routing::{any, get, post, MethodRouter};
+use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
@@ -33,6 +34,8 @@ pub mod routes {
     pub const CLIENTS: &str = "/api/v1/clients";
     pub const CLIENT: &str = "/api/v1/clients/{id}";
     pub const ROTATE_SECRET: &str = "/api/v1/clients/{id}/rotate-secret";
+    pub const SECRETS: &str = "/api/v1/clients/{id}/secrets";
+    pub const SECRET: &str = "/api/v1/clients/{id}/secrets/{secret_id}";
     pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
     pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
     pub const REQUESTS: &str = "/api/v1/requests";
@@ -143,6 +146,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
             ),
         )
         .route(routes::ROTATE_SECRET, only(post(clients::rotate_secret)))
+        .route(routes::SECRETS, only(get(secrets::list)))
+        .route(routes::SECRET, only(delete(secrets::revoke)))
         .route(routes::DISABLE, only(post(clients::disable)))
         .route(routes::ENABLE, only(post(clients::enable)))
         .route(

@@ -17,7 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas;
-use super::{clients, error, requests};
+use super::{clients, error, requests, secrets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,8 @@ use super::{clients, error, requests};
         clients::update,
         clients::delete,
         clients::rotate_secret,
+        secrets::list,
+        secrets::revoke,
         clients::disable,
         clients::enable,
         requests::list,

@@ -28,6 +28,8 @@ pub struct TestApp {
     /// The server's copy of the revocation list: revoking through it is revoking
     /// as this server does.
     pub revocations: Arc<domain::oauth::access_tokens::RevocationMirror>,
+    /// The server's client cache (and the secret uses it notes).
+    pub clients: domain::clients::SecretCache,
     pub admin: User,
     /// Set by tests that break the audit chain on purpose.
     pub audit_broken_on_purpose: std::sync::atomic::AtomicBool,
@@ -154,6 +156,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let db = app.state.db.clone();
     let hasher = app.state.hasher.clone();
     let revocations = app.state.revocations.clone();
+    let clients = app.state.clients.clone();
     tokio::spawn(app.run_until_stopped());
     let admin = create_user(&db, "admin", Role::Admin).await;
     TestApp {
@@ -163,6 +166,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         settings,
         hasher,
         revocations,
+        clients,
         admin,
         audit_broken_on_purpose: Default::default(),
         _dir: dir,

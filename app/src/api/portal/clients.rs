@@ -115,7 +115,23 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             requestable.push(scope_view(s));
         }
     }
+    let secrets = if c.is_public() {
+        Vec::new()
+    } else {
+        use domain::platform::clock::format_utc;
+        domain::portal::list_secrets(&st.db, &st.clients, &who, &c.id, now)
+            .await?
+            .into_iter()
+            .map(|s| crate::model::SecretView {
+                id: s.id,
+                created: format_utc(s.created_at),
+                expires: s.expires_at.map(format_utc),
+                last_used: s.last_used_at.map(format_utc),
+            })
+            .collect()
+    };
     Ok(ClientDetail {
+        secrets,
         viewer_is_owner: c.owner_id.as_deref() == Some(who.user.id.as_str()),
         viewer_is_admin: who.is_admin(),
         client: client_view(&c, owner, now),
@@ -360,6 +376,31 @@ pub async fn rotate_secret(
         }
     }
     leptos_axum::redirect(&format!("/developer/clients/{id}?notice=secret_rotated"));
+    Ok(())
+}
+
+/// Ends one secret now; the page then lists the ones still working.
+#[server(endpoint = "portal/revoke_secret")]
+pub async fn revoke_secret(
+    csrf_token: String,
+    id: String,
+    secret_id: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    use crate::ssr::state;
+    check_csrf(&csrf_token)?;
+    if confirm != "yes" {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick the box to confirm that this secret stops working at once.",
+        ));
+    }
+    let st = state()?;
+    let who = super::conv::who()?;
+    domain::portal::revoke_secret(&st.db, &st.clients, &who, &id, &secret_id, st.now()).await?;
+    leptos_axum::redirect(&format!(
+        "/developer/clients/{id}?notice=secret_revoked#secrets"
+    ));
     Ok(())
 }
 

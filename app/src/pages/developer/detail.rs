@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{client_id_param, CARD, LINK};
-use crate::api::portal::clients::{get_client, DeleteClient, RotateSecret, SetClientEnabled};
+use crate::api::portal::clients::{
+    get_client, DeleteClient, RevokeSecret, RotateSecret, SetClientEnabled,
+};
 use crate::api::portal::requests::{RequestExtension, RequestScopes};
 use crate::api::portal_admin::{RemoveScope, SetClientExpiry};
 use crate::components::clients::ExpiryBadge;
@@ -31,6 +33,7 @@ pub fn ClientDetailPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Actions {
     rotate: ServerAction<RotateSecret>,
+    revoke: ServerAction<RevokeSecret>,
     delete: ServerAction<DeleteClient>,
     enable: ServerAction<SetClientEnabled>,
     scopes_req: ServerAction<RequestScopes>,
@@ -44,6 +47,7 @@ impl Actions {
     /// longer describes the page.
     fn forget(&self) {
         self.rotate.value().set(None);
+        self.revoke.value().set(None);
         self.delete.value().set(None);
         self.enable.value().set(None);
         self.scopes_req.value().set(None);
@@ -69,6 +73,7 @@ fn ClientDetailLoader() -> impl IntoView {
     let id = client_id_param();
     let actions = Actions {
         rotate: ServerAction::new(),
+        revoke: ServerAction::new(),
         delete: ServerAction::new(),
         enable: ServerAction::new(),
         scopes_req: ServerAction::new(),
@@ -79,6 +84,7 @@ fn ClientDetailLoader() -> impl IntoView {
     // Deleting leaves the page, so it is not counted.
     let done = [
         successes!(actions.rotate),
+        successes!(actions.revoke),
         successes!(actions.enable),
         successes!(actions.scopes_req),
         successes!(actions.extend),
@@ -162,6 +168,7 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
     let c = d.client.clone();
     let Actions {
         rotate,
+        revoke,
         delete,
         enable,
         scopes_req,
@@ -346,9 +353,11 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
 
         {(!is_public).then(|| {
             let id = id.clone();
+            let secrets = d.secrets.clone();
             view! {
-                <section class=format!("{CARD} mt-6")>
+                <section class=format!("{CARD} mt-6") id="secrets">
                     <h2 class="text-lg font-semibold">"Client secret"</h2>
+                    <super::secrets::SecretList client_id=id.clone() secrets revoke/>
                     <p class="mt-1 text-sm text-slate-600">"Rotating creates a new secret, shown once. The old one keeps working for the overlap you choose, so you can deploy the new one without downtime."</p>
                     <ActionForm action=rotate attr:class="mt-3 flex flex-wrap items-end gap-2">
                         <CsrfField/>

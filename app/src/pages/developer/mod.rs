@@ -8,6 +8,7 @@ mod fields;
 mod list;
 mod new;
 mod requests;
+mod secrets;
 
 pub use detail::ClientDetailPage;
 pub use edit::EditClientPage;

@@ -339,3 +339,24 @@ pub struct Toggled {
     pub client: ClientView,
     pub pending_request: Option<RequestView>,
 }
+
+/// A secret that still works (never the secret itself, nor its hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretView {
+    /// Names the secret for `DELETE …/secrets/{secret_id}`.
+    pub id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it stops working (Unix seconds), after a rotation; null: until rotated.
+    pub expires_at: Option<i64>,
+    /// The newest use the server knows of (Unix seconds; recorded about once a
+    /// minute), or null: never used.
+    pub last_used_at: Option<i64>,
+}
+
+/// The client's working secrets, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecretList {
+    pub client_id: String,
+    pub secrets: Vec<SecretView>,
+}

@@ -8,3 +8,4 @@ mod lifecycle;
 mod mail;
 mod requests;
 mod rules;
+mod secrets;
