@@ -85,3 +85,9 @@ pub const ID: usize = 100;
 pub const PER_PAGE: u64 = 200;
 /// An `If-Match` header: a few entity tags (ours are short quoted numbers).
 pub const IF_MATCH: usize = 200;
+
+/// A client's `default_max_age` (OIDC Registration §2), seconds: at least a minute
+/// (a shorter default would send a person who has just signed in to sign in again;
+/// `prompt=login` asks for a sign-in every time) and at most a year.
+pub const MIN_DEFAULT_MAX_AGE: i64 = 60;
+pub const MAX_DEFAULT_MAX_AGE: i64 = 365 * 24 * 3600;

@@ -39,6 +39,15 @@ pub struct ClientMetadata {
     pub id_token_signed_response_alg: SigningAlg,
     /// When set, userinfo answers with a JWT signed with this algorithm.
     pub userinfo_signed_response_alg: Option<SigningAlg>,
+    /// OIDC Registration §2 `default_max_age`: seconds after which a person must
+    /// sign in again before this client gets a code, when its request names no
+    /// `max_age` (a request's `max_age` overrides it). None: no limit.
+    #[serde(default)]
+    pub default_max_age: Option<i64>,
+    /// OIDC Registration §2 `require_auth_time`: the ID token carries `auth_time`.
+    /// Portcullis always includes it; the flag is kept as registered.
+    #[serde(default)]
+    pub require_auth_time: bool,
 }
 
 impl ClientMetadata {

@@ -20,6 +20,7 @@ mod m0010_change_feed;
 mod m0012_shown_once;
 mod m0013_change_times;
 mod m0014_secret_use;
+mod m0015_client_auth_age;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_shown_once::Migration),
             Box::new(m0013_change_times::Migration),
             Box::new(m0014_secret_use::Migration),
+            Box::new(m0015_client_auth_age::Migration),
         ]
     }
 }

@@ -170,6 +170,10 @@ pub struct ClientPatch {
     pub contacts: Option<Vec<String>>,
     pub id_token_signed_response_alg: Option<SigningAlg>,
     pub userinfo_signed_response_alg: Option<Option<SigningAlg>>,
+    /// Seconds, [`limits::MIN_DEFAULT_MAX_AGE`] to [`limits::MAX_DEFAULT_MAX_AGE`];
+    /// `Some(None)` clears it.
+    pub default_max_age: Option<Option<i64>>,
+    pub require_auth_time: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -196,6 +200,8 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         contacts: Vec::new(),
         id_token_signed_response_alg: SigningAlg::RS256,
         userinfo_signed_response_alg: None,
+        default_max_age: None,
+        require_auth_time: false,
     }
 }
 
@@ -222,6 +228,8 @@ impl ClientPatch {
             contacts: Some(m.contacts.clone()),
             id_token_signed_response_alg: Some(m.id_token_signed_response_alg),
             userinfo_signed_response_alg: Some(m.userinfo_signed_response_alg),
+            default_max_age: Some(m.default_max_age),
+            require_auth_time: Some(m.require_auth_time),
         }
     }
 
@@ -348,7 +356,25 @@ impl ClientPatch {
         for c in &contacts {
             validate_contact(c)?;
         }
+        let default_max_age = self.default_max_age.unwrap_or(base.default_max_age);
+        if let Some(secs) = default_max_age {
+            // At least a minute: a person who has just signed in must not be sent
+            // to sign in again because the redirect back took a second (a client
+            // that wants a sign-in every time sends `prompt=login`).
+            if !(limits::MIN_DEFAULT_MAX_AGE..=limits::MAX_DEFAULT_MAX_AGE).contains(&secs) {
+                return Err(DomainError::invalid(
+                    "default_max_age",
+                    format!(
+                        "must be {} to {} seconds (one year), or empty for no limit; for a sign-in every time, send prompt=login",
+                        limits::MIN_DEFAULT_MAX_AGE,
+                        limits::MAX_DEFAULT_MAX_AGE
+                    ),
+                ));
+            }
+        }
         Ok(ClientMetadata {
+            default_max_age,
+            require_auth_time: self.require_auth_time.unwrap_or(base.require_auth_time),
             name,
             description,
             application_type: app,

@@ -101,6 +101,8 @@ impl TryFrom<client::Model> for Client {
                     .userinfo_signed_response_alg
                     .as_deref()
                     .and_then(SigningAlg::parse),
+                default_max_age: m.default_max_age,
+                require_auth_time: m.require_auth_time,
             },
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
@@ -155,6 +157,8 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
         post_logout_redirect_uris: Set(to_json(&m.post_logout_redirect_uris)),
         contacts: Set(to_json(&m.contacts)),
         refresh_token_ttl_secs: Set(c.refresh_token_ttl_secs),
+        default_max_age: Set(m.default_max_age),
+        require_auth_time: Set(m.require_auth_time),
         version: Set(c.version),
         reviewed_grant_types: Set(grants(&c.reviewed_grant_types)),
         reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),

@@ -36,6 +36,10 @@ pub struct Model {
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub post_logout_redirect_uris: String,
+    /// OIDC Registration `default_max_age`, seconds (m0015).
+    pub default_max_age: Option<i64>,
+    /// OIDC Registration `require_auth_time` (m0015).
+    pub require_auth_time: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

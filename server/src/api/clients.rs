@@ -193,6 +193,12 @@ pub async fn update(
         return Err(domain::DomainError::Conflict(clients::STALE.into()).into());
     }
     let patch = b.metadata();
+    if b.client_secret.is_some() {
+        return Err(ApiError::invalid_field(
+            "client_secret",
+            "cannot be set: POST /api/v1/clients/{id}/rotate-secret issues a new secret (shown once)",
+        ));
+    }
     unchanged("id", b.id, current.id.clone(), "is the client's identity")?;
     unchanged(
         "owner_id",

@@ -337,9 +337,12 @@ pub async fn authorize(
         };
     };
     // OIDC Core §3.1.2.1: `prompt=login`, or a sign-in older than `max_age`, makes
-    // the person sign in again.
+    // the person sign in again. Without `max_age` in the request, the client's
+    // registered `default_max_age` applies (OIDC Registration §2); it is at least a
+    // minute, so the sign-in it asks for satisfies it on the way back.
+    let max_age = req.max_age.or(req.client.metadata.default_max_age);
     let wants_fresh =
-        req.prompt.iter().any(|p| p == "login") || req.max_age.is_some_and(|m| now - auth_time > m);
+        req.prompt.iter().any(|p| p == "login") || max_age.is_some_and(|m| now - auth_time > m);
     if wants_fresh {
         return if prompt_none {
             fail("login_required", "a fresh sign-in is required")

@@ -207,6 +207,8 @@ pub async fn create_client(
                 contacts: Some(words(&contacts)),
                 id_token_signed_response_alg: None,
                 userinfo_signed_response_alg: None,
+                default_max_age: None,
+                require_auth_time: None,
             },
             allowed_email_domains: words(&allowed_email_domains),
         },
@@ -319,6 +321,9 @@ pub async fn update_client(
         contacts: Some(words(&contacts)),
         id_token_signed_response_alg: alg("id_token_alg", &id_token_alg)?,
         userinfo_signed_response_alg: Some(alg("userinfo_alg", &userinfo_alg)?),
+        // Not on the form yet: left as they are (the REST API edits them).
+        default_max_age: None,
+        require_auth_time: None,
     };
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,

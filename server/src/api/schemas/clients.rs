@@ -123,6 +123,11 @@ pub struct NewClient {
     pub contacts: Vec<String>,
     pub id_token_signed_response_alg: Option<SigningAlg>,
     pub userinfo_signed_response_alg: Option<SigningAlg>,
+    /// Seconds (60 to one year): a person signed in longer ago signs in again
+    /// before this client gets a code, unless its request names `max_age`.
+    pub default_max_age: Option<i64>,
+    /// The ID token carries `auth_time` (Portcullis always includes it).
+    pub require_auth_time: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -145,6 +150,8 @@ impl NewClient {
             contacts: Some(self.contacts.clone()),
             id_token_signed_response_alg: self.id_token_signed_response_alg,
             userinfo_signed_response_alg: Some(self.userinfo_signed_response_alg),
+            default_max_age: Some(self.default_max_age),
+            require_auth_time: self.require_auth_time,
         }
     }
 }
@@ -200,6 +207,15 @@ pub struct ClientEdit {
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<SigningAlg>)]
     pub userinfo_signed_response_alg: Option<Option<SigningAlg>>,
+    /// Seconds (60 to one year); null clears it.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<i64>)]
+    pub default_max_age: Option<Option<i64>>,
+    pub require_auth_time: Option<bool>,
+    /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
+    /// (shown once). Sending one is refused, naming this field.
+    #[schema(read_only, value_type = Option<String>)]
+    pub client_secret: Option<serde_json::Value>,
     /// Approval-gated when it changes (null: the server default).
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<i64>)]
@@ -266,6 +282,8 @@ impl ClientEdit {
             contacts: self.contacts.clone(),
             id_token_signed_response_alg: self.id_token_signed_response_alg,
             userinfo_signed_response_alg: self.userinfo_signed_response_alg,
+            default_max_age: self.default_max_age,
+            require_auth_time: self.require_auth_time,
         }
     }
 }

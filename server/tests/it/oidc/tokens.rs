@@ -2,11 +2,11 @@
 //! sign-in demands, ID-token algorithms, e-mail domains, refresh introspection.
 
 use domain::clients::NewClient;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::flow::{authorize_as_alice, authorize_path, code_for, setup, web_client};
 use crate::helpers::{Creds as Rp, *};
-use crate::rp::{notebook, param, token as raw_token, REDIRECT, VERIFIER};
+use crate::rp::{exchange, notebook, param, s, token as raw_token, REDIRECT, VERIFIER};
 
 #[tokio::test]
 async fn userinfo_answers_get_and_post_and_a_signed_jwt_when_registered() {
@@ -216,6 +216,91 @@ async fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
         .location()
         .unwrap();
     assert_eq!(param(&bad, "error").as_deref(), Some("invalid_request"));
+}
+
+/// Issue 17: a client's registered `default_max_age` (OIDC Registration §2) asks
+/// for a fresh sign-in like a request's `max_age`, which overrides it; it is
+/// bounded, editable through the REST API, and cleared with null. A secret is
+/// never set through an edit.
+#[tokio::test]
+async fn a_clients_default_max_age_asks_for_a_fresh_sign_in_unless_the_request_overrides_it() {
+    let (app, rp) = setup().await;
+    let admin = Api::admin(&app).await;
+    let path = format!("/api/v1/clients/{}", rp.id);
+    for bad in [
+        json!(0),
+        json!(59),
+        json!(31_536_001),
+        json!(-5),
+        json!("soon"),
+    ] {
+        let r = admin.put(&path, json!({ "default_max_age": bad })).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.body.contains("default_max_age"), "{}", r.body);
+    }
+    let r = admin
+        .put(&path, json!({ "client_secret": "chosen-by-me" }))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["field"], "client_secret", "{}", r.body);
+    let r = admin
+        .put(
+            &path,
+            json!({ "default_max_age": 300, "require_auth_time": true }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = admin.get(&path).await.json();
+    assert_eq!(v["default_max_age"], 300);
+    assert_eq!(v["require_auth_time"], true);
+
+    let b = app.browser();
+    let code = code_for(&app, &b, &rp).await;
+    let tokens = exchange(&app, &rp, &code).await;
+    assert!(
+        peek(s(&tokens, "id_token"))["auth_time"].is_i64(),
+        "require_auth_time: the ID token says when"
+    );
+    app.clock.advance(200);
+    let loc = b.get(&authorize_path(&rp, "")).await.location().unwrap();
+    assert!(loc.starts_with(REDIRECT), "within the default: {loc}");
+    app.clock.advance(200);
+    let loc = b.get(&authorize_path(&rp, "")).await.location().unwrap();
+    assert!(
+        loc.starts_with("/login?return_to="),
+        "past the default: {loc}"
+    );
+    let none = b
+        .get(&authorize_path(&rp, "&prompt=none"))
+        .await
+        .location()
+        .unwrap();
+    assert_eq!(param(&none, "error").as_deref(), Some("login_required"));
+    let overridden = b
+        .get(&authorize_path(&rp, "&max_age=3600"))
+        .await
+        .location()
+        .unwrap();
+    assert!(
+        overridden.starts_with(REDIRECT),
+        "the request's max_age wins: {overridden}"
+    );
+    // Signing in again meets it.
+    assert!(b.sign_in("alice", ADMIN_PASSWORD).await.status < 400);
+    let loc = b.get(&authorize_path(&rp, "")).await.location().unwrap();
+    assert!(loc.starts_with(REDIRECT), "{loc}");
+
+    let admin = Api::admin(&app).await; // the first token's lifetime has passed
+    let r = admin.put(&path, json!({ "default_max_age": null })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        admin.get(&path).await.json()["default_max_age"],
+        Value::Null
+    );
+    // Past the old default (the session itself is still fresh enough).
+    app.clock.advance(400);
+    let loc = b.get(&authorize_path(&rp, "")).await.location().unwrap();
+    assert!(loc.starts_with(REDIRECT), "no limit any more: {loc}");
 }
 
 #[tokio::test]
