@@ -36,7 +36,12 @@ pub struct Settings {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
     /// Name of the token claim that carries the user's portal role.
+    /// The claim that carries a person's portal role (`user`, `developer`,
+    /// `admin`) in ID tokens and at userinfo, when `role_scope` was granted.
     pub role_claim: String,
+    /// The OpenID scope that releases `role_claim` (created at start-up,
+    /// approval-gated, if missing).
+    pub role_scope: String,
     /// Where the built site (wasm, css, assets) is served from.
     pub site_root: String,
     /// How long hot rows (clients and secret hashes, the scope catalogue, run-time
@@ -146,6 +151,7 @@ impl Default for Settings {
             allow_self_signup: false,
             trust_proxy_headers: false,
             role_claim: "portcullis_role".into(),
+            role_scope: "portcullis_role".into(),
             site_root: "target/site".into(),
             cache_ttl_ms: 2000,
             change_poll_ms: 50,
@@ -227,6 +233,7 @@ impl fmt::Debug for Settings {
             .field("allow_self_signup", &self.allow_self_signup)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("role_claim", &self.role_claim)
+            .field("role_scope", &self.role_scope)
             .field("site_root", &self.site_root)
             .field("cache_ttl_ms", &self.cache_ttl_ms)
             .field("change_poll_ms", &self.change_poll_ms)
@@ -333,6 +340,20 @@ impl Settings {
         if self.role_claim.trim().is_empty() {
             return bad("role_claim must not be empty".into());
         }
+        if domain::oauth::claims::RESERVED_CLAIMS.contains(&self.role_claim.as_str()) {
+            return bad(format!(
+                "role_claim '{}' would overwrite a standard claim: choose another name",
+                self.role_claim
+            ));
+        }
+        if self.role_claim.len() > 100
+            || self
+                .role_claim
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return bad("role_claim must be a short name without spaces".into());
+        }
         Ok(())
     }
 
@@ -410,6 +431,18 @@ mod tests {
     #[test]
     fn defaults_with_secrets_are_valid() {
         valid().validate().unwrap();
+    }
+
+    #[test]
+    fn the_role_claim_may_not_overwrite_a_standard_claim() {
+        for name in ["sub", "email", "aud", "has space", ""] {
+            let s = Settings {
+                role_claim: name.into(),
+                ..valid()
+            };
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("role_claim"), "{name}: {e}");
+        }
     }
 
     #[test]

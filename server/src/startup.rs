@@ -155,6 +155,9 @@ impl Application {
         domain::apis::ensure_portal_api(&state.db, oauth.issuer(), state.now())
             .await
             .map_err(|e| StartupError::Other(format!("cannot create the portal API: {e}")))?;
+        domain::apis::ensure_role_scope(&state.db, &settings.role_scope, state.now())
+            .await
+            .map_err(|e| StartupError::Other(format!("cannot create the role scope: {e}")))?;
         spawn_key_rotation(oauth.clone());
         if settings.change_poll_ms > 0 {
             spawn_change_feed(
@@ -274,7 +277,11 @@ async fn oauth_state(
         .await
         .map_err(|e| StartupError::Other(format!("cannot load the signing keys: {e}")))?;
     let issuer: Arc<str> = settings.issuer.trim_end_matches('/').into();
-    let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer))
+    let role = domain::oauth::claims::RoleClaim {
+        scope: settings.role_scope.as_str().into(),
+        claim: settings.role_claim.as_str().into(),
+    };
+    let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer, &role))
         .map_err(|e| StartupError::Other(e.to_string()))?;
     let tokens = domain::oauth::Tokens {
         db: app.db.clone(),
@@ -292,6 +299,7 @@ async fn oauth_state(
             authorization_code_secs: t.authorization_code_ttl_secs,
             password_grant_secs: t.password_grant_ttl_secs,
         },
+        role,
     };
     Ok(OAuthState::new(OAuthShared {
         tokens,

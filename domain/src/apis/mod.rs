@@ -268,6 +268,56 @@ pub fn portal_audience(issuer: &str) -> String {
 /// scope needs approval: a token with it can do whatever its user can do in the
 /// portal. Several processes may start at once: whichever loses the race to insert
 /// fails on a unique key, and the second pass finds what the winner wrote.
+/// Seed 001: the scope that releases a person's portal role (named by the
+/// operator's `role_scope`) exists as an OpenID scope — no API, approval-gated when
+/// first made (which apps may learn who is an administrator is an administrator's
+/// call). An existing scope is left as administrators set it.
+pub async fn ensure_role_scope(
+    db: &DatabaseConnection,
+    name: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    if is_builtin(name) || name == PORTAL_SCOPE || !valid_scope_name(name) {
+        return Err(DomainError::invalid(
+            "role_scope",
+            format!("'{name}' cannot name the role scope: use letters, digits and : . _ - /, not a built-in scope"),
+        ));
+    }
+    if let Some(s) = scope::Entity::find_by_id(name.to_owned()).one(db).await? {
+        if s.resource_id.is_some() {
+            tracing::warn!("the role scope '{name}' belongs to an API: it releases the role claim all the same");
+        }
+        return Ok(());
+    }
+    let txn = crate::platform::db::write_txn(db).await?;
+    let inserted = scope::Entity::insert(scope::ActiveModel {
+        name: Set(name.to_owned()),
+        resource_id: Set(None),
+        description: Set("Know your role here (user, developer or administrator)".into()),
+        requires_approval: Set(true),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(scope::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted > 0 {
+        audit::record(
+            &txn,
+            now,
+            AuditEvent::new(EventType::ScopeCreated, audit::Actor::Operator)
+                .target("scope", name)
+                .data(json!({ "requires_approval": true, "role_scope": true })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 pub async fn ensure_portal_api(
     db: &DatabaseConnection,
     issuer: &str,

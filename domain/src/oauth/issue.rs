@@ -232,7 +232,7 @@ impl Tokens {
         let access_token = access_tokens::sign_access(&keys, &claims)?;
         let id_token = match &t.source {
             Source::Code { nonce, .. } if t.scopes.contains("openid") => {
-                let mut id = super::claims::user_claims(t.user, &t.scopes);
+                let mut id = super::claims::user_claims(t.user, &t.scopes, &self.role);
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
                 id["azp"] = json!(t.client.id);

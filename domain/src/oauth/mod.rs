@@ -78,6 +78,8 @@ pub struct Tokens {
     pub revocations: Arc<RevocationMirror>,
     pub runtime: SettingsCache,
     pub lifetimes: Lifetimes,
+    /// The scope and claim that carry a person's portal role.
+    pub role: claims::RoleClaim,
 }
 
 impl Tokens {

@@ -9,8 +9,13 @@ use super::routes;
 use super::OAuthState;
 
 /// The metadata document, built from the same route constants as the router.
-pub fn metadata_document(issuer: &str) -> Value {
+pub fn metadata_document(issuer: &str, role: &domain::oauth::claims::RoleClaim) -> Value {
     let url = |path: &str| format!("{}{path}", issuer.trim_end_matches('/'));
+    let mut scopes: Vec<&str> = domain::apis::BUILTIN_SCOPES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    scopes.push(&role.scope);
     json!({
         "issuer": issuer,
         "authorization_endpoint": url(routes::AUTHORIZE),
@@ -26,12 +31,12 @@ pub fn metadata_document(issuer: &str) -> Value {
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["RS256", "ES256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "preferred_username", "updated_at", "email", "email_verified"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "preferred_username", "updated_at", "email", "email_verified", role.claim.as_ref()],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": domain::apis::BUILTIN_SCOPES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
     })
 }

@@ -93,7 +93,7 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
         Ok(None) => return invalid(),
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
-    let mut info = user_claims(&user, &scopes);
+    let mut info = user_claims(&user, &scopes, &st.tokens.role);
     let mut resp = match client.metadata.userinfo_signed_response_alg {
         Some(alg) => {
             info["iss"] = json!(st.issuer());

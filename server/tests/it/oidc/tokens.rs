@@ -303,6 +303,70 @@ async fn a_clients_default_max_age_asks_for_a_fresh_sign_in_unless_the_request_o
     assert!(loc.starts_with(REDIRECT), "no limit any more: {loc}");
 }
 
+/// Seed 001 / issue 17: a person's portal role travels in the claim the operator
+/// names (`role_claim`), released by the scope the operator names (`role_scope`,
+/// approval-gated when Portcullis creates it): in the ID token and at userinfo,
+/// only when granted; discovery lists both.
+#[tokio::test]
+async fn the_role_scope_releases_the_persons_role_in_the_claim_the_operator_names() {
+    let app = spawn_app_with(|s| {
+        s.role_scope = "org:role".into();
+        s.role_claim = "app_role".into();
+    })
+    .await;
+    app.clock.set(super::flow::wall_clock());
+    create_user(&app.db, "alice", domain::accounts::Role::User).await;
+    let scope = domain::apis::find_scope(&app.db, "org:role")
+        .await
+        .unwrap()
+        .expect("created at start-up");
+    assert!(scope.requires_approval && scope.audience.is_none());
+    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(discovery["scopes_supported"]
+        .to_string()
+        .contains("\"org:role\""));
+    assert!(discovery["claims_supported"]
+        .to_string()
+        .contains("\"app_role\""));
+
+    let with_role = web_client(&app, &["openid", "profile", "org:role"]).await;
+    let without = web_client(&app, &["openid", "profile"]).await;
+    let b = app.browser();
+    let ask = |rp: &Rp| {
+        authorize_path(rp, "").replace("openid%20profile", "openid%20profile%20org%3Arole")
+    };
+    let back = authorize_as_alice(&app, &b, &ask(&with_role)).await;
+    let tokens = exchange(&app, &with_role, &param(&back, "code").expect("a code")).await;
+    assert_eq!(peek(s(&tokens, "id_token"))["app_role"], "user");
+    let info: Value = reqwest::Client::new()
+        .get(format!("{}/oauth/userinfo", app.base))
+        .bearer_auth(s(&tokens, "access_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["app_role"], "user");
+
+    // Not asked for: not released.
+    let back = authorize_as_alice(&app, &b, &authorize_path(&with_role, "")).await;
+    let tokens = exchange(&app, &with_role, &param(&back, "code").unwrap()).await;
+    assert!(peek(s(&tokens, "id_token")).get("app_role").is_none());
+    // A client that does not hold the scope cannot ask for it.
+    let back = b.get(&ask(&without)).await.location().unwrap();
+    assert_eq!(
+        param(&back, "error").as_deref(),
+        Some("invalid_scope"),
+        "{back}"
+    );
+}
+
 #[tokio::test]
 async fn id_tokens_are_rs256_by_default_and_es256_when_the_client_asks() {
     let (app, rp) = setup().await;
