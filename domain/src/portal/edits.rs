@@ -94,6 +94,16 @@ pub struct Edit {
     pub justification: String,
     /// The version the editor saw (see [`update`]).
     pub expected_version: Option<i64>,
+    /// What only administrators set (`None`: left as it is).
+    pub governed: Option<Governed>,
+}
+
+/// Client settings only an administrator sets (issue 17).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Governed {
+    /// This client's access-token lifetime, within the server's bounds
+    /// (`settings::ACCESS_TOKEN_RANGE`); `None`: the server's.
+    pub access_token_ttl_secs: Option<i64>,
 }
 
 /// The result of an edit: the client as it now is, and the request made for the
@@ -129,6 +139,7 @@ pub async fn update(
         gated,
         justification,
         expected_version,
+        governed,
     } = edit;
     let justification = justification.as_str();
     who.require_developer()?;
@@ -151,6 +162,28 @@ pub async fn update(
     // other fields made meanwhile stays.
     let mut next = current.clone();
     next.metadata = patch.edit(&current.metadata)?;
+    if let Some(g) = governed.filter(|g| g.access_token_ttl_secs != current.access_token_ttl_secs) {
+        if !who.is_admin() {
+            return Err(DomainError::invalid(
+                "access_token_ttl_secs",
+                "is set by administrators",
+            ));
+        }
+        if let Some(t) = g.access_token_ttl_secs {
+            let range = crate::settings::ACCESS_TOKEN_RANGE;
+            if !range.contains(&t) {
+                return Err(DomainError::invalid(
+                    "access_token_ttl_secs",
+                    format!(
+                        "must be {} to {} seconds: an access token cannot be recalled from an API that checks it offline",
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+            }
+        }
+        next.access_token_ttl_secs = g.access_token_ttl_secs;
+    }
 
     let mut asks = Vec::new();
     if let Some(g) = gated {

@@ -289,6 +289,9 @@ pub async fn update(
             gated,
             justification: b.justification.unwrap_or_default(),
             expected_version,
+            governed: b.access_token_ttl_secs.map(|t| portal::Governed {
+                access_token_ttl_secs: t,
+            }),
         },
         app.now(),
     )

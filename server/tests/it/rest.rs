@@ -555,3 +555,61 @@ async fn the_portal_api_is_ensured_once_even_when_processes_start_together() {
         .unwrap();
     assert!(s.requires_approval);
 }
+
+/// Issue 17: a client's access-token lifetime is set by administrators only,
+/// within the server's bounds; the tokens it gets carry it.
+#[tokio::test]
+async fn only_an_administrator_sets_a_clients_access_token_lifetime() {
+    let app = spawn_app().await;
+    let (_, dev) = Api::developer(&app, "dana").await;
+    let r = dev
+        .post(
+            "/api/v1/clients",
+            json!({ "name": "Short lived", "application_type": "service" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let at = path(routes::CLIENT, &id);
+    assert_eq!(
+        dev.get(&at).await.json()["access_token_ttl_secs"],
+        Value::Null
+    );
+    // Echoing GET back is fine; changing it is not the developer's call.
+    let echo = dev.get(&at).await.json();
+    assert_eq!(dev.put(&at, echo).await.status, 200);
+    let r = dev.put(&at, json!({ "access_token_ttl_secs": 600 })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["field"], "access_token_ttl_secs");
+
+    let admin = Api::admin(&app).await;
+    for bad in [30, 4000] {
+        let r = admin
+            .put(&at, json!({ "access_token_ttl_secs": bad }))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.json()["field"], "access_token_ttl_secs");
+    }
+    let r = admin
+        .put(&at, json!({ "access_token_ttl_secs": 600 }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(dev.get(&at).await.json()["access_token_ttl_secs"], 600);
+    let (status, t) = cc_token(&app, &id, &secret, None).await;
+    assert_eq!(status, 200, "{t}");
+    let claims = peek(t["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
+    assert_eq!(t["expires_in"], 600);
+
+    let r = admin
+        .put(&at, json!({ "access_token_ttl_secs": null }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, t) = cc_token(&app, &id, &secret, None).await;
+    assert_ne!(t["expires_in"], 600, "back to the server's lifetime");
+}

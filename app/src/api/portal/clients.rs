@@ -339,6 +339,7 @@ pub async fn update_client(
             gated: Some(gated),
             justification,
             expected_version: version,
+            governed: None,
         },
         st.now(),
     )

@@ -21,6 +21,8 @@ pub struct ClientView {
     pub owner_id: Option<String>,
     pub scopes: Vec<String>,
     /// Refresh-token lifetime; null means the server default.
+    /// This client's access-token lifetime (null: the server's); set by administrators.
+    pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
     /// Tokens are issued only for people with these e-mail domains (empty: anyone).
     pub allowed_email_domains: Vec<String>,
@@ -41,6 +43,7 @@ impl From<Client> for ClientView {
             metadata: c.metadata,
             owner_id: c.owner_id,
             scopes: c.scopes,
+            access_token_ttl_secs: c.access_token_ttl_secs,
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
             allowed_email_domains: c.allowed_email_domains,
             disabled: c.disabled,
@@ -216,6 +219,11 @@ pub struct ClientEdit {
     /// (shown once). Sending one is refused, naming this field.
     #[schema(read_only, value_type = Option<String>)]
     pub client_secret: Option<serde_json::Value>,
+    /// Set by administrators only (60 to 3600 seconds; null: the server's
+    /// lifetime); a developer sending another value is refused, naming the field.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<i64>)]
+    pub access_token_ttl_secs: Option<Option<i64>>,
     /// Approval-gated when it changes (null: the server default).
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<i64>)]
