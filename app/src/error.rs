@@ -34,6 +34,14 @@ pub enum AppError {
     /// A field failed validation; `field` matches the form input's name.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several fields failed validation, each `(field, message)`, found at once; and
+    /// what the form sent, `(input name, value)`, so that a form shown again
+    /// without JavaScript keeps what the person typed (issue 13, defect 4).
+    #[error("{}", fields_summary(errors.len()))]
+    Fields {
+        errors: Vec<(String, String)>,
+        values: Vec<(String, String)>,
+    },
     /// Throttled: too many attempts; try again after `retry_after_secs`.
     #[error("{message}")]
     TooManyAttempts {
@@ -61,10 +69,53 @@ impl AppError {
 
     /// The message for `field`, when this error is about that form field.
     pub fn field_message(&self, field: &str) -> Option<String> {
+        self.field_errors()
+            .into_iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m)
+    }
+
+    /// Every `(field, message)` of this error (none when it is about no field).
+    pub fn field_errors(&self) -> Vec<(String, String)> {
         match self {
-            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            AppError::Invalid { field, message } => vec![(field.clone(), message.clone())],
+            AppError::Fields { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What the form sent as `input`, when this error carries the form's values.
+    pub fn sent(&self, input: &str) -> Option<String> {
+        match self {
+            AppError::Fields { values, .. } => values
+                .iter()
+                .find(|(k, _)| k == input)
+                .map(|(_, v)| v.clone()),
             _ => None,
         }
+    }
+
+    /// All of `problems` (the domain's, one per field) with the form's `values`; a
+    /// problem that is not about a field is returned as it is.
+    #[cfg(feature = "ssr")]
+    pub fn fields(
+        problems: Vec<domain::DomainError>,
+        values: Vec<(&str, String)>,
+    ) -> Result<(), Self> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let mut errors = Vec::new();
+        for p in problems {
+            match AppError::from(p) {
+                AppError::Invalid { field, message } => errors.push((field, message)),
+                other => return Err(other),
+            }
+        }
+        Err(AppError::Fields {
+            errors,
+            values: values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        })
     }
 
     /// The HTTP status of a server-function call that failed with this error
@@ -77,7 +128,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::TooLarge => 413,
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::Fields { .. } => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal => 500,
         }
@@ -155,22 +206,43 @@ fn set_error_status(e: &AppError) {
     }
 }
 
+fn fields_summary(n: usize) -> String {
+    if n == 1 {
+        "One field needs correcting: see the message beside it.".to_owned()
+    } else {
+        format!("{n} fields need correcting: see the messages beside them.")
+    }
+}
+
+/// A field's name as the forms label it, for messages (internal names must not
+/// reach people: "Redirect uris", "Refresh token ttl secs").
+#[cfg(feature = "ssr")]
+fn field_label(field: &str) -> String {
+    let known = match field {
+        "redirect_uris" => "Redirect URIs",
+        "post_logout_redirect_uris" => "Post-logout redirect URIs",
+        "logo_uri" => "Logo URI",
+        "client_uri" => "Home page URI",
+        "policy_uri" => "Privacy policy URI",
+        "tos_uri" => "Terms of service URI",
+        "jwks_uri" => "JWKS URI",
+        "token_endpoint_auth_method" => "Token endpoint authentication",
+        "refresh_token_ttl_secs" => "Refresh-token lifetime",
+        "allowed_email_domains" => "Allowed e-mail domains",
+        other => return capitalise(&other.replace('_', " ")),
+    };
+    known.to_owned()
+}
+
 #[cfg(feature = "ssr")]
 impl From<domain::DomainError> for AppError {
     fn from(e: domain::DomainError) -> Self {
         use domain::DomainError as D;
         match e {
-            D::Invalid { field, message } => {
-                let label = field.replace('_', " ");
-                let mut label_cap = label.clone();
-                if let Some(first) = label_cap.get_mut(0..1) {
-                    first.make_ascii_uppercase();
-                }
-                AppError::Invalid {
-                    field: field.to_owned(),
-                    message: format!("{label_cap} {message}."),
-                }
-            }
+            D::Invalid { field, message } => AppError::Invalid {
+                field: field.to_owned(),
+                message: format!("{} {message}.", field_label(field)),
+            },
             D::Conflict(m) => AppError::Conflict(format!("{}.", capitalise(&m))),
             D::NotFound => AppError::NotFound,
             D::Forbidden => AppError::Forbidden,

@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { serverBin, serverEnv } from '../playwright.config';
 
@@ -50,14 +51,74 @@ export async function submitSignIn(page: Page, testInfo: TestInfo, username: str
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Signs in and waits until the header shows the signed-in user. */
+/**
+ * Signs in and waits until the header has the signed-in user (in the folded menu
+ * at phone width, so attached rather than visible).
+ */
 export async function signIn(page: Page, testInfo: TestInfo, username: string, password: string) {
   await submitSignIn(page, testInfo, username, password);
-  await expect(page.getByTestId('whoami')).toBeVisible();
+  await expect(page.getByTestId('whoami')).toBeAttached();
   await ready(page, testInfo);
 }
 
 /** A name unique to this project and run, so the two projects never collide. */
 export function unique(testInfo: TestInfo, stem: string) {
   return `${stem}-${testInfo.project.name}-${Date.now() % 100000}`.toLowerCase();
+}
+
+/** The WCAG 2.2 AA rule sets of axe-core (issue 13, defect 11). */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Runs axe-core (WCAG 2.2 AA) on the page as it is now and fails (softly: a walk
+ * goes on and reports every page) on any serious or critical violation, listing
+ * each rule with the elements that break it.
+ *
+ * axe needs JavaScript, so with JavaScript off it checks a copy: the page's HTML
+ * as the browser has it, without its scripts, served at the same address (so its
+ * styles load) in a context of its own with JavaScript on.
+ */
+export async function expectAccessible(page: Page, what = new URL(page.url()).pathname) {
+  let results;
+  if (test.info().project.use.javaScriptEnabled === false) {
+    const url = page.url();
+    const html = (await page.content()).replace(/<script\b[\s\S]*?<\/script>/gi, '');
+    const dark = await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches);
+    // Explicitly on: Playwright Test gives new contexts the project's options.
+    const context = await page.context().browser()!.newContext({
+      javaScriptEnabled: true, viewport: page.viewportSize(), colorScheme: dark ? 'dark' : 'light',
+    });
+    try {
+      const copy = await context.newPage();
+      await copy.route((u) => u.href === url, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+      await copy.goto(url);
+      results = await new AxeBuilder({ page: copy }).withTags(WCAG_TAGS).analyze();
+    } finally {
+      await context.close();
+    }
+  } else {
+    results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  }
+  const found = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => [
+      `${v.impact} ${v.id}: ${v.help} (${v.helpUrl})`,
+      ...v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`),
+    ].join('\n'));
+  expect.soft(found, `accessibility violations on ${what}:\n${found.join('\n')}`).toEqual([]);
+}
+
+/** Fails (softly) when the page scrolls sideways at the current viewport (WCAG 1.4.10 reflow). */
+export async function expectFitsWidth(page: Page, what = new URL(page.url()).pathname) {
+  const { scroll, inner, wide } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+    // The widest elements past the right edge, to say what sticks out.
+    wide: [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].slice(0, 4).join('.')}`),
+  }));
+  expect.soft(scroll, `${what} is ${scroll} px wide at ${inner} px; past the edge: ${wide.join(', ')}`).toBeLessThanOrEqual(inner);
 }

@@ -114,3 +114,46 @@ test('a queue card shows the client under review', async ({ page }, testInfo) =>
   await expect(facts.getByTestId('queue-client-age')).toContainText('(today)');
   await expect(facts.getByTestId('queue-waiting')).toHaveText('today');
 });
+
+// Issue 13, defect 4: rejecting without a reason shows the error on the card that
+// was rejected, not on every card of the queue.
+test('a reject without a reason shows its error on that card only', async ({ page }, testInfo) => {
+  const dev = unique(testInfo, 'dev-reject');
+  addDeveloper(dev);
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await goto(page, testInfo, '/developer/clients/new');
+  const name = `Reject ${testInfo.project.name} ${Date.now() % 100000}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://reject.example.edu/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  const clientId = (await page.getByTestId('client-id').textContent())!.trim();
+  const clientUrl = new URL(page.url()).pathname;
+  // Two extension requests cannot wait at once; an extension and a change can.
+  await ready(page, testInfo);
+  const later = new Date(Date.now() + 500 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel('Extend until').fill(later);
+  await page.getByLabel('Justification').first().fill('Another year of courses');
+  await page.getByRole('button', { name: 'Request an extension' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await goto(page, testInfo, `${clientUrl}/edit`);
+  await page.getByLabel('Refresh-token lifetime (days; empty = server default)').fill('90');
+  await page.getByLabel('Justification (required for changes that need approval)').fill('Longer sessions');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
+
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(page, testInfo, `/admin/requests?client_id=${encodeURIComponent(clientId)}`);
+  const cards = page.getByTestId('queue-item').filter({ hasText: name });
+  await expect(cards).toHaveCount(2);
+  const second = cards.nth(1);
+  const secondId = await second.getAttribute('id');
+  await second.getByRole('button', { name: 'Reject' }).click();
+  const rejected = page.locator(`[id="${secondId}"]`);
+  await expect(rejected.getByText('Reason is required')).toBeVisible();
+  await ready(page, testInfo);
+  await expect(page.getByText('Reason is required')).toHaveCount(1);
+  await expect(page.getByTestId('form-error')).toHaveCount(0);
+  await expect(cards).toHaveCount(2);
+});

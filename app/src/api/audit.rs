@@ -40,7 +40,7 @@ impl AuditQuery {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -51,7 +51,7 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// One field that changed: `before` → `after` (either may be empty).
+/// One field that changed, in words: `before` → `after` (either may be empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
@@ -59,19 +59,31 @@ pub struct Change {
     pub after: String,
 }
 
+/// Who acted or what an event is about, for people: a name (linked to its page
+/// where the portal has one) and what kind of thing it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// "Person", "Client", "Scope", …
+    pub kind: String,
+    pub label: String,
+    pub href: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {
     pub id: i64,
     pub seq: Option<i64>,
+    /// RFC 3339 in UTC (`2026-11-24T05:12:09Z`), for `<time datetime>`.
     pub time: String,
     pub event_type: String,
-    /// e.g. `user ada`, `client 0193…`, `system`.
-    pub actor: String,
-    pub target: String,
+    pub actor: Party,
+    pub target: Option<Party>,
     pub ip: String,
     pub changes: Vec<Change>,
-    /// Other details (`key: value`), one per entry.
-    pub details: Vec<String>,
+    /// Other details, `(label, value)`.
+    pub details: Vec<(String, String)>,
+    /// The event as stored, pretty-printed JSON.
+    pub raw: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,16 +127,11 @@ pub async fn list_audit(
         to: q.to.clone(),
     };
     let p = query::list(&st.db, &admin, &filter, page.max(1), EVENTS_PER_PAGE).await?;
-    let user_ids = p.items.iter().flat_map(|e| {
-        let a = (e.actor_kind == "user")
-            .then(|| e.actor_id.clone())
-            .flatten();
-        let t = (e.target_kind.as_deref() == Some("user"))
-            .then(|| e.target_id.clone())
-            .flatten();
-        a.into_iter().chain(t)
-    });
-    let names = query::user_names(&st.db, user_ids.collect::<Vec<_>>()).await?;
+    use super::audit_view::{event_view, ids_of, Names};
+    let names = Names {
+        users: query::user_names(&st.db, ids_of(&p.items, "user")).await?,
+        clients: query::client_names(&st.db, ids_of(&p.items, "client")).await?,
+    };
     Ok(AuditPage {
         pages: p.pages(),
         page: p.page,
@@ -136,78 +143,4 @@ pub async fn list_audit(
             .map(|e| e.as_str().to_owned())
             .collect(),
     })
-}
-
-#[cfg(feature = "ssr")]
-fn event_view(
-    e: &domain::audit::query::EventRow,
-    names: &std::collections::HashMap<String, String>,
-) -> AuditEventView {
-    use serde_json::Value;
-    let who = |kind: &str, id: Option<&String>| match id {
-        Some(id) if kind == "user" => match names.get(id) {
-            Some(n) => format!("user {n}"),
-            None => format!("user {id}"),
-        },
-        Some(id) => format!("{kind} {id}"),
-        None => kind.to_owned(),
-    };
-    let show = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| x.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(other) => other.to_string(),
-    };
-    let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
-    let mut changes = Vec::new();
-    let mut details = Vec::new();
-    if let Value::Object(map) = &data {
-        let before = map.get("before");
-        let after = map.get("after");
-        let mut fields: Vec<String> = [before, after]
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys().cloned())
-            .collect();
-        fields.sort();
-        fields.dedup();
-        for f in fields {
-            changes.push(Change {
-                before: show(before.and_then(|b| b.get(&f))),
-                after: show(after.and_then(|a| a.get(&f))),
-                field: f,
-            });
-        }
-        for (k, v) in map {
-            if k != "before" && k != "after" {
-                details.push(format!("{k}: {}", show(Some(v))));
-            }
-        }
-    }
-    AuditEventView {
-        id: e.id,
-        seq: e.seq,
-        time: domain::audit::query::rfc3339(e.occurred_at)
-            .replace('T', " ")
-            .replace('Z', " UTC"),
-        event_type: e.event_type.clone(),
-        actor: who(&e.actor_kind, e.actor_id.as_ref()),
-        target: e
-            .target_kind
-            .as_deref()
-            .map(|k| who(k, e.target_id.as_ref()))
-            .unwrap_or_default(),
-        ip: e.ip.clone().unwrap_or_default(),
-        changes,
-        details,
-    }
 }

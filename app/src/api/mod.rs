@@ -7,6 +7,8 @@
 pub mod admin_config;
 pub mod apps;
 pub mod audit;
+#[cfg(feature = "ssr")]
+mod audit_view;
 pub mod consent;
 pub mod portal;
 pub mod portal_admin;

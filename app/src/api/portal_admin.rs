@@ -92,7 +92,16 @@ pub async fn reject_request(
         &reason,
         st.now(),
     )
-    .await?;
+    .await
+    // The reason's problem belongs to this request's card (its textarea is
+    // `reason-{id}`), not to every card in the queue (issue 13, defect 4).
+    .map_err(|e| match AppError::from(e) {
+        AppError::Invalid { field, message } if field == "reason" => AppError::Invalid {
+            field: format!("reason-{id}"),
+            message,
+        },
+        other => other,
+    })?;
     leptos_axum::redirect(&back_to_queue(
         &status,
         &kind,

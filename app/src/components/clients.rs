@@ -100,8 +100,9 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
         <p class="mt-4 text-sm text-slate-600">
             {if p.total == 1 { "1 client".to_owned() } else { format!("{} clients", p.total) }}
         </p>
+        // `stack`: one card per client on a phone (style/tailwind.css).
         <div class="mt-2 overflow-x-auto">
-        <table class="w-full border-collapse rounded-lg bg-white text-left text-sm shadow-sm">
+        <table class="stack w-full border-collapse rounded-lg bg-white text-left text-sm shadow-sm">
             <thead class="bg-slate-100 text-slate-700">
                 <tr>
                     <th scope="col" class="px-3 py-2">"Name"</th>
@@ -119,14 +120,14 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
                     let testid = format!("client-{}", c.metadata.name);
                     view! {
                         <tr class="border-t border-slate-200" data-testid=testid>
-                            <td class="px-3 py-2 font-medium"><a class=LINK href=href>{c.metadata.name.clone()}</a>
+                            <td data-label="Name" class="px-3 py-2 font-medium"><a class=LINK href=href>{c.metadata.name.clone()}</a>
                                 <NameWarnings warnings=c.name_warnings.clone()/></td>
-                            <td class="px-3 py-2 font-mono text-xs">{c.id.clone()}</td>
-                            <td class="px-3 py-2">{c.type_label()}</td>
-                            <td class="px-3 py-2">{c.status_label()}</td>
-                            <td class="px-3 py-2">{if c.scopes.is_empty() { "none".to_owned() } else { c.scopes.join(" ") }}</td>
-                            <td class="px-3 py-2"><ExpiryBadge client=c.clone()/></td>
-                            {all.then(|| view! { <td class="px-3 py-2">{c.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
+                            <td data-label="Client id" class="px-3 py-2 font-mono text-xs">{c.id.clone()}</td>
+                            <td data-label="Type" class="px-3 py-2">{c.type_label()}</td>
+                            <td data-label="Status" class="px-3 py-2">{c.status_label()}</td>
+                            <td data-label="Scopes" class="px-3 py-2">{if c.scopes.is_empty() { "none".to_owned() } else { c.scopes.join(" ") }}</td>
+                            <td data-label="Expires" class="px-3 py-2"><ExpiryBadge client=c.clone()/></td>
+                            {all.then(|| view! { <td data-label="Owner" class="px-3 py-2">{c.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
                         </tr>
                     }
                 }).collect_view()}

@@ -22,21 +22,73 @@ pub fn CsrfField() -> impl IntoView {
     }
 }
 
-/// A form-level error banner for errors not tied to one field.
+/// A form-level error banner for errors not tied to one field; for several field
+/// errors at once ([`AppError::Fields`]), a summary at the top that links each
+/// message to its field, and (hydrated) focus on the first field in error (issue
+/// 13, defect 4). A single field error in `fields` shows only beside its field.
 #[component]
 pub fn FormError<F>(error: F, #[prop(optional, into)] fields: Vec<&'static str>) -> impl IntoView
 where
-    F: Fn() -> Option<AppError> + Send + Sync + 'static,
+    F: Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
 {
+    // Effects run only in the browser: after a failed send, the first field in error.
+    Effect::new(move |_| {
+        if let Some(e @ AppError::Fields { .. }) = error() {
+            if let Some((field, _)) = e.field_errors().first() {
+                focus_field(&input_id(field));
+            }
+        }
+    });
     move || {
         error().and_then(|e| match &e {
+            AppError::Fields { .. } => Some(
+                view! {
+                    <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900" data-testid="error-summary">
+                        <p class="font-semibold">{e.to_string()}</p>
+                        <ul class="mt-1 list-disc pl-5">
+                            {e.field_errors().into_iter().map(|(field, message)| view! {
+                                <li><a class="underline" href=format!("#{}", input_id(&field))>{message}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                }
+                .into_any(),
+            ),
             AppError::Invalid { field, .. } if fields.contains(&field.as_str()) => None,
-            _ => Some(view! {
-                <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900" data-testid="form-error">
-                    {e.to_string()}
-                </div>
-            }),
+            _ => Some(
+                view! {
+                    <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900" data-testid="form-error">
+                        {e.to_string()}
+                    </div>
+                }
+                .into_any(),
+            ),
         })
+    }
+}
+
+/// The id of the input (or fieldset) a field's error is about.
+pub fn input_id(field: &str) -> String {
+    match field {
+        "token_endpoint_auth_method" => "f-auth_method".to_owned(),
+        "refresh_token_ttl_secs" => "f-refresh_token_days".to_owned(),
+        other => format!("f-{other}"),
+    }
+}
+
+/// Moves focus to the element `id`, or to the first input inside it (a fieldset).
+fn focus_field(id: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(el) = document().get_element_by_id(id) else {
+        return;
+    };
+    let target = if el.tag_name().eq_ignore_ascii_case("fieldset") {
+        el.query_selector("input, select, textarea").ok().flatten()
+    } else {
+        Some(el)
+    };
+    if let Some(t) = target.and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+        let _ = t.focus();
     }
 }
 

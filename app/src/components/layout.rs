@@ -33,7 +33,10 @@ pub fn Frame(children: Children) -> impl IntoView {
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2 focus:bg-white">"Skip to content"</a>
         <header class="bg-slate-900 text-white">
-            <nav class="mx-auto max-w-5xl px-4 h-14 flex items-center gap-6" aria-label="Main">
+            // Below `lg` the signed-in links fold into a menu (a <details>, so it opens
+            // without JavaScript; style/tailwind.css shows `.nav-items` while it is open):
+            // at 390 px the header used to be 436-988 px wide (issue 13, WCAG 1.4.10).
+            <nav class="mx-auto max-w-5xl px-4 min-h-14 py-2 flex flex-wrap items-center gap-x-6 gap-y-2 lg:flex-nowrap" aria-label="Main">
                 <a href="/" class="font-semibold tracking-tight text-lg">"Portcullis"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -91,8 +94,36 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
     match info.user {
         Some(user) => {
             let sign_out = ServerAction::<SignOut>::new();
+            // The menu closes when the router moves to another page (hydrated).
+            let menu = NodeRef::<leptos::html::Details>::new();
+            let location = use_location();
+            Effect::new(move |_| {
+                location.pathname.track();
+                if let Some(d) = menu.get_untracked() {
+                    let _ = d.remove_attribute("open");
+                }
+            });
             view! {
-                <div class="flex items-center gap-4 text-sm">
+                <a href="/notifications" class=format!("{link} ml-auto lg:order-2") data-testid="bell"
+                    aria-label=move || format!("Notifications: {} unread", unread())>
+                    <svg aria-hidden="true" class="inline h-5 w-5 align-middle" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                        <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
+                        <path d="M13.73 21a2 2 0 0 1-3.46 0"/>
+                    </svg>
+                    {move || (unread() > 0).then(|| view! {
+                        <span class="ml-0.5 rounded-full bg-sky-700 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{unread()}</span>
+                    })}
+                </a>
+                <details class="nav-menu lg:hidden" node_ref=menu>
+                    <summary class="flex cursor-pointer list-none items-center gap-1 rounded border border-slate-600 px-3 py-1 text-sm text-slate-200 hover:text-white focus:outline-none focus:ring-2 focus:ring-sky-400 [&::-webkit-details-marker]:hidden">
+                        <svg aria-hidden="true" class="h-4 w-4" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
+                            <path d="M4 6h16M4 12h16M4 18h16"/>
+                        </svg>
+                        "Menu"
+                    </summary>
+                </details>
+                <div class="nav-items hidden w-full flex-col gap-3 border-t border-slate-700 pt-3 pb-1 text-sm lg:contents">
+                <div class="flex flex-col items-start gap-3 lg:order-1 lg:flex-row lg:items-center lg:gap-4">
                     <A href="/apps" attr:class=link>"My apps"</A>
                     {user.can_develop().then(|| view! { <A href="/developer" attr:class=link>"Developer"</A> })}
                     {user.is_admin().then(|| view! {
@@ -105,17 +136,7 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
                         </A>
                     })}
                 </div>
-                <div class="ml-auto flex items-center gap-3 text-sm">
-                    <a href="/notifications" class=link data-testid="bell"
-                        aria-label=move || format!("Notifications: {} unread", unread())>
-                        <svg aria-hidden="true" class="inline h-5 w-5 align-middle" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
-                            <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
-                            <path d="M13.73 21a2 2 0 0 1-3.46 0"/>
-                        </svg>
-                        {move || (unread() > 0).then(|| view! {
-                            <span class="ml-0.5 rounded-full bg-sky-500 px-1.5 text-xs font-semibold text-white" data-testid="unread-count">{unread()}</span>
-                        })}
-                    </a>
+                <div class="flex flex-wrap items-center gap-3 lg:order-3 lg:text-sm">
                     <span class="text-slate-300" data-testid="whoami">
                         {user.display_name.clone()} " · " {user.role.label()}
                     </span>
@@ -125,6 +146,7 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
                             "Sign out"
                         </button>
                     </ActionForm>
+                </div>
                 </div>
             }
             .into_any()

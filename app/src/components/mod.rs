@@ -7,3 +7,4 @@ pub mod pagination;
 pub mod panels;
 pub mod query;
 pub mod requests;
+pub mod time;

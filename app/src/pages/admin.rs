@@ -163,7 +163,8 @@ fn UserTable(
         <p class="mt-4 text-sm text-slate-600">
             {if page.total == 1 { "1 user".to_owned() } else { format!("{} users", page.total) }}
         </p>
-        <table class="mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
+        // `stack`: one card per user on a phone (style/tailwind.css).
+        <table class="stack mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
             <thead class="bg-slate-100 text-slate-700">
                 <tr>
                     <th scope="col" class="px-3 py-2">"User"</th>
@@ -198,18 +199,18 @@ fn UserRow(
     let (name1, name2) = (u.username.clone(), u.username.clone());
     view! {
         <tr class="border-t border-slate-200" data-testid=testid>
-            <td class="px-3 py-2">
+            <td data-label="User" class="px-3 py-2">
                 <div class="font-medium">{u.display_name.clone()}</div>
                 <div class="text-slate-500">{name1}</div>
             </td>
-            <td class="px-3 py-2">
+            <td data-label="E-mail" class="px-3 py-2">
                 <div>{u.email.clone()}</div>
                 // Domain-restricted clients accept only verified addresses.
                 <div class=if u.email_verified { "text-emerald-700" } else { "text-amber-700" } data-testid="email-verified">
                     {if u.email_verified { "verified" } else { "not verified" }}
                 </div>
             </td>
-            <td class="px-3 py-2">
+            <td data-label="Role" class="px-3 py-2">
                 <ActionForm action=set_role attr:class="flex items-center gap-2">
                     <CsrfField/>
                     <input type="hidden" name="user_id" value=id1/>
@@ -222,7 +223,7 @@ fn UserRow(
                     <button type="submit" class=BUTTON_SECONDARY>"Save"</button>
                 </ActionForm>
             </td>
-            <td class="px-3 py-2">
+            <td data-label="Status" class="px-3 py-2">
                 <span class=if u.disabled { "text-red-700" } else { "text-emerald-700" }>
                     {if u.disabled { "Disabled" } else { "Active" }}
                 </span>
@@ -251,7 +252,7 @@ fn UserRow(
                                     "Signs " {u.username.clone()} " out everywhere at once; their apps' tokens stop working and stay invalid if the account is enabled again (they sign in afresh). You can enable the account again here."
                                 </p>
                                 <div class="flex items-start gap-2 text-sm">
-                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1 h-5 w-5 shrink-0"/>
+                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1 shrink-0"/>
                                     <label for=confirm_id>"I understand that " {u.username.clone()} " loses access at once."</label>
                                 </div>
                                 <button type="submit" class="inline-flex items-center rounded bg-red-700 px-3 py-1 font-medium text-white hover:bg-red-800">"Disable account"</button>
@@ -260,7 +261,7 @@ fn UserRow(
                     }.into_any()
                 }}
             </td>
-            <td class="px-3 py-2 text-slate-600">{u.created.clone()}</td>
+            <td data-label="Created" class="px-3 py-2 text-slate-600">{u.created.clone()}</td>
         </tr>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::audit::encode;
 use crate::api::portal::requests::list_requests;
 use crate::api::portal_admin::{list_outbox, ApproveRequest, RejectRequest};
 use crate::components::clients::{ClientList, NameWarnings};
@@ -77,6 +78,12 @@ fn Queue() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| reject.value().get().and_then(|r| r.err()))
     };
+    // A missing reason shows on its own card only (`reason-{id}`), not up here.
+    let page_error = move || {
+        error().filter(
+            |e| !matches!(e, AppError::Invalid { field, .. } if field.starts_with("reason-")),
+        )
+    };
     view! {
         <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
         <h1 class="mt-2 text-2xl font-semibold">"Approval queue"</h1>
@@ -105,7 +112,7 @@ fn Queue() -> impl IntoView {
             </div>
             <button type="submit" class=BUTTON_SECONDARY>"Filter"</button>
         </form>
-        <div class="mt-4"><FormError error fields=vec!["reason"]/></div>
+        <div class="mt-4"><FormError error=page_error/></div>
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match reqs.await {
@@ -138,7 +145,7 @@ fn Queue() -> impl IntoView {
                 reqs.await.ok().map(|p| {
                     let (s, k, c) = (status(), kind(), client());
                     view! {
-                        <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={s}&kind={k}&client_id={c}&page={n}")/>
+                        <Pagination page=p.page pages=p.pages link=move |n| format!("/admin/requests?status={}&kind={}&client_id={}&page={n}", encode(&s), encode(&k), encode(&c))/>
                     }
                 })
             })}
@@ -166,9 +173,13 @@ fn QueueItem(
     if r.status != RequestStatus::Pending {
         return view! { <RequestItem r/> }.into_any();
     }
-    let history = format!("/admin/requests?status=all&client_id={}", r.client_id);
+    let history = format!(
+        "/admin/requests?status=all&client_id={}",
+        encode(&r.client_id)
+    );
     let client_href = format!("/developer/clients/{}", r.client_id);
     let reason_id = format!("reason-{}", r.id);
+    let reason_error = reason_id.clone();
     let (rid1, rid2) = (r.id.clone(), r.id.clone());
     let prefix = format!("ap-{}", r.id);
     let note_id = format!("note-{}", r.id);
@@ -232,8 +243,9 @@ fn QueueItem(
                     <input type="hidden" name="kind" value=filters.kind/>
                     <input type="hidden" name="client_id" value=filters.client/>
                     <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
-                    <textarea id=reason_id name="reason" rows="2" maxlength={limits::REASON} class=INPUT></textarea>
-                    <p class="text-sm text-red-700">{move || error().and_then(|e| e.field_message("reason"))}</p>
+                    <textarea id=reason_id.clone() name="reason" rows="2" maxlength={limits::REASON} class=INPUT
+                        aria-describedby=format!("{reason_id}-error")></textarea>
+                    <p id=format!("{reason_id}-error") class="text-sm text-red-700" data-testid="reject-error">{move || error().and_then(|e| e.field_message(&reason_error))}</p>
                     <button type="submit" class="mt-2 inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800">"Reject"</button>
                 </ActionForm>
             </div>

@@ -253,7 +253,7 @@ fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
                     <CsrfField/>
                     <input type="hidden" name="scope" value=scope.clone()/>
                     <div class="flex items-start gap-2">
-                        <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-0.5 h-5 w-5 shrink-0"/>
+                        <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-0.5 shrink-0"/>
                         <label for=confirm_id.clone()>"Requests for " <code>{scope.clone()}</code> " will wait for a person again."</label>
                     </div>
                     <button type="submit" class=DANGER aria-label=delete_label.clone()>"Delete rule"</button>

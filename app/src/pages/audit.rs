@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::audit::{list_audit, AuditEventView, AuditPage, AuditQuery};
+use crate::api::audit::{list_audit, AuditEventView, AuditPage, AuditQuery, Party};
 use crate::components::forms::{BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::ErrorPanel;
+use crate::components::time::LocalTime;
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
@@ -130,14 +131,14 @@ fn EventTable(page: AuditPage) -> impl IntoView {
         <p class="mt-4 text-sm text-slate-600">
             {if page.total == 1 { "1 event".to_owned() } else { format!("{} events", page.total) }}
         </p>
-        <table class="mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
+        // `stack`: one card per event on a phone (style/tailwind.css).
+        <table class="stack mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
             <thead class="bg-slate-100 text-slate-700">
                 <tr>
                     <th scope="col" class="px-3 py-2">"Time"</th>
                     <th scope="col" class="px-3 py-2">"Event"</th>
-                    <th scope="col" class="px-3 py-2">"Actor"</th>
-                    <th scope="col" class="px-3 py-2">"Target"</th>
-                    <th scope="col" class="px-3 py-2">"IP"</th>
+                    <th scope="col" class="px-3 py-2">"Who"</th>
+                    <th scope="col" class="px-3 py-2">"About"</th>
                     <th scope="col" class="px-3 py-2">"Details"</th>
                 </tr>
             </thead>
@@ -156,37 +157,70 @@ fn EventTable(page: AuditPage) -> impl IntoView {
 
 #[component]
 fn EventRow(e: AuditEventView) -> impl IntoView {
+    // The event's place in the hash chain (`portcullis audit verify` checks it).
     let seq = e
         .seq
         .map(|s| format!("#{s}"))
         .unwrap_or_else(|| "unchained".into());
     view! {
         <tr class="border-t border-slate-200 align-top" data-testid="audit-event">
-            <td class="px-3 py-2 whitespace-nowrap text-slate-600">
-                {e.time.clone()}
-                <div class="text-xs text-slate-400">{seq}</div>
+            <td data-label="Time" class="px-3 py-2 text-slate-700 sm:w-44">
+                <LocalTime iso=e.time.clone()/>
+                <div class="text-xs text-slate-600" title="Position in the hash chain">{seq}</div>
             </td>
-            <td class="px-3 py-2 font-mono text-xs">{e.event_type.clone()}</td>
-            <td class="px-3 py-2 break-all">{e.actor.clone()}</td>
-            <td class="px-3 py-2 break-all">{e.target.clone()}</td>
-            <td class="px-3 py-2">{e.ip.clone()}</td>
-            <td class="px-3 py-2">
-                {(!e.changes.is_empty()).then(|| view! {
-                    <dl class="grid grid-cols-[auto_1fr] gap-x-2">
-                        {e.changes.iter().map(|c| view! {
-                            <dt class="font-medium">{c.field.clone()}</dt>
-                            <dd>
-                                <span class="text-red-800 line-through">{c.before.clone()}</span>
-                                {(!c.before.is_empty() && !c.after.is_empty()).then_some(" → ")}
-                                <span class="text-emerald-800">{c.after.clone()}</span>
-                            </dd>
-                        }).collect_view()}
-                    </dl>
-                })}
-                <ul class="text-xs text-slate-600">
-                    {e.details.iter().map(|d| view! { <li class="break-all">{d.clone()}</li> }).collect_view()}
-                </ul>
+            <td data-label="Event" class="px-3 py-2 font-mono text-xs break-words">{e.event_type.clone()}</td>
+            <td data-label="Who" class="px-3 py-2 sm:min-w-40" data-testid="audit-actor">
+                <PartyView p=e.actor.clone()/>
+                {(!e.ip.is_empty()).then(|| view! { <div class="text-xs text-slate-600">"from " {e.ip.clone()}</div> })}
+            </td>
+            <td data-label="About" class="px-3 py-2 sm:min-w-40" data-testid="audit-target">
+                {e.target.clone().map(|p| view! { <PartyView p/> })}
+            </td>
+            <td data-label="Details" class="px-3 py-2">
+                <div data-testid="audit-details">
+                    {(!e.changes.is_empty()).then(|| view! {
+                        <ul class="space-y-1">
+                            {e.changes.iter().map(|c| view! {
+                                <li data-testid="audit-change" class="break-words">
+                                    <span class="font-medium">{c.field.clone()}</span>": "
+                                    {(!c.before.is_empty()).then(|| view! {
+                                        <del class="text-red-800" data-testid="before">{c.before.clone()}</del>
+                                    })}
+                                    {(!c.before.is_empty() && !c.after.is_empty()).then_some(" → ")}
+                                    {(!c.after.is_empty()).then(|| view! {
+                                        <ins class="text-emerald-800 no-underline" data-testid="after">{c.after.clone()}</ins>
+                                    })}
+                                    {(c.before.is_empty() && c.after.is_empty()).then_some("cleared")}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {(!e.details.is_empty()).then(|| view! {
+                        <dl class="mt-1 text-xs text-slate-700">
+                            {e.details.iter().map(|(k, v)| view! {
+                                <div class="break-words"><dt class="inline font-medium">{k.clone()}": "</dt><dd class="inline">{v.clone()}</dd></div>
+                            }).collect_view()}
+                        </dl>
+                    })}
+                </div>
+                // The event as stored, one click away.
+                <details class="mt-1" data-testid="audit-raw">
+                    <summary class="cursor-pointer text-xs text-sky-700 underline">"Raw event"</summary>
+                    <pre class="mt-1 max-h-80 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs" tabindex="0">{e.raw.clone()}</pre>
+                </details>
             </td>
         </tr>
+    }
+}
+
+/// An actor or target: what kind, and its name, linked where it has a page.
+#[component]
+fn PartyView(p: Party) -> impl IntoView {
+    view! {
+        <div class="text-xs text-slate-600">{p.kind.clone()}</div>
+        {match p.href.clone() {
+            Some(href) => view! { <a class="text-sky-700 underline break-words" href=href>{p.label.clone()}</a> }.into_any(),
+            None => view! { <span class="break-words">{p.label.clone()}</span> }.into_any(),
+        }}
     }
 }

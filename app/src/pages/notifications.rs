@@ -49,7 +49,7 @@ fn NotificationsList() -> impl IntoView {
                                     <div class="flex items-center gap-2">
                                         {(!n.read).then(|| view! { <span class="rounded bg-sky-700 px-1.5 text-xs text-white">"new"</span> })}
                                         <strong>{n.title.clone()}</strong>
-                                        <span class="ml-auto text-xs text-slate-500">{n.created.clone()}</span>
+                                        <span class="ml-auto text-xs text-slate-600">{n.created.clone()}</span>
                                     </div>
                                     <p class="mt-1 text-sm text-slate-700">{n.body.clone()}</p>
                                     {n.link.clone().map(|l| view! { <a class=LINK href=l>"Open"</a> })}

@@ -28,6 +28,31 @@ pub struct NewClient {
     pub unreviewed: bool,
 }
 
+/// The problems found so far, at most one per field (the first).
+#[derive(Default)]
+struct Problems(Vec<DomainError>);
+
+impl Problems {
+    fn add(&mut self, e: DomainError) {
+        let field = match &e {
+            DomainError::Invalid { field, .. } => Some(*field),
+            _ => None,
+        };
+        let seen = field.is_some_and(|f| {
+            self.0
+                .iter()
+                .any(|p| matches!(p, DomainError::Invalid { field, .. } if *field == f))
+        });
+        if !seen {
+            self.0.push(e);
+        }
+    }
+
+    fn check<T>(&mut self, r: DomainResult<T>) -> Option<T> {
+        r.map_err(|e| self.add(e)).ok()
+    }
+}
+
 /// Trims an optional text field; empty means absent.
 pub(crate) fn opt(v: &Option<String>) -> Option<String> {
     v.as_deref()
@@ -256,27 +281,56 @@ impl ClientPatch {
         Ok(next)
     }
 
+    /// Every problem with registering this patch as a client of type `app`, one per
+    /// field (empty when [`ClientPatch::register`] would accept it): a form shows
+    /// them all at once, beside their fields (issue 13, defect 4).
+    pub fn registration_problems(mut self, app: ApplicationType) -> Vec<DomainError> {
+        if self.grant_types.as_ref().is_some_and(Vec::is_empty) {
+            self.grant_types = None;
+        }
+        self.apply_all(&defaults(app)).err().unwrap_or_default()
+    }
+
+    /// Every problem with this edit of `current`, one per field (see
+    /// [`ClientPatch::registration_problems`]).
+    pub fn edit_problems(self, current: &ClientMetadata) -> Vec<DomainError> {
+        let mut base = current.clone();
+        base.grant_types.retain(|g| *g != GrantType::Password);
+        self.apply_all(&base).err().unwrap_or_default()
+    }
+
     /// `base` with the fields of this patch, validated for `base`'s type.
     fn apply_to(self, base: &ClientMetadata) -> DomainResult<ClientMetadata> {
+        self.apply_all(base).map_err(|mut all| all.swap_remove(0))
+    }
+
+    /// [`ClientPatch::apply_to`], going on past a field's problem to find those of
+    /// the other fields (the first error first; at most one per field).
+    fn apply_all(self, base: &ClientMetadata) -> Result<ClientMetadata, Vec<DomainError>> {
+        let mut problems = Problems::default();
         let app = base.application_type;
         let keep = |v: Option<Option<String>>, b: &Option<String>| v.unwrap_or_else(|| b.clone());
         let keep_list = |v: Option<Vec<String>>, b: &[String]| v.unwrap_or_else(|| b.to_vec());
-        let name = crate::platform::text::line(
-            "name",
-            self.name.as_deref().unwrap_or(&base.name),
-            limits::CLIENT_NAME,
-        )?;
+        let name = problems
+            .check(crate::platform::text::line(
+                "name",
+                self.name.as_deref().unwrap_or(&base.name),
+                limits::CLIENT_NAME,
+            ))
+            .unwrap_or_default();
         if name.is_empty() {
-            return Err(DomainError::invalid(
+            problems.add(DomainError::invalid(
                 "name",
                 format!("must be 1 to {} characters", limits::CLIENT_NAME),
             ));
         }
-        let description = crate::platform::text::paragraph(
-            "description",
-            self.description.as_deref().unwrap_or(&base.description),
-            limits::CLIENT_DESCRIPTION,
-        )?;
+        let description = problems
+            .check(crate::platform::text::paragraph(
+                "description",
+                self.description.as_deref().unwrap_or(&base.description),
+                limits::CLIENT_DESCRIPTION,
+            ))
+            .unwrap_or_default();
         let redirect_uris = keep_list(self.redirect_uris, &base.redirect_uris);
         let post_logout = keep_list(
             self.post_logout_redirect_uris,
@@ -289,15 +343,13 @@ impl ClientPatch {
                 .collect()
         });
         let contacts = keep_list(self.contacts, &base.contacts);
-        // Lists are bounded before anything looks at their entries.
-        crate::platform::text::check_items("redirect_uris", &redirect_uris, limits::REDIRECT_URIS)?;
-        crate::platform::text::check_items(
-            "post_logout_redirect_uris",
-            &post_logout,
-            limits::POST_LOGOUT_REDIRECT_URIS,
-        )?;
-        crate::platform::text::check_items("grant_types", &grants, limits::GRANT_TYPES)?;
-        crate::platform::text::check_items("contacts", &contacts, limits::CONTACTS)?;
+        // Lists are bounded before anything looks at their entries: a list over
+        // its bound is not looked into.
+        let bounded = |problems: &mut Problems, field, list: &[String], max| {
+            problems
+                .check(crate::platform::text::check_items(field, list, max))
+                .is_some()
+        };
         let clean = |v: &[String]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
             for x in v.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
@@ -307,33 +359,62 @@ impl ClientPatch {
             }
             out
         };
-        let redirect_uris = clean(&redirect_uris);
-        let post_logout = clean(&post_logout);
-        let contacts = clean(&contacts);
+        let redirect_uris = if bounded(
+            &mut problems,
+            "redirect_uris",
+            &redirect_uris,
+            limits::REDIRECT_URIS,
+        ) {
+            clean(&redirect_uris)
+        } else {
+            Vec::new()
+        };
+        let post_logout = if bounded(
+            &mut problems,
+            "post_logout_redirect_uris",
+            &post_logout,
+            limits::POST_LOGOUT_REDIRECT_URIS,
+        ) {
+            clean(&post_logout)
+        } else {
+            Vec::new()
+        };
+        let grants_ok = bounded(&mut problems, "grant_types", &grants, limits::GRANT_TYPES);
+        let contacts = if bounded(&mut problems, "contacts", &contacts, limits::CONTACTS) {
+            clean(&contacts)
+        } else {
+            Vec::new()
+        };
         let auth = self
             .token_endpoint_auth_method
             .unwrap_or(base.token_endpoint_auth_method);
-        check_auth(app, auth)?;
-        let grant_types = check_grants(app, &clean(&grants))?;
+        problems.check(check_auth(app, auth));
+        let grant_types = if grants_ok {
+            problems
+                .check(check_grants(app, &clean(&grants)))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         if app != ApplicationType::Service
             && redirect_uris.is_empty()
             && grant_types.contains(&GrantType::AuthorizationCode)
         {
-            return Err(DomainError::invalid(
+            problems.add(DomainError::invalid(
                 "redirect_uris",
                 "need at least one entry for the authorization code grant",
             ));
         }
         for uri in &redirect_uris {
-            RedirectUri::parse(app, uri)?;
+            problems.check(RedirectUri::parse(app, uri));
         }
         for uri in &post_logout {
-            RedirectUri::parse(app, uri).map_err(|e| match e {
+            problems.check(RedirectUri::parse(app, uri).map_err(|e| match e {
                 DomainError::Invalid { message, .. } => {
                     DomainError::invalid("post_logout_redirect_uris", message)
                 }
                 other => other,
-            })?;
+            }));
         }
         let (logo, home, policy, tos, jwks) = (
             opt(&keep(self.logo_uri, &base.logo_uri)),
@@ -350,11 +431,11 @@ impl ClientPatch {
             ("jwks_uri", &jwks),
         ] {
             if let Some(v) = v {
-                validate_web_uri(field, v)?;
+                problems.check(validate_web_uri(field, v));
             }
         }
         for c in &contacts {
-            validate_contact(c)?;
+            problems.check(validate_contact(c));
         }
         let default_max_age = self.default_max_age.unwrap_or(base.default_max_age);
         if let Some(secs) = default_max_age {
@@ -362,7 +443,7 @@ impl ClientPatch {
             // to sign in again because the redirect back took a second (a client
             // that wants a sign-in every time sends `prompt=login`).
             if !(limits::MIN_DEFAULT_MAX_AGE..=limits::MAX_DEFAULT_MAX_AGE).contains(&secs) {
-                return Err(DomainError::invalid(
+                problems.add(DomainError::invalid(
                     "default_max_age",
                     format!(
                         "must be {} to {} seconds (one year), or empty for no limit; for a sign-in every time, send prompt=login",
@@ -371,6 +452,9 @@ impl ClientPatch {
                     ),
                 ));
             }
+        }
+        if !problems.0.is_empty() {
+            return Err(problems.0);
         }
         Ok(ClientMetadata {
             default_max_age,
@@ -418,6 +502,33 @@ mod tests {
             DomainError::Invalid { field, .. } => field,
             other => panic!("not a field error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn every_field_with_a_problem_is_reported_at_once_and_the_first_is_the_error() {
+        let patch = ClientPatch {
+            name: Some("  ".into()),
+            redirect_uris: Some(vec!["https://*.example.com/cb".into()]),
+            logo_uri: Some(Some("not a uri".into())),
+            contacts: Some(vec!["nobody".into()]),
+            ..Default::default()
+        };
+        let all: Vec<_> = patch
+            .clone()
+            .registration_problems(ApplicationType::Web)
+            .into_iter()
+            .map(field)
+            .collect();
+        assert_eq!(all, ["name", "redirect_uris", "logo_uri", "contacts"]);
+        assert_eq!(
+            field(patch.register(ApplicationType::Web).unwrap_err()),
+            "name"
+        );
+        let fine = ClientPatch {
+            name: Some("Fine".into()),
+            ..Default::default()
+        };
+        assert!(fine.edit_problems(&web()).is_empty());
     }
 
     #[test]

@@ -488,7 +488,10 @@ async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
     assert_eq!(p["total"], 2, "{p}");
     for e in p["events"].as_array().unwrap() {
         assert_eq!(e["event_type"], "token.issued");
-        assert_eq!(e["actor"], format!("client {}", svc.id));
+        // The viewer names the client and links to its page (issue 13, defect 8).
+        assert_eq!(e["actor"]["kind"], "Client");
+        assert_eq!(e["actor"]["label"], "Meeting bot");
+        assert_eq!(e["actor"]["href"], format!("/developer/clients/{}", svc.id));
         assert_eq!(e["ip"], "127.0.0.1");
     }
     let p = b
@@ -520,7 +523,7 @@ async fn administrators_filter_the_log_and_export_it_as_json_lines_and_csv() {
     let p = b.get("/api/admin/audit?actor=rule").await.json();
     assert_eq!(p["total"], 1);
     let change = &p["events"][0]["changes"][0];
-    assert_eq!(change["field"], "rule");
+    assert_eq!(change["field"], "Rule");
     assert_eq!(change["before"], "a, \"b\"");
     let day = domain::platform::clock::format_date(START);
     let p = b

@@ -22,6 +22,13 @@ fn refused(r: &Reply, field: &str, says: &str) {
 /// The error a server function answered with, as `(field, message)`.
 fn server_fn_error(r: &Reply) -> (String, String) {
     let v = r.json();
+    // A form that reports every field at once (`Fields`, issue 13): its first.
+    if let Some([field, message]) = v["Fields"]["errors"][0].as_array().map(Vec::as_slice) {
+        return (
+            field.as_str().unwrap_or_default().to_owned(),
+            message.as_str().unwrap_or_default().to_owned(),
+        );
+    }
     let inv = &v["Invalid"];
     (
         inv["field"].as_str().unwrap_or_default().to_owned(),

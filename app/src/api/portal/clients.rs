@@ -184,6 +184,51 @@ pub async fn create_client(
             )
         })?),
     };
+    // What the form sent, for showing it again with every problem at once.
+    let sent = vec![
+        ("name", name.clone()),
+        ("description", description.clone()),
+        ("application_type", application_type.clone()),
+        ("redirect_uris", redirect_uris.clone()),
+        (
+            "post_logout_redirect_uris",
+            post_logout_redirect_uris.clone(),
+        ),
+        ("grant_refresh_token", on(&grant_refresh_token)),
+        ("grant_client_credentials", on(&grant_client_credentials)),
+        ("auth_method", auth_method.clone()),
+        ("logo_uri", logo_uri.clone()),
+        ("client_uri", client_uri.clone()),
+        ("policy_uri", policy_uri.clone()),
+        ("tos_uri", tos_uri.clone()),
+        ("jwks_uri", jwks_uri.clone()),
+        ("contacts", contacts.clone()),
+        ("allowed_email_domains", allowed_email_domains.clone()),
+    ];
+    let metadata = ClientPatch {
+        name: Some(name),
+        description: Some(description),
+        redirect_uris: Some(lines(&redirect_uris)),
+        post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
+        grant_types: Some(grant_types),
+        token_endpoint_auth_method: auth,
+        logo_uri: Some(opt(logo_uri)),
+        client_uri: Some(opt(client_uri)),
+        policy_uri: Some(opt(policy_uri)),
+        tos_uri: Some(opt(tos_uri)),
+        jwks_uri: Some(opt(jwks_uri)),
+        contacts: Some(words(&contacts)),
+        id_token_signed_response_alg: None,
+        userinfo_signed_response_alg: None,
+        default_max_age: None,
+        require_auth_time: None,
+    };
+    let domains = words(&allowed_email_domains);
+    let mut problems = metadata.clone().registration_problems(app);
+    if let Err(e) = domain::clients::validate_email_domains(&domains) {
+        problems.push(e);
+    }
+    AppError::fields(problems, sent)?;
     let settings = st.runtime.get(&st.db).await?;
     let created = domain::portal::register(
         &st.db,
@@ -192,25 +237,8 @@ pub async fn create_client(
         &settings,
         domain::portal::Registration {
             application_type: Some(app),
-            metadata: ClientPatch {
-                name: Some(name),
-                description: Some(description),
-                redirect_uris: Some(lines(&redirect_uris)),
-                post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
-                grant_types: Some(grant_types),
-                token_endpoint_auth_method: auth,
-                logo_uri: Some(opt(logo_uri)),
-                client_uri: Some(opt(client_uri)),
-                policy_uri: Some(opt(policy_uri)),
-                tos_uri: Some(opt(tos_uri)),
-                jwks_uri: Some(opt(jwks_uri)),
-                contacts: Some(words(&contacts)),
-                id_token_signed_response_alg: None,
-                userinfo_signed_response_alg: None,
-                default_max_age: None,
-                require_auth_time: None,
-            },
-            allowed_email_domains: words(&allowed_email_domains),
+            metadata,
+            allowed_email_domains: domains,
         },
         st.now(),
     )
@@ -231,6 +259,12 @@ pub async fn create_client(
         created.client.id
     ));
     Ok(())
+}
+
+/// A checkbox as sent: `on` when ticked.
+#[cfg(feature = "ssr")]
+fn on(v: &Option<String>) -> String {
+    if v.is_some() { "on" } else { "" }.to_owned()
 }
 
 /// The grant types a form's checkboxes mean for a client type.
@@ -301,6 +335,28 @@ pub async fn update_client(
                 * 86_400,
         ),
     };
+    let sent = vec![
+        ("name", name.clone()),
+        ("description", description.clone()),
+        ("redirect_uris", redirect_uris.clone()),
+        (
+            "post_logout_redirect_uris",
+            post_logout_redirect_uris.clone(),
+        ),
+        ("grant_refresh_token", on(&grant_refresh_token)),
+        ("grant_client_credentials", on(&grant_client_credentials)),
+        ("logo_uri", logo_uri.clone()),
+        ("client_uri", client_uri.clone()),
+        ("policy_uri", policy_uri.clone()),
+        ("tos_uri", tos_uri.clone()),
+        ("jwks_uri", jwks_uri.clone()),
+        ("contacts", contacts.clone()),
+        ("id_token_alg", id_token_alg.clone()),
+        ("userinfo_alg", userinfo_alg.clone()),
+        ("refresh_token_days", refresh_token_days.clone()),
+        ("password_grant", on(&password_grant)),
+        ("justification", justification.clone()),
+    ];
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -325,6 +381,7 @@ pub async fn update_client(
         default_max_age: None,
         require_auth_time: None,
     };
+    AppError::fields(patch.clone().edit_problems(&current.metadata), sent)?;
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,
         password_grant: password_grant.is_some(),

@@ -462,7 +462,7 @@ fn DisableClient(
             <label for="disable-why" class=LABEL>"Reason (optional)"</label>
             <textarea id="disable-why" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
             <div class="flex items-start gap-2 text-sm">
-                <input type="checkbox" id="disable-confirm" name="confirm" value="yes" required=true class="mt-1 h-5 w-5 shrink-0"/>
+                <input type="checkbox" id="disable-confirm" name="confirm" value="yes" required=true class="mt-1 shrink-0"/>
                 <label for="disable-confirm">"I understand that the client stops working at once."</label>
             </div>
             <p class="text-sm text-red-700">{move || err().and_then(|e| e.field_message("confirm"))}</p>

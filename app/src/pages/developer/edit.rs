@@ -40,6 +40,15 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
     let c = d.client;
     let update = ServerAction::<UpdateClient>::new();
     let error = move || update.value().get().and_then(|r| r.err());
+    // Without JavaScript a failed send comes back as a new page: it shows what the
+    // person typed (the error carries it), not the stored values (issue 13, defect 4).
+    let sent =
+        move |input: &str, stored: String| error().and_then(|e| e.sent(input)).unwrap_or(stored);
+    let ticked = move |input: &str, stored: bool| {
+        error()
+            .and_then(|e| e.sent(input))
+            .map_or(stored, |v| v == "on")
+    };
     let back = format!("/developer/clients/{}", c.id);
     let refresh_days = c
         .refresh_token_ttl_secs
@@ -69,25 +78,25 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <input type="hidden" name="id" value=c.id.clone()/>
                 <input type="hidden" name="version" value=c.version.to_string()/>
                 <h2 class="mb-3 font-semibold">"Changes that apply at once"</h2>
-                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=c.metadata.name.clone() required=true error/>
-                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=c.metadata.description.clone() error/>
+                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" value=sent("name", c.metadata.name.clone()) required=true error/>
+                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" value=sent("description", c.metadata.description.clone()) error/>
                 {(!is_service).then(|| view! {
-                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=c.metadata.redirect_uris.join("\n") hint="One per line; matched exactly." error/>
-                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=c.metadata.post_logout_redirect_uris.join("\n") hint="One per line." error/>
-                    <fieldset class="mb-4">
+                    <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=sent("redirect_uris", c.metadata.redirect_uris.join("\n")) hint="One per line; matched exactly." error/>
+                    <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=sent("post_logout_redirect_uris", c.metadata.post_logout_redirect_uris.join("\n")) hint="One per line." error/>
+                    <fieldset class="mb-4" id="f-grant_types">
                         <legend class=LABEL>"Grant types"</legend>
-                        <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=c.metadata.allows(GrantType::RefreshToken)/>"Refresh tokens"</label>
+                        <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=ticked("grant_refresh_token", c.metadata.allows(GrantType::RefreshToken))/>"Refresh tokens"</label>
                         {is_web.then(|| view! {
-                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=c.metadata.allows(GrantType::ClientCredentials)/>"Client credentials"</label>
+                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=ticked("grant_client_credentials", c.metadata.allows(GrantType::ClientCredentials))/>"Client credentials"</label>
                         })}
                     </fieldset>
                 })}
-                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=c.metadata.logo_uri.clone().unwrap_or_default() error/>
-                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=c.metadata.client_uri.clone().unwrap_or_default() error/>
-                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=c.metadata.policy_uri.clone().unwrap_or_default() error/>
-                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=c.metadata.tos_uri.clone().unwrap_or_default() error/>
-                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=c.metadata.jwks_uri.clone().unwrap_or_default() error/>
-                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=c.metadata.contacts.join(", ") hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=sent("logo_uri", c.metadata.logo_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=sent("client_uri", c.metadata.client_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=sent("policy_uri", c.metadata.policy_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=sent("tos_uri", c.metadata.tos_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=sent("jwks_uri", c.metadata.jwks_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=sent("contacts", c.metadata.contacts.join(", ")) hint="E-mail addresses, separated by spaces or commas." error/>
                 <div class="mb-4 grid gap-4 sm:grid-cols-2">
                     <div>
                         <label for="f-id_token_alg" class=LABEL>"ID token signing"</label>
@@ -109,17 +118,17 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <p class="mb-3 text-sm text-slate-600">"Administrators review these; until then the client keeps its current settings. Turning the password grant off applies at once."</p>
                 <div class="mb-4">
                     <label for="f-refresh_token_days" class=LABEL>"Refresh-token lifetime (days; empty = server default)"</label>
-                    <input id="f-refresh_token_days" name="refresh_token_days" type="number" min="1" max="365" value=refresh_days class=INPUT/>
+                    <input id="f-refresh_token_days" name="refresh_token_days" type="number" min="1" max="365" value=sent("refresh_token_days", refresh_days) class=INPUT/>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("refresh_token_ttl_secs").or_else(|| e.field_message("refresh_token_days")))}</p>
                 </div>
                 {is_web.then(|| view! {
                     <label class="mb-4 flex items-center gap-2 text-sm">
-                        <input type="checkbox" name="password_grant" value="on" checked=c.password_grant()/>
+                        <input type="checkbox" name="password_grant" value="on" checked=ticked("password_grant", c.password_grant())/>
                         "Password grant (resource owner password credentials; tokens limited to 9 hours)"
                     </label>
                 })}
                 <label for="f-justification" class=LABEL>"Justification (required for changes that need approval)"</label>
-                <textarea id="f-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT></textarea>
+                <textarea id="f-justification" name="justification" rows="2" maxlength={limits::JUSTIFICATION} class=INPUT>{sent("justification", String::new())}</textarea>
                 <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("justification"))}</p>
                 <div class="mt-4 flex gap-3">
                     <button type="submit" class=BUTTON>"Save"</button>

@@ -27,6 +27,13 @@ pub fn NewClientPage() -> impl IntoView {
 fn NewClientForm() -> impl IntoView {
     let create = ServerAction::<CreateClient>::new();
     let error = move || create.value().get().and_then(|r| r.err());
+    // Without JavaScript a failed send comes back as a new page: it shows what the
+    // person typed (the error carries it), not an empty form (issue 13, defect 4).
+    let sent = move |input: &str| error().and_then(|e| e.sent(input));
+    let text = move |input: &str| sent(input).unwrap_or_default();
+    let app_type = sent("application_type").unwrap_or_else(|| "web".to_owned());
+    let ticked = move |input: &str, default: bool| sent(input).map_or(default, |v| v == "on");
+    let auth = text("auth_method");
     view! {
         <p class="text-sm"><a class=LINK href="/developer">"← My clients"</a></p>
         <h1 class="mt-2 text-2xl font-semibold">"Register a client"</h1>
@@ -37,44 +44,45 @@ fn NewClientForm() -> impl IntoView {
             <FormError error fields=FIELDS.to_vec()/>
             <ActionForm action=create attr:class=CARD>
                 <CsrfField/>
-                <ValueField name="name" maxlength={limits::CLIENT_NAME} label="Name" required=true hint="Shown to people on the consent screen." error/>
-                <ValueField name="description" maxlength={limits::CLIENT_DESCRIPTION} label="Description" error/>
-                <fieldset class="mb-4">
+                <ValueField name="name" value=text("name") maxlength={limits::CLIENT_NAME} label="Name" required=true hint="Shown to people on the consent screen." error/>
+                <ValueField name="description" value=text("description") maxlength={limits::CLIENT_DESCRIPTION} label="Description" error/>
+                <fieldset class="mb-4" id="f-application_type">
                     <legend class=LABEL>"Application type"</legend>
                     <div class="mt-1 space-y-1 text-sm">
-                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="web" checked=true/>
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="web" checked=app_type == "web"/>
                             <span><strong>"Web application"</strong>" — runs on a server and can keep a secret."</span></label>
-                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="native"/>
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="native" checked=app_type == "native"/>
                             <span><strong>"Native or single-page app"</strong>" — public: no secret, PKCE only."</span></label>
-                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="service"/>
+                        <label class="flex items-start gap-2"><input type="radio" name="application_type" value="service" checked=app_type == "service"/>
                             <span><strong>"Service"</strong>" — machine to machine (client credentials), acts for nobody."</span></label>
                     </div>
                 </fieldset>
-                <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
-                <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
-                <fieldset class="mb-4">
+                <ListField name="redirect_uris" value=text("redirect_uris") maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
+                <ListField name="post_logout_redirect_uris" value=text("post_logout_redirect_uris") maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
+                <fieldset class="mb-4" id="f-grant_types">
                     <legend class=LABEL>"Grant types"</legend>
                     <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>
-                    <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=true/>"Refresh tokens"</label>
-                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on"/>"Client credentials (web clients)"</label>
+                    <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=ticked("grant_refresh_token", true)/>"Refresh tokens"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=ticked("grant_client_credentials", false)/>"Client credentials (web clients)"</label>
+                    <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("grant_types"))}</p>
                 </fieldset>
                 <div class="mb-4">
                     <label for="f-auth_method" class=LABEL>"Token endpoint authentication"</label>
                     <select id="f-auth_method" name="auth_method" class=INPUT>
-                        <option value="">"Default for the type"</option>
-                        <option value="client_secret_basic">"client_secret_basic (HTTP Basic)"</option>
-                        <option value="client_secret_post">"client_secret_post (form body)"</option>
-                        <option value="none">"none (public clients)"</option>
+                        <option value="" selected=auth.is_empty()>"Default for the type"</option>
+                        <option value="client_secret_basic" selected=auth == "client_secret_basic">"client_secret_basic (HTTP Basic)"</option>
+                        <option value="client_secret_post" selected=auth == "client_secret_post">"client_secret_post (form body)"</option>
+                        <option value="none" selected=auth == "none">"none (public clients)"</option>
                     </select>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
                 </div>
-                <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" error/>
-                <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" error/>
-                <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" error/>
-                <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" error/>
-                <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" error/>
-                <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" hint="E-mail addresses, separated by spaces or commas." error/>
-                <ValueField name="allowed_email_domains" maxlength={ limits::EMAIL_DOMAINS * (limits::DOMAIN_NAME + 2) } label="Allowed e-mail domains" hint="Optional: tokens are only issued for people with these e-mail domains (e.g. example.edu). Empty means anyone." error/>
+                <ValueField name="logo_uri" value=text("logo_uri") maxlength={limits::URI} label="Logo URI" kind="url" error/>
+                <ValueField name="client_uri" value=text("client_uri") maxlength={limits::URI} label="Home page URI" kind="url" error/>
+                <ValueField name="policy_uri" value=text("policy_uri") maxlength={limits::URI} label="Privacy policy URI" kind="url" error/>
+                <ValueField name="tos_uri" value=text("tos_uri") maxlength={limits::URI} label="Terms of service URI" kind="url" error/>
+                <ValueField name="jwks_uri" value=text("jwks_uri") maxlength={limits::URI} label="JWKS URI" kind="url" error/>
+                <ValueField name="contacts" value=text("contacts") maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" hint="E-mail addresses, separated by spaces or commas." error/>
+                <ValueField name="allowed_email_domains" value=text("allowed_email_domains") maxlength={ limits::EMAIL_DOMAINS * (limits::DOMAIN_NAME + 2) } label="Allowed e-mail domains" hint="Optional: tokens are only issued for people with these e-mail domains (e.g. example.edu). Empty means anyone." error/>
                 <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Register"</button>
             </ActionForm>
         </div>

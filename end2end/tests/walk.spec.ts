@@ -1,0 +1,142 @@
+import { expect, Page, test, TestInfo } from '@playwright/test';
+import {
+  addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, expectAccessible, expectFitsWidth, failOnPageErrors, goto,
+  ready, signIn, unique,
+} from './helpers';
+import { createUser, decide, Listener, registerClient, RelyingParty, signInHere } from './rp';
+
+// Issue 13, defects 11 and 7: a walk through every page of the portal as an end
+// user, a developer and an administrator, with data on each page (a client, a
+// pending request, a rule, audit events, notifications), plus the sign-in, consent
+// and error pages. On each page axe-core (WCAG 2.2 AA) finds nothing serious or
+// critical; at 390×844 no page scrolls sideways.
+
+failOnPageErrors();
+
+let app: Listener;
+test.beforeAll(async () => {
+  app = await Listener.start();
+});
+test.afterAll(async () => {
+  await app.stop();
+});
+
+type Check = (page: Page) => Promise<void>;
+
+/** Opens the header's menu when it is folded (phone width), then signs out. */
+async function signOut(page: Page) {
+  const menu = page.locator('summary', { hasText: 'Menu' });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
+}
+
+async function walk(page: Page, testInfo: TestInfo, check: Check) {
+  const visit = async (url: string) => {
+    await goto(page, testInfo, url);
+    await check(page);
+  };
+  const dev = unique(testInfo, 'walkdev');
+  addDeveloper(dev);
+  const api = `https://api.example.edu/${unique(testInfo, 'walk')}`;
+  const scope = `${unique(testInfo, 'walk')}:write`;
+  cli(['api', 'add', '--name', 'Walk', '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write walk things', '--requires-approval']);
+
+  // Signed out: home, sign-in, sign-up, an OAuth error, a page that does not exist.
+  await visit('/');
+  await visit('/login');
+  await visit('/signup');
+  await visit('/oauth/authorize?client_id=no-such-client&response_type=code');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await check(page);
+  await visit('/no-such-page');
+
+  // An end user sent by an app: sign-in, consent, then their pages.
+  const user = createUser(testInfo, 'walker');
+  const callback = app.callback(testInfo, 'walk');
+  const appName = `Walk app ${testInfo.project.name} ${Date.now() % 100000}`;
+  const rp = await RelyingParty.discover(registerClient(appName, callback), callback);
+  await page.goto((await rp.authorizationUrl()).url);
+  await ready(page, testInfo);
+  await check(page);
+  await signInHere(page, testInfo, user);
+  await expect(page.getByTestId('consent-client')).toHaveText(appName);
+  await ready(page, testInfo);
+  await check(page);
+  await decide(page, testInfo, appName, 'Allow');
+  await app.arrival(callback);
+  for (const url of ['/', '/apps', '/notifications', '/developer']) await visit(url);
+  // An end user at /developer is told how to become a developer, not shown an error.
+  await expect(page.getByTestId('become-developer')).toContainText('Developer');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await signOut(page);
+
+  // A developer registers a client, asks for a scope and an extension.
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await visit('/developer/clients/new');
+  const name = `Walk ${testInfo.project.name} ${Date.now() % 100000}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://app.example.edu/callback');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByTestId('client-name')).toHaveText(name);
+  await ready(page, testInfo);
+  await check(page); // the secret shown once
+  const clientUrl = new URL(page.url()).pathname;
+  await page.getByLabel(scope).check();
+  await page.getByLabel('Why does the client need them?').fill('Writes walk things back');
+  await page.getByRole('button', { name: 'Request scopes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await goto(page, testInfo, clientUrl);
+  const later = new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel('Extend until').fill(later);
+  await page.getByLabel('Justification').first().fill('Another year of walks');
+  await page.getByRole('button', { name: 'Request an extension' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+  await signOut(page);
+
+  // The administrator approves the extension (the developer gets a notification),
+  // leaves the scope request waiting, saves a rule, and visits every page.
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await visit(`/admin/requests?kind=extension`);
+  await page.getByTestId('queue-item').filter({ hasText: name }).getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'approved' })).toBeVisible();
+  await visit('/admin/rules');
+  await page.getByLabel('Scope', { exact: true }).selectOption(scope);
+  await page.getByLabel('Approve if').fill('developer.email.endsWith("@example.org")');
+  await page.getByRole('button', { name: 'Test against recent requests' }).click();
+  await expect(page.getByTestId('rule-trials')).toBeVisible();
+  await ready(page, testInfo);
+  await check(page); // the rule's trial against the waiting request
+  await page.getByRole('button', { name: 'Save rule' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
+  for (const url of [
+    '/admin', '/admin/users', '/admin/requests', '/admin/rules', '/admin/clients', '/admin/outbox',
+    '/admin/settings', '/admin/apis', '/admin/audit', '/notifications', clientUrl, '/apps',
+  ]) {
+    await visit(url);
+  }
+  await signOut(page);
+
+  // The developer's pages, with an unread notification in the header.
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await expect(page.getByTestId('unread-count')).toBeAttached();
+  for (const url of ['/developer', clientUrl, `${clientUrl}/edit`, '/developer/requests', '/notifications', '/apps']) {
+    await visit(url);
+  }
+}
+
+test('every page passes axe-core (WCAG 2.2 AA) with nothing serious or critical', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await walk(page, testInfo, (p) => expectAccessible(p));
+});
+
+test('every page fits a 390 px wide phone without scrolling sideways', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await walk(page, testInfo, async (p) => {
+    await expectFitsWidth(p);
+    await expectAccessible(p);
+  });
+});
