@@ -148,6 +148,8 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ),
         ("ClientEdit", "id", Token(ID)),
         ("ClientEdit", "owner_id", Token(ID)),
+        // Always refused (a secret is only issued by rotation); bounded all the same.
+        ("ClientEdit", "client_secret", Token(ID)),
         ("NewRequest", "client_id", Token(ID)),
         ("NewRequest", "scopes", List(SCOPES, SCOPE_NAME)),
         ("NewRequest", "justification", Lines(JUSTIFICATION)),
@@ -249,7 +251,7 @@ fn apply_bounds(doc: &mut Value) {
                         set(schema, "minimum", json!(1));
                         set(schema, "maximum", json!(limits::PER_PAGE));
                     }
-                    "id" => {
+                    "id" | "secret_id" => {
                         set(schema, "maxLength", json!(limits::ID));
                         set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                     }
