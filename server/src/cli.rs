@@ -93,6 +93,7 @@ pub enum ApiCommand {
         #[arg(long)]
         api: String,
         /// Client ids of confidential clients.
+        #[arg(allow_hyphen_values = true)]
         clients: Vec<String>,
     },
 }
@@ -120,7 +121,11 @@ pub enum ClientCommand {
         first_party: bool,
     },
     /// Delete a client: its tokens stop working at once.
-    Delete { client_id: String },
+    Delete {
+        /// Ids made before 2026-11-30 may begin with '-': taken as the id, not a flag.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -540,4 +545,39 @@ async fn client_command(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{ApiCommand, Cli, ClientCommand, Command};
+
+    /// Client ids made before ids stopped beginning with '-' still work as arguments.
+    #[test]
+    fn a_client_id_beginning_with_a_hyphen_is_an_id_not_a_flag() {
+        let cli = Cli::try_parse_from(["portcullis", "client", "delete", "-Qx3b_Yz"]).unwrap();
+        match cli.command {
+            Some(Command::Client(ClientCommand::Delete { client_id })) => {
+                assert_eq!(client_id, "-Qx3b_Yz")
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "portcullis",
+            "api",
+            "set-introspectors",
+            "--api",
+            "https://api.example.edu",
+            "-Qx3b_Yz",
+            "abc",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Api(ApiCommand::SetIntrospectors { clients, .. })) => {
+                assert_eq!(clients, ["-Qx3b_Yz", "abc"])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
