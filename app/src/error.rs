@@ -226,6 +226,8 @@ fn field_label(field: &str) -> String {
         "policy_uri" => "Privacy policy URI",
         "tos_uri" => "Terms of service URI",
         "jwks_uri" => "JWKS URI",
+        "backchannel_logout_uri" => "Back-channel logout URI",
+        "frontchannel_logout_uri" => "Front-channel logout URI",
         "token_endpoint_auth_method" => "Token endpoint authentication",
         "refresh_token_ttl_secs" => "Refresh-token lifetime",
         "allowed_email_domains" => "Allowed e-mail domains",

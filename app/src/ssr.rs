@@ -54,6 +54,8 @@ pub struct RequestCtx {
     pub user: Option<Principal>,
     /// When the session signed in (the OpenID `auth_time`).
     pub auth_time: Option<i64>,
+    /// The session's public id (OIDC `sid`), when it has one.
+    pub sid: Option<String>,
     /// The raw session token from the cookie (for sign-out).
     pub session_token: Option<String>,
     pub csrf_token: String,

@@ -48,6 +48,20 @@ pub struct ClientMetadata {
     /// Portcullis always includes it; the flag is kept as registered.
     #[serde(default)]
     pub require_auth_time: bool,
+    /// OpenID Connect Back-Channel Logout §2.2: where Portcullis POSTs a signed
+    /// `logout_token` when a session this client signed in to ends.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The logout token must carry `sid` (Portcullis always sends it).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// OpenID Connect Front-Channel Logout §2: the page the sign-out page loads in
+    /// an iframe when a session this client signed in to ends.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to the front-channel URI's query.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl ClientMetadata {

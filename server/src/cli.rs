@@ -119,6 +119,18 @@ pub enum ClientCommand {
         /// A first-party application (still usable when third-party OAuth is off).
         #[arg(long)]
         first_party: bool,
+        /// Where the app may send people after signing them out (RP-Initiated Logout).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where a signed logout token is posted when a session ends.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Loaded in an iframe of the sign-out page when a session ends.
+        #[arg(long)]
+        frontchannel_logout_uri: Option<String>,
+        /// Add `iss` and `sid` to the front-channel logout URI.
+        #[arg(long)]
+        frontchannel_logout_session_required: bool,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -503,6 +515,10 @@ async fn client_command(
             grants,
             email_domains,
             first_party,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            frontchannel_logout_uri,
+            frontchannel_logout_session_required,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -513,6 +529,12 @@ async fn client_command(
                     name: Some(name),
                     redirect_uris: Some(redirect_uris),
                     grant_types: Some(grants),
+                    post_logout_redirect_uris: Some(post_logout_redirect_uris),
+                    backchannel_logout_uri: Some(backchannel_logout_uri),
+                    frontchannel_logout_uri: Some(frontchannel_logout_uri),
+                    frontchannel_logout_session_required: Some(
+                        frontchannel_logout_session_required,
+                    ),
                     ..Default::default()
                 },
                 scopes,

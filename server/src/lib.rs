@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod audit_export;
+pub mod backchannel;
 pub mod cli;
 pub mod health;
 pub mod metrics;

@@ -99,7 +99,10 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     };
     let expected = csrf_token_for(&web.session_secret, &csrf_cookie);
 
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The end-session endpoint takes apps' cross-site posts and checks the token
+    // of its own confirmation form itself.
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.uri().path() != crate::oauth::routes::END_SESSION;
     let mut req = req;
     if unsafe_method {
         // A freshly minted cookie cannot match any token: refuse.
@@ -156,6 +159,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     let session_token = cookie(req.headers(), session_cookie_name(secure));
     let mut user = None;
     let mut auth_time = None;
+    let mut sid = None;
     if let Some(token) = &session_token {
         match domain::accounts::sessions::resolve(
             &web.app.db,
@@ -167,6 +171,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         {
             Ok(Some(s)) => {
                 auth_time = Some(s.created_at);
+                sid = s.sid;
                 user = Some(s.user);
             }
             Ok(None) => {}
@@ -183,6 +188,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     req.extensions_mut().insert(RequestCtx {
         user,
         auth_time,
+        sid,
         session_token,
         csrf_token: expected,
         ip,

@@ -60,6 +60,35 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub tokens: TokenSettings,
     pub smtp: Option<SmtpSettings>,
+    pub logout: LogoutSettings,
+}
+
+/// Back-channel logout delivery (`[logout]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoutSettings {
+    /// How often this process looks for logout tokens to send.
+    pub poll_ms: u64,
+    /// The first retry waits this long; each next one twice as long (at most an
+    /// hour), and a delivery is given up after eight attempts.
+    pub retry_base_secs: i64,
+    /// How long an app may take to answer one delivery.
+    pub timeout_ms: u64,
+    /// Send to loopback, private and link-local addresses too. Off by default: a
+    /// developer's `backchannel_logout_uri` must not make this server post into its
+    /// own network (SSRF). For development and tests on one machine.
+    pub allow_private_addresses: bool,
+}
+
+impl Default for LogoutSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 1000,
+            retry_base_secs: 30,
+            timeout_ms: 5000,
+            allow_private_addresses: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -161,6 +190,7 @@ impl Default for Settings {
             throttle: ThrottleSettings::default(),
             tokens: TokenSettings::default(),
             smtp: None,
+            logout: LogoutSettings::default(),
         }
     }
 }
@@ -243,6 +273,7 @@ impl fmt::Debug for Settings {
             .field("throttle", &self.throttle)
             .field("tokens", &self.tokens)
             .field("smtp", &self.smtp)
+            .field("logout", &self.logout)
             .finish()
     }
 }
@@ -317,6 +348,13 @@ impl Settings {
             || self.session.absolute_timeout_secs < self.session.idle_timeout_secs
         {
             return bad("session.idle_timeout_secs must be positive and at most session.absolute_timeout_secs".into());
+        }
+        let l = &self.logout;
+        if !(1..=3600).contains(&l.retry_base_secs)
+            || !(50..=60_000).contains(&l.poll_ms)
+            || !(100..=60_000).contains(&l.timeout_ms)
+        {
+            return bad("logout.retry_base_secs must be 1–3600, logout.poll_ms 50–60000 and logout.timeout_ms 100–60000".into());
         }
         let t = &self.tokens;
         for (name, v) in [

@@ -168,6 +168,7 @@ impl Application {
         }
         spawn_maintenance(state.clone());
         spawn_secret_uses(state.clone());
+        crate::backchannel::spawn(oauth.clone(), settings.logout.clone());
         if let Some(smtp) = &settings.smtp {
             spawn_mail_sender(state.clone(), smtp)?;
         }
@@ -308,6 +309,7 @@ async fn oauth_state(
         services: app,
         metadata_json: metadata.into(),
         trust_proxy_headers: settings.trust_proxy_headers,
+        secure_cookies: settings.secure_cookies(),
     }))
 }
 

@@ -89,6 +89,8 @@ pub async fn sign_out(csrf_token: String) -> Result<(), AppError> {
     let st = state()?;
     let ctx = request_ctx()?;
     if let Some(token) = &ctx.session_token {
+        // Back-channel logouts are queued; the portal's button posts to the
+        // end-session endpoint instead, which also loads the front-channel pages.
         domain::accounts::sign_in::sign_out(&st.db, token, ctx.ip.clone(), st.now()).await?;
     }
     set_cookie(session_cookie(st.config.secure_cookies, None, 0));

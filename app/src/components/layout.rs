@@ -3,7 +3,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::api::session::{get_shell_info, SignOut};
+use crate::api::session::get_shell_info;
 use crate::error::AppError;
 use crate::model::ShellInfo;
 
@@ -93,7 +93,6 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
     let link = "text-slate-300 hover:text-white focus:outline-none focus:ring-2 focus:ring-sky-400 rounded px-1";
     match info.user {
         Some(user) => {
-            let sign_out = ServerAction::<SignOut>::new();
             // The menu closes when the router moves to another page (hydrated).
             let menu = NodeRef::<leptos::html::Details>::new();
             let location = use_location();
@@ -140,12 +139,16 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
                     <span class="text-slate-300" data-testid="whoami">
                         {user.display_name.clone()} " · " {user.role.label()}
                     </span>
-                    <ActionForm action=sign_out>
+                    // A plain form to the end-session endpoint (not a server
+                    // function): the page it answers loads the front-channel
+                    // logout pages of the apps this session signed in to.
+                    <form method="post" action="/oauth/end_session">
                         <input type="hidden" name="csrf_token" value=info.csrf_token/>
+                        <input type="hidden" name="confirm" value="yes"/>
                         <button type="submit" class="rounded bg-slate-700 px-3 py-1 hover:bg-slate-600 focus:outline-none focus:ring-2 focus:ring-sky-400">
                             "Sign out"
                         </button>
-                    </ActionForm>
+                    </form>
                 </div>
                 </div>
             }

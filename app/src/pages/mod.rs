@@ -26,4 +26,4 @@ pub use developer::{
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;
-pub use oauth::{ConsentPage, OAuthErrorPage};
+pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};

@@ -91,13 +91,17 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("missing_redirect_uri") => "The application did not say where to send you back to.",
         Some("repeated_parameter") => "The sign-in request was malformed (a parameter was repeated).",
         Some("third_party_disabled") => "Third-party applications may not use this service right now. An administrator has turned this off.",
+        Some("logout_bad_hint") => "The application's sign-out request carried a token this server did not issue. You are still signed in.",
+        Some("logout_client_mismatch") => "The application's sign-out request named two different applications. You are still signed in.",
+        Some("logout_redirect_without_client") => "The application's sign-out request asked to send you somewhere without saying which application it is. You are still signed in.",
+        Some("logout_malformed") => "The sign-out request was malformed. You are still signed in.",
         _ => "The sign-in request could not be processed.",
     }
     };
     view! {
         <Title text="Cannot continue · Portcullis"/>
         <section role="alert" class="mx-auto max-w-lg rounded-lg border border-red-300 bg-red-50 p-8 text-red-900">
-            <h1 class="text-xl font-semibold">"This sign-in request cannot continue"</h1>
+            <h1 class="text-xl font-semibold">{move || if reason().is_some_and(|r| r.starts_with("logout_")) { "This sign-out request cannot continue" } else { "This sign-in request cannot continue" }}</h1>
             <p class="mt-3" data-testid="oauth-error">{message}</p>
             <p class="mt-4 text-sm">"Go back to the application and try again, or contact its developer."</p>
         </section>
@@ -112,5 +116,54 @@ fn oauth_error_status(reason: Option<&str>) -> u16 {
         Some("client_unavailable" | "third_party_disabled") => 403,
         Some("server_error") => 500,
         _ => 400,
+    }
+}
+
+/// The sign-out confirmation (OpenID Connect RP-Initiated Logout §2): shown when an
+/// app asks to sign the person out without proving it is their session. A plain
+/// form posting to the end-session endpoint, so it works without JavaScript.
+#[component]
+pub fn LogoutPage() -> impl IntoView {
+    let location = use_location();
+    let details = Resource::new(
+        move || location.search.get(),
+        crate::api::logout::logout_details,
+    );
+    view! {
+        <Title text="Sign out? · Portcullis"/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Ok(d) => match d.signed_in_as.clone() {
+                        Some(who) => view! {
+                            <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8 shadow-sm" aria-labelledby="logout-title">
+                                <h1 id="logout-title" class="text-2xl font-semibold">"Sign out?"</h1>
+                                <p class="mt-3" data-testid="logout-question">
+                                    {match d.app_name.clone() {
+                                        Some(app) => format!("{app} asks to sign you out. "),
+                                        None => "An app asks to sign you out. ".to_owned(),
+                                    }}
+                                    "You are signed in as " <strong>{who}</strong> ". Signing out also signs you out of the other apps you used through this account."
+                                </p>
+                                <form method="post" action="/oauth/end_session" class="mt-6 flex gap-3">
+                                    <CsrfField/>
+                                    <input type="hidden" name="confirm" value="yes"/>
+                                    {d.params.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                                    <button type="submit" class=BUTTON>"Sign out"</button>
+                                    <a href="/" class=BUTTON_SECONDARY>"Stay signed in"</a>
+                                </form>
+                            </section>
+                        }.into_any(),
+                        None => view! {
+                            <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8" data-testid="logout-done">
+                                <h1 class="text-2xl font-semibold">"You are signed out"</h1>
+                                <p class="mt-3"><a class="text-sky-700 underline" href="/login">"Sign in again"</a></p>
+                            </section>
+                        }.into_any(),
+                    },
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

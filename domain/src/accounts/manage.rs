@@ -7,7 +7,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::sessions;
 use super::users::{parse_display_name, AdminCtx, Email, Role, User, Username};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::user;
@@ -256,7 +255,9 @@ pub async fn set_password(
     // are not stored anywhere to revoke one by one).
     am.tokens_valid_after = Set(Some(now));
     let updated = am.update(&txn).await?;
-    sessions::revoke_all_for_user(&txn, &updated.id).await?;
+    // Every app the person is signed in to is told (back-channel logout).
+    crate::oauth::logout::end_sessions(&txn, crate::oauth::logout::Ending::AllOf(&updated.id), now)
+        .await?;
     crate::oauth::codes::revoke_all_for_user(&txn, revocations, &updated.id, now).await?;
     audit::record(
         &txn,
@@ -298,7 +299,12 @@ pub async fn set_disabled(
     }
     let updated = am.update(&txn).await?;
     if disabled {
-        sessions::revoke_all_for_user(&txn, &updated.id).await?;
+        crate::oauth::logout::end_sessions(
+            &txn,
+            crate::oauth::logout::Ending::AllOf(&updated.id),
+            now,
+        )
+        .await?;
         crate::oauth::codes::revoke_all_for_user(&txn, revocations, &updated.id, now).await?;
     }
     let event = if disabled {

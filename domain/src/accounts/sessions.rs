@@ -35,6 +35,9 @@ pub struct Session {
     pub user: Principal,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The public session id (OIDC Front-/Back-Channel Logout `sid`); None only
+    /// for sessions created before it existed.
+    pub sid: Option<String>,
 }
 
 /// Creates a session and returns the token for the cookie (shown to no one else).
@@ -55,6 +58,9 @@ pub async fn create<C: ConnectionTrait>(
         expires_at: Set(now + policy.absolute_timeout_secs),
         ip: Set(ip),
         user_agent: Set(user_agent.map(|ua| ua.chars().take(300).collect())),
+        // Drawn apart from the token: knowing a `sid` (every app the person signed
+        // in to does) gives no way to the session's cookie.
+        sid: Set(Some(random_token())),
     }
     .insert(conn)
     .await?;
@@ -98,24 +104,12 @@ pub async fn resolve<C: ConnectionTrait>(
         user: Principal::proven(u.try_into()?),
         created_at: s.created_at,
         expires_at: s.expires_at,
+        sid: s.sid,
     }))
 }
 
-/// Ends the session for `token` (sign-out). Unknown tokens are fine.
-pub async fn revoke<C: ConnectionTrait>(conn: &C, token: &str) -> DomainResult<Option<String>> {
-    let id = token_hash(token);
-    let found = session::Entity::find_by_id(id.clone()).one(conn).await?;
-    session::Entity::delete_by_id(id).exec(conn).await?;
-    Ok(found.map(|s| s.user_id))
-}
-
-pub async fn revoke_all_for_user<C: ConnectionTrait>(conn: &C, user_id: &str) -> DomainResult<u64> {
-    Ok(session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
+// Ending sessions (sign-out, a disabled account, a new password) tells the apps
+// they signed in to: `oauth::logout::end_sessions`, never a bare delete here.
 
 /// Deletes expired sessions (a periodic job); returns how many.
 pub async fn purge_expired<C: ConnectionTrait>(

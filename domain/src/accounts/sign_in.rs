@@ -151,24 +151,32 @@ pub async fn sign_in(
     Ok(SignedIn { user, token })
 }
 
-/// Ends the session behind `token`, recording who signed out.
+/// Ends the session behind `token`, recording who signed out, and queues the
+/// back-channel logouts of the apps it signed in to. Returns what the sign-out page
+/// must still do: the apps' front-channel pages.
 pub async fn sign_out(
     db: &DatabaseConnection,
     token: &str,
     ip: Option<String>,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<crate::oauth::logout::Ended, DomainError> {
+    use crate::oauth::logout::{end_sessions, Ending};
     let txn = crate::platform::db::write_txn(db).await?;
-    if let Some(user_id) = sessions::revoke(&txn, token).await? {
+    let ended = end_sessions(&txn, Ending::Session(token), now).await?;
+    if let Some(user_id) = &ended.user_id {
         audit::record(
             &txn,
             now,
             AuditEvent::new(EventType::SessionSignedOut, Actor::User(user_id.clone()))
                 .target("user", user_id)
-                .ip(ip),
+                .ip(ip)
+                .data(serde_json::json!({
+                    "apps_told_by_back_channel": ended.back_channel,
+                    "apps_told_by_front_channel": ended.front_channel.len(),
+                })),
         )
         .await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(ended)
 }

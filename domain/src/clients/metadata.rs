@@ -5,6 +5,9 @@
 
 use super::model::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
 use super::redirect_uri::RedirectUri;
+use super::validate::{
+    check_auth, check_grants, opt, validate_contact, validate_logout_uri, validate_web_uri,
+};
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
@@ -53,124 +56,6 @@ impl Problems {
     }
 }
 
-/// Trims an optional text field; empty means absent.
-pub(crate) fn opt(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-/// A web page or document URI shown to people (logo, home page, policy, terms) or
-/// fetched by us (JWKS): absolute https, or http on a loopback address for
-/// development.
-pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
-    crate::platform::text::uri(field, uri)?;
-    let u = url::Url::parse(uri)
-        .map_err(|_| DomainError::invalid(field, format!("'{uri}' is not an absolute URI")))?;
-    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(DomainError::invalid(
-            field,
-            format!("'{uri}' must use https (http is allowed only for loopback addresses)"),
-        )),
-    }
-}
-
-/// Checks a contact e-mail address.
-pub(crate) fn validate_contact(c: &str) -> DomainResult<()> {
-    crate::platform::text::check_chars("contacts", c, false)?;
-    crate::accounts::Email::parse(c)
-        .map(|_| ())
-        .map_err(|_| DomainError::invalid("contacts", format!("'{c}' is not an e-mail address")))
-}
-
-/// Seed 003's e-mail domain restriction: at most [`limits::EMAIL_DOMAINS`] domain
-/// names, lower-cased, without duplicates.
-pub fn validate_email_domains(domains: &[String]) -> DomainResult<Vec<String>> {
-    const FIELD: &str = "allowed_email_domains";
-    crate::platform::text::check_items(FIELD, domains, limits::EMAIL_DOMAINS)?;
-    let mut out: Vec<String> = Vec::new();
-    for d in domains {
-        let d = crate::platform::text::line(FIELD, d, limits::DOMAIN_NAME)?.to_lowercase();
-        if d.is_empty() {
-            continue;
-        }
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        };
-        if !d.contains('.') || !d.split('.').all(label_ok) {
-            return Err(DomainError::invalid(
-                FIELD,
-                format!("'{d}' is not a domain name (like example.edu)"),
-            ));
-        }
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult<()> {
-    match (app, auth) {
-        (ApplicationType::Native, AuthMethod::None) => Ok(()),
-        (ApplicationType::Native, _) => Err(DomainError::invalid(
-            "token_endpoint_auth_method",
-            "native and single-page clients cannot keep a secret: use none (PKCE)",
-        )),
-        (_, AuthMethod::None) => Err(DomainError::invalid(
-            "token_endpoint_auth_method",
-            "only native clients may be public (none)",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The grant types a client of this type may use, in the order they are listed.
-pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
-    match app {
-        ApplicationType::Service => &[GrantType::ClientCredentials],
-        ApplicationType::Web => &[
-            GrantType::AuthorizationCode,
-            GrantType::RefreshToken,
-            GrantType::ClientCredentials,
-            GrantType::Password,
-        ],
-        ApplicationType::Native => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
-    }
-}
-
-/// Parses grant types as sent, refusing unknown ones and ones this type of client
-/// may not use, without duplicates.
-pub(crate) fn check_grants(
-    app: ApplicationType,
-    grants: &[String],
-) -> DomainResult<Vec<GrantType>> {
-    if grants.is_empty() {
-        return Err(DomainError::invalid("grant_types", "choose at least one"));
-    }
-    let mut out = Vec::new();
-    for g in grants {
-        let parsed = GrantType::parse(g).filter(|t| grants_for(app).contains(t));
-        let Some(t) = parsed else {
-            return Err(DomainError::invalid(
-                "grant_types",
-                format!("'{g}' is not available to {} clients", app.as_str()),
-            ));
-        };
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Ok(out)
-}
-
 /// An edit of a client's metadata as sent: `None` leaves a field as it is, so two
 /// edits of different fields both apply (the REST API's PUT sends only what it
 /// changes; the portal's form sends every field). Values are raw (untrimmed,
@@ -199,6 +84,11 @@ pub struct ClientPatch {
     /// `Some(None)` clears it.
     pub default_max_age: Option<Option<i64>>,
     pub require_auth_time: Option<bool>,
+    /// `Some(None)` clears it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    pub frontchannel_logout_session_required: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -227,6 +117,10 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         userinfo_signed_response_alg: None,
         default_max_age: None,
         require_auth_time: false,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
+        frontchannel_logout_uri: None,
+        frontchannel_logout_session_required: false,
     }
 }
 
@@ -255,6 +149,10 @@ impl ClientPatch {
             userinfo_signed_response_alg: Some(m.userinfo_signed_response_alg),
             default_max_age: Some(m.default_max_age),
             require_auth_time: Some(m.require_auth_time),
+            backchannel_logout_uri: Some(m.backchannel_logout_uri.clone()),
+            backchannel_logout_session_required: Some(m.backchannel_logout_session_required),
+            frontchannel_logout_uri: Some(m.frontchannel_logout_uri.clone()),
+            frontchannel_logout_session_required: Some(m.frontchannel_logout_session_required),
         }
     }
 
@@ -437,6 +335,24 @@ impl ClientPatch {
         for c in &contacts {
             problems.check(validate_contact(c));
         }
+        let (backchannel, frontchannel) = (
+            opt(&keep(
+                self.backchannel_logout_uri,
+                &base.backchannel_logout_uri,
+            )),
+            opt(&keep(
+                self.frontchannel_logout_uri,
+                &base.frontchannel_logout_uri,
+            )),
+        );
+        for (field, v) in [
+            ("backchannel_logout_uri", &backchannel),
+            ("frontchannel_logout_uri", &frontchannel),
+        ] {
+            if let Some(v) = v {
+                problems.check(validate_logout_uri(app, field, v));
+            }
+        }
         let default_max_age = self.default_max_age.unwrap_or(base.default_max_age);
         if let Some(secs) = default_max_age {
             // At least a minute: a person who has just signed in must not be sent
@@ -459,6 +375,14 @@ impl ClientPatch {
         Ok(ClientMetadata {
             default_max_age,
             require_auth_time: self.require_auth_time.unwrap_or(base.require_auth_time),
+            backchannel_logout_uri: backchannel,
+            backchannel_logout_session_required: self
+                .backchannel_logout_session_required
+                .unwrap_or(base.backchannel_logout_session_required),
+            frontchannel_logout_uri: frontchannel,
+            frontchannel_logout_session_required: self
+                .frontchannel_logout_session_required
+                .unwrap_or(base.frontchannel_logout_session_required),
             name,
             description,
             application_type: app,

@@ -19,6 +19,7 @@ pub mod redirect_uri;
 pub mod secret_use;
 pub mod secrets;
 pub mod store;
+pub mod validate;
 
 pub use self::metadata::*;
 pub use authenticate::*;
@@ -26,3 +27,4 @@ pub use model::*;
 pub use redirect_uri::*;
 pub use secrets::*;
 pub use store::*;
+pub use validate::{grants_for, validate_email_domains, validate_web_uri};

@@ -9,8 +9,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::metadata::{validate_email_domains, NewClient};
+use super::metadata::NewClient;
 use super::model::{row, ApplicationType, Client};
+use super::validate::validate_email_domains;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{client, client_secret};
 use crate::platform::clock::Timestamp;

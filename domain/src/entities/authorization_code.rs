@@ -24,6 +24,8 @@ pub struct Model {
     pub used_at: Option<i64>,
     pub issued_jti: Option<String>,
     pub issued_jti_exp: Option<i64>,
+    /// The session the code was issued in (`sid`), m0017.
+    pub sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

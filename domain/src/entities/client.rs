@@ -40,6 +40,12 @@ pub struct Model {
     pub default_max_age: Option<i64>,
     /// OIDC Registration `require_auth_time` (m0015).
     pub require_auth_time: bool,
+    /// Back-Channel Logout §2.2 (m0017).
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    /// Front-Channel Logout §2 (m0017).
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

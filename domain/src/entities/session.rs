@@ -12,6 +12,9 @@ pub struct Model {
     pub expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The public session id of ID and logout tokens (m0017); None for sessions
+    /// from before it.
+    pub sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
 //! Periodic clean-up of rows that can no longer matter: expired sessions, codes,
 //! refresh tokens, revocation-list entries past their token's expiry, and throttle
-//! counters whose window and lock are over.
+//! counters whose window and lock are over, back-channel logouts done long ago.
 
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -21,7 +21,11 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub revoked_tokens: u64,
     pub throttle: u64,
+    pub logout_deliveries: u64,
 }
+
+/// Delivered or given-up back-channel logouts are shown to developers this long.
+const LOGOUT_DELIVERY_KEEP_SECS: i64 = 30 * 24 * 3600;
 
 pub async fn purge<C: ConnectionTrait>(
     conn: &C,
@@ -71,6 +75,11 @@ pub async fn purge<C: ConnectionTrait>(
             .exec(conn)
             .await?
             .rows_affected,
+        logout_deliveries: crate::oauth::logout_outbox::purge(
+            conn,
+            now - LOGOUT_DELIVERY_KEEP_SECS,
+        )
+        .await?,
     })
 }
 
@@ -196,6 +205,7 @@ mod tests {
             code_challenge: "c".repeat(43),
             resource: None,
             auth_time: now,
+            sid: None,
         };
         issue_code(&db, new.clone(), 60, now).await.unwrap();
         let hash = authorization_code::Entity::find()

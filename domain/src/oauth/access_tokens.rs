@@ -145,12 +145,23 @@ pub async fn revoke<C: ConnectionTrait>(
 
 /// Signs an ID token (or signed userinfo response) with the client's algorithm.
 pub fn sign_jwt(keys: &KeySet, alg: Alg, claims: &serde_json::Value) -> DomainResult<String> {
+    sign_typed(keys, alg, "JWT", claims)
+}
+
+/// Signs `claims` with the current key for `alg`, with the header's `typ` set
+/// (explicit typing, RFC 8725 §3.11: a logout token is `logout+jwt`).
+pub fn sign_typed(
+    keys: &KeySet,
+    alg: Alg,
+    typ: &str,
+    claims: &serde_json::Value,
+) -> DomainResult<String> {
     let key = keys
         .signing
         .get(&alg)
         .ok_or_else(|| DomainError::Internal(format!("no {} signing key", alg.as_str())))?;
     let mut header = Header::new(key.alg.jwt());
-    header.typ = Some("JWT".into());
+    header.typ = Some(typ.into());
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding)
         .map_err(|e| DomainError::Internal(format!("signing: {e}")))

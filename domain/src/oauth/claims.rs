@@ -29,6 +29,7 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "jti",
     "auth_time",
     "nonce",
+    "sid",
     "azp",
     "acr",
     "amr",

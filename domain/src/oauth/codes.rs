@@ -31,6 +31,8 @@ pub struct NewCode {
     pub code_challenge: String,
     pub resource: Option<String>,
     pub auth_time: Timestamp,
+    /// The session it was issued in (OIDC `sid`).
+    pub sid: Option<String>,
 }
 
 pub async fn issue_code<C: ConnectionTrait>(
@@ -57,6 +59,7 @@ pub async fn issue_code<C: ConnectionTrait>(
         used_at: Set(None),
         issued_jti: Set(None),
         issued_jti_exp: Set(None),
+        sid: Set(c.sid),
     }
     .insert(conn)
     .await?;

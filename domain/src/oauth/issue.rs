@@ -52,6 +52,9 @@ pub enum Source {
     Code {
         code_hash: String,
         nonce: Option<String>,
+        /// The session the code was issued in: the ID token's `sid` (OIDC
+        /// Front-Channel Logout §3, Back-Channel Logout §2.1).
+        sid: Option<String>,
     },
     /// A rotated refresh token: the family continues, and so does its absolute
     /// expiry (RFC 9700 §4.14.2: rotation must not extend a family's life).
@@ -231,7 +234,7 @@ impl Tokens {
         let keys = self.keys.current();
         let access_token = access_tokens::sign_access(&keys, &claims)?;
         let id_token = match &t.source {
-            Source::Code { nonce, .. } if t.scopes.contains("openid") => {
+            Source::Code { nonce, sid, .. } if t.scopes.contains("openid") => {
                 let mut id = super::claims::user_claims(t.user, &t.scopes, &self.role);
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
@@ -241,6 +244,9 @@ impl Tokens {
                 id["auth_time"] = json!(t.auth_time);
                 if let Some(n) = nonce {
                     id["nonce"] = json!(n);
+                }
+                if let Some(sid) = sid {
+                    id["sid"] = json!(sid);
                 }
                 Some(access_tokens::sign_jwt(
                     &keys,

@@ -10,6 +10,8 @@ pub mod consents;
 pub mod issue;
 pub mod keys;
 pub mod live;
+pub mod logout;
+pub mod logout_outbox;
 mod revoke;
 pub mod scope;
 

@@ -118,6 +118,8 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ("NewClient", "policy_uri", Token(URI)),
         ("NewClient", "tos_uri", Token(URI)),
         ("NewClient", "jwks_uri", Token(URI)),
+        ("NewClient", "backchannel_logout_uri", Token(URI)),
+        ("NewClient", "frontchannel_logout_uri", Token(URI)),
         ("NewClient", "contacts", List(CONTACTS, EMAIL)),
         (
             "NewClient",
@@ -138,6 +140,8 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ("ClientEdit", "policy_uri", Token(URI)),
         ("ClientEdit", "tos_uri", Token(URI)),
         ("ClientEdit", "jwks_uri", Token(URI)),
+        ("ClientEdit", "backchannel_logout_uri", Token(URI)),
+        ("ClientEdit", "frontchannel_logout_uri", Token(URI)),
         ("ClientEdit", "contacts", List(CONTACTS, EMAIL)),
         ("ClientEdit", "justification", Lines(JUSTIFICATION)),
         ("ClientEdit", "scopes", List(SCOPES, SCOPE_NAME)),

@@ -368,7 +368,7 @@ pub async fn authorize(
     let force_consent = req.prompt.iter().any(|p| p == "consent");
     match existing {
         Some(g) if covered && !force_consent => {
-            issue_code_and_redirect(&st, &req, &user.id, &g.id, auth_time).await
+            issue_code_and_redirect(&st, &req, &ctx, &user.id, &g.id, auth_time).await
         }
         _ if prompt_none => fail(
             "consent_required",
@@ -422,6 +422,7 @@ fn without_freshness_demands(raw: &str) -> String {
 async fn issue_code_and_redirect(
     st: &OAuthState,
     req: &AuthzRequest,
+    ctx: &RequestCtx,
     user_id: &str,
     grant_id: &str,
     auth_time: i64,
@@ -438,15 +439,22 @@ async fn issue_code_and_redirect(
         code_challenge: req.code_challenge.clone(),
         resource: req.resource.clone(),
         auth_time,
+        sid: ctx.sid.clone(),
     };
-    match codes::issue_code(
-        &st.services.db,
-        new,
-        st.tokens.lifetimes.authorization_code_secs,
-        now,
-    )
-    .await
-    {
+    // The code and the session's note that it signed in to this client (so its end
+    // is told to the client: OIDC Back-/Front-Channel Logout) are written together.
+    let issued = async {
+        let txn = domain::platform::db::write_txn(&st.services.db).await?;
+        let code =
+            codes::issue_code(&txn, new, st.tokens.lifetimes.authorization_code_secs, now).await?;
+        if let Some(token) = &ctx.session_token {
+            domain::oauth::logout::signed_in_to(&txn, token, &req.client.id, now).await?;
+        }
+        txn.commit().await?;
+        Ok::<_, domain::DomainError>(code)
+    }
+    .await;
+    match issued {
         Ok(code) => back_to_client(
             st,
             &req.redirect_uri,
@@ -516,7 +524,7 @@ pub async fn consent(
     }
     .await;
     match grant {
-        Ok(g) => issue_code_and_redirect(&st, &req, &user.id, &g.id, auth_time).await,
+        Ok(g) => issue_code_and_redirect(&st, &req, &ctx, &user.id, &g.id, auth_time).await,
         Err(e) => {
             tracing::error!(error = %e, "could not store a consent");
             fail_request(&st, &req, "server_error", "", None)

@@ -4,6 +4,7 @@
 mod authorize;
 mod client_auth;
 mod discovery;
+mod end_session;
 mod error;
 mod grants;
 mod introspect;
@@ -35,6 +36,9 @@ pub mod routes {
     pub const TOKEN: &str = "/oauth/token";
     pub const INTROSPECT: &str = "/oauth/introspect";
     pub const REVOKE: &str = "/oauth/revoke";
+    /// RP-Initiated Logout; it checks the CSRF token of its own confirmation form
+    /// itself, since apps' cross-site logout posts carry none.
+    pub const END_SESSION: &str = "/oauth/end_session";
 
     /// Endpoints that never read cookies: clients authenticate with credentials or
     /// bearer tokens, or nothing is needed (metadata, keys). The portal's session and
@@ -80,6 +84,8 @@ pub struct OAuthShared {
     pub metadata_json: Arc<[u8]>,
     /// Take the caller's address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_proxy_headers: bool,
+    /// Cookies carry `Secure` and the `__Host-` prefix (to clear the session's).
+    pub secure_cookies: bool,
 }
 
 impl OAuthShared {
@@ -134,6 +140,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .route(routes::JWKS, get(discovery::jwks))
+        .route(
+            routes::END_SESSION,
+            get(end_session::end_session).post(end_session::end_session),
+        )
         .route(
             routes::TOKEN,
             post(token::token).get(error::method_not_allowed),

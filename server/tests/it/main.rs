@@ -13,6 +13,7 @@ mod csrf;
 mod first_sign_in;
 mod hardening;
 mod helpers;
+mod logout;
 mod metrics;
 mod nodes;
 mod oauth;

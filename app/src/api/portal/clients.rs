@@ -222,6 +222,11 @@ pub async fn create_client(
         userinfo_signed_response_alg: None,
         default_max_age: None,
         require_auth_time: None,
+        // Set on the edit form once the client exists (or through the REST API).
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: None,
+        frontchannel_logout_uri: None,
+        frontchannel_logout_session_required: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);
@@ -304,6 +309,9 @@ pub async fn update_client(
     #[server(default)] tos_uri: String,
     #[server(default)] jwks_uri: String,
     #[server(default)] contacts: String,
+    #[server(default)] backchannel_logout_uri: String,
+    #[server(default)] frontchannel_logout_uri: String,
+    #[server(default)] frontchannel_logout_session_required: Option<String>,
     #[server(default)] id_token_alg: String,
     #[server(default)] userinfo_alg: String,
     #[server(default)] refresh_token_days: String,
@@ -351,6 +359,12 @@ pub async fn update_client(
         ("tos_uri", tos_uri.clone()),
         ("jwks_uri", jwks_uri.clone()),
         ("contacts", contacts.clone()),
+        ("backchannel_logout_uri", backchannel_logout_uri.clone()),
+        ("frontchannel_logout_uri", frontchannel_logout_uri.clone()),
+        (
+            "frontchannel_logout_session_required",
+            on(&frontchannel_logout_session_required),
+        ),
         ("id_token_alg", id_token_alg.clone()),
         ("userinfo_alg", userinfo_alg.clone()),
         ("refresh_token_days", refresh_token_days.clone()),
@@ -380,6 +394,11 @@ pub async fn update_client(
         // Not on the form yet: left as they are (the REST API edits them).
         default_max_age: None,
         require_auth_time: None,
+        backchannel_logout_uri: Some(opt(backchannel_logout_uri)),
+        // Portcullis always sends `sid` in logout tokens: nothing to choose.
+        backchannel_logout_session_required: None,
+        frontchannel_logout_uri: Some(opt(frontchannel_logout_uri)),
+        frontchannel_logout_session_required: Some(frontchannel_logout_session_required.is_some()),
     };
     AppError::fields(patch.clone().edit_problems(&current.metadata), sent)?;
     let gated = domain::portal::Gated {

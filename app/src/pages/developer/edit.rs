@@ -64,6 +64,8 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "id_token_alg",
             "userinfo_alg",
             "password_grant",
+            "backchannel_logout_uri",
+            "frontchannel_logout_uri",
         ])
         .collect();
     let is_web = c.metadata.application_type == ApplicationType::Web;
@@ -83,6 +85,9 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 {(!is_service).then(|| view! {
                     <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=sent("redirect_uris", c.metadata.redirect_uris.join("\n")) hint="One per line; matched exactly." error/>
                     <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=sent("post_logout_redirect_uris", c.metadata.post_logout_redirect_uris.join("\n")) hint="One per line." error/>
+                    <ValueField name="backchannel_logout_uri" maxlength={limits::URI} label="Back-channel logout URI" kind="url" value=sent("backchannel_logout_uri", c.metadata.backchannel_logout_uri.clone().unwrap_or_default()) hint="Portcullis posts a signed logout token here when a person's session ends (OpenID Connect Back-Channel Logout)." error/>
+                    <ValueField name="frontchannel_logout_uri" maxlength={limits::URI} label="Front-channel logout URI" kind="url" value=sent("frontchannel_logout_uri", c.metadata.frontchannel_logout_uri.clone().unwrap_or_default()) hint="Loaded in a hidden frame of the sign-out page (OpenID Connect Front-Channel Logout)." error/>
+                    <label class="mb-4 flex items-center gap-2 text-sm"><input type="checkbox" name="frontchannel_logout_session_required" value="on" checked=ticked("frontchannel_logout_session_required", c.metadata.frontchannel_logout_session_required)/>"Add iss and sid to the front-channel logout URI"</label>
                     <fieldset class="mb-4" id="f-grant_types">
                         <legend class=LABEL>"Grant types"</legend>
                         <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=ticked("grant_refresh_token", c.metadata.allows(GrantType::RefreshToken))/>"Refresh tokens"</label>

@@ -131,6 +131,17 @@ pub struct NewClient {
     pub default_max_age: Option<i64>,
     /// The ID token carries `auth_time` (Portcullis always includes it).
     pub require_auth_time: Option<bool>,
+    /// OpenID Connect Back-Channel Logout: Portcullis POSTs a signed
+    /// `logout_token` here when a session this client signed in to ends. https
+    /// (http on loopback), no fragment; not for service clients.
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens carry `sid` (they always do).
+    pub backchannel_logout_session_required: Option<bool>,
+    /// OpenID Connect Front-Channel Logout: loaded in a hidden iframe of the
+    /// sign-out page. Same rules as `backchannel_logout_uri`.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to the front-channel URI's query.
+    pub frontchannel_logout_session_required: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -155,6 +166,10 @@ impl NewClient {
             userinfo_signed_response_alg: Some(self.userinfo_signed_response_alg),
             default_max_age: Some(self.default_max_age),
             require_auth_time: self.require_auth_time,
+            backchannel_logout_uri: Some(self.backchannel_logout_uri.clone()),
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
+            frontchannel_logout_uri: Some(self.frontchannel_logout_uri.clone()),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
         }
     }
 }
@@ -215,6 +230,16 @@ pub struct ClientEdit {
     #[schema(value_type = Option<i64>)]
     pub default_max_age: Option<Option<i64>>,
     pub require_auth_time: Option<bool>,
+    /// null clears it.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
+    /// null clears it.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    pub frontchannel_logout_session_required: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     #[schema(read_only, value_type = Option<String>)]
@@ -292,6 +317,10 @@ impl ClientEdit {
             userinfo_signed_response_alg: self.userinfo_signed_response_alg,
             default_max_age: self.default_max_age,
             require_auth_time: self.require_auth_time,
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
+            frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
         }
     }
 }

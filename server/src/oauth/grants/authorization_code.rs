@@ -96,6 +96,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 source: Source::Code {
                     code_hash: row.code_hash,
                     nonce: row.nonce,
+                    sid: row.sid,
                 },
                 ip: c.ip.clone(),
             },

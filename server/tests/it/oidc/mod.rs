@@ -3,5 +3,5 @@
 //! raw-HTTP negatives a certified provider must get right.
 
 mod authorization;
-mod flow;
+pub(crate) mod flow;
 mod tokens;

@@ -1,0 +1,148 @@
+//! The rules a client's metadata values follow, one field at a time: web and
+//! logout URIs, contacts, e-mail domains, the authentication method and grant
+//! types a type of client may use. [`super::metadata::ClientPatch`] applies them.
+
+use super::model::{ApplicationType, AuthMethod, GrantType};
+use crate::{DomainError, DomainResult};
+
+/// Trims an optional text field; empty means absent.
+pub(crate) fn opt(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// A web page or document URI shown to people (logo, home page, policy, terms) or
+/// fetched by us (JWKS): absolute https, or http on a loopback address for
+/// development.
+pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
+    crate::platform::text::uri(field, uri)?;
+    let u = url::Url::parse(uri)
+        .map_err(|_| DomainError::invalid(field, format!("'{uri}' is not an absolute URI")))?;
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("'{uri}' must use https (http is allowed only for loopback addresses)"),
+        )),
+    }
+}
+
+/// A logout URI (Front-Channel Logout §2, Back-Channel Logout §2.2): a web URI as
+/// [`validate_web_uri`] checks it, without a fragment, and only for clients that
+/// sign people in (a service client has no sessions to end).
+pub(crate) fn validate_logout_uri(
+    app: ApplicationType,
+    field: &'static str,
+    uri: &str,
+) -> DomainResult<()> {
+    validate_web_uri(field, uri)?;
+    if uri.contains('#') {
+        return Err(DomainError::invalid(
+            field,
+            format!("'{uri}' must not contain a fragment (#)"),
+        ));
+    }
+    if app == ApplicationType::Service {
+        return Err(DomainError::invalid(
+            field,
+            "is not allowed: service clients sign no one in, so there is no session to end",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a contact e-mail address.
+pub(crate) fn validate_contact(c: &str) -> DomainResult<()> {
+    crate::platform::text::check_chars("contacts", c, false)?;
+    crate::accounts::Email::parse(c)
+        .map(|_| ())
+        .map_err(|_| DomainError::invalid("contacts", format!("'{c}' is not an e-mail address")))
+}
+
+/// Seed 003's e-mail domain restriction: at most [`limits::EMAIL_DOMAINS`] domain
+/// names, lower-cased, without duplicates.
+pub fn validate_email_domains(domains: &[String]) -> DomainResult<Vec<String>> {
+    const FIELD: &str = "allowed_email_domains";
+    crate::platform::text::check_items(FIELD, domains, limits::EMAIL_DOMAINS)?;
+    let mut out: Vec<String> = Vec::new();
+    for d in domains {
+        let d = crate::platform::text::line(FIELD, d, limits::DOMAIN_NAME)?.to_lowercase();
+        if d.is_empty() {
+            continue;
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if !d.contains('.') || !d.split('.').all(label_ok) {
+            return Err(DomainError::invalid(
+                FIELD,
+                format!("'{d}' is not a domain name (like example.edu)"),
+            ));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult<()> {
+    match (app, auth) {
+        (ApplicationType::Native, AuthMethod::None) => Ok(()),
+        (ApplicationType::Native, _) => Err(DomainError::invalid(
+            "token_endpoint_auth_method",
+            "native and single-page clients cannot keep a secret: use none (PKCE)",
+        )),
+        (_, AuthMethod::None) => Err(DomainError::invalid(
+            "token_endpoint_auth_method",
+            "only native clients may be public (none)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The grant types a client of this type may use, in the order they are listed.
+pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
+    match app {
+        ApplicationType::Service => &[GrantType::ClientCredentials],
+        ApplicationType::Web => &[
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+            GrantType::Password,
+        ],
+        ApplicationType::Native => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+    }
+}
+
+/// Parses grant types as sent, refusing unknown ones and ones this type of client
+/// may not use, without duplicates.
+pub(crate) fn check_grants(
+    app: ApplicationType,
+    grants: &[String],
+) -> DomainResult<Vec<GrantType>> {
+    if grants.is_empty() {
+        return Err(DomainError::invalid("grant_types", "choose at least one"));
+    }
+    let mut out = Vec::new();
+    for g in grants {
+        let parsed = GrantType::parse(g).filter(|t| grants_for(app).contains(t));
+        let Some(t) = parsed else {
+            return Err(DomainError::invalid(
+                "grant_types",
+                format!("'{g}' is not available to {} clients", app.as_str()),
+            ));
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
