@@ -38,16 +38,24 @@ export function registerClient(name: string, redirectUri: string, extra: string[
   return { id, secret };
 }
 
-/** The app's redirect listener: records every request it gets, answers a page. */
+/** The app's redirect listener: records every request it gets (and the bodies of
+ * posts: back-channel logout tokens), answers a page. */
 export class Listener {
   readonly hits: URL[] = [];
+  readonly posts: { url: URL; body: string }[] = [];
   private constructor(private server: http.Server, readonly origin: string) {}
 
   static async start(): Promise<Listener> {
     let listener: Listener | undefined;
     const server = http.createServer((req, res) => {
-      listener?.hits.push(new URL(req.url ?? '/', listener.origin));
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>app callback</h1>');
+      const url = new URL(req.url ?? '/', listener!.origin);
+      listener?.hits.push(url);
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        if (req.method === 'POST') listener?.posts.push({ url, body });
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>app callback</h1>');
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     listener = new Listener(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -67,6 +75,12 @@ export class Listener {
   hitsOn(callback: string): URL[] {
     const path = new URL(callback).pathname;
     return this.hits.filter((u) => u.pathname === path);
+  }
+
+  /** The bodies posted to `address` (path only). */
+  postsOn(address: string): string[] {
+    const path = new URL(address).pathname;
+    return this.posts.filter((p) => p.url.pathname === path).map((p) => p.body);
   }
 
   /** Waits for the next request on `callback` after the first `seen` ones. */
