@@ -279,6 +279,19 @@ pub struct ClientDetail {
     pub viewer_is_owner: bool,
     /// The working secrets of a confidential client, newest first.
     pub secrets: Vec<SecretView>,
+    /// The latest back-channel logout deliveries, newest first.
+    pub logout_deliveries: Vec<LogoutDeliveryView>,
+}
+
+/// One back-channel logout as the client's developer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutDeliveryView {
+    pub created: String,
+    pub attempts: i64,
+    /// `delivered`, `retrying` or `failed` (given up).
+    pub state: String,
+    pub last_error: Option<String>,
+    pub next_attempt: Option<String>,
 }
 
 /// A secret that still works, as its owner sees it (never the secret itself).

@@ -10,6 +10,7 @@
 mod auth;
 mod clients;
 mod error;
+mod logout_deliveries;
 mod openapi;
 mod requests;
 mod schemas;
@@ -36,6 +37,7 @@ pub mod routes {
     pub const ROTATE_SECRET: &str = "/api/v1/clients/{id}/rotate-secret";
     pub const SECRETS: &str = "/api/v1/clients/{id}/secrets";
     pub const SECRET: &str = "/api/v1/clients/{id}/secrets/{secret_id}";
+    pub const LOGOUT_DELIVERIES: &str = "/api/v1/clients/{id}/logout-deliveries";
     pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
     pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
     pub const REQUESTS: &str = "/api/v1/requests";
@@ -148,6 +150,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         .route(routes::ROTATE_SECRET, only(post(clients::rotate_secret)))
         .route(routes::SECRETS, only(get(secrets::list)))
         .route(routes::SECRET, only(delete(secrets::revoke)))
+        .route(
+            routes::LOGOUT_DELIVERIES,
+            only(get(logout_deliveries::list)),
+        )
         .route(routes::DISABLE, only(post(clients::disable)))
         .route(routes::ENABLE, only(post(clients::enable)))
         .route(

@@ -17,7 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas;
-use super::{clients, error, requests, secrets};
+use super::{clients, error, logout_deliveries, requests, secrets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,7 @@ use super::{clients, error, requests, secrets};
         clients::rotate_secret,
         secrets::list,
         secrets::revoke,
+        logout_deliveries::list,
         clients::disable,
         clients::enable,
         requests::list,

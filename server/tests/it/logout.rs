@@ -425,6 +425,33 @@ async fn a_failed_back_channel_delivery_is_retried_after_its_backoff_and_shown_t
         inbox.tokens.lock().unwrap().is_empty(),
         "not retried before its time"
     );
+    // The client's people see it, through the REST API and on its page; others do not.
+    let admin = Api::admin(&app).await;
+    let r = admin
+        .get(&format!("/api/v1/clients/{}/logout-deliveries", a.id))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["deliveries"][0]["state"], json!("retrying"));
+    assert_eq!(v["deliveries"][0]["attempts"], json!(1));
+    assert!(v["deliveries"][0]["next_attempt_at"].is_i64());
+    let (_, stranger) = Api::developer(&app, "mallory").await;
+    let r = stranger
+        .get(&format!("/api/v1/clients/{}/logout-deliveries", a.id))
+        .await;
+    assert_eq!(r.status, 404);
+    let page = app.browser();
+    page.sign_in("admin", ADMIN_PASSWORD).await;
+    let html = page
+        .get_html(&format!("/developer/clients/{}", a.id))
+        .await
+        .body;
+    assert!(html.contains("Back-channel logouts"), "{html}");
+    assert!(
+        html.contains("the app answered 500 Internal Server Error"),
+        "{html}"
+    );
+    assert!(html.contains(">Retrying<"), "{html}");
 
     app.clock.advance(31);
     let got = inbox.wait_for(1).await;

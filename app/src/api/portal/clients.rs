@@ -130,7 +130,22 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             })
             .collect()
     };
+    let logout_deliveries = domain::portal::logout_deliveries(&st.db, &who, &c.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            use domain::platform::clock::format_utc;
+            crate::model::LogoutDeliveryView {
+                created: format_utc(d.created_at),
+                attempts: d.attempts,
+                state: d.state.to_owned(),
+                last_error: d.last_error,
+                next_attempt: d.next_attempt_at.map(format_utc),
+            }
+        })
+        .collect();
     Ok(ClientDetail {
+        logout_deliveries,
         secrets,
         viewer_is_owner: c.owner_id.as_deref() == Some(who.user.id.as_str()),
         viewer_is_admin: who.is_admin(),

@@ -353,6 +353,10 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
             })}
         </section>
 
+        {(d.client.metadata.backchannel_logout_uri.is_some() || !d.logout_deliveries.is_empty()).then(|| view! {
+            <LogoutDeliveries deliveries=d.logout_deliveries.clone()/>
+        })}
+
         {(!is_public).then(|| {
             let id = id.clone();
             let secrets = d.secrets.clone();
@@ -470,5 +474,40 @@ fn DisableClient(
             <p class="text-sm text-red-700">{move || err().and_then(|e| e.field_message("confirm"))}</p>
             <button type="submit" class=DANGER>"Disable client"</button>
         </ActionForm>
+    }
+}
+
+/// The client's latest back-channel logouts: whether its URI answers.
+#[component]
+fn LogoutDeliveries(deliveries: Vec<crate::model::LogoutDeliveryView>) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mt-6") id="logout-deliveries" data-testid="logout-deliveries">
+            <h2 class="text-lg font-semibold">"Back-channel logouts"</h2>
+            <p class="mt-1 text-sm text-slate-600">"When someone who used this app signs out, Portcullis posts a signed logout token to its back-channel logout URI. A failed delivery is retried, each time after twice as long a pause, and given up after eight attempts."</p>
+            {if deliveries.is_empty() {
+                view! { <p class="mt-3 text-sm" data-testid="logout-deliveries-empty">"No sign-outs to report yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 divide-y divide-slate-200 text-sm">
+                        {deliveries.into_iter().map(|d| {
+                            let (label, class) = match d.state.as_str() {
+                                "delivered" => ("Delivered", "text-emerald-800"),
+                                "retrying" => ("Retrying", "text-amber-800"),
+                                _ => ("Failed", "text-red-800"),
+                            };
+                            view! {
+                                <li class="py-2" data-testid="logout-delivery">
+                                    <span class=format!("font-semibold {class}")>{label}</span>
+                                    " · " {d.created.clone()} " · "
+                                    {format!("{} attempt{}", d.attempts, if d.attempts == 1 { "" } else { "s" })}
+                                    {d.next_attempt.clone().map(|n| view! { <span>" · next try " {n}</span> })}
+                                    {d.last_error.clone().map(|e| view! { <span class="block text-slate-700">"Last error: " {e}</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -415,3 +415,26 @@ pub struct SecretList {
     pub client_id: String,
     pub secrets: Vec<SecretView>,
 }
+
+/// One back-channel logout of the client (the token itself is never kept).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogoutDeliveryView {
+    /// When the session ended (Unix seconds).
+    pub created_at: i64,
+    pub attempts: i64,
+    /// `delivered`, `retrying` or `failed` (given up after eight attempts).
+    #[schema(example = "retrying")]
+    pub state: String,
+    /// Why the last attempt failed (the app's status, a timeout, an address that
+    /// is not public), or null.
+    pub last_error: Option<String>,
+    /// When it is tried again (Unix seconds), while retrying.
+    pub next_attempt_at: Option<i64>,
+}
+
+/// The client's latest back-channel logouts (at most 20), newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogoutDeliveryList {
+    pub client_id: String,
+    pub deliveries: Vec<LogoutDeliveryView>,
+}
