@@ -122,6 +122,22 @@ export class RelyingParty {
     return { url: url.href, checks };
   }
 
+  /** The same request pushed first (RFC 9126): the URL carries only client_id and request_uri. */
+  async pushedAuthorizationUrl(extra: Record<string, string> = {}): Promise<{ url: string; checks: Checks }> {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const checks = { verifier, state: `${RESERVED}${oidc.randomState()}`, nonce: oidc.randomNonce() };
+    const url = await oidc.buildAuthorizationUrlWithPAR(this.config, {
+      redirect_uri: this.redirectUri,
+      scope: 'openid profile email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: checks.state,
+      nonce: checks.nonce,
+      ...extra,
+    });
+    return { url: url.href, checks };
+  }
+
   /** The library's own checks of the response, the code exchange, the ID token and userinfo. */
   async redeem(arrival: URL, checks: Checks, maxAge?: number) {
     const tokens = await oidc.authorizationCodeGrant(this.config, arrival, {

@@ -62,6 +62,10 @@ pub struct ClientMetadata {
     /// Add `iss` and `sid` to the front-channel URI's query.
     #[serde(default)]
     pub frontchannel_logout_session_required: bool,
+    /// RFC 9126 §6: this client's authorization requests are accepted only when
+    /// pushed to the PAR endpoint first.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl ClientMetadata {

@@ -22,6 +22,7 @@ mod m0013_change_times;
 mod m0014_secret_use;
 mod m0015_client_auth_age;
 mod m0017_logout;
+mod m0018_pushed_requests;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_secret_use::Migration),
             Box::new(m0015_client_auth_age::Migration),
             Box::new(m0017_logout::Migration),
+            Box::new(m0018_pushed_requests::Migration),
         ]
     }
 }

@@ -131,6 +131,9 @@ pub enum ClientCommand {
         /// Add `iss` and `sid` to the front-channel logout URI.
         #[arg(long)]
         frontchannel_logout_session_required: bool,
+        /// Accept its authorization requests only when pushed first (RFC 9126).
+        #[arg(long)]
+        require_pushed_authorization_requests: bool,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -519,6 +522,7 @@ async fn client_command(
             backchannel_logout_uri,
             frontchannel_logout_uri,
             frontchannel_logout_session_required,
+            require_pushed_authorization_requests,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -534,6 +538,9 @@ async fn client_command(
                     frontchannel_logout_uri: Some(frontchannel_logout_uri),
                     frontchannel_logout_session_required: Some(
                         frontchannel_logout_session_required,
+                    ),
+                    require_pushed_authorization_requests: Some(
+                        require_pushed_authorization_requests,
                     ),
                     ..Default::default()
                 },

@@ -55,6 +55,10 @@ pub struct Settings {
     /// Where Prometheus scrapes `/metrics` (a separate listener, meant for the
     /// private network); unset serves no metrics.
     pub metrics_bind: Option<SocketAddr>,
+    /// RFC 9126 §5: accept only pushed authorization requests, from every client
+    /// (a client can also be required to on its own: its
+    /// `require_pushed_authorization_requests`).
+    pub require_pushed_authorization_requests: bool,
     pub log: LogSettings,
     pub session: SessionSettings,
     pub throttle: ThrottleSettings,
@@ -185,6 +189,7 @@ impl Default for Settings {
             cache_ttl_ms: 2000,
             change_poll_ms: 50,
             metrics_bind: None,
+            require_pushed_authorization_requests: false,
             log: LogSettings::default(),
             session: SessionSettings::default(),
             throttle: ThrottleSettings::default(),

@@ -282,8 +282,12 @@ async fn oauth_state(
         scope: settings.role_scope.as_str().into(),
         claim: settings.role_claim.as_str().into(),
     };
-    let metadata = serde_json::to_vec(&oauth::metadata_document(&issuer, &role))
-        .map_err(|e| StartupError::Other(e.to_string()))?;
+    let metadata = serde_json::to_vec(&oauth::metadata_document(
+        &issuer,
+        &role,
+        settings.require_pushed_authorization_requests,
+    ))
+    .map_err(|e| StartupError::Other(e.to_string()))?;
     let tokens = domain::oauth::Tokens {
         db: app.db.clone(),
         issuer,
@@ -310,6 +314,7 @@ async fn oauth_state(
         metadata_json: metadata.into(),
         trust_proxy_headers: settings.trust_proxy_headers,
         secure_cookies: settings.secure_cookies(),
+        require_par: settings.require_pushed_authorization_requests,
     }))
 }
 

@@ -56,8 +56,17 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
             .map(|u| u.display_name),
         None => None,
     };
+    // A pushed request (RFC 9126) carries only its request_uri: the scopes are in
+    // what was pushed.
+    let asked = match get("request_uri") {
+        Some(uri) => domain::oauth::pushed::find(&st.db, &uri, &client_id, st.now())
+            .await?
+            .and_then(|p| p.get("scope").cloned())
+            .unwrap_or_default(),
+        None => get("scope").unwrap_or_default(),
+    };
     let mut scopes = Vec::new();
-    for name in domain::oauth::ScopeSet::parse_vec(&get("scope").unwrap_or_default()) {
+    for name in domain::oauth::ScopeSet::parse_vec(&asked) {
         if let Some(info) = domain::apis::find_scope(&st.db, &name).await? {
             // People see which API each permission opens (the token's audience).
             let api = match &info.audience {

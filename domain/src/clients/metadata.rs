@@ -89,6 +89,7 @@ pub struct ClientPatch {
     pub backchannel_logout_session_required: Option<bool>,
     pub frontchannel_logout_uri: Option<Option<String>>,
     pub frontchannel_logout_session_required: Option<bool>,
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -121,6 +122,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         backchannel_logout_session_required: false,
         frontchannel_logout_uri: None,
         frontchannel_logout_session_required: false,
+        require_pushed_authorization_requests: false,
     }
 }
 
@@ -153,6 +155,7 @@ impl ClientPatch {
             backchannel_logout_session_required: Some(m.backchannel_logout_session_required),
             frontchannel_logout_uri: Some(m.frontchannel_logout_uri.clone()),
             frontchannel_logout_session_required: Some(m.frontchannel_logout_session_required),
+            require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
         }
     }
 
@@ -383,6 +386,9 @@ impl ClientPatch {
             frontchannel_logout_session_required: self
                 .frontchannel_logout_session_required
                 .unwrap_or(base.frontchannel_logout_session_required),
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or(base.require_pushed_authorization_requests),
             name,
             description,
             application_type: app,

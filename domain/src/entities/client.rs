@@ -46,6 +46,8 @@ pub struct Model {
     /// Front-Channel Logout §2 (m0017).
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    /// RFC 9126 §6 (m0018).
+    pub require_pushed_authorization_requests: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

@@ -14,6 +14,7 @@ pub mod login_throttle;
 pub mod logout_delivery;
 pub mod notification;
 pub mod outbox_email;
+pub mod pushed_request;
 pub mod refresh_token;
 pub mod resource;
 pub mod resource_introspector;

@@ -22,6 +22,7 @@ pub struct Purged {
     pub revoked_tokens: u64,
     pub throttle: u64,
     pub logout_deliveries: u64,
+    pub pushed_requests: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -80,6 +81,7 @@ pub async fn purge<C: ConnectionTrait>(
             now - LOGOUT_DELIVERY_KEEP_SECS,
         )
         .await?,
+        pushed_requests: crate::oauth::pushed::purge(conn, now).await?,
     })
 }
 

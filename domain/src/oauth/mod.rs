@@ -12,6 +12,7 @@ pub mod keys;
 pub mod live;
 pub mod logout;
 pub mod logout_outbox;
+pub mod pushed;
 mod revoke;
 pub mod scope;
 

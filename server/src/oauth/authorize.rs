@@ -34,6 +34,9 @@ pub struct AuthzRequest {
     pub resource: Option<String>,
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
+    /// The pushed request (RFC 9126) these parameters came from, used once by the
+    /// code issued for it or the person's "Deny".
+    pub request_uri: Option<String>,
 }
 
 pub enum Failure {
@@ -61,10 +64,45 @@ pub fn parse_query(raw: &str) -> Result<HashMap<String, String>, Failure> {
     Ok(map)
 }
 
+/// An authorization request as the browser brought it (or a pushed one it names).
 pub async fn validate(
     st: &OAuthState,
     q: &HashMap<String, String>,
 ) -> Result<AuthzRequest, Failure> {
+    check(st, q, false).await
+}
+
+/// An authorization request being pushed (RFC 9126 §2.1): checked the same way.
+pub async fn validate_pushed(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+) -> Result<AuthzRequest, Failure> {
+    check(st, q, true).await
+}
+
+async fn check(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+    pushing: bool,
+) -> Result<AuthzRequest, Failure> {
+    // RFC 9126 §4: with a `request_uri`, the pushed parameters are the request and
+    // whatever else the browser carries (but `client_id`, which must match) is not.
+    let pushed;
+    let request_uri = q.get("request_uri").cloned();
+    let q = match &request_uri {
+        Some(uri) => {
+            let client_id = q
+                .get("client_id")
+                .ok_or(Failure::Page("missing_client_id"))?;
+            pushed =
+                domain::oauth::pushed::find(&st.services.db, uri, client_id, st.services.now())
+                    .await
+                    .map_err(|_| Failure::Page("server_error"))?
+                    .ok_or(Failure::Page("invalid_request_uri"))?;
+            &pushed
+        }
+        None => q,
+    };
     let client_id = q
         .get("client_id")
         .ok_or(Failure::Page("missing_client_id"))?;
@@ -99,6 +137,15 @@ pub async fn validate(
         client_name: client.metadata.name.clone(),
         trusted: client.trusts_redirect(&redirect_uri),
     };
+    if request_uri.is_none()
+        && !pushing
+        && (st.require_par || client.metadata.require_pushed_authorization_requests)
+    {
+        return Err(fail(
+            "invalid_request",
+            "this client's authorization requests must be pushed first (RFC 9126: pushed_authorization_request_endpoint)",
+        ));
+    }
     match q.get("response_type").map(String::as_str) {
         Some("code") => {}
         Some(_) => {
@@ -202,6 +249,7 @@ pub async fn validate(
         resource,
         prompt,
         max_age,
+        request_uri,
     })
 }
 
@@ -445,15 +493,26 @@ async fn issue_code_and_redirect(
     // is told to the client: OIDC Back-/Front-Channel Logout) are written together.
     let issued = async {
         let txn = domain::platform::db::write_txn(&st.services.db).await?;
+        // A pushed request ends in one code (RFC 9126 §4): the second try loses.
+        if let Some(uri) = &req.request_uri {
+            if !domain::oauth::pushed::consume(&txn, uri, &req.client.id, now).await? {
+                return Ok(None);
+            }
+        }
         let code =
             codes::issue_code(&txn, new, st.tokens.lifetimes.authorization_code_secs, now).await?;
         if let Some(token) = &ctx.session_token {
             domain::oauth::logout::signed_in_to(&txn, token, &req.client.id, now).await?;
         }
         txn.commit().await?;
-        Ok::<_, domain::DomainError>(code)
+        Ok::<_, domain::DomainError>(Some(code))
     }
     .await;
+    let issued = match issued {
+        Ok(None) => return error_page("invalid_request_uri"),
+        Ok(Some(code)) => Ok(code),
+        Err(e) => Err(e),
+    };
     match issued {
         Ok(code) => back_to_client(
             st,
@@ -493,6 +552,16 @@ pub async fn consent(
         return sign_in_then(&raw);
     };
     if decision != "allow" {
+        if let Some(uri) = &req.request_uri {
+            // The person's answer uses the pushed request up too.
+            let _ = domain::oauth::pushed::consume(
+                &st.services.db,
+                uri,
+                &req.client.id,
+                st.services.now(),
+            )
+            .await;
+        }
         return back_to_client(
             &st,
             &req.redirect_uri,

@@ -9,7 +9,11 @@ use super::routes;
 use super::OAuthState;
 
 /// The metadata document, built from the same route constants as the router.
-pub fn metadata_document(issuer: &str, role: &domain::oauth::claims::RoleClaim) -> Value {
+pub fn metadata_document(
+    issuer: &str,
+    role: &domain::oauth::claims::RoleClaim,
+    require_par: bool,
+) -> Value {
     let url = |path: &str| format!("{}{path}", issuer.trim_end_matches('/'));
     let mut scopes: Vec<&str> = domain::apis::BUILTIN_SCOPES
         .iter()
@@ -25,6 +29,8 @@ pub fn metadata_document(issuer: &str, role: &domain::oauth::claims::RoleClaim) 
         "introspection_endpoint": url(routes::INTROSPECT),
         "revocation_endpoint": url(routes::REVOKE),
         "end_session_endpoint": url(routes::END_SESSION),
+        "pushed_authorization_request_endpoint": url(routes::PAR),
+        "require_pushed_authorization_requests": require_par,
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,

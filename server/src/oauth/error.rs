@@ -35,6 +35,11 @@ impl OAuthError {
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, d)
         }
     }
+    /// 400 with an error code the authorization endpoint would have sent to the
+    /// client (a pushed request is checked the same way: RFC 9126 §2.1).
+    pub fn bad_request(code: &'static str, d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, d)
+    }
     pub fn invalid_request(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
     }

@@ -8,6 +8,7 @@ mod end_session;
 mod error;
 mod grants;
 mod introspect;
+mod par;
 mod revoke;
 mod token;
 mod untrusted;
@@ -39,6 +40,8 @@ pub mod routes {
     /// RP-Initiated Logout; it checks the CSRF token of its own confirmation form
     /// itself, since apps' cross-site logout posts carry none.
     pub const END_SESSION: &str = "/oauth/end_session";
+    /// Pushed authorization requests (RFC 9126).
+    pub const PAR: &str = "/oauth/par";
 
     /// Endpoints that never read cookies: clients authenticate with credentials or
     /// bearer tokens, or nothing is needed (metadata, keys). The portal's session and
@@ -49,6 +52,7 @@ pub mod routes {
         OAUTH_METADATA,
         JWKS,
         TOKEN,
+        PAR,
         INTROSPECT,
         REVOKE,
         USERINFO,
@@ -86,6 +90,8 @@ pub struct OAuthShared {
     pub trust_proxy_headers: bool,
     /// Cookies carry `Secure` and the `__Host-` prefix (to clear the session's).
     pub secure_cookies: bool,
+    /// Every client must push its authorization requests (RFC 9126 §5).
+    pub require_par: bool,
 }
 
 impl OAuthShared {
@@ -148,6 +154,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
             routes::TOKEN,
             post(token::token).get(error::method_not_allowed),
         )
+        .route(routes::PAR, post(par::par).get(error::method_not_allowed))
         .route(
             routes::INTROSPECT,
             post(introspect::introspect).get(error::method_not_allowed),

@@ -20,6 +20,7 @@ mod oauth;
 mod oidc;
 mod openapi_fuzz;
 mod pages;
+mod par;
 mod portal;
 mod rest;
 mod rp;

@@ -142,6 +142,9 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     /// Add `iss` and `sid` to the front-channel URI's query.
     pub frontchannel_logout_session_required: Option<bool>,
+    /// RFC 9126 §6: accept this client's authorization requests only when pushed
+    /// to the PAR endpoint first.
+    pub require_pushed_authorization_requests: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -170,6 +173,7 @@ impl NewClient {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             frontchannel_logout_uri: Some(self.frontchannel_logout_uri.clone()),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
         }
     }
 }
@@ -240,6 +244,7 @@ pub struct ClientEdit {
     #[schema(value_type = Option<String>)]
     pub frontchannel_logout_uri: Option<Option<String>>,
     pub frontchannel_logout_session_required: Option<bool>,
+    pub require_pushed_authorization_requests: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     #[schema(read_only, value_type = Option<String>)]
@@ -321,6 +326,7 @@ impl ClientEdit {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
         }
     }
 }
