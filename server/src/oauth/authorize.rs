@@ -577,7 +577,7 @@ pub async fn consent(
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
     let now = st.services.now();
-    let grant = async {
+    let store = || async {
         let txn = domain::platform::db::write_txn(&st.services.db).await?;
         let g = domain::oauth::consents::allow(
             &txn,
@@ -590,8 +590,14 @@ pub async fn consent(
         .await?;
         txn.commit().await?;
         Ok::<_, domain::DomainError>(g)
-    }
-    .await;
+    };
+    // Two first consents of the same person to the same app at once (a double
+    // click, two tabs) both find no grant and both insert it; the loser's insert
+    // breaks the unique index. Its second try finds the winner's grant.
+    let grant = match store().await {
+        Ok(g) => Ok(g),
+        Err(_) => store().await,
+    };
     match grant {
         Ok(g) => issue_code_and_redirect(&st, &req, &ctx, &user.id, &g.id, auth_time).await,
         Err(e) => {
