@@ -23,8 +23,9 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_LOG__LEVEL: 'warn',
   // The sign-up-from-an-app spec needs it (docs/SETTINGS.md: allow_self_signup).
   PORTCULLIS_ALLOW_SELF_SIGNUP: 'true',
-  // The logout spec's apps listen on 127.0.0.1 (docs/SETTINGS.md: logout.allow_private_addresses).
-  PORTCULLIS_LOGOUT__ALLOW_PRIVATE_ADDRESSES: 'true',
+  // The apps of the logout and key specs listen on 127.0.0.1 (docs/SETTINGS.md:
+  // outbound.allow_private_addresses).
+  PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES: 'true',
   PORTCULLIS_LOGOUT__POLL_MS: '200',
 };
 export const serverBin = bin;

@@ -106,6 +106,15 @@ export class RelyingParty {
     return new RelyingParty(config, redirectUri);
   }
 
+  /** A key-only client (private_key_jwt, RFC 7523): the library signs an assertion
+   * with `key` whenever it authenticates. */
+  static async discoverWithKey(clientId: string, redirectUri: string, key: { key: CryptoKey; kid: string }): Promise<RelyingParty> {
+    const config = await oidc.discovery(new URL(ISSUER), clientId, undefined, oidc.PrivateKeyJwt(key), {
+      execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks],
+    });
+    return new RelyingParty(config, redirectUri);
+  }
+
   /** The authorization URL (PKCE S256, state with every reserved character, nonce). */
   async authorizationUrl(extra: Record<string, string> = {}): Promise<{ url: string; checks: Checks }> {
     const verifier = oidc.randomPKCECodeVerifier();

@@ -74,6 +74,11 @@ impl ClientMetadata {
         self.token_endpoint_auth_method == AuthMethod::None
     }
 
+    /// A client with a secret (not public, not authenticating with keys).
+    pub fn has_secret(&self) -> bool {
+        self.token_endpoint_auth_method.uses_secret()
+    }
+
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }

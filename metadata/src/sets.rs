@@ -52,16 +52,30 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// A public client: no secret (PKCE protects its codes).
     None,
+    /// RFC 7523 §2.2 / OIDC Core §9: a JWT signed with a key from the client's
+    /// `jwks_uri`. The client has no secret at all.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 3] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::None];
+    /// Whether clients using it are issued a secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
+    pub const ALL: [AuthMethod; 4] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::None,
+        Self::PrivateKeyJwt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 

@@ -23,6 +23,7 @@ mod m0014_secret_use;
 mod m0015_client_auth_age;
 mod m0017_logout;
 mod m0018_pushed_requests;
+mod m0019_client_assertions;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_client_auth_age::Migration),
             Box::new(m0017_logout::Migration),
             Box::new(m0018_pushed_requests::Migration),
+            Box::new(m0019_client_assertions::Migration),
         ]
     }
 }

@@ -98,6 +98,8 @@ pub enum ApiCommand {
     },
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ClientCommand {
     /// Register a client; its secret is printed once and never again.
@@ -134,6 +136,13 @@ pub enum ClientCommand {
         /// Accept its authorization requests only when pushed first (RFC 9126).
         #[arg(long)]
         require_pushed_authorization_requests: bool,
+        /// client_secret_basic (default), client_secret_post, private_key_jwt
+        /// (with --jwks-uri; no secret is issued) or none (native clients).
+        #[arg(long)]
+        token_endpoint_auth_method: Option<String>,
+        /// Where the client publishes its public keys (for private_key_jwt).
+        #[arg(long)]
+        jwks_uri: Option<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -523,13 +532,23 @@ async fn client_command(
             frontchannel_logout_uri,
             frontchannel_logout_session_required,
             require_pushed_authorization_requests,
+            token_endpoint_auth_method,
+            jwks_uri,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
             })?;
+            let auth = match token_endpoint_auth_method.as_deref() {
+                None => None,
+                Some(m) => Some(domain::clients::AuthMethod::parse(m).ok_or_else(|| {
+                    format!("--token-endpoint-auth-method: must be client_secret_basic, client_secret_post, private_key_jwt or none (got '{m}')")
+                })?),
+            };
             let new = NewClient {
                 application_type: Some(app),
                 metadata: ClientPatch {
+                    token_endpoint_auth_method: auth,
+                    jwks_uri: Some(jwks_uri),
                     name: Some(name),
                     redirect_uris: Some(redirect_uris),
                     grant_types: Some(grants),

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod net;
 pub mod oauth;
+pub mod outbound;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -65,6 +65,29 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub smtp: Option<SmtpSettings>,
     pub logout: LogoutSettings,
+    pub outbound: OutboundSettings,
+}
+
+/// Requests this server makes to addresses developers chose: back-channel logout
+/// URIs, clients' JWKS URIs (`[outbound]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// How long the other side may take to answer one request.
+    pub timeout_ms: u64,
+    /// Reach loopback, private and link-local addresses too. Off by default: a
+    /// developer's URI must not make this server call into its own network (SSRF).
+    /// For development and tests on one machine.
+    pub allow_private_addresses: bool,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5000,
+            allow_private_addresses: false,
+        }
+    }
 }
 
 /// Back-channel logout delivery (`[logout]`).
@@ -76,12 +99,6 @@ pub struct LogoutSettings {
     /// The first retry waits this long; each next one twice as long (at most an
     /// hour), and a delivery is given up after eight attempts.
     pub retry_base_secs: i64,
-    /// How long an app may take to answer one delivery.
-    pub timeout_ms: u64,
-    /// Send to loopback, private and link-local addresses too. Off by default: a
-    /// developer's `backchannel_logout_uri` must not make this server post into its
-    /// own network (SSRF). For development and tests on one machine.
-    pub allow_private_addresses: bool,
 }
 
 impl Default for LogoutSettings {
@@ -89,8 +106,6 @@ impl Default for LogoutSettings {
         Self {
             poll_ms: 1000,
             retry_base_secs: 30,
-            timeout_ms: 5000,
-            allow_private_addresses: false,
         }
     }
 }
@@ -196,6 +211,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             smtp: None,
             logout: LogoutSettings::default(),
+            outbound: OutboundSettings::default(),
         }
     }
 }
@@ -279,6 +295,7 @@ impl fmt::Debug for Settings {
             .field("tokens", &self.tokens)
             .field("smtp", &self.smtp)
             .field("logout", &self.logout)
+            .field("outbound", &self.outbound)
             .finish()
     }
 }
@@ -357,9 +374,9 @@ impl Settings {
         let l = &self.logout;
         if !(1..=3600).contains(&l.retry_base_secs)
             || !(50..=60_000).contains(&l.poll_ms)
-            || !(100..=60_000).contains(&l.timeout_ms)
+            || !(100..=60_000).contains(&self.outbound.timeout_ms)
         {
-            return bad("logout.retry_base_secs must be 1–3600, logout.poll_ms 50–60000 and logout.timeout_ms 100–60000".into());
+            return bad("logout.retry_base_secs must be 1–3600, logout.poll_ms 50–60000 and outbound.timeout_ms 100–60000".into());
         }
         let t = &self.tokens;
         for (name, v) in [

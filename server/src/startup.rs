@@ -168,7 +168,11 @@ impl Application {
         }
         spawn_maintenance(state.clone());
         spawn_secret_uses(state.clone());
-        crate::backchannel::spawn(oauth.clone(), settings.logout.clone());
+        crate::backchannel::spawn(
+            oauth.clone(),
+            settings.logout.clone(),
+            crate::outbound::Outbound::new(&settings.outbound),
+        );
         if let Some(smtp) = &settings.smtp {
             spawn_mail_sender(state.clone(), smtp)?;
         }
@@ -315,6 +319,7 @@ async fn oauth_state(
         trust_proxy_headers: settings.trust_proxy_headers,
         secure_cookies: settings.secure_cookies(),
         require_par: settings.require_pushed_authorization_requests,
+        client_keys: oauth::ClientKeys::new(crate::outbound::Outbound::new(&settings.outbound)),
     }))
 }
 

@@ -338,6 +338,12 @@ impl ClientPatch {
         for c in &contacts {
             problems.check(validate_contact(c));
         }
+        if auth == AuthMethod::PrivateKeyJwt && jwks.is_none() {
+            problems.add(DomainError::invalid(
+                "token_endpoint_auth_method",
+                "private_key_jwt needs the client's keys: set jwks_uri",
+            ));
+        }
         let (backchannel, frontchannel) = (
             opt(&keep(
                 self.backchannel_logout_uri,

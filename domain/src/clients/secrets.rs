@@ -75,6 +75,12 @@ pub async fn rotate_secret(
             "public clients have no secret to rotate",
         ));
     }
+    if !c.metadata.has_secret() {
+        return Err(DomainError::invalid(
+            "client",
+            "this client authenticates with its keys (private_key_jwt) and has no secret: change the keys at its jwks_uri",
+        ));
+    }
     let secret = SecretString::new(random_token());
     let hash = hasher.hash(&secret).await?;
     let txn = crate::platform::db::write_txn(db).await?;

@@ -64,7 +64,10 @@ pub async fn create(
         (metadata.grant_types.clone(), metadata.redirect_uris.clone())
     };
     let id = new_client_id();
-    let secret = (!metadata.is_public()).then(|| SecretString::new(random_token()));
+    // Key-only clients (private_key_jwt) get no secret at all.
+    let secret = metadata
+        .has_secret()
+        .then(|| SecretString::new(random_token()));
     let secret_hash = match &secret {
         Some(s) => Some(hasher.hash(s).await?),
         None => None,

@@ -96,6 +96,10 @@ pub fn validate_email_domains(domains: &[String]) -> DomainResult<Vec<String>> {
 pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult<()> {
     match (app, auth) {
         (ApplicationType::Native, AuthMethod::None) => Ok(()),
+        (ApplicationType::Native, AuthMethod::PrivateKeyJwt) => Err(DomainError::invalid(
+            "token_endpoint_auth_method",
+            "native and single-page clients cannot keep a private key: use none (PKCE)",
+        )),
         (ApplicationType::Native, _) => Err(DomainError::invalid(
             "token_endpoint_auth_method",
             "native and single-page clients cannot keep a secret: use none (PKCE)",

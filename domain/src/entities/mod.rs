@@ -6,6 +6,7 @@ pub mod authorization_code;
 pub mod cache_change;
 pub mod change_request;
 pub mod client;
+pub mod client_assertion_jti;
 pub mod client_secret;
 pub mod client_secret_use;
 pub mod expiry_reminder;

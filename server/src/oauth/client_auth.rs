@@ -49,6 +49,17 @@ pub async fn authenticate(
     form: &HashMap<String, String>,
     ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
+    let assertion =
+        form.contains_key("client_assertion") || form.contains_key("client_assertion_type");
+    let basic_header = headers.contains_key(header::AUTHORIZATION);
+    if assertion {
+        if basic_header || form.contains_key("client_secret") {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        return super::client_assertion::authenticate(st, form).await;
+    }
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

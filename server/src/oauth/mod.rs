@@ -2,6 +2,7 @@
 //! authenticate the client, call the domain and speak RFC error codes.
 
 mod authorize;
+mod client_assertion;
 mod client_auth;
 mod discovery;
 mod end_session;
@@ -22,6 +23,7 @@ use axum::Router;
 use domain::oauth::keys::{Kek, KeyPolicy, KeySet};
 use domain::oauth::Tokens;
 
+pub use client_assertion::ClientKeys;
 pub use error::OAuthError;
 
 /// Every protocol route, in one place: the router and the discovery document are
@@ -92,6 +94,8 @@ pub struct OAuthShared {
     pub secure_cookies: bool,
     /// Every client must push its authorization requests (RFC 9126 §5).
     pub require_par: bool,
+    /// Clients' public keys for `private_key_jwt`.
+    pub client_keys: client_assertion::ClientKeys,
 }
 
 impl OAuthShared {

@@ -77,7 +77,7 @@ impl Receiver {
 
 async fn app_for_logout(allow_private: bool) -> TestApp {
     let app = spawn_app_with(|s| {
-        s.logout.allow_private_addresses = allow_private;
+        s.outbound.allow_private_addresses = allow_private;
         s.logout.poll_ms = 50;
     })
     .await;

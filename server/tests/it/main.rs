@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod client_changes;
+mod client_keys;
 mod cluster;
 mod connected_apps;
 mod crash;

@@ -115,7 +115,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             requestable.push(scope_view(s));
         }
     }
-    let secrets = if c.is_public() {
+    let secrets = if !c.metadata.has_secret() {
         Vec::new()
     } else {
         use domain::platform::clock::format_utc;
@@ -195,7 +195,7 @@ pub async fn create_client(
         m => Some(AuthMethod::parse(m).ok_or_else(|| {
             AppError::invalid(
                 "auth_method",
-                "Choose client_secret_basic, client_secret_post or none.",
+                "Choose client_secret_basic, client_secret_post, none or private_key_jwt.",
             )
         })?),
     };

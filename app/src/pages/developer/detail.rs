@@ -196,7 +196,7 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
         let n = q.read().get("notice").unwrap_or_default();
         (n == "client_created" || n == "secret_rotated") && show_secret.is_none()
     };
-    let is_public = c.is_public();
+    let is_public = !c.metadata.has_secret();
     view! {
         <p class="text-sm"><a class=LINK href="/developer">"← My clients"</a></p>
         <div class="mt-2 flex flex-wrap items-center gap-3">

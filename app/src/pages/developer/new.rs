@@ -73,6 +73,7 @@ fn NewClientForm() -> impl IntoView {
                         <option value="client_secret_basic" selected=auth == "client_secret_basic">"client_secret_basic (HTTP Basic)"</option>
                         <option value="client_secret_post" selected=auth == "client_secret_post">"client_secret_post (form body)"</option>
                         <option value="none" selected=auth == "none">"none (public clients)"</option>
+                        <option value="private_key_jwt" selected=auth == "private_key_jwt">"private_key_jwt (a JWT signed with a key at your JWKS URI; no secret)"</option>
                     </select>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
                 </div>

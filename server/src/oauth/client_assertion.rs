@@ -1,0 +1,241 @@
+//! Client authentication with a signed JWT: `private_key_jwt` (RFC 7523 §2.2 and
+//! §3, OpenID Connect Core §9), at every endpoint that authenticates clients.
+//!
+//! - The assertion names its client in `iss` and `sub` (equal; and equal to a
+//!   `client_id` sent beside it). Only a client registered for `private_key_jwt` is
+//!   accepted this way.
+//! - The signature is checked with a key from the client's `jwks_uri`, fetched
+//!   through [`Outbound`] (public addresses only, 64 KiB, no redirects) and kept
+//!   for five minutes per client; a `kid` not in the kept set makes one fresh fetch,
+//!   at most every ten seconds per client (keys rotate; guesses do not make us fetch).
+//! - `aud` must name this server: its issuer, or the URL of one of its endpoints
+//!   that authenticate clients (RFC 7523 §3 allows the token endpoint's).
+//! - `exp` is required and at most ten minutes ahead (a long-lived assertion is a
+//!   bearer secret); `nbf`/`iat` may not be in the future. Times are the server's
+//!   clock, with thirty seconds of leeway.
+//! - `jti` is required and accepted once while the assertion lives, on every
+//!   process (`clients::assertions`, a conditional insert).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::clients::{AuthMethod, Client};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use super::{routes, OAuthError, OAuthState};
+use crate::outbound::Outbound;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// The algorithms a client may sign its assertions with (discovery lists them).
+pub const ALGS: [&str; 3] = ["RS256", "PS256", "ES256"];
+const MAX_ASSERTION: usize = 8192;
+const MAX_LIFETIME_SECS: i64 = 600;
+const LEEWAY_SECS: i64 = 30;
+const MAX_JWKS_BYTES: usize = 64 * 1024;
+const KEYS_TTL_SECS: i64 = 300;
+const REFETCH_GAP_SECS: i64 = 10;
+
+/// Clients' public keys, as last fetched from their `jwks_uri`.
+pub struct ClientKeys {
+    outbound: Outbound,
+    kept: Mutex<HashMap<String, Kept>>,
+}
+
+struct Kept {
+    uri: String,
+    set: Arc<JwkSet>,
+    fetched_at: i64,
+}
+
+impl ClientKeys {
+    pub fn new(outbound: Outbound) -> Self {
+        Self {
+            outbound,
+            kept: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client's key set: kept, or fetched when there is none for this URI, it
+    /// is older than the TTL, or `fresh` asks (and the last fetch is not too recent).
+    async fn keys(
+        &self,
+        client_id: &str,
+        uri: &str,
+        fresh: bool,
+        now: i64,
+    ) -> Result<Arc<JwkSet>, String> {
+        if let Some(k) = self.lock().get(client_id).filter(|k| k.uri == uri) {
+            let stale = now - k.fetched_at >= KEYS_TTL_SECS;
+            let may_refetch = now - k.fetched_at >= REFETCH_GAP_SECS;
+            let refetch = stale || (fresh && may_refetch);
+            if !refetch {
+                return Ok(k.set.clone());
+            }
+        }
+        let body = self.outbound.get_limited(uri, MAX_JWKS_BYTES).await?;
+        let set: JwkSet = serde_json::from_slice(&body)
+            .map_err(|e| format!("the JWKS is not a JSON Web Key Set: {e}"))?;
+        let set = Arc::new(set);
+        self.lock().insert(
+            client_id.to_owned(),
+            Kept {
+                uri: uri.to_owned(),
+                set: set.clone(),
+                fetched_at: now,
+            },
+        );
+        Ok(set)
+    }
+}
+
+#[derive(Deserialize)]
+struct Unverified {
+    iss: String,
+    sub: String,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    exp: i64,
+    #[serde(default)]
+    nbf: Option<i64>,
+    #[serde(default)]
+    iat: Option<i64>,
+    jti: String,
+}
+
+fn refused(why: &str) -> OAuthError {
+    // The reason goes to the log; the client gets one message (no oracle).
+    tracing::info!(reason = why, "refused a client assertion");
+    OAuthError::invalid_client("client authentication failed")
+}
+
+/// Authenticates the client of a `client_assertion` (the caller checked that no
+/// other method was used alongside).
+pub async fn authenticate(
+    st: &OAuthState,
+    form: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
+        return Err(OAuthError::invalid_request(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}"
+        )));
+    }
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
+    if assertion.len() > MAX_ASSERTION {
+        return Err(OAuthError::invalid_request("client_assertion is too long"));
+    }
+    let header = jsonwebtoken::decode_header(assertion)
+        .map_err(|_| OAuthError::invalid_request("client_assertion is not a JWT"))?;
+    let alg = header.alg;
+    if !matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) {
+        return Err(refused("algorithm not accepted"));
+    }
+    // Who it claims to be, to find the keys that must have signed it.
+    let named: Unverified = assertion
+        .split('.')
+        .nth(1)
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| OAuthError::invalid_request("client_assertion has no iss and sub"))?;
+    if named.iss != named.sub {
+        return Err(refused("iss and sub differ"));
+    }
+    if form.get("client_id").is_some_and(|id| *id != named.iss) {
+        return Err(OAuthError::invalid_request(
+            "client_id differs from the assertion's client",
+        ));
+    }
+    let now = st.services.now();
+    let client = domain::clients::find(&st.services.db, &named.iss)
+        .await
+        .map_err(OAuthError::server_error)?
+        .ok_or_else(|| refused("unknown client"))?;
+    if client.metadata.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(refused("the client is not registered for private_key_jwt"));
+    }
+    if client.unusable_reason(now).is_some() {
+        return Err(refused("the client is disabled or expired"));
+    }
+    let uri = client
+        .metadata
+        .jwks_uri
+        .clone()
+        .ok_or_else(|| refused("the client has no jwks_uri"))?;
+    let find = |set: &JwkSet| match &header.kid {
+        Some(kid) => set.find(kid).cloned(),
+        // Without a kid, only a set of one key says which.
+        None if set.keys.len() == 1 => set.keys.first().cloned(),
+        None => None,
+    };
+    let fetch = |fresh| st.client_keys.keys(&client.id, &uri, fresh, now);
+    let jwk = match find(&*fetch(false).await.map_err(|e: String| refused(&e))?) {
+        Some(k) => k,
+        None => find(&*fetch(true).await.map_err(|e: String| refused(&e))?)
+            .ok_or_else(|| refused("no key of the client's JWKS has this kid"))?,
+    };
+    if jwk
+        .common
+        .key_algorithm
+        .is_some_and(|a| a.to_string() != format!("{alg:?}"))
+    {
+        return Err(refused("the key is for another algorithm"));
+    }
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| refused("unusable key"))?;
+    let issuer = st.issuer().trim_end_matches('/');
+    let audiences: Vec<String> = std::iter::once(issuer.to_owned())
+        .chain(
+            [
+                routes::TOKEN,
+                routes::PAR,
+                routes::INTROSPECT,
+                routes::REVOKE,
+            ]
+            .iter()
+            .map(|p| format!("{issuer}{p}")),
+        )
+        .collect();
+    let mut v = Validation::new(alg);
+    // Time is checked below against the server's clock.
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
+    v.set_audience(&audiences);
+    v.set_issuer(&[client.id.as_str()]);
+    let claims = jsonwebtoken::decode::<Claims>(assertion, &key, &v)
+        .map_err(|e| refused(&format!("signature or claims: {e}")))?
+        .claims;
+    if claims.exp <= now - LEEWAY_SECS {
+        return Err(refused("expired"));
+    }
+    if claims.exp > now + MAX_LIFETIME_SECS {
+        return Err(refused("exp is more than ten minutes ahead"));
+    }
+    if claims
+        .nbf
+        .or(claims.iat)
+        .is_some_and(|t| t > now + LEEWAY_SECS)
+    {
+        return Err(refused("issued in the future"));
+    }
+    if claims.jti.is_empty() || claims.jti.len() > 256 {
+        return Err(refused("jti missing or too long"));
+    }
+    if !domain::clients::assertions::first_use(&st.services.db, &client.id, &claims.jti, claims.exp)
+        .await
+        .map_err(OAuthError::server_error)?
+    {
+        return Err(refused("replayed jti"));
+    }
+    Ok(client)
+}

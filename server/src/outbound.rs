@@ -1,0 +1,180 @@
+//! Requests this server makes to addresses developers chose — back-channel logout
+//! URIs, clients' JWKS URIs — made so they cannot be turned against the network
+//! the server stands in (SSRF).
+//!
+//! The host is resolved here and the connection made to the very address that was
+//! checked (no second lookup an attacker's DNS could answer differently); loopback,
+//! private, link-local and other non-public addresses are refused unless
+//! `outbound.allow_private_addresses` is set; redirects are not followed; every
+//! request has a timeout and responses a size limit.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::settings::OutboundSettings;
+
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    allow_private: bool,
+    timeout: Duration,
+}
+
+impl Outbound {
+    pub fn new(cfg: &OutboundSettings) -> Self {
+        Self {
+            allow_private: cfg.allow_private_addresses,
+            timeout: Duration::from_millis(cfg.timeout_ms),
+        }
+    }
+
+    /// A client pinned to the checked address of `url`'s host.
+    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, String> {
+        let host = url.host_str().ok_or("the URI has no host")?.to_owned();
+        let port = url.port_or_known_default().ok_or("the URI has no port")?;
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .collect();
+        let addr = *addrs
+            .first()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        if !self.allow_private {
+            if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                return Err(format!(
+                    "{host} resolves to {}, which is not a public address",
+                    bad.ip()
+                ));
+            }
+        }
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .resolve(&host, addr)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))
+    }
+
+    /// POSTs a form; Ok when the answer is 2xx.
+    pub async fn post_form(&self, uri: &str, form: &[(&str, &str)]) -> Result<(), String> {
+        let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
+        let resp = self
+            .client_for(&url)
+            .await?
+            .post(url)
+            .header(http::header::CACHE_CONTROL, "no-store")
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| format!("sending: {}", kind(&e)))?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(format!("the app answered {s}")),
+        }
+    }
+
+    /// GETs a document of at most `max_bytes`; Ok with its body when the answer
+    /// is 200.
+    pub async fn get_limited(&self, uri: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
+        let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
+        let mut resp = self
+            .client_for(&url)
+            .await?
+            .get(url)
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("fetching: {}", kind(&e)))?;
+        if resp.status() != http::StatusCode::OK {
+            return Err(format!("the server answered {}", resp.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| format!("reading: {}", kind(&e)))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(format!("the document is larger than {max_bytes} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// A reqwest error without the URL (which the developer knows), kept short.
+fn kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    }
+}
+
+/// An address on the public Internet (what `IpAddr::is_global` will say once
+/// stable): not loopback, private, link-local, shared, documentation, benchmark,
+/// multicast, broadcast or unspecified; IPv4-mapped IPv6 judged as IPv4.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "93.184.216.34",
+            "2606:2800:220:1::1",
+            "::ffff:93.184.216.34",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+}

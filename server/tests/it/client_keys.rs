@@ -1,0 +1,345 @@
+//! `private_key_jwt` (RFC 7523, issue 18): a key-only service client signs its own
+//! assertions with an ES256 key published at a JWKS listener on port 0; every rule
+//! of the assertion is tried black-box at the token endpoint.
+
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::oidc::flow::wall_clock;
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// An ES256 key: its private half for signing, its public half as a JWK.
+struct Key {
+    kid: String,
+    pkcs8: Vec<u8>,
+    jwk: Value,
+}
+
+fn new_key(kid: &str) -> Key {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    Key {
+        kid: kid.into(),
+        pkcs8: pkcs8.as_ref().to_vec(),
+        jwk: json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        }),
+    }
+}
+
+/// The client's JWKS listener: serves whatever keys the test puts in it.
+struct Jwks {
+    url: String,
+    keys: Arc<Mutex<Vec<Value>>>,
+}
+
+async fn jwks_listener(keys: Vec<Value>) -> Jwks {
+    let keys = Arc::new(Mutex::new(keys));
+    let served = keys.clone();
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { axum::Json(json!({ "keys": *served.lock().unwrap() })) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/jwks",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Jwks { url, keys }
+}
+
+async fn key_only_client(app: &TestApp, jwks_uri: &str) -> String {
+    let created = domain::clients::create(
+        &app.db,
+        &domain::platform::password::PasswordHasher::new(),
+        domain::audit::Actor::Operator,
+        domain::clients::NewClient {
+            application_type: Some(domain::clients::ApplicationType::Service),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Key-only robot".into()),
+                token_endpoint_auth_method: Some(domain::clients::AuthMethod::PrivateKeyJwt),
+                jwks_uri: Some(Some(jwks_uri.into())),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    assert!(created.secret.is_none(), "a key-only client gets no secret");
+    created.client.id
+}
+
+fn assertion(key: &Key, claims: Value) -> String {
+    let mut h = Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(key.kid.clone());
+    encode(&h, &claims, &EncodingKey::from_ec_der(&key.pkcs8)).unwrap()
+}
+
+fn claims(app: &TestApp, client_id: &str, jti: &str) -> Value {
+    let now = wall_clock();
+    json!({ "iss": client_id, "sub": client_id, "aud": app.settings.issuer,
+            "iat": now, "exp": now + 60, "jti": jti })
+}
+
+async fn token_with(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn cc(app: &TestApp, assertion: &str) -> (u16, Value) {
+    token_with(
+        app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+    )
+    .await
+}
+
+async fn app_allowing_loopback() -> TestApp {
+    let app = spawn_app_with(|s| s.outbound.allow_private_addresses = true).await;
+    app.clock.set(wall_clock());
+    app
+}
+
+#[tokio::test]
+async fn a_key_only_client_authenticates_with_signed_assertions_each_used_once() {
+    let app = app_allowing_loopback().await;
+    let key = new_key("k1");
+    let jwks = jwks_listener(vec![key.jwk.clone()]).await;
+    let id = key_only_client(&app, &jwks.url).await;
+
+    let a = assertion(&key, claims(&app, &id, "jti-1"));
+    let (status, v) = cc(&app, &a).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["access_token"].is_string());
+    let (status, v) = cc(&app, &a).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a replayed jti"
+    );
+
+    // The same fresh assertion twice at once: one token.
+    let b = assertion(&key, claims(&app, &id, "jti-2"));
+    let (x, y) = tokio::join!(cc(&app, &b), cc(&app, &b));
+    let mut statuses = [x.0, y.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401]);
+
+    // The token endpoint's URL is an audience too (RFC 7523 §3); PAR takes assertions.
+    let mut c = claims(&app, &id, "jti-3");
+    c["aud"] = json!(format!("{}/oauth/token", app.settings.issuer));
+    assert_eq!(cc(&app, &assertion(&key, c)).await.0, 200);
+
+    // Keys rotate: a new kid is fetched again (at most every ten seconds).
+    let next = new_key("k2");
+    jwks.keys.lock().unwrap().push(next.jwk.clone());
+    app.clock.advance(11);
+    let mut c = claims(&app, &id, "jti-4");
+    c["iat"] = json!(wall_clock() + 11);
+    c["exp"] = json!(wall_clock() + 11 + 60);
+    assert_eq!(
+        cc(&app, &assertion(&next, c)).await.0,
+        200,
+        "the new key was fetched"
+    );
+}
+
+#[tokio::test]
+async fn assertions_that_break_a_rule_are_refused() {
+    let app = app_allowing_loopback().await;
+    let key = new_key("k1");
+    let jwks = jwks_listener(vec![key.jwk.clone()]).await;
+    let id = key_only_client(&app, &jwks.url).await;
+    let now = wall_clock();
+    let impostor = Key {
+        kid: "k1".into(),
+        ..new_key("k1")
+    };
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims(&app, &id, &format!("jti-{}", rand_suffix()));
+        f(&mut c);
+        c
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "another audience",
+            assertion(
+                &key,
+                with(&|c| c["aud"] = json!("https://elsewhere.example")),
+            ),
+        ),
+        (
+            "expired",
+            assertion(&key, with(&|c| c["exp"] = json!(now - 120))),
+        ),
+        (
+            "valid for an hour",
+            assertion(&key, with(&|c| c["exp"] = json!(now + 3600))),
+        ),
+        (
+            "issued in the future",
+            assertion(&key, with(&|c| c["iat"] = json!(now + 600))),
+        ),
+        (
+            "no jti",
+            assertion(
+                &key,
+                with(&|c| {
+                    c.as_object_mut().unwrap().remove("jti");
+                }),
+            ),
+        ),
+        (
+            "sub is not iss",
+            assertion(&key, with(&|c| c["sub"] = json!("someone-else"))),
+        ),
+        ("signed by another key", assertion(&impostor, with(&|_| {}))),
+        (
+            "unknown client",
+            assertion(
+                &key,
+                with(&|c| {
+                    c["iss"] = json!("nobody");
+                    c["sub"] = json!("nobody");
+                }),
+            ),
+        ),
+    ];
+    for (why, a) in cases {
+        let (status, v) = cc(&app, &a).await;
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{why}: {v}"
+        );
+    }
+    // Two methods at once, or the wrong assertion type: a bad request.
+    let good = assertion(&key, claims(&app, &id, "jti-ok"));
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .basic_auth(&id, Some("secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", good.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let (status, v) = token_with(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:example:other"),
+            ("client_assertion", good.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    // A key-only client has no secret to guess.
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .basic_auth(&id, Some("anything"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // The untouched assertion still works: nothing above used its jti.
+    assert_eq!(cc(&app, &good).await.0, 200);
+}
+
+fn rand_suffix() -> String {
+    domain::platform::secret::random_token()[..8].to_owned()
+}
+
+#[tokio::test]
+async fn keys_on_a_private_address_are_not_fetched_by_default() {
+    let app = spawn_app().await;
+    app.clock.set(wall_clock());
+    let key = new_key("k1");
+    let jwks = jwks_listener(vec![key.jwk.clone()]).await;
+    let id = key_only_client(&app, &jwks.url).await;
+    let (status, v) = cc(&app, &assertion(&key, claims(&app, &id, "j"))).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+}
+
+#[tokio::test]
+async fn private_key_jwt_follows_the_registration_rules() {
+    let app = spawn_app().await;
+    let (_, api) = Api::developer(&app, "dana").await;
+    let r = api
+        .post(
+            "/api/v1/clients",
+            json!({"name": "Robot", "application_type": "service",
+                   "token_endpoint_auth_method": "private_key_jwt"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("jwks_uri"), "{}", r.body);
+    let r = api
+        .post(
+            "/api/v1/clients",
+            json!({"name": "Phone", "application_type": "native", "redirect_uris": ["com.example.app:/cb"],
+                   "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://app.example.edu/jwks"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = api
+        .post(
+            "/api/v1/clients",
+            json!({"name": "Robot", "application_type": "service",
+                   "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://app.example.edu/jwks"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v.get("client_secret").is_none_or(Value::is_null), "{v}");
+    let id = v["id"].as_str().unwrap();
+    let r = api
+        .post(&format!("/api/v1/clients/{id}/rotate-secret"), json!({}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let meta: Value = reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(meta["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("private_key_jwt")));
+}
