@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as jose from 'jose';
+import * as oidc from 'openid-client';
 import {
   cli, createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere,
 } from './rp';
@@ -53,5 +54,36 @@ test('an app with only a key pair signs a signed-out person in', async ({ page }
   const { claims, userinfo } = await rp.redeem(arrival, checks);
   expect(claims.iss).toBe(ISSUER);
   expect(claims.aud).toBe(clientId);
+  expect(userinfo.preferred_username).toBe(user);
+});
+
+test('an app signs its authorization request (JAR): only the signed parameters count', async ({ page }, testInfo) => {
+  const user = createUser(testInfo, 'jo');
+  const callback = app.callback(testInfo, 'Signer');
+  const name = `Signer ${testInfo.project.name} ${Date.now() % 100000}`;
+  const kid = `j-${testInfo.project.name}-${Date.now()}`;
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  keys.push({ ...(await jose.exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' });
+  const out = cli(['client', 'add', '--name', name, '--type', 'web', '--redirect-uri', callback,
+    '--scope', 'openid', '--scope', 'profile', '--token-endpoint-auth-method', 'private_key_jwt',
+    '--jwks-uri', jwksUrl]);
+  const clientId = /^client_id: (\S+)$/m.exec(out)![1];
+  const rp = await RelyingParty.discoverWithKey(clientId, callback, { key: privateKey, kid });
+
+  const { url, checks } = await rp.authorizationUrl({ scope: 'openid profile' });
+  const plain = new URL(url);
+  const params: Record<string, string> = Object.fromEntries(plain.searchParams);
+  const signed = await oidc.buildAuthorizationUrlWithJAR(rp.config, params, { key: privateKey, kid });
+  expect(signed.searchParams.get('request')).toBeTruthy();
+  // Something added on the way does not count: the signed redirect_uri and scope do.
+  signed.searchParams.set('scope', 'openid');
+  await page.goto(signed.href);
+  await signInHere(page, testInfo, user);
+  await expect(page.getByTestId('consent-scopes')).toContainText('See your name and username');
+  await decide(page, testInfo, name, 'Allow');
+  await expect(page.getByRole('heading', { name: 'app callback' })).toBeVisible();
+  const arrival = await app.arrival(callback);
+  expectCode(arrival, checks);
+  const { userinfo } = await rp.redeem(arrival, checks);
   expect(userinfo.preferred_username).toBe(user);
 });

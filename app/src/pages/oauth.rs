@@ -94,6 +94,8 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("logout_bad_hint") => "The application's sign-out request carried a token this server did not issue. You are still signed in.",
         Some("logout_client_mismatch") => "The application's sign-out request named two different applications. You are still signed in.",
         Some("logout_redirect_without_client") => "The application's sign-out request asked to send you somewhere without saying which application it is. You are still signed in.",
+        Some("invalid_request_object") => "The application's signed request could not be verified with its keys, or has expired.",
+        Some("par_required") => "This application must send its sign-in requests to this server directly first (pushed authorization requests); the request in the address was refused.",
         Some("invalid_request_uri") => "The sign-in request has expired or was already used. Go back to the application and start again.",
         Some("logout_malformed") => "The sign-out request was malformed. You are still signed in.",
         _ => "The sign-in request could not be processed.",

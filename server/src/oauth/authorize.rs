@@ -369,6 +369,9 @@ pub async fn authorize(
         Ok(q) => q,
         Err(f) => return failure_response(&st, f),
     };
+    if let Some(request) = q.get("request") {
+        return open_request_object(&st, &q, request).await;
+    }
     let req = match validate(&st, &q).await {
         Ok(r) => r,
         Err(f) => return failure_response(&st, f),
@@ -423,6 +426,53 @@ pub async fn authorize(
             "the user has not consented to this client",
         ),
         _ => Redirect::to(&format!("/oauth/consent?{raw}")).into_response(),
+    }
+}
+
+/// A signed request object (RFC 9101) sent through the browser: verified, kept as a
+/// pushed request, and the browser sent on with its `request_uri` (see
+/// `request_object`), so every later step sees only the verified parameters.
+async fn open_request_object(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+    request: &str,
+) -> Response {
+    if q.contains_key("request_uri") {
+        return error_page("invalid_request_object");
+    }
+    let Some(client_id) = q
+        .get("client_id")
+        .cloned()
+        .or_else(|| super::request_object::named_client(request))
+    else {
+        return error_page("missing_client_id");
+    };
+    let params = match super::request_object::open(st, &client_id, request).await {
+        Ok(p) => p,
+        Err(reason) => return error_page(reason),
+    };
+    // Not pushed: a client (or server) that requires pushed requests refuses it too.
+    match domain::clients::find(&st.services.db, &client_id).await {
+        Ok(Some(c)) if st.require_par || c.metadata.require_pushed_authorization_requests => {
+            return error_page("par_required")
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => return error_page("unknown_client"),
+        Err(_) => return error_page("server_error"),
+    }
+    match domain::oauth::pushed::push(&st.services.db, &client_id, &params, st.services.now()).await
+    {
+        Ok(uri) => Redirect::to(&format!(
+            "{}?client_id={}&request_uri={}",
+            super::routes::AUTHORIZE,
+            urlencode(&client_id),
+            urlencode(&uri)
+        ))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "keeping a request object");
+            error_page("server_error")
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::clients::{AuthMethod, Client};
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
@@ -94,6 +94,39 @@ impl ClientKeys {
         );
         Ok(set)
     }
+
+    /// The key `kid` names in the client's set (the only key, when no `kid` is
+    /// given and the set has one), fetching the set again once when it is not kept.
+    pub async fn key_for(
+        &self,
+        client_id: &str,
+        uri: &str,
+        kid: Option<&str>,
+        now: i64,
+    ) -> Result<Jwk, String> {
+        let find = |set: &JwkSet| match kid {
+            Some(kid) => set.find(kid).cloned(),
+            None if set.keys.len() == 1 => set.keys.first().cloned(),
+            None => None,
+        };
+        if let Some(k) = find(&*self.keys(client_id, uri, false, now).await?) {
+            return Ok(k);
+        }
+        find(&*self.keys(client_id, uri, true, now).await?)
+            .ok_or_else(|| "no key of the client's JWKS has this kid".to_owned())
+    }
+}
+
+/// A key for `alg` from `jwk`, refusing a key whose own `alg` is another.
+pub fn decoding_key(jwk: &Jwk, alg: Algorithm) -> Result<DecodingKey, String> {
+    if jwk
+        .common
+        .key_algorithm
+        .is_some_and(|a| a.to_string() != format!("{alg:?}"))
+    {
+        return Err("the key is for another algorithm".into());
+    }
+    DecodingKey::from_jwk(jwk).map_err(|_| "unusable key".into())
 }
 
 #[derive(Deserialize)]
@@ -172,26 +205,12 @@ pub async fn authenticate(
         .jwks_uri
         .clone()
         .ok_or_else(|| refused("the client has no jwks_uri"))?;
-    let find = |set: &JwkSet| match &header.kid {
-        Some(kid) => set.find(kid).cloned(),
-        // Without a kid, only a set of one key says which.
-        None if set.keys.len() == 1 => set.keys.first().cloned(),
-        None => None,
-    };
-    let fetch = |fresh| st.client_keys.keys(&client.id, &uri, fresh, now);
-    let jwk = match find(&*fetch(false).await.map_err(|e: String| refused(&e))?) {
-        Some(k) => k,
-        None => find(&*fetch(true).await.map_err(|e: String| refused(&e))?)
-            .ok_or_else(|| refused("no key of the client's JWKS has this kid"))?,
-    };
-    if jwk
-        .common
-        .key_algorithm
-        .is_some_and(|a| a.to_string() != format!("{alg:?}"))
-    {
-        return Err(refused("the key is for another algorithm"));
-    }
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| refused("unusable key"))?;
+    let jwk = st
+        .client_keys
+        .key_for(&client.id, &uri, header.kid.as_deref(), now)
+        .await
+        .map_err(|e| refused(&e))?;
+    let key = decoding_key(&jwk, alg).map_err(|e| refused(&e))?;
     let issuer = st.issuer().trim_end_matches('/');
     let audiences: Vec<String> = std::iter::once(issuer.to_owned())
         .chain(

@@ -10,6 +10,7 @@ mod error;
 mod grants;
 mod introspect;
 mod par;
+mod request_object;
 mod revoke;
 mod token;
 mod untrusted;

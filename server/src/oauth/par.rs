@@ -73,10 +73,22 @@ async fn handle(
             "request_uri cannot be pushed: push the parameters themselves",
         ));
     }
-    let mut params: HashMap<String, String> = form
-        .into_iter()
-        .filter(|(k, _)| !CLIENT_AUTH.contains(&k.as_str()))
-        .collect();
+    let mut params: HashMap<String, String> = match form.get("request") {
+        // RFC 9126 §3 and RFC 9101 §5: a pushed request object is the request.
+        Some(request) => super::request_object::open(st, &client.id, request)
+            .await
+            .map_err(|reason| match reason {
+                "server_error" => OAuthError::server_error("opening a request object"),
+                _ => OAuthError::bad_request(
+                    "invalid_request_object",
+                    "the request object could not be verified with the client's keys, or breaks a rule of RFC 9101",
+                ),
+            })?,
+        None => form
+            .into_iter()
+            .filter(|(k, _)| !CLIENT_AUTH.contains(&k.as_str()))
+            .collect(),
+    };
     match params.get("client_id") {
         Some(id) if *id != client.id => {
             return Err(OAuthError::invalid_request(

@@ -17,13 +17,13 @@ use crate::oidc::flow::wall_clock;
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// An ES256 key: its private half for signing, its public half as a JWK.
-struct Key {
-    kid: String,
-    pkcs8: Vec<u8>,
-    jwk: Value,
+pub(crate) struct Key {
+    pub kid: String,
+    pub pkcs8: Vec<u8>,
+    pub jwk: Value,
 }
 
-fn new_key(kid: &str) -> Key {
+pub(crate) fn new_key(kid: &str) -> Key {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let pair =
@@ -41,12 +41,12 @@ fn new_key(kid: &str) -> Key {
 }
 
 /// The client's JWKS listener: serves whatever keys the test puts in it.
-struct Jwks {
-    url: String,
+pub(crate) struct Jwks {
+    pub url: String,
     keys: Arc<Mutex<Vec<Value>>>,
 }
 
-async fn jwks_listener(keys: Vec<Value>) -> Jwks {
+pub(crate) async fn jwks_listener(keys: Vec<Value>) -> Jwks {
     let keys = Arc::new(Mutex::new(keys));
     let served = keys.clone();
     let router = axum::Router::new().route(
@@ -88,7 +88,7 @@ async fn key_only_client(app: &TestApp, jwks_uri: &str) -> String {
     created.client.id
 }
 
-fn assertion(key: &Key, claims: Value) -> String {
+pub(crate) fn assertion(key: &Key, claims: Value) -> String {
     let mut h = Header::new(jsonwebtoken::Algorithm::ES256);
     h.kid = Some(key.kid.clone());
     encode(&h, &claims, &EncodingKey::from_ec_der(&key.pkcs8)).unwrap()

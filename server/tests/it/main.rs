@@ -23,6 +23,7 @@ mod openapi_fuzz;
 mod pages;
 mod par;
 mod portal;
+mod request_objects;
 mod rest;
 mod rp;
 mod sign_in;
