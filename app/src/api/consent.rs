@@ -24,7 +24,11 @@ pub struct ConsentView {
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
     pub first_party: bool,
+    /// What the person is asked for now: the scopes they have not allowed yet.
     pub scopes: Vec<ScopeLine>,
+    /// Scopes of the request they allowed before (incremental consent: shown apart,
+    /// not asked again).
+    pub already: Vec<ScopeLine>,
     /// The authorization request's parameters, carried through the form.
     pub params: Vec<(String, String)>,
     pub user_display_name: String,
@@ -65,7 +69,12 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
             .unwrap_or_default(),
         None => get("scope").unwrap_or_default(),
     };
+    let held = domain::oauth::consents::find(&st.db, &user.id, &client.id)
+        .await?
+        .map(|g| g.scopes)
+        .unwrap_or_default();
     let mut scopes = Vec::new();
+    let mut already = Vec::new();
     for name in domain::oauth::ScopeSet::parse_vec(&asked) {
         if let Some(info) = domain::apis::find_scope(&st.db, &name).await? {
             // People see which API each permission opens (the token's audience).
@@ -75,11 +84,16 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
                     .map(|r| r.name),
                 None => None,
             };
-            scopes.push(ScopeLine {
+            let line = ScopeLine {
                 name: info.name,
                 description: info.description,
                 api,
-            });
+            };
+            if held.contains(&line.name) {
+                already.push(line);
+            } else {
+                scopes.push(line);
+            }
         }
     }
     Ok(Some(ConsentView {
@@ -92,6 +106,7 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         owner,
         first_party: client.first_party,
         scopes,
+        already,
         params,
         user_display_name: user.display_name.clone(),
     }))

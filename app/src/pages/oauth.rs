@@ -35,7 +35,7 @@ pub fn ConsentPage() -> impl IntoView {
                                     }}
                                     "Client ID: " <code class="text-xs">{c.client_id.clone()}</code>
                                 </p>
-                                <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> ". If you allow it, it will be able to:"</p>
+                                <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> "." {if c.already.is_empty() { " If you allow it, it will be able to:" } else if c.scopes.is_empty() { " It asks you to confirm what you allowed before." } else { " It asks for more than you allowed before. If you allow it, it will also be able to:" }}</p>
                                 <ul class="mt-3 space-y-2" data-testid="consent-scopes">
                                     {c.scopes.iter().map(|s| view! {
                                         <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}
@@ -43,6 +43,14 @@ pub fn ConsentPage() -> impl IntoView {
                                         </span></li>
                                     }).collect_view()}
                                 </ul>
+                                {(!c.already.is_empty()).then(|| view! {
+                                    <details class="mt-4 text-sm text-slate-700" data-testid="consent-already" open=c.scopes.is_empty()>
+                                        <summary class="cursor-pointer">{format!("What you already allowed ({})", c.already.len())}</summary>
+                                        <ul class="mt-2 list-disc space-y-1 pl-6">
+                                            {c.already.iter().map(|s| view! { <li>{s.description.clone()}</li> }).collect_view()}
+                                        </ul>
+                                    </details>
+                                })}
                                 {(c.client_uri.is_some() || c.policy_uri.is_some() || c.tos_uri.is_some()).then(|| view! {
                                     <p class="mt-6 flex flex-wrap gap-4 text-sm" data-testid="consent-links">
                                         {c.client_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Home page"</a> })}

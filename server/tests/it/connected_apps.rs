@@ -486,3 +486,31 @@ async fn catalogue_edits_show_on_the_consent_page() {
         .await;
     assert!(r.status >= 400);
 }
+
+#[tokio::test]
+async fn asking_for_more_asks_only_for_what_is_new() {
+    let (app, rp) = setup().await;
+    let alice = app.browser();
+    // First: openid alone, allowed.
+    code_as(&alice, "alice", &rp, "openid").await;
+    // Then openid profile: the consent page asks only for profile.
+    let loc = alice
+        .get(&authorize_path(&rp, "openid profile", ""))
+        .await
+        .location()
+        .unwrap();
+    assert!(loc.starts_with("/oauth/consent?"), "{loc}");
+    let page = alice.get_html(&loc).await.body;
+    let asked = page
+        .split("data-testid=\"consent-scopes\"")
+        .nth(1)
+        .and_then(|s| s.split("</ul>").next())
+        .unwrap_or_default();
+    assert!(asked.contains("See your name and username"), "{asked}");
+    assert!(
+        !asked.contains("Sign you in"),
+        "what was allowed before is not asked again: {asked}"
+    );
+    assert!(page.contains("data-testid=\"consent-already\""), "{page}");
+    assert!(page.contains("It asks for more than you allowed before"));
+}
