@@ -95,7 +95,15 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
         .into_any();
     }
     let (search, sort) = (p.search.clone(), p.sort.clone());
-    let link = move |n: u64| format!("{base}?search={search}&sort={sort}&page={n}");
+    // Typed text: encoded, so a search for "R&D" stays one parameter on page 2.
+    let link = move |n: u64| {
+        use crate::api::audit::encode;
+        format!(
+            "{base}?search={}&sort={}&page={n}",
+            encode(&search),
+            encode(&sort)
+        )
+    };
     view! {
         <p class="mt-4 text-sm text-slate-600">
             {if p.total == 1 { "1 client".to_owned() } else { format!("{} clients", p.total) }}

@@ -158,7 +158,12 @@ fn UserTable(
         .into_any();
     }
     let search = page.search.clone();
-    let link = move |p: u64| format!("/admin/users?search={}&page={p}", search);
+    let link = move |p: u64| {
+        format!(
+            "/admin/users?search={}&page={p}",
+            crate::api::audit::encode(&search)
+        )
+    };
     view! {
         <p class="mt-4 text-sm text-slate-600">
             {if page.total == 1 { "1 user".to_owned() } else { format!("{} users", page.total) }}

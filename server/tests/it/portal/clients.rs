@@ -425,3 +425,26 @@ async fn is_disabled(app: &TestApp, id: &str) -> bool {
         .unwrap()
         .disabled
 }
+
+#[tokio::test]
+async fn a_search_with_reserved_characters_survives_paging() {
+    let app = spawn_app().await;
+    for n in 0..22 {
+        let mut new = crate::rp::notebook(&["openid"]);
+        new.metadata.name = Some(format!("R&D tool {n:02}"));
+        register(&app, new).await;
+    }
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = admin.get_html("/admin/clients?search=R%26D").await.body;
+    assert!(page.contains("R&amp;D tool 00"), "{page}");
+    assert!(
+        page.contains("search=R%26D&amp;sort=name&amp;page=2"),
+        "the next page keeps the search as typed: {page}"
+    );
+    let second = admin
+        .get_html("/admin/clients?search=R%26D&sort=name&page=2")
+        .await
+        .body;
+    assert!(second.contains("R&amp;D tool 21"), "{second}");
+}
