@@ -21,6 +21,7 @@ mod m0012_shown_once;
 mod m0013_change_times;
 mod m0014_secret_use;
 mod m0015_client_auth_age;
+mod m0016_device_codes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_change_times::Migration),
             Box::new(m0014_secret_use::Migration),
             Box::new(m0015_client_auth_age::Migration),
+            Box::new(m0016_device_codes::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub revoked_tokens: u64,
     pub throttle: u64,
+    pub device_codes: u64,
 }
 
 pub async fn purge<C: ConnectionTrait>(
@@ -71,6 +72,7 @@ pub async fn purge<C: ConnectionTrait>(
             .exec(conn)
             .await?
             .rows_affected,
+        device_codes: crate::oauth::device::purge(conn, now).await?,
     })
 }
 

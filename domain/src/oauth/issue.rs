@@ -59,6 +59,9 @@ pub enum Source {
         family_id: String,
         family_expires_at: Timestamp,
     },
+    /// A consumed device code (RFC 8628 §3.5): like a code, its hash starts the
+    /// refresh-token family; there is no nonce.
+    Device { device_code_hash: String },
 }
 
 impl Source {
@@ -66,6 +69,7 @@ impl Source {
         match self {
             Source::Code { .. } => GrantType::AuthorizationCode,
             Source::Rotation { .. } => GrantType::RefreshToken,
+            Source::Device { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -230,8 +234,13 @@ impl Tokens {
         let claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
         let keys = self.keys.current();
         let access_token = access_tokens::sign_access(&keys, &claims)?;
-        let id_token = match &t.source {
-            Source::Code { nonce, .. } if t.scopes.contains("openid") => {
+        let nonce = match &t.source {
+            Source::Code { nonce, .. } => Some(nonce),
+            Source::Device { .. } => Some(&None),
+            Source::Rotation { .. } => None,
+        };
+        let id_token = match nonce {
+            Some(nonce) if t.scopes.contains("openid") => {
                 let mut id = super::claims::user_claims(t.user, &t.scopes, &self.role);
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
@@ -261,6 +270,7 @@ impl Tokens {
                 .unwrap_or(runtime.refresh_token_secs);
             let (family_id, expires_at) = match &t.source {
                 Source::Code { code_hash, .. } => (code_hash.clone(), now + lifetime),
+                Source::Device { device_code_hash } => (device_code_hash.clone(), now + lifetime),
                 Source::Rotation {
                     family_id,
                     family_expires_at,
@@ -288,8 +298,15 @@ impl Tokens {
         } else {
             None
         };
-        if let Source::Code { code_hash, .. } = &t.source {
-            codes::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?;
+        match &t.source {
+            Source::Code { code_hash, .. } => {
+                codes::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?
+            }
+            Source::Device { device_code_hash } => {
+                super::device::record_issuance(&txn, device_code_hash, &claims.jti, claims.exp)
+                    .await?
+            }
+            Source::Rotation { .. } => {}
         }
         crate::oauth::consents::touch(&txn, t.grant_id, now).await?;
         let grant_type = t.source.grant_type();

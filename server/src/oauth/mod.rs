@@ -3,6 +3,7 @@
 
 mod authorize;
 mod client_auth;
+mod device_authorization;
 mod discovery;
 mod error;
 mod grants;
@@ -35,6 +36,10 @@ pub mod routes {
     pub const TOKEN: &str = "/oauth/token";
     pub const INTROSPECT: &str = "/oauth/introspect";
     pub const REVOKE: &str = "/oauth/revoke";
+    /// RFC 8628 §3.1.
+    pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
+    /// RFC 8628 §3.2 `verification_uri`: a portal page.
+    pub const DEVICE: &str = "/device";
 
     /// Endpoints that never read cookies: clients authenticate with credentials or
     /// bearer tokens, or nothing is needed (metadata, keys). The portal's session and
@@ -48,6 +53,7 @@ pub mod routes {
         INTROSPECT,
         REVOKE,
         USERINFO,
+        DEVICE_AUTHORIZATION,
     ];
 }
 
@@ -145,6 +151,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
         .route(
             routes::REVOKE,
             post(revoke::revoke).get(error::method_not_allowed),
+        )
+        .route(
+            routes::DEVICE_AUTHORIZATION,
+            post(device_authorization::device_authorization).get(error::method_not_allowed),
         )
         .with_state(state)
 }
