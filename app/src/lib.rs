@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/device") view=DevicePage ssr=SsrMode::Async/>
                 </Routes>
             </Frame>
         </Router>

@@ -29,6 +29,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/admin/audit",
     "/oauth/consent",
     "/oauth/error",
+    "/device",
 ];
 
 /// Whether the client-side router has a page for `path` (no query).
