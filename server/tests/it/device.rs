@@ -635,3 +635,41 @@ async fn device_and_user_codes_are_stored_only_hashed() {
         assert!(events.iter().all(|e| !e.contains(secret)));
     }
 }
+
+#[tokio::test]
+async fn revoking_a_device_approval_on_my_apps_revokes_its_access_token_even_without_refresh() {
+    let app = spawn_app().await;
+    let client_id = device_client(&app, &["authorization_code", DEVICE_GRANT]).await;
+    let d = authorize_device(&app, &client_id, "openid").await;
+    let alice = signed_in(&app, "alice").await;
+    decide(&alice, d["user_code"].as_str().unwrap(), "allow").await;
+    let (status, tokens) = poll(&app, &client_id, d["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(tokens.get("refresh_token").is_none(), "no refresh grant");
+    let at = tokens["access_token"].as_str().unwrap();
+    let userinfo = || async {
+        http()
+            .get(format!("{}/oauth/userinfo", app.base))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(userinfo().await, 200);
+    let apps = alice.get("/api/apps/list").await.json();
+    let grant_id = apps["apps"][0]["grant_id"].as_str().unwrap().to_owned();
+    let r = alice
+        .post(
+            "/api/apps/revoke",
+            &[("grant_id", &grant_id), ("confirm", "on")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(
+        userinfo().await,
+        401,
+        "the device's token went with the consent"
+    );
+}
