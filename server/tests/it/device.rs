@@ -667,9 +667,13 @@ async fn revoking_a_device_approval_on_my_apps_revokes_its_access_token_even_wit
         )
         .await;
     assert!(r.status < 400, "{}", r.body);
-    assert_eq!(
-        userinfo().await,
-        401,
-        "the device's token went with the consent"
-    );
+    assert_eq!(userinfo().await, 401, "the consent is gone");
+    // And the token itself is on the revocation list, for every API that
+    // introspects (userinfo above also checks the consent).
+    let jti = peek(at)["jti"].as_str().unwrap().to_owned();
+    let listed = domain::entities::revoked_token::Entity::find_by_id(jti)
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(listed.is_some(), "the device's access token is revoked");
 }
