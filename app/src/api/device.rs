@@ -36,7 +36,7 @@ pub enum DeviceView {
     },
     /// The consent screen for the request behind the code, shown with the code.
     Consent {
-        consent: ConsentView,
+        consent: Box<ConsentView>,
         user_code: String,
     },
     /// Decided: the person can go back to the device.
@@ -128,7 +128,10 @@ pub async fn device_details(query: String) -> Result<DeviceView, AppError> {
                 vec![("user_code".into(), user_code.clone())],
             )
             .await?;
-            Ok(DeviceView::Consent { consent, user_code })
+            Ok(DeviceView::Consent {
+                consent: Box::new(consent),
+                user_code,
+            })
         }
         Err(e) => {
             let (p, message) = problem(e)?;

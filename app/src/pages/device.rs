@@ -33,7 +33,7 @@ pub fn DevicePage() -> impl IntoView {
                     Ok(DeviceView::Consent { consent, user_code }) => {
                         let hidden = consent.params.clone();
                         view! {
-                            <ConsentCard c=consent action="/api/device_decide" hidden>
+                            <ConsentCard c=*consent action="/api/device_decide" hidden>
                                 // RFC 8628 §5.4: the person compares this with the device's
                                 // screen; a code someone else sent them is a phishing attempt.
                                 <div class="mt-6 rounded border border-amber-300 bg-amber-50 p-4 text-amber-950" data-testid="device-code-check">

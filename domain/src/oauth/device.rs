@@ -375,7 +375,7 @@ pub async fn decide(
 #[derive(Debug)]
 pub enum Poll {
     /// Approved, and this poll consumed it: issue the tokens.
-    Approved(dc::Model),
+    Approved(Box<dc::Model>),
     Pending,
     /// Polled sooner than the interval: the interval has grown by five seconds.
     SlowDown,
@@ -415,7 +415,7 @@ pub async fn poll<C: ConnectionTrait>(
                 .await?
                 .rows_affected;
             Ok(if won == 1 {
-                Poll::Approved(row)
+                Poll::Approved(Box::new(row))
             } else {
                 Poll::Invalid
             })
