@@ -41,6 +41,10 @@ out=$(client "bench service" --scope registrations:read)
 CID=$(awk '/^client_id:/ {print $2}' <<<"$out"); CSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
 out=$(client "bench api")
 RID=$(awk '/^client_id:/ {print $2}' <<<"$out"); RSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
+out=$("$BIN" client add --name "bench device" --type native --redirect-uri http://127.0.0.1/cb \
+  --scope openid --grant authorization_code --grant "$DEVICE_GRANT")
+DID=$(awk '/^client_id:/ {print $2}' <<<"$out")
 
 taskset -c 1 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -59,14 +63,15 @@ LUA
 }
 
 # Runs wrk RUNS times; prints "rps p50 p99 cpu_us_per_req" of the median run.
+# A second argument "4xx" expects error answers (a device polling a pending request).
 measure() {
-  local url=$1 results=()
+  local url=$1 expect=${2:-} results=()
   for _ in $(seq "$RUNS"); do
     local before after out rps p50 p99 n
     before=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
     out=$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$url")
     after=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
-    if grep -q "Non-2xx" <<<"$out"; then echo "error: non-2xx responses during the run" >&2; echo "$out" >&2; exit 1; fi
+    if [ "$expect" != 4xx ] && grep -q "Non-2xx" <<<"$out"; then echo "error: non-2xx responses during the run" >&2; echo "$out" >&2; exit 1; fi
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -86,6 +91,16 @@ wrk.method = "GET"
 LUA
 cp "$WORK/get.lua" "$WORK/post.lua"
 read -r jw_rps jw_p50 jw_p99 jw_cpu < <(measure "$BASE/oauth/jwks")
+# A device polling a pending request as fast as it can (RFC 8628 §3.5): every answer
+# is a 400, authorization_pending or slow_down, each after one or two writes of the
+# request's row; the client is public (no secret to verify).
+DCODE=$(curl -sf -d client_id="$DID" -d scope=openid "$BASE/oauth/device_authorization" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_code"])')
+cat > "$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "grant_type=$DEVICE_GRANT&client_id=$DID&device_code=$DCODE"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+read -r dp_rps dp_p50 dp_p99 dp_cpu < <(measure "$BASE/oauth/token" 4xx)
 
 echo
 echo "| endpoint | requests/s | p50 | p99 | server CPU per request |"
@@ -93,5 +108,6 @@ echo "|---|---|---|---|---|"
 echo "| client_credentials token | $cc_rps | $cc_p50 | $cc_p99 | ${cc_cpu} µs |"
 echo "| introspection | $in_rps | $in_p50 | $in_p99 | ${in_cpu} µs |"
 echo "| JWKS | $jw_rps | $jw_p50 | $jw_p99 | ${jw_cpu} µs |"
+echo "| device poll (pending) | $dp_rps | $dp_p50 | $dp_p99 | ${dp_cpu} µs |"
 echo
 echo "(median of $RUNS runs of $DURATION, $CONNECTIONS connections; server on core 1, wrk on core 0; $(nproc) cores; $(date -u +%Y-%m-%d))"

@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/logout") view=LogoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/device") view=DevicePage ssr=SsrMode::Async/>
                 </Routes>
             </Frame>
         </Router>

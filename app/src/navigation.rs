@@ -30,6 +30,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/oauth/consent",
     "/oauth/error",
     "/oauth/logout",
+    "/device",
 ];
 
 /// Whether the client-side router has a page for `path` (no query).

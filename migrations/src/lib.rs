@@ -21,6 +21,7 @@ mod m0012_shown_once;
 mod m0013_change_times;
 mod m0014_secret_use;
 mod m0015_client_auth_age;
+mod m0016_device_codes;
 mod m0017_logout;
 mod m0018_pushed_requests;
 mod m0019_client_assertions;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_change_times::Migration),
             Box::new(m0014_secret_use::Migration),
             Box::new(m0015_client_auth_age::Migration),
+            Box::new(m0016_device_codes::Migration),
             Box::new(m0017_logout::Migration),
             Box::new(m0018_pushed_requests::Migration),
             Box::new(m0019_client_assertions::Migration),

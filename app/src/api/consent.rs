@@ -18,6 +18,8 @@ pub struct ScopeLine {
 pub struct ConsentView {
     pub client_id: String,
     pub client_name: String,
+    /// The host of the app's home page (or of its redirect URI).
+    pub host: Option<String>,
     pub owner: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
@@ -54,20 +56,35 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         .ok_or_else(|| {
             AppError::Message("The application asking for access is not registered here.".into())
         })?;
-    let owner = match &client.owner_id {
-        Some(id) => domain::accounts::find_by_id(&st.db, id)
-            .await?
-            .map(|u| u.display_name),
-        None => None,
-    };
     // A pushed request (RFC 9126) carries only its request_uri: the scopes are in
     // what was pushed.
-    let asked = match get("request_uri") {
+    let scope = match get("request_uri") {
         Some(uri) => domain::oauth::pushed::find(&st.db, &uri, &client_id, st.now())
             .await?
             .and_then(|p| p.get("scope").cloned())
             .unwrap_or_default(),
         None => get("scope").unwrap_or_default(),
+    };
+    Ok(Some(
+        consent_view(&st, user.user(), client, &scope, params).await?,
+    ))
+}
+
+/// What the consent screen shows for `client` asking for `scope` (the
+/// authorization endpoint's and the device flow's screen).
+#[cfg(feature = "ssr")]
+pub async fn consent_view(
+    st: &crate::ssr::AppState,
+    user: &domain::accounts::User,
+    client: domain::clients::Client,
+    scope: &str,
+    params: Vec<(String, String)>,
+) -> Result<ConsentView, AppError> {
+    let owner = match &client.owner_id {
+        Some(id) => domain::accounts::find_by_id(&st.db, id)
+            .await?
+            .map(|u| u.display_name),
+        None => None,
     };
     let held = domain::oauth::consents::find(&st.db, &user.id, &client.id)
         .await?
@@ -75,7 +92,7 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         .unwrap_or_default();
     let mut scopes = Vec::new();
     let mut already = Vec::new();
-    for name in domain::oauth::ScopeSet::parse_vec(&asked) {
+    for name in domain::oauth::ScopeSet::parse_vec(scope) {
         if let Some(info) = domain::apis::find_scope(&st.db, &name).await? {
             // People see which API each permission opens (the token's audience).
             let api = match &info.audience {
@@ -96,18 +113,27 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
             }
         }
     }
-    Ok(Some(ConsentView {
+    // The app's host, so a person can tell "Acme" from a look-alike: its home page,
+    // else where it receives codes.
+    let host = client
+        .metadata
+        .client_uri
+        .iter()
+        .chain(client.metadata.redirect_uris.iter())
+        .find_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned));
+    Ok(ConsentView {
         logo_uri: client.metadata.logo_uri,
         client_uri: client.metadata.client_uri,
         policy_uri: client.metadata.policy_uri,
         tos_uri: client.metadata.tos_uri,
         client_id: client.id,
         client_name: client.metadata.name,
+        host,
         owner,
         first_party: client.first_party,
         scopes,
         already,
         params,
         user_display_name: user.display_name.clone(),
-    }))
+    })
 }

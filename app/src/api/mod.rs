@@ -10,6 +10,7 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 mod audit_view;
 pub mod consent;
+pub mod device;
 pub mod logout;
 pub mod portal;
 pub mod portal_admin;

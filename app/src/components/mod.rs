@@ -1,6 +1,7 @@
 //! Pieces several pages use. Pages import these, never each other.
 
 pub mod clients;
+pub mod consent;
 pub mod forms;
 pub mod layout;
 pub mod pagination;

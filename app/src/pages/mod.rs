@@ -6,6 +6,7 @@ mod admin_rules;
 mod apps;
 mod audit;
 mod developer;
+mod device;
 mod home;
 mod not_found;
 mod notifications;
@@ -23,6 +24,7 @@ pub use audit::AdminAuditPage;
 pub use developer::{
     ClientDetailPage, DeveloperPage, EditClientPage, MyRequestsPage, NewClientPage,
 };
+pub use device::DevicePage;
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;

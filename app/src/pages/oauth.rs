@@ -3,12 +3,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::consent::consent_details;
+use crate::components::consent::ConsentCard;
 use crate::components::forms::{CsrfField, BUTTON, BUTTON_SECONDARY};
 use crate::components::panels::{ErrorPanel, SignInPrompt};
 
-/// The consent screen: who is asking, for what, in plain words; Allow or Deny.
-/// A plain HTML form (no server function) posting to /oauth/consent, so it works
-/// the same with and without JavaScript; the server validates the request again.
+/// The consent screen of the authorization endpoint ([`ConsentCard`]), posting to
+/// /oauth/consent; the server validates the request again.
 #[component]
 pub fn ConsentPage() -> impl IntoView {
     let location = use_location();
@@ -20,53 +20,7 @@ pub fn ConsentPage() -> impl IntoView {
                 match details.await {
                     Ok(Some(c)) => {
                         let params = c.params.clone();
-                        view! {
-                            <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8 shadow-sm" aria-labelledby="consent-title">
-                                {c.logo_uri.clone().map(|l| view! {
-                                    <img src=l alt="" class="mb-4 h-14 w-14 rounded object-contain" data-testid="consent-logo" referrerpolicy="no-referrer"/>
-                                })}
-                                <h1 id="consent-title" class="text-2xl font-semibold">
-                                    <span data-testid="consent-client">{c.client_name.clone()}</span>" wants to use your account"
-                                </h1>
-                                <p class="mt-2 text-sm text-slate-600">
-                                    {match c.owner.clone() {
-                                        Some(o) => format!("Developed by {o}. "),
-                                        None => String::new(),
-                                    }}
-                                    "Client ID: " <code class="text-xs">{c.client_id.clone()}</code>
-                                </p>
-                                <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> "." {if c.already.is_empty() { " If you allow it, it will be able to:" } else if c.scopes.is_empty() { " It asks you to confirm what you allowed before." } else { " It asks for more than you allowed before. If you allow it, it will also be able to:" }}</p>
-                                <ul class="mt-3 space-y-2" data-testid="consent-scopes">
-                                    {c.scopes.iter().map(|s| view! {
-                                        <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}
-                                            {s.api.clone().map(|a| view! { <span class="block text-xs text-slate-600" data-testid="consent-api">{format!("at {a}")}</span> })}
-                                        </span></li>
-                                    }).collect_view()}
-                                </ul>
-                                {(!c.already.is_empty()).then(|| view! {
-                                    <details class="mt-4 text-sm text-slate-700" data-testid="consent-already" open=c.scopes.is_empty()>
-                                        <summary class="cursor-pointer">{format!("What you already allowed ({})", c.already.len())}</summary>
-                                        <ul class="mt-2 list-disc space-y-1 pl-6">
-                                            {c.already.iter().map(|s| view! { <li>{s.description.clone()}</li> }).collect_view()}
-                                        </ul>
-                                    </details>
-                                })}
-                                {(c.client_uri.is_some() || c.policy_uri.is_some() || c.tos_uri.is_some()).then(|| view! {
-                                    <p class="mt-6 flex flex-wrap gap-4 text-sm" data-testid="consent-links">
-                                        {c.client_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Home page"</a> })}
-                                        {c.policy_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Privacy policy"</a> })}
-                                        {c.tos_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Terms of service"</a> })}
-                                    </p>
-                                })}
-                                <p class="mt-6 text-sm text-slate-600">"You can take this permission back at any time under My apps."</p>
-                                <form method="post" action="/oauth/consent" class="mt-6 flex gap-3">
-                                    <CsrfField/>
-                                    {params.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
-                                    <button type="submit" name="decision" value="allow" class=BUTTON>"Allow"</button>
-                                    <button type="submit" name="decision" value="deny" class=BUTTON_SECONDARY>"Deny"</button>
-                                </form>
-                            </section>
-                        }.into_any()
+                        view! { <ConsentCard c action="/oauth/consent" hidden=params/> }.into_any()
                     }
                     Ok(None) => view! { <SignInPrompt path="/"/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),

@@ -78,6 +78,9 @@ event_types! {
     SettingsChanged => "settings.changed",
     TokenIssued => "token.issued",
     TokenRefreshed => "token.refreshed",
+    DeviceAuthorizationIssued => "device_authorization.issued",
+    DeviceAuthorizationApproved => "device_authorization.approved",
+    DeviceAuthorizationDenied => "device_authorization.denied",
 }
 
 impl EventType {

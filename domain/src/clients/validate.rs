@@ -113,6 +113,10 @@ pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult
 }
 
 /// The grant types a client of this type may use, in the order they are listed.
+///
+/// The device grant (RFC 8628) acts for a person, so service clients (no person)
+/// do not get it; native clients (public: a TV app, a CLI, an agent) and web
+/// clients (confidential: a server driving a headless device) do.
 pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
     match app {
         ApplicationType::Service => &[GrantType::ClientCredentials],
@@ -121,8 +125,13 @@ pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
             GrantType::RefreshToken,
             GrantType::ClientCredentials,
             GrantType::Password,
+            GrantType::DeviceCode,
         ],
-        ApplicationType::Native => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ApplicationType::Native => &[
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::DeviceCode,
+        ],
     }
 }
 

@@ -24,6 +24,7 @@ pub struct Purged {
     pub logout_deliveries: u64,
     pub pushed_requests: u64,
     pub assertion_jtis: u64,
+    pub device_codes: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -84,6 +85,7 @@ pub async fn purge<C: ConnectionTrait>(
         .await?,
         pushed_requests: crate::oauth::pushed::purge(conn, now).await?,
         assertion_jtis: crate::clients::assertions::purge(conn, now).await?,
+        device_codes: crate::oauth::device::purge(conn, now).await?,
     })
 }
 

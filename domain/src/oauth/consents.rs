@@ -260,7 +260,7 @@ async fn owned<C: ConnectionTrait>(
 
 /// Puts every access token issued under the grant that has not expired yet on the
 /// revocation list: those issued from its codes (`issued_jti`) and with its refresh
-/// tokens (`access_jti`). Returns how many.
+/// tokens (`access_jti`) and from its device codes. Returns how many.
 async fn revoke_access_tokens<C: ConnectionTrait>(
     conn: &C,
     revocations: &RevocationMirror,
@@ -288,6 +288,7 @@ async fn revoke_access_tokens<C: ConnectionTrait>(
             live.push((j, e));
         }
     }
+    live.extend(crate::oauth::device::issued_under_grant(conn, grant_id, now).await?);
     for (jti, exp) in &live {
         crate::oauth::access_tokens::revoke(conn, revocations, jti, *exp).await?;
     }

@@ -62,6 +62,9 @@ pub enum Source {
         family_id: String,
         family_expires_at: Timestamp,
     },
+    /// A consumed device code (RFC 8628 §3.5): like a code, its hash starts the
+    /// refresh-token family; there is no nonce.
+    Device { device_code_hash: String },
 }
 
 impl Source {
@@ -69,6 +72,7 @@ impl Source {
         match self {
             Source::Code { .. } => GrantType::AuthorizationCode,
             Source::Rotation { .. } => GrantType::RefreshToken,
+            Source::Device { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -233,8 +237,15 @@ impl Tokens {
         let claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
         let keys = self.keys.current();
         let access_token = access_tokens::sign_access(&keys, &claims)?;
-        let id_token = match &t.source {
-            Source::Code { nonce, sid, .. } if t.scopes.contains("openid") => {
+        // An ID token for `openid` from a code (with its nonce and session) or a
+        // device approval (neither); none from a rotation.
+        let id_source = match &t.source {
+            Source::Code { nonce, sid, .. } => Some((nonce.as_ref(), sid.as_ref())),
+            Source::Device { .. } => Some((None, None)),
+            Source::Rotation { .. } => None,
+        };
+        let id_token = match id_source {
+            Some((nonce, sid)) if t.scopes.contains("openid") => {
                 let mut id = super::claims::user_claims(t.user, &t.scopes, &self.role);
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
@@ -267,6 +278,7 @@ impl Tokens {
                 .unwrap_or(runtime.refresh_token_secs);
             let (family_id, expires_at) = match &t.source {
                 Source::Code { code_hash, .. } => (code_hash.clone(), now + lifetime),
+                Source::Device { device_code_hash } => (device_code_hash.clone(), now + lifetime),
                 Source::Rotation {
                     family_id,
                     family_expires_at,
@@ -294,8 +306,15 @@ impl Tokens {
         } else {
             None
         };
-        if let Source::Code { code_hash, .. } = &t.source {
-            codes::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?;
+        match &t.source {
+            Source::Code { code_hash, .. } => {
+                codes::record_code_issuance(&txn, code_hash, &claims.jti, claims.exp).await?
+            }
+            Source::Device { device_code_hash } => {
+                super::device::record_issuance(&txn, device_code_hash, &claims.jti, claims.exp)
+                    .await?
+            }
+            Source::Rotation { .. } => {}
         }
         crate::oauth::consents::touch(&txn, t.grant_id, now).await?;
         let grant_type = t.source.grant_type();

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod claims;
 pub mod codes;
 pub mod consents;
+pub mod device;
 pub mod issue;
 pub mod keys;
 pub mod live;

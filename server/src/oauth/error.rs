@@ -1,4 +1,4 @@
-//! RFC 6749 §5.2 error responses (and RFC 7009 / 7662 / 8707 codes).
+//! RFC 6749 §5.2 error responses (and RFC 7009 / 7662 / 8628 / 8707 codes).
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -58,6 +58,11 @@ impl OAuthError {
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    }
+    /// RFC 8628 §3.5: `authorization_pending`, `slow_down`, `access_denied` and
+    /// `expired_token`, answers to a device's poll (400 like every §5.2 error).
+    pub fn device_poll(code: &'static str, d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, d)
     }
     /// RFC 8707 §2.
     pub fn invalid_target(d: impl Into<String>) -> Self {

@@ -4,6 +4,7 @@
 mod authorize;
 mod client_assertion;
 mod client_auth;
+mod device_authorization;
 mod discovery;
 mod end_session;
 mod error;
@@ -45,6 +46,10 @@ pub mod routes {
     pub const END_SESSION: &str = "/oauth/end_session";
     /// Pushed authorization requests (RFC 9126).
     pub const PAR: &str = "/oauth/par";
+    /// RFC 8628 §3.1.
+    pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
+    /// RFC 8628 §3.2 `verification_uri`: a portal page.
+    pub const DEVICE: &str = "/device";
 
     /// Endpoints that never read cookies: clients authenticate with credentials or
     /// bearer tokens, or nothing is needed (metadata, keys). The portal's session and
@@ -59,6 +64,7 @@ pub mod routes {
         INTROSPECT,
         REVOKE,
         USERINFO,
+        DEVICE_AUTHORIZATION,
     ];
 }
 
@@ -167,6 +173,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
         .route(
             routes::REVOKE,
             post(revoke::revoke).get(error::method_not_allowed),
+        )
+        .route(
+            routes::DEVICE_AUTHORIZATION,
+            post(device_authorization::device_authorization).get(error::method_not_allowed),
         )
         .with_state(state)
 }

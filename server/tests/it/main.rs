@@ -11,6 +11,7 @@ mod cluster;
 mod connected_apps;
 mod crash;
 mod csrf;
+mod device;
 mod first_sign_in;
 mod hardening;
 mod helpers;

@@ -168,6 +168,7 @@ pub async fn create_client(
     #[server(default)] post_logout_redirect_uris: String,
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
+    #[server(default)] grant_device_code: Option<String>,
     #[server(default)] auth_method: String,
     #[server(default)] logo_uri: String,
     #[server(default)] client_uri: String,
@@ -189,6 +190,7 @@ pub async fn create_client(
         app,
         grant_refresh_token.is_some(),
         grant_client_credentials.is_some(),
+        grant_device_code.is_some(),
     );
     let auth = match auth_method.as_str() {
         "" => None,
@@ -211,6 +213,7 @@ pub async fn create_client(
         ),
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
+        ("grant_device_code", on(&grant_device_code)),
         ("auth_method", auth_method.clone()),
         ("logo_uri", logo_uri.clone()),
         ("client_uri", client_uri.clone()),
@@ -290,7 +293,12 @@ fn on(v: &Option<String>) -> String {
 
 /// The grant types a form's checkboxes mean for a client type.
 #[cfg(feature = "ssr")]
-fn grants_for(app: domain::clients::ApplicationType, refresh: bool, cc: bool) -> Vec<String> {
+fn grants_for(
+    app: domain::clients::ApplicationType,
+    refresh: bool,
+    cc: bool,
+    device: bool,
+) -> Vec<String> {
     use domain::clients::{ApplicationType, GrantType};
     let grants = match app {
         ApplicationType::Service => vec![GrantType::ClientCredentials],
@@ -301,6 +309,9 @@ fn grants_for(app: domain::clients::ApplicationType, refresh: bool, cc: bool) ->
             }
             if cc && app == ApplicationType::Web {
                 g.push(GrantType::ClientCredentials);
+            }
+            if device {
+                g.push(GrantType::DeviceCode);
             }
             g
         }
@@ -319,6 +330,7 @@ pub async fn update_client(
     #[server(default)] post_logout_redirect_uris: String,
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
+    #[server(default)] grant_device_code: Option<String>,
     #[server(default)] logo_uri: String,
     #[server(default)] client_uri: String,
     #[server(default)] policy_uri: String,
@@ -369,6 +381,7 @@ pub async fn update_client(
         ),
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
+        ("grant_device_code", on(&grant_device_code)),
         ("logo_uri", logo_uri.clone()),
         ("client_uri", client_uri.clone()),
         ("policy_uri", policy_uri.clone()),
@@ -397,6 +410,7 @@ pub async fn update_client(
             current.metadata.application_type,
             grant_refresh_token.is_some(),
             grant_client_credentials.is_some(),
+            grant_device_code.is_some(),
         )),
         token_endpoint_auth_method: None,
         logo_uri: Some(opt(logo_uri)),

@@ -94,6 +94,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                         {is_web.then(|| view! {
                             <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=ticked("grant_client_credentials", c.metadata.allows(GrantType::ClientCredentials))/>"Client credentials"</label>
                         })}
+                        <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_device_code" value="on" checked=ticked("grant_device_code", c.metadata.allows(GrantType::DeviceCode))/>"Device code (TVs, command-line tools, agents)"</label>
                     </fieldset>
                 })}
                 <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=sent("logo_uri", c.metadata.logo_uri.clone().unwrap_or_default()) error/>

@@ -64,6 +64,7 @@ fn NewClientForm() -> impl IntoView {
                     <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>
                     <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=ticked("grant_refresh_token", true)/>"Refresh tokens"</label>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=ticked("grant_client_credentials", false)/>"Client credentials (web clients)"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_device_code" value="on" checked=ticked("grant_device_code", false)/>"Device code (TVs, command-line tools, agents)"</label>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("grant_types"))}</p>
                 </fieldset>
                 <div class="mb-4">

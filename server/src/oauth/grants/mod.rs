@@ -5,6 +5,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod password;
 mod refresh_token;
 
@@ -94,5 +95,8 @@ pub async fn exchange(
             client_credentials::exchange(caller, client_credentials::Request::parse(form)?).await
         }
         GrantType::Password => password::exchange(caller, password::Request::parse(form)?).await,
+        GrantType::DeviceCode => {
+            device_code::exchange(caller, device_code::Request::parse(form)?).await
+        }
     }
 }

@@ -1,0 +1,69 @@
+//! The consent card: who is asking, from where, for what, in plain words; Allow or
+//! Deny. Shown by the authorization endpoint's consent page and by the device flow's
+//! `/device` page. A plain HTML form, so it works the same with and without
+//! JavaScript; the server checks the request again when it is posted.
+
+use leptos::prelude::*;
+
+use crate::api::consent::ConsentView;
+use crate::components::forms::{CsrfField, BUTTON, BUTTON_SECONDARY};
+
+/// `action` receives the form with `hidden` fields and `decision=allow|deny`;
+/// `children`, when given, is shown above the buttons (the device flow's code).
+#[component]
+pub fn ConsentCard(
+    c: ConsentView,
+    action: &'static str,
+    hidden: Vec<(String, String)>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <section class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-8 shadow-sm" aria-labelledby="consent-title">
+            {c.logo_uri.clone().map(|l| view! {
+                <img src=l alt="" class="mb-4 h-14 w-14 rounded object-contain" data-testid="consent-logo" referrerpolicy="no-referrer"/>
+            })}
+            <h1 id="consent-title" class="text-2xl font-semibold">
+                <span data-testid="consent-client">{c.client_name.clone()}</span>" wants to use your account"
+            </h1>
+            <p class="mt-2 text-sm text-slate-600">
+                {c.host.clone().map(|h| view! { "From " <strong data-testid="consent-host">{h}</strong> ". " })}
+                {match c.owner.clone() {
+                    Some(o) => format!("Developed by {o}. "),
+                    None => String::new(),
+                }}
+                "Client ID: " <code class="text-xs">{c.client_id.clone()}</code>
+            </p>
+            <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> "." {if c.already.is_empty() { " If you allow it, it will be able to:" } else if c.scopes.is_empty() { " It asks you to confirm what you allowed before." } else { " It asks for more than you allowed before. If you allow it, it will also be able to:" }}</p>
+            <ul class="mt-3 space-y-2" data-testid="consent-scopes">
+                {c.scopes.iter().map(|s| view! {
+                    <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{s.description.clone()}
+                        {s.api.clone().map(|a| view! { <span class="block text-xs text-slate-600" data-testid="consent-api">{format!("at {a}")}</span> })}
+                    </span></li>
+                }).collect_view()}
+            </ul>
+            {(!c.already.is_empty()).then(|| view! {
+                <details class="mt-4 text-sm text-slate-700" data-testid="consent-already" open=c.scopes.is_empty()>
+                    <summary class="cursor-pointer">{format!("What you already allowed ({})", c.already.len())}</summary>
+                    <ul class="mt-2 list-disc space-y-1 pl-6">
+                        {c.already.iter().map(|s| view! { <li>{s.description.clone()}</li> }).collect_view()}
+                    </ul>
+                </details>
+            })}
+            {(c.client_uri.is_some() || c.policy_uri.is_some() || c.tos_uri.is_some()).then(|| view! {
+                <p class="mt-6 flex flex-wrap gap-4 text-sm" data-testid="consent-links">
+                    {c.client_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Home page"</a> })}
+                    {c.policy_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Privacy policy"</a> })}
+                    {c.tos_uri.clone().map(|u| view! { <a class="text-sky-700 underline" href=u rel="noopener noreferrer" target="_blank">"Terms of service"</a> })}
+                </p>
+            })}
+            {children.map(|ch| ch())}
+            <p class="mt-6 text-sm text-slate-600">"You can take this permission back at any time under My apps."</p>
+            <form method="post" action=action class="mt-6 flex gap-3">
+                <CsrfField/>
+                {hidden.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                <button type="submit" name="decision" value="allow" class=BUTTON>"Allow"</button>
+                <button type="submit" name="decision" value="deny" class=BUTTON_SECONDARY>"Deny"</button>
+            </form>
+        </section>
+    }
+}
