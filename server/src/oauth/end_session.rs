@@ -28,7 +28,8 @@ use app::ssr::RequestCtx;
 use domain::oauth::logout::{verify_id_token_hint, FrontChannel};
 use domain::platform::secret::ct_eq;
 
-use super::authorize::{error_page, parse_query};
+use super::authorize::error_page;
+use super::authz_request::parse_query;
 use super::OAuthState;
 
 /// An ID token hint longer than this is not one of ours.

@@ -2,6 +2,7 @@
 //! authenticate the client, call the domain and speak RFC error codes.
 
 mod authorize;
+mod authz_request;
 mod client_assertion;
 mod client_auth;
 mod device_authorization;

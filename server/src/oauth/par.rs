@@ -18,7 +18,7 @@ use domain::oauth::pushed;
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
 
-use super::authorize::{validate_pushed, Failure};
+use super::authz_request::{validate_pushed, Failure};
 use super::client_auth::{authenticate, parse_form};
 use super::error::no_store;
 use super::{OAuthError, OAuthState};

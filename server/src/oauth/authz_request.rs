@@ -1,0 +1,241 @@
+//! What an authorization request is (RFC 6749 §4.1.1, OpenID Connect Core
+//! §3.1.2.1, RFC 9126 for pushed ones) and its validation, shared by the
+//! authorization endpoint, the consent decision and the PAR endpoint.
+
+use std::collections::HashMap;
+
+use domain::clients::{Client, GrantType};
+
+use super::OAuthState;
+
+/// A validated authorization request.
+#[derive(Clone, Debug)]
+pub struct AuthzRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub redirect_given: bool,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub resource: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    /// The pushed request (RFC 9126) these parameters came from, used once by the
+    /// code issued for it or the person's "Deny".
+    pub request_uri: Option<String>,
+}
+
+pub enum Failure {
+    /// Shown on our error page; the reason is one of a fixed set of codes.
+    Page(&'static str),
+    /// Sent back to the client's redirect URI (when it is trusted).
+    Redirect {
+        redirect_uri: String,
+        error: &'static str,
+        description: String,
+        state: Option<String>,
+        client_name: String,
+        trusted: bool,
+    },
+}
+
+pub fn parse_query(raw: &str) -> Result<HashMap<String, String>, Failure> {
+    let mut map = HashMap::new();
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+        if map.insert(k.into_owned(), v.into_owned()).is_some() {
+            // Before the redirect URI is trusted we cannot redirect: show it.
+            return Err(Failure::Page("repeated_parameter"));
+        }
+    }
+    Ok(map)
+}
+
+/// An authorization request as the browser brought it (or a pushed one it names).
+pub async fn validate(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+) -> Result<AuthzRequest, Failure> {
+    check(st, q, false).await
+}
+
+/// An authorization request being pushed (RFC 9126 §2.1): checked the same way.
+pub async fn validate_pushed(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+) -> Result<AuthzRequest, Failure> {
+    check(st, q, true).await
+}
+
+async fn check(
+    st: &OAuthState,
+    q: &HashMap<String, String>,
+    pushing: bool,
+) -> Result<AuthzRequest, Failure> {
+    // RFC 9126 §4: with a `request_uri`, the pushed parameters are the request and
+    // whatever else the browser carries (but `client_id`, which must match) is not.
+    let pushed;
+    let request_uri = q.get("request_uri").cloned();
+    let q = match &request_uri {
+        Some(uri) => {
+            let client_id = q
+                .get("client_id")
+                .ok_or(Failure::Page("missing_client_id"))?;
+            pushed =
+                domain::oauth::pushed::find(&st.services.db, uri, client_id, st.services.now())
+                    .await
+                    .map_err(|_| Failure::Page("server_error"))?
+                    .ok_or(Failure::Page("invalid_request_uri"))?;
+            &pushed
+        }
+        None => q,
+    };
+    let client_id = q
+        .get("client_id")
+        .ok_or(Failure::Page("missing_client_id"))?;
+    let client = domain::clients::find(&st.services.db, client_id)
+        .await
+        .map_err(|_| Failure::Page("server_error"))?
+        .ok_or(Failure::Page("unknown_client"))?;
+    if client.unusable_reason(st.services.now()).is_some() {
+        return Err(Failure::Page("client_unavailable"));
+    }
+    if !client.first_party
+        && !domain::settings::third_party_oauth_enabled(&st.services.db)
+            .await
+            .map_err(|_| Failure::Page("server_error"))?
+    {
+        return Err(Failure::Page("third_party_disabled"));
+    }
+    let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
+        Some(r) if client.accepts_redirect(r) => (r.clone(), true),
+        Some(_) => return Err(Failure::Page("bad_redirect_uri")),
+        None if client.metadata.redirect_uris.len() == 1 => {
+            (client.metadata.redirect_uris[0].clone(), false)
+        }
+        None => return Err(Failure::Page("missing_redirect_uri")),
+    };
+    let state = q.get("state").cloned();
+    let fail = |error: &'static str, description: &str| Failure::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        error,
+        description: description.to_owned(),
+        state: state.clone(),
+        client_name: client.metadata.name.clone(),
+        trusted: client.trusts_redirect(&redirect_uri),
+    };
+    if request_uri.is_none()
+        && !pushing
+        && (st.require_par || client.metadata.require_pushed_authorization_requests)
+    {
+        return Err(fail(
+            "invalid_request",
+            "this client's authorization requests must be pushed first (RFC 9126: pushed_authorization_request_endpoint)",
+        ));
+    }
+    match q.get("response_type").map(String::as_str) {
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ))
+        }
+        None => return Err(fail("invalid_request", "response_type is missing")),
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(fail(
+            "unauthorized_client",
+            "this client may not use the authorization code flow",
+        ));
+    }
+    // PKCE with S256 for every client (OAuth 2.1, RFC 9700 §2.1.1); `plain` is refused.
+    let code_challenge = match (
+        q.get("code_challenge"),
+        q.get("code_challenge_method").map(String::as_str),
+    ) {
+        (Some(c), Some("S256")) if c.len() == 43 => c.clone(),
+        (Some(_), Some("S256")) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256 (43 characters)",
+            ))
+        }
+        (None, _) => {
+            return Err(fail(
+                "invalid_request",
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            ))
+        }
+        _ => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ))
+        }
+    };
+    let scopes =
+        domain::oauth::ScopeSet::parse_vec(q.get("scope").map(String::as_str).unwrap_or(""));
+    for s in &scopes {
+        if !client.scopes.contains(s) {
+            return Err(fail(
+                "invalid_scope",
+                &format!("the client may not request the scope '{s}'"),
+            ));
+        }
+    }
+    let resource = q.get("resource").cloned();
+    // RFC 8707 and the audience rule of the token endpoint, checked here already so
+    // the person is never asked to consent to something no token can carry: a
+    // resource must be an API whose scopes are asked for.
+    let scope_set: domain::oauth::ScopeSet = scopes.iter().cloned().collect();
+    if let Err(e) = st.tokens.audience(&scope_set, resource.as_deref()).await {
+        use domain::oauth::IssueError;
+        return Err(match e {
+            IssueError::InvalidScope(d) => fail("invalid_scope", &d),
+            IssueError::InvalidTarget(d) => fail("invalid_target", &d),
+            IssueError::InvalidGrant(d) => fail("invalid_request", &d),
+            IssueError::Internal(e) => {
+                tracing::error!(error = %e, "checking the audience of an authorization request");
+                Failure::Page("server_error")
+            }
+        });
+    }
+    // OpenID Connect Core §3.1.2.1: a space-delimited list (repeats count once).
+    let mut prompt: Vec<String> = q
+        .get("prompt")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    prompt.sort();
+    prompt.dedup();
+    if prompt.contains(&"none".to_owned()) && prompt.len() > 1 {
+        return Err(fail(
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age =
+        match q.get("max_age") {
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                fail("invalid_request", "max_age must be a non-negative integer")
+            })?),
+            None => None,
+        };
+    Ok(AuthzRequest {
+        client,
+        redirect_uri,
+        redirect_given,
+        scopes,
+        state,
+        nonce: q.get("nonce").cloned(),
+        code_challenge,
+        resource,
+        prompt,
+        max_age,
+        request_uri,
+    })
+}
