@@ -1,0 +1,150 @@
+//! `portcullis client …`: registering and deleting clients from the command line.
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use domain::platform::password::PasswordHasher;
+use domain::Clock;
+
+use super::domain_err;
+use crate::settings::Settings;
+use crate::startup::open_database;
+
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client; its secret is printed once and never again.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// web, native or service
+        #[arg(long = "type", default_value = "web")]
+        application_type: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Restrict on whose behalf tokens are issued to these e-mail domains.
+        #[arg(long = "email-domain")]
+        email_domains: Vec<String>,
+        /// A first-party application (still usable when third-party OAuth is off).
+        #[arg(long)]
+        first_party: bool,
+        /// Where the app may send people after signing them out (RP-Initiated Logout).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where a signed logout token is posted when a session ends.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Loaded in an iframe of the sign-out page when a session ends.
+        #[arg(long)]
+        frontchannel_logout_uri: Option<String>,
+        /// Add `iss` and `sid` to the front-channel logout URI.
+        #[arg(long)]
+        frontchannel_logout_session_required: bool,
+        /// Accept its authorization requests only when pushed first (RFC 9126).
+        #[arg(long)]
+        require_pushed_authorization_requests: bool,
+        /// client_secret_basic (default), client_secret_post, private_key_jwt
+        /// (with --jwks-uri; no secret is issued) or none (native clients).
+        #[arg(long)]
+        token_endpoint_auth_method: Option<String>,
+        /// Where the client publishes its public keys (for private_key_jwt).
+        #[arg(long)]
+        jwks_uri: Option<String>,
+    },
+    /// Delete a client: its tokens stop working at once.
+    Delete {
+        /// Ids made before 2026-11-30 may begin with '-': taken as the id, not a flag.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
+}
+
+pub(super) async fn client_command(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    cmd: ClientCommand,
+) -> Result<(), String> {
+    use domain::audit::Actor;
+    use domain::clients::{self, ApplicationType, ClientPatch, NewClient};
+    let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+    match cmd {
+        ClientCommand::Add {
+            name,
+            application_type,
+            redirect_uris,
+            scopes,
+            grants,
+            email_domains,
+            first_party,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            frontchannel_logout_uri,
+            frontchannel_logout_session_required,
+            require_pushed_authorization_requests,
+            token_endpoint_auth_method,
+            jwks_uri,
+        } => {
+            let app = ApplicationType::parse(&application_type).ok_or_else(|| {
+                format!("--type: must be web, native or service (got '{application_type}')")
+            })?;
+            let auth = match token_endpoint_auth_method.as_deref() {
+                None => None,
+                Some(m) => Some(domain::clients::AuthMethod::parse(m).ok_or_else(|| {
+                    format!("--token-endpoint-auth-method: must be client_secret_basic, client_secret_post, private_key_jwt or none (got '{m}')")
+                })?),
+            };
+            let new = NewClient {
+                application_type: Some(app),
+                metadata: ClientPatch {
+                    token_endpoint_auth_method: auth,
+                    jwks_uri: Some(jwks_uri),
+                    name: Some(name),
+                    redirect_uris: Some(redirect_uris),
+                    grant_types: Some(grants),
+                    post_logout_redirect_uris: Some(post_logout_redirect_uris),
+                    backchannel_logout_uri: Some(backchannel_logout_uri),
+                    frontchannel_logout_uri: Some(frontchannel_logout_uri),
+                    frontchannel_logout_session_required: Some(
+                        frontchannel_logout_session_required,
+                    ),
+                    require_pushed_authorization_requests: Some(
+                        require_pushed_authorization_requests,
+                    ),
+                    ..Default::default()
+                },
+                scopes,
+                allowed_email_domains: email_domains,
+                first_party,
+                ..Default::default()
+            };
+            let created = clients::create(
+                &db,
+                &PasswordHasher::new(),
+                Actor::Operator,
+                new,
+                clock.now(),
+            )
+            .await
+            .map_err(domain_err)?;
+            println!("client_id: {}", created.client.id);
+            if let Some(secret) = created.secret {
+                println!("client_secret: {}", secret.expose());
+                println!(
+                    "Store the secret now: it is stored only as a hash and cannot be shown again."
+                );
+            }
+        }
+        ClientCommand::Delete { client_id } => {
+            clients::delete(&db, Actor::Operator, &client_id, clock.now())
+                .await
+                .map_err(domain_err)?;
+            println!("deleted client {client_id}");
+        }
+    }
+    Ok(())
+}
