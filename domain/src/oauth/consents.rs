@@ -2,6 +2,7 @@
 //! more scopes are asked for or the client forces the consent screen. People see
 //! their consents as "connected apps", and can narrow or withdraw them.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -61,6 +62,12 @@ pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<
 
 /// Records that `user_id` allowed `scopes` to `client_id` (added to what they had
 /// allowed before), in the caller's transaction.
+///
+/// Two first consents of one person to one app at once (a double click, two tabs,
+/// two devices) both find no grant: the second insert does nothing (the unique
+/// index on person and app, without aborting a PostgreSQL transaction), and the
+/// loser reads the winner's grant — committed by then, as the insert waited for
+/// it — and adds its scopes to it.
 pub async fn allow<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
@@ -69,51 +76,36 @@ pub async fn allow<C: ConnectionTrait>(
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<Grant> {
-    match grant::Entity::find()
-        .filter(grant::Column::UserId.eq(user_id))
-        .filter(grant::Column::ClientId.eq(client_id))
-        .one(conn)
-        .await?
-    {
-        Some(existing) => {
-            let before = ScopeSet::parse_vec(&existing.scopes);
-            let mut after = before.clone();
-            after.extend(scopes.iter().cloned());
-            after.sort();
-            after.dedup();
-            if after == before {
-                return Ok(from_model(existing));
-            }
-            let mut am: grant::ActiveModel = existing.into();
-            am.scopes = Set(after.join(" "));
-            am.updated_at = Set(now);
-            let m = am.update(conn).await?;
-            audit::record(
-                conn,
-                now,
-                AuditEvent::new(EventType::GrantChanged, Actor::User(user_id.to_owned()))
-                    .target("client", client_id)
-                    .ip(ip)
-                    .data(json!({ "before": { "scopes": before }, "after": { "scopes": after } })),
-            )
+    for _ in 0..2 {
+        let existing = grant::Entity::find()
+            .filter(grant::Column::UserId.eq(user_id))
+            .filter(grant::Column::ClientId.eq(client_id))
+            .one(conn)
             .await?;
-            Ok(from_model(m))
+        if let Some(existing) = existing {
+            return widen(conn, existing, scopes, ip, now).await;
         }
-        None => {
-            let mut s = scopes.to_vec();
-            s.sort();
-            s.dedup();
-            let m = grant::ActiveModel {
-                id: Set(uuid::Uuid::now_v7().to_string()),
-                user_id: Set(user_id.to_owned()),
-                client_id: Set(client_id.to_owned()),
-                scopes: Set(s.join(" ")),
-                created_at: Set(now),
-                updated_at: Set(now),
-                last_used_at: Set(None),
-            }
-            .insert(conn)
+        let mut s = scopes.to_vec();
+        s.sort();
+        s.dedup();
+        let m = grant::Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user_id.to_owned(),
+            client_id: client_id.to_owned(),
+            scopes: s.join(" "),
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+        };
+        let inserted = grant::Entity::insert(grant::ActiveModel::from(m.clone()))
+            .on_conflict(
+                OnConflict::columns([grant::Column::UserId, grant::Column::ClientId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
             .await?;
+        if inserted == 1 {
             audit::record(
                 conn,
                 now,
@@ -123,9 +115,45 @@ pub async fn allow<C: ConnectionTrait>(
                     .data(json!({ "after": { "scopes": s } })),
             )
             .await?;
-            Ok(from_model(m))
+            return Ok(from_model(m));
         }
     }
+    Err(DomainError::Internal(
+        "a consent was neither found nor created".into(),
+    ))
+}
+
+/// Adds `scopes` to an existing grant (an event only when something changed).
+async fn widen<C: ConnectionTrait>(
+    conn: &C,
+    existing: grant::Model,
+    scopes: &[String],
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<Grant> {
+    let before = ScopeSet::parse_vec(&existing.scopes);
+    let mut after = before.clone();
+    after.extend(scopes.iter().cloned());
+    after.sort();
+    after.dedup();
+    if after == before {
+        return Ok(from_model(existing));
+    }
+    let (user_id, client_id) = (existing.user_id.clone(), existing.client_id.clone());
+    let mut am: grant::ActiveModel = existing.into();
+    am.scopes = Set(after.join(" "));
+    am.updated_at = Set(now);
+    let m = am.update(conn).await?;
+    audit::record(
+        conn,
+        now,
+        AuditEvent::new(EventType::GrantChanged, Actor::User(user_id))
+            .target("client", client_id)
+            .ip(ip)
+            .data(json!({ "before": { "scopes": before }, "after": { "scopes": after } })),
+    )
+    .await?;
+    Ok(from_model(m))
 }
 
 pub async fn touch<C: ConnectionTrait>(

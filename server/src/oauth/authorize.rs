@@ -215,18 +215,13 @@ async fn open_request_object(
     else {
         return error_page("missing_client_id");
     };
-    let params = match super::request_object::open(st, &client_id, request).await {
-        Ok(p) => p,
+    let (client, params) = match super::request_object::open(st, &client_id, request).await {
+        Ok(opened) => opened,
         Err(reason) => return error_page(reason),
     };
     // Not pushed: a client (or server) that requires pushed requests refuses it too.
-    match domain::clients::find(&st.services.db, &client_id).await {
-        Ok(Some(c)) if st.require_par || c.metadata.require_pushed_authorization_requests => {
-            return error_page("par_required")
-        }
-        Ok(Some(_)) => {}
-        Ok(None) => return error_page("unknown_client"),
-        Err(_) => return error_page("server_error"),
+    if st.require_par || client.metadata.require_pushed_authorization_requests {
+        return error_page("par_required");
     }
     match domain::oauth::pushed::push(&st.services.db, &client_id, &params, st.services.now()).await
     {
@@ -395,7 +390,7 @@ pub async fn consent(
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
     let now = st.services.now();
-    let store = || async {
+    let grant = async {
         let txn = domain::platform::db::write_txn(&st.services.db).await?;
         let g = domain::oauth::consents::allow(
             &txn,
@@ -408,14 +403,8 @@ pub async fn consent(
         .await?;
         txn.commit().await?;
         Ok::<_, domain::DomainError>(g)
-    };
-    // Two first consents of the same person to the same app at once (a double
-    // click, two tabs) both find no grant and both insert it; the loser's insert
-    // breaks the unique index. Its second try finds the winner's grant.
-    let grant = match store().await {
-        Ok(g) => Ok(g),
-        Err(_) => store().await,
-    };
+    }
+    .await;
     match grant {
         Ok(g) => issue_code_and_redirect(&st, &req, &ctx, &user.id, &g.id, auth_time).await,
         Err(e) => {
