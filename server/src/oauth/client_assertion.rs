@@ -25,6 +25,7 @@ use domain::clients::{AuthMethod, Client};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{routes, OAuthError, OAuthState};
 use crate::outbound::Outbound;
@@ -135,14 +136,59 @@ struct Unverified {
     sub: String,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    exp: i64,
-    #[serde(default)]
-    nbf: Option<i64>,
-    #[serde(default)]
-    iat: Option<i64>,
-    jti: String,
+/// Verifies a JWT `client` signed (a client assertion, a request object) and
+/// returns its claims: signed with an accepted algorithm by a key at the client's
+/// `jwks_uri`, `iss` the client, `aud` one of `audiences`, `exp` present, in the
+/// future and at most `max_lifetime` seconds ahead, `nbf`/`iat` not in the future —
+/// times by the server's clock, with leeway. The reason for a refusal is for the log.
+pub(super) async fn verify_signed_by(
+    st: &OAuthState,
+    client: &Client,
+    jwt: &str,
+    header: &jsonwebtoken::Header,
+    audiences: &[String],
+    max_lifetime: i64,
+) -> Result<serde_json::Map<String, Value>, String> {
+    let alg = header.alg;
+    if !matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) {
+        return Err("algorithm not accepted".into());
+    }
+    let now = st.services.now();
+    let uri = client
+        .metadata
+        .jwks_uri
+        .as_deref()
+        .ok_or("the client has no jwks_uri")?;
+    let jwk = st
+        .client_keys
+        .key_for(&client.id, uri, header.kid.as_deref(), now)
+        .await?;
+    let key = decoding_key(&jwk, alg)?;
+    let mut v = Validation::new(alg);
+    // Time is checked below against the server's clock.
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
+    v.set_audience(audiences);
+    v.set_issuer(&[client.id.as_str()]);
+    let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(jwt, &key, &v)
+        .map_err(|e| format!("signature or claims: {e}"))?
+        .claims;
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let exp = time("exp").ok_or("no exp")?;
+    if exp <= now - LEEWAY_SECS {
+        return Err("expired".into());
+    }
+    if exp > now + max_lifetime {
+        return Err(format!("exp is more than {max_lifetime} s ahead"));
+    }
+    if time("nbf")
+        .or(time("iat"))
+        .is_some_and(|t| t > now + LEEWAY_SECS)
+    {
+        return Err("issued in the future".into());
+    }
+    Ok(claims)
 }
 
 fn refused(why: &str) -> OAuthError {
@@ -170,10 +216,6 @@ pub async fn authenticate(
     }
     let header = jsonwebtoken::decode_header(assertion)
         .map_err(|_| OAuthError::invalid_request("client_assertion is not a JWT"))?;
-    let alg = header.alg;
-    if !matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) {
-        return Err(refused("algorithm not accepted"));
-    }
     // Who it claims to be, to find the keys that must have signed it.
     let named: Unverified = assertion
         .split('.')
@@ -190,9 +232,14 @@ pub async fn authenticate(
         ));
     }
     let now = st.services.now();
-    let client = domain::clients::find(&st.services.db, &named.iss)
+    // The cached record the secret path uses (dropped on every process when the
+    // client changes: the change feed).
+    let client = st
+        .tokens
+        .clients
+        .record(&st.services.db, &named.iss)
         .await
-        .map_err(OAuthError::server_error)?
+        .map(|r| r.client.clone())
         .ok_or_else(|| refused("unknown client"))?;
     if client.metadata.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
         return Err(refused("the client is not registered for private_key_jwt"));
@@ -200,17 +247,6 @@ pub async fn authenticate(
     if client.unusable_reason(now).is_some() {
         return Err(refused("the client is disabled or expired"));
     }
-    let uri = client
-        .metadata
-        .jwks_uri
-        .clone()
-        .ok_or_else(|| refused("the client has no jwks_uri"))?;
-    let jwk = st
-        .client_keys
-        .key_for(&client.id, &uri, header.kid.as_deref(), now)
-        .await
-        .map_err(|e| refused(&e))?;
-    let key = decoding_key(&jwk, alg).map_err(|e| refused(&e))?;
     let issuer = st.issuer().trim_end_matches('/');
     let audiences: Vec<String> = std::iter::once(issuer.to_owned())
         .chain(
@@ -224,33 +260,23 @@ pub async fn authenticate(
             .map(|p| format!("{issuer}{p}")),
         )
         .collect();
-    let mut v = Validation::new(alg);
-    // Time is checked below against the server's clock.
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.required_spec_claims.clear();
-    v.set_audience(&audiences);
-    v.set_issuer(&[client.id.as_str()]);
-    let claims = jsonwebtoken::decode::<Claims>(assertion, &key, &v)
-        .map_err(|e| refused(&format!("signature or claims: {e}")))?
-        .claims;
-    if claims.exp <= now - LEEWAY_SECS {
-        return Err(refused("expired"));
-    }
-    if claims.exp > now + MAX_LIFETIME_SECS {
-        return Err(refused("exp is more than ten minutes ahead"));
-    }
-    if claims
-        .nbf
-        .or(claims.iat)
-        .is_some_and(|t| t > now + LEEWAY_SECS)
-    {
-        return Err(refused("issued in the future"));
-    }
-    if claims.jti.is_empty() || claims.jti.len() > 256 {
-        return Err(refused("jti missing or too long"));
-    }
-    if !domain::clients::assertions::first_use(&st.services.db, &client.id, &claims.jti, claims.exp)
+    let claims = verify_signed_by(
+        st,
+        &client,
+        assertion,
+        &header,
+        &audiences,
+        MAX_LIFETIME_SECS,
+    )
+    .await
+    .map_err(|e| refused(&e))?;
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| refused("jti missing or too long"))?;
+    if !domain::clients::assertions::first_use(&st.services.db, &client.id, jti, exp)
         .await
         .map_err(OAuthError::server_error)?
     {

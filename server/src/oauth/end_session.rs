@@ -30,6 +30,7 @@ use domain::platform::secret::ct_eq;
 
 use super::authorize::error_page;
 use super::authz_request::parse_query;
+use super::untrusted::escape;
 use super::OAuthState;
 
 /// An ID token hint longer than this is not one of ours.
@@ -263,19 +264,4 @@ fn finish(st: &OAuthState, front: &[FrontChannel], destination: String) -> Respo
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -77,6 +77,7 @@ async fn handle(
         // RFC 9126 §3 and RFC 9101 §5: a pushed request object is the request.
         Some(request) => super::request_object::open(st, &client.id, request)
             .await
+            .map(|(_, params)| params)
             .map_err(|reason| match reason {
                 "server_error" => OAuthError::server_error("opening a request object"),
                 _ => OAuthError::bad_request(

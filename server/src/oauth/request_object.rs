@@ -20,15 +20,14 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, Validation};
+use domain::clients::Client;
 use serde_json::Value;
 
-use super::client_assertion::decoding_key;
+use super::client_assertion::verify_signed_by;
 use super::OAuthState;
 
 const MAX_OBJECT: usize = 16 * 1024;
 const MAX_LIFETIME_SECS: i64 = 3600;
-const LEEWAY_SECS: i64 = 30;
 /// Claims about the object itself, not parameters of the request.
 const ENVELOPE: [&str; 6] = ["iss", "aud", "exp", "iat", "nbf", "jti"];
 
@@ -39,60 +38,25 @@ fn refused(why: &str) -> &'static str {
     "invalid_request_object"
 }
 
-/// Verifies `request` for `client_id` and returns its parameters (strings, as a
-/// query would carry them; `client_id` included).
+/// Verifies `request` for `client_id` and returns the client and the request's
+/// parameters (strings, as a query would carry them; `client_id` included).
 pub async fn open(
     st: &OAuthState,
     client_id: &str,
     request: &str,
-) -> Result<HashMap<String, String>, &'static str> {
+) -> Result<(Client, HashMap<String, String>), &'static str> {
     if request.len() > MAX_OBJECT {
         return Err(refused("too large"));
     }
     let header = jsonwebtoken::decode_header(request).map_err(|_| refused("not a JWS"))?;
-    let alg = header.alg;
-    if !matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) {
-        return Err(refused("algorithm not accepted"));
-    }
-    let now = st.services.now();
     let client = domain::clients::find(&st.services.db, client_id)
         .await
         .map_err(|_| "server_error")?
         .ok_or("unknown_client")?;
-    let uri = client
-        .metadata
-        .jwks_uri
-        .clone()
-        .ok_or_else(|| refused("the client has no jwks_uri"))?;
-    let jwk = st
-        .client_keys
-        .key_for(&client.id, &uri, header.kid.as_deref(), now)
+    let audience = [st.issuer().trim_end_matches('/').to_owned()];
+    let claims = verify_signed_by(st, &client, request, &header, &audience, MAX_LIFETIME_SECS)
         .await
         .map_err(|e| refused(&e))?;
-    let key = decoding_key(&jwk, alg).map_err(|e| refused(&e))?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.required_spec_claims.clear();
-    v.set_audience(&[st.issuer().trim_end_matches('/')]);
-    v.set_issuer(&[client.id.as_str()]);
-    let claims: serde_json::Map<String, Value> = jsonwebtoken::decode(request, &key, &v)
-        .map_err(|e| refused(&format!("signature or claims: {e}")))?
-        .claims;
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| refused("no exp"))?;
-    if exp <= now - LEEWAY_SECS || exp > now + MAX_LIFETIME_SECS {
-        return Err(refused("expired, or valid for more than an hour"));
-    }
-    let not_before = claims
-        .get("nbf")
-        .or(claims.get("iat"))
-        .and_then(Value::as_i64);
-    if not_before.is_some_and(|t| t > now + LEEWAY_SECS) {
-        return Err(refused("issued in the future"));
-    }
     if claims.get("client_id").and_then(Value::as_str) != Some(client.id.as_str()) {
         return Err(refused("client_id claim missing or another client's"));
     }
@@ -100,6 +64,10 @@ pub async fn open(
         return Err(refused("a request object inside a request object"));
     }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
         let first = domain::clients::assertions::first_use(
             &st.services.db,
             &client.id,
@@ -112,7 +80,7 @@ pub async fn open(
             return Err(refused("replayed jti"));
         }
     }
-    Ok(claims
+    let params = claims
         .into_iter()
         .filter(|(k, _)| !ENVELOPE.contains(&k.as_str()))
         .map(|(k, v)| {
@@ -122,7 +90,8 @@ pub async fn open(
             };
             (k, s)
         })
-        .collect())
+        .collect();
+    Ok((client, params))
 }
 
 /// The client named in a request object's payload, for requests that carry only

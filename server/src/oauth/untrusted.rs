@@ -35,7 +35,8 @@ fn explain(error: &str) -> &'static str {
     }
 }
 
-fn escape(s: &str) -> String {
+/// `s` safe inside HTML text and double-quoted attributes.
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

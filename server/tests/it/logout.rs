@@ -96,10 +96,6 @@ async fn logout_client(app: &TestApp, name: &str, backchannel: Option<&str>) -> 
     register(app, new).await
 }
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// Signs `user` in to `rp` through the authorization endpoint; its token response.
 async fn sign_in_to(app: &TestApp, b: &Browser, user: &str, rp: &Creds) -> Value {
     let path = format!(
@@ -109,17 +105,6 @@ async fn sign_in_to(app: &TestApp, b: &Browser, user: &str, rp: &Creds) -> Value
     );
     let back = authorize_as(b, user, &path).await;
     exchange(app, rp, &param(&back, "code").expect("a code")).await
-}
-
-fn claims_of(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 /// Verifies a logout token with the keys the server publishes, as an app would
@@ -170,8 +155,8 @@ async fn an_app_signs_the_person_out_with_its_id_token_and_every_app_they_used_i
     let tokens_a = sign_in_to(&app, &browser, "alice", &a).await;
     let tokens_b = sign_in_to(&app, &browser, "alice", &b_app).await;
     let (id_a, id_b) = (
-        claims_of(tokens_a["id_token"].as_str().unwrap()),
-        claims_of(tokens_b["id_token"].as_str().unwrap()),
+        peek(tokens_a["id_token"].as_str().unwrap()),
+        peek(tokens_b["id_token"].as_str().unwrap()),
     );
     let sid = id_a["sid"]
         .as_str()
@@ -534,7 +519,7 @@ async fn the_sign_out_page_loads_each_apps_front_channel_page_with_iss_and_sid()
     let a = register(&app, new).await;
     let alice = app.browser();
     let tokens = sign_in_to(&app, &alice, "alice", &a).await;
-    let sid = claims_of(tokens["id_token"].as_str().unwrap())["sid"]
+    let sid = peek(tokens["id_token"].as_str().unwrap())["sid"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -46,10 +46,6 @@ fn request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 /// A push: the secret sent (None: no authentication), the form, what must come back.
 type Case<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>, u16, &'a str);
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 async fn setup() -> (TestApp, Creds) {
     let app = spawn_app().await;
     create_user(&app.db, "alice", domain::accounts::Role::User).await;

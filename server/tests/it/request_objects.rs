@@ -11,10 +11,6 @@ use crate::rp::{exchange, notebook, param, CHALLENGE, REDIRECT};
 
 const STATE: &str = "st-a +/=?&%~.:#";
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 async fn setup() -> (TestApp, Creds, Key) {
     let app = spawn_app_with(|s| s.outbound.allow_private_addresses = true).await;
     app.clock.set(wall_clock());
