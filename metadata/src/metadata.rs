@@ -66,6 +66,10 @@ pub struct ClientMetadata {
     /// pushed to the PAR endpoint first.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: every token request of this client must carry a DPoP proof,
+    /// so its access tokens are always sender-constrained.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ClientMetadata {

@@ -66,6 +66,20 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
+    pub dpop: DpopSettings,
+}
+
+/// Sender-constrained tokens, DPoP (RFC 9449, `[dpop]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopSettings {
+    /// Every token request must carry a DPoP proof, from every client (a client can
+    /// also be required to on its own: its `dpop_bound_access_tokens`).
+    pub required: bool,
+    /// Proofs at the token endpoint must carry a nonce this server issued (RFC 9449
+    /// §8): a proof made in advance on a stolen device is then useless. Clients
+    /// learn the nonce from a `use_dpop_nonce` error and retry.
+    pub require_nonce: bool,
 }
 
 /// Requests this server makes to addresses developers chose: back-channel logout
@@ -212,6 +226,7 @@ impl Default for Settings {
             smtp: None,
             logout: LogoutSettings::default(),
             outbound: OutboundSettings::default(),
+            dpop: DpopSettings::default(),
         }
     }
 }
@@ -296,6 +311,7 @@ impl fmt::Debug for Settings {
             .field("smtp", &self.smtp)
             .field("logout", &self.logout)
             .field("outbound", &self.outbound)
+            .field("dpop", &self.dpop)
             .finish()
     }
 }

@@ -90,6 +90,7 @@ pub struct ClientPatch {
     pub frontchannel_logout_uri: Option<Option<String>>,
     pub frontchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -123,6 +124,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         frontchannel_logout_uri: None,
         frontchannel_logout_session_required: false,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
     }
 }
 
@@ -156,6 +158,7 @@ impl ClientPatch {
             frontchannel_logout_uri: Some(m.frontchannel_logout_uri.clone()),
             frontchannel_logout_session_required: Some(m.frontchannel_logout_session_required),
             require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
+            dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
         }
     }
 
@@ -395,6 +398,9 @@ impl ClientPatch {
             require_pushed_authorization_requests: self
                 .require_pushed_authorization_requests
                 .unwrap_or(base.require_pushed_authorization_requests),
+            dpop_bound_access_tokens: self
+                .dpop_bound_access_tokens
+                .unwrap_or(base.dpop_bound_access_tokens),
             name,
             description,
             application_type: app,

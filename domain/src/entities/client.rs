@@ -48,6 +48,8 @@ pub struct Model {
     pub frontchannel_logout_session_required: bool,
     /// RFC 9126 §6 (m0018).
     pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2 (m0021).
+    pub dpop_bound_access_tokens: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

@@ -10,6 +10,7 @@ pub mod client_assertion_jti;
 pub mod client_secret;
 pub mod client_secret_use;
 pub mod device_code;
+pub mod dpop_proof_jti;
 pub mod expiry_reminder;
 pub mod grant;
 pub mod login_throttle;

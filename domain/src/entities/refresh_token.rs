@@ -20,6 +20,8 @@ pub struct Model {
     pub revoked_at: Option<i64>,
     pub access_jti: Option<String>,
     pub access_exp: Option<i64>,
+    /// The key a public client's refresh token is bound to (DPoP, m0021).
+    pub dpop_jkt: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

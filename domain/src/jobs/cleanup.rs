@@ -24,6 +24,7 @@ pub struct Purged {
     pub logout_deliveries: u64,
     pub pushed_requests: u64,
     pub assertion_jtis: u64,
+    pub dpop_jtis: u64,
     pub device_codes: u64,
 }
 
@@ -85,6 +86,7 @@ pub async fn purge<C: ConnectionTrait>(
         .await?,
         pushed_requests: crate::oauth::pushed::purge(conn, now).await?,
         assertion_jtis: crate::clients::assertions::purge(conn, now).await?,
+        dpop_jtis: crate::oauth::dpop::purge(conn, now).await?,
         device_codes: crate::oauth::device::purge(conn, now).await?,
     })
 }

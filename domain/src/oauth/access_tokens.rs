@@ -28,11 +28,35 @@ pub struct AccessClaims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// RFC 9449 §6.1: the key the token is bound to (DPoP); only a request with a
+    /// proof signed by it may use the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 confirmation: the JWK SHA-256 thumbprint of the bound key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 impl AccessClaims {
     pub fn has_user(&self) -> bool {
         self.sub != self.client_id
+    }
+
+    /// The key thumbprint a DPoP-bound token is bound to.
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|c| c.jkt.as_str())
+    }
+
+    /// RFC 9449 §7.1 / RFC 6750: the scheme the token is presented with.
+    pub fn token_type(&self) -> &'static str {
+        if self.cnf.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
     }
 }
 

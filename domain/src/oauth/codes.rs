@@ -9,7 +9,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
 use sha2::{Digest, Sha256};
 
 use crate::entities::{authorization_code as code, refresh_token as rt};
@@ -148,6 +150,8 @@ pub struct NewRefresh {
     pub auth_time: Timestamp,
     pub access_jti: String,
     pub access_exp: Timestamp,
+    /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Stores a new refresh token of a family; `expires_at` is the family's cap.
@@ -173,6 +177,7 @@ pub async fn issue_refresh<C: ConnectionTrait>(
         revoked_at: Set(None),
         access_jti: Set(Some(r.access_jti)),
         access_exp: Set(Some(r.access_exp)),
+        dpop_jkt: Set(r.dpop_jkt),
     }
     .insert(conn)
     .await?;
@@ -182,19 +187,29 @@ pub async fn issue_refresh<C: ConnectionTrait>(
 #[derive(Debug, PartialEq, Eq)]
 pub enum RotateError {
     Invalid,
+    /// Bound to a DPoP key (RFC 9449 §5) and presented without a proof by it; the
+    /// token stays unspent, so a thief cannot burn it.
+    WrongKey,
     /// Presented after rotation: the family has been revoked.
     Reused,
 }
 
 /// Consumes a refresh token for `client_id` (rotation), or explains why not.
+/// `jkt`: the key of the DPoP proof that came with the request; a bound token is
+/// spent only when it matches, in the same conditional update.
 pub async fn use_refresh<C: ConnectionTrait>(
     conn: &C,
     revocations: &RevocationMirror,
     value: &str,
     client_id: &str,
+    jkt: Option<&str>,
     now: Timestamp,
 ) -> DomainResult<Result<rt::Model, RotateError>> {
     let hash = token_hash(value);
+    let mut key = Condition::any().add(rt::Column::DpopJkt.is_null());
+    if let Some(jkt) = jkt {
+        key = key.add(rt::Column::DpopJkt.eq(jkt));
+    }
     let won = rt::Entity::update_many()
         .col_expr(rt::Column::UsedAt, Expr::value(now))
         .filter(rt::Column::TokenHash.eq(&hash))
@@ -202,12 +217,23 @@ pub async fn use_refresh<C: ConnectionTrait>(
         .filter(rt::Column::UsedAt.is_null())
         .filter(rt::Column::RevokedAt.is_null())
         .filter(rt::Column::ExpiresAt.gt(now))
+        .filter(key)
         .exec(conn)
         .await?
         .rows_affected;
     let row = rt::Entity::find_by_id(hash).one(conn).await?;
     match row {
         Some(r) if won == 1 => Ok(Ok(r)),
+        Some(r)
+            if r.client_id == client_id
+                && r.used_at.is_none()
+                && r.revoked_at.is_none()
+                && r.expires_at > now
+                && r.dpop_jkt.is_some()
+                && r.dpop_jkt.as_deref() != jkt =>
+        {
+            Ok(Err(RotateError::WrongKey))
+        }
         Some(r) if r.client_id == client_id && r.used_at.is_some() => {
             revoke_family(conn, revocations, &r.family_id, now).await?;
             Ok(Err(RotateError::Reused))

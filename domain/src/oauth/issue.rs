@@ -44,6 +44,8 @@ pub struct ClientIssue<'a> {
     pub resource: Option<&'a str>,
     pub ttl: i64,
     pub ip: Option<String>,
+    /// The DPoP key the access token is bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Where tokens issued under a person's consent come from.
@@ -87,6 +89,10 @@ pub struct UserIssue<'a> {
     pub auth_time: Timestamp,
     pub source: Source,
     pub ip: Option<String>,
+    /// The DPoP key the tokens are bound to (RFC 9449 §5): the access token always,
+    /// the refresh token when the client is public (a confidential client's refresh
+    /// token is already bound to its credentials).
+    pub dpop_jkt: Option<String>,
 }
 
 impl Tokens {
@@ -193,6 +199,7 @@ impl Tokens {
             iat: now,
             exp: now + ttl,
             auth_time: person.map(|(_, t)| t),
+            cnf: None,
         }
     }
 
@@ -206,15 +213,16 @@ impl Tokens {
     ) -> Result<TokenSet, IssueError> {
         let aud = self.audience(&r.scopes, r.resource).await?;
         let person = r.person.map(|(u, t)| (u.id.as_str(), t));
-        let claims = self.claims(r.client, person, aud, &r.scopes, r.ttl, now);
+        let mut claims = self.claims(r.client, person, aud, &r.scopes, r.ttl, now);
+        claims.cnf = confirmation(r.dpop_jkt.as_deref());
         let jwt = access_tokens::sign_access(&self.keys.current(), &claims)?;
         let user = r.person.map(|(u, _)| u.id.as_str());
         self.audit
             .append(now, issued_event(r.grant_type, &claims, user, r.ip))
             .await?;
         Ok(TokenSet {
+            token_type: claims.token_type(),
             access_token: jwt,
-            token_type: "Bearer",
             expires_in: r.ttl,
             scope: r.scopes,
             refresh_token: None,
@@ -234,7 +242,8 @@ impl Tokens {
             .access_token_ttl_secs
             .unwrap_or(runtime.access_token_secs);
         let person = Some((t.user.id.as_str(), t.auth_time));
-        let claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
+        let mut claims = self.claims(t.client, person, aud, &t.scopes, ttl, now);
+        claims.cnf = confirmation(t.dpop_jkt.as_deref());
         let keys = self.keys.current();
         let access_token = access_tokens::sign_access(&keys, &claims)?;
         // An ID token for `openid` from a code (with its nonce and session) or a
@@ -297,6 +306,7 @@ impl Tokens {
                         auth_time: t.auth_time,
                         access_jti: claims.jti.clone(),
                         access_exp: claims.exp,
+                        dpop_jkt: t.dpop_jkt.clone().filter(|_| t.client.is_public()),
                     },
                     expires_at,
                     now,
@@ -346,8 +356,8 @@ impl Tokens {
         }
         txn.commit().await.map_err(crate::DomainError::from)?;
         Ok(TokenSet {
+            token_type: claims.token_type(),
             access_token,
-            token_type: "Bearer",
             expires_in: ttl,
             scope: t.scopes,
             refresh_token,
@@ -370,6 +380,13 @@ impl Tokens {
             tracing::error!(error = %e, "recording an audit event failed");
         }
     }
+}
+
+/// RFC 9449 §6.1: `cnf.jkt` of a token bound to the key of the request's proof.
+fn confirmation(jkt: Option<&str>) -> Option<access_tokens::Confirmation> {
+    jkt.map(|jkt| access_tokens::Confirmation {
+        jkt: jkt.to_owned(),
+    })
 }
 
 /// The `token.issued` event of one token response: who got what (never the token).
@@ -396,5 +413,6 @@ fn issued_event(
         "jti": claims.jti,
         "aud": claims.aud,
         "expires_at": claims.exp,
+        "dpop_jkt": claims.jkt(),
     }))
 }

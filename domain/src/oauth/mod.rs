@@ -8,6 +8,7 @@ pub mod claims;
 pub mod codes;
 pub mod consents;
 pub mod device;
+pub mod dpop;
 pub mod issue;
 pub mod keys;
 pub mod live;

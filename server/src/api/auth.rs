@@ -1,18 +1,19 @@
 //! Bearer authentication (RFC 6750 §2.1) for the REST API: a Portcullis access
-//! token (RFC 9068) for the portal's audience carrying the `portal` scope. It names
+//! token (RFC 9068) for the portal's audience carrying the `portal` scope — or a
+//! DPoP-bound one with a proof for this request (RFC 9449 §7). It names
 //! the acting user: the token's person, or — for a client-credentials token — the
 //! owner of the client, recorded as `via_client` in the audit trail.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use domain::apis::PORTAL_SCOPE;
 use domain::portal::Who;
-use http::header;
 use http::request::Parts;
 
 use super::error::ApiError;
 use super::ApiState;
+use crate::oauth::dpop;
 
 /// The authenticated caller of an API endpoint.
 pub struct Caller(pub Who);
@@ -23,12 +24,31 @@ impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &ApiState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
+        let (scheme, token) = match dpop::authorization(&parts.headers) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(ApiError::missing_token()),
+            Err(m) => return Err(ApiError::invalid_token(m)),
+        };
         let app = &st.oauth.services;
         let now = app.now();
         let Some(live) = st.oauth.tokens.live_access_token(token, now).await? else {
             return Err(ApiError::invalid_token(REVOKED));
         };
+        // The path as the client addressed it (a nested router sees less of it).
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |u| u.0.path());
+        let presented = dpop::Presentation {
+            headers: &parts.headers,
+            scheme,
+            token,
+            htm: parts.method.as_str(),
+            path,
+        };
+        if let Err(r) = dpop::check_use(&st.oauth, &presented, &live.claims, now).await {
+            return Err(ApiError::dpop(r));
+        }
         // Scope before audience: a token for another API lacks the scope, and
         // `insufficient_scope` tells its holder what to ask for (RFC 6750 §3.1).
         if !live.scopes().contains(PORTAL_SCOPE) {
@@ -61,26 +81,6 @@ impl FromRequestParts<ApiState> for Caller {
             ip,
             via_client,
         }))
-    }
-}
-
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::missing_token());
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::invalid_token("the Authorization header is malformed"))?;
-    // RFC 6750 §2.1: the scheme is case-insensitive.
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(ApiError::invalid_token(
-            "expected Authorization: Bearer <token>",
-        )),
     }
 }
 

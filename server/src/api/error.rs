@@ -104,6 +104,18 @@ impl ApiError {
         e
     }
 
+    /// A refused DPoP presentation (RFC 9449 §7.1): 401 with a `DPoP` challenge.
+    pub fn dpop(refusal: crate::oauth::dpop::UseRefusal) -> Self {
+        use crate::oauth::dpop::{challenge, UseRefusal};
+        let (code, message) = match refusal {
+            UseRefusal::Token(m) => ("invalid_token", m.to_owned()),
+            UseRefusal::Proof(m) => ("invalid_dpop_proof", m),
+        };
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, code, message.clone());
+        e.challenge = Some(challenge(code, &message));
+        e
+    }
+
     pub fn insufficient_scope() -> Self {
         let mut e = Self::new(
             StatusCode::FORBIDDEN,

@@ -48,6 +48,9 @@ pub enum ClientCommand {
         /// Accept its authorization requests only when pushed first (RFC 9126).
         #[arg(long)]
         require_pushed_authorization_requests: bool,
+        /// Refuse its token requests without a DPoP proof (RFC 9449 §5.2).
+        #[arg(long)]
+        dpop_bound_access_tokens: bool,
         /// client_secret_basic (default), client_secret_post, private_key_jwt
         /// (with --jwks-uri; no secret is issued) or none (native clients).
         #[arg(long)]
@@ -86,6 +89,7 @@ pub(super) async fn client_command(
             frontchannel_logout_uri,
             frontchannel_logout_session_required,
             require_pushed_authorization_requests,
+            dpop_bound_access_tokens,
             token_endpoint_auth_method,
             jwks_uri,
         } => {
@@ -115,6 +119,7 @@ pub(super) async fn client_command(
                     require_pushed_authorization_requests: Some(
                         require_pushed_authorization_requests,
                     ),
+                    dpop_bound_access_tokens: Some(dpop_bound_access_tokens),
                     ..Default::default()
                 },
                 scopes,

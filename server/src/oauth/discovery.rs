@@ -56,6 +56,7 @@ pub fn metadata_document(
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
+        "dpop_signing_alg_values_supported": portcullis_dpop::ALGORITHMS,
     })
 }
 

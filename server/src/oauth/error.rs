@@ -12,6 +12,8 @@ pub struct OAuthError {
     pub description: String,
     /// Seconds for `Retry-After` (RFC 6585 §4), on a 429.
     pub retry_after_secs: Option<i64>,
+    /// A fresh `DPoP-Nonce` (RFC 9449 §8) for the client to retry with.
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -21,6 +23,7 @@ impl OAuthError {
             code,
             description: description.into(),
             retry_after_secs: None,
+            dpop_nonce: None,
         }
     }
     /// 429 with `Retry-After`: a throttled attempt (too many failures), keeping the
@@ -63,6 +66,21 @@ impl OAuthError {
     /// `expired_token`, answers to a device's poll (400 like every §5.2 error).
     pub fn device_poll(code: &'static str, d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, d)
+    }
+    /// RFC 9449 §5: the DPoP proof is missing (when required), invalid or replayed.
+    pub fn invalid_dpop_proof(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", d)
+    }
+    /// RFC 9449 §8: retry with the nonce sent in `DPoP-Nonce`.
+    pub fn use_dpop_nonce(nonce: String) -> Self {
+        Self {
+            dpop_nonce: Some(nonce),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "use_dpop_nonce",
+                "the DPoP proof must carry the nonce in the DPoP-Nonce header",
+            )
+        }
     }
     /// RFC 8707 §2.
     pub fn invalid_target(d: impl Into<String>) -> Self {
@@ -115,6 +133,9 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"portcullis\", charset=\"UTF-8\""),
             );
+        }
+        if let Some(v) = self.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            resp.headers_mut().insert("dpop-nonce", v);
         }
         if let Some(secs) = self.retry_after_secs {
             resp.headers_mut()

@@ -59,8 +59,12 @@ fn access_body(live: Live) -> Value {
     let c = live.claims;
     let mut body = json!({
         "active": true, "iss": c.iss, "sub": c.sub, "aud": c.aud, "client_id": c.client_id,
-        "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": "Bearer",
+        "jti": c.jti, "iat": c.iat, "exp": c.exp, "token_type": c.token_type(),
     });
+    // RFC 9449 §6.2: a resource server learns the binding here.
+    if let Some(jkt) = c.jkt() {
+        body["cnf"] = json!({ "jkt": jkt });
+    }
     if !c.scope.is_empty() {
         body["scope"] = json!(c.scope);
     }

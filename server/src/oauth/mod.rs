@@ -7,6 +7,7 @@ mod client_assertion;
 mod client_auth;
 mod device_authorization;
 mod discovery;
+pub mod dpop;
 mod end_session;
 mod error;
 mod grants;
@@ -104,6 +105,8 @@ pub struct OAuthShared {
     pub require_par: bool,
     /// Clients' public keys for `private_key_jwt`.
     pub client_keys: client_assertion::ClientKeys,
+    /// What DPoP is required (RFC 9449), and the nonce key.
+    pub dpop: dpop::DpopPolicy,
 }
 
 impl OAuthShared {

@@ -26,6 +26,12 @@ pub async fn token(
         Ok(tokens) => {
             let mut resp = Json(tokens).into_response();
             no_store(&mut resp);
+            // RFC 9449 §8.2: the nonce to use next.
+            if st.dpop.require_nonce {
+                if let Ok(v) = http::HeaderValue::from_str(&st.dpop.nonce(st.services.now())) {
+                    resp.headers_mut().insert("dpop-nonce", v);
+                }
+            }
             resp
         }
         Err(e) => e.into_response(),
@@ -53,11 +59,16 @@ async fn handle(
             "third-party applications may not use OAuth on this server",
         ));
     }
+    let now = st.services.now();
+    // RFC 9449 §5: a proof binds what is issued; checked after the client is
+    // authenticated, so strangers cannot fill the replay table.
+    let dpop_jkt = super::dpop::token_request_key(st, headers, &client, now).await?;
     let caller = Caller {
         st,
         client: &client,
         ip,
-        now: st.services.now(),
+        now,
+        dpop_jkt,
     };
     let result = grants::exchange(&caller, grant, &form).await;
     crate::metrics::token_outcome(grant, result.as_ref().map_or_else(|e| e.code, |_| "issued"));

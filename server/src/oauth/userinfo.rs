@@ -1,43 +1,52 @@
-//! OpenID Connect userinfo (Core §5.3): GET and POST with a bearer token (RFC 6750),
-//! answering JSON, or a signed JWT (`application/jwt`) when the client registered
-//! `userinfo_signed_response_alg` (seed 002).
+//! OpenID Connect userinfo (Core §5.3): GET and POST with a bearer token (RFC 6750)
+//! or a DPoP-bound one with its proof (RFC 9449 §7), answering JSON, or a signed JWT
+//! (`application/jwt`) when the client registered `userinfo_signed_response_alg`
+//! (seed 002).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 
+use super::dpop::{self, Scheme};
 use super::error::no_store;
 use super::OAuthState;
 use domain::oauth::claims::user_claims;
 
 fn bearer_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let challenge = format!(
+        "Bearer realm=\"portcullis\", error=\"{code}\", error_description=\"{description}\""
+    );
+    error_with(status, code, description, challenge)
+}
+
+/// A refused DPoP presentation (RFC 9449 §7.1): 401 with a `DPoP` challenge.
+fn dpop_error(refusal: dpop::UseRefusal) -> Response {
+    let (code, description) = match &refusal {
+        dpop::UseRefusal::Token(m) => ("invalid_token", (*m).to_owned()),
+        dpop::UseRefusal::Proof(m) => ("invalid_dpop_proof", m.clone()),
+    };
+    let challenge = dpop::challenge(code, &description);
+    error_with(StatusCode::UNAUTHORIZED, code, &description, challenge)
+}
+
+fn error_with(status: StatusCode, code: &str, description: &str, challenge: String) -> Response {
     let mut resp = (
         status,
         Json(json!({ "error": code, "error_description": description })),
     )
         .into_response();
-    let challenge = format!(
-        "Bearer realm=\"portcullis\", error=\"{code}\", error_description=\"{description}\""
-    );
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     resp
 }
 
-fn token_from(headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    if let Some(t) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-    {
-        return Some(t.trim().to_owned());
+fn token_from(headers: &HeaderMap, body: &[u8]) -> Option<(Scheme, String)> {
+    if let Ok(Some((scheme, t))) = dpop::authorization(headers) {
+        return Some((scheme, t.to_owned()));
     }
     // RFC 6750 §2.2: form-encoded body parameter.
     let is_form = headers
@@ -47,18 +56,29 @@ fn token_from(headers: &HeaderMap, body: &[u8]) -> Option<String> {
     if is_form {
         return form_urlencoded::parse(body)
             .find(|(k, _)| k == "access_token")
-            .map(|(_, v)| v.into_owned());
+            .map(|(_, v)| (Scheme::Bearer, v.into_owned()));
     }
     None
 }
 
-pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(token) = token_from(&headers, &body) else {
+pub async fn userinfo(
+    State(st): State<OAuthState>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((scheme, token)) = token_from(&headers, &body) else {
         let mut resp = StatusCode::UNAUTHORIZED.into_response();
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"portcullis\""),
         );
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "DPoP algs=\"{}\"",
+            portcullis_dpop::ALGORITHMS.join(" ")
+        )) {
+            resp.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
         return resp;
     };
     let now = st.services.now();
@@ -74,6 +94,16 @@ pub async fn userinfo(State(st): State<OAuthState>, headers: HeaderMap, body: By
         Ok(None) => return invalid(),
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
+    let presented = dpop::Presentation {
+        headers: &headers,
+        scheme,
+        token: &token,
+        htm: method.as_str(),
+        path: super::routes::USERINFO,
+    };
+    if let Err(r) = dpop::check_use(&st, &presented, &live.claims, now).await {
+        return dpop_error(r);
+    }
     let Some(user) = live.user.clone() else {
         return invalid();
     };

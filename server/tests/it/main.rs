@@ -12,6 +12,7 @@ mod connected_apps;
 mod crash;
 mod csrf;
 mod device;
+mod dpop;
 mod first_sign_in;
 mod hardening;
 mod helpers;

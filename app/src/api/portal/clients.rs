@@ -246,6 +246,7 @@ pub async fn create_client(
         frontchannel_logout_uri: None,
         frontchannel_logout_session_required: None,
         require_pushed_authorization_requests: None,
+        dpop_bound_access_tokens: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);
@@ -430,6 +431,7 @@ pub async fn update_client(
         frontchannel_logout_uri: Some(opt(frontchannel_logout_uri)),
         frontchannel_logout_session_required: Some(frontchannel_logout_session_required.is_some()),
         require_pushed_authorization_requests: None,
+        dpop_bound_access_tokens: None,
     };
     AppError::fields(patch.clone().edit_problems(&current.metadata), sent)?;
     let gated = domain::portal::Gated {

@@ -145,6 +145,8 @@ pub struct NewClient {
     /// RFC 9126 §6: accept this client's authorization requests only when pushed
     /// to the PAR endpoint first.
     pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9449 §5.2: refuse this client's token requests that carry no DPoP proof.
+    pub dpop_bound_access_tokens: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -174,6 +176,7 @@ impl NewClient {
             frontchannel_logout_uri: Some(self.frontchannel_logout_uri.clone()),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         }
     }
 }
@@ -245,6 +248,7 @@ pub struct ClientEdit {
     pub frontchannel_logout_uri: Option<Option<String>>,
     pub frontchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     #[schema(read_only, value_type = Option<String>)]
@@ -327,6 +331,7 @@ impl ClientEdit {
             frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         }
     }
 }

@@ -99,6 +99,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                     sid: row.sid,
                 },
                 ip: c.ip.clone(),
+                dpop_jkt: c.dpop_jkt.clone(),
             },
             c.now,
         )

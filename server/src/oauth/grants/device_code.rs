@@ -86,6 +86,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                     device_code_hash: row.device_code_hash,
                 },
                 ip: c.ip.clone(),
+                dpop_jkt: c.dpop_jkt.clone(),
             },
             c.now,
         )

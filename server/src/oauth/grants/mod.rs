@@ -55,6 +55,8 @@ pub struct Caller<'a> {
     pub client: &'a Client,
     pub ip: Option<String>,
     pub now: Timestamp,
+    /// The key of the request's DPoP proof: what the tokens are bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Caller<'_> {

@@ -79,6 +79,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 resource,
                 ttl,
                 ip: c.ip.clone(),
+                dpop_jkt: c.dpop_jkt.clone(),
             },
             c.now,
         )

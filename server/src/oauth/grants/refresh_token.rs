@@ -31,6 +31,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         &tokens.revocations,
         &req.refresh_token,
         &c.client.id,
+        c.dpop_jkt.as_deref(),
         c.now,
     )
     .await?
@@ -42,6 +43,13 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 .await;
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used; its whole family is now revoked",
+            ));
+        }
+        Err(RotateError::WrongKey) => {
+            // RFC 9449 §5: a public client's refresh token is bound to the key of
+            // the proof it was issued with; the token stays unspent.
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is bound to a DPoP key: present a DPoP proof signed with that key",
             ));
         }
         Err(RotateError::Invalid) => {
@@ -79,6 +87,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                     family_expires_at: row.expires_at,
                 },
                 ip: c.ip.clone(),
+                dpop_jkt: c.dpop_jkt.clone(),
             },
             c.now,
         )
