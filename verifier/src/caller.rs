@@ -49,6 +49,9 @@ pub struct Caller {
     pub token_id: String,
     /// When the token expires (Unix seconds).
     pub expires_at: i64,
+    /// The JWK thumbprint of the key a DPoP-bound token is bound to (RFC 9449
+    /// `cnf.jkt`); the request proved possession of that key.
+    pub dpop_jkt: Option<String>,
     /// The RFC 9728 metadata URL for the challenge of a later 403.
     pub(crate) resource_metadata: Option<Arc<str>>,
 }
@@ -68,6 +71,7 @@ impl Caller {
             scopes: scopes.into_iter().map(Into::into).collect(),
             token_id: token_id.into(),
             expires_at,
+            dpop_jkt: None,
             resource_metadata: None,
         }
     }

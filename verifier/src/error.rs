@@ -42,6 +42,16 @@ pub enum VerifyError {
     /// never sent to the client.
     #[error("the authorization server could not be reached: {0}")]
     Unavailable(String),
+    /// A DPoP-bound token (RFC 9449) presented as a bearer token, or where its proof
+    /// cannot be checked.
+    #[error("the token is DPoP-bound: send it with Authorization: DPoP and a DPoP proof")]
+    DpopRequired,
+    /// `Authorization: DPoP` with a token that is not bound to a key.
+    #[error("the token is not DPoP-bound: send it with Authorization: Bearer")]
+    NotDpopBound,
+    /// The DPoP proof is missing, invalid, replayed or by another key.
+    #[error("{0}")]
+    DpopProof(String),
 }
 
 /// Errors while setting the verifier up (discovery, first JWKS fetch).
@@ -141,6 +151,7 @@ impl Rejection {
             Kind::Token(VerifyError::Missing) => None,
             Kind::Token(VerifyError::BadRequest) => Some("invalid_request"),
             Kind::Token(VerifyError::Unavailable(_)) => Some("temporarily_unavailable"),
+            Kind::Token(VerifyError::DpopProof(_)) => Some("invalid_dpop_proof"),
             Kind::Token(_) => Some("invalid_token"),
             Kind::InsufficientScope(_) => Some("insufficient_scope"),
             Kind::Misconfigured => Some("server_error"),
@@ -179,14 +190,27 @@ impl Rejection {
         if let Some(url) = &self.resource_metadata {
             params.push(("resource_metadata", url.to_string()));
         }
+        // RFC 9449 §7.1: problems with a DPoP presentation get a DPoP challenge,
+        // naming the algorithms proofs may use.
+        let scheme = if matches!(
+            self.kind,
+            Kind::Token(
+                VerifyError::DpopRequired | VerifyError::NotDpopBound | VerifyError::DpopProof(_)
+            )
+        ) {
+            params.insert(0, ("algs", portcullis_dpop::ALGORITHMS.join(" ")));
+            "DPoP"
+        } else {
+            "Bearer"
+        };
         if params.is_empty() {
-            return Some("Bearer".to_owned());
+            return Some(scheme.to_owned());
         }
         let list: Vec<String> = params
             .into_iter()
             .map(|(k, v)| format!("{k}=\"{}\"", quote(&v)))
             .collect();
-        Some(format!("Bearer {}", list.join(", ")))
+        Some(format!("{scheme} {}", list.join(", ")))
     }
 }
 

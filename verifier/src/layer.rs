@@ -96,7 +96,15 @@ where
         let verifier = self.verifier.clone();
         let scopes = self.scopes.clone();
         Box::pin(async move {
-            match verifier.authorize(req.headers(), &scopes).await {
+            // The URI as the client sent it (a nested router strips its prefix).
+            let uri = req
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| req.uri().clone(), |o| o.0.clone());
+            match verifier
+                .authorize_request(req.method(), &uri, req.headers(), &scopes)
+                .await
+            {
                 Ok(caller) => {
                     req.extensions_mut().insert(caller);
                     inner.call(req).await

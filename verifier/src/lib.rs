@@ -35,6 +35,7 @@
 
 mod caller;
 mod clock;
+mod dpop;
 mod error;
 mod introspect;
 mod jwks;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::caller::{Caller, Subject};
 use crate::clock::{Clock, SystemClock};
+use crate::dpop::{self, ReplayCache, RequestFacts, Scheme};
 use crate::error::{Rejection, SetupError, VerifyError};
 use crate::introspect::Introspector;
 use crate::jwks::KeyCache;
@@ -31,6 +32,9 @@ struct Inner {
     keys: Arc<KeyCache>,
     introspector: Option<Introspector>,
     resource_metadata: Option<Arc<str>>,
+    /// This API's external base URL, for DPoP's `htu`.
+    public_url: Option<String>,
+    replay: ReplayCache,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -57,6 +61,8 @@ pub struct VerifierBuilder {
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
     resource_metadata: Option<String>,
+    public_url: Option<String>,
+    dpop_replay_capacity: usize,
 }
 
 impl Verifier {
@@ -74,6 +80,8 @@ impl Verifier {
             clock: Arc::new(SystemClock),
             http: None,
             resource_metadata: None,
+            public_url: None,
+            dpop_replay_capacity: 100_000,
         }
     }
 
@@ -90,18 +98,79 @@ impl Verifier {
         self.inner.introspector.is_some()
     }
 
-    /// Verifies the bearer token in `headers` and checks `scopes`: what the layer
-    /// does, for code outside axum routing.
+    /// Verifies the bearer token in `headers` and checks `scopes`, for code outside
+    /// axum routing. Without the request's method and URL a DPoP proof cannot be
+    /// checked, so DPoP-bound tokens are refused here: use
+    /// [`Self::authorize_request`] to accept them.
     pub async fn authorize(
         &self,
         headers: &HeaderMap,
         scopes: &[String],
     ) -> Result<Caller, Rejection> {
+        self.authorize_with(headers, None, scopes).await
+    }
+
+    /// What the layer does: verifies the token of a request of `method` to `uri` —
+    /// a bearer token, or a DPoP-bound token with its proof (RFC 9449 §7) — and
+    /// checks `scopes`.
+    pub async fn authorize_request(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+        scopes: &[String],
+    ) -> Result<Caller, Rejection> {
+        let htu = self.htu(uri, headers);
+        let facts = RequestFacts {
+            method: method.as_str(),
+            htu: &htu,
+            headers,
+        };
+        self.authorize_with(headers, Some(&facts), scopes).await
+    }
+
+    /// The URL the client addressed (`htu`): this API's public URL when configured,
+    /// else the request's own absolute URI, else `https://` and its `Host`.
+    fn htu(&self, uri: &http::Uri, headers: &HeaderMap) -> String {
+        let path = uri.path();
+        if let Some(base) = &self.inner.public_url {
+            return format!("{base}{path}");
+        }
+        if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+            return format!("{scheme}://{authority}{path}");
+        }
+        let host = headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        format!("https://{host}{path}")
+    }
+
+    async fn authorize_with(
+        &self,
+        headers: &HeaderMap,
+        request: Option<&RequestFacts<'_>>,
+        scopes: &[String],
+    ) -> Result<Caller, Rejection> {
         let rm = self.inner.resource_metadata.clone();
-        let token = bearer(headers).map_err(|e| Rejection::token(e, rm.clone()))?;
-        let caller = self.verify(token).await.map_err(|e| {
+        let (scheme, token) = presented(headers).map_err(|e| Rejection::token(e, rm.clone()))?;
+        let caller = async {
+            let caller = self.verify(token).await?;
+            let now = self.inner.clock.now();
+            dpop::check(
+                scheme,
+                token,
+                caller.dpop_jkt.as_deref(),
+                request,
+                &self.inner.replay,
+                now,
+            )?;
+            Ok(caller)
+        }
+        .await
+        .map_err(|e: VerifyError| {
             // Never the token itself: only why it was refused.
-            tracing::debug!(reason = %e, "bearer token refused");
+            tracing::debug!(reason = %e, "access token refused");
             Rejection::token(e, rm.clone())
         })?;
         let missing: Vec<String> = scopes
@@ -197,14 +266,16 @@ impl Verifier {
                 .collect(),
             token_id: claims.jti,
             expires_at: claims.exp,
+            dpop_jkt: claims.cnf.map(|c| c.jkt),
             resource_metadata: i.resource_metadata.clone(),
         })
     }
 }
 
-/// The token from `Authorization: Bearer …` (RFC 6750 §2.1; the scheme is
-/// case-insensitive). Tokens in query strings are not accepted (they end up in logs).
-fn bearer(headers: &HeaderMap) -> Result<&str, VerifyError> {
+/// The token from `Authorization: Bearer …` (RFC 6750 §2.1) or `DPoP …` (RFC 9449
+/// §7.1); schemes are case-insensitive. Tokens in query strings are not accepted
+/// (they end up in logs).
+fn presented(headers: &HeaderMap) -> Result<(Scheme, &str), VerifyError> {
     let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(VerifyError::Missing);
@@ -214,15 +285,25 @@ fn bearer(headers: &HeaderMap) -> Result<&str, VerifyError> {
     }
     let value = value.to_str().map_err(|_| VerifyError::BadRequest)?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        // Another scheme (Basic, DPoP…) carries no bearer token: a bare challenge.
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Scheme::Dpop
+    } else {
+        // Another scheme (Basic…) carries no access token: a bare challenge.
         return Err(VerifyError::Missing);
-    }
+    };
     let token = rest.trim();
     if token.is_empty() || token.contains(char::is_whitespace) {
         return Err(VerifyError::BadRequest);
     }
-    Ok(token)
+    Ok((scheme, token))
+}
+
+/// RFC 7800 confirmation (RFC 9449 §6.1).
+#[derive(Deserialize)]
+struct Confirmation {
+    jkt: String,
 }
 
 #[derive(Deserialize)]
@@ -239,6 +320,8 @@ struct Claims {
     nbf: Option<i64>,
     #[serde(default)]
     iat: Option<i64>,
+    #[serde(default)]
+    cnf: Option<Confirmation>,
 }
 
 /// RFC 7519 §4.1.3: one audience or several.
@@ -320,6 +403,24 @@ impl VerifierBuilder {
         self
     }
 
+    /// This API's external base URL (`https://api.example.edu`), which DPoP proofs
+    /// name in `htu` (RFC 9449 §4.3). Set it when the API is reached through a proxy
+    /// or over plain http; without it the request's `Host` is used, with https.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// How many DPoP proofs (`jti`s of the last minute) are remembered against
+    /// replay (default 100 000, about 1 700 DPoP requests a second). When it is full
+    /// of live entries, further proofs are refused until room frees up: never
+    /// forgotten early. The memory is this process's: see `docs/RESOURCE_SERVERS.md`
+    /// for several replicas.
+    pub fn dpop_replay_capacity(mut self, n: usize) -> Self {
+        self.dpop_replay_capacity = n;
+        self
+    }
+
     /// Reads the issuer's metadata (RFC 8414, falling back to OpenID discovery) and
     /// its keys. Fails when the issuer is not reachable or not who it says.
     pub async fn build(self) -> Result<Verifier, SetupError> {
@@ -380,6 +481,8 @@ impl VerifierBuilder {
                 keys: Arc::new(keys),
                 introspector,
                 resource_metadata: self.resource_metadata.map(Into::into),
+                public_url: self.public_url,
+                replay: ReplayCache::new(self.dpop_replay_capacity),
             }),
         })
     }

@@ -186,6 +186,7 @@ impl Fixture {
             iat: NOW,
             exp: NOW + 300,
             auth_time: Some(NOW),
+            cnf: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! checked against a small stand-in issuer on port 0 that serves the metadata, the
 //! JWKS (swappable, to rotate keys) and an introspection endpoint.
 
+mod dpop;
 mod fixture;
 
 use std::sync::atomic::Ordering;
