@@ -18,7 +18,10 @@ CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
 [ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
+# Signed JWTs wrk cannot make: DPoP proofs and client assertions, one per request.
+[ "${SKIP_BUILD:-}" = 1 ] || cargo build --release -q -p server --example bench_proofs
 BIN="$CARGO_TARGET_DIR/release/portcullis"
+PROOFS="$CARGO_TARGET_DIR/release/examples/bench_proofs"
 
 WORK=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -29,8 +32,15 @@ export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
 export PORTCULLIS_BIND="127.0.0.1:$PORT"
 export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
 export PORTCULLIS_LOG__LEVEL=warn
+# The private_key_jwt client's JWKS is served on loopback by this script.
+export PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES=true
 SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+JWKS_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  [ -n "$JWKS_PID" ] && kill "$JWKS_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 "$BIN" migrate >/dev/null
@@ -45,6 +55,14 @@ DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
 out=$("$BIN" client add --name "bench device" --type native --redirect-uri http://127.0.0.1/cb \
   --scope openid --grant authorization_code --grant "$DEVICE_GRANT")
 DID=$(awk '/^client_id:/ {print $2}' <<<"$out")
+# A key-only client (private_key_jwt, RFC 7523) whose JWKS a local web server serves.
+mkdir -p "$WORK/keys"
+JWKS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+taskset -c 0 python3 -m http.server "$JWKS_PORT" --bind 127.0.0.1 --directory "$WORK/keys" >/dev/null 2>&1 &
+JWKS_PID=$!
+out=$(client "bench keys" --scope registrations:read --token-endpoint-auth-method private_key_jwt \
+  --jwks-uri "http://127.0.0.1:$JWKS_PORT/jwks.json")
+KID=$(awk '/^client_id:/ {print $2}' <<<"$out")
 
 taskset -c 1 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -102,10 +120,52 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 LUA
 read -r dp_rps dp_p50 dp_p99 dp_cpu < <(measure "$BASE/oauth/token" 4xx)
 
+# wrk sends one line of $2 per request, in order (each JWT is accepted once).
+lua_lines() { # $1 = body, $2 = file of JWTs, $3 = header name, $4 = basic credentials or ""
+  cat > "$WORK/post.lua" <<LUA
+local lines, i = {}, 0
+for line in io.lines("$2") do lines[#lines + 1] = line end
+local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+if "$4" ~= "" then headers["Authorization"] = "Basic $(printf '%s' "$4" | base64 -w0)" end
+request = function()
+  i = i % #lines + 1
+  if "$3" == "body" then
+    return wrk.format("POST", nil, headers, "$1" .. lines[i])
+  end
+  headers["$3"] = lines[i]
+  return wrk.format("POST", nil, headers, "$1")
+end
+LUA
+}
+# Enough JWTs for one run at well above the rates seen; made fresh before each run
+# (a DPoP proof's iat must be within the last minute).
+N=${JWTS_PER_RUN:-150000}
+# client_credentials with private_key_jwt: assertion checked against the cached key.
+measure_jwts() { # $1 = kind
+  local results=() saved_runs=$RUNS
+  for _ in $(seq "$saved_runs"); do
+    if [ "$1" = dpop ]; then
+      "$PROOFS" dpop "$BASE/oauth/token" "$N" "$WORK/jwts.txt"
+      lua_lines "grant_type=client_credentials" "$WORK/jwts.txt" DPoP "$CID:$CSECRET"
+    else
+      "$PROOFS" assertions "$KID" "$BASE/oauth/token" "$N" "$WORK/keys"
+      lua_lines "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" "$WORK/keys/assertions.txt" body ""
+    fi
+    RUNS=1
+    results+=("$(measure "$BASE/oauth/token")")
+    RUNS=$saved_runs
+  done
+  printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (saved_runs + 1) / 2 ))p"
+}
+read -r pk_rps pk_p50 pk_p99 pk_cpu < <(measure_jwts assertions)
+read -r dpop_rps dpop_p50 dpop_p99 dpop_cpu < <(measure_jwts dpop)
+
 echo
 echo "| endpoint | requests/s | p50 | p99 | server CPU per request |"
 echo "|---|---|---|---|---|"
 echo "| client_credentials token | $cc_rps | $cc_p50 | $cc_p99 | ${cc_cpu} µs |"
+echo "| client_credentials, private_key_jwt | $pk_rps | $pk_p50 | $pk_p99 | ${pk_cpu} µs |"
+echo "| client_credentials, secret + DPoP proof | $dpop_rps | $dpop_p50 | $dpop_p99 | ${dpop_cpu} µs |"
 echo "| introspection | $in_rps | $in_p50 | $in_p99 | ${in_cpu} µs |"
 echo "| JWKS | $jw_rps | $jw_p50 | $jw_p99 | ${jw_cpu} µs |"
 echo "| device poll (pending) | $dp_rps | $dp_p50 | $dp_p99 | ${dp_cpu} µs |"
