@@ -105,6 +105,32 @@ pub struct KeyPolicy {
     pub publish_retired_for_secs: i64,
 }
 
+/// The key-management algorithm of this server's encryption keys: what clients
+/// encrypt request objects to (RFC 9101 §6.1, RFC 7518 §4.3).
+pub const ENC_ALG: &str = "RSA-OAEP-256";
+
+/// What a stored key is for: signing with an algorithm, or decrypting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sign(Alg),
+    Encrypt,
+}
+
+impl Kind {
+    const ALL: [Kind; 3] = [
+        Kind::Sign(Alg::ES256),
+        Kind::Sign(Alg::RS256),
+        Kind::Encrypt,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sign(alg) => alg.as_str(),
+            Kind::Encrypt => ENC_ALG,
+        }
+    }
+}
+
 /// One usable signing key.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -119,6 +145,9 @@ pub struct SigningKey {
 pub struct KeySet {
     pub signing: HashMap<Alg, SigningKey>,
     pub verifying: HashMap<String, (Alg, DecodingKey)>,
+    /// Decryption keys by kid: every published encryption key (clients may have
+    /// cached any of them).
+    pub decrypting: HashMap<String, Arc<rsa::RsaPrivateKey>>,
     /// Shared immutable bytes, cheap to clone per request.
     pub jwks_json: Arc<[u8]>,
 }
@@ -135,10 +164,10 @@ fn new_kid() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn generate(alg: Alg) -> DomainResult<Generated> {
+fn generate(kind: Kind) -> DomainResult<Generated> {
     let kid = new_kid();
-    match alg {
-        Alg::ES256 => {
+    match kind {
+        Kind::Sign(Alg::ES256) => {
             use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
             let rng = ring::rand::SystemRandom::new();
             let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
@@ -158,7 +187,7 @@ fn generate(alg: Alg) -> DomainResult<Generated> {
                 jwk,
             })
         }
-        Alg::RS256 => {
+        Kind::Sign(Alg::RS256) | Kind::Encrypt => {
             use rsa::pkcs1::EncodeRsaPrivateKey;
             use rsa::traits::PublicKeyParts;
             let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
@@ -168,8 +197,12 @@ fn generate(alg: Alg) -> DomainResult<Generated> {
                 .map_err(|e| DomainError::Internal(format!("RSA key encoding failed: {e}")))?
                 .as_bytes()
                 .to_vec();
+            let (key_use, alg) = match kind {
+                Kind::Encrypt => ("enc", ENC_ALG),
+                _ => ("sig", "RS256"),
+            };
             let jwk = json!({
-                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+                "kty": "RSA", "use": key_use, "alg": alg, "kid": kid,
                 "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
                 "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
             });
@@ -227,9 +260,9 @@ pub async fn ensure_and_load(
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"))
             .await?;
     }
-    for alg in [Alg::ES256, Alg::RS256] {
+    for kind in Kind::ALL {
         let mut active = signing_key::Entity::find()
-            .filter(signing_key::Column::Alg.eq(alg.as_str()))
+            .filter(signing_key::Column::Alg.eq(kind.as_str()))
             .filter(signing_key::Column::RetiredAt.is_null())
             .order_by_desc(signing_key::Column::CreatedAt)
             .all(&txn)
@@ -238,12 +271,12 @@ pub async fn ensure_and_load(
             .iter()
             .any(|k| now - k.created_at < policy.rotate_after_secs);
         if !fresh {
-            let g = tokio::task::spawn_blocking(move || generate(alg))
+            let g = tokio::task::spawn_blocking(move || generate(kind))
                 .await
                 .map_err(|e| DomainError::Internal(e.to_string()))??;
             let new = signing_key::ActiveModel {
                 kid: Set(g.kid),
-                alg: Set(alg.as_str().to_owned()),
+                alg: Set(kind.as_str().to_owned()),
                 private_key_sealed: Set(kek.seal(&g.der)?),
                 public_jwk: Set(g.jwk.to_string()),
                 created_at: Set(now),
@@ -300,13 +333,23 @@ pub async fn load<C: ConnectionTrait>(
     }
     let mut signing = HashMap::new();
     let mut verifying = HashMap::new();
+    let mut decrypting = HashMap::new();
     let mut jwks = Vec::new();
     for row in rows {
+        let jwk: Value = serde_json::from_str(&row.public_jwk)
+            .map_err(|e| DomainError::Internal(format!("bad stored JWK: {e}")))?;
+        if row.alg == ENC_ALG {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            let der = kek.open(&row.private_key_sealed)?;
+            let key = rsa::RsaPrivateKey::from_pkcs1_der(&der)
+                .map_err(|e| DomainError::Internal(format!("bad stored key: {e}")))?;
+            decrypting.insert(row.kid.clone(), Arc::new(key));
+            jwks.push(jwk);
+            continue;
+        }
         let Some(alg) = Alg::parse(&row.alg) else {
             continue;
         };
-        let jwk: Value = serde_json::from_str(&row.public_jwk)
-            .map_err(|e| DomainError::Internal(format!("bad stored JWK: {e}")))?;
         verifying.insert(row.kid.clone(), (alg, decoding_key(alg, &jwk)?));
         jwks.push(jwk);
         if signers.get(&alg) == Some(&row.kid) {
@@ -326,6 +369,7 @@ pub async fn load<C: ConnectionTrait>(
     Ok(KeySet {
         signing,
         verifying,
+        decrypting,
         jwks_json: jwks_json.into(),
     })
 }
@@ -430,7 +474,7 @@ mod tests {
         for n in nodes {
             sets.push(n.await.unwrap());
         }
-        assert_eq!(signing_key::Entity::find().all(&db).await.unwrap().len(), 2);
+        assert_eq!(signing_key::Entity::find().all(&db).await.unwrap().len(), 3);
         for s in &sets {
             assert_eq!(
                 s.jwks_json, sets[0].jwks_json,
@@ -443,7 +487,7 @@ mod tests {
     #[test]
     fn generated_keys_sign_and_verify() {
         for alg in [Alg::ES256, Alg::RS256] {
-            let g = generate(alg).unwrap();
+            let g = generate(Kind::Sign(alg)).unwrap();
             let enc = encoding_key(alg, &g.der);
             let dec = decoding_key(alg, &g.jwk).unwrap();
             let mut header = jsonwebtoken::Header::new(alg.jwt());

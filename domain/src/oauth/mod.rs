@@ -10,6 +10,7 @@ pub mod consents;
 pub mod device;
 pub mod dpop;
 pub mod issue;
+pub mod jwe;
 pub mod keys;
 pub mod live;
 pub mod logout;

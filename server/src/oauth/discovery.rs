@@ -34,6 +34,8 @@ pub fn metadata_document(
         "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
         "request_object_signing_alg_values_supported": super::client_assertion::ALGS,
+        "request_object_encryption_alg_values_supported": domain::oauth::jwe::ALGS,
+        "request_object_encryption_enc_values_supported": domain::oauth::jwe::ENCS,
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,

@@ -13,8 +13,10 @@
 //!   (`oauth::pushed`) and the browser sent on with its `request_uri`: sign-in, the
 //!   consent page and the code then see exactly the verified parameters, and the
 //!   request ends in one code as a pushed one does.
-//! - Encrypted request objects and `request_uri`s other than pushed ones are not
-//!   supported (discovery says so).
+//! - §6.1: an object may also be encrypted to one of this server's encryption keys
+//!   (`RSA-OAEP-256`, `A256GCM`/`A128GCM`, see `domain::oauth::jwe`): signed, then
+//!   encrypted; the nested object must be signed like any other.
+//! - `request_uri`s other than pushed ones are not supported (discovery says so).
 
 use std::collections::HashMap;
 
@@ -48,6 +50,15 @@ pub async fn open(
     if request.len() > MAX_OBJECT {
         return Err(refused("too large"));
     }
+    let opened;
+    let request = if domain::oauth::jwe::is_jwe(request) {
+        let (plain, _) = domain::oauth::jwe::decrypt(&st.keys(), request)
+            .map_err(|e| refused(&e.to_string()))?;
+        opened = String::from_utf8(plain).map_err(|_| refused("not a nested JWS"))?;
+        opened.as_str()
+    } else {
+        request
+    };
     let header = jsonwebtoken::decode_header(request).map_err(|_| refused("not a JWS"))?;
     let client = domain::clients::find(&st.services.db, client_id)
         .await

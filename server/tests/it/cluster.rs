@@ -239,7 +239,11 @@ async fn a_rotated_key_is_in_every_nodes_jwks_before_any_node_signs_with_it() {
     let first = signing_kid(&second, &svc).await;
     assert_eq!(signing_kid(&app.base, &svc).await, first, "one key set");
     let before = jwks_kids(&second).await;
-    assert_eq!(before.len(), 2, "{before:?}");
+    assert_eq!(
+        before.len(),
+        3,
+        "two signing keys, one encryption key: {before:?}"
+    );
 
     app.clock
         .advance(app.settings.tokens.signing_key_rotation_days * 86_400 + 1);
@@ -249,7 +253,7 @@ async fn a_rotated_key_is_in_every_nodes_jwks_before_any_node_signs_with_it() {
     for base in [app.base.clone(), second.clone()] {
         within_patience("a new key in the JWKS", || {
             let base = base.clone();
-            async move { jwks_kids(&base).await.len() == 4 }
+            async move { jwks_kids(&base).await.len() == 6 }
         })
         .await;
         let kids = jwks_kids(&base).await;
@@ -312,7 +316,11 @@ async fn nodes_started_together_on_an_empty_database_share_one_schema_and_one_ke
         tokio::spawn(app.run_until_stopped());
     }
     let first = jwks_kids(&bases[0]).await;
-    assert_eq!(first.len(), 2, "one key per algorithm: {first:?}");
+    assert_eq!(
+        first.len(),
+        3,
+        "one key per algorithm and one for encryption: {first:?}"
+    );
     for base in &bases[1..] {
         assert_eq!(jwks_kids(base).await, first, "{base}: the same JWKS");
     }

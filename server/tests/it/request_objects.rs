@@ -207,3 +207,93 @@ async fn a_pushed_request_object_is_the_request() {
     let tokens = exchange(&app, &rp, &param(&back, "code").unwrap()).await;
     assert_eq!(tokens["scope"], json!("openid profile"));
 }
+
+/// `signed` encrypted to the server's published encryption key (RFC 7516 compact,
+/// RSA-OAEP-256 + A128GCM), made here with `rsa` and `aes-gcm`.
+async fn seal(app: &TestApp, signed: &str, kid_override: Option<&str>) -> String {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rand::RngCore;
+    let jwks: Value = reqwest::get(format!("{}/oauth/jwks", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let enc_key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["use"] == "enc")
+        .expect("an encryption key in the JWKS")
+        .clone();
+    let b = |k: &str| {
+        rsa::BigUint::from_bytes_be(
+            &URL_SAFE_NO_PAD
+                .decode(enc_key[k].as_str().unwrap())
+                .unwrap(),
+        )
+    };
+    let public = rsa::RsaPublicKey::new(b("n"), b("e")).unwrap();
+    let kid = kid_override.unwrap_or(enc_key["kid"].as_str().unwrap());
+    let head = URL_SAFE_NO_PAD.encode(
+        json!({ "alg": "RSA-OAEP-256", "enc": "A128GCM", "kid": kid, "cty": "JWT" }).to_string(),
+    );
+    let mut cek = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut cek);
+    let mut iv = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut iv);
+    let ek = public
+        .encrypt(
+            &mut rand::rngs::OsRng,
+            rsa::Oaep::new::<sha2::Sha256>(),
+            &cek,
+        )
+        .unwrap();
+    let out = aes_gcm::Aes128Gcm::new_from_slice(&cek)
+        .unwrap()
+        .encrypt(
+            aes_gcm::Nonce::from_slice(&iv),
+            Payload {
+                msg: signed.as_bytes(),
+                aad: head.as_bytes(),
+            },
+        )
+        .unwrap();
+    let (ct, tag) = out.split_at(out.len() - 16);
+    let e = |x: &[u8]| URL_SAFE_NO_PAD.encode(x);
+    format!("{head}.{}.{}.{}.{}", e(&ek), e(&iv), e(ct), e(tag))
+}
+
+#[tokio::test]
+async fn an_encrypted_request_object_opens_with_the_servers_key_and_must_be_signed_inside() {
+    let (app, rp, key) = setup().await;
+    let b = app.browser();
+    b.sign_in("alice", ADMIN_PASSWORD).await;
+    let refused = Some("/oauth/error?reason=invalid_request_object".to_owned());
+    let start = |object: &str| format!("/oauth/authorize?client_id={}&request={object}", rp.id);
+
+    // Encrypted to a key the server does not have, or holding an unsigned object.
+    let signed = assertion(&key, object(&app, &rp, "e-0"));
+    let foreign = seal(&app, &signed, Some("not-our-key")).await;
+    assert_eq!(b.get(&start(&foreign)).await.location(), refused);
+    let unsigned = format!(
+        "{}.{}.",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            r#"{"alg":"none"}"#
+        ),
+        signed.split('.').nth(1).unwrap()
+    );
+    let sealed_unsigned = seal(&app, &unsigned, None).await;
+    assert_eq!(b.get(&start(&sealed_unsigned)).await.location(), refused);
+    assert_eq!(app.count("pushed_requests").await, 0, "nothing kept");
+
+    let sealed = seal(&app, &assertion(&key, object(&app, &rp, "e-1")), None).await;
+    let back = allow(&b, start(&sealed)).await;
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(param(&back, "state").as_deref(), Some(STATE));
+    let tokens = exchange(&app, &rp, &param(&back, "code").unwrap()).await;
+    assert_eq!(tokens["scope"], json!("openid profile"));
+}
