@@ -25,6 +25,7 @@ pub struct Purged {
     pub pushed_requests: u64,
     pub assertion_jtis: u64,
     pub device_codes: u64,
+    pub account_tokens: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -86,6 +87,7 @@ pub async fn purge<C: ConnectionTrait>(
         pushed_requests: crate::oauth::pushed::purge(conn, now).await?,
         assertion_jtis: crate::clients::assertions::purge(conn, now).await?,
         device_codes: crate::oauth::device::purge(conn, now).await?,
+        account_tokens: crate::accounts::recovery::purge_expired(conn, now).await?,
     })
 }
 
