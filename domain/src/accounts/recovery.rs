@@ -331,6 +331,14 @@ pub async fn reset_link_user(
     token: &str,
     now: Timestamp,
 ) -> Result<User, RecoveryError> {
+    Ok(reset_link(db, token, now).await?.1)
+}
+
+async fn reset_link(
+    db: &DatabaseConnection,
+    token: &str,
+    now: Timestamp,
+) -> Result<(account_token::Model, User), RecoveryError> {
     let row = find(db, token, Purpose::Reset, now)
         .await?
         .ok_or(RecoveryError::InvalidLink)?;
@@ -340,7 +348,7 @@ pub async fn reset_link_user(
     if u.disabled {
         return Err(RecoveryError::Disabled);
     }
-    Ok(u)
+    Ok((row, u))
 }
 
 /// Sets a new password through a reset link. The link is used up; every session of
@@ -357,17 +365,16 @@ pub async fn reset_password(
     ip: Option<String>,
     now: Timestamp,
 ) -> Result<User, RecoveryError> {
-    let u = reset_link_user(db, token, now).await?;
+    let (row, u) = reset_link(db, token, now).await?;
     PasswordHasher::validate(password)?;
     crate::platform::strength::check(password, &[&u.username, &u.email, &u.display_name])?;
     let hash = hasher.hash(password).await?;
 
     let txn = crate::platform::db::write_txn(db).await?;
-    let Some(row) = find(&txn, token, Purpose::Reset, now).await? else {
-        return Err(RecoveryError::InvalidLink);
-    };
+    // The delete is the check: of concurrent uses that all read the row above,
+    // exactly one deletes it (PostgreSQL makes the others wait for its commit and
+    // then finds nothing to delete; SQLite runs writers one at a time).
     if !consume(&txn, &row, now).await? {
-        // Another use of the same link won.
         return Err(RecoveryError::InvalidLink);
     }
     let current = user::Entity::find_by_id(row.user_id.clone())
@@ -414,10 +421,10 @@ pub async fn verify_email(
     ip: Option<String>,
     now: Timestamp,
 ) -> Result<User, RecoveryError> {
-    let txn = crate::platform::db::write_txn(db).await?;
-    let Some(row) = find(&txn, token, Purpose::Verify, now).await? else {
+    let Some(row) = find(db, token, Purpose::Verify, now).await? else {
         return Err(RecoveryError::InvalidLink);
     };
+    let txn = crate::platform::db::write_txn(db).await?;
     if !consume(&txn, &row, now).await? {
         return Err(RecoveryError::InvalidLink);
     }
