@@ -247,7 +247,7 @@ pub async fn request_reset(
 ) -> Result<(), RecoveryError> {
     let who = who.trim().to_owned();
     if who.is_empty() {
-        return Err(DomainError::invalid("who", "Enter your username or e-mail address.").into());
+        return Err(DomainError::invalid("who", "is required").into());
     }
     crate::platform::text::check_len("who", &who, limits::EMAIL)?;
     let mut limits = vec![Limit {
