@@ -8,6 +8,10 @@ process.env.E2E_PORT ??= String(3100 + Math.floor(Math.random() * 800));
 process.env.E2E_DB ??= path.join(os.tmpdir(), `portcullis-e2e-${process.pid}-${Date.now()}.db`);
 export const ADMIN_PASSWORD = 'e2e admin password 42';
 const port = process.env.E2E_PORT;
+// The SMTP sink the server mails to (tests/smtp_sink.cjs), and where specs read it.
+process.env.E2E_SMTP_PORT ??= String(Number(port) + 1000);
+process.env.E2E_SMTP_HTTP_PORT ??= String(Number(port) + 2000);
+export const mailSink = `http://127.0.0.1:${process.env.E2E_SMTP_HTTP_PORT}`;
 const base = `http://127.0.0.1:${port}`;
 const bin = process.env.E2E_SERVER_BIN ?? path.join(os.homedir(), '.cache/portcullis/target/debug/portcullis');
 
@@ -27,6 +31,12 @@ export const serverEnv: Record<string, string> = {
   // outbound.allow_private_addresses).
   PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES: 'true',
   PORTCULLIS_LOGOUT__POLL_MS: '200',
+  // Reset and verification mail goes to the sink (recovery.spec.ts).
+  PORTCULLIS_SMTP__HOST: '127.0.0.1',
+  PORTCULLIS_SMTP__PORT: process.env.E2E_SMTP_PORT!,
+  PORTCULLIS_SMTP__FROM: 'Portcullis <portcullis@example.edu>',
+  PORTCULLIS_SMTP__TLS: 'none',
+  PORTCULLIS_SMTP__POLL_INTERVAL_MS: '200',
 };
 export const serverBin = bin;
 const SERVER_WIDE = /server_wide\.spec\.ts$/;
@@ -61,14 +71,25 @@ export default defineConfig({
     { name: 'hydrated-alone', use: { javaScriptEnabled: true }, testMatch: SERVER_WIDE, dependencies: ['hydrated', 'no-js'] },
     { name: 'no-js-alone', use: { javaScriptEnabled: false }, testMatch: SERVER_WIDE, dependencies: ['hydrated-alone'] },
   ],
-  webServer: {
-    command: `"${bin}" serve`,
-    cwd: root,
-    url: `${base}/readyz`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: serverEnv,
-  },
+  webServer: [
+    {
+      command: `node "${path.join(root, 'end2end/tests/smtp_sink.cjs')}"`,
+      cwd: root,
+      url: `${mailSink}/ready`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `"${bin}" serve`,
+      cwd: root,
+      url: `${base}/readyz`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: serverEnv,
+    },
+  ],
 });

@@ -231,6 +231,7 @@ fn field_label(field: &str) -> String {
         "token_endpoint_auth_method" => "Token endpoint authentication",
         "refresh_token_ttl_secs" => "Refresh-token lifetime",
         "allowed_email_domains" => "Allowed e-mail domains",
+        "who" => "Username or e-mail address",
         other => return capitalise(&other.replace('_', " ")),
     };
     known.to_owned()

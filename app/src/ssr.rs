@@ -17,6 +17,8 @@ pub struct PortalConfig {
     pub session_policy: SessionPolicy,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
     pub secure_cookies: bool,
+    /// Reset and verification links: lifetimes, where they point, their throttle.
+    pub recovery: domain::accounts::recovery::RecoveryPolicy,
 }
 
 /// Shared by every request; provided to server functions as context. The domain's

@@ -43,10 +43,13 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   cli(['api', 'add', '--name', 'Walk', '--audience', api]);
   cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write walk things', '--requires-approval']);
 
-  // Signed out: home, sign-in, sign-up, an OAuth error, a page that does not exist.
+  // Signed out: home, sign-in, sign-up, recovery, an OAuth error, a page that does not exist.
   await visit('/');
   await visit('/login');
   await visit('/signup');
+  await visit('/forgot-password');
+  await visit('/reset-password?token=not-a-token');
+  await visit('/verify-email?token=not-a-token');
   await visit('/oauth/authorize?client_id=no-such-client&response_type=code');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   await check(page);

@@ -25,6 +25,7 @@ mod m0016_device_codes;
 mod m0017_logout;
 mod m0018_pushed_requests;
 mod m0019_client_assertions;
+mod m0020_recovery;
 mod m0021_dpop;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_logout::Migration),
             Box::new(m0018_pushed_requests::Migration),
             Box::new(m0019_client_assertions::Migration),
+            Box::new(m0020_recovery::Migration),
             Box::new(m0021_dpop::Migration),
         ]
     }

@@ -67,6 +67,7 @@ pub struct Settings {
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
     pub dpop: DpopSettings,
+    pub recovery: RecoverySettings,
 }
 
 /// Sender-constrained tokens, DPoP (RFC 9449, `[dpop]`).
@@ -80,6 +81,39 @@ pub struct DpopSettings {
     /// §8): a proof made in advance on a stolen device is then useless. Clients
     /// learn the nonce from a `use_dpop_nonce` error and retry.
     pub require_nonce: bool,
+}
+
+/// Password-reset and e-mail-verification links (docs/IDENTITY.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// How long a password-reset link works (at most a day).
+    pub reset_ttl_secs: i64,
+    /// How long an e-mail verification link works (at most 30 days).
+    pub verification_ttl_secs: i64,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        let p = domain::accounts::recovery::RecoveryPolicy::default();
+        Self {
+            reset_ttl_secs: p.reset_ttl_secs,
+            verification_ttl_secs: p.verification_ttl_secs,
+        }
+    }
+}
+
+impl Settings {
+    /// What the portal's recovery pages and sign-up need.
+    pub fn recovery_policy(&self) -> domain::accounts::recovery::RecoveryPolicy {
+        domain::accounts::recovery::RecoveryPolicy {
+            base_url: self.issuer.trim_end_matches('/').to_owned(),
+            reset_ttl_secs: self.recovery.reset_ttl_secs,
+            verification_ttl_secs: self.recovery.verification_ttl_secs,
+            window_secs: self.throttle.window_secs,
+            ..Default::default()
+        }
+    }
 }
 
 /// Requests this server makes to addresses developers chose: back-channel logout
@@ -227,6 +261,7 @@ impl Default for Settings {
             logout: LogoutSettings::default(),
             outbound: OutboundSettings::default(),
             dpop: DpopSettings::default(),
+            recovery: RecoverySettings::default(),
         }
     }
 }
@@ -412,6 +447,12 @@ impl Settings {
             if v <= 0 {
                 return bad(format!("{name} must be a positive number of seconds"));
             }
+        }
+        let r = &self.recovery;
+        if !(60..=24 * 3600).contains(&r.reset_ttl_secs)
+            || !(3600..=30 * 24 * 3600).contains(&r.verification_ttl_secs)
+        {
+            return bad("recovery.reset_ttl_secs must be 60–86400 and recovery.verification_ttl_secs 3600–2592000".into());
         }
         if self.role_claim.trim().is_empty() {
             return bad("role_claim must not be empty".into());

@@ -115,6 +115,7 @@ impl Application {
                 absolute_timeout_secs: settings.session.absolute_timeout_secs,
             },
             secure_cookies: settings.secure_cookies(),
+            recovery: settings.recovery_policy(),
         };
         let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
         let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());

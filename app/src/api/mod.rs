@@ -14,5 +14,6 @@ pub mod device;
 pub mod logout;
 pub mod portal;
 pub mod portal_admin;
+pub mod recovery;
 pub mod session;
 pub mod users;

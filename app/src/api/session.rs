@@ -132,7 +132,7 @@ pub async fn sign_up(
         password: SecretString::new(password),
         role: Role::User,
     };
-    accounts::sign_up(&st.db, &st.hasher, new, st.now()).await?;
+    accounts::sign_up(&st.db, &st.hasher, &st.config.recovery, new, st.now()).await?;
     // Back to sign-in, then on to where the person was going (e.g. an app's
     // authorization request that sent them here).
     let return_to = safe_return_to(&return_to);

@@ -50,6 +50,7 @@ pub fn Frame(children: Children) -> impl IntoView {
         </header>
         <main id="main" class="mx-auto max-w-5xl px-4 py-8">
             <Notice/>
+            <crate::components::verify_banner::UnverifiedBanner/>
             {children()}
         </main>
     }
@@ -169,7 +170,11 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
 fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "signed_out" => "You have been signed out.",
-        "signed_up" => "Your account was created. You can sign in now.",
+        "signed_up" => "Your account was created. You can sign in now; we sent a link to your e-mail address to confirm it.",
+        "reset_requested" => "If that is the username or e-mail address of an account, a link to choose a new password is on its way to the account's e-mail address. It works once, and only for a short time.",
+        "password_reset" => "Your password was changed and you were signed out everywhere. Sign in with the new password.",
+        "email_verified" => "Thank you: your e-mail address is verified.",
+        "verification_sent" => "We sent a new confirmation link to your e-mail address.",
         "user_created" => "The user was created.",
         "client_created" => "The client was registered.",
         "client_updated" => "The client was updated.",

@@ -9,3 +9,4 @@ pub mod panels;
 pub mod query;
 pub mod requests;
 pub mod time;
+pub mod verify_banner;

@@ -32,6 +32,7 @@ pub fn LoginPage() -> impl IntoView {
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
+            <p class="mt-4 text-sm text-slate-600"><a href="/forgot-password" class="text-sky-700 underline">"Forgot your password?"</a></p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     shell.await.ok().filter(|s| s.allow_signup).map(|_| {
@@ -72,7 +73,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 <Field name="username" label="Username" autocomplete="username" required=true maxlength={limits::USERNAME} hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
                                 <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true maxlength={limits::EMAIL} error/>
                                 <Field name="display_name" label="Display name" autocomplete="name" maxlength={limits::DISPLAY_NAME} error/>
-                                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters." error/>
+                                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters and hard to guess: a few unrelated words work well." error/>
                                 <Field name="password_confirm" label="Repeat the password" kind="password" autocomplete="new-password" required=true error/>
                                 <button type="submit" class=BUTTON>"Create account"</button>
                             </ActionForm>

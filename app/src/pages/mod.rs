@@ -11,6 +11,7 @@ mod home;
 mod not_found;
 mod notifications;
 mod oauth;
+mod recovery;
 
 pub use account::{LoginPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
@@ -29,3 +30,4 @@ pub use home::HomePage;
 pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};
+pub use recovery::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};

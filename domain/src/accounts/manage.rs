@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::recovery::RecoveryPolicy;
 use super::users::{parse_display_name, AdminCtx, Email, Role, User, Username};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::user;
@@ -42,6 +43,10 @@ pub(crate) fn validate_new(n: &NewUser) -> DomainResult<ValidNewUser> {
         parse_display_name(&n.display_name)?
     };
     PasswordHasher::validate(&n.password)?;
+    crate::platform::strength::check(
+        &n.password,
+        &[username.as_str(), email.as_str(), &display_name],
+    )?;
     Ok(ValidNewUser {
         username,
         email,
@@ -94,6 +99,7 @@ pub(crate) async fn insert_user(
     new: NewUser,
     actor: Actor,
     event: EventType,
+    verify: Option<&RecoveryPolicy>,
     now: Timestamp,
 ) -> DomainResult<User> {
     let v = validate_new(&new)?;
@@ -132,8 +138,13 @@ pub(crate) async fn insert_user(
             })),
     )
     .await?;
+    let user: User = model.try_into()?;
+    if let Some(policy) = verify {
+        // The verification mail exists exactly when the account does.
+        super::recovery::send_verification(&txn, policy, &user, now).await?;
+    }
     txn.commit().await?;
-    model.try_into()
+    Ok(user)
 }
 
 /// An administrator (or the operator) creates an account with any role.
@@ -150,15 +161,18 @@ pub async fn create_user(
         new,
         ctx.actor.clone(),
         EventType::UserCreated,
+        None,
         now,
     )
     .await
 }
 
-/// Self sign-up (only when enabled by settings; the caller checks that): always an end user.
+/// Self sign-up (only when enabled by settings; the caller checks that): always an
+/// end user, whose address is unverified until they open the link mailed to it.
 pub async fn sign_up(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
+    recovery: &RecoveryPolicy,
     mut new: NewUser,
     now: Timestamp,
 ) -> DomainResult<User> {
@@ -169,6 +183,7 @@ pub async fn sign_up(
         new,
         Actor::Anonymous,
         EventType::UserSignedUp,
+        Some(recovery),
         now,
     )
     .await
@@ -244,6 +259,11 @@ pub async fn set_password(
     now: Timestamp,
 ) -> DomainResult<User> {
     PasswordHasher::validate(password)?;
+    let known = resolve(db, who).await?;
+    crate::platform::strength::check(
+        password,
+        &[&known.username, &known.email, &known.display_name],
+    )?;
     let hash = hasher.hash(password).await?;
     let txn = crate::platform::db::write_txn(db).await?;
     let current = resolve(&txn, who).await?;
@@ -255,6 +275,8 @@ pub async fn set_password(
     // are not stored anywhere to revoke one by one).
     am.tokens_valid_after = Set(Some(now));
     let updated = am.update(&txn).await?;
+    // Reset links mailed before lead to the old password's account no more.
+    super::recovery::forget_resets(&txn, &updated.id).await?;
     // Every app the person is signed in to is told (back-channel logout).
     crate::oauth::logout::end_sessions(&txn, crate::oauth::logout::Ending::AllOf(&updated.id), now)
         .await?;
@@ -402,7 +424,16 @@ pub async fn ensure_first_admin(
         password: password.clone(),
         role: Role::Admin,
     };
-    let u = insert_user(db, hasher, new, Actor::System, EventType::UserCreated, now).await?;
+    let u = insert_user(
+        db,
+        hasher,
+        new,
+        Actor::System,
+        EventType::UserCreated,
+        None,
+        now,
+    )
+    .await?;
     Ok(if generated {
         FirstAdmin::CreatedWithGeneratedPassword {
             username: u.username,

@@ -15,6 +15,8 @@ pub struct Model {
     pub next_attempt_at: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// The body holds a one-time link: replaced once delivered (m0020).
+    pub scrub_after_send: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ pub struct Purged {
     pub assertion_jtis: u64,
     pub dpop_jtis: u64,
     pub device_codes: u64,
+    pub account_tokens: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -88,6 +89,7 @@ pub async fn purge<C: ConnectionTrait>(
         assertion_jtis: crate::clients::assertions::purge(conn, now).await?,
         dpop_jtis: crate::oauth::dpop::purge(conn, now).await?,
         device_codes: crate::oauth::device::purge(conn, now).await?,
+        account_tokens: crate::accounts::recovery::purge_expired(conn, now).await?,
     })
 }
 

@@ -82,6 +82,10 @@ impl Mailer {
     }
 }
 
+/// What an outbox row's body becomes once a mail carrying a one-time link was
+/// delivered, and all administrators see of one before.
+pub const SCRUBBED_BODY: &str = "(This message held a one-time link; its text is not kept.)";
+
 /// How long a claimed row is reserved for its sender.
 const LEASE_SECS: i64 = 300;
 
@@ -122,16 +126,20 @@ pub async fn deliver_pending(
         }
         match mailer.send(&row.to_addr, &row.subject, &row.body).await {
             Ok(()) => {
-                outbox_email::Entity::update_many()
-                    .col_expr(outbox_email::Column::SentAt, Expr::value(now))
-                    .col_expr(
-                        outbox_email::Column::Attempts,
-                        Expr::value(row.attempts + 1),
-                    )
-                    .col_expr(outbox_email::Column::LastError, Expr::value(None::<String>))
-                    .filter(outbox_email::Column::Id.eq(row.id.clone()))
-                    .exec(db)
-                    .await?;
+                let mut done = outbox_email::Entity::update_many()
+                    .col_expr(outbox_email::Column::SentAt, Expr::value(now));
+                if row.scrub_after_send {
+                    // The one-time link must not stay readable once it was sent.
+                    done = done.col_expr(outbox_email::Column::Body, Expr::value(SCRUBBED_BODY));
+                }
+                done.col_expr(
+                    outbox_email::Column::Attempts,
+                    Expr::value(row.attempts + 1),
+                )
+                .col_expr(outbox_email::Column::LastError, Expr::value(None::<String>))
+                .filter(outbox_email::Column::Id.eq(row.id.clone()))
+                .exec(db)
+                .await?;
                 sent += 1;
             }
             Err(e) => {

@@ -9,4 +9,5 @@ pub mod mail;
 pub mod page;
 pub mod password;
 pub mod secret;
+pub mod strength;
 pub mod text;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::users::{Role, User};
 use crate::entities::{client, expiry_reminder, notification, outbox_email, user};
 use crate::platform::clock::Timestamp;
+use crate::platform::mail::SCRUBBED_BODY;
 use crate::platform::page::Page;
 use crate::DomainResult;
 
@@ -63,6 +64,31 @@ pub async fn enqueue_email<C: ConnectionTrait>(
     body: &str,
     now: Timestamp,
 ) -> DomainResult<()> {
+    enqueue(conn, to, subject, body, false, now).await
+}
+
+/// Queues an e-mail whose body carries a one-time link (a password reset, an
+/// address verification): administrators reading the outbox never see its body, and
+/// the sender replaces the body once the mail is delivered (docs/SECURITY.md,
+/// "Recovery links in the outbox").
+pub async fn enqueue_link_email<C: ConnectionTrait>(
+    conn: &C,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: Timestamp,
+) -> DomainResult<()> {
+    enqueue(conn, to, subject, body, true, now).await
+}
+
+async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    to: &str,
+    subject: &str,
+    body: &str,
+    scrub_after_send: bool,
+    now: Timestamp,
+) -> DomainResult<()> {
     outbox_email::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         to_addr: Set(to.to_owned()),
@@ -73,6 +99,7 @@ pub async fn enqueue_email<C: ConnectionTrait>(
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
+        scrub_after_send: Set(scrub_after_send),
     }
     .insert(conn)
     .await?;
@@ -224,7 +251,11 @@ pub async fn outbox(
             id: m.id,
             to: m.to_addr,
             subject: m.subject,
-            body: m.body,
+            body: if m.scrub_after_send {
+                SCRUBBED_BODY.to_owned()
+            } else {
+                m.body
+            },
             created_at: m.created_at,
             sent_at: m.sent_at,
             attempts: m.attempts,

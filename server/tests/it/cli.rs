@@ -170,6 +170,29 @@ fn users_are_managed_from_the_command_line() {
 
     let o = portcullis(&["user", "set-password", "ada"], &env, Some("short\n"));
     assert_one_line_error(&o, "password: must be at least 10 characters long");
+    // Issue 15: a guessable password is refused wherever it is set, saying why.
+    let o = portcullis(
+        &["user", "set-password", "ada"],
+        &env,
+        Some("password1234\n"),
+    );
+    assert_one_line_error(
+        &o,
+        "password: is too easy to guess: this is a very common password",
+    );
+    let o = portcullis(
+        &[
+            "user",
+            "add",
+            "--username",
+            "bea",
+            "--email",
+            "bea@example.edu",
+        ],
+        &env,
+        Some("bea@example.edu\n"),
+    );
+    assert_one_line_error(&o, "password: is too easy to guess");
     let o = portcullis(&["user", "set-password", "ada"], &env, Some(""));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("generated password: "),

@@ -12,8 +12,10 @@ use server::startup::Application;
 
 mod portal;
 mod process;
+mod smtp;
 pub use portal::*;
 pub use process::*;
+pub use smtp::*;
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const START: i64 = 1_790_000_000;

@@ -25,6 +25,7 @@ mod openapi_fuzz;
 mod pages;
 mod par;
 mod portal;
+mod recovery;
 mod request_objects;
 mod rest;
 mod rp;
