@@ -448,10 +448,13 @@ pub struct SettingsView {
     pub allow_self_signup: bool,
     pub default_client_scopes: Vec<String>,
     pub default_client_lifetime_days: i64,
+    /// Every token request must carry a DPoP proof.
+    pub require_dpop: bool,
     /// The settings file's values, shown as the defaults being overridden.
     pub file_access_token_secs: i64,
     pub file_refresh_token_hours: i64,
     pub file_allow_self_signup: bool,
+    pub file_require_dpop: bool,
     /// Scopes that may be given to every new client (they need no approval).
     pub grantable: Vec<ScopeView>,
 }

@@ -93,6 +93,8 @@ pub const ACCESS_TOKEN_TTL: &str = "access_token_ttl_secs";
 pub const REFRESH_TOKEN_TTL: &str = "refresh_token_ttl_secs";
 /// Self sign-up override.
 pub const SELF_SIGNUP: &str = "allow_self_signup";
+/// Every token request must carry a DPoP proof (RFC 9449), for every client.
+pub const REQUIRE_DPOP: &str = "require_dpop";
 
 /// Access tokens: at least a minute, at most an hour. They cannot be recalled from
 /// an API that checks them offline, so the upper bound is the revocation window.
@@ -108,6 +110,8 @@ pub struct FileDefaults {
     pub access_token_secs: i64,
     pub refresh_token_secs: i64,
     pub allow_self_signup: bool,
+    /// The settings file's `[dpop] required`.
+    pub require_dpop: bool,
 }
 
 /// Every setting an administrator can change at run time, as now in force.
@@ -119,6 +123,8 @@ pub struct RuntimeSettings {
     pub allow_self_signup: bool,
     pub default_client_scopes: Vec<String>,
     pub default_client_lifetime_days: i64,
+    /// Token requests without a DPoP proof are refused, whatever the client.
+    pub require_dpop: bool,
 }
 
 /// Reads every override in one query; unset or unreadable values fall back to the
@@ -145,6 +151,7 @@ pub async fn load<C: ConnectionTrait>(
             .map(|v| crate::oauth::scope::ScopeSet::parse(v).to_vec())
             .unwrap_or_else(|| vec!["openid".to_owned()]),
         default_client_lifetime_days: int(DEFAULT_CLIENT_LIFETIME_DAYS, 365),
+        require_dpop: boolean(REQUIRE_DPOP, defaults.require_dpop),
     })
 }
 
@@ -234,7 +241,7 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
     Ok(())
 }
 
-fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 6] {
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 7] {
     [
         (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
         (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
@@ -245,6 +252,7 @@ fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 6] {
             DEFAULT_CLIENT_LIFETIME_DAYS,
             s.default_client_lifetime_days.to_string(),
         ),
+        (REQUIRE_DPOP, s.require_dpop.to_string()),
     ]
 }
 
@@ -282,6 +290,7 @@ mod tests {
         access_token_secs: 300,
         refresh_token_secs: 30 * 86_400,
         allow_self_signup: false,
+        require_dpop: false,
     };
 
     #[tokio::test]

@@ -133,6 +133,7 @@ impl Application {
                     access_token_secs: settings.tokens.access_token_ttl_secs,
                     refresh_token_secs: settings.tokens.refresh_token_ttl_secs,
                     allow_self_signup: settings.allow_self_signup,
+                    require_dpop: settings.dpop.required,
                 },
                 cache_ttl,
                 clock.clone(),
@@ -322,7 +323,6 @@ async fn oauth_state(
         require_par: settings.require_pushed_authorization_requests,
         client_keys: oauth::ClientKeys::new(crate::outbound::Outbound::new(&settings.outbound)),
         dpop: oauth::dpop::DpopPolicy::new(
-            settings.dpop.required,
             settings.dpop.require_nonce,
             settings.session_secret.expose().as_bytes(),
         ),

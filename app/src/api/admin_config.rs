@@ -1,5 +1,5 @@
 //! Administrators' run-time configuration: the settings page (third-party switch,
-//! token lifetimes, client defaults, self sign-up) and the API/scope catalogue.
+//! DPoP requirement, token lifetimes, client defaults, self sign-up) and the API/scope catalogue.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -36,9 +36,11 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
         allow_self_signup: s.allow_self_signup,
         default_client_scopes: s.default_client_scopes,
         default_client_lifetime_days: s.default_client_lifetime_days,
+        require_dpop: s.require_dpop,
         file_access_token_secs: file.access_token_secs,
         file_refresh_token_hours: file.refresh_token_secs / 3600,
         file_allow_self_signup: file.allow_self_signup,
+        file_require_dpop: file.require_dpop,
         grantable,
     })
 }
@@ -49,6 +51,7 @@ pub async fn save_settings(
     csrf_token: String,
     #[server(default)] third_party_oauth: Option<String>,
     #[server(default)] allow_self_signup: Option<String>,
+    #[server(default)] require_dpop: Option<String>,
     #[server(default)] access_token_secs: String,
     #[server(default)] refresh_token_hours: String,
     #[server(default)] default_client_lifetime_days: String,
@@ -63,6 +66,7 @@ pub async fn save_settings(
     let new = RuntimeSettings {
         third_party_oauth: third_party_oauth.is_some(),
         allow_self_signup: allow_self_signup.is_some(),
+        require_dpop: require_dpop.is_some(),
         access_token_secs: whole_number("access_token_secs", &access_token_secs)?,
         refresh_token_secs: refresh_hours.saturating_mul(3600),
         default_client_lifetime_days: whole_number(

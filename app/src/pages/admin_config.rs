@@ -100,6 +100,16 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
                     </span>
                 </label>
 
+                <label class="mt-3 flex items-start gap-2">
+                    <input type="checkbox" name="require_dpop" value="on" checked=s.require_dpop class="mt-1" data-testid="require-dpop"/>
+                    <span>
+                        <span class="font-medium">"Every application must bind its tokens with DPoP"</span>
+                        <span class="block text-sm text-slate-600">
+                            "Token requests without a DPoP proof (RFC 9449) are refused, so a stolen token is useless without the application's key. Applications that do not support DPoP stop getting tokens. Settings file: " {if s.file_require_dpop { "on" } else { "off" }} "."
+                        </span>
+                    </span>
+                </label>
+
                 <h2 class="mt-6 font-semibold">"Token lifetimes"</h2>
                 <p class="text-sm text-slate-600">"For new tokens; a client may have its own. Tokens already issued keep theirs."</p>
                 <div class="mt-3">

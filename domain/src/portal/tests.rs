@@ -94,6 +94,7 @@ fn settings() -> RuntimeSettings {
         allow_self_signup: false,
         default_client_scopes: vec!["openid".into()],
         default_client_lifetime_days: 365,
+        require_dpop: false,
     }
 }
 

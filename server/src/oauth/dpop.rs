@@ -21,10 +21,10 @@ pub const FUTURE_SKEW_SECS: i64 = 5;
 /// A nonce is valid in the window it was made in and the next one: 1–2 minutes.
 const NONCE_WINDOW_SECS: i64 = 60;
 
-/// What DPoP this server demands (`[dpop]` settings).
+/// The nonce policy (`[dpop]` settings). Whether every client must use DPoP is a
+/// run-time setting (`domain::settings::REQUIRE_DPOP`, defaulting to `[dpop]
+/// required`).
 pub struct DpopPolicy {
-    /// Every token request must carry a proof.
-    pub required: bool,
     /// Proofs at the token endpoint must carry a nonce from us (§8).
     pub require_nonce: bool,
     /// Nonces are `window.MAC(window)`, so every process that shares the session
@@ -33,9 +33,8 @@ pub struct DpopPolicy {
 }
 
 impl DpopPolicy {
-    pub fn new(required: bool, require_nonce: bool, session_secret: &[u8]) -> Self {
+    pub fn new(require_nonce: bool, session_secret: &[u8]) -> Self {
         Self {
-            required,
             require_nonce,
             nonce_key: hmac_b64(session_secret, b"portcullis dpop nonce key").into_bytes(),
         }
@@ -153,7 +152,8 @@ pub async fn token_request_key(
     client: &domain::clients::Client,
     now: Timestamp,
 ) -> Result<Option<String>, OAuthError> {
-    let required = st.dpop.required || client.metadata.dpop_bound_access_tokens;
+    let required = client.metadata.dpop_bound_access_tokens
+        || st.tokens.runtime.get(&st.tokens.db).await?.require_dpop;
     let Some(proof) = proof_header(headers).map_err(OAuthError::invalid_dpop_proof)? else {
         if required {
             return Err(OAuthError::invalid_dpop_proof(

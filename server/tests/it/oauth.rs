@@ -419,7 +419,7 @@ async fn signing_keys_are_sealed_at_rest_and_need_the_same_key_encryption_key() 
         .all(&app.db)
         .await
         .unwrap();
-    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.len(), 3, "ES256, RS256 and the encryption key");
     for k in &keys {
         assert!(!k.private_key_sealed.contains("PRIVATE"), "sealed, not PEM");
     }

@@ -401,3 +401,49 @@ async fn a_confidential_clients_refresh_token_stays_with_its_credentials() {
     assert_eq!(status, 200, "{t2}");
     assert_eq!(t2["token_type"], "Bearer");
 }
+
+#[tokio::test]
+async fn administrators_can_require_dpop_of_every_client_at_run_time() {
+    let app = spawn_app().await;
+    let ci = service(&app).await;
+    assert_eq!(cc(&app, &ci, &[]).await.0, 200);
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        admin.get("/api/admin/settings").await.json()["require_dpop"],
+        false
+    );
+    let save = |on: bool| {
+        let admin = &admin;
+        async move {
+            let mut f = vec![
+                ("third_party_oauth", "on"),
+                ("access_token_secs", "300"),
+                ("refresh_token_hours", "720"),
+                ("default_client_lifetime_days", "365"),
+                ("default_client_scopes[]", "openid"),
+            ];
+            if on {
+                f.push(("require_dpop", "on"));
+            }
+            let r = admin.post("/api/admin/save_settings", &f).await;
+            assert!(r.status < 400, "{}", r.body);
+        }
+    };
+    save(true).await;
+    assert_eq!(
+        admin.get("/api/admin/settings").await.json()["require_dpop"],
+        true
+    );
+    let (status, _, body) = cc(&app, &ci, &[]).await;
+    refused(status, &body, "invalid_dpop_proof");
+    let key = Prover::new();
+    let (status, _, body) = cc(&app, &ci, &[&key.proof(&app, "POST", "/oauth/token")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(app
+        .audit_types()
+        .await
+        .contains(&"settings.changed".to_string()));
+    save(false).await;
+    assert_eq!(cc(&app, &ci, &[]).await.0, 200);
+}
