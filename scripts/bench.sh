@@ -21,7 +21,7 @@ command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required
 # Signed JWTs wrk cannot make: DPoP proofs and client assertions, one per request.
 [ "${SKIP_BUILD:-}" = 1 ] || cargo build --release -q -p server --example bench_proofs
 BIN="$CARGO_TARGET_DIR/release/portcullis"
-PROOFS="$CARGO_TARGET_DIR/release/examples/bench_proofs"
+PROOFS="${PROOFS:-$CARGO_TARGET_DIR/release/examples/bench_proofs}"
 
 WORK=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

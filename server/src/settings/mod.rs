@@ -13,6 +13,9 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
 
+mod sections;
+pub use sections::{DpopSettings, LogoutSettings, OutboundSettings, RecoverySettings};
+
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -70,39 +73,6 @@ pub struct Settings {
     pub recovery: RecoverySettings,
 }
 
-/// Sender-constrained tokens, DPoP (RFC 9449, `[dpop]`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DpopSettings {
-    /// Every token request must carry a DPoP proof, from every client (a client can
-    /// also be required to on its own: its `dpop_bound_access_tokens`).
-    pub required: bool,
-    /// Proofs at the token endpoint must carry a nonce this server issued (RFC 9449
-    /// §8): a proof made in advance on a stolen device is then useless. Clients
-    /// learn the nonce from a `use_dpop_nonce` error and retry.
-    pub require_nonce: bool,
-}
-
-/// Password-reset and e-mail-verification links (docs/IDENTITY.md).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RecoverySettings {
-    /// How long a password-reset link works (at most a day).
-    pub reset_ttl_secs: i64,
-    /// How long an e-mail verification link works (at most 30 days).
-    pub verification_ttl_secs: i64,
-}
-
-impl Default for RecoverySettings {
-    fn default() -> Self {
-        let p = domain::accounts::recovery::RecoveryPolicy::default();
-        Self {
-            reset_ttl_secs: p.reset_ttl_secs,
-            verification_ttl_secs: p.verification_ttl_secs,
-        }
-    }
-}
-
 impl Settings {
     /// What the portal's recovery pages and sign-up need.
     pub fn recovery_policy(&self) -> domain::accounts::recovery::RecoveryPolicy {
@@ -112,48 +82,6 @@ impl Settings {
             verification_ttl_secs: self.recovery.verification_ttl_secs,
             window_secs: self.throttle.window_secs,
             ..Default::default()
-        }
-    }
-}
-
-/// Requests this server makes to addresses developers chose: back-channel logout
-/// URIs, clients' JWKS URIs (`[outbound]`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OutboundSettings {
-    /// How long the other side may take to answer one request.
-    pub timeout_ms: u64,
-    /// Reach loopback, private and link-local addresses too. Off by default: a
-    /// developer's URI must not make this server call into its own network (SSRF).
-    /// For development and tests on one machine.
-    pub allow_private_addresses: bool,
-}
-
-impl Default for OutboundSettings {
-    fn default() -> Self {
-        Self {
-            timeout_ms: 5000,
-            allow_private_addresses: false,
-        }
-    }
-}
-
-/// Back-channel logout delivery (`[logout]`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogoutSettings {
-    /// How often this process looks for logout tokens to send.
-    pub poll_ms: u64,
-    /// The first retry waits this long; each next one twice as long (at most an
-    /// hour), and a delivery is given up after eight attempts.
-    pub retry_base_secs: i64,
-}
-
-impl Default for LogoutSettings {
-    fn default() -> Self {
-        Self {
-            poll_ms: 1000,
-            retry_base_secs: 30,
         }
     }
 }
@@ -534,89 +462,4 @@ fn describe_figment_error(e: figment::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn valid() -> Settings {
-        Settings {
-            session_secret: SecretString::new("s".repeat(40)),
-            key_encryption_key: SecretString::new("k".repeat(40)),
-            ..Settings::default()
-        }
-    }
-
-    #[test]
-    fn defaults_with_secrets_are_valid() {
-        valid().validate().unwrap();
-    }
-
-    #[test]
-    fn the_role_claim_may_not_overwrite_a_standard_claim() {
-        for name in ["sub", "email", "aud", "has space", ""] {
-            let s = Settings {
-                role_claim: name.into(),
-                ..valid()
-            };
-            let e = s.validate().unwrap_err().to_string();
-            assert!(e.contains("role_claim"), "{name}: {e}");
-        }
-    }
-
-    #[test]
-    fn debug_output_redacts_secrets_and_database_password() {
-        let s = Settings {
-            database_url: SecretString::new("postgres://app:hunter2@db/portcullis"),
-            admin_password: Some(SecretString::new("admin-password-123")),
-            ..valid()
-        };
-        let dbg = format!("{s:?}");
-        assert!(!dbg.contains("hunter2"), "{dbg}");
-        assert!(!dbg.contains("ssssssss"), "{dbg}");
-        assert!(!dbg.contains("admin-password-123"), "{dbg}");
-        assert!(dbg.contains("postgres://app:***@db/portcullis"), "{dbg}");
-    }
-
-    #[test]
-    fn http_issuer_is_only_allowed_on_loopback() {
-        assert!(validate_issuer("http://localhost:3000").is_ok());
-        assert!(validate_issuer("https://id.example.com").is_ok());
-        assert!(validate_issuer("http://id.example.com").is_err());
-        assert!(validate_issuer("https://id.example.com/?x=1").is_err());
-        assert!(validate_issuer("not a url").is_err());
-    }
-
-    #[test]
-    fn short_secrets_are_refused_with_the_setting_named() {
-        let s = Settings {
-            session_secret: SecretString::new("short"),
-            ..valid()
-        };
-        let e = s.validate().unwrap_err().to_string();
-        assert!(e.contains("session_secret must be set"), "{e}");
-    }
-
-    #[test]
-    fn unknown_keys_in_a_file_are_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(
-            &path,
-            "issuer = \"http://localhost:3000\"\nsesion_secret = \"x\"\n",
-        )
-        .unwrap();
-        let e = Settings::load(Some(&path)).unwrap_err().to_string();
-        assert!(e.contains("unknown setting `sesion_secret`"), "{e}");
-        std::fs::write(&path, "[session]\nidle = 5\n").unwrap();
-        let e = Settings::load(Some(&path)).unwrap_err().to_string();
-        assert!(e.contains("unknown setting `session.idle`"), "{e}");
-    }
-
-    #[test]
-    fn a_missing_settings_file_is_an_error() {
-        let e = Settings::load(Some(Path::new("/nonexistent/portcullis.toml"))).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "settings file /nonexistent/portcullis.toml does not exist"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,80 @@
+//! The settings sections of features that talk to the outside or to people:
+//! outbound requests, back-channel logout, DPoP, account recovery.
+
+use serde::Deserialize;
+
+/// Sender-constrained tokens, DPoP (RFC 9449, `[dpop]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopSettings {
+    /// The default of the administrators' run-time setting "every token request
+    /// must carry a DPoP proof" (`domain::settings::REQUIRE_DPOP`); a client can also
+    /// be required to on its own (its `dpop_bound_access_tokens`).
+    pub required: bool,
+    /// Proofs at the token endpoint must carry a nonce this server issued (RFC 9449
+    /// §8): a proof made in advance on a stolen device is then useless. Clients
+    /// learn the nonce from a `use_dpop_nonce` error and retry.
+    pub require_nonce: bool,
+}
+
+/// Password-reset and e-mail-verification links (docs/IDENTITY.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// How long a password-reset link works (at most a day).
+    pub reset_ttl_secs: i64,
+    /// How long an e-mail verification link works (at most 30 days).
+    pub verification_ttl_secs: i64,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        let p = domain::accounts::recovery::RecoveryPolicy::default();
+        Self {
+            reset_ttl_secs: p.reset_ttl_secs,
+            verification_ttl_secs: p.verification_ttl_secs,
+        }
+    }
+}
+
+/// Requests this server makes to addresses developers chose: back-channel logout
+/// URIs, clients' JWKS URIs (`[outbound]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// How long the other side may take to answer one request.
+    pub timeout_ms: u64,
+    /// Reach loopback, private and link-local addresses too. Off by default: a
+    /// developer's URI must not make this server call into its own network (SSRF).
+    /// For development and tests on one machine.
+    pub allow_private_addresses: bool,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5000,
+            allow_private_addresses: false,
+        }
+    }
+}
+
+/// Back-channel logout delivery (`[logout]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoutSettings {
+    /// How often this process looks for logout tokens to send.
+    pub poll_ms: u64,
+    /// The first retry waits this long; each next one twice as long (at most an
+    /// hour), and a delivery is given up after eight attempts.
+    pub retry_base_secs: i64,
+}
+
+impl Default for LogoutSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 1000,
+            retry_base_secs: 30,
+        }
+    }
+}

@@ -1,0 +1,84 @@
+use super::*;
+
+fn valid() -> Settings {
+    Settings {
+        session_secret: SecretString::new("s".repeat(40)),
+        key_encryption_key: SecretString::new("k".repeat(40)),
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn defaults_with_secrets_are_valid() {
+    valid().validate().unwrap();
+}
+
+#[test]
+fn the_role_claim_may_not_overwrite_a_standard_claim() {
+    for name in ["sub", "email", "aud", "has space", ""] {
+        let s = Settings {
+            role_claim: name.into(),
+            ..valid()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("role_claim"), "{name}: {e}");
+    }
+}
+
+#[test]
+fn debug_output_redacts_secrets_and_database_password() {
+    let s = Settings {
+        database_url: SecretString::new("postgres://app:hunter2@db/portcullis"),
+        admin_password: Some(SecretString::new("admin-password-123")),
+        ..valid()
+    };
+    let dbg = format!("{s:?}");
+    assert!(!dbg.contains("hunter2"), "{dbg}");
+    assert!(!dbg.contains("ssssssss"), "{dbg}");
+    assert!(!dbg.contains("admin-password-123"), "{dbg}");
+    assert!(dbg.contains("postgres://app:***@db/portcullis"), "{dbg}");
+}
+
+#[test]
+fn http_issuer_is_only_allowed_on_loopback() {
+    assert!(validate_issuer("http://localhost:3000").is_ok());
+    assert!(validate_issuer("https://id.example.com").is_ok());
+    assert!(validate_issuer("http://id.example.com").is_err());
+    assert!(validate_issuer("https://id.example.com/?x=1").is_err());
+    assert!(validate_issuer("not a url").is_err());
+}
+
+#[test]
+fn short_secrets_are_refused_with_the_setting_named() {
+    let s = Settings {
+        session_secret: SecretString::new("short"),
+        ..valid()
+    };
+    let e = s.validate().unwrap_err().to_string();
+    assert!(e.contains("session_secret must be set"), "{e}");
+}
+
+#[test]
+fn unknown_keys_in_a_file_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    std::fs::write(
+        &path,
+        "issuer = \"http://localhost:3000\"\nsesion_secret = \"x\"\n",
+    )
+    .unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("unknown setting `sesion_secret`"), "{e}");
+    std::fs::write(&path, "[session]\nidle = 5\n").unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("unknown setting `session.idle`"), "{e}");
+}
+
+#[test]
+fn a_missing_settings_file_is_an_error() {
+    let e = Settings::load(Some(Path::new("/nonexistent/portcullis.toml"))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "settings file /nonexistent/portcullis.toml does not exist"
+    );
+}
