@@ -137,9 +137,10 @@ request = function()
 end
 LUA
 }
-# Enough JWTs for one run at well above the rates seen; made fresh before each run
-# (a DPoP proof's iat must be within the last minute).
-N=${JWTS_PER_RUN:-150000}
+# Enough JWTs for one run at well above the rates seen (~1,100/s); made fresh before
+# each run (a DPoP proof's iat must be within the last minute). DEBUG_JWTS=1 shows the
+# answer to one of them first.
+N=${JWTS_PER_RUN:-30000}
 # client_credentials with private_key_jwt: assertion checked against the cached key.
 measure_jwts() { # $1 = kind
   local results=() saved_runs=$RUNS
@@ -150,6 +151,14 @@ measure_jwts() { # $1 = kind
     else
       "$PROOFS" assertions "$KID" "$BASE/oauth/token" "$N" "$WORK/keys"
       lua_lines "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" "$WORK/keys/assertions.txt" body ""
+    fi
+    if [ -n "${DEBUG_JWTS:-}" ]; then
+      if [ "$1" = dpop ]; then
+        curl -s -u "$CID:$CSECRET" -H "DPoP: $(tail -1 "$WORK/jwts.txt")" -d grant_type=client_credentials "$BASE/oauth/token" >&2
+      else
+        curl -s -d "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=$(tail -1 "$WORK/keys/assertions.txt")" "$BASE/oauth/token" >&2
+      fi
+      echo >&2
     fi
     RUNS=1
     results+=("$(measure "$BASE/oauth/token")")

@@ -86,10 +86,10 @@ fn now() -> i64 {
 fn dpop(htu: &str, count: usize, out: &str) -> Result<(), String> {
     let s = Signer::new();
     let header = json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": s.jwk });
-    let iat = now();
     let mut f = std::io::BufWriter::new(std::fs::File::create(out).map_err(|e| e.to_string())?);
     for _ in 0..count {
-        let claims = json!({ "jti": s.jti(), "htm": "POST", "htu": htu, "iat": iat });
+        // Each proof's own time: the server accepts them for 60 s.
+        let claims = json!({ "jti": s.jti(), "htm": "POST", "htu": htu, "iat": now() });
         writeln!(f, "{}", s.sign(&header, &claims)).map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -97,15 +97,18 @@ fn dpop(htu: &str, count: usize, out: &str) -> Result<(), String> {
 
 fn assertions(client_id: &str, aud: &str, count: usize, dir: &str) -> Result<(), String> {
     let s = Signer::new();
+    // A new key per run, under a new kid: the server fetches the JWKS again on an
+    // unknown kid (it keeps a known one's key for minutes).
+    let kid = format!("bench-{}", s.jti());
     let mut jwk = s.jwk.clone();
-    jwk["kid"] = json!("bench");
+    jwk["kid"] = json!(kid);
     jwk["alg"] = json!("ES256");
     std::fs::write(
         format!("{dir}/jwks.json"),
         json!({ "keys": [jwk] }).to_string(),
     )
     .map_err(|e| e.to_string())?;
-    let header = json!({ "typ": "JWT", "alg": "ES256", "kid": "bench" });
+    let header = json!({ "typ": "JWT", "alg": "ES256", "kid": kid });
     let iat = now();
     let path = format!("{dir}/assertions.txt");
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| e.to_string())?);
