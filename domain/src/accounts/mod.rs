@@ -1,6 +1,7 @@
 //! Accounts and roles.
 
 pub mod manage;
+pub mod own;
 pub mod recovery;
 pub mod sessions;
 pub mod sign_in;
