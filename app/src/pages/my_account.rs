@@ -235,7 +235,8 @@ fn SessionRow(s: SessionView, end_one: ServerAction<EndMySession>) -> impl IntoV
             <ActionForm action=end_one>
                 <CsrfField/>
                 <input type="hidden" name="session" value=s.handle.clone()/>
-                <button type="submit" class=BUTTON_SECONDARY data-testid="end-session">"Sign out"</button>
+                <button type="submit" class=BUTTON_SECONDARY data-testid="end-session"
+                    aria-label=format!("Sign out the session signed in {}", s.created)>"Sign out"</button>
             </ActionForm>
         </li>
     }
