@@ -253,23 +253,26 @@ pub async fn request_email_change(
         Ok(e) if e.as_str().eq_ignore_ascii_case(&u.email) => {
             problems.push(DomainError::invalid("email", "is already your address"))
         }
-        Ok(e) => {
-            // As at sign-up, which tells the same.
-            if user::Entity::find()
-                .filter(user::Column::Email.eq(e.as_str()))
-                .one(db)
-                .await?
-                .is_some()
-            {
-                problems.push(DomainError::invalid("email", "belongs to another account"));
-            }
-        }
+        Ok(_) => {}
     }
     if !problems.is_empty() {
         return Err(OwnError::Problems(problems));
     }
     let to = Email::parse(new_email)?;
     check_current(db, hasher, throttle_policy, who, current, ip.clone(), now).await?;
+    // Only after the password: whoever merely holds a session is not told which
+    // addresses have accounts.
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(to.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(OwnError::Problems(vec![DomainError::invalid(
+            "email",
+            "belongs to another account",
+        )]));
+    }
     // A person who knows their password still may not mail any address at will.
     let limits = [Limit {
         key: format!("email-change:{}", u.id),
