@@ -1,5 +1,6 @@
 //! Accounts and roles.
 
+pub mod email_change;
 pub mod manage;
 pub mod own;
 pub mod recovery;

@@ -61,7 +61,7 @@ pub async fn profile(
         .await?
         .ok_or(DomainError::NotFound)?;
     Ok(Profile {
-        pending_email: recovery::pending_email(db, &u.id, now).await?,
+        pending_email: super::email_change::pending_email(db, &u.id, now).await?,
         username: u.username,
         role: u.role,
         display_name: u.display_name,
@@ -291,7 +291,7 @@ pub async fn request_email_change(
     let fresh = super::users::find_by_id(&txn, &u.id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    recovery::send_change_link(&txn, policy, &fresh, &to, now).await?;
+    super::email_change::send_change_link(&txn, policy, &fresh, &to, now).await?;
     let notice = format!(
         "Hello {name},\n\nsomeone signed in to your Portcullis account '{username}' asked to \
          change its e-mail address from {old} to {new}. The change happens only when the link \

@@ -61,7 +61,7 @@ impl Default for RecoveryPolicy {
     }
 }
 
-const HOUR: i64 = 3600;
+pub(super) const HOUR: i64 = 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
@@ -83,7 +83,7 @@ impl From<sea_orm::DbErr> for RecoveryError {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Purpose {
+pub(super) enum Purpose {
     Reset,
     Verify,
     /// A new address the person asked for on the account page: the row's `email`
@@ -92,7 +92,7 @@ pub(crate) enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Purpose::Reset => "password_reset",
             Purpose::Verify => "email_verification",
@@ -113,7 +113,7 @@ async fn issue<C: ConnectionTrait>(
 }
 
 /// As [`issue`], for the address `email` (a new one, for an e-mail change).
-async fn issue_for<C: ConnectionTrait>(
+pub(super) async fn issue_for<C: ConnectionTrait>(
     conn: &C,
     u: &User,
     email: &str,
@@ -136,7 +136,7 @@ async fn issue_for<C: ConnectionTrait>(
     Ok(token)
 }
 
-pub(crate) async fn forget<C: ConnectionTrait>(
+pub(super) async fn forget<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     purpose: Purpose,
@@ -175,7 +175,7 @@ async fn find<C: ConnectionTrait>(
 }
 
 /// Uses `row` up: true for exactly one of any number of concurrent callers.
-async fn consume<C: ConnectionTrait>(
+pub(super) async fn consume<C: ConnectionTrait>(
     conn: &C,
     row: &account_token::Model,
     now: Timestamp,
@@ -440,7 +440,7 @@ pub async fn verify_email(
     let row = match find(db, token, Purpose::Verify, now).await? {
         Some(row) => row,
         None => match find(db, token, Purpose::EmailChange, now).await? {
-            Some(row) => return confirm_change(db, row, ip, now).await,
+            Some(row) => return super::email_change::confirm(db, row, ip, now).await,
             None => return Err(RecoveryError::InvalidLink),
         },
     };
@@ -481,107 +481,6 @@ pub async fn verify_email(
     .await?;
     txn.commit().await?;
     Ok(updated.try_into()?)
-}
-
-/// A link for a new address was opened: the address becomes the account's, verified
-/// (the link proved it reaches the person), in one transaction with the audit event.
-async fn confirm_change(
-    db: &DatabaseConnection,
-    row: account_token::Model,
-    ip: Option<String>,
-    now: Timestamp,
-) -> Result<User, RecoveryError> {
-    let txn = crate::platform::db::write_txn(db).await?;
-    if !consume(&txn, &row, now).await? {
-        return Err(RecoveryError::InvalidLink);
-    }
-    let current = user::Entity::find_by_id(row.user_id.clone())
-        .one(&txn)
-        .await?
-        .ok_or(RecoveryError::InvalidLink)?;
-    if current.disabled {
-        return Err(RecoveryError::Disabled);
-    }
-    let old = current.email.clone();
-    let mut am: user::ActiveModel = current.into();
-    am.email = Set(row.email.clone());
-    am.email_verified = Set(true);
-    am.updated_at = Set(now);
-    // Someone else may have taken the address since it was asked for: the unique
-    // index decides, and the link is not used up.
-    let updated = am.update(&txn).await.map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(
-            "Another account has this e-mail address now. Choose another one.".into(),
-        ),
-        _ => e.into(),
-    })?;
-    // Links sent to the old address prove nothing about the new one.
-    forget(&txn, &updated.id, Purpose::Verify).await?;
-    audit::record(
-        &txn,
-        now,
-        AuditEvent::new(EventType::UserEmailChanged, Actor::User(updated.id.clone()))
-            .target("user", &updated.id)
-            .ip(ip)
-            .data(json!({ "from": old, "to": updated.email })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(updated.try_into()?)
-}
-
-/// Queues the link for a new address `to` (in the caller's transaction): the
-/// account keeps its address until the link is opened.
-pub(crate) async fn send_change_link<C: ConnectionTrait>(
-    conn: &C,
-    policy: &RecoveryPolicy,
-    u: &User,
-    to: &Email,
-    now: Timestamp,
-) -> Result<(), DomainError> {
-    let token = issue_for(
-        conn,
-        u,
-        to.as_str(),
-        Purpose::EmailChange,
-        policy.verification_ttl_secs,
-        now,
-    )
-    .await?;
-    let body = format!(
-        "Hello {name},\n\nplease confirm that {email} is to be the e-mail address of your \
-         Portcullis account '{username}' by opening this link within {hours} hours:\n\n\
-         {base}{VERIFY_PATH}?token={token}\n\nUntil then your account keeps its current \
-         address. If you did not ask for this, ignore this message.\n",
-        name = u.display_name,
-        email = to.as_str(),
-        username = u.username,
-        hours = policy.verification_ttl_secs / HOUR,
-        base = policy.base_url,
-    );
-    crate::portal::notify::enqueue_link_email(
-        conn,
-        to.as_str(),
-        "Confirm your new e-mail address",
-        &body,
-        now,
-    )
-    .await
-}
-
-/// The new address waiting for its link, if any (shown on the account page).
-pub async fn pending_email<C: ConnectionTrait>(
-    conn: &C,
-    user_id: &str,
-    now: Timestamp,
-) -> Result<Option<String>, DomainError> {
-    Ok(account_token::Entity::find()
-        .filter(account_token::Column::UserId.eq(user_id))
-        .filter(account_token::Column::Purpose.eq(Purpose::EmailChange.as_str()))
-        .filter(account_token::Column::ExpiresAt.gt(now))
-        .one(conn)
-        .await?
-        .map(|r| r.email))
 }
 
 /// "Resend": a new verification mail for the signed-in person, at most
