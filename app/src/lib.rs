@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer/clients/new") view=NewClientPage ssr=SsrMode::Async/>

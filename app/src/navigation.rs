@@ -14,6 +14,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/forgot-password",
     "/reset-password",
     "/verify-email",
+    "/account",
     "/apps",
     "/developer",
     "/developer/clients/new",

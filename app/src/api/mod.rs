@@ -4,6 +4,7 @@
 //! sends a function's own arguments, so the token has to be one). Read-only ones use
 //! GET so they need no token.
 
+pub mod account;
 pub mod admin_config;
 pub mod apps;
 pub mod audit;

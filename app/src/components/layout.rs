@@ -125,6 +125,7 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
                 <div class="nav-items hidden w-full flex-col gap-3 border-t border-slate-700 pt-3 pb-1 text-sm lg:contents">
                 <div class="flex flex-col items-start gap-3 lg:order-1 lg:flex-row lg:items-center lg:gap-4">
                     <A href="/apps" attr:class=link>"My apps"</A>
+                    <A href="/account" attr:class=link>"My account"</A>
                     {user.can_develop().then(|| view! { <A href="/developer" attr:class=link>"Developer"</A> })}
                     {user.is_admin().then(|| view! {
                         <A href="/admin" attr:class=link>"Admin"</A>
@@ -175,6 +176,11 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "password_reset" => "Your password was changed and you were signed out everywhere. Sign in with the new password.",
         "email_verified" => "Thank you: your e-mail address is verified.",
         "verification_sent" => "We sent a new confirmation link to your e-mail address.",
+        "profile_saved" => "Your profile was saved.",
+        "password_changed" => "Your password was changed. You were signed out everywhere else.",
+        "email_change_sent" => "We sent a confirmation link to the new address. Your account keeps its current address until the link is opened.",
+        "session_ended" => "The session was signed out.",
+        "other_sessions_ended" => "You were signed out everywhere else.",
         "user_created" => "The user was created.",
         "client_created" => "The client was registered.",
         "client_updated" => "The client was updated.",

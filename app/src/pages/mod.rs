@@ -8,6 +8,7 @@ mod audit;
 mod developer;
 mod device;
 mod home;
+mod my_account;
 mod not_found;
 mod notifications;
 mod oauth;
@@ -27,6 +28,7 @@ pub use developer::{
 };
 pub use device::DevicePage;
 pub use home::HomePage;
+pub use my_account::AccountPage;
 pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};

@@ -1,6 +1,8 @@
 //! Accounts and roles.
 
+pub mod email_change;
 pub mod manage;
+pub mod own;
 pub mod recovery;
 pub mod sessions;
 pub mod sign_in;

@@ -61,7 +61,7 @@ impl Default for RecoveryPolicy {
     }
 }
 
-const HOUR: i64 = 3600;
+pub(super) const HOUR: i64 = 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
@@ -83,16 +83,20 @@ impl From<sea_orm::DbErr> for RecoveryError {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Purpose {
+pub(super) enum Purpose {
     Reset,
     Verify,
+    /// A new address the person asked for on the account page: the row's `email`
+    /// is the new address; the account keeps its old one until the link is used.
+    EmailChange,
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Purpose::Reset => "password_reset",
             Purpose::Verify => "email_verification",
+            Purpose::EmailChange => "email_change",
         }
     }
 }
@@ -105,13 +109,25 @@ async fn issue<C: ConnectionTrait>(
     ttl_secs: i64,
     now: Timestamp,
 ) -> Result<String, DomainError> {
+    issue_for(conn, u, &u.email, purpose, ttl_secs, now).await
+}
+
+/// As [`issue`], for the address `email` (a new one, for an e-mail change).
+pub(super) async fn issue_for<C: ConnectionTrait>(
+    conn: &C,
+    u: &User,
+    email: &str,
+    purpose: Purpose,
+    ttl_secs: i64,
+    now: Timestamp,
+) -> Result<String, DomainError> {
     forget(conn, &u.id, purpose).await?;
     let token = random_token();
     account_token::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(u.id.clone()),
         purpose: Set(purpose.as_str().to_owned()),
-        email: Set(u.email.clone()),
+        email: Set(email.to_owned()),
         created_at: Set(now),
         expires_at: Set(now + ttl_secs),
     }
@@ -120,7 +136,7 @@ async fn issue<C: ConnectionTrait>(
     Ok(token)
 }
 
-async fn forget<C: ConnectionTrait>(
+pub(super) async fn forget<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     purpose: Purpose,
@@ -159,7 +175,7 @@ async fn find<C: ConnectionTrait>(
 }
 
 /// Uses `row` up: true for exactly one of any number of concurrent callers.
-async fn consume<C: ConnectionTrait>(
+pub(super) async fn consume<C: ConnectionTrait>(
     conn: &C,
     row: &account_token::Model,
     now: Timestamp,
@@ -421,8 +437,12 @@ pub async fn verify_email(
     ip: Option<String>,
     now: Timestamp,
 ) -> Result<User, RecoveryError> {
-    let Some(row) = find(db, token, Purpose::Verify, now).await? else {
-        return Err(RecoveryError::InvalidLink);
+    let row = match find(db, token, Purpose::Verify, now).await? {
+        Some(row) => row,
+        None => match find(db, token, Purpose::EmailChange, now).await? {
+            Some(row) => return super::email_change::confirm(db, row, ip, now).await,
+            None => return Err(RecoveryError::InvalidLink),
+        },
     };
     let txn = crate::platform::db::write_txn(db).await?;
     if !consume(&txn, &row, now).await? {

@@ -61,6 +61,9 @@ pub enum Ending<'a> {
     Session(&'a str),
     /// Every session of this person (disabled, password changed).
     AllOf(&'a str),
+    /// These sessions (stored ids) of this person, and no one else's (the account
+    /// page: one session, or every session but the current one).
+    OwnOf(&'a str, &'a [String]),
 }
 
 /// A page the sign-out page loads in an iframe (Front-Channel Logout §2).
@@ -106,6 +109,13 @@ pub async fn end_sessions<C: ConnectionTrait>(
         Ending::AllOf(user_id) => {
             session::Entity::find()
                 .filter(session::Column::UserId.eq(user_id))
+                .all(conn)
+                .await?
+        }
+        Ending::OwnOf(user_id, ids) => {
+            session::Entity::find()
+                .filter(session::Column::UserId.eq(user_id))
+                .filter(session::Column::Id.is_in(ids.iter().cloned()))
                 .all(conn)
                 .await?
         }

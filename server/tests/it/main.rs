@@ -2,6 +2,7 @@
 //! SQLite by default, PostgreSQL when `TEST_BACKEND=postgres` and
 //! `TEST_DATABASE_URL` points at a server (each test gets its own database).
 
+mod account;
 mod accounts;
 mod audit;
 mod cli;

@@ -10,7 +10,7 @@ use sea_orm::EntityTrait;
 use crate::helpers::*;
 
 /// A server that mails through a fresh SMTP sink, with self sign-up open.
-async fn mail_app() -> (TestApp, SmtpSink) {
+pub(crate) async fn mail_app() -> (TestApp, SmtpSink) {
     let (sink, port) = SmtpSink::start().await;
     let app = spawn_app_with(|s| {
         s.smtp = Some(smtp_settings(port));
@@ -21,7 +21,7 @@ async fn mail_app() -> (TestApp, SmtpSink) {
 }
 
 /// The `n`th (from 1) message delivered to `to`, its body decoded.
-async fn nth_mail(sink: &SmtpSink, to: &str, n: usize) -> String {
+pub(crate) async fn nth_mail(sink: &SmtpSink, to: &str, n: usize) -> String {
     for _ in 0..400 {
         let mine: Vec<String> = sink
             .mails()
@@ -38,7 +38,7 @@ async fn nth_mail(sink: &SmtpSink, to: &str, n: usize) -> String {
 }
 
 /// How many messages `to` received.
-fn mail_count(sink: &SmtpSink, to: &str) -> usize {
+pub(crate) fn mail_count(sink: &SmtpSink, to: &str) -> usize {
     sink.mails()
         .iter()
         .filter(|(rcpt, _)| rcpt.iter().any(|r| r == to))
@@ -74,7 +74,7 @@ fn decode(data: &str) -> String {
 }
 
 /// The token of the link to `path` in a mail, and the link's path and query.
-fn link_in(mail: &str, path: &str) -> (String, String) {
+pub(crate) fn link_in(mail: &str, path: &str) -> (String, String) {
     let at = mail
         .find(&format!("{path}?token="))
         .unwrap_or_else(|| panic!("no {path} link in {mail}"));
