@@ -18,12 +18,22 @@
 //! always takes the careful way through the pool, under the chain's advisory lock
 //! (`chain::append`), because several processes appending at once is normal there.
 //!
+//! The same task also writes the hot path's once-only claims
+//! ([`crate::platform::once`]: the `jti`s of client assertions and DPoP proofs), so
+//! that a signed token request costs a share of a group commit, not a write
+//! transaction of its own. A request waits for its claim's answer (won, or seen
+//! before) before it goes on. A batch that holds claims is one transaction: `BEGIN
+//! IMMEDIATE`, the claims (one conditional multi-row insert per ledger), the events
+//! after the head read under the lock, `COMMIT` — still one fsync. One connection
+//! writes both, so they never wait for each other's lock.
+//!
 //! SQLite's write-ahead log is copied back into the database file (a checkpoint) by
 //! a background task every [`CHECKPOINT_EVERY`], on a connection of its own; the
 //! writer's connection has automatic checkpoints turned off. Otherwise the commit
 //! that crosses SQLite's 1,000-page mark would do the copy and its fsync while every
 //! token in that batch waits.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -37,6 +47,7 @@ use super::chain::{self, Linked};
 use super::AuditEvent;
 use crate::platform::clock::Timestamp;
 use crate::platform::db::Db;
+use crate::platform::once::{self, Claim, Ledger};
 use crate::{DomainError, DomainResult};
 
 /// Events appended in one transaction at most.
@@ -55,10 +66,16 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// instead of growing while writes never pause.
 const RESTART_FRAMES: i64 = 16_384;
 
-struct Job {
-    now: Timestamp,
-    event: AuditEvent,
-    done: oneshot::Sender<Result<(), ()>>,
+enum Job {
+    Event {
+        now: Timestamp,
+        event: AuditEvent,
+        done: oneshot::Sender<Result<(), ()>>,
+    },
+    Claim {
+        claim: Claim,
+        done: oneshot::Sender<Result<bool, ()>>,
+    },
 }
 
 /// A handle on the group-commit task; cheap to clone.
@@ -99,16 +116,34 @@ impl AuditWriter {
     /// it could not be: the caller must then not hand out what the event describes.
     pub async fn append(&self, now: Timestamp, event: AuditEvent) -> DomainResult<()> {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job { now, event, done })
-            .await
-            .map_err(|_| DomainError::Internal("the audit writer has stopped".into()))?;
+        self.send(Job::Event { now, event, done }).await?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
             _ => Err(DomainError::Internal(
                 "the audit event could not be written".into(),
             )),
         }
+    }
+
+    /// Accepts `claim` once, in the next group commit: true when this presentation
+    /// won, false when its identifier was seen before (a replay), here or on any
+    /// process sharing the database. Returns once the claim is committed.
+    pub async fn claim_once(&self, claim: Claim) -> DomainResult<bool> {
+        let (done, wait) = oneshot::channel();
+        self.send(Job::Claim { claim, done }).await?;
+        match wait.await {
+            Ok(Ok(won)) => Ok(won),
+            _ => Err(DomainError::Internal(
+                "the once-only claim could not be written".into(),
+            )),
+        }
+    }
+
+    async fn send(&self, job: Job) -> DomainResult<()> {
+        self.tx
+            .send(job)
+            .await
+            .map_err(|_| DomainError::Internal("the audit writer has stopped".into()))
     }
 
     /// Stops taking events, writes those already queued, and waits for the task.
@@ -164,21 +199,44 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
             }
             tokio::task::yield_now().await;
         }
-        let (events, waiters): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|j| ((j.now, j.event), j.done))
-            .unzip();
+        let (mut events, mut event_waiters) = (Vec::new(), Vec::new());
+        let (mut claims, mut claim_waiters) = (Vec::new(), Vec::new());
+        for job in batch {
+            match job {
+                Job::Event { now, event, done } => {
+                    events.push((now, event));
+                    event_waiters.push(done);
+                }
+                Job::Claim { claim, done } => {
+                    claims.push(claim);
+                    claim_waiters.push(done);
+                }
+            }
+        }
         batch_sizes.record(events.len() as f64);
         queued.set(rx.len() as f64);
-        let result = sink.write(&events).await;
+        let result = sink.write(&claims, &events).await;
         if let Err(e) = &result {
-            tracing::error!(error = %e, events = events.len(), "writing audit events failed");
+            tracing::error!(error = %e, events = events.len(), claims = claims.len(),
+                "writing audit events and claims failed");
             failed.increment(events.len() as u64);
         } else {
             written.increment(events.len() as u64);
         }
-        for done in waiters {
+        for done in event_waiters {
             let _ = done.send(result.as_ref().map(|_| ()).map_err(|_| ()));
+        }
+        match result {
+            Ok(won) => {
+                for (done, won) in claim_waiters.into_iter().zip(won) {
+                    let _ = done.send(Ok(won));
+                }
+            }
+            Err(_) => {
+                for done in claim_waiters {
+                    let _ = done.send(Err(()));
+                }
+            }
         }
     }
     if let Sink::Sqlite(SqliteSink {
@@ -208,14 +266,20 @@ impl Sink {
         }
     }
 
-    async fn write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
+    /// Writes the batch; which claims won, in order.
+    async fn write(
+        &mut self,
+        claims: &[Claim],
+        events: &[(Timestamp, AuditEvent)],
+    ) -> DomainResult<Vec<bool>> {
         match self {
-            Sink::Sqlite(s) => s.write(events).await,
+            Sink::Sqlite(s) => s.write(claims, events).await,
             Sink::Pool(db) => {
                 let txn = crate::platform::db::write_txn(db).await?;
+                let won = once::claim_all(&txn, claims).await?;
                 chain::append(&txn, events).await?;
                 txn.commit().await?;
-                Ok(())
+                Ok(won)
             }
         }
     }
@@ -241,8 +305,12 @@ fn internal(e: sqlx::Error) -> DomainError {
 }
 
 impl SqliteSink {
-    async fn write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
-        let result = self.try_write(events).await;
+    async fn write(
+        &mut self,
+        claims: &[Claim],
+        events: &[(Timestamp, AuditEvent)],
+    ) -> DomainResult<Vec<bool>> {
+        let result = self.try_write(claims, events).await;
         if result.is_err() {
             // Whatever state the connection is in, start afresh next time.
             self.conn = None;
@@ -251,9 +319,13 @@ impl SqliteSink {
         result
     }
 
-    async fn try_write(&mut self, events: &[(Timestamp, AuditEvent)]) -> DomainResult<()> {
-        if events.is_empty() {
-            return Ok(());
+    async fn try_write(
+        &mut self,
+        claims: &[Claim],
+        events: &[(Timestamp, AuditEvent)],
+    ) -> DomainResult<Vec<bool>> {
+        if events.is_empty() && claims.is_empty() {
+            return Ok(Vec::new());
         }
         if self.conn.is_none() {
             let mut conn = self.options.connect().await.map_err(internal)?;
@@ -264,16 +336,18 @@ impl SqliteSink {
                 .map_err(internal)?;
             self.conn = Some(conn);
         }
-        if let Some((seq, hash)) = self.head.take() {
-            let rows = chain::link(seq, hash, events);
-            match self.insert(&rows).await {
-                Ok(()) => {
-                    self.head = last(&rows);
-                    return Ok(());
+        if claims.is_empty() {
+            if let Some((seq, hash)) = self.head.take() {
+                let rows = chain::link(seq, hash, events);
+                match self.insert(&rows).await {
+                    Ok(()) => {
+                        self.head = last(&rows);
+                        return Ok(Vec::new());
+                    }
+                    // Someone else appended since: write it again under the lock.
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+                    Err(e) => return Err(internal(e)),
                 }
-                // Someone else appended since: write it again under the lock.
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
-                Err(e) => return Err(internal(e)),
             }
         }
         let conn = self.conn.as_mut().expect("opened above");
@@ -281,6 +355,12 @@ impl SqliteSink {
             .execute(&mut *conn)
             .await
             .map_err(internal)?;
+        let won = self.claim(claims).await.map_err(internal)?;
+        if events.is_empty() {
+            self.commit().await?;
+            return Ok(won);
+        }
+        let conn = self.conn.as_mut().expect("opened above");
         let head: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
         )
@@ -290,13 +370,46 @@ impl SqliteSink {
         let (seq, hash) = chain::after(head);
         let rows = chain::link(seq, hash, events);
         self.insert(&rows).await.map_err(internal)?;
-        let conn = self.conn.as_mut().expect("opened above");
+        self.commit().await?;
+        self.head = last(&rows);
+        Ok(won)
+    }
+
+    async fn commit(&mut self) -> DomainResult<()> {
+        let conn = self.conn.as_mut().expect("opened before committing");
         sqlx::query("COMMIT")
             .execute(&mut *conn)
             .await
             .map_err(internal)?;
-        self.head = last(&rows);
         Ok(())
+    }
+
+    /// The claims, one conditional multi-row INSERT per ledger (inside the batch's
+    /// transaction); which won, in order.
+    async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<bool>, sqlx::Error> {
+        let conn = self.conn.as_mut().expect("opened before claiming");
+        let mut inserted = std::collections::HashMap::new();
+        for ledger in Ledger::ALL {
+            let mine = once::of(claims, ledger);
+            if mine.is_empty() {
+                continue;
+            }
+            let sql = once::insert_sql(ledger, mine.len(), DbBackend::Sqlite);
+            // Made of constants and placeholders only: every value is bound.
+            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+            for c in &mine {
+                q = q
+                    .bind(c.scope.as_str())
+                    .bind(c.jti_hash.as_str())
+                    .bind(c.expires_at);
+            }
+            let keys: HashSet<(String, String)> =
+                q.fetch_all(&mut *conn).await?.into_iter().collect();
+            inserted.insert(ledger, keys);
+        }
+        Ok(once::winners(claims, |l| {
+            inserted.remove(&l).unwrap_or_default()
+        }))
     }
 
     /// One multi-row INSERT; outside BEGIN it commits (and fsyncs) by itself.
@@ -439,5 +552,58 @@ mod tests {
             grown,
             "the checkpointer copied the log ({before} bytes before)"
         );
+    }
+
+    /// Claims race inside one batch, across batches and against a second writer on
+    /// the same file (another process): each identifier is won exactly once, and the
+    /// events queued beside the claims are written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn each_identifier_is_won_once_however_the_claims_are_batched() {
+        let (_dir, _path, db) = sqlite().await;
+        let before = match crate::audit::chain::verify(&db).await.unwrap() {
+            chain::Verification::Intact { events, .. } => events,
+            broken => panic!("{broken}"),
+        };
+        let (a, b) = (
+            AuditWriter::spawn_with(db.clone(), false),
+            AuditWriter::spawn_with(db.clone(), false),
+        );
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let w = if i % 2 == 0 { a.clone() } else { b.clone() };
+            // 40 identifiers, each presented three times; DPoP and client ledgers
+            // apart (the same scope and jti in both are two identifiers).
+            let ledger = if i % 40 < 20 {
+                Ledger::ClientJwt
+            } else {
+                Ledger::DpopProof
+            };
+            let jti = format!("jti-{}", i % 40);
+            tasks.push(tokio::spawn(async move {
+                let ev = AuditEvent::new(EventType::TokenIssued, Actor::Client("c".into()));
+                let (won, _) = tokio::join!(
+                    w.claim_once(Claim::new(ledger, "scope", &jti, 100)),
+                    w.append(i, ev)
+                );
+                (jti, won.unwrap())
+            }));
+        }
+        let mut wins = std::collections::HashMap::<String, usize>::new();
+        for t in tasks {
+            let (jti, won) = t.await.unwrap();
+            *wins.entry(jti).or_default() += usize::from(won);
+        }
+        assert_eq!(wins.len(), 40);
+        assert!(wins.values().all(|n| *n == 1), "{wins:?}");
+        // Seen before: refused now, through either writer or a plain connection.
+        let again = Claim::new(Ledger::DpopProof, "scope", "jti-25", 100);
+        assert!(!a.claim_once(again.clone()).await.unwrap());
+        assert!(!once::first_use(&db, again).await.unwrap());
+        a.shutdown().await;
+        b.shutdown().await;
+        match crate::audit::chain::verify(&db).await.unwrap() {
+            chain::Verification::Intact { events, .. } => assert_eq!(events, before + 120),
+            broken => panic!("{broken}"),
+        }
     }
 }

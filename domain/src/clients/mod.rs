@@ -12,7 +12,6 @@
 //! message. Wrong secrets are never cached. Concurrent requests with the same
 //! presented secret share one verification (see `SecretCache::inflight`).
 
-pub mod assertions;
 pub mod authenticate;
 pub mod metadata;
 pub mod model;

@@ -8,6 +8,7 @@ use crate::accounts::sessions::{self, SessionPolicy};
 use crate::accounts::throttle::ThrottlePolicy;
 use crate::entities::{authorization_code, login_throttle, refresh_token, revoked_token};
 use crate::platform::clock::Timestamp;
+use crate::platform::once::Ledger;
 use crate::DomainResult;
 
 /// Used codes are kept this long after they expire, so a late replay still finds
@@ -86,8 +87,8 @@ pub async fn purge<C: ConnectionTrait>(
         )
         .await?,
         pushed_requests: crate::oauth::pushed::purge(conn, now).await?,
-        assertion_jtis: crate::clients::assertions::purge(conn, now).await?,
-        dpop_jtis: crate::oauth::dpop::purge(conn, now).await?,
+        assertion_jtis: crate::platform::once::purge(conn, Ledger::ClientJwt, now).await?,
+        dpop_jtis: crate::platform::once::purge(conn, Ledger::DpopProof, now).await?,
         device_codes: crate::oauth::device::purge(conn, now).await?,
         account_tokens: crate::accounts::recovery::purge_expired(conn, now).await?,
     })

@@ -8,7 +8,6 @@ pub mod claims;
 pub mod codes;
 pub mod consents;
 pub mod device;
-pub mod dpop;
 pub mod issue;
 pub mod jwe;
 pub mod keys;

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod db;
 pub mod lookalike;
 pub mod mail;
+pub mod once;
 pub mod page;
 pub mod password;
 pub mod secret;

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::clients::{AuthMethod, Client};
+use domain::platform::once::{Claim, Ledger};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -276,7 +277,11 @@ pub async fn authenticate(
         .and_then(Value::as_str)
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(|| refused("jti missing or too long"))?;
-    if !domain::clients::assertions::first_use(&st.services.db, &client.id, jti, exp)
+    let claim = Claim::new(Ledger::ClientJwt, &client.id, jti, exp);
+    if !st
+        .tokens
+        .audit
+        .claim_once(claim)
         .await
         .map_err(OAuthError::server_error)?
     {

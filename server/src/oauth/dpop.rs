@@ -2,11 +2,12 @@
 //! issued (§5), and protected resources here — userinfo and the REST API — accept a
 //! bound token only with a proof by its key (§7). The proof rules are
 //! `portcullis_dpop`'s (shared with the verifier crate); this module adds what needs
-//! the server: the `jti` replay check across processes (`domain::oauth::dpop`), the
+//! the server: the `jti` replay check across processes (`domain::platform::once`), the
 //! nonces (§8), and the policy (required for every client, or per client).
 
 use domain::oauth::access_tokens::AccessClaims;
 use domain::platform::clock::Timestamp;
+use domain::platform::once::{Claim, Ledger};
 use domain::platform::secret::{ct_eq, hmac_b64};
 use http::HeaderMap;
 use portcullis_dpop::{Expect, Proof};
@@ -129,8 +130,8 @@ async fn check(
     // Remembered until its `iat` leaves the window: after that it is refused as
     // stale anyway.
     let keep_until = proof.iat + MAX_AGE_SECS + 1;
-    match domain::oauth::dpop::first_use(&st.services.db, &proof.jkt, &proof.jti, keep_until).await
-    {
+    let claim = Claim::new(Ledger::DpopProof, &proof.jkt, &proof.jti, keep_until);
+    match st.tokens.audit.claim_once(claim).await {
         Ok(true) => Ok(proof),
         Ok(false) => Err(Refusal::Invalid(
             "the DPoP proof was already used (its jti was seen)".into(),

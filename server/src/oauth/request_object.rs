@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::clients::Client;
+use domain::platform::once::{Claim, Ledger};
 use serde_json::Value;
 
 use super::client_assertion::verify_signed_by;
@@ -79,14 +80,18 @@ pub async fn open(
             .get("exp")
             .and_then(Value::as_i64)
             .unwrap_or_default();
-        let first = domain::clients::assertions::first_use(
-            &st.services.db,
+        let claim = Claim::new(
+            Ledger::ClientJwt,
             &client.id,
             &format!("request-object:{jti}"),
             exp,
-        )
-        .await
-        .map_err(|_| "server_error")?;
+        );
+        let first = st
+            .tokens
+            .audit
+            .claim_once(claim)
+            .await
+            .map_err(|_| "server_error")?;
         if !first {
             return Err(refused("replayed jti"));
         }
