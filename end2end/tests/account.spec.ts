@@ -65,3 +65,26 @@ test('"Sign out everywhere else" signs the other browser out and keeps this one'
   await expect(other.getByTestId('whoami')).toHaveCount(0);
   await context.close();
 });
+
+test('a person gives their given and family names on the account page; they stay', async ({ page }, testInfo) => {
+  const name = unique(testInfo, 'namer');
+  const password = 'the first long password 3';
+  cli(['user', 'add', '--username', name, '--email', `${name}@example.edu`], password);
+  await signIn(page, testInfo, name, password);
+  await goto(page, testInfo, '/account');
+  const form = page.getByTestId('profile');
+  await expect(form.getByLabel('Given name')).toHaveValue('');
+  await form.getByLabel('Given name').fill('Grace');
+  await form.getByLabel('Family name').fill('Hopper');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Your profile was saved');
+  await goto(page, testInfo, '/account');
+  await expect(form.getByLabel('Given name')).toHaveValue('Grace');
+  await expect(form.getByLabel('Family name')).toHaveValue('Hopper');
+  // A display name is still required: the error is beside it, what was typed kept.
+  await form.getByLabel('Display name').fill(' ');
+  await form.getByLabel('Given name').fill('Amazing Grace');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#f-display_name-error')).not.toBeEmpty();
+  await expect(form.getByLabel('Given name')).toHaveValue('Amazing Grace');
+});

@@ -71,6 +71,8 @@ pub const USERNAME: usize = 64;
 pub const EMAIL: usize = 254;
 /// A person's display name.
 pub const DISPLAY_NAME: usize = 100;
+/// A person's `given_name` or `family_name` (OIDC Core §5.1).
+pub const PERSON_NAME: usize = 100;
 /// A password, at least and at most (NIST SP 800-63B: long passphrases welcome).
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD: usize = 256;

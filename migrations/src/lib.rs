@@ -27,6 +27,7 @@ mod m0018_pushed_requests;
 mod m0019_client_assertions;
 mod m0020_recovery;
 mod m0021_dpop;
+mod m0022_person_names;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_client_assertions::Migration),
             Box::new(m0020_recovery::Migration),
             Box::new(m0021_dpop::Migration),
+            Box::new(m0022_person_names::Migration),
         ]
     }
 }

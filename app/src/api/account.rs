@@ -16,6 +16,8 @@ pub struct AccountView {
     pub username: String,
     pub role: String,
     pub display_name: String,
+    pub given_name: String,
+    pub family_name: String,
     pub email: String,
     pub email_verified: bool,
     pub pending_email: Option<String>,
@@ -82,6 +84,8 @@ pub async fn my_account() -> Result<AccountView, AppError> {
         username: p.username,
         role: p.role.as_str().to_owned(),
         display_name: p.display_name,
+        given_name: p.given_name.unwrap_or_default(),
+        family_name: p.family_name.unwrap_or_default(),
         email: p.email,
         email_verified: p.email_verified,
         pending_email: p.pending_email,
@@ -90,21 +94,31 @@ pub async fn my_account() -> Result<AccountView, AppError> {
 }
 
 #[server(endpoint = "update_profile")]
-pub async fn update_profile(csrf_token: String, display_name: String) -> Result<(), AppError> {
+pub async fn update_profile(
+    csrf_token: String,
+    display_name: String,
+    #[server(default)] given_name: String,
+    #[server(default)] family_name: String,
+) -> Result<(), AppError> {
     check_csrf(&csrf_token)?;
     let st = crate::ssr::state()?;
     let (me, ctx, _) = session()?;
+    let update = domain::accounts::own::ProfileUpdate {
+        display_name,
+        given_name,
+        family_name,
+    };
     if let Err(e) =
-        domain::accounts::own::update_display_name(&st.db, &me, &display_name, ctx.ip, st.now())
-            .await
+        domain::accounts::own::update_profile(&st.db, &me, &update, ctx.ip, st.now()).await
     {
-        return Err(match e {
-            e @ domain::DomainError::Invalid { .. } => own_error(
-                domain::accounts::own::OwnError::Problems(vec![e]),
-                vec![("display_name", display_name)],
-            ),
-            other => other.into(),
-        });
+        return Err(own_error(
+            e,
+            vec![
+                ("display_name", update.display_name),
+                ("given_name", update.given_name),
+                ("family_name", update.family_name),
+            ],
+        ));
     }
     leptos_axum::redirect("/account?notice=profile_saved");
     Ok(())

@@ -99,9 +99,10 @@ where
 #[component]
 fn ProfileForm(a: AccountView, action: ServerAction<UpdateProfile>) -> impl IntoView {
     let error = move || action.value().get().and_then(|r| r.err());
-    let name = error()
-        .and_then(|e| e.sent("display_name"))
-        .unwrap_or(a.display_name);
+    let sent = |field: &str, stored: String| error().and_then(|e| e.sent(field)).unwrap_or(stored);
+    let name = sent("display_name", a.display_name);
+    let given = sent("given_name", a.given_name);
+    let family = sent("family_name", a.family_name);
     view! {
         <section class=CARD data-testid="profile">
             <h2 class="text-lg font-semibold mb-4">"Profile"</h2>
@@ -111,10 +112,13 @@ fn ProfileForm(a: AccountView, action: ServerAction<UpdateProfile>) -> impl Into
                 <dt class="font-medium text-slate-600">"Role"</dt>
                 <dd data-testid="account-role">{a.role}</dd>
             </dl>
-            <FormError error fields=vec!["display_name"]/>
+            <FormError error fields=vec!["display_name", "given_name", "family_name"]/>
             <ActionForm action>
                 <CsrfField/>
                 <TextInput name="display_name" label="Display name" autocomplete="name" required=true maxlength={limits::DISPLAY_NAME} value=name error/>
+                <p class="mb-3 text-sm text-slate-600">"Apps you allow to see your profile receive these too. Both are optional."</p>
+                <TextInput name="given_name" label="Given name" autocomplete="given-name" required=false maxlength={limits::PERSON_NAME} value=given error/>
+                <TextInput name="family_name" label="Family name" autocomplete="family-name" required=false maxlength={limits::PERSON_NAME} value=family error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Save"</button>
             </ActionForm>
         </section>

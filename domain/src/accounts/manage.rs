@@ -112,6 +112,8 @@ pub(crate) async fn insert_user(
         username: Set(v.username.as_str().to_owned()),
         email: Set(v.email.as_str().to_owned()),
         display_name: Set(v.display_name),
+        given_name: Set(None),
+        family_name: Set(None),
         password_hash: Set(Some(hash)),
         role: Set(new.role.as_str().to_owned()),
         disabled: Set(false),

@@ -7,13 +7,13 @@
 //! through `oauth::logout::end_sessions` (the apps are told by back-channel logout).
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::recovery::{self, RecoveryPolicy};
 use super::sessions::SessionPolicy;
 use super::sign_in::{check_credentials, SignInError, SignInRequest};
 use super::throttle::{self, Limit, Reservation, ThrottlePolicy};
-use super::users::{parse_display_name, Email, Principal, Role, User};
+use super::users::{parse_display_name, parse_person_name, Email, Principal, Role, User};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{session, user};
 use crate::oauth::access_tokens::RevocationMirror;
@@ -46,6 +46,8 @@ pub struct Profile {
     pub username: String,
     pub role: Role,
     pub display_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     pub email: String,
     pub email_verified: bool,
     /// A new address waiting for its link to be opened.
@@ -65,28 +67,62 @@ pub async fn profile(
         username: u.username,
         role: u.role,
         display_name: u.display_name,
+        given_name: u.given_name,
+        family_name: u.family_name,
         email: u.email,
         email_verified: u.email_verified,
     })
 }
 
-/// Sets the person's display name (bounded as at sign-up).
-pub async fn update_display_name(
+/// What the profile form sends: the display name and the optional given and
+/// family names (empty = none).
+#[derive(Clone, Debug, Default)]
+pub struct ProfileUpdate {
+    pub display_name: String,
+    pub given_name: String,
+    pub family_name: String,
+}
+
+/// Sets the person's names (bounded as at sign-up); every problem reported at
+/// once. The audit event lists what changed, from and to.
+pub async fn update_profile(
     db: &DatabaseConnection,
     who: &Principal,
-    display_name: &str,
+    update: &ProfileUpdate,
     ip: Option<String>,
     now: Timestamp,
-) -> DomainResult<User> {
-    let name = parse_display_name(display_name)?;
+) -> Result<User, OwnError> {
+    let display = parse_display_name(&update.display_name);
+    let given = parse_person_name("given_name", &update.given_name);
+    let family = parse_person_name("family_name", &update.family_name);
+    let (name, given, family) = match (display, given, family) {
+        (Ok(n), Ok(g), Ok(f)) => (n, g, f),
+        (d, g, f) => {
+            let problems = [d.err(), g.err(), f.err()].into_iter().flatten();
+            return Err(OwnError::Problems(problems.collect()));
+        }
+    };
     let txn = crate::platform::db::write_txn(db).await?;
     let current = user::Entity::find_by_id(who.user().id.clone())
         .one(&txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let before = current.display_name.clone();
+    let mut changed = serde_json::Map::new();
+    let mut note = |field: &str, from: Value, to: Value| {
+        if from != to {
+            changed.insert(field.into(), json!({ "from": from, "to": to }));
+        }
+    };
+    note("display_name", json!(current.display_name), json!(name));
+    note("given_name", json!(current.given_name), json!(given));
+    note("family_name", json!(current.family_name), json!(family));
+    if changed.is_empty() {
+        return Ok(current.try_into()?);
+    }
     let mut am: user::ActiveModel = current.into();
     am.display_name = Set(name);
+    am.given_name = Set(given);
+    am.family_name = Set(family);
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;
     audit::record(
@@ -98,11 +134,11 @@ pub async fn update_display_name(
         )
         .target("user", &updated.id)
         .ip(ip)
-        .data(json!({ "display_name": { "from": before, "to": updated.display_name } })),
+        .data(Value::Object(changed)),
     )
     .await?;
     txn.commit().await?;
-    updated.try_into()
+    Ok(updated.try_into()?)
 }
 
 /// `e` reported against the form field `field` (the domain names it `password`).

@@ -125,6 +125,13 @@ pub(crate) fn parse_display_name(s: &str) -> DomainResult<String> {
     Ok(s)
 }
 
+/// An optional `given_name` or `family_name` (OIDC Core §5.1): one line, bounded
+/// like the display name; empty means none.
+pub(crate) fn parse_person_name(field: &'static str, s: &str) -> DomainResult<Option<String>> {
+    let s = crate::platform::text::line(field, s, limits::PERSON_NAME)?;
+    Ok((!s.is_empty()).then_some(s))
+}
+
 /// An account as the rest of the program sees it: never with its password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -132,6 +139,9 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub display_name: String,
+    /// `given_name` and `family_name` (OIDC Core §5.1), when the person gave them.
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     pub role: Role,
     pub disabled: bool,
     /// Whether the address is known to be the person's. Accounts an administrator
@@ -157,6 +167,8 @@ impl TryFrom<user::Model> for User {
             username: m.username,
             email: m.email,
             display_name: m.display_name,
+            given_name: m.given_name,
+            family_name: m.family_name,
             disabled: m.disabled,
             email_verified: m.email_verified,
             created_at: m.created_at,

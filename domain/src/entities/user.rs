@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     pub display_name: String,
+    /// OpenID Connect Core §5.1 `given_name` / `family_name`; optional.
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     pub password_hash: Option<String>,
     pub role: String,
     pub disabled: bool,

@@ -38,6 +38,8 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "client_id",
     "scope",
     "name",
+    "given_name",
+    "family_name",
     "preferred_username",
     "updated_at",
     "email",
@@ -51,6 +53,13 @@ pub fn user_claims(user: &User, scopes: &ScopeSet, role: &RoleClaim) -> Value {
     }
     if scopes.contains("profile") {
         c["name"] = json!(user.display_name);
+        // Only the names the person gave: an absent claim, not an empty one.
+        if let Some(given) = &user.given_name {
+            c["given_name"] = json!(given);
+        }
+        if let Some(family) = &user.family_name {
+            c["family_name"] = json!(family);
+        }
         c["preferred_username"] = json!(user.username);
         c["updated_at"] = json!(user.updated_at);
     }

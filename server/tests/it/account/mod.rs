@@ -4,6 +4,7 @@
 
 mod email;
 mod password;
+mod profile;
 mod sessions;
 
 use serde_json::Value;
