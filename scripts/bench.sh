@@ -137,10 +137,10 @@ request = function()
 end
 LUA
 }
-# Enough JWTs for one run at well above the rates seen (~1,100/s); made fresh before
+# Enough JWTs for one run at well above the rates seen (~6,000/s at most); made fresh before
 # each run (a DPoP proof's iat must be within the last minute). DEBUG_JWTS=1 shows the
 # answer to one of them first.
-N=${JWTS_PER_RUN:-30000}
+N=${JWTS_PER_RUN:-60000}
 # client_credentials with private_key_jwt: assertion checked against the cached key.
 measure_jwts() { # $1 = kind
   local results=() saved_runs=$RUNS
