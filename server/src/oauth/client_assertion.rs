@@ -49,8 +49,35 @@ pub struct ClientKeys {
 
 struct Kept {
     uri: String,
-    set: Arc<JwkSet>,
+    set: Arc<Vec<Arc<ClientKey>>>,
     fetched_at: i64,
+}
+
+/// One key of a client's set, parsed once when the set is fetched (not per
+/// request): its `kid`, the algorithm it is limited to, and the verification key
+/// (`None` when the JWK is of a kind we cannot use — refused when chosen).
+pub struct ClientKey {
+    kid: Option<String>,
+    alg: Option<String>,
+    key: Option<DecodingKey>,
+}
+
+impl ClientKey {
+    fn parse(jwk: &Jwk) -> Self {
+        Self {
+            kid: jwk.common.key_id.clone(),
+            alg: jwk.common.key_algorithm.map(|a| a.to_string()),
+            key: DecodingKey::from_jwk(jwk).ok(),
+        }
+    }
+
+    /// The key for `alg`, refusing a key whose own `alg` is another.
+    pub fn for_alg(&self, alg: Algorithm) -> Result<&DecodingKey, String> {
+        if self.alg.as_ref().is_some_and(|a| *a != format!("{alg:?}")) {
+            return Err("the key is for another algorithm".into());
+        }
+        self.key.as_ref().ok_or_else(|| "unusable key".into())
+    }
 }
 
 impl ClientKeys {
@@ -73,7 +100,7 @@ impl ClientKeys {
         uri: &str,
         fresh: bool,
         now: i64,
-    ) -> Result<Arc<JwkSet>, String> {
+    ) -> Result<Arc<Vec<Arc<ClientKey>>>, String> {
         if let Some(k) = self.lock().get(client_id).filter(|k| k.uri == uri) {
             let stale = now - k.fetched_at >= KEYS_TTL_SECS;
             let may_refetch = now - k.fetched_at >= REFETCH_GAP_SECS;
@@ -85,7 +112,12 @@ impl ClientKeys {
         let body = self.outbound.get_limited(uri, MAX_JWKS_BYTES).await?;
         let set: JwkSet = serde_json::from_slice(&body)
             .map_err(|e| format!("the JWKS is not a JSON Web Key Set: {e}"))?;
-        let set = Arc::new(set);
+        let set = Arc::new(
+            set.keys
+                .iter()
+                .map(|k| Arc::new(ClientKey::parse(k)))
+                .collect::<Vec<_>>(),
+        );
         self.lock().insert(
             client_id.to_owned(),
             Kept {
@@ -105,10 +137,10 @@ impl ClientKeys {
         uri: &str,
         kid: Option<&str>,
         now: i64,
-    ) -> Result<Jwk, String> {
-        let find = |set: &JwkSet| match kid {
-            Some(kid) => set.find(kid).cloned(),
-            None if set.keys.len() == 1 => set.keys.first().cloned(),
+    ) -> Result<Arc<ClientKey>, String> {
+        let find = |set: &[Arc<ClientKey>]| match kid {
+            Some(kid) => set.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned(),
+            None if set.len() == 1 => set.first().cloned(),
             None => None,
         };
         if let Some(k) = find(&*self.keys(client_id, uri, false, now).await?) {
@@ -117,18 +149,6 @@ impl ClientKeys {
         find(&*self.keys(client_id, uri, true, now).await?)
             .ok_or_else(|| "no key of the client's JWKS has this kid".to_owned())
     }
-}
-
-/// A key for `alg` from `jwk`, refusing a key whose own `alg` is another.
-pub fn decoding_key(jwk: &Jwk, alg: Algorithm) -> Result<DecodingKey, String> {
-    if jwk
-        .common
-        .key_algorithm
-        .is_some_and(|a| a.to_string() != format!("{alg:?}"))
-    {
-        return Err("the key is for another algorithm".into());
-    }
-    DecodingKey::from_jwk(jwk).map_err(|_| "unusable key".into())
 }
 
 #[derive(Deserialize)]
@@ -160,11 +180,11 @@ pub(super) async fn verify_signed_by(
         .jwks_uri
         .as_deref()
         .ok_or("the client has no jwks_uri")?;
-    let jwk = st
+    let parsed = st
         .client_keys
         .key_for(&client.id, uri, header.kid.as_deref(), now)
         .await?;
-    let key = decoding_key(&jwk, alg)?;
+    let key = parsed.for_alg(alg)?;
     let mut v = Validation::new(alg);
     // Time is checked below against the server's clock.
     v.validate_exp = false;
@@ -172,7 +192,7 @@ pub(super) async fn verify_signed_by(
     v.required_spec_claims.clear();
     v.set_audience(audiences);
     v.set_issuer(&[client.id.as_str()]);
-    let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(jwt, &key, &v)
+    let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(jwt, key, &v)
         .map_err(|e| format!("signature or claims: {e}"))?
         .claims;
     let time = |name: &str| claims.get(name).and_then(Value::as_i64);
