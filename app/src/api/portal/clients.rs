@@ -347,12 +347,29 @@ pub async fn update_client(
     #[server(default)] password_grant: Option<String>,
     #[server(default)] justification: String,
     #[server(default)] version: Option<i64>,
+    #[server(default)] default_max_age: String,
+    #[server(default)] require_auth_time: Option<String>,
+    #[server(default)] auth_method: String,
+    #[server(default)] dpop_bound_access_tokens: Option<String>,
+    #[server(default)] require_pushed_authorization_requests: Option<String>,
+    // Never on the form: named only to be refused (seed 001's READ fields).
+    #[server(default)] client_secret: Option<String>,
+    #[server(default)] client_id: Option<String>,
+    #[server(default)] created_at: Option<String>,
+    #[server(default)] application_type: Option<String>,
 ) -> Result<(), AppError> {
     use super::conv::*;
+    use super::edit_form;
     use crate::ssr::state;
     use domain::clients::ClientPatch;
     use domain::oauth::keys::Alg;
     check_csrf(&csrf_token)?;
+    edit_form::refuse_read_only(&[
+        ("client_secret", &client_secret),
+        ("client_id", &client_id),
+        ("created_at", &created_at),
+        ("application_type", &application_type),
+    ])?;
     let st = state()?;
     let who = who()?;
     let current = domain::portal::client_for(&st.db, &who, &id).await?;
@@ -400,7 +417,25 @@ pub async fn update_client(
         ("refresh_token_days", refresh_token_days.clone()),
         ("password_grant", on(&password_grant)),
         ("justification", justification.clone()),
+        ("default_max_age", default_max_age.clone()),
+        ("require_auth_time", on(&require_auth_time)),
+        ("auth_method", auth_method.clone()),
+        ("dpop_bound_access_tokens", on(&dpop_bound_access_tokens)),
+        (
+            "require_pushed_authorization_requests",
+            on(&require_pushed_authorization_requests),
+        ),
     ];
+    let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
+    // Typing problems join the domain's, so every problem shows at once.
+    let mut typed = Vec::new();
+    let max_age = edit_form::max_age(&default_max_age)
+        .map_err(|e| typed.push(e))
+        .ok();
+    let auth = edit_form::auth_method(&auth_method)
+        .map_err(|e| typed.push(e))
+        .ok()
+        .flatten();
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -413,7 +448,7 @@ pub async fn update_client(
             grant_client_credentials.is_some(),
             grant_device_code.is_some(),
         )),
-        token_endpoint_auth_method: None,
+        token_endpoint_auth_method: auth,
         logo_uri: Some(opt(logo_uri)),
         client_uri: Some(opt(client_uri)),
         policy_uri: Some(opt(policy_uri)),
@@ -422,18 +457,25 @@ pub async fn update_client(
         contacts: Some(words(&contacts)),
         id_token_signed_response_alg: alg("id_token_alg", &id_token_alg)?,
         userinfo_signed_response_alg: Some(alg("userinfo_alg", &userinfo_alg)?),
-        // Not on the form yet: left as they are (the REST API edits them).
-        default_max_age: None,
-        require_auth_time: None,
+        // Not shown for service clients (nobody signs in): left as they are; a
+        // maximum age that is not a number is left too (and reported below).
+        default_max_age: max_age.filter(|_| person),
+        require_auth_time: person.then_some(require_auth_time.is_some()),
         backchannel_logout_uri: Some(opt(backchannel_logout_uri)),
         // Portcullis always sends `sid` in logout tokens: nothing to choose.
         backchannel_logout_session_required: None,
         frontchannel_logout_uri: Some(opt(frontchannel_logout_uri)),
         frontchannel_logout_session_required: Some(frontchannel_logout_session_required.is_some()),
-        require_pushed_authorization_requests: None,
-        dpop_bound_access_tokens: None,
+        require_pushed_authorization_requests: person
+            .then_some(require_pushed_authorization_requests.is_some()),
+        dpop_bound_access_tokens: Some(dpop_bound_access_tokens.is_some()),
     };
-    AppError::fields(patch.clone().edit_problems(&current.metadata), sent)?;
+    let mut problems = patch.clone().edit_problems(&current.metadata);
+    for t in typed {
+        // A field that could not be read has no domain problem of its own.
+        problems.insert(0, t);
+    }
+    AppError::fields(problems, sent)?;
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,
         password_grant: password_grant.is_some(),
@@ -453,7 +495,9 @@ pub async fn update_client(
         st.now(),
     )
     .await?;
-    let notice = if out.request.is_some() {
+    let notice = if out.needs_secret {
+        "client_updated_needs_secret"
+    } else if out.request.is_some() {
         "client_updated_request"
     } else {
         "client_updated"

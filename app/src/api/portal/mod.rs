@@ -5,6 +5,8 @@
 pub mod clients;
 #[cfg(feature = "ssr")]
 pub(crate) mod conv;
+#[cfg(feature = "ssr")]
+mod edit_form;
 pub mod notifications;
 pub mod requests;
 
