@@ -137,15 +137,17 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 </div>
                 <h3 class="mb-3 mt-6 font-semibold">"Sign-in and tokens"</h3>
                 <div class="mb-4">
-                    <label for="f-auth_method" class=LABEL>"Token endpoint authentication"</label>
                     {if is_native {
                         view! {
-                            <p class="text-sm" id="f-auth_method">"none (a native app cannot keep a secret or a key: it proves itself with PKCE)"</p>
+                            <p class=LABEL>"Token endpoint authentication"</p>
+                            <p class="text-sm">"none (a native app cannot keep a secret or a key: it proves itself with PKCE)"</p>
                         }.into_any()
                     } else {
                         let auth = auth.clone();
                         view! {
-                            <select id="f-auth_method" name="auth_method" class=INPUT aria-describedby="f-auth_method-error">
+                            <label for="f-auth_method" class=LABEL>"Token endpoint authentication"</label>
+                            <select id="f-auth_method" name="auth_method" class=INPUT aria-describedby="f-auth_method-error"
+                                aria-invalid=move || error().and_then(|e| e.field_message("token_endpoint_auth_method")).is_some().then_some("true")>
                                 <option value="client_secret_basic" selected=auth == "client_secret_basic">"client_secret_basic (the secret in an HTTP Basic header)"</option>
                                 <option value="client_secret_post" selected=auth == "client_secret_post">"client_secret_post (the secret in the form body)"</option>
                                 <option value="private_key_jwt" selected=auth == "private_key_jwt">"private_key_jwt (a JWT signed with a key at your JWKS URI; no secret)"</option>
