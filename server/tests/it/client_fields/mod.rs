@@ -441,4 +441,8 @@ async fn read_only_in_rest(who: &Callers, row: &Field) {
         "{}: nothing changed",
         row.seed
     );
+    if row.json == "client_secret" {
+        // Naming it is the mistake, whatever the value.
+        refused_in_rest(who, row, &id, &Value::Null, &before).await;
+    }
 }
