@@ -185,6 +185,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "client_created" => "The client was registered.",
         "client_updated" => "The client was updated.",
         "client_updated_request" => "The client was updated. The changes that need approval were sent to the administrators.",
+        "client_updated_needs_secret" => "The client was updated. It now signs in to the token endpoint with a secret, but has none yet: use \"Rotate secret\" below to create one (it is shown once).",
         "client_deleted" => "The client was deleted.",
         "client_enabled" => "The client was enabled.",
         "client_disabled" => "The client was disabled.",

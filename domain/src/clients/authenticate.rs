@@ -240,9 +240,10 @@ pub async fn authenticate(
             None => Err(ClientAuthError::UnknownClient),
         };
     };
-    // Secret rows to verify against; none for an unknown or public client.
+    // Secret rows to verify against; none for an unknown or public client, nor for
+    // one registered for `private_key_jwt` (its keys are its only credential).
     let live: Vec<&client_secret::Model> = match &record {
-        Some(r) if r.client.metadata.token_endpoint_auth_method != AuthMethod::None => r
+        Some(r) if r.client.metadata.has_secret() => r
             .secrets
             .iter()
             .filter(|row| row.expires_at.is_none_or(|e| e > now))

@@ -122,6 +122,29 @@ pub async fn rotate_secret(
     Ok(secret)
 }
 
+/// Ends every working secret of the client now, in the caller's transaction: a
+/// client switched to `private_key_jwt` authenticates with its keys only, so a
+/// secret it had must not keep working beside them (RFC 7591 §2: one
+/// `token_endpoint_auth_method` per client). Returns how many were ended.
+pub(crate) async fn end_all<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+    now: Timestamp,
+) -> DomainResult<u64> {
+    use sea_orm::sea_query::{Condition, Expr};
+    let r = client_secret::Entity::update_many()
+        .col_expr(client_secret::Column::ExpiresAt, Expr::value(Some(now)))
+        .filter(client_secret::Column::ClientId.eq(client_id))
+        .filter(
+            Condition::any()
+                .add(client_secret::Column::ExpiresAt.is_null())
+                .add(client_secret::Column::ExpiresAt.gt(now)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected)
+}
+
 /// A secret that still works, as its owner sees it (never the secret or its hash).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretInfo {

@@ -112,6 +112,10 @@ pub struct Governed {
 pub struct UpdateOutcome {
     pub client: Client,
     pub request: Option<Request>,
+    /// The client now authenticates with a secret but has no working one (it was
+    /// switched from `private_key_jwt`): rotating the secret issues one. Said to
+    /// the editor rather than leaving the client silently unable to authenticate.
+    pub needs_secret: bool,
 }
 
 /// Edits a client. Directly editable fields apply at once. Approval-gated ones
@@ -235,11 +239,21 @@ pub async fn update(
     let changed = diff(&current, &next);
     if changed.as_object().is_some_and(|m| !m.is_empty()) {
         crate::clients::store::save(&txn, &next, now).await?;
+        // Switched to its keys: its secrets stop now, in the same transaction.
+        let secrets_ended = if current.metadata.has_secret() && !next.metadata.has_secret() {
+            crate::clients::secrets::end_all(&txn, id, now).await?
+        } else {
+            0
+        };
+        let mut data = json!({ "changes": changed });
+        if secrets_ended > 0 {
+            data["secrets_ended"] = json!(secrets_ended);
+        }
         audit::record(
             &txn,
             now,
             who.event(EventType::ClientUpdated, id)
-                .data(who.extra(json!({ "changes": changed }))),
+                .data(who.extra(data)),
         )
         .await?;
     }
@@ -263,7 +277,15 @@ pub async fn update(
     let client = crate::clients::store::find(db, id)
         .await?
         .ok_or(DomainError::NotFound)?;
-    Ok(UpdateOutcome { client, request })
+    let needs_secret = client.metadata.has_secret()
+        && crate::clients::secrets::live_secrets(db, &cache.uses, id, now)
+            .await?
+            .is_empty();
+    Ok(UpdateOutcome {
+        client,
+        request,
+        needs_secret,
+    })
 }
 
 /// Disables or re-enables a client. Disabling applies at once (owner or admin).

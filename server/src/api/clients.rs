@@ -201,6 +201,12 @@ pub async fn update(
     }
     unchanged("id", b.id, current.id.clone(), "is the client's identity")?;
     unchanged(
+        "client_id",
+        b.client_id,
+        current.id.clone(),
+        "is the client's identity",
+    )?;
+    unchanged(
         "owner_id",
         b.owner_id,
         current.owner_id.clone(),
@@ -303,6 +309,11 @@ pub async fn update(
     Ok(with_etag(
         out.client.version,
         EditedClient {
+            notice: out.needs_secret.then(|| {
+                format!(
+                    "the client now authenticates with a secret and has none: POST /api/v1/clients/{id}/rotate-secret issues one (shown once)"
+                )
+            }),
             client: out.client.into(),
             pending_request: out.request.map(Into::into),
         },

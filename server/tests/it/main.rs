@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod client_changes;
+mod client_fields;
 mod client_keys;
 mod cluster;
 mod connected_apps;

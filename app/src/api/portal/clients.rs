@@ -1,5 +1,5 @@
-//! The developer's clients: list, show, register, edit, rotate the secret,
-//! delete, disable and enable.
+//! The developer's clients: list, show, register, edit (in `client_edit`),
+//! rotate the secret, delete, disable and enable.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -10,6 +10,8 @@ use crate::error::AppError;
 use crate::model::{ClientDetail, ClientPage};
 #[cfg(feature = "ssr")]
 use crate::ssr::check_csrf;
+
+pub use super::client_edit::{update_client, UpdateClient};
 
 #[server(input = GetUrl, endpoint = "portal/clients")]
 pub async fn list_clients(
@@ -288,13 +290,13 @@ pub async fn create_client(
 
 /// A checkbox as sent: `on` when ticked.
 #[cfg(feature = "ssr")]
-fn on(v: &Option<String>) -> String {
+pub(super) fn on(v: &Option<String>) -> String {
     if v.is_some() { "on" } else { "" }.to_owned()
 }
 
 /// The grant types a form's checkboxes mean for a client type.
 #[cfg(feature = "ssr")]
-fn grants_for(
+pub(super) fn grants_for(
     app: domain::clients::ApplicationType,
     refresh: bool,
     cc: bool,
@@ -318,148 +320,6 @@ fn grants_for(
         }
     };
     grants.iter().map(|g| g.as_str().to_owned()).collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-#[server(endpoint = "portal/update_client")]
-pub async fn update_client(
-    csrf_token: String,
-    id: String,
-    name: String,
-    #[server(default)] description: String,
-    #[server(default)] redirect_uris: String,
-    #[server(default)] post_logout_redirect_uris: String,
-    #[server(default)] grant_refresh_token: Option<String>,
-    #[server(default)] grant_client_credentials: Option<String>,
-    #[server(default)] grant_device_code: Option<String>,
-    #[server(default)] logo_uri: String,
-    #[server(default)] client_uri: String,
-    #[server(default)] policy_uri: String,
-    #[server(default)] tos_uri: String,
-    #[server(default)] jwks_uri: String,
-    #[server(default)] contacts: String,
-    #[server(default)] backchannel_logout_uri: String,
-    #[server(default)] frontchannel_logout_uri: String,
-    #[server(default)] frontchannel_logout_session_required: Option<String>,
-    #[server(default)] id_token_alg: String,
-    #[server(default)] userinfo_alg: String,
-    #[server(default)] refresh_token_days: String,
-    #[server(default)] password_grant: Option<String>,
-    #[server(default)] justification: String,
-    #[server(default)] version: Option<i64>,
-) -> Result<(), AppError> {
-    use super::conv::*;
-    use crate::ssr::state;
-    use domain::clients::ClientPatch;
-    use domain::oauth::keys::Alg;
-    check_csrf(&csrf_token)?;
-    let st = state()?;
-    let who = who()?;
-    let current = domain::portal::client_for(&st.db, &who, &id).await?;
-    let alg = |field: &'static str, s: &str| -> Result<Option<Alg>, AppError> {
-        match s {
-            "" => Ok(None),
-            a => Alg::parse(a)
-                .map(Some)
-                .ok_or_else(|| AppError::invalid(field, "Choose RS256 or ES256.")),
-        }
-    };
-    let refresh_token_ttl_secs = match refresh_token_days.trim() {
-        "" | "default" => None,
-        d => Some(
-            d.parse::<i64>()
-                .map_err(|_| AppError::invalid("refresh_token_days", "Enter a number of days."))?
-                * 86_400,
-        ),
-    };
-    let sent = vec![
-        ("name", name.clone()),
-        ("description", description.clone()),
-        ("redirect_uris", redirect_uris.clone()),
-        (
-            "post_logout_redirect_uris",
-            post_logout_redirect_uris.clone(),
-        ),
-        ("grant_refresh_token", on(&grant_refresh_token)),
-        ("grant_client_credentials", on(&grant_client_credentials)),
-        ("grant_device_code", on(&grant_device_code)),
-        ("logo_uri", logo_uri.clone()),
-        ("client_uri", client_uri.clone()),
-        ("policy_uri", policy_uri.clone()),
-        ("tos_uri", tos_uri.clone()),
-        ("jwks_uri", jwks_uri.clone()),
-        ("contacts", contacts.clone()),
-        ("backchannel_logout_uri", backchannel_logout_uri.clone()),
-        ("frontchannel_logout_uri", frontchannel_logout_uri.clone()),
-        (
-            "frontchannel_logout_session_required",
-            on(&frontchannel_logout_session_required),
-        ),
-        ("id_token_alg", id_token_alg.clone()),
-        ("userinfo_alg", userinfo_alg.clone()),
-        ("refresh_token_days", refresh_token_days.clone()),
-        ("password_grant", on(&password_grant)),
-        ("justification", justification.clone()),
-    ];
-    // The form shows every editable field, so it sends them all.
-    let patch = ClientPatch {
-        name: Some(name),
-        description: Some(description),
-        redirect_uris: Some(lines(&redirect_uris)),
-        post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
-        grant_types: Some(grants_for(
-            current.metadata.application_type,
-            grant_refresh_token.is_some(),
-            grant_client_credentials.is_some(),
-            grant_device_code.is_some(),
-        )),
-        token_endpoint_auth_method: None,
-        logo_uri: Some(opt(logo_uri)),
-        client_uri: Some(opt(client_uri)),
-        policy_uri: Some(opt(policy_uri)),
-        tos_uri: Some(opt(tos_uri)),
-        jwks_uri: Some(opt(jwks_uri)),
-        contacts: Some(words(&contacts)),
-        id_token_signed_response_alg: alg("id_token_alg", &id_token_alg)?,
-        userinfo_signed_response_alg: Some(alg("userinfo_alg", &userinfo_alg)?),
-        // Not on the form yet: left as they are (the REST API edits them).
-        default_max_age: None,
-        require_auth_time: None,
-        backchannel_logout_uri: Some(opt(backchannel_logout_uri)),
-        // Portcullis always sends `sid` in logout tokens: nothing to choose.
-        backchannel_logout_session_required: None,
-        frontchannel_logout_uri: Some(opt(frontchannel_logout_uri)),
-        frontchannel_logout_session_required: Some(frontchannel_logout_session_required.is_some()),
-        require_pushed_authorization_requests: None,
-        dpop_bound_access_tokens: None,
-    };
-    AppError::fields(patch.clone().edit_problems(&current.metadata), sent)?;
-    let gated = domain::portal::Gated {
-        refresh_token_ttl_secs,
-        password_grant: password_grant.is_some(),
-    };
-    let out = domain::portal::update(
-        &st.db,
-        &st.clients,
-        &who,
-        &id,
-        domain::portal::Edit {
-            patch,
-            gated: Some(gated),
-            justification,
-            expected_version: version,
-            governed: None,
-        },
-        st.now(),
-    )
-    .await?;
-    let notice = if out.request.is_some() {
-        "client_updated_request"
-    } else {
-        "client_updated"
-    };
-    leptos_axum::redirect(&format!("/developer/clients/{id}?notice={notice}"));
-    Ok(())
 }
 
 #[server(endpoint = "portal/rotate_secret")]

@@ -237,6 +237,10 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Allowed e-mail domains" value=if c.allowed_email_domains.is_empty() { "any".to_owned() } else { c.allowed_email_domains.join(", ") }/>
                 <Dl label="ID token signing" value=c.metadata.id_token_signed_response_alg.as_str()/>
                 <Dl label="Userinfo response" value=c.metadata.userinfo_signed_response_alg.map(|a| format!("signed JWT ({a})")).unwrap_or_else(|| "JSON".into())/>
+                <Dl label="Maximum sign-in age" value=c.metadata.default_max_age.map(|s| format!("{s} seconds")).unwrap_or_else(|| "no limit".into())/>
+                <Dl label="Require auth_time" value=if c.metadata.require_auth_time { "yes" } else { "no" }/>
+                <Dl label="Require pushed authorization requests" value=if c.metadata.require_pushed_authorization_requests { "yes" } else { "no" }/>
+                <Dl label="Require DPoP-bound access tokens" value=if c.metadata.dpop_bound_access_tokens { "yes" } else { "no" }/>
                 <Dl label="Refresh-token lifetime" value=c.refresh_token_ttl_secs.map(|s| format!("{} days", s / 86_400)).unwrap_or_else(|| "server default".into())/>
                 <Dl label="Owner" value=c.owner.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Created" value=c.created.clone()/>

@@ -66,8 +66,23 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "password_grant",
             "backchannel_logout_uri",
             "frontchannel_logout_uri",
+            "default_max_age",
+            "require_auth_time",
+            "auth_method",
+            "dpop_bound_access_tokens",
+            "require_pushed_authorization_requests",
         ])
         .collect();
+    let max_age = c
+        .metadata
+        .default_max_age
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let auth = sent(
+        "auth_method",
+        c.metadata.token_endpoint_auth_method.as_str().to_owned(),
+    );
+    let is_native = c.metadata.application_type == ApplicationType::Native;
     let is_web = c.metadata.application_type == ApplicationType::Web;
     let is_service = c.metadata.application_type == ApplicationType::Service;
     view! {
@@ -120,6 +135,44 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                         </select>
                     </div>
                 </div>
+                <h3 class="mb-3 mt-6 font-semibold">"Sign-in and tokens"</h3>
+                <div class="mb-4">
+                    {if is_native {
+                        view! {
+                            <p class=LABEL>"Token endpoint authentication"</p>
+                            <p class="text-sm">"none (a native app cannot keep a secret or a key: it proves itself with PKCE)"</p>
+                        }.into_any()
+                    } else {
+                        let auth = auth.clone();
+                        view! {
+                            <label for="f-auth_method" class=LABEL>"Token endpoint authentication"</label>
+                            <select id="f-auth_method" name="auth_method" class=INPUT aria-describedby="f-auth_method-error"
+                                aria-invalid=move || error().and_then(|e| e.field_message("token_endpoint_auth_method")).is_some().then_some("true")>
+                                <option value="client_secret_basic" selected=auth == "client_secret_basic">"client_secret_basic (the secret in an HTTP Basic header)"</option>
+                                <option value="client_secret_post" selected=auth == "client_secret_post">"client_secret_post (the secret in the form body)"</option>
+                                <option value="private_key_jwt" selected=auth == "private_key_jwt">"private_key_jwt (a JWT signed with a key at your JWKS URI; no secret)"</option>
+                            </select>
+                            <p class="mt-1 text-xs text-slate-500">"private_key_jwt needs a JWKS URI, and ends the client's secrets. Switching back to a secret leaves the client without one until you rotate it on the client's page."</p>
+                        }.into_any()
+                    }}
+                    <p id="f-auth_method-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
+                </div>
+                {(!is_service).then(|| view! {
+                    <div class="mb-4">
+                        <label for="f-default_max_age" class=LABEL>"Maximum sign-in age (seconds; empty = no limit)"</label>
+                        <input id="f-default_max_age" name="default_max_age" type="number" min={limits::MIN_DEFAULT_MAX_AGE.to_string()} max={limits::MAX_DEFAULT_MAX_AGE.to_string()} step="1"
+                            value=sent("default_max_age", max_age.clone()) class=INPUT aria-describedby="f-default_max_age-error"
+                            aria-invalid=move || error().and_then(|e| e.field_message("default_max_age")).is_some().then_some("true")/>
+                        <p class="mt-1 text-xs text-slate-500">"A person who signed in longer ago than this signs in again before your app gets a code (60 seconds to one year). A request's own max_age wins."</p>
+                        <p id="f-default_max_age-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("default_max_age"))}</p>
+                    </div>
+                    <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="require_auth_time" value="on" checked=ticked("require_auth_time", c.metadata.require_auth_time)/>"Require auth_time in ID tokens"</label>
+                    <p class="mb-4 text-xs text-slate-500">"The ID token says when the person signed in. Portcullis always includes it; this records that your app relies on it."</p>
+                    <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="require_pushed_authorization_requests" value="on" checked=ticked("require_pushed_authorization_requests", c.metadata.require_pushed_authorization_requests)/>"Require pushed authorization requests (PAR)"</label>
+                    <p class="mb-4 text-xs text-slate-500">"Sign-in requests are accepted only after your server pushed them to /oauth/par, so nobody can alter them in the browser."</p>
+                })}
+                <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="dpop_bound_access_tokens" value="on" checked=ticked("dpop_bound_access_tokens", c.metadata.dpop_bound_access_tokens)/>"Require DPoP-bound access tokens"</label>
+                <p class="mb-4 text-xs text-slate-500">"Every token request must carry a DPoP proof, so a stolen access token is useless without your app's key."</p>
                 <h2 class="mb-1 mt-6 font-semibold">"Changes that need approval"</h2>
                 <p class="mb-3 text-sm text-slate-600">"Administrators review these; until then the client keeps its current settings. Turning the password grant off applies at once."</p>
                 <div class="mb-4">

@@ -251,8 +251,10 @@ pub struct ClientEdit {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
+    /// (Refused even as null: naming it is the mistake.)
+    #[serde(default, deserialize_with = "patch")]
     #[schema(read_only, value_type = Option<String>)]
-    pub client_secret: Option<serde_json::Value>,
+    pub client_secret: Option<Option<serde_json::Value>>,
     /// Set by administrators only (60 to 3600 seconds; null: the server's
     /// lifetime); a developer sending another value is refused, naming the field.
     #[serde(default, deserialize_with = "patch")]
@@ -288,6 +290,9 @@ pub struct ClientEdit {
     /// Read-only: must equal the client's id when sent.
     #[schema(read_only)]
     pub id: Option<String>,
+    /// RFC 7591's name for `id`. Read-only: must equal the client's id when sent.
+    #[schema(read_only)]
+    pub client_id: Option<String>,
     /// Read-only.
     #[serde(default, deserialize_with = "patch")]
     #[schema(read_only, value_type = Option<String>)]
@@ -343,6 +348,10 @@ pub struct EditedClient {
     #[serde(flatten)]
     pub client: ClientView,
     pub pending_request: Option<RequestView>,
+    /// Set when the client now authenticates with a secret but has no working
+    /// one (it was switched from `private_key_jwt`): says how to get one
+    /// (`POST …/rotate-secret`). Null otherwise.
+    pub notice: Option<String>,
 }
 
 /// How long the previous secret keeps working.
