@@ -45,6 +45,10 @@ const REFETCH_GAP_SECS: i64 = 10;
 pub struct ClientKeys {
     outbound: Outbound,
     kept: Mutex<HashMap<String, Kept>>,
+    /// One fetch at a time per client: requests arriving while a client's set is
+    /// being fetched wait for that fetch instead of starting their own (no burst of
+    /// outbound requests when a set goes stale or forged `kid`s arrive at once).
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct Kept {
@@ -85,6 +89,7 @@ impl ClientKeys {
         Self {
             outbound,
             kept: Mutex::default(),
+            fetching: Mutex::default(),
         }
     }
 
@@ -101,13 +106,31 @@ impl ClientKeys {
         fresh: bool,
         now: i64,
     ) -> Result<Arc<Vec<Arc<ClientKey>>>, String> {
-        if let Some(k) = self.lock().get(client_id).filter(|k| k.uri == uri) {
-            let stale = now - k.fetched_at >= KEYS_TTL_SECS;
-            let may_refetch = now - k.fetched_at >= REFETCH_GAP_SECS;
-            let refetch = stale || (fresh && may_refetch);
-            if !refetch {
-                return Ok(k.set.clone());
-            }
+        let kept = |fresh: bool| {
+            self.lock()
+                .get(client_id)
+                .filter(|k| k.uri == uri)
+                .filter(|k| {
+                    let stale = now - k.fetched_at >= KEYS_TTL_SECS;
+                    let may_refetch = now - k.fetched_at >= REFETCH_GAP_SECS;
+                    !(stale || (fresh && may_refetch))
+                })
+                .map(|k| k.set.clone())
+        };
+        if let Some(set) = kept(fresh) {
+            return Ok(set);
+        }
+        let gate = self
+            .fetching
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(client_id.to_owned())
+            .or_default()
+            .clone();
+        let _one_at_a_time = gate.lock().await;
+        // Fetched while this request waited: that answer is fresh enough for it.
+        if let Some(set) = kept(fresh) {
+            return Ok(set);
         }
         let body = self.outbound.get_limited(uri, MAX_JWKS_BYTES).await?;
         let set: JwkSet = serde_json::from_slice(&body)

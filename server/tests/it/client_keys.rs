@@ -44,16 +44,24 @@ pub(crate) fn new_key(kid: &str) -> Key {
 pub(crate) struct Jwks {
     pub url: String,
     keys: Arc<Mutex<Vec<Value>>>,
+    /// How many times the set was fetched.
+    fetches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub(crate) async fn jwks_listener(keys: Vec<Value>) -> Jwks {
     let keys = Arc::new(Mutex::new(keys));
-    let served = keys.clone();
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (served, counted) = (keys.clone(), fetches.clone());
     let router = axum::Router::new().route(
         "/jwks",
         axum::routing::get(move || {
-            let served = served.clone();
-            async move { axum::Json(json!({ "keys": *served.lock().unwrap() })) }
+            let (served, counted) = (served.clone(), counted.clone());
+            async move {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Slow enough that concurrent requests overlap with the fetch.
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                axum::Json(json!({ "keys": *served.lock().unwrap() }))
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,7 +70,7 @@ pub(crate) async fn jwks_listener(keys: Vec<Value>) -> Jwks {
         listener.local_addr().unwrap().port()
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Jwks { url, keys }
+    Jwks { url, keys, fetches }
 }
 
 async fn key_only_client(app: &TestApp, jwks_uri: &str) -> String {
@@ -170,6 +178,63 @@ async fn a_key_only_client_authenticates_with_signed_assertions_each_used_once()
         200,
         "the new key was fetched"
     );
+}
+
+/// Each assertion in a client_credentials request of its own, all at once: the
+/// statuses.
+async fn at_once(app: &TestApp, assertions: Vec<String>) -> Vec<u16> {
+    let base = app.base.clone();
+    burst(assertions.len(), move |i| {
+        let (base, a) = (base.clone(), assertions[i].clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/oauth/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", a.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    })
+    .await
+}
+
+/// A burst of assertions on a cold cache, and a burst of forged `kid`s, each make
+/// one outbound fetch of the client's JWKS, not one per request.
+#[tokio::test]
+async fn a_burst_of_assertions_fetches_the_client_keys_once() {
+    let app = app_allowing_loopback().await;
+    let key = new_key("k1");
+    let jwks = jwks_listener(vec![key.jwk.clone()]).await;
+    let id = key_only_client(&app, &jwks.url).await;
+    let fetched = || jwks.fetches.load(std::sync::atomic::Ordering::SeqCst);
+
+    let assertions: Vec<String> = (0..16)
+        .map(|i| assertion(&key, claims(&app, &id, &format!("burst-{i}"))))
+        .collect();
+    let answers = at_once(&app, assertions).await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    assert_eq!(fetched(), 1, "one fetch for the whole burst");
+
+    // Forged kids, past the ten-second gap: one refetch, all refused.
+    app.clock.advance(11);
+    let forged = new_key("unknown");
+    let assertions: Vec<String> = (0..16)
+        .map(|i| {
+            let mut c = claims(&app, &id, &format!("forged-{i}"));
+            c["iat"] = json!(wall_clock() + 11);
+            c["exp"] = json!(wall_clock() + 11 + 60);
+            assertion(&forged, c)
+        })
+        .collect();
+    let answers = at_once(&app, assertions).await;
+    assert!(answers.iter().all(|s| *s == 401), "{answers:?}");
+    assert_eq!(fetched(), 2, "one refetch for the forged kids");
 }
 
 #[tokio::test]
