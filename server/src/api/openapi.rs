@@ -152,6 +152,7 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             List(EMAIL_DOMAINS, DOMAIN_NAME),
         ),
         ("ClientEdit", "id", Token(ID)),
+        ("ClientEdit", "client_id", Token(ID)),
         ("ClientEdit", "owner_id", Token(ID)),
         // Always refused (a secret is only issued by rotation); bounded all the same.
         ("ClientEdit", "client_secret", Token(ID)),

@@ -166,10 +166,10 @@ impl ClientKeys {
             None if set.len() == 1 => set.first().cloned(),
             None => None,
         };
-        if let Some(k) = find(&*self.keys(client_id, uri, false, now).await?) {
+        if let Some(k) = find(&self.keys(client_id, uri, false, now).await?) {
             return Ok(k);
         }
-        find(&*self.keys(client_id, uri, true, now).await?)
+        find(&self.keys(client_id, uri, true, now).await?)
             .ok_or_else(|| "no key of the client's JWKS has this kid".to_owned())
     }
 }
