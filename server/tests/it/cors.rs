@@ -219,7 +219,9 @@ async fn an_actual_response_is_readable_only_by_the_origins_of_its_client() {
 
 #[tokio::test]
 async fn an_origin_removed_on_the_portal_stops_passing_at_once_everywhere() {
-    let app = spawn_app().await;
+    // Caches kept ten minutes: only invalidation (this process's own, and the
+    // change feed's on the other) can make the removal seen.
+    let app = spawn_app_with(|s| s.cache_ttl_ms = 600_000).await;
     let (second, _) = spawn_second_server(&app).await;
     let b = developer(&app, "ada").await;
     let id = register_in_portal(&b, "Notebook SPA", "native", REDIRECT).await;
