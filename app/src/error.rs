@@ -221,6 +221,7 @@ fn field_label(field: &str) -> String {
     let known = match field {
         "redirect_uris" => "Redirect URIs",
         "post_logout_redirect_uris" => "Post-logout redirect URIs",
+        "allowed_origins" => "JavaScript origins",
         "logo_uri" => "Logo URI",
         "client_uri" => "Home page URI",
         "policy_uri" => "Privacy policy URI",

@@ -33,6 +33,7 @@ test('the edit form sets the sign-in age, auth_time and the auth method, and sho
   await expectAccessible(page);
 
   await maxAge.fill('3600');
+  await page.getByLabel('JavaScript origins').fill('https://app.example.edu');
   await page.getByLabel('Require auth_time in ID tokens').check();
   await page.getByLabel('Token endpoint authentication').selectOption('client_secret_post');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -41,6 +42,7 @@ test('the edit form sets the sign-in age, auth_time and the auth method, and sho
   await expect(detail(page, 'Maximum sign-in age')).toHaveText('3600 seconds');
   await expect(detail(page, 'Require auth_time')).toHaveText('yes');
   await expect(detail(page, 'Token endpoint authentication')).toHaveText('client_secret_post');
+  await expect(detail(page, 'JavaScript origins')).toContainText('https://app.example.edu');
 
   // Two mistakes at once: private_key_jwt without a JWKS URI, and a blank name.
   // Both show beside their fields; what was typed stays.

@@ -23,6 +23,10 @@ pub const URI: usize = 2000;
 pub const REDIRECT_URIS: usize = 20;
 /// Post-logout redirect URIs per client.
 pub const POST_LOGOUT_REDIRECT_URIS: usize = 20;
+/// Authorized JavaScript origins (CORS) per client.
+pub const ALLOWED_ORIGINS: usize = 20;
+/// One origin (`scheme://host[:port]`): a scheme, a domain name and a port.
+pub const ORIGIN: usize = 300;
 /// Grant types per client (there are four).
 pub const GRANT_TYPES: usize = 4;
 /// Contact e-mail addresses per client.

@@ -70,6 +70,11 @@ pub struct ClientMetadata {
     /// so its access tokens are always sender-constrained.
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// Authorized JavaScript origins (`scheme://host[:port]`, exact): web pages at
+    /// these origins may call the token, revocation and userinfo endpoints from
+    /// the browser (CORS, see docs/SECURITY.md).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 impl ClientMetadata {

@@ -28,6 +28,7 @@ mod m0019_client_assertions;
 mod m0020_recovery;
 mod m0021_dpop;
 mod m0022_person_names;
+mod m0023_allowed_origins;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_recovery::Migration),
             Box::new(m0021_dpop::Migration),
             Box::new(m0022_person_names::Migration),
+            Box::new(m0023_allowed_origins::Migration),
         ]
     }
 }

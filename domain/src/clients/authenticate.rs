@@ -75,6 +75,8 @@ pub struct SecretCache {
     throttle: Arc<crate::accounts::throttle::Local>,
     /// When each secret was last used, noted here and written in batches.
     pub uses: super::secret_use::SecretUses,
+    /// Every usable client's JavaScript origins (CORS), dropped with the rows.
+    pub origins: super::origins::Origins,
 }
 
 pub(crate) type Gates = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
@@ -120,12 +122,18 @@ impl SecretCache {
             key: Arc::new(key),
             tags: Arc::new(Mutex::new(HashSet::new())),
             capacity,
-            records: crate::platform::cache::TtlCache::new("clients", record_ttl, capacity, clock),
+            records: crate::platform::cache::TtlCache::new(
+                "clients",
+                record_ttl,
+                capacity,
+                clock.clone(),
+            ),
             inflight: Default::default(),
             // Reservations for client authentication use at most two pooled
             // connections at once, however many attempts arrive.
             throttle: Arc::new(crate::accounts::throttle::Local::new(2)),
             uses: Default::default(),
+            origins: super::origins::Origins::new(record_ttl, clock),
         }
     }
 
@@ -149,11 +157,13 @@ impl SecretCache {
     /// Forgets a client's cached row (call after changing or deleting it).
     pub fn invalidate_client(&self, id: &str) {
         self.records.invalidate(&id.to_owned());
+        self.origins.invalidate();
     }
 
     /// Forgets every cached client row (after losing the change feed).
     pub fn invalidate_all(&self) {
         self.records.clear();
+        self.origins.invalidate();
     }
 
     pub async fn record<C: ConnectionTrait>(

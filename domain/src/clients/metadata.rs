@@ -6,7 +6,8 @@
 use super::model::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
 use super::redirect_uri::RedirectUri;
 use super::validate::{
-    check_auth, check_grants, opt, validate_contact, validate_logout_uri, validate_web_uri,
+    check_auth, check_grants, opt, validate_contact, validate_logout_uri, validate_origin,
+    validate_web_uri,
 };
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -91,6 +92,8 @@ pub struct ClientPatch {
     pub frontchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Exact origins (CORS); validated by [`validate_origin`].
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -125,6 +128,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         frontchannel_logout_session_required: false,
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
+        allowed_origins: Vec::new(),
     }
 }
 
@@ -159,6 +163,7 @@ impl ClientPatch {
             frontchannel_logout_session_required: Some(m.frontchannel_logout_session_required),
             require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
             dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
+            allowed_origins: Some(m.allowed_origins.clone()),
         }
     }
 
@@ -240,6 +245,7 @@ impl ClientPatch {
             self.post_logout_redirect_uris,
             &base.post_logout_redirect_uris,
         );
+        let origins = keep_list(self.allowed_origins, &base.allowed_origins);
         let grants = self.grant_types.unwrap_or_else(|| {
             base.grant_types
                 .iter()
@@ -283,6 +289,19 @@ impl ClientPatch {
         } else {
             Vec::new()
         };
+        let origins = if bounded(
+            &mut problems,
+            "allowed_origins",
+            &origins,
+            limits::ALLOWED_ORIGINS,
+        ) {
+            clean(&origins)
+        } else {
+            Vec::new()
+        };
+        for o in &origins {
+            problems.check(validate_origin(o));
+        }
         let grants_ok = bounded(&mut problems, "grant_types", &grants, limits::GRANT_TYPES);
         let contacts = if bounded(&mut problems, "contacts", &contacts, limits::CONTACTS) {
             clean(&contacts)
@@ -401,6 +420,7 @@ impl ClientPatch {
             dpop_bound_access_tokens: self
                 .dpop_bound_access_tokens
                 .unwrap_or(base.dpop_bound_access_tokens),
+            allowed_origins: origins,
             name,
             description,
             application_type: app,

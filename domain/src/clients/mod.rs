@@ -15,6 +15,7 @@
 pub mod authenticate;
 pub mod metadata;
 pub mod model;
+pub mod origins;
 pub mod redirect_uri;
 pub mod secret_use;
 pub mod secrets;

@@ -31,6 +31,41 @@ pub fn validate_web_uri(field: &'static str, uri: &str) -> DomainResult<()> {
     }
 }
 
+/// An Authorized JavaScript Origin (CORS, issue 17): exactly
+/// `scheme://host[:port]` as a browser sends it in `Origin` (RFC 6454 §6.2) —
+/// no path, query, fragment, userinfo or wildcard — https, or http on a loopback
+/// address for development (as redirect URIs). Compared byte for byte with the
+/// request's `Origin`, so it must already be in the browser's serialisation:
+/// lower-case scheme and host, no default port, no trailing slash.
+pub fn validate_origin(origin: &str) -> DomainResult<()> {
+    const FIELD: &str = "allowed_origins";
+    crate::platform::text::line(FIELD, origin, limits::ORIGIN)?;
+    let bad = |why: &str| DomainError::invalid(FIELD, format!("'{origin}' {why}"));
+    if origin.contains('*') {
+        return Err(bad("must not contain a wildcard (*): list each origin"));
+    }
+    let u = url::Url::parse(origin).map_err(|_| bad("is not an origin (scheme://host[:port])"))?;
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match u.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(bad(
+                "must use https (http is allowed only for loopback addresses)",
+            ))
+        }
+    }
+    // The browser's serialisation of this URL's origin: equal only when the
+    // text has no path, query, fragment or userinfo and is already canonical.
+    let serialised = u.origin().ascii_serialization();
+    if serialised != origin {
+        return Err(bad(&format!(
+            "must be exactly scheme://host[:port] with no path, query or user (did you mean '{serialised}'?)"
+        )));
+    }
+    Ok(())
+}
+
 /// A logout URI (Front-Channel Logout §2, Back-Channel Logout §2.2): a web URI as
 /// [`validate_web_uri`] checks it, without a fragment, and only for clients that
 /// sign people in (a service client has no sessions to end).
@@ -158,4 +193,39 @@ pub(crate) fn check_grants(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::validate_origin;
+
+    #[test]
+    fn only_exact_browser_serialised_origins_are_registered() {
+        for ok in [
+            "https://app.example.com",
+            "https://app.example.com:8443",
+            "http://127.0.0.1:5173",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(validate_origin(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://app.example.com/",
+            "https://app.example.com/cb",
+            "https://app.example.com?x=1",
+            "https://app.example.com#x",
+            "https://u@app.example.com",
+            "https://*.example.com",
+            "https://APP.example.com",
+            "https://app.example.com:443",
+            "http://app.example.com",
+            "null",
+            "file://",
+            "app.example.com",
+            "",
+        ] {
+            assert!(validate_origin(bad).is_err(), "{bad}");
+        }
+    }
 }

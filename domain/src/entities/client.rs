@@ -50,6 +50,9 @@ pub struct Model {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9449 §5.2 (m0021).
     pub dpop_bound_access_tokens: bool,
+    /// JSON array of origins allowed to call the token endpoint from a browser (m0023).
+    #[sea_orm(column_type = "Text")]
+    pub allowed_origins: String,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

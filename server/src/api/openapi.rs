@@ -113,6 +113,11 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             "post_logout_redirect_uris",
             List(POST_LOGOUT_REDIRECT_URIS, URI),
         ),
+        (
+            "NewClient",
+            "allowed_origins",
+            List(ALLOWED_ORIGINS, ORIGIN),
+        ),
         ("NewClient", "grant_types", Grants(GRANT_TYPES)),
         ("NewClient", "logo_uri", Token(URI)),
         ("NewClient", "client_uri", Token(URI)),
@@ -134,6 +139,11 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             "ClientEdit",
             "post_logout_redirect_uris",
             List(POST_LOGOUT_REDIRECT_URIS, URI),
+        ),
+        (
+            "ClientEdit",
+            "allowed_origins",
+            List(ALLOWED_ORIGINS, ORIGIN),
         ),
         ("ClientEdit", "grant_types", Grants(GRANT_TYPES)),
         ("ClientEdit", "logo_uri", Token(URI)),

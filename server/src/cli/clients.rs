@@ -36,6 +36,10 @@ pub enum ClientCommand {
         /// Where the app may send people after signing them out (RP-Initiated Logout).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// A web origin (`scheme://host[:port]`) whose pages may call the token
+        /// endpoint from the browser (CORS).
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
         /// Where a signed logout token is posted when a session ends.
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
@@ -85,6 +89,7 @@ pub(super) async fn client_command(
             email_domains,
             first_party,
             post_logout_redirect_uris,
+            allowed_origins,
             backchannel_logout_uri,
             frontchannel_logout_uri,
             frontchannel_logout_session_required,
@@ -111,6 +116,7 @@ pub(super) async fn client_command(
                     redirect_uris: Some(redirect_uris),
                     grant_types: Some(grants),
                     post_logout_redirect_uris: Some(post_logout_redirect_uris),
+                    allowed_origins: Some(allowed_origins),
                     backchannel_logout_uri: Some(backchannel_logout_uri),
                     frontchannel_logout_uri: Some(frontchannel_logout_uri),
                     frontchannel_logout_session_required: Some(

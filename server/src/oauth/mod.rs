@@ -5,6 +5,7 @@ mod authorize;
 mod authz_request;
 mod client_assertion;
 mod client_auth;
+mod cors;
 mod device_authorization;
 mod discovery;
 pub mod dpop;
@@ -152,22 +153,35 @@ impl OAuthShared {
 
 pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> {
     Router::new()
-        .route(routes::OPENID_CONFIGURATION, get(discovery::metadata))
-        .route(routes::OAUTH_METADATA, get(discovery::metadata))
+        .route(
+            routes::OPENID_CONFIGURATION,
+            get(discovery::metadata).options(cors::public_preflight),
+        )
+        .route(
+            routes::OAUTH_METADATA,
+            get(discovery::metadata).options(cors::public_preflight),
+        )
         .route(routes::AUTHORIZE, get(authorize::authorize))
         .route(routes::CONSENT, post(authorize::consent))
         .route(
             routes::USERINFO,
-            get(userinfo::userinfo).post(userinfo::userinfo),
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight_get_post),
         )
-        .route(routes::JWKS, get(discovery::jwks))
+        .route(
+            routes::JWKS,
+            get(discovery::jwks).options(cors::public_preflight),
+        )
         .route(
             routes::END_SESSION,
             get(end_session::end_session).post(end_session::end_session),
         )
         .route(
             routes::TOKEN,
-            post(token::token).get(error::method_not_allowed),
+            post(token::token)
+                .get(error::method_not_allowed)
+                .options(cors::preflight_post),
         )
         .route(routes::PAR, post(par::par).get(error::method_not_allowed))
         .route(
@@ -176,7 +190,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
         )
         .route(
             routes::REVOKE,
-            post(revoke::revoke).get(error::method_not_allowed),
+            post(revoke::revoke)
+                .get(error::method_not_allowed)
+                .options(cors::preflight_post),
         )
         .route(
             routes::DEVICE_AUTHORIZATION,

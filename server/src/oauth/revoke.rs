@@ -20,9 +20,12 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     let ip = st.caller_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
+    // The authenticated client's origins, for CORS.
+    let mut origins = None;
     let result = async {
         let form = parse_form(&headers, &body)?;
         let caller = authenticate(&st, &headers, &form, ip.as_deref()).await?;
+        origins = Some(caller.metadata.allowed_origins.clone());
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
@@ -32,12 +35,14 @@ pub async fn revoke(
         Ok::<_, OAuthError>(())
     }
     .await;
-    match result {
+    let mut resp = match result {
         Ok(()) => {
             let mut resp = StatusCode::OK.into_response();
             no_store(&mut resp);
             resp
         }
         Err(e) => e.into_response(),
-    }
+    };
+    super::cors::allow(&headers, origins.as_deref(), &mut resp);
+    resp
 }

@@ -22,7 +22,10 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let ip = st.caller_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
-    match handle(&st, &headers, &body, ip).await {
+    // The authenticated client's origins, for CORS (errors before it is
+    // authenticated are not readable cross-origin).
+    let mut origins = None;
+    let mut resp = match handle(&st, &headers, &body, ip, &mut origins).await {
         Ok(tokens) => {
             let mut resp = Json(tokens).into_response();
             no_store(&mut resp);
@@ -35,7 +38,9 @@ pub async fn token(
             resp
         }
         Err(e) => e.into_response(),
-    }
+    };
+    super::cors::allow(&headers, origins.as_deref(), &mut resp);
+    resp
 }
 
 async fn handle(
@@ -43,10 +48,12 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
     ip: Option<String>,
+    origins: &mut Option<Vec<String>>,
 ) -> Result<TokenResponse, OAuthError> {
     let form = Form(parse_form(headers, body)?);
     let grant_type = form.required("grant_type")?.to_owned();
     let client = authenticate(st, headers, &form.0, ip.as_deref()).await?;
+    *origins = Some(client.metadata.allowed_origins.clone());
     let grant = GrantType::parse(&grant_type).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!(
             "the grant type '{}' is not supported",

@@ -67,7 +67,22 @@ pub async fn userinfo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((scheme, token)) = token_from(&headers, &body) else {
+    // The access token's client's origins, for CORS (an invalid token names no
+    // client: its refusal is not readable cross-origin).
+    let mut origins = None;
+    let mut resp = answer(&st, method, &headers, &body, &mut origins).await;
+    super::cors::allow(&headers, origins.as_deref(), &mut resp);
+    resp
+}
+
+async fn answer(
+    st: &OAuthState,
+    method: Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    origins: &mut Option<Vec<String>>,
+) -> Response {
+    let Some((scheme, token)) = token_from(headers, body) else {
         let mut resp = StatusCode::UNAUTHORIZED.into_response();
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -95,13 +110,14 @@ pub async fn userinfo(
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
     let presented = dpop::Presentation {
-        headers: &headers,
+        headers,
         scheme,
         token: &token,
         htm: method.as_str(),
         path: super::routes::USERINFO,
     };
-    if let Err(r) = dpop::check_use(&st, &presented, &live.claims, now).await {
+    *origins = Some(live.client.metadata.allowed_origins.clone());
+    if let Err(r) = dpop::check_use(st, &presented, &live.claims, now).await {
         return dpop_error(r);
     }
     let Some(user) = live.user.clone() else {

@@ -11,6 +11,7 @@ mod client_fields;
 mod client_keys;
 mod cluster;
 mod connected_apps;
+mod cors;
 mod crash;
 mod csrf;
 mod device;

@@ -20,6 +20,7 @@ pub async fn update_client(
     #[server(default)] description: String,
     #[server(default)] redirect_uris: String,
     #[server(default)] post_logout_redirect_uris: String,
+    #[server(default)] allowed_origins: String,
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
     #[server(default)] grant_device_code: Option<String>,
@@ -88,6 +89,7 @@ pub async fn update_client(
             "post_logout_redirect_uris",
             post_logout_redirect_uris.clone(),
         ),
+        ("allowed_origins", allowed_origins.clone()),
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
         ("grant_device_code", on(&grant_device_code)),
@@ -133,6 +135,8 @@ pub async fn update_client(
         description: Some(description),
         redirect_uris: Some(lines(&redirect_uris)),
         post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
+        // Not shown for service clients (no browser app): left as they are.
+        allowed_origins: person.then(|| lines(&allowed_origins)),
         grant_types: Some(grants_for(
             current.metadata.application_type,
             grant_refresh_token.is_some(),

@@ -63,12 +63,13 @@ where
 }
 
 /// The fields the register form sends, for its form-level error banner.
-pub(super) const FIELDS: [&str; 14] = [
+pub(super) const FIELDS: [&str; 15] = [
     "name",
     "description",
     "application_type",
     "redirect_uris",
     "post_logout_redirect_uris",
+    "allowed_origins",
     "grant_types",
     "token_endpoint_auth_method",
     "logo_uri",

@@ -59,6 +59,7 @@ fn NewClientForm() -> impl IntoView {
                 </fieldset>
                 <ListField name="redirect_uris" value=text("redirect_uris") maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
                 <ListField name="post_logout_redirect_uris" value=text("post_logout_redirect_uris") maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
+                <ListField name="allowed_origins" value=text("allowed_origins") maxlength={ limits::ALLOWED_ORIGINS * (limits::ORIGIN + 2) } label="JavaScript origins" hint="Web pages at these origins may call the token endpoint from the browser. One per line, exactly scheme://host[:port] (no path); https, or http for 127.0.0.1, [::1] or localhost. Not used by service clients." error/>
                 <fieldset class="mb-4" id="f-grant_types">
                     <legend class=LABEL>"Grant types"</legend>
                     <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>

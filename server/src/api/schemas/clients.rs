@@ -112,6 +112,11 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Authorized JavaScript origins: exact `scheme://host[:port]` (https, or http
+    /// on a loopback address), no path or wildcard. Web pages at these origins may
+    /// call the token, revocation and userinfo endpoints from the browser (CORS).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Default: `client_credentials` for service clients, else
     /// `authorization_code` and `refresh_token`. Service clients may use only
     /// `client_credentials`, native clients not it; `password` needs approval.
@@ -160,6 +165,7 @@ impl NewClient {
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             redirect_uris: Some(self.redirect_uris.clone()),
             post_logout_redirect_uris: Some(self.post_logout_redirect_uris.clone()),
+            allowed_origins: Some(self.allowed_origins.clone()),
             grant_types: Some(self.grant_types.clone()),
             logo_uri: Some(self.logo_uri.clone()),
             client_uri: Some(self.client_uri.clone()),
@@ -210,6 +216,8 @@ pub struct ClientEdit {
     pub description: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Authorized JavaScript origins (CORS), exact `scheme://host[:port]`.
+    pub allowed_origins: Option<Vec<String>>,
     pub grant_types: Option<Vec<String>>,
     pub token_endpoint_auth_method: Option<AuthMethod>,
     #[serde(default, deserialize_with = "patch")]
@@ -315,6 +323,7 @@ impl ClientEdit {
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             redirect_uris: self.redirect_uris.clone(),
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            allowed_origins: self.allowed_origins.clone(),
             grant_types: self.grant_types.as_ref().map(|v| {
                 v.iter()
                     .filter(|g| *g != GrantType::Password.as_str())

@@ -152,7 +152,7 @@ fn table() -> Vec<Field> {
         f("Grant Types", "WRITE", "grant_types", "grant_device_code", Write, json!(["authorization_code", "refresh_token", DEVICE]), "on", json!(["implicit"]), None),
         f("Contacts", "WRITE", "contacts", "contacts", Write, json!(["dev@n.example"]), "dev@n.example", json!(["not-an-address"]), Some("not-an-address")),
         missing("Request URIs", "WRITE"),
-        missing("Authorized JavaScript Origins", "WRITE"),
+        f("Authorized JavaScript Origins", "WRITE", "allowed_origins", "allowed_origins", Write, json!(["https://n.example"]), "https://n.example", json!(["https://n.example/app"]), Some("https://n.example/app")),
         f("Front Channel Logout URI", "WRITE", "frontchannel_logout_uri", "frontchannel_logout_uri", Write, json!("https://n.example/fc"), "https://n.example/fc", json!("http://n.example/fc"), Some("http://n.example/fc")),
         f("Logout Session Required", "WRITE", "frontchannel_logout_session_required", "frontchannel_logout_session_required", Write, json!(true), "on", json!("yes"), None),
         missing("Include Claims In Id Token", "WRITE"),
