@@ -49,6 +49,10 @@ pub struct ClientKeys {
     /// being fetched wait for that fetch instead of starting their own (no burst of
     /// outbound requests when a set goes stale or forged `kid`s arrive at once).
     fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The last failed fetch per client (URI, when, why): for [`REFETCH_GAP_SECS`]
+    /// requests get that answer at once instead of each trying again in turn (an
+    /// unreachable JWKS would otherwise hold every queued request for a timeout).
+    failed: Mutex<HashMap<String, (String, i64, String)>>,
 }
 
 struct Kept {
@@ -90,6 +94,7 @@ impl ClientKeys {
             outbound,
             kept: Mutex::default(),
             fetching: Mutex::default(),
+            failed: Mutex::default(),
         }
     }
 
@@ -117,8 +122,19 @@ impl ClientKeys {
                 })
                 .map(|k| k.set.clone())
         };
+        let failed_lately = || {
+            self.failed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(client_id)
+                .filter(|(u, at, _)| u == uri && now - at < REFETCH_GAP_SECS)
+                .map(|(_, _, why)| why.clone())
+        };
         if let Some(set) = kept(fresh) {
             return Ok(set);
+        }
+        if let Some(why) = failed_lately() {
+            return Err(why);
         }
         let gate = self
             .fetching
@@ -128,13 +144,31 @@ impl ClientKeys {
             .or_default()
             .clone();
         let _one_at_a_time = gate.lock().await;
-        // Fetched while this request waited: that answer is fresh enough for it.
+        // Fetched (or failed) while this request waited: that answer is fresh
+        // enough for it.
         if let Some(set) = kept(fresh) {
             return Ok(set);
         }
-        let body = self.outbound.get_limited(uri, MAX_JWKS_BYTES).await?;
-        let set: JwkSet = serde_json::from_slice(&body)
-            .map_err(|e| format!("the JWKS is not a JSON Web Key Set: {e}"))?;
+        if let Some(why) = failed_lately() {
+            return Err(why);
+        }
+        let fetched = match self.outbound.get_limited(uri, MAX_JWKS_BYTES).await {
+            Ok(body) => serde_json::from_slice::<JwkSet>(&body)
+                .map_err(|e| format!("the JWKS is not a JSON Web Key Set: {e}")),
+            Err(e) => Err(e),
+        };
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let set = match fetched {
+            Ok(set) => {
+                failed.remove(client_id);
+                set
+            }
+            Err(why) => {
+                failed.insert(client_id.to_owned(), (uri.to_owned(), now, why.clone()));
+                return Err(why);
+            }
+        };
+        drop(failed);
         let set = Arc::new(
             set.keys
                 .iter()

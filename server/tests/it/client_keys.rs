@@ -237,6 +237,54 @@ async fn a_burst_of_assertions_fetches_the_client_keys_once() {
     assert_eq!(fetched(), 2, "one refetch for the forged kids");
 }
 
+/// A JWKS that cannot be fetched is tried once per ten seconds per client: a burst
+/// meanwhile is refused at once, not by a fetch each, one after another.
+#[tokio::test]
+async fn a_failed_key_fetch_is_not_retried_by_every_request_of_a_burst() {
+    let app = app_allowing_loopback().await;
+    let key = new_key("k1");
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = fetches.clone();
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                http::StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/jwks",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let id = key_only_client(&app, &url).await;
+    let fetched = || fetches.load(std::sync::atomic::Ordering::SeqCst);
+
+    let burst_of = |tag: &str| -> Vec<String> {
+        (0..16)
+            .map(|i| {
+                let mut c = claims(&app, &id, &format!("{tag}-{i}"));
+                c["iat"] = json!(app.clock_now());
+                c["exp"] = json!(app.clock_now() + 60);
+                assertion(&key, c)
+            })
+            .collect()
+    };
+    let answers = at_once(&app, burst_of("down")).await;
+    assert!(answers.iter().all(|s| *s == 401), "{answers:?}");
+    assert_eq!(fetched(), 1, "one fetch, its failure shared");
+    // Ten seconds on, it is tried again (once).
+    app.clock.advance(11);
+    let answers = at_once(&app, burst_of("still-down")).await;
+    assert!(answers.iter().all(|s| *s == 401), "{answers:?}");
+    assert_eq!(fetched(), 2);
+}
+
 #[tokio::test]
 async fn assertions_that_break_a_rule_are_refused() {
     let app = app_allowing_loopback().await;
