@@ -9,7 +9,7 @@
 //! commit ([`crate::audit::AuditWriter::claim_once`]): one statement and one fsync
 //! for every claim queued at that moment, instead of one write transaction each
 //! (docs/BENCHMARKS.md: per-request writes serialised the signed paths at ~1,000
-//! tokens/s). [`first_use`] writes a single claim through any connection.
+//! tokens/s). PostgreSQL's batches go through [`claim_all`] in the pool transaction.
 
 use std::collections::HashSet;
 
@@ -153,15 +153,6 @@ pub async fn claim_all<C: ConnectionTrait>(conn: &C, claims: &[Claim]) -> Domain
         inserted.insert(ledger, keys);
     }
     Ok(winners(claims, |l| inserted.remove(&l).unwrap_or_default()))
-}
-
-/// Accepts one claim through `conn`: false when it was seen before (a replay).
-pub async fn first_use<C: ConnectionTrait>(conn: &C, claim: Claim) -> DomainResult<bool> {
-    Ok(claim_all(conn, std::slice::from_ref(&claim))
-        .await?
-        .first()
-        .copied()
-        .unwrap_or(false))
 }
 
 /// Forgets the claims that can no longer matter (the clean-up job): per ledger, how

@@ -103,10 +103,10 @@ async fn each_identifier_is_won_once_however_the_claims_are_batched() {
     }
     assert_eq!(wins.len(), 40);
     assert!(wins.values().all(|n| *n == 1), "{wins:?}");
-    // Seen before: refused now, through either writer or a plain connection.
+    // Seen before: refused now, through a writer or a plain connection.
     let again = Claim::new(Ledger::DpopProof, "scope", "jti-25", 100);
     assert!(!a.claim_once(again.clone()).await.unwrap());
-    assert!(!once::first_use(&db, again).await.unwrap());
+    assert_eq!(once::claim_all(&db, &[again]).await.unwrap(), [false]);
     a.shutdown().await;
     b.shutdown().await;
     match crate::audit::chain::verify(&db).await.unwrap() {
