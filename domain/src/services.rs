@@ -34,6 +34,9 @@ pub struct Services {
     /// This process's copy of the access-token revocation list; every revocation
     /// goes through it, so this process sees its own at once.
     pub revocations: Arc<RevocationMirror>,
+    /// Fetches documents developers name (sector identifier documents), through
+    /// the server's SSRF-guarded client.
+    pub documents: crate::platform::fetch::Documents,
 }
 
 impl Services {

@@ -91,6 +91,8 @@ pub const ID: usize = 100;
 pub const PER_PAGE: u64 = 200;
 /// An `If-Match` header: a few entity tags (ours are short quoted numbers).
 pub const IF_MATCH: usize = 200;
+/// Bytes of a sector identifier document (OIDC Registration §5) fetched.
+pub const SECTOR_DOCUMENT: usize = 64 * 1024;
 
 /// A client's `default_max_age` (OIDC Registration §2), seconds: at least a minute
 /// (a shorter default would send a person who has just signed in to sign in again;

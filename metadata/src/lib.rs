@@ -14,4 +14,4 @@ mod metadata;
 mod sets;
 
 pub use metadata::ClientMetadata;
-pub use sets::{ApplicationType, AuthMethod, GrantType, SigningAlg};
+pub use sets::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};

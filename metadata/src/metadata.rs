@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApplicationType, AuthMethod, GrantType, SigningAlg};
+use crate::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};
 
 /// A client's registration metadata: what its developer declares about it.
 ///
@@ -75,6 +75,16 @@ pub struct ClientMetadata {
     /// the browser (CORS, see docs/SECURITY.md).
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// OpenID Connect Core §8: `public` (the account id) or `pairwise` (a `sub`
+    /// per sector). Changing it changes every person's `sub` for this client, so
+    /// it needs an administrator's approval (seed 001).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// OIDC Registration §5: an https URL of a JSON array of redirect URIs. Its
+    /// host is the client's sector (for pairwise subjects); every redirect URI of
+    /// the client must be listed in it.
+    #[serde(default)]
+    pub sector_identifier_uri: Option<String>,
 }
 
 impl ClientMetadata {

@@ -134,7 +134,41 @@ macro_rules! display_as_str {
     )*};
 }
 
-display_as_str!(ApplicationType, AuthMethod, GrantType, SigningAlg);
+display_as_str!(
+    ApplicationType,
+    AuthMethod,
+    GrantType,
+    SigningAlg,
+    SubjectType
+);
+
+/// What the `sub` a client sees is (OpenID Connect Core §8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    /// The same `sub` for every client: the person's account id.
+    #[default]
+    Public,
+    /// A `sub` of the client's sector alone (§8.1): clients of different sectors
+    /// cannot tell that they serve the same person.
+    Pairwise,
+}
+
+impl SubjectType {
+    pub const ALL: [SubjectType; 2] = [Self::Public, Self::Pairwise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
 
 /// A JWS algorithm (RFC 7518 §3.1) for ID tokens and signed userinfo responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -189,6 +223,7 @@ mod tests {
         check(&AuthMethod::ALL, AuthMethod::as_str, AuthMethod::parse);
         check(&GrantType::ALL, GrantType::as_str, GrantType::parse);
         check(&SigningAlg::ALL, SigningAlg::as_str, SigningAlg::parse);
+        check(&SubjectType::ALL, SubjectType::as_str, SubjectType::parse);
         assert_eq!(GrantType::parse("implicit"), None);
         assert_eq!(GrantType::parse("Password"), None);
         assert_eq!(

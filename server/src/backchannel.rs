@@ -31,8 +31,15 @@ async fn pass(
     outbound: &Outbound,
 ) -> Result<(), domain::DomainError> {
     let db = &oauth.services.db;
-    let due = logout_outbox::claim_due(db, &oauth.keys(), oauth.issuer(), oauth.services.now(), 20)
-        .await?;
+    let due = logout_outbox::claim_due(
+        db,
+        &oauth.keys(),
+        &oauth.tokens.subjects,
+        oauth.issuer(),
+        oauth.services.now(),
+        20,
+    )
+    .await?;
     if due.is_empty() {
         return Ok(());
     }

@@ -146,6 +146,13 @@ impl Application {
                 clients: settings.throttle.clients,
             },
             clock,
+            documents: {
+                let outbound = crate::outbound::Outbound::new(&settings.outbound);
+                domain::platform::fetch::Documents::new(move |uri: String, max| {
+                    let outbound = outbound.clone();
+                    async move { outbound.get_limited(&uri, max).await }
+                })
+            },
         };
         let state = AppState {
             services,
@@ -311,6 +318,9 @@ async fn oauth_state(
             password_grant_secs: t.password_grant_ttl_secs,
         },
         role,
+        subjects: domain::oauth::subject::Subjects::load(&app.db, app.now())
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))?,
     };
     Ok(OAuthState::new(OAuthShared {
         tokens,

@@ -3,7 +3,9 @@
 //! its type of client (RFC 7591 names; RFC 9700 and RFC 8252 rules for redirect
 //! URIs).
 
-use super::model::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
+use super::model::{
+    ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg, SubjectType,
+};
 use super::redirect_uri::RedirectUri;
 use super::validate::{
     check_auth, check_grants, opt, validate_contact, validate_logout_uri, validate_origin,
@@ -94,6 +96,9 @@ pub struct ClientPatch {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Exact origins (CORS); validated by [`validate_origin`].
     pub allowed_origins: Option<Vec<String>>,
+    /// `Some(None)` clears it. Its document is checked by
+    /// [`crate::clients::sector`] before an edit is saved.
+    pub sector_identifier_uri: Option<Option<String>>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -129,6 +134,8 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         allowed_origins: Vec::new(),
+        subject_type: SubjectType::Public,
+        sector_identifier_uri: None,
     }
 }
 
@@ -164,6 +171,7 @@ impl ClientPatch {
             require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
             dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
             allowed_origins: Some(m.allowed_origins.clone()),
+            sector_identifier_uri: Some(m.sector_identifier_uri.clone()),
         }
     }
 
@@ -360,6 +368,13 @@ impl ClientPatch {
         for c in &contacts {
             problems.check(validate_contact(c));
         }
+        let sector_uri = opt(&keep(
+            self.sector_identifier_uri,
+            &base.sector_identifier_uri,
+        ));
+        if let Some(v) = &sector_uri {
+            problems.check(validate_web_uri("sector_identifier_uri", v));
+        }
         if auth == AuthMethod::PrivateKeyJwt && jwks.is_none() {
             problems.add(DomainError::invalid(
                 "token_endpoint_auth_method",
@@ -403,7 +418,7 @@ impl ClientPatch {
         if !problems.0.is_empty() {
             return Err(problems.0);
         }
-        Ok(ClientMetadata {
+        let next = ClientMetadata {
             default_max_age,
             require_auth_time: self.require_auth_time.unwrap_or(base.require_auth_time),
             backchannel_logout_uri: backchannel,
@@ -440,7 +455,14 @@ impl ClientPatch {
             userinfo_signed_response_alg: self
                 .userinfo_signed_response_alg
                 .unwrap_or(base.userinfo_signed_response_alg),
-        })
+            // Approval-gated: changed only through `portal::Gated`.
+            subject_type: base.subject_type,
+            sector_identifier_uri: sector_uri,
+        };
+        match super::sector::problem(Some(base), &next) {
+            Some(e) => Err(vec![e]),
+            None => Ok(next),
+        }
     }
 }
 

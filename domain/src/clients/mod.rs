@@ -19,6 +19,7 @@ pub mod origins;
 pub mod redirect_uri;
 pub mod secret_use;
 pub mod secrets;
+pub mod sector;
 pub mod store;
 pub mod validate;
 

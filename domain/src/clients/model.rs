@@ -8,7 +8,9 @@ use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
 // The closed sets and the metadata are shared with the REST API and the browser.
-pub use ::metadata::{ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg};
+pub use ::metadata::{
+    ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg, SubjectType,
+};
 
 /// Reads a stored application type.
 fn application_type(s: &str) -> DomainResult<ApplicationType> {
@@ -110,6 +112,13 @@ impl TryFrom<client::Model> for Client {
                 require_pushed_authorization_requests: m.require_pushed_authorization_requests,
                 dpop_bound_access_tokens: m.dpop_bound_access_tokens,
                 allowed_origins: json_list(&m.allowed_origins)?,
+                subject_type: SubjectType::parse(&m.subject_type).ok_or_else(|| {
+                    DomainError::Internal(format!(
+                        "unknown subject type '{}' in clients row",
+                        m.subject_type
+                    ))
+                })?,
+                sector_identifier_uri: m.sector_identifier_uri,
             },
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
@@ -173,6 +182,8 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
         require_pushed_authorization_requests: Set(m.require_pushed_authorization_requests),
         dpop_bound_access_tokens: Set(m.dpop_bound_access_tokens),
         allowed_origins: Set(to_json(&m.allowed_origins)),
+        subject_type: Set(m.subject_type.as_str().into()),
+        sector_identifier_uri: Set(m.sector_identifier_uri.clone()),
         version: Set(c.version),
         reviewed_grant_types: Set(grants(&c.reviewed_grant_types)),
         reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),

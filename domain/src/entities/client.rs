@@ -53,6 +53,11 @@ pub struct Model {
     /// JSON array of origins allowed to call the token endpoint from a browser (m0023).
     #[sea_orm(column_type = "Text")]
     pub allowed_origins: String,
+    /// `public` or `pairwise` (OIDC Core §8; m0026).
+    pub subject_type: String,
+    /// OIDC Registration §5 (m0026).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sector_identifier_uri: Option<String>,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

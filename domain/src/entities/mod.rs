@@ -18,6 +18,7 @@ pub mod login_throttle;
 pub mod logout_delivery;
 pub mod notification;
 pub mod outbox_email;
+pub mod pairwise_subject;
 pub mod pushed_request;
 pub mod refresh_token;
 pub mod resource;

@@ -46,8 +46,10 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "email_verified",
 ];
 
-pub fn user_claims(user: &User, scopes: &ScopeSet, role: &RoleClaim) -> Value {
-    let mut c = json!({ "sub": user.id });
+/// The claims `scopes` release about `user`, whom the client knows as `sub`
+/// (see `oauth::subject`).
+pub fn user_claims(sub: &str, user: &User, scopes: &ScopeSet, role: &RoleClaim) -> Value {
+    let mut c = json!({ "sub": sub });
     if scopes.contains(&role.scope) {
         c[role.claim.as_ref()] = json!(user.role.as_str());
     }

@@ -191,7 +191,7 @@ impl Tokens {
     ) -> AccessClaims {
         AccessClaims {
             iss: self.issuer.to_string(),
-            sub: person.map_or(client.id.as_str(), |(id, _)| id).to_owned(),
+            sub: person.map_or_else(|| client.id.clone(), |(id, _)| self.subjects.of(client, id)),
             aud,
             client_id: client.id.clone(),
             scope: scopes.to_string(),
@@ -213,6 +213,13 @@ impl Tokens {
     ) -> Result<TokenSet, IssueError> {
         let aud = self.audience(&r.scopes, r.resource).await?;
         let person = r.person.map(|(u, t)| (u.id.as_str(), t));
+        if let Some((user_id, _)) = person {
+            // A pairwise `sub` is known to stand for this person before any token
+            // carries it (see `subject`).
+            self.subjects
+                .remember(&self.db, r.client, user_id, now)
+                .await?;
+        }
         let mut claims = self.claims(r.client, person, aud, &r.scopes, r.ttl, now);
         claims.cnf = confirmation(r.dpop_jkt.as_deref());
         let jwt = access_tokens::sign_access(&self.keys.current(), &claims)?;
@@ -255,7 +262,7 @@ impl Tokens {
         };
         let id_token = match id_source {
             Some((nonce, sid)) if t.scopes.contains("openid") => {
-                let mut id = super::claims::user_claims(t.user, &t.scopes, &self.role);
+                let mut id = super::claims::user_claims(&claims.sub, t.user, &t.scopes, &self.role);
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
                 id["azp"] = json!(t.client.id);
@@ -278,6 +285,9 @@ impl Tokens {
         };
 
         let txn = crate::platform::db::write_txn(&self.db).await?;
+        self.subjects
+            .remember(&txn, t.client, &t.user.id, now)
+            .await?;
         let refresh_token = if t.client.allows(GrantType::RefreshToken) {
             // The refresh lifetime (approval-gated per client) caps a family from its
             // first issuance; each rotation inherits the family's expiry.

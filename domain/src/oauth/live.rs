@@ -61,7 +61,10 @@ impl Tokens {
             return Ok(None);
         }
         let user = if claims.has_user() {
-            match crate::accounts::users::find_by_id(&self.db, &claims.sub).await? {
+            let Some(user_id) = self.subjects.person(&self.db, &client, &claims.sub).await? else {
+                return Ok(None);
+            };
+            match crate::accounts::users::find_by_id(&self.db, &user_id).await? {
                 Some(u) if !u.disabled && u.tokens_valid_after.is_none_or(|t| claims.iat >= t) => {
                     Some(Principal::proven(u))
                 }

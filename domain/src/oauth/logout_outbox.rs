@@ -58,6 +58,7 @@ fn backoff(base_secs: i64, attempts: i64) -> i64 {
 pub async fn claim_due<C: ConnectionTrait>(
     conn: &C,
     keys: &KeySet,
+    subjects: &crate::oauth::subject::Subjects,
     issuer: &str,
     now: Timestamp,
     batch: u64,
@@ -99,9 +100,14 @@ pub async fn claim_due<C: ConnectionTrait>(
         };
         let alg = metadata::SigningAlg::parse(&c.id_token_signed_response_alg)
             .unwrap_or(metadata::SigningAlg::RS256);
+        // The `sub` the client's ID tokens carried (OIDC Back-Channel Logout §2.4).
+        let sub = match crate::clients::model::Client::try_from(c.clone()) {
+            Ok(client) => subjects.of(&client, &r.user_id),
+            Err(_) => r.user_id.clone(),
+        };
         let mut claims = json!({
             "iss": issuer,
-            "sub": r.user_id,
+            "sub": sub,
             "aud": c.id,
             "iat": now,
             "exp": now + LOGOUT_TOKEN_SECS,

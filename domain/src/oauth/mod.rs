@@ -17,6 +17,7 @@ pub mod logout_outbox;
 pub mod pushed;
 mod revoke;
 pub mod scope;
+pub mod subject;
 
 use std::sync::Arc;
 
@@ -85,6 +86,8 @@ pub struct Tokens {
     pub lifetimes: Lifetimes,
     /// The scope and claim that carry a person's portal role.
     pub role: claims::RoleClaim,
+    /// The `sub` each client is given for a person (public or pairwise).
+    pub subjects: subject::Subjects,
 }
 
 impl Tokens {

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod changes;
 pub mod clock;
 pub mod db;
+pub mod fetch;
 pub mod lookalike;
 pub mod mail;
 pub mod once;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::clients::model::{Client, GrantType};
+use crate::clients::model::{Client, GrantType, SubjectType};
 
 /// The fields that changed between two versions of a client, as
 /// `{field: {"before": …, "after": …}}`.
@@ -36,6 +36,8 @@ pub struct Gated {
     /// None = the server default.
     pub refresh_token_ttl_secs: Option<i64>,
     pub password_grant: bool,
+    /// OIDC Core §8: changing it gives every person a new `sub` at this client.
+    pub subject_type: SubjectType,
 }
 
 impl Gated {
@@ -43,6 +45,7 @@ impl Gated {
         Self {
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
             password_grant: c.allows(GrantType::Password),
+            subject_type: c.metadata.subject_type,
         }
     }
 }
@@ -61,6 +64,8 @@ pub enum ChangeField {
     GrantTypes,
     /// Redirect URIs on origins nobody reviewed (M7).
     RedirectUris,
+    /// Public or pairwise subjects (seed 001: Approval).
+    SubjectType,
 }
 
 impl ChangeField {
@@ -72,6 +77,7 @@ impl ChangeField {
             Self::ExpiresAt => "expires_at",
             Self::GrantTypes => "grant_types",
             Self::RedirectUris => "redirect_uris",
+            Self::SubjectType => "subject_type",
         }
     }
 }
@@ -86,6 +92,7 @@ impl ChangeField {
             Self::ExpiresAt => "registration expiry",
             Self::GrantTypes => "grant types",
             Self::RedirectUris => "redirect URIs",
+            Self::SubjectType => "subject type (public or pairwise)",
         }
     }
 }

@@ -121,6 +121,20 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                         ChangeField::RefreshTokenTtlSecs => {
                             next.refresh_token_ttl_secs = ch.after.as_i64()
                         }
+                        ChangeField::SubjectType => {
+                            next.metadata.subject_type = serde_json::from_value(ch.after.clone())
+                                .map_err(|_| {
+                                DomainError::Internal("bad subject type in a request".into())
+                            })?;
+                            // The client may have changed since the request: a
+                            // pairwise client must still have a sector.
+                            if let Some(e) = crate::clients::sector::problem(
+                                Some(&client.metadata),
+                                &next.metadata,
+                            ) {
+                                return Err(e);
+                            }
+                        }
                         ChangeField::Enabled => next.disabled = ch.after != json!(true),
                         ChangeField::ExpiresAt => next.expires_at = ch.after.as_i64(),
                         // Applied by `review::apply_approved` above.

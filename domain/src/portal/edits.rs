@@ -15,8 +15,10 @@ use crate::clients::authenticate::SecretCache;
 use crate::clients::metadata::{ClientPatch, NewClient};
 use crate::clients::model::{ApplicationType, Client, GrantType};
 use crate::clients::secrets::Overlap;
+use crate::clients::sector;
 use crate::clients::store::CreatedClient;
 use crate::platform::clock::Timestamp;
+use crate::platform::fetch::Documents;
 use crate::platform::page::Page;
 use crate::platform::password::PasswordHasher;
 use crate::platform::secret::SecretString;
@@ -41,6 +43,7 @@ pub struct Registration {
 pub async fn register(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
+    docs: &Documents,
     who: &Who,
     settings: &crate::settings::RuntimeSettings,
     reg: Registration,
@@ -63,6 +66,11 @@ pub async fn register(
         _ => settings.default_client_scopes.clone(),
     };
     let days = settings.default_client_lifetime_days;
+    // A sector identifier document must list the redirect URIs (OIDC Registration
+    // §5); the metadata's other problems are reported by `create`.
+    if let Ok(m) = reg.metadata.clone().register(app) {
+        sector::fetch_if_needed(docs, None, &m).await?;
+    }
     crate::clients::store::create(
         db,
         hasher,
@@ -130,9 +138,11 @@ pub struct UpdateOutcome {
 /// [`crate::clients::store::STALE`] instead of overwriting the other change (M4). Without it the
 /// fields given are applied to the row as it is now; fields not given, such as
 /// `disabled`, are never written back from an older copy.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &DatabaseConnection,
     cache: &SecretCache,
+    docs: &Documents,
     who: &Who,
     id: &str,
     edit: Edit,
@@ -157,6 +167,17 @@ pub async fn update(
         }
     }
 
+    // A sector identifier document is fetched before the write transaction (a slow
+    // site must not hold the database's write lock) and checked again inside it.
+    let sector_doc = {
+        let seen = client_for(db, who, id).await?;
+        match patch.clone().edit(&seen.metadata) {
+            Ok(m) => sector::fetch_if_needed(docs, Some(&seen.metadata), &m).await?,
+            // The edit's own problem is reported below, from the locked row.
+            Err(_) => None,
+        }
+    };
+
     let txn = crate::platform::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
     if expected_version.is_some_and(|v| v != current.version) {
@@ -166,6 +187,7 @@ pub async fn update(
     // other fields made meanwhile stays.
     let mut next = current.clone();
     next.metadata = patch.edit(&current.metadata)?;
+    sector::recheck(Some(&current.metadata), &next.metadata, sector_doc.as_ref())?;
     if let Some(g) = governed.filter(|g| g.access_token_ttl_secs != current.access_token_ttl_secs) {
         if !who.is_admin() {
             return Err(DomainError::invalid(
@@ -206,6 +228,29 @@ pub async fn update(
                     field: ChangeField::PasswordGrant,
                     before: json!(false),
                     after: json!(true),
+                });
+            }
+        }
+        if g.subject_type != have.subject_type {
+            if who.is_admin() {
+                next.metadata.subject_type = g.subject_type;
+                if let Some(e) =
+                    crate::clients::sector::problem(Some(&current.metadata), &next.metadata)
+                {
+                    return Err(e);
+                }
+            } else {
+                // Checked now too, so the developer hears of a missing sector
+                // before an administrator is asked.
+                let mut wanted = next.metadata.clone();
+                wanted.subject_type = g.subject_type;
+                if let Some(e) = crate::clients::sector::problem(Some(&current.metadata), &wanted) {
+                    return Err(e);
+                }
+                asks.push(FieldChange {
+                    field: ChangeField::SubjectType,
+                    before: json!(have.subject_type),
+                    after: json!(g.subject_type),
                 });
             }
         }

@@ -16,6 +16,7 @@ use crate::accounts::users::{AdminCtx, Principal, Role, User};
 use crate::clients::authenticate::SecretCache;
 use crate::clients::metadata::ClientPatch;
 use crate::clients::store::find;
+use crate::platform::fetch::Documents;
 use crate::platform::password::PasswordHasher;
 use crate::platform::secret::SecretString;
 use crate::settings::RuntimeSettings;
@@ -117,11 +118,19 @@ impl World {
             },
             allowed_email_domains: vec![],
         };
-        register(&self.db, &self.hasher, who, &settings(), reg, NOW)
-            .await
-            .unwrap()
-            .client
-            .id
+        register(
+            &self.db,
+            &self.hasher,
+            &Documents::offline(),
+            who,
+            &settings(),
+            reg,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .client
+        .id
     }
 
     async fn scopes(&self, id: &str) -> Vec<String> {

@@ -68,7 +68,16 @@ pub async fn create(
         allowed_email_domains: b.allowed_email_domains,
     };
     let settings = app.runtime.get(&app.db).await?;
-    let created = portal::register(&app.db, &app.hasher, &who, &settings, reg, app.now()).await?;
+    let created = portal::register(
+        &app.db,
+        &app.hasher,
+        &app.documents,
+        &who,
+        &settings,
+        reg,
+        app.now(),
+    )
+    .await?;
     let location = format!("{}/{}", super::routes::CLIENTS, created.client.id);
     let mut resp = (
         StatusCode::CREATED,
@@ -272,13 +281,17 @@ pub async fn update(
         (Some(p), _) => Some(p),
         (None, g) => g,
     };
-    let gated = (password_grant.is_some() || b.refresh_token_ttl_secs.is_some()).then(|| {
+    let gated = (password_grant.is_some()
+        || b.refresh_token_ttl_secs.is_some()
+        || b.subject_type.is_some())
+    .then(|| {
         let have = Gated::of(&current);
         Gated {
             password_grant: password_grant.unwrap_or(have.password_grant),
             refresh_token_ttl_secs: b
                 .refresh_token_ttl_secs
                 .unwrap_or(have.refresh_token_ttl_secs),
+            subject_type: b.subject_type.unwrap_or(have.subject_type),
         }
     });
 
@@ -288,6 +301,7 @@ pub async fn update(
     let out = portal::update(
         &app.db,
         &app.clients,
+        &app.documents,
         &who,
         &id,
         portal::Edit {

@@ -44,7 +44,7 @@ pub fn metadata_document(
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", domain::oauth::GrantType::DeviceCode.as_str()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["RS256", "ES256"],
         "prompt_values_supported": ["none", "login", "consent"],

@@ -94,8 +94,13 @@ pub async fn end_session(
                 .into_response();
         }
     }
+    // The hint names the person by the `sub` its client was given (pairwise or not).
+    let sub = match &req.client {
+        Some(c) => st.tokens.subjects.of(c, &user.id),
+        None => user.id.clone(),
+    };
     let hint_is_this_session = req.hint.as_ref().is_some_and(|h| {
-        h.sub == user.id
+        h.sub == sub
             && h.sid
                 .as_ref()
                 .is_none_or(|sid| ctx.sid.as_ref() == Some(sid))
@@ -130,6 +135,7 @@ pub async fn end_session(
 struct LogoutRequest {
     hint: Option<domain::oauth::logout::IdTokenHint>,
     client_id: Option<String>,
+    client: Option<domain::clients::Client>,
     /// Registered for the client; None when none was asked for.
     redirect: Option<String>,
     state: Option<String>,
@@ -183,6 +189,7 @@ impl LogoutRequest {
         Ok(Self {
             hint,
             client_id,
+            client,
             redirect,
             state: p.get("state").cloned(),
             id_token_hint,

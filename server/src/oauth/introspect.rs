@@ -102,7 +102,7 @@ async fn refresh_body(
         return Ok(None);
     }
     Ok(Some(json!({
-        "active": true, "iss": st.issuer(), "sub": r.user_id, "client_id": r.client_id,
+        "active": true, "iss": st.issuer(), "sub": st.tokens.subjects.of(caller, &r.user_id), "client_id": r.client_id,
         "scope": scopes.to_string(), "iat": r.created_at, "exp": r.expires_at, "token_type": "refresh_token",
     })))
 }

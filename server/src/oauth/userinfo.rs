@@ -139,7 +139,8 @@ async fn answer(
         Ok(None) => return invalid(),
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
-    let mut info = user_claims(&user, &scopes, &st.tokens.role);
+    let sub = st.tokens.subjects.of(&client, &user.id);
+    let mut info = user_claims(&sub, &user, &scopes, &st.tokens.role);
     let mut resp = match client.metadata.userinfo_signed_response_alg {
         Some(alg) => {
             info["iss"] = json!(st.issuer());

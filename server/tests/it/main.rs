@@ -26,6 +26,7 @@ mod oauth;
 mod oidc;
 mod openapi_fuzz;
 mod pages;
+mod pairwise;
 mod par;
 mod portal;
 mod recovery;

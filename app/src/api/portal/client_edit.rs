@@ -44,6 +44,8 @@ pub async fn update_client(
     #[server(default)] auth_method: String,
     #[server(default)] dpop_bound_access_tokens: Option<String>,
     #[server(default)] require_pushed_authorization_requests: Option<String>,
+    #[server(default)] sector_identifier_uri: String,
+    #[server(default)] subject_type: String,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -118,6 +120,8 @@ pub async fn update_client(
             "require_pushed_authorization_requests",
             on(&require_pushed_authorization_requests),
         ),
+        ("sector_identifier_uri", sector_identifier_uri.clone()),
+        ("subject_type", subject_type.clone()),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -129,6 +133,17 @@ pub async fn update_client(
         .map_err(|e| typed.push(e))
         .ok()
         .flatten();
+    let subject_type = match subject_type.as_str() {
+        // Not on the form (a service client's): left as it is.
+        "" => current.metadata.subject_type,
+        t => domain::clients::SubjectType::parse(t).unwrap_or_else(|| {
+            typed.push(DomainError::invalid(
+                "subject_type",
+                "choose public or pairwise",
+            ));
+            current.metadata.subject_type
+        }),
+    };
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -164,6 +179,7 @@ pub async fn update_client(
         require_pushed_authorization_requests: person
             .then_some(require_pushed_authorization_requests.is_some()),
         dpop_bound_access_tokens: Some(dpop_bound_access_tokens.is_some()),
+        sector_identifier_uri: Some(opt(sector_identifier_uri)),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {
@@ -174,10 +190,12 @@ pub async fn update_client(
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,
         password_grant: password_grant.is_some(),
+        subject_type,
     };
     let out = domain::portal::update(
         &st.db,
         &st.clients,
+        &st.documents,
         &who,
         &id,
         domain::portal::Edit {

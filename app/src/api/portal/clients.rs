@@ -252,6 +252,7 @@ pub async fn create_client(
         frontchannel_logout_session_required: None,
         require_pushed_authorization_requests: None,
         dpop_bound_access_tokens: None,
+        sector_identifier_uri: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);
@@ -263,6 +264,7 @@ pub async fn create_client(
     let created = domain::portal::register(
         &st.db,
         &st.hasher,
+        &st.documents,
         &who,
         &settings,
         domain::portal::Registration {

@@ -234,6 +234,8 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Privacy policy" value=c.metadata.policy_uri.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Terms of service" value=c.metadata.tos_uri.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="JWKS URI" value=c.metadata.jwks_uri.clone().unwrap_or_else(|| "—".into())/>
+                <Dl label="Subject identifiers" value=c.metadata.subject_type.as_str().to_owned()/>
+                <Dl label="Sector identifier URI" value=c.metadata.sector_identifier_uri.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Contacts" value=list_or_none(&c.metadata.contacts)/>
                 <Dl label="Allowed e-mail domains" value=if c.allowed_email_domains.is_empty() { "any".to_owned() } else { c.allowed_email_domains.join(", ") }/>
                 <Dl label="ID token signing" value=c.metadata.id_token_signed_response_alg.as_str()/>

@@ -71,6 +71,8 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "auth_method",
             "dpop_bound_access_tokens",
             "require_pushed_authorization_requests",
+            "sector_identifier_uri",
+            "subject_type",
         ])
         .collect();
     let max_age = c
@@ -118,6 +120,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=sent("policy_uri", c.metadata.policy_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=sent("tos_uri", c.metadata.tos_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=sent("jwks_uri", c.metadata.jwks_uri.clone().unwrap_or_default()) error/>
+                <ValueField name="sector_identifier_uri" maxlength={limits::URI} label="Sector identifier URI" kind="url" value=sent("sector_identifier_uri", c.metadata.sector_identifier_uri.clone().unwrap_or_default()) hint="Optional: an https address of a JSON list of all your redirect URIs. Its host is your app's sector for pairwise subjects, so apps on several hosts can share one. Portcullis fetches it when you save." error/>
                 <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=sent("contacts", c.metadata.contacts.join(", ")) hint="E-mail addresses, separated by spaces or commas." error/>
                 <div class="mb-4 grid gap-4 sm:grid-cols-2">
                     <div>
@@ -181,6 +184,21 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <input id="f-refresh_token_days" name="refresh_token_days" type="number" min="1" max="365" value=sent("refresh_token_days", refresh_days) class=INPUT/>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("refresh_token_ttl_secs").or_else(|| e.field_message("refresh_token_days")))}</p>
                 </div>
+                {(!is_service).then(|| {
+                    let chosen = sent("subject_type", c.metadata.subject_type.as_str().to_owned());
+                    view! {
+                        <div class="mb-4">
+                            <label for="f-subject_type" class=LABEL>"Subject identifiers"</label>
+                            <select id="f-subject_type" name="subject_type" class=INPUT aria-describedby="f-subject_type-help f-subject_type-error"
+                                aria-invalid=move || error().and_then(|e| e.field_message("subject_type")).is_some().then_some("true")>
+                                <option value="public" selected=chosen == "public">"Public: the same user id every app sees"</option>
+                                <option value="pairwise" selected=chosen == "pairwise">"Pairwise: an id for your app's sector alone"</option>
+                            </select>
+                            <p id="f-subject_type-help" class="mt-1 text-xs text-slate-500">"Pairwise ids stop apps of different sites from matching up the people they serve. Changing this gives every person a new id in your app, so it needs approval."</p>
+                            <p id="f-subject_type-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("subject_type"))}</p>
+                        </div>
+                    }
+                })}
                 {is_web.then(|| view! {
                     <label class="mb-4 flex items-center gap-2 text-sm">
                         <input type="checkbox" name="password_grant" value="on" checked=ticked("password_grant", c.password_grant())/>

@@ -9,7 +9,7 @@ use super::requests::RequestView;
 
 // The client's closed sets are the domain's own types, described for the OpenAPI
 // document where they are defined (domain's `openapi` feature).
-pub use domain::clients::{ApplicationType, AuthMethod, GrantType, SigningAlg};
+pub use domain::clients::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};
 
 /// A registered client. Never contains a secret. Times are Unix seconds.
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,6 +152,10 @@ pub struct NewClient {
     pub require_pushed_authorization_requests: Option<bool>,
     /// RFC 9449 §5.2: refuse this client's token requests that carry no DPoP proof.
     pub dpop_bound_access_tokens: Option<bool>,
+    /// OIDC Registration §5: an https URL of a JSON array listing every redirect
+    /// URI; fetched and checked at registration. Its host is the client's sector
+    /// for pairwise subjects (`subject_type`, set by an edit with approval).
+    pub sector_identifier_uri: Option<String>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -183,6 +187,7 @@ impl NewClient {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            sector_identifier_uri: Some(self.sector_identifier_uri.clone()),
         }
     }
 }
@@ -257,6 +262,14 @@ pub struct ClientEdit {
     pub frontchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    /// OIDC Registration §5 (null clears it): its document is fetched and must
+    /// list every redirect URI. A pairwise client may not change sector.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub sector_identifier_uri: Option<Option<String>>,
+    /// `public` or `pairwise` (OpenID Connect Core §8). Approval-gated either way:
+    /// it changes every person's `sub` at this client.
+    pub subject_type: Option<SubjectType>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     /// (Refused even as null: naming it is the mistake.)
@@ -346,6 +359,7 @@ impl ClientEdit {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            sector_identifier_uri: self.sector_identifier_uri.clone(),
         }
     }
 }

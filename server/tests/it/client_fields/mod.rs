@@ -105,7 +105,7 @@ fn f(
 
 /// Seed 001's table in its order, then the fields Portcullis adds.
 #[rustfmt::skip]
-fn table() -> Vec<Field> {
+fn table(sector: &'static str) -> Vec<Field> {
     use Rule::*;
     let long = "x".repeat(limits::CLIENT_DESCRIPTION + 1);
     let long: &'static str = Box::leak(long.into_boxed_str());
@@ -127,8 +127,8 @@ fn table() -> Vec<Field> {
         f("Terms of Service URI", "WRITE", "tos_uri", "tos_uri", Write, json!("https://n.example/terms"), "https://n.example/terms", json!("not a uri"), Some("not a uri")),
         f("JWKS URI", "WRITE", "jwks_uri", "jwks_uri", Write, json!("https://n.example/jwks.json"), "https://n.example/jwks.json", json!("not a uri"), Some("not a uri")),
         missing("JWKS", "WRITE"),
-        missing("Sector Identifier URI", "WRITE"),
-        missing("Subject Type", "Approval"),
+        f("Sector Identifier URI", "WRITE", "sector_identifier_uri", "sector_identifier_uri", Write, json!(sector), sector, json!("ftp://n.example/sector.json"), Some("ftp://n.example/sector.json")),
+        f("Subject Type", "Approval", "subject_type", "subject_type", Approval(Via::Edit), json!("pairwise"), "pairwise", json!("secret"), Some("secret")),
         f("JWS alg for the ID Token", "WRITE", "id_token_signed_response_alg", "id_token_alg", Write, json!("ES256"), "ES256", json!("HS256"), Some("HS256")),
         missing("JWE alg for the ID Token", "WRITE"),
         missing("JWE enc for the ID Token", "WRITE"),
@@ -198,6 +198,25 @@ async fn post(b: &Browser, path: &str, form: &[(&'static str, String)]) -> Reply
     b.post(path, &pairs).await
 }
 
+/// Serves a sector identifier document listing `uris` on loopback; its URL.
+pub(crate) async fn sector_document(uris: &[&str]) -> String {
+    let body = json!(uris);
+    let router = axum::Router::new().route(
+        "/sector.json",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { axum::Json(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/sector.json",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
 /// A fresh web client of the developer, registered through the REST API.
 async fn fresh(api: &Api) -> String {
     api.register_web_client("Notebook", CB).await["id"]
@@ -247,7 +266,9 @@ struct Callers {
 
 #[tokio::test]
 async fn every_client_field_of_seed_001_follows_its_rule_in_the_portal_and_the_rest_api() {
-    let app = spawn_app().await;
+    // The sector identifier document is served on loopback (OIDC Registration §5).
+    let app = spawn_app_with(|s| s.outbound.allow_private_addresses = true).await;
+    let sector: &'static str = Box::leak(sector_document(&[CB]).await.into_boxed_str());
     registrations_api(&app).await;
     let user = create_user(&app.db, "ada", domain::accounts::Role::Developer).await;
     let who = Callers {
@@ -256,7 +277,7 @@ async fn every_client_field_of_seed_001_follows_its_rule_in_the_portal_and_the_r
         admin: signed_in(&app, "admin").await,
         admin_api: Api::admin(&app).await,
     };
-    let rows = table();
+    let rows = table(sector);
     let mut walked = 0;
     for row in &rows {
         match row.rule {
