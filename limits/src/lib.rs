@@ -91,6 +91,9 @@ pub const ID: usize = 100;
 pub const PER_PAGE: u64 = 200;
 /// An `If-Match` header: a few entity tags (ours are short quoted numbers).
 pub const IF_MATCH: usize = 200;
+/// An inline JSON Web Key Set (RFC 7591 `jwks`): bytes as JSON, and keys.
+pub const JWKS_BYTES: usize = 16 * 1024;
+pub const JWKS_KEYS: usize = 10;
 /// Bytes of a sector identifier document (OIDC Registration §5) fetched.
 pub const SECTOR_DOCUMENT: usize = 64 * 1024;
 

@@ -13,5 +13,5 @@
 mod metadata;
 mod sets;
 
-pub use metadata::ClientMetadata;
+pub use metadata::{code_only, ClientMetadata};
 pub use sets::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};

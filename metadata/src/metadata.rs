@@ -85,6 +85,27 @@ pub struct ClientMetadata {
     /// the client must be listed in it.
     #[serde(default)]
     pub sector_identifier_uri: Option<String>,
+    /// RFC 7591 §2 `jwks`: the client's public keys inline (a JSON Web Key Set),
+    /// for `private_key_jwt` and signed request objects; exclusive with `jwks_uri`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub jwks: Option<serde_json::Value>,
+    /// OIDC Registration §2: the one algorithm this client signs its client
+    /// assertions with (`RS256`, `PS256` or `ES256`); None: any of them.
+    #[serde(default)]
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// OIDC Registration §2: the one algorithm this client signs its request
+    /// objects with; None: any accepted one.
+    #[serde(default)]
+    pub request_object_signing_alg: Option<String>,
+    /// RFC 7591 §2: always `["code"]` (OAuth 2.1 has no other response type).
+    #[serde(default = "code_only")]
+    pub response_types: Vec<String>,
+}
+
+/// The only response type (OAuth 2.1 §4.1).
+pub fn code_only() -> Vec<String> {
+    vec!["code".to_owned()]
 }
 
 impl ClientMetadata {

@@ -8,8 +8,8 @@ use super::model::{
 };
 use super::redirect_uri::RedirectUri;
 use super::validate::{
-    check_auth, check_grants, opt, validate_contact, validate_logout_uri, validate_origin,
-    validate_web_uri,
+    check_auth, check_grants, opt, validate_client_alg, validate_contact, validate_jwks,
+    validate_logout_uri, validate_origin, validate_web_uri,
 };
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -99,6 +99,13 @@ pub struct ClientPatch {
     /// `Some(None)` clears it. Its document is checked by
     /// [`crate::clients::sector`] before an edit is saved.
     pub sector_identifier_uri: Option<Option<String>>,
+    /// `Some(None)` clears it; validated by [`validate_jwks`].
+    pub jwks: Option<Option<serde_json::Value>>,
+    /// `Some(None)` clears them; one of [`CLIENT_SIGNING_ALGS`].
+    pub token_endpoint_auth_signing_alg: Option<Option<String>>,
+    pub request_object_signing_alg: Option<Option<String>>,
+    /// Only `["code"]` is accepted (OAuth 2.1).
+    pub response_types: Option<Vec<String>>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -136,6 +143,10 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         allowed_origins: Vec::new(),
         subject_type: SubjectType::Public,
         sector_identifier_uri: None,
+        jwks: None,
+        token_endpoint_auth_signing_alg: None,
+        request_object_signing_alg: None,
+        response_types: ::metadata::code_only(),
     }
 }
 
@@ -172,6 +183,10 @@ impl ClientPatch {
             dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
             allowed_origins: Some(m.allowed_origins.clone()),
             sector_identifier_uri: Some(m.sector_identifier_uri.clone()),
+            jwks: Some(m.jwks.clone()),
+            token_endpoint_auth_signing_alg: Some(m.token_endpoint_auth_signing_alg.clone()),
+            request_object_signing_alg: Some(m.request_object_signing_alg.clone()),
+            response_types: Some(m.response_types.clone()),
         }
     }
 
@@ -375,12 +390,42 @@ impl ClientPatch {
         if let Some(v) = &sector_uri {
             problems.check(validate_web_uri("sector_identifier_uri", v));
         }
-        if auth == AuthMethod::PrivateKeyJwt && jwks.is_none() {
+        let jwks_inline = self.jwks.unwrap_or_else(|| base.jwks.clone());
+        if let Some(set) = &jwks_inline {
+            problems.check(validate_jwks(set));
+            if jwks.is_some() {
+                problems.add(DomainError::invalid(
+                    "jwks",
+                    "give the keys either inline (jwks) or at jwks_uri, not both (RFC 7591 §2)",
+                ));
+            }
+        }
+        let assertion_alg = self
+            .token_endpoint_auth_signing_alg
+            .unwrap_or_else(|| base.token_endpoint_auth_signing_alg.clone())
+            .filter(|a| !a.is_empty());
+        let object_alg = self
+            .request_object_signing_alg
+            .unwrap_or_else(|| base.request_object_signing_alg.clone())
+            .filter(|a| !a.is_empty());
+        for (field, alg) in [
+            ("token_endpoint_auth_signing_alg", &assertion_alg),
+            ("request_object_signing_alg", &object_alg),
+        ] {
+            if let Some(a) = alg {
+                problems.check(validate_client_alg(field, a));
+            }
+        }
+        let response_types = self
+            .response_types
+            .unwrap_or_else(|| base.response_types.clone());
+        if response_types != ::metadata::code_only() {
             problems.add(DomainError::invalid(
-                "token_endpoint_auth_method",
-                "private_key_jwt needs the client's keys: set jwks_uri",
+                "response_types",
+                "only [\"code\"] is supported: OAuth 2.1 has no implicit or hybrid flows",
             ));
         }
+
         let (backchannel, frontchannel) = (
             opt(&keep(
                 self.backchannel_logout_uri,
@@ -414,6 +459,12 @@ impl ClientPatch {
                     ),
                 ));
             }
+        }
+        if auth == AuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_inline.is_none() {
+            problems.add(DomainError::invalid(
+                "token_endpoint_auth_method",
+                "private_key_jwt needs the client's keys: set jwks_uri (or jwks)",
+            ));
         }
         if !problems.0.is_empty() {
             return Err(problems.0);
@@ -458,6 +509,10 @@ impl ClientPatch {
             // Approval-gated: changed only through `portal::Gated`.
             subject_type: base.subject_type,
             sector_identifier_uri: sector_uri,
+            jwks: jwks_inline,
+            token_endpoint_auth_signing_alg: assertion_alg,
+            request_object_signing_alg: object_alg,
+            response_types,
         };
         match super::sector::problem(Some(base), &next) {
             Some(e) => Err(vec![e]),

@@ -119,6 +119,15 @@ impl TryFrom<client::Model> for Client {
                     ))
                 })?,
                 sector_identifier_uri: m.sector_identifier_uri,
+                jwks: match m.jwks.as_deref() {
+                    Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+                        DomainError::Internal(format!("bad jwks in clients row: {e}"))
+                    })?),
+                    None => None,
+                },
+                token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
+                request_object_signing_alg: m.request_object_signing_alg,
+                response_types: ::metadata::code_only(),
             },
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
@@ -184,6 +193,9 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
         allowed_origins: Set(to_json(&m.allowed_origins)),
         subject_type: Set(m.subject_type.as_str().into()),
         sector_identifier_uri: Set(m.sector_identifier_uri.clone()),
+        jwks: Set(m.jwks.as_ref().map(|v| v.to_string())),
+        token_endpoint_auth_signing_alg: Set(m.token_endpoint_auth_signing_alg.clone()),
+        request_object_signing_alg: Set(m.request_object_signing_alg.clone()),
         version: Set(c.version),
         reviewed_grant_types: Set(grants(&c.reviewed_grant_types)),
         reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),

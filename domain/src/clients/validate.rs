@@ -195,6 +195,66 @@ pub(crate) fn check_grants(
     Ok(out)
 }
 
+/// The algorithms a client may sign its assertions and request objects with
+/// (RFC 7518 §3.1; discovery lists them). No `none`, no HMAC (a shared secret
+/// would be a second secret to store), no RSA1_5.
+pub const CLIENT_SIGNING_ALGS: [&str; 3] = ["RS256", "PS256", "ES256"];
+
+pub fn validate_client_alg(field: &'static str, alg: &str) -> DomainResult<()> {
+    if CLIENT_SIGNING_ALGS.contains(&alg) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("'{alg}' is not accepted: choose RS256, PS256 or ES256"),
+        ))
+    }
+}
+
+/// RFC 7591 §2 `jwks`: a JSON Web Key Set (RFC 7517 §5) of public RSA or EC keys,
+/// each usable for verification, at most [`limits::JWKS_KEYS`] keys and
+/// [`limits::JWKS_BYTES`] bytes. A private or symmetric key is refused: the
+/// client would be publishing its secret to us.
+pub fn validate_jwks(set: &serde_json::Value) -> DomainResult<()> {
+    const FIELD: &str = "jwks";
+    let bad = |why: String| DomainError::invalid(FIELD, why);
+    if set.to_string().len() > limits::JWKS_BYTES {
+        return Err(bad(format!(
+            "must be at most {} bytes of JSON",
+            limits::JWKS_BYTES
+        )));
+    }
+    let keys = set
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| bad("must be a JSON Web Key Set: {\"keys\": [ … ]}".into()))?;
+    if keys.is_empty() || keys.len() > limits::JWKS_KEYS {
+        return Err(bad(format!("must hold 1 to {} keys", limits::JWKS_KEYS)));
+    }
+    for (i, k) in keys.iter().enumerate() {
+        let n = i + 1;
+        let kty = k.get("kty").and_then(serde_json::Value::as_str);
+        if !matches!(kty, Some("RSA" | "EC")) {
+            return Err(bad(format!("key {n}: kty must be RSA or EC")));
+        }
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|m| k.get(m).is_some())
+        {
+            return Err(bad(format!(
+                "key {n} holds private key material: publish only the public key"
+            )));
+        }
+        let usable = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(k.clone())
+            .ok()
+            .and_then(|jwk| jsonwebtoken::DecodingKey::from_jwk(&jwk).ok());
+        if usable.is_none() {
+            return Err(bad(format!("key {n} is not a usable public key")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod origin_tests {
     use super::validate_origin;

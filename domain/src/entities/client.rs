@@ -58,6 +58,12 @@ pub struct Model {
     /// OIDC Registration §5 (m0026).
     #[sea_orm(column_type = "Text", nullable)]
     pub sector_identifier_uri: Option<String>,
+    /// RFC 7591 §2 `jwks`, as JSON text (m0027).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub jwks: Option<String>,
+    /// OIDC Registration §2 (m0027).
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    pub request_object_signing_alg: Option<String>,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

@@ -4,7 +4,8 @@
 //! - The assertion names its client in `iss` and `sub` (equal; and equal to a
 //!   `client_id` sent beside it). Only a client registered for `private_key_jwt` is
 //!   accepted this way.
-//! - The signature is checked with a key from the client's `jwks_uri`, fetched
+//! - The signature is checked with a key of the client's inline `jwks`, or from
+//!   its `jwks_uri`, fetched
 //!   through [`Outbound`] (public addresses only, 64 KiB, no redirects) and kept
 //!   for five minutes per client; a `kid` not in the kept set makes one fresh fetch,
 //!   at most every ten seconds per client (keys rotate; guesses do not make us fetch).
@@ -208,6 +209,23 @@ impl ClientKeys {
     }
 }
 
+/// The key `kid` names in a client's inline `jwks` (the only key, when no `kid`
+/// is given and the set has one). Validated when it was registered.
+fn inline_key(set: &Value, kid: Option<&str>) -> Result<Arc<ClientKey>, String> {
+    let set: JwkSet =
+        serde_json::from_value(set.clone()).map_err(|_| "the client's jwks is unreadable")?;
+    let jwk = match kid {
+        Some(kid) => set
+            .keys
+            .iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid)),
+        None if set.keys.len() == 1 => set.keys.first(),
+        None => None,
+    }
+    .ok_or("no key of the client's jwks has this kid")?;
+    Ok(Arc::new(ClientKey::parse(jwk)))
+}
+
 #[derive(Deserialize)]
 struct Unverified {
     iss: String,
@@ -219,6 +237,7 @@ struct Unverified {
 /// `jwks_uri`, `iss` the client, `aud` one of `audiences`, `exp` present, in the
 /// future and at most `max_lifetime` seconds ahead, `nbf`/`iat` not in the future —
 /// times by the server's clock, with leeway. The reason for a refusal is for the log.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn verify_signed_by(
     st: &OAuthState,
     client: &Client,
@@ -226,21 +245,26 @@ pub(super) async fn verify_signed_by(
     header: &jsonwebtoken::Header,
     audiences: &[String],
     max_lifetime: i64,
+    registered_alg: Option<&str>,
 ) -> Result<serde_json::Map<String, Value>, String> {
     let alg = header.alg;
     if !matches!(alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256) {
         return Err("algorithm not accepted".into());
     }
+    // OIDC Registration §2: a client that registered its algorithm uses only it.
+    if registered_alg.is_some_and(|a| a != format!("{alg:?}")) {
+        return Err("not the algorithm the client registered".into());
+    }
     let now = st.services.now();
-    let uri = client
-        .metadata
-        .jwks_uri
-        .as_deref()
-        .ok_or("the client has no jwks_uri")?;
-    let parsed = st
-        .client_keys
-        .key_for(&client.id, uri, header.kid.as_deref(), now)
-        .await?;
+    let parsed = match (&client.metadata.jwks, client.metadata.jwks_uri.as_deref()) {
+        (Some(set), _) => inline_key(set, header.kid.as_deref())?,
+        (None, Some(uri)) => {
+            st.client_keys
+                .key_for(&client.id, uri, header.kid.as_deref(), now)
+                .await?
+        }
+        (None, None) => return Err("the client has no keys (jwks or jwks_uri)".into()),
+    };
     let key = parsed.for_alg(alg)?;
     let mut v = Validation::new(alg);
     // Time is checked below against the server's clock.
@@ -345,6 +369,7 @@ pub async fn authenticate(
         &header,
         &audiences,
         MAX_LIFETIME_SECS,
+        client.metadata.token_endpoint_auth_signing_alg.as_deref(),
     )
     .await
     .map_err(|e| refused(&e))?;

@@ -1,5 +1,5 @@
 //! Signed request objects (JAR, RFC 9101): an authorization request sent as a JWT
-//! signed with one of the client's keys (its `jwks_uri`), in the `request`
+//! signed with one of the client's keys (its `jwks` or `jwks_uri`), in the `request`
 //! parameter of the authorization endpoint or of a pushed request.
 //!
 //! - §4 and §6.1: signed with RS256, PS256 or ES256 (`none` and everything else are
@@ -66,9 +66,17 @@ pub async fn open(
         .map_err(|_| "server_error")?
         .ok_or("unknown_client")?;
     let audience = [st.issuer().trim_end_matches('/').to_owned()];
-    let claims = verify_signed_by(st, &client, request, &header, &audience, MAX_LIFETIME_SECS)
-        .await
-        .map_err(|e| refused(&e))?;
+    let claims = verify_signed_by(
+        st,
+        &client,
+        request,
+        &header,
+        &audience,
+        MAX_LIFETIME_SECS,
+        client.metadata.request_object_signing_alg.as_deref(),
+    )
+    .await
+    .map_err(|e| refused(&e))?;
     if claims.get("client_id").and_then(Value::as_str) != Some(client.id.as_str()) {
         return Err(refused("client_id claim missing or another client's"));
     }

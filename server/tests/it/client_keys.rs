@@ -456,3 +456,74 @@ async fn private_key_jwt_follows_the_registration_rules() {
         .unwrap()
         .contains(&json!("private_key_jwt")));
 }
+
+/// RFC 7591 §2 `jwks` and OIDC Registration §2 `token_endpoint_auth_signing_alg`
+/// (issue 17): keys given inline authenticate without any fetch, and a client
+/// that pinned an algorithm is refused an assertion signed with another.
+#[tokio::test]
+async fn inline_keys_authenticate_and_a_pinned_algorithm_is_enforced() {
+    let app = app_allowing_loopback().await;
+    let key = new_key("inline-1");
+    let created = domain::clients::create(
+        &app.db,
+        &domain::platform::password::PasswordHasher::new(),
+        domain::audit::Actor::Operator,
+        domain::clients::NewClient {
+            application_type: Some(domain::clients::ApplicationType::Service),
+            metadata: domain::clients::ClientPatch {
+                name: Some("Inline-key robot".into()),
+                token_endpoint_auth_method: Some(domain::clients::AuthMethod::PrivateKeyJwt),
+                jwks: Some(Some(json!({ "keys": [key.jwk.clone()] }))),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let id = created.client.id;
+    assert!(created.secret.is_none());
+    let (status, v) = cc(&app, &assertion(&key, claims(&app, &id, "i-1"))).await;
+    assert_eq!(status, 200, "inline keys: {v}");
+    // Another key with the same kid is not the client's.
+    let stranger = new_key("inline-1");
+    let (status, _) = cc(&app, &assertion(&stranger, claims(&app, &id, "i-2"))).await;
+    assert_eq!(status, 401);
+
+    // Pinned to PS256: the ES256 assertion that worked is refused now.
+    let admin = Api::admin(&app).await;
+    let r = admin
+        .put(
+            &format!("/api/v1/clients/{id}"),
+            json!({ "token_endpoint_auth_signing_alg": "PS256" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, v) = cc(&app, &assertion(&key, claims(&app, &id, "i-3"))).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+    // Pinned to ES256: accepted again.
+    let r = admin
+        .put(
+            &format!("/api/v1/clients/{id}"),
+            json!({ "token_endpoint_auth_signing_alg": "ES256" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, v) = cc(&app, &assertion(&key, claims(&app, &id, "i-4"))).await;
+    assert_eq!(status, 200, "{v}");
+
+    // Keys inline and at a URI at once, and a private key, are refused by name.
+    for (edit, field) in [
+        (json!({ "jwks_uri": "https://robot.example/jwks" }), "jwks"),
+        (
+            json!({ "jwks": { "keys": [{ "kty": "EC", "crv": "P-256", "d": "x",
+                     "x": key.jwk["x"], "y": key.jwk["y"] }] } }),
+            "jwks",
+        ),
+    ] {
+        let r = admin.put(&format!("/api/v1/clients/{id}"), edit).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["field"], field, "{}", r.body);
+    }
+}

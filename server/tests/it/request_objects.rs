@@ -297,3 +297,39 @@ async fn an_encrypted_request_object_opens_with_the_servers_key_and_must_be_sign
     let tokens = exchange(&app, &rp, &param(&back, "code").unwrap()).await;
     assert_eq!(tokens["scope"], json!("openid profile"));
 }
+
+/// OIDC Registration §2 `request_object_signing_alg` (issue 17): a client that
+/// pinned an algorithm has request objects signed with any other refused.
+#[tokio::test]
+async fn a_pinned_request_object_algorithm_is_enforced() {
+    let (app, rp, key) = setup().await;
+    let b = app.browser();
+    b.sign_in("alice", ADMIN_PASSWORD).await;
+    let admin = Api::admin(&app).await;
+    let start = |jti: &str| {
+        format!(
+            "/oauth/authorize?client_id={}&request={}",
+            rp.id,
+            assertion(&key, object(&app, &rp, jti))
+        )
+    };
+    let pin = |alg: &'static str| {
+        let admin = &admin;
+        let path = format!("/api/v1/clients/{}", rp.id);
+        async move {
+            let r = admin
+                .put(&path, json!({ "request_object_signing_alg": alg }))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    };
+    pin("RS256").await;
+    let refused = b.get(&start("p-1")).await.location().unwrap();
+    assert!(
+        refused.contains("invalid_request_object"),
+        "an ES256 object for an RS256 client: {refused}"
+    );
+    pin("ES256").await;
+    let back = allow(&b, b.get(&start("p-2")).await.location().unwrap()).await;
+    assert!(back.starts_with(REDIRECT), "{back}");
+}

@@ -46,6 +46,11 @@ pub async fn update_client(
     #[server(default)] require_pushed_authorization_requests: Option<String>,
     #[server(default)] sector_identifier_uri: String,
     #[server(default)] subject_type: String,
+    #[server(default)] jwks: String,
+    #[server(default)] token_endpoint_auth_signing_alg: String,
+    #[server(default)] request_object_signing_alg: String,
+    // Not on the form: only `code` exists; anything else is refused by name.
+    #[server(default)] response_types: Option<String>,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -122,6 +127,15 @@ pub async fn update_client(
         ),
         ("sector_identifier_uri", sector_identifier_uri.clone()),
         ("subject_type", subject_type.clone()),
+        ("jwks", jwks.clone()),
+        (
+            "token_endpoint_auth_signing_alg",
+            token_endpoint_auth_signing_alg.clone(),
+        ),
+        (
+            "request_object_signing_alg",
+            request_object_signing_alg.clone(),
+        ),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -133,6 +147,17 @@ pub async fn update_client(
         .map_err(|e| typed.push(e))
         .ok()
         .flatten();
+    let jwks = match jwks.trim() {
+        "" => None,
+        text => serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|_| {
+                typed.push(DomainError::invalid(
+                    "jwks",
+                    "paste a JSON Web Key Set: {\"keys\": [ … ]}",
+                ))
+            })
+            .ok(),
+    };
     let subject_type = match subject_type.as_str() {
         // Not on the form (a service client's): left as it is.
         "" => current.metadata.subject_type,
@@ -180,6 +205,14 @@ pub async fn update_client(
             .then_some(require_pushed_authorization_requests.is_some()),
         dpop_bound_access_tokens: Some(dpop_bound_access_tokens.is_some()),
         sector_identifier_uri: Some(opt(sector_identifier_uri)),
+        // A set that is not JSON is left as it is (and reported below).
+        jwks: (typed
+            .iter()
+            .all(|e| !matches!(e, DomainError::Invalid { field: "jwks", .. })))
+        .then_some(jwks),
+        token_endpoint_auth_signing_alg: Some(opt(token_endpoint_auth_signing_alg)),
+        request_object_signing_alg: Some(opt(request_object_signing_alg)),
+        response_types: response_types.map(|r| words(&r)),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {

@@ -253,6 +253,10 @@ pub async fn create_client(
         require_pushed_authorization_requests: None,
         dpop_bound_access_tokens: None,
         sector_identifier_uri: None,
+        jwks: None,
+        token_endpoint_auth_signing_alg: None,
+        request_object_signing_alg: None,
+        response_types: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);

@@ -73,6 +73,10 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "require_pushed_authorization_requests",
             "sector_identifier_uri",
             "subject_type",
+            "jwks",
+            "token_endpoint_auth_signing_alg",
+            "request_object_signing_alg",
+            "response_types",
         ])
         .collect();
     let max_age = c
@@ -120,6 +124,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                 <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=sent("policy_uri", c.metadata.policy_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="tos_uri" maxlength={limits::URI} label="Terms of service URI" kind="url" value=sent("tos_uri", c.metadata.tos_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="jwks_uri" maxlength={limits::URI} label="JWKS URI" kind="url" value=sent("jwks_uri", c.metadata.jwks_uri.clone().unwrap_or_default()) error/>
+                <ListField name="jwks" maxlength={limits::JWKS_BYTES} label="JWKS (inline)" value=sent("jwks", c.metadata.jwks.as_ref().map(|v| v.to_string()).unwrap_or_default()) hint="Instead of a JWKS URI: your public keys as a JSON Web Key Set, {\"keys\": [ … ]} (RSA or EC, at most 10, no private parts). Used for private_key_jwt and signed request objects." error/>
                 <ValueField name="sector_identifier_uri" maxlength={limits::URI} label="Sector identifier URI" kind="url" value=sent("sector_identifier_uri", c.metadata.sector_identifier_uri.clone().unwrap_or_default()) hint="Optional: an https address of a JSON list of all your redirect URIs. Its host is your app's sector for pairwise subjects, so apps on several hosts can share one. Portcullis fetches it when you save." error/>
                 <ValueField name="contacts" maxlength={ limits::CONTACTS * (limits::EMAIL + 2) } label="Contacts" value=sent("contacts", c.metadata.contacts.join(", ")) hint="E-mail addresses, separated by spaces or commas." error/>
                 <div class="mb-4 grid gap-4 sm:grid-cols-2">
@@ -161,6 +166,35 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     }}
                     <p id="f-auth_method-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_method"))}</p>
                 </div>
+                {
+                    let assertion = sent("token_endpoint_auth_signing_alg", c.metadata.token_endpoint_auth_signing_alg.clone().unwrap_or_default());
+                    let object = sent("request_object_signing_alg", c.metadata.request_object_signing_alg.clone().unwrap_or_default());
+                    view! {
+                        <div class="mb-4 grid gap-4 sm:grid-cols-2">
+                            <div>
+                                <label for="f-token_endpoint_auth_signing_alg" class=LABEL>"Client assertion algorithm"</label>
+                                <select id="f-token_endpoint_auth_signing_alg" name="token_endpoint_auth_signing_alg" class=INPUT aria-describedby="f-token_endpoint_auth_signing_alg-error">
+                                    <option value="" selected=assertion.is_empty()>"Any accepted (RS256, PS256, ES256)"</option>
+                                    <option value="RS256" selected=assertion == "RS256">"RS256"</option>
+                                    <option value="PS256" selected=assertion == "PS256">"PS256"</option>
+                                    <option value="ES256" selected=assertion == "ES256">"ES256"</option>
+                                </select>
+                                <p id="f-token_endpoint_auth_signing_alg-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("token_endpoint_auth_signing_alg"))}</p>
+                            </div>
+                            <div>
+                                <label for="f-request_object_signing_alg" class=LABEL>"Request object algorithm"</label>
+                                <select id="f-request_object_signing_alg" name="request_object_signing_alg" class=INPUT aria-describedby="f-request_object_signing_alg-error">
+                                    <option value="" selected=object.is_empty()>"Any accepted (RS256, PS256, ES256)"</option>
+                                    <option value="RS256" selected=object == "RS256">"RS256"</option>
+                                    <option value="PS256" selected=object == "PS256">"PS256"</option>
+                                    <option value="ES256" selected=object == "ES256">"ES256"</option>
+                                </select>
+                                <p id="f-request_object_signing_alg-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("request_object_signing_alg"))}</p>
+                            </div>
+                        </div>
+                        <p class="-mt-2 mb-4 text-xs text-slate-500">"Pin the one algorithm your app signs with: a JWT signed with any other is refused."</p>
+                    }
+                }
                 {(!is_service).then(|| view! {
                     <div class="mb-4">
                         <label for="f-default_max_age" class=LABEL>"Maximum sign-in age (seconds; empty = no limit)"</label>

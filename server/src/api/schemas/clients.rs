@@ -156,6 +156,17 @@ pub struct NewClient {
     /// URI; fetched and checked at registration. Its host is the client's sector
     /// for pairwise subjects (`subject_type`, set by an edit with approval).
     pub sector_identifier_uri: Option<String>,
+    /// RFC 7591 §2: the client's public keys inline (a JSON Web Key Set of RSA or
+    /// EC keys, at most 10); exclusive with `jwks_uri`.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    /// `RS256`, `PS256` or `ES256`: the only algorithm accepted for this client's
+    /// assertions (`private_key_jwt`).
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// The only algorithm accepted for this client's request objects.
+    pub request_object_signing_alg: Option<String>,
+    /// Only `["code"]`.
+    pub response_types: Option<Vec<String>>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -188,6 +199,10 @@ impl NewClient {
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             sector_identifier_uri: Some(self.sector_identifier_uri.clone()),
+            jwks: Some(self.jwks.clone()),
+            token_endpoint_auth_signing_alg: Some(self.token_endpoint_auth_signing_alg.clone()),
+            request_object_signing_alg: Some(self.request_object_signing_alg.clone()),
+            response_types: self.response_types.clone(),
         }
     }
 }
@@ -270,6 +285,21 @@ pub struct ClientEdit {
     /// `public` or `pairwise` (OpenID Connect Core §8). Approval-gated either way:
     /// it changes every person's `sub` at this client.
     pub subject_type: Option<SubjectType>,
+    /// RFC 7591 §2 (null clears it): public RSA or EC keys inline; exclusive with
+    /// `jwks_uri`.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<Option<serde_json::Value>>,
+    /// `RS256`, `PS256` or `ES256` (null: any of them).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub token_endpoint_auth_signing_alg: Option<Option<String>>,
+    /// `RS256`, `PS256` or `ES256` (null: any of them).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub request_object_signing_alg: Option<Option<String>>,
+    /// Only `["code"]` is accepted.
+    pub response_types: Option<Vec<String>>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     /// (Refused even as null: naming it is the mistake.)
@@ -360,6 +390,10 @@ impl ClientEdit {
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             sector_identifier_uri: self.sector_identifier_uri.clone(),
+            jwks: self.jwks.clone(),
+            token_endpoint_auth_signing_alg: self.token_endpoint_auth_signing_alg.clone(),
+            request_object_signing_alg: self.request_object_signing_alg.clone(),
+            response_types: self.response_types.clone(),
         }
     }
 }

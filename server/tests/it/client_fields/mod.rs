@@ -62,6 +62,7 @@ struct Field {
 }
 
 const CB: &str = "https://n.example/cb";
+const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
 const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 fn missing(seed: &'static str, seed_rule: &'static str) -> Field {
@@ -126,7 +127,8 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Policy URI", "WRITE", "policy_uri", "policy_uri", Write, json!("https://n.example/privacy"), "https://n.example/privacy", json!("not a uri"), Some("not a uri")),
         f("Terms of Service URI", "WRITE", "tos_uri", "tos_uri", Write, json!("https://n.example/terms"), "https://n.example/terms", json!("not a uri"), Some("not a uri")),
         f("JWKS URI", "WRITE", "jwks_uri", "jwks_uri", Write, json!("https://n.example/jwks.json"), "https://n.example/jwks.json", json!("not a uri"), Some("not a uri")),
-        missing("JWKS", "WRITE"),
+        // RFC 7517 appendix A.1's public EC key.
+        f("JWKS", "WRITE", "jwks", "jwks", Write, serde_json::from_str(JWKS).unwrap(), JWKS, json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}), Some("{\"keys\": 1}")),
         f("Sector Identifier URI", "WRITE", "sector_identifier_uri", "sector_identifier_uri", Write, json!(sector), sector, json!("ftp://n.example/sector.json"), Some("ftp://n.example/sector.json")),
         f("Subject Type", "Approval", "subject_type", "subject_type", Approval(Via::Edit), json!("pairwise"), "pairwise", json!("secret"), Some("secret")),
         f("JWS alg for the ID Token", "WRITE", "id_token_signed_response_alg", "id_token_alg", Write, json!("ES256"), "ES256", json!("HS256"), Some("HS256")),
@@ -135,12 +137,12 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("JWS alg for UserInfo", "WRITE", "userinfo_signed_response_alg", "userinfo_alg", Write, json!("RS256"), "RS256", json!("HS256"), Some("HS256")),
         missing("JWE alg for UserInfo", "WRITE"),
         missing("JWE enc for UserInfo", "WRITE"),
-        missing("JWS alg for Request Objects", "WRITE"),
+        f("JWS alg for Request Objects", "WRITE", "request_object_signing_alg", "request_object_signing_alg", Write, json!("ES256"), "ES256", json!("HS256"), Some("HS256")),
         missing("JWE alg for Request Objects", "WRITE"),
         missing("JWE enc for Request Objects", "WRITE"),
         // A web client may not be public (`none`).
         f("Token Endpoint Auth Method", "WRITE", "token_endpoint_auth_method", "auth_method", Write, json!("client_secret_post"), "client_secret_post", json!("none"), Some("none")),
-        missing("JWS alg for Token Endpoint Auth", "WRITE"),
+        f("JWS alg for Token Endpoint Auth", "WRITE", "token_endpoint_auth_signing_alg", "token_endpoint_auth_signing_alg", Write, json!("PS256"), "PS256", json!("none"), Some("none")),
         f("Default Maximum Authentication Age", "WRITE", "default_max_age", "default_max_age", Write, json!(3600), "3600", json!(5), Some("5")),
         f("Require Auth Time", "WRITE", "require_auth_time", "require_auth_time", Write, json!(true), "on", json!("yes"), None),
         f("Redirect Login URIs", "WRITE", "redirect_uris", "redirect_uris", Write, json!(["https://n.example/cb2"]), "https://n.example/cb2", json!(["http://n.example/cb"]), Some("http://n.example/cb")),
@@ -148,7 +150,8 @@ fn table(sector: &'static str) -> Vec<Field> {
         missing("Claim Redirect URIs", "WRITE"),
         f("Scopes", "Approval", "scopes", "scopes[]", Approval(Via::Scopes), json!([WRITE]), WRITE, json!(["no-such:scope"]), Some("no-such:scope")),
         missing("Individually Requested Claims", "Approval"),
-        missing("Response Types (code only)", "WRITE"),
+        // Only `code` exists (OAuth 2.1): anything else is refused by name.
+        f("Response Types (code only)", "WRITE (code only here)", "response_types", "response_types", Read, json!(["code", "token"]), "code token", Value::Null, None),
         f("Grant Types", "WRITE", "grant_types", "grant_device_code", Write, json!(["authorization_code", "refresh_token", DEVICE]), "on", json!(["implicit"]), None),
         f("Contacts", "WRITE", "contacts", "contacts", Write, json!(["dev@n.example"]), "dev@n.example", json!(["not-an-address"]), Some("not-an-address")),
         missing("Request URIs", "WRITE"),
