@@ -19,12 +19,12 @@ const STATE: &str = "st-a +/=?&%~.:#";
 
 /// An app's back-channel logout listener: answers 500 to the first `fail_first`
 /// posts, then 200, and keeps every `logout_token` it was sent.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     tokens: Arc<Mutex<Vec<String>>>,
 }
 
-async fn receiver(fail_first: usize) -> Receiver {
+pub(crate) async fn receiver(fail_first: usize) -> Receiver {
     let tokens: Arc<Mutex<Vec<String>>> = Arc::default();
     let fails = Arc::new(AtomicUsize::new(fail_first));
     let kept = tokens.clone();
@@ -60,7 +60,7 @@ async fn receiver(fail_first: usize) -> Receiver {
 
 impl Receiver {
     /// Waits (polling, up to 10 s) until `n` tokens arrived; returns them.
-    async fn wait_for(&self, n: usize) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..200 {
             let got = self.tokens.lock().unwrap().clone();
             if got.len() >= n {
@@ -75,7 +75,7 @@ impl Receiver {
     }
 }
 
-async fn app_for_logout(allow_private: bool) -> TestApp {
+pub(crate) async fn app_for_logout(allow_private: bool) -> TestApp {
     let app = spawn_app_with(|s| {
         s.outbound.allow_private_addresses = allow_private;
         s.logout.poll_ms = 50;
@@ -88,7 +88,7 @@ async fn app_for_logout(allow_private: bool) -> TestApp {
 }
 
 /// A web client that signs people in and wants to hear of their sign-out.
-async fn logout_client(app: &TestApp, name: &str, backchannel: Option<&str>) -> Creds {
+pub(crate) async fn logout_client(app: &TestApp, name: &str, backchannel: Option<&str>) -> Creds {
     let mut new = notebook(&["openid", "profile"]);
     new.metadata.name = Some(name.into());
     new.metadata.post_logout_redirect_uris = Some(vec![AFTER_LOGOUT.into()]);
@@ -97,7 +97,7 @@ async fn logout_client(app: &TestApp, name: &str, backchannel: Option<&str>) -> 
 }
 
 /// Signs `user` in to `rp` through the authorization endpoint; its token response.
-async fn sign_in_to(app: &TestApp, b: &Browser, user: &str, rp: &Creds) -> Value {
+pub(crate) async fn sign_in_to(app: &TestApp, b: &Browser, user: &str, rp: &Creds) -> Value {
     let path = format!(
         "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256",
         rp.id,
@@ -109,7 +109,7 @@ async fn sign_in_to(app: &TestApp, b: &Browser, user: &str, rp: &Creds) -> Value
 
 /// Verifies a logout token with the keys the server publishes, as an app would
 /// (Back-Channel Logout §2.6), and returns its claims.
-async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) -> Value {
+pub(crate) async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(
         header.typ.as_deref(),

@@ -219,3 +219,39 @@ async fn jwks_like_document() -> String {
     tokio::spawn(async move { axum::serve(listener, router).await });
     url
 }
+
+/// OIDC Back-Channel Logout §2.4: the logout token names the person by the `sub`
+/// the app knows — its pairwise one.
+#[tokio::test]
+async fn a_pairwise_apps_logout_token_carries_its_pairwise_sub() {
+    use crate::logout::{app_for_logout, logout_client, receiver, sign_in_to, verify_logout_token};
+    let app = app_for_logout(true).await;
+    let inbox = receiver(0).await;
+    let rp = logout_client(&app, "Pairwise notebook", Some(&inbox.url)).await;
+    let r = Api::admin(&app)
+        .await
+        .put(
+            &format!("/api/v1/clients/{}", rp.id),
+            json!({ "subject_type": "pairwise" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let browser = app.browser();
+    let tokens = sign_in_to(&app, &browser, "alice", &rp).await;
+    let sub = peek(s(&tokens, "id_token"))["sub"].clone();
+    let alice = domain::accounts::find_by_username(&app.db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(sub, json!(alice.id), "pairwise");
+    browser
+        .get(&format!(
+            "/oauth/end_session?id_token_hint={}",
+            s(&tokens, "id_token")
+        ))
+        .await;
+    assert_eq!(browser.signed_in_as().await, None, "signed out by the hint");
+    let got = inbox.wait_for(1).await;
+    let claims = verify_logout_token(&app, &got[0], &rp.id).await;
+    assert_eq!(claims["sub"], sub);
+}
