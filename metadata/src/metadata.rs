@@ -75,6 +75,15 @@ pub struct ClientMetadata {
     /// the browser (CORS, see docs/SECURITY.md).
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Seed 001 "Persist Client Authorizations": a person's consent is remembered
+    /// for later authorizations. False: the consent screen is shown every time
+    /// (the consent is still recorded, so the person sees the app among theirs).
+    #[serde(default = "yes")]
+    pub persist_consent: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClientMetadata {

@@ -22,6 +22,8 @@ pub struct NewClient {
     pub metadata: ClientPatch,
     pub scopes: Vec<String>,
     pub first_party: bool,
+    /// No consent screen (the operator's or an administrator's decision).
+    pub pre_authorized: bool,
     pub allowed_email_domains: Vec<String>,
     pub owner_id: Option<String>,
     /// Registration expiry (None = never).
@@ -94,6 +96,7 @@ pub struct ClientPatch {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Exact origins (CORS); validated by [`validate_origin`].
     pub allowed_origins: Option<Vec<String>>,
+    pub persist_consent: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -129,6 +132,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         allowed_origins: Vec::new(),
+        persist_consent: true,
     }
 }
 
@@ -164,6 +168,7 @@ impl ClientPatch {
             require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
             dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
             allowed_origins: Some(m.allowed_origins.clone()),
+            persist_consent: Some(m.persist_consent),
         }
     }
 
@@ -421,6 +426,7 @@ impl ClientPatch {
                 .dpop_bound_access_tokens
                 .unwrap_or(base.dpop_bound_access_tokens),
             allowed_origins: origins,
+            persist_consent: self.persist_consent.unwrap_or(base.persist_consent),
             name,
             description,
             application_type: app,

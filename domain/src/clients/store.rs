@@ -78,6 +78,7 @@ pub async fn create(
         owner_id: new.owner_id,
         scopes: new.scopes,
         first_party: new.first_party,
+        pre_authorized: new.pre_authorized,
         allowed_email_domains,
         access_token_ttl_secs: None,
         refresh_token_ttl_secs: None,

@@ -53,6 +53,10 @@ pub struct Model {
     /// JSON array of origins allowed to call the token endpoint from a browser (m0023).
     #[sea_orm(column_type = "Text")]
     pub allowed_origins: String,
+    /// An administrator trusts the client: no consent screen (m0024).
+    pub pre_authorized: bool,
+    /// False: consent is asked on every authorization (m0024).
+    pub persist_consent: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,
