@@ -24,6 +24,13 @@ pub struct ClientView {
     /// This client's access-token lifetime (null: the server's); set by administrators.
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
+    /// The operator's own client: served while third-party apps are switched
+    /// off, and its redirect URIs trusted for errors. Set by administrators.
+    pub first_party: bool,
+    /// People signing in are not asked to consent: their consent is recorded for
+    /// them (listed under My apps, revocable, audited as pre-authorized). Set by
+    /// administrators.
+    pub pre_authorized: bool,
     /// Tokens are issued only for people with these e-mail domains (empty: anyone).
     pub allowed_email_domains: Vec<String>,
     pub disabled: bool,
@@ -45,6 +52,8 @@ impl From<Client> for ClientView {
             scopes: c.scopes,
             access_token_ttl_secs: c.access_token_ttl_secs,
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
+            first_party: c.first_party,
+            pre_authorized: c.pre_authorized,
             allowed_email_domains: c.allowed_email_domains,
             disabled: c.disabled,
             expires_at: c.expires_at,
@@ -152,6 +161,9 @@ pub struct NewClient {
     pub require_pushed_authorization_requests: Option<bool>,
     /// RFC 9449 §5.2: refuse this client's token requests that carry no DPoP proof.
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Remember people's consent (default true); false shows the consent page on
+    /// every authorization.
+    pub persist_consent: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -183,6 +195,7 @@ impl NewClient {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            persist_consent: self.persist_consent,
         }
     }
 }
@@ -209,6 +222,8 @@ fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// privilege: they become a change request (`pending_request`, needs
 /// `justification`) and the client keeps its current values. Scopes, expiry and
 /// enabling are changed through `/api/v1/requests`, `/disable` and `/enable`.
+/// `access_token_ttl_secs`, `first_party` and `pre_authorized` are set by
+/// administrators only.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEdit {
@@ -257,6 +272,14 @@ pub struct ClientEdit {
     pub frontchannel_logout_session_required: Option<bool>,
     pub require_pushed_authorization_requests: Option<bool>,
     pub dpop_bound_access_tokens: Option<bool>,
+    /// Remember people's consent; false: the consent page on every authorization.
+    pub persist_consent: Option<bool>,
+    /// Set by administrators only; a developer sending another value is refused,
+    /// naming the field.
+    pub first_party: Option<bool>,
+    /// Set by administrators only (no consent screen for people signing in); a
+    /// developer sending another value is refused, naming the field.
+    pub pre_authorized: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     /// (Refused even as null: naming it is the mistake.)
@@ -346,6 +369,7 @@ impl ClientEdit {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            persist_consent: self.persist_consent,
         }
     }
 }
