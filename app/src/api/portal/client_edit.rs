@@ -44,6 +44,13 @@ pub async fn update_client(
     #[server(default)] auth_method: String,
     #[server(default)] dpop_bound_access_tokens: Option<String>,
     #[server(default)] require_pushed_authorization_requests: Option<String>,
+    #[server(default)] consent_every_time: Option<String>,
+    // The administrators' section (issue 17): `governed` marks that it was on the
+    // form, so its unticked boxes mean "off". Refused from anyone else.
+    #[server(default)] governed: Option<String>,
+    #[server(default)] access_token_ttl_secs: Option<String>,
+    #[server(default)] first_party: Option<String>,
+    #[server(default)] pre_authorized: Option<String>,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -64,6 +71,17 @@ pub async fn update_client(
     ])?;
     let st = state()?;
     let who = who()?;
+    let governed_sent = [
+        ("access_token_ttl_secs", &access_token_ttl_secs),
+        ("first_party", &first_party),
+        ("pre_authorized", &pre_authorized),
+    ];
+    if !who.is_admin() {
+        // The section is not on a developer's form: a post naming its fields is
+        // crafted, and refused whatever the value (stricter than seed 001's WRITE
+        // for pre-authorization: docs/SECURITY.md).
+        refuse_governed(&governed_sent)?;
+    }
     let current = domain::portal::client_for(&st.db, &who, &id).await?;
     let alg = |field: &'static str, s: &str| -> Result<Option<Alg>, AppError> {
         match s {
@@ -118,6 +136,13 @@ pub async fn update_client(
             "require_pushed_authorization_requests",
             on(&require_pushed_authorization_requests),
         ),
+        ("consent_every_time", on(&consent_every_time)),
+        (
+            "access_token_ttl_secs",
+            access_token_ttl_secs.clone().unwrap_or_default(),
+        ),
+        ("first_party", on(&first_party)),
+        ("pre_authorized", on(&pre_authorized)),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -129,6 +154,18 @@ pub async fn update_client(
         .map_err(|e| typed.push(e))
         .ok()
         .flatten();
+    let governed = (who.is_admin()
+        && (governed.is_some() || governed_sent.iter().any(|(_, v)| v.is_some())))
+    .then(|| {
+        let ttl = parse_access_token_ttl(access_token_ttl_secs.as_deref().unwrap_or_default())
+            .map_err(|e| typed.push(e))
+            .ok();
+        domain::portal::Governed {
+            access_token_ttl_secs: ttl,
+            first_party: Some(first_party.is_some()),
+            pre_authorized: Some(pre_authorized.is_some()),
+        }
+    });
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -164,6 +201,8 @@ pub async fn update_client(
         require_pushed_authorization_requests: person
             .then_some(require_pushed_authorization_requests.is_some()),
         dpop_bound_access_tokens: Some(dpop_bound_access_tokens.is_some()),
+        // Nobody signs in to a service client: no consent to remember.
+        persist_consent: person.then_some(consent_every_time.is_none()),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {
@@ -185,7 +224,7 @@ pub async fn update_client(
             gated: Some(gated),
             justification,
             expected_version: version,
-            governed: None,
+            governed,
         },
         st.now(),
     )
@@ -219,6 +258,32 @@ fn refuse_read_only(sent: &[(&'static str, &Option<String>)]) -> Result<(), AppE
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+/// Refuses a developer's post naming a field of the administrators' section.
+fn refuse_governed(sent: &[(&'static str, &Option<String>)]) -> Result<(), AppError> {
+    match sent.iter().find(|(_, v)| v.is_some()) {
+        Some((field, _)) => Err(AppError::invalid(*field, "is set by administrators")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(feature = "ssr")]
+/// The access-token lifetime as typed: seconds, or empty for the server's. The
+/// bounds are the domain's; a number out of them is reported with the others.
+fn parse_access_token_ttl(s: &str) -> Result<Option<i64>, DomainError> {
+    let t = match s.trim() {
+        "" => None,
+        n => Some(n.parse::<i64>().map_err(|_| {
+            DomainError::invalid(
+                "access_token_ttl_secs",
+                "enter a whole number of seconds, or leave it empty for the server's lifetime",
+            )
+        })?),
+    };
+    domain::portal::governed::check_access_token_ttl(t)?;
+    Ok(t)
 }
 
 #[cfg(feature = "ssr")]

@@ -252,6 +252,7 @@ pub async fn create_client(
         frontchannel_logout_session_required: None,
         require_pushed_authorization_requests: None,
         dpop_bound_access_tokens: None,
+        persist_consent: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);
