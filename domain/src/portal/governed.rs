@@ -49,6 +49,9 @@ impl Governed {
         if let Some(t) = self.access_token_ttl_secs {
             check_access_token_ttl(t)?;
         }
+        if self.pre_authorized == Some(true) && !current.pre_authorized {
+            check_pre_authorizable(current.is_public())?;
+        }
         next.access_token_ttl_secs = self
             .access_token_ttl_secs
             .unwrap_or(current.access_token_ttl_secs);
@@ -73,4 +76,17 @@ pub fn check_access_token_ttl(t: Option<i64>) -> DomainResult<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Only a client that proves who it is may skip people's consent: a public
+/// (native) client's id can be used by any app on the device, which would then be
+/// let in silently (RFC 6749 §10.2, RFC 8252 §8.6).
+pub fn check_pre_authorizable(public: bool) -> DomainResult<()> {
+    if public {
+        return Err(DomainError::invalid(
+            "pre_authorized",
+            "a native app cannot prove who it is: any app on the device could use its client id and be let in without the person's consent",
+        ));
+    }
+    Ok(())
 }

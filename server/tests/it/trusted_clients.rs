@@ -160,6 +160,31 @@ async fn pre_authorization_does_not_pass_the_third_party_switch_or_the_email_dom
 }
 
 #[tokio::test]
+async fn a_native_app_cannot_be_pre_authorized() {
+    // Any app on the device can use a public client's id (RFC 8252 §8.6).
+    let app = spawn_app().await;
+    let native = domain::clients::create(
+        &app.db,
+        &domain::platform::password::PasswordHasher::new(),
+        domain::audit::Actor::Operator,
+        domain::clients::NewClient {
+            application_type: Some(domain::clients::ApplicationType::Native),
+            ..notebook(&["openid"])
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap()
+    .client;
+    let path = format!("/api/v1/clients/{}", native.id);
+    let admin = Api::admin(&app).await;
+    let r = admin.put(&path, json!({ "pre_authorized": true })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["field"], "pre_authorized", "{}", r.body);
+    assert_eq!(admin.get(&path).await.json()["pre_authorized"], false);
+}
+
+#[tokio::test]
 async fn a_client_that_does_not_persist_consent_asks_every_time() {
     let (app, rp) = setup().await;
     admin_sets(&app, &rp, json!({ "persist_consent": false })).await;
