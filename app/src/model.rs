@@ -116,6 +116,12 @@ pub struct ClientView {
     pub allowed_email_domains: Vec<String>,
     pub refresh_token_ttl_secs: Option<i64>,
     pub first_party: bool,
+    /// No consent screen (set by administrators).
+    #[serde(default)]
+    pub pre_authorized: bool,
+    /// This client's access-token lifetime (None: the server's).
+    #[serde(default)]
+    pub access_token_ttl_secs: Option<i64>,
     pub disabled: bool,
     pub expires: Option<String>,
     pub expiry: Expiry,

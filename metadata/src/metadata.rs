@@ -101,11 +101,20 @@ pub struct ClientMetadata {
     /// RFC 7591 §2: always `["code"]` (OAuth 2.1 has no other response type).
     #[serde(default = "code_only")]
     pub response_types: Vec<String>,
+    /// Seed 001 "Persist Client Authorizations": a person's consent is remembered
+    /// for later authorizations. False: the consent screen is shown every time
+    /// (the consent is still recorded, so the person sees the app among theirs).
+    #[serde(default = "yes")]
+    pub persist_consent: bool,
 }
 
 /// The only response type (OAuth 2.1 §4.1).
 pub fn code_only() -> Vec<String> {
     vec!["code".to_owned()]
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClientMetadata {

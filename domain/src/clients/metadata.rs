@@ -24,6 +24,8 @@ pub struct NewClient {
     pub metadata: ClientPatch,
     pub scopes: Vec<String>,
     pub first_party: bool,
+    /// No consent screen (the operator's or an administrator's decision).
+    pub pre_authorized: bool,
     pub allowed_email_domains: Vec<String>,
     pub owner_id: Option<String>,
     /// Registration expiry (None = never).
@@ -106,6 +108,7 @@ pub struct ClientPatch {
     pub request_object_signing_alg: Option<Option<String>>,
     /// Only `["code"]` is accepted (OAuth 2.1).
     pub response_types: Option<Vec<String>>,
+    pub persist_consent: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -147,6 +150,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         token_endpoint_auth_signing_alg: None,
         request_object_signing_alg: None,
         response_types: ::metadata::code_only(),
+        persist_consent: true,
     }
 }
 
@@ -187,6 +191,7 @@ impl ClientPatch {
             token_endpoint_auth_signing_alg: Some(m.token_endpoint_auth_signing_alg.clone()),
             request_object_signing_alg: Some(m.request_object_signing_alg.clone()),
             response_types: Some(m.response_types.clone()),
+            persist_consent: Some(m.persist_consent),
         }
     }
 
@@ -487,6 +492,7 @@ impl ClientPatch {
                 .dpop_bound_access_tokens
                 .unwrap_or(base.dpop_bound_access_tokens),
             allowed_origins: origins,
+            persist_consent: self.persist_consent.unwrap_or(base.persist_consent),
             name,
             description,
             application_type: app,

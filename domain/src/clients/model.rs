@@ -53,6 +53,10 @@ pub struct Client {
     pub owner_id: Option<String>,
     pub scopes: Vec<String>,
     pub first_party: bool,
+    /// Seed 001 "Pre-Authorization": an administrator trusts the client, so people
+    /// signing in are not shown a consent screen (their consent is recorded for
+    /// them, audited as pre-authorized).
+    pub pre_authorized: bool,
     pub allowed_email_domains: Vec<String>,
     pub access_token_ttl_secs: Option<i64>,
     pub disabled: bool,
@@ -128,6 +132,7 @@ impl TryFrom<client::Model> for Client {
                 token_endpoint_auth_signing_alg: m.token_endpoint_auth_signing_alg,
                 request_object_signing_alg: m.request_object_signing_alg,
                 response_types: ::metadata::code_only(),
+                persist_consent: m.persist_consent,
             },
             scopes: json_list(&m.scopes)?,
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
@@ -138,6 +143,7 @@ impl TryFrom<client::Model> for Client {
             id: m.id,
             owner_id: m.owner_id,
             first_party: m.first_party,
+            pre_authorized: m.pre_authorized,
             access_token_ttl_secs: m.access_token_ttl_secs,
             disabled: m.disabled,
             expires_at: m.expires_at,
@@ -164,6 +170,8 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
         grant_types: Set(grants(&m.grant_types)),
         scopes: Set(to_json(&c.scopes)),
         first_party: Set(c.first_party),
+        pre_authorized: Set(c.pre_authorized),
+        persist_consent: Set(m.persist_consent),
         allowed_email_domains: Set(to_json(&c.allowed_email_domains)),
         access_token_ttl_secs: Set(c.access_token_ttl_secs),
         disabled: Set(c.disabled),

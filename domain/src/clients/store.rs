@@ -51,6 +51,9 @@ pub async fn create(
 ) -> DomainResult<CreatedClient> {
     let app = new.application_type.unwrap_or(ApplicationType::Web);
     let metadata = new.metadata.register(app)?;
+    if new.pre_authorized {
+        crate::portal::governed::check_pre_authorizable(metadata.is_public())?;
+    }
     crate::platform::text::check_items("scopes", &new.scopes, limits::SCOPES)?;
     for s in &new.scopes {
         crate::apis::find_scope(db, s)
@@ -78,6 +81,7 @@ pub async fn create(
         owner_id: new.owner_id,
         scopes: new.scopes,
         first_party: new.first_party,
+        pre_authorized: new.pre_authorized,
         allowed_email_domains,
         access_token_ttl_secs: None,
         refresh_token_ttl_secs: None,

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::apis::ScopeInfo;
 use crate::audit::{self, Actor, AuditEvent, EventType};
@@ -60,6 +60,40 @@ pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<
         .map(from_model))
 }
 
+/// Who gave a consent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum By {
+    /// The person, on the consent page (or the device page).
+    Person,
+    /// Nobody was asked: an administrator pre-authorized the client (issue 17).
+    PreAuthorization,
+}
+
+impl By {
+    /// The audit event of a consent: the person's own, or Portcullis' (the actor is
+    /// `system`, the person is named in the data, and `pre_authorized` says why) so
+    /// the log never shows a click nobody made.
+    fn event(
+        self,
+        event: EventType,
+        user_id: &str,
+        client_id: &str,
+        mut data: Value,
+    ) -> AuditEvent {
+        let actor = match self {
+            By::Person => Actor::User(user_id.to_owned()),
+            By::PreAuthorization => {
+                data["user"] = json!(user_id);
+                data["pre_authorized"] = json!(true);
+                Actor::System
+            }
+        };
+        AuditEvent::new(event, actor)
+            .target("client", client_id)
+            .data(data)
+    }
+}
+
 /// Records that `user_id` allowed `scopes` to `client_id` (added to what they had
 /// allowed before), in the caller's transaction.
 ///
@@ -76,6 +110,41 @@ pub async fn allow<C: ConnectionTrait>(
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<Grant> {
+    record(conn, user_id, client_id, scopes, ip, now, By::Person).await
+}
+
+/// Records the consent of `user_id` to a client an administrator pre-authorized
+/// (issue 17): the same grant as [`allow`] writes — the person sees the app under
+/// My apps and can withdraw it — with an audit event that says nobody was asked.
+pub async fn pre_authorize<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    client_id: &str,
+    scopes: &[String],
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<Grant> {
+    record(
+        conn,
+        user_id,
+        client_id,
+        scopes,
+        ip,
+        now,
+        By::PreAuthorization,
+    )
+    .await
+}
+
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    client_id: &str,
+    scopes: &[String],
+    ip: Option<String>,
+    now: Timestamp,
+    by: By,
+) -> DomainResult<Grant> {
     for _ in 0..2 {
         let existing = grant::Entity::find()
             .filter(grant::Column::UserId.eq(user_id))
@@ -83,7 +152,7 @@ pub async fn allow<C: ConnectionTrait>(
             .one(conn)
             .await?;
         if let Some(existing) = existing {
-            return widen(conn, existing, scopes, ip, now).await;
+            return widen(conn, existing, scopes, ip, now, by).await;
         }
         let mut s = scopes.to_vec();
         s.sort();
@@ -109,10 +178,13 @@ pub async fn allow<C: ConnectionTrait>(
             audit::record(
                 conn,
                 now,
-                AuditEvent::new(EventType::GrantCreated, Actor::User(user_id.to_owned()))
-                    .target("client", client_id)
-                    .ip(ip)
-                    .data(json!({ "after": { "scopes": s } })),
+                by.event(
+                    EventType::GrantCreated,
+                    user_id,
+                    client_id,
+                    json!({ "after": { "scopes": s } }),
+                )
+                .ip(ip),
             )
             .await?;
             return Ok(from_model(m));
@@ -130,6 +202,7 @@ async fn widen<C: ConnectionTrait>(
     scopes: &[String],
     ip: Option<String>,
     now: Timestamp,
+    by: By,
 ) -> DomainResult<Grant> {
     let before = ScopeSet::parse_vec(&existing.scopes);
     let mut after = before.clone();
@@ -147,10 +220,13 @@ async fn widen<C: ConnectionTrait>(
     audit::record(
         conn,
         now,
-        AuditEvent::new(EventType::GrantChanged, Actor::User(user_id))
-            .target("client", client_id)
-            .ip(ip)
-            .data(json!({ "before": { "scopes": before }, "after": { "scopes": after } })),
+        by.event(
+            EventType::GrantChanged,
+            &user_id,
+            &client_id,
+            json!({ "before": { "scopes": before }, "after": { "scopes": after } }),
+        )
+        .ip(ip),
     )
     .await?;
     Ok(from_model(m))

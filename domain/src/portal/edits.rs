@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::access::{client_for, justification_text, locked_client, PortalAdmin, Who};
 use super::changes::{diff, set_grant, ChangeField, FieldChange, Gated};
+use super::governed::Governed;
 use super::request::{Ask, Request};
 use super::submit::submit;
 use crate::audit::{self, EventType};
@@ -80,6 +81,7 @@ pub async fn register(
             metadata: reg.metadata,
             scopes,
             first_party: false,
+            pre_authorized: false,
             allowed_email_domains: reg.allowed_email_domains,
             owner_id: Some(who.user.id.clone()),
             expires_at: (days > 0).then_some(now + days * 86_400),
@@ -104,14 +106,6 @@ pub struct Edit {
     pub expected_version: Option<i64>,
     /// What only administrators set (`None`: left as it is).
     pub governed: Option<Governed>,
-}
-
-/// Client settings only an administrator sets (issue 17).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Governed {
-    /// This client's access-token lifetime, within the server's bounds
-    /// (`settings::ACCESS_TOKEN_RANGE`); `None`: the server's.
-    pub access_token_ttl_secs: Option<i64>,
 }
 
 /// The result of an edit: the client as it now is, and the request made for the
@@ -188,28 +182,9 @@ pub async fn update(
     let mut next = current.clone();
     next.metadata = patch.edit(&current.metadata)?;
     sector::recheck(Some(&current.metadata), &next.metadata, sector_doc.as_ref())?;
-    if let Some(g) = governed.filter(|g| g.access_token_ttl_secs != current.access_token_ttl_secs) {
-        if !who.is_admin() {
-            return Err(DomainError::invalid(
-                "access_token_ttl_secs",
-                "is set by administrators",
-            ));
-        }
-        if let Some(t) = g.access_token_ttl_secs {
-            let range = crate::settings::ACCESS_TOKEN_RANGE;
-            if !range.contains(&t) {
-                return Err(DomainError::invalid(
-                    "access_token_ttl_secs",
-                    format!(
-                        "must be {} to {} seconds: an access token cannot be recalled from an API that checks it offline",
-                        range.start(),
-                        range.end()
-                    ),
-                ));
-            }
-        }
-        next.access_token_ttl_secs = g.access_token_ttl_secs;
-    }
+    governed
+        .unwrap_or_default()
+        .apply(who, &current, &mut next)?;
 
     let mut asks = Vec::new();
     if let Some(g) = gated {

@@ -309,8 +309,10 @@ pub async fn update(
             gated,
             justification: b.justification.unwrap_or_default(),
             expected_version,
-            governed: b.access_token_ttl_secs.map(|t| portal::Governed {
-                access_token_ttl_secs: t,
+            governed: Some(portal::Governed {
+                access_token_ttl_secs: b.access_token_ttl_secs,
+                first_party: b.first_party,
+                pre_authorized: b.pre_authorized,
             }),
         },
         app.now(),

@@ -33,6 +33,10 @@ pub enum ClientCommand {
         /// A first-party application (still usable when third-party OAuth is off).
         #[arg(long)]
         first_party: bool,
+        /// Pre-authorized: people signing in are not asked to consent; their
+        /// consent is recorded for them (audited as pre-authorized).
+        #[arg(long)]
+        pre_authorized: bool,
         /// Where the app may send people after signing them out (RP-Initiated Logout).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
@@ -88,6 +92,7 @@ pub(super) async fn client_command(
             grants,
             email_domains,
             first_party,
+            pre_authorized,
             post_logout_redirect_uris,
             allowed_origins,
             backchannel_logout_uri,
@@ -131,6 +136,7 @@ pub(super) async fn client_command(
                 scopes,
                 allowed_email_domains: email_domains,
                 first_party,
+                pre_authorized,
                 ..Default::default()
             };
             let created = clients::create(

@@ -185,9 +185,18 @@ pub async fn authorize(
         .as_ref()
         .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
     let force_consent = req.prompt.iter().any(|p| p == "consent");
+    // Seed 001 "Persist Client Authorizations": a client that asks for consent
+    // every time gets the consent page even when the grant covers the request.
+    let remembered = covered && req.client.metadata.persist_consent;
     match existing {
-        Some(g) if covered && !force_consent => {
+        Some(g) if covered && !force_consent && (remembered || req.client.pre_authorized) => {
             issue_code_and_redirect(&st, &req, &ctx, &user.id, &g.id, auth_time).await
+        }
+        // Seed 001 "Pre-Authorization": an administrator trusts the client, so the
+        // consent is recorded for the person (audited as such) and the code issued;
+        // `prompt=consent` still shows the page (OIDC Core §3.1.2.1).
+        _ if req.client.pre_authorized && !force_consent => {
+            pre_authorized(&st, &req, &ctx, &user.id, auth_time).await
         }
         _ if prompt_none => fail(
             "consent_required",
@@ -335,6 +344,41 @@ async fn issue_code_and_redirect(
         ),
         Err(e) => {
             tracing::error!(error = %e, "could not issue an authorization code");
+            fail_request(st, req, "server_error", "", None)
+        }
+    }
+}
+
+/// The consent of `user_id` to a pre-authorized client, recorded for them (the
+/// grant the consent page would write, with its audit event, in one
+/// transaction), then the code.
+async fn pre_authorized(
+    st: &OAuthState,
+    req: &AuthzRequest,
+    ctx: &RequestCtx,
+    user_id: &str,
+    auth_time: i64,
+) -> Response {
+    let now = st.services.now();
+    let grant = async {
+        let txn = domain::platform::db::write_txn(&st.services.db).await?;
+        let g = domain::oauth::consents::pre_authorize(
+            &txn,
+            user_id,
+            &req.client.id,
+            &req.scopes,
+            ctx.ip.clone(),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, domain::DomainError>(g)
+    }
+    .await;
+    match grant {
+        Ok(g) => issue_code_and_redirect(st, req, ctx, user_id, &g.id, auth_time).await,
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a pre-authorized consent");
             fail_request(st, req, "server_error", "", None)
         }
     }

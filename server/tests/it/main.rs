@@ -38,4 +38,5 @@ mod statuses;
 mod throttle_clients;
 mod throttle_sign_in;
 mod token_bounds;
+mod trusted_clients;
 mod verified_email;

@@ -51,6 +51,13 @@ pub async fn update_client(
     #[server(default)] request_object_signing_alg: String,
     // Not on the form: only `code` exists; anything else is refused by name.
     #[server(default)] response_types: Option<String>,
+    #[server(default)] consent_every_time: Option<String>,
+    // The administrators' section (issue 17): `governed` marks that it was on the
+    // form, so its unticked boxes mean "off". Refused from anyone else.
+    #[server(default)] governed: Option<String>,
+    #[server(default)] access_token_ttl_secs: Option<String>,
+    #[server(default)] first_party: Option<String>,
+    #[server(default)] pre_authorized: Option<String>,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -71,6 +78,17 @@ pub async fn update_client(
     ])?;
     let st = state()?;
     let who = who()?;
+    let governed_sent = [
+        ("access_token_ttl_secs", &access_token_ttl_secs),
+        ("first_party", &first_party),
+        ("pre_authorized", &pre_authorized),
+    ];
+    if !who.is_admin() {
+        // The section is not on a developer's form: a post naming its fields is
+        // crafted, and refused whatever the value (stricter than seed 001's WRITE
+        // for pre-authorization: docs/SECURITY.md).
+        refuse_governed(&governed_sent)?;
+    }
     let current = domain::portal::client_for(&st.db, &who, &id).await?;
     let alg = |field: &'static str, s: &str| -> Result<Option<Alg>, AppError> {
         match s {
@@ -136,6 +154,13 @@ pub async fn update_client(
             "request_object_signing_alg",
             request_object_signing_alg.clone(),
         ),
+        ("consent_every_time", on(&consent_every_time)),
+        (
+            "access_token_ttl_secs",
+            access_token_ttl_secs.clone().unwrap_or_default(),
+        ),
+        ("first_party", on(&first_party)),
+        ("pre_authorized", on(&pre_authorized)),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -169,6 +194,18 @@ pub async fn update_client(
             current.metadata.subject_type
         }),
     };
+    let governed = (who.is_admin()
+        && (governed.is_some() || governed_sent.iter().any(|(_, v)| v.is_some())))
+    .then(|| {
+        let ttl = parse_access_token_ttl(access_token_ttl_secs.as_deref().unwrap_or_default())
+            .map_err(|e| typed.push(e))
+            .ok();
+        domain::portal::Governed {
+            access_token_ttl_secs: ttl,
+            first_party: Some(first_party.is_some()),
+            pre_authorized: Some(pre_authorized.is_some()),
+        }
+    });
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -213,6 +250,8 @@ pub async fn update_client(
         token_endpoint_auth_signing_alg: Some(opt(token_endpoint_auth_signing_alg)),
         request_object_signing_alg: Some(opt(request_object_signing_alg)),
         response_types: response_types.map(|r| words(&r)),
+        // Nobody signs in to a service client: no consent to remember.
+        persist_consent: person.then_some(consent_every_time.is_none()),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {
@@ -236,7 +275,7 @@ pub async fn update_client(
             gated: Some(gated),
             justification,
             expected_version: version,
-            governed: None,
+            governed,
         },
         st.now(),
     )
@@ -270,6 +309,32 @@ fn refuse_read_only(sent: &[(&'static str, &Option<String>)]) -> Result<(), AppE
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+/// Refuses a developer's post naming a field of the administrators' section.
+fn refuse_governed(sent: &[(&'static str, &Option<String>)]) -> Result<(), AppError> {
+    match sent.iter().find(|(_, v)| v.is_some()) {
+        Some((field, _)) => Err(AppError::invalid(*field, "is set by administrators")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(feature = "ssr")]
+/// The access-token lifetime as typed: seconds, or empty for the server's. The
+/// bounds are the domain's; a number out of them is reported with the others.
+fn parse_access_token_ttl(s: &str) -> Result<Option<i64>, DomainError> {
+    let t = match s.trim() {
+        "" => None,
+        n => Some(n.parse::<i64>().map_err(|_| {
+            DomainError::invalid(
+                "access_token_ttl_secs",
+                "enter a whole number of seconds, or leave it empty for the server's lifetime",
+            )
+        })?),
+    };
+    domain::portal::governed::check_access_token_ttl(t)?;
+    Ok(t)
 }
 
 #[cfg(feature = "ssr")]

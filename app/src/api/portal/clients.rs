@@ -257,6 +257,7 @@ pub async fn create_client(
         token_endpoint_auth_signing_alg: None,
         request_object_signing_alg: None,
         response_types: None,
+        persist_consent: None,
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);

@@ -44,6 +44,8 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
         allowed_email_domains: c.allowed_email_domains.clone(),
         refresh_token_ttl_secs: c.refresh_token_ttl_secs,
         first_party: c.first_party,
+        pre_authorized: c.pre_authorized,
+        access_token_ttl_secs: c.access_token_ttl_secs,
         disabled: c.disabled,
         expires: c.expires_at.map(format_date),
         expiry,

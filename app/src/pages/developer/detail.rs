@@ -244,6 +244,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Require auth_time" value=if c.metadata.require_auth_time { "yes" } else { "no" }/>
                 <Dl label="Require pushed authorization requests" value=if c.metadata.require_pushed_authorization_requests { "yes" } else { "no" }/>
                 <Dl label="Require DPoP-bound access tokens" value=if c.metadata.dpop_bound_access_tokens { "yes" } else { "no" }/>
+                <Dl label="Consent" value=if c.pre_authorized { "not asked: pre-authorized by an administrator" } else if c.metadata.persist_consent { "asked once, then remembered" } else { "asked every time" }/>
+                <Dl label="First party" value=if c.first_party { "yes" } else { "no" }/>
+                <Dl label="Access-token lifetime" value=c.access_token_ttl_secs.map(|s| format!("{s} seconds")).unwrap_or_else(|| "server default".into())/>
                 <Dl label="Refresh-token lifetime" value=c.refresh_token_ttl_secs.map(|s| format!("{} days", s / 86_400)).unwrap_or_else(|| "server default".into())/>
                 <Dl label="Owner" value=c.owner.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Created" value=c.created.clone()/>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::admin_settings::{AdminSettings, ADMIN_FIELDS};
 use super::fields::{ListField, ValueField, FIELDS};
 use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{get_client, UpdateClient};
@@ -38,6 +39,7 @@ fn EditClientLoader() -> impl IntoView {
 #[component]
 fn EditClientForm(d: ClientDetail) -> impl IntoView {
     let c = d.client;
+    let is_admin = d.viewer_is_admin;
     let update = ServerAction::<UpdateClient>::new();
     let error = move || update.value().get().and_then(|r| r.err());
     // Without JavaScript a failed send comes back as a new page: it shows what the
@@ -77,7 +79,10 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "token_endpoint_auth_signing_alg",
             "request_object_signing_alg",
             "response_types",
+            "consent_every_time",
+            "persist_consent",
         ])
+        .chain(ADMIN_FIELDS)
         .collect();
     let max_age = c
         .metadata
@@ -208,9 +213,12 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <p class="mb-4 text-xs text-slate-500">"The ID token says when the person signed in. Portcullis always includes it; this records that your app relies on it."</p>
                     <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="require_pushed_authorization_requests" value="on" checked=ticked("require_pushed_authorization_requests", c.metadata.require_pushed_authorization_requests)/>"Require pushed authorization requests (PAR)"</label>
                     <p class="mb-4 text-xs text-slate-500">"Sign-in requests are accepted only after your server pushed them to /oauth/par, so nobody can alter them in the browser."</p>
+                    <label class="mb-1 flex items-center gap-2 text-sm"><input id="f-persist_consent" type="checkbox" name="consent_every_time" value="on" checked=ticked("consent_every_time", !c.metadata.persist_consent)/>"Ask for consent every time"</label>
+                    <p class="mb-4 text-xs text-slate-500">"People see the consent screen on every sign-in to your app, not only the first time."</p>
                 })}
                 <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="dpop_bound_access_tokens" value="on" checked=ticked("dpop_bound_access_tokens", c.metadata.dpop_bound_access_tokens)/>"Require DPoP-bound access tokens"</label>
                 <p class="mb-4 text-xs text-slate-500">"Every token request must carry a DPoP proof, so a stolen access token is useless without your app's key."</p>
+                {is_admin.then(|| view! { <AdminSettings c=c.clone() error/> })}
                 <h2 class="mb-1 mt-6 font-semibold">"Changes that need approval"</h2>
                 <p class="mb-3 text-sm text-slate-600">"Administrators review these; until then the client keeps its current settings. Turning the password grant off applies at once."</p>
                 <div class="mb-4">

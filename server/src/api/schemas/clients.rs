@@ -24,6 +24,13 @@ pub struct ClientView {
     /// This client's access-token lifetime (null: the server's); set by administrators.
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
+    /// The operator's own client: served while third-party apps are switched
+    /// off, and its redirect URIs trusted for errors. Set by administrators.
+    pub first_party: bool,
+    /// People signing in are not asked to consent: their consent is recorded for
+    /// them (listed under My apps, revocable, audited as pre-authorized). Set by
+    /// administrators.
+    pub pre_authorized: bool,
     /// Tokens are issued only for people with these e-mail domains (empty: anyone).
     pub allowed_email_domains: Vec<String>,
     pub disabled: bool,
@@ -45,6 +52,8 @@ impl From<Client> for ClientView {
             scopes: c.scopes,
             access_token_ttl_secs: c.access_token_ttl_secs,
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
+            first_party: c.first_party,
+            pre_authorized: c.pre_authorized,
             allowed_email_domains: c.allowed_email_domains,
             disabled: c.disabled,
             expires_at: c.expires_at,
@@ -167,6 +176,9 @@ pub struct NewClient {
     pub request_object_signing_alg: Option<String>,
     /// Only `["code"]`.
     pub response_types: Option<Vec<String>>,
+    /// Remember people's consent (default true); false shows the consent page on
+    /// every authorization.
+    pub persist_consent: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -203,6 +215,7 @@ impl NewClient {
             token_endpoint_auth_signing_alg: Some(self.token_endpoint_auth_signing_alg.clone()),
             request_object_signing_alg: Some(self.request_object_signing_alg.clone()),
             response_types: self.response_types.clone(),
+            persist_consent: self.persist_consent,
         }
     }
 }
@@ -229,6 +242,8 @@ fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// privilege: they become a change request (`pending_request`, needs
 /// `justification`) and the client keeps its current values. Scopes, expiry and
 /// enabling are changed through `/api/v1/requests`, `/disable` and `/enable`.
+/// `access_token_ttl_secs`, `first_party` and `pre_authorized` are set by
+/// administrators only.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientEdit {
@@ -300,6 +315,14 @@ pub struct ClientEdit {
     pub request_object_signing_alg: Option<Option<String>>,
     /// Only `["code"]` is accepted.
     pub response_types: Option<Vec<String>>,
+    /// Remember people's consent; false: the consent page on every authorization.
+    pub persist_consent: Option<bool>,
+    /// Set by administrators only; a developer sending another value is refused,
+    /// naming the field.
+    pub first_party: Option<bool>,
+    /// Set by administrators only (no consent screen for people signing in); a
+    /// developer sending another value is refused, naming the field.
+    pub pre_authorized: Option<bool>,
     /// Never accepted here: a secret is issued only by `POST …/rotate-secret`
     /// (shown once). Sending one is refused, naming this field.
     /// (Refused even as null: naming it is the mistake.)
@@ -394,6 +417,7 @@ impl ClientEdit {
             token_endpoint_auth_signing_alg: self.token_endpoint_auth_signing_alg.clone(),
             request_object_signing_alg: self.request_object_signing_alg.clone(),
             response_types: self.response_types.clone(),
+            persist_consent: self.persist_consent,
         }
     }
 }

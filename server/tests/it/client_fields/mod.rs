@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
+mod admin_only;
 mod approval;
 mod auth_method;
 
@@ -25,6 +26,9 @@ enum Rule {
     Approval(Via),
     /// Refused when sent with a value other than the current one.
     Read,
+    /// Refused for the developer naming the field; applies at once for an
+    /// administrator.
+    AdminOnly,
     /// Not in Portcullis yet.
     Missing,
 }
@@ -120,8 +124,11 @@ fn table(sector: &'static str) -> Vec<Field> {
         // Fixed at registration: switching public/confidential would create or
         // orphan a secret (a deliberate deviation).
         f("Application Type", "WRITE (fixed here)", "application_type", "application_type", Read, json!("native"), "native", Value::Null, None),
-        missing("Pre-Authorization", "WRITE"),
-        missing("Persist Client Authorizations", "WRITE"),
+        // Administrators only, stricter than the seed: a developer must not skip
+        // the consent of the people signing in to their own app.
+        f("Pre-Authorization", "WRITE (administrators here)", "pre_authorized", "pre_authorized", AdminOnly, json!(true), "on", json!("yes"), None),
+        // The form's box says the opposite: "Ask for consent every time".
+        f("Persist Client Authorizations", "WRITE", "persist_consent", "consent_every_time", Write, json!(false), "on", json!("no"), None),
         f("Logo URI", "WRITE", "logo_uri", "logo_uri", Write, json!("https://n.example/logo.png"), "https://n.example/logo.png", json!("not a uri"), Some("not a uri")),
         f("Client URI", "WRITE", "client_uri", "client_uri", Write, json!("https://n.example/"), "https://n.example/", json!("ftp://n.example/"), Some("ftp://n.example/")),
         f("Policy URI", "WRITE", "policy_uri", "policy_uri", Write, json!("https://n.example/privacy"), "https://n.example/privacy", json!("not a uri"), Some("not a uri")),
@@ -169,6 +176,8 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("(Portcullis) Require PAR", "—", "require_pushed_authorization_requests", "require_pushed_authorization_requests", Write, json!(true), "on", json!("yes"), None),
         f("(Portcullis) Password grant", "—", "password_grant", "password_grant", Approval(Via::Edit), json!(true), "on", Value::Null, None),
         f("(Portcullis) Created", "—", "created_at", "created_at", Read, json!(1), "1", Value::Null, None),
+        f("(Portcullis) First party", "—", "first_party", "first_party", AdminOnly, json!(true), "on", json!(1), None),
+        f("(Portcullis) Access-token lifetime", "—", "access_token_ttl_secs", "access_token_ttl_secs", AdminOnly, json!(600), "600", json!(5), Some("5")),
     ]
 }
 
@@ -295,6 +304,10 @@ async fn every_client_field_of_seed_001_follows_its_rule_in_the_portal_and_the_r
             Rule::Read => {
                 read_only_in_portal(&who, row).await;
                 read_only_in_rest(&who, row).await;
+            }
+            Rule::AdminOnly => {
+                admin_only::admin_only_in_portal(&who, row).await;
+                admin_only::admin_only_in_rest(&who, row).await;
             }
             Rule::Approval(via) => {
                 approval_in_portal(&app, &who, row, via).await;
