@@ -29,6 +29,7 @@ mod m0020_recovery;
 mod m0021_dpop;
 mod m0022_person_names;
 mod m0023_allowed_origins;
+mod m0025_claims_requests;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_dpop::Migration),
             Box::new(m0022_person_names::Migration),
             Box::new(m0023_allowed_origins::Migration),
+            Box::new(m0025_claims_requests::Migration),
         ]
     }
 }

@@ -94,6 +94,8 @@ pub struct ClientPatch {
     pub dpop_bound_access_tokens: Option<bool>,
     /// Exact origins (CORS); validated by [`validate_origin`].
     pub allowed_origins: Option<Vec<String>>,
+    /// OIDC Core §5.4: scope-released claims in the ID token too (default true).
+    pub include_claims_in_id_token: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -129,6 +131,9 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         allowed_origins: Vec::new(),
+        // Approval-gated (`portal::Gated`): never set by a patch.
+        requestable_claims: Vec::new(),
+        include_claims_in_id_token: true,
     }
 }
 
@@ -164,6 +169,7 @@ impl ClientPatch {
             require_pushed_authorization_requests: Some(m.require_pushed_authorization_requests),
             dpop_bound_access_tokens: Some(m.dpop_bound_access_tokens),
             allowed_origins: Some(m.allowed_origins.clone()),
+            include_claims_in_id_token: Some(m.include_claims_in_id_token),
         }
     }
 
@@ -421,6 +427,11 @@ impl ClientPatch {
                 .dpop_bound_access_tokens
                 .unwrap_or(base.dpop_bound_access_tokens),
             allowed_origins: origins,
+            // Approval-gated: kept as it is (see `portal::Gated`).
+            requestable_claims: base.requestable_claims.clone(),
+            include_claims_in_id_token: self
+                .include_claims_in_id_token
+                .unwrap_or(base.include_claims_in_id_token),
             name,
             description,
             application_type: app,

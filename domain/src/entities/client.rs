@@ -53,6 +53,11 @@ pub struct Model {
     /// JSON array of origins allowed to call the token endpoint from a browser (m0023).
     #[sea_orm(column_type = "Text")]
     pub allowed_origins: String,
+    /// JSON array of claim names the client may request individually (m0025).
+    #[sea_orm(column_type = "Text")]
+    pub requestable_claims: String,
+    /// OIDC Core §5.4: scope-released claims in the ID token too (m0025).
+    pub include_claims_in_id_token: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,
