@@ -36,6 +36,9 @@ pub struct Gated {
     /// None = the server default.
     pub refresh_token_ttl_secs: Option<i64>,
     pub password_grant: bool,
+    /// Individually requested claims (OIDC Core §5.5); `None`: left as they are.
+    #[serde(default)]
+    pub requestable_claims: Option<Vec<String>>,
 }
 
 impl Gated {
@@ -43,6 +46,7 @@ impl Gated {
         Self {
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
             password_grant: c.allows(GrantType::Password),
+            requestable_claims: Some(c.metadata.requestable_claims.clone()),
         }
     }
 }
@@ -61,6 +65,9 @@ pub enum ChangeField {
     GrantTypes,
     /// Redirect URIs on origins nobody reviewed (M7).
     RedirectUris,
+    /// Claims the client may request individually (OIDC Core §5.5): the entries of
+    /// `after` missing from `before` are added on approval.
+    RequestableClaims,
 }
 
 impl ChangeField {
@@ -72,6 +79,7 @@ impl ChangeField {
             Self::ExpiresAt => "expires_at",
             Self::GrantTypes => "grant_types",
             Self::RedirectUris => "redirect_uris",
+            Self::RequestableClaims => "requestable_claims",
         }
     }
 }
@@ -86,6 +94,7 @@ impl ChangeField {
             Self::ExpiresAt => "registration expiry",
             Self::GrantTypes => "grant types",
             Self::RedirectUris => "redirect URIs",
+            Self::RequestableClaims => "individually requested claims",
         }
     }
 }

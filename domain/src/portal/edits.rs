@@ -157,6 +157,11 @@ pub async fn update(
         }
     }
 
+    let claims_asked = match gated.as_ref().and_then(|g| g.requestable_claims.as_deref()) {
+        Some(list) => Some(requestable_claims(list)?),
+        None => None,
+    };
+
     let txn = crate::platform::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
     if expected_version.is_some_and(|v| v != current.version) {
@@ -206,6 +211,23 @@ pub async fn update(
                     field: ChangeField::PasswordGrant,
                     before: json!(false),
                     after: json!(true),
+                });
+            }
+        }
+        if let Some(want) = claims_asked {
+            let have = &current.metadata.requestable_claims;
+            // Fewer claims reduce privilege: that part applies at once (as other
+            // reductions do); additions wait for approval unless an admin asks.
+            let kept: Vec<String> = have.iter().filter(|c| want.contains(c)).cloned().collect();
+            let added = want.iter().any(|c| !have.contains(c));
+            if !added || who.is_admin() {
+                next.metadata.requestable_claims = want;
+            } else {
+                next.metadata.requestable_claims = kept.clone();
+                asks.push(FieldChange {
+                    field: ChangeField::RequestableClaims,
+                    before: json!(kept),
+                    after: json!(want),
                 });
             }
         }
@@ -577,4 +599,35 @@ pub async fn list_clients(
     }
     let owner = (!all).then_some(who.user.id.as_str());
     crate::clients::store::list(db, owner, search, sort, page, per_page).await
+}
+
+/// A list of individually requested claims (OIDC Core §5.5) as sent: trimmed,
+/// once each, only claims Portcullis can release one by one
+/// (`oauth::claims::REQUESTABLE`), which also bounds its length.
+pub fn requestable_claims(list: &[String]) -> DomainResult<Vec<String>> {
+    const FIELD: &str = "requestable_claims";
+    let known = crate::oauth::claims::REQUESTABLE;
+    if list.len() > known.len() {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!("at most {} entries", known.len()),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for c in list.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if !known.contains(&c) {
+            let shown: String = c.chars().take(64).collect();
+            return Err(DomainError::invalid(
+                FIELD,
+                format!(
+                    "'{shown}' is not a claim that can be requested individually (one of: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    Ok(out)
 }

@@ -272,13 +272,17 @@ pub async fn update(
         (Some(p), _) => Some(p),
         (None, g) => g,
     };
-    let gated = (password_grant.is_some() || b.refresh_token_ttl_secs.is_some()).then(|| {
+    let gated = (password_grant.is_some()
+        || b.refresh_token_ttl_secs.is_some()
+        || b.requestable_claims.is_some())
+    .then(|| {
         let have = Gated::of(&current);
         Gated {
             password_grant: password_grant.unwrap_or(have.password_grant),
             refresh_token_ttl_secs: b
                 .refresh_token_ttl_secs
                 .unwrap_or(have.refresh_token_ttl_secs),
+            requestable_claims: b.requestable_claims.clone(),
         }
     });
 

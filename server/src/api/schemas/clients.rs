@@ -152,6 +152,10 @@ pub struct NewClient {
     pub require_pushed_authorization_requests: Option<bool>,
     /// RFC 9449 §5.2: refuse this client's token requests that carry no DPoP proof.
     pub dpop_bound_access_tokens: Option<bool>,
+    /// OIDC Core §5.4: false puts the claims the scopes release only at userinfo
+    /// (the ID token keeps the protocol claims and what `claims` asked for under
+    /// `id_token`). Default true.
+    pub include_claims_in_id_token: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -183,6 +187,7 @@ impl NewClient {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            include_claims_in_id_token: self.include_claims_in_id_token,
         }
     }
 }
@@ -274,6 +279,16 @@ pub struct ClientEdit {
     pub refresh_token_ttl_secs: Option<Option<i64>>,
     /// Approval-gated when turned on; turning it off applies at once.
     pub password_grant: Option<bool>,
+    /// OIDC Core §5.4: false puts the claims the scopes release only at userinfo;
+    /// the ID token keeps the protocol claims and what the `claims` parameter
+    /// asked for under `id_token`. Applies at once.
+    pub include_claims_in_id_token: Option<bool>,
+    /// Individually requested claims (OIDC Core §5.5): claims this client may ask
+    /// for with the `claims` parameter beyond what its scopes release, from
+    /// `name`, `given_name`, `family_name`, `preferred_username`, `updated_at`,
+    /// `email`, `email_verified`. Approval-gated when it adds a claim (a change
+    /// request, needs `justification`); removing claims applies at once.
+    pub requestable_claims: Option<Vec<String>>,
     /// Why, for the administrator deciding the change request.
     pub justification: Option<String>,
     /// Read-only here: must equal the current value when sent.
@@ -346,6 +361,7 @@ impl ClientEdit {
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            include_claims_in_id_token: self.include_claims_in_id_token,
         }
     }
 }
