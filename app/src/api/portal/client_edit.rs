@@ -44,6 +44,8 @@ pub async fn update_client(
     #[server(default)] auth_method: String,
     #[server(default)] dpop_bound_access_tokens: Option<String>,
     #[server(default)] require_pushed_authorization_requests: Option<String>,
+    #[server(default)] include_claims_in_id_token: String,
+    #[server(default)] requestable_claims: Option<String>,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -118,6 +120,14 @@ pub async fn update_client(
             "require_pushed_authorization_requests",
             on(&require_pushed_authorization_requests),
         ),
+        (
+            "include_claims_in_id_token",
+            include_claims_in_id_token.clone(),
+        ),
+        (
+            "requestable_claims",
+            requestable_claims.clone().unwrap_or_default(),
+        ),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -129,6 +139,28 @@ pub async fn update_client(
         .map_err(|e| typed.push(e))
         .ok()
         .flatten();
+    // OIDC Core §5.4 and §5.5; neither applies to service clients (nobody signs in).
+    let in_id_token = match include_claims_in_id_token.as_str() {
+        "" => None,
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => {
+            typed.push(DomainError::invalid(
+                "include_claims_in_id_token",
+                "choose the ID token and userinfo, or userinfo only",
+            ));
+            None
+        }
+    };
+    let asked_claims = requestable_claims
+        .as_deref()
+        .filter(|_| person)
+        .map(words)
+        .and_then(|list| {
+            domain::portal::requestable_claims(&list)
+                .map_err(|e| typed.push(e))
+                .ok()
+        });
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -164,6 +196,7 @@ pub async fn update_client(
         require_pushed_authorization_requests: person
             .then_some(require_pushed_authorization_requests.is_some()),
         dpop_bound_access_tokens: Some(dpop_bound_access_tokens.is_some()),
+        include_claims_in_id_token: in_id_token.filter(|_| person),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {
@@ -174,6 +207,7 @@ pub async fn update_client(
     let gated = domain::portal::Gated {
         refresh_token_ttl_secs,
         password_grant: password_grant.is_some(),
+        requestable_claims: asked_claims,
     };
     let out = domain::portal::update(
         &st.db,

@@ -71,6 +71,8 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "auth_method",
             "dpop_bound_access_tokens",
             "require_pushed_authorization_requests",
+            "include_claims_in_id_token",
+            "requestable_claims",
         ])
         .collect();
     let max_age = c
@@ -82,6 +84,15 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
         "auth_method",
         c.metadata.token_endpoint_auth_method.as_str().to_owned(),
     );
+    let claims_in_id_token = sent(
+        "include_claims_in_id_token",
+        if c.metadata.include_claims_in_id_token {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_owned(),
+    ) != "no";
     let is_native = c.metadata.application_type == ApplicationType::Native;
     let is_web = c.metadata.application_type == ApplicationType::Web;
     let is_service = c.metadata.application_type == ApplicationType::Service;
@@ -171,6 +182,16 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <p class="mb-4 text-xs text-slate-500">"The ID token says when the person signed in. Portcullis always includes it; this records that your app relies on it."</p>
                     <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="require_pushed_authorization_requests" value="on" checked=ticked("require_pushed_authorization_requests", c.metadata.require_pushed_authorization_requests)/>"Require pushed authorization requests (PAR)"</label>
                     <p class="mb-4 text-xs text-slate-500">"Sign-in requests are accepted only after your server pushed them to /oauth/par, so nobody can alter them in the browser."</p>
+                    <div class="mb-4">
+                        <label for="f-include_claims_in_id_token" class=LABEL>"Claims of the granted scopes"</label>
+                        <select id="f-include_claims_in_id_token" name="include_claims_in_id_token" class=INPUT aria-describedby="f-include_claims_in_id_token-error"
+                            aria-invalid=move || error().and_then(|e| e.field_message("include_claims_in_id_token")).is_some().then_some("true")>
+                            <option value="yes" selected=claims_in_id_token>"In the ID token and at userinfo"</option>
+                            <option value="no" selected=!claims_in_id_token>"Only at userinfo"</option>
+                        </select>
+                        <p class="mt-1 text-xs text-slate-500">"Only at userinfo keeps ID tokens small: they carry who signed in and when, plus the claims your app asks for in the claims parameter under id_token (OpenID Connect Core 5.4)."</p>
+                        <p id="f-include_claims_in_id_token-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("include_claims_in_id_token"))}</p>
+                    </div>
                 })}
                 <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="dpop_bound_access_tokens" value="on" checked=ticked("dpop_bound_access_tokens", c.metadata.dpop_bound_access_tokens)/>"Require DPoP-bound access tokens"</label>
                 <p class="mb-4 text-xs text-slate-500">"Every token request must carry a DPoP proof, so a stolen access token is useless without your app's key."</p>
@@ -181,6 +202,9 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <input id="f-refresh_token_days" name="refresh_token_days" type="number" min="1" max="365" value=sent("refresh_token_days", refresh_days) class=INPUT/>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("refresh_token_ttl_secs").or_else(|| e.field_message("refresh_token_days")))}</p>
                 </div>
+                {(!is_service).then(|| view! {
+                    <ValueField name="requestable_claims" maxlength=200 label="Individually requested claims" value=sent("requestable_claims", c.metadata.requestable_claims.join(" ")) hint="Claims your app may ask for one by one with the claims parameter beyond what its scopes release, separated by spaces: name, given_name, family_name, preferred_username, updated_at, email, email_verified. People see them on the consent page. Adding one needs approval; removing applies at once." error/>
+                })}
                 {is_web.then(|| view! {
                     <label class="mb-4 flex items-center gap-2 text-sm">
                         <input type="checkbox" name="password_grant" value="on" checked=ticked("password_grant", c.password_grant())/>
