@@ -26,6 +26,9 @@ pub struct NewClient {
     pub owner_id: Option<String>,
     /// Registration expiry (None = never).
     pub expires_at: Option<Timestamp>,
+    /// Claims it may request individually (OIDC Core §5.5): set only by a
+    /// registering party that may approve them (the operator, an administrator).
+    pub requestable_claims: Vec<String>,
     /// A developer's self-service registration: nobody has reviewed its grant types
     /// and redirect URIs yet. Otherwise (the operator, an administrator) the
     /// registration itself is the review.

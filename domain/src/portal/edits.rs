@@ -77,6 +77,8 @@ pub async fn register(
             expires_at: (days > 0).then_some(now + days * 86_400),
             // An administrator's registration is its own review (M7).
             unreviewed: !who.is_admin(),
+            // Asked for after registration, through an edit (approval-gated).
+            requestable_claims: Vec::new(),
         },
         now,
     )
