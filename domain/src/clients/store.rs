@@ -58,7 +58,7 @@ pub async fn create(
             "need an administrator's approval: ask for them once the client is registered",
         ));
     }
-    metadata.requestable_claims = crate::portal::requestable_claims(&new.requestable_claims)?;
+    metadata.requestable_claims = crate::oauth::claims::requestable_list(&new.requestable_claims)?;
     crate::platform::text::check_items("scopes", &new.scopes, limits::SCOPES)?;
     for s in &new.scopes {
         crate::apis::find_scope(db, s)

@@ -9,6 +9,7 @@ use super::claims_request::{add_asked, ClaimsRequest};
 use super::ScopeSet;
 use crate::accounts::users::User;
 use crate::clients::model::Client;
+use crate::{DomainError, DomainResult};
 
 /// Seed 001: the scope that releases a person's portal role and the claim that
 /// carries it (`user`, `developer` or `admin`), both named by the operator
@@ -216,4 +217,35 @@ pub fn beyond_scopes(client: &Client, scopes: &ScopeSet, request: &ClaimsRequest
     out.sort();
     out.dedup();
     out
+}
+
+/// A list of individually requested claims (OIDC Core §5.5) as sent: trimmed,
+/// once each, only claims Portcullis can release one by one
+/// (`oauth::claims::REQUESTABLE`), which also bounds its length.
+pub fn requestable_list(list: &[String]) -> DomainResult<Vec<String>> {
+    const FIELD: &str = "requestable_claims";
+    let known = REQUESTABLE;
+    if list.len() > known.len() {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!("at most {} entries", known.len()),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for c in list.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if !known.contains(&c) {
+            let shown: String = c.chars().take(64).collect();
+            return Err(DomainError::invalid(
+                FIELD,
+                format!(
+                    "'{shown}' is not a claim that can be requested individually (one of: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    Ok(out)
 }

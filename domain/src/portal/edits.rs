@@ -160,7 +160,7 @@ pub async fn update(
     }
 
     let claims_asked = match gated.as_ref().and_then(|g| g.requestable_claims.as_deref()) {
-        Some(list) => Some(requestable_claims(list)?),
+        Some(list) => Some(crate::oauth::claims::requestable_list(list)?),
         None => None,
     };
 
@@ -601,35 +601,4 @@ pub async fn list_clients(
     }
     let owner = (!all).then_some(who.user.id.as_str());
     crate::clients::store::list(db, owner, search, sort, page, per_page).await
-}
-
-/// A list of individually requested claims (OIDC Core §5.5) as sent: trimmed,
-/// once each, only claims Portcullis can release one by one
-/// (`oauth::claims::REQUESTABLE`), which also bounds its length.
-pub fn requestable_claims(list: &[String]) -> DomainResult<Vec<String>> {
-    const FIELD: &str = "requestable_claims";
-    let known = crate::oauth::claims::REQUESTABLE;
-    if list.len() > known.len() {
-        return Err(DomainError::invalid(
-            FIELD,
-            format!("at most {} entries", known.len()),
-        ));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for c in list.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
-        if !known.contains(&c) {
-            let shown: String = c.chars().take(64).collect();
-            return Err(DomainError::invalid(
-                FIELD,
-                format!(
-                    "'{shown}' is not a claim that can be requested individually (one of: {})",
-                    known.join(", ")
-                ),
-            ));
-        }
-        if !out.iter().any(|o| o == c) {
-            out.push(c.to_owned());
-        }
-    }
-    Ok(out)
 }

@@ -157,7 +157,7 @@ pub async fn update_client(
         .filter(|_| person)
         .map(words)
         .and_then(|list| {
-            domain::portal::requestable_claims(&list)
+            domain::oauth::claims::requestable_list(&list)
                 .map_err(|e| typed.push(e))
                 .ok()
         });
