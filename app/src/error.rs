@@ -222,6 +222,8 @@ fn field_label(field: &str) -> String {
         "redirect_uris" => "Redirect URIs",
         "post_logout_redirect_uris" => "Post-logout redirect URIs",
         "allowed_origins" => "JavaScript origins",
+        "include_claims_in_id_token" => "Claims in the ID token",
+        "requestable_claims" => "Individually requested claims",
         "logo_uri" => "Logo URI",
         "client_uri" => "Home page URI",
         "policy_uri" => "Privacy policy URI",

@@ -106,6 +106,17 @@ pub struct ClientMetadata {
     /// (the consent is still recorded, so the person sees the app among theirs).
     #[serde(default = "yes")]
     pub persist_consent: bool,
+    /// Individually requested claims (seed 001, OIDC Core §5.5): the claims this
+    /// client may ask for one by one with the `claims` request parameter beyond
+    /// what its scopes release. Approval-gated: a developer's addition waits for
+    /// an administrator.
+    #[serde(default)]
+    pub requestable_claims: Vec<String>,
+    /// Seed 001's "Include Claims In Id Token": when false, the claims a scope
+    /// releases go only to userinfo (OIDC Core §5.4) and the ID token carries the
+    /// protocol claims and what the `claims` parameter asked for under `id_token`.
+    #[serde(default = "yes")]
+    pub include_claims_in_id_token: bool,
 }
 
 /// The only response type (OAuth 2.1 §4.1).

@@ -30,6 +30,7 @@ mod m0021_dpop;
 mod m0022_person_names;
 mod m0023_allowed_origins;
 mod m0024_client_trust;
+mod m0025_claims_requests;
 mod m0026_pairwise;
 mod m0027_client_keys_and_algs;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_person_names::Migration),
             Box::new(m0023_allowed_origins::Migration),
             Box::new(m0024_client_trust::Migration),
+            Box::new(m0025_claims_requests::Migration),
             Box::new(m0026_pairwise::Migration),
             Box::new(m0027_client_keys_and_algs::Migration),
         ]

@@ -31,6 +31,10 @@ pub struct ConsentView {
     /// Scopes of the request they allowed before (incremental consent: shown apart,
     /// not asked again).
     pub already: Vec<ScopeLine>,
+    /// The claims asked for one by one beyond the scopes (OpenID Connect Core
+    /// §5.5) that would be released, in plain words.
+    #[serde(default)]
+    pub claims: Vec<String>,
     /// The authorization request's parameters, carried through the form.
     pub params: Vec<(String, String)>,
     pub user_display_name: String,
@@ -56,18 +60,28 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
         .ok_or_else(|| {
             AppError::Message("The application asking for access is not registered here.".into())
         })?;
-    // A pushed request (RFC 9126) carries only its request_uri: the scopes are in
-    // what was pushed.
-    let scope = match get("request_uri") {
-        Some(uri) => domain::oauth::pushed::find(&st.db, &uri, &client_id, st.now())
-            .await?
-            .and_then(|p| p.get("scope").cloned())
-            .unwrap_or_default(),
-        None => get("scope").unwrap_or_default(),
+    // A pushed request (RFC 9126) carries only its request_uri: the scopes and
+    // the claims asked for are in what was pushed.
+    let (scope, claims) = match get("request_uri") {
+        Some(uri) => {
+            let pushed = domain::oauth::pushed::find(&st.db, &uri, &client_id, st.now()).await?;
+            let of = |k: &str| pushed.as_ref().and_then(|p| p.get(k).cloned());
+            (of("scope").unwrap_or_default(), of("claims"))
+        }
+        None => (get("scope").unwrap_or_default(), get("claims")),
     };
-    Ok(Some(
-        consent_view(&st, user.user(), client, &scope, params).await?,
-    ))
+    // The authorization endpoint refuses a malformed one before this page shows.
+    let asked = claims.and_then(|c| domain::oauth::claims_request::ClaimsRequest::parse(&c).ok());
+    let beyond = asked.map(|a| {
+        domain::oauth::claims::beyond_scopes(&client, &domain::oauth::ScopeSet::parse(&scope), &a)
+    });
+    let mut view = consent_view(&st, user.user(), client, &scope, params).await?;
+    view.claims = beyond
+        .unwrap_or_default()
+        .iter()
+        .map(|c| domain::oauth::claims::label(c).to_owned())
+        .collect();
+    Ok(Some(view))
 }
 
 /// What the consent screen shows for `client` asking for `scope` (the
@@ -133,6 +147,7 @@ pub async fn consent_view(
         first_party: client.first_party,
         scopes,
         already,
+        claims: Vec::new(),
         params,
         user_display_name: user.display_name.clone(),
     })

@@ -41,6 +41,15 @@ pub fn ConsentCard(
                     </span></li>
                 }).collect_view()}
             </ul>
+            // OIDC Core §5.5: details asked for one by one, beyond the permissions.
+            {(!c.claims.is_empty()).then(|| view! {
+                <p class="mt-4 text-sm">"It also asks to see these details of your account:"</p>
+                <ul class="mt-2 space-y-1" data-testid="consent-claims">
+                    {c.claims.iter().map(|l| view! {
+                        <li class="flex gap-2"><span aria-hidden="true">"✓"</span><span>{l.clone()}</span></li>
+                    }).collect_view()}
+                </ul>
+            })}
             {(!c.already.is_empty()).then(|| view! {
                 <details class="mt-4 text-sm text-slate-700" data-testid="consent-already" open=c.scopes.is_empty()>
                     <summary class="cursor-pointer">{format!("What you already allowed ({})", c.already.len())}</summary>

@@ -30,6 +30,9 @@ pub struct NewClient {
     pub owner_id: Option<String>,
     /// Registration expiry (None = never).
     pub expires_at: Option<Timestamp>,
+    /// Claims it may request individually (OIDC Core §5.5): set only by a
+    /// registering party that may approve them (the operator, an administrator).
+    pub requestable_claims: Vec<String>,
     /// A developer's self-service registration: nobody has reviewed its grant types
     /// and redirect URIs yet. Otherwise (the operator, an administrator) the
     /// registration itself is the review.
@@ -109,6 +112,8 @@ pub struct ClientPatch {
     /// Only `["code"]` is accepted (OAuth 2.1).
     pub response_types: Option<Vec<String>>,
     pub persist_consent: Option<bool>,
+    /// OIDC Core §5.4: scope-released claims in the ID token too (default true).
+    pub include_claims_in_id_token: Option<bool>,
 }
 
 /// The metadata a new client of this type starts from.
@@ -151,6 +156,9 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         request_object_signing_alg: None,
         response_types: ::metadata::code_only(),
         persist_consent: true,
+        // Approval-gated (`portal::Gated`): never set by a patch.
+        requestable_claims: Vec::new(),
+        include_claims_in_id_token: true,
     }
 }
 
@@ -192,6 +200,7 @@ impl ClientPatch {
             request_object_signing_alg: Some(m.request_object_signing_alg.clone()),
             response_types: Some(m.response_types.clone()),
             persist_consent: Some(m.persist_consent),
+            include_claims_in_id_token: Some(m.include_claims_in_id_token),
         }
     }
 
@@ -493,6 +502,11 @@ impl ClientPatch {
                 .unwrap_or(base.dpop_bound_access_tokens),
             allowed_origins: origins,
             persist_consent: self.persist_consent.unwrap_or(base.persist_consent),
+            // Approval-gated: kept as it is (see `portal::Gated`).
+            requestable_claims: base.requestable_claims.clone(),
+            include_claims_in_id_token: self
+                .include_claims_in_id_token
+                .unwrap_or(base.include_claims_in_id_token),
             name,
             description,
             application_type: app,

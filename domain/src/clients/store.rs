@@ -50,7 +50,15 @@ pub async fn create(
     now: Timestamp,
 ) -> DomainResult<CreatedClient> {
     let app = new.application_type.unwrap_or(ApplicationType::Web);
-    let metadata = new.metadata.register(app)?;
+    let mut metadata = new.metadata.register(app)?;
+    // Approval-gated: only a registration that is itself the review sets them.
+    if new.unreviewed && !new.requestable_claims.is_empty() {
+        return Err(DomainError::invalid(
+            "requestable_claims",
+            "need an administrator's approval: ask for them once the client is registered",
+        ));
+    }
+    metadata.requestable_claims = crate::oauth::claims::requestable_list(&new.requestable_claims)?;
     if new.pre_authorized {
         crate::portal::governed::check_pre_authorizable(metadata.is_public())?;
     }

@@ -26,6 +26,9 @@ pub struct Model {
     pub issued_jti_exp: Option<i64>,
     /// The session the code was issued in (`sid`), m0017.
     pub sid: Option<String>,
+    /// The request's `claims` parameter, normalised JSON (OIDC Core §5.5, m0025).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub claims_request: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -68,6 +68,11 @@ pub struct Model {
     pub pre_authorized: bool,
     /// False: consent is asked on every authorization (m0024).
     pub persist_consent: bool,
+    /// JSON array of claim names the client may request individually (m0025).
+    #[sea_orm(column_type = "Text")]
+    pub requestable_claims: String,
+    /// OIDC Core §5.4: scope-released claims in the ID token too (m0025).
+    pub include_claims_in_id_token: bool,
     /// JSON array of strings.
     #[sea_orm(column_type = "Text")]
     pub contacts: String,

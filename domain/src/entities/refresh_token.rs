@@ -22,6 +22,9 @@ pub struct Model {
     pub access_exp: Option<i64>,
     /// The key a public client's refresh token is bound to (DPoP, m0021).
     pub dpop_jkt: Option<String>,
+    /// The request's `claims` parameter, normalised JSON (OIDC Core §5.5, m0025).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub claims_request: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

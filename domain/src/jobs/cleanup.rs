@@ -217,6 +217,7 @@ mod tests {
             resource: None,
             auth_time: now,
             sid: None,
+            claims_request: None,
         };
         issue_code(&db, new.clone(), 60, now).await.unwrap();
         let hash = authorization_code::Entity::find()

@@ -35,6 +35,8 @@ pub struct NewCode {
     pub auth_time: Timestamp,
     /// The session it was issued in (OIDC `sid`).
     pub sid: Option<String>,
+    /// The request's `claims` parameter, normalised (OIDC Core §5.5).
+    pub claims_request: Option<String>,
 }
 
 pub async fn issue_code<C: ConnectionTrait>(
@@ -62,6 +64,7 @@ pub async fn issue_code<C: ConnectionTrait>(
         issued_jti: Set(None),
         issued_jti_exp: Set(None),
         sid: Set(c.sid),
+        claims_request: Set(c.claims_request),
     }
     .insert(conn)
     .await?;
@@ -125,6 +128,27 @@ pub async fn record_code_issuance<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The `claims` parameter (stored form) behind the access token `jti`: of the
+/// refresh token issued beside it, else of the code it was issued from. Both rows
+/// are kept until that access token has expired (`jobs::cleanup`).
+pub async fn claims_request_of_access<C: ConnectionTrait>(
+    conn: &C,
+    jti: &str,
+) -> DomainResult<Option<String>> {
+    if let Some(r) = rt::Entity::find()
+        .filter(rt::Column::AccessJti.eq(jti))
+        .one(conn)
+        .await?
+    {
+        return Ok(r.claims_request);
+    }
+    Ok(code::Entity::find()
+        .filter(code::Column::IssuedJti.eq(jti))
+        .one(conn)
+        .await?
+        .and_then(|c| c.claims_request))
+}
+
 /// RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge, with the verifier's
 /// syntax checked (43–128 unreserved characters).
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
@@ -152,6 +176,9 @@ pub struct NewRefresh {
     pub access_exp: Timestamp,
     /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
     pub dpop_jkt: Option<String>,
+    /// The `claims` parameter of the authorization behind the family (OIDC Core
+    /// §5.5), so a refreshed access token's userinfo answers the same.
+    pub claims_request: Option<String>,
 }
 
 /// Stores a new refresh token of a family; `expires_at` is the family's cap.
@@ -178,6 +205,7 @@ pub async fn issue_refresh<C: ConnectionTrait>(
         access_jti: Set(Some(r.access_jti)),
         access_exp: Set(Some(r.access_exp)),
         dpop_jkt: Set(r.dpop_jkt),
+        claims_request: Set(r.claims_request),
     }
     .insert(conn)
     .await?;

@@ -15,6 +15,8 @@ use crate::accounts::users::User;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::clients::model::Client;
 use crate::oauth::access_tokens::{self, AccessClaims};
+use crate::oauth::claims::{release, Target};
+use crate::oauth::claims_request::ClaimsRequest;
 use crate::oauth::codes::{self, NewRefresh};
 use crate::platform::clock::Timestamp;
 
@@ -93,6 +95,10 @@ pub struct UserIssue<'a> {
     /// the refresh token when the client is public (a confidential client's refresh
     /// token is already bound to its credentials).
     pub dpop_jkt: Option<String>,
+    /// The `claims` parameter of the authorization (OIDC Core §5.5), from the code
+    /// or the refresh token: shapes the ID token and is carried to the refresh
+    /// token issued now.
+    pub claims_request: Option<ClaimsRequest>,
 }
 
 impl Tokens {
@@ -262,7 +268,15 @@ impl Tokens {
         };
         let id_token = match id_source {
             Some((nonce, sid)) if t.scopes.contains("openid") => {
-                let mut id = super::claims::user_claims(&claims.sub, t.user, &t.scopes, &self.role);
+                let mut id = release(
+                    &claims.sub,
+                    t.user,
+                    t.client,
+                    &t.scopes,
+                    &self.role,
+                    t.claims_request.as_ref(),
+                    Target::IdToken,
+                );
                 id["iss"] = json!(self.issuer.as_ref());
                 id["aud"] = json!(t.client.id);
                 id["azp"] = json!(t.client.id);
@@ -317,6 +331,7 @@ impl Tokens {
                         access_jti: claims.jti.clone(),
                         access_exp: claims.exp,
                         dpop_jkt: t.dpop_jkt.clone().filter(|_| t.client.is_public()),
+                        claims_request: t.claims_request.as_ref().map(ClaimsRequest::to_stored),
                     },
                     expires_at,
                     now,

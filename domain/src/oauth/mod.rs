@@ -5,6 +5,7 @@
 pub mod access_tokens;
 pub mod catalogue;
 pub mod claims;
+pub mod claims_request;
 pub mod codes;
 pub mod consents;
 pub mod device;

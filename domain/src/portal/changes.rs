@@ -37,7 +37,11 @@ pub struct Gated {
     pub refresh_token_ttl_secs: Option<i64>,
     pub password_grant: bool,
     /// OIDC Core §8: changing it gives every person a new `sub` at this client.
+    #[serde(default)]
     pub subject_type: SubjectType,
+    /// Individually requested claims (OIDC Core §5.5); `None`: left as they are.
+    #[serde(default)]
+    pub requestable_claims: Option<Vec<String>>,
 }
 
 impl Gated {
@@ -46,6 +50,7 @@ impl Gated {
             refresh_token_ttl_secs: c.refresh_token_ttl_secs,
             password_grant: c.allows(GrantType::Password),
             subject_type: c.metadata.subject_type,
+            requestable_claims: Some(c.metadata.requestable_claims.clone()),
         }
     }
 }
@@ -66,6 +71,9 @@ pub enum ChangeField {
     RedirectUris,
     /// Public or pairwise subjects (seed 001: Approval).
     SubjectType,
+    /// Claims the client may request individually (OIDC Core §5.5): the entries of
+    /// `after` missing from `before` are added on approval.
+    RequestableClaims,
 }
 
 impl ChangeField {
@@ -78,6 +86,7 @@ impl ChangeField {
             Self::GrantTypes => "grant_types",
             Self::RedirectUris => "redirect_uris",
             Self::SubjectType => "subject_type",
+            Self::RequestableClaims => "requestable_claims",
         }
     }
 }
@@ -93,6 +102,7 @@ impl ChangeField {
             Self::GrantTypes => "grant types",
             Self::RedirectUris => "redirect URIs",
             Self::SubjectType => "subject type (public or pairwise)",
+            Self::RequestableClaims => "individually requested claims",
         }
     }
 }

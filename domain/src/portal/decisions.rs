@@ -138,7 +138,9 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                         ChangeField::Enabled => next.disabled = ch.after != json!(true),
                         ChangeField::ExpiresAt => next.expires_at = ch.after.as_i64(),
                         // Applied by `review::apply_approved` above.
-                        ChangeField::GrantTypes | ChangeField::RedirectUris => {}
+                        ChangeField::GrantTypes
+                        | ChangeField::RedirectUris
+                        | ChangeField::RequestableClaims => {}
                     }
                 }
             }

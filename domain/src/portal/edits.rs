@@ -87,6 +87,8 @@ pub async fn register(
             expires_at: (days > 0).then_some(now + days * 86_400),
             // An administrator's registration is its own review (M7).
             unreviewed: !who.is_admin(),
+            // Asked for after registration, through an edit (approval-gated).
+            requestable_claims: Vec::new(),
         },
         now,
     )
@@ -171,6 +173,10 @@ pub async fn update(
             Err(_) => None,
         }
     };
+    let claims_asked = match gated.as_ref().and_then(|g| g.requestable_claims.as_deref()) {
+        Some(list) => Some(crate::oauth::claims::requestable_list(list)?),
+        None => None,
+    };
 
     let txn = crate::platform::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
@@ -226,6 +232,23 @@ pub async fn update(
                     field: ChangeField::SubjectType,
                     before: json!(have.subject_type),
                     after: json!(g.subject_type),
+                });
+            }
+        }
+        if let Some(want) = claims_asked {
+            let have = &current.metadata.requestable_claims;
+            // Fewer claims reduce privilege: that part applies at once (as other
+            // reductions do); additions wait for approval unless an admin asks.
+            let kept: Vec<String> = have.iter().filter(|c| want.contains(c)).cloned().collect();
+            let added = want.iter().any(|c| !have.contains(c));
+            if !added || who.is_admin() {
+                next.metadata.requestable_claims = want;
+            } else {
+                next.metadata.requestable_claims = kept.clone();
+                asks.push(FieldChange {
+                    field: ChangeField::RequestableClaims,
+                    before: json!(kept),
+                    after: json!(want),
                 });
             }
         }

@@ -183,6 +183,7 @@ pub fn apply_approved(next: &mut Client, ch: &FieldChange) -> DomainResult<bool>
     match ch.field {
         ChangeField::GrantTypes => add_approved(&mut next.metadata.grant_types, ch),
         ChangeField::RedirectUris => add_approved(&mut next.metadata.redirect_uris, ch),
+        ChangeField::RequestableClaims => add_approved(&mut next.metadata.requestable_claims, ch),
         _ => return Ok(false),
     }
     // What is approved must still be a valid client (e.g. within the list bounds).

@@ -283,7 +283,8 @@ pub async fn update(
     };
     let gated = (password_grant.is_some()
         || b.refresh_token_ttl_secs.is_some()
-        || b.subject_type.is_some())
+        || b.subject_type.is_some()
+        || b.requestable_claims.is_some())
     .then(|| {
         let have = Gated::of(&current);
         Gated {
@@ -292,6 +293,7 @@ pub async fn update(
                 .refresh_token_ttl_secs
                 .unwrap_or(have.refresh_token_ttl_secs),
             subject_type: b.subject_type.unwrap_or(have.subject_type),
+            requestable_claims: b.requestable_claims.clone(),
         }
     });
 

@@ -97,6 +97,8 @@ enum Bound {
     List(usize, usize),
     /// A list of at most this many grant types.
     Grants(usize),
+    /// A list of claims that can be requested individually (OIDC Core §5.5).
+    Claims,
 }
 
 /// Every string and list the API takes, with its bound. The unit test below fails
@@ -146,6 +148,7 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             List(ALLOWED_ORIGINS, ORIGIN),
         ),
         ("ClientEdit", "grant_types", Grants(GRANT_TYPES)),
+        ("ClientEdit", "requestable_claims", Claims),
         ("ClientEdit", "logo_uri", Token(URI)),
         ("ClientEdit", "client_uri", Token(URI)),
         ("ClientEdit", "policy_uri", Token(URI)),
@@ -186,7 +189,7 @@ fn pattern(bound: &Bound) -> String {
         Bound::Required(_) => format!("^[^{line}]*[^{line}\\s][^{line}]*$"),
         Bound::RequiredLines(_) => format!("^[^{lines}]*[^{lines}\\s][^{lines}]*$"),
         Bound::Token(_) | Bound::List(..) => format!("^\\s*[^{line}\\s]*\\s*$"),
-        Bound::Grants(_) => String::new(),
+        Bound::Grants(_) | Bound::Claims => String::new(),
     }
 }
 
@@ -242,6 +245,11 @@ fn apply_bounds(doc: &mut Value) {
                 set(p, "maxItems", json!(n));
                 let grants = domain::clients::GrantType::ALL.map(|g| g.as_str());
                 set(p, "items", json!({ "type": "string", "enum": grants }));
+            }
+            Bound::Claims => {
+                let claims = domain::oauth::claims::REQUESTABLE;
+                set(p, "maxItems", json!(claims.len()));
+                set(p, "items", json!({ "type": "string", "enum": claims }));
             }
         }
     }

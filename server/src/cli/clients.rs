@@ -66,6 +66,10 @@ pub enum ClientCommand {
         /// Where the client publishes its public keys (for private_key_jwt).
         #[arg(long)]
         jwks_uri: Option<String>,
+        /// A claim it may request individually with the `claims` parameter (OIDC
+        /// Core §5.5), beyond what its scopes release (e.g. `email`).
+        #[arg(long = "requestable-claim")]
+        requestable_claims: Vec<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -102,6 +106,7 @@ pub(super) async fn client_command(
             dpop_bound_access_tokens,
             token_endpoint_auth_method,
             jwks_uri,
+            requestable_claims,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -137,6 +142,7 @@ pub(super) async fn client_command(
                 allowed_email_domains: email_domains,
                 first_party,
                 pre_authorized,
+                requestable_claims,
                 ..Default::default()
             };
             let created = clients::create(

@@ -172,6 +172,9 @@ pub async fn authorize(
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
+    if names_another_person(&st, &req, &user.id) {
+        return fail(LOGIN_REQUIRED, ANOTHER_PERSON);
+    }
     let existing =
         match domain::oauth::consents::find(&st.services.db, &user.id, &req.client.id).await {
             Ok(g) => g,
@@ -184,7 +187,7 @@ pub async fn authorize(
     let covered = existing
         .as_ref()
         .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
-    let force_consent = req.prompt.iter().any(|p| p == "consent");
+    let force_consent = req.prompt.iter().any(|p| p == "consent") || claims_beyond_scopes(&req);
     // Seed 001 "Persist Client Authorizations": a client that asks for consent
     // every time gets the consent page even when the grant covers the request.
     let remembered = covered && req.client.metadata.persist_consent;
@@ -310,6 +313,7 @@ async fn issue_code_and_redirect(
         resource: req.resource.clone(),
         auth_time,
         sid: ctx.sid.clone(),
+        claims_request: req.claims.as_ref().map(|c| c.to_stored()),
     };
     // The code and the session's note that it signed in to this client (so its end
     // is told to the client: OIDC Back-/Front-Channel Logout) are written together.
@@ -384,6 +388,30 @@ async fn pre_authorized(
     }
 }
 
+const LOGIN_REQUIRED: &str = "login_required";
+const ANOTHER_PERSON: &str =
+    "the signed-in user is not the one claims.id_token.sub names (OpenID Connect Core §5.5.1)";
+
+/// OIDC Core §5.5.1: a `sub` value asked for in the ID token must be the signed-in
+/// person's — compared with the `sub` this client is given for them
+/// (`oauth::subject`, the one place it is computed) — or no code is issued.
+fn names_another_person(st: &OAuthState, req: &AuthzRequest, user_id: &str) -> bool {
+    req.claims
+        .as_ref()
+        .and_then(|c| c.required_sub())
+        .is_some_and(|want| *want != serde_json::json!(st.tokens.subjects.of(&req.client, user_id)))
+}
+
+/// Claims asked for one by one beyond the scopes (OIDC Core §5.5) are shown to the
+/// person on the consent page every time: an earlier consent to the scopes did not
+/// cover them.
+fn claims_beyond_scopes(req: &AuthzRequest) -> bool {
+    let scopes: domain::oauth::ScopeSet = req.scopes.iter().cloned().collect();
+    req.claims
+        .as_ref()
+        .is_some_and(|c| !domain::oauth::claims::beyond_scopes(&req.client, &scopes, c).is_empty())
+}
+
 /// POST /oauth/consent: the Allow / Deny form of the consent page. The CSRF
 /// middleware has checked the form's token; the request is validated again from
 /// the original parameters the form carries.
@@ -432,6 +460,9 @@ pub async fn consent(
     // Seed 003: a client may be limited to verified users of some e-mail domains.
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
+    }
+    if names_another_person(&st, &req, &user.id) {
+        return fail_request(&st, &req, LOGIN_REQUIRED, ANOTHER_PERSON, None);
     }
     let now = st.services.now();
     let grant = async {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use domain::clients::{Client, GrantType};
+use domain::oauth::claims_request::ClaimsRequest;
 
 use super::OAuthState;
 
@@ -24,6 +25,8 @@ pub struct AuthzRequest {
     /// The pushed request (RFC 9126) these parameters came from, used once by the
     /// code issued for it or the person's "Deny".
     pub request_uri: Option<String>,
+    /// The `claims` parameter (OpenID Connect Core §5.5), when it asks for any.
+    pub claims: Option<ClaimsRequest>,
 }
 
 pub enum Failure {
@@ -184,6 +187,13 @@ async fn check(
             ));
         }
     }
+    // OIDC Core §5.5: a JSON object (a request object's is serialised again by
+    // `request_object::open`); malformed or over its bounds is `invalid_request`.
+    let claims = match q.get("claims") {
+        Some(raw) => Some(ClaimsRequest::parse(raw).map_err(|d| fail("invalid_request", &d))?)
+            .filter(|c| !c.is_empty()),
+        None => None,
+    };
     let resource = q.get("resource").cloned();
     // RFC 8707 and the audience rule of the token endpoint, checked here already so
     // the person is never asked to consent to something no token can carry: a
@@ -237,5 +247,6 @@ async fn check(
         prompt,
         max_age,
         request_uri,
+        claims,
     })
 }

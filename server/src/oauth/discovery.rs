@@ -48,7 +48,10 @@ pub fn metadata_document(
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "userinfo_signing_alg_values_supported": ["RS256", "ES256"],
         "prompt_values_supported": ["none", "login", "consent"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "sid", "name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified", role.claim.as_ref()],
+        "claims_supported": domain::oauth::claims::supported(role),
+        // OIDC Core §5.5: `claims` asks for claims one by one, for the ID token and
+        // userinfo (released within the scopes and the client's approved list).
+        "claims_parameter_supported": true,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": super::client_assertion::ALGS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],

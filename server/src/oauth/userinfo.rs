@@ -13,7 +13,8 @@ use serde_json::json;
 use super::dpop::{self, Scheme};
 use super::error::no_store;
 use super::OAuthState;
-use domain::oauth::claims::user_claims;
+use domain::oauth::claims::{release, Target};
+use domain::oauth::claims_request::ClaimsRequest;
 
 fn bearer_error(status: StatusCode, code: &str, description: &str) -> Response {
     let challenge = format!(
@@ -140,7 +141,24 @@ async fn answer(
         Err(e) => return super::OAuthError::server_error(e).into_response(),
     };
     let sub = st.tokens.subjects.of(&client, &user.id);
-    let mut info = user_claims(&sub, &user, &scopes, &st.tokens.role);
+    // OIDC Core §5.5: the `claims` parameter of the authorization behind this
+    // token, as kept with its code or refresh token (never as sent again).
+    let request =
+        match domain::oauth::codes::claims_request_of_access(&st.services.db, &live.claims.jti)
+            .await
+        {
+            Ok(r) => ClaimsRequest::from_stored(r.as_deref()),
+            Err(e) => return super::OAuthError::server_error(e).into_response(),
+        };
+    let mut info = release(
+        &sub,
+        &user,
+        &client,
+        &scopes,
+        &st.tokens.role,
+        request.as_ref(),
+        Target::Userinfo,
+    );
     let mut resp = match client.metadata.userinfo_signed_response_alg {
         Some(alg) => {
             info["iss"] = json!(st.issuer());

@@ -58,6 +58,8 @@ pub async fn update_client(
     #[server(default)] access_token_ttl_secs: Option<String>,
     #[server(default)] first_party: Option<String>,
     #[server(default)] pre_authorized: Option<String>,
+    #[server(default)] include_claims_in_id_token: String,
+    #[server(default)] requestable_claims: Option<String>,
     // Never on the form: named only to be refused (seed 001's READ fields).
     #[server(default)] client_secret: Option<String>,
     #[server(default)] client_id: Option<String>,
@@ -161,6 +163,14 @@ pub async fn update_client(
         ),
         ("first_party", on(&first_party)),
         ("pre_authorized", on(&pre_authorized)),
+        (
+            "include_claims_in_id_token",
+            include_claims_in_id_token.clone(),
+        ),
+        (
+            "requestable_claims",
+            requestable_claims.clone().unwrap_or_default(),
+        ),
     ];
     let person = current.metadata.application_type != domain::clients::ApplicationType::Service;
     // Typing problems join the domain's, so every problem shows at once.
@@ -206,6 +216,28 @@ pub async fn update_client(
             pre_authorized: Some(pre_authorized.is_some()),
         }
     });
+    // OIDC Core §5.4 and §5.5; neither applies to service clients (nobody signs in).
+    let in_id_token = match include_claims_in_id_token.as_str() {
+        "" => None,
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => {
+            typed.push(DomainError::invalid(
+                "include_claims_in_id_token",
+                "choose the ID token and userinfo, or userinfo only",
+            ));
+            None
+        }
+    };
+    let asked_claims = requestable_claims
+        .as_deref()
+        .filter(|_| person)
+        .map(words)
+        .and_then(|list| {
+            domain::oauth::claims::requestable_list(&list)
+                .map_err(|e| typed.push(e))
+                .ok()
+        });
     // The form shows every editable field, so it sends them all.
     let patch = ClientPatch {
         name: Some(name),
@@ -252,6 +284,7 @@ pub async fn update_client(
         response_types: response_types.map(|r| words(&r)),
         // Nobody signs in to a service client: no consent to remember.
         persist_consent: person.then_some(consent_every_time.is_none()),
+        include_claims_in_id_token: in_id_token.filter(|_| person),
     };
     let mut problems = patch.clone().edit_problems(&current.metadata);
     for t in typed {
@@ -263,6 +296,7 @@ pub async fn update_client(
         refresh_token_ttl_secs,
         password_grant: password_grant.is_some(),
         subject_type,
+        requestable_claims: asked_claims,
     };
     let out = domain::portal::update(
         &st.db,

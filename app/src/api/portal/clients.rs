@@ -228,6 +228,7 @@ pub async fn create_client(
         ("allowed_email_domains", allowed_email_domains.clone()),
     ];
     let metadata = ClientPatch {
+        include_claims_in_id_token: None,
         name: Some(name),
         description: Some(description),
         redirect_uris: Some(lines(&redirect_uris)),

@@ -228,6 +228,8 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Redirect URIs" value=list_or_none(&c.metadata.redirect_uris)/>
                 <Dl label="Post-logout redirect URIs" value=list_or_none(&c.metadata.post_logout_redirect_uris)/>
                 <Dl label="JavaScript origins" value=list_or_none(&c.metadata.allowed_origins)/>
+                <Dl label="Individually requested claims" value=list_or_none(&c.metadata.requestable_claims)/>
+                <Dl label="Claims of the granted scopes" value=if c.metadata.include_claims_in_id_token { "in the ID token and at userinfo" } else { "only at userinfo" }.to_owned()/>
                 <Dl label="Back-channel logout URI" value=c.metadata.backchannel_logout_uri.clone().unwrap_or_else(|| "—".into())/>
                 <Dl label="Front-channel logout URI" value=c.metadata.frontchannel_logout_uri.clone().map(|u| if c.metadata.frontchannel_logout_session_required { format!("{u} (with iss and sid)") } else { u }).unwrap_or_else(|| "—".into())/>
                 <Dl label="Home page" value=c.metadata.client_uri.clone().unwrap_or_else(|| "—".into())/>

@@ -81,6 +81,8 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "response_types",
             "consent_every_time",
             "persist_consent",
+            "include_claims_in_id_token",
+            "requestable_claims",
         ])
         .chain(ADMIN_FIELDS)
         .collect();
@@ -93,6 +95,15 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
         "auth_method",
         c.metadata.token_endpoint_auth_method.as_str().to_owned(),
     );
+    let claims_in_id_token = sent(
+        "include_claims_in_id_token",
+        if c.metadata.include_claims_in_id_token {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_owned(),
+    ) != "no";
     let is_native = c.metadata.application_type == ApplicationType::Native;
     let is_web = c.metadata.application_type == ApplicationType::Web;
     let is_service = c.metadata.application_type == ApplicationType::Service;
@@ -215,6 +226,16 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <p class="mb-4 text-xs text-slate-500">"Sign-in requests are accepted only after your server pushed them to /oauth/par, so nobody can alter them in the browser."</p>
                     <label class="mb-1 flex items-center gap-2 text-sm"><input id="f-persist_consent" type="checkbox" name="consent_every_time" value="on" checked=ticked("consent_every_time", !c.metadata.persist_consent)/>"Ask for consent every time"</label>
                     <p class="mb-4 text-xs text-slate-500">"People see the consent screen on every sign-in to your app, not only the first time."</p>
+                    <div class="mb-4">
+                        <label for="f-include_claims_in_id_token" class=LABEL>"Claims of the granted scopes"</label>
+                        <select id="f-include_claims_in_id_token" name="include_claims_in_id_token" class=INPUT aria-describedby="f-include_claims_in_id_token-error"
+                            aria-invalid=move || error().and_then(|e| e.field_message("include_claims_in_id_token")).is_some().then_some("true")>
+                            <option value="yes" selected=claims_in_id_token>"In the ID token and at userinfo"</option>
+                            <option value="no" selected=!claims_in_id_token>"Only at userinfo"</option>
+                        </select>
+                        <p class="mt-1 text-xs text-slate-500">"Only at userinfo keeps ID tokens small: they carry who signed in and when, plus the claims your app asks for in the claims parameter under id_token (OpenID Connect Core 5.4)."</p>
+                        <p id="f-include_claims_in_id_token-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("include_claims_in_id_token"))}</p>
+                    </div>
                 })}
                 <label class="mb-1 flex items-center gap-2 text-sm"><input type="checkbox" name="dpop_bound_access_tokens" value="on" checked=ticked("dpop_bound_access_tokens", c.metadata.dpop_bound_access_tokens)/>"Require DPoP-bound access tokens"</label>
                 <p class="mb-4 text-xs text-slate-500">"Every token request must carry a DPoP proof, so a stolen access token is useless without your app's key."</p>
@@ -240,6 +261,9 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                             <p id="f-subject_type-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("subject_type"))}</p>
                         </div>
                     }
+                })}
+                {(!is_service).then(|| view! {
+                    <ValueField name="requestable_claims" maxlength=200 label="Individually requested claims" value=sent("requestable_claims", c.metadata.requestable_claims.join(" ")) hint="Claims your app may ask for one by one with the claims parameter beyond what its scopes release, separated by spaces: name, given_name, family_name, preferred_username, updated_at, email, email_verified. People see them on the consent page. Adding one needs approval; removing applies at once." error/>
                 })}
                 {is_web.then(|| view! {
                     <label class="mb-4 flex items-center gap-2 text-sm">

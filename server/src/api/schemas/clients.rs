@@ -179,6 +179,10 @@ pub struct NewClient {
     /// Remember people's consent (default true); false shows the consent page on
     /// every authorization.
     pub persist_consent: Option<bool>,
+    /// OIDC Core §5.4: false puts the claims the scopes release only at userinfo
+    /// (the ID token keeps the protocol claims and what `claims` asked for under
+    /// `id_token`). Default true.
+    pub include_claims_in_id_token: Option<bool>,
     #[serde(default)]
     pub allowed_email_domains: Vec<String>,
 }
@@ -216,6 +220,7 @@ impl NewClient {
             request_object_signing_alg: Some(self.request_object_signing_alg.clone()),
             response_types: self.response_types.clone(),
             persist_consent: self.persist_consent,
+            include_claims_in_id_token: self.include_claims_in_id_token,
         }
     }
 }
@@ -340,6 +345,16 @@ pub struct ClientEdit {
     pub refresh_token_ttl_secs: Option<Option<i64>>,
     /// Approval-gated when turned on; turning it off applies at once.
     pub password_grant: Option<bool>,
+    /// OIDC Core §5.4: false puts the claims the scopes release only at userinfo;
+    /// the ID token keeps the protocol claims and what the `claims` parameter
+    /// asked for under `id_token`. Applies at once.
+    pub include_claims_in_id_token: Option<bool>,
+    /// Individually requested claims (OIDC Core §5.5): claims this client may ask
+    /// for with the `claims` parameter beyond what its scopes release, from
+    /// `name`, `given_name`, `family_name`, `preferred_username`, `updated_at`,
+    /// `email`, `email_verified`. Approval-gated when it adds a claim (a change
+    /// request, needs `justification`); removing claims applies at once.
+    pub requestable_claims: Option<Vec<String>>,
     /// Why, for the administrator deciding the change request.
     pub justification: Option<String>,
     /// Read-only here: must equal the current value when sent.
@@ -418,6 +433,7 @@ impl ClientEdit {
             request_object_signing_alg: self.request_object_signing_alg.clone(),
             response_types: self.response_types.clone(),
             persist_consent: self.persist_consent,
+            include_claims_in_id_token: self.include_claims_in_id_token,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! redirect URI, and the PKCE verifier. A replay revokes what the first use issued.
 
 use domain::audit::EventType;
+use domain::oauth::claims_request::ClaimsRequest;
 use domain::oauth::codes::{self, RedeemError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
@@ -93,6 +94,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 scopes,
                 resource: row.resource,
                 auth_time: row.auth_time,
+                claims_request: ClaimsRequest::from_stored(row.claims_request.as_deref()),
                 source: Source::Code {
                     code_hash: row.code_hash,
                     nonce: row.nonce,

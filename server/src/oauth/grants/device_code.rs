@@ -87,6 +87,8 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 },
                 ip: c.ip.clone(),
                 dpop_jkt: c.dpop_jkt.clone(),
+                // RFC 8628 requests carry no `claims` parameter.
+                claims_request: None,
             },
             c.now,
         )

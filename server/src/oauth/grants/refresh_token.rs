@@ -3,6 +3,7 @@
 //! revokes the family.
 
 use domain::audit::EventType;
+use domain::oauth::claims_request::ClaimsRequest;
 use domain::oauth::codes::{self, RotateError};
 use domain::oauth::{GrantType, ScopeSet, Source, UserIssue};
 
@@ -88,6 +89,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 },
                 ip: c.ip.clone(),
                 dpop_jkt: c.dpop_jkt.clone(),
+                claims_request: ClaimsRequest::from_stored(row.claims_request.as_deref()),
             },
             c.now,
         )

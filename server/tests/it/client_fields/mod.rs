@@ -156,7 +156,7 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Post Logout Redirect URIs", "WRITE", "post_logout_redirect_uris", "post_logout_redirect_uris", Write, json!(["https://n.example/bye"]), "https://n.example/bye", json!(["http://n.example/bye"]), Some("http://n.example/bye")),
         missing("Claim Redirect URIs", "WRITE"),
         f("Scopes", "Approval", "scopes", "scopes[]", Approval(Via::Scopes), json!([WRITE]), WRITE, json!(["no-such:scope"]), Some("no-such:scope")),
-        missing("Individually Requested Claims", "Approval"),
+        f("Individually Requested Claims", "Approval", "requestable_claims", "requestable_claims", Approval(Via::Edit), json!(["email"]), "email", json!(["shoe_size"]), Some("shoe_size")),
         // Only `code` exists (OAuth 2.1): anything else is refused by name.
         f("Response Types (code only)", "WRITE (code only here)", "response_types", "response_types", Read, json!(["code", "token"]), "code token", Value::Null, None),
         f("Grant Types", "WRITE", "grant_types", "grant_device_code", Write, json!(["authorization_code", "refresh_token", DEVICE]), "on", json!(["implicit"]), None),
@@ -165,7 +165,7 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Authorized JavaScript Origins", "WRITE", "allowed_origins", "allowed_origins", Write, json!(["https://n.example"]), "https://n.example", json!(["https://n.example/app"]), Some("https://n.example/app")),
         f("Front Channel Logout URI", "WRITE", "frontchannel_logout_uri", "frontchannel_logout_uri", Write, json!("https://n.example/fc"), "https://n.example/fc", json!("http://n.example/fc"), Some("http://n.example/fc")),
         f("Logout Session Required", "WRITE", "frontchannel_logout_session_required", "frontchannel_logout_session_required", Write, json!(true), "on", json!("yes"), None),
-        missing("Include Claims In Id Token", "WRITE"),
+        f("Include Claims In Id Token", "WRITE", "include_claims_in_id_token", "include_claims_in_id_token", Write, json!(false), "no", json!("no"), Some("maybe")),
         f("Refresh Token Lifetime", "Approval", "refresh_token_ttl_secs", "refresh_token_days", Approval(Via::Edit), json!(90 * 86_400), "90", json!(60), Some("0")),
         missing("oxd Id (Gluu only)", "READ"),
         f("Disabled", "Approval", "disabled", "", Approval(Via::Enable), json!(false), "", Value::Null, None),

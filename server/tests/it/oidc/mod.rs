@@ -3,5 +3,6 @@
 //! raw-HTTP negatives a certified provider must get right.
 
 mod authorization;
+mod claims;
 pub(crate) mod flow;
 mod tokens;
