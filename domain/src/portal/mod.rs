@@ -18,6 +18,7 @@ pub mod access;
 pub mod changes;
 pub mod decisions;
 pub mod edits;
+mod gated;
 pub mod governed;
 pub mod logout_deliveries;
 pub mod notify;
