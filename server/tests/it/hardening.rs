@@ -503,7 +503,7 @@ async fn look_alike_client_names_are_flagged_for_administrators() {
 // ------------------------------------------------------------------ N5
 
 /// N5: `PUT /api/v1/clients/{id}` silently ignored unknown and read-only fields
-/// (`id`, `client_secret`, `subject_type`…). They are refused, naming the field,
+/// (`id`, `client_secret`, fields Portcullis does not have…). They are refused, naming the field,
 /// like `POST /api/v1/requests` does; a client sent back as GET returned it
 /// still works.
 #[tokio::test]
@@ -522,7 +522,10 @@ async fn an_edit_refuses_unknown_and_read_only_fields() {
     let path = format!("/api/v1/clients/{id}");
     for (body, field) in [
         (json!({ "client_secret": "mine-now" }), "client_secret"),
-        (json!({ "subject_type": "pairwise" }), "subject_type"),
+        (
+            json!({ "id_token_encrypted_response_alg": "RSA-OAEP-256" }),
+            "id_token_encrypted_response_alg",
+        ),
         (json!({ "name": "x", "nmae": "typo" }), "nmae"),
         (json!({ "id": "another-client" }), "id"),
         (json!({ "owner_id": "someone-else" }), "owner_id"),
