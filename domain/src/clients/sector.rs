@@ -103,6 +103,16 @@ impl SectorDocument {
     }
 }
 
+/// The sector identifier document `next` must be checked against: its URI, when
+/// it is new or the redirect URIs changed.
+fn to_check<'a>(current: Option<&ClientMetadata>, next: &'a ClientMetadata) -> Option<&'a str> {
+    let uri = next.sector_identifier_uri.as_deref()?;
+    let unchanged = current.is_some_and(|c| {
+        c.sector_identifier_uri.as_deref() == Some(uri) && c.redirect_uris == next.redirect_uris
+    });
+    (!unchanged).then_some(uri)
+}
+
 /// Fetches `next`'s sector identifier document when it must be checked: it is
 /// new, or the redirect URIs changed. `None` when there is nothing to check.
 pub async fn fetch_if_needed(
@@ -110,15 +120,9 @@ pub async fn fetch_if_needed(
     current: Option<&ClientMetadata>,
     next: &ClientMetadata,
 ) -> DomainResult<Option<SectorDocument>> {
-    let Some(uri) = &next.sector_identifier_uri else {
+    let Some(uri) = to_check(current, next) else {
         return Ok(None);
     };
-    let unchanged = current.is_some_and(|c| {
-        c.sector_identifier_uri.as_ref() == Some(uri) && c.redirect_uris == next.redirect_uris
-    });
-    if unchanged {
-        return Ok(None);
-    }
     let body = docs
         .get(uri, limits::SECTOR_DOCUMENT)
         .await
@@ -135,15 +139,11 @@ pub fn recheck(
     next: &ClientMetadata,
     fetched: Option<&SectorDocument>,
 ) -> DomainResult<()> {
-    let Some(uri) = &next.sector_identifier_uri else {
+    let Some(uri) = to_check(current, next) else {
         return Ok(());
     };
-    let unchanged = current.is_some_and(|c| {
-        c.sector_identifier_uri.as_ref() == Some(uri) && c.redirect_uris == next.redirect_uris
-    });
     match fetched {
-        _ if unchanged => Ok(()),
-        Some(doc) if &doc.uri == uri => doc.check(next),
+        Some(doc) if doc.uri == uri => doc.check(next),
         // The row changed between the fetch and the lock.
         _ => Err(DomainError::Conflict(crate::clients::store::STALE.into())),
     }

@@ -71,19 +71,21 @@ impl Subjects {
         hmac_b64(&self.salt, &msg)
     }
 
-    /// The `sub` `client` is given for the person `user_id`.
-    pub fn of(&self, client: &Client, user_id: &str) -> String {
-        match (client.metadata.subject_type, sector_of(&client.metadata)) {
-            (SubjectType::Pairwise, Some(sector)) => self.pairwise(&sector, user_id),
-            // A pairwise client always has a sector (`sector::problem`); were it
-            // ever missing, its own id keeps the value apart from every other.
-            (SubjectType::Pairwise, None) => self.pairwise(&client.id, user_id),
-            (SubjectType::Public, _) => user_id.to_owned(),
-        }
+    /// The sector a pairwise client's subjects are computed for; `None` for a
+    /// public client (whose redirect URIs are then never parsed: this runs for
+    /// every token). A pairwise client always has a sector (`sector::problem`);
+    /// were it ever missing, its own id keeps its values apart from every other.
+    fn sector(client: &Client) -> Option<String> {
+        (client.metadata.subject_type == SubjectType::Pairwise)
+            .then(|| sector_of(&client.metadata).unwrap_or_else(|| client.id.clone()))
     }
 
-    fn sector_key(client: &Client) -> String {
-        sector_of(&client.metadata).unwrap_or_else(|| client.id.clone())
+    /// The `sub` `client` is given for the person `user_id`.
+    pub fn of(&self, client: &Client, user_id: &str) -> String {
+        match Self::sector(client) {
+            Some(sector) => self.pairwise(&sector, user_id),
+            None => user_id.to_owned(),
+        }
     }
 
     /// Records whose `sub` a pairwise client was given, in the issuance's
@@ -95,22 +97,23 @@ impl Subjects {
         user_id: &str,
         now: Timestamp,
     ) -> DomainResult<String> {
-        let sub = self.of(client, user_id);
-        if client.metadata.subject_type == SubjectType::Pairwise {
-            ps::Entity::insert(ps::ActiveModel {
-                sector: Set(Self::sector_key(client)),
-                sub: Set(sub.clone()),
-                user_id: Set(user_id.to_owned()),
-                created_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::columns([ps::Column::Sector, ps::Column::Sub])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-        }
+        let Some(sector) = Self::sector(client) else {
+            return Ok(user_id.to_owned());
+        };
+        let sub = self.pairwise(&sector, user_id);
+        ps::Entity::insert(ps::ActiveModel {
+            sector: Set(sector),
+            sub: Set(sub.clone()),
+            user_id: Set(user_id.to_owned()),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([ps::Column::Sector, ps::Column::Sub])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
         Ok(sub)
     }
 
@@ -121,13 +124,13 @@ impl Subjects {
         client: &Client,
         sub: &str,
     ) -> DomainResult<Option<String>> {
-        if client.metadata.subject_type != SubjectType::Pairwise {
+        let Some(sector) = Self::sector(client) else {
             return Ok(Some(sub.to_owned()));
-        }
+        };
         Ok(ps::Entity::find()
             .select_only()
             .column(ps::Column::UserId)
-            .filter(ps::Column::Sector.eq(Self::sector_key(client)))
+            .filter(ps::Column::Sector.eq(sector))
             .filter(ps::Column::Sub.eq(sub))
             .into_tuple::<String>()
             .one(conn)

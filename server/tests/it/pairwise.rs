@@ -7,7 +7,7 @@
 use domain::accounts::Role;
 use serde_json::{json, Value};
 
-use crate::client_fields::sector_document;
+use crate::client_fields::{sector_document, serve_json};
 use crate::helpers::*;
 use crate::rp::*;
 
@@ -162,7 +162,8 @@ async fn a_sector_document_must_list_every_redirect_uri_and_a_pairwise_client_ke
             .await,
         "sector_identifier_uri",
     );
-    let not_a_list = jwks_like_document().await;
+    // JSON, but not a list of redirect URIs.
+    let not_a_list = serve_json(json!({ "redirect_uris": [REDIRECT] })).await;
     refused(
         admin
             .put(&path, json!({ "sector_identifier_uri": not_a_list }))
@@ -203,21 +204,6 @@ async fn a_sector_document_must_list_every_redirect_uri_and_a_pairwise_client_ke
         pairwise,
         "still in its sector"
     );
-}
-
-/// A document that is JSON but not a list of redirect URIs.
-async fn jwks_like_document() -> String {
-    let router = axum::Router::new().route(
-        "/sector.json",
-        axum::routing::get(|| async { axum::Json(json!({ "redirect_uris": [REDIRECT] })) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/sector.json",
-        listener.local_addr().unwrap().port()
-    );
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url
 }
 
 /// OIDC Back-Channel Logout §2.4: the logout token names the person by the `sub`

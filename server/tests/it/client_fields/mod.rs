@@ -212,7 +212,11 @@ async fn post(b: &Browser, path: &str, form: &[(&'static str, String)]) -> Reply
 
 /// Serves a sector identifier document listing `uris` on loopback; its URL.
 pub(crate) async fn sector_document(uris: &[&str]) -> String {
-    let body = json!(uris);
+    serve_json(json!(uris)).await
+}
+
+/// Serves `body` as JSON at `/sector.json` on loopback; its URL.
+pub(crate) async fn serve_json(body: Value) -> String {
     let router = axum::Router::new().route(
         "/sector.json",
         axum::routing::get(move || {
