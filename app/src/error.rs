@@ -222,6 +222,7 @@ fn field_label(field: &str) -> String {
         "redirect_uris" => "Redirect URIs",
         "post_logout_redirect_uris" => "Post-logout redirect URIs",
         "allowed_origins" => "JavaScript origins",
+        "request_uris" => "Request URIs",
         "include_claims_in_id_token" => "Claims in the ID token",
         "requestable_claims" => "Individually requested claims",
         "logo_uri" => "Logo URI",

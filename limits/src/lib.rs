@@ -25,6 +25,11 @@ pub const REDIRECT_URIS: usize = 20;
 pub const POST_LOGOUT_REDIRECT_URIS: usize = 20;
 /// Authorized JavaScript origins (CORS) per client.
 pub const ALLOWED_ORIGINS: usize = 20;
+/// Request URIs per client (OIDC Registration §2 `request_uris`).
+pub const REQUEST_URIS: usize = 10;
+/// One request URI: RFC 9101 §5.2 and OIDC Core §6.2 say at most 512 ASCII
+/// characters.
+pub const REQUEST_URI: usize = 512;
 /// One origin (`scheme://host[:port]`): a scheme, a domain name and a port.
 pub const ORIGIN: usize = 300;
 /// Grant types per client (there are four).
@@ -98,6 +103,9 @@ pub const JWKS_KEYS: usize = 10;
 pub const JWS_ALG: usize = 16;
 /// Bytes of a sector identifier document (OIDC Registration §5) fetched.
 pub const SECTOR_DOCUMENT: usize = 64 * 1024;
+/// Bytes of a request object fetched from a registered `request_uri` (RFC 9101
+/// §5.2), as much as an inline `request` may be.
+pub const REQUEST_URI_DOCUMENT: usize = 16 * 1024;
 
 /// A client's `default_max_age` (OIDC Registration §2), seconds: at least a minute
 /// (a shorter default would send a person who has just signed in to sign in again;

@@ -98,6 +98,12 @@ pub struct ClientMetadata {
     /// objects with; None: any accepted one.
     #[serde(default)]
     pub request_object_signing_alg: Option<String>,
+    /// OIDC Registration §2 `request_uris` (RFC 9101 §5.2): the https URLs
+    /// (at most 512 characters, no fragment) from which this server may fetch
+    /// this client's request objects. A `request_uri` not listed is refused
+    /// without being fetched.
+    #[serde(default)]
+    pub request_uris: Vec<String>,
     /// RFC 7591 §2: always `["code"]` (OAuth 2.1 has no other response type).
     #[serde(default = "code_only")]
     pub response_types: Vec<String>,

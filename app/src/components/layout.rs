@@ -183,6 +183,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "other_sessions_ended" => "You were signed out everywhere else.",
         "user_created" => "The user was created.",
         "client_created" => "The client was registered.",
+        "client_created_request" => "The client was registered. What needs approval (pairwise subject identifiers) was sent to the administrators; until then people get public ids.",
         "client_updated" => "The client was updated.",
         "client_updated_request" => "The client was updated. The changes that need approval were sent to the administrators.",
         "client_updated_needs_secret" => "The client was updated. It now signs in to the token endpoint with a secret, but has none yet: use \"Rotate secret\" below to create one (it is shown once).",

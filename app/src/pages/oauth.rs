@@ -58,7 +58,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("logout_redirect_without_client") => "The application's sign-out request asked to send you somewhere without saying which application it is. You are still signed in.",
         Some("invalid_request_object") => "The application's signed request could not be verified with its keys, or has expired.",
         Some("par_required") => "This application must send its sign-in requests to this server directly first (pushed authorization requests); the request in the address was refused.",
-        Some("invalid_request_uri") => "The sign-in request has expired or was already used. Go back to the application and start again.",
+        Some("invalid_request_uri") => "The sign-in request has expired or was already used, or the application's request could not be fetched from an address it registered. Go back to the application and start again.",
         Some("logout_malformed") => "The sign-out request was malformed. You are still signed in.",
         _ => "The sign-in request could not be processed.",
     }

@@ -9,7 +9,7 @@ use super::model::{
 use super::redirect_uri::RedirectUri;
 use super::validate::{
     check_auth, check_grants, opt, validate_client_alg, validate_contact, validate_jwks,
-    validate_logout_uri, validate_origin, validate_web_uri,
+    validate_logout_uri, validate_origin, validate_request_uri, validate_web_uri,
 };
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -33,6 +33,9 @@ pub struct NewClient {
     /// Claims it may request individually (OIDC Core §5.5): set only by a
     /// registering party that may approve them (the operator, an administrator).
     pub requestable_claims: Vec<String>,
+    /// OIDC Core §8 (approval-gated): set only by a registering party that may
+    /// approve it; it needs a sector (see [`crate::clients::sector`]).
+    pub subject_type: SubjectType,
     /// A developer's self-service registration: nobody has reviewed its grant types
     /// and redirect URIs yet. Otherwise (the operator, an administrator) the
     /// registration itself is the review.
@@ -111,6 +114,8 @@ pub struct ClientPatch {
     pub request_object_signing_alg: Option<Option<String>>,
     /// Only `["code"]` is accepted (OAuth 2.1).
     pub response_types: Option<Vec<String>>,
+    /// Validated by [`validate_request_uri`].
+    pub request_uris: Option<Vec<String>>,
     pub persist_consent: Option<bool>,
     /// OIDC Core §5.4: scope-released claims in the ID token too (default true).
     pub include_claims_in_id_token: Option<bool>,
@@ -155,6 +160,7 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         token_endpoint_auth_signing_alg: None,
         request_object_signing_alg: None,
         response_types: ::metadata::code_only(),
+        request_uris: Vec::new(),
         persist_consent: true,
         // Approval-gated (`portal::Gated`): never set by a patch.
         requestable_claims: Vec::new(),
@@ -199,6 +205,7 @@ impl ClientPatch {
             token_endpoint_auth_signing_alg: Some(m.token_endpoint_auth_signing_alg.clone()),
             request_object_signing_alg: Some(m.request_object_signing_alg.clone()),
             response_types: Some(m.response_types.clone()),
+            request_uris: Some(m.request_uris.clone()),
             persist_consent: Some(m.persist_consent),
             include_claims_in_id_token: Some(m.include_claims_in_id_token),
         }
@@ -283,6 +290,7 @@ impl ClientPatch {
             &base.post_logout_redirect_uris,
         );
         let origins = keep_list(self.allowed_origins, &base.allowed_origins);
+        let request_uris = keep_list(self.request_uris, &base.request_uris);
         let grants = self.grant_types.unwrap_or_else(|| {
             base.grant_types
                 .iter()
@@ -338,6 +346,19 @@ impl ClientPatch {
         };
         for o in &origins {
             problems.check(validate_origin(o));
+        }
+        let request_uris = if bounded(
+            &mut problems,
+            "request_uris",
+            &request_uris,
+            limits::REQUEST_URIS,
+        ) {
+            clean(&request_uris)
+        } else {
+            Vec::new()
+        };
+        for u in &request_uris {
+            problems.check(validate_request_uri(app, u));
         }
         let grants_ok = bounded(&mut problems, "grant_types", &grants, limits::GRANT_TYPES);
         let contacts = if bounded(&mut problems, "contacts", &contacts, limits::CONTACTS) {
@@ -501,6 +522,7 @@ impl ClientPatch {
                 .dpop_bound_access_tokens
                 .unwrap_or(base.dpop_bound_access_tokens),
             allowed_origins: origins,
+            request_uris,
             persist_consent: self.persist_consent.unwrap_or(base.persist_consent),
             // Approval-gated: kept as it is (see `portal::Gated`).
             requestable_claims: base.requestable_claims.clone(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::metadata::NewClient;
-use super::model::{row, ApplicationType, Client};
+use super::model::{row, ApplicationType, Client, SubjectType};
 use super::validate::validate_email_domains;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{client, client_secret};
@@ -24,6 +24,9 @@ use crate::{DomainError, DomainResult};
 pub struct CreatedClient {
     pub client: Client,
     pub secret: Option<SecretString>,
+    /// The change request made with the registration for what needs an
+    /// administrator's approval (a developer's pairwise subjects), if any.
+    pub request_id: Option<String>,
 }
 
 /// A new client id: 128 random bits, base64url, never beginning with '-' (an id
@@ -49,8 +52,49 @@ pub async fn create(
     new: NewClient,
     now: Timestamp,
 ) -> DomainResult<CreatedClient> {
+    let ready = prepare(db, hasher, new, now).await?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let created = insert(&txn, actor, ready, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// A new client validated and its secret hashed, ready for [`insert`] (the slow
+/// and fallible work done before any write transaction).
+pub(crate) struct Prepared {
+    client: Client,
+    secret: Option<SecretString>,
+    secret_hash: Option<String>,
+}
+
+pub(crate) async fn prepare(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    new: NewClient,
+    now: Timestamp,
+) -> DomainResult<Prepared> {
     let app = new.application_type.unwrap_or(ApplicationType::Web);
     let mut metadata = new.metadata.register(app)?;
+    // Approval-gated (it decides every person's `sub`): only a registration that
+    // is itself the review sets it; a developer's asks through a change request.
+    if new.subject_type != SubjectType::Public {
+        if new.unreviewed {
+            return Err(DomainError::invalid(
+                "subject_type",
+                "needs an administrator's approval",
+            ));
+        }
+        if app == ApplicationType::Service {
+            return Err(DomainError::invalid(
+                "subject_type",
+                "service clients sign no one in: they have no subjects",
+            ));
+        }
+        metadata.subject_type = new.subject_type;
+        if let Some(e) = super::sector::problem(None, &metadata) {
+            return Err(e);
+        }
+    }
     // Approval-gated: only a registration that is itself the review sets them.
     if new.unreviewed && !new.requestable_claims.is_empty() {
         return Err(DomainError::invalid(
@@ -101,8 +145,28 @@ pub async fn create(
         reviewed_grant_types,
         reviewed_redirect_uris,
     };
-    let txn = crate::platform::db::write_txn(db).await?;
-    let model = row(&client).insert(&txn).await?;
+    Ok(Prepared {
+        client,
+        secret,
+        secret_hash,
+    })
+}
+
+/// Writes a [`prepare`]d client, its secret and its audit event in `conn`'s
+/// transaction.
+pub(crate) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    actor: Actor,
+    ready: Prepared,
+    now: Timestamp,
+) -> DomainResult<CreatedClient> {
+    let Prepared {
+        client,
+        secret,
+        secret_hash,
+    } = ready;
+    let id = client.id.clone();
+    let model = row(&client).insert(conn).await?;
     if let Some(hash) = secret_hash {
         client_secret::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
@@ -111,20 +175,23 @@ pub async fn create(
             created_at: Set(now),
             expires_at: Set(None),
         }
-        .insert(&txn)
+        .insert(conn)
         .await?;
     }
     let client: Client = model.try_into()?;
     audit::record(
-        &txn,
+        conn,
         now,
         AuditEvent::new(EventType::ClientCreated, actor)
             .target("client", &id)
             .data(json!({ "after": client })),
     )
     .await?;
-    txn.commit().await?;
-    Ok(CreatedClient { client, secret })
+    Ok(CreatedClient {
+        client,
+        secret,
+        request_id: None,
+    })
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<Client>> {

@@ -66,6 +66,40 @@ pub fn validate_origin(origin: &str) -> DomainResult<()> {
     Ok(())
 }
 
+/// A request URI a client registers (OIDC Registration §2 `request_uris`, RFC 9101
+/// §5.2): a web URI as [`validate_web_uri`] checks it, at most
+/// [`limits::REQUEST_URI`] characters (Core §6.2: 512 ASCII characters), and
+/// without a fragment — Registration §2's fragment (the SHA-256 of the content)
+/// belongs to the request, which may add it to a registered URI; this server
+/// checks it against what it fetched and caches nothing. Only for clients that
+/// send people to the authorization endpoint.
+pub(crate) fn validate_request_uri(app: ApplicationType, uri: &str) -> DomainResult<()> {
+    const FIELD: &str = "request_uris";
+    if uri.len() > limits::REQUEST_URI || !uri.is_ascii() {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!(
+                "each must be at most {} ASCII characters (RFC 9101 §5.2)",
+                limits::REQUEST_URI
+            ),
+        ));
+    }
+    validate_web_uri(FIELD, uri)?;
+    if uri.contains('#') {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!("'{uri}' must not contain a fragment (#): a request adds one for the content's SHA-256"),
+        ));
+    }
+    if app == ApplicationType::Service {
+        return Err(DomainError::invalid(
+            FIELD,
+            "is not allowed: service clients send no authorization requests",
+        ));
+    }
+    Ok(())
+}
+
 /// A logout URI (Front-Channel Logout §2, Back-Channel Logout §2.2): a web URI as
 /// [`validate_web_uri`] checks it, without a fragment, and only for clients that
 /// sign people in (a service client has no sessions to end).

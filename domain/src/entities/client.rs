@@ -64,6 +64,9 @@ pub struct Model {
     /// OIDC Registration §2 (m0027).
     pub token_endpoint_auth_signing_alg: Option<String>,
     pub request_object_signing_alg: Option<String>,
+    /// JSON array of pre-registered request URIs (OIDC Registration §2; m0029).
+    #[sea_orm(column_type = "Text")]
+    pub request_uris: String,
     /// An administrator trusts the client: no consent screen (m0024).
     pub pre_authorized: bool,
     /// False: consent is asked on every authorization (m0024).

@@ -1,5 +1,5 @@
-//! A developer's (or administrator's) own changes to clients: registration, edits,
-//! disabling, scopes, secret rotation, deletion, and the client listing.
+//! A developer's (or administrator's) own changes to clients: edits, disabling,
+//! scopes, secret rotation, deletion, and the client listing (registration: `registration`).
 
 use std::collections::BTreeSet;
 
@@ -14,11 +14,10 @@ use super::request::{Ask, Request};
 use super::submit::submit;
 use crate::audit::{self, EventType};
 use crate::clients::authenticate::SecretCache;
-use crate::clients::metadata::{ClientPatch, NewClient};
-use crate::clients::model::{ApplicationType, Client, GrantType};
+use crate::clients::metadata::ClientPatch;
+use crate::clients::model::Client;
 use crate::clients::secrets::Overlap;
 use crate::clients::sector;
-use crate::clients::store::CreatedClient;
 use crate::platform::clock::Timestamp;
 use crate::platform::fetch::Documents;
 use crate::platform::page::Page;
@@ -27,74 +26,6 @@ use crate::platform::secret::SecretString;
 use crate::portal::notify::{self, Message};
 use crate::portal::review;
 use crate::{DomainError, DomainResult};
-
-/// A developer's registration form.
-#[derive(Clone, Debug, Default)]
-pub struct Registration {
-    pub application_type: Option<ApplicationType>,
-    /// What the form sent; fields left out get the defaults of the type.
-    pub metadata: ClientPatch,
-    /// Seed 003: e-mail domains tokens may be issued for (empty = any). Only a
-    /// restriction, so a developer may set it.
-    pub allowed_email_domains: Vec<String>,
-}
-
-/// Registers a client owned by the caller. It gets only the default scopes (a
-/// service client none at all: least privilege, seed 003) and the default
-/// registration lifetime; everything more is requested.
-pub async fn register(
-    db: &DatabaseConnection,
-    hasher: &PasswordHasher,
-    docs: &Documents,
-    who: &Who,
-    settings: &crate::settings::RuntimeSettings,
-    reg: Registration,
-    now: Timestamp,
-) -> DomainResult<CreatedClient> {
-    who.require_developer()?;
-    let app = reg.application_type.unwrap_or(ApplicationType::Web);
-    let asks_password = reg.metadata.grant_types.iter().flatten();
-    if asks_password
-        .clone()
-        .any(|g| g == GrantType::Password.as_str())
-    {
-        return Err(DomainError::invalid(
-            "grant_types",
-            "the password grant needs an administrator's approval: create the client, then request it from the client's page",
-        ));
-    }
-    let scopes = match app {
-        ApplicationType::Service => Vec::new(),
-        _ => settings.default_client_scopes.clone(),
-    };
-    let days = settings.default_client_lifetime_days;
-    // A sector identifier document must list the redirect URIs (OIDC Registration
-    // §5); the metadata's other problems are reported by `create`.
-    if let Ok(m) = reg.metadata.clone().register(app) {
-        sector::fetch_if_needed(docs, None, &m).await?;
-    }
-    crate::clients::store::create(
-        db,
-        hasher,
-        who.actor(),
-        NewClient {
-            application_type: Some(app),
-            metadata: reg.metadata,
-            scopes,
-            first_party: false,
-            pre_authorized: false,
-            allowed_email_domains: reg.allowed_email_domains,
-            owner_id: Some(who.user.id.clone()),
-            expires_at: (days > 0).then_some(now + days * 86_400),
-            // An administrator's registration is its own review (M7).
-            unreviewed: !who.is_admin(),
-            // Asked for after registration, through an edit (approval-gated).
-            requestable_claims: Vec::new(),
-        },
-        now,
-    )
-    .await
-}
 
 /// An edit of a client, as a form or a request body sent it.
 #[derive(Clone, Debug, Default)]

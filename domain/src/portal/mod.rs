@@ -23,6 +23,7 @@ pub mod governed;
 pub mod logout_deliveries;
 pub mod notify;
 pub mod queue;
+pub mod registration;
 pub mod request;
 pub mod requests;
 pub mod review;
@@ -37,6 +38,7 @@ pub use edits::*;
 pub use governed::Governed;
 pub use logout_deliveries::logout_deliveries;
 pub use queue::*;
+pub use registration::{register, Registration};
 pub use request::*;
 pub use requests::*;
 

@@ -117,6 +117,7 @@ impl World {
                 ..Default::default()
             },
             allowed_email_domains: vec![],
+            subject_type: Default::default(),
         };
         register(
             &self.db,

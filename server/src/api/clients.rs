@@ -66,6 +66,7 @@ pub async fn create(
         application_type: b.application_type,
         metadata: b.metadata(),
         allowed_email_domains: b.allowed_email_domains,
+        subject_type: b.subject_type.unwrap_or_default(),
     };
     let settings = app.runtime.get(&app.db).await?;
     let created = portal::register(
@@ -84,6 +85,7 @@ pub async fn create(
         Json(CreatedClient {
             client: created.client.into(),
             client_secret: created.secret.map(|s| s.expose().to_owned()),
+            request_id: created.request_id,
         }),
     )
         .into_response();

@@ -70,6 +70,14 @@ pub enum ClientCommand {
         /// Core §5.5), beyond what its scopes release (e.g. `email`).
         #[arg(long = "requestable-claim")]
         requestable_claims: Vec<String>,
+        /// An https URL where its signed request objects may be fetched (a
+        /// `request_uri`, RFC 9101 §5.2); others are refused without a fetch.
+        #[arg(long = "request-uri")]
+        request_uris: Vec<String>,
+        /// public (default) or pairwise (OpenID Connect Core §8: a `sub` per
+        /// sector, the redirect URIs' one host).
+        #[arg(long)]
+        subject_type: Option<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -107,6 +115,8 @@ pub(super) async fn client_command(
             token_endpoint_auth_method,
             jwks_uri,
             requestable_claims,
+            request_uris,
+            subject_type,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -117,7 +127,14 @@ pub(super) async fn client_command(
                     format!("--token-endpoint-auth-method: must be client_secret_basic, client_secret_post, private_key_jwt or none (got '{m}')")
                 })?),
             };
+            let subject_type = match subject_type.as_deref() {
+                None => clients::SubjectType::Public,
+                Some(s) => clients::SubjectType::parse(s).ok_or_else(|| {
+                    format!("--subject-type: must be public or pairwise (got '{s}')")
+                })?,
+            };
             let new = NewClient {
+                subject_type,
                 application_type: Some(app),
                 metadata: ClientPatch {
                     token_endpoint_auth_method: auth,
@@ -127,6 +144,7 @@ pub(super) async fn client_command(
                     grant_types: Some(grants),
                     post_logout_redirect_uris: Some(post_logout_redirect_uris),
                     allowed_origins: Some(allowed_origins),
+                    request_uris: Some(request_uris),
                     backchannel_logout_uri: Some(backchannel_logout_uri),
                     frontchannel_logout_uri: Some(frontchannel_logout_uri),
                     frontchannel_logout_session_required: Some(

@@ -140,6 +140,17 @@ pub async fn authorize(
     if let Some(request) = q.get("request") {
         return open_request_object(&st, &q, request).await;
     }
+    // RFC 9101 §5.2: a request object by reference, fetched only from a URI the
+    // client registered, then handled as if it had been sent inline.
+    if let Some(uri) = q
+        .get("request_uri")
+        .filter(|u| !u.starts_with(domain::oauth::pushed::URN_PREFIX))
+    {
+        return match super::request_uri::fetch(&st, &q, uri).await {
+            Ok((rest, object)) => open_request_object(&st, &rest, &object).await,
+            Err(reason) => error_page(reason),
+        };
+    }
     let req = match validate(&st, &q).await {
         Ok(r) => r,
         Err(f) => return failure_response(&st, f),

@@ -32,7 +32,10 @@ pub fn metadata_document(
         "pushed_authorization_request_endpoint": url(routes::PAR),
         "require_pushed_authorization_requests": require_par,
         "request_parameter_supported": true,
-        "request_uri_parameter_supported": false,
+        // RFC 9101 §5.2: by reference from a URI the client registered (OIDC
+        // Registration §2 `request_uris`), or a pushed request's URN.
+        "request_uri_parameter_supported": true,
+        "require_request_uri_registration": true,
         "request_object_signing_alg_values_supported": super::client_assertion::ALGS,
         "request_object_encryption_alg_values_supported": domain::oauth::jwe::ALGS,
         "request_object_encryption_enc_values_supported": domain::oauth::jwe::ENCS,

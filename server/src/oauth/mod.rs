@@ -15,6 +15,7 @@ mod grants;
 mod introspect;
 mod par;
 mod request_object;
+mod request_uri;
 mod revoke;
 mod token;
 mod untrusted;

@@ -16,7 +16,8 @@
 //! - §6.1: an object may also be encrypted to one of this server's encryption keys
 //!   (`RSA-OAEP-256`, `A256GCM`/`A128GCM`, see `domain::oauth::jwe`): signed, then
 //!   encrypted; the nested object must be signed like any other.
-//! - `request_uri`s other than pushed ones are not supported (discovery says so).
+//! - By reference (§5.2): a `request_uri` the client registered is fetched by
+//!   `request_uri` and its document opened here like an inline `request`.
 
 use std::collections::HashMap;
 

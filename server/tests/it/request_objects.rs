@@ -9,7 +9,7 @@ use crate::helpers::*;
 use crate::oidc::flow::wall_clock;
 use crate::rp::{exchange, notebook, param, CHALLENGE, REDIRECT};
 
-const STATE: &str = "st-a +/=?&%~.:#";
+pub(crate) const STATE: &str = "st-a +/=?&%~.:#";
 
 async fn setup() -> (TestApp, Creds, Key) {
     let app = spawn_app_with(|s| s.outbound.allow_private_addresses = true).await;
@@ -23,7 +23,7 @@ async fn setup() -> (TestApp, Creds, Key) {
     (app, rp, key)
 }
 
-fn object(app: &TestApp, rp: &Creds, jti: &str) -> Value {
+pub(crate) fn object(app: &TestApp, rp: &Creds, jti: &str) -> Value {
     let now = wall_clock();
     json!({
         "iss": rp.id, "aud": app.settings.issuer, "client_id": rp.id,
@@ -35,7 +35,7 @@ fn object(app: &TestApp, rp: &Creds, jti: &str) -> Value {
 
 /// Follows the authorization endpoint to the consent page and allows; where the
 /// browser was sent.
-async fn allow(b: &Browser, mut loc: String) -> String {
+pub(crate) async fn allow(b: &Browser, mut loc: String) -> String {
     while loc.starts_with("/oauth/authorize?") {
         loc = b.get(&loc).await.location().unwrap();
     }

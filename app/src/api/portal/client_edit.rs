@@ -21,6 +21,7 @@ pub async fn update_client(
     #[server(default)] redirect_uris: String,
     #[server(default)] post_logout_redirect_uris: String,
     #[server(default)] allowed_origins: String,
+    #[server(default)] request_uris: String,
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
     #[server(default)] grant_device_code: Option<String>,
@@ -117,6 +118,7 @@ pub async fn update_client(
             post_logout_redirect_uris.clone(),
         ),
         ("allowed_origins", allowed_origins.clone()),
+        ("request_uris", request_uris.clone()),
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
         ("grant_device_code", on(&grant_device_code)),
@@ -246,6 +248,8 @@ pub async fn update_client(
         post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
         // Not shown for service clients (no browser app): left as they are.
         allowed_origins: person.then(|| lines(&allowed_origins)),
+        // Not shown for service clients (no authorization requests).
+        request_uris: person.then(|| lines(&request_uris)),
         grant_types: Some(grants_for(
             current.metadata.application_type,
             grant_refresh_token.is_some(),

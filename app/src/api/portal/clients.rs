@@ -169,6 +169,7 @@ pub async fn create_client(
     #[server(default)] redirect_uris: String,
     #[server(default)] post_logout_redirect_uris: String,
     #[server(default)] allowed_origins: String,
+    #[server(default)] request_uris: String,
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
     #[server(default)] grant_device_code: Option<String>,
@@ -180,10 +181,12 @@ pub async fn create_client(
     #[server(default)] jwks_uri: String,
     #[server(default)] contacts: String,
     #[server(default)] allowed_email_domains: String,
+    #[server(default)] sector_identifier_uri: String,
+    #[server(default)] subject_type: String,
 ) -> Result<(), AppError> {
     use super::conv::*;
     use crate::ssr::{request_ctx, state};
-    use domain::clients::{ApplicationType, AuthMethod, ClientPatch};
+    use domain::clients::{ApplicationType, AuthMethod, ClientPatch, SubjectType};
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = who()?;
@@ -215,6 +218,7 @@ pub async fn create_client(
             post_logout_redirect_uris.clone(),
         ),
         ("allowed_origins", allowed_origins.clone()),
+        ("request_uris", request_uris.clone()),
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
         ("grant_device_code", on(&grant_device_code)),
@@ -226,7 +230,14 @@ pub async fn create_client(
         ("jwks_uri", jwks_uri.clone()),
         ("contacts", contacts.clone()),
         ("allowed_email_domains", allowed_email_domains.clone()),
+        ("sector_identifier_uri", sector_identifier_uri.clone()),
+        ("subject_type", subject_type.clone()),
     ];
+    let subject_type = match subject_type.as_str() {
+        "" => SubjectType::Public,
+        s => SubjectType::parse(s)
+            .ok_or_else(|| AppError::invalid("subject_type", "Choose public or pairwise."))?,
+    };
     let metadata = ClientPatch {
         include_claims_in_id_token: None,
         name: Some(name),
@@ -234,6 +245,7 @@ pub async fn create_client(
         redirect_uris: Some(lines(&redirect_uris)),
         post_logout_redirect_uris: Some(lines(&post_logout_redirect_uris)),
         allowed_origins: Some(lines(&allowed_origins)),
+        request_uris: Some(lines(&request_uris)),
         grant_types: Some(grant_types),
         token_endpoint_auth_method: auth,
         logo_uri: Some(opt(logo_uri)),
@@ -253,7 +265,7 @@ pub async fn create_client(
         frontchannel_logout_session_required: None,
         require_pushed_authorization_requests: None,
         dpop_bound_access_tokens: None,
-        sector_identifier_uri: None,
+        sector_identifier_uri: Some(opt(sector_identifier_uri)),
         jwks: None,
         token_endpoint_auth_signing_alg: None,
         request_object_signing_alg: None,
@@ -264,6 +276,13 @@ pub async fn create_client(
     let mut problems = metadata.clone().registration_problems(app);
     if let Err(e) = domain::clients::validate_email_domains(&domains) {
         problems.push(e);
+    }
+    // A pairwise client needs a sector (OIDC Core §8.1), said beside the fields.
+    if subject_type == SubjectType::Pairwise && problems.is_empty() {
+        if let Ok(mut m) = metadata.clone().register(app) {
+            m.subject_type = subject_type;
+            problems.extend(domain::clients::sector::problem(None, &m));
+        }
     }
     AppError::fields(problems, sent)?;
     let settings = st.runtime.get(&st.db).await?;
@@ -277,6 +296,7 @@ pub async fn create_client(
             application_type: Some(app),
             metadata,
             allowed_email_domains: domains,
+            subject_type,
         },
         st.now(),
     )
@@ -292,8 +312,13 @@ pub async fn create_client(
             tracing::error!(error = %e, "keeping a new secret for its page failed");
         }
     }
+    let notice = if created.request_id.is_some() {
+        "client_created_request"
+    } else {
+        "client_created"
+    };
     leptos_axum::redirect(&format!(
-        "/developer/clients/{}?notice=client_created",
+        "/developer/clients/{}?notice={notice}",
         created.client.id
     ));
     Ok(())

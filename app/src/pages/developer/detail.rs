@@ -194,7 +194,8 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
     let missing_secret = move || {
         let q = use_query_map();
         let n = q.read().get("notice").unwrap_or_default();
-        (n == "client_created" || n == "secret_rotated") && show_secret.is_none()
+        (n == "client_created" || n == "client_created_request" || n == "secret_rotated")
+            && show_secret.is_none()
     };
     let is_public = !c.metadata.has_secret();
     view! {
@@ -228,6 +229,7 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Redirect URIs" value=list_or_none(&c.metadata.redirect_uris)/>
                 <Dl label="Post-logout redirect URIs" value=list_or_none(&c.metadata.post_logout_redirect_uris)/>
                 <Dl label="JavaScript origins" value=list_or_none(&c.metadata.allowed_origins)/>
+                <Dl label="Request URIs" value=list_or_none(&c.metadata.request_uris)/>
                 <Dl label="Individually requested claims" value=list_or_none(&c.metadata.requestable_claims)/>
                 <Dl label="Claims of the granted scopes" value=if c.metadata.include_claims_in_id_token { "in the ID token and at userinfo" } else { "only at userinfo" }.to_owned()/>
                 <Dl label="Back-channel logout URI" value=c.metadata.backchannel_logout_uri.clone().unwrap_or_else(|| "—".into())/>

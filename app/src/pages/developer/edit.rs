@@ -73,8 +73,6 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "auth_method",
             "dpop_bound_access_tokens",
             "require_pushed_authorization_requests",
-            "sector_identifier_uri",
-            "subject_type",
             "jwks",
             "token_endpoint_auth_signing_alg",
             "request_object_signing_alg",
@@ -123,6 +121,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                     <ListField name="redirect_uris" maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" value=sent("redirect_uris", c.metadata.redirect_uris.join("\n")) hint="One per line; matched exactly." error/>
                     <ListField name="post_logout_redirect_uris" maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" value=sent("post_logout_redirect_uris", c.metadata.post_logout_redirect_uris.join("\n")) hint="One per line." error/>
                     <ListField name="allowed_origins" maxlength={ limits::ALLOWED_ORIGINS * (limits::ORIGIN + 2) } label="JavaScript origins" value=sent("allowed_origins", c.metadata.allowed_origins.join("\n")) hint="Web pages at these origins may call the token endpoint from the browser. One per line, exactly scheme://host[:port] (no path)." error/>
+                    <ListField name="request_uris" maxlength={ limits::REQUEST_URIS * (limits::REQUEST_URI + 2) } label="Request URIs" value=sent("request_uris", c.metadata.request_uris.join("\n")) hint="Where your app's signed request objects may be fetched (request_uri, RFC 9101). One per line: https (http only for 127.0.0.1, [::1] or localhost), at most 512 characters, no fragment. Any other request_uri is refused without a fetch." error/>
                     <ValueField name="backchannel_logout_uri" maxlength={limits::URI} label="Back-channel logout URI" kind="url" value=sent("backchannel_logout_uri", c.metadata.backchannel_logout_uri.clone().unwrap_or_default()) hint="Portcullis posts a signed logout token here when a person's session ends (OpenID Connect Back-Channel Logout)." error/>
                     <ValueField name="frontchannel_logout_uri" maxlength={limits::URI} label="Front-channel logout URI" kind="url" value=sent("frontchannel_logout_uri", c.metadata.frontchannel_logout_uri.clone().unwrap_or_default()) hint="Loaded in a hidden frame of the sign-out page (OpenID Connect Front-Channel Logout)." error/>
                     <label class="mb-4 flex items-center gap-2 text-sm"><input type="checkbox" name="frontchannel_logout_session_required" value="on" checked=ticked("frontchannel_logout_session_required", c.metadata.frontchannel_logout_session_required)/>"Add iss and sid to the front-channel logout URI"</label>

@@ -63,13 +63,16 @@ where
 }
 
 /// The fields the register form sends, for its form-level error banner.
-pub(super) const FIELDS: [&str; 15] = [
+pub(super) const FIELDS: [&str; 18] = [
     "name",
     "description",
     "application_type",
     "redirect_uris",
     "post_logout_redirect_uris",
     "allowed_origins",
+    "request_uris",
+    "sector_identifier_uri",
+    "subject_type",
     "grant_types",
     "token_endpoint_auth_method",
     "logo_uri",

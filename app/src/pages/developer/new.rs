@@ -60,6 +60,23 @@ fn NewClientForm() -> impl IntoView {
                 <ListField name="redirect_uris" value=text("redirect_uris") maxlength={ limits::REDIRECT_URIS * (limits::URI + 2) } label="Redirect URIs" hint="One per line. https required (http only for 127.0.0.1, [::1] or localhost); no fragments; matched exactly. Not used by service clients." error/>
                 <ListField name="post_logout_redirect_uris" value=text("post_logout_redirect_uris") maxlength={ limits::POST_LOGOUT_REDIRECT_URIS * (limits::URI + 2) } label="Post-logout redirect URIs" hint="One per line, same rules." error/>
                 <ListField name="allowed_origins" value=text("allowed_origins") maxlength={ limits::ALLOWED_ORIGINS * (limits::ORIGIN + 2) } label="JavaScript origins" hint="Web pages at these origins may call the token endpoint from the browser. One per line, exactly scheme://host[:port] (no path); https, or http for 127.0.0.1, [::1] or localhost. Not used by service clients." error/>
+                <ListField name="request_uris" value=text("request_uris") maxlength={ limits::REQUEST_URIS * (limits::REQUEST_URI + 2) } label="Request URIs" hint="Where your app's signed request objects may be fetched (request_uri, RFC 9101). One per line: https (http only for 127.0.0.1, [::1] or localhost), at most 512 characters, no fragment. Any other request_uri is refused without a fetch. Not used by service clients." error/>
+                <ValueField name="sector_identifier_uri" value=text("sector_identifier_uri") maxlength={limits::URI} label="Sector identifier URI" kind="url" hint="Optional: an https address of a JSON list of all your redirect URIs. Its host is your app's sector for pairwise subjects. Portcullis fetches it when you register." error/>
+                {
+                    let chosen = text("subject_type");
+                    view! {
+                        <div class="mb-4">
+                            <label for="f-subject_type" class=LABEL>"Subject identifiers"</label>
+                            <select id="f-subject_type" name="subject_type" class=INPUT aria-describedby="f-subject_type-help f-subject_type-error"
+                                aria-invalid=move || error().and_then(|e| e.field_message("subject_type")).is_some().then_some("true")>
+                                <option value="public" selected=chosen != "pairwise">"Public: the same user id every app sees"</option>
+                                <option value="pairwise" selected=chosen == "pairwise">"Pairwise: an id for your app's sector alone"</option>
+                            </select>
+                            <p id="f-subject_type-help" class="mt-1 text-xs text-slate-500">"Pairwise ids stop apps of different sites from matching up the people they serve; they need a sector (a sector identifier URI, or redirect URIs on one host). Pairwise needs an administrator's approval: the client starts public and the change waits for them. Not used by service clients."</p>
+                            <p id="f-subject_type-error" class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("subject_type"))}</p>
+                        </div>
+                    }
+                }
                 <fieldset class="mb-4" id="f-grant_types">
                     <legend class=LABEL>"Grant types"</legend>
                     <p class="text-xs text-slate-500">"Authorization code (with PKCE) is always on for web and native clients; service clients use client credentials only. The password grant needs an administrator's approval."</p>

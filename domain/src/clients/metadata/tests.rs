@@ -137,3 +137,61 @@ fn all_sends_every_field_and_round_trips() {
     let m = web();
     assert_eq!(ClientPatch::all(&m).edit(&m).unwrap(), m);
 }
+
+#[test]
+fn request_uris_are_web_uris_of_512_ascii_characters_without_a_fragment() {
+    let m = web();
+    let with = |uris: Vec<String>| ClientPatch {
+        request_uris: Some(uris),
+        ..Default::default()
+    };
+    let ok = with(vec![
+        " https://notebook.example/ro.jwt ".into(),
+        "http://127.0.0.1:8080/ro.jwt".into(),
+        "https://notebook.example/ro.jwt".into(),
+    ])
+    .edit(&m)
+    .unwrap();
+    assert_eq!(
+        ok.request_uris,
+        [
+            "https://notebook.example/ro.jwt",
+            "http://127.0.0.1:8080/ro.jwt"
+        ],
+        "trimmed, once each"
+    );
+    let longest = format!("https://n.example/{}", "a".repeat(512 - 18));
+    assert_eq!(longest.len(), limits::REQUEST_URI);
+    assert!(with(vec![longest.clone()]).edit(&m).is_ok());
+    for bad in [
+        format!("{longest}a"),
+        "https://notebook.example/ro.jwt#h".into(),
+        "http://notebook.example/ro.jwt".into(),
+        "https://notebook.example/é.jwt".into(),
+        "ro.jwt".into(),
+    ] {
+        assert_eq!(
+            field(with(vec![bad.clone()]).edit(&m).unwrap_err()),
+            "request_uris",
+            "{bad}"
+        );
+    }
+    let eleven = (0..=limits::REQUEST_URIS)
+        .map(|i| format!("https://n.example/{i}"))
+        .collect();
+    assert_eq!(field(with(eleven).edit(&m).unwrap_err()), "request_uris");
+    let service = ClientPatch {
+        name: Some("Robot".into()),
+        ..Default::default()
+    }
+    .register(ApplicationType::Service)
+    .unwrap();
+    assert_eq!(
+        field(
+            with(vec!["https://n.example/ro.jwt".into()])
+                .edit(&service)
+                .unwrap_err()
+        ),
+        "request_uris"
+    );
+}

@@ -163,8 +163,13 @@ pub struct NewClient {
     pub dpop_bound_access_tokens: Option<bool>,
     /// OIDC Registration §5: an https URL of a JSON array listing every redirect
     /// URI; fetched and checked at registration. Its host is the client's sector
-    /// for pairwise subjects (`subject_type`, set by an edit with approval).
+    /// for pairwise subjects.
     pub sector_identifier_uri: Option<String>,
+    /// `public` (default) or `pairwise` (OpenID Connect Core §8; needs a sector:
+    /// `sector_identifier_uri`, or redirect URIs on one host). Approval-gated: an
+    /// administrator's applies at once; a developer's client is registered
+    /// `public` with a change request for `pairwise` (`request_id`).
+    pub subject_type: Option<SubjectType>,
     /// RFC 7591 §2: the client's public keys inline (a JSON Web Key Set of RSA or
     /// EC keys, at most 10); exclusive with `jwks_uri`.
     #[schema(value_type = Option<Object>)]
@@ -176,6 +181,11 @@ pub struct NewClient {
     pub request_object_signing_alg: Option<String>,
     /// Only `["code"]`.
     pub response_types: Option<Vec<String>>,
+    /// OIDC Registration §2 (RFC 9101 §5.2): https URLs (http on loopback) of at
+    /// most 512 characters, without a fragment, where this client's request
+    /// objects may be fetched; at most 10. A `request_uri` not listed is refused.
+    #[serde(default)]
+    pub request_uris: Vec<String>,
     /// Remember people's consent (default true); false shows the consent page on
     /// every authorization.
     pub persist_consent: Option<bool>,
@@ -219,6 +229,7 @@ impl NewClient {
             token_endpoint_auth_signing_alg: Some(self.token_endpoint_auth_signing_alg.clone()),
             request_object_signing_alg: Some(self.request_object_signing_alg.clone()),
             response_types: self.response_types.clone(),
+            request_uris: Some(self.request_uris.clone()),
             persist_consent: self.persist_consent,
             include_claims_in_id_token: self.include_claims_in_id_token,
         }
@@ -232,6 +243,9 @@ pub struct CreatedClient {
     pub client: ClientView,
     /// Null for public (native) clients.
     pub client_secret: Option<String>,
+    /// The change request made with the registration, waiting for an
+    /// administrator: a developer's `subject_type: pairwise`. Null when none.
+    pub request_id: Option<String>,
 }
 
 /// Absent: keep; `null`: clear; a value: set.
@@ -320,6 +334,9 @@ pub struct ClientEdit {
     pub request_object_signing_alg: Option<Option<String>>,
     /// Only `["code"]` is accepted.
     pub response_types: Option<Vec<String>>,
+    /// Where this client's request objects may be fetched (OIDC Registration §2;
+    /// at most 10 https URLs of 512 characters, no fragment); `[]` clears them.
+    pub request_uris: Option<Vec<String>>,
     /// Remember people's consent; false: the consent page on every authorization.
     pub persist_consent: Option<bool>,
     /// Set by administrators only; a developer sending another value is refused,
@@ -432,6 +449,7 @@ impl ClientEdit {
             token_endpoint_auth_signing_alg: self.token_endpoint_auth_signing_alg.clone(),
             request_object_signing_alg: self.request_object_signing_alg.clone(),
             response_types: self.response_types.clone(),
+            request_uris: self.request_uris.clone(),
             persist_consent: self.persist_consent,
             include_claims_in_id_token: self.include_claims_in_id_token,
         }

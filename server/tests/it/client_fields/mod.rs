@@ -161,7 +161,8 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Response Types (code only)", "WRITE (code only here)", "response_types", "response_types", Read, json!(["code", "token"]), "code token", Value::Null, None),
         f("Grant Types", "WRITE", "grant_types", "grant_device_code", Write, json!(["authorization_code", "refresh_token", DEVICE]), "on", json!(["implicit"]), None),
         f("Contacts", "WRITE", "contacts", "contacts", Write, json!(["dev@n.example"]), "dev@n.example", json!(["not-an-address"]), Some("not-an-address")),
-        missing("Request URIs", "WRITE"),
+        // OIDC Registration §2: a request adds the fragment (the content's SHA-256), not the registration.
+        f("Request URIs", "WRITE", "request_uris", "request_uris", Write, json!(["https://n.example/ro.jwt"]), "https://n.example/ro.jwt", json!(["https://n.example/ro.jwt#abc"]), Some("https://n.example/ro.jwt#abc")),
         f("Authorized JavaScript Origins", "WRITE", "allowed_origins", "allowed_origins", Write, json!(["https://n.example"]), "https://n.example", json!(["https://n.example/app"]), Some("https://n.example/app")),
         f("Front Channel Logout URI", "WRITE", "frontchannel_logout_uri", "frontchannel_logout_uri", Write, json!("https://n.example/fc"), "https://n.example/fc", json!("http://n.example/fc"), Some("http://n.example/fc")),
         f("Logout Session Required", "WRITE", "frontchannel_logout_session_required", "frontchannel_logout_session_required", Write, json!(true), "on", json!("yes"), None),
