@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::access::{Who, MAX_EXTENSION_DAYS};
 use super::decisions::{approve, reject};
-use super::edits::{register, Registration};
+use super::registration::{register, Registration};
 use super::request::Request;
 use super::request::{Ask, Status};
 use super::requests::{request_extension, request_scopes as request_both};
