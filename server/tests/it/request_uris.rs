@@ -201,7 +201,7 @@ async fn a_document_too_large_too_slow_or_not_a_jwt_is_refused() {
         ("/slow.jwt", "invalid_request_uri"),
         ("/text.jwt", "invalid_request_object"),
     ] {
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         let r = b.get(&by_reference(&rp, &site.url(path))).await;
         assert_eq!(
             r.location(),
