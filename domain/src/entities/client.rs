@@ -64,6 +64,13 @@ pub struct Model {
     /// OIDC Registration §2 (m0027).
     pub token_endpoint_auth_signing_alg: Option<String>,
     pub request_object_signing_alg: Option<String>,
+    /// OIDC Registration §2 JWE algorithms (m0030).
+    pub id_token_encrypted_response_alg: Option<String>,
+    pub id_token_encrypted_response_enc: Option<String>,
+    pub userinfo_encrypted_response_alg: Option<String>,
+    pub userinfo_encrypted_response_enc: Option<String>,
+    pub request_object_encryption_alg: Option<String>,
+    pub request_object_encryption_enc: Option<String>,
     /// An administrator trusts the client: no consent screen (m0024).
     pub pre_authorized: bool,
     /// False: consent is asked on every authorization (m0024).
