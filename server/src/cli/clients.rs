@@ -70,6 +70,18 @@ pub enum ClientCommand {
         /// Core §5.5), beyond what its scopes release (e.g. `email`).
         #[arg(long = "requestable-claim")]
         requestable_claims: Vec<String>,
+        /// Encrypt its ID tokens to its key (with --jwks-uri): RSA-OAEP-256,
+        /// RSA-OAEP, ECDH-ES, ECDH-ES+A128KW or ECDH-ES+A256KW.
+        #[arg(long)]
+        id_token_encrypted_response_alg: Option<String>,
+        /// A128CBC-HS256 (default), A256CBC-HS512, A128GCM or A256GCM.
+        #[arg(long)]
+        id_token_encrypted_response_enc: Option<String>,
+        /// Encrypt its userinfo responses to its key (as for ID tokens).
+        #[arg(long)]
+        userinfo_encrypted_response_alg: Option<String>,
+        #[arg(long)]
+        userinfo_encrypted_response_enc: Option<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -107,6 +119,10 @@ pub(super) async fn client_command(
             token_endpoint_auth_method,
             jwks_uri,
             requestable_claims,
+            id_token_encrypted_response_alg,
+            id_token_encrypted_response_enc,
+            userinfo_encrypted_response_alg,
+            userinfo_encrypted_response_enc,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -136,6 +152,13 @@ pub(super) async fn client_command(
                         require_pushed_authorization_requests,
                     ),
                     dpop_bound_access_tokens: Some(dpop_bound_access_tokens),
+                    encryption: domain::clients::EncryptionPatch {
+                        id_token_encrypted_response_alg: Some(id_token_encrypted_response_alg),
+                        id_token_encrypted_response_enc: Some(id_token_encrypted_response_enc),
+                        userinfo_encrypted_response_alg: Some(userinfo_encrypted_response_alg),
+                        userinfo_encrypted_response_enc: Some(userinfo_encrypted_response_enc),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
                 scopes,
