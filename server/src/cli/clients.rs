@@ -80,8 +80,15 @@ pub enum ClientCommand {
         /// Encrypt its userinfo responses to its key (as for ID tokens).
         #[arg(long)]
         userinfo_encrypted_response_alg: Option<String>,
+        /// Its content encryption (default A128CBC-HS256).
         #[arg(long)]
         userinfo_encrypted_response_enc: Option<String>,
+        /// RSA-OAEP-256: its request objects must be encrypted to the server's key.
+        #[arg(long)]
+        request_object_encryption_alg: Option<String>,
+        /// Its content encryption (default A128CBC-HS256).
+        #[arg(long)]
+        request_object_encryption_enc: Option<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -123,6 +130,8 @@ pub(super) async fn client_command(
             id_token_encrypted_response_enc,
             userinfo_encrypted_response_alg,
             userinfo_encrypted_response_enc,
+            request_object_encryption_alg,
+            request_object_encryption_enc,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -157,7 +166,8 @@ pub(super) async fn client_command(
                         id_token_encrypted_response_enc: Some(id_token_encrypted_response_enc),
                         userinfo_encrypted_response_alg: Some(userinfo_encrypted_response_alg),
                         userinfo_encrypted_response_enc: Some(userinfo_encrypted_response_enc),
-                        ..Default::default()
+                        request_object_encryption_alg: Some(request_object_encryption_alg),
+                        request_object_encryption_enc: Some(request_object_encryption_enc),
                     },
                     ..Default::default()
                 },

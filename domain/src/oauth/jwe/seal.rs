@@ -95,8 +95,8 @@ impl Recipient {
             }
             let n = rsa::BigUint::from_bytes_be(&b64("n")?);
             let e = rsa::BigUint::from_bytes_be(&b64("e")?);
-            let key =
-                rsa::RsaPublicKey::new(n, e).map_err(|_| bad("not a valid RSA public key"))?;
+            let key = rsa::RsaPublicKey::new(n, e)
+                .map_err(|_| bad("not a usable RSA public key (2048 to 4096 bits)"))?;
             if rsa::traits::PublicKeyParts::n(&key).bits() < MIN_RSA_BITS {
                 return Err(bad("RSA keys must have at least 2048 bits"));
             }
