@@ -99,7 +99,8 @@ pub const IF_MATCH: usize = 200;
 /// An inline JSON Web Key Set (RFC 7591 `jwks`): bytes as JSON, and keys.
 pub const JWKS_BYTES: usize = 16 * 1024;
 pub const JWKS_KEYS: usize = 10;
-/// A JWS algorithm's name (`RS256`, …) or a response type (`code`).
+/// A JWS or JWE algorithm's name (`RS256`, `ECDH-ES+A128KW`, `A128CBC-HS256`, …) or a
+/// response type (`code`).
 pub const JWS_ALG: usize = 16;
 /// Bytes of a sector identifier document (OIDC Registration §5) fetched.
 pub const SECTOR_DOCUMENT: usize = 64 * 1024;

@@ -14,4 +14,4 @@ mod metadata;
 mod sets;
 
 pub use metadata::{code_only, ClientMetadata};
-pub use sets::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};
+pub use sets::{jwe, ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};

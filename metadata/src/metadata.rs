@@ -123,6 +123,28 @@ pub struct ClientMetadata {
     /// protocol claims and what the `claims` parameter asked for under `id_token`.
     #[serde(default = "yes")]
     pub include_claims_in_id_token: bool,
+    /// OIDC Registration §2: ID tokens are signed, then encrypted to the client's
+    /// public key (its `jwks` or `jwks_uri`) with this JWE `alg` (a nested JWT).
+    /// None: not encrypted.
+    #[serde(default)]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// The JWE `enc` of encrypted ID tokens; set whenever the `alg` is
+    /// (`A128CBC-HS256` when only the `alg` was given).
+    #[serde(default)]
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// OIDC Registration §2: userinfo answers with a JWT signed (with
+    /// `userinfo_signed_response_alg`, else RS256), then encrypted with this `alg`.
+    #[serde(default)]
+    pub userinfo_encrypted_response_alg: Option<String>,
+    #[serde(default)]
+    pub userinfo_encrypted_response_enc: Option<String>,
+    /// OIDC Registration §2: the client encrypts its request objects to this
+    /// server's key with this `alg` and the `enc` beside it. When set, a request
+    /// object that is not encrypted so is refused.
+    #[serde(default)]
+    pub request_object_encryption_alg: Option<String>,
+    #[serde(default)]
+    pub request_object_encryption_enc: Option<String>,
 }
 
 /// The only response type (OAuth 2.1 §4.1).
@@ -134,7 +156,35 @@ fn yes() -> bool {
     true
 }
 
+fn both<'a>(alg: &'a Option<String>, enc: &'a Option<String>) -> Option<(&'a str, &'a str)> {
+    Some((alg.as_deref()?, enc.as_deref()?))
+}
+
 impl ClientMetadata {
+    /// The JWE `alg` and `enc` ID tokens are encrypted with, when they are.
+    pub fn id_token_encryption(&self) -> Option<(&str, &str)> {
+        both(
+            &self.id_token_encrypted_response_alg,
+            &self.id_token_encrypted_response_enc,
+        )
+    }
+
+    /// The JWE `alg` and `enc` userinfo responses are encrypted with, when they are.
+    pub fn userinfo_encryption(&self) -> Option<(&str, &str)> {
+        both(
+            &self.userinfo_encrypted_response_alg,
+            &self.userinfo_encrypted_response_enc,
+        )
+    }
+
+    /// The JWE `alg` and `enc` the client's request objects must be encrypted with.
+    pub fn request_object_encryption(&self) -> Option<(&str, &str)> {
+        both(
+            &self.request_object_encryption_alg,
+            &self.request_object_encryption_enc,
+        )
+    }
+
     /// A public client: it has no secret.
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == AuthMethod::None

@@ -234,3 +234,23 @@ mod tests {
         assert_eq!(SigningAlg::parse("HS256"), None);
     }
 }
+
+/// The JWE algorithm names a client may register (OIDC Registration §2); the
+/// domain's `oauth::jwe` implements exactly these.
+pub mod jwe {
+    /// Key management for what the server encrypts to the client (ID tokens,
+    /// userinfo): RFC 7518 §4.3 and §4.6.
+    pub const SEAL_ALGS: &[&str] = &[
+        "RSA-OAEP-256",
+        "RSA-OAEP",
+        "ECDH-ES",
+        "ECDH-ES+A128KW",
+        "ECDH-ES+A256KW",
+    ];
+    /// Key management for request objects the client encrypts to the server.
+    pub const REQUEST_OBJECT_ALGS: &[&str] = &["RSA-OAEP-256"];
+    /// Content encryption, both ways (RFC 7518 §5.2, §5.3).
+    pub const ENCS: &[&str] = &["A128CBC-HS256", "A256CBC-HS512", "A128GCM", "A256GCM"];
+    /// The `enc` when a client names only an `alg` (OIDC Registration §2).
+    pub const DEFAULT_ENC: &str = "A128CBC-HS256";
+}

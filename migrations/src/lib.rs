@@ -34,6 +34,7 @@ mod m0025_claims_requests;
 mod m0026_pairwise;
 mod m0027_client_keys_and_algs;
 mod m0029_request_uris;
+mod m0030_client_encryption;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_pairwise::Migration),
             Box::new(m0027_client_keys_and_algs::Migration),
             Box::new(m0029_request_uris::Migration),
+            Box::new(m0030_client_encryption::Migration),
         ]
     }
 }

@@ -205,6 +205,12 @@ fn humanise(field: &str) -> String {
         "token_endpoint_auth_method" => Some("Token endpoint authentication"),
         "id_token_signed_response_alg" => Some("ID token signing"),
         "userinfo_signed_response_alg" => Some("Userinfo signing"),
+        "id_token_encrypted_response_alg" => Some("ID token encryption (key management)"),
+        "id_token_encrypted_response_enc" => Some("ID token encryption (content)"),
+        "userinfo_encrypted_response_alg" => Some("Userinfo encryption (key management)"),
+        "userinfo_encrypted_response_enc" => Some("Userinfo encryption (content)"),
+        "request_object_encryption_alg" => Some("Request object encryption (key management)"),
+        "request_object_encryption_enc" => Some("Request object encryption (content)"),
         _ => None,
     };
     if let Some(k) = known {

@@ -20,6 +20,7 @@ pub struct LogoutView {
 }
 
 /// The parameters the end-session endpoint takes from its confirmation form.
+#[cfg(feature = "ssr")]
 const CARRIED: [&str; 4] = [
     "id_token_hint",
     "client_id",

@@ -3,6 +3,7 @@
 //! its type of client (RFC 7591 names; RFC 9700 and RFC 8252 rules for redirect
 //! URIs).
 
+use super::encryption::{EncryptionPatch, Keys};
 use super::model::{
     ApplicationType, AuthMethod, ClientMetadata, GrantType, SigningAlg, SubjectType,
 };
@@ -119,6 +120,8 @@ pub struct ClientPatch {
     pub persist_consent: Option<bool>,
     /// OIDC Core §5.4: scope-released claims in the ID token too (default true).
     pub include_claims_in_id_token: Option<bool>,
+    /// The six JWE fields (see [`super::encryption`]).
+    pub encryption: EncryptionPatch,
 }
 
 /// The metadata a new client of this type starts from.
@@ -165,6 +168,12 @@ pub fn defaults(app: ApplicationType) -> ClientMetadata {
         // Approval-gated (`portal::Gated`): never set by a patch.
         requestable_claims: Vec::new(),
         include_claims_in_id_token: true,
+        id_token_encrypted_response_alg: None,
+        id_token_encrypted_response_enc: None,
+        userinfo_encrypted_response_alg: None,
+        userinfo_encrypted_response_enc: None,
+        request_object_encryption_alg: None,
+        request_object_encryption_enc: None,
     }
 }
 
@@ -208,6 +217,7 @@ impl ClientPatch {
             request_uris: Some(m.request_uris.clone()),
             persist_consent: Some(m.persist_consent),
             include_claims_in_id_token: Some(m.include_claims_in_id_token),
+            encryption: EncryptionPatch::all(m),
         }
     }
 
@@ -495,6 +505,15 @@ impl ClientPatch {
                 ));
             }
         }
+        let keys = match (&jwks_inline, &jwks) {
+            (Some(set), _) => Keys::Inline(set),
+            (None, Some(_)) => Keys::AtUri,
+            (None, None) => Keys::Missing,
+        };
+        let (encryption, found) = self.encryption.apply(base, keys);
+        for e in found {
+            problems.add(e);
+        }
         if auth == AuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_inline.is_none() {
             problems.add(DomainError::invalid(
                 "token_endpoint_auth_method",
@@ -555,6 +574,12 @@ impl ClientPatch {
             token_endpoint_auth_signing_alg: assertion_alg,
             request_object_signing_alg: object_alg,
             response_types,
+            id_token_encrypted_response_alg: encryption.id_token.0,
+            id_token_encrypted_response_enc: encryption.id_token.1,
+            userinfo_encrypted_response_alg: encryption.userinfo.0,
+            userinfo_encrypted_response_enc: encryption.userinfo.1,
+            request_object_encryption_alg: encryption.request_object.0,
+            request_object_encryption_enc: encryption.request_object.1,
         };
         match super::sector::problem(Some(base), &next) {
             Some(e) => Err(vec![e]),

@@ -13,6 +13,7 @@
 //! presented secret share one verification (see `SecretCache::inflight`).
 
 pub mod authenticate;
+pub mod encryption;
 pub mod metadata;
 pub mod model;
 pub mod origins;
@@ -25,6 +26,7 @@ pub mod validate;
 
 pub use self::metadata::*;
 pub use authenticate::*;
+pub use encryption::EncryptionPatch;
 pub use model::*;
 pub use redirect_uri::*;
 pub use secrets::*;

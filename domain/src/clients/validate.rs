@@ -279,10 +279,18 @@ pub fn validate_jwks(set: &serde_json::Value) -> DomainResult<()> {
                 "key {n} holds private key material: publish only the public key"
             )));
         }
-        let usable = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(k.clone())
+        // A key to verify the client's signatures with, or one to encrypt to (an
+        // ECDH-ES key with its `alg` is no JWS key, but a fine encryption key).
+        let verifies = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(k.clone())
             .ok()
-            .and_then(|jwk| jsonwebtoken::DecodingKey::from_jwk(&jwk).ok());
-        if usable.is_none() {
+            .and_then(|jwk| jsonwebtoken::DecodingKey::from_jwk(&jwk).ok())
+            .is_some();
+        let encrypts = || {
+            crate::oauth::jwe::SEAL_ALGS
+                .iter()
+                .any(|alg| crate::oauth::jwe::Recipient::from_jwk(k, alg).is_ok())
+        };
+        if !verifies && !encrypts() {
             return Err(bad(format!("key {n} is not a usable public key")));
         }
     }

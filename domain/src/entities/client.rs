@@ -67,6 +67,13 @@ pub struct Model {
     /// JSON array of pre-registered request URIs (OIDC Registration §2; m0029).
     #[sea_orm(column_type = "Text")]
     pub request_uris: String,
+    /// OIDC Registration §2 JWE algorithms (m0030).
+    pub id_token_encrypted_response_alg: Option<String>,
+    pub id_token_encrypted_response_enc: Option<String>,
+    pub userinfo_encrypted_response_alg: Option<String>,
+    pub userinfo_encrypted_response_enc: Option<String>,
+    pub request_object_encryption_alg: Option<String>,
+    pub request_object_encryption_enc: Option<String>,
     /// An administrator trusts the client: no consent screen (m0024).
     pub pre_authorized: bool,
     /// False: consent is asked on every authorization (m0024).

@@ -99,6 +99,10 @@ pub struct UserIssue<'a> {
     /// or the refresh token: shapes the ID token and is carried to the refresh
     /// token issued now.
     pub claims_request: Option<ClaimsRequest>,
+    /// The client's key and algorithms when it registered ID-token encryption
+    /// (resolved by the caller before anything is spent: its `jwks_uri` may need a
+    /// fetch); the ID token is signed, then encrypted to it.
+    pub id_token_encryption: Option<crate::oauth::jwe::Encryption>,
 }
 
 impl Tokens {
@@ -289,11 +293,17 @@ impl Tokens {
                 if let Some(sid) = sid {
                     id["sid"] = json!(sid);
                 }
-                Some(access_tokens::sign_jwt(
+                let signed = access_tokens::sign_jwt(
                     &keys,
                     t.client.metadata.id_token_signed_response_alg,
                     &id,
-                )?)
+                )?;
+                Some(match &t.id_token_encryption {
+                    Some(e) => e.seal_jwt(&signed).map_err(|e| {
+                        crate::DomainError::Internal(format!("encrypting the ID token: {e}"))
+                    })?,
+                    None => signed,
+                })
             }
             _ => None,
         };

@@ -141,6 +141,28 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             Token(JWS_ALG),
         ),
         ("NewClient", "request_object_signing_alg", Token(JWS_ALG)),
+        (
+            "NewClient",
+            "id_token_encrypted_response_alg",
+            Token(JWS_ALG),
+        ),
+        (
+            "NewClient",
+            "id_token_encrypted_response_enc",
+            Token(JWS_ALG),
+        ),
+        (
+            "NewClient",
+            "userinfo_encrypted_response_alg",
+            Token(JWS_ALG),
+        ),
+        (
+            "NewClient",
+            "userinfo_encrypted_response_enc",
+            Token(JWS_ALG),
+        ),
+        ("NewClient", "request_object_encryption_alg", Token(JWS_ALG)),
+        ("NewClient", "request_object_encryption_enc", Token(JWS_ALG)),
         ("NewClient", "response_types", List(1, JWS_ALG)),
         ("NewClient", "request_uris", List(REQUEST_URIS, REQUEST_URI)),
         ("ClientEdit", "name", Required(CLIENT_NAME)),
@@ -180,6 +202,36 @@ const BOUNDS: &[(&str, &str, Bound)] = {
             Token(JWS_ALG),
         ),
         ("ClientEdit", "request_object_signing_alg", Token(JWS_ALG)),
+        (
+            "ClientEdit",
+            "id_token_encrypted_response_alg",
+            Token(JWS_ALG),
+        ),
+        (
+            "ClientEdit",
+            "id_token_encrypted_response_enc",
+            Token(JWS_ALG),
+        ),
+        (
+            "ClientEdit",
+            "userinfo_encrypted_response_alg",
+            Token(JWS_ALG),
+        ),
+        (
+            "ClientEdit",
+            "userinfo_encrypted_response_enc",
+            Token(JWS_ALG),
+        ),
+        (
+            "ClientEdit",
+            "request_object_encryption_alg",
+            Token(JWS_ALG),
+        ),
+        (
+            "ClientEdit",
+            "request_object_encryption_enc",
+            Token(JWS_ALG),
+        ),
         ("ClientEdit", "response_types", List(1, JWS_ALG)),
         (
             "ClientEdit",

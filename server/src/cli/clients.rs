@@ -78,6 +78,25 @@ pub enum ClientCommand {
         /// sector, the redirect URIs' one host).
         #[arg(long)]
         subject_type: Option<String>,
+        /// Encrypt its ID tokens to its key (with --jwks-uri): RSA-OAEP-256,
+        /// RSA-OAEP, ECDH-ES, ECDH-ES+A128KW or ECDH-ES+A256KW.
+        #[arg(long)]
+        id_token_encrypted_response_alg: Option<String>,
+        /// A128CBC-HS256 (default), A256CBC-HS512, A128GCM or A256GCM.
+        #[arg(long)]
+        id_token_encrypted_response_enc: Option<String>,
+        /// Encrypt its userinfo responses to its key (as for ID tokens).
+        #[arg(long)]
+        userinfo_encrypted_response_alg: Option<String>,
+        /// Its content encryption (default A128CBC-HS256).
+        #[arg(long)]
+        userinfo_encrypted_response_enc: Option<String>,
+        /// RSA-OAEP-256: its request objects must be encrypted to the server's key.
+        #[arg(long)]
+        request_object_encryption_alg: Option<String>,
+        /// Its content encryption (default A128CBC-HS256).
+        #[arg(long)]
+        request_object_encryption_enc: Option<String>,
     },
     /// Delete a client: its tokens stop working at once.
     Delete {
@@ -117,6 +136,12 @@ pub(super) async fn client_command(
             requestable_claims,
             request_uris,
             subject_type,
+            id_token_encrypted_response_alg,
+            id_token_encrypted_response_enc,
+            userinfo_encrypted_response_alg,
+            userinfo_encrypted_response_enc,
+            request_object_encryption_alg,
+            request_object_encryption_enc,
         } => {
             let app = ApplicationType::parse(&application_type).ok_or_else(|| {
                 format!("--type: must be web, native or service (got '{application_type}')")
@@ -154,6 +179,14 @@ pub(super) async fn client_command(
                         require_pushed_authorization_requests,
                     ),
                     dpop_bound_access_tokens: Some(dpop_bound_access_tokens),
+                    encryption: domain::clients::EncryptionPatch {
+                        id_token_encrypted_response_alg: Some(id_token_encrypted_response_alg),
+                        id_token_encrypted_response_enc: Some(id_token_encrypted_response_enc),
+                        userinfo_encrypted_response_alg: Some(userinfo_encrypted_response_alg),
+                        userinfo_encrypted_response_enc: Some(userinfo_encrypted_response_enc),
+                        request_object_encryption_alg: Some(request_object_encryption_alg),
+                        request_object_encryption_enc: Some(request_object_encryption_enc),
+                    },
                     ..Default::default()
                 },
                 scopes,

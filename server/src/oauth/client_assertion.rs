@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::clients::{AuthMethod, Client};
 use domain::platform::once::{Claim, Ledger};
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
@@ -69,14 +69,21 @@ pub struct ClientKey {
     kid: Option<String>,
     alg: Option<String>,
     key: Option<DecodingKey>,
+    /// The JWK as published: an encryption key (`ECDH-ES`, …) is no JWS key but
+    /// is looked up here by `oauth::encrypt_to`.
+    pub jwk: Value,
 }
 
 impl ClientKey {
-    fn parse(jwk: &Jwk) -> Self {
+    /// One key of a set, parsed on its own: a key the JWS library cannot read
+    /// (an `ECDH-ES` key, say) does not spoil the others.
+    fn parse(jwk: &Value) -> Self {
+        let parsed = serde_json::from_value::<Jwk>(jwk.clone()).ok();
         Self {
-            kid: jwk.common.key_id.clone(),
-            alg: jwk.common.key_algorithm.map(|a| a.to_string()),
-            key: DecodingKey::from_jwk(jwk).ok(),
+            kid: jwk.get("kid").and_then(Value::as_str).map(str::to_owned),
+            alg: jwk.get("alg").and_then(Value::as_str).map(str::to_owned),
+            key: parsed.and_then(|k| DecodingKey::from_jwk(&k).ok()),
+            jwk: jwk.clone(),
         }
     }
 
@@ -84,6 +91,10 @@ impl ClientKey {
     pub fn for_alg(&self, alg: Algorithm) -> Result<&DecodingKey, String> {
         if self.alg.as_ref().is_some_and(|a| *a != format!("{alg:?}")) {
             return Err("the key is for another algorithm".into());
+        }
+        // RFC 7517 §4.2: a key published for encryption verifies nothing.
+        if self.jwk.get("use").and_then(Value::as_str) == Some("enc") {
+            return Err("the key is for encryption (\"use\": \"enc\")".into());
         }
         self.key.as_ref().ok_or_else(|| "unusable key".into())
     }
@@ -105,7 +116,7 @@ impl ClientKeys {
 
     /// The client's key set: kept, or fetched when there is none for this URI, it
     /// is older than the TTL, or `fresh` asks (and the last fetch is not too recent).
-    async fn keys(
+    pub async fn keys(
         &self,
         client_id: &str,
         uri: &str,
@@ -154,7 +165,7 @@ impl ClientKeys {
             return Err(why);
         }
         let fetched = match self.outbound.get_limited(uri, MAX_JWKS_BYTES).await {
-            Ok(body) => serde_json::from_slice::<JwkSet>(&body)
+            Ok(body) => serde_json::from_slice::<RawSet>(&body)
                 .map_err(|e| format!("the JWKS is not a JSON Web Key Set: {e}")),
             Err(e) => Err(e),
         };
@@ -209,16 +220,20 @@ impl ClientKeys {
     }
 }
 
+/// A JWK Set as published: each key parsed on its own ([`ClientKey::parse`]).
+#[derive(Deserialize)]
+struct RawSet {
+    keys: Vec<Value>,
+}
+
 /// The key `kid` names in a client's inline `jwks` (the only key, when no `kid`
 /// is given and the set has one). Validated when it was registered.
 fn inline_key(set: &Value, kid: Option<&str>) -> Result<Arc<ClientKey>, String> {
-    let set: JwkSet =
+    let set: RawSet =
         serde_json::from_value(set.clone()).map_err(|_| "the client's jwks is unreadable")?;
+    let named = |k: &&Value| k.get("kid").and_then(Value::as_str) == kid;
     let jwk = match kid {
-        Some(kid) => set
-            .keys
-            .iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid)),
+        Some(_) => set.keys.iter().find(named),
         None if set.keys.len() == 1 => set.keys.first(),
         None => None,
     }

@@ -20,7 +20,7 @@ pub fn metadata_document(
         .map(|(n, _)| *n)
         .collect();
     scopes.push(&role.scope);
-    json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": url(routes::AUTHORIZE),
         "jwks_uri": url(routes::JWKS),
@@ -65,7 +65,16 @@ pub fn metadata_document(
         "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
         "dpop_signing_alg_values_supported": portcullis_dpop::ALGORITHMS,
-    })
+    });
+    // OIDC Core §10.2: signed, then encrypted to the client's key when it
+    // registered `…_encrypted_response_alg` (Registration §2). (Added here: one
+    // `json!` this long reaches the macro's recursion limit.)
+    for what in ["id_token", "userinfo"] {
+        doc[format!("{what}_encryption_alg_values_supported")] =
+            json!(domain::oauth::jwe::SEAL_ALGS);
+        doc[format!("{what}_encryption_enc_values_supported")] = json!(domain::oauth::jwe::ENCS);
+    }
+    doc
 }
 
 fn json_bytes(bytes: &[u8], max_age: &'static str) -> Response {

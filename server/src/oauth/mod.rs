@@ -9,6 +9,7 @@ mod cors;
 mod device_authorization;
 mod discovery;
 pub mod dpop;
+mod encrypt_to;
 mod end_session;
 mod error;
 mod grants;

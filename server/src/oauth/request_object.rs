@@ -14,8 +14,9 @@
 //!   consent page and the code then see exactly the verified parameters, and the
 //!   request ends in one code as a pushed one does.
 //! - §6.1: an object may also be encrypted to one of this server's encryption keys
-//!   (`RSA-OAEP-256`, `A256GCM`/`A128GCM`, see `domain::oauth::jwe`): signed, then
-//!   encrypted; the nested object must be signed like any other.
+//!   (`RSA-OAEP-256`, any `enc` of `domain::oauth::jwe::ENCS`): signed, then
+//!   encrypted; the nested object must be signed like any other. A client that
+//!   registered `request_object_encryption_alg`/`_enc` must encrypt, with those.
 //! - By reference (§5.2): a `request_uri` the client registered is fetched by
 //!   `request_uri` and its document opened here like an inline `request`.
 
@@ -53,9 +54,12 @@ pub async fn open(
         return Err(refused("too large"));
     }
     let opened;
+    let mut encrypted_with = None;
     let request = if domain::oauth::jwe::is_jwe(request) {
-        let (plain, _) = domain::oauth::jwe::decrypt(&st.keys(), request)
+        let (plain, header) = domain::oauth::jwe::decrypt(&st.keys(), request)
             .map_err(|e| refused(&e.to_string()))?;
+        let text = |n: &str| header.get(n).and_then(Value::as_str).map(str::to_owned);
+        encrypted_with = Some((text("alg"), text("enc")));
         opened = String::from_utf8(plain).map_err(|_| refused("not a nested JWS"))?;
         opened.as_str()
     } else {
@@ -66,6 +70,20 @@ pub async fn open(
         .await
         .map_err(|_| "server_error")?
         .ok_or("unknown_client")?;
+    // OIDC Registration §2: a client that registered how it encrypts its request
+    // objects sends them only so; a plain one, or another algorithm, is refused
+    // (a downgrade to what a network observer could read).
+    if let Some((alg, enc)) = client.metadata.request_object_encryption() {
+        match &encrypted_with {
+            Some((Some(a), Some(e))) if a == alg && e == enc => {}
+            Some(_) => return Err(refused("not encrypted with the registered alg and enc")),
+            None => {
+                return Err(refused(
+                    "not encrypted, but the client registered encryption",
+                ))
+            }
+        }
+    }
     let audience = [st.issuer().trim_end_matches('/').to_owned()];
     let claims = verify_signed_by(
         st,

@@ -1,7 +1,8 @@
 //! OpenID Connect userinfo (Core §5.3): GET and POST with a bearer token (RFC 6750)
 //! or a DPoP-bound one with its proof (RFC 9449 §7), answering JSON, or a signed JWT
 //! (`application/jwt`) when the client registered `userinfo_signed_response_alg`
-//! (seed 002).
+//! (seed 002), signed and then encrypted to the client's key when it registered
+//! `userinfo_encrypted_response_alg` (OIDC Core §5.3.2).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -159,12 +160,39 @@ async fn answer(
         request.as_ref(),
         Target::Userinfo,
     );
-    let mut resp = match client.metadata.userinfo_signed_response_alg {
+    // OIDC Core §5.3.2: signed, and then encrypted when the client registered
+    // encryption (a nested JWT, signed with its userinfo alg or else RS256).
+    let encryption = match client.metadata.userinfo_encryption() {
+        Some(pair) => match super::encrypt_to::encryption(st, &client, pair).await {
+            Ok(e) => Some(e),
+            Err(why) => {
+                tracing::info!(client = %client.id, reason = %why, "cannot encrypt userinfo");
+                return bearer_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "the response cannot be encrypted to the client's keys (jwks or jwks_uri)",
+                );
+            }
+        },
+        None => None,
+    };
+    let signing = match (client.metadata.userinfo_signed_response_alg, &encryption) {
+        (Some(alg), _) => Some(alg),
+        (None, Some(_)) => Some(domain::clients::SigningAlg::RS256),
+        (None, None) => None,
+    };
+    let mut resp = match signing {
         Some(alg) => {
             info["iss"] = json!(st.issuer());
             info["aud"] = json!(client.id);
             info["iat"] = json!(now);
-            match domain::oauth::access_tokens::sign_jwt(&st.keys(), alg, &info) {
+            let jwt = domain::oauth::access_tokens::sign_jwt(&st.keys(), alg, &info)
+                .map_err(|e| e.to_string())
+                .and_then(|jws| match &encryption {
+                    Some(e) => e.seal_jwt(&jws).map_err(|e| e.to_string()),
+                    None => Ok(jws),
+                });
+            match jwt {
                 Ok(jwt) => {
                     let mut r = jwt.into_response();
                     r.headers_mut().insert(

@@ -48,6 +48,13 @@ pub(crate) struct Jwks {
     fetches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
+impl Jwks {
+    /// Serves `keys` from now on (the client rotated its set).
+    pub(crate) fn set(&self, keys: Vec<Value>) {
+        *self.keys.lock().unwrap() = keys;
+    }
+}
+
 pub(crate) async fn jwks_listener(keys: Vec<Value>) -> Jwks {
     let keys = Arc::new(Mutex::new(keys));
     let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -19,6 +19,7 @@ mod dpop;
 mod first_sign_in;
 mod hardening;
 mod helpers;
+mod jwe;
 mod logout;
 mod metrics;
 mod nodes;

@@ -271,6 +271,8 @@ pub async fn create_client(
         request_object_signing_alg: None,
         response_types: None,
         persist_consent: None,
+        // Set on the edit form once the client exists (or through the REST API).
+        encryption: Default::default(),
     };
     let domains = words(&allowed_email_domains);
     let mut problems = metadata.clone().registration_problems(app);

@@ -244,6 +244,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 <Dl label="Allowed e-mail domains" value=if c.allowed_email_domains.is_empty() { "any".to_owned() } else { c.allowed_email_domains.join(", ") }/>
                 <Dl label="ID token signing" value=c.metadata.id_token_signed_response_alg.as_str()/>
                 <Dl label="Userinfo response" value=c.metadata.userinfo_signed_response_alg.map(|a| format!("signed JWT ({a})")).unwrap_or_else(|| "JSON".into())/>
+                <Dl label="ID token encryption" value=encrypted(c.metadata.id_token_encryption(), "not encrypted")/>
+                <Dl label="Userinfo encryption" value=encrypted(c.metadata.userinfo_encryption(), "not encrypted")/>
+                <Dl label="Request object encryption" value=encrypted(c.metadata.request_object_encryption(), "plain or encrypted")/>
                 <Dl label="Maximum sign-in age" value=c.metadata.default_max_age.map(|s| format!("{s} seconds")).unwrap_or_else(|| "no limit".into())/>
                 <Dl label="Require auth_time" value=if c.metadata.require_auth_time { "yes" } else { "no" }/>
                 <Dl label="Require pushed authorization requests" value=if c.metadata.require_pushed_authorization_requests { "yes" } else { "no" }/>
@@ -524,4 +527,10 @@ fn LogoutDeliveries(deliveries: Vec<crate::model::LogoutDeliveryView>) -> impl I
             }}
         </section>
     }
+}
+
+/// A JWE pair in words: `RSA-OAEP-256 with A128CBC-HS256`, or what applies without.
+fn encrypted(pair: Option<(&str, &str)>, none: &str) -> String {
+    pair.map(|(alg, enc)| format!("{alg} with {enc}"))
+        .unwrap_or_else(|| none.to_owned())
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::admin_settings::{AdminSettings, ADMIN_FIELDS};
+use super::encryption::{EncryptionFields, ENCRYPTION_FIELDS};
 use super::fields::{ListField, ValueField, FIELDS};
 use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{get_client, UpdateClient};
@@ -83,6 +84,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
             "requestable_claims",
         ])
         .chain(ADMIN_FIELDS)
+        .chain(ENCRYPTION_FIELDS)
         .collect();
     let max_age = c
         .metadata
@@ -210,6 +212,7 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                         <p class="-mt-2 mb-4 text-xs text-slate-500">"Pin the one algorithm your app signs with: a JWT signed with any other is refused."</p>
                     }
                 }
+                {(!is_service).then(|| view! { <EncryptionFields m=c.metadata.clone() sent error/> })}
                 {(!is_service).then(|| view! {
                     <div class="mb-4">
                         <label for="f-default_max_age" class=LABEL>"Maximum sign-in age (seconds; empty = no limit)"</label>

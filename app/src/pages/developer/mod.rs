@@ -5,6 +5,7 @@
 mod admin_settings;
 mod detail;
 mod edit;
+mod encryption;
 mod fields;
 mod list;
 mod new;

@@ -1,7 +1,7 @@
 //! Bodies of `/api/v1/clients`: a client as the API shows it, registration, edit,
 //! secret rotation and enabling.
 
-use domain::clients::{Client, ClientMetadata, ClientPatch, Overlap};
+use domain::clients::{Client, ClientMetadata, ClientPatch, EncryptionPatch};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,6 +9,7 @@ use super::requests::RequestView;
 
 // The client's closed sets are the domain's own types, described for the OpenAPI
 // document where they are defined (domain's `openapi` feature).
+pub use super::secrets::*;
 pub use domain::clients::{ApplicationType, AuthMethod, GrantType, SigningAlg, SubjectType};
 
 /// A registered client. Never contains a secret. Times are Unix seconds.
@@ -179,6 +180,20 @@ pub struct NewClient {
     pub token_endpoint_auth_signing_alg: Option<String>,
     /// The only algorithm accepted for this client's request objects.
     pub request_object_signing_alg: Option<String>,
+    /// OIDC Registration §2: encrypt ID tokens to the client's key (`jwks` or
+    /// `jwks_uri`) with this JWE alg: `RSA-OAEP-256`, `RSA-OAEP`, `ECDH-ES`,
+    /// `ECDH-ES+A128KW` or `ECDH-ES+A256KW` (signed, then encrypted).
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// `A128CBC-HS256` (the default when only the alg is given), `A256CBC-HS512`,
+    /// `A128GCM` or `A256GCM`; needs the alg.
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// As for ID tokens: userinfo answers with a signed, then encrypted JWT.
+    pub userinfo_encrypted_response_alg: Option<String>,
+    pub userinfo_encrypted_response_enc: Option<String>,
+    /// `RSA-OAEP-256`: the client encrypts its request objects to this server's
+    /// key; when set, unencrypted request objects are refused.
+    pub request_object_encryption_alg: Option<String>,
+    pub request_object_encryption_enc: Option<String>,
     /// Only `["code"]`.
     pub response_types: Option<Vec<String>>,
     /// OIDC Registration §2 (RFC 9101 §5.2): https URLs (http on loopback) of at
@@ -232,6 +247,14 @@ impl NewClient {
             request_uris: Some(self.request_uris.clone()),
             persist_consent: self.persist_consent,
             include_claims_in_id_token: self.include_claims_in_id_token,
+            encryption: EncryptionPatch {
+                id_token_encrypted_response_alg: Some(self.id_token_encrypted_response_alg.clone()),
+                id_token_encrypted_response_enc: Some(self.id_token_encrypted_response_enc.clone()),
+                userinfo_encrypted_response_alg: Some(self.userinfo_encrypted_response_alg.clone()),
+                userinfo_encrypted_response_enc: Some(self.userinfo_encrypted_response_enc.clone()),
+                request_object_encryption_alg: Some(self.request_object_encryption_alg.clone()),
+                request_object_encryption_enc: Some(self.request_object_encryption_enc.clone()),
+            },
         }
     }
 }
@@ -332,6 +355,31 @@ pub struct ClientEdit {
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<String>)]
     pub request_object_signing_alg: Option<Option<String>>,
+    /// The JWE alg ID tokens are encrypted to the client's key with (null: not
+    /// encrypted); sending it without its enc resets the enc to `A128CBC-HS256`.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub id_token_encrypted_response_alg: Option<Option<String>>,
+    /// The JWE enc of encrypted ID tokens; needs the alg.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub id_token_encrypted_response_enc: Option<Option<String>>,
+    /// As for ID tokens, for userinfo responses.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub userinfo_encrypted_response_alg: Option<Option<String>>,
+    /// The JWE enc of encrypted userinfo responses.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub userinfo_encrypted_response_enc: Option<Option<String>>,
+    /// `RSA-OAEP-256` (null: request objects may be plain or encrypted).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub request_object_encryption_alg: Option<Option<String>>,
+    /// The JWE enc the client's request objects use.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub request_object_encryption_enc: Option<Option<String>>,
     /// Only `["code"]` is accepted.
     pub response_types: Option<Vec<String>>,
     /// Where this client's request objects may be fetched (OIDC Registration §2;
@@ -452,6 +500,14 @@ impl ClientEdit {
             request_uris: self.request_uris.clone(),
             persist_consent: self.persist_consent,
             include_claims_in_id_token: self.include_claims_in_id_token,
+            encryption: EncryptionPatch {
+                id_token_encrypted_response_alg: self.id_token_encrypted_response_alg.clone(),
+                id_token_encrypted_response_enc: self.id_token_encrypted_response_enc.clone(),
+                userinfo_encrypted_response_alg: self.userinfo_encrypted_response_alg.clone(),
+                userinfo_encrypted_response_enc: self.userinfo_encrypted_response_enc.clone(),
+                request_object_encryption_alg: self.request_object_encryption_alg.clone(),
+                request_object_encryption_enc: self.request_object_encryption_enc.clone(),
+            },
         }
     }
 }
@@ -467,49 +523,6 @@ pub struct EditedClient {
     /// one (it was switched from `private_key_jwt`): says how to get one
     /// (`POST …/rotate-secret`). Null otherwise.
     pub notice: Option<String>,
-}
-
-/// How long the previous secret keeps working.
-#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
-pub enum SecretOverlap {
-    /// The old secret stops at once.
-    #[default]
-    #[serde(rename = "none")]
-    None,
-    #[serde(rename = "1h")]
-    OneHour,
-    #[serde(rename = "24h")]
-    OneDay,
-    #[serde(rename = "7d")]
-    SevenDays,
-}
-
-impl From<SecretOverlap> for Overlap {
-    fn from(o: SecretOverlap) -> Self {
-        match o {
-            SecretOverlap::None => Overlap::None,
-            SecretOverlap::OneHour => Overlap::OneHour,
-            SecretOverlap::OneDay => Overlap::OneDay,
-            SecretOverlap::SevenDays => Overlap::SevenDays,
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Rotate {
-    /// Default `none`.
-    #[serde(default)]
-    pub overlap: SecretOverlap,
-}
-
-/// A new secret: shown here once, never again.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RotatedSecret {
-    pub client_id: String,
-    pub client_secret: String,
-    /// Until when the previous secret still works (Unix seconds).
-    pub previous_secret_expires_at: i64,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -528,27 +541,6 @@ pub struct Toggled {
     #[serde(flatten)]
     pub client: ClientView,
     pub pending_request: Option<RequestView>,
-}
-
-/// A secret that still works (never the secret itself, nor its hash).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SecretView {
-    /// Names the secret for `DELETE …/secrets/{secret_id}`.
-    pub id: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// When it stops working (Unix seconds), after a rotation; null: until rotated.
-    pub expires_at: Option<i64>,
-    /// The newest use the server knows of (Unix seconds; recorded about once a
-    /// minute), or null: never used.
-    pub last_used_at: Option<i64>,
-}
-
-/// The client's working secrets, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SecretList {
-    pub client_id: String,
-    pub secrets: Vec<SecretView>,
 }
 
 /// One back-channel logout of the client (the token itself is never kept).

@@ -29,6 +29,8 @@ impl Request {
 
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::AuthorizationCode)?;
+    // Before the code is spent: a client whose keys fail keeps its code.
+    let id_token_encryption = crate::oauth::encrypt_to::for_id_token(c.st, c.client).await?;
     let tokens = &c.st.tokens;
     let row = match codes::redeem_code(
         &tokens.db,
@@ -102,6 +104,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 },
                 ip: c.ip.clone(),
                 dpop_jkt: c.dpop_jkt.clone(),
+                id_token_encryption,
             },
             c.now,
         )

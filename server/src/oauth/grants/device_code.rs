@@ -23,6 +23,8 @@ impl Request {
 
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     c.require(GrantType::DeviceCode)?;
+    // Before the device code is spent (as for codes).
+    let id_token_encryption = crate::oauth::encrypt_to::for_id_token(c.st, c.client).await?;
     let tokens = &c.st.tokens;
     let row = match device::poll(&tokens.db, &req.device_code, &c.client.id, c.now).await? {
         Poll::Approved(row) => row,
@@ -89,6 +91,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 dpop_jkt: c.dpop_jkt.clone(),
                 // RFC 8628 requests carry no `claims` parameter.
                 claims_request: None,
+                id_token_encryption,
             },
             c.now,
         )

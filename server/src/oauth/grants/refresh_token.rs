@@ -89,6 +89,8 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 },
                 ip: c.ip.clone(),
                 dpop_jkt: c.dpop_jkt.clone(),
+                // A rotation issues no ID token.
+                id_token_encryption: None,
                 claims_request: ClaimsRequest::from_stored(row.claims_request.as_deref()),
             },
             c.now,

@@ -63,6 +63,35 @@ struct Field {
     /// send one, e.g. a checkbox).
     invalid: Value,
     form_invalid: Option<&'static str>,
+    /// Fields sent with this one, valid or not (JSON key, form input, value as
+    /// typed; JSON when it parses, else a string): an `enc` goes with its `alg`,
+    /// an `alg` to encrypt to the client with its key.
+    also: &'static [(&'static str, &'static str, &'static str)],
+}
+
+impl Field {
+    fn also(mut self, also: &'static [(&'static str, &'static str, &'static str)]) -> Self {
+        self.also = also;
+        self
+    }
+
+    /// The form with the companions of this row set.
+    fn form_with_also(&self, mut form: Vec<(&'static str, String)>) -> Vec<(&'static str, String)> {
+        for (_, input, v) in self.also {
+            form = with(form, input, v);
+        }
+        form
+    }
+
+    /// A PUT body of the companions and this row's field at `value`.
+    fn body(&self, value: &Value) -> Value {
+        let mut body = json!({});
+        for (key, _, v) in self.also {
+            body[*key] = serde_json::from_str(v).unwrap_or_else(|_| json!(v));
+        }
+        body[self.json] = value.clone();
+        body
+    }
 }
 
 const CB: &str = "https://n.example/cb";
@@ -80,6 +109,7 @@ fn missing(seed: &'static str, seed_rule: &'static str) -> Field {
         form_valid: "",
         invalid: Value::Null,
         form_invalid: None,
+        also: &[],
     }
 }
 
@@ -105,6 +135,7 @@ fn f(
         form_valid,
         invalid,
         form_invalid,
+        also: &[],
     }
 }
 
@@ -139,14 +170,15 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Sector Identifier URI", "WRITE", "sector_identifier_uri", "sector_identifier_uri", Write, json!(sector), sector, json!("ftp://n.example/sector.json"), Some("ftp://n.example/sector.json")),
         f("Subject Type", "Approval", "subject_type", "subject_type", Approval(Via::Edit), json!("pairwise"), "pairwise", json!("secret"), Some("secret")),
         f("JWS alg for the ID Token", "WRITE", "id_token_signed_response_alg", "id_token_alg", Write, json!("ES256"), "ES256", json!("HS256"), Some("HS256")),
-        missing("JWE alg for the ID Token", "WRITE"),
-        missing("JWE enc for the ID Token", "WRITE"),
+        // Encrypting to the client needs its key (RFC 7517 A.1's EC key, for ECDH-ES).
+        f("JWE alg for the ID Token", "WRITE", "id_token_encrypted_response_alg", "id_token_encrypted_response_alg", Write, json!("ECDH-ES"), "ECDH-ES", json!("RSA1_5"), Some("RSA1_5")).also(&[("jwks", "jwks", JWKS)]),
+        f("JWE enc for the ID Token", "WRITE", "id_token_encrypted_response_enc", "id_token_encrypted_response_enc", Write, json!("A256GCM"), "A256GCM", json!("A512GCM"), Some("A512GCM")).also(&[("jwks", "jwks", JWKS), ("id_token_encrypted_response_alg", "id_token_encrypted_response_alg", "ECDH-ES")]),
         f("JWS alg for UserInfo", "WRITE", "userinfo_signed_response_alg", "userinfo_alg", Write, json!("RS256"), "RS256", json!("HS256"), Some("HS256")),
-        missing("JWE alg for UserInfo", "WRITE"),
-        missing("JWE enc for UserInfo", "WRITE"),
+        f("JWE alg for UserInfo", "WRITE", "userinfo_encrypted_response_alg", "userinfo_encrypted_response_alg", Write, json!("ECDH-ES+A128KW"), "ECDH-ES+A128KW", json!("dir"), Some("dir")).also(&[("jwks", "jwks", JWKS)]),
+        f("JWE enc for UserInfo", "WRITE", "userinfo_encrypted_response_enc", "userinfo_encrypted_response_enc", Write, json!("A256CBC-HS512"), "A256CBC-HS512", json!("A128CBC"), Some("A128CBC")).also(&[("jwks", "jwks", JWKS), ("userinfo_encrypted_response_alg", "userinfo_encrypted_response_alg", "ECDH-ES")]),
         f("JWS alg for Request Objects", "WRITE", "request_object_signing_alg", "request_object_signing_alg", Write, json!("ES256"), "ES256", json!("HS256"), Some("HS256")),
-        missing("JWE alg for Request Objects", "WRITE"),
-        missing("JWE enc for Request Objects", "WRITE"),
+        f("JWE alg for Request Objects", "WRITE", "request_object_encryption_alg", "request_object_encryption_alg", Write, json!("RSA-OAEP-256"), "RSA-OAEP-256", json!("RSA1_5"), Some("RSA1_5")),
+        f("JWE enc for Request Objects", "WRITE", "request_object_encryption_enc", "request_object_encryption_enc", Write, json!("A128GCM"), "A128GCM", json!("none"), Some("none")).also(&[("request_object_encryption_alg", "request_object_encryption_alg", "RSA-OAEP-256")]),
         // A web client may not be public (`none`).
         f("Token Endpoint Auth Method", "WRITE", "token_endpoint_auth_method", "auth_method", Write, json!("client_secret_post"), "client_secret_post", json!("none"), Some("none")),
         f("JWS alg for Token Endpoint Auth", "WRITE", "token_endpoint_auth_signing_alg", "token_endpoint_auth_signing_alg", Write, json!("PS256"), "PS256", json!("none"), Some("none")),
@@ -346,7 +378,7 @@ async fn write_in_portal(who: &Callers, row: &Field) {
     let r = post(
         &who.dev,
         "/api/portal/update_client",
-        &with(base_form(&id), row.form, row.form_valid),
+        &with(row.form_with_also(base_form(&id)), row.form, row.form_valid),
     )
     .await;
     assert!(
@@ -368,7 +400,7 @@ async fn write_in_portal(who: &Callers, row: &Field) {
         let r = post(
             &who.dev,
             "/api/portal/update_client",
-            &with(base_form(&id), row.form, bad),
+            &with(row.form_with_also(base_form(&id)), row.form, bad),
         )
         .await;
         assert!(
@@ -397,10 +429,7 @@ async fn write_in_rest(who: &Callers, row: &Field) {
     let id = fresh(&who.api).await;
     let r = who
         .api
-        .put(
-            &format!("/api/v1/clients/{id}"),
-            json!({ row.json: row.valid }),
-        )
+        .put(&format!("/api/v1/clients/{id}"), row.body(&row.valid))
         .await;
     assert_eq!(r.status, 200, "{}: {}", row.seed, r.body);
     assert!(r.json()["pending_request"].is_null(), "{}", row.seed);
@@ -418,7 +447,7 @@ async fn write_in_rest(who: &Callers, row: &Field) {
 async fn refused_in_rest(who: &Callers, row: &Field, id: &str, value: &Value, was: &Value) {
     let r = who
         .api
-        .put(&format!("/api/v1/clients/{id}"), json!({ row.json: value }))
+        .put(&format!("/api/v1/clients/{id}"), row.body(value))
         .await;
     assert_eq!(r.status, 400, "{}: {}", row.seed, r.body);
     assert_eq!(r.json()["field"], row.json, "{}: {}", row.seed, r.body);
