@@ -33,6 +33,7 @@ mod m0024_client_trust;
 mod m0025_claims_requests;
 mod m0026_pairwise;
 mod m0027_client_keys_and_algs;
+mod m0028_rule_groups;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0025_claims_requests::Migration),
             Box::new(m0026_pairwise::Migration),
             Box::new(m0027_client_keys_and_algs::Migration),
+            Box::new(m0028_rule_groups::Migration),
         ]
     }
 }
