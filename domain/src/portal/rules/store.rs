@@ -205,7 +205,7 @@ pub async fn save(
         &txn,
         now,
         AuditEvent::new(EventType::RuleSaved, admin.actor().clone())
-            .target("scope", &rule.scopes.join(" "))
+            .target("scope", rule.scopes.join(" "))
             .data(json!({ "before": before, "after": rule })),
     )
     .await?;
@@ -230,7 +230,7 @@ pub async fn delete(
         &txn,
         now,
         AuditEvent::new(EventType::RuleDeleted, admin.actor().clone())
-            .target("scope", &before.scopes.join(" "))
+            .target("scope", before.scopes.join(" "))
             .data(json!({ "before": before })),
     )
     .await?;
