@@ -331,7 +331,9 @@ pub struct NotificationPage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleView {
-    pub scope: String,
+    pub id: String,
+    /// The scopes it decides (one rule for them all).
+    pub scopes: Vec<String>,
     pub approve_if: String,
     pub reject_if: String,
     pub reject_reason: String,
@@ -341,13 +343,15 @@ pub struct RuleView {
 /// A rule as typed in the editor (not yet checked).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleDraftView {
-    pub scope: String,
+    /// The rule being edited; empty for a new one.
+    pub id: String,
+    pub scopes: Vec<String>,
     pub approve_if: String,
     pub reject_if: String,
     pub reject_reason: String,
 }
 
-/// The rules page: API scopes and their rules.
+/// The rules page: the scopes a rule may decide and the rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RulesPage {
     pub scopes: Vec<ScopeView>,
@@ -356,6 +360,8 @@ pub struct RulesPage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleTrialView {
+    /// The scope decided.
+    pub scope: String,
     pub client_name: String,
     pub developer: String,
     pub created: String,
@@ -479,7 +485,7 @@ pub struct ApiView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogueView {
     pub apis: Vec<ApiView>,
-    /// The OpenID Connect scopes, fixed.
+    /// The OpenID Connect scopes: fixed wording; all but `openid` may be gated.
     pub builtin: Vec<ScopeView>,
 }
 

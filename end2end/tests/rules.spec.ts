@@ -29,25 +29,25 @@ test('one rules editor: test, save what was tested, edit and delete a rule', asy
   // A draft that does not compile: Test says so, once, beside the field, and the
   // draft stays in the editor.
   const approve = page.getByLabel('Approve if');
-  await page.getByLabel('Scope', { exact: true }).selectOption(scope);
+  await page.getByLabel(scope, { exact: true }).check();
   await approve.fill('developer.email.endsWith(');
   await page.getByRole('button', { name: 'Test against recent requests' }).click();
   await expect(page.getByText('does not compile')).toHaveCount(1);
   await ready(page, testInfo);
   await expect(approve).toHaveValue('developer.email.endsWith(');
-  await expect(page.getByLabel('Scope', { exact: true })).toHaveValue(scope);
+  await expect(page.getByLabel(scope, { exact: true })).toBeChecked();
 
   // Fixed: Test runs it (no requests yet), the error is gone, and Save saves it.
   const rule = 'developer.email.endsWith("@example.edu")';
   await approve.fill(rule);
   await page.getByRole('button', { name: 'Test against recent requests' }).click();
-  await expect(page.getByTestId('rule-trials')).toContainText('No recent requests for this scope');
+  await expect(page.getByTestId('rule-trials')).toContainText('No recent requests for these scopes');
   await expect(page.getByText('does not compile')).toHaveCount(0);
   await ready(page, testInfo);
   await expect(approve).toHaveValue(rule);
   await page.getByRole('button', { name: 'Save rule' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
-  const row = page.locator(`[data-testid="rule"][data-scope="${scope}"]`);
+  const row = page.locator(`[data-testid="rule"][data-scopes~="${scope}"]`);
   await expect(row).toContainText(rule);
   await expect(page.getByTestId('form-error')).toHaveCount(0);
   await ready(page, testInfo);
@@ -62,7 +62,7 @@ test('one rules editor: test, save what was tested, edit and delete a rule', asy
   await page.getByRole('button', { name: 'Save rule' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
   await expect(row).toContainText(wider);
-  await expect(page.locator(`[data-testid="rule"][data-scope="${scope}"]`)).toHaveCount(1);
+  await expect(page.locator(`[data-testid="rule"][data-scopes~="${scope}"]`)).toHaveCount(1);
   await ready(page, testInfo);
 
   // Deleting asks for a confirmation first.
@@ -73,5 +73,5 @@ test('one rules editor: test, save what was tested, edit and delete a rule', asy
   await row.getByLabel(/will wait for a person again/).check();
   await del.click();
   await expect(page.getByRole('status').filter({ hasText: 'The rule was deleted' })).toBeVisible();
-  await expect(page.locator(`[data-testid="rule"][data-scope="${scope}"]`)).toHaveCount(0);
+  await expect(page.locator(`[data-testid="rule"][data-scopes~="${scope}"]`)).toHaveCount(0);
 });

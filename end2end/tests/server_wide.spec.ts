@@ -1,5 +1,5 @@
 import { expect, Page, test, TestInfo } from '@playwright/test';
-import { ADMIN_PASSWORD, goto, ready, signIn } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
 import { cli, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // Specs that change server-wide settings. They run on their own, after every other
@@ -54,6 +54,86 @@ test('turning third-party apps off ends their authorization on an error page, an
   } finally {
     // Never leave the switch off for the other specs.
     cli(['third-party-oauth', 'on']);
+    await context.close();
+  }
+});
+
+async function gateProfile(page: Page, testInfo: TestInfo, on: boolean) {
+  await goto(page, testInfo, '/admin/apis');
+  const row = page.getByTestId('scope-profile');
+  await row.getByLabel('Needs approval').setChecked(on);
+  await row.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The scope was updated' })).toBeVisible();
+  await ready(page, testInfo);
+  await expect(page.getByTestId('scope-profile').getByLabel('Needs approval')).toBeChecked({ checked: on });
+}
+
+// Issue 17 (seed 001: a developer asks for `profile`): an administrator makes
+// `profile` need approval and writes one rule for it and an API scope; the
+// developer's request for `profile` is then decided by that rule.
+test('an administrator gates profile and one rule decides it and an API scope', async ({ page, browser }, testInfo) => {
+  const api = `https://api.example.edu/${unique(testInfo, 'gate')}`;
+  const scope = `${unique(testInfo, 'gate')}:write`;
+  cli(['api', 'add', '--name', 'Gate', '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write gated things', '--requires-approval']);
+  const dev = unique(testInfo, 'dev-gate');
+  addDeveloper(dev);
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const devPage = await context.newPage();
+  try {
+    await gateProfile(page, testInfo, true);
+    await expect(page.getByTestId('scope-openid')).toContainText('never needs approval');
+
+    // One rule for both scopes.
+    await goto(page, testInfo, '/admin/rules');
+    await page.getByLabel('profile', { exact: true }).check();
+    await page.getByLabel(scope, { exact: true }).check();
+    const rule = 'request.scope == "profile" && developer.email.endsWith("@example.edu")';
+    await page.getByLabel('Approve if').fill(rule);
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
+    const row = page.locator(`[data-testid="rule"][data-scopes~="profile"]`);
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText(scope);
+    await expect(row).toContainText(rule);
+    await ready(page, testInfo);
+
+    // The developer's request for profile (it says it needs approval now) is
+    // approved by the rule; the API scope asked with it waits for a person.
+    await signIn(devPage, testInfo, dev, DEV_PASSWORD);
+    await goto(devPage, testInfo, '/developer/clients/new');
+    const name = `Gated ${testInfo.project.name} ${Date.now() % 100000}`;
+    await devPage.getByLabel('Name', { exact: true }).fill(name);
+    await devPage.getByLabel('Redirect URIs', { exact: true }).fill('https://app.example.edu/callback');
+    await devPage.getByRole('button', { name: 'Register' }).click();
+    await expect(devPage.getByTestId('client-name')).toHaveText(name);
+    await ready(devPage, testInfo);
+    const profile = devPage.getByRole('checkbox', { name: /^profile —/ });
+    await expect(profile).toHaveAccessibleName(/needs approval/);
+    await profile.check();
+    await devPage.getByLabel('Why does the client need them?').fill('Greet people by name');
+    await devPage.getByRole('button', { name: 'Add or request scopes' }).click();
+    await expect(devPage.getByRole('status').filter({ hasText: 'approved at once' })).toBeVisible();
+    await expect(devPage.getByTestId('client-scopes')).toContainText('profile');
+    await ready(devPage, testInfo);
+    await devPage.getByRole('checkbox', { name: new RegExp(`^${scope} —`) }).check();
+    await devPage.getByLabel('Why does the client need them?').fill('We write things');
+    await devPage.getByRole('button', { name: 'Add or request scopes' }).click();
+    await expect(devPage.getByRole('status').filter({ hasText: 'sent to the administrators' })).toBeVisible();
+    await expect(devPage.getByTestId('client-scopes')).not.toContainText(scope);
+
+    // Deleting the rule frees both scopes of it.
+    await goto(page, testInfo, '/admin/rules');
+    await row.getByText('Delete…').click();
+    await row.getByLabel(/will wait for a person again/).check();
+    await row.getByRole('button', { name: /^Delete the rule for / }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'The rule was deleted' })).toBeVisible();
+    await expect(page.locator(`[data-testid="rule"][data-scopes~="profile"]`)).toHaveCount(0);
+    await ready(page, testInfo);
+  } finally {
+    // Never leave profile gated for the next run of this spec.
+    await gateProfile(page, testInfo, false);
     await context.close();
   }
 });

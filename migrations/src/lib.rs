@@ -33,6 +33,7 @@ mod m0024_client_trust;
 mod m0025_claims_requests;
 mod m0026_pairwise;
 mod m0027_client_keys_and_algs;
+mod m0028_rule_groups;
 mod m0029_request_uris;
 mod m0030_client_encryption;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0025_claims_requests::Migration),
             Box::new(m0026_pairwise::Migration),
             Box::new(m0027_client_keys_and_algs::Migration),
+            Box::new(m0028_rule_groups::Migration),
             Box::new(m0029_request_uris::Migration),
             Box::new(m0030_client_encryption::Migration),
         ]

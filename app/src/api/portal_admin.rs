@@ -146,23 +146,56 @@ pub async fn remove_scope(csrf_token: String, id: String, scope: String) -> Resu
     Ok(())
 }
 
+/// The scopes a form or query named: `scopes` (a list, or names separated by
+/// spaces as in OAuth's `scope`), and `scope`, the one scope a rule had before
+/// rules could have several (still accepted).
+#[cfg(feature = "ssr")]
+fn scope_list(scope: &str, scopes: &[String]) -> Vec<String> {
+    std::iter::once(scope)
+        .chain(scopes.iter().map(String::as_str))
+        .flat_map(str::split_whitespace)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+fn rule_draft(
+    id: String,
+    scope: &str,
+    scopes: &[String],
+    approve_if: String,
+    reject_if: String,
+    reject_reason: String,
+) -> domain::portal::rules::RuleDraft {
+    domain::portal::rules::RuleDraft {
+        id: Some(id).filter(|i| !i.trim().is_empty()),
+        scopes: scope_list(scope, scopes),
+        approve_if,
+        reject_if,
+        reject_reason,
+    }
+}
+
 #[server(input = GetUrl, endpoint = "admin/rules")]
 pub async fn list_rules() -> Result<RulesPage, AppError> {
     use crate::model::RuleView;
     use crate::ssr::state;
     admin_who()?;
     let st = state()?;
+    // API scopes (a rule may be written before the scope is gated), and every
+    // other scope that needs approval: the gated OpenID scopes, the role scope.
     let scopes = domain::apis::catalogue(&st.db)
         .await?
         .into_iter()
-        .filter(|s| s.audience.is_some())
+        .filter(|s| s.audience.is_some() || s.requires_approval)
         .map(crate::api::portal::conv::scope_view)
         .collect();
     let rules = domain::portal::rules::list(&st.db)
         .await?
         .into_iter()
         .map(|r| RuleView {
-            scope: r.scope,
+            id: r.id,
+            scopes: r.scopes,
             approve_if: r.approve_if.unwrap_or_default(),
             reject_if: r.reject_if.unwrap_or_default(),
             reject_reason: r.reject_reason.unwrap_or_default(),
@@ -172,10 +205,15 @@ pub async fn list_rules() -> Result<RulesPage, AppError> {
     Ok(RulesPage { scopes, rules })
 }
 
+/// Saves a rule for one or more scopes: `id` names the rule being edited (empty:
+/// a new rule), `scopes[]` its scopes (or `scope`, one).
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "admin/save_rule")]
 pub async fn save_rule(
     csrf_token: String,
-    scope: String,
+    #[server(default)] id: String,
+    #[server(default)] scope: String,
+    #[server(default)] scopes: Vec<String>,
     #[server(default)] approve_if: String,
     #[server(default)] reject_if: String,
     #[server(default)] reject_reason: String,
@@ -188,12 +226,7 @@ pub async fn save_rule(
     domain::portal::rules::save(
         &st.db,
         &admin,
-        &domain::portal::rules::RuleDraft {
-            scope,
-            approve_if,
-            reject_if,
-            reject_reason,
-        },
+        &rule_draft(id, &scope, &scopes, approve_if, reject_if, reject_reason),
         st.now(),
     )
     .await?;
@@ -204,22 +237,37 @@ pub async fn save_rule(
 /// The rules editor's one form: `intent` `test` shows the draft again with its
 /// outcomes against recent requests (the draft travels in the page's query, so it
 /// works without JavaScript); `save` saves it.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "admin/edit_rule")]
 pub async fn edit_rule(
     csrf_token: String,
     #[server(default)] intent: String,
-    scope: String,
+    #[server(default)] id: String,
+    #[server(default)] scope: String,
+    #[server(default)] scopes: Vec<String>,
     #[server(default)] approve_if: String,
     #[server(default)] reject_if: String,
     #[server(default)] reject_reason: String,
 ) -> Result<(), AppError> {
     match intent.as_str() {
-        "save" => save_rule(csrf_token, scope, approve_if, reject_if, reject_reason).await,
+        "save" => {
+            save_rule(
+                csrf_token,
+                id,
+                scope,
+                scopes,
+                approve_if,
+                reject_if,
+                reject_reason,
+            )
+            .await
+        }
         "test" => {
             check_csrf(&csrf_token)?;
             admin_who()?;
             let draft = crate::model::RuleDraftView {
-                scope,
+                id,
+                scopes: scope_list(&scope, &scopes),
                 approve_if,
                 reject_if,
                 reject_reason,
@@ -238,50 +286,55 @@ pub async fn edit_rule(
 #[server(endpoint = "admin/test_rule")]
 pub async fn test_rule(
     csrf_token: String,
-    scope: String,
+    #[server(default)] scope: String,
+    #[server(default)] scopes: Vec<String>,
     #[server(default)] approve_if: String,
     #[server(default)] reject_if: String,
     #[server(default)] reject_reason: String,
 ) -> Result<Vec<RuleTrialView>, AppError> {
     check_csrf(&csrf_token)?;
-    rule_trials(scope, approve_if, reject_if, reject_reason).await
+    let draft = rule_draft(
+        String::new(),
+        &scope,
+        &scopes,
+        approve_if,
+        reject_if,
+        reject_reason,
+    );
+    rule_trials(draft).await
 }
 
 /// The rules page's test of the draft in its query: reads, changes nothing (so a
-/// GET without a CSRF token), administrators only.
+/// GET without a CSRF token), administrators only. `scopes`: names separated by
+/// spaces.
 #[server(input = GetUrl, endpoint = "admin/try_rule")]
 pub async fn try_rule(
-    scope: String,
+    #[server(default)] scope: String,
+    #[server(default)] scopes: String,
     #[server(default)] approve_if: String,
     #[server(default)] reject_if: String,
     #[server(default)] reject_reason: String,
 ) -> Result<Vec<RuleTrialView>, AppError> {
-    rule_trials(scope, approve_if, reject_if, reject_reason).await
+    let draft = rule_draft(
+        String::new(),
+        &scope,
+        &[scopes],
+        approve_if,
+        reject_if,
+        reject_reason,
+    );
+    rule_trials(draft).await
 }
 
 #[cfg(feature = "ssr")]
 async fn rule_trials(
-    scope: String,
-    approve_if: String,
-    reject_if: String,
-    reject_reason: String,
+    draft: domain::portal::rules::RuleDraft,
 ) -> Result<Vec<RuleTrialView>, AppError> {
     use crate::ssr::state;
     use domain::portal::rules::Verdict;
     let st = state()?;
     let who = admin_who()?;
-    let trials = domain::portal::test_rule(
-        &st.db,
-        &who.as_admin()?,
-        &domain::portal::rules::RuleDraft {
-            scope,
-            approve_if,
-            reject_if,
-            reject_reason,
-        },
-        20,
-    )
-    .await?;
+    let trials = domain::portal::test_rule(&st.db, &who.as_admin()?, &draft, 20).await?;
     Ok(trials
         .into_iter()
         .map(|t| {
@@ -291,6 +344,7 @@ async fn rule_trials(
                 Verdict::Human { why } => ("human", why),
             };
             RuleTrialView {
+                scope: t.scope,
                 client_name: t.client_name,
                 developer: t.developer,
                 created: domain::platform::clock::format_utc(t.created_at),
@@ -301,12 +355,13 @@ async fn rule_trials(
         .collect())
 }
 
-/// Deletes a scope's rule once the administrator confirmed it (`confirm=yes`):
-/// its requests then wait for a person.
+/// Deletes a rule (`id`, or the rule in force for `scope`) once the administrator
+/// confirmed it (`confirm=yes`): requests for its scopes then wait for a person.
 #[server(endpoint = "admin/delete_rule")]
 pub async fn delete_rule(
     csrf_token: String,
-    scope: String,
+    #[server(default)] id: String,
+    #[server(default)] scope: String,
     #[server(default)] confirm: String,
 ) -> Result<(), AppError> {
     use crate::ssr::state;
@@ -317,10 +372,17 @@ pub async fn delete_rule(
     if confirm != "yes" {
         return Err(AppError::invalid(
             "confirm",
-            "Tick the box to confirm: requests for the scope will wait for a person again.",
+            "Tick the box to confirm: requests for its scopes will wait for a person again.",
         ));
     }
-    domain::portal::rules::delete(&st.db, &admin, &scope, st.now()).await?;
+    let id = match id.trim() {
+        "" => domain::portal::rules::find(&st.db, scope.trim())
+            .await?
+            .map(|r| r.id)
+            .ok_or(AppError::NotFound)?,
+        id => id.to_owned(),
+    };
+    domain::portal::rules::delete(&st.db, &admin, &id, st.now()).await?;
     leptos_axum::redirect("/admin/rules?notice=rule_deleted");
     Ok(())
 }

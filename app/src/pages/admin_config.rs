@@ -239,13 +239,11 @@ fn Catalogue(c: CatalogueView, actions: CatalogueActions) -> impl IntoView {
                 <button type="submit" class=BUTTON>"Create API"</button>
             </ActionForm>
         </section>
-        <section class=format!("{CARD} mt-6")>
+        <section class=format!("{CARD} mt-6") data-testid="openid-scopes">
             <h2 class="text-lg font-semibold">"OpenID Connect scopes"</h2>
-            <p class="mt-1 text-sm text-slate-600">"Built in; their wording is fixed."</p>
+            <p class="mt-1 text-sm text-slate-600">"Built in; their wording is fixed. Any but openid may need approval: a developer's request for it then waits for an administrator or its rule, and clients that hold it keep it."</p>
             <ul class="mt-2 divide-y divide-slate-100">
-                {c.builtin.into_iter().map(|s| view! {
-                    <li class="py-2 text-sm"><code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}</li>
-                }).collect_view()}
+                {c.builtin.into_iter().map(|s| view! { <OpenIdScopeRow s actions/> }).collect_view()}
             </ul>
         </section>
     }
@@ -325,4 +323,37 @@ fn ScopeRow(s: ScopeView, actions: CatalogueActions) -> impl IntoView {
             </ActionForm>
         </li>
     }
+}
+
+/// A built-in OpenID scope: its fixed wording and, for all but `openid`, whether
+/// clients need approval to get it.
+#[component]
+fn OpenIdScopeRow(s: ScopeView, actions: CatalogueActions) -> impl IntoView {
+    let id = format!("scope-{}", s.name);
+    let testid = id.clone();
+    if s.name == "openid" {
+        return view! {
+            <li class="py-2 text-sm" data-testid=testid>
+                <code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}
+                <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"never needs approval"</span>
+            </li>
+        }
+        .into_any();
+    }
+    let check = format!("{id}-approval");
+    view! {
+        <li class="py-2" data-testid=testid>
+            <ActionForm action=actions.update attr:class="flex flex-wrap items-center gap-3 text-sm">
+                <CsrfField/>
+                <input type="hidden" name="name" value=s.name.clone()/>
+                <span><code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}</span>
+                <span class="flex items-center gap-2">
+                    <input type="checkbox" id=check.clone() name="requires_approval" value="on" checked=s.requires_approval/>
+                    <label for=check>"Needs approval"</label>
+                </span>
+                <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Save {}", s.name)>"Save"</button>
+            </ActionForm>
+        </li>
+    }
+    .into_any()
 }

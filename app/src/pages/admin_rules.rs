@@ -1,5 +1,5 @@
-//! `/admin/rules`: the auto-approval rules (CEL) per API scope. One editor (issue
-//! 13, defect 6): "Test" runs the draft against recent requests and shows it
+//! `/admin/rules`: the auto-approval rules (CEL), each deciding one or more scopes
+//! that need approval (issue 17: a group of scopes). One editor (issue 13, defect 6): "Test" runs the draft against recent requests and shows it
 //! again with the outcomes, "Save" saves what is in the editor; a rule in force is
 //! edited by opening it in the editor, and deleted after a confirmation. Both
 //! buttons are submit buttons of one form, so it all works without JavaScript:
@@ -29,15 +29,25 @@ pub fn AdminRulesPage() -> impl IntoView {
     }
 }
 
-/// The draft in the page's query (`?scope=…&approve_if=…`): what "Test" ran, or a
-/// rule in force opened for editing.
+/// The draft in the page's query (`?id=…&scopes=a+b&approve_if=…`; `scope=…` as
+/// before rules had several): what "Test" ran, or a rule in force opened for
+/// editing.
 fn draft_in_query() -> Memo<Option<RuleDraftView>> {
     let q = use_query_map();
     Memo::new(move |_| {
         let q = q.read();
-        let scope = q.get("scope").filter(|s| !s.is_empty())?;
+        let scopes: Vec<String> = [q.get("scopes"), q.get("scope")]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        let id = q.get("id").unwrap_or_default();
+        if scopes.is_empty() && id.is_empty() && q.get("test").is_none() {
+            return None;
+        }
         Some(RuleDraftView {
-            scope,
+            id,
+            scopes,
             approve_if: q.get("approve_if").unwrap_or_default(),
             reject_if: q.get("reject_if").unwrap_or_default(),
             reject_reason: q.get("reject_reason").unwrap_or_default(),
@@ -48,8 +58,10 @@ fn draft_in_query() -> Memo<Option<RuleDraftView>> {
 /// The page's query for a draft (`test`: run it against recent requests).
 pub(crate) fn draft_query(d: &RuleDraftView, test: bool) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("scope", &d.scope);
+    let scopes = d.scopes.join(" ");
     for (k, v) in [
+        ("id", &d.id),
+        ("scopes", &scopes),
         ("approve_if", &d.approve_if),
         ("reject_if", &d.reject_if),
         ("reject_reason", &d.reject_reason),
@@ -79,9 +91,15 @@ fn Rules() -> impl IntoView {
         move || testing.get().then(|| draft.get()).flatten(),
         |d| async move {
             match d {
-                Some(d) => try_rule(d.scope, d.approve_if, d.reject_if, d.reject_reason)
-                    .await
-                    .map(Some),
+                Some(d) => try_rule(
+                    String::new(),
+                    d.scopes.join(" "),
+                    d.approve_if,
+                    d.reject_if,
+                    d.reject_reason,
+                )
+                .await
+                .map(Some),
                 None => Ok(None),
             }
         },
@@ -91,9 +109,9 @@ fn Rules() -> impl IntoView {
         <p class="text-sm"><a class=LINK href="/admin">"← Administration"</a></p>
         <h1 class="mt-2 text-2xl font-semibold">"Auto-approval rules"</h1>
         <div class="mt-2 max-w-3xl text-sm text-slate-700">
-            <p>"Each API scope may have a rule in CEL, the Common Expression Language ("
+            <p>"A scope that needs approval may have a rule in CEL, the Common Expression Language ("
                 <a class=LINK href=CEL_SPEC rel="noreferrer" data-testid="cel-reference">"the CEL language definition"</a>
-                "). When a developer requests the scope, "
+                "); one rule may decide a group of scopes, each on its own. When a developer requests a scope, "
                 <strong>"reject if"</strong>" is checked first (the request is rejected with your reason), then "
                 <strong>"approve if"</strong>". Otherwise, or if the rule fails while running, the request waits for a person. "
                 "Scopes that need no approval are added at once and never reach a rule."</p>
@@ -109,7 +127,7 @@ fn Rules() -> impl IntoView {
                 match rules.await {
                     Ok(page) => {
                         let scopes = page.scopes.clone();
-                        let ruled: Vec<String> = page.rules.iter().map(|r| r.scope.clone()).collect();
+                        let ruled = page.rules.clone();
                         view! {
                             <h2 class="mt-6 text-lg font-semibold">"Rules in force"</h2>
                             {if page.rules.is_empty() {
@@ -121,7 +139,7 @@ fn Rules() -> impl IntoView {
                                 {if scopes.is_empty() {
                                     view! {
                                         <h2 id="rule-editor-title" class="text-lg font-semibold">"Write a rule"</h2>
-                                        <p class="mt-2 text-sm text-slate-600">"There are no API scopes yet. Register an API and its scopes first (portcullis api add / add-scope)."</p>
+                                        <p class="mt-2 text-sm text-slate-600">"There are no scopes that need approval yet. Register an API and its scopes first (portcullis api add / add-scope), or make an OpenID scope need approval (APIs and scopes)."</p>
                                     }.into_any()
                                 } else {
                                     view! { {move || view! { <RuleEditor scopes=scopes.clone() ruled=ruled.clone() draft=draft.get() edit tried=tried.clone()/> }} }.into_any()
@@ -142,7 +160,7 @@ fn Variables() -> impl IntoView {
     let rows: [(&str, &str, &str); 13] = [
         (
             "request.scope",
-            "the scope this rule decides",
+            "the scope being decided (a rule for several decides each on its own)",
             r#"request.scope == "grades:write""#,
         ),
         (
@@ -229,21 +247,23 @@ fn Variables() -> impl IntoView {
 #[component]
 fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
     let draft = RuleDraftView {
-        scope: r.scope.clone(),
+        id: r.id.clone(),
+        scopes: r.scopes.clone(),
         approve_if: r.approve_if.clone(),
         reject_if: r.reject_if.clone(),
         reject_reason: r.reject_reason.clone(),
     };
     let edit_href = format!("/admin/rules?{}#rule-editor", draft_query(&draft, false));
-    let confirm_id = format!("delete-confirm-{}", r.scope);
-    let scope = r.scope.clone();
-    let delete_label = format!("Delete the rule for {}", r.scope);
+    let names = r.scopes.join(", ");
+    let confirm_id = format!("delete-confirm-{}", r.id);
+    let delete_label = format!("Delete the rule for {names}");
+    let (rule_id, hidden_id, scope_list) = (r.id.clone(), r.id.clone(), r.scopes.join(" "));
     view! {
-        <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule" data-scope=r.scope.clone()>
+        <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule" data-rule=rule_id data-scopes=scope_list>
             <div class="flex flex-wrap items-center gap-2">
-                <code class="font-semibold">{r.scope.clone()}</code>
+                {r.scopes.iter().map(|s| view! { <code class="font-semibold">{s.clone()}</code> }).collect_view()}
                 <span class="text-xs text-slate-500">"updated " {r.updated.clone()}</span>
-                <a href=edit_href class=format!("{BUTTON_SECONDARY} ml-auto") aria-label=format!("Edit the rule for {}", r.scope)>"Edit"</a>
+                <a href=edit_href class=format!("{BUTTON_SECONDARY} ml-auto") aria-label=format!("Edit the rule for {names}")>"Edit"</a>
             </div>
             {(!r.reject_if.is_empty()).then(|| view! { <p class="mt-1">"Reject if " <code>{r.reject_if.clone()}</code> " — “" {r.reject_reason.clone()} "”"</p> })}
             {(!r.approve_if.is_empty()).then(|| view! { <p class="mt-1">"Approve if " <code>{r.approve_if.clone()}</code></p> })}
@@ -251,10 +271,10 @@ fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
                 <summary class="cursor-pointer text-red-800">"Delete…"</summary>
                 <ActionForm action=delete attr:class="mt-2 flex flex-wrap items-center gap-3">
                     <CsrfField/>
-                    <input type="hidden" name="scope" value=scope.clone()/>
+                    <input type="hidden" name="id" value=hidden_id/>
                     <div class="flex items-start gap-2">
                         <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-0.5 shrink-0"/>
-                        <label for=confirm_id.clone()>"Requests for " <code>{scope.clone()}</code> " will wait for a person again."</label>
+                        <label for=confirm_id.clone()>"Requests for " <code>{names.clone()}</code> " will wait for a person again."</label>
                     </div>
                     <button type="submit" class=DANGER aria-label=delete_label.clone()>"Delete rule"</button>
                 </ActionForm>
@@ -268,18 +288,32 @@ fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
 #[component]
 fn RuleEditor(
     scopes: Vec<ScopeView>,
-    /// Scopes that have a rule in force: saving replaces it.
-    ruled: Vec<String>,
+    /// The rules in force (a scope belongs to at most one).
+    ruled: Vec<RuleView>,
     draft: Option<RuleDraftView>,
     edit: ServerAction<EditRule>,
     /// The outcome of testing the draft in the page's query, if it was tested.
     tried: Result<Option<Vec<RuleTrialView>>, AppError>,
 ) -> impl IntoView {
     let d = draft.unwrap_or_default();
-    let title = if ruled.contains(&d.scope) {
-        format!("Edit the rule for {}", d.scope)
-    } else {
+    // The rule being edited: named, or (a link from before rules had several
+    // scopes) the one rule whose scopes these are.
+    let editing = ruled
+        .iter()
+        .find(|r| (!d.id.is_empty() && r.id == d.id) || (d.id.is_empty() && r.scopes == d.scopes))
+        .map(|r| r.id.clone())
+        .unwrap_or_else(|| d.id.clone());
+    let title = if editing.is_empty() {
         "Write a rule".to_owned()
+    } else {
+        format!("Edit the rule for {}", d.scopes.join(", "))
+    };
+    let editing_id = editing.clone();
+    let holder = move |scope: &str| {
+        ruled
+            .iter()
+            .find(|r| r.id != editing && r.scopes.iter().any(|s| s == scope))
+            .map(|r| r.scopes.join(", "))
     };
     // One error place: the last submission's (saving), else the test's.
     let (rows, tried_err) = match tried {
@@ -294,21 +328,35 @@ fn RuleEditor(
             .or_else(|| tried_err.get_value())
     };
     let msg = move |f: &'static str| move || err().and_then(|e| e.field_message(f));
-    let fields = vec!["scope", "approve_if", "reject_if", "reject_reason"];
+    let fields = vec!["scopes", "approve_if", "reject_if", "reject_reason"];
     view! {
         <h2 id="rule-editor-title" class="text-lg font-semibold" data-testid="rule-editor-title">{title}</h2>
         <p class="mt-1 text-sm text-slate-600">"“Test” runs the rule against the latest requests for the scope without saving or deciding anything; “Save” puts it in force."</p>
         <div class="mt-3"><FormError error=err fields=fields/></div>
         <ActionForm action=edit attr:class="grid gap-1" attr:data-testid="rule-editor">
             <CsrfField/>
-            <label for="rule-scope" class=LABEL>"Scope"</label>
-            <select id="rule-scope" name="scope" class=INPUT>
-                {scopes.into_iter().map(|s| {
-                    let selected = s.name == d.scope;
-                    view! { <option value=s.name.clone() selected=selected>{s.name.clone()} " — " {s.description.clone()}</option> }
+            <input type="hidden" name="id" value=editing_id/>
+            <fieldset aria-describedby="rule-scopes-error">
+                <legend class=LABEL>"Scopes this rule decides"</legend>
+                <p class="text-xs text-slate-500">"Tick one or more: the rule decides each of them on its own."</p>
+                {scopes.into_iter().enumerate().map(|(i, s)| {
+                    let cid = format!("rule-scope-{i}");
+                    let checked = d.scopes.contains(&s.name);
+                    let held = holder(&s.name);
+                    view! {
+                        <div class="flex items-start gap-2 py-0.5 text-sm">
+                            <input type="checkbox" id=cid.clone() name="scopes[]" value=s.name.clone() checked=checked class="mt-0.5 shrink-0"/>
+                            <label for=cid><code class="font-mono">{s.name.clone()}</code></label>
+                            <span class="text-slate-600">
+                                {s.description.clone()}
+                                {(!s.requires_approval).then(|| view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"needs no approval yet"</span> })}
+                                {held.map(|h| view! { <span class="ml-1 text-xs text-slate-500">"(has a rule: " {h} ")"</span> })}
+                            </span>
+                        </div>
+                    }
                 }).collect_view()}
-            </select>
-            <p class="text-sm text-red-700">{msg("scope")}</p>
+            </fieldset>
+            <p id="rule-scopes-error" class="text-sm text-red-700">{msg("scopes")}</p>
             <label for="rule-approve" class=format!("{LABEL} mt-3")>"Approve if"</label>
             <textarea id="rule-approve" name="approve_if" rows="2" maxlength={limits::RULE_EXPRESSION} class=format!("{INPUT} font-mono")
                 aria-describedby="rule-approve-error">{d.approve_if.clone()}</textarea>
@@ -333,15 +381,15 @@ fn RuleEditor(
 #[component]
 fn Trials(rows: Vec<RuleTrialView>) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="mt-3 text-sm text-slate-600" data-testid="rule-trials">"No recent requests for this scope to test against."</p> }.into_any();
+        return view! { <p class="mt-3 text-sm text-slate-600" data-testid="rule-trials">"No recent requests for these scopes to test against."</p> }.into_any();
     }
     view! {
         <div class="mt-3 overflow-x-auto">
             <table class="w-full text-sm" data-testid="rule-trials">
                 <caption class="text-left font-medium">"The rule above against recent requests"</caption>
-                <thead><tr><th scope="col" class="text-left">"Client"</th><th scope="col" class="text-left">"Developer"</th><th scope="col" class="text-left">"When"</th><th scope="col" class="text-left">"Outcome"</th></tr></thead>
+                <thead><tr><th scope="col" class="text-left">"Scope"</th><th scope="col" class="text-left">"Client"</th><th scope="col" class="text-left">"Developer"</th><th scope="col" class="text-left">"When"</th><th scope="col" class="text-left">"Outcome"</th></tr></thead>
                 <tbody>{rows.into_iter().map(|t| view! {
-                    <tr><td>{t.client_name}</td><td>{t.developer}</td><td>{t.created}</td><td><strong>{t.verdict}</strong> " " {t.detail}</td></tr>
+                    <tr><td><code>{t.scope}</code></td><td>{t.client_name}</td><td>{t.developer}</td><td>{t.created}</td><td><strong>{t.verdict}</strong> " " {t.detail}</td></tr>
                 }).collect_view()}</tbody>
             </table>
         </div>

@@ -14,7 +14,9 @@ use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
 mod builtin;
+pub mod openid;
 pub use builtin::*;
+use openid::{builtin_info, refuse_if_default, set_builtin_approval};
 
 /// The OpenID Connect scopes every server offers, with consent-screen wording.
 pub const BUILTIN_SCOPES: &[(&str, &str)] = &[
@@ -68,15 +70,11 @@ pub async fn find_scope<C: ConnectionTrait>(
     if !crate::platform::text::could_exist(name) {
         return Ok(None);
     }
-    if let Some((n, d)) = BUILTIN_SCOPES.iter().find(|(n, _)| *n == name) {
-        return Ok(Some(ScopeInfo {
-            name: (*n).into(),
-            description: (*d).into(),
-            audience: None,
-            requires_approval: false,
-        }));
+    let row = scope::Entity::find_by_id(name.to_owned()).one(conn).await?;
+    if let Some(info) = builtin_info(name, row.as_ref()) {
+        return Ok(Some(info));
     }
-    let Some(s) = scope::Entity::find_by_id(name.to_owned()).one(conn).await? else {
+    let Some(s) = row else {
         return Ok(None);
     };
     let audience = match &s.resource_id {
@@ -97,14 +95,13 @@ pub async fn find_scope<C: ConnectionTrait>(
 /// Every scope a client can hold: the OpenID scopes, then each API's scopes by name.
 pub async fn catalogue<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<ScopeInfo>> {
     use sea_orm::QueryOrder;
+    let rows = scope::Entity::find()
+        .order_by_asc(scope::Column::Name)
+        .all(conn)
+        .await?;
     let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES
         .iter()
-        .map(|(n, d)| ScopeInfo {
-            name: (*n).into(),
-            description: (*d).into(),
-            audience: None,
-            requires_approval: false,
-        })
+        .filter_map(|(n, _)| builtin_info(n, rows.iter().find(|r| r.name == *n)))
         .collect();
     let apis: std::collections::HashMap<String, String> = resource::Entity::find()
         .all(conn)
@@ -112,11 +109,8 @@ pub async fn catalogue<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<ScopeIn
         .into_iter()
         .map(|r| (r.id, r.audience))
         .collect();
-    for s in scope::Entity::find()
-        .order_by_asc(scope::Column::Name)
-        .all(conn)
-        .await?
-    {
+    // The built-in scopes' rows hold only whether they are gated (see `openid`).
+    for s in rows.into_iter().filter(|s| !is_builtin(&s.name)) {
         out.push(ScopeInfo {
             audience: s.resource_id.as_ref().and_then(|r| apis.get(r).cloned()),
             name: s.name,
@@ -427,7 +421,8 @@ pub async fn list_apis<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<Api>> {
 }
 
 /// An administrator rewords a scope (its consent-screen text) or changes whether
-/// clients need approval to get it. The built-in OpenID scopes are fixed.
+/// clients need approval to get it. The built-in OpenID scopes keep their wording;
+/// all but `openid` may be gated (`openid::set_builtin_approval`).
 pub async fn update_scope(
     db: &DatabaseConnection,
     ctx: &AdminCtx,
@@ -437,9 +432,7 @@ pub async fn update_scope(
     now: Timestamp,
 ) -> DomainResult<ScopeInfo> {
     if is_builtin(name) {
-        return Err(DomainError::Conflict(format!(
-            "'{name}' is a built-in OpenID Connect scope and cannot be changed"
-        )));
+        return set_builtin_approval(db, ctx, name, description, requires_approval, now).await;
     }
     let description = scope_description(description)?;
     let description = description.as_str();
@@ -454,6 +447,9 @@ pub async fn update_scope(
     if current.description == description && current.requires_approval == requires_approval {
         txn.rollback().await?;
     } else {
+        if requires_approval && !current.requires_approval {
+            refuse_if_default(&txn, name).await?;
+        }
         let before = json!({ "description": current.description, "requires_approval": current.requires_approval });
         let mut am: scope::ActiveModel = current.into();
         am.description = Set(description.to_owned());

@@ -5,6 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub scope: String,
+    /// The rule this scope's row belongs to: rows sharing it are one rule (m0028).
+    pub rule_id: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub approve_if: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

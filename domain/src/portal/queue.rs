@@ -136,10 +136,13 @@ pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> DomainResult<u64> {
         .await?)
 }
 
-/// A rule tried against recent scope requests for its scope, before saving it.
+/// A rule tried against a recent scope request for one of its scopes, before
+/// saving it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleTrial {
     pub request_id: String,
+    /// The scope the rule decided in that request.
+    pub scope: String,
     pub client_name: String,
     pub developer: String,
     pub created_at: Timestamp,
@@ -147,7 +150,8 @@ pub struct RuleTrial {
 }
 
 /// Evaluates a draft rule against the most recent scope requests that asked for
-/// its scope (at most `limit`), without changing anything.
+/// any of its scopes (at most `limit` requests; one outcome per scope of the rule
+/// each asked for), without changing anything.
 pub async fn test_rule(
     db: &DatabaseConnection,
     _admin: &PortalAdmin<'_>,
@@ -155,10 +159,14 @@ pub async fn test_rule(
     limit: u64,
 ) -> DomainResult<Vec<RuleTrial>> {
     let rule = rules::validate(db, draft).await?;
-    let pat = format!("%\"{}\"%", rule.scope.replace(['%', '_'], ""));
+    let mut any = sea_orm::Condition::any();
+    for s in &rule.scopes {
+        let pat = format!("%\"{}\"%", s.replace(['%', '_'], ""));
+        any = any.add(Expr::col(change_request::Column::Payload).like(pat));
+    }
     let rows = change_request::Entity::find()
         .filter(change_request::Column::Kind.eq("scopes"))
-        .filter(Expr::col(change_request::Column::Payload).like(pat))
+        .filter(any)
         .order_by_desc(change_request::Column::CreatedAt)
         .limit(limit.clamp(1, 100))
         .all(db)
@@ -168,7 +176,7 @@ pub async fn test_rule(
         let Ask::Scopes { scopes } = &req.ask else {
             continue;
         };
-        if !scopes.contains(&rule.scope) {
+        if !rule.scopes.iter().any(|s| scopes.contains(s)) {
             continue;
         }
         let (Some(c), Some(dev)) = (
@@ -180,22 +188,25 @@ pub async fn test_rule(
         ) else {
             continue;
         };
-        let input = RuleInput::new(
-            &req.id,
-            &rule.scope,
-            scopes,
-            &req.justification,
-            req.created_at,
-            &c,
-            &dev,
-        );
-        out.push(RuleTrial {
-            request_id: req.id.clone(),
-            client_name: req.client_name.clone(),
-            developer: dev.username.clone(),
-            created_at: req.created_at,
-            verdict: rules::evaluate(&rule, &input),
-        });
+        for scope in rule.scopes.iter().filter(|s| scopes.contains(s)) {
+            let input = RuleInput::new(
+                &req.id,
+                scope,
+                scopes,
+                &req.justification,
+                req.created_at,
+                &c,
+                &dev,
+            );
+            out.push(RuleTrial {
+                request_id: req.id.clone(),
+                scope: scope.clone(),
+                client_name: req.client_name.clone(),
+                developer: dev.username.clone(),
+                created_at: req.created_at,
+                verdict: rules::evaluate(&rule, &input),
+            });
+        }
     }
     Ok(out)
 }

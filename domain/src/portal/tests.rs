@@ -351,10 +351,11 @@ async fn a_cel_rule_decides_by_who_asks() {
         &w.db,
         &admin,
         &RuleDraft {
-            scope: "reports:write".into(),
+            scopes: vec!["reports:write".into()],
             approve_if: r#"developer.email.endsWith("@example.edu")"#.into(),
             reject_if: r#"developer.email.endsWith("@rival.example")"#.into(),
             reject_reason: "Rival organisations do not get write access.".into(),
+            ..Default::default()
         },
         NOW,
     )

@@ -14,13 +14,14 @@ mod logout_deliveries;
 mod openapi;
 mod requests;
 mod schemas;
+mod scopes;
 mod secrets;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::routing::{any, delete, get, post, MethodRouter};
+use axum::routing::{any, delete, get, post, put, MethodRouter};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
@@ -44,6 +45,10 @@ pub mod routes {
     pub const REQUEST: &str = "/api/v1/requests/{id}";
     pub const APPROVE: &str = "/api/v1/requests/{id}/approve";
     pub const REJECT: &str = "/api/v1/requests/{id}/reject";
+    pub const SCOPES: &str = "/api/v1/scopes";
+    pub const SCOPE: &str = "/api/v1/scopes/{name}";
+    pub const RULES: &str = "/api/v1/rules";
+    pub const RULE: &str = "/api/v1/rules/{id}";
     pub const ANY: &str = "/api/v1/{*rest}";
 }
 
@@ -163,6 +168,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         .route(routes::REQUEST, only(get(requests::show)))
         .route(routes::APPROVE, only(post(requests::approve)))
         .route(routes::REJECT, only(post(requests::reject)))
+        .route(routes::SCOPES, only(get(scopes::list)))
+        .route(routes::SCOPE, only(put(scopes::update)))
+        .route(
+            routes::RULES,
+            only(get(scopes::rules).post(scopes::create_rule)),
+        )
+        .route(
+            routes::RULE,
+            only(put(scopes::update_rule).delete(scopes::delete_rule)),
+        )
         .route(routes::PREFIX, any(not_found))
         .route(routes::ANY, any(not_found))
         .with_state(state)

@@ -17,7 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas;
-use super::{clients, error, logout_deliveries, requests, secrets};
+use super::{clients, error, logout_deliveries, requests, scopes, secrets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +48,12 @@ use super::{clients, error, logout_deliveries, requests, secrets};
         requests::show,
         requests::approve,
         requests::reject,
+        scopes::list,
+        scopes::update,
+        scopes::rules,
+        scopes::create_rule,
+        scopes::update_rule,
+        scopes::delete_rule,
     ),
     components(schemas(
         error::ErrorBody,
@@ -58,7 +64,8 @@ use super::{clients, error, logout_deliveries, requests, secrets};
     modifiers(&BearerAuth),
     tags(
         (name = "clients", description = "Your OAuth clients"),
-        (name = "requests", description = "Scope, extension and change requests, and their approval")
+        (name = "requests", description = "Scope, extension and change requests, and their approval"),
+        (name = "scopes", description = "The scope catalogue; for administrators, which scopes need approval and the auto-approval rules")
     )
 )]
 pub struct ApiDoc;
@@ -250,6 +257,12 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ("Approval", "note", Lines(REASON)),
         ("Rejection", "reason", RequiredLines(REASON)),
         ("Toggle", "justification", Lines(JUSTIFICATION)),
+        ("ScopeChange", "description", Line(SCOPE_DESCRIPTION)),
+        ("RuleBody", "scope", Token(SCOPE_NAME)),
+        ("RuleBody", "scopes", List(SCOPES, SCOPE_NAME)),
+        ("RuleBody", "approve_if", Lines(RULE_EXPRESSION)),
+        ("RuleBody", "reject_if", Lines(RULE_EXPRESSION)),
+        ("RuleBody", "reject_reason", Line(RULE_REASON)),
     ]
 };
 
@@ -349,7 +362,7 @@ fn apply_bounds(doc: &mut Value) {
                         set(schema, "minimum", json!(1));
                         set(schema, "maximum", json!(limits::PER_PAGE));
                     }
-                    "id" | "secret_id" => {
+                    "id" | "secret_id" | "name" => {
                         set(schema, "maxLength", json!(limits::ID));
                         set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                     }
@@ -493,6 +506,8 @@ mod tests {
             "Rejection",
             "Toggle",
             "Rotate",
+            "ScopeChange",
+            "RuleBody",
         ] {
             let props = doc["components"]["schemas"][name]["properties"]
                 .as_object()

@@ -511,6 +511,10 @@ async fn the_openapi_document_is_public_and_describes_every_endpoint() {
         (routes::REQUEST, &["get"][..]),
         (routes::APPROVE, &["post"][..]),
         (routes::REJECT, &["post"][..]),
+        (routes::SCOPES, &["get"][..]),
+        (routes::SCOPE, &["put"][..]),
+        (routes::RULES, &["get", "post"][..]),
+        (routes::RULE, &["put", "delete"][..]),
     ] {
         for m in methods {
             assert!(paths[p].get(*m).is_some(), "{m} {p} is documented");

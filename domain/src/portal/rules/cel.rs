@@ -203,7 +203,9 @@ pub fn evaluate(rule: &Rule, input: &RuleInput) -> Verdict {
                         .reject_reason
                         .clone()
                         .filter(|r| !r.trim().is_empty())
-                        .unwrap_or_else(|| format!("not allowed by the rule for {}", rule.scope)),
+                        .unwrap_or_else(|| {
+                            format!("not allowed by the rule for {}", input.request.scope)
+                        }),
                 }
             }
             Ok(false) => {}
@@ -235,7 +237,7 @@ mod tests {
 
     fn rule(approve: &str, reject: &str) -> Rule {
         Rule {
-            scope: "api:read".into(),
+            scopes: vec!["api:read".into()],
             approve_if: Some(approve.into()).filter(|s: &String| !s.is_empty()),
             reject_if: Some(reject.into()).filter(|s: &String| !s.is_empty()),
             reject_reason: Some("no".into()),

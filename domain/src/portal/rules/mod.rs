@@ -1,7 +1,9 @@
 //! Per-scope auto-approval rules in CEL (the Common Expression Language).
 //!
-//! A rule belongs to one API scope and has up to two boolean expressions over three
-//! variables — `request`, `client` and `developer` (see [`RuleInput`]):
+//! A rule decides one or more scopes that need approval — API scopes, or the
+//! OpenID scopes administrators gated (each scope has at most one rule; a rule for
+//! several is one rule, edited and deleted as one) — and has up to two boolean
+//! expressions over three variables — `request`, `client` and `developer` (see [`RuleInput`]):
 //! `reject_if` (checked first; when true the request is rejected with the rule's
 //! stated reason) and `approve_if` (when true the scope is approved). When neither
 //! holds, or an expression fails at run time, the scope is left for a human. CEL has

@@ -9,9 +9,15 @@ use crate::platform::clock::Timestamp;
 
 pub const MAX_EXPRESSION_LEN: usize = limits::RULE_EXPRESSION;
 
+/// An approval rule: one pair of conditions deciding one or more scopes (seed 001:
+/// "per scope (group of scopes)"). Each scope has at most one rule in force.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
-    pub scope: String,
+    /// Names the rule; a rule saved before rules had several scopes is named after
+    /// its scope (m0028).
+    pub id: String,
+    /// The scopes it decides, by name.
+    pub scopes: Vec<String>,
     pub approve_if: Option<String>,
     pub reject_if: Option<String>,
     pub reject_reason: Option<String>,
@@ -19,16 +25,26 @@ pub struct Rule {
     pub updated_by: Option<String>,
 }
 
-impl From<approval_rule::Model> for Rule {
-    fn from(m: approval_rule::Model) -> Self {
-        Self {
-            scope: m.scope,
-            approve_if: m.approve_if,
-            reject_if: m.reject_if,
-            reject_reason: m.reject_reason,
-            updated_at: m.updated_at,
-            updated_by: m.updated_by,
+impl Rule {
+    /// The rules held in `rows` (one row per scope, sorted by scope), each with its
+    /// scopes in that order; rules in the order of their first scope.
+    pub(crate) fn from_rows(rows: Vec<approval_rule::Model>) -> Vec<Rule> {
+        let mut out: Vec<Rule> = Vec::new();
+        for m in rows {
+            match out.iter_mut().find(|r| r.id == m.rule_id) {
+                Some(r) => r.scopes.push(m.scope),
+                None => out.push(Rule {
+                    id: m.rule_id,
+                    scopes: vec![m.scope],
+                    approve_if: m.approve_if,
+                    reject_if: m.reject_if,
+                    reject_reason: m.reject_reason,
+                    updated_at: m.updated_at,
+                    updated_by: m.updated_by,
+                }),
+            }
         }
+        out
     }
 }
 

@@ -1,8 +1,12 @@
-//! Approval rules in the database: one per scope, saved and deleted by
-//! administrators with an audit event.
+//! Approval rules in the database: saved and deleted by administrators with an
+//! audit event. A rule is the rows of `approval_rules` sharing a `rule_id`, one per
+//! scope it decides (m0028), always written together here.
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use std::collections::BTreeSet;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -14,46 +18,88 @@ use crate::entities::approval_rule;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
+/// The rule in force for a scope, with every scope it decides.
 pub async fn find<C: ConnectionTrait>(conn: &C, scope: &str) -> DomainResult<Option<Rule>> {
     if !crate::platform::text::could_exist(scope) {
         return Ok(None);
     }
-    Ok(approval_rule::Entity::find_by_id(scope.to_owned())
+    match approval_rule::Entity::find_by_id(scope.to_owned())
         .one(conn)
         .await?
-        .map(Rule::from))
+    {
+        Some(row) => get(conn, &row.rule_id).await,
+        None => Ok(None),
+    }
 }
 
+/// A rule by its id.
+pub async fn get<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<Rule>> {
+    if !crate::platform::text::could_exist(id) {
+        return Ok(None);
+    }
+    let rows = approval_rule::Entity::find()
+        .filter(approval_rule::Column::RuleId.eq(id))
+        .order_by_asc(approval_rule::Column::Scope)
+        .all(conn)
+        .await?;
+    Ok(Rule::from_rows(rows).into_iter().next())
+}
+
+/// Every rule, in the order of its first scope.
 pub async fn list(db: &DatabaseConnection) -> DomainResult<Vec<Rule>> {
-    Ok(approval_rule::Entity::find()
+    let rows = approval_rule::Entity::find()
         .order_by_asc(approval_rule::Column::Scope)
         .all(db)
-        .await?
-        .into_iter()
-        .map(Rule::from)
-        .collect())
+        .await?;
+    Ok(Rule::from_rows(rows))
 }
 
-/// What an administrator submits for a scope's rule.
+/// What an administrator submits for a rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleDraft {
-    pub scope: String,
+    /// The rule being edited; `None` for a new one (or, when its scopes are exactly
+    /// one rule's, that rule: how a one-scope rule was always replaced).
+    pub id: Option<String>,
+    /// The scopes the rule decides.
+    pub scopes: Vec<String>,
     pub approve_if: String,
     pub reject_if: String,
     pub reject_reason: String,
 }
 
-/// Checks a draft: the scope is an API scope, each expression compiles, and a reject
-/// condition comes with a reason for the developer.
+/// Checks a draft: each scope exists and needs approval (an API scope may have a
+/// rule before it is gated), each expression compiles, and a reject condition
+/// comes with a reason for the developer.
 pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResult<Rule> {
-    let scope = crate::apis::find_scope(conn, d.scope.trim())
-        .await?
-        .ok_or_else(|| DomainError::invalid("scope", "unknown scope"))?;
-    if scope.audience.is_none() {
+    crate::platform::text::check_items("scopes", &d.scopes, limits::SCOPES)?;
+    let names: BTreeSet<&str> = d
+        .scopes
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() {
         return Err(DomainError::invalid(
-            "scope",
-            "rules apply to API scopes; OpenID scopes never need approval",
+            "scopes",
+            "choose at least one scope for the rule",
         ));
+    }
+    let mut scopes = Vec::new();
+    for name in names {
+        let scope = crate::apis::find_scope(conn, name)
+            .await?
+            .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{name}'")))?;
+        if scope.audience.is_none() && !scope.requires_approval {
+            return Err(DomainError::invalid(
+                "scopes",
+                if crate::apis::openid::gateable(name) {
+                    format!("'{name}' needs no approval, so no rule would ever decide it: make it need approval (APIs and scopes) first")
+                } else {
+                    format!("'{name}' never needs approval, so no rule decides it")
+                },
+            ));
+        }
+        scopes.push(scope.name);
     }
     let approve_if = Some(d.approve_if.trim().to_owned()).filter(|s| !s.is_empty());
     let reject_if = Some(d.reject_if.trim().to_owned()).filter(|s| !s.is_empty());
@@ -82,7 +128,8 @@ pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResu
         }
     }
     Ok(Rule {
-        scope: scope.name,
+        id: d.id.clone().unwrap_or_default(),
+        scopes,
         approve_if,
         reject_if,
         reject_reason,
@@ -91,7 +138,9 @@ pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResu
     })
 }
 
-/// Saves (creates or replaces) a scope's rule.
+/// Saves a rule: a new one, or the rule `draft.id` with its scopes and conditions
+/// replaced (scopes taken out of it are left without a rule). A scope that has
+/// another rule is refused: a scope has one rule in force.
 pub async fn save(
     db: &DatabaseConnection,
     admin: &AdminCtx,
@@ -100,38 +149,63 @@ pub async fn save(
 ) -> DomainResult<Rule> {
     let mut rule = validate(db, draft).await?;
     let txn = crate::platform::db::write_txn(db).await?;
-    let before = find(&txn, &rule.scope).await?;
+    let held = approval_rule::Entity::find()
+        .filter(approval_rule::Column::Scope.is_in(rule.scopes.clone()))
+        .all(&txn)
+        .await?;
+    let asked = draft.id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let before = match asked {
+        Some(id) => Some(get(&txn, id).await?.ok_or(DomainError::NotFound)?),
+        None => {
+            let ids: BTreeSet<&str> = held.iter().map(|r| r.rule_id.as_str()).collect();
+            match ids.into_iter().collect::<Vec<_>>().as_slice() {
+                [only] => get(&txn, only).await?.filter(|r| r.scopes == rule.scopes),
+                _ => None,
+            }
+        }
+    };
+    rule.id = match &before {
+        Some(r) => r.id.clone(),
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    if let Some(other) = held.iter().find(|r| r.rule_id != rule.id) {
+        let theirs = get(&txn, &other.rule_id)
+            .await?
+            .map(|r| r.scopes.join(", "))
+            .unwrap_or_default();
+        return Err(DomainError::invalid(
+            "scopes",
+            format!(
+                "'{}' already has a rule (the rule for {theirs}): edit that rule, or take the scope out of it first",
+                other.scope
+            ),
+        ));
+    }
     rule.updated_at = now;
     rule.updated_by = match admin.actor() {
         audit::Actor::User(id) => Some(id.clone()),
         _ => None,
     };
-    approval_rule::Entity::insert(approval_rule::ActiveModel {
-        scope: Set(rule.scope.clone()),
+    approval_rule::Entity::delete_many()
+        .filter(approval_rule::Column::RuleId.eq(rule.id.clone()))
+        .exec(&txn)
+        .await?;
+    approval_rule::Entity::insert_many(rule.scopes.iter().map(|s| approval_rule::ActiveModel {
+        scope: Set(s.clone()),
+        rule_id: Set(rule.id.clone()),
         approve_if: Set(rule.approve_if.clone()),
         reject_if: Set(rule.reject_if.clone()),
         reject_reason: Set(rule.reject_reason.clone()),
         updated_at: Set(now),
         updated_by: Set(rule.updated_by.clone()),
-    })
-    .on_conflict(
-        OnConflict::column(approval_rule::Column::Scope)
-            .update_columns([
-                approval_rule::Column::ApproveIf,
-                approval_rule::Column::RejectIf,
-                approval_rule::Column::RejectReason,
-                approval_rule::Column::UpdatedAt,
-                approval_rule::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
+    }))
     .exec_without_returning(&txn)
     .await?;
     audit::record(
         &txn,
         now,
         AuditEvent::new(EventType::RuleSaved, admin.actor().clone())
-            .target("scope", &rule.scope)
+            .target("scope", rule.scopes.join(" "))
             .data(json!({ "before": before, "after": rule })),
     )
     .await?;
@@ -139,22 +213,24 @@ pub async fn save(
     Ok(rule)
 }
 
+/// Deletes a rule: every scope it decided waits for a person again.
 pub async fn delete(
     db: &DatabaseConnection,
     admin: &AdminCtx,
-    scope: &str,
+    id: &str,
     now: Timestamp,
 ) -> DomainResult<()> {
     let txn = crate::platform::db::write_txn(db).await?;
-    let before = find(&txn, scope).await?.ok_or(DomainError::NotFound)?;
-    approval_rule::Entity::delete_by_id(scope.to_owned())
+    let before = get(&txn, id).await?.ok_or(DomainError::NotFound)?;
+    approval_rule::Entity::delete_many()
+        .filter(approval_rule::Column::RuleId.eq(id))
         .exec(&txn)
         .await?;
     audit::record(
         &txn,
         now,
         AuditEvent::new(EventType::RuleDeleted, admin.actor().clone())
-            .target("scope", scope)
+            .target("scope", before.scopes.join(" "))
             .data(json!({ "before": before })),
     )
     .await?;

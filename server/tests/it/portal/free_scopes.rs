@@ -12,7 +12,7 @@ const CALLBACK: &str = "https://notebook.example.edu/cb";
 /// Where the authorization request of `client_id` for `scope` sends a signed-in
 /// browser, or (an error page: the new client's redirect URI is not reviewed yet,
 /// so errors are not sent to it) that page.
-async fn authorize(b: &Browser, client_id: &str, scope: &str) -> String {
+pub(super) async fn authorize(b: &Browser, client_id: &str, scope: &str) -> String {
     let path = format!(
         "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=s&code_challenge={}&code_challenge_method=S256",
         enc(CALLBACK),

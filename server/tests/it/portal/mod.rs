@@ -6,6 +6,7 @@ mod clients;
 mod free_scopes;
 mod lifecycle;
 mod mail;
+mod openid_scopes;
 mod requests;
 mod rules;
 mod secrets;

@@ -22,7 +22,7 @@ async fn the_rules_editor_tests_without_saving_saves_on_save_and_deletes_only_on
         .location()
         .unwrap_or_else(|| panic!("{} {}", r.status, r.body));
     assert!(loc.starts_with("/admin/rules?"), "{loc}");
-    assert_eq!(query_param(&loc, "scope").as_deref(), Some(WRITE));
+    assert_eq!(query_param(&loc, "scopes").as_deref(), Some(WRITE));
     assert_eq!(query_param(&loc, "approve_if").as_deref(), Some(rule));
     assert_eq!(query_param(&loc, "test").as_deref(), Some("1"));
     assert_eq!(query_param(&loc, "csrf_token"), None, "{loc}");
