@@ -227,7 +227,7 @@ fn Variables() -> impl IntoView {
     view! {
         <details class="mt-3 max-w-3xl rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule-variables">
             <summary class="cursor-pointer font-medium">"Variables a rule can use, with examples"</summary>
-            <div class="mt-2 overflow-x-auto">
+            <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Variables a rule can use">
                 <table class="w-full text-left">
                     <thead><tr><th scope="col" class="pr-3">"Variable"</th><th scope="col" class="pr-3">"What it is"</th><th scope="col">"Example"</th></tr></thead>
                     <tbody>{rows.into_iter().map(|(name, what, example)| view! {
@@ -384,7 +384,7 @@ fn Trials(rows: Vec<RuleTrialView>) -> impl IntoView {
         return view! { <p class="mt-3 text-sm text-slate-600" data-testid="rule-trials">"No recent requests for these scopes to test against."</p> }.into_any();
     }
     view! {
-        <div class="mt-3 overflow-x-auto">
+        <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="The rule against recent requests">
             <table class="w-full text-sm" data-testid="rule-trials">
                 <caption class="text-left font-medium">"The rule above against recent requests"</caption>
                 <thead><tr><th scope="col" class="text-left">"Scope"</th><th scope="col" class="text-left">"Client"</th><th scope="col" class="text-left">"Developer"</th><th scope="col" class="text-left">"When"</th><th scope="col" class="text-left">"Outcome"</th></tr></thead>
