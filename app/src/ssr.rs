@@ -63,6 +63,9 @@ pub struct RequestCtx {
     pub csrf_token: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The notice code a plain form post's redirect put in the notice cookie: the
+    /// page shows a `?notice=` only when it agrees (see `components::layout`).
+    pub notice: Option<String>,
 }
 
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -78,6 +81,14 @@ pub fn csrf_cookie_name(secure: bool) -> &'static str {
         "__Host-pc_csrf"
     } else {
         "pc_csrf"
+    }
+}
+
+pub fn notice_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_notice"
+    } else {
+        "pc_notice"
     }
 }
 

@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod net;
+pub mod notice;
 pub mod oauth;
 pub mod outbound;
 pub mod settings;

@@ -185,6 +185,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
             }
         }
     }
+    let notice = crate::notice::carried(req.headers(), secure);
     req.extensions_mut().insert(RequestCtx {
         user,
         auth_time,
@@ -193,6 +194,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         csrf_token: expected,
         ip,
         user_agent,
+        notice,
     });
 
     // The shell hands the token to the browser's code; pages carry it in forms.
@@ -204,7 +206,9 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         .get("sec-fetch-dest")
         .and_then(|v| v.to_str().ok())
         .is_none_or(|d| d == "document");
+    let notice = crate::notice::Request::of(&req, navigation, secure);
     let mut resp = next.run(req).await;
+    notice.finish(&mut resp);
     if let Some(c) = new_cookie {
         // Only a response that carries the token matching the new cookie sets it.
         // A cookie minted by a side request (the favicon a browser fetches after a

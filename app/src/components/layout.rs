@@ -166,6 +166,28 @@ fn NavLinks(info: ShellInfo, counts: RwSignal<Option<(u64, u64)>>) -> impl IntoV
     }
 }
 
+/// The address as the router has it now, without tracking it.
+fn here_untracked(location: &leptos_router::location::Location) -> String {
+    format!(
+        "{}?{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    )
+}
+
+/// On the server, the notice code the request's cookie carries (set by the
+/// redirect of a plain form post); in the browser after hydration there is none.
+fn carried_notice() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::ssr::request_ctx().ok().and_then(|c| c.notice)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 /// The text of a known notice code; only known codes are shown, so a link cannot
 /// put arbitrary text on the page.
 fn notice_text(code: &str) -> Option<&'static str> {
@@ -219,9 +241,14 @@ fn notice_text(code: &str) -> Option<&'static str> {
 ///
 /// A confirmation speaks of the action just done, so (issue 13) it is not shown
 /// beside the error of a later action (hidden once another form is sent, and when
-/// the address carries a server function's error without JavaScript), and,
-/// hydrated, its code leaves the address once shown, so a reload shows the page
-/// and not the old confirmation. Without JavaScript the code stays in the address.
+/// the address carries a server function's error without JavaScript), and not
+/// again when the page is reloaded:
+/// - hydrated, the action's redirect is a move of the router, and the code leaves
+///   the address once shown;
+/// - with a plain form post, the server's redirect also sets a short-lived cookie
+///   naming the code (`server/src/notice.rs`), and the next page shows the notice
+///   only when the address and the cookie agree, which clears the cookie. A reload
+///   (or a shared link) has the code in the address but no cookie.
 #[component]
 fn Notice() -> impl IntoView {
     let query = use_query_map();
@@ -232,11 +259,22 @@ fn Notice() -> impl IntoView {
     let kept = RwSignal::new(None::<(&'static str, String)>);
     let stale = RwSignal::new(false);
     let here = move || format!("{}?{}", location.pathname.get(), location.search.get());
+    // The code the notice cookie carried to the page the server rendered (read
+    // again from the page's data when it hydrates), and that page's address:
+    // there, and only there, a code in the address needs the cookie's agreement.
+    let carried = StoredValue::new(SharedValue::new(carried_notice).into_inner());
+    let loaded_at = StoredValue::new(here_untracked(&location));
+    let trusted = move |code: &str| {
+        loaded_at.with_value(|at| *at != here())
+            || carried.with_value(|c| c.as_deref() == Some(code))
+    };
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
-        let Some(text) = query.read().get_str("notice").and_then(notice_text) else {
+        let code = query.read().get_str("notice").map(str::to_owned);
+        let Some(code) = code else {
             return;
         };
+        let text = notice_text(&code).filter(|_| trusted(&code));
         // The address as it is, less `notice` (the other parameters untouched: a
         // `return_to` keeps its encoding).
         let search = location.search.get_untracked();
@@ -246,7 +284,7 @@ fn Notice() -> impl IntoView {
             .collect::<Vec<_>>()
             .join("&");
         let path = location.pathname.get_untracked();
-        kept.set(Some((text, format!("{path}?{rest}"))));
+        kept.set(text.map(|t| (t, format!("{path}?{rest}"))));
         stale.set(false);
         let address = if rest.is_empty() {
             path
@@ -269,7 +307,7 @@ fn Notice() -> impl IntoView {
             return None;
         }
         let text = match query.read().get_str("notice") {
-            Some(code) => notice_text(code),
+            Some(code) => notice_text(code).filter(|_| trusted(code)),
             None => kept.get().filter(|(_, at)| *at == here()).map(|(t, _)| t),
         }?;
         Some(view! {

@@ -199,3 +199,72 @@ async fn the_client_knows_exactly_which_paths_are_pages() {
     known.sort();
     assert_eq!(routes, known);
 }
+
+/// Issue 13, defect 3: without JavaScript a confirmation is shown once. The plain
+/// form post's redirect keeps `?notice=` in the address, and sets a cookie naming
+/// it; the page shows the notice because they agree and clears the cookie, so a
+/// reload (the same address) shows none, and neither does a shared link.
+#[tokio::test]
+async fn a_plain_form_posts_notice_is_shown_once() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let token = b.csrf_token().await;
+    let r = b
+        .client
+        .post(format!("{}/api/sign_out", b.base))
+        .header("accept", "text/html")
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let target = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(target, "/login?notice=signed_out");
+    let set: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("pc_notice=signed_out;")),
+        "{set:?}"
+    );
+
+    let text = "You have been signed out.";
+    let page = b.get_html(&target).await;
+    assert!(
+        page.body.contains(text),
+        "the redirect's page confirms the action"
+    );
+    let cleared = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("pc_notice=;"));
+    assert!(cleared, "the page that showed the notice clears its cookie");
+    let again = b.get_html(&target).await;
+    assert_eq!(again.status, 200);
+    assert!(
+        !again.body.contains(text),
+        "a reload does not confirm it again"
+    );
+    assert!(again.body.contains("Sign in"));
+
+    let shared = app.browser().get_html(&target).await;
+    assert!(
+        !shared.body.contains(text),
+        "a link with the code confirms nothing"
+    );
+
+    // The hydrated page's fetch of the same action gets no cookie: its router
+    // takes the code out of the address itself.
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let fetched = b.post("/api/sign_out", &[]).await;
+    assert!(!fetched
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("pc_notice=")));
+}
