@@ -336,6 +336,7 @@ async fn oauth_state(
             settings.dpop.require_nonce,
             settings.session_secret.expose().as_bytes(),
         ),
+        device: settings.device.policy(),
     }))
 }
 

@@ -25,6 +25,7 @@ use crate::accounts::throttle::{self, Limit, Reservation, ThrottlePolicy};
 use crate::accounts::users::User;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::device_code as dc;
+use crate::oauth::device_policy::{pending_quota_used, DevicePolicy};
 use crate::platform::clock::Timestamp;
 use crate::platform::secret::{random_token, token_hash};
 use crate::{DomainError, DomainResult};
@@ -32,16 +33,12 @@ use crate::{DomainError, DomainResult};
 /// RFC 8628 §6.1: consonants only, upper case, no digits.
 pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 pub const USER_CODE_LEN: usize = 8;
-/// RFC 8628 §3.2 `expires_in`: long enough to find a phone and sign in.
-pub const DEVICE_CODE_SECS: i64 = 600;
-/// RFC 8628 §3.2 `interval`: the default of §3.5.
-pub const POLL_INTERVAL_SECS: i64 = 5;
 /// RFC 8628 §3.5: `slow_down` adds five seconds to the interval, for good.
 pub const SLOW_DOWN_STEP_SECS: i64 = 5;
 /// Longer input than this is not a user code, whatever it holds.
 const MAX_INPUT_LEN: usize = 64;
 
-const PENDING: &str = "pending";
+pub(crate) const PENDING: &str = "pending";
 const APPROVED: &str = "approved";
 const DENIED: &str = "denied";
 const USED: &str = "used";
@@ -86,6 +83,17 @@ pub struct NewDeviceRequest {
     pub ip: Option<String>,
 }
 
+/// What asking for codes came to.
+#[derive(Clone, Debug)]
+pub enum Issued {
+    Granted(DeviceGrant),
+    /// The client has `max_pending_per_client` requests waiting; the oldest ends
+    /// in `retry_after_secs`.
+    TooManyPending {
+        retry_after_secs: i64,
+    },
+}
+
 /// RFC 8628 §3.2: what the device is given (the codes in clear, once).
 #[derive(Clone, Debug)]
 pub struct DeviceGrant {
@@ -102,12 +110,17 @@ fn request_ref(device_code_hash: &str) -> &str {
     &device_code_hash[..Ord::min(16, device_code_hash.len())]
 }
 
-/// Stores a request and records `device_authorization.issued` in one transaction.
+/// Stores a request and records `device_authorization.issued` in one transaction,
+/// unless the client already has as many requests waiting as the policy allows:
+/// counted and inserted under one lock per client (SQLite's write transaction; a
+/// transaction-scoped advisory lock on PostgreSQL), so concurrent requests cannot
+/// all pass one count.
 pub async fn issue(
     db: &DatabaseConnection,
     r: NewDeviceRequest,
+    policy: DevicePolicy,
     now: Timestamp,
-) -> DomainResult<DeviceGrant> {
+) -> DomainResult<Issued> {
     let mut scopes = r.scopes.clone();
     scopes.sort();
     scopes.dedup();
@@ -118,6 +131,10 @@ pub async fn issue(
         let user_code = new_user_code();
         let hash = token_hash(&device_code);
         let txn = crate::platform::db::write_txn(db).await?;
+        if let Some(retry_after_secs) = pending_quota_used(&txn, &r.client_id, policy, now).await? {
+            txn.rollback().await?;
+            return Ok(Issued::TooManyPending { retry_after_secs });
+        }
         let inserted = dc::ActiveModel {
             device_code_hash: Set(hash.clone()),
             user_code_hash: Set(token_hash(&user_code)),
@@ -128,10 +145,10 @@ pub async fn issue(
             user_id: Set(None),
             grant_id: Set(None),
             auth_time: Set(None),
-            interval_secs: Set(POLL_INTERVAL_SECS),
+            interval_secs: Set(policy.interval_secs),
             last_polled_at: Set(None),
             created_at: Set(now),
-            expires_at: Set(now + DEVICE_CODE_SECS),
+            expires_at: Set(now + policy.code_secs),
             decided_at: Set(None),
             issued_jti: Set(None),
             issued_jti_exp: Set(None),
@@ -164,17 +181,17 @@ pub async fn issue(
                 "request": request_ref(&hash),
                 "scopes": scopes,
                 "resource": r.resource,
-                "expires_at": now + DEVICE_CODE_SECS,
+                "expires_at": now + policy.code_secs,
             })),
         )
         .await?;
         txn.commit().await?;
-        return Ok(DeviceGrant {
+        return Ok(Issued::Granted(DeviceGrant {
             device_code,
             user_code: display_user_code(&user_code),
-            expires_in: DEVICE_CODE_SECS,
-            interval: POLL_INTERVAL_SECS,
-        });
+            expires_in: policy.code_secs,
+            interval: policy.interval_secs,
+        }));
     }
     Err(DomainError::Internal(
         "could not draw an unused user code".into(),

@@ -9,6 +9,7 @@ pub mod claims_request;
 pub mod codes;
 pub mod consents;
 pub mod device;
+pub mod device_policy;
 pub mod issue;
 pub mod jwe;
 pub mod keys;

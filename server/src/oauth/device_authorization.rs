@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::oauth::device::{self, NewDeviceRequest};
+use domain::oauth::device::{self, Issued, NewDeviceRequest};
 use domain::oauth::GrantType;
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -69,7 +69,7 @@ async fn handle(
     let resource = form.optional("resource").map(str::to_owned);
     // RFC 8707: checked now, so the person is not asked for what cannot be issued.
     st.tokens.audience(&scopes, resource.as_deref()).await?;
-    let granted = device::issue(
+    let issued = device::issue(
         &st.services.db,
         NewDeviceRequest {
             client_id: client.id.clone(),
@@ -77,9 +77,22 @@ async fn handle(
             resource,
             ip,
         },
+        st.device,
         st.services.now(),
     )
     .await?;
+    let granted = match issued {
+        Issued::Granted(g) => g,
+        // RFC 8628 §3.2 errors are RFC 6749 §5.2's: the request is sound, the client
+        // asked too often (docs/SECURITY.md, "Device flow").
+        Issued::TooManyPending { retry_after_secs } => {
+            return Err(OAuthError::too_many_requests(
+                "invalid_request",
+                "this client has too many device authorization requests waiting for a person; wait for one to end",
+                retry_after_secs,
+            ))
+        }
+    };
     let verification_uri = format!("{}{}", st.issuer().trim_end_matches('/'), routes::DEVICE);
     let complete = format!(
         "{verification_uri}?user_code={}",

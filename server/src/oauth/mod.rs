@@ -110,6 +110,8 @@ pub struct OAuthShared {
     pub client_keys: client_assertion::ClientKeys,
     /// What DPoP is required (RFC 9449), and the nonce key.
     pub dpop: dpop::DpopPolicy,
+    /// The device flow's lifetimes and per-client quota (RFC 8628).
+    pub device: domain::oauth::device_policy::DevicePolicy,
 }
 
 impl OAuthShared {

@@ -14,7 +14,9 @@ use figment::Figment;
 use serde::Deserialize;
 
 mod sections;
-pub use sections::{DpopSettings, LogoutSettings, OutboundSettings, RecoverySettings};
+pub use sections::{
+    DeviceSettings, DpopSettings, LogoutSettings, OutboundSettings, RecoverySettings,
+};
 
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -71,6 +73,7 @@ pub struct Settings {
     pub outbound: OutboundSettings,
     pub dpop: DpopSettings,
     pub recovery: RecoverySettings,
+    pub device: DeviceSettings,
 }
 
 impl Settings {
@@ -190,6 +193,7 @@ impl Default for Settings {
             outbound: OutboundSettings::default(),
             dpop: DpopSettings::default(),
             recovery: RecoverySettings::default(),
+            device: DeviceSettings::default(),
         }
     }
 }
@@ -375,6 +379,13 @@ impl Settings {
             if v <= 0 {
                 return bad(format!("{name} must be a positive number of seconds"));
             }
+        }
+        let d = &self.device;
+        if !(60..=1800).contains(&d.code_lifetime_secs)
+            || !(1..=60).contains(&d.poll_interval_secs)
+            || !(1..=10_000).contains(&d.max_pending_per_client)
+        {
+            return bad("device.code_lifetime_secs must be 60–1800, device.poll_interval_secs 1–60 and device.max_pending_per_client 1–10000".into());
         }
         let r = &self.recovery;
         if !(60..=24 * 3600).contains(&r.reset_ttl_secs)

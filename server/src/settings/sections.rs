@@ -1,5 +1,5 @@
 //! The settings sections of features that talk to the outside or to people:
-//! outbound requests, back-channel logout, DPoP, account recovery.
+//! outbound requests, back-channel logout, DPoP, account recovery, the device flow.
 
 use serde::Deserialize;
 
@@ -15,6 +15,39 @@ pub struct DpopSettings {
     /// §8): a proof made in advance on a stolen device is then useless. Clients
     /// learn the nonce from a `use_dpop_nonce` error and retry.
     pub require_nonce: bool,
+}
+
+/// The device authorization grant (RFC 8628, `[device]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceSettings {
+    /// How long a person has to enter a user code (`expires_in`).
+    pub code_lifetime_secs: i64,
+    /// How often a device may poll the token endpoint (`interval`).
+    pub poll_interval_secs: i64,
+    /// How many requests one client may have waiting for a person at a time.
+    pub max_pending_per_client: u64,
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        let p = domain::oauth::device_policy::DevicePolicy::default();
+        Self {
+            code_lifetime_secs: p.code_secs,
+            poll_interval_secs: p.interval_secs,
+            max_pending_per_client: p.max_pending_per_client,
+        }
+    }
+}
+
+impl DeviceSettings {
+    pub fn policy(&self) -> domain::oauth::device_policy::DevicePolicy {
+        domain::oauth::device_policy::DevicePolicy {
+            code_secs: self.code_lifetime_secs,
+            interval_secs: self.poll_interval_secs,
+            max_pending_per_client: self.max_pending_per_client,
+        }
+    }
 }
 
 /// Password-reset and e-mail-verification links (docs/IDENTITY.md).

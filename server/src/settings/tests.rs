@@ -82,3 +82,26 @@ fn a_missing_settings_file_is_an_error() {
         "settings file /nonexistent/portcullis.toml does not exist"
     );
 }
+
+#[test]
+fn device_flow_settings_are_bounded() {
+    for (code, interval, pending) in [
+        (59, 5, 100),
+        (1801, 5, 100),
+        (600, 0, 100),
+        (600, 61, 100),
+        (600, 5, 0),
+        (600, 5, 10_001),
+    ] {
+        let s = Settings {
+            device: DeviceSettings {
+                code_lifetime_secs: code,
+                poll_interval_secs: interval,
+                max_pending_per_client: pending,
+            },
+            ..valid()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("device."), "{code} {interval} {pending}: {e}");
+    }
+}

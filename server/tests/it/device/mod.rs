@@ -13,6 +13,7 @@ use crate::helpers::*;
 mod entry;
 mod flow;
 mod polling;
+mod quota;
 
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const REDIRECT: &str = "http://127.0.0.1/callback";
