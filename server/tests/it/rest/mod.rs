@@ -1,5 +1,6 @@
 //! The developer portal's REST API (seed 002) over real HTTP, authenticated with
-//! access tokens from the server's own token endpoint.
+//! access tokens from the server's own token endpoint: clients and requests here,
+//! bearer authentication and errors in `auth`, the OpenAPI document in `document`.
 
 use domain::accounts::{AdminCtx, Role};
 use serde_json::{json, Value};
@@ -7,14 +8,17 @@ use server::api::routes;
 
 use crate::helpers::*;
 
-const REPORTS: &str = "https://reports.example.edu";
+mod auth;
+mod document;
 
-fn http() -> reqwest::Client {
+pub(super) const REPORTS: &str = "https://reports.example.edu";
+
+pub(super) fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
 /// An API whose scope needs an administrator's approval.
-async fn reports_api(app: &TestApp) {
+pub(super) async fn reports_api(app: &TestApp) {
     let ctx = AdminCtx::operator();
     let r = domain::apis::create_resource(&app.db, &ctx, "Reports", REPORTS, START)
         .await
@@ -32,7 +36,7 @@ async fn reports_api(app: &TestApp) {
     .unwrap();
 }
 
-fn path(template: &str, id: &str) -> String {
+pub(super) fn path(template: &str, id: &str) -> String {
     template.replace("{id}", id)
 }
 
@@ -362,202 +366,6 @@ async fn an_approved_scope_request_reaches_the_next_client_credentials_token() {
     let (status, after) = cc_token(&app, &wid, &wsecret, None).await;
     assert_eq!(status, 200);
     assert_eq!(after["scope"], "reports:read", "{after}");
-}
-
-#[tokio::test]
-async fn a_token_without_the_portal_scope_gets_403_insufficient_scope() {
-    let app = spawn_app().await;
-    reports_api(&app).await;
-    let dev = create_user(&app.db, "nina", Role::Developer).await;
-    // A token for another API, and a token for no API at all.
-    for scopes in [&["reports:read"][..], &[][..]] {
-        let ci = ci_client(&app, &dev, scopes).await;
-        let api = Api::for_client(&app, &ci).await;
-        let r = api.get(routes::CLIENTS).await;
-        assert_eq!(r.status, 403, "{}", r.body);
-        assert_eq!(r.json()["error"], "insufficient_scope");
-        let challenge = r.headers["www-authenticate"].to_str().unwrap();
-        assert!(challenge.starts_with("Bearer "), "{challenge}");
-        assert!(challenge.contains("error=\"insufficient_scope\""));
-        assert!(challenge.contains("scope=\"portal\""));
-    }
-}
-
-#[tokio::test]
-async fn missing_garbage_expired_and_disabled_tokens_get_401_with_a_bearer_challenge() {
-    let app = spawn_app().await;
-    let dev = create_user(&app.db, "ivan", Role::Developer).await;
-    let ci = ci_client(&app, &dev, &["portal"]).await;
-    let good = Api::for_client(&app, &ci).await;
-    assert_eq!(good.get(routes::CLIENTS).await.status, 200);
-
-    let check = |r: Reply, with_error: bool| {
-        assert_eq!(r.status, 401, "{}", r.body);
-        assert_eq!(r.json()["error"], "invalid_token");
-        let challenge = r.headers["www-authenticate"].to_str().unwrap().to_owned();
-        assert!(challenge.starts_with("Bearer"), "{challenge}");
-        assert_eq!(challenge.contains("error=\"invalid_token\""), with_error);
-    };
-    let none = Api::with_token(&app, None);
-    check(none.get(routes::CLIENTS).await, false);
-    // Bearer auth bypasses CSRF, but not authentication.
-    check(
-        none.post(routes::CLIENTS, json!({ "name": "x" })).await,
-        false,
-    );
-    let garbage = Api::with_token(&app, Some("not.a.jwt".into()));
-    check(garbage.get(routes::CLIENTS).await, true);
-    let r = http()
-        .get(format!("{}{}", app.base, routes::CLIENTS))
-        .basic_auth(&ci.id, Some(&ci.secret))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
-
-    // Disabling the CI client stops its tokens at once.
-    let admin = Api::admin(&app).await;
-    let r = admin
-        .post(
-            &path(routes::DISABLE, &ci.id),
-            json!({ "justification": "leaked" }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.json()["disabled"], true);
-    check(good.get(routes::CLIENTS).await, true);
-
-    // Expired.
-    app.clock.advance(3600);
-    check(admin.get(routes::CLIENTS).await, true);
-}
-
-#[tokio::test]
-async fn malformed_requests_get_json_errors_with_stable_codes() {
-    let app = spawn_app().await;
-    let (_, api) = Api::developer(&app, "bob").await;
-    let token = api.token.clone().unwrap();
-    let raw = |body: &'static str, ct: Option<&'static str>| {
-        let mut rb = http()
-            .post(format!("{}{}", app.base, routes::CLIENTS))
-            .bearer_auth(&token)
-            .body(body);
-        if let Some(ct) = ct {
-            rb = rb.header("content-type", ct);
-        }
-        rb.send()
-    };
-    for (body, ct, status) in [
-        ("{not json", Some("application/json"), 400),
-        ("{\"name\": 5}", Some("application/json"), 400),
-        (
-            "{\"name\": \"x\", \"scopes\": [\"admin\"]}",
-            Some("application/json"),
-            400,
-        ),
-        ("{\"name\": \"x\"}", None, 415),
-    ] {
-        let r = raw(body, ct).await.unwrap();
-        assert_eq!(r.status(), status, "{body}");
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"], "invalid_request", "{v}");
-        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
-    }
-    let r = api
-        .post(routes::CLIENTS, json!({ "name": "", "redirect_uris": [] }))
-        .await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.json()["field"], "name");
-    let r = api.get(&format!("{}?page=first", routes::CLIENTS)).await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.json()["error"], "invalid_request");
-    let r = api.get("/api/v1/nothing-here").await;
-    assert_eq!(r.status, 404);
-    assert_eq!(r.json()["error"], "not_found");
-    let r = api
-        .send(reqwest::Method::PATCH, routes::CLIENTS, &[], None)
-        .await;
-    assert_eq!(r.status, 405);
-    assert_eq!(r.json()["error"], "method_not_allowed");
-}
-
-#[tokio::test]
-async fn the_openapi_document_is_public_and_describes_every_endpoint() {
-    let app = spawn_app().await;
-    let r = http()
-        .get(format!("{}{}", app.base, routes::OPENAPI))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let doc: Value = r.json().await.unwrap();
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3.1"),
-        "{}",
-        doc["openapi"]
-    );
-    let paths = doc["paths"].as_object().unwrap();
-    for (p, methods) in [
-        (routes::CLIENTS, &["get", "post"][..]),
-        (routes::CLIENT, &["get", "put", "delete"][..]),
-        (routes::ROTATE_SECRET, &["post"][..]),
-        (routes::DISABLE, &["post"][..]),
-        (routes::ENABLE, &["post"][..]),
-        (routes::REQUESTS, &["get", "post"][..]),
-        (routes::REQUEST, &["get"][..]),
-        (routes::APPROVE, &["post"][..]),
-        (routes::REJECT, &["post"][..]),
-        (routes::SCOPES, &["get"][..]),
-        (routes::SCOPE, &["put"][..]),
-        (routes::RULES, &["get", "post"][..]),
-        (routes::RULE, &["put", "delete"][..]),
-    ] {
-        for m in methods {
-            assert!(paths[p].get(*m).is_some(), "{m} {p} is documented");
-        }
-    }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
-    assert!(doc["components"]["schemas"]["ClientView"].is_object());
-}
-
-#[tokio::test]
-async fn the_portal_api_is_ensured_once_even_when_processes_start_together() {
-    use domain::entities::{resource, scope};
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let dir = tempfile::tempdir().unwrap();
-    let db = domain::platform::db::connect(&fresh_database_url(dir.path()).await)
-        .await
-        .unwrap();
-    domain::platform::db::migrate(&db).await.unwrap();
-    let issuer = "https://login.example.edu/";
-    let (a, b) = tokio::join!(
-        domain::apis::ensure_portal_api(&db, issuer, START),
-        domain::apis::ensure_portal_api(&db, issuer, START),
-    );
-    a.unwrap();
-    b.unwrap();
-    domain::apis::ensure_portal_api(&db, issuer, START)
-        .await
-        .unwrap();
-    let apis = resource::Entity::find()
-        .filter(resource::Column::Audience.eq("https://login.example.edu/api/v1"))
-        .count(&db)
-        .await
-        .unwrap();
-    assert_eq!(apis, 1);
-    let s = scope::Entity::find_by_id("portal".to_owned())
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(s.requires_approval);
 }
 
 /// Issue 17: a client's access-token lifetime is set by administrators only,
