@@ -23,6 +23,22 @@ test.afterAll(async () => {
 
 type Check = (page: Page) => Promise<void>;
 
+/**
+ * docs/PORTAL.md's pictures: with PORTAL_SCREENSHOTS set to a folder, the hydrated
+ * walk saves each page it checks at 1280 px there, named after its path (a client's
+ * id becomes `client`; a second visit of a path gets `-2`, and so on).
+ */
+const shots = process.env.PORTAL_SCREENSHOTS;
+const taken = new Map<string, number>();
+async function screenshot(page: Page) {
+  if (!shots) return;
+  const path = new URL(page.url()).pathname;
+  const base = path.replace(/\/clients\/[A-Za-z0-9_-]{22}(?=\/|$)/, '/clients/client').replace(/^\//, '').replace(/\//g, '-') || 'home';
+  const n = (taken.get(base) ?? 0) + 1;
+  taken.set(base, n);
+  await page.screenshot({ path: `${shots}/${n === 1 ? base : `${base}-${n}`}.png` });
+}
+
 /** Opens the header's menu when it is folded (phone width), then signs out. */
 async function signOut(page: Page) {
   const menu = page.locator('summary', { hasText: 'Menu' });
@@ -148,6 +164,7 @@ test('every page fits a 390 px phone and passes axe-core (WCAG 2.2 AA) in both t
     if (hydrated) {
       await p.setViewportSize({ width: 1280, height: 800 });
       await expectAccessible(p, `${new URL(p.url()).pathname} at 1280 px`);
+      await screenshot(p);
       await p.setViewportSize(narrow);
     }
   });
