@@ -1,10 +1,8 @@
 import { expect, test } from '@playwright/test';
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import {
-  cli, createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere,
+  cli, createUser, decide, expectCode, ISSUER, JwksListener, Listener, RelyingParty, signInHere,
 } from './rp';
 
 // private_key_jwt (RFC 7523, issue 18): an app registered without any secret signs
@@ -12,21 +10,19 @@ import {
 // endpoint with an ES256 assertion; its public key is served from a JWKS listener.
 
 let app: Listener;
-let jwksServer: http.Server;
+let jwks: JwksListener;
 let jwksUrl: string;
-const keys: jose.JWK[] = [];
+let keys: jose.JWK[];
 
 test.beforeAll(async () => {
   app = await Listener.start();
-  jwksServer = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-  jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+  jwks = await JwksListener.start();
+  jwksUrl = jwks.url;
+  keys = jwks.keys as jose.JWK[];
 });
 test.afterAll(async () => {
   await app.stop();
-  await new Promise((resolve) => jwksServer.close(resolve));
+  await jwks.stop();
 });
 
 test('an app with only a key pair signs a signed-out person in', async ({ page }, testInfo) => {

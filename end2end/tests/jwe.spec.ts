@@ -1,10 +1,8 @@
 import { expect, Page, test } from '@playwright/test';
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import {
-  createUser, decide, expectCode, ISSUER, Listener, registerClient, RelyingParty, signInHere,
+  createUser, decide, expectCode, ISSUER, JwksListener, Listener, registerClient, RelyingParty, signInHere,
 } from './rp';
 import { addDeveloper, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
 
@@ -16,21 +14,19 @@ import { addDeveloper, DEV_PASSWORD, goto, ready, signIn, unique } from './helpe
 // edit form, hydrated and without JavaScript.
 
 let app: Listener;
-let jwksServer: http.Server;
+let jwks: JwksListener;
 let jwksUrl: string;
-const keys: jose.JWK[] = [];
+let keys: jose.JWK[];
 
 test.beforeAll(async () => {
   app = await Listener.start();
-  jwksServer = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-  jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+  jwks = await JwksListener.start();
+  jwksUrl = jwks.url;
+  keys = jwks.keys as jose.JWK[];
 });
 test.afterAll(async () => {
   await app.stop();
-  await new Promise((resolve) => jwksServer.close(resolve));
+  await jwks.stop();
 });
 
 test('an app that registered encryption gets its ID token and userinfo encrypted to its key', async ({ page }, testInfo) => {

@@ -40,6 +40,26 @@ export function registerClient(name: string, redirectUri: string, extra: string[
 
 /** The app's redirect listener: records every request it gets (and the bodies of
  * posts: back-channel logout tokens), answers a page. */
+/** An app's JWKS at a URL of its own: `keys` is served as it is at each fetch. */
+export class JwksListener {
+  readonly keys: object[] = [];
+  private constructor(private server: http.Server, readonly url: string) {}
+
+  static async start(): Promise<JwksListener> {
+    let listener: JwksListener | undefined;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: listener!.keys }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    listener = new JwksListener(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`);
+    return listener;
+  }
+
+  async stop() {
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
 export class Listener {
   readonly hits: URL[] = [];
   readonly posts: { url: URL; body: string }[] = [];
