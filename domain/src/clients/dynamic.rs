@@ -242,6 +242,24 @@ pub async fn origin<C: ConnectionTrait>(conn: &C, client_id: &str) -> DomainResu
         .map(Into::into))
 }
 
+/// How each of `ids` was registered, for those registered dynamically (one query:
+/// a page of the administrators' client list).
+pub async fn origins<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[String],
+) -> DomainResult<std::collections::HashMap<String, Origin>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(dr::Entity::find()
+        .filter(dr::Column::ClientId.is_in(ids.iter().cloned()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.client_id.clone(), m.into()))
+        .collect())
+}
+
 /// RFC 7592 §2.2: replaces the client's metadata (fields left out get the
 /// defaults of its type), validated as at registration. Changing what admission
 /// vetted (redirect URIs, grant types, keys) sends it back to awaiting admission;

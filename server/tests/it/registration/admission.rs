@@ -42,6 +42,16 @@ async fn no_tokens_before_admission_tokens_after() {
         page.body
     );
 
+    // Administrators see how each self-registered client came.
+    let list = b.get_html("/admin/clients").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body
+            .contains("Self-registered (open registration) from 127.0.0.1"),
+        "{}",
+        list.body
+    );
+
     admit(&app, id).await;
     let (status, body) = cc_token(&app, id, secret, None).await;
     assert_eq!(status, 200, "{body}");
