@@ -65,11 +65,10 @@ pub fn origin_text(o: &domain::clients::dynamic::Origin) -> String {
         ("token", None) => "initial access token".to_owned(),
         _ => "open registration".to_owned(),
     };
-    let from = o
-        .ip
-        .as_deref()
-        .map(|ip| format!(" from {ip}"))
-        .unwrap_or_default();
+    let from =
+        o.ip.as_deref()
+            .map(|ip| format!(" from {ip}"))
+            .unwrap_or_default();
     let software = o
         .software_id
         .as_deref()

@@ -7,6 +7,7 @@ mod library;
 mod manage;
 mod modes;
 mod negatives;
+mod rest;
 
 use domain::settings::RegistrationMode;
 use serde_json::{json, Value};
