@@ -323,9 +323,9 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     cache.invalidate_client(client_id);
-    Ok(super::store::find(db, client_id)
+    super::store::find(db, client_id)
         .await?
-        .ok_or(Refused::InvalidToken)?)
+        .ok_or(Refused::InvalidToken)
 }
 
 /// RFC 7592 §2.3: deletes the client as the portal does (its grants, codes and
