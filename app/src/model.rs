@@ -135,6 +135,10 @@ pub struct ClientView {
     /// another client's name). Empty for developers.
     #[serde(default)]
     pub name_warnings: Vec<String>,
+    /// For administrators: how a client registered through `/oauth/register` came
+    /// (mode, address, time). None for portal clients, and for developers.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 impl ClientView {

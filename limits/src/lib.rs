@@ -16,6 +16,13 @@
 pub const CLIENT_NAME: usize = 100;
 /// A client's description.
 pub const CLIENT_DESCRIPTION: usize = 2000;
+/// An initial access token's label (RFC 7591 §3).
+pub const INITIAL_TOKEN_LABEL: usize = 100;
+/// A dynamic registration's body (RFC 7591 §3.1), in bytes: every field's own
+/// bound applies as well.
+pub const REGISTRATION_BODY: usize = 64 * 1024;
+/// RFC 7591 `software_id` and `software_version`.
+pub const SOFTWARE_ID: usize = 200;
 /// Every URI: redirect and post-logout redirect URIs, logo, home page, policy,
 /// terms and JWKS URIs, an API's identifier (audience).
 pub const URI: usize = 2000;

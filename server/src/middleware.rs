@@ -78,7 +78,7 @@ fn csrf_refused(set_cookie: Option<HeaderValue>) -> Response {
 
 pub async fn request_context(State(web): State<WebState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if crate::oauth::routes::COOKIELESS.contains(&path) || crate::api::is_api_path(path) {
+    if crate::oauth::routes::is_cookieless(path) || crate::api::is_api_path(path) {
         return next.run(req).await;
     }
     let secure = web.app.config.secure_cookies;

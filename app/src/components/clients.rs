@@ -135,7 +135,8 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
                             <td data-label="Status" class="px-3 py-2">{c.status_label()}</td>
                             <td data-label="Scopes" class="px-3 py-2">{if c.scopes.is_empty() { "none".to_owned() } else { c.scopes.join(" ") }}</td>
                             <td data-label="Expires" class="px-3 py-2"><ExpiryBadge client=c.clone()/></td>
-                            {all.then(|| view! { <td data-label="Owner" class="px-3 py-2">{c.owner.clone().unwrap_or_else(|| "—".into())}</td> })}
+                            {all.then(|| view! { <td data-label="Owner" class="px-3 py-2">{c.owner.clone().unwrap_or_else(|| "—".into())}
+                                {c.origin.clone().map(|o| view! { <p class="text-xs text-slate-600" data-testid="client-origin">{o}</p> })}</td> })}
                         </tr>
                     }
                 }).collect_view()}

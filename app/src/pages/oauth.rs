@@ -49,6 +49,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("unknown_client") => "The application that sent you here is not registered with this server.",
         Some("missing_client_id") => "The sign-in request did not say which application it came from.",
         Some("client_unavailable") => "The application that sent you here is disabled or its registration has expired.",
+        Some("awaiting_admission") => "The application that sent you here registered itself and is awaiting an administrator's approval. It cannot sign you in until it is approved; try again later.",
         Some("bad_redirect_uri") => "The application asked to send you to an address it has not registered. For your safety you were not sent there.",
         Some("missing_redirect_uri") => "The application did not say where to send you back to.",
         Some("repeated_parameter") => "The sign-in request was malformed (a parameter was repeated).",
@@ -78,7 +79,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn oauth_error_status(reason: Option<&str>) -> u16 {
     match reason {
-        Some("client_unavailable" | "third_party_disabled") => 403,
+        Some("client_unavailable" | "awaiting_admission" | "third_party_disabled") => 403,
         Some("server_error") => 500,
         _ => 400,
     }

@@ -88,6 +88,9 @@ event_types! {
     DeviceAuthorizationIssued => "device_authorization.issued",
     DeviceAuthorizationApproved => "device_authorization.approved",
     DeviceAuthorizationDenied => "device_authorization.denied",
+    ClientRegisteredDynamically => "client.registered_dynamically",
+    InitialAccessTokenMinted => "initial_access_token.minted",
+    InitialAccessTokenRevoked => "initial_access_token.revoked",
 }
 
 impl EventType {

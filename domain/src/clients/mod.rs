@@ -13,7 +13,9 @@
 //! presented secret share one verification (see `SecretCache::inflight`).
 
 pub mod authenticate;
+pub mod dynamic;
 pub mod encryption;
+pub mod initial_tokens;
 pub mod metadata;
 pub mod model;
 pub mod origins;

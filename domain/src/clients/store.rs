@@ -67,6 +67,18 @@ pub(crate) struct Prepared {
     secret_hash: Option<String>,
 }
 
+impl Prepared {
+    /// The new client's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.client.id
+    }
+
+    /// Registered disabled: a dynamic registration awaits admission.
+    pub(crate) fn await_admission(&mut self) {
+        self.client.disabled = true;
+    }
+}
+
 pub(crate) async fn prepare(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,

@@ -12,6 +12,7 @@ mod clients;
 mod error;
 mod logout_deliveries;
 mod openapi;
+mod registration;
 mod requests;
 mod schemas;
 mod scopes;
@@ -49,6 +50,9 @@ pub mod routes {
     pub const SCOPE: &str = "/api/v1/scopes/{name}";
     pub const RULES: &str = "/api/v1/rules";
     pub const RULE: &str = "/api/v1/rules/{id}";
+    pub const REGISTRATION: &str = "/api/v1/registration";
+    pub const INITIAL_TOKENS: &str = "/api/v1/registration/tokens";
+    pub const INITIAL_TOKEN: &str = "/api/v1/registration/tokens/{id}";
     pub const ANY: &str = "/api/v1/{*rest}";
 }
 
@@ -178,6 +182,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
             routes::RULE,
             only(put(scopes::update_rule).delete(scopes::delete_rule)),
         )
+        .route(
+            routes::REGISTRATION,
+            only(get(registration::show).put(registration::update)),
+        )
+        .route(
+            routes::INITIAL_TOKENS,
+            only(get(registration::tokens).post(registration::mint)),
+        )
+        .route(routes::INITIAL_TOKEN, only(delete(registration::revoke)))
         .route(routes::PREFIX, any(not_found))
         .route(routes::ANY, any(not_found))
         .with_state(state)

@@ -17,7 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas;
-use super::{clients, error, logout_deliveries, requests, scopes, secrets};
+use super::{clients, error, logout_deliveries, registration, requests, scopes, secrets};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,6 +54,11 @@ use super::{clients, error, logout_deliveries, requests, scopes, secrets};
         scopes::create_rule,
         scopes::update_rule,
         scopes::delete_rule,
+        registration::show,
+        registration::update,
+        registration::tokens,
+        registration::mint,
+        registration::revoke,
     ),
     components(schemas(
         error::ErrorBody,
@@ -65,7 +70,8 @@ use super::{clients, error, logout_deliveries, requests, scopes, secrets};
     tags(
         (name = "clients", description = "Your OAuth clients"),
         (name = "requests", description = "Scope, extension and change requests, and their approval"),
-        (name = "scopes", description = "The scope catalogue; for administrators, which scopes need approval and the auto-approval rules")
+        (name = "scopes", description = "The scope catalogue; for administrators, which scopes need approval and the auto-approval rules"),
+        (name = "registration", description = "Administrators: dynamic client registration (RFC 7591): the mode and initial access tokens")
     )
 )]
 pub struct ApiDoc;
@@ -115,6 +121,7 @@ const BOUNDS: &[(&str, &str, Bound)] = {
     use Bound::*;
     &[
         ("NewClient", "name", Required(CLIENT_NAME)),
+        ("NewInitialToken", "label", Required(INITIAL_TOKEN_LABEL)),
         ("NewClient", "description", Lines(CLIENT_DESCRIPTION)),
         ("NewClient", "redirect_uris", List(REDIRECT_URIS, URI)),
         (

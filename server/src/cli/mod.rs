@@ -16,6 +16,7 @@ use domain::{Clock, SystemClock};
 use crate::settings::Settings;
 
 mod clients;
+mod registration;
 use crate::startup::{one_line, open_database, Application};
 pub use clients::ClientCommand;
 
@@ -52,6 +53,9 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Dynamic client registration (RFC 7591): the mode and initial access tokens.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
     /// Allow or forbid third-party (not first-party) applications to use OAuth.
     ThirdPartyOauth {
         #[arg(value_parser = ["on", "off"])]
@@ -197,6 +201,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::User(cmd) => user_command(settings, clock, cmd).await,
         Command::Api(cmd) => api_command(settings, clock, cmd).await,
         Command::Client(cmd) => clients::client_command(settings, clock, *cmd).await,
+        Command::Registration(cmd) => {
+            registration::registration_command(settings, clock, cmd).await
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = open_database(&settings).await.map_err(|e| e.to_string())?;
             match domain::audit::verify(&db).await.map_err(domain_err)? {

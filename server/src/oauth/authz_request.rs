@@ -101,7 +101,17 @@ async fn check(
         .map_err(|_| Failure::Page("server_error"))?
         .ok_or(Failure::Page("unknown_client"))?;
     if client.unusable_reason(st.services.now()).is_some() {
-        return Err(Failure::Page("client_unavailable"));
+        // A dynamically registered client starts disabled: awaiting admission.
+        let dynamic = client.disabled
+            && domain::clients::dynamic::origin(&st.services.db, &client.id)
+                .await
+                .map_err(|_| Failure::Page("server_error"))?
+                .is_some();
+        return Err(Failure::Page(if dynamic {
+            "awaiting_admission"
+        } else {
+            "client_unavailable"
+        }));
     }
     if !client.first_party
         && !domain::settings::third_party_oauth_enabled(&st.services.db)

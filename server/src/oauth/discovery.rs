@@ -44,6 +44,9 @@ pub fn metadata_document(
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "device_authorization_endpoint": url(routes::DEVICE_AUTHORIZATION),
+        // RFC 7591: advertised always; while an administrator has registration
+        // off the endpoint answers 403 `access_denied` (docs/AGENTS.md).
+        "registration_endpoint": url(routes::REGISTER),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", domain::oauth::GrantType::DeviceCode.as_str()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -82,6 +82,20 @@ impl OAuthError {
             )
         }
     }
+    /// RFC 7591 §3.2.2: `invalid_redirect_uri`, `invalid_client_metadata`,
+    /// `invalid_software_statement` (400).
+    pub fn registration(code: &'static str, d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, d)
+    }
+    /// 403: registration is turned off by an administrator.
+    pub fn access_denied(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "access_denied", d)
+    }
+    /// RFC 6750 §3.1: a missing or wrong bearer token (an initial or a
+    /// registration access token), 401 with `WWW-Authenticate: Bearer`.
+    pub fn invalid_token(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_token", d)
+    }
     /// RFC 8707 §2.
     pub fn invalid_target(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_target", d)
@@ -128,7 +142,12 @@ impl IntoResponse for OAuthError {
             Json(json!({ "error": self.code, "error_description": self.description })),
         )
             .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.code == "invalid_token" {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        } else if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"portcullis\", charset=\"UTF-8\""),

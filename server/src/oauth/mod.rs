@@ -15,6 +15,7 @@ mod error;
 mod grants;
 mod introspect;
 mod par;
+mod registration;
 mod request_object;
 mod request_uri;
 mod revoke;
@@ -53,6 +54,10 @@ pub mod routes {
     pub const PAR: &str = "/oauth/par";
     /// RFC 8628 §3.1.
     pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
+    /// Dynamic client registration (RFC 7591).
+    pub const REGISTER: &str = "/oauth/register";
+    /// RFC 7592: a client's `registration_client_uri`.
+    pub const REGISTRATION: &str = "/oauth/register/{client_id}";
     /// RFC 8628 §3.2 `verification_uri`: a portal page.
     pub const DEVICE: &str = "/device";
 
@@ -70,7 +75,17 @@ pub mod routes {
         REVOKE,
         USERINFO,
         DEVICE_AUTHORIZATION,
+        REGISTER,
     ];
+
+    /// Whether the session and CSRF middleware skips `path`: the cookieless
+    /// endpoints and the RFC 7592 registration client URIs (bearer-authenticated).
+    pub fn is_cookieless(path: &str) -> bool {
+        COOKIELESS.contains(&path)
+            || path
+                .strip_prefix(REGISTER)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
 }
 
 /// Everything the protocol endpoints share, behind one `Arc`: axum clones the state
@@ -197,6 +212,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: OAuthState) -> Router<S> 
             post(revoke::revoke)
                 .get(error::method_not_allowed)
                 .options(cors::preflight_post),
+        )
+        .route(
+            routes::REGISTER,
+            post(registration::register).get(error::method_not_allowed),
+        )
+        .route(
+            routes::REGISTRATION,
+            get(registration::read)
+                .put(registration::update)
+                .delete(registration::delete),
         )
         .route(
             routes::DEVICE_AUTHORIZATION,

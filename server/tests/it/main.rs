@@ -32,6 +32,7 @@ mod pairwise_registration;
 mod par;
 mod portal;
 mod recovery;
+mod registration;
 mod request_objects;
 mod request_uris;
 mod rest;

@@ -51,8 +51,14 @@ pub async fn list_clients(
         };
         clients.push(client_view(c, owner, now));
     }
-    // Administrators see names that may deceive people on consent screens.
+    // Administrators see names that may deceive people on consent screens, and
+    // how self-registered clients came.
     if who.is_admin() {
+        let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
+        let origins = domain::clients::dynamic::origins(&st.db, &ids).await?;
+        for c in &mut clients {
+            c.origin = origins.get(&c.id).map(origin_text);
+        }
         let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
         for c in &mut clients {
             c.name_warnings =

@@ -54,7 +54,30 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
         owner,
         version: c.version,
         name_warnings: Vec::new(),
+        origin: None,
     }
+}
+
+/// How a dynamically registered client came, in words (administrators' list).
+pub fn origin_text(o: &domain::clients::dynamic::Origin) -> String {
+    let how = match (o.via.as_str(), &o.initial_token_id) {
+        ("token", Some(t)) => format!("initial access token {t}"),
+        ("token", None) => "initial access token".to_owned(),
+        _ => "open registration".to_owned(),
+    };
+    let from =
+        o.ip.as_deref()
+            .map(|ip| format!(" from {ip}"))
+            .unwrap_or_default();
+    let software = o
+        .software_id
+        .as_deref()
+        .map(|s| format!(", software {s}"))
+        .unwrap_or_default();
+    format!(
+        "Self-registered ({how}){from}, {}{software}",
+        format_utc(o.registered_at)
+    )
 }
 
 fn show(v: &serde_json::Value, field: &str) -> String {

@@ -3,6 +3,7 @@
 //! handlers in `clients`, `requests` and `scopes` only use them.
 
 pub mod clients;
+pub mod registration;
 pub mod requests;
 pub mod scopes;
 pub mod secrets;
