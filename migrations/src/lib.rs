@@ -36,6 +36,7 @@ mod m0027_client_keys_and_algs;
 mod m0028_rule_groups;
 mod m0029_request_uris;
 mod m0030_client_encryption;
+mod m0031_second_factors;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0028_rule_groups::Migration),
             Box::new(m0029_request_uris::Migration),
             Box::new(m0030_client_encryption::Migration),
+            Box::new(m0031_second_factors::Migration),
         ]
     }
 }

@@ -55,6 +55,7 @@ pub fn metadata_document(
         // OIDC Core §5.5: `claims` asks for claims one by one, for the ID token and
         // userinfo (released within the scopes and the client's approved list).
         "claims_parameter_supported": true,
+        "acr_values_supported": domain::accounts::second_factor::ACR_VALUES,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": super::client_assertion::ALGS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
