@@ -59,7 +59,11 @@ async fn a_signed_out_authorization_goes_through_the_second_step_and_the_id_toke
     );
     let loc = through_consent(&b, &b.get(&return_to).await.location().unwrap()).await;
     assert!(loc.starts_with(REDIRECT), "{loc}");
-    assert_eq!(param(&loc, "state").as_deref(), Some("st-a +/=?&%~.:"), "{loc}");
+    assert_eq!(
+        param(&loc, "state").as_deref(),
+        Some("st-a +/=?&%~.:"),
+        "{loc}"
+    );
     let tokens = exchange(&app, &rp, &param(&loc, "code").unwrap()).await;
     let id = peek(s(&tokens, "id_token"));
     assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]), "{id}");
