@@ -10,11 +10,13 @@
 pub const PAGE_ROUTES: &[&str] = &[
     "/",
     "/login",
+    "/login/second-factor",
     "/signup",
     "/forgot-password",
     "/reset-password",
     "/verify-email",
     "/account",
+    "/account/two-factor",
     "/apps",
     "/developer",
     "/developer/clients/new",

@@ -19,6 +19,8 @@ pub struct PortalConfig {
     pub secure_cookies: bool,
     /// Reset and verification links: lifetimes, where they point, their throttle.
     pub recovery: domain::accounts::recovery::RecoveryPolicy,
+    /// Seals second-factor secrets at rest (as signing keys are).
+    pub kek: domain::oauth::keys::Kek,
 }
 
 /// Shared by every request; provided to server functions as context. The domain's
@@ -58,6 +60,8 @@ pub struct RequestCtx {
     pub auth_time: Option<i64>,
     /// The session's public id (OIDC `sid`), when it has one.
     pub sid: Option<String>,
+    /// How the session signed in (stored RFC 8176 values; None: a password).
+    pub amr: Option<String>,
     /// The raw session token from the cookie (for sign-out).
     pub session_token: Option<String>,
     pub csrf_token: String,
@@ -89,6 +93,54 @@ pub fn notice_cookie_name(secure: bool) -> &'static str {
         "__Host-pc_notice"
     } else {
         "pc_notice"
+    }
+}
+
+/// The cookie of a sign-in waiting for its second step (no session).
+pub fn pending_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_pending"
+    } else {
+        "pc_pending"
+    }
+}
+
+/// `Set-Cookie` value for the pending sign-in's cookie; `None` clears it.
+pub fn pending_cookie(secure: bool, token: Option<&str>) -> String {
+    let name = pending_cookie_name(secure);
+    let secure_attr = if secure { "; Secure" } else { "" };
+    let (value, max_age) = match token {
+        Some(t) => (t, domain::accounts::second_factor::pending::TTL_SECS),
+        None => ("", 0),
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure_attr}")
+}
+
+/// The value of cookie `name` on this request.
+pub fn request_cookie(name: &str) -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The throttle, key and clock a second-factor check needs.
+pub fn attempt<'a>(
+    st: &'a AppState,
+    ip: Option<String>,
+) -> domain::accounts::second_factor::factor::Attempt<'a> {
+    domain::accounts::second_factor::factor::Attempt {
+        kek: &st.config.kek,
+        throttle: st.throttle,
+        ip,
+        now: st.now(),
     }
 }
 

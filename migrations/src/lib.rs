@@ -36,6 +36,7 @@ mod m0027_client_keys_and_algs;
 mod m0028_rule_groups;
 mod m0029_request_uris;
 mod m0030_client_encryption;
+mod m0031_second_factors;
 mod m0032_dynamic_registration;
 
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0028_rule_groups::Migration),
             Box::new(m0029_request_uris::Migration),
             Box::new(m0030_client_encryption::Migration),
+            Box::new(m0031_second_factors::Migration),
             Box::new(m0032_dynamic_registration::Migration),
         ]
     }

@@ -160,6 +160,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
     let mut user = None;
     let mut auth_time = None;
     let mut sid = None;
+    let mut amr = None;
     if let Some(token) = &session_token {
         match domain::accounts::sessions::resolve(
             &web.app.db,
@@ -172,6 +173,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
             Ok(Some(s)) => {
                 auth_time = Some(s.created_at);
                 sid = s.sid;
+                amr = s.amr;
                 user = Some(s.user);
             }
             Ok(None) => {}
@@ -190,6 +192,7 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         user,
         auth_time,
         sid,
+        amr,
         session_token,
         csrf_token: expected,
         ip,

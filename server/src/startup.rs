@@ -116,6 +116,7 @@ impl Application {
             },
             secure_cookies: settings.secure_cookies(),
             recovery: settings.recovery_policy(),
+            kek: Kek::from_setting(&settings.key_encryption_key),
         };
         let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
         let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());

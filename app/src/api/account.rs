@@ -36,7 +36,10 @@ pub struct SessionView {
 }
 
 #[cfg(feature = "ssr")]
-fn own_error(e: domain::accounts::own::OwnError, values: Vec<(&str, String)>) -> AppError {
+pub(crate) fn own_error(
+    e: domain::accounts::own::OwnError,
+    values: Vec<(&str, String)>,
+) -> AppError {
     use domain::accounts::own::OwnError as O;
     match e {
         O::Problems(problems) => match AppError::fields(problems, values) {

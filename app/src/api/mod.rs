@@ -16,5 +16,6 @@ pub mod logout;
 pub mod portal;
 pub mod portal_admin;
 pub mod recovery;
+pub mod second_factor;
 pub mod session;
 pub mod users;

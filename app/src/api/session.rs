@@ -35,8 +35,10 @@ pub async fn sign_in(
     password: String,
     #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{request_ctx, safe_return_to, session_cookie, set_cookie, state};
-    use domain::accounts::sign_in::{self, SignInError, SignInRequest};
+    use crate::ssr::{
+        pending_cookie, request_ctx, safe_return_to, session_cookie, set_cookie, state,
+    };
+    use domain::accounts::sign_in::{self, SignInError, SignInRequest, SignInStep};
     use domain::platform::secret::SecretString;
 
     check_csrf(&csrf_token)?;
@@ -55,7 +57,7 @@ pub async fn sign_in(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent,
     };
-    let signed_in = sign_in::sign_in(
+    let step = sign_in::sign_in(
         &st.db,
         &st.hasher,
         st.config.session_policy,
@@ -73,6 +75,81 @@ pub async fn sign_in(
             retry_after_secs,
         },
     })?;
+    match step {
+        SignInStep::Done(signed_in) => {
+            set_cookie(session_cookie(
+                st.config.secure_cookies,
+                Some(&signed_in.token),
+                st.config.session_policy.absolute_timeout_secs,
+            ));
+            leptos_axum::redirect(&safe_return_to(&return_to));
+        }
+        // No session yet: the second step's page, bound to this browser by its
+        // own short cookie, carries on to `return_to`.
+        SignInStep::SecondFactor { pending } => {
+            set_cookie(pending_cookie(st.config.secure_cookies, Some(&pending)));
+            leptos_axum::redirect(&format!(
+                "/login/second-factor?return_to={}",
+                crate::navigation::encode_component(&safe_return_to(&return_to))
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The second step of a sign-in: a code from the authenticator app, or a recovery
+/// code, for the sign-in pending in this browser.
+#[server(endpoint = "sign_in_second_step")]
+pub async fn sign_in_second_step(
+    csrf_token: String,
+    code: String,
+    #[server(default)] return_to: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{
+        attempt, pending_cookie, pending_cookie_name, request_cookie, request_ctx, safe_return_to,
+        session_cookie, set_cookie, state,
+    };
+    use domain::accounts::second_factor::factor::CodeError;
+    use domain::accounts::sign_in::{second_step, SecondStepError};
+
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let ctx = request_ctx()?;
+    if code.trim().is_empty() {
+        return Err(AppError::invalid(
+            "code",
+            "Enter the code from your app, or a recovery code.",
+        ));
+    }
+    if code.len() > 64 {
+        return Err(AppError::invalid("code", "That is no code of ours."));
+    }
+    let Some(pending) = request_cookie(pending_cookie_name(st.config.secure_cookies)) else {
+        return Err(AppError::Refused(SecondStepError::Expired.to_string()));
+    };
+    let signed_in = second_step(
+        &st.db,
+        &attempt(&st, ctx.ip.clone()),
+        &pending,
+        &code,
+        ctx.user_agent.clone(),
+        st.config.session_policy,
+    )
+    .await
+    .map_err(|e| match e {
+        SecondStepError::Expired => AppError::Refused(e.to_string()),
+        SecondStepError::Code(CodeError::Wrong) => {
+            AppError::invalid("code", CodeError::Wrong.to_string())
+        }
+        SecondStepError::Code(CodeError::Throttled { retry_after_secs }) => {
+            AppError::TooManyAttempts {
+                message: CodeError::Throttled { retry_after_secs }.to_string(),
+                retry_after_secs,
+            }
+        }
+        SecondStepError::Code(CodeError::Domain(d)) => AppError::from(d),
+    })?;
+    set_cookie(pending_cookie(st.config.secure_cookies, None));
     set_cookie(session_cookie(
         st.config.secure_cookies,
         Some(&signed_in.token),

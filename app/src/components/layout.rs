@@ -233,6 +233,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "api_created" => "The API was created.",
         "scope_added" => "The scope was added.",
         "scope_updated" => "The scope was updated.",
+        "second_factor_on" => "Your authenticator app is set up: sign-in now asks for its code.",
+        "second_factor_off" => "Your authenticator app was turned off.",
+        "recovery_codes_new" => "New recovery codes were made; the old ones no longer work.",
         _ => return None,
     })
 }

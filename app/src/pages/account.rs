@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-use crate::api::session::{SignIn, SignUp};
+use crate::api::session::{SignIn, SignInSecondStep, SignUp};
 use crate::components::forms::{CsrfField, Field, FormError, BUTTON};
 use crate::components::layout::use_shell;
 use crate::navigation::{encode_component, query_param};
@@ -87,6 +87,31 @@ pub fn SignUpPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </div>
+    }
+}
+
+/// The second step of a sign-in (`/login/second-factor`): a code from the
+/// authenticator app, or a recovery code in the same field. No session exists
+/// yet; the sign-in waiting for this step is bound to the browser by a cookie.
+#[component]
+pub fn SecondFactorPage() -> impl IntoView {
+    let action = ServerAction::<SignInSecondStep>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    let return_to = use_return_to();
+    view! {
+        <Title text="Second step · Portcullis"/>
+        <div class="mx-auto max-w-sm">
+            <h1 class="text-2xl font-semibold mb-6">"Enter your code"</h1>
+            <FormError error fields=vec!["code"]/>
+            <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                <CsrfField/>
+                <input type="hidden" name="return_to" value=return_to/>
+                <Field name="code" label="Code from your authenticator app" autocomplete="one-time-code" required=true maxlength=64
+                    hint="Six digits. Lost your device? Type one of your recovery codes here instead." error/>
+                <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Continue"</button>
+            </ActionForm>
+            <p class="mt-4 text-sm text-slate-600"><a href="/login" class="text-sky-700 underline">"Start over"</a></p>
         </div>
     }
 }

@@ -13,8 +13,9 @@ mod not_found;
 mod notifications;
 mod oauth;
 mod recovery;
+mod two_factor;
 
-pub use account::{LoginPage, SignUpPage};
+pub use account::{LoginPage, SecondFactorPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_config::{AdminApisPage, AdminSettingsPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage};
@@ -33,3 +34,4 @@ pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};
 pub use recovery::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
+pub use two_factor::TwoFactorPage;

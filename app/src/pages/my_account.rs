@@ -49,6 +49,7 @@ fn Account() -> impl IntoView {
     );
     view! {
         <h1 class="text-2xl font-semibold">"My account"</h1>
+        <p class="mt-2 text-slate-600"><a href="/account/two-factor" class="text-sky-700 underline">"Two-step sign-in (authenticator app, recovery codes)"</a></p>
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match account.await {

@@ -4,6 +4,7 @@ pub mod email_change;
 pub mod manage;
 pub mod own;
 pub mod recovery;
+pub mod second_factor;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;

@@ -151,7 +151,7 @@ fn as_field(e: DomainError, field: &'static str) -> DomainError {
 
 /// Checks the current password with the sign-in throttle (check and count in one
 /// atomic step): a wrong one is a failed sign-in for the account and the address.
-async fn check_current(
+pub(crate) async fn check_current(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     throttle_policy: ThrottlePolicy,

@@ -38,6 +38,8 @@ pub struct Session {
     /// The public session id (OIDC Front-/Back-Channel Logout `sid`); None only
     /// for sessions created before it existed.
     pub sid: Option<String>,
+    /// How the person signed in (stored RFC 8176 values; None: a password).
+    pub amr: Option<String>,
 }
 
 /// Creates a session and returns the token for the cookie (shown to no one else).
@@ -46,6 +48,7 @@ pub async fn create<C: ConnectionTrait>(
     user_id: &str,
     ip: Option<String>,
     user_agent: Option<String>,
+    amr: Option<&str>,
     policy: SessionPolicy,
     now: Timestamp,
 ) -> DomainResult<String> {
@@ -61,6 +64,7 @@ pub async fn create<C: ConnectionTrait>(
         // Drawn apart from the token: knowing a `sid` (every app the person signed
         // in to does) gives no way to the session's cookie.
         sid: Set(Some(random_token())),
+        amr: Set(amr.map(str::to_owned)),
     }
     .insert(conn)
     .await?;
@@ -105,6 +109,7 @@ pub async fn resolve<C: ConnectionTrait>(
         created_at: s.created_at,
         expires_at: s.expires_at,
         sid: s.sid,
+        amr: s.amr,
     }))
 }
 

@@ -3,6 +3,8 @@
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
+use crate::accounts::second_factor::{self, pending, Method};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::accounts::throttle::{self, Reservation, ThrottlePolicy};
 use crate::accounts::users::User;
@@ -120,6 +122,17 @@ pub async fn check_credentials(
     }
 }
 
+/// Where a right password leads.
+#[derive(Debug)]
+pub enum SignInStep {
+    Done(SignedIn),
+    /// The person has a second factor: no session yet. The token is for the
+    /// pending sign-in's cookie (`second_factor::pending`).
+    SecondFactor {
+        pending: String,
+    },
+}
+
 pub async fn sign_in(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -127,26 +140,99 @@ pub async fn sign_in(
     throttle_policy: ThrottlePolicy,
     req: SignInRequest<'_>,
     now: Timestamp,
-) -> Result<SignedIn, SignInError> {
+) -> Result<SignInStep, SignInError> {
     let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
     let txn = crate::platform::db::write_txn(db).await?;
+    if factor::is_active(&txn, &user.id).await? {
+        let pending = pending::begin(&txn, &user.id, now).await?;
+        txn.commit().await?;
+        return Ok(SignInStep::SecondFactor { pending });
+    }
+    let token = open_session(&txn, &user, &req, Method::Password, sessions_policy, now).await?;
+    txn.commit().await?;
+    Ok(SignInStep::Done(SignedIn { user, token }))
+}
+
+/// A session for `user`, signed in by `method`, with its event, in `txn`.
+async fn open_session(
+    txn: &sea_orm::DatabaseTransaction,
+    user: &User,
+    req: &SignInRequest<'_>,
+    method: Method,
+    policy: SessionPolicy,
+    now: Timestamp,
+) -> Result<String, DomainError> {
     let token = sessions::create(
-        &txn,
+        txn,
         &user.id,
         req.ip.clone(),
-        req.user_agent,
-        sessions_policy,
+        req.user_agent.clone(),
+        method.amr(),
+        policy,
         now,
     )
     .await?;
     audit::record(
-        &txn,
+        txn,
         now,
         AuditEvent::new(EventType::SessionSignedIn, Actor::User(user.id.clone()))
             .target("user", &user.id)
-            .ip(req.ip),
+            .ip(req.ip.clone())
+            .data(json!({ "amr": second_factor::amr_values(method.amr()) })),
     )
     .await?;
+    Ok(token)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecondStepError {
+    /// No pending sign-in behind the cookie (expired, finished, or none).
+    #[error("This sign-in has expired. Sign in again with your password.")]
+    Expired,
+    #[error(transparent)]
+    Code(#[from] CodeError),
+}
+
+impl From<sea_orm::DbErr> for SecondStepError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SecondStepError::Code(e.into())
+    }
+}
+
+impl From<DomainError> for SecondStepError {
+    fn from(e: DomainError) -> Self {
+        SecondStepError::Code(e.into())
+    }
+}
+
+/// The second step of the pending sign-in `pending_token`: a TOTP code or a
+/// recovery code (`input`), checked and spent (`factor::verify`), then the
+/// session — the pending sign-in ends in the same transaction.
+pub async fn second_step(
+    db: &DatabaseConnection,
+    attempt: &Attempt<'_>,
+    pending_token: &str,
+    input: &str,
+    user_agent: Option<String>,
+    sessions_policy: SessionPolicy,
+) -> Result<SignedIn, SecondStepError> {
+    let now = attempt.now;
+    let Some(user) = pending::find(db, pending_token, now).await? else {
+        return Err(SecondStepError::Expired);
+    };
+    let (method, txn) = factor::verify(db, attempt, &user, input).await?;
+    if !pending::finish(&txn, pending_token).await? {
+        txn.rollback().await?;
+        return Err(SecondStepError::Expired);
+    }
+    let no_password = SecretString::default();
+    let req = SignInRequest {
+        username: &user.username,
+        password: &no_password,
+        ip: attempt.ip.clone(),
+        user_agent,
+    };
+    let token = open_session(&txn, &user, &req, method, sessions_policy, now).await?;
     txn.commit().await?;
     Ok(SignedIn { user, token })
 }

@@ -7,7 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub token_hash: String,
     pub user_id: String,
-    /// `password_reset` or `email_verification`.
+    /// `password_reset`, `email_verification`, `email_change`, or
+    /// `sign_in_second_factor` (a sign-in waiting for its second step; `email` empty).
     pub purpose: String,
     /// The address the link was sent to.
     pub email: String,

@@ -29,6 +29,9 @@ pub struct Model {
     /// The request's `claims` parameter, normalised JSON (OIDC Core §5.5, m0025).
     #[sea_orm(column_type = "Text", nullable)]
     pub claims_request: Option<String>,
+    /// How the person authenticated: space-separated RFC 8176 `amr` values (m0031);
+    /// None is a password sign-in.
+    pub amr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ pub struct Model {
     /// The public session id of ID and logout tokens (m0017); None for sessions
     /// from before it.
     pub sid: Option<String>,
+    /// How the person authenticated: space-separated RFC 8176 `amr` values (m0031);
+    /// None is a password sign-in.
+    pub amr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

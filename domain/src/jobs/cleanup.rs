@@ -218,6 +218,7 @@ mod tests {
             auth_time: now,
             sid: None,
             claims_request: None,
+            amr: None,
         };
         issue_code(&db, new.clone(), 60, now).await.unwrap();
         let hash = authorization_code::Entity::find()

@@ -37,6 +37,8 @@ pub struct NewCode {
     pub sid: Option<String>,
     /// The request's `claims` parameter, normalised (OIDC Core §5.5).
     pub claims_request: Option<String>,
+    /// How the person signed in (stored RFC 8176 values; None: a password).
+    pub amr: Option<String>,
 }
 
 pub async fn issue_code<C: ConnectionTrait>(
@@ -65,6 +67,7 @@ pub async fn issue_code<C: ConnectionTrait>(
         issued_jti_exp: Set(None),
         sid: Set(c.sid),
         claims_request: Set(c.claims_request),
+        amr: Set(c.amr),
     }
     .insert(conn)
     .await?;
@@ -179,6 +182,8 @@ pub struct NewRefresh {
     /// The `claims` parameter of the authorization behind the family (OIDC Core
     /// §5.5), so a refreshed access token's userinfo answers the same.
     pub claims_request: Option<String>,
+    /// How the person signed in (stored RFC 8176 values; None: a password).
+    pub amr: Option<String>,
 }
 
 /// Stores a new refresh token of a family; `expires_at` is the family's cap.
@@ -206,6 +211,7 @@ pub async fn issue_refresh<C: ConnectionTrait>(
         access_exp: Set(Some(r.access_exp)),
         dpop_jkt: Set(r.dpop_jkt),
         claims_request: Set(r.claims_request),
+        amr: Set(r.amr),
     }
     .insert(conn)
     .await?;

@@ -103,6 +103,9 @@ pub struct UserIssue<'a> {
     /// (resolved by the caller before anything is spent: its `jwks_uri` may need a
     /// fetch); the ID token is signed, then encrypted to it.
     pub id_token_encryption: Option<crate::oauth::jwe::Encryption>,
+    /// How the person signed in (stored RFC 8176 values; None: a password): the
+    /// ID token's `amr` and `acr`, carried to the refresh token.
+    pub amr: Option<String>,
 }
 
 impl Tokens {
@@ -287,6 +290,9 @@ impl Tokens {
                 id["iat"] = json!(now);
                 id["exp"] = json!(now + self.lifetimes.id_token_secs);
                 id["auth_time"] = json!(t.auth_time);
+                // OIDC Core §2: how the person authenticated, and the class of it.
+                id["amr"] = json!(crate::accounts::second_factor::amr_values(t.amr.as_deref()));
+                id["acr"] = json!(crate::accounts::second_factor::acr_of(t.amr.as_deref()));
                 if let Some(n) = nonce {
                     id["nonce"] = json!(n);
                 }
@@ -342,6 +348,7 @@ impl Tokens {
                         access_exp: claims.exp,
                         dpop_jkt: t.dpop_jkt.clone().filter(|_| t.client.is_public()),
                         claims_request: t.claims_request.as_ref().map(ClaimsRequest::to_stored),
+                        amr: t.amr.clone(),
                     },
                     expires_at,
                     now,

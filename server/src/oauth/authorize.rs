@@ -9,6 +9,7 @@
 //! and a link that carries the error (see `untrusted`). Codes, and the person's own
 //! "Deny" on our consent page, always go back.
 
+use domain::accounts::second_factor::{acr_of, factor, ACR_MFA};
 use std::collections::HashMap;
 
 use app::ssr::RequestCtx;
@@ -180,6 +181,25 @@ pub async fn authorize(
             sign_in_then(&without_freshness_demands(&raw))
         };
     }
+    // Step-up: a request that demands a second factor of a session without one.
+    if req.wants_mfa && acr_of(ctx.amr.as_deref()) != ACR_MFA {
+        return match factor::is_active(&st.services.db, &user.id).await {
+            Ok(true) if prompt_none => fail(
+                "login_required",
+                "a sign-in with a second factor is required",
+            ),
+            Ok(true) => sign_in_then(&raw),
+            // OpenID Connect Core §3.1.2.6 (errata set 2).
+            Ok(false) => fail(
+                "unmet_authentication_requirements",
+                "the request asks for a second factor, which this person has not set up",
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "looking up a second factor");
+                fail("server_error", "internal error")
+            }
+        };
+    }
     if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
         return fail_request(&st, &req, "access_denied", d, Some(d));
     }
@@ -325,6 +345,7 @@ async fn issue_code_and_redirect(
         auth_time,
         sid: ctx.sid.clone(),
         claims_request: req.claims.as_ref().map(|c| c.to_stored()),
+        amr: ctx.amr.clone(),
     };
     // The code and the session's note that it signed in to this client (so its end
     // is told to the client: OIDC Back-/Front-Channel Logout) are written together.

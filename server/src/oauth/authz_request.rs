@@ -27,6 +27,9 @@ pub struct AuthzRequest {
     pub request_uri: Option<String>,
     /// The `claims` parameter (OpenID Connect Core §5.5), when it asks for any.
     pub claims: Option<ClaimsRequest>,
+    /// The request demands a sign-in with a second factor (`acr_values` or an
+    /// essential `acr` claim naming only `ACR_MFA`).
+    pub wants_mfa: bool,
 }
 
 pub enum Failure {
@@ -245,7 +248,9 @@ async fn check(
             })?),
             None => None,
         };
+    let wants_mfa = demands_mfa(q.get("acr_values").map(String::as_str), claims.as_ref());
     Ok(AuthzRequest {
+        wants_mfa,
         client,
         redirect_uri,
         redirect_given,
@@ -259,4 +264,51 @@ async fn check(
         request_uri,
         claims,
     })
+}
+
+/// Whether a request demands a second factor. `acr_values` (OIDC Core §3.1.2.1)
+/// is voluntary, but a client that lists only our `mfa` class asks for it, and
+/// gets it or `unmet_authentication_requirements`; so does an essential `acr`
+/// claim (§5.5.1.1) that accepts `mfa` and not `pwd`. Classes we do not know are
+/// ignored.
+pub fn demands_mfa(acr_values: Option<&str>, claims: Option<&ClaimsRequest>) -> bool {
+    use domain::accounts::second_factor::{ACR_MFA, ACR_PWD};
+    let listed = acr_values.is_some_and(|v| {
+        let v: Vec<&str> = v.split(' ').collect();
+        v.contains(&ACR_MFA) && !v.contains(&ACR_PWD)
+    });
+    let essential = claims.and_then(|c| c.id_token.get("acr")).is_some_and(|a| {
+        a.essential
+            && a.accepts(&serde_json::json!(ACR_MFA))
+            && !a.accepts(&serde_json::json!(ACR_PWD))
+    });
+    listed || essential
+}
+
+#[cfg(test)]
+mod acr_tests {
+    use super::demands_mfa;
+
+    #[test]
+    fn only_a_demand_for_mfa_alone_is_a_step_up() {
+        let mfa = "urn:portcullis:acr:mfa";
+        assert!(demands_mfa(Some(mfa), None));
+        assert!(demands_mfa(Some(&format!("other {mfa}")), None));
+        assert!(!demands_mfa(
+            Some(&format!("urn:portcullis:acr:pwd {mfa}")),
+            None
+        ));
+        assert!(!demands_mfa(Some("urn:other"), None));
+        assert!(!demands_mfa(None, None));
+        let essential = domain::oauth::claims_request::ClaimsRequest::parse(&format!(
+            r#"{{"id_token":{{"acr":{{"essential":true,"values":["{mfa}"]}}}}}}"#
+        ))
+        .unwrap();
+        assert!(demands_mfa(None, Some(&essential)));
+        let voluntary = domain::oauth::claims_request::ClaimsRequest::parse(&format!(
+            r#"{{"id_token":{{"acr":{{"values":["{mfa}"]}}}}}}"#
+        ))
+        .unwrap();
+        assert!(!demands_mfa(None, Some(&voluntary)));
+    }
 }

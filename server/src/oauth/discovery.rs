@@ -44,9 +44,6 @@ pub fn metadata_document(
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "device_authorization_endpoint": url(routes::DEVICE_AUTHORIZATION),
-        // RFC 7591: advertised always; while an administrator has registration
-        // off the endpoint answers 403 `access_denied` (docs/AGENTS.md).
-        "registration_endpoint": url(routes::REGISTER),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", domain::oauth::GrantType::DeviceCode.as_str()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -69,9 +66,15 @@ pub fn metadata_document(
         "authorization_response_iss_parameter_supported": true,
         "dpop_signing_alg_values_supported": portcullis_dpop::ALGORITHMS,
     });
+    // (Added here and below: one `json!` this long reaches the macro's recursion
+    // limit.) RFC 7591: advertised always; while an administrator has
+    // registration off the endpoint answers 403 `access_denied` (docs/AGENTS.md).
+    doc["registration_endpoint"] = json!(url(routes::REGISTER));
+    // OIDC Core §2 `acr`: a password, or a password and a second factor
+    // (docs/IDENTITY.md).
+    doc["acr_values_supported"] = json!(domain::accounts::second_factor::ACR_VALUES);
     // OIDC Core §10.2: signed, then encrypted to the client's key when it
-    // registered `…_encrypted_response_alg` (Registration §2). (Added here: one
-    // `json!` this long reaches the macro's recursion limit.)
+    // registered `…_encrypted_response_alg` (Registration §2).
     for what in ["id_token", "userinfo"] {
         doc[format!("{what}_encryption_alg_values_supported")] =
             json!(domain::oauth::jwe::SEAL_ALGS);

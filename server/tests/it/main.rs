@@ -37,6 +37,7 @@ mod request_objects;
 mod request_uris;
 mod rest;
 mod rp;
+mod second_factor;
 mod sign_in;
 mod statuses;
 mod throttle_clients;

@@ -105,6 +105,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 ip: c.ip.clone(),
                 dpop_jkt: c.dpop_jkt.clone(),
                 id_token_encryption,
+                amr: row.amr,
             },
             c.now,
         )

@@ -92,6 +92,9 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 // RFC 8628 requests carry no `claims` parameter.
                 claims_request: None,
                 id_token_encryption,
+                // The device code does not record how the approving session signed
+                // in: the ID token claims no more than a password.
+                amr: None,
             },
             c.now,
         )

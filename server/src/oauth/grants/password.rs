@@ -30,6 +30,9 @@ impl Request {
     }
 }
 
+/// The `error_description` for a person with a second factor.
+pub const PASSWORD_GRANT_MFA: &str = "this account has a second factor, which the password grant cannot carry: sign in through the authorization code flow";
+
 pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAuthError> {
     if c.client.is_public() || !c.client.allows(GrantType::Password) {
         return Err(OAuthError::unauthorized_client(
@@ -59,6 +62,13 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         }
         other => OAuthError::invalid_grant(other.to_string()),
     })?;
+    // The password grant has no way to ask for a second factor: a person who has
+    // one signs in through the browser (docs/IDENTITY.md, "Second factors").
+    match domain::accounts::second_factor::factor::is_active(&app.db, &user.id).await {
+        Ok(false) => {}
+        Ok(true) => return Err(OAuthError::invalid_grant(PASSWORD_GRANT_MFA)),
+        Err(e) => return Err(OAuthError::server_error(e)),
+    }
     if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
         return Err(OAuthError::invalid_grant(why));
     }

@@ -92,6 +92,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
                 // A rotation issues no ID token.
                 id_token_encryption: None,
                 claims_request: ClaimsRequest::from_stored(row.claims_request.as_deref()),
+                amr: row.amr,
             },
             c.now,
         )
