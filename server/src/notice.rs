@@ -62,27 +62,48 @@ impl Request {
     pub fn finish(&self, resp: &mut Response) {
         let name = notice_cookie_name(self.secure);
         let secure_attr = if self.secure { "; Secure" } else { "" };
-        let set = if self.method == Method::POST
-            && self.accepts_html
-            && resp.status().is_redirection()
-        {
-            resp.headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(notice_of)
-                .map(|code| {
-                    format!("{name}={code}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}{secure_attr}")
-                })
-        } else if self.method == Method::GET && self.navigation && self.carried && is_page(resp) {
-            Some(format!(
-                "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"
-            ))
-        } else {
-            None
-        };
+        let set =
+            if self.method == Method::POST && self.accepts_html && resp.status().is_redirection() {
+                resp.headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| vouching(l, self.secure))
+            } else if self.method == Method::GET && self.navigation && self.carried && is_page(resp)
+            {
+                Some(format!(
+                    "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"
+                ))
+            } else {
+                None
+            };
         if let Some(v) = set.and_then(|v| HeaderValue::from_str(&v).ok()) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+}
+
+/// The `Set-Cookie` value that vouches for the notice of `destination`, if it has
+/// one.
+fn vouching(destination: &str, secure: bool) -> Option<String> {
+    let name = notice_cookie_name(secure);
+    let secure_attr = if secure { "; Secure" } else { "" };
+    notice_of(destination).map(|code| {
+        format!(
+            "{name}={code}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}{secure_attr}"
+        )
+    })
+}
+
+/// For a page that moves on to `destination` by itself (the front-channel logout
+/// page's refresh): vouches for the notice there, as a redirect to it would. Only
+/// for one of our own pages: an app's address is not ours to confirm anything on.
+pub fn vouch_for(resp: &mut Response, destination: &str, secure: bool) {
+    let ours = destination.starts_with('/') && !destination.starts_with("//");
+    if !ours {
+        return;
+    }
+    if let Some(v) = vouching(destination, secure).and_then(|v| HeaderValue::from_str(&v).ok()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
@@ -126,5 +147,21 @@ mod tests {
         assert_eq!(notice_of("/account?notice=%3Cscript%3E"), None);
         assert_eq!(notice_of("/account?notice=Profile_Saved"), None);
         assert_eq!(notice_of(&format!("/a?notice={}", "a".repeat(65))), None);
+    }
+    #[test]
+    fn a_page_vouches_only_for_a_notice_on_our_own_pages() {
+        let cookies = |destination: &str| {
+            let mut resp = Response::new(axum::body::Body::empty());
+            vouch_for(&mut resp, destination, false);
+            resp.headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(cookies("/login?notice=signed_out")[0].starts_with("pc_notice=signed_out;"));
+        assert!(cookies("https://app.example.org/bye?notice=signed_out").is_empty());
+        assert!(cookies("//app.example.org/?notice=signed_out").is_empty());
+        assert!(cookies("/login").is_empty());
     }
 }

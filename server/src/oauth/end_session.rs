@@ -270,5 +270,7 @@ fn finish(st: &OAuthState, front: &[FrontChannel], destination: String) -> Respo
     let mut resp = Html(page).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The portal's own sign-out lands on `/login?notice=signed_out` after this page.
+    crate::notice::vouch_for(&mut resp, &destination, st.secure_cookies);
     resp
 }
