@@ -10,9 +10,11 @@ use serde_json::Value;
 use server::settings::Settings;
 use server::startup::Application;
 
+mod node;
 mod portal;
 mod process;
 mod smtp;
+pub use node::*;
 pub use portal::*;
 pub use process::*;
 pub use smtp::*;

@@ -6,44 +6,12 @@
 //! inside against Portcullis's JWKS; and it encrypts request objects to
 //! Portcullis's published key.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
 
 use crate::client_keys::{assertion, new_key};
 use crate::helpers::*;
 use crate::oidc::flow::wall_clock;
 use crate::rp::{authorize_as, authorize_path, exchange, notebook, param, CHALLENGE, REDIRECT};
-
-/// Runs `script` (an ES module reading JSON on stdin, writing JSON on stdout)
-/// with Node from the repository root; its output.
-fn node(script: &str, input: &Value) -> Value {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap();
-    let mut child = Command::new("node")
-        .current_dir(root)
-        .args(["--input-type=module", "-e", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("Node.js runs the independent JOSE library (npm's jose)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("node printed JSON")
-}
 
 const READ_STDIN: &str = r#"
 import * as jose from 'jose';

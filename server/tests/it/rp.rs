@@ -48,25 +48,30 @@ pub async fn authorize_as(b: &Browser, user: &str, path: &str) -> String {
     if b.signed_in_as().await.as_deref() != Some(user) {
         assert!(b.sign_in(user, ADMIN_PASSWORD).await.status < 400);
     }
-    let mut loc = b.get(path).await.location().expect("authorize redirects");
-    if loc.starts_with("/oauth/consent?") {
-        let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{loc}"))
-            .unwrap()
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        fields.push(("decision".into(), "allow".into()));
-        let refs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        loc = b
-            .post("/oauth/consent", &refs)
-            .await
-            .location()
-            .expect("consent redirects");
+    let loc = b.get(path).await.location().expect("authorize redirects");
+    through_consent(b, &loc).await
+}
+
+/// Where an authorization request sent the browser: when that is the consent
+/// page, allows and returns where the consent sent it.
+pub async fn through_consent(b: &Browser, loc: &str) -> String {
+    if !loc.starts_with("/oauth/consent?") {
+        return loc.to_owned();
     }
-    loc
+    let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{loc}"))
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    fields.push(("decision".into(), "allow".into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.post("/oauth/consent", &refs)
+        .await
+        .location()
+        .expect("consent redirects")
 }
 
 /// Signs `user` in (when needed), authorizes `scope`, consents when asked, and

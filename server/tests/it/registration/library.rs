@@ -3,9 +3,6 @@
 //! `dynamicClientRegistration` with an initial access token, then
 //! `authorizationCodeGrant`, which checks the ID token itself.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use domain::settings::RegistrationMode;
 use serde_json::json;
 
@@ -16,42 +13,17 @@ use crate::rp::{authorize_as, param};
 /// Runs `script` (an ES module reading JSON on stdin as `input`, writing JSON on
 /// stdout) with Node from the repository root, off the runtime's thread: the
 /// script calls the server this test runs.
-async fn node(script: &'static str, input: Value) -> Value {
-    tokio::task::spawn_blocking(move || {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap();
-        let program = format!(
-            "import * as client from 'openid-client';
+async fn openid_client(script: &'static str, input: Value) -> Value {
+    let program = format!(
+        "import * as client from 'openid-client';
 const input = JSON.parse(await new Promise((ok) => {{
   let d = ''; process.stdin.on('data', (c) => d += c); process.stdin.on('end', () => ok(d));
 }}));
 {script}"
-        );
-        let mut child = Command::new("node")
-            .current_dir(root)
-            .args(["--input-type=module", "-e", &program])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("Node.js runs npm's openid-client");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "node failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("node printed JSON")
-    })
-    .await
-    .unwrap()
+    );
+    tokio::task::spawn_blocking(move || crate::helpers::node(&program, &input))
+        .await
+        .unwrap()
 }
 
 const REGISTER: &str = r#"
@@ -90,7 +62,7 @@ async fn openid_client_registers_then_signs_a_person_in_after_admission() {
     app.clock.set(wall_clock());
     set_mode(&app, RegistrationMode::Token).await;
     let (_, iat) = mint(&app, 1, 3600).await;
-    let reg = node(
+    let reg = openid_client(
         REGISTER,
         json!({
             "issuer": app.base,
@@ -117,7 +89,7 @@ async fn openid_client_registers_then_signs_a_person_in_after_admission() {
     let callback = authorize_as(&b, &app.admin.username, path).await;
     assert!(param(&callback, "code").is_some(), "{callback}");
 
-    let out = node(
+    let out = openid_client(
         EXCHANGE,
         json!({
             "issuer": app.base,

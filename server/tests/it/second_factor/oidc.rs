@@ -10,25 +10,6 @@ use crate::rp::*;
 
 const MFA: &str = "urn:portcullis:acr:mfa";
 
-/// Follows an authorization request through consent; where the browser ends.
-async fn through_consent(b: &Browser, loc: &str) -> String {
-    let mut loc = loc.to_owned();
-    if loc.starts_with("/oauth/consent?") {
-        let mut fields: Vec<(String, String)> = url::Url::parse(&format!("http://x{loc}"))
-            .unwrap()
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        fields.push(("decision".into(), "allow".into()));
-        let refs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        loc = b.post("/oauth/consent", &refs).await.location().unwrap();
-    }
-    loc
-}
-
 #[tokio::test]
 async fn a_signed_out_authorization_goes_through_the_second_step_and_the_id_token_says_so() {
     let app = spawn_app().await;

@@ -1,0 +1,37 @@
+//! Independent JavaScript libraries (npm's `jose`, `openid-client`) run by Node
+//! from the repository root, where npm installed them.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// Runs `script` (an ES module reading JSON on stdin, writing JSON on stdout)
+/// with Node from the repository root; its output. Blocking: a script that calls
+/// a server of the test runs it from `spawn_blocking`.
+pub fn node(script: &str, input: &Value) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let mut child = Command::new("node")
+        .current_dir(root)
+        .args(["--input-type=module", "-e", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Node.js runs the npm packages the browser tests installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("node printed JSON")
+}
