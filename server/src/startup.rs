@@ -338,6 +338,7 @@ async fn oauth_state(
             settings.session_secret.expose().as_bytes(),
         ),
         device: settings.device.policy(),
+        exchange: settings.token_exchange.policy(),
     }))
 }
 

@@ -186,15 +186,20 @@ pub(crate) fn check_auth(app: ApplicationType, auth: AuthMethod) -> DomainResult
 /// The device grant (RFC 8628) acts for a person, so service clients (no person)
 /// do not get it; native clients (public: a TV app, a CLI, an agent) and web
 /// clients (confidential: a server driving a headless device) do.
+///
+/// Token exchange (RFC 8693) is for confidential clients only (web and service: an
+/// API that calls another for the person, an agent's backend): the client proves
+/// who it is when it asks, and its name goes into the token's `act`.
 pub fn grants_for(app: ApplicationType) -> &'static [GrantType] {
     match app {
-        ApplicationType::Service => &[GrantType::ClientCredentials],
+        ApplicationType::Service => &[GrantType::ClientCredentials, GrantType::TokenExchange],
         ApplicationType::Web => &[
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,
             GrantType::ClientCredentials,
             GrantType::Password,
             GrantType::DeviceCode,
+            GrantType::TokenExchange,
         ],
         ApplicationType::Native => &[
             GrantType::AuthorizationCode,

@@ -33,5 +33,6 @@ pub mod session;
 pub mod session_client;
 pub mod shown_once;
 pub mod signing_key;
+pub mod token_lineage;
 pub mod totp_factor;
 pub mod user;

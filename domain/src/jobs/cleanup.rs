@@ -28,6 +28,7 @@ pub struct Purged {
     pub dpop_jtis: u64,
     pub device_codes: u64,
     pub account_tokens: u64,
+    pub token_lineage: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -91,6 +92,7 @@ pub async fn purge<C: ConnectionTrait>(
         dpop_jtis: crate::platform::once::purge(conn, Ledger::DpopProof, now).await?,
         device_codes: crate::oauth::device::purge(conn, now).await?,
         account_tokens: crate::accounts::recovery::purge_expired(conn, now).await?,
+        token_lineage: crate::oauth::exchange::purge(conn, now).await?,
     })
 }
 

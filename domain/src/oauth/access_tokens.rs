@@ -32,6 +32,33 @@ pub struct AccessClaims {
     /// proof signed by it may use the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: who acts for `sub` (a token from a token exchange); prior
+    /// actors nested inside, the least recent deepest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Act>,
+}
+
+/// An RFC 8693 §4.1 actor: a client (its `sub` is its client id, as in a
+/// client-credentials token), and the actor before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Act {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Act>>,
+}
+
+impl Act {
+    /// The actors, the current one first.
+    pub fn chain(&self) -> impl Iterator<Item = &Act> {
+        std::iter::successors(Some(self), |a| a.act.as_deref())
+    }
+
+    /// The clients named in the chain, the current actor first.
+    pub fn clients(&self) -> impl Iterator<Item = &str> {
+        self.chain().filter_map(|a| a.client_id.as_deref())
+    }
 }
 
 /// RFC 7800 confirmation: the JWK SHA-256 thumbprint of the bound key.
@@ -144,9 +171,36 @@ pub async fn is_revoked<C: ConnectionTrait>(conn: &C, jti: &str) -> DomainResult
         .is_some())
 }
 
-/// Puts an access token on the revocation list until it would have expired.
-/// `revocations` (this process's mirror of the list) answers for it at once.
+/// Puts an access token on the revocation list until it would have expired, and
+/// with it every token derived from it by token exchange (RFC 8693), however deep:
+/// cutting one link of a delegation chain cuts everything below it, in the same
+/// transaction. `revocations` (this process's mirror of the list) answers for them
+/// at once; other processes learn them from the change feed.
 pub async fn revoke<C: ConnectionTrait>(
+    conn: &C,
+    revocations: &RevocationMirror,
+    jti: &str,
+    exp: Timestamp,
+) -> DomainResult<()> {
+    put_on_list(conn, revocations, jti, exp).await?;
+    let mut parents = vec![jti.to_owned()];
+    // Each round goes one generation down; the chain depth is capped when tokens
+    // are exchanged, and this bound keeps a corrupt table from looping.
+    for _ in 0..crate::oauth::exchange::MAX_DEPTH_BOUND {
+        if parents.is_empty() {
+            break;
+        }
+        let children = crate::oauth::exchange::children(conn, &parents).await?;
+        parents.clear();
+        for (child, child_exp) in children {
+            put_on_list(conn, revocations, &child, child_exp).await?;
+            parents.push(child);
+        }
+    }
+    Ok(())
+}
+
+async fn put_on_list<C: ConnectionTrait>(
     conn: &C,
     revocations: &RevocationMirror,
     jti: &str,

@@ -32,6 +32,9 @@ pub struct TokenSet {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// An access token for a client, acting for itself (client credentials) or for a
@@ -193,7 +196,7 @@ impl Tokens {
 
     /// The claims of an access token for `client`, acting for `person` (their id
     /// and when they authenticated) or for itself.
-    fn claims(
+    pub(crate) fn claims(
         &self,
         client: &Client,
         person: Option<(&str, Timestamp)>,
@@ -213,6 +216,7 @@ impl Tokens {
             exp: now + ttl,
             auth_time: person.map(|(_, t)| t),
             cnf: None,
+            act: None,
         }
     }
 
@@ -247,6 +251,7 @@ impl Tokens {
             scope: r.scopes,
             refresh_token: None,
             id_token: None,
+            issued_token_type: None,
         })
     }
 
@@ -404,6 +409,7 @@ impl Tokens {
             scope: t.scopes,
             refresh_token,
             id_token,
+            issued_token_type: None,
         })
     }
 
@@ -425,14 +431,14 @@ impl Tokens {
 }
 
 /// RFC 9449 §6.1: `cnf.jkt` of a token bound to the key of the request's proof.
-fn confirmation(jkt: Option<&str>) -> Option<access_tokens::Confirmation> {
+pub(crate) fn confirmation(jkt: Option<&str>) -> Option<access_tokens::Confirmation> {
     jkt.map(|jkt| access_tokens::Confirmation {
         jkt: jkt.to_owned(),
     })
 }
 
 /// The `token.issued` event of one token response: who got what (never the token).
-fn issued_event(
+pub(crate) fn issued_event(
     grant_type: GrantType,
     claims: &AccessClaims,
     user: Option<&str>,

@@ -52,6 +52,17 @@ impl Tokens {
             Some(r) if r.client.unusable_reason(now).is_none() => r.client.clone(),
             _ => return Ok(None),
         };
+        // A delegated token (RFC 8693) is only as good as every client in its
+        // chain: disabling or deleting an agent, or the app it acted through,
+        // ends the tokens derived through them.
+        if let Some(act) = &claims.act {
+            for id in act.clients().filter(|id| *id != claims.client_id) {
+                match self.clients.record(&self.db, id).await {
+                    Some(r) if r.client.unusable_reason(now).is_none() => {}
+                    _ => return Ok(None),
+                }
+            }
+        }
         // A token is only as good as what its client may hold now: taking a scope
         // away from a client ends every live token that carries it, at once.
         if ScopeSet::parse(&claims.scope)

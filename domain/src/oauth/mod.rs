@@ -10,6 +10,7 @@ pub mod codes;
 pub mod consents;
 pub mod device;
 pub mod device_policy;
+pub mod exchange;
 pub mod issue;
 pub mod jwe;
 pub mod keys;

@@ -44,7 +44,7 @@ pub fn metadata_document(
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "device_authorization_endpoint": url(routes::DEVICE_AUTHORIZATION),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", domain::oauth::GrantType::DeviceCode.as_str()],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", domain::oauth::GrantType::DeviceCode.as_str(), domain::oauth::GrantType::TokenExchange.as_str()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public", "pairwise"],

@@ -71,6 +71,10 @@ fn access_body(live: Live) -> Value {
     if let Some(t) = c.auth_time {
         body["auth_time"] = json!(t);
     }
+    // RFC 8693 §4.1 (and RFC 7662 §2.2's room for more): who acts for `sub`.
+    if let Some(act) = &c.act {
+        body["act"] = json!(act);
+    }
     body
 }
 

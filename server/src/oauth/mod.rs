@@ -127,6 +127,8 @@ pub struct OAuthShared {
     pub dpop: dpop::DpopPolicy,
     /// The device flow's lifetimes and per-client quota (RFC 8628).
     pub device: domain::oauth::device_policy::DevicePolicy,
+    /// How long delegation chains may grow (RFC 8693).
+    pub exchange: domain::oauth::exchange::ExchangePolicy,
 }
 
 impl OAuthShared {

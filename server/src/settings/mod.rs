@@ -16,6 +16,7 @@ use serde::Deserialize;
 mod sections;
 pub use sections::{
     DeviceSettings, DpopSettings, LogoutSettings, OutboundSettings, RecoverySettings,
+    TokenExchangeSettings,
 };
 
 #[derive(Clone, Deserialize)]
@@ -74,6 +75,7 @@ pub struct Settings {
     pub dpop: DpopSettings,
     pub recovery: RecoverySettings,
     pub device: DeviceSettings,
+    pub token_exchange: TokenExchangeSettings,
 }
 
 impl Settings {
@@ -194,6 +196,7 @@ impl Default for Settings {
             dpop: DpopSettings::default(),
             recovery: RecoverySettings::default(),
             device: DeviceSettings::default(),
+            token_exchange: TokenExchangeSettings::default(),
         }
     }
 }
@@ -386,6 +389,9 @@ impl Settings {
             || !(1..=10_000).contains(&d.max_pending_per_client)
         {
             return bad("device.code_lifetime_secs must be 60–1800, device.poll_interval_secs 1–60 and device.max_pending_per_client 1–10000".into());
+        }
+        if !(1..=10).contains(&self.token_exchange.max_chain_depth) {
+            return bad("token_exchange.max_chain_depth must be 1–10".into());
         }
         let r = &self.recovery;
         if !(60..=24 * 3600).contains(&r.reset_ttl_secs)

@@ -50,6 +50,31 @@ impl DeviceSettings {
     }
 }
 
+/// Token exchange (RFC 8693, `[token_exchange]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenExchangeSettings {
+    /// How many exchanges may follow one another from the token a person's app
+    /// received (1–10; a direct exchange is 1).
+    pub max_chain_depth: u32,
+}
+
+impl Default for TokenExchangeSettings {
+    fn default() -> Self {
+        Self {
+            max_chain_depth: domain::oauth::exchange::ExchangePolicy::default().max_depth,
+        }
+    }
+}
+
+impl TokenExchangeSettings {
+    pub fn policy(&self) -> domain::oauth::exchange::ExchangePolicy {
+        domain::oauth::exchange::ExchangePolicy {
+            max_depth: self.max_chain_depth,
+        }
+    }
+}
+
 /// Password-reset and e-mail-verification links (docs/IDENTITY.md).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -105,3 +105,24 @@ fn device_flow_settings_are_bounded() {
         assert!(e.contains("device."), "{code} {interval} {pending}: {e}");
     }
 }
+
+#[test]
+fn the_token_exchange_chain_depth_is_bounded() {
+    for depth in [0, 11] {
+        let s = Settings {
+            token_exchange: TokenExchangeSettings {
+                max_chain_depth: depth,
+            },
+            ..valid()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("token_exchange.max_chain_depth"), "{depth}: {e}");
+    }
+    let ok = Settings {
+        token_exchange: TokenExchangeSettings {
+            max_chain_depth: 10,
+        },
+        ..valid()
+    };
+    assert!(ok.validate().is_ok());
+}

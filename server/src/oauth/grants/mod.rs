@@ -8,6 +8,7 @@ mod client_credentials;
 mod device_code;
 mod password;
 mod refresh_token;
+mod token_exchange;
 
 use std::collections::HashMap;
 
@@ -99,6 +100,9 @@ pub async fn exchange(
         GrantType::Password => password::exchange(caller, password::Request::parse(form)?).await,
         GrantType::DeviceCode => {
             device_code::exchange(caller, device_code::Request::parse(form)?).await
+        }
+        GrantType::TokenExchange => {
+            token_exchange::exchange(caller, token_exchange::Request::parse(form)?).await
         }
     }
 }
