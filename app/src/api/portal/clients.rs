@@ -179,6 +179,7 @@ pub async fn create_client(
     #[server(default)] grant_refresh_token: Option<String>,
     #[server(default)] grant_client_credentials: Option<String>,
     #[server(default)] grant_device_code: Option<String>,
+    #[server(default)] grant_token_exchange: Option<String>,
     #[server(default)] auth_method: String,
     #[server(default)] logo_uri: String,
     #[server(default)] client_uri: String,
@@ -203,6 +204,7 @@ pub async fn create_client(
         grant_refresh_token.is_some(),
         grant_client_credentials.is_some(),
         grant_device_code.is_some(),
+        grant_token_exchange.is_some(),
     );
     let auth = match auth_method.as_str() {
         "" => None,
@@ -228,6 +230,7 @@ pub async fn create_client(
         ("grant_refresh_token", on(&grant_refresh_token)),
         ("grant_client_credentials", on(&grant_client_credentials)),
         ("grant_device_code", on(&grant_device_code)),
+        ("grant_token_exchange", on(&grant_token_exchange)),
         ("auth_method", auth_method.clone()),
         ("logo_uri", logo_uri.clone()),
         ("client_uri", client_uri.clone()),
@@ -345,9 +348,10 @@ pub(super) fn grants_for(
     refresh: bool,
     cc: bool,
     device: bool,
+    exchange: bool,
 ) -> Vec<String> {
     use domain::clients::{ApplicationType, GrantType};
-    let grants = match app {
+    let mut grants = match app {
         ApplicationType::Service => vec![GrantType::ClientCredentials],
         _ => {
             let mut g = vec![GrantType::AuthorizationCode];
@@ -363,6 +367,10 @@ pub(super) fn grants_for(
             g
         }
     };
+    // RFC 8693 is for confidential clients: web and service.
+    if exchange && app != ApplicationType::Native {
+        grants.push(GrantType::TokenExchange);
+    }
     grants.iter().map(|g| g.as_str().to_owned()).collect()
 }
 

@@ -136,6 +136,9 @@ fn EditClientForm(d: ClientDetail) -> impl IntoView {
                         <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_device_code" value="on" checked=ticked("grant_device_code", c.metadata.allows(GrantType::DeviceCode))/>"Device code (TVs, command-line tools, agents)"</label>
                     </fieldset>
                 })}
+                {(is_web || is_service).then(|| view! {
+                    <label class="mb-4 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_token_exchange" value="on" checked=ticked("grant_token_exchange", c.metadata.allows(GrantType::TokenExchange))/>"Token exchange: act for a person toward another API (RFC 8693)"</label>
+                })}
                 <ValueField name="logo_uri" maxlength={limits::URI} label="Logo URI" kind="url" value=sent("logo_uri", c.metadata.logo_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="client_uri" maxlength={limits::URI} label="Home page URI" kind="url" value=sent("client_uri", c.metadata.client_uri.clone().unwrap_or_default()) error/>
                 <ValueField name="policy_uri" maxlength={limits::URI} label="Privacy policy URI" kind="url" value=sent("policy_uri", c.metadata.policy_uri.clone().unwrap_or_default()) error/>

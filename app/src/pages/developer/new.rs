@@ -83,6 +83,7 @@ fn NewClientForm() -> impl IntoView {
                     <label class="mt-1 flex items-center gap-2 text-sm"><input type="checkbox" name="grant_refresh_token" value="on" checked=ticked("grant_refresh_token", true)/>"Refresh tokens"</label>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_client_credentials" value="on" checked=ticked("grant_client_credentials", false)/>"Client credentials (web clients)"</label>
                     <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_device_code" value="on" checked=ticked("grant_device_code", false)/>"Device code (TVs, command-line tools, agents)"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="grant_token_exchange" value="on" checked=ticked("grant_token_exchange", false)/>"Token exchange (web and service clients: act for a person toward another API, RFC 8693)"</label>
                     <p class="mt-1 text-sm text-red-700">{move || error().and_then(|e| e.field_message("grant_types"))}</p>
                 </fieldset>
                 <div class="mb-4">

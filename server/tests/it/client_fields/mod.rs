@@ -97,6 +97,7 @@ impl Field {
 const CB: &str = "https://n.example/cb";
 const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}"#;
 const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 fn missing(seed: &'static str, seed_rule: &'static str) -> Field {
     Field {
@@ -205,6 +206,7 @@ fn table(sector: &'static str) -> Vec<Field> {
         f("Client's Registration Expires", "Approval", "expires_at", "expires", Approval(Via::Extension), json!(START + 500 * 86_400), "", json!(978_307_200), Some("2001-01-01")),
         // Portcullis' own fields, beyond the seed.
         f("(Portcullis) Back-channel logout URI", "—", "backchannel_logout_uri", "backchannel_logout_uri", Write, json!("https://n.example/bc"), "https://n.example/bc", json!("http://n.example/bc"), Some("http://n.example/bc")),
+        f("(Portcullis) Grant Types: token exchange", "—", "grant_types", "grant_token_exchange", Write, json!(["authorization_code", "refresh_token", EXCHANGE]), "on", json!(["urn:ietf:params:oauth:grant-type:saml2-bearer"]), None),
         f("(Portcullis) DPoP-bound access tokens", "—", "dpop_bound_access_tokens", "dpop_bound_access_tokens", Write, json!(true), "on", json!(1), None),
         f("(Portcullis) Require PAR", "—", "require_pushed_authorization_requests", "require_pushed_authorization_requests", Write, json!(true), "on", json!("yes"), None),
         f("(Portcullis) Password grant", "—", "password_grant", "password_grant", Approval(Via::Edit), json!(true), "on", Value::Null, None),
