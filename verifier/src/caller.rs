@@ -52,8 +52,22 @@ pub struct Caller {
     /// The JWK thumbprint of the key a DPoP-bound token is bound to (RFC 9449
     /// `cnf.jkt`); the request proved possession of that key.
     pub dpop_jkt: Option<String>,
+    /// Who acts for the user, when the token came from a token exchange (RFC 8693
+    /// `act`): the client presenting it first, then the ones it acted through,
+    /// the app the person first allowed last. Empty for a token the person's app
+    /// got directly. Audit it beside `user`.
+    pub actors: Vec<Actor>,
     /// The RFC 9728 metadata URL for the challenge of a later 403.
     pub(crate) resource_metadata: Option<Arc<str>>,
+}
+
+/// One link of a delegation chain (RFC 8693 §4.1 `act`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The actor's subject: for Portcullis, its client id.
+    pub sub: String,
+    /// The actor's OAuth client, when the issuer names it.
+    pub client_id: Option<String>,
 }
 
 impl Caller {
@@ -72,6 +86,7 @@ impl Caller {
             token_id: token_id.into(),
             expires_at,
             dpop_jkt: None,
+            actors: Vec::new(),
             resource_metadata: None,
         }
     }
@@ -91,6 +106,11 @@ impl Caller {
                 self.resource_metadata.clone(),
             ))
         }
+    }
+
+    /// A token from a token exchange: someone acts for the user.
+    pub fn is_delegated(&self) -> bool {
+        !self.actors.is_empty()
     }
 
     /// A machine-to-machine token: no person involved.

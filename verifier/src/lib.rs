@@ -42,7 +42,7 @@ mod jwks;
 mod layer;
 mod verifier;
 
-pub use caller::{Caller, Subject};
+pub use caller::{Actor, Caller, Subject};
 pub use clock::{Clock, SystemClock};
 pub use error::{Rejection, SetupError, VerifyError};
 pub use layer::{RequireLayer, RequireService};

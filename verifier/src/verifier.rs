@@ -267,6 +267,7 @@ impl Verifier {
             token_id: claims.jti,
             expires_at: claims.exp,
             dpop_jkt: claims.cnf.map(|c| c.jkt),
+            actors: actors(claims.act)?,
             resource_metadata: i.resource_metadata.clone(),
         })
     }
@@ -322,6 +323,40 @@ struct Claims {
     iat: Option<i64>,
     #[serde(default)]
     cnf: Option<Confirmation>,
+    #[serde(default)]
+    act: Option<Act>,
+}
+
+/// RFC 8693 §4.1: the actor, and the one before it nested inside.
+#[derive(Deserialize)]
+struct Act {
+    sub: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    act: Option<Box<Act>>,
+}
+
+/// The chain, current actor first; a chain deeper than this is refused (no
+/// issuer needs it, and it bounds the work a token can cause).
+const MAX_ACTORS: usize = 16;
+
+fn actors(act: Option<Act>) -> Result<Vec<crate::caller::Actor>, VerifyError> {
+    let mut out = Vec::new();
+    let mut next = act.map(Box::new);
+    while let Some(a) = next {
+        if out.len() == MAX_ACTORS {
+            return Err(VerifyError::Malformed);
+        }
+        let Act {
+            sub,
+            client_id,
+            act,
+        } = *a;
+        out.push(crate::caller::Actor { sub, client_id });
+        next = act;
+    }
+    Ok(out)
 }
 
 /// RFC 7519 §4.1.3: one audience or several.

@@ -194,6 +194,20 @@ fn user_of(caller: &Caller) -> &str {
     caller.user.as_ref().map_or("-", |u| u.as_str())
 }
 
+/// The delegation chain (RFC 8693 `act`), current actor first, as
+/// "agent-b<agent-a<app"; "-" for a token the person's app got directly.
+fn chain_of(caller: &Caller) -> String {
+    if caller.actors.is_empty() {
+        return "-".into();
+    }
+    caller
+        .actors
+        .iter()
+        .map(|a| a.client_id.as_deref().unwrap_or(&a.sub))
+        .collect::<Vec<_>>()
+        .join("<")
+}
+
 /// The department-of-the-application rule, with an audit line for refusals.
 fn check_department(st: &AppState, caller: &Caller, student: &Student) -> Result<(), ApiError> {
     let Some(dept) = st.config.departments.get(&caller.client_id) else {
@@ -226,7 +240,7 @@ async fn show(
     let student = find(&st, &id)?;
     check_department(&st, &caller, &student)?;
     tracing::info!(target: "audit", event = "registration.read", client_id = %caller.client_id,
-        user = user_of(&caller), token_id = %caller.token_id, student = %student.id);
+        user = user_of(&caller), acting = %chain_of(&caller), token_id = %caller.token_id, student = %student.id);
     Ok(Json(student))
 }
 
@@ -257,7 +271,7 @@ async fn update_status(
         let s = all.get_mut(&id).ok_or(ApiError::NotFound)?;
         let from = std::mem::replace(&mut s.status, change.status.clone());
         tracing::info!(target: "audit", event = "registration.updated", client_id = %caller.client_id,
-            user = %user, token_id = %caller.token_id, student = %id, from = %from, to = %s.status);
+            user = %user, acting = %chain_of(&caller), token_id = %caller.token_id, student = %id, from = %from, to = %s.status);
         s.clone()
     };
     Ok(Json(updated))

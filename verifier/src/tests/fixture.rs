@@ -187,6 +187,7 @@ impl Fixture {
             exp: NOW + 300,
             auth_time: Some(NOW),
             cnf: None,
+            act: None,
         }
     }
 

@@ -37,6 +37,40 @@ async fn a_valid_token_names_the_application_and_the_user() {
 }
 
 #[tokio::test]
+async fn an_exchanged_token_hands_handlers_its_delegation_chain() {
+    use domain::oauth::access_tokens::Act;
+    let f = fixture().await;
+    let v = f.verifier().await;
+    let plain = v.verify(&f.mint(&f.claims())).await.unwrap();
+    assert!(plain.actors.is_empty() && !plain.is_delegated());
+
+    let link = |id: &str, before: Option<Act>| Act {
+        sub: id.into(),
+        client_id: Some(id.into()),
+        act: before.map(Box::new),
+    };
+    let mut c = f.claims();
+    c.client_id = "planner".into();
+    c.act = Some(link("planner", Some(link("api", Some(link(APP, None))))));
+    let caller = v.verify(&f.mint(&c)).await.unwrap();
+    assert!(caller.is_delegated());
+    let chain: Vec<_> = caller.actors.iter().map(|a| a.sub.as_str()).collect();
+    assert_eq!(chain, ["planner", "api", APP], "current actor first");
+    assert_eq!(caller.user.as_ref().map(|u| u.as_str()), Some(ALICE));
+
+    // An absurdly deep chain is refused rather than walked.
+    let mut deep = None;
+    for i in 0..17 {
+        deep = Some(link(&format!("a{i}"), deep));
+    }
+    c.act = deep;
+    assert!(matches!(
+        v.verify(&f.mint(&c)).await,
+        Err(VerifyError::Malformed)
+    ));
+}
+
+#[tokio::test]
 async fn a_client_credentials_token_has_no_user() {
     let f = fixture().await;
     let v = f.verifier().await;
