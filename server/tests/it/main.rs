@@ -16,6 +16,7 @@ mod crash;
 mod csrf;
 mod device;
 mod dpop;
+mod exchange;
 mod first_sign_in;
 mod hardening;
 mod helpers;
