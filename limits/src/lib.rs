@@ -39,8 +39,8 @@ pub const REQUEST_URIS: usize = 10;
 pub const REQUEST_URI: usize = 512;
 /// One origin (`scheme://host[:port]`): a scheme, a domain name and a port.
 pub const ORIGIN: usize = 300;
-/// Grant types per client (there are four).
-pub const GRANT_TYPES: usize = 4;
+/// Grant types per client (at most every grant Portcullis implements).
+pub const GRANT_TYPES: usize = 6;
 /// Contact e-mail addresses per client.
 pub const CONTACTS: usize = 10;
 /// E-mail domains a client may be restricted to.

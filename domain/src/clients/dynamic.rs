@@ -100,6 +100,9 @@ pub struct Request {
     pub application_type: Option<ApplicationType>,
     pub metadata: ClientPatch,
     pub software_id: Option<String>,
+    /// RFC 7591 `scope`: what the client will ask for. Those that exist and need
+    /// no approval are granted with the registration; the rest are not.
+    pub scopes: Vec<String>,
 }
 
 fn check_request(req: &Request) -> DomainResult<()> {
@@ -118,11 +121,60 @@ fn check_request(req: &Request) -> DomainResult<()> {
     if let Some(s) = &req.software_id {
         crate::platform::text::line("software_id", s, limits::SOFTWARE_ID)?;
     }
+    if req.scopes.len() > limits::SCOPES {
+        return Err(DomainError::invalid(
+            "scope",
+            format!("at most {} scopes", limits::SCOPES),
+        ));
+    }
+    if let Some(bad) = req
+        .scopes
+        .iter()
+        .find(|s| !crate::oauth::valid_scope_token(s) || s.len() > limits::SCOPE_NAME)
+    {
+        return Err(DomainError::invalid(
+            "scope",
+            format!("'{}' is not a valid scope name", bad.escape_debug()),
+        ));
+    }
     Ok(())
 }
 
+/// The scopes a registration gets: the defaults (a service client none), and of
+/// those it asked for, the ones that exist and need no administrator's approval
+/// (as a developer adds them in the portal at once). Returns them with the ones
+/// asked for and not granted.
+async fn granted_scopes<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    app: ApplicationType,
+    settings: &RuntimeSettings,
+    asked: &[String],
+) -> DomainResult<(Vec<String>, Vec<String>)> {
+    let mut granted = match app {
+        ApplicationType::Service => Vec::new(),
+        _ => settings.default_client_scopes.clone(),
+    };
+    let mut not_granted = Vec::new();
+    for s in asked {
+        if granted.contains(s) || not_granted.contains(s) {
+            continue;
+        }
+        // A service client acts for nobody: sign-in scopes are not for it.
+        let free = crate::apis::find_scope(conn, s).await?.is_some_and(|info| {
+            !info.requires_approval && (app != ApplicationType::Service || info.audience.is_some())
+        });
+        if free {
+            granted.push(s.clone());
+        } else {
+            not_granted.push(s.clone());
+        }
+    }
+    Ok((granted, not_granted))
+}
+
 /// Registers a client (RFC 7591 §3). It starts disabled, awaiting admission; it
-/// gets the default scopes (a service client none) and the default lifetime.
+/// gets the default scopes (a service client none), the free scopes it asked for
+/// (see [`granted_scopes`]) and the default lifetime.
 pub async fn register(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -139,6 +191,7 @@ pub async fn register(
     };
     check_request(&req)?;
     let app = req.application_type.unwrap_or(ApplicationType::Web);
+    let (scopes, not_granted) = granted_scopes(db, app, settings, &req.scopes).await?;
     let days = settings.default_client_lifetime_days;
     let mut ready = super::store::prepare(
         db,
@@ -146,10 +199,7 @@ pub async fn register(
         NewClient {
             application_type: Some(app),
             metadata: req.metadata,
-            scopes: match app {
-                ApplicationType::Service => Vec::new(),
-                _ => settings.default_client_scopes.clone(),
-            },
+            scopes,
             first_party: false,
             pre_authorized: false,
             allowed_email_domains: Vec::new(),
@@ -200,6 +250,7 @@ pub async fn register(
             "via": mode.as_str(),
             "initial_access_token": initial_token_id,
             "software_id": software_id,
+            "scopes_not_granted": not_granted,
         })),
     )
     .await?;

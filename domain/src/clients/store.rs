@@ -269,6 +269,49 @@ pub async fn delete(
     Ok(())
 }
 
+/// Disables or enables a client as the operator (the CLI): at once, audited as
+/// `client.disabled` / `client.enabled` in the same transaction. Enabling a
+/// self-registered client is its admission. Returns the client as saved.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    actor: Actor,
+    id: &str,
+    disabled: bool,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = find_for_update(&txn, id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if current.disabled == disabled {
+        return Err(DomainError::Conflict(format!(
+            "the client is already {}",
+            if disabled { "disabled" } else { "enabled" }
+        )));
+    }
+    let mut next = current.clone();
+    next.disabled = disabled;
+    save(&txn, &next, now).await?;
+    let event = if disabled {
+        EventType::ClientDisabled
+    } else {
+        EventType::ClientEnabled
+    };
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(event, actor)
+            .target("client", id)
+            .data(json!({
+                "before": { "disabled": current.disabled },
+                "after": { "disabled": next.disabled },
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(next)
+}
+
 /// Writes every field of `c` to its row (through the caller's transaction), if the
 /// row is still at the version `c` was read at, and bumps the version. A row that
 /// moved on in between is [`STALE`], never overwritten: without this check a

@@ -98,6 +98,17 @@ pub enum ClientCommand {
         #[arg(long)]
         request_object_encryption_enc: Option<String>,
     },
+    /// Disable a client: its tokens stop working at once (every server sharing
+    /// the database learns it from the change feed).
+    Disable {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
+    /// Enable a client again; for a self-registered client, its admission.
+    Enable {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Delete a client: its tokens stop working at once.
     Delete {
         /// Ids made before 2026-11-30 may begin with '-': taken as the id, not a flag.
@@ -212,6 +223,18 @@ pub(super) async fn client_command(
                     "Store the secret now: it is stored only as a hash and cannot be shown again."
                 );
             }
+        }
+        ClientCommand::Disable { client_id } => {
+            clients::set_disabled(&db, Actor::Operator, &client_id, true, clock.now())
+                .await
+                .map_err(domain_err)?;
+            println!("disabled client {client_id}: its tokens stop working at once");
+        }
+        ClientCommand::Enable { client_id } => {
+            clients::set_disabled(&db, Actor::Operator, &client_id, false, clock.now())
+                .await
+                .map_err(domain_err)?;
+            println!("enabled client {client_id}");
         }
         ClientCommand::Delete { client_id } => {
             clients::delete(&db, Actor::Operator, &client_id, clock.now())

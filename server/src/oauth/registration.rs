@@ -56,6 +56,8 @@ struct Body {
     contacts: Option<Vec<String>>,
     software_id: Option<String>,
     software_version: Option<String>,
+    /// RFC 7591 §2: space-separated scopes the client will ask for.
+    scope: Option<String>,
     software_statement: Option<Value>,
     id_token_signed_response_alg: Option<SigningAlg>,
     userinfo_signed_response_alg: Option<SigningAlg>,
@@ -130,6 +132,11 @@ impl Body {
         Request {
             application_type: self.application_type,
             software_id: self.software_id,
+            scopes: self
+                .scope
+                .as_deref()
+                .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
             metadata: ClientPatch {
                 name: Some(name),
                 description: Some(String::new()),

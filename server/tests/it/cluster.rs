@@ -333,6 +333,24 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
         assert_eq!(token(base, &svc).await.status(), 200, "{base}: cached now");
     }
     // The real `portcullis client delete`, a process of its own on the same database.
+    let out = cli_process(&app, &["client", "delete", &svc.id]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a client deleted by the CLI process", || {
+            let (base, svc) = (base.clone(), svc.clone());
+            async move { token(&base, &svc).await.status() == 401 }
+        })
+        .await;
+    }
+}
+
+/// The real `portcullis` binary with `args`, a process of its own on the app's
+/// database.
+async fn cli_process(app: &TestApp, args: &[&str]) -> std::process::Output {
     let env = [
         (
             "PORTCULLIS_DATABASE_URL",
@@ -347,10 +365,10 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
             app.settings.key_encryption_key.expose().to_owned(),
         ),
     ];
-    let id = svc.id.clone();
-    let out = tokio::task::spawn_blocking(move || {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .args(["client", "delete", &id])
+            .args(&args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)
@@ -358,19 +376,58 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
             .unwrap()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// `portcullis client disable` / `enable` (an operator's admission of a
+/// self-registered client): every running server follows at once.
+#[tokio::test]
+async fn a_client_disabled_and_enabled_by_the_cli_is_followed_by_every_server() {
+    let (app, second, svc, _) = setup().await;
+    for base in [&app.base, &second] {
+        assert_eq!(token(base, &svc).await.status(), 200, "{base}: cached now");
+    }
+    let out = cli_process(&app, &["client", "disable", &svc.id]).await;
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     for base in [app.base.clone(), second.clone()] {
-        within_patience("a client deleted by the CLI process", || {
+        within_patience("a client disabled by the CLI process", || {
             let (base, svc) = (base.clone(), svc.clone());
             async move { token(&base, &svc).await.status() == 401 }
         })
         .await;
     }
+    // Twice is an error, one line, changing nothing.
+    let out = cli_process(&app, &["client", "disable", &svc.id]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("already disabled"), "{err}");
+    let out = cli_process(&app, &["client", "enable", "no-such-client"]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+
+    let out = cli_process(&app, &["client", "enable", &svc.id]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a client enabled by the CLI process", || {
+            let (base, svc) = (base.clone(), svc.clone());
+            async move { token(&base, &svc).await.status() == 200 }
+        })
+        .await;
+    }
+    let types = app.audit_types().await;
+    assert!(
+        types.contains(&"client.disabled".to_owned())
+            && types.contains(&"client.enabled".to_owned())
+    );
 }
 
 /// A secret made on one node is shown once on the page view another node serves

@@ -100,21 +100,6 @@ async fn revoke(app: &TestApp, who: &Creds, t: &str) {
     assert_eq!(r.status(), 200);
 }
 
-/// The data of every `token.issued` event, oldest first.
-async fn issued(app: &TestApp) -> Vec<Value> {
-    use domain::entities::audit_event;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EventType.eq("token.issued"))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| serde_json::from_str(&e.data).unwrap())
-        .collect()
-}
-
 async fn active(app: &TestApp, who: &Creds, t: &str) -> bool {
     introspect(app, who, t).await["active"] == true
 }
@@ -174,7 +159,7 @@ async fn an_exchange_narrows_and_names_every_actor() {
     assert_eq!(i["scope"], READ);
 
     // The issuance is in the audit trail with its lineage.
-    let events = issued(app).await;
+    let events = app.audit_events_of("token.issued").await;
     let last = events.last().expect("an event");
     assert_eq!(last["grant_type"], TE, "{last}");
     assert_eq!(last["parent_jti"], c1["jti"]);
@@ -314,7 +299,8 @@ async fn an_exchange_never_widens_and_only_the_tokens_audience_may_trade_it() {
         );
     }
     // Nothing was issued by any refusal.
-    let exchanged = issued(app)
+    let exchanged = app
+        .audit_events_of("token.issued")
         .await
         .iter()
         .filter(|e| e["grant_type"] == TE)

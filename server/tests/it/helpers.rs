@@ -256,6 +256,21 @@ impl TestApp {
         row.try_get::<i64>("", "n").unwrap()
     }
 
+    /// The data of every event of `event_type`, oldest first.
+    pub async fn audit_events_of(&self, event_type: &str) -> Vec<serde_json::Value> {
+        use domain::entities::audit_event;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        audit_event::Entity::find()
+            .filter(audit_event::Column::EventType.eq(event_type))
+            .order_by_asc(audit_event::Column::Id)
+            .all(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| serde_json::from_str(&e.data).unwrap())
+            .collect()
+    }
+
     pub async fn audit_types(&self) -> Vec<String> {
         use domain::entities::audit_event;
         use sea_orm::{EntityTrait, QueryOrder};
