@@ -6,6 +6,8 @@
 //! - The person in the token, when there is one, goes into the audit line together
 //!   with the application.
 //! - Machine-to-machine tokens (`client_credentials`, no person) may only read.
+//! - `GET /me` answers who is calling (application, person, scopes, and the
+//!   delegation chain of an exchanged token) for any application with the read scope.
 //! - `/.well-known/oauth-protected-resource` (RFC 9728) names Portcullis as the
 //!   authorization server, and every 401 points at it with `resource_metadata`.
 
@@ -115,6 +117,7 @@ pub fn router(config: Config, verifier: &Verifier) -> Router {
         router = router.route(&path, get(metadata));
     }
     router
+        .route("/me", get(me).layer(verifier.require(SCOPE_READ)))
         .route(
             "/students/{id}",
             get(show).layer(verifier.require(SCOPE_READ)),
@@ -230,6 +233,19 @@ fn find(st: &AppState, id: &str) -> Result<Student, ApiError> {
         .get(id)
         .cloned()
         .ok_or(ApiError::NotFound)
+}
+
+/// Who is calling, as the verifier proved it: the application, the person, the
+/// scopes and the delegation chain. Any application may ask (no department rule).
+async fn me(caller: Caller) -> Json<serde_json::Value> {
+    tracing::info!(target: "audit", event = "caller.read", client_id = %caller.client_id,
+        user = user_of(&caller), acting = %chain_of(&caller), token_id = %caller.token_id);
+    Json(json!({
+        "client_id": caller.client_id,
+        "user": caller.user.as_ref().map(|u| u.as_str()),
+        "scopes": caller.scopes,
+        "acting": caller.actors.iter().map(|a| json!({ "sub": a.sub, "client_id": a.client_id })).collect::<Vec<_>>(),
+    }))
 }
 
 async fn show(

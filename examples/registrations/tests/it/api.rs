@@ -239,3 +239,54 @@ async fn a_revoked_token_is_refused_with_introspection_but_accepted_offline_unti
     .await;
     assert_eq!(r.status, 200, "offline checks cannot see revocation");
 }
+
+/// Issue 16: the API trades alice's token in (RFC 8693) to act further; the
+/// verifier hands the handler the chain, which goes into the audit line; revoking
+/// alice's token ends the derived one at once for an introspecting API.
+#[tokio::test]
+async fn an_exchanged_token_names_its_chain_and_dies_with_its_subject() {
+    let env = setup().await;
+    let alice = env.alice_token().await;
+    let derived = env
+        .exchange(&env.api_client, &alice, registrations::SCOPE_READ)
+        .await;
+
+    let r = call(
+        &env.api_introspecting,
+        Method::GET,
+        "/me",
+        Some(&derived),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["client_id"], env.api_client.id.as_str());
+    assert_eq!(r.body["user"], env.alice_id.as_str());
+    let chain: Vec<&str> = r.body["acting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        chain,
+        [env.api_client.id.as_str(), env.engineering_app.id.as_str()]
+    );
+    let line = format!("acting={}<{}", env.api_client.id, env.engineering_app.id);
+    assert!(audit_log().contains(&line), "{}", audit_log());
+
+    // alice's own token, through her app: no chain.
+    let r = call(&env.api, Method::GET, "/me", Some(&alice), None).await;
+    assert_eq!(r.body["acting"], json!([]));
+
+    env.revoke(&env.engineering_app, &alice).await;
+    let r = call(
+        &env.api_introspecting,
+        Method::GET,
+        "/me",
+        Some(&derived),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 401, "the derived token died with alice's");
+}

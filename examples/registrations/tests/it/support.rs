@@ -42,6 +42,8 @@ pub struct Env {
     pub engineering_service: Creds,
     /// A service of the History department.
     pub history_service: Creds,
+    /// The API's own client (introspection, token exchange).
+    pub api_client: Creds,
     /// A service whose tokens are for another API.
     pub library_service: Creds,
     pub alice_id: String,
@@ -173,9 +175,15 @@ pub async fn setup() -> Env {
         register(&db, service("Engineering sync", &[SCOPE_READ, SCOPE_WRITE])).await;
     let history_service = register(&db, service("History sync", &[SCOPE_READ])).await;
     let library_service = register(&db, service("Library sync", &["library:read"])).await;
-    // The API's own client, used only to introspect: named the API's resource
-    // server, the one client besides a token's own that may introspect its tokens.
-    let api_client = register(&db, service("Registrations API", &[])).await;
+    // The API's own client: named the API's resource server, the one client
+    // besides a token's own that may introspect its tokens, and so the one that may
+    // trade a person's token for the API in (RFC 8693) when it acts further.
+    let mut api_new = service("Registrations API", &[SCOPE_READ]);
+    api_new.metadata.grant_types = Some(vec![
+        "client_credentials".into(),
+        "urn:ietf:params:oauth:grant-type:token-exchange".into(),
+    ]);
+    let api_client = register(&db, api_new).await;
     let registrations = domain::apis::find_resource_by_audience(&db, &api)
         .await
         .unwrap()
@@ -251,6 +259,7 @@ pub async fn setup() -> Env {
         engineering_service,
         history_service,
         library_service,
+        api_client,
         alice_id: alice.id,
         _dir: dir,
     }
@@ -364,6 +373,33 @@ impl Env {
                 ("code", code.as_str()),
                 ("redirect_uri", REDIRECT),
                 ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {body}"))
+            .to_owned()
+    }
+
+    /// RFC 8693: `c` trades `subject` in for a token of its own (`scope`).
+    pub async fn exchange(&self, c: &Creds, subject: &str, scope: &str) -> String {
+        let r = http()
+            .post(format!("{}/oauth/token", self.issuer))
+            .basic_auth(&c.id, Some(&c.secret))
+            .form(&[
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("subject_token", subject),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("scope", scope),
             ])
             .send()
             .await
