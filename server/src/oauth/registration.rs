@@ -225,6 +225,9 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 fn client_information(st: &OAuthState, c: &Client, origin_at: i64) -> Value {
     let mut v = serde_json::to_value(&c.metadata).unwrap_or_else(|_| json!({}));
     if let Some(o) = v.as_object_mut() {
+        // RFC 7591 §2: a field without a value is left out, never `null` (strict
+        // clients, such as the MCP SDK, refuse a null where a string belongs).
+        o.retain(|_, v| !v.is_null());
         if let Some(name) = o.remove("name") {
             o.insert("client_name".into(), name);
         }

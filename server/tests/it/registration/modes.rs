@@ -40,6 +40,15 @@ async fn open_registers_a_confidential_client_shown_once() {
     );
     let v = r.json();
     let id = s(&v, "client_id");
+    // RFC 7591 §2: absent fields are left out, never null.
+    let nulls: Vec<&String> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, x)| x.is_null())
+        .map(|(k, _)| k)
+        .collect();
+    assert!(nulls.is_empty(), "null fields: {nulls:?}");
     assert_eq!(v["client_name"], "Open RP");
     assert_eq!(v["redirect_uris"], json!([crate::rp::REDIRECT]));
     assert_eq!(v["token_endpoint_auth_method"], "client_secret_basic");
