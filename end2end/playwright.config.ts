@@ -39,7 +39,8 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_SMTP__POLL_INTERVAL_MS: '200',
 };
 export const serverBin = bin;
-const SERVER_WIDE = /server_wide\.spec\.ts$/;
+// Specs that change server-wide settings (mcp.spec.ts turns open registration on).
+const SERVER_WIDE = /(server_wide|mcp)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',

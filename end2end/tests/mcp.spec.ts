@@ -1,0 +1,160 @@
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as path from 'path';
+import { expect, test } from '@playwright/test';
+import { auth, extractWWWAuthenticateParams, OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { serverBin, serverEnv } from '../playwright.config';
+import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from './rp';
+
+// Issue 16: an AI agent arrives the way the Model Context Protocol's authorization
+// spec says. The official MCP TypeScript SDK (not ours) meets the example API's 401,
+// follows its RFC 9728 `resource_metadata` to Portcullis, registers itself (RFC
+// 7591), and builds the authorization request (PKCE S256, RFC 8707 `resource`).
+// Until an administrator admits the self-registered client, the person sees it is
+// awaiting approval; then a signed-out person signs in and allows it in Chromium,
+// the browser lands on the agent's loopback listener, the SDK redeems the code, and
+// the API answers the agent with the person's identity.
+//
+// It turns open registration on for the whole server, so it runs alone (see
+// playwright.config.ts) and turns it off again.
+
+test.describe.configure({ mode: 'serial' });
+
+/** The example API's port: the same for both projects (its scopes exist once). */
+const API_PORT = Number(process.env.E2E_PORT) + 3000;
+const API = `http://127.0.0.1:${API_PORT}`;
+let api: ChildProcess | undefined;
+
+test.beforeAll(async () => {
+  // The catalogue entry for the example API (kept from the first project's run).
+  for (const args of [
+    ['api', 'add', '--name', 'Course registrations (MCP)', '--audience', API],
+    ['api', 'add-scope', '--api', API, '--name', 'registrations:read', '--description', 'See your course registrations'],
+    ['api', 'add-scope', '--api', API, '--name', 'registrations:write', '--description', 'Change your course registrations'],
+  ]) {
+    try {
+      execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      if (!String((e as { stderr?: string }).stderr ?? e).includes('already exists')) throw e;
+    }
+  }
+  cli(['registration', 'mode', 'open']);
+  api = spawn(path.join(path.dirname(serverBin), 'registrations'), ['--issuer', ISSUER, '--bind', `127.0.0.1:${API_PORT}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  await expect
+    .poll(async () => (await fetch(`${API}/.well-known/oauth-protected-resource`).catch(() => undefined))?.status, { timeout: 20_000 })
+    .toBe(200);
+});
+
+test.afterAll(async () => {
+  api?.kill();
+  cli(['registration', 'mode', 'off']);
+});
+
+/** What the agent keeps: the SDK's storage interface, in memory. */
+class Agent implements OAuthClientProvider {
+  info?: OAuthClientInformationMixed;
+  saved?: OAuthTokens;
+  verifier = '';
+  sentTo?: URL;
+  constructor(readonly callback: string, readonly name: string, readonly stateValue: string) {}
+  get redirectUrl() {
+    return this.callback;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    // A public native client (no secret), as desktop agents register.
+    return {
+      client_name: this.name,
+      redirect_uris: [this.callback],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    } as OAuthClientMetadata;
+  }
+  state() {
+    return this.stateValue;
+  }
+  clientInformation() {
+    return this.info;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.info = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.sentTo = url;
+  }
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+test('the MCP SDK registers itself, waits for admission, and a signed-out person lets it call the API', async ({ page }, testInfo) => {
+  const user = createUser(testInfo, 'mona');
+  const listener = await Listener.start();
+  try {
+    const callback = listener.callback(testInfo, 'mcp');
+    const name = `Course agent ${testInfo.project.name} ${Date.now() % 100000}`;
+    const agent = new Agent(callback, name, RESERVED);
+
+    // The API refuses the agent and says where to learn about it.
+    const refused = await fetch(`${API}/me`);
+    expect(refused.status).toBe(401);
+    const { resourceMetadataUrl } = extractWWWAuthenticateParams(refused);
+    expect(resourceMetadataUrl?.href).toBe(`${API}/.well-known/oauth-protected-resource`);
+
+    // The SDK discovers Portcullis, registers, and builds the authorization request.
+    expect(await auth(agent, { serverUrl: API, resourceMetadataUrl })).toBe('REDIRECT');
+    const clientId = agent.info!.client_id;
+    const request = agent.sentTo!;
+    expect(request.origin + request.pathname).toBe(`${ISSUER}/oauth/authorize`);
+    expect(request.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(request.searchParams.get('resource')).toBe(API);
+    expect(request.searchParams.get('state')).toBe(RESERVED);
+
+    // Not admitted yet: the person is told, and the agent's listener hears nothing.
+    await page.goto(request.href);
+    await expect(page.getByText("awaiting an administrator's approval")).toBeVisible();
+    expect(listener.hitsOn(callback)).toHaveLength(0);
+
+    // An administrator admits it; the person (signed out) signs in and allows it.
+    cli(['client', 'enable', clientId]);
+    await page.goto(request.href);
+    await signInHere(page, testInfo, user);
+    await decide(page, testInfo, name, 'Allow');
+    const arrival = await listener.arrival(callback);
+    expect(arrival.searchParams.get('state')).toBe(RESERVED);
+    expect(arrival.searchParams.get('iss')).toBe(ISSUER);
+
+    // The SDK redeems the code (PKCE, the same resource) and calls the API.
+    const code = arrival.searchParams.get('code')!;
+    expect(await auth(agent, { serverUrl: API, resourceMetadataUrl, authorizationCode: code })).toBe('AUTHORIZED');
+    expect(agent.saved?.refresh_token).toBeTruthy();
+    const me = await fetch(`${API}/me`, { headers: { authorization: `Bearer ${agent.saved!.access_token}` } });
+    expect(me.status).toBe(200);
+    const caller = await me.json();
+    expect(caller.client_id).toBe(clientId);
+    expect(caller.user).toBeTruthy();
+    expect(caller.scopes).toEqual(expect.arrayContaining(['registrations:read', 'registrations:write']));
+    expect(caller.acting).toEqual([]);
+
+    // Later, the SDK refreshes on its own (a public client: the refresh token rotates).
+    const old = agent.saved!;
+    expect(await auth(agent, { serverUrl: API, resourceMetadataUrl })).toBe('AUTHORIZED');
+    expect(agent.saved!.access_token).not.toBe(old.access_token);
+    expect(agent.saved!.refresh_token).not.toBe(old.refresh_token);
+  } finally {
+    await listener.stop();
+  }
+});
