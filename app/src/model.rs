@@ -446,6 +446,19 @@ pub struct ConnectedAppView {
     /// How long its access tokens live: how long one already issued can still be
     /// accepted by an API that checks it offline after access is revoked.
     pub access_token_secs: i64,
+    /// Agents acting for the person through this app (token exchange).
+    pub agents: Vec<AgentView>,
+}
+
+/// An agent acting for the person through one of their apps (RFC 8693).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub client_id: String,
+    pub name: String,
+    pub last_used: String,
+    pub live_tokens: usize,
+    /// 1: it got its token from the app's; more: through other agents.
+    pub depth: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

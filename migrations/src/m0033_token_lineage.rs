@@ -4,6 +4,8 @@
 //! the token it was derived from (`parent_jti`). Revoking a token walks this table
 //! down and revokes every descendant in the same transaction; rows can be dropped
 //! once `expires_at` passes (a derived token never outlives its parent).
+//! `origin_client_id` is the app the person allowed, at the root of the chain
+//! (My apps lists the agents acting through it).
 
 use sea_orm_migration::prelude::*;
 
@@ -17,6 +19,7 @@ enum TokenLineage {
     ParentJti,
     Depth,
     ClientId,
+    OriginClientId,
     UserId,
     ExpiresAt,
     CreatedAt,
@@ -37,6 +40,11 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(TokenLineage::ParentJti).string().not_null())
                 .col(ColumnDef::new(TokenLineage::Depth).integer().not_null())
                 .col(ColumnDef::new(TokenLineage::ClientId).string().not_null())
+                .col(
+                    ColumnDef::new(TokenLineage::OriginClientId)
+                        .string()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(TokenLineage::UserId).string().null())
                 .col(
                     ColumnDef::new(TokenLineage::ExpiresAt)
@@ -56,6 +64,15 @@ impl MigrationTrait for Migration {
                 .name("idx_token_lineage_parent")
                 .table(TokenLineage::Table)
                 .col(TokenLineage::ParentJti)
+                .to_owned(),
+        )
+        .await?;
+        // My apps: the agents acting for a person.
+        m.create_index(
+            Index::create()
+                .name("idx_token_lineage_user")
+                .table(TokenLineage::Table)
+                .col(TokenLineage::UserId)
                 .to_owned(),
         )
         .await

@@ -11,18 +11,19 @@ use crate::ssr::check_csrf;
 
 #[server(input = GetUrl, endpoint = "apps/list")]
 pub async fn my_apps() -> Result<ConnectedApps, AppError> {
-    use crate::model::{ConnectedAppView, ScopeText};
+    use crate::model::{AgentView, ConnectedAppView, ScopeText};
     use crate::ssr::{require_user, state};
     use domain::platform::clock::format_utc;
     let user = require_user()?;
     let st = state()?;
     let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
+    let agents = domain::oauth::agents::agents_of(&st.db, &user.id, st.now()).await?;
     let apps = domain::oauth::consents::connected_apps(&st.db, &user.id)
         .await?
         .into_iter()
         .map(|a| ConnectedAppView {
             grant_id: a.grant.id,
-            client_id: a.grant.client_id,
+            client_id: a.grant.client_id.clone(),
             name: a.client_name,
             logo_uri: a.logo_uri,
             owner: a.owner,
@@ -37,6 +38,17 @@ pub async fn my_apps() -> Result<ConnectedApps, AppError> {
             first_authorised: format_utc(a.grant.created_at),
             last_used: a.grant.last_used_at.map(format_utc),
             access_token_secs: a.access_token_ttl_secs.unwrap_or(server_ttl),
+            agents: agents
+                .iter()
+                .filter(|g| g.origin_client_id == a.grant.client_id)
+                .map(|g| AgentView {
+                    client_id: g.client_id.clone(),
+                    name: g.client_name.clone(),
+                    last_used: format_utc(g.last_used),
+                    live_tokens: g.live_tokens,
+                    depth: g.depth,
+                })
+                .collect(),
         })
         .collect();
     Ok(ConnectedApps {
@@ -65,6 +77,38 @@ pub async fn revoke_app(
     domain::oauth::consents::revoke(&st.db, &st.revocations, &user.id, &grant_id, ip, st.now())
         .await?;
     leptos_axum::redirect("/apps?notice=app_revoked");
+    Ok(())
+}
+
+/// Stops one agent acting for the person (every token it holds for them, and
+/// what was derived from those); the app it acted through keeps its access.
+#[server(endpoint = "apps/revoke_agent")]
+pub async fn revoke_agent(
+    csrf_token: String,
+    client_id: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_user, state};
+    check_csrf(&csrf_token)?;
+    let user = require_user()?;
+    if confirm.is_none() {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick “I understand” to confirm that the agent loses access.",
+        ));
+    }
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::oauth::agents::revoke_agent(
+        &st.db,
+        &st.revocations,
+        &user.id,
+        &client_id,
+        ip,
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect("/apps?notice=agent_revoked");
     Ok(())
 }
 

@@ -228,6 +228,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "rule_deleted" => "The rule was deleted.",
         "notifications_read" => "All notifications are marked as read.",
         "app_revoked" => "The app's access was revoked. It can no longer use your account.",
+        "agent_revoked" => "The agent was stopped. The tokens it held for you, and those it passed on, no longer work.",
         "app_changed" => "The app's permissions were changed.",
         "settings_saved" => "The settings were saved.",
         "api_created" => "The API was created.",

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::apps::{my_apps, ChangeAppScopes, RevokeApp};
+use crate::api::apps::{my_apps, ChangeAppScopes, RevokeAgent, RevokeApp};
 use crate::components::forms::{CsrfField, FormError, BUTTON_SECONDARY};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
-use crate::model::{human_duration, ConnectedAppView, ConnectedApps};
+use crate::model::{human_duration, AgentView, ConnectedAppView, ConnectedApps};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
@@ -25,8 +25,9 @@ pub fn MyAppsPage() -> impl IntoView {
 fn AppsList() -> impl IntoView {
     let revoke = ServerAction::<RevokeApp>::new();
     let change = ServerAction::<ChangeAppScopes>::new();
+    let stop = ServerAction::<RevokeAgent>::new();
     let apps = Resource::new(
-        move || revoke.version().get() + change.version().get(),
+        move || revoke.version().get() + change.version().get() + stop.version().get(),
         |_| my_apps(),
     );
     let error = move || {
@@ -35,6 +36,7 @@ fn AppsList() -> impl IntoView {
             .get()
             .and_then(|r| r.err())
             .or_else(|| change.value().get().and_then(|r| r.err()))
+            .or_else(|| stop.value().get().and_then(|r| r.err()))
     };
     view! {
         <h1 class="text-2xl font-semibold">"My apps"</h1>
@@ -43,7 +45,7 @@ fn AppsList() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
-                    Ok(list) => view! { <Apps list revoke change/> }.into_any(),
+                    Ok(list) => view! { <Apps list revoke change stop/> }.into_any(),
                     Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
@@ -56,6 +58,7 @@ fn Apps(
     list: ConnectedApps,
     revoke: ServerAction<RevokeApp>,
     change: ServerAction<ChangeAppScopes>,
+    stop: ServerAction<RevokeAgent>,
 ) -> impl IntoView {
     if list.apps.is_empty() {
         return view! {
@@ -74,7 +77,7 @@ fn Apps(
             "such a service may still accept it until it expires — at most " <strong>{window}</strong> " after it was issued."
         </p>
         <ul class="mt-6 space-y-6">
-            {list.apps.into_iter().map(|app| view! { <AppCard app revoke change/> }).collect_view()}
+            {list.apps.into_iter().map(|app| view! { <AppCard app revoke change stop/> }).collect_view()}
         </ul>
     }
     .into_any()
@@ -85,6 +88,7 @@ fn AppCard(
     app: ConnectedAppView,
     revoke: ServerAction<RevokeApp>,
     change: ServerAction<ChangeAppScopes>,
+    stop: ServerAction<RevokeAgent>,
 ) -> impl IntoView {
     let testid = format!("app-{}", app.name);
     let confirm_id = format!("confirm-{}", app.grant_id);
@@ -100,6 +104,8 @@ fn AppCard(
     let name_for_revoke = app.name.clone();
     let scopes = app.scopes.clone();
     let confirm_for = confirm_id.clone();
+    let agents = app.agents.clone();
+    let through = app.name.clone();
     view! {
         <li class=CARD data-testid=testid>
             <div class="flex items-start gap-4">
@@ -133,6 +139,8 @@ fn AppCard(
                     <dd><code class="break-all font-mono text-xs" data-testid="app-client-id">{app.client_id.clone()}</code></dd>
                 </div>
             </dl>
+
+            {(!agents.is_empty()).then(|| view! { <Agents agents through stop/> })}
 
             <ActionForm action=change attr:class="mt-4">
                 <CsrfField/>
@@ -177,5 +185,44 @@ fn AppCard(
                 <button type="submit" class=format!("{DANGER} mt-3")>"Revoke access"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// The agents acting for the person through one app (RFC 8693 token exchange),
+/// each with its own way to stop it.
+#[component]
+fn Agents(
+    agents: Vec<AgentView>,
+    through: String,
+    stop: ServerAction<RevokeAgent>,
+) -> impl IntoView {
+    view! {
+        <section class="mt-4 rounded border border-amber-200 bg-amber-50 p-4" data-testid="app-agents">
+            <h3 class="font-medium text-amber-950">"Acting for you through " {through.clone()}</h3>
+            <p class="mt-1 text-xs text-amber-900">"These services got access from " {through.clone()} " to act for you elsewhere. Stopping one ends the access it holds and anything it passed on; " {through} " keeps its own."</p>
+            <ul class="mt-3 space-y-3">
+                {agents.into_iter().map(|a| {
+                    let confirm_id = format!("stop-{}", a.client_id);
+                    let testid = format!("agent-{}", a.name);
+                    let how = if a.depth <= 1 { "directly".to_owned() } else { format!("through {} other agents", a.depth - 1) };
+                    view! {
+                        <li class="rounded bg-white p-3" data-testid=testid>
+                            <p class="text-sm"><span class="font-medium" data-testid="agent-name">{a.name.clone()}</span>
+                                " · " {how} " · last acted " {a.last_used.clone()}
+                                " · " {a.live_tokens} {if a.live_tokens == 1 { " live token" } else { " live tokens" }}</p>
+                            <ActionForm action=stop attr:class="mt-2">
+                                <CsrfField/>
+                                <input type="hidden" name="client_id" value=a.client_id.clone()/>
+                                <label for=confirm_id.clone() class="flex items-start gap-2 text-sm">
+                                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1"/>
+                                    <span>"I understand that " {a.name.clone()} " stops acting for me."</span>
+                                </label>
+                                <button type="submit" class=format!("{DANGER} mt-2")>"Stop this agent"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }

@@ -84,6 +84,7 @@ event_types! {
     GrantCreated => "grant.created",
     GrantChanged => "grant.changed",
     GrantRevoked => "grant.revoked",
+    AgentRevoked => "agent.revoked",
     ScopeUpdated => "scope.updated",
     CodeReplayed => "authorization_code.replayed",
     RefreshTokenReused => "refresh_token.reused",

@@ -12,6 +12,8 @@ pub struct Model {
     pub depth: i32,
     /// The client that asked for it (the actor).
     pub client_id: String,
+    /// The app the person allowed, at the root of the chain.
+    pub origin_client_id: String,
     /// The person it acts for, if any.
     pub user_id: Option<String>,
     pub expires_at: i64,

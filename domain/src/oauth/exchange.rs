@@ -175,6 +175,7 @@ impl Tokens {
         );
         claims.auth_time = subject.auth_time;
         claims.cnf = super::issue::confirmation(x.dpop_jkt.as_deref());
+        let origin = origin_client(subject).to_owned();
         claims.act = Some(Act {
             sub: x
                 .actor
@@ -201,6 +202,7 @@ impl Tokens {
             parent_jti: Set(subject.jti.clone()),
             depth: Set(depth as i32),
             client_id: Set(x.client.id.clone()),
+            origin_client_id: Set(origin),
             user_id: Set(Some(person.id.clone())),
             expires_at: Set(claims.exp),
             created_at: Set(now),
@@ -262,6 +264,16 @@ fn prior_actors(subject: &access_tokens::AccessClaims) -> Option<Act> {
             act: None,
         }),
     }
+}
+
+/// The app at the root of the subject's chain: the innermost actor, or the
+/// subject's own client when it came straight from the person.
+fn origin_client(subject: &access_tokens::AccessClaims) -> &str {
+    subject
+        .act
+        .as_ref()
+        .and_then(|a| a.clients().last())
+        .unwrap_or(&subject.client_id)
 }
 
 /// The first key of the PostgreSQL advisory lock that serialises an exchange with

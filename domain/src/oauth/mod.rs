@@ -3,6 +3,7 @@
 //! endpoints in the server parse requests and call in here.
 
 pub mod access_tokens;
+pub mod agents;
 pub mod catalogue;
 pub mod claims;
 pub mod claims_request;
