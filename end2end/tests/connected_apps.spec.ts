@@ -1,6 +1,7 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
-import { ADMIN_PASSWORD, goto, ready } from './helpers';
-import { Client, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
+import * as oidc from 'openid-client';
+import { ADMIN_PASSWORD, expectAccessible, goto, ready, unique } from './helpers';
+import { cli, Client, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // The app's redirect listener: a real HTTP server on a free port.
 let app: Listener;
@@ -87,4 +88,62 @@ test('a user sees an app they authorised under My apps and revokes it; its token
   const csv = await page.request.get((await page.getByRole('link', { name: 'CSV' }).getAttribute('href'))!);
   expect(csv.status()).toBe(200);
   expect(await csv.text()).toContain('grant.revoked');
+});
+
+test('an agent acting through an app is listed under it and stopped on its own; the app keeps its access', async ({ page, request }, testInfo) => {
+  // An API, the app a person allows for it, and an agent (the API's resource
+  // server) that trades the app's token in to act further (RFC 8693).
+  const stem = unique(testInfo, 'plans');
+  const api = `https://${stem}.example.edu/api`;
+  const scope = `${stem}:read`;
+  cli(['api', 'add', '--name', `Plans ${stem}`, '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'See your plans']);
+  const name = `Diary ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'diary');
+  const client = registerClient(name, callback, ['--scope', scope]);
+  const agentName = `Scheduler ${testInfo.project.name} ${Date.now() % 100000}`;
+  const out = cli(['client', 'add', '--name', agentName, '--type', 'service', '--grant', 'client_credentials',
+    '--grant', 'urn:ietf:params:oauth:grant-type:token-exchange', '--scope', scope]);
+  const agent = { id: /^client_id: (\S+)$/m.exec(out)![1], secret: /^client_secret: (\S+)$/m.exec(out)![1] };
+  cli(['api', 'set-introspectors', '--api', api, agent.id]);
+
+  const rp = await RelyingParty.discover(client, callback);
+  const { url, checks } = await rp.authorizationUrl({ scope: `openid ${scope}` });
+  await page.goto(url);
+  await signInHere(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await decide(page, testInfo, name, 'Allow');
+  const arrival = await app.arrival(callback);
+  expectCode(arrival, checks);
+  const tokens = await oidc.authorizationCodeGrant(rp.config, arrival, {
+    pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true,
+  });
+  const exchanged = await tokenCall(request, agent, {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    subject_token: tokens.access_token,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  });
+  expect(exchanged.status).toBe(200);
+  const derived = exchanged.body.access_token as string;
+  expect((await introspect(request, agent, derived)).act.act.client_id).toBe(client.id);
+
+  await goto(page, testInfo, '/apps');
+  const card = page.getByTestId(`app-${name}`);
+  await expect(card.getByTestId('app-agents')).toContainText(`Acting for you through ${name}`);
+  const row = card.getByTestId(`agent-${agentName}`);
+  await expect(row.getByTestId('agent-name')).toHaveText(agentName);
+  await expect(row).toContainText('directly');
+  await expect(row).toContainText('1 live token');
+  await expectAccessible(page, '/apps with an agent');
+
+  // Confirmed first (the browser does not submit without the box).
+  await row.getByRole('button', { name: 'Stop this agent' }).click();
+  await expect(row).toBeVisible();
+  await row.getByLabel(/stops acting for me/).check();
+  await row.getByRole('button', { name: 'Stop this agent' }).click();
+  await expect(page.getByRole('status')).toContainText('The agent was stopped');
+  await expect(page.getByTestId(`app-${name}`).getByTestId('app-agents')).toHaveCount(0);
+  await expect(page.getByTestId(`app-${name}`)).toBeVisible();
+
+  expect(await introspect(request, agent, derived)).toEqual({ active: false });
+  expect((await introspect(request, client, tokens.access_token)).active).toBe(true);
 });
