@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id/apps") view=AdminUserAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/requests") view=AdminRequestsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/rules") view=AdminRulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=AdminClientsPage ssr=SsrMode::Async/>

@@ -468,6 +468,15 @@ pub struct ConnectedApps {
     pub access_token_secs: i64,
 }
 
+/// One person's authorizations, as an administrator sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserApps {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub list: ConnectedApps,
+}
+
 /// The administrators' settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsView {

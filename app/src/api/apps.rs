@@ -11,14 +11,20 @@ use crate::ssr::check_csrf;
 
 #[server(input = GetUrl, endpoint = "apps/list")]
 pub async fn my_apps() -> Result<ConnectedApps, AppError> {
+    let user = crate::ssr::require_user()?;
+    apps_of(&user.id).await
+}
+
+/// The apps `user_id` allowed, with the agents acting through each.
+#[cfg(feature = "ssr")]
+async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
     use crate::model::{AgentView, ConnectedAppView, ScopeText};
-    use crate::ssr::{require_user, state};
+    use crate::ssr::state;
     use domain::platform::clock::format_utc;
-    let user = require_user()?;
     let st = state()?;
     let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
-    let agents = domain::oauth::agents::agents_of(&st.db, &user.id, st.now()).await?;
-    let apps = domain::oauth::consents::connected_apps(&st.db, &user.id)
+    let agents = domain::oauth::agents::agents_of(&st.db, user_id, st.now()).await?;
+    let apps = domain::oauth::consents::connected_apps(&st.db, user_id)
         .await?
         .into_iter()
         .map(|a| ConnectedAppView {
@@ -134,5 +140,63 @@ pub async fn change_app_scopes(
     )
     .await?;
     leptos_axum::redirect("/apps?notice=app_changed");
+    Ok(())
+}
+
+/// An administrator's view of one person's authorizations (the apps they allowed
+/// and the agents acting through them).
+#[server(input = GetUrl, endpoint = "admin/user_apps")]
+pub async fn user_apps(user_id: String) -> Result<crate::model::UserApps, AppError> {
+    use crate::ssr::{require_admin, state};
+    require_admin()?;
+    let st = state()?;
+    if !domain::platform::text::could_exist(&user_id) {
+        return Err(AppError::NotFound);
+    }
+    let user = domain::accounts::find_by_id(&st.db, &user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::model::UserApps {
+        user_id: user.id.clone(),
+        username: user.username,
+        display_name: user.display_name,
+        list: apps_of(&user.id).await?,
+    })
+}
+
+/// An administrator revokes one of a person's authorizations, as the person
+/// would (their tokens and everything derived from them stop at once).
+#[server(endpoint = "admin/revoke_user_app")]
+pub async fn admin_revoke_app(
+    csrf_token: String,
+    user_id: String,
+    grant_id: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    if confirm.is_none() {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick “I understand” to confirm that the app loses access to this person's account.",
+        ));
+    }
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::oauth::consents::revoke_as_admin(
+        &st.db,
+        &st.revocations,
+        &admin,
+        &user_id,
+        &grant_id,
+        ip,
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!(
+        "/admin/users/{}/apps?notice=app_revoked_for_user",
+        crate::api::audit::encode(&user_id)
+    ));
     Ok(())
 }

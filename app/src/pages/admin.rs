@@ -202,6 +202,7 @@ fn UserRow(
     let testid = format!("user-{}", u.username);
     let (id1, id2) = (u.id.clone(), u.id.clone());
     let (name1, name2) = (u.username.clone(), u.username.clone());
+    let (apps_href, name3) = (format!("/admin/users/{}/apps", u.id), u.username.clone());
     view! {
         <tr class="border-t border-slate-200" data-testid=testid>
             <td data-label="User" class="px-3 py-2">
@@ -266,7 +267,10 @@ fn UserRow(
                     }.into_any()
                 }}
             </td>
-            <td data-label="Created" class="px-3 py-2 text-slate-600">{u.created.clone()}</td>
+            <td data-label="Created" class="px-3 py-2 text-slate-600">
+                {u.created.clone()}
+                <div><a class="text-sky-700 underline hover:text-sky-900" href=apps_href>"Authorizations"<span class="sr-only">" of " {name3}</span></a></div>
+            </td>
         </tr>
     }
 }

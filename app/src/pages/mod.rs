@@ -3,6 +3,7 @@ mod admin;
 mod admin_config;
 mod admin_portal;
 mod admin_rules;
+mod admin_user_apps;
 mod apps;
 mod audit;
 mod developer;
@@ -22,6 +23,7 @@ pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage};
 #[cfg(feature = "ssr")]
 pub(crate) use admin_rules::draft_query as rules_draft_query;
 pub use admin_rules::AdminRulesPage;
+pub use admin_user_apps::AdminUserAppsPage;
 pub use apps::MyAppsPage;
 pub use audit::AdminAuditPage;
 pub use developer::{

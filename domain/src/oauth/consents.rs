@@ -401,8 +401,9 @@ async fn revoke_access_tokens<C: ConnectionTrait>(
 
 /// The person withdraws an app's access, in one transaction: its live access
 /// tokens go on the revocation list (introspection and userinfo refuse them at
-/// once), its refresh tokens and unused codes are deleted, and the grant is
-/// removed, so the next authorization asks for consent again.
+/// once, and everything derived from them by token exchange), its refresh tokens
+/// and unused codes are deleted, and the grant is removed, so the next
+/// authorization asks for consent again.
 pub async fn revoke(
     db: &DatabaseConnection,
     revocations: &RevocationMirror,
@@ -413,35 +414,74 @@ pub async fn revoke(
 ) -> DomainResult<()> {
     let txn = crate::platform::db::write_txn(db).await?;
     let g = owned(&txn, user_id, grant_id).await?;
-    let access_tokens = revoke_access_tokens(&txn, revocations, grant_id, now).await?;
+    withdraw(
+        &txn,
+        revocations,
+        g,
+        Actor::User(user_id.to_owned()),
+        ip,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An administrator withdraws `user_id`'s grant (seen on their authorizations
+/// page), exactly as the person would; the event names the administrator.
+pub async fn revoke_as_admin(
+    db: &DatabaseConnection,
+    revocations: &RevocationMirror,
+    admin: &crate::accounts::AdminCtx,
+    user_id: &str,
+    grant_id: &str,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let g = owned(&txn, user_id, grant_id).await?;
+    withdraw(&txn, revocations, g, admin.actor.clone(), ip, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn withdraw(
+    txn: &sea_orm::DatabaseTransaction,
+    revocations: &RevocationMirror,
+    g: grant::Model,
+    actor: Actor,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<()> {
+    let grant_id = g.id.clone();
+    let access_tokens = revoke_access_tokens(txn, revocations, &grant_id, now).await?;
     let refresh_tokens = rt::Entity::delete_many()
-        .filter(rt::Column::GrantId.eq(grant_id))
-        .exec(&txn)
+        .filter(rt::Column::GrantId.eq(&grant_id))
+        .exec(txn)
         .await?
         .rows_affected;
     code::Entity::delete_many()
-        .filter(code::Column::GrantId.eq(grant_id))
-        .exec(&txn)
+        .filter(code::Column::GrantId.eq(&grant_id))
+        .exec(txn)
         .await?;
-    grant::Entity::delete_by_id(grant_id.to_owned())
-        .exec(&txn)
+    grant::Entity::delete_by_id(grant_id.clone())
+        .exec(txn)
         .await?;
     audit::record(
-        &txn,
+        txn,
         now,
-        AuditEvent::new(EventType::GrantRevoked, Actor::User(user_id.to_owned()))
-            .target("grant", grant_id)
+        AuditEvent::new(EventType::GrantRevoked, actor)
+            .target("grant", &grant_id)
             .ip(ip)
             .data(json!({
                 "client": g.client_id,
+                "user": g.user_id,
                 "scopes": ScopeSet::parse_vec(&g.scopes),
                 "access_tokens_revoked": access_tokens,
                 "refresh_tokens_deleted": refresh_tokens,
             })),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 /// The person narrows what an app may do to `keep` (a subset of what they

@@ -1,0 +1,117 @@
+//! An administrator's view of one person's authorizations: the apps they allowed,
+//! what each may do, the agents acting through it, and a confirmed way to revoke
+//! an app for them (a plain form: it works without JavaScript).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::apps::{user_apps, AdminRevokeApp};
+use crate::components::forms::{CsrfField, FormError};
+use crate::components::panels::ErrorPanel;
+use crate::model::{ConnectedAppView, UserApps};
+
+const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
+const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
+
+#[component]
+pub fn AdminUserAppsPage() -> impl IntoView {
+    let params = use_params_map();
+    let revoke = ServerAction::<AdminRevokeApp>::new();
+    let data = Resource::new(
+        move || {
+            (
+                params.read().get("id").unwrap_or_default(),
+                revoke.version().get(),
+            )
+        },
+        |(id, _)| user_apps(id),
+    );
+    let error = move || revoke.value().get().and_then(|r| r.err());
+    view! {
+        <Title text="Authorizations · Admin · Portcullis"/>
+        <p class="text-sm"><a class="text-sky-700 underline hover:text-sky-900" href="/admin/users">"← Users"</a></p>
+        <div class="mt-4"><FormError error/></div>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Authorizations d revoke/> }.into_any(),
+                    Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Authorizations(d: UserApps, revoke: ServerAction<AdminRevokeApp>) -> impl IntoView {
+    let who = format!("{} ({})", d.display_name, d.username);
+    view! {
+        <h1 class="mt-2 text-2xl font-semibold">"Authorizations of " {who}</h1>
+        <p class="mt-1 text-slate-600">"The applications this person allowed to use their account, and the agents acting for them through each."</p>
+        {if d.list.apps.is_empty() {
+            view! {
+                <p class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center" data-testid="no-apps">
+                    {d.username.clone()} " has not allowed any application."
+                </p>
+            }.into_any()
+        } else {
+            let (user_id, username) = (d.user_id.clone(), d.username.clone());
+            view! {
+                <ul class="mt-6 space-y-6">
+                    {d.list.apps.into_iter().map(|app| view! {
+                        <AppRow app user_id=user_id.clone() username=username.clone() revoke/>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn AppRow(
+    app: ConnectedAppView,
+    user_id: String,
+    username: String,
+    revoke: ServerAction<AdminRevokeApp>,
+) -> impl IntoView {
+    let testid = format!("app-{}", app.name);
+    let confirm_id = format!("confirm-{}", app.grant_id);
+    view! {
+        <li class=CARD data-testid=testid>
+            <h2 class="text-lg font-semibold" data-testid="app-name">{app.name.clone()}</h2>
+            <p class="text-sm text-slate-600">
+                "Client " <code class="break-all font-mono text-xs">{app.client_id.clone()}</code>
+                " · allowed " {app.first_authorised.clone()}
+                " · last used " {app.last_used.clone().unwrap_or_else(|| "not yet".into())}
+            </p>
+            <ul class="mt-3 list-disc pl-5 text-sm" data-testid="app-scopes">
+                {app.scopes.iter().map(|s| view! {
+                    <li>{s.description.clone()} <code class="ml-2 font-mono text-xs text-slate-500">{s.name.clone()}</code></li>
+                }).collect_view()}
+            </ul>
+            {(!app.agents.is_empty()).then(|| view! {
+                <div class="mt-3 rounded border border-amber-200 bg-amber-50 p-3 text-sm text-amber-950" data-testid="app-agents">
+                    <p class="font-medium">"Agents acting through it"</p>
+                    <ul class="mt-1 list-disc pl-5">
+                        {app.agents.iter().map(|a| view! {
+                            <li>{a.name.clone()} " · last acted " {a.last_used.clone()}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <ActionForm action=revoke attr:class="mt-4 border-t border-slate-100 pt-4">
+                <CsrfField/>
+                <input type="hidden" name="user_id" value=user_id/>
+                <input type="hidden" name="grant_id" value=app.grant_id.clone()/>
+                <div class="flex items-start gap-2 text-sm">
+                    <input type="checkbox" id=confirm_id.clone() name="confirm" value="yes" required=true class="mt-1"/>
+                    <label for=confirm_id>
+                        "I understand that " {app.name.clone()} " loses access to " {username} "'s account, with every agent acting through it."
+                    </label>
+                </div>
+                <button type="submit" class=format!("{DANGER} mt-3")>"Revoke for this person"</button>
+            </ActionForm>
+        </li>
+    }
+}
