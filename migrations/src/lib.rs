@@ -38,6 +38,7 @@ mod m0029_request_uris;
 mod m0030_client_encryption;
 mod m0031_second_factors;
 mod m0032_dynamic_registration;
+mod m0034_metadata_documents;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0030_client_encryption::Migration),
             Box::new(m0031_second_factors::Migration),
             Box::new(m0032_dynamic_registration::Migration),
+            Box::new(m0034_metadata_documents::Migration),
         ]
     }
 }

@@ -102,7 +102,7 @@ pub struct Request {
     pub software_id: Option<String>,
 }
 
-fn check_request(req: &Request) -> DomainResult<()> {
+pub(crate) fn check_request(req: &Request) -> DomainResult<()> {
     if req
         .metadata
         .grant_types

@@ -13,6 +13,7 @@ pub mod client_secret_use;
 pub mod device_code;
 pub mod dpop_proof_jti;
 pub mod dynamic_registration;
+pub mod metadata_document_client;
 pub mod expiry_reminder;
 pub mod grant;
 pub mod initial_access_token;

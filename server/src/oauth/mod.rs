@@ -3,6 +3,7 @@
 
 mod authorize;
 mod authz_request;
+pub mod cimd;
 mod client_assertion;
 mod client_auth;
 mod cors;
@@ -127,6 +128,8 @@ pub struct OAuthShared {
     pub dpop: dpop::DpopPolicy,
     /// The device flow's lifetimes and per-client quota (RFC 8628).
     pub device: domain::oauth::device_policy::DevicePolicy,
+    /// Fetches client ID metadata documents (`cimd`).
+    pub metadata_documents: cimd::MetadataDocuments,
 }
 
 impl OAuthShared {
