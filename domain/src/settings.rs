@@ -237,23 +237,32 @@ impl MetadataDocuments {
     }
 }
 
+/// The metadata document settings in the database (the token path reads them
+/// through [`SettingsCache`] instead).
+pub async fn metadata_documents<C: ConnectionTrait>(conn: &C) -> DomainResult<MetadataDocuments> {
+    Ok(ss::Entity::find_by_id(METADATA_DOCUMENTS.to_owned())
+        .one(conn)
+        .await?
+        .and_then(|r| serde_json::from_str(&r.value).ok())
+        .unwrap_or_default())
+}
+
 /// An administrator changes the metadata document settings (audited, before and
-/// after); every process sees the change through the settings cache.
+/// after). Every process's settings cache hears of it through the change feed;
+/// the caller invalidates its own at once.
 pub async fn set_metadata_documents(
     db: &DatabaseConnection,
     ctx: &AdminCtx,
-    cache: &SettingsCache,
     new: MetadataDocuments,
     now: Timestamp,
 ) -> DomainResult<MetadataDocuments> {
     let new = new.normalised()?;
     let txn = crate::platform::db::write_txn(db).await?;
-    let before = load(&txn, cache.defaults).await?.metadata_documents;
+    let before = metadata_documents(&txn).await?;
     let after = serde_json::to_string(&new)
         .map_err(|e| DomainError::Internal(format!("serialising a setting: {e}")))?;
     store(&txn, ctx, METADATA_DOCUMENTS, before, &after, now).await?;
     txn.commit().await?;
-    cache.invalidate();
     Ok(new)
 }
 

@@ -20,6 +20,10 @@ pub struct ConsentView {
     pub client_name: String,
     /// The host of the app's home page (or of its redirect URI).
     pub host: Option<String>,
+    /// The host serving the app's client ID metadata document, when its
+    /// `client_id` is one: everything else about the app is what that host says.
+    #[serde(default)]
+    pub document_host: Option<String>,
     pub owner: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
@@ -140,6 +144,7 @@ pub async fn consent_view(
         client_uri: client.metadata.client_uri,
         policy_uri: client.metadata.policy_uri,
         tos_uri: client.metadata.tos_uri,
+        document_host: domain::clients::metadata_document::document_host(&client.id),
         client_id: client.id,
         client_name: client.metadata.name,
         host,
