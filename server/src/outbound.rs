@@ -34,7 +34,7 @@ impl Outbound {
     }
 
     /// A client pinned to the checked address of `url`'s host.
-    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, String> {
+    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, Refused> {
         let host = url.host_str().ok_or("the URI has no host")?.to_owned();
         let port = url.port_or_known_default().ok_or("the URI has no port")?;
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
@@ -46,10 +46,10 @@ impl Outbound {
             .ok_or_else(|| format!("{host} has no address"))?;
         if !self.allow_private {
             if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-                return Err(format!(
+                return Err(Refused::NotPublic(format!(
                     "{host} resolves to {}, which is not a public address",
                     bad.ip()
-                ));
+                )));
             }
         }
         reqwest::Client::builder()
@@ -57,7 +57,7 @@ impl Outbound {
             .timeout(self.timeout)
             .resolve(&host, addr)
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))
+            .map_err(|e| Refused::Other(format!("HTTP client: {e}")))
     }
 
     /// POSTs a form; Ok when the answer is 2xx.
@@ -65,7 +65,8 @@ impl Outbound {
         let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
         let resp = self
             .client_for(&url)
-            .await?
+            .await
+            .map_err(|e| e.to_string())?
             .post(url)
             .header(http::header::CACHE_CONTROL, "no-store")
             .form(form)
@@ -84,7 +85,7 @@ impl Outbound {
         match self.get_document(uri, max_bytes).await {
             Ok(d) => Ok(d.body),
             Err(Refused::TooLarge) => Err(format!("the document is larger than {max_bytes} bytes")),
-            Err(Refused::Other(e)) => Err(e),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -92,7 +93,7 @@ impl Outbound {
     /// in, whatever `Content-Length` says); Ok with its body and the headers a
     /// caller may judge it by when the answer is 200.
     pub async fn get_document(&self, uri: &str, max_bytes: usize) -> Result<Document, Refused> {
-        let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
+        let url = url::Url::parse(uri).map_err(|_| Refused::from("the URI is not valid".to_owned()))?;
         let mut resp = self
             .client_for(&url)
             .await?
@@ -136,8 +137,26 @@ impl Outbound {
 pub enum Refused {
     /// The body passed the size limit (the rest was not read).
     TooLarge,
+    /// The host resolves to an address that is not public (and the development
+    /// setting does not allow those): nothing was sent.
+    NotPublic(String),
     /// Anything else, in words fit for the developer who named the URI.
     Other(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("the document is too large"),
+            Self::NotPublic(e) | Self::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(e: &str) -> Self {
+        Self::Other(e.to_owned())
+    }
 }
 
 impl From<String> for Refused {

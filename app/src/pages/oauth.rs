@@ -61,6 +61,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("par_required") => "This application must send its sign-in requests to this server directly first (pushed authorization requests); the request in the address was refused.",
         Some("invalid_request_uri") => "The sign-in request has expired or was already used, or the application's request could not be fetched from an address it registered. Go back to the application and start again.",
         Some("document_bad_url") => "The application identifies itself by the address of its metadata document, but that address is not acceptable (it must be https, with a path, and no fragment or password).",
+        Some("document_private_address") => "The application's metadata document is on a private network address, which this server does not fetch from.",
         Some("document_unreachable") => "The application's metadata document could not be fetched from the address it gave, so this server cannot tell which application it is.",
         Some("document_too_large") => "The application's metadata document is larger than this server accepts.",
         Some("document_not_json") => "The application's metadata document is not a JSON document.",

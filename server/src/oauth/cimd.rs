@@ -39,7 +39,9 @@ pub enum Unresolved {
     Off,
     /// The URL is not an acceptable document URL.
     BadUrl,
-    /// The document could not be fetched (address refused, no answer, not 200).
+    /// The document's host is a private, loopback or link-local address.
+    PrivateAddress,
+    /// The document could not be fetched (no answer, not 200).
     Unreachable,
     /// Larger than `limits::METADATA_DOCUMENT`.
     TooLarge,
@@ -61,6 +63,7 @@ impl Unresolved {
         match self {
             Self::Off => "unknown_client",
             Self::BadUrl => "document_bad_url",
+            Self::PrivateAddress => "document_private_address",
             Self::Unreachable => "document_unreachable",
             Self::TooLarge => "document_too_large",
             Self::NotJson => "document_not_json",
@@ -76,6 +79,9 @@ impl Unresolved {
         match self {
             Self::Off | Self::Internal => "client authentication failed",
             Self::BadUrl => "the client_id is not an acceptable metadata document URL",
+            Self::PrivateAddress => {
+                "the client's metadata document is at an address this server does not reach"
+            }
             Self::Unreachable => "the client's metadata document could not be fetched",
             Self::TooLarge => "the client's metadata document is too large",
             Self::NotJson => "the client's metadata document is not a JSON object",
@@ -148,6 +154,7 @@ pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>,
         .await
         .map_err(|e| match e {
             Refused::TooLarge => refuse(client_id, Unresolved::TooLarge, "too large"),
+            Refused::NotPublic(why) => refuse(client_id, Unresolved::PrivateAddress, &why),
             Refused::Other(why) => refuse(client_id, Unresolved::Unreachable, &why),
         })?;
     // The draft, §4: the document is served as `application/json`.

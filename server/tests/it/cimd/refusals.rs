@@ -74,7 +74,7 @@ async fn a_document_at_a_private_address_is_refused_without_the_development_sett
     let https = format!("https://127.0.0.1:{}/a.json", docs.port);
     assert_eq!(
         refused(&app, &https, REDIRECT).await,
-        "document_unreachable"
+        "document_private_address"
     );
     for private in [
         "https://10.0.0.1/a.json",
@@ -83,7 +83,7 @@ async fn a_document_at_a_private_address_is_refused_without_the_development_sett
     ] {
         assert_eq!(
             refused(&app, private, REDIRECT).await,
-            "document_unreachable",
+            "document_private_address",
             "{private}"
         );
     }
