@@ -183,8 +183,7 @@ fn host_entry(field: &'static str, raw: &str) -> DomainResult<String> {
     let h = raw.trim().trim_end_matches('.').to_ascii_lowercase();
     let ok = !h.is_empty()
         && h.len() <= limits::DOMAIN_NAME
-        && h
-            .chars()
+        && h.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         && !h.starts_with(['.', '-'])
         && (h.starts_with('[') || !h.contains(':'));
@@ -193,7 +192,9 @@ fn host_entry(field: &'static str, raw: &str) -> DomainResult<String> {
     } else {
         Err(DomainError::invalid(
             field,
-            format!("'{raw}' is not a host name (like app.example.com, without https:// or a port)"),
+            format!(
+                "'{raw}' is not a host name (like app.example.com, without https:// or a port)"
+            ),
         ))
     }
 }

@@ -93,7 +93,8 @@ impl Outbound {
     /// in, whatever `Content-Length` says); Ok with its body and the headers a
     /// caller may judge it by when the answer is 200.
     pub async fn get_document(&self, uri: &str, max_bytes: usize) -> Result<Document, Refused> {
-        let url = url::Url::parse(uri).map_err(|_| Refused::from("the URI is not valid".to_owned()))?;
+        let url =
+            url::Url::parse(uri).map_err(|_| Refused::from("the URI is not valid".to_owned()))?;
         let mut resp = self
             .client_for(&url)
             .await?

@@ -389,8 +389,7 @@ async fn create(
         ready.await_admission();
     }
     let txn = crate::platform::db::write_txn(db).await?;
-    let created = match super::store::insert(&txn, Actor::Client(url.clone()), ready, now).await
-    {
+    let created = match super::store::insert(&txn, Actor::Client(url.clone()), ready, now).await {
         Ok(c) => c,
         Err(e) => {
             // Two first requests for one document at once: the other created it.
@@ -405,13 +404,16 @@ async fn create(
     audit::record(
         &txn,
         now,
-        AuditEvent::new(EventType::ClientRegisteredByDocument, Actor::Client(url.clone()))
-            .target("client", &url)
-            .data(json!({
-                "host": seen.host,
-                "admitted": admitted,
-                "imitates": seen.imitated,
-            })),
+        AuditEvent::new(
+            EventType::ClientRegisteredByDocument,
+            Actor::Client(url.clone()),
+        )
+        .target("client", &url)
+        .data(json!({
+            "host": seen.host,
+            "admitted": admitted,
+            "imitates": seen.imitated,
+        })),
     )
     .await?;
     txn.commit().await?;
@@ -475,10 +477,7 @@ mod tests {
             }],
         };
         for name in ["Claude", "claude", "C-laude", "C L A U D E", "Сlaude"] {
-            assert!(
-                imitates(&policy, name, "evil.example").is_some(),
-                "{name}"
-            );
+            assert!(imitates(&policy, name, "evil.example").is_some(), "{name}");
         }
         assert!(imitates(&policy, "Claude", "claude.ai").is_none());
         assert!(imitates(&policy, "Claude", "mcp.claude.ai").is_none());

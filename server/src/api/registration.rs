@@ -131,8 +131,8 @@ pub async fn update_documents(
 ) -> ApiResult<Json<MetadataDocumentsSetting>> {
     let app = &st.oauth.services;
     let admin = who.as_admin()?;
-    let now = domain::settings::set_metadata_documents(&app.db, admin.ctx(), b.into(), app.now())
-        .await?;
+    let now =
+        domain::settings::set_metadata_documents(&app.db, admin.ctx(), b.into(), app.now()).await?;
     app.runtime.invalidate();
     Ok(Json(now.into()))
 }

@@ -132,16 +132,10 @@ async fn tokens_command(
             max_uses,
             days,
         } => {
-            let (t, secret) = initial_tokens::mint(
-                db,
-                ctx,
-                &label,
-                max_uses,
-                days.saturating_mul(86_400),
-                now,
-            )
-            .await
-            .map_err(domain_err)?;
+            let (t, secret) =
+                initial_tokens::mint(db, ctx, &label, max_uses, days.saturating_mul(86_400), now)
+                    .await
+                    .map_err(domain_err)?;
             println!("id: {}", t.id);
             println!("token (shown once): {}", secret.expose());
         }

@@ -164,7 +164,11 @@ pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>,
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
     });
     if !json_type {
-        return Err(refuse(client_id, Unresolved::NotJson, "not application/json"));
+        return Err(refuse(
+            client_id,
+            Unresolved::NotJson,
+            "not application/json",
+        ));
     }
     let value: Value = serde_json::from_slice(&doc.body)
         .map_err(|_| refuse(client_id, Unresolved::NotJson, "not JSON"))?;

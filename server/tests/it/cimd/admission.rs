@@ -26,22 +26,36 @@ async fn a_trusted_hosts_client_goes_straight_to_sign_in_another_awaits_approval
     assert_eq!(loc, "/oauth/error?reason=awaiting_admission");
     let page = b.get_html(&loc).await;
     assert_eq!(page.status, 403);
-    assert!(page.body.contains("awaiting an administrator"), "{}", page.body);
+    assert!(
+        page.body.contains("awaiting an administrator"),
+        "{}",
+        page.body
+    );
     let (status, body) = public_token(
         &app,
         &untrusted,
         &[("grant_type", "authorization_code"), ("code", "x")],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 
     // Administrators see where it came from, and admit it.
     let admin = app.browser();
-    assert!(admin.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
+    assert!(
+        admin
+            .sign_in(&app.admin.username, ADMIN_PASSWORD)
+            .await
+            .status
+            < 400
+    );
     let list = admin.get_html("/admin/clients").await;
     assert!(
-        list.body
-            .contains(&format!("Metadata document at {untrusted} (host localhost)")),
+        list.body.contains(&format!(
+            "Metadata document at {untrusted} (host localhost)"
+        )),
         "{}",
         list.body
     );
@@ -94,7 +108,9 @@ async fn the_settings_are_bounded_and_administrators_only() {
         json!({ "enabled": true, "trusted_hosts": vec!["a.example"; 51] }),
         json!({ "enabled": "yes" }),
     ] {
-        let r = admin.put("/api/v1/registration/documents", bad.clone()).await;
+        let r = admin
+            .put("/api/v1/registration/documents", bad.clone())
+            .await;
         assert_eq!(r.status, 400, "{bad} {}", r.body);
     }
     let r = admin.get("/api/v1/registration/documents").await;
@@ -105,7 +121,12 @@ async fn the_settings_are_bounded_and_administrators_only() {
             json!({ "enabled": true, "trusted_hosts": ["App.Example.com", "app.example.com"] }),
         )
         .await;
-    assert_eq!(r.json()["trusted_hosts"], json!(["app.example.com"]), "{}", r.body);
+    assert_eq!(
+        r.json()["trusted_hosts"],
+        json!(["app.example.com"]),
+        "{}",
+        r.body
+    );
     let dev = create_user(&app.db, "dev", domain::accounts::Role::Developer).await;
     let r = Api::for_user(&app, &dev)
         .await

@@ -81,9 +81,14 @@ async fn openid_client_signs_a_person_in_with_a_metadata_document_as_its_client_
     assert_eq!(page.status, 200);
     assert!(page.body.contains("consent-document-host"), "{}", page.body);
     // What the document says of its home page is not where it comes from.
-    assert!(!page.body.contains("data-testid=\"consent-host\""), "{}", page.body);
     assert!(
-        page.body.contains(">127.0.0.1<!></strong> says it is <strong>Grading agent"),
+        !page.body.contains("data-testid=\"consent-host\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(">127.0.0.1<!></strong> says it is <strong>Grading agent"),
         "{}",
         page.body
     );
@@ -123,11 +128,20 @@ async fn discovery_advertises_documents_only_while_they_are_on() {
             .await
             .unwrap()
     };
-    assert_eq!(get().await["client_id_metadata_document_supported"], Value::Null);
+    assert_eq!(
+        get().await["client_id_metadata_document_supported"],
+        Value::Null
+    );
     settings(&app, true, &[], json!([])).await;
-    assert_eq!(get().await["client_id_metadata_document_supported"], json!(true));
+    assert_eq!(
+        get().await["client_id_metadata_document_supported"],
+        json!(true)
+    );
     settings(&app, false, &[], json!([])).await;
-    assert_eq!(get().await["client_id_metadata_document_supported"], Value::Null);
+    assert_eq!(
+        get().await["client_id_metadata_document_supported"],
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -135,7 +149,11 @@ async fn a_fresh_copy_is_not_fetched_again_and_a_stale_one_is() {
     let app = spawn_local_app().await;
     let docs = Documents::start().await;
     let url = docs.url("127.0.0.1", "/c.json");
-    docs.serve("/c.json", &document(&url, "Cached agent"), Some("public, max-age=600"));
+    docs.serve(
+        "/c.json",
+        &document(&url, "Cached agent"),
+        Some("public, max-age=600"),
+    );
     settings(&app, true, &["127.0.0.1"], json!([])).await;
     let b = app.browser();
     assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
@@ -174,8 +192,12 @@ async fn a_fresh_copy_is_not_fetched_again_and_a_stale_one_is() {
 
     // The refresh token works while the document is served…
     let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let (status, body) =
-        public_token(&app, &url, &[("grant_type", "refresh_token"), ("refresh_token", &rt)]).await;
+    let (status, body) = public_token(
+        &app,
+        &url,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     // …and a stale copy whose document is gone is `invalid_client`.
     docs.serve_raw(
@@ -188,8 +210,12 @@ async fn a_fresh_copy_is_not_fetched_again_and_a_stale_one_is() {
     );
     app.clock.advance(601);
     let rt = body["refresh_token"].as_str().unwrap().to_owned();
-    let (status, body) =
-        public_token(&app, &url, &[("grant_type", "refresh_token"), ("refresh_token", &rt)]).await;
+    let (status, body) = public_token(
+        &app,
+        &url,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client");
 }

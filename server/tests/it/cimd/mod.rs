@@ -80,10 +80,7 @@ impl Documents {
     }
 
     pub fn serve_raw(&self, path: &str, served: Served) {
-        self.served
-            .lock()
-            .unwrap()
-            .insert(path.to_owned(), served);
+        self.served.lock().unwrap().insert(path.to_owned(), served);
     }
 
     /// How often `path` was fetched.

@@ -57,7 +57,10 @@ async fn a_redirect_uri_the_document_does_not_list_exactly_is_refused() {
     let url = docs.url("127.0.0.1", "/a.json");
     docs.serve("/a.json", &document(&url, "Agent"), None);
     // Another path, and (unlike a native client's loopback leeway) another port.
-    for unlisted in ["http://127.0.0.1:9/elsewhere", "http://127.0.0.1:10/callback"] {
+    for unlisted in [
+        "http://127.0.0.1:9/elsewhere",
+        "http://127.0.0.1:10/callback",
+    ] {
         assert_eq!(refused(&app, &url, unlisted).await, "bad_redirect_uri");
     }
 }
@@ -127,7 +130,11 @@ async fn a_document_with_a_secret_is_refused() {
         let mut doc = document(&url, "Agent");
         doc[k] = v;
         docs.serve("/s.json", &doc, None);
-        assert_eq!(refused(&app, &url, REDIRECT).await, "document_has_secret", "{k}");
+        assert_eq!(
+            refused(&app, &url, REDIRECT).await,
+            "document_has_secret",
+            "{k}"
+        );
     }
     assert!(!stored(&app, &url).await);
 }
@@ -160,7 +167,10 @@ async fn documents_that_are_not_json_or_break_the_registration_rules_are_refused
     assert!(!stored(&app, &url).await);
     // Not found: unreachable.
     let missing = docs.url("127.0.0.1", "/missing.json");
-    assert_eq!(refused(&app, &missing, REDIRECT).await, "document_unreachable");
+    assert_eq!(
+        refused(&app, &missing, REDIRECT).await,
+        "document_unreachable"
+    );
 }
 
 #[tokio::test]
@@ -177,5 +187,8 @@ async fn while_documents_are_off_a_url_is_an_unknown_client() {
         &[("grant_type", "authorization_code"), ("code", "x")],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }
