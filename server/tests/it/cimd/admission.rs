@@ -59,6 +59,12 @@ async fn a_trusted_hosts_client_goes_straight_to_sign_in_another_awaits_approval
         "{}",
         list.body
     );
+    // Its id is a URL: the list links to it as one path segment.
+    let detail = format!("/developer/clients/{}", enc(&untrusted));
+    assert!(list.body.contains(&detail), "{}", list.body);
+    let page = admin.get_html(&detail).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Unknown agent"), "{}", page.body);
     admit(&app, &untrusted).await;
     let loc = authorize_location(&admin, &untrusted).await;
     assert!(loc.starts_with("/oauth/consent?"), "{loc}");

@@ -219,3 +219,50 @@ async fn a_fresh_copy_is_not_fetched_again_and_a_stale_one_is() {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client");
 }
+
+#[tokio::test]
+async fn a_document_client_pushes_its_request_first() {
+    let app = spawn_local_app().await;
+    let docs = Documents::start().await;
+    let url = docs.url("127.0.0.1", "/par.json");
+    let mut doc = document(&url, "Pushing agent");
+    doc["require_pushed_authorization_requests"] = json!(true);
+    docs.serve("/par.json", &doc, None);
+    settings(&app, true, &["127.0.0.1"], json!([])).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/par", app.base))
+        .form(&[
+            ("client_id", url.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", crate::rp::CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let pushed: Value = r.json().await.unwrap();
+    let b = app.browser();
+    assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
+    // Not pushed: refused, as the document asks (shown, no code).
+    let r = b.get(&authorize(&url, REDIRECT)).await;
+    assert!(
+        r.location().is_none_or(|l| !l.contains("code=")),
+        "{:?}",
+        r.location()
+    );
+    let loc = b
+        .get(&format!(
+            "/oauth/authorize?client_id={}&request_uri={}",
+            enc(&url),
+            enc(s(&pushed, "request_uri"))
+        ))
+        .await
+        .location()
+        .unwrap();
+    assert!(loc.starts_with("/oauth/consent?"), "{loc}");
+    assert_eq!(docs.hits("/par.json"), 1);
+}
