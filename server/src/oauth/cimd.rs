@@ -12,7 +12,8 @@
 //! is fresh — `Cache-Control: max-age`, clamped to 5 minutes … a day, an hour
 //! without one — in every process, since it lives in the database. A stale copy is
 //! fetched again; a failure then refuses the client (the copy is past what its
-//! server allowed).
+//! server allowed). A refused document is not fetched again for
+//! [`RETRY_AFTER_SECS`] (in this process).
 //!
 //! What is checked here, because only the fetch sees it: the document's
 //! `client_id` equals the URL byte for byte (§4.1), no `client_secret` or
@@ -20,10 +21,13 @@
 //! document is public). Everything else is `domain::clients::metadata_document`,
 //! by the rules of dynamic registration.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use domain::clients::metadata_document::{self as md, Fetched};
 use domain::clients::Client;
+use domain::platform::clock::Timestamp;
+use domain::settings::RuntimeSettings;
 use domain::DomainError;
 use serde_json::Value;
 
@@ -97,13 +101,47 @@ impl Unresolved {
 pub struct MetadataDocuments {
     outbound: Outbound,
     advertised: OnceLock<Arc<[u8]>>,
+    /// Documents refused lately (URL → when, why): not fetched again for
+    /// [`RETRY_AFTER_SECS`], so that requests naming a bad URL cannot make this
+    /// server fetch it again and again.
+    refused: Mutex<HashMap<String, (Timestamp, Unresolved)>>,
 }
+
+/// How long a refused document is not fetched again.
+pub const RETRY_AFTER_SECS: i64 = 30;
+/// Refused URLs remembered at most (then forgotten all at once: a flood of
+/// distinct URLs costs each one fetch, bounded by the timeout and the size).
+const REFUSED_REMEMBERED: usize = 10_000;
 
 impl MetadataDocuments {
     pub fn new(outbound: Outbound) -> Self {
         Self {
             outbound,
             advertised: OnceLock::new(),
+            refused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refused_lately(&self, url: &str, now: Timestamp) -> Option<Unresolved> {
+        let map = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(url)
+            .filter(|(at, _)| now < at + RETRY_AFTER_SECS)
+            .map(|(_, u)| *u)
+    }
+
+    fn note(&self, url: &str, now: Timestamp, outcome: &Result<Client, Unresolved>) {
+        let mut map = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            // Our own failure says nothing about the document.
+            Ok(_) | Err(Unresolved::Internal) => {
+                map.remove(url);
+            }
+            Err(u) => {
+                if map.len() >= REFUSED_REMEMBERED {
+                    map.clear();
+                }
+                map.insert(url.to_owned(), (now, *u));
+            }
         }
     }
 }
@@ -143,12 +181,28 @@ pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>,
     }
     let fetcher = &st.metadata_documents.outbound;
     let url = md::parse_url(client_id, fetcher.allows_private()).ok_or(Unresolved::BadUrl)?;
-    if let Some(c) = md::fresh(&svc.db, client_id, svc.now())
-        .await
-        .map_err(internal)?
-    {
+    let now = svc.now();
+    if let Some(c) = md::fresh(&svc.db, client_id, now).await.map_err(internal)? {
         return Ok(Some(c));
     }
+    let documents = &st.metadata_documents;
+    if let Some(u) = documents.refused_lately(client_id, now) {
+        return Err(u);
+    }
+    let outcome = fetch(st, &settings, client_id, &url).await;
+    documents.note(client_id, now, &outcome);
+    outcome.map(Some)
+}
+
+/// Fetches, checks and stores a document.
+async fn fetch(
+    st: &OAuthState,
+    settings: &RuntimeSettings,
+    client_id: &str,
+    url: &url::Url,
+) -> Result<Client, Unresolved> {
+    let svc = &st.services;
+    let fetcher = &st.metadata_documents.outbound;
     let doc = fetcher
         .get_document(url.as_str(), limits::METADATA_DOCUMENT)
         .await
@@ -201,12 +255,11 @@ pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>,
         &svc.db,
         &svc.hasher,
         &svc.clients,
-        &settings,
+        settings,
         fetched,
         svc.now(),
     )
     .await
-    .map(Some)
     .map_err(|e| match e {
         DomainError::Invalid { field, message } => refuse(
             client_id,

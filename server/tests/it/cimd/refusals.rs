@@ -5,8 +5,12 @@ use serde_json::json;
 
 use super::*;
 
+const RETRY_AFTER_SECS: i64 = server::oauth::cimd::RETRY_AFTER_SECS;
+
 /// The error page's reason an authorization request with `client_id` gets.
 async fn refused(app: &TestApp, client_id: &str, redirect_uri: &str) -> String {
+    // Past the time a refused document is not fetched again.
+    app.clock.advance(RETRY_AFTER_SECS);
     let b = app.browser();
     assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
     let loc = b
@@ -110,6 +114,7 @@ async fn an_oversize_document_is_refused() {
     let room = limits::METADATA_DOCUMENT - doc.to_string().len() - 20;
     doc["padding"] = json!("x".repeat(room));
     docs.serve("/big.json", &doc, None);
+    app.clock.advance(RETRY_AFTER_SECS);
     let b = app.browser();
     assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
     let loc = authorize_location(&b, &url).await;
@@ -191,4 +196,31 @@ async fn while_documents_are_off_a_url_is_an_unknown_client() {
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
     );
+}
+
+#[tokio::test]
+async fn a_refused_document_is_not_fetched_again_for_a_while() {
+    let app = spawn_local_app().await;
+    let docs = Documents::start().await;
+    settings(&app, true, &["127.0.0.1"], json!([])).await;
+    let url = docs.url("127.0.0.1", "/later.json");
+    let b = app.browser();
+    assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
+    for _ in 0..3 {
+        assert_eq!(
+            authorize_location(&b, &url).await,
+            "/oauth/error?reason=document_unreachable"
+        );
+    }
+    assert_eq!(docs.hits("/later.json"), 1, "one fetch, then remembered");
+    docs.serve("/later.json", &document(&url, "Late agent"), None);
+    app.clock.advance(RETRY_AFTER_SECS - 1);
+    assert_eq!(
+        authorize_location(&b, &url).await,
+        "/oauth/error?reason=document_unreachable"
+    );
+    app.clock.advance(1);
+    let loc = authorize_location(&b, &url).await;
+    assert!(loc.starts_with("/oauth/consent?"), "{loc}");
+    assert_eq!(docs.hits("/later.json"), 2);
 }
