@@ -47,6 +47,14 @@ pub const CONTACTS: usize = 10;
 pub const EMAIL_DOMAINS: usize = 50;
 /// One domain name (RFC 1035 §2.3.4).
 pub const DOMAIN_NAME: usize = 253;
+/// A client ID metadata document (draft-ietf-oauth-client-id-metadata-document),
+/// in bytes, counted as it streams in (never trusting `Content-Length`): a
+/// document is a handful of URIs and names.
+pub const METADATA_DOCUMENT: usize = 5 * 1024;
+/// Hosts whose client metadata documents are admitted at once.
+pub const TRUSTED_HOSTS: usize = 50;
+/// Protected client names (each with its vendor's host).
+pub const PROTECTED_NAMES: usize = 50;
 
 // ------------------------------------------------------------------ requests
 

@@ -39,6 +39,7 @@ mod m0030_client_encryption;
 mod m0031_second_factors;
 mod m0032_dynamic_registration;
 mod m0033_token_lineage;
+mod m0034_metadata_documents;
 
 pub struct Migrator;
 
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0031_second_factors::Migration),
             Box::new(m0032_dynamic_registration::Migration),
             Box::new(m0033_token_lineage::Migration),
+            Box::new(m0034_metadata_documents::Migration),
         ]
     }
 }

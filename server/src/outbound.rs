@@ -27,8 +27,14 @@ impl Outbound {
         }
     }
 
+    /// Whether loopback, private and link-local addresses may be reached (the
+    /// development setting `outbound.allow_private_addresses`).
+    pub fn allows_private(&self) -> bool {
+        self.allow_private
+    }
+
     /// A client pinned to the checked address of `url`'s host.
-    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, String> {
+    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, Refused> {
         let host = url.host_str().ok_or("the URI has no host")?.to_owned();
         let port = url.port_or_known_default().ok_or("the URI has no port")?;
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
@@ -40,10 +46,10 @@ impl Outbound {
             .ok_or_else(|| format!("{host} has no address"))?;
         if !self.allow_private {
             if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-                return Err(format!(
+                return Err(Refused::NotPublic(format!(
                     "{host} resolves to {}, which is not a public address",
                     bad.ip()
-                ));
+                )));
             }
         }
         reqwest::Client::builder()
@@ -51,7 +57,7 @@ impl Outbound {
             .timeout(self.timeout)
             .resolve(&host, addr)
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))
+            .map_err(|e| Refused::Other(format!("HTTP client: {e}")))
     }
 
     /// POSTs a form; Ok when the answer is 2xx.
@@ -59,7 +65,8 @@ impl Outbound {
         let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
         let resp = self
             .client_for(&url)
-            .await?
+            .await
+            .map_err(|e| e.to_string())?
             .post(url)
             .header(http::header::CACHE_CONTROL, "no-store")
             .form(form)
@@ -75,7 +82,19 @@ impl Outbound {
     /// GETs a document of at most `max_bytes`; Ok with its body when the answer
     /// is 200.
     pub async fn get_limited(&self, uri: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
-        let url = url::Url::parse(uri).map_err(|_| "the URI is not valid".to_owned())?;
+        match self.get_document(uri, max_bytes).await {
+            Ok(d) => Ok(d.body),
+            Err(Refused::TooLarge) => Err(format!("the document is larger than {max_bytes} bytes")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// GETs a JSON document of at most `max_bytes` (counted as the body streams
+    /// in, whatever `Content-Length` says); Ok with its body and the headers a
+    /// caller may judge it by when the answer is 200.
+    pub async fn get_document(&self, uri: &str, max_bytes: usize) -> Result<Document, Refused> {
+        let url =
+            url::Url::parse(uri).map_err(|_| Refused::from("the URI is not valid".to_owned()))?;
         let mut resp = self
             .client_for(&url)
             .await?
@@ -85,8 +104,16 @@ impl Outbound {
             .await
             .map_err(|e| format!("fetching: {}", kind(&e)))?;
         if resp.status() != http::StatusCode::OK {
-            return Err(format!("the server answered {}", resp.status()));
+            return Err(format!("the server answered {}", resp.status()).into());
         }
+        let header = |name: http::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(http::header::CONTENT_TYPE);
+        let cache_control = header(http::header::CACHE_CONTROL);
         let mut body = Vec::new();
         while let Some(chunk) = resp
             .chunk()
@@ -94,12 +121,57 @@ impl Outbound {
             .map_err(|e| format!("reading: {}", kind(&e)))?
         {
             if body.len() + chunk.len() > max_bytes {
-                return Err(format!("the document is larger than {max_bytes} bytes"));
+                return Err(Refused::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(Document {
+            body,
+            content_type,
+            cache_control,
+        })
     }
+}
+
+/// Why a document was not fetched.
+#[derive(Debug)]
+pub enum Refused {
+    /// The body passed the size limit (the rest was not read).
+    TooLarge,
+    /// The host resolves to an address that is not public (and the development
+    /// setting does not allow those): nothing was sent.
+    NotPublic(String),
+    /// Anything else, in words fit for the developer who named the URI.
+    Other(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("the document is too large"),
+            Self::NotPublic(e) | Self::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(e: &str) -> Self {
+        Self::Other(e.to_owned())
+    }
+}
+
+impl From<String> for Refused {
+    fn from(e: String) -> Self {
+        Self::Other(e)
+    }
+}
+
+/// A fetched document and the response headers that say what it is.
+#[derive(Debug)]
+pub struct Document {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
 }
 
 /// A reqwest error without the URL (which the developer knows), kept short.

@@ -333,6 +333,9 @@ async fn oauth_state(
         secure_cookies: settings.secure_cookies(),
         require_par: settings.require_pushed_authorization_requests,
         client_keys: oauth::ClientKeys::new(crate::outbound::Outbound::new(&settings.outbound)),
+        metadata_documents: oauth::cimd::MetadataDocuments::new(crate::outbound::Outbound::new(
+            &settings.outbound,
+        )),
         dpop: oauth::dpop::DpopPolicy::new(
             settings.dpop.require_nonce,
             settings.session_secret.expose().as_bytes(),

@@ -74,6 +74,8 @@ pub async fn save_settings(
             &default_client_lifetime_days,
         )?,
         default_client_scopes,
+        // Changed on its own (CLI, REST): `update` keeps what is in force.
+        metadata_documents: Default::default(),
     };
     domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");

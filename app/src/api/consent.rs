@@ -20,6 +20,10 @@ pub struct ConsentView {
     pub client_name: String,
     /// The host of the app's home page (or of its redirect URI).
     pub host: Option<String>,
+    /// The host serving the app's client ID metadata document, when its
+    /// `client_id` is one: everything else about the app is what that host says.
+    #[serde(default)]
+    pub document_host: Option<String>,
     pub owner: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
@@ -135,14 +139,18 @@ pub async fn consent_view(
         .iter()
         .chain(client.metadata.redirect_uris.iter())
         .find_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned));
+    let document_host = domain::clients::metadata_document::document_host(&client.id);
     Ok(ConsentView {
         logo_uri: client.metadata.logo_uri,
         client_uri: client.metadata.client_uri,
         policy_uri: client.metadata.policy_uri,
         tos_uri: client.metadata.tos_uri,
+        // A document's client comes from its document's host, whatever home
+        // page the document names: that host alone is shown.
+        host: if document_host.is_some() { None } else { host },
+        document_host,
         client_id: client.id,
         client_name: client.metadata.name,
-        host,
         owner,
         first_party: client.first_party,
         scopes,

@@ -124,7 +124,11 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
             </thead>
             <tbody>
                 {p.clients.into_iter().map(|c| {
-                    let href = format!("/developer/clients/{}", c.id);
+                    // A metadata document's client id is a URL: one path segment.
+                    let href = format!(
+                        "/developer/clients/{}",
+                        form_urlencoded::byte_serialize(c.id.as_bytes()).collect::<String>()
+                    );
                     let testid = format!("client-{}", c.metadata.name);
                     view! {
                         <tr class="border-t border-slate-200" data-testid=testid>

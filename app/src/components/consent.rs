@@ -22,6 +22,14 @@ pub fn ConsentCard(
             {c.logo_uri.clone().map(|l| view! {
                 <img src=l alt="" class="mb-4 h-14 w-14 rounded object-contain" data-testid="consent-logo" referrerpolicy="no-referrer"/>
             })}
+            // A metadata document's client is only what its host says it is: the
+            // host first, large, so "Claude" from evil.example reads as such.
+            {c.document_host.clone().map(|h| view! {
+                <p class="mb-3 rounded border border-amber-300 bg-amber-50 p-3 text-lg" data-testid="consent-document-host">
+                    <strong class="font-semibold">{h}</strong>" says it is " <strong>{c.client_name.clone()}</strong>"."
+                    <span class="mt-1 block text-sm text-slate-700">"Its name, logo and links come from a document on that site."</span>
+                </p>
+            })}
             <h1 id="consent-title" class="text-2xl font-semibold">
                 <span data-testid="consent-client">{c.client_name.clone()}</span>" wants to use your account"
             </h1>

@@ -95,6 +95,7 @@ event_types! {
     DeviceAuthorizationApproved => "device_authorization.approved",
     DeviceAuthorizationDenied => "device_authorization.denied",
     ClientRegisteredDynamically => "client.registered_dynamically",
+    ClientRegisteredByDocument => "client.registered_by_document",
     InitialAccessTokenMinted => "initial_access_token.minted",
     InitialAccessTokenRevoked => "initial_access_token.revoked",
 }

@@ -105,7 +105,7 @@ pub struct Request {
     pub scopes: Vec<String>,
 }
 
-fn check_request(req: &Request) -> DomainResult<()> {
+pub(crate) fn check_request(req: &Request) -> DomainResult<()> {
     if req
         .metadata
         .grant_types

@@ -17,6 +17,7 @@ pub mod dynamic;
 pub mod encryption;
 pub mod initial_tokens;
 pub mod metadata;
+pub mod metadata_document;
 pub mod model;
 pub mod origins;
 pub mod redirect_uri;

@@ -77,6 +77,11 @@ impl Prepared {
     pub(crate) fn await_admission(&mut self) {
         self.client.disabled = true;
     }
+
+    /// Registered under a given id: a metadata document's client is its URL.
+    pub(crate) fn use_id(&mut self, id: &str) {
+        self.client.id = id.to_owned();
+    }
 }
 
 pub(crate) async fn prepare(

@@ -18,6 +18,7 @@ pub mod grant;
 pub mod initial_access_token;
 pub mod login_throttle;
 pub mod logout_delivery;
+pub mod metadata_document_client;
 pub mod notification;
 pub mod outbox_email;
 pub mod pairwise_subject;

@@ -96,6 +96,7 @@ fn settings() -> RuntimeSettings {
         default_client_scopes: vec!["openid".into()],
         default_client_lifetime_days: 365,
         require_dpop: false,
+        metadata_documents: Default::default(),
     }
 }
 

@@ -52,6 +52,8 @@ pub mod routes {
     pub const RULE: &str = "/api/v1/rules/{id}";
     pub const REGISTRATION: &str = "/api/v1/registration";
     pub const INITIAL_TOKENS: &str = "/api/v1/registration/tokens";
+    /// Client ID metadata documents: on/off, trusted hosts, protected names.
+    pub const METADATA_DOCUMENTS: &str = "/api/v1/registration/documents";
     pub const INITIAL_TOKEN: &str = "/api/v1/registration/tokens/{id}";
     pub const ANY: &str = "/api/v1/{*rest}";
 }
@@ -191,6 +193,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
             only(get(registration::tokens).post(registration::mint)),
         )
         .route(routes::INITIAL_TOKEN, only(delete(registration::revoke)))
+        .route(
+            routes::METADATA_DOCUMENTS,
+            only(get(registration::documents).put(registration::update_documents)),
+        )
         .route(routes::PREFIX, any(not_found))
         .route(routes::ANY, any(not_found))
         .with_state(state)

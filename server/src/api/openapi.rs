@@ -59,6 +59,8 @@ use super::{clients, error, logout_deliveries, registration, requests, scopes, s
         registration::tokens,
         registration::mint,
         registration::revoke,
+        registration::documents,
+        registration::update_documents,
     ),
     components(schemas(
         error::ErrorBody,
@@ -71,7 +73,7 @@ use super::{clients, error, logout_deliveries, registration, requests, scopes, s
         (name = "clients", description = "Your OAuth clients"),
         (name = "requests", description = "Scope, extension and change requests, and their approval"),
         (name = "scopes", description = "The scope catalogue; for administrators, which scopes need approval and the auto-approval rules"),
-        (name = "registration", description = "Administrators: dynamic client registration (RFC 7591): the mode and initial access tokens")
+        (name = "registration", description = "Administrators: dynamic client registration (RFC 7591): the mode and initial access tokens; client ID metadata documents")
     )
 )]
 pub struct ApiDoc;
@@ -112,6 +114,8 @@ enum Bound {
     Grants(usize),
     /// A list of claims that can be requested individually (OIDC Core §5.5).
     Claims,
+    /// A list of at most this many objects (each bounded by its own schema).
+    Objects(usize),
 }
 
 /// Every string and list the API takes, with its bound. The unit test below fails
@@ -122,6 +126,18 @@ const BOUNDS: &[(&str, &str, Bound)] = {
     &[
         ("NewClient", "name", Required(CLIENT_NAME)),
         ("NewInitialToken", "label", Required(INITIAL_TOKEN_LABEL)),
+        (
+            "MetadataDocumentsSetting",
+            "trusted_hosts",
+            List(TRUSTED_HOSTS, DOMAIN_NAME),
+        ),
+        (
+            "MetadataDocumentsSetting",
+            "protected_names",
+            Objects(PROTECTED_NAMES),
+        ),
+        ("ProtectedName", "name", Required(CLIENT_NAME)),
+        ("ProtectedName", "host", Token(DOMAIN_NAME)),
         ("NewClient", "description", Lines(CLIENT_DESCRIPTION)),
         ("NewClient", "redirect_uris", List(REDIRECT_URIS, URI)),
         (
@@ -283,7 +299,7 @@ fn pattern(bound: &Bound) -> String {
         Bound::Required(_) => format!("^[^{line}]*[^{line}\\s][^{line}]*$"),
         Bound::RequiredLines(_) => format!("^[^{lines}]*[^{lines}\\s][^{lines}]*$"),
         Bound::Token(_) | Bound::List(..) => format!("^\\s*[^{line}\\s]*\\s*$"),
-        Bound::Grants(_) | Bound::Claims => String::new(),
+        Bound::Grants(_) | Bound::Claims | Bound::Objects(_) => String::new(),
     }
 }
 
@@ -340,6 +356,7 @@ fn apply_bounds(doc: &mut Value) {
                 let grants = domain::clients::GrantType::ALL.map(|g| g.as_str());
                 set(p, "items", json!({ "type": "string", "enum": grants }));
             }
+            Bound::Objects(n) => set(p, "maxItems", json!(n)),
             Bound::Claims => {
                 let claims = domain::oauth::claims::REQUESTABLE;
                 set(p, "maxItems", json!(claims.len()));
@@ -515,6 +532,8 @@ mod tests {
             "Rotate",
             "ScopeChange",
             "RuleBody",
+            "MetadataDocumentsSetting",
+            "ProtectedName",
         ] {
             let props = doc["components"]["schemas"][name]["properties"]
                 .as_object()

@@ -9,7 +9,7 @@ use http::StatusCode;
 use super::auth::Caller;
 use super::error::{ApiResult, ErrorBody};
 use super::schemas::registration::{
-    InitialTokenView, MintedToken, NewInitialToken, RegistrationSetting,
+    InitialTokenView, MetadataDocumentsSetting, MintedToken, NewInitialToken, RegistrationSetting,
 };
 use super::{ApiJson, ApiPath, ApiState};
 
@@ -101,4 +101,38 @@ pub async fn revoke(
     let admin = who.as_admin()?;
     domain::clients::initial_tokens::revoke(&app.db, admin.ctx(), &id, app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Administrators: the client ID metadata document settings now in force.
+#[utoipa::path(get, path = "/api/v1/registration/documents", tag = "registration",
+    security(("bearer" = ["portal"])),
+    responses((status = 200, body = MetadataDocumentsSetting), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn documents(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<MetadataDocumentsSetting>> {
+    who.as_admin()?;
+    let app = &st.oauth.services;
+    let s = app.runtime.get(&app.db).await?;
+    Ok(Json(s.metadata_documents.into()))
+}
+
+/// Administrators: turns client ID metadata documents on or off and sets the
+/// trusted hosts and protected names (audited as `settings.changed`).
+#[utoipa::path(put, path = "/api/v1/registration/documents", tag = "registration",
+    request_body = MetadataDocumentsSetting, security(("bearer" = ["portal"])),
+    responses((status = 200, body = MetadataDocumentsSetting), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_documents(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<MetadataDocumentsSetting>,
+) -> ApiResult<Json<MetadataDocumentsSetting>> {
+    let app = &st.oauth.services;
+    let admin = who.as_admin()?;
+    let now =
+        domain::settings::set_metadata_documents(&app.db, admin.ctx(), b.into(), app.now()).await?;
+    app.runtime.invalidate();
+    Ok(Json(now.into()))
 }

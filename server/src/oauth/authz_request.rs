@@ -99,17 +99,26 @@ async fn check(
     let client_id = q
         .get("client_id")
         .ok_or(Failure::Page("missing_client_id"))?;
-    let client = domain::clients::find(&st.services.db, client_id)
-        .await
-        .map_err(|_| Failure::Page("server_error"))?
-        .ok_or(Failure::Page("unknown_client"))?;
+    // A client ID metadata document's URL is resolved first (fetched when its
+    // copy is stale); a document that cannot be used is shown, never redirected.
+    let client = match super::cimd::resolve(st, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => domain::clients::find(&st.services.db, client_id)
+            .await
+            .map_err(|_| Failure::Page("server_error"))?
+            .ok_or(Failure::Page("unknown_client"))?,
+        Err(u) => return Err(Failure::Page(u.reason())),
+    };
+    let document = domain::clients::metadata_document::looks_like_url(&client.id);
     if client.unusable_reason(st.services.now()).is_some() {
-        // A dynamically registered client starts disabled: awaiting admission.
+        // A dynamically registered client starts disabled: awaiting admission;
+        // so does a metadata document's from a host not trusted at once.
         let dynamic = client.disabled
-            && domain::clients::dynamic::origin(&st.services.db, &client.id)
-                .await
-                .map_err(|_| Failure::Page("server_error"))?
-                .is_some();
+            && (document
+                || domain::clients::dynamic::origin(&st.services.db, &client.id)
+                    .await
+                    .map_err(|_| Failure::Page("server_error"))?
+                    .is_some());
         return Err(Failure::Page(if dynamic {
             "awaiting_admission"
         } else {
@@ -124,7 +133,10 @@ async fn check(
         return Err(Failure::Page("third_party_disabled"));
     }
     let (redirect_uri, redirect_given) = match q.get("redirect_uri") {
-        Some(r) if client.accepts_redirect(r) => (r.clone(), true),
+        // The draft, §5: a document's redirect URIs match exactly (no loopback
+        // port leeway).
+        Some(r) if document && client.metadata.redirect_uris.contains(r) => (r.clone(), true),
+        Some(r) if !document && client.accepts_redirect(r) => (r.clone(), true),
         Some(_) => return Err(Failure::Page("bad_redirect_uri")),
         None if client.metadata.redirect_uris.len() == 1 => {
             (client.metadata.redirect_uris[0].clone(), false)

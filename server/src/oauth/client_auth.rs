@@ -109,6 +109,16 @@ pub async fn authenticate(
             (id, None, AuthMethod::None)
         }
     };
+    // A client ID metadata document's client: its stored copy refreshed when
+    // stale, or refused (the same `invalid_client`, with the document's problem).
+    if let Err(u) = super::cimd::resolve(st, &client_id).await {
+        return Err(match u {
+            super::cimd::Unresolved::Internal => {
+                OAuthError::server_error("resolving a client metadata document")
+            }
+            _ => OAuthError::invalid_client(u.description()),
+        });
+    }
     let presented = Presented {
         client_id: &client_id,
         secret: secret.as_deref(),

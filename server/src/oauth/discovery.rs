@@ -99,7 +99,7 @@ fn json_bytes(bytes: &[u8], max_age: &'static str) -> Response {
 }
 
 pub async fn metadata(State(st): State<OAuthState>) -> Response {
-    json_bytes(&st.metadata_json, "public, max-age=3600")
+    json_bytes(&super::cimd::discovery(&st).await, "public, max-age=3600")
 }
 
 pub async fn jwks(State(st): State<OAuthState>) -> Response {

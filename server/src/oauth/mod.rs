@@ -3,6 +3,7 @@
 
 mod authorize;
 mod authz_request;
+pub mod cimd;
 mod client_assertion;
 mod client_auth;
 mod cors;
@@ -129,6 +130,8 @@ pub struct OAuthShared {
     pub device: domain::oauth::device_policy::DevicePolicy,
     /// How long delegation chains may grow (RFC 8693).
     pub exchange: domain::oauth::exchange::ExchangePolicy,
+    /// Fetches client ID metadata documents (`cimd`).
+    pub metadata_documents: cimd::MetadataDocuments,
 }
 
 impl OAuthShared {

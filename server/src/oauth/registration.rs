@@ -98,6 +98,12 @@ impl Body {
                 ),
             ));
         }
+        Self::metadata(body)
+    }
+
+    /// The metadata in a JSON object (a registration's body, a client ID
+    /// metadata document), by the same rules.
+    fn metadata(body: &[u8]) -> Result<Self, OAuthError> {
         if !body.trim_ascii_start().starts_with(b"{") {
             return Err(OAuthError::registration(
                 "invalid_client_metadata",
@@ -173,6 +179,15 @@ impl Body {
             },
         }
     }
+}
+
+/// A client ID metadata document's metadata (`cimd`), read as a registration's
+/// body is: the same fields, the same bounds, unknown fields ignored. The error
+/// is a readable description.
+pub(super) fn document_request(body: &[u8]) -> Result<Request, String> {
+    Body::metadata(body)
+        .map(Body::request)
+        .map_err(|e| e.description)
 }
 
 /// A field's problem as §3.2.2 names it.

@@ -233,3 +233,34 @@ fn a_busy_port_is_one_line_and_creates_no_administrator() {
         "no administrator was created"
     );
 }
+
+#[test]
+fn client_metadata_documents_are_set_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let env = with_db(&url, &[]);
+    assert!(portcullis(&["migrate"], &env, None).status.success());
+    let run = |args: &[&str]| {
+        let mut all = vec!["registration"];
+        all.extend_from_slice(args);
+        let o = portcullis(&all, &env, None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(run(&["documents"]).contains("client ID metadata documents: off"));
+    run(&["documents", "on"]);
+    run(&["trust-host", "Agent.Example.com"]);
+    run(&["trust-host", "agent.example.com"]);
+    let out = run(&["protect-name", "Claude", "claude.ai"]);
+    assert!(out.contains("client ID metadata documents: on"), "{out}");
+    assert!(out.contains("trusted hosts: agent.example.com\n"), "{out}");
+    assert!(out.contains("protected name: Claude\tclaude.ai"), "{out}");
+    let out = run(&["untrust-host", "agent.example.com"]);
+    assert!(out.contains("trusted hosts: \n"), "{out}");
+    let o = portcullis(
+        &["registration", "trust-host", "https://agent.example.com"],
+        &env,
+        None,
+    );
+    assert_one_line_error(&o, "not a host name");
+}

@@ -5,6 +5,7 @@
 mod account;
 mod accounts;
 mod audit;
+mod cimd;
 mod cli;
 mod client_changes;
 mod client_fields;

@@ -59,10 +59,24 @@ pub async fn list_clients(
         for c in &mut clients {
             c.origin = origins.get(&c.id).map(origin_text);
         }
+        let documents = domain::clients::metadata_document::origins(&st.db, &ids).await?;
+        for c in &mut clients {
+            if let Some(d) = documents.get(&c.id) {
+                c.origin = Some(document_origin_text(d));
+            }
+        }
         let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
         for c in &mut clients {
             c.name_warnings =
                 domain::platform::lookalike::warnings_for(&c.id, &c.metadata.name, &all);
+            // A metadata document naming itself after a protected name from
+            // another host than its vendor's (never admitted at once).
+            if let Some(name) = documents.get(&c.id).and_then(|d| d.imitates.as_ref()) {
+                c.name_warnings.insert(
+                    0,
+                    format!("Look-alike: the name imitates \u{201c}{name}\u{201d}, which is protected, from a host other than its vendor's."),
+                );
+            }
         }
     }
     Ok(ClientPage {

@@ -58,6 +58,18 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
     }
 }
 
+/// How a client ID metadata document's client came, in words (administrators'
+/// list).
+pub fn document_origin_text(d: &domain::clients::metadata_document::DocumentOrigin) -> String {
+    format!(
+        "Metadata document at {} (host {}), first seen {}, last fetched {}",
+        d.url,
+        d.host,
+        format_utc(d.first_seen),
+        format_utc(d.fetched_at)
+    )
+}
+
 /// How a dynamically registered client came, in words (administrators' list).
 pub fn origin_text(o: &domain::clients::dynamic::Origin) -> String {
     let how = match (o.via.as_str(), &o.initial_token_id) {

@@ -101,3 +101,67 @@ pub struct MintedToken {
     /// Send as `Authorization: Bearer …` to `/oauth/register`.
     pub token: String,
 }
+
+/// Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document):
+/// whether a `client_id` may be a document's https URL, whose hosts are
+/// admitted at once, and which names only their vendor's host may use.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataDocumentsSetting {
+    /// Off by default.
+    pub enabled: bool,
+    /// Hosts (no scheme or port) whose documents' clients are admitted at once;
+    /// any other host's client awaits an administrator.
+    #[serde(default)]
+    #[schema(example = json!(["app.example.com"]))]
+    pub trusted_hosts: Vec<String>,
+    /// A document from another host whose `client_name` matches one of these
+    /// (case, spaces and punctuation ignored) is never admitted at once and is
+    /// flagged to administrators.
+    #[serde(default)]
+    pub protected_names: Vec<ProtectedName>,
+}
+
+/// A protected client name and its vendor's host.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectedName {
+    #[schema(example = "Claude")]
+    pub name: String,
+    #[schema(example = "claude.ai")]
+    pub host: String,
+}
+
+impl From<domain::settings::MetadataDocuments> for MetadataDocumentsSetting {
+    fn from(m: domain::settings::MetadataDocuments) -> Self {
+        Self {
+            enabled: m.enabled,
+            trusted_hosts: m.trusted_hosts,
+            protected_names: m
+                .protected_names
+                .into_iter()
+                .map(|p| ProtectedName {
+                    name: p.name,
+                    host: p.host,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<MetadataDocumentsSetting> for domain::settings::MetadataDocuments {
+    fn from(m: MetadataDocumentsSetting) -> Self {
+        Self {
+            enabled: m.enabled,
+            trusted_hosts: m.trusted_hosts,
+            protected_names: m
+                .protected_names
+                .into_iter()
+                .map(|p| domain::settings::ProtectedName {
+                    name: p.name,
+                    host: p.host,
+                })
+                .collect(),
+        }
+    }
+}
