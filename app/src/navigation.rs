@@ -26,6 +26,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/notifications",
     "/admin",
     "/admin/users",
+    "/admin/users/:id/apps",
     "/admin/requests",
     "/admin/rules",
     "/admin/clients",
