@@ -39,8 +39,11 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_SMTP__POLL_INTERVAL_MS: '200',
 };
 export const serverBin = bin;
-// Specs that change server-wide settings (mcp.spec.ts turns open registration on).
-const SERVER_WIDE = /(server_wide|mcp)\.spec\.ts$/;
+const SERVER_WIDE = /server_wide\.spec\.ts$/;
+// The MCP spec turns open registration on and runs the example API on a fixed
+// port: it runs last, one project after the other, never beside a spec that
+// changes other server-wide settings.
+const MCP = /mcp\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
@@ -67,10 +70,12 @@ export default defineConfig({
   // change server-wide settings run alone, one project after the other, once all
   // the rest are done.
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: SERVER_WIDE },
-    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: SERVER_WIDE },
+    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: [SERVER_WIDE, MCP] },
+    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: [SERVER_WIDE, MCP] },
     { name: 'hydrated-alone', use: { javaScriptEnabled: true }, testMatch: SERVER_WIDE, dependencies: ['hydrated', 'no-js'] },
     { name: 'no-js-alone', use: { javaScriptEnabled: false }, testMatch: SERVER_WIDE, dependencies: ['hydrated-alone'] },
+    { name: 'mcp-hydrated', use: { javaScriptEnabled: true }, testMatch: MCP, dependencies: ['no-js-alone'] },
+    { name: 'mcp-no-js', use: { javaScriptEnabled: false }, testMatch: MCP, dependencies: ['mcp-hydrated'] },
   ],
   webServer: [
     {

@@ -15,7 +15,7 @@ import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from 
 // the browser lands on the agent's loopback listener, the SDK redeems the code, and
 // the API answers the agent with the person's identity.
 //
-// It turns open registration on for the whole server, so it runs alone (see
+// It turns open registration on for the whole server, so it runs last, alone (see
 // playwright.config.ts) and turns it off again.
 
 test.describe.configure({ mode: 'serial' });
