@@ -182,7 +182,7 @@ impl Tokens {
                 .as_ref()
                 .map_or_else(|| x.client.id.clone(), |a| a.claims.sub.clone()),
             client_id: Some(x.client.id.clone()),
-            act: prior_actors(subject).map(Box::new),
+            act: prior_actors(subject, &x.client.id).map(Box::new),
         });
         let jwt = access_tokens::sign_access(&self.keys.current(), &claims)?;
 
@@ -254,10 +254,12 @@ impl Tokens {
 
 /// The actors before this exchange: the subject token's own chain, or — for a
 /// token an app received straight from the person — that app, the first to act
-/// for them.
-fn prior_actors(subject: &access_tokens::AccessClaims) -> Option<Act> {
+/// for them (unless it is the one exchanging now: an app narrowing its own token
+/// is one actor, not two).
+fn prior_actors(subject: &access_tokens::AccessClaims, exchanging: &str) -> Option<Act> {
     match &subject.act {
         Some(act) => Some(act.clone()),
+        None if subject.client_id == exchanging => None,
         None => Some(Act {
             sub: subject.client_id.clone(),
             client_id: Some(subject.client_id.clone()),

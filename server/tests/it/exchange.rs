@@ -606,3 +606,21 @@ async fn my_apps_lists_the_agents_acting_through_an_app_and_stops_one() {
     assert_eq!(ev[0]["agent"], w.w2.id.as_str());
     assert_eq!(ev[0]["through"], json!([w.y.id]));
 }
+
+/// An app narrowing its own token for a sub-task is one actor, not two.
+#[tokio::test]
+async fn an_app_exchanging_its_own_token_is_named_once() {
+    let w = world().await;
+    let app = &w.app;
+    let mut new = notebook(&["openid", READ]);
+    new.metadata.grant_types = Some(vec![
+        "authorization_code".into(),
+        "refresh_token".into(),
+        TE.into(),
+    ]);
+    let z = register(app, new).await;
+    let code = code_as(&app.browser(), "alice", &z, &format!("openid {READ}")).await;
+    let t0 = s(&exchange(app, &z, &code).await, "access_token").to_owned();
+    let own = traded(app, &z, &t0, &[("scope", READ)]).await;
+    assert_eq!(peek(&own)["act"], json!({ "sub": z.id, "client_id": z.id }));
+}
