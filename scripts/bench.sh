@@ -55,6 +55,14 @@ DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
 out=$("$BIN" client add --name "bench device" --type native --redirect-uri http://127.0.0.1/cb \
   --scope openid --grant authorization_code --grant "$DEVICE_GRANT")
 DID=$(awk '/^client_id:/ {print $2}' <<<"$out")
+# A web app with a person's password-grant token, trading it in (RFC 8693): every
+# exchange checks the subject, writes a lineage row and its audit event in one
+# transaction.
+EXCHANGE_GRANT=urn:ietf:params:oauth:grant-type:token-exchange
+out=$("$BIN" client add --name "bench exchanger" --type web --redirect-uri http://127.0.0.1/cb \
+  --scope registrations:read --grant password --grant "$EXCHANGE_GRANT")
+XID=$(awk '/^client_id:/ {print $2}' <<<"$out"); XSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+printf 'bench person password 42' | "$BIN" user add --username benchperson --email bench@example.edu --display-name "Bench person" >/dev/null
 # A key-only client (private_key_jwt, RFC 7523) whose JWKS a local web server serves.
 mkdir -p "$WORK/keys"
 JWKS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -104,6 +112,11 @@ lua "$CID:$CSECRET" "grant_type=client_credentials"
 read -r cc_rps cc_p50 cc_p99 cc_cpu < <(measure "$BASE/oauth/token")
 lua "$RID:$RSECRET" "token=$TOKEN"
 read -r in_rps in_p50 in_p99 in_cpu < <(measure "$BASE/oauth/introspect")
+SUBJECT=$(curl -sf -u "$XID:$XSECRET" -d grant_type=password -d username=benchperson \
+  --data-urlencode "password=bench person password 42" -d scope=registrations:read "$BASE/oauth/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+lua "$XID:$XSECRET" "grant_type=$EXCHANGE_GRANT&subject_token=$SUBJECT&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token&scope=registrations%3Aread"
+read -r tx_rps tx_p50 tx_p99 tx_cpu < <(measure "$BASE/oauth/token")
 cat > "$WORK/get.lua" <<'LUA'
 wrk.method = "GET"
 LUA
@@ -178,5 +191,6 @@ echo "| client_credentials, secret + DPoP proof | $dpop_rps | $dpop_p50 | $dpop_
 echo "| introspection | $in_rps | $in_p50 | $in_p99 | ${in_cpu} µs |"
 echo "| JWKS | $jw_rps | $jw_p50 | $jw_p99 | ${jw_cpu} µs |"
 echo "| device poll (pending) | $dp_rps | $dp_p50 | $dp_p99 | ${dp_cpu} µs |"
+echo "| token exchange (RFC 8693, lineage + audit per token) | $tx_rps | $tx_p50 | $tx_p99 | ${tx_cpu} µs |"
 echo
 echo "(median of $RUNS runs of $DURATION, $CONNECTIONS connections; server on core 1, wrk on core 0; $(nproc) cores; $(date -u +%Y-%m-%d))"
