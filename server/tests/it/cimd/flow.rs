@@ -9,19 +9,6 @@ use super::*;
 use crate::oidc::flow::wall_clock;
 use crate::rp::{param, through_consent, VERIFIER};
 
-async fn openid_client(script: &'static str, input: Value) -> Value {
-    let program = format!(
-        "import * as client from 'openid-client';
-const input = JSON.parse(await new Promise((ok) => {{
-  let d = ''; process.stdin.on('data', (c) => d += c); process.stdin.on('end', () => ok(d));
-}}));
-{script}"
-    );
-    tokio::task::spawn_blocking(move || crate::helpers::node(&program, &input))
-        .await
-        .unwrap()
-}
-
 const START: &str = r#"
 const config = await client.discovery(
   new URL(input.issuer), input.client_id, undefined, client.None(),

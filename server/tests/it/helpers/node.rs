@@ -35,3 +35,19 @@ pub fn node(script: &str, input: &Value) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("node printed JSON")
 }
+
+/// Runs `script` with npm's `openid-client` imported as `client` and the JSON
+/// `input` parsed as `input`, off the runtime's thread (the script calls the
+/// server this test runs); what it printed.
+pub async fn openid_client(script: &'static str, input: Value) -> Value {
+    let program = format!(
+        "import * as client from 'openid-client';
+const input = JSON.parse(await new Promise((ok) => {{
+  let d = ''; process.stdin.on('data', (c) => d += c); process.stdin.on('end', () => ok(d));
+}}));
+{script}"
+    );
+    tokio::task::spawn_blocking(move || node(&program, &input))
+        .await
+        .unwrap()
+}

@@ -10,22 +10,6 @@ use super::*;
 use crate::oidc::flow::wall_clock;
 use crate::rp::{authorize_as, param};
 
-/// Runs `script` (an ES module reading JSON on stdin as `input`, writing JSON on
-/// stdout) with Node from the repository root, off the runtime's thread: the
-/// script calls the server this test runs.
-async fn openid_client(script: &'static str, input: Value) -> Value {
-    let program = format!(
-        "import * as client from 'openid-client';
-const input = JSON.parse(await new Promise((ok) => {{
-  let d = ''; process.stdin.on('data', (c) => d += c); process.stdin.on('end', () => ok(d));
-}}));
-{script}"
-    );
-    tokio::task::spawn_blocking(move || crate::helpers::node(&program, &input))
-        .await
-        .unwrap()
-}
-
 const REGISTER: &str = r#"
 const config = await client.dynamicClientRegistration(
   new URL(input.issuer),
