@@ -200,6 +200,9 @@ pub struct RequestView {
     pub granted: Option<Vec<String>>,
     /// One line per scope judged on submission, e.g. "api:read: left for a person (no rule)".
     pub evaluations: Vec<String>,
+    /// An admission's facts (how the client came), as label and value.
+    #[serde(default)]
+    pub facts: Vec<(String, String)>,
     /// For administrators: why the client's name may deceive.
     #[serde(default)]
     pub name_warnings: Vec<String>,
@@ -236,14 +239,19 @@ impl RequestStatus {
     }
 }
 
+/// The key of the rule for new registrations, in place of a scope (the domain's
+/// `portal::rules::ADMISSION_TARGET`; a unit test keeps the two equal).
+pub const ADMISSION_TARGET: &str = "@registrations";
+
 /// What a request asks for, spelled on the wire as the domain spells it
-/// (`scopes`, `extension`, `change`).
+/// (`scopes`, `extension`, `change`, `admission`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RequestKind {
     Scopes,
     Extension,
     Change,
+    Admission,
 }
 
 impl RequestKind {
@@ -253,6 +261,7 @@ impl RequestKind {
             RequestKind::Scopes => "scopes",
             RequestKind::Extension => "extension",
             RequestKind::Change => "change",
+            RequestKind::Admission => "admission",
         }
     }
 
@@ -262,6 +271,7 @@ impl RequestKind {
             RequestKind::Scopes => "scopes",
             RequestKind::Extension => "extension",
             RequestKind::Change => "field change",
+            RequestKind::Admission => "admission",
         }
     }
 }

@@ -40,6 +40,7 @@ mod m0031_second_factors;
 mod m0032_dynamic_registration;
 mod m0033_token_lineage;
 mod m0034_metadata_documents;
+mod m0035_admission_rule;
 
 pub struct Migrator;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0032_dynamic_registration::Migration),
             Box::new(m0033_token_lineage::Migration),
             Box::new(m0034_metadata_documents::Migration),
+            Box::new(m0035_admission_rule::Migration),
         ]
     }
 }

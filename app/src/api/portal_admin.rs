@@ -62,11 +62,16 @@ pub async fn approve_request(
         st.now(),
     )
     .await?;
+    let admission = matches!(req.ask, domain::portal::Ask::Admission(_));
     leptos_axum::redirect(&back_to_queue(
         &status,
         &kind,
         &client_id,
-        "request_approved",
+        if admission {
+            "client_admitted"
+        } else {
+            "request_approved"
+        },
     ));
     Ok(())
 }
@@ -84,6 +89,7 @@ pub async fn reject_request(
     check_csrf(&csrf_token)?;
     let st = state()?;
     let who = admin_who()?;
+    let req = domain::portal::find_request(&st.db, &who, &id).await?;
     domain::portal::reject(
         &st.db,
         &st.clients,
@@ -102,11 +108,16 @@ pub async fn reject_request(
         },
         other => other,
     })?;
+    let admission = matches!(req.ask, domain::portal::Ask::Admission(_));
     leptos_axum::redirect(&back_to_queue(
         &status,
         &kind,
         &client_id,
-        "request_rejected",
+        if admission {
+            "client_refused"
+        } else {
+            "request_rejected"
+        },
     ));
     Ok(())
 }
@@ -184,12 +195,20 @@ pub async fn list_rules() -> Result<RulesPage, AppError> {
     let st = state()?;
     // API scopes (a rule may be written before the scope is gated), and every
     // other scope that needs approval: the gated OpenID scopes, the role scope.
-    let scopes = domain::apis::catalogue(&st.db)
-        .await?
-        .into_iter()
-        .filter(|s| s.audience.is_some() || s.requires_approval)
-        .map(crate::api::portal::conv::scope_view)
-        .collect();
+    // First, the admission of clients that register themselves (issue 16).
+    let mut scopes = vec![crate::model::ScopeView {
+        name: domain::portal::rules::ADMISSION_TARGET.into(),
+        description: "New registrations: admits a client that registered itself (RFC 7591) or came by a metadata document from a host not trusted at once. Reads request, client and registration.".into(),
+        api: None,
+        requires_approval: true,
+    }];
+    scopes.extend(
+        domain::apis::catalogue(&st.db)
+            .await?
+            .into_iter()
+            .filter(|s| s.audience.is_some() || s.requires_approval)
+            .map(crate::api::portal::conv::scope_view),
+    );
     let rules = domain::portal::rules::list(&st.db)
         .await?
         .into_iter()

@@ -14,7 +14,7 @@ use crate::components::pagination::Pagination;
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::components::requests::RequestItem;
 use crate::error::AppError;
-use crate::model::{ClientView, RequestStatus, RequestView};
+use crate::model::{ClientView, RequestKind, RequestStatus, RequestView};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
@@ -104,6 +104,7 @@ fn Queue() -> impl IntoView {
                     <option value="scopes" selected=move || kind() == "scopes">"Scopes"</option>
                     <option value="extension" selected=move || kind() == "extension">"Extension"</option>
                     <option value="change" selected=move || kind() == "change">"Field change"</option>
+                    <option value="admission" selected=move || kind() == "admission">"Admission (new registrations)"</option>
                 </select>
             </div>
             <div>
@@ -119,7 +120,7 @@ fn Queue() -> impl IntoView {
                     Ok(p) if p.requests.is_empty() => view! {
                         <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center" data-testid="queue-empty">
                             <p class="font-medium">"Nothing waiting."</p>
-                            <p class="mt-1 text-sm text-slate-600">"New scope, extension and change requests appear here; you are also notified."</p>
+                            <p class="mt-1 text-sm text-slate-600">"New scope, extension and change requests, and clients that registered themselves, appear here; you are also notified."</p>
                         </div>
                     }.into_any(),
                     Ok(p) => view! {
@@ -183,6 +184,7 @@ fn QueueItem(
     let (rid1, rid2) = (r.id.clone(), r.id.clone());
     let prefix = format!("ap-{}", r.id);
     let note_id = format!("note-{}", r.id);
+    let admission = r.kind == RequestKind::Admission;
     view! {
         <li class=CARD id=r.id.clone() data-testid="queue-item">
             <div class="flex flex-wrap items-center gap-2">
@@ -191,12 +193,19 @@ fn QueueItem(
             </div>
             <p class="mt-1 text-sm text-slate-700">
                 "Client " <a class=LINK href=client_href>{r.client_name.clone()}</a>
-                " · developer " <strong>{r.requester.clone().unwrap_or_else(|| "(deleted)".into())}</strong>
-                {r.requester_email.clone().map(|e| format!(" <{e}>"))}
+                {if admission {
+                    view! { " · registered itself" }.into_any()
+                } else {
+                    view! {
+                        " · developer " <strong>{r.requester.clone().unwrap_or_else(|| "(deleted)".into())}</strong>
+                        {r.requester_email.clone().map(|e| format!(" <{e}>"))}
+                    }.into_any()
+                }}
                 " · " {r.created.clone()}
                 " · " <a class=LINK href=history>"client history"</a>
             </p>
             <NameWarnings warnings=r.name_warnings.clone()/>
+            {(!r.facts.is_empty()).then(|| view! { <Facts rows=r.facts.clone()/> })}
             {r.client.clone().map(|c| view! { <ClientFacts c=*c age=r.client_age_days waiting=r.waiting_days/> })}
             {(!r.changes.is_empty()).then(|| view! {
                 <table class="mt-3 text-sm">
@@ -207,7 +216,7 @@ fn QueueItem(
                     }).collect_view()}</tbody>
                 </table>
             })}
-            <p class="mt-2 text-sm"><span class="font-medium">"Justification: "</span>{r.justification.clone()}</p>
+            {(!admission).then(|| view! { <p class="mt-2 text-sm"><span class="font-medium">"Justification: "</span>{r.justification.clone()}</p> })}
             {(!r.evaluations.is_empty()).then(|| view! {
                 <ul class="mt-1 list-disc pl-5 text-xs text-slate-600">{r.evaluations.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
             })}
@@ -232,9 +241,9 @@ fn QueueItem(
                             }).collect_view()}
                         </fieldset>
                     })}
-                    <label for=note_id.clone() class="text-sm font-medium">"Note to the developer (optional)"</label>
+                    <label for=note_id.clone() class="text-sm font-medium">{if admission { "Note (optional, kept with the decision)" } else { "Note to the developer (optional)" }}</label>
                     <input id=note_id name="note" maxlength={limits::REASON} class=INPUT/>
-                    <button type="submit" class=format!("{BUTTON} mt-2")>"Approve"</button>
+                    <button type="submit" class=format!("{BUTTON} mt-2")>{if admission { "Admit" } else { "Approve" }}</button>
                 </ActionForm>
                 <ActionForm action=reject attr:class="rounded border border-red-200 bg-red-50 p-3">
                     <CsrfField/>
@@ -242,7 +251,7 @@ fn QueueItem(
                     <input type="hidden" name="status" value=filters.status/>
                     <input type="hidden" name="kind" value=filters.kind/>
                     <input type="hidden" name="client_id" value=filters.client/>
-                    <label for=reason_id.clone() class="text-sm font-medium">"Reason (required, sent to the developer)"</label>
+                    <label for=reason_id.clone() class="text-sm font-medium">{if admission { "Reason (required, kept with the decision)" } else { "Reason (required, sent to the developer)" }}</label>
                     <textarea id=reason_id.clone() name="reason" rows="2" maxlength={limits::REASON} class=INPUT
                         aria-describedby=format!("{reason_id}-error")></textarea>
                     <p id=format!("{reason_id}-error") class="text-sm text-red-700" data-testid="reject-error">{move || error().and_then(|e| e.field_message(&reason_error))}</p>
@@ -252,6 +261,21 @@ fn QueueItem(
         </li>
     }
     .into_any()
+}
+
+/// How a client asking for admission came (an admission's card).
+#[component]
+fn Facts(rows: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <dl class="mt-3 rounded border border-amber-200 bg-amber-50 px-3 py-2 text-sm" data-testid="queue-arrival">
+            {rows.into_iter().map(|(label, value)| view! {
+                <div class="py-1 sm:grid sm:grid-cols-4 sm:gap-3">
+                    <dt class="font-medium text-slate-600">{label}</dt>
+                    <dd class="sm:col-span-3 break-words">{value}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
 }
 
 /// "3 days ago", "1 day ago", "today".

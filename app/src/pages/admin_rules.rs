@@ -14,7 +14,7 @@ use crate::api::portal_admin::{list_rules, try_rule, DeleteRule, EditRule};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::panels::ErrorPanel;
 use crate::error::AppError;
-use crate::model::{RuleDraftView, RuleTrialView, RuleView, ScopeView};
+use crate::model::{RuleDraftView, RuleTrialView, RuleView, ScopeView, ADMISSION_TARGET};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
@@ -115,6 +115,7 @@ fn Rules() -> impl IntoView {
                 <strong>"reject if"</strong>" is checked first (the request is rejected with your reason), then "
                 <strong>"approve if"</strong>". Otherwise, or if the rule fails while running, the request waits for a person. "
                 "Scopes that need no approval are added at once and never reach a rule."</p>
+            <p class="mt-2">"One more rule can decide " <strong>"new registrations"</strong> " (" <code>{ADMISSION_TARGET}</code> "): whether a client that registered itself, or came by a metadata document from a host not trusted at once, is admitted. It reads " <code>"registration"</code> " instead of " <code>"developer"</code> ". A client whose name imitates a protected name always waits for a person."</p>
         </div>
         <Variables/>
         <FormError error=delete_err/>
@@ -224,24 +225,81 @@ fn Variables() -> impl IntoView {
             r#"developer.role == "admin""#,
         ),
     ];
+    let registration: [(&str, &str, &str); 6] = [
+        (
+            "registration.via",
+            r#""open" or "token" (dynamic registration), "metadata_document""#,
+            r#"registration.via == "token""#,
+        ),
+        (
+            "registration.host",
+            "a metadata document's host (else empty)",
+            r#"registration.host.endsWith(".example.edu")"#,
+        ),
+        (
+            "registration.redirect_hosts",
+            "the hosts of its redirect URIs",
+            r#"registration.redirect_hosts.all(h, h == "localhost" || h == "127.0.0.1")"#,
+        ),
+        (
+            "registration.software_id, registration.initial_token",
+            "RFC 7591 software_id; the initial access token's id (else empty)",
+            r#"registration.software_id == "4NRB1-0XZABZI9E6-5SM3R""#,
+        ),
+        (
+            "registration.ip",
+            "the address it registered from (else empty)",
+            r#"registration.ip.startsWith("10.")"#,
+        ),
+        (
+            "registration.scopes",
+            "every scope it asked for",
+            r#"!("admin" in registration.scopes)"#,
+        ),
+    ];
+    let row = |(name, what, example): (&'static str, &'static str, &'static str)| {
+        view! {
+            <tr class="border-t border-slate-100 align-top">
+                <td class="py-1 pr-3"><code>{name}</code></td>
+                <td class="py-1 pr-3">{what}</td>
+                <td class="py-1"><code class="break-all">{example}</code></td>
+            </tr>
+        }
+    };
     view! {
         <details class="mt-3 max-w-3xl rounded border border-slate-200 bg-white p-3 text-sm" data-testid="rule-variables">
             <summary class="cursor-pointer font-medium">"Variables a rule can use, with examples"</summary>
             <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Variables a rule can use">
                 <table class="w-full text-left">
                     <thead><tr><th scope="col" class="pr-3">"Variable"</th><th scope="col" class="pr-3">"What it is"</th><th scope="col">"Example"</th></tr></thead>
-                    <tbody>{rows.into_iter().map(|(name, what, example)| view! {
-                        <tr class="border-t border-slate-100 align-top">
-                            <td class="py-1 pr-3"><code>{name}</code></td>
-                            <td class="py-1 pr-3">{what}</td>
-                            <td class="py-1"><code class="break-all">{example}</code></td>
-                        </tr>
-                    }).collect_view()}</tbody>
+                    <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+                </table>
+            </div>
+            <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Variables of the rule for new registrations">
+                <table class="w-full text-left" data-testid="registration-variables">
+                    <caption class="text-left font-medium">"The rule for new registrations also reads"</caption>
+                    <thead><tr><th scope="col" class="pr-3">"Variable"</th><th scope="col" class="pr-3">"What it is"</th><th scope="col">"Example"</th></tr></thead>
+                    <tbody>{registration.into_iter().map(row).collect_view()}</tbody>
                 </table>
             </div>
             <p class="mt-2">"Combine conditions with " <code>"&&"</code> ", " <code>"||"</code> " and " <code>"!"</code> "; a rule must give true or false."</p>
         </details>
     }
+}
+
+/// The scopes a rule decides, as people read them.
+fn target_names(scopes: &[String]) -> String {
+    scopes
+        .iter()
+        .map(|s| {
+            if s == ADMISSION_TARGET {
+                "new registrations".to_owned()
+            } else {
+                s.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[component]
@@ -254,7 +312,7 @@ fn RuleRow(r: RuleView, delete: ServerAction<DeleteRule>) -> impl IntoView {
         reject_reason: r.reject_reason.clone(),
     };
     let edit_href = format!("/admin/rules?{}#rule-editor", draft_query(&draft, false));
-    let names = r.scopes.join(", ");
+    let names = target_names(&r.scopes);
     let confirm_id = format!("delete-confirm-{}", r.id);
     let delete_label = format!("Delete the rule for {names}");
     let (rule_id, hidden_id, scope_list) = (r.id.clone(), r.id.clone(), r.scopes.join(" "));
@@ -306,7 +364,7 @@ fn RuleEditor(
     let title = if editing.is_empty() {
         "Write a rule".to_owned()
     } else {
-        format!("Edit the rule for {}", d.scopes.join(", "))
+        format!("Edit the rule for {}", target_names(&d.scopes))
     };
     let editing_id = editing.clone();
     let holder = move |scope: &str| {

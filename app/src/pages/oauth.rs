@@ -50,6 +50,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("missing_client_id") => "The sign-in request did not say which application it came from.",
         Some("client_unavailable") => "The application that sent you here is disabled or its registration has expired.",
         Some("awaiting_admission") => "The application that sent you here registered itself and is awaiting an administrator's approval. It cannot sign you in until it is approved; try again later.",
+        Some("admission_refused") => "The application that sent you here registered itself, and this server's administrators did not admit it. It cannot sign you in.",
         Some("bad_redirect_uri") => "The application asked to send you to an address it has not registered. For your safety you were not sent there.",
         Some("missing_redirect_uri") => "The application did not say where to send you back to.",
         Some("repeated_parameter") => "The sign-in request was malformed (a parameter was repeated).",
@@ -87,7 +88,12 @@ pub fn OAuthErrorPage() -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn oauth_error_status(reason: Option<&str>) -> u16 {
     match reason {
-        Some("client_unavailable" | "awaiting_admission" | "third_party_disabled") => 403,
+        Some(
+            "client_unavailable"
+            | "awaiting_admission"
+            | "admission_refused"
+            | "third_party_disabled",
+        ) => 403,
         Some("server_error") => 500,
         _ => 400,
     }

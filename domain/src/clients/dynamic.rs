@@ -7,10 +7,12 @@
 //! and holding the SHA-256 of its registration access token.
 //!
 //! Admission: every dynamically registered client starts **disabled** — awaiting
-//! admission — and gets no tokens until an administrator enables it (the same
-//! switch as any client's, on /admin/clients or `POST /api/v1/clients/{id}/enable`).
-//! A 7592 update that changes what admission vetted (redirect URIs, grant types,
-//! keys) sends the client back to awaiting admission.
+//! admission — and gets no tokens until it is admitted: by the admission rule, by
+//! an administrator in the approval queue, or by enabling it (the same switch as
+//! any client's). Its admission request is opened in the registration's
+//! transaction (`portal::admission`). A 7592 update that changes what admission
+//! vetted (redirect URIs, grant types, keys) sends the client back to awaiting
+//! admission, with a new request.
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -27,6 +29,8 @@ use crate::entities::dynamic_registration as dr;
 use crate::platform::clock::Timestamp;
 use crate::platform::password::PasswordHasher;
 use crate::platform::secret::{random_token, token_hash, SecretString};
+use crate::portal::admission::{self, Arrival};
+use crate::portal::request::Status;
 use crate::settings::{RegistrationMode, RuntimeSettings};
 use crate::{DomainError, DomainResult};
 
@@ -224,7 +228,7 @@ pub async fn register(
         None => None,
     };
     let id = ready.id().to_owned();
-    let created = super::store::insert(&txn, Actor::Client(id.clone()), ready, now).await?;
+    let mut created = super::store::insert(&txn, Actor::Client(id.clone()), ready, now).await?;
     let software_id = req.software_id.map(|s| s.trim().to_owned());
     dr::ActiveModel {
         client_id: Set(id.clone()),
@@ -245,7 +249,7 @@ pub async fn register(
             Actor::Client(id.clone()),
         )
         .target("client", &id)
-        .ip(who.ip)
+        .ip(who.ip.clone())
         .data(json!({
             "via": mode.as_str(),
             "initial_access_token": initial_token_id,
@@ -254,6 +258,20 @@ pub async fn register(
         })),
     )
     .await?;
+    let arrival = Arrival {
+        via: mode.as_str().to_owned(),
+        initial_token: initial_token_id,
+        ip: who.ip,
+        software_id,
+        scopes: req.scopes,
+        ..Default::default()
+    };
+    if admission::open(&txn, &created.client, arrival, now).await? == Status::Approved {
+        // Admitted at once by the admission rule.
+        created.client = super::store::find(&txn, &id)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+    }
     txn.commit().await?;
     Ok(Registered {
         client: created.client,
@@ -323,7 +341,7 @@ pub async fn update(
     req: Request,
     now: Timestamp,
 ) -> Result<Client, Refused> {
-    let (current, _) = authorize(db, client_id, rat).await?;
+    let (current, origin) = authorize(db, client_id, rat).await?;
     check_request(&req)?;
     let app = current.metadata.application_type;
     if req.application_type.is_some_and(|a| a != app) {
@@ -356,6 +374,23 @@ pub async fn update(
         next.disabled = true;
     }
     super::store::save(&txn, &next, now).await?;
+    // An admitted client (or one refused) asks again for what changed; one
+    // awaiting admission, or disabled by an administrator, does not.
+    if revetted
+        && (!current.disabled
+            || admission::latest(&txn, client_id).await? == Some(Status::Rejected))
+    {
+        let arrival = Arrival {
+            via: origin.via.clone(),
+            initial_token: origin.initial_token_id.clone(),
+            ip: origin.ip.clone(),
+            software_id: origin.software_id.clone(),
+            scopes: req.scopes.clone(),
+            again: true,
+            ..Default::default()
+        };
+        admission::open(&txn, &next, arrival, now).await?;
+    }
     audit::record(
         &txn,
         now,

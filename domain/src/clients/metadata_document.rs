@@ -33,6 +33,8 @@ use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::metadata_document_client as mdc;
 use crate::platform::clock::Timestamp;
 use crate::platform::password::PasswordHasher;
+use crate::portal::admission::{self, Arrival};
+use crate::portal::request::Status;
 use crate::settings::{MetadataDocuments, ProtectedName, RuntimeSettings};
 use crate::{DomainError, DomainResult};
 
@@ -301,6 +303,10 @@ pub async fn store(
             let changed = next != current;
             if changed {
                 super::store::save(&txn, &next, now).await?;
+                if next.disabled && !current.disabled {
+                    let arrival = seen.arrival(&request.scopes, true);
+                    admission::open(&txn, &next, arrival, now).await?;
+                }
                 audit::record(
                     &txn,
                     now,
@@ -340,6 +346,18 @@ struct Seen {
 }
 
 impl Seen {
+    /// How a client from this document asks for admission.
+    fn arrival(&self, scopes: &[String], again: bool) -> Arrival {
+        Arrival {
+            via: "metadata_document".into(),
+            host: self.host.clone(),
+            imitates: self.imitated.clone(),
+            scopes: scopes.to_vec(),
+            again,
+            ..Default::default()
+        }
+    }
+
     fn row(&self, created_at: Timestamp, now: Timestamp) -> mdc::ActiveModel {
         mdc::ActiveModel {
             client_id: Set(self.url.clone()),
@@ -364,6 +382,7 @@ async fn create(
     now: Timestamp,
 ) -> DomainResult<Client> {
     let url = seen.url.clone();
+    let scopes_asked = request.scopes.clone();
     let mut ready = super::store::prepare(
         db,
         hasher,
@@ -389,7 +408,8 @@ async fn create(
         ready.await_admission();
     }
     let txn = crate::platform::db::write_txn(db).await?;
-    let created = match super::store::insert(&txn, Actor::Client(url.clone()), ready, now).await {
+    let mut created = match super::store::insert(&txn, Actor::Client(url.clone()), ready, now).await
+    {
         Ok(c) => c,
         Err(e) => {
             // Two first requests for one document at once: the other created it.
@@ -416,6 +436,20 @@ async fn create(
         })),
     )
     .await?;
+    if !admitted
+        && admission::open(
+            &txn,
+            &created.client,
+            seen.arrival(&scopes_asked, false),
+            now,
+        )
+        .await?
+            == Status::Approved
+    {
+        created.client = super::store::find(&txn, &url)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+    }
     txn.commit().await?;
     Ok(created.client)
 }

@@ -297,6 +297,9 @@ pub async fn set_disabled(
     let mut next = current.clone();
     next.disabled = disabled;
     save(&txn, &next, now).await?;
+    if !disabled {
+        crate::portal::admission::settle(&txn, id, &actor, None, now).await?;
+    }
     let event = if disabled {
         EventType::ClientDisabled
     } else {

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table (see `migrations/` for the schema).
 
 pub mod account_token;
+pub mod admission_rule;
 pub mod approval_rule;
 pub mod audit_event;
 pub mod authorization_code;

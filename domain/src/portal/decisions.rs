@@ -109,6 +109,8 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                 }
             }
             Ask::Extension { expires_at, .. } => next.expires_at = Some(*expires_at),
+            // Admitted: it gets tokens from now on.
+            Ask::Admission(_) => next.disabled = false,
             Ask::Change { changes } => {
                 for ch in changes {
                     if review::apply_approved(&mut next, ch)? {
@@ -150,7 +152,7 @@ pub(crate) async fn decide<C: ConnectionTrait>(
         // (M7). An automatic approval by policy (no approval needed) is no review.
         let reviewed = match &ask {
             Ask::Scopes { .. } => decider.kind == "user" || decider.kind == "rule",
-            Ask::Change { .. } => true,
+            Ask::Change { .. } | Ask::Admission(_) => true,
             Ask::Extension { .. } => false,
         };
         if reviewed {

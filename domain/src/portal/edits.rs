@@ -245,6 +245,9 @@ pub async fn set_enabled(
         let mut next = current.clone();
         next.disabled = !enabled;
         crate::clients::store::save(&txn, &next, now).await?;
+        if enabled {
+            super::admission::settle(&txn, id, &who.actor(), who.ip.clone(), now).await?;
+        }
         let event = if enabled {
             EventType::ClientEnabled
         } else {

@@ -15,6 +15,7 @@
 //! least privilege never waits for a person.
 
 pub mod access;
+pub mod admission;
 pub mod changes;
 pub mod decisions;
 pub mod edits;

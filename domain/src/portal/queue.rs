@@ -67,7 +67,7 @@ pub(crate) async fn pending_scope_requests<C: ConnectionTrait>(
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RequestFilter {
     pub status: Option<Status>,
-    /// `scopes`, `extension` or `change`.
+    /// `scopes`, `extension`, `change` or `admission`.
     pub kind: Option<String>,
     pub client_id: Option<String>,
 }
@@ -159,6 +159,9 @@ pub async fn test_rule(
     limit: u64,
 ) -> DomainResult<Vec<RuleTrial>> {
     let rule = rules::validate(db, draft).await?;
+    if rule.scopes.iter().any(|s| s == rules::ADMISSION_TARGET) {
+        return test_admission_rule(db, &rule, limit).await;
+    }
     let mut any = sea_orm::Condition::any();
     for s in &rule.scopes {
         let pat = format!("%\"{}\"%", s.replace(['%', '_'], ""));
@@ -207,6 +210,43 @@ pub async fn test_rule(
                 verdict: rules::evaluate(&rule, &input),
             });
         }
+    }
+    Ok(out)
+}
+
+/// [`test_rule`] for the admission rule: against the latest admissions, each with
+/// its client as it is now.
+async fn test_admission_rule(
+    db: &DatabaseConnection,
+    rule: &rules::Rule,
+    limit: u64,
+) -> DomainResult<Vec<RuleTrial>> {
+    let rows = change_request::Entity::find()
+        .filter(change_request::Column::Kind.eq("admission"))
+        .order_by_desc(change_request::Column::CreatedAt)
+        .limit(limit.clamp(1, 100))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for req in to_requests(db, rows).await? {
+        let Ask::Admission(arrival) = &req.ask else {
+            continue;
+        };
+        let Some(c) = crate::clients::store::find(db, &req.client_id).await? else {
+            continue;
+        };
+        let input = RuleInput::admission(&req.id, req.created_at, &c, arrival.vars(&c));
+        out.push(RuleTrial {
+            request_id: req.id.clone(),
+            scope: rules::ADMISSION_TARGET.into(),
+            client_name: req.client_name.clone(),
+            developer: match arrival.via.as_str() {
+                "metadata_document" => format!("document on {}", arrival.host),
+                via => format!("{via} registration"),
+            },
+            created_at: req.created_at,
+            verdict: rules::evaluate(rule, &input),
+        });
     }
     Ok(out)
 }

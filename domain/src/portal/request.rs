@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
+use super::admission::Arrival;
 use super::changes::FieldChange;
 use crate::accounts::users::User;
 use crate::entities::{change_request, client};
@@ -55,6 +56,9 @@ pub enum Ask {
     Change {
         changes: Vec<FieldChange>,
     },
+    /// A client that registered itself, or arrived by a metadata document from a
+    /// host not trusted at once, asks to get tokens (issue 16).
+    Admission(Arrival),
 }
 
 impl Ask {
@@ -63,6 +67,7 @@ impl Ask {
             Ask::Scopes { .. } => "scopes",
             Ask::Extension { .. } => "extension",
             Ask::Change { .. } => "change",
+            Ask::Admission(_) => "admission",
         }
     }
     /// One line for lists and e-mails.
@@ -80,6 +85,10 @@ impl Ask {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            Ask::Admission(a) => match a.via.as_str() {
+                "metadata_document" => format!("admission of a client from {}", a.host),
+                _ => "admission of a self-registered client".into(),
+            },
         }
     }
 }
@@ -103,7 +112,7 @@ pub(crate) struct Payload {
 /// Who decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decider {
-    /// `user`, `rule` or `policy`.
+    /// `user`, `rule`, `policy` or `operator`.
     pub kind: String,
     /// The user id or the rule's scope.
     pub id: Option<String>,
@@ -118,6 +127,8 @@ impl Decider {
         let (kind, id) = match actor {
             Actor::User(id) => ("user", Some(id.clone())),
             Actor::Rule(scope) => ("rule", Some(scope.clone())),
+            // The command line (`portcullis client enable`).
+            Actor::Operator => ("operator", None),
             // The scopes asked for need no approval (the catalogue's policy).
             Actor::System => ("policy", None),
             other => {
@@ -199,10 +210,16 @@ pub(crate) async fn to_requests<C: ConnectionTrait>(
                     .and_then(|id| users.get(id).cloned().flatten())
                     .map(|u| u.username)
                     .unwrap_or_else(|| "a former administrator".into()),
+                "rule"
+                    if r.decider_id.as_deref() == Some(crate::portal::rules::ADMISSION_TARGET) =>
+                {
+                    "the admission rule for new registrations".into()
+                }
                 "rule" => format!(
                     "auto-approval rule for {}",
                     r.decider_id.clone().unwrap_or_default()
                 ),
+                "operator" => "an operator (command line)".into(),
                 _ => "policy: the scopes need no approval".into(),
             },
         });

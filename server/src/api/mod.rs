@@ -213,4 +213,14 @@ mod tests {
         assert!(!is_api_path("/api/v1clients"));
         assert!(!is_api_path("/api/shell"));
     }
+
+    /// The browser bundle cannot use the domain: its copy of the admission
+    /// rule's key must be the domain's.
+    #[test]
+    fn the_pages_know_the_admission_rules_key() {
+        assert_eq!(
+            app::model::ADMISSION_TARGET,
+            domain::portal::rules::ADMISSION_TARGET
+        );
+    }
 }

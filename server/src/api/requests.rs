@@ -11,8 +11,8 @@ use http::StatusCode;
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::schemas::requests::{
-    AddedAtOnce, Approval, ListRequests, NewRequest, NewRequestKind, Rejection, RequestKind,
-    RequestPage, RequestView,
+    AddedAtOnce, Approval, ListRequests, NewRequest, NewRequestKind, Rejection, RequestPage,
+    RequestView,
 };
 use super::{optional_json, ApiJson, ApiPath, ApiQuery, ApiState};
 
@@ -28,14 +28,7 @@ pub async fn list(
 ) -> ApiResult<Json<RequestPage>> {
     let filter = RequestFilter {
         status: q.status.map(Into::into),
-        kind: q.kind.map(|k| {
-            match k {
-                RequestKind::Scopes => "scopes",
-                RequestKind::Extension => "extension",
-                RequestKind::Change => "change",
-            }
-            .to_owned()
-        }),
+        kind: q.kind.map(|k| k.as_str().to_owned()),
         client_id: q.client_id,
     };
     let page = portal::list_requests(

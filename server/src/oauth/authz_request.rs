@@ -112,17 +112,30 @@ async fn check(
     let document = domain::clients::metadata_document::looks_like_url(&client.id);
     if client.unusable_reason(st.services.now()).is_some() {
         // A dynamically registered client starts disabled: awaiting admission;
-        // so does a metadata document's from a host not trusted at once.
-        let dynamic = client.disabled
-            && (document
-                || domain::clients::dynamic::origin(&st.services.db, &client.id)
-                    .await
-                    .map_err(|_| Failure::Page("server_error"))?
-                    .is_some());
-        return Err(Failure::Page(if dynamic {
-            "awaiting_admission"
+        // so does a metadata document's from a host not trusted at once. One
+        // that was refused says so.
+        let admission = if client.disabled {
+            domain::portal::admission::latest(&st.services.db, &client.id)
+                .await
+                .map_err(|_| Failure::Page("server_error"))?
         } else {
-            "client_unavailable"
+            None
+        };
+        // A self-registered client from before admissions were requests has none.
+        let self_registered = || async {
+            Ok::<_, Failure>(
+                document
+                    || domain::clients::dynamic::origin(&st.services.db, &client.id)
+                        .await
+                        .map_err(|_| Failure::Page("server_error"))?
+                        .is_some(),
+            )
+        };
+        return Err(Failure::Page(match admission {
+            Some(domain::portal::Status::Pending) => "awaiting_admission",
+            Some(domain::portal::Status::Rejected) => "admission_refused",
+            None if client.disabled && self_registered().await? => "awaiting_admission",
+            _ => "client_unavailable",
         }));
     }
     if !client.first_party

@@ -125,6 +125,7 @@ pub async fn request_view(
 ) -> Result<RequestView, AppError> {
     let mut scopes = Vec::new();
     let mut changes = Vec::new();
+    let mut facts = Vec::new();
     match &r.ask {
         Ask::Scopes { scopes: names } => {
             for n in names {
@@ -148,6 +149,7 @@ pub async fn request_view(
             before: previous.map(format_date).unwrap_or_else(|| "never".into()),
             after: format_date(*expires_at),
         }),
+        Ask::Admission(a) => facts = arrival_facts(a),
         Ask::Change { changes: cs } => {
             for c in cs {
                 changes.push(ChangeView {
@@ -170,7 +172,10 @@ pub async fn request_view(
                 Verdict::Reject { reason } => format!("rejected by its rule: {reason}"),
                 Verdict::Human { why } => format!("left for a person ({why})"),
             };
-            format!("{}: {what}", e.scope)
+            match e.scope.as_str() {
+                domain::portal::rules::ADMISSION_TARGET => format!("admission: {what}"),
+                scope => format!("{scope}: {what}"),
+            }
         })
         .collect();
     Ok(RequestView {
@@ -179,6 +184,7 @@ pub async fn request_view(
             Ask::Scopes { .. } => RequestKind::Scopes,
             Ask::Extension { .. } => RequestKind::Extension,
             Ask::Change { .. } => RequestKind::Change,
+            Ask::Admission(_) => RequestKind::Admission,
         },
         id: r.id,
         client_id: r.client_id,
@@ -199,11 +205,46 @@ pub async fn request_view(
         reason: r.reason,
         granted: r.granted,
         evaluations,
+        facts,
         name_warnings: Vec::new(),
         client: None,
         client_age_days: None,
         waiting_days: None,
     })
+}
+
+/// How a client asking for admission came, as rows for its queue card.
+fn arrival_facts(a: &domain::portal::admission::Arrival) -> Vec<(String, String)> {
+    let mut rows = vec![(
+        "Came by".to_owned(),
+        match (a.via.as_str(), &a.initial_token) {
+            ("metadata_document", _) => format!("its metadata document on {}", a.host),
+            ("token", Some(t)) => format!("dynamic registration with initial access token {t}"),
+            ("open", _) => "open dynamic registration".to_owned(),
+            (via, _) => format!("dynamic registration ({via})"),
+        },
+    )];
+    let mut push = |label: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            rows.push((label.to_owned(), v));
+        }
+    };
+    push("From address", a.ip.clone());
+    push("Software id", a.software_id.clone());
+    push("Scopes it asked for", Some(a.scopes.join(", ")));
+    push(
+        "Imitates",
+        a.imitates
+            .as_ref()
+            .map(|n| format!("\"{n}\" (a protected name) from another host")),
+    );
+    push(
+        "Asks again",
+        a.again.then(|| {
+            "it was admitted before, then changed its redirect URIs, grant types or keys".to_owned()
+        }),
+    );
+    rows
 }
 
 /// Splits a textarea into trimmed, non-empty lines (also accepts commas and spaces

@@ -44,6 +44,12 @@ pub(crate) fn too_deep(field: &'static str) -> DomainError {
 /// Checks that an expression can be used: bounded, compiles, names only
 /// `request`, `client` and `developer`, and gives a boolean.
 pub fn compile(field: &'static str, src: &str) -> DomainResult<()> {
+    compile_for(field, src, &RuleInput::sample())
+}
+
+/// [`compile`], checking the names against `sample` (a scope request's, or an
+/// admission's, whose variables differ).
+pub fn compile_for(field: &'static str, src: &str, sample: &RuleInput) -> DomainResult<()> {
     let src = src.trim();
     if src.is_empty() {
         return Err(DomainError::invalid(field, "is empty"));
@@ -61,11 +67,12 @@ pub fn compile(field: &'static str, src: &str) -> DomainResult<()> {
             DomainError::invalid(field, format!("does not compile: {msg}"))
         })?;
         // Catch misspelt variables now rather than at the first request.
-        match run(&program, &RuleInput::sample()) {
+        match run(&program, sample) {
             Err(RunError::Undeclared(name)) => Err(DomainError::invalid(
                 field,
                 format!(
-                    "refers to '{name}', which does not exist (use request, client or developer)"
+                    "refers to '{name}', which does not exist (use {})",
+                    RuleInput::names(sample.registration.is_some())
                 ),
             )),
             Err(RunError::NotBool(t)) => Err(DomainError::invalid(
@@ -143,11 +150,20 @@ pub(crate) enum RunError {
 
 pub(crate) fn run(program: &Program, input: &RuleInput) -> Result<bool, RunError> {
     let mut ctx = Context::default();
-    for (name, value) in [
-        ("request", serde_json::to_value(&input.request)),
-        ("client", serde_json::to_value(&input.client)),
-        ("developer", serde_json::to_value(&input.developer)),
-    ] {
+    let vars = [
+        ("request", Some(serde_json::to_value(&input.request))),
+        ("client", Some(serde_json::to_value(&input.client))),
+        (
+            "developer",
+            input.developer.as_ref().map(serde_json::to_value),
+        ),
+        (
+            "registration",
+            input.registration.as_ref().map(serde_json::to_value),
+        ),
+    ];
+    for (name, value) in vars {
+        let Some(value) = value else { continue };
         let value = value.map_err(|e| RunError::Failed(e.to_string()))?;
         ctx.add_variable(name, value)
             .map_err(|e| RunError::Failed(e.to_string()))?;

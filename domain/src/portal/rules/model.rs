@@ -48,12 +48,42 @@ impl Rule {
     }
 }
 
-/// What a rule sees. Field names are the CEL names.
+/// The key under which the one admission rule is stored, in place of a scope:
+/// it decides whether a client that registered itself (RFC 7591) or arrived by a
+/// metadata document from a host not trusted at once may get tokens. Scope names
+/// hold only letters, digits and `: . _ - /`, so no scope can take this key.
+pub const ADMISSION_TARGET: &str = "@registrations";
+
+/// What a rule sees. Field names are the CEL names: `request` and `client` always,
+/// `developer` for a developer's request, `registration` for an admission.
 #[derive(Clone, Debug, Serialize)]
 pub struct RuleInput {
     pub request: RequestVars,
     pub client: ClientVars,
-    pub developer: DeveloperVars,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub developer: Option<DeveloperVars>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<RegistrationVars>,
+}
+
+/// How a client that asks for admission arrived (`registration` in CEL).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RegistrationVars {
+    /// `open` or `token` (dynamic registration), or `metadata_document`.
+    pub via: String,
+    /// The initial access token's id (`via == "token"`), else empty.
+    pub initial_token: String,
+    /// The address it registered from, or empty (a metadata document's client
+    /// was fetched, not sent).
+    pub ip: String,
+    /// RFC 7591 `software_id`, or empty.
+    pub software_id: String,
+    /// A metadata document's host, or empty.
+    pub host: String,
+    /// The hosts of its redirect URIs, sorted, each once.
+    pub redirect_hosts: Vec<String>,
+    /// Every scope it asked for (granted at once or not).
+    pub scopes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -94,7 +124,59 @@ pub struct DeveloperVars {
     pub created_at: i64,
 }
 
+impl ClientVars {
+    pub(crate) fn of(client: &Client) -> Self {
+        Self {
+            id: client.id.clone(),
+            name: client.metadata.name.clone(),
+            application_type: client.metadata.application_type.as_str().into(),
+            scopes: client.scopes.clone(),
+            grant_types: client
+                .metadata
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            redirect_uris: client.metadata.redirect_uris.clone(),
+            first_party: client.first_party,
+            created_at: client.created_at,
+            expires_at: client.expires_at.unwrap_or(0),
+        }
+    }
+}
+
 impl RuleInput {
+    /// The names a rule for `target` may use (for error messages).
+    pub fn names(admission: bool) -> &'static str {
+        if admission {
+            "request, client or registration"
+        } else {
+            "request, client or developer"
+        }
+    }
+
+    /// What the admission rule sees for a client asking to be admitted.
+    pub fn admission(
+        request_id: &str,
+        created_at: Timestamp,
+        client: &Client,
+        registration: RegistrationVars,
+    ) -> Self {
+        Self {
+            request: RequestVars {
+                id: request_id.to_owned(),
+                kind: "admission".into(),
+                scope: ADMISSION_TARGET.into(),
+                scopes: registration.scopes.clone(),
+                justification: String::new(),
+                created_at,
+            },
+            client: ClientVars::of(client),
+            developer: None,
+            registration: Some(registration),
+        }
+    }
+
     pub fn new(
         request_id: &str,
         scope: &str,
@@ -113,29 +195,15 @@ impl RuleInput {
                 justification: justification.to_owned(),
                 created_at,
             },
-            client: ClientVars {
-                id: client.id.clone(),
-                name: client.metadata.name.clone(),
-                application_type: client.metadata.application_type.as_str().into(),
-                scopes: client.scopes.clone(),
-                grant_types: client
-                    .metadata
-                    .grant_types
-                    .iter()
-                    .map(|g| g.as_str().to_owned())
-                    .collect(),
-                redirect_uris: client.metadata.redirect_uris.clone(),
-                first_party: client.first_party,
-                created_at: client.created_at,
-                expires_at: client.expires_at.unwrap_or(0),
-            },
-            developer: DeveloperVars {
+            client: ClientVars::of(client),
+            developer: Some(DeveloperVars {
                 id: developer.id.clone(),
                 username: developer.username.clone(),
                 email: developer.email.clone(),
                 role: developer.role.as_str().into(),
                 created_at: developer.created_at,
-            },
+            }),
+            registration: None,
         }
     }
 
@@ -161,13 +229,42 @@ impl RuleInput {
                 created_at: 0,
                 expires_at: 0,
             },
-            developer: DeveloperVars {
+            developer: Some(DeveloperVars {
                 id: "sample".into(),
                 username: "sample".into(),
                 email: "dev@example.org".into(),
                 role: "developer".into(),
                 created_at: 0,
-            },
+            }),
+            registration: None,
+        }
+    }
+
+    /// A plausible admission, for checking an admission rule before it is saved.
+    pub(crate) fn admission_sample() -> Self {
+        let mut input = Self::sample();
+        input.request.kind = "admission".into();
+        input.request.scope = ADMISSION_TARGET.into();
+        input.request.justification = String::new();
+        input.developer = None;
+        input.registration = Some(RegistrationVars {
+            via: "open".into(),
+            initial_token: String::new(),
+            ip: "192.0.2.1".into(),
+            software_id: "sample".into(),
+            host: String::new(),
+            redirect_hosts: vec!["app.example".into()],
+            scopes: vec!["openid".into()],
+        });
+        input
+    }
+
+    /// The sample a rule deciding `scopes` is checked against.
+    pub(crate) fn sample_for(scopes: &[String]) -> Self {
+        if scopes.iter().any(|s| s == ADMISSION_TARGET) {
+            Self::admission_sample()
+        } else {
+            Self::sample()
         }
     }
 }

@@ -1,25 +1,48 @@
 //! Approval rules in the database: saved and deleted by administrators with an
 //! audit event. A rule is the rows of `approval_rules` sharing a `rule_id`, one per
-//! scope it decides (m0028), always written together here.
+//! scope it decides (m0028), always written together here. The admission rule
+//! decides no scope: it is the one row of `admission_rules` (m0035), shown as a
+//! rule deciding [`ADMISSION_TARGET`].
 
 use std::collections::BTreeSet;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::cel::compile;
-use super::model::Rule;
+use super::cel::compile_for;
+use super::model::{Rule, RuleInput, ADMISSION_TARGET};
 use crate::accounts::users::AdminCtx;
 use crate::audit::{self, AuditEvent, EventType};
-use crate::entities::approval_rule;
+use crate::entities::{admission_rule, approval_rule};
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
 
-/// The rule in force for a scope, with every scope it decides.
+/// The admission rule (m0035), as a rule deciding [`ADMISSION_TARGET`].
+async fn admission<C: ConnectionTrait>(conn: &C) -> DomainResult<Option<Rule>> {
+    Ok(admission_rule::Entity::find()
+        .one(conn)
+        .await?
+        .map(|m| Rule {
+            id: m.rule_id,
+            scopes: vec![ADMISSION_TARGET.to_owned()],
+            approve_if: m.approve_if,
+            reject_if: m.reject_if,
+            reject_reason: m.reject_reason,
+            updated_at: m.updated_at,
+            updated_by: m.updated_by,
+        }))
+}
+
+/// The rule in force for a scope (or [`ADMISSION_TARGET`]), with every scope it
+/// decides.
 pub async fn find<C: ConnectionTrait>(conn: &C, scope: &str) -> DomainResult<Option<Rule>> {
+    if scope == ADMISSION_TARGET {
+        return admission(conn).await;
+    }
     if !crate::platform::text::could_exist(scope) {
         return Ok(None);
     }
@@ -42,16 +65,21 @@ pub async fn get<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<
         .order_by_asc(approval_rule::Column::Scope)
         .all(conn)
         .await?;
-    Ok(Rule::from_rows(rows).into_iter().next())
+    match Rule::from_rows(rows).into_iter().next() {
+        Some(r) => Ok(Some(r)),
+        None => Ok(admission(conn).await?.filter(|r| r.id == id)),
+    }
 }
 
-/// Every rule, in the order of its first scope.
+/// Every rule: the admission rule first, then in the order of their first scope.
 pub async fn list(db: &DatabaseConnection) -> DomainResult<Vec<Rule>> {
     let rows = approval_rule::Entity::find()
         .order_by_asc(approval_rule::Column::Scope)
         .all(db)
         .await?;
-    Ok(Rule::from_rows(rows))
+    let mut rules: Vec<Rule> = admission(db).await?.into_iter().collect();
+    rules.extend(Rule::from_rows(rows));
+    Ok(rules)
 }
 
 /// What an administrator submits for a rule.
@@ -84,8 +112,19 @@ pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResu
             "choose at least one scope for the rule",
         ));
     }
+    let admission = names.contains(ADMISSION_TARGET);
+    if admission && names.len() > 1 {
+        return Err(DomainError::invalid(
+            "scopes",
+            "the rule for new registrations decides admissions only: give scopes a rule of their own",
+        ));
+    }
     let mut scopes = Vec::new();
     for name in names {
+        if name == ADMISSION_TARGET {
+            scopes.push(name.to_owned());
+            continue;
+        }
         let scope = crate::apis::find_scope(conn, name)
             .await?
             .ok_or_else(|| DomainError::invalid("scopes", format!("unknown scope '{name}'")))?;
@@ -115,11 +154,12 @@ pub async fn validate<C: ConnectionTrait>(conn: &C, d: &RuleDraft) -> DomainResu
             "write at least one condition (approve if, or reject if)",
         ));
     }
+    let sample = RuleInput::sample_for(&scopes);
     if let Some(s) = &approve_if {
-        compile("approve_if", s)?;
+        compile_for("approve_if", s, &sample)?;
     }
     if let Some(s) = &reject_if {
-        compile("reject_if", s)?;
+        compile_for("reject_if", s, &sample)?;
         if reject_reason.is_none() {
             return Err(DomainError::invalid(
                 "reject_reason",
@@ -148,6 +188,9 @@ pub async fn save(
     now: Timestamp,
 ) -> DomainResult<Rule> {
     let mut rule = validate(db, draft).await?;
+    if rule.scopes == [ADMISSION_TARGET] {
+        return save_admission(db, admin, draft, rule, now).await;
+    }
     let txn = crate::platform::db::write_txn(db).await?;
     let held = approval_rule::Entity::find()
         .filter(approval_rule::Column::Scope.is_in(rule.scopes.clone()))
@@ -164,6 +207,12 @@ pub async fn save(
             }
         }
     };
+    if before
+        .as_ref()
+        .is_some_and(|r| r.scopes == [ADMISSION_TARGET])
+    {
+        return Err(not_interchangeable());
+    }
     rule.id = match &before {
         Some(r) => r.id.clone(),
         None => uuid::Uuid::now_v7().to_string(),
@@ -213,6 +262,63 @@ pub async fn save(
     Ok(rule)
 }
 
+fn not_interchangeable() -> DomainError {
+    DomainError::invalid(
+        "scopes",
+        "a scope rule and the rule for new registrations read different variables: write a new rule instead",
+    )
+}
+
+/// Saves the admission rule: the one in force is replaced (there is one).
+async fn save_admission(
+    db: &DatabaseConnection,
+    admin: &AdminCtx,
+    draft: &RuleDraft,
+    mut rule: Rule,
+    now: Timestamp,
+) -> DomainResult<Rule> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let before = admission(&txn).await?;
+    if let Some(id) = draft.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if before.as_ref().is_none_or(|b| b.id != id) {
+            return Err(match get(&txn, id).await? {
+                Some(_) => not_interchangeable(),
+                None => DomainError::NotFound,
+            });
+        }
+    }
+    rule.id = match &before {
+        Some(r) => r.id.clone(),
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    rule.updated_at = now;
+    rule.updated_by = match admin.actor() {
+        audit::Actor::User(id) => Some(id.clone()),
+        _ => None,
+    };
+    admission_rule::Entity::delete_many().exec(&txn).await?;
+    admission_rule::ActiveModel {
+        rule_id: Set(rule.id.clone()),
+        approve_if: Set(rule.approve_if.clone()),
+        reject_if: Set(rule.reject_if.clone()),
+        reject_reason: Set(rule.reject_reason.clone()),
+        updated_at: Set(now),
+        updated_by: Set(rule.updated_by.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::RuleSaved, admin.actor().clone())
+            .target("scope", ADMISSION_TARGET)
+            .data(json!({ "before": before, "after": rule })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(rule)
+}
+
 /// Deletes a rule: every scope it decided waits for a person again.
 pub async fn delete(
     db: &DatabaseConnection,
@@ -224,6 +330,10 @@ pub async fn delete(
     let before = get(&txn, id).await?.ok_or(DomainError::NotFound)?;
     approval_rule::Entity::delete_many()
         .filter(approval_rule::Column::RuleId.eq(id))
+        .exec(&txn)
+        .await?;
+    admission_rule::Entity::delete_many()
+        .filter(admission_rule::Column::RuleId.eq(id))
         .exec(&txn)
         .await?;
     audit::record(

@@ -36,13 +36,48 @@ impl From<RequestStatus> for portal::Status {
 }
 
 /// `scopes`: more scopes; `extension`: a later registration expiry; `change`: an
-/// approval-gated edit (made by `PUT /clients/{id}` or `/enable`).
+/// approval-gated edit (made by `PUT /clients/{id}` or `/enable`); `admission`: a
+/// client that registered itself (RFC 7591) or came by a metadata document asks
+/// to get tokens (opened by the server, never by `POST /requests`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RequestKind {
     Scopes,
     Extension,
     Change,
+    Admission,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scopes => "scopes",
+            Self::Extension => "extension",
+            Self::Change => "change",
+            Self::Admission => "admission",
+        }
+    }
+}
+
+/// How a client asking for admission came (kind `admission`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Arrival {
+    /// `open` or `token` (dynamic registration), or `metadata_document`.
+    pub via: String,
+    /// The initial access token's id (`via = token`).
+    pub initial_token: Option<String>,
+    /// The address it registered from.
+    pub ip: Option<String>,
+    pub software_id: Option<String>,
+    /// The metadata document's host (`via = metadata_document`), else empty.
+    pub host: String,
+    /// A protected name its own name imitates: never admitted by a rule.
+    pub imitates: Option<String>,
+    /// Every scope it asked for.
+    pub scopes: Vec<String>,
+    /// True when an admitted client asks again after changing its redirect URIs,
+    /// grant types or keys.
+    pub again: bool,
 }
 
 /// One field of a change request.
@@ -72,7 +107,7 @@ pub struct Evaluation {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Decider {
-    /// `user`, `rule` or `policy`.
+    /// `user`, `rule`, `policy` or `operator` (the command line).
     pub kind: String,
     pub id: Option<String>,
     pub name: String,
@@ -99,6 +134,9 @@ pub struct RequestView {
     /// The changes asked for (kind `change`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<FieldChange>>,
+    /// How the client came (kind `admission`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<Arrival>,
     pub justification: String,
     pub status: RequestStatus,
     pub created_at: i64,
@@ -127,8 +165,22 @@ pub struct AddedAtOnce {
 
 impl From<Request> for RequestView {
     fn from(r: Request) -> Self {
+        let mut arrival = None;
         let (kind, scopes, expires_at, previous_expires_at, changes) = match r.ask {
             Ask::Scopes { scopes } => (RequestKind::Scopes, Some(scopes), None, None, None),
+            Ask::Admission(a) => {
+                arrival = Some(Arrival {
+                    via: a.via,
+                    initial_token: a.initial_token,
+                    ip: a.ip,
+                    software_id: a.software_id,
+                    host: a.host,
+                    imitates: a.imitates,
+                    scopes: a.scopes,
+                    again: a.again,
+                });
+                (RequestKind::Admission, None, None, None, None)
+            }
             Ask::Extension {
                 expires_at,
                 previous,
@@ -167,6 +219,7 @@ impl From<Request> for RequestView {
             expires_at,
             previous_expires_at,
             changes,
+            arrival,
             justification: r.justification,
             status: r.status.into(),
             created_at: r.created_at,

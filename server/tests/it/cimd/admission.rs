@@ -140,3 +140,65 @@ async fn the_settings_are_bounded_and_administrators_only() {
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
 }
+
+/// A document's client from a host not trusted at once is an admission in the
+/// queue, decided by the admission rule — unless it imitates a protected name,
+/// which a person always decides.
+#[tokio::test]
+async fn the_admission_rule_decides_documents_but_never_look_alikes() {
+    let app = spawn_local_app().await;
+    let docs = Documents::start().await;
+    settings(
+        &app,
+        true,
+        &[],
+        json!([{ "name": "Claude", "host": "claude.ai" }]),
+    )
+    .await;
+    let admin = Api::admin(&app).await;
+    let r = admin
+        .post(
+            "/api/v1/rules",
+            json!({ "scopes": ["@registrations"], "approve_if": r#"registration.via == "metadata_document" && registration.host == "localhost""# }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let good = docs.url("localhost", "/good.json");
+    let fake = docs.url("localhost", "/fake.json");
+    docs.serve("/good.json", &document(&good, "Course helper"), None);
+    docs.serve("/fake.json", &document(&fake, "Claude"), None);
+
+    let b = app.browser();
+    let loc = authorize_location(&b, &good).await;
+    assert!(
+        loc.starts_with("/login?return_to="),
+        "admitted by the rule: {loc}"
+    );
+    assert_eq!(
+        authorize_location(&b, &fake).await,
+        "/oauth/error?reason=awaiting_admission"
+    );
+    let list = |status: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .get(&format!("/api/v1/requests?kind=admission&status={status}"))
+                .await
+                .json()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let approved = list("approved").await;
+    assert_eq!(approved.len(), 1, "{approved:?}");
+    assert_eq!(approved[0]["client_id"], good.as_str());
+    assert_eq!(approved[0]["arrival"]["via"], "metadata_document");
+    assert_eq!(approved[0]["arrival"]["host"], "localhost");
+    assert_eq!(approved[0]["decided_by"]["kind"], "rule");
+    let pending = list("pending").await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["client_id"], fake.as_str());
+    assert_eq!(pending[0]["arrival"]["imitates"], "Claude");
+    assert_eq!(pending[0]["evaluations"][0]["verdict"], "human");
+}

@@ -7,6 +7,7 @@ mod library;
 mod manage;
 mod modes;
 mod negatives;
+mod queue;
 mod rest;
 
 use domain::settings::RegistrationMode;
