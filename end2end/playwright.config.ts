@@ -40,10 +40,10 @@ export const serverEnv: Record<string, string> = {
 };
 export const serverBin = bin;
 const SERVER_WIDE = /server_wide\.spec\.ts$/;
-// The MCP spec turns open registration on and runs the example API on a fixed
-// port: it runs last, one project after the other, never beside a spec that
-// changes other server-wide settings.
-const MCP = /mcp\.spec\.ts$/;
+// The MCP and admission specs turn open registration on (and leave it on), and
+// the MCP spec runs the example API on a fixed port: they run last, one project
+// after the other, never beside a spec that changes other server-wide settings.
+const MCP = /(mcp|admission)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',

@@ -49,8 +49,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // Registration stays open: the admission spec beside this one relies on it.
   api?.kill();
-  cli(['registration', 'mode', 'off']);
 });
 
 /** What the agent keeps: the SDK's storage interface, in memory. */

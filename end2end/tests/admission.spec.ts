@@ -1,0 +1,115 @@
+import { expect, test } from '@playwright/test';
+import * as oidc from 'openid-client';
+import { ADMIN_PASSWORD, expectAccessible, goto, ready, signIn } from './helpers';
+import { cli, createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere } from './rp';
+
+// Issue 16, item 1: an app that registers itself (RFC 7591, through openid-client's
+// own dynamic registration) is an admission request in the approval queue. Until
+// an administrator admits it there, a person it sends here is told it awaits
+// approval; once admitted, the person — starting signed out at the app's
+// authorization URL — signs in through it. A refused app's people are told so.
+// Open registration is server-wide: this spec runs with the MCP spec, last.
+
+let app: Listener;
+test.beforeAll(async () => {
+  app = await Listener.start();
+  cli(['registration', 'mode', 'open']);
+});
+test.afterAll(async () => {
+  await app.stop();
+});
+
+/** The app registers itself; openid-client keeps what the server answered. */
+async function selfRegister(name: string, callback: string) {
+  const config = await oidc.dynamicClientRegistration(
+    new URL(ISSUER),
+    {
+      client_name: name,
+      redirect_uris: [callback],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      software_id: 'admission-spec',
+      // Free scopes come with the registration (the RP asks for these).
+      scope: 'openid profile email',
+    },
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
+  const meta = config.clientMetadata();
+  return { id: meta.client_id, secret: String(meta.client_secret) };
+}
+
+/** The administrator's own browser, with or without JavaScript as the project. */
+async function adminPage(browser: import('@playwright/test').Browser, testInfo: import('@playwright/test').TestInfo) {
+  const context = await browser.newContext({
+    baseURL: testInfo.project.use.baseURL,
+    javaScriptEnabled: testInfo.project.use.javaScriptEnabled,
+  });
+  const page = await context.newPage();
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  return { context, page };
+}
+
+test('a self-registered app waits in the queue; admitted there, it signs a signed-out person in', async ({ page, browser }, testInfo) => {
+  const user = createUser(testInfo, 'adm');
+  const name = `Self-registered ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'admission');
+  const client = await selfRegister(name, callback);
+  const rp = await RelyingParty.discover(client, callback);
+
+  // Before admission: a page, never a redirect to the app.
+  const first = await rp.authorizationUrl();
+  await page.goto(first.url);
+  await expect(page).toHaveURL(/reason=awaiting_admission/);
+  await expect(page.getByTestId('oauth-error')).toContainText("awaiting an administrator's approval");
+  expect(app.hitsOn(callback)).toHaveLength(0);
+
+  // The administrator finds it in the queue: how it came, no developer.
+  const admin = await adminPage(browser, testInfo);
+  await goto(admin.page, testInfo, `/admin/requests?kind=admission&client_id=${encodeURIComponent(client.id)}`);
+  const card = admin.page.getByTestId('queue-item').filter({ hasText: name });
+  await expect(card).toHaveCount(1);
+  await expect(card.getByTestId('queue-arrival')).toContainText('open dynamic registration');
+  await expect(card.getByTestId('queue-arrival')).toContainText('admission-spec');
+  await expect(card).toContainText('registered itself');
+  await expect(card.getByTestId('queue-client-redirects')).toContainText(callback);
+  await expectAccessible(admin.page, '/admin/requests (admission)');
+  await ready(admin.page, testInfo);
+  await card.getByRole('button', { name: 'Admit' }).click();
+  await expect(admin.page.getByRole('status')).toContainText('The client was admitted');
+  await expect(card).toHaveCount(0);
+  await admin.context.close();
+
+  // Now the person, still signed out, starts again at the app.
+  const { url, checks } = await rp.authorizationUrl();
+  await page.goto(url);
+  await signInHere(page, testInfo, user);
+  await decide(page, testInfo, name, 'Allow');
+  const arrival = await app.arrival(callback);
+  expectCode(arrival, checks);
+  const { claims } = await rp.redeem(arrival, checks);
+  expect(claims.aud).toBe(client.id);
+});
+
+test('a refused app gets no sign-in, and the person is told it was not admitted', async ({ page, browser }, testInfo) => {
+  const name = `Refused ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'refused');
+  const client = await selfRegister(name, callback);
+  const rp = await RelyingParty.discover(client, callback);
+
+  const admin = await adminPage(browser, testInfo);
+  await goto(admin.page, testInfo, `/admin/requests?kind=admission&client_id=${encodeURIComponent(client.id)}`);
+  const card = admin.page.getByTestId('queue-item').filter({ hasText: name });
+  await ready(admin.page, testInfo);
+  await card.getByLabel('Reason (required, kept with the decision)').fill('We do not know this vendor.');
+  await card.getByRole('button', { name: 'Reject' }).click();
+  await expect(admin.page.getByRole('status')).toContainText('The client was refused');
+  await admin.context.close();
+
+  const { url } = await rp.authorizationUrl();
+  await page.goto(url);
+  await expect(page).toHaveURL(/reason=admission_refused/);
+  await expect(page.getByTestId('oauth-error')).toContainText('did not admit it');
+  expect(app.hitsOn(callback)).toHaveLength(0);
+});
