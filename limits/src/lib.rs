@@ -18,6 +18,9 @@ pub const CLIENT_NAME: usize = 100;
 pub const CLIENT_DESCRIPTION: usize = 2000;
 /// An initial access token's label (RFC 7591 §3).
 pub const INITIAL_TOKEN_LABEL: usize = 100;
+/// A registration access token (RFC 7592) as a developer pastes it to claim a
+/// client: ours are 43 characters; longer is never one of ours.
+pub const REGISTRATION_ACCESS_TOKEN: usize = 128;
 /// A dynamic registration's body (RFC 7591 §3.1), in bytes: every field's own
 /// bound applies as well.
 pub const REGISTRATION_BODY: usize = 64 * 1024;

@@ -224,6 +224,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "request_auto_rejected" => "Your request was rejected by an approval rule; see the reason below.",
         "request_approved" => "The request was approved.",
         "request_rejected" => "The request was rejected and the developer told why.",
+        "client_claimed" => "The client is yours now: manage it here like any client you registered.",
         "client_admitted" => "The client was admitted: it gets tokens from now on.",
         "client_refused" => "The client was refused: it gets no tokens, and people it sends here are told it was not admitted.",
         "rule_saved" => "The rule was saved.",

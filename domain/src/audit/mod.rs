@@ -69,6 +69,7 @@ event_types! {
     ClientUpdated => "client.updated",
     ClientDisabled => "client.disabled",
     ClientEnabled => "client.enabled",
+    ClientClaimed => "client.claimed",
     ClientExpiryChanged => "client.expiry_changed",
     ClientSecretRotated => "client.secret_rotated",
     ClientSecretRevoked => "client.secret_revoked",

@@ -17,6 +17,7 @@
 pub mod access;
 pub mod admission;
 pub mod changes;
+pub mod claim;
 pub mod decisions;
 pub mod edits;
 mod gated;

@@ -55,6 +55,8 @@ pub mod routes {
     /// Client ID metadata documents: on/off, trusted hosts, protected names.
     pub const METADATA_DOCUMENTS: &str = "/api/v1/registration/documents";
     pub const INITIAL_TOKEN: &str = "/api/v1/registration/tokens/{id}";
+    /// A developer claims a self-registered client.
+    pub const CLAIM: &str = "/api/v1/registration/claim";
     pub const ANY: &str = "/api/v1/{*rest}";
 }
 
@@ -193,6 +195,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
             only(get(registration::tokens).post(registration::mint)),
         )
         .route(routes::INITIAL_TOKEN, only(delete(registration::revoke)))
+        .route(routes::CLAIM, only(post(registration::claim)))
         .route(
             routes::METADATA_DOCUMENTS,
             only(get(registration::documents).put(registration::update_documents)),

@@ -61,6 +61,7 @@ use super::{clients, error, logout_deliveries, registration, requests, scopes, s
         registration::revoke,
         registration::documents,
         registration::update_documents,
+        registration::claim,
     ),
     components(schemas(
         error::ErrorBody,
@@ -126,6 +127,12 @@ const BOUNDS: &[(&str, &str, Bound)] = {
     &[
         ("NewClient", "name", Required(CLIENT_NAME)),
         ("NewInitialToken", "label", Required(INITIAL_TOKEN_LABEL)),
+        ("Claim", "client_id", Required(URI)),
+        (
+            "Claim",
+            "registration_access_token",
+            Required(REGISTRATION_ACCESS_TOKEN),
+        ),
         (
             "MetadataDocumentsSetting",
             "trusted_hosts",

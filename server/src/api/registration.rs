@@ -1,6 +1,7 @@
 //! `/api/v1/registration`: administrators set the dynamic registration mode
 //! (RFC 7591) and mint, list and revoke initial access tokens. The same domain
-//! functions as `portcullis registration …`.
+//! functions as `portcullis registration …`. Developers claim a self-registered
+//! client (`/claim`).
 
 use axum::extract::State;
 use axum::Json;
@@ -8,8 +9,10 @@ use http::StatusCode;
 
 use super::auth::Caller;
 use super::error::{ApiResult, ErrorBody};
+use super::schemas::clients::ClientView;
 use super::schemas::registration::{
-    InitialTokenView, MetadataDocumentsSetting, MintedToken, NewInitialToken, RegistrationSetting,
+    Claim, InitialTokenView, MetadataDocumentsSetting, MintedToken, NewInitialToken,
+    RegistrationSetting,
 };
 use super::{ApiJson, ApiPath, ApiState};
 
@@ -135,4 +138,30 @@ pub async fn update_documents(
         domain::settings::set_metadata_documents(&app.db, admin.ctx(), b.into(), app.now()).await?;
     app.runtime.invalidate();
     Ok(Json(now.into()))
+}
+
+/// Developers: claims a client that registered itself, proven by its registration
+/// access token; it then belongs to the caller. A wrong token and an unknown client
+/// are the same 404; a client that already has an owner is 409.
+#[utoipa::path(post, path = "/api/v1/registration/claim", tag = "registration",
+    request_body = Claim, security(("bearer" = ["portal"])),
+    responses((status = 200, body = ClientView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn claim(
+    State(st): State<ApiState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<Claim>,
+) -> ApiResult<Json<ClientView>> {
+    let app = &st.oauth.services;
+    let client = domain::portal::claim::claim(
+        &app.db,
+        &app.clients,
+        &who,
+        &b.client_id,
+        &b.registration_access_token,
+        app.now(),
+    )
+    .await?;
+    Ok(Json(client.into()))
 }

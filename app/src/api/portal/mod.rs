@@ -2,6 +2,7 @@
 //! requests, notifications. Every rule lives in `domain::portal`; these adapt forms
 //! to it and redirect with a notice, so each form also works without JavaScript.
 
+pub mod claim;
 pub mod client_edit;
 pub mod clients;
 #[cfg(feature = "ssr")]

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use super::fields::{ListField, ValueField, FIELDS};
 use super::{CARD, LINK};
+use crate::api::portal::claim::ClaimClient as Claim;
 use crate::api::portal::clients::CreateClient;
 use crate::components::forms::{CsrfField, FormError, BUTTON, INPUT, LABEL};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
@@ -18,7 +19,7 @@ pub fn NewClientPage() -> impl IntoView {
             if !user.can_develop() {
                 return view! { <ErrorPanel error=AppError::Forbidden/> }.into_any();
             }
-            view! { <NewClientForm/> }.into_any()
+            view! { <NewClientForm/> <ClaimClient/> }.into_any()
         })}
     }
 }
@@ -107,5 +108,35 @@ fn NewClientForm() -> impl IntoView {
                 <button type="submit" class=BUTTON disabled=move || create.pending().get()>"Register"</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// Claim a client that registered itself (RFC 7591): the proof is the
+/// registration access token its registration returned.
+#[component]
+fn ClaimClient() -> impl IntoView {
+    let claim = ServerAction::<Claim>::new();
+    let error = move || claim.value().get().and_then(|r| r.err());
+    let sent = move || {
+        error()
+            .and_then(|e| e.sent("client_id"))
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="mt-10 max-w-2xl" aria-labelledby="claim-title">
+            <h2 id="claim-title" class="text-xl font-semibold">"Claim a client that registered itself"</h2>
+            <p class="mt-1 text-slate-600">
+                "Software that registered itself here (dynamic registration) got a client id and a registration access token. "
+                "Enter both to make the client yours: it then appears under My clients, and you manage it like one you registered here. "
+                "Claiming does not admit it: one awaiting an administrator still waits."
+            </p>
+            <div class="mt-4"><FormError error fields=vec!["client_id", "registration_access_token"]/></div>
+            <ActionForm action=claim attr:class=CARD attr:data-testid="claim-form">
+                <CsrfField/>
+                <ValueField name="client_id" value=sent() maxlength={limits::URI} label="Client id" required=true error/>
+                <ValueField name="registration_access_token" value=String::new() maxlength={limits::REGISTRATION_ACCESS_TOKEN} label="Registration access token" kind="password" required=true hint="Shown to the software once, when it registered. It is checked, never stored here." error/>
+                <button type="submit" class=BUTTON disabled=move || claim.pending().get()>"Claim client"</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -165,3 +165,12 @@ impl From<MetadataDocumentsSetting> for domain::settings::MetadataDocuments {
         }
     }
 }
+
+/// A developer claims a client that registered itself (RFC 7591), proving it with
+/// the client's registration access token (RFC 7592).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub client_id: String,
+    pub registration_access_token: String,
+}

@@ -3,6 +3,7 @@
 //! the management protocol, the RFC 7591 §3.2.2 negatives, and admission.
 
 mod admission;
+mod claim;
 mod library;
 mod manage;
 mod modes;
