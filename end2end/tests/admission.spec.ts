@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import * as oidc from 'openid-client';
-import { ADMIN_PASSWORD, expectAccessible, goto, ready, signIn } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, expectAccessible, goto, ready, signIn, unique } from './helpers';
 import { cli, createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere } from './rp';
 
 // Issue 16, item 1: an app that registers itself (RFC 7591, through openid-client's
@@ -37,7 +37,7 @@ async function selfRegister(name: string, callback: string) {
     { execute: [oidc.allowInsecureRequests] },
   );
   const meta = config.clientMetadata();
-  return { id: meta.client_id, secret: String(meta.client_secret) };
+  return { id: meta.client_id, secret: String(meta.client_secret), rat: String(meta.registration_access_token) };
 }
 
 /** The administrator's own browser, with or without JavaScript as the project. */
@@ -112,4 +112,35 @@ test('a refused app gets no sign-in, and the person is told it was not admitted'
   await expect(page).toHaveURL(/reason=admission_refused/);
   await expect(page.getByTestId('oauth-error')).toContainText('did not admit it');
   expect(app.hitsOn(callback)).toHaveLength(0);
+});
+
+test('a developer claims a self-registered app into the portal with its registration access token', async ({ page }, testInfo) => {
+  const dev = unique(testInfo, 'claimer');
+  addDeveloper(dev);
+  const name = `Claimed ${testInfo.project.name} ${Date.now() % 100000}`;
+  const client = await selfRegister(name, app.callback(testInfo, 'claimed'));
+  expect(client.rat.length).toBeGreaterThan(20);
+
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await goto(page, testInfo, '/developer/clients/new');
+  const form = page.getByTestId('claim-form');
+  await form.getByLabel('Client id').fill(client.id);
+  await form.getByLabel('Registration access token').fill('not the token');
+  await form.getByRole('button', { name: 'Claim client' }).click();
+  // Refused beside the token's field; the id is kept. Without JavaScript the page
+  // comes back from the server, which never sends a token back.
+  await expect(page.locator('#f-registration_access_token-error')).toContainText('No client that registered itself');
+  await expect(page.getByTestId('claim-form').getByLabel('Client id')).toHaveValue(client.id);
+  if (!testInfo.project.use.javaScriptEnabled) {
+    await expect(page.getByTestId('claim-form').getByLabel('Registration access token')).toHaveValue('');
+  }
+  await expectAccessible(page, '/developer/clients/new (claim refused)');
+
+  await ready(page, testInfo);
+  await page.getByTestId('claim-form').getByLabel('Registration access token').fill(client.rat);
+  await page.getByTestId('claim-form').getByRole('button', { name: 'Claim client' }).click();
+  await expect(page.getByRole('status')).toContainText('The client is yours now');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
+  await goto(page, testInfo, '/developer');
+  await expect(page.getByRole('link', { name })).toBeVisible();
 });
