@@ -342,6 +342,7 @@ async fn oauth_state(
         ),
         device: settings.device.policy(),
         exchange: settings.token_exchange.policy(),
+        open_registration: settings.registration.limit(),
     }))
 }
 

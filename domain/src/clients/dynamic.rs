@@ -59,6 +59,49 @@ impl From<sea_orm::DbErr> for Refused {
     }
 }
 
+/// How many open registrations one address may make in a window: an open
+/// endpoint lets anyone create rows, and each one is a card in the approval queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenRegistrationLimit {
+    pub per_address: i32,
+    pub window_secs: i64,
+}
+
+impl Default for OpenRegistrationLimit {
+    fn default() -> Self {
+        Self {
+            per_address: 20,
+            window_secs: 3600,
+        }
+    }
+}
+
+/// Counts an open registration from `ip` against `limit` — check and count in one
+/// step, shared by every process through the throttle table — before anything is
+/// read or stored. `Some(seconds)` when the address has used its registrations
+/// for this window: the registration is refused, and nothing was counted.
+pub async fn count_open_registration(
+    db: &DatabaseConnection,
+    limit: &OpenRegistrationLimit,
+    ip: &str,
+    now: Timestamp,
+) -> DomainResult<Option<i64>> {
+    use crate::accounts::throttle::{reserve, Limit, Reservation};
+    let limits = [Limit {
+        key: format!("register-ip:{ip}"),
+        max: limit.per_address,
+        window_secs: limit.window_secs,
+        lockout_secs: limit.window_secs,
+    }];
+    Ok(match reserve(db, &limits, now).await? {
+        // The slot is kept: a registration counts whatever becomes of it.
+        Reservation::Granted(_) => None,
+        Reservation::Refused {
+            retry_after_secs, ..
+        } => Some(retry_after_secs),
+    })
+}
+
 /// Who registers, as the endpoint saw it.
 #[derive(Clone, Debug, Default)]
 pub struct Registrant {

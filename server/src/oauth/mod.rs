@@ -128,6 +128,8 @@ pub struct OAuthShared {
     pub dpop: dpop::DpopPolicy,
     /// The device flow's lifetimes and per-client quota (RFC 8628).
     pub device: domain::oauth::device_policy::DevicePolicy,
+    /// Open registrations per address (RFC 7591).
+    pub open_registration: domain::clients::dynamic::OpenRegistrationLimit,
     /// How long delegation chains may grow (RFC 8693).
     pub exchange: domain::oauth::exchange::ExchangePolicy,
     /// Fetches client ID metadata documents (`cimd`).

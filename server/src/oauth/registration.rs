@@ -297,13 +297,25 @@ async fn handle_register(
     };
     // The mode is checked before the body, so a server that is off says so
     // whatever is sent.
-    if domain::settings::registration_mode(&svc.db).await?
-        == domain::settings::RegistrationMode::Off
-    {
+    let mode = domain::settings::registration_mode(&svc.db).await?;
+    if mode == domain::settings::RegistrationMode::Off {
         return Err(refused(Refused::Off));
     }
-    let req = Body::parse(headers, body)?.request();
     let now = svc.now();
+    // Open registration is counted per address before anything is read (docs/
+    // SECURITY.md, "Dynamic client registration").
+    if let (domain::settings::RegistrationMode::Open, Some(ip)) = (mode, &who.ip) {
+        if let Some(retry) =
+            dynamic::count_open_registration(&svc.db, &st.open_registration, ip, now).await?
+        {
+            return Err(OAuthError::too_many_requests(
+                "invalid_request",
+                "too many registrations from this address; try again later",
+                retry,
+            ));
+        }
+    }
+    let req = Body::parse(headers, body)?.request();
     let reg = dynamic::register(&svc.db, &svc.hasher, &settings, req, who, now)
         .await
         .map_err(refused)?;

@@ -16,7 +16,7 @@ use serde::Deserialize;
 mod sections;
 pub use sections::{
     DeviceSettings, DpopSettings, LogoutSettings, OutboundSettings, RecoverySettings,
-    TokenExchangeSettings,
+    RegistrationSettings, TokenExchangeSettings,
 };
 
 #[derive(Clone, Deserialize)]
@@ -76,6 +76,7 @@ pub struct Settings {
     pub recovery: RecoverySettings,
     pub device: DeviceSettings,
     pub token_exchange: TokenExchangeSettings,
+    pub registration: RegistrationSettings,
 }
 
 impl Settings {
@@ -197,6 +198,7 @@ impl Default for Settings {
             recovery: RecoverySettings::default(),
             device: DeviceSettings::default(),
             token_exchange: TokenExchangeSettings::default(),
+            registration: RegistrationSettings::default(),
         }
     }
 }
@@ -392,6 +394,11 @@ impl Settings {
         }
         if !(1..=10).contains(&self.token_exchange.max_chain_depth) {
             return bad("token_exchange.max_chain_depth must be 1–10".into());
+        }
+        if !(1..=100_000).contains(&self.registration.open_per_address)
+            || !(60..=86_400).contains(&self.registration.open_window_secs)
+        {
+            return bad("registration.open_per_address must be 1–100000 and registration.open_window_secs 60–86400".into());
         }
         let r = &self.recovery;
         if !(60..=24 * 3600).contains(&r.reset_ttl_secs)

@@ -136,3 +136,32 @@ impl Default for LogoutSettings {
         }
     }
 }
+
+/// Dynamic client registration (RFC 7591, `[registration]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationSettings {
+    /// Open registrations one address may make per window (1–100000).
+    pub open_per_address: i32,
+    /// The window, in seconds (60–86400).
+    pub open_window_secs: i64,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        let l = domain::clients::dynamic::OpenRegistrationLimit::default();
+        Self {
+            open_per_address: l.per_address,
+            open_window_secs: l.window_secs,
+        }
+    }
+}
+
+impl RegistrationSettings {
+    pub fn limit(&self) -> domain::clients::dynamic::OpenRegistrationLimit {
+        domain::clients::dynamic::OpenRegistrationLimit {
+            per_address: self.open_per_address,
+            window_secs: self.open_window_secs,
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod library;
 mod manage;
 mod modes;
 mod negatives;
+mod per_address;
 mod queue;
 mod rest;
 
