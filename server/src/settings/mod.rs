@@ -396,7 +396,8 @@ impl Settings {
             return bad("token_exchange.max_chain_depth must be 1–10".into());
         }
         if !(1..=100_000).contains(&self.registration.open_per_address)
-            || !(60..=86_400).contains(&self.registration.open_window_secs)
+            || !(60..=domain::accounts::throttle::OPEN_REGISTRATION_MAX_WINDOW)
+                .contains(&self.registration.open_window_secs)
         {
             return bad("registration.open_per_address must be 1–100000 and registration.open_window_secs 60–86400".into());
         }

@@ -28,6 +28,9 @@ use crate::entities::login_throttle as lt;
 use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
+/// The longest window an open-registration counter may use (a day).
+pub const OPEN_REGISTRATION_MAX_WINDOW: i64 = 86_400;
+
 /// Sign-in (the portal and the OAuth password grant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ThrottlePolicy {
@@ -53,8 +56,13 @@ impl Default for ThrottlePolicy {
 
 impl ThrottlePolicy {
     /// The longest window of any key: counters older than this can be purged.
+    /// Open registrations are counted per address in a window of up to a day
+    /// (`clients::dynamic::OpenRegistrationLimit`), so nothing younger goes.
     pub fn longest_window_secs(&self) -> i64 {
-        Ord::max(self.window_secs, self.clients.window_secs)
+        Ord::max(
+            Ord::max(self.window_secs, self.clients.window_secs),
+            OPEN_REGISTRATION_MAX_WINDOW,
+        )
     }
 }
 
