@@ -43,6 +43,9 @@ pub enum Refused {
     /// (7592) is missing, unknown, expired, revoked or used up — one answer for
     /// all, and the same whether the client exists or not.
     InvalidToken,
+    /// The same registrant registered the same software before, and it was
+    /// refused admission (see `clients::fold`).
+    RefusedBefore,
     /// The metadata is invalid (or the database failed).
     Domain(DomainError),
 }
@@ -271,8 +274,19 @@ pub async fn register(
         None => None,
     };
     let id = ready.id().to_owned();
-    let mut created = super::store::insert(&txn, Actor::Client(id.clone()), ready, now).await?;
     let software_id = req.software_id.map(|s| s.trim().to_owned());
+    let registrant = super::fold::Registrant {
+        via: mode.as_str(),
+        ip: who.ip.as_deref(),
+        initial_token_id: initial_token_id.as_deref(),
+        software_id: software_id.as_deref(),
+    };
+    let folded = super::fold::fold(&txn, &registrant, ready.client(), now).await?;
+    if folded.refused_twin.is_some() {
+        // Dropping the transaction gives the initial access token's use back.
+        return Err(Refused::RefusedBefore);
+    }
+    let mut created = super::store::insert(&txn, Actor::Client(id.clone()), ready, now).await?;
     dr::ActiveModel {
         client_id: Set(id.clone()),
         token_hash: Set(token_hash(rat.expose())),
@@ -298,6 +312,7 @@ pub async fn register(
             "initial_access_token": initial_token_id,
             "software_id": software_id,
             "scopes_not_granted": not_granted,
+            "replaces": folded.replaced,
         })),
     )
     .await?;

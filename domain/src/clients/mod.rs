@@ -15,6 +15,7 @@
 pub mod authenticate;
 pub mod dynamic;
 pub mod encryption;
+mod fold;
 pub mod initial_tokens;
 pub mod metadata;
 pub mod metadata_document;

@@ -73,6 +73,11 @@ impl Prepared {
         &self.client.id
     }
 
+    /// The new client, as it will be stored.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Registered disabled: a dynamic registration awaits admission.
     pub(crate) fn await_admission(&mut self) {
         self.client.disabled = true;

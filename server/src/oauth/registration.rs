@@ -222,6 +222,9 @@ fn refused(r: Refused) -> OAuthError {
         Refused::InvalidToken => OAuthError::invalid_token(
             "the access token is missing, unknown, expired, revoked or used up",
         ),
+        Refused::RefusedBefore => OAuthError::access_denied(
+            "an administrator refused this software's earlier registration from this registrant",
+        ),
         Refused::Domain(e) => refused_metadata(e),
     }
 }

@@ -4,6 +4,7 @@
 
 mod admission;
 mod claim;
+mod fold;
 mod library;
 mod manage;
 mod modes;
