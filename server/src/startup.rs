@@ -176,7 +176,7 @@ impl Application {
             )
             .await?;
         }
-        spawn_maintenance(state.clone());
+        spawn_maintenance(state.clone(), settings.registration.expire_unused_days);
         spawn_secret_uses(state.clone());
         crate::backchannel::spawn(
             oauth.clone(),
@@ -379,11 +379,32 @@ fn spawn_secret_uses(app: AppState) {
     });
 }
 
-fn spawn_maintenance(app: AppState) {
+fn spawn_maintenance(app: AppState, expire_unused_days: i64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
+            if expire_unused_days > 0 {
+                // This process's recent secret uses first, so none is missed.
+                app.clients.uses.flush(&app.db).await;
+                match domain::clients::unused::expire_unused(
+                    &app.db,
+                    &app.clients,
+                    expire_unused_days * 86_400,
+                    app.now(),
+                )
+                .await
+                {
+                    Ok(ids) if ids.is_empty() => {}
+                    Ok(ids) => tracing::info!(
+                        clients = ids.len(),
+                        "deleted unused self-registered clients"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "expiring unused self-registered clients failed")
+                    }
+                }
+            }
             match domain::jobs::cleanup::purge(
                 &app.db,
                 app.config.session_policy,

@@ -26,6 +26,7 @@ pub mod secret_use;
 pub mod secrets;
 pub mod sector;
 pub mod store;
+pub mod unused;
 pub mod validate;
 
 pub use self::metadata::*;

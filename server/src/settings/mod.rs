@@ -401,6 +401,9 @@ impl Settings {
         {
             return bad("registration.open_per_address must be 1–100000 and registration.open_window_secs 60–86400".into());
         }
+        if !(0..=3650).contains(&self.registration.expire_unused_days) {
+            return bad("registration.expire_unused_days must be 0–3650 (0: never)".into());
+        }
         let r = &self.recovery;
         if !(60..=24 * 3600).contains(&r.reset_ttl_secs)
             || !(3600..=30 * 24 * 3600).contains(&r.verification_ttl_secs)

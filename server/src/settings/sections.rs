@@ -145,6 +145,9 @@ pub struct RegistrationSettings {
     pub open_per_address: i32,
     /// The window, in seconds (60–86400).
     pub open_window_secs: i64,
+    /// Days after which an unclaimed self-registered client nobody used is
+    /// deleted (0: never; at most 3650).
+    pub expire_unused_days: i64,
 }
 
 impl Default for RegistrationSettings {
@@ -153,6 +156,7 @@ impl Default for RegistrationSettings {
         Self {
             open_per_address: l.per_address,
             open_window_secs: l.window_secs,
+            expire_unused_days: 30,
         }
     }
 }

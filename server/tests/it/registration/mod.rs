@@ -12,6 +12,7 @@ mod negatives;
 mod per_address;
 mod queue;
 mod rest;
+mod unused;
 
 use domain::settings::RegistrationMode;
 use serde_json::{json, Value};
