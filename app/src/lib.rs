@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/clients") view=AdminClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/registration") view=AdminRegistrationPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis") view=AdminApisPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>

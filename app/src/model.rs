@@ -487,6 +487,37 @@ pub struct UserApps {
     pub list: ConnectedApps,
 }
 
+/// The administrators' self-registration page (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    /// `off`, `open` or `token`.
+    pub mode: String,
+    pub tokens: Vec<InitialTokenView>,
+    /// A token just minted, shown this once.
+    pub new_token: Option<String>,
+    pub documents_enabled: bool,
+    pub trusted_hosts: Vec<String>,
+    pub protected_names: Vec<ProtectedNameView>,
+}
+
+/// An initial access token as administrators see it (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitialTokenView {
+    pub id: String,
+    pub label: String,
+    pub uses: i64,
+    pub max_uses: i64,
+    pub expires: String,
+    /// `live`, `used up`, `expired` or `revoked`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtectedNameView {
+    pub name: String,
+    pub host: String,
+}
+
 /// The administrators' settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsView {

@@ -32,6 +32,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/admin/clients",
     "/admin/outbox",
     "/admin/settings",
+    "/admin/registration",
     "/admin/apis",
     "/admin/audit",
     "/oauth/consent",

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod admin_config;
+pub mod admin_registration;
 pub mod apps;
 pub mod audit;
 #[cfg(feature = "ssr")]

@@ -52,6 +52,12 @@ pub fn AdminHomePage() -> impl IntoView {
                         </a>
                     </li>
                     <li>
+                        <a href="/admin/registration" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Self-registration"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Dynamic registration, initial access tokens, client metadata documents."</p>
+                        </a>
+                    </li>
+                    <li>
                         <a href="/admin/apis" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
                             <h2 class="font-semibold">"APIs and scopes"</h2>
                             <p class="mt-1 text-sm text-slate-600">"The catalogue of APIs and the scopes shown on consent screens."</p>

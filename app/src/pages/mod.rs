@@ -2,6 +2,7 @@ mod account;
 mod admin;
 mod admin_config;
 mod admin_portal;
+mod admin_registration;
 mod admin_rules;
 mod admin_user_apps;
 mod apps;
@@ -20,6 +21,7 @@ pub use account::{LoginPage, SecondFactorPage, SignUpPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_config::{AdminApisPage, AdminSettingsPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage};
+pub use admin_registration::AdminRegistrationPage;
 #[cfg(feature = "ssr")]
 pub(crate) use admin_rules::draft_query as rules_draft_query;
 pub use admin_rules::AdminRulesPage;

@@ -9,6 +9,7 @@ mod library;
 mod manage;
 mod modes;
 mod negatives;
+mod page;
 mod per_address;
 mod queue;
 mod rest;
