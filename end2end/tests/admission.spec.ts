@@ -144,3 +144,51 @@ test('a developer claims a self-registered app into the portal with its registra
   await goto(page, testInfo, '/developer');
   await expect(page.getByRole('link', { name })).toBeVisible();
 });
+
+test('an administrator mints an initial access token (shown once), revokes it, and trusts a document host', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(page, testInfo, '/admin');
+  await page.getByRole('link', { name: /Self-registration/ }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Self-registration');
+  await expectAccessible(page, '/admin/registration');
+  await ready(page, testInfo);
+
+  // Registration stays open (the specs beside this one rely on it): saving the mode
+  // as it is.
+  await expect(page.getByLabel(/^Open/)).toBeChecked();
+  await page.getByRole('button', { name: 'Save mode' }).click();
+  await expect(page.getByRole('status')).toContainText('The settings were saved');
+  await ready(page, testInfo);
+
+  const label = unique(testInfo, 'pilot');
+  const mint = page.getByTestId('mint-token');
+  await mint.getByLabel('Label').fill(label);
+  await mint.getByLabel('Registrations it allows').fill('3');
+  await mint.getByLabel('Valid for (days)').fill('7');
+  await mint.getByRole('button', { name: 'Mint token' }).click();
+  const value = page.getByTestId('new-initial-token-value');
+  await expect(value).toHaveText(/^[A-Za-z0-9_-]{43}$/);
+  const row = page.getByTestId('initial-token').filter({ hasText: label });
+  await expect(row).toContainText('0 of 3 used');
+  await expect(row).toHaveAttribute('data-state', 'live');
+  // Shown once: a new view of the page no longer has it.
+  await goto(page, testInfo, '/admin/registration');
+  await expect(page.getByTestId('new-initial-token')).toHaveCount(0);
+
+  await ready(page, testInfo);
+  const again = page.getByTestId('initial-token').filter({ hasText: label });
+  await again.getByText('Revoke…').click();
+  await again.getByLabel(/Registrations with this token stop at once/).check();
+  await again.getByRole('button', { name: `Revoke the token ${label}` }).click();
+  await expect(page.getByRole('status')).toContainText('The token was revoked');
+  await expect(page.getByTestId('initial-token').filter({ hasText: label })).toHaveAttribute('data-state', 'revoked');
+
+  await ready(page, testInfo);
+  const docs = page.getByTestId('metadata-documents');
+  const hosts = docs.getByLabel('Trusted hosts');
+  const host = `${unique(testInfo, 'agents')}.example.org`;
+  await hosts.fill(`${await hosts.inputValue()}\n${host}`.trim());
+  await docs.getByRole('button', { name: 'Save documents settings' }).click();
+  await expect(page.getByRole('status')).toContainText('The settings were saved');
+  await expect(page.getByTestId('metadata-documents').getByLabel('Trusted hosts')).toHaveValue(new RegExp(host.replace(/\./g, '\\.')));
+});

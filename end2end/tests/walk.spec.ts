@@ -131,7 +131,7 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
   for (const url of [
     '/admin', '/admin/users', '/admin/requests', '/admin/rules', '/admin/clients', '/admin/outbox',
-    '/admin/settings', '/admin/apis', '/admin/audit', '/notifications', clientUrl, '/apps',
+    '/admin/settings', '/admin/registration', '/admin/apis', '/admin/audit', '/notifications', clientUrl, '/apps',
   ]) {
     await visit(url);
   }
