@@ -8,6 +8,7 @@
 //! what CSRF exploits.
 
 mod auth;
+mod authorizations;
 mod clients;
 mod error;
 mod logout_deliveries;
@@ -57,6 +58,9 @@ pub mod routes {
     pub const INITIAL_TOKEN: &str = "/api/v1/registration/tokens/{id}";
     /// A developer claims a self-registered client.
     pub const CLAIM: &str = "/api/v1/registration/claim";
+    /// A person's authorizations (administrators).
+    pub const AUTHORIZATIONS: &str = "/api/v1/users/{id}/authorizations";
+    pub const AUTHORIZATION: &str = "/api/v1/users/{id}/authorizations/{grant_id}";
     pub const ANY: &str = "/api/v1/{*rest}";
 }
 
@@ -196,6 +200,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         )
         .route(routes::INITIAL_TOKEN, only(delete(registration::revoke)))
         .route(routes::CLAIM, only(post(registration::claim)))
+        .route(routes::AUTHORIZATIONS, only(get(authorizations::list)))
+        .route(routes::AUTHORIZATION, only(delete(authorizations::revoke)))
         .route(
             routes::METADATA_DOCUMENTS,
             only(get(registration::documents).put(registration::update_documents)),

@@ -17,7 +17,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas;
-use super::{clients, error, logout_deliveries, registration, requests, scopes, secrets};
+use super::{
+    authorizations, clients, error, logout_deliveries, registration, requests, scopes, secrets,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,6 +64,8 @@ use super::{clients, error, logout_deliveries, registration, requests, scopes, s
         registration::documents,
         registration::update_documents,
         registration::claim,
+        authorizations::list,
+        authorizations::revoke,
     ),
     components(schemas(
         error::ErrorBody,
@@ -72,6 +76,7 @@ use super::{clients, error, logout_deliveries, registration, requests, scopes, s
     modifiers(&BearerAuth),
     tags(
         (name = "clients", description = "Your OAuth clients"),
+        (name = "users", description = "People's authorizations of apps and agents (administrators)"),
         (name = "requests", description = "Scope, extension and change requests, and their approval"),
         (name = "scopes", description = "The scope catalogue; for administrators, which scopes need approval and the auto-approval rules"),
         (name = "registration", description = "Administrators: dynamic client registration (RFC 7591): the mode and initial access tokens; client ID metadata documents")

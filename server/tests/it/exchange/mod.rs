@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::rp::*;
 
+mod admin_rest;
 mod my_apps;
 
 const TE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
