@@ -53,12 +53,17 @@ impl Tokens {
             _ => return Ok(None),
         };
         // A delegated token (RFC 8693) is only as good as every client in its
-        // chain: disabling or deleting an agent, or the app it acted through,
-        // ends the tokens derived through them.
+        // chain: disabling or deleting an agent, or the app it acted through, or
+        // taking from any of them a scope the token carries, ends the tokens
+        // derived through them. (Each exchange only narrowed: at issuance every
+        // client in the chain held every scope of the token.)
         if let Some(act) = &claims.act {
+            let carried = ScopeSet::parse(&claims.scope);
             for id in act.clients().filter(|id| *id != claims.client_id) {
                 match self.clients.record(&self.db, id).await {
-                    Some(r) if r.client.unusable_reason(now).is_none() => {}
+                    Some(r)
+                        if r.client.unusable_reason(now).is_none()
+                            && carried.first_outside(&r.client.scope_set()).is_none() => {}
                     _ => return Ok(None),
                 }
             }

@@ -441,6 +441,53 @@ async fn disabling_an_agent_ends_the_tokens_derived_through_it() {
     assert!(!active(app, &w.w3, &t3).await, "derived through the agent");
 }
 
+/// Each exchange only narrowed, so every client in a token's chain held all its
+/// scopes: taking one from any of them — the app the person allowed, or an agent
+/// in between — ends the derived tokens that carry it, and only those.
+#[tokio::test]
+async fn a_scope_taken_from_any_link_ends_the_derived_tokens_that_carry_it() {
+    let w = world().await;
+    let app = &w.app;
+    let [t1, t2, t3] = chain(&w).await;
+    let admin = app.browser();
+    assert!(
+        admin
+            .sign_in(&app.admin.username, ADMIN_PASSWORD)
+            .await
+            .status
+            < 400
+    );
+    let remove = |client: &str, scope: &'static str| {
+        let (admin, client) = (&admin, client.to_owned());
+        async move {
+            let r = admin
+                .post(
+                    "/api/portal/remove_scope",
+                    &[("id", &client), ("scope", scope)],
+                )
+                .await;
+            assert!(r.status < 400, "{}", r.body);
+        }
+    };
+    // From the app the person allowed: WRITE.
+    remove(&w.y.id, WRITE).await;
+    assert!(
+        !active(app, &w.x, &t1).await,
+        "carries WRITE, acts through the app"
+    );
+    assert!(
+        !active(app, &w.w2, &t2).await,
+        "carries WRITE, further down"
+    );
+    assert!(active(app, &w.w3, &t3).await, "READ only: untouched");
+    // From an agent in between: READ.
+    remove(&w.w2.id, READ).await;
+    assert!(
+        !active(app, &w.w3, &t3).await,
+        "derived through the agent that lost READ"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_exchange_racing_a_revocation_never_leaves_a_live_child() {
     let w = world().await;
