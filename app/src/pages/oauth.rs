@@ -68,6 +68,7 @@ pub fn OAuthErrorPage() -> impl IntoView {
         Some("document_not_json") => "The application's metadata document is not a JSON document.",
         Some("document_client_id_mismatch") => "The application's metadata document names a different application than the address it was fetched from.",
         Some("document_has_secret") => "The application's metadata document contains a secret. Metadata documents are public, so this server refuses it.",
+        Some("document_too_many_fetches") => "Too many sign-in requests from your network named applications this server had to look up. Wait a while and try again.",
         Some("document_invalid") => "The application's metadata document is not valid: it breaks the rules every registered application follows.",
         Some("logout_malformed") => "The sign-out request was malformed. You are still signed in.",
         _ => "The sign-in request could not be processed.",
@@ -94,6 +95,7 @@ fn oauth_error_status(reason: Option<&str>) -> u16 {
             | "admission_refused"
             | "third_party_disabled",
         ) => 403,
+        Some("document_too_many_fetches") => 429,
         Some("server_error") => 500,
         _ => 400,
     }

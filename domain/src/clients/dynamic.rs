@@ -64,9 +64,12 @@ impl From<sea_orm::DbErr> for Refused {
 
 /// How many open registrations one address may make in a window: an open
 /// endpoint lets anyone create rows, and each one is a card in the approval queue.
+/// Likewise how many metadata documents not already held one address may make
+/// this server fetch: each fetch is an outbound request on its behalf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenRegistrationLimit {
     pub per_address: i32,
+    pub documents_per_address: i32,
     pub window_secs: i64,
 }
 
@@ -74,9 +77,29 @@ impl Default for OpenRegistrationLimit {
     fn default() -> Self {
         Self {
             per_address: 20,
+            documents_per_address: 30,
             window_secs: 3600,
         }
     }
+}
+
+/// Counts a fetch of a metadata document this server does not hold fresh, asked
+/// for from `ip`: as [`count_open_registration`], against
+/// `documents_per_address`.
+pub async fn count_document_fetch(
+    db: &DatabaseConnection,
+    limit: &OpenRegistrationLimit,
+    ip: &str,
+    now: Timestamp,
+) -> DomainResult<Option<i64>> {
+    count(
+        db,
+        format!("document-ip:{ip}"),
+        limit.documents_per_address,
+        limit.window_secs,
+        now,
+    )
+    .await
 }
 
 /// Counts an open registration from `ip` against `limit` — check and count in one
@@ -89,12 +112,30 @@ pub async fn count_open_registration(
     ip: &str,
     now: Timestamp,
 ) -> DomainResult<Option<i64>> {
+    count(
+        db,
+        format!("register-ip:{ip}"),
+        limit.per_address,
+        limit.window_secs,
+        now,
+    )
+    .await
+}
+
+/// One attempt counted against `key`, checked and counted in one step.
+async fn count(
+    db: &DatabaseConnection,
+    key: String,
+    max: i32,
+    window_secs: i64,
+    now: Timestamp,
+) -> DomainResult<Option<i64>> {
     use crate::accounts::throttle::{reserve, Limit, Reservation};
     let limits = [Limit {
-        key: format!("register-ip:{ip}"),
-        max: limit.per_address,
-        window_secs: limit.window_secs,
-        lockout_secs: limit.window_secs,
+        key,
+        max,
+        window_secs,
+        lockout_secs: window_secs,
     }];
     Ok(match reserve(db, &limits, now).await? {
         // The slot is kept: a registration counts whatever becomes of it.

@@ -152,7 +152,7 @@ pub async fn authorize(
             Err(reason) => error_page(reason),
         };
     }
-    let req = match validate(&st, &q).await {
+    let req = match validate(&st, &q, ctx.ip.as_deref()).await {
         Ok(r) => r,
         Err(f) => return failure_response(&st, f),
     };
@@ -458,7 +458,7 @@ pub async fn consent(
     };
     let decision = form.remove("decision").unwrap_or_default();
     form.remove("csrf_token");
-    let req = match validate(&st, &form).await {
+    let req = match validate(&st, &form, ctx.ip.as_deref()).await {
         Ok(r) => r,
         Err(f) => return failure_response(&st, f),
     };

@@ -61,22 +61,26 @@ pub fn parse_query(raw: &str) -> Result<HashMap<String, String>, Failure> {
 pub async fn validate(
     st: &OAuthState,
     q: &HashMap<String, String>,
+    ip: Option<&str>,
 ) -> Result<AuthzRequest, Failure> {
-    check(st, q, false).await
+    check(st, q, false, ip).await
 }
 
 /// An authorization request being pushed (RFC 9126 §2.1): checked the same way.
 pub async fn validate_pushed(
     st: &OAuthState,
     q: &HashMap<String, String>,
+    ip: Option<&str>,
 ) -> Result<AuthzRequest, Failure> {
-    check(st, q, true).await
+    check(st, q, true, ip).await
 }
 
+/// `ip`: the requester's address (a metadata document's fetch counts against it).
 async fn check(
     st: &OAuthState,
     q: &HashMap<String, String>,
     pushing: bool,
+    ip: Option<&str>,
 ) -> Result<AuthzRequest, Failure> {
     // RFC 9126 §4: with a `request_uri`, the pushed parameters are the request and
     // whatever else the browser carries (but `client_id`, which must match) is not.
@@ -101,7 +105,7 @@ async fn check(
         .ok_or(Failure::Page("missing_client_id"))?;
     // A client ID metadata document's URL is resolved first (fetched when its
     // copy is stale); a document that cannot be used is shown, never redirected.
-    let client = match super::cimd::resolve(st, client_id).await {
+    let client = match super::cimd::resolve(st, client_id, ip).await {
         Ok(Some(c)) => c,
         Ok(None) => domain::clients::find(&st.services.db, client_id)
             .await

@@ -57,6 +57,8 @@ pub enum Unresolved {
     Secret,
     /// The metadata breaks a registration rule.
     Invalid,
+    /// The requesting address made this server fetch too many documents lately.
+    TooMany,
     /// Our own failure (the database).
     Internal,
 }
@@ -74,6 +76,7 @@ impl Unresolved {
             Self::Mismatch => "document_client_id_mismatch",
             Self::Secret => "document_has_secret",
             Self::Invalid => "document_invalid",
+            Self::TooMany => "document_too_many_fetches",
             Self::Internal => "server_error",
         }
     }
@@ -92,6 +95,9 @@ impl Unresolved {
             Self::Mismatch => "the client's metadata document names another client_id",
             Self::Secret => "the client's metadata document carries a secret",
             Self::Invalid => "the client's metadata document is not valid client metadata",
+            Self::TooMany => {
+                "too many metadata documents were fetched for this address lately; try again later"
+            }
         }
     }
 }
@@ -170,7 +176,13 @@ pub async fn discovery(st: &OAuthState) -> Arc<[u8]> {
 
 /// The client a `client_id` names when it is a metadata document's URL: `Ok(None)`
 /// for any other `client_id` (looked up as usual).
-pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>, Unresolved> {
+/// `ip` is the requester's address: each fetch of a document not held fresh is
+/// counted against it (`registration.document_fetches_per_address`).
+pub async fn resolve(
+    st: &OAuthState,
+    client_id: &str,
+    ip: Option<&str>,
+) -> Result<Option<Client>, Unresolved> {
     if !md::looks_like_url(client_id) {
         return Ok(None);
     }
@@ -189,9 +201,30 @@ pub async fn resolve(st: &OAuthState, client_id: &str) -> Result<Option<Client>,
     if let Some(u) = documents.refused_lately(client_id, now) {
         return Err(u);
     }
+    if let Some(ip) = ip {
+        let limit = &st.open_registration;
+        if fetch_refused_for(svc, limit, ip, now).await? {
+            return Err(Unresolved::TooMany);
+        }
+    }
     let outcome = fetch(st, &settings, client_id, &url).await;
     documents.note(client_id, now, &outcome);
     outcome.map(Some)
+}
+
+/// Counts this fetch against the requester's address: whether it is refused.
+async fn fetch_refused_for(
+    svc: &domain::services::Services,
+    limit: &domain::clients::dynamic::OpenRegistrationLimit,
+    ip: &str,
+    now: Timestamp,
+) -> Result<bool, Unresolved> {
+    Ok(
+        domain::clients::dynamic::count_document_fetch(&svc.db, limit, ip, now)
+            .await
+            .map_err(internal)?
+            .is_some(),
+    )
 }
 
 /// Fetches, checks and stores a document.

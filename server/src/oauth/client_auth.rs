@@ -111,11 +111,16 @@ pub async fn authenticate(
     };
     // A client ID metadata document's client: its stored copy refreshed when
     // stale, or refused (the same `invalid_client`, with the document's problem).
-    if let Err(u) = super::cimd::resolve(st, &client_id).await {
+    if let Err(u) = super::cimd::resolve(st, &client_id, ip).await {
         return Err(match u {
             super::cimd::Unresolved::Internal => {
                 OAuthError::server_error("resolving a client metadata document")
             }
+            super::cimd::Unresolved::TooMany => OAuthError::too_many_requests(
+                "invalid_client",
+                u.description(),
+                super::cimd::RETRY_AFTER_SECS,
+            ),
             _ => OAuthError::invalid_client(u.description()),
         });
     }

@@ -101,7 +101,7 @@ async fn handle(
             params.insert("client_id".into(), client.id.clone());
         }
     }
-    if let Err(f) = validate_pushed(st, &params).await {
+    if let Err(f) = validate_pushed(st, &params, ip.as_deref()).await {
         return Err(match f {
             Failure::Page("server_error") => OAuthError::server_error("checking a pushed request"),
             Failure::Page(reason) => OAuthError::invalid_request(page_reason(reason)),

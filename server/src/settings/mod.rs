@@ -396,10 +396,11 @@ impl Settings {
             return bad("token_exchange.max_chain_depth must be 1–10".into());
         }
         if !(1..=100_000).contains(&self.registration.open_per_address)
+            || !(1..=100_000).contains(&self.registration.document_fetches_per_address)
             || !(60..=domain::accounts::throttle::OPEN_REGISTRATION_MAX_WINDOW)
                 .contains(&self.registration.open_window_secs)
         {
-            return bad("registration.open_per_address must be 1–100000 and registration.open_window_secs 60–86400".into());
+            return bad("registration.open_per_address and registration.document_fetches_per_address must be 1–100000, registration.open_window_secs 60–86400".into());
         }
         if !(0..=3650).contains(&self.registration.expire_unused_days) {
             return bad("registration.expire_unused_days must be 0–3650 (0: never)".into());

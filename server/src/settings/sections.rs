@@ -143,6 +143,9 @@ impl Default for LogoutSettings {
 pub struct RegistrationSettings {
     /// Open registrations one address may make per window (1–100000).
     pub open_per_address: i32,
+    /// Metadata documents not held fresh that one address may make this server
+    /// fetch per window (1–100000).
+    pub document_fetches_per_address: i32,
     /// The window, in seconds (60–86400).
     pub open_window_secs: i64,
     /// Days after which an unclaimed self-registered client nobody used is
@@ -155,6 +158,7 @@ impl Default for RegistrationSettings {
         let l = domain::clients::dynamic::OpenRegistrationLimit::default();
         Self {
             open_per_address: l.per_address,
+            document_fetches_per_address: l.documents_per_address,
             open_window_secs: l.window_secs,
             expire_unused_days: 30,
         }
@@ -165,6 +169,7 @@ impl RegistrationSettings {
     pub fn limit(&self) -> domain::clients::dynamic::OpenRegistrationLimit {
         domain::clients::dynamic::OpenRegistrationLimit {
             per_address: self.open_per_address,
+            documents_per_address: self.document_fetches_per_address,
             window_secs: self.open_window_secs,
         }
     }

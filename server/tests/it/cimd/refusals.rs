@@ -224,3 +224,51 @@ async fn a_refused_document_is_not_fetched_again_for_a_while() {
     assert!(loc.starts_with("/oauth/consent?"), "{loc}");
     assert_eq!(docs.hits("/later.json"), 2);
 }
+
+/// One address cannot make this server fetch documents without bound: each fetch
+/// of a document not held fresh counts against it; a document already held is
+/// served from the database and counts nothing.
+#[tokio::test]
+async fn fetches_of_documents_not_held_are_limited_per_address() {
+    let app = spawn_app_with(|s| {
+        s.outbound.allow_private_addresses = true;
+        s.registration.document_fetches_per_address = 2;
+    })
+    .await;
+    let docs = Documents::start().await;
+    settings(&app, true, &["127.0.0.1"], json!([])).await;
+    let urls: Vec<String> = (0..3)
+        .map(|i| {
+            let path = format!("/d{i}.json");
+            let url = docs.url("127.0.0.1", &path);
+            docs.serve(&path, &document(&url, &format!("Agent {i}")), None);
+            url
+        })
+        .collect();
+    let b = app.browser();
+    for url in &urls[..2] {
+        let loc = authorize_location(&b, url).await;
+        assert!(loc.starts_with("/login?return_to="), "{loc}");
+    }
+    let loc = authorize_location(&b, &urls[2]).await;
+    assert_eq!(loc, "/oauth/error?reason=document_too_many_fetches");
+    let page = b.get_html(&loc).await;
+    assert_eq!(page.status, 429);
+    assert_eq!(docs.hits("/d2.json"), 0, "not fetched");
+    // The token endpoint says the same, with Retry-After.
+    let (status, body) = public_token(
+        &app,
+        &urls[2],
+        &[("grant_type", "authorization_code"), ("code", "x")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("invalid_client")),
+        "{body}"
+    );
+    // A document already held costs no fetch, so it still works.
+    let loc = authorize_location(&b, &urls[0]).await;
+    assert!(loc.starts_with("/login?return_to="), "{loc}");
+    assert_eq!(docs.hits("/d0.json"), 1);
+}
