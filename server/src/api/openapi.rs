@@ -398,7 +398,7 @@ fn apply_bounds(doc: &mut Value) {
                         set(schema, "minimum", json!(1));
                         set(schema, "maximum", json!(limits::PER_PAGE));
                     }
-                    "id" | "secret_id" | "name" => {
+                    "id" | "secret_id" | "grant_id" | "name" => {
                         set(schema, "maxLength", json!(limits::ID));
                         set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                     }
@@ -546,6 +546,7 @@ mod tests {
             "RuleBody",
             "MetadataDocumentsSetting",
             "ProtectedName",
+            "Claim",
         ] {
             let props = doc["components"]["schemas"][name]["properties"]
                 .as_object()
