@@ -144,18 +144,36 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(fresh_database_url(dir.path()).await);
     // The issuer must be the address clients use, so pick the port first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    settings.bind = format!("127.0.0.1:{port}").parse().unwrap();
-    settings.issuer = format!("http://127.0.0.1:{port}");
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let at = |s: &mut Settings, port: u16| {
+        s.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        s.issuer = format!("http://127.0.0.1:{port}");
+    };
+    let mut port = free_port();
+    at(&mut settings, port);
     tweak(&mut settings);
     let clock = ManualClock::new(START);
-    let app = Application::build(settings.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("application starts");
+    // The port is free when picked, but another test may bind it before this
+    // server does: pick another then (unless the tweak chose the address).
+    let mut attempts = 0;
+    let app = loop {
+        match Application::build(settings.clone(), Arc::new(clock.clone())).await {
+            Err(server::startup::StartupError::Bind { .. })
+                if attempts < 5 && settings.bind.port() == port =>
+            {
+                attempts += 1;
+                port = free_port();
+                at(&mut settings, port);
+            }
+            built => break built.expect("application starts"),
+        }
+    };
     let addr = app.local_addr();
     let db = app.state.db.clone();
     let hasher = app.state.hasher.clone();
