@@ -12,7 +12,7 @@
 //! its pending admission is closed as approved by whoever enabled it.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -136,25 +136,9 @@ pub(crate) async fn open<C: ConnectionTrait>(
         ask: Some(ask.clone()),
         evaluations: evaluation.into_iter().collect(),
     };
-    let stored = serde_json::to_string(&payload)
-        .map_err(|e| DomainError::Internal(format!("request payload: {e}")))?;
-    let row = change_request::ActiveModel {
-        id: Set(id.clone()),
-        client_id: Set(client.id.clone()),
-        requester_id: Set(None),
-        kind: Set(ask.kind().into()),
-        status: Set(Status::Pending.as_str().into()),
-        payload: Set(stored),
-        justification: Set(String::new()),
-        created_at: Set(now),
-        decided_at: Set(None),
-        decider_kind: Set(None),
-        decider_id: Set(None),
-        reason: Set(None),
-        granted: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    let row = super::submit::pending_row(&id, &client.id, None, &payload, "", now)?
+        .insert(conn)
+        .await?;
     audit::record(
         conn,
         now,

@@ -46,29 +46,20 @@ pub(crate) async fn insert_request<C: ConnectionTrait>(
 ) -> DomainResult<change_request::Model> {
     let justification = justification_text(justification)?;
     let justification = justification.as_str();
+    let row = pending_row(
+        id,
+        &client.id,
+        Some(who.user.id.clone()),
+        payload,
+        justification,
+        now,
+    )?
+    .insert(conn)
+    .await?;
     let ask = payload
         .ask
         .as_ref()
         .ok_or_else(|| DomainError::Internal("a request must ask for something".into()))?;
-    let stored = serde_json::to_string(payload)
-        .map_err(|e| DomainError::Internal(format!("request payload: {e}")))?;
-    let row = change_request::ActiveModel {
-        id: Set(id.to_owned()),
-        client_id: Set(client.id.clone()),
-        requester_id: Set(Some(who.user.id.clone())),
-        kind: Set(ask.kind().into()),
-        status: Set(Status::Pending.as_str().into()),
-        payload: Set(stored),
-        justification: Set(justification.to_owned()),
-        created_at: Set(now),
-        decided_at: Set(None),
-        decider_kind: Set(None),
-        decider_id: Set(None),
-        reason: Set(None),
-        granted: Set(None),
-    }
-    .insert(conn)
-    .await?;
     audit::record(
         conn,
         now,
@@ -83,6 +74,39 @@ pub(crate) async fn insert_request<C: ConnectionTrait>(
     )
     .await?;
     Ok(row)
+}
+
+/// A pending request's row: by a developer (`requester_id`), or by nobody (an
+/// admission, which a client asks for by registering).
+pub(crate) fn pending_row(
+    id: &str,
+    client_id: &str,
+    requester_id: Option<String>,
+    payload: &Payload,
+    justification: &str,
+    now: Timestamp,
+) -> DomainResult<change_request::ActiveModel> {
+    let ask = payload
+        .ask
+        .as_ref()
+        .ok_or_else(|| DomainError::Internal("a request must ask for something".into()))?;
+    let stored = serde_json::to_string(payload)
+        .map_err(|e| DomainError::Internal(format!("request payload: {e}")))?;
+    Ok(change_request::ActiveModel {
+        id: Set(id.to_owned()),
+        client_id: Set(client_id.to_owned()),
+        requester_id: Set(requester_id),
+        kind: Set(ask.kind().into()),
+        status: Set(Status::Pending.as_str().into()),
+        payload: Set(stored),
+        justification: Set(justification.to_owned()),
+        created_at: Set(now),
+        decided_at: Set(None),
+        decider_kind: Set(None),
+        decider_id: Set(None),
+        reason: Set(None),
+        granted: Set(None),
+    })
 }
 
 pub(crate) async fn notify_pending<C: ConnectionTrait>(

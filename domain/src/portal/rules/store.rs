@@ -230,11 +230,7 @@ pub async fn save(
             ),
         ));
     }
-    rule.updated_at = now;
-    rule.updated_by = match admin.actor() {
-        audit::Actor::User(id) => Some(id.clone()),
-        _ => None,
-    };
+    stamp(&mut rule, admin, now);
     approval_rule::Entity::delete_many()
         .filter(approval_rule::Column::RuleId.eq(rule.id.clone()))
         .exec(&txn)
@@ -260,6 +256,15 @@ pub async fn save(
     .await?;
     txn.commit().await?;
     Ok(rule)
+}
+
+/// When and by whom a rule was saved.
+fn stamp(rule: &mut Rule, admin: &AdminCtx, now: Timestamp) {
+    rule.updated_at = now;
+    rule.updated_by = match admin.actor() {
+        audit::Actor::User(id) => Some(id.clone()),
+        _ => None,
+    };
 }
 
 fn not_interchangeable() -> DomainError {
@@ -291,11 +296,7 @@ async fn save_admission(
         Some(r) => r.id.clone(),
         None => uuid::Uuid::now_v7().to_string(),
     };
-    rule.updated_at = now;
-    rule.updated_by = match admin.actor() {
-        audit::Actor::User(id) => Some(id.clone()),
-        _ => None,
-    };
+    stamp(&mut rule, admin, now);
     admission_rule::Entity::delete_many().exec(&txn).await?;
     admission_rule::ActiveModel {
         rule_id: Set(rule.id.clone()),
