@@ -7,7 +7,8 @@
 //! belongs to a developer and follows the portal's expiry instead.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -19,7 +20,7 @@ use crate::entities::{
 use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
-/// At most this many clients are looked at per run (the task runs hourly).
+/// Registrations read a page at a time.
 const BATCH: u64 = 500;
 
 /// When `client_id` was last used: its grants' and its secrets' last use.
@@ -64,40 +65,76 @@ pub async fn expire_unused(
     now: Timestamp,
 ) -> DomainResult<Vec<String>> {
     let cutoff = now - after_secs;
-    let candidates = dr::Entity::find()
-        .filter(dr::Column::CreatedAt.lt(cutoff))
-        .limit(BATCH)
-        .all(db)
-        .await?;
     let mut expired = Vec::new();
-    for row in candidates {
-        let txn = crate::platform::db::write_txn(db).await?;
-        let Some(c) = super::store::find_for_update(&txn, &row.client_id).await? else {
-            continue;
-        };
-        let last = last_used(&txn, &c.id).await?;
-        if c.owner_id.is_some() || last.is_some_and(|t| t >= cutoff) {
-            continue;
-        }
-        client::Entity::delete_by_id(c.id.clone())
-            .exec(&txn)
+    // Every old registration is looked at, a page at a time (by client id): the
+    // ones in use stay, and must not hide the ones after them.
+    let mut after = String::new();
+    loop {
+        let page = dr::Entity::find()
+            .filter(dr::Column::CreatedAt.lt(cutoff))
+            .filter(dr::Column::ClientId.gt(after.clone()))
+            .order_by_asc(dr::Column::ClientId)
+            .limit(BATCH)
+            .all(db)
             .await?;
-        audit::record(
-            &txn,
-            now,
-            AuditEvent::new(EventType::ClientDeleted, Actor::System)
-                .target("client", &c.id)
-                .data(json!({
-                    "reason": "unused",
-                    "unused_days": after_secs / 86_400,
-                    "registered_at": row.created_at,
-                    "last_used_at": last,
-                })),
-        )
-        .await?;
-        txn.commit().await?;
-        cache.invalidate_client(&c.id);
-        expired.push(c.id);
+        let Some(last_row) = page.last() else {
+            break;
+        };
+        after = last_row.client_id.clone();
+        for row in page {
+            // Read first (most old clients are in use or claimed); a write
+            // transaction only for one that looks unused, checked again inside.
+            match super::store::find(db, &row.client_id).await? {
+                Some(c) if !in_use(&c, last_used(db, &c.id).await?, cutoff) => {}
+                _ => continue,
+            }
+            if let Some(id) = expire_one(db, cache, &row, after_secs, cutoff, now).await? {
+                expired.push(id);
+            }
+        }
     }
     Ok(expired)
+}
+
+/// Deletes one client if it is still unclaimed and unused, with its audit event.
+async fn expire_one(
+    db: &DatabaseConnection,
+    cache: &SecretCache,
+    row: &dr::Model,
+    after_secs: i64,
+    cutoff: Timestamp,
+    now: Timestamp,
+) -> DomainResult<Option<String>> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let Some(c) = super::store::find_for_update(&txn, &row.client_id).await? else {
+        return Ok(None);
+    };
+    let last = last_used(&txn, &c.id).await?;
+    if in_use(&c, last, cutoff) {
+        return Ok(None);
+    }
+    client::Entity::delete_by_id(c.id.clone())
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::ClientDeleted, Actor::System)
+            .target("client", &c.id)
+            .data(json!({
+                "reason": "unused",
+                "unused_days": after_secs / 86_400,
+                "registered_at": row.created_at,
+                "last_used_at": last,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    cache.invalidate_client(&c.id);
+    Ok(Some(c.id))
+}
+
+/// Claimed (a developer's), or used since `cutoff`.
+fn in_use(c: &super::model::Client, last: Option<i64>, cutoff: Timestamp) -> bool {
+    c.owner_id.is_some() || last.is_some_and(|t| t >= cutoff)
 }
