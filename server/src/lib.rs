@@ -5,6 +5,7 @@ pub mod audit_export;
 pub mod backchannel;
 pub mod cli;
 pub mod health;
+pub mod maintenance;
 pub mod metrics;
 pub mod middleware;
 pub mod net;
