@@ -458,6 +458,21 @@ pub struct ConnectedAppView {
     pub access_token_secs: i64,
     /// Agents acting for the person through this app (token exchange).
     pub agents: Vec<AgentView>,
+    /// Who may act for the person through it (`may_act`): `any`, `none` or `only`.
+    pub may_act: String,
+    /// The agents the person can tick for `only`: those acting now and those
+    /// named before, with whether each is allowed.
+    pub agent_choices: Vec<AgentChoice>,
+    /// Whether it holds access to an API (which it could hand on to an agent).
+    pub delegable: bool,
+}
+
+/// One agent the person can allow or not (`may_act`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentChoice {
+    pub client_id: String,
+    pub name: String,
+    pub allowed: bool,
 }
 
 /// An agent acting for the person through one of their apps (RFC 8693).

@@ -147,3 +147,80 @@ test('an agent acting through an app is listed under it and stopped on its own; 
   expect(await introspect(request, agent, derived)).toEqual({ active: false });
   expect((await introspect(request, client, tokens.access_token)).active).toBe(true);
 });
+
+test('a person says on the consent page that no agent may act, then allows one agent under My apps', async ({ page, request }, testInfo) => {
+  const stem = unique(testInfo, 'maps');
+  const api = `https://${stem}.example.edu/api`;
+  const scope = `${stem}:read`;
+  cli(['api', 'add', '--name', `Maps ${stem}`, '--audience', api]);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'See your saved places']);
+  const name = `Atlas ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'atlas');
+  const client = registerClient(name, callback, ['--scope', scope]);
+  const agents = ['Courier', 'Butler'].map((n) => {
+    const agentName = `${n} ${testInfo.project.name} ${Date.now() % 100000}`;
+    const out = cli(['client', 'add', '--name', agentName, '--type', 'service', '--grant', 'client_credentials',
+      '--grant', 'urn:ietf:params:oauth:grant-type:token-exchange', '--scope', scope]);
+    return { name: agentName, id: /^client_id: (\S+)$/m.exec(out)![1], secret: /^client_secret: (\S+)$/m.exec(out)![1] };
+  });
+  cli(['api', 'set-introspectors', '--api', api, ...agents.map((a) => a.id)]);
+  const trade = (agent: Client, subject: string) =>
+    tokenCall(request, agent, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: subject,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+
+  // Signed out, at the app's authorization URL: the consent page asks.
+  const rp = await RelyingParty.discover(client, callback);
+  const { url, checks } = await rp.authorizationUrl({ scope: `openid ${scope}` });
+  await page.goto(url);
+  await signInHere(page, testInfo, 'admin', ADMIN_PASSWORD);
+  const ask = page.getByTestId('consent-agents');
+  await expect(ask).toContainText('Agents acting for you');
+  await expect(ask.getByLabel('Allow the agents they choose')).toBeChecked();
+  await ask.getByLabel(`No agents: only ${name} itself`).check();
+  await decide(page, testInfo, name, 'Allow');
+  const arrival = await app.arrival(callback);
+  expectCode(arrival, checks);
+  const tokens = await oidc.authorizationCodeGrant(rp.config, arrival, {
+    pkceCodeVerifier: checks.verifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true,
+  });
+  const refused = await trade(agents[0], tokens.access_token);
+  expect(refused.status).toBe(400);
+  expect(refused.body.error).toBe('invalid_request');
+  expect(refused.body.error_description).toContain('has not allowed this client to act for them');
+
+  // My apps says so; the person lets agents act again, and both do.
+  await goto(page, testInfo, '/apps');
+  let form = page.getByTestId(`app-${name}`).getByTestId('app-may-act');
+  await expect(form.getByLabel(`No agents: only ${name} itself`)).toBeChecked();
+  await expect(form).toContainText('No agent has acted for you through it yet.');
+  await expectAccessible(page, '/apps with who may act');
+  await form.getByLabel(`Any agent ${name} or its services hand my access to`).check();
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Saved who may act for you');
+  const derived = [];
+  for (const a of agents) {
+    const r = await trade(a, tokens.access_token);
+    expect(r.status).toBe(200);
+    derived.push(r.body.access_token as string);
+  }
+
+  // Only the courier: the butler's token stops at once, the courier's lives.
+  await goto(page, testInfo, '/apps');
+  form = page.getByTestId(`app-${name}`).getByTestId('app-may-act');
+  await form.getByLabel('Only the agents I tick below').check();
+  await expect(form.getByLabel(agents[1].name)).toBeChecked();
+  await form.getByLabel(agents[1].name).uncheck();
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Saved who may act for you');
+  form = page.getByTestId(`app-${name}`).getByTestId('app-may-act');
+  await expect(form.getByLabel('Only the agents I tick below')).toBeChecked();
+  await expect(form.getByLabel(agents[0].name)).toBeChecked();
+  await expect(form.getByLabel(agents[1].name)).not.toBeChecked();
+  expect(await introspect(request, agents[1], derived[1])).toEqual({ active: false });
+  expect((await introspect(request, agents[0], derived[0])).active).toBe(true);
+  expect((await trade(agents[1], tokens.access_token)).status).toBe(400);
+  expect((await introspect(request, client, tokens.access_token)).active).toBe(true);
+});

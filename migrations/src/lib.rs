@@ -41,6 +41,7 @@ mod m0032_dynamic_registration;
 mod m0033_token_lineage;
 mod m0034_metadata_documents;
 mod m0035_admission_rule;
+mod m0036_may_act;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0033_token_lineage::Migration),
             Box::new(m0034_metadata_documents::Migration),
             Box::new(m0035_admission_rule::Migration),
+            Box::new(m0036_may_act::Migration),
         ]
     }
 }

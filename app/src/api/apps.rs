@@ -24,10 +24,17 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
     let st = state()?;
     let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
     let agents = domain::oauth::agents::agents_of(&st.db, user_id, st.now()).await?;
-    let apps = domain::oauth::consents::connected_apps(&st.db, user_id)
-        .await?
-        .into_iter()
-        .map(|a| ConnectedAppView {
+    let mut apps = Vec::new();
+    for a in domain::oauth::consents::connected_apps(&st.db, user_id).await? {
+        let acting: Vec<_> = agents
+            .iter()
+            .filter(|g| g.origin_client_id == a.grant.client_id)
+            .collect();
+        let (may_act, agent_choices) = agent_choices(&st, user_id, &a.grant, &acting).await?;
+        apps.push(ConnectedAppView {
+            delegable: a.scopes.iter().any(|s| !domain::apis::is_builtin(&s.name)),
+            may_act,
+            agent_choices,
             grant_id: a.grant.id,
             client_id: a.grant.client_id.clone(),
             name: a.client_name,
@@ -44,9 +51,8 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
             first_authorised: format_utc(a.grant.created_at),
             last_used: a.grant.last_used_at.map(format_utc),
             access_token_secs: a.access_token_ttl_secs.unwrap_or(server_ttl),
-            agents: agents
+            agents: acting
                 .iter()
-                .filter(|g| g.origin_client_id == a.grant.client_id)
                 .map(|g| AgentView {
                     client_id: g.client_id.clone(),
                     name: g.client_name.clone(),
@@ -55,12 +61,101 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
                     depth: g.depth,
                 })
                 .collect(),
-        })
-        .collect();
+        });
+    }
     Ok(ConnectedApps {
         apps,
         access_token_secs: server_ttl,
     })
+}
+
+/// `may_act` as My apps shows it: its mode, and the agents the person can tick
+/// (acting now, or named before), each with whether it is allowed.
+#[cfg(feature = "ssr")]
+async fn agent_choices(
+    st: &crate::ssr::AppState,
+    user_id: &str,
+    grant: &domain::oauth::consents::Grant,
+    acting: &[&domain::oauth::agents::AgentUse],
+) -> Result<(String, Vec<crate::model::AgentChoice>), AppError> {
+    use crate::model::AgentChoice;
+    use domain::oauth::agents::MayAct;
+    let may_act = &grant.may_act;
+    let mut choices: Vec<AgentChoice> = acting
+        .iter()
+        .map(|g| AgentChoice {
+            client_id: g.client_id.clone(),
+            name: g.client_name.clone(),
+            allowed: may_act.allows(&g.client_id),
+        })
+        .collect();
+    choices.dedup_by(|a, b| a.client_id == b.client_id);
+    // Agents stopped or dropped lately, and those named: each can be (re)allowed.
+    let mut others = domain::oauth::agents::seen_through(&st.db, user_id, &grant.client_id).await?;
+    if let MayAct::Only(list) = may_act {
+        others.extend(list.iter().cloned());
+    }
+    for id in others {
+        if choices.iter().any(|c| c.client_id == id) {
+            continue;
+        }
+        let name = domain::clients::find(&st.db, &id)
+            .await?
+            .map_or_else(|| id.clone(), |c| c.metadata.name);
+        choices.push(AgentChoice {
+            allowed: may_act.allows(&id),
+            client_id: id,
+            name,
+        });
+    }
+    let mode = match may_act {
+        MayAct::Any => "any",
+        MayAct::Only(list) if list.is_empty() => "none",
+        MayAct::Only(_) => "only",
+    };
+    Ok((mode.to_owned(), choices))
+}
+
+/// The person says who may act for them through one app: any agent, only the
+/// ones they tick, or none. Agents no longer allowed lose what they hold through
+/// it at once.
+#[server(endpoint = "apps/agents")]
+pub async fn set_app_agents(
+    csrf_token: String,
+    grant_id: String,
+    mode: String,
+    #[server(default)] allowed: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_user, state};
+    use domain::oauth::agents::MayAct;
+    check_csrf(&csrf_token)?;
+    let user = require_user()?;
+    let may_act = match mode.as_str() {
+        "any" => MayAct::Any,
+        "none" => MayAct::none(),
+        "only" if allowed.is_empty() => {
+            return Err(AppError::invalid(
+                "allowed",
+                "Tick at least one agent, or choose “No agents”.",
+            ))
+        }
+        "only" => MayAct::Only(allowed.into_iter().collect()),
+        _ => return Err(AppError::invalid("mode", "Choose who may act for you.")),
+    };
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::oauth::agents::set_may_act(
+        &st.db,
+        &st.revocations,
+        &user.id,
+        &grant_id,
+        may_act,
+        ip,
+        st.now(),
+    )
+    .await?;
+    leptos_axum::redirect("/apps?notice=agents_changed");
+    Ok(())
 }
 
 #[server(endpoint = "apps/revoke")]

@@ -41,7 +41,22 @@ pub struct ConsentView {
     pub claims: Vec<String>,
     /// The authorization request's parameters, carried through the form.
     pub params: Vec<(String, String)>,
+    /// Who may act for the person through the app (RFC 8693 `may_act`): asked on
+    /// the authorization endpoint's consent page when the app gets access to an
+    /// API, which it or the API could hand on to an agent.
+    #[serde(default)]
+    pub agents: Option<AgentsOffer>,
     pub user_display_name: String,
+}
+
+/// The person's current answer to who may act for them through the app, as the
+/// consent page offers it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentsOffer {
+    /// `any`, `none` or `only`.
+    pub current: String,
+    /// With `only`: the names of the agents the person chose on My apps.
+    pub named: Vec<String>,
 }
 
 #[server(input = GetUrl, endpoint = "consent_details")]
@@ -54,7 +69,7 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
     let params: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .filter(|(k, _)| k != "csrf_token" && k != "decision")
+            .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "decision" | "agents"))
             .collect();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let client_id = get("client_id")
@@ -79,13 +94,59 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
     let beyond = asked.map(|a| {
         domain::oauth::claims::beyond_scopes(&client, &domain::oauth::ScopeSet::parse(&scope), &a)
     });
+    let client_id = client.id.clone();
     let mut view = consent_view(&st, user.user(), client, &scope, params).await?;
+    if view
+        .scopes
+        .iter()
+        .chain(&view.already)
+        .any(|s| s.api.is_some())
+    {
+        view.agents = Some(agents_offer(&st, &user.user().id, &client_id).await?);
+    }
     view.claims = beyond
         .unwrap_or_default()
         .iter()
         .map(|c| domain::oauth::claims::label(c).to_owned())
         .collect();
     Ok(Some(view))
+}
+
+/// What the person said before about agents acting through `client_id`.
+#[cfg(feature = "ssr")]
+async fn agents_offer(
+    st: &crate::ssr::AppState,
+    user_id: &str,
+    client_id: &str,
+) -> Result<AgentsOffer, AppError> {
+    use domain::oauth::agents::MayAct;
+    let may_act = domain::oauth::consents::find(&st.db, user_id, client_id)
+        .await?
+        .map(|g| g.may_act)
+        .unwrap_or_default();
+    Ok(match may_act {
+        MayAct::Any => AgentsOffer {
+            current: "any".into(),
+            named: Vec::new(),
+        },
+        MayAct::Only(list) if list.is_empty() => AgentsOffer {
+            current: "none".into(),
+            named: Vec::new(),
+        },
+        MayAct::Only(list) => {
+            let mut named = Vec::new();
+            for id in list {
+                let name = domain::clients::find(&st.db, &id)
+                    .await?
+                    .map_or(id, |c| c.metadata.name);
+                named.push(name);
+            }
+            AgentsOffer {
+                current: "only".into(),
+                named,
+            }
+        }
+    })
 }
 
 /// What the consent screen shows for `client` asking for `scope` (the
@@ -158,5 +219,6 @@ pub async fn consent_view(
         claims: Vec::new(),
         params,
         user_display_name: user.display_name.clone(),
+        agents: None,
     })
 }

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::consent::ConsentView;
+use crate::api::consent::{AgentsOffer, ConsentView};
 use crate::components::forms::{CsrfField, BUTTON, BUTTON_SECONDARY};
 
 /// `action` receives the form with `hidden` fields and `decision=allow|deny`;
@@ -75,12 +75,49 @@ pub fn ConsentCard(
             })}
             {children.map(|ch| ch())}
             <p class="mt-6 text-sm text-slate-600">"You can take this permission back at any time under My apps."</p>
-            <form method="post" action=action class="mt-6 flex gap-3">
+            <form method="post" action=action class="mt-6">
                 <CsrfField/>
                 {hidden.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
-                <button type="submit" name="decision" value="allow" class=BUTTON>"Allow"</button>
-                <button type="submit" name="decision" value="deny" class=BUTTON_SECONDARY>"Deny"</button>
+                {c.agents.clone().map(|a| view! { <AgentsChoice offer=a app=c.client_name.clone()/> })}
+                <div class="flex gap-3">
+                    <button type="submit" name="decision" value="allow" class=BUTTON>"Allow"</button>
+                    <button type="submit" name="decision" value="deny" class=BUTTON_SECONDARY>"Deny"</button>
+                </div>
             </form>
         </section>
+    }
+}
+
+/// Who may act for the person through the app (RFC 8693 `may_act`): any agent
+/// the app or its APIs hand the access on to, none, or (kept from My apps) only
+/// the agents the person named there.
+#[component]
+fn AgentsChoice(offer: AgentsOffer, app: String) -> impl IntoView {
+    let option = |value: &'static str, label: String| {
+        let id = format!("agents-{value}");
+        let checked = offer.current == value;
+        view! {
+            <label for=id.clone() class="flex items-start gap-2 text-sm">
+                <input type="radio" id=id.clone() name="agents" value=value checked=checked class="mt-1"/>
+                <span>{label}</span>
+            </label>
+        }
+    };
+    let only = (offer.current == "only").then(|| {
+        option(
+            "only",
+            format!("Only the agents I chose: {}", offer.named.join(", ")),
+        )
+    });
+    view! {
+        <fieldset class="mb-6 space-y-2 rounded border border-slate-200 p-4" data-testid="consent-agents">
+            <legend class="px-1 text-sm font-medium">"Agents acting for you"</legend>
+            <p class="text-xs text-slate-600">
+                {format!("{app}, or a service it gets access to, may hand this access on to another app or AI agent that then acts for you.")}
+            </p>
+            {only}
+            {option("any", "Allow the agents they choose".to_owned())}
+            {option("none", format!("No agents: only {app} itself"))}
+        </fieldset>
     }
 }

@@ -232,6 +232,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "notifications_read" => "All notifications are marked as read.",
         "app_revoked" => "The app's access was revoked. It can no longer use your account.",
         "app_revoked_for_user" => "The app's access to this person's account was revoked.",
+        "agents_changed" => "Saved who may act for you through the app. Agents you no longer allow lost the access they held through it.",
         "agent_revoked" => "The agent was stopped. The tokens it held for you, and those it passed on, no longer work.",
         "app_changed" => "The app's permissions were changed.",
         "settings_saved" => "The settings were saved.",

@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::apps::{my_apps, ChangeAppScopes, RevokeAgent, RevokeApp};
+use crate::api::apps::{my_apps, ChangeAppScopes, RevokeAgent, RevokeApp, SetAppAgents};
 use crate::components::forms::{CsrfField, FormError, BUTTON_SECONDARY};
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::model::AgentChoice;
 use crate::model::{human_duration, AgentView, ConnectedAppView, ConnectedApps};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
@@ -26,8 +27,14 @@ fn AppsList() -> impl IntoView {
     let revoke = ServerAction::<RevokeApp>::new();
     let change = ServerAction::<ChangeAppScopes>::new();
     let stop = ServerAction::<RevokeAgent>::new();
+    let policy = ServerAction::<SetAppAgents>::new();
     let apps = Resource::new(
-        move || revoke.version().get() + change.version().get() + stop.version().get(),
+        move || {
+            revoke.version().get()
+                + change.version().get()
+                + stop.version().get()
+                + policy.version().get()
+        },
         |_| my_apps(),
     );
     let error = move || {
@@ -37,6 +44,7 @@ fn AppsList() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| change.value().get().and_then(|r| r.err()))
             .or_else(|| stop.value().get().and_then(|r| r.err()))
+            .or_else(|| policy.value().get().and_then(|r| r.err()))
     };
     view! {
         <h1 class="text-2xl font-semibold">"My apps"</h1>
@@ -45,7 +53,7 @@ fn AppsList() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
-                    Ok(list) => view! { <Apps list revoke change stop/> }.into_any(),
+                    Ok(list) => view! { <Apps list revoke change stop policy/> }.into_any(),
                     Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
@@ -59,6 +67,7 @@ fn Apps(
     revoke: ServerAction<RevokeApp>,
     change: ServerAction<ChangeAppScopes>,
     stop: ServerAction<RevokeAgent>,
+    policy: ServerAction<SetAppAgents>,
 ) -> impl IntoView {
     if list.apps.is_empty() {
         return view! {
@@ -77,7 +86,7 @@ fn Apps(
             "such a service may still accept it until it expires — at most " <strong>{window}</strong> " after it was issued."
         </p>
         <ul class="mt-6 space-y-6">
-            {list.apps.into_iter().map(|app| view! { <AppCard app revoke change stop/> }).collect_view()}
+            {list.apps.into_iter().map(|app| view! { <AppCard app revoke change stop policy/> }).collect_view()}
         </ul>
     }
     .into_any()
@@ -89,6 +98,7 @@ fn AppCard(
     revoke: ServerAction<RevokeApp>,
     change: ServerAction<ChangeAppScopes>,
     stop: ServerAction<RevokeAgent>,
+    policy: ServerAction<SetAppAgents>,
 ) -> impl IntoView {
     let testid = format!("app-{}", app.name);
     let confirm_id = format!("confirm-{}", app.grant_id);
@@ -140,7 +150,10 @@ fn AppCard(
                 </div>
             </dl>
 
-            {(!agents.is_empty()).then(|| view! { <Agents agents through stop/> })}
+            {(!agents.is_empty()).then(|| view! { <Agents agents through=through.clone() stop/> })}
+            {(app.delegable || app.may_act != "any").then(|| view! {
+                <AgentsPolicy grant_id=app.grant_id.clone() app=through mode=app.may_act.clone() choices=app.agent_choices.clone() policy/>
+            })}
 
             <ActionForm action=change attr:class="mt-4">
                 <CsrfField/>
@@ -224,5 +237,63 @@ fn Agents(
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// Who may act for the person through one app (RFC 8693 `may_act`): any agent,
+/// only the ones ticked, or none. A plain form, so it works without JavaScript.
+#[component]
+fn AgentsPolicy(
+    grant_id: String,
+    app: String,
+    mode: String,
+    choices: Vec<AgentChoice>,
+    policy: ServerAction<SetAppAgents>,
+) -> impl IntoView {
+    let radio = |value: &'static str, label: String| {
+        let id = format!("may-act-{grant_id}-{value}");
+        view! {
+            <label for=id.clone() class="flex items-start gap-2 text-sm">
+                <input type="radio" id=id.clone() name="mode" value=value checked=mode == value class="mt-1"/>
+                <span>{label}</span>
+            </label>
+        }
+    };
+    let any = radio(
+        "any",
+        format!("Any agent {app} or its services hand my access to"),
+    );
+    let only = radio("only", "Only the agents I tick below".to_owned());
+    let none = radio("none", format!("No agents: only {app} itself"));
+    view! {
+        <ActionForm action=policy attr:class="mt-4 rounded border border-slate-200 p-4" attr:data-testid="app-may-act">
+            <CsrfField/>
+            <input type="hidden" name="grant_id" value=grant_id.clone()/>
+            <fieldset class="space-y-2">
+                <legend class="font-medium">"Who may act for you through " {app.clone()}</legend>
+                {any}
+                {only}
+                {if choices.is_empty() {
+                    view! { <p class="ml-6 text-xs text-slate-500">"No agent has acted for you through it yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="ml-6 space-y-1">
+                            {choices.into_iter().map(|c| {
+                                let id = format!("allow-{grant_id}-{}", c.client_id);
+                                view! {
+                                    <li class="flex items-start gap-2">
+                                        <input type="checkbox" id=id.clone() name="allowed[]" value=c.client_id.clone() checked=c.allowed class="mt-1"/>
+                                        <label for=id class="text-sm">{c.name.clone()}</label>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+                {none}
+            </fieldset>
+            <p class="mt-2 text-xs text-slate-500">"An agent you no longer allow loses at once the access it holds through this app."</p>
+            <button type="submit" class=format!("{BUTTON_SECONDARY} mt-2")>"Save"</button>
+        </ActionForm>
     }
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_used_at: Option<i64>,
+    /// Which agents may act for the person through this app (RFC 8693 `may_act`):
+    /// NULL for any, else a JSON array of client ids. See `oauth::agents`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub may_act: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,12 +2,23 @@
 //! exchange (RFC 8693), listed under the app the person allowed (My apps), and
 //! stopped one at a time — every live token an agent holds for the person, and by
 //! cascade everything derived from those, revoked in one transaction.
+//!
+//! The person also says who may act for them through each app ([`MayAct`], RFC
+//! 8693 §4.4 `may_act`): any agent (the default), only the agents they name, or
+//! none. Token exchange asks [`may_act_for`]; narrowing it revokes at once what
+//! the agents no longer allowed hold.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeSet;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::json;
 
 use crate::audit::{self, Actor, AuditEvent, EventType};
-use crate::entities::token_lineage as tl;
+use crate::entities::{grant, token_lineage as tl};
 use crate::oauth::access_tokens::RevocationMirror;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -116,4 +127,203 @@ pub async fn revoke_agent(
     .await?;
     txn.commit().await?;
     Ok(live.len())
+}
+
+/// Which agents may act for a person through one app (RFC 8693 §4.4 `may_act`), as
+/// the person said on the consent page or under My apps. The app itself narrowing
+/// its own token is not an agent and is always allowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum MayAct {
+    /// Any agent the app, or an API it was given access to, hands the access to.
+    #[default]
+    Any,
+    /// Only these clients (none when empty).
+    Only(BTreeSet<String>),
+}
+
+/// How many agents a person can name for one app.
+pub const MAX_NAMED_AGENTS: usize = 50;
+
+impl MayAct {
+    /// No agent at all.
+    pub fn none() -> Self {
+        MayAct::Only(BTreeSet::new())
+    }
+
+    /// The stored form (`grants.may_act`). A value that cannot be read allows no
+    /// agent: the stricter reading.
+    pub fn from_column(c: Option<&str>) -> Self {
+        match c {
+            None => MayAct::Any,
+            Some(s) => serde_json::from_str::<Vec<String>>(s)
+                .map(|v| MayAct::Only(v.into_iter().collect()))
+                .unwrap_or_else(|_| MayAct::none()),
+        }
+    }
+
+    fn to_column(&self) -> Option<String> {
+        match self {
+            MayAct::Any => None,
+            MayAct::Only(list) => {
+                Some(serde_json::Value::from_iter(list.iter().cloned()).to_string())
+            }
+        }
+    }
+
+    /// Whether `client_id` may act for the person through the app.
+    pub fn allows(&self, client_id: &str) -> bool {
+        match self {
+            MayAct::Any => true,
+            MayAct::Only(list) => list.contains(client_id),
+        }
+    }
+
+    /// The JSON the audit log and the REST view show: `"any"` or the list.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            MayAct::Any => json!("any"),
+            MayAct::Only(list) => json!(list),
+        }
+    }
+
+    fn check(&self) -> DomainResult<()> {
+        if let MayAct::Only(list) = self {
+            if list.len() > MAX_NAMED_AGENTS {
+                return Err(DomainError::invalid(
+                    "agents",
+                    format!("name at most {MAX_NAMED_AGENTS} agents"),
+                ));
+            }
+            if list.iter().any(|c| !crate::platform::text::could_exist(c)) {
+                return Err(DomainError::invalid(
+                    "agents",
+                    "an agent named is not a client here",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The person says which agents may act for them through one of their apps
+/// (`grant_id`). An agent no longer allowed loses every live token it holds for
+/// them through that app, with everything derived from those (cascade), in the
+/// same transaction. Returns how many tokens were revoked.
+pub async fn set_may_act(
+    db: &DatabaseConnection,
+    revocations: &RevocationMirror,
+    user_id: &str,
+    grant_id: &str,
+    may_act: MayAct,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<usize> {
+    may_act.check()?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    crate::oauth::consents::owned(&txn, user_id, grant_id).await?;
+    let revoked = apply_may_act(&txn, revocations, grant_id, &may_act, ip, now).await?;
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+/// [`set_may_act`] in the caller's transaction (also the consent page's), for a
+/// grant already known to be the person's. Nothing happens when the grant says so
+/// already.
+pub async fn apply_may_act<C: ConnectionTrait>(
+    conn: &C,
+    revocations: &RevocationMirror,
+    grant_id: &str,
+    may_act: &MayAct,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<usize> {
+    may_act.check()?;
+    let g = grant::Entity::find_by_id(grant_id.to_owned())
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let before = MayAct::from_column(g.may_act.as_deref());
+    if &before == may_act {
+        return Ok(0);
+    }
+    // Taken before the lineage is read: an exchange under this grant reads the
+    // grant `FOR SHARE` in its own transaction (PostgreSQL), so either it sees
+    // the new list, or its token is committed before the lineage below is read.
+    grant::Entity::update_many()
+        .col_expr(grant::Column::MayAct, Expr::value(may_act.to_column()))
+        .col_expr(grant::Column::UpdatedAt, Expr::value(now))
+        .filter(grant::Column::Id.eq(&g.id))
+        .exec(conn)
+        .await?;
+    let live = tl::Entity::find()
+        .filter(tl::Column::UserId.eq(&g.user_id))
+        .filter(tl::Column::OriginClientId.eq(&g.client_id))
+        .filter(tl::Column::ClientId.ne(&g.client_id))
+        .filter(tl::Column::ExpiresAt.gt(now))
+        .all(conn)
+        .await?;
+    let mut revoked = 0;
+    for r in live.iter().filter(|r| !may_act.allows(&r.client_id)) {
+        crate::oauth::access_tokens::revoke(conn, revocations, &r.jti, r.expires_at).await?;
+        revoked += 1;
+    }
+    audit::record(
+        conn,
+        now,
+        AuditEvent::new(EventType::GrantChanged, Actor::User(g.user_id.clone()))
+            .target("grant", &g.id)
+            .ip(ip)
+            .data(json!({
+                "client": g.client_id,
+                "before": { "may_act": before.to_json() },
+                "after": { "may_act": may_act.to_json() },
+                "access_tokens_revoked": revoked,
+            })),
+    )
+    .await?;
+    Ok(revoked)
+}
+
+/// Whether the person let `client_id` act for them through `origin_client_id`,
+/// read in the exchange's transaction (`FOR SHARE` on PostgreSQL: see
+/// [`apply_may_act`]). No grant (the password grant keeps none) limits nothing.
+pub(crate) async fn may_act_for<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    origin_client_id: &str,
+    client_id: &str,
+) -> DomainResult<bool> {
+    if client_id == origin_client_id {
+        return Ok(true);
+    }
+    let g = grant::Entity::find()
+        .filter(grant::Column::UserId.eq(user_id))
+        .filter(grant::Column::ClientId.eq(origin_client_id))
+        .lock_shared()
+        .one(conn)
+        .await?;
+    Ok(g.is_none_or(|g| MayAct::from_column(g.may_act.as_deref()).allows(client_id)))
+}
+
+/// Every agent that got a token for the person through `origin_client_id` whose
+/// lineage is still kept (until it expires), stopped or not: what My apps offers
+/// to allow or not.
+pub async fn seen_through(
+    db: &DatabaseConnection,
+    user_id: &str,
+    origin_client_id: &str,
+) -> DomainResult<Vec<String>> {
+    let mut ids: Vec<String> = tl::Entity::find()
+        .select_only()
+        .column(tl::Column::ClientId)
+        .distinct()
+        .filter(tl::Column::UserId.eq(user_id))
+        .filter(tl::Column::OriginClientId.eq(origin_client_id))
+        .filter(tl::Column::ClientId.ne(origin_client_id))
+        .limit(MAX_NAMED_AGENTS as u64)
+        .into_tuple()
+        .all(db)
+        .await?;
+    ids.sort();
+    Ok(ids)
 }

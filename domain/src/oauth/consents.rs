@@ -13,6 +13,7 @@ use crate::apis::ScopeInfo;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{authorization_code as code, grant, refresh_token as rt};
 use crate::oauth::access_tokens::RevocationMirror;
+use crate::oauth::agents::MayAct;
 use crate::oauth::scope::ScopeSet;
 use crate::platform::clock::Timestamp;
 use crate::{DomainError, DomainResult};
@@ -27,6 +28,8 @@ pub struct Grant {
     pub created_at: Timestamp,
     /// When a token was last issued or refreshed under it.
     pub last_used_at: Option<Timestamp>,
+    /// Which agents may act for the person through this app.
+    pub may_act: MayAct,
 }
 
 fn from_model(m: grant::Model) -> Grant {
@@ -37,6 +40,7 @@ fn from_model(m: grant::Model) -> Grant {
         client_id: m.client_id,
         created_at: m.created_at,
         last_used_at: m.last_used_at,
+        may_act: MayAct::from_column(m.may_act.as_deref()),
     }
 }
 
@@ -165,6 +169,7 @@ async fn record<C: ConnectionTrait>(
             created_at: now,
             updated_at: now,
             last_used_at: None,
+            may_act: None,
         };
         let inserted = grant::Entity::insert(grant::ActiveModel::from(m.clone()))
             .on_conflict(
@@ -347,7 +352,7 @@ pub async fn connected_apps<C: ConnectionTrait>(
 
 /// The grant `grant_id` if it belongs to `user_id`; another person's grant is
 /// NotFound, exactly like one that does not exist.
-async fn owned<C: ConnectionTrait>(
+pub(crate) async fn owned<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     grant_id: &str,

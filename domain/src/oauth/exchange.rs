@@ -194,6 +194,15 @@ impl Tokens {
         if access_tokens::is_revoked(&txn, &subject.jti).await? {
             return Err(refuse("the subject token has been revoked"));
         }
+        // The person's word on who may act for them through the app at the root
+        // of the chain (`may_act`): RFC 8693 §2.2.2's "unacceptable based on
+        // policy", so `invalid_request`.
+        let root = origin_client(subject);
+        if !super::agents::may_act_for(&txn, &person.id, root, &x.client.id).await? {
+            return Err(refuse(
+                "the person has not allowed this client to act for them through the app they gave access to",
+            ));
+        }
         self.subjects
             .remember(&txn, x.client, &person.id, now)
             .await?;

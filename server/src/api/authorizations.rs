@@ -39,6 +39,10 @@ pub struct AuthorizationView {
     pub authorized_at: i64,
     pub last_used_at: Option<i64>,
     pub agents: Vec<AgentView>,
+    /// Who may act for the person through the app (RFC 8693 `may_act`), as they
+    /// said: `"any"`, or the client ids of the only agents allowed (`[]`: none).
+    #[schema(value_type = Object)]
+    pub may_act: serde_json::Value,
 }
 
 /// Administrators: the apps a person allowed, most recently first.
@@ -77,6 +81,7 @@ pub async fn list(
                         depth: g.depth,
                     })
                     .collect(),
+                may_act: a.grant.may_act.to_json(),
                 grant_id: a.grant.id,
                 client_id: a.grant.client_id,
                 client_name: a.client_name,

@@ -457,6 +457,7 @@ pub async fn consent(
         Err(f) => return failure_response(&st, f),
     };
     let decision = form.remove("decision").unwrap_or_default();
+    let agents = form.remove("agents");
     form.remove("csrf_token");
     let req = match validate(&st, &form, ctx.ip.as_deref()).await {
         Ok(r) => r,
@@ -496,6 +497,22 @@ pub async fn consent(
     if names_another_person(&st, &req, &user.id) {
         return fail_request(&st, &req, LOGIN_REQUIRED, ANOTHER_PERSON, None);
     }
+    // Who may act for the person through the app (`may_act`); "only" (the list
+    // chosen under My apps) and no answer leave it as it is.
+    let may_act = match agents.as_deref() {
+        None | Some("only") => None,
+        Some("any") => Some(domain::oauth::agents::MayAct::Any),
+        Some("none") => Some(domain::oauth::agents::MayAct::none()),
+        Some(_) => {
+            return fail_request(
+                &st,
+                &req,
+                "invalid_request",
+                "agents must be any, none or only",
+                None,
+            )
+        }
+    };
     let now = st.services.now();
     let grant = async {
         let txn = domain::platform::db::write_txn(&st.services.db).await?;
@@ -508,6 +525,17 @@ pub async fn consent(
             now,
         )
         .await?;
+        if let Some(m) = &may_act {
+            domain::oauth::agents::apply_may_act(
+                &txn,
+                &st.services.revocations,
+                &g.id,
+                m,
+                ctx.ip.clone(),
+                now,
+            )
+            .await?;
+        }
         txn.commit().await?;
         Ok::<_, domain::DomainError>(g)
     }

@@ -11,6 +11,7 @@ use crate::helpers::*;
 use crate::rp::*;
 
 mod admin_rest;
+mod may_act;
 mod my_apps;
 
 const TE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -569,22 +570,4 @@ async fn discovery_lists_the_grant() {
         .as_array()
         .unwrap()
         .contains(&json!(TE)));
-}
-
-/// An app narrowing its own token for a sub-task is one actor, not two.
-#[tokio::test]
-async fn an_app_exchanging_its_own_token_is_named_once() {
-    let w = world().await;
-    let app = &w.app;
-    let mut new = notebook(&["openid", READ]);
-    new.metadata.grant_types = Some(vec![
-        "authorization_code".into(),
-        "refresh_token".into(),
-        TE.into(),
-    ]);
-    let z = register(app, new).await;
-    let code = code_as(&app.browser(), "alice", &z, &format!("openid {READ}")).await;
-    let t0 = s(&exchange(app, &z, &code).await, "access_token").to_owned();
-    let own = traded(app, &z, &t0, &[("scope", READ)]).await;
-    assert_eq!(peek(&own)["act"], json!({ "sub": z.id, "client_id": z.id }));
 }
