@@ -13,7 +13,8 @@
 //! without one — in every process, since it lives in the database. A stale copy is
 //! fetched again; a failure then refuses the client (the copy is past what its
 //! server allowed). A refused document is not fetched again for
-//! [`RETRY_AFTER_SECS`] (in this process).
+//! [`RETRY_AFTER_SECS`] (in this process). Requests naming a document at once
+//! share one fetch (in this process; each process fetches at most once).
 //!
 //! What is checked here, because only the fetch sees it: the document's
 //! `client_id` equals the URL byte for byte (§4.1), no `client_secret` or
@@ -111,6 +112,9 @@ pub struct MetadataDocuments {
     /// [`RETRY_AFTER_SECS`], so that requests naming a bad URL cannot make this
     /// server fetch it again and again.
     refused: Mutex<HashMap<String, (Timestamp, Unresolved)>>,
+    /// One fetch at a time per document URL (in this process): requests naming a
+    /// document not held fresh wait for the fetch under way and use its outcome.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// How long a refused document is not fetched again.
@@ -125,6 +129,17 @@ impl MetadataDocuments {
             outbound,
             advertised: OnceLock::new(),
             refused: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The turn of `url`'s fetch, shared by every request naming it now.
+    fn flight(&self, url: &str) -> Flight<'_> {
+        let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        Flight {
+            docs: self,
+            url: url.to_owned(),
+            lock: map.entry(url.to_owned()).or_default().clone(),
         }
     }
 
@@ -148,6 +163,24 @@ impl MetadataDocuments {
                 }
                 map.insert(url.to_owned(), (now, *u));
             }
+        }
+    }
+}
+
+/// A request's place in the queue of one URL's fetch; the URL's entry is
+/// forgotten when the last one leaves (also when a request is dropped midway).
+struct Flight<'a> {
+    docs: &'a MetadataDocuments,
+    url: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut map = self.docs.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        // The map's reference and this one: nobody else is waiting.
+        if Arc::strong_count(&self.lock) <= 2 {
+            map.remove(&self.url);
         }
     }
 }
@@ -201,15 +234,42 @@ pub async fn resolve(
     if let Some(u) = documents.refused_lately(client_id, now) {
         return Err(u);
     }
+    // One fetch at a time per URL: who waited reads what the fetch before them
+    // stored (or refused) instead of fetching again.
+    let flight = documents.flight(client_id);
+    let _turn = flight.lock.lock().await;
+    fetch_once(st, &settings, client_id, &url, ip, now)
+        .await
+        .map(Some)
+}
+
+/// The fetch of [`resolve`], its turn taken: the copy or refusal the previous
+/// turn left is used when there is one.
+async fn fetch_once(
+    st: &OAuthState,
+    settings: &RuntimeSettings,
+    client_id: &str,
+    url: &url::Url,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<Client, Unresolved> {
+    let svc = &st.services;
+    let documents = &st.metadata_documents;
+    if let Some(c) = md::fresh(&svc.db, client_id, now).await.map_err(internal)? {
+        return Ok(c);
+    }
+    if let Some(u) = documents.refused_lately(client_id, now) {
+        return Err(u);
+    }
     if let Some(ip) = ip {
         let limit = &st.open_registration;
         if fetch_refused_for(svc, limit, ip, now).await? {
             return Err(Unresolved::TooMany);
         }
     }
-    let outcome = fetch(st, &settings, client_id, &url).await;
+    let outcome = fetch(st, settings, client_id, url).await;
     documents.note(client_id, now, &outcome);
-    outcome.map(Some)
+    outcome
 }
 
 /// Counts this fetch against the requester's address: whether it is refused.

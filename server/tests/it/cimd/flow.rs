@@ -253,3 +253,49 @@ async fn a_document_client_pushes_its_request_first() {
     assert!(loc.starts_with("/oauth/consent?"), "{loc}");
     assert_eq!(docs.hits("/par.json"), 1);
 }
+
+/// Many requests naming a document not held at once share one fetch: those that
+/// waited use what it stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_naming_a_document_at_once_share_one_fetch() {
+    let app = spawn_local_app().await;
+    let docs = Documents::start().await;
+    let url = docs.url("127.0.0.1", "/crowd.json");
+    docs.serve("/crowd.json", &document(&url, "Crowd agent"), None);
+    docs.slow_down(300);
+    settings(&app, true, &["127.0.0.1"], json!([])).await;
+    let path = authorize(&url, REDIRECT);
+    let answers = burst(12, |_| {
+        let (base, path) = (app.base.clone(), path.clone());
+        async move {
+            let r = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        }
+    })
+    .await;
+    for (status, location) in &answers {
+        // Signed out: every one is sent to sign in (the client was resolved).
+        assert_eq!(*status, 303, "{location}");
+        assert!(location.starts_with("/login"), "{location}");
+    }
+    assert_eq!(
+        docs.hits("/crowd.json"),
+        1,
+        "one fetch for {} requests",
+        answers.len()
+    );
+}

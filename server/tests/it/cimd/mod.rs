@@ -8,6 +8,7 @@ mod flow;
 mod refusals;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -28,18 +29,25 @@ pub struct Documents {
     pub port: u16,
     served: Arc<Mutex<HashMap<String, Served>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    /// How long each answer waits (ms).
+    delay: Arc<AtomicU64>,
 }
 
 impl Documents {
     pub async fn start() -> Self {
         let served: Arc<Mutex<HashMap<String, Served>>> = Default::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Default::default();
-        let (s, h) = (served.clone(), hits.clone());
+        let delay: Arc<AtomicU64> = Default::default();
+        let (s, h, d) = (served.clone(), hits.clone(), delay.clone());
         let router = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-            let (s, h) = (s.clone(), h.clone());
+            let (s, h, d) = (s.clone(), h.clone(), d.clone());
             async move {
                 let path = uri.path().to_owned();
                 *h.lock().unwrap().entry(path.clone()).or_default() += 1;
+                let wait = d.load(Ordering::Relaxed);
+                if wait > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                }
                 let Some(doc) = s.lock().unwrap().get(&path).cloned() else {
                     return axum::http::Response::builder()
                         .status(404)
@@ -58,7 +66,12 @@ impl Documents {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { port, served, hits }
+        Self {
+            port,
+            served,
+            hits,
+            delay,
+        }
     }
 
     /// The URL of `path` under `host` (`127.0.0.1` or `localhost`: the same
@@ -81,6 +94,11 @@ impl Documents {
 
     pub fn serve_raw(&self, path: &str, served: Served) {
         self.served.lock().unwrap().insert(path.to_owned(), served);
+    }
+
+    /// Makes every answer wait `ms` milliseconds.
+    pub fn slow_down(&self, ms: u64) {
+        self.delay.store(ms, Ordering::Relaxed);
     }
 
     /// How often `path` was fetched.
