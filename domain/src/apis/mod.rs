@@ -166,7 +166,12 @@ pub async fn create_resource(
         created_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| {
+        taken(e, || {
+            format!("an API with the identifier {audience} already exists")
+        })
+    })?;
     audit::record(
         &txn,
         now,
@@ -177,6 +182,15 @@ pub async fn create_resource(
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// An insert that lost a race with an equal one (checked first, created in
+/// between) is the same conflict the check reports, not our failure.
+fn taken(e: sea_orm::DbErr, message: impl FnOnce() -> String) -> DomainError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(message()),
+        _ => e.into(),
+    }
 }
 
 pub async fn add_scope(
@@ -223,7 +237,8 @@ pub async fn add_scope(
         created_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| taken(e, || format!("the scope '{name}' already exists")))?;
     audit::record(
         &txn,
         now,

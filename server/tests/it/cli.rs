@@ -264,3 +264,40 @@ fn client_metadata_documents_are_set_from_the_command_line() {
     );
     assert_one_line_error(&o, "not a host name");
 }
+
+/// Several operators (or deploy scripts) adding the same API and scope at once:
+/// one creates each, every other is told it already exists — never an internal
+/// error (the check before the insert is raced; the unique index decides).
+#[test]
+fn the_same_api_and_scope_added_at_once_exist_once_and_the_others_are_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let env = with_db(&url, &[]);
+    assert!(portcullis(&["migrate"], &env, None).status.success());
+    let audience = "https://plans.example.edu";
+    for args in [
+        vec!["api", "add", "--name", "Plans", "--audience", audience],
+        vec![
+            "api",
+            "add-scope",
+            "--api",
+            audience,
+            "--name",
+            "plans:read",
+            "--description",
+            "See your plans",
+        ],
+    ] {
+        let outs: Vec<Output> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| portcullis(&args, &env, None)))
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let made = outs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(made, 1, "{:?}", outs.iter().map(stderr).collect::<Vec<_>>());
+        for o in outs.iter().filter(|o| !o.status.success()) {
+            assert_one_line_error(o, "already exists");
+        }
+    }
+}
