@@ -235,7 +235,7 @@ pub(crate) fn check_request(req: &Request) -> DomainResult<()> {
 /// those it asked for, the ones that exist and need no administrator's approval
 /// (as a developer adds them in the portal at once). Returns them with the ones
 /// asked for and not granted.
-async fn granted_scopes<C: sea_orm::ConnectionTrait>(
+pub(crate) async fn granted_scopes<C: sea_orm::ConnectionTrait>(
     conn: &C,
     app: ApplicationType,
     settings: &RuntimeSettings,

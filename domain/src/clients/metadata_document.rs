@@ -383,13 +383,17 @@ async fn create(
 ) -> DomainResult<Client> {
     let url = seen.url.clone();
     let scopes_asked = request.scopes.clone();
+    // As for a dynamic registration: the defaults, and the scopes the document
+    // lists that exist and need no administrator's approval.
+    let (scopes, not_granted) =
+        super::dynamic::granted_scopes(db, app, settings, &scopes_asked).await?;
     let mut ready = super::store::prepare(
         db,
         hasher,
         NewClient {
             application_type: Some(app),
             metadata: request.metadata,
-            scopes: settings.default_client_scopes.clone(),
+            scopes: scopes.clone(),
             first_party: false,
             pre_authorized: false,
             allowed_email_domains: Vec::new(),
@@ -433,6 +437,8 @@ async fn create(
             "host": seen.host,
             "admitted": admitted,
             "imitates": seen.imitated,
+            "scopes": scopes,
+            "scopes_not_granted": not_granted,
         })),
     )
     .await?;

@@ -202,3 +202,35 @@ async fn the_admission_rule_decides_documents_but_never_look_alikes() {
     assert_eq!(pending[0]["arrival"]["imitates"], "Claude");
     assert_eq!(pending[0]["evaluations"][0]["verdict"], "human");
 }
+
+/// A document's `scope`, as a dynamic registration's: the free scopes it lists
+/// are the client's at once, the ones that need approval are not (and are named
+/// in the audit event).
+#[tokio::test]
+async fn a_documents_free_scopes_are_granted_and_gated_ones_are_not() {
+    let app = spawn_local_app().await;
+    registrations_api(&app).await;
+    let docs = Documents::start().await;
+    let url = docs.url("127.0.0.1", "/scoped.json");
+    let mut doc = document(&url, "Scoped agent");
+    doc["scope"] = json!(format!("openid {READ} {WRITE}"));
+    docs.serve("/scoped.json", &doc, None);
+    settings(&app, true, &["127.0.0.1"], json!([])).await;
+    let b = app.browser();
+    assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
+    let loc = authorize_location(&b, &url).await;
+    assert!(loc.starts_with("/oauth/consent?"), "{loc}");
+    let client = domain::clients::find(&app.db, &url).await.unwrap().unwrap();
+    assert!(
+        client.scopes.contains(&READ.to_owned()),
+        "{:?}",
+        client.scopes
+    );
+    assert!(
+        !client.scopes.contains(&WRITE.to_owned()),
+        "{:?}",
+        client.scopes
+    );
+    let ev = app.audit_events_of("client.registered_by_document").await;
+    assert_eq!(ev.last().unwrap()["scopes_not_granted"], json!([WRITE]));
+}
