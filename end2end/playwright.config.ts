@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as selfsigned from 'selfsigned';
 
 // One server for the run, on a fresh SQLite file, with a known first administrator.
 const root = path.resolve(__dirname, '..');
@@ -13,6 +15,30 @@ process.env.E2E_SMTP_PORT ??= String(Number(port) + 1000);
 process.env.E2E_SMTP_HTTP_PORT ??= String(Number(port) + 2000);
 export const mailSink = `http://127.0.0.1:${process.env.E2E_SMTP_HTTP_PORT}`;
 const base = `http://127.0.0.1:${port}`;
+// A certificate for https on 127.0.0.1, made once per run (this file is read again
+// by every worker, which finds it made): the MCP spec serves an agent's metadata
+// document with it, and the server trusts it (outbound.root_certificates), as an
+// operator trusts a company CA.
+process.env.E2E_TLS_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-tls-'));
+export const tls = {
+  cert: path.join(process.env.E2E_TLS_DIR, 'cert.pem'),
+  key: path.join(process.env.E2E_TLS_DIR, 'key.pem'),
+};
+if (!fs.existsSync(tls.cert)) {
+  const made = selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keySize: 2048,
+    days: 7,
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  fs.writeFileSync(tls.key, made.private);
+  fs.writeFileSync(tls.cert, made.cert);
+}
 const bin = process.env.E2E_SERVER_BIN ?? path.join(os.homedir(), '.cache/portcullis/target/debug/portcullis');
 
 /** The server's settings, shared with specs that run the CLI against the same database. */
@@ -30,6 +56,7 @@ export const serverEnv: Record<string, string> = {
   // The apps of the logout and key specs listen on 127.0.0.1 (docs/SETTINGS.md:
   // outbound.allow_private_addresses).
   PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES: 'true',
+  PORTCULLIS_OUTBOUND__ROOT_CERTIFICATES: tls.cert,
   PORTCULLIS_LOGOUT__POLL_MS: '200',
   // Reset and verification mail goes to the sink (recovery.spec.ts).
   PORTCULLIS_SMTP__HOST: '127.0.0.1',

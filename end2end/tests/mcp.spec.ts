@@ -1,9 +1,12 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as https from 'https';
+import { AddressInfo } from 'net';
 import * as path from 'path';
 import { expect, test } from '@playwright/test';
 import { auth, extractWWWAuthenticateParams, OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { serverBin, serverEnv } from '../playwright.config';
+import { serverBin, serverEnv, tls } from '../playwright.config';
 import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from './rp';
 
 // Issue 16: an AI agent arrives the way the Model Context Protocol's authorization
@@ -14,6 +17,9 @@ import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from 
 // awaiting approval; then a signed-out person signs in and allows it in Chromium,
 // the browser lands on the agent's loopback listener, the SDK redeems the code, and
 // the API answers the agent with the person's identity.
+//
+// A second agent names itself by its client ID metadata document instead, served
+// over https on 127.0.0.1 with the run's certificate (playwright.config.ts).
 //
 // It turns open registration on for the whole server, so it runs last, alone (see
 // playwright.config.ts) and turns it off again.
@@ -158,3 +164,88 @@ test('the MCP SDK registers itself, waits for admission, and a signed-out person
     await listener.stop();
   }
 });
+
+/** An agent whose client_id is the https URL of its metadata document. */
+class DocumentAgent extends Agent {
+  constructor(callback: string, name: string, stateValue: string, readonly documentUrl: string) {
+    super(callback, name, stateValue);
+  }
+  get clientMetadataUrl() {
+    return this.documentUrl;
+  }
+}
+
+test('the MCP SDK names itself by its metadata document, served over https, and a signed-out person lets it call the API', async ({ page }, testInfo) => {
+  const user = createUser(testInfo, 'nico');
+  const listener = await Listener.start();
+  // The agent's document host: https on 127.0.0.1 with the run's certificate,
+  // which the server trusts (playwright.config.ts: outbound.root_certificates).
+  const documents = new Map<string, object>();
+  const host = https.createServer({ key: fs.readFileSync(tls.key), cert: fs.readFileSync(tls.cert) }, (req, res) => {
+    const doc = documents.get(req.url ?? '');
+    if (!doc) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc));
+  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  try {
+    cli(['registration', 'documents', 'on']);
+    cli(['registration', 'trust-host', '127.0.0.1']);
+    const callback = listener.callback(testInfo, 'mcp-doc');
+    const name = `Document agent ${testInfo.project.name} ${Date.now() % 100000}`;
+    const docPath = `/agents/${testInfo.project.name}-${Date.now() % 100000}.json`;
+    const clientId = `https://127.0.0.1:${(host.address() as AddressInfo).port}${docPath}`;
+    documents.set(docPath, {
+      client_id: clientId,
+      client_name: name,
+      redirect_uris: [callback],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      scope: 'registrations:read registrations:write',
+    });
+    const agent = new DocumentAgent(callback, name, RESERVED, clientId);
+
+    const refused = await fetch(`${API}/me`);
+    expect(refused.status).toBe(401);
+    const { resourceMetadataUrl } = extractWWWAuthenticateParams(refused);
+    // The SDK sees client_id_metadata_document_supported and registers nothing:
+    // its client_id is the document's URL (the CLI's change reaches the server
+    // through its settings cache).
+    await expect
+      .poll(async () => {
+        agent.info = undefined;
+        await auth(agent, { serverUrl: API, resourceMetadataUrl });
+        return agent.info?.client_id;
+      })
+      .toBe(clientId);
+    const request = agent.sentTo!;
+    expect(request.searchParams.get('client_id')).toBe(clientId);
+    expect(request.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(request.searchParams.get('resource')).toBe(API);
+    expect(request.searchParams.get('state')).toBe(RESERVED);
+
+    // A signed-out person signs in; the consent card leads with the document's host.
+    await page.goto(request.href);
+    await signInHere(page, testInfo, user);
+    await expect(page.getByTestId('consent-document-host')).toContainText(`127.0.0.1 says it is ${name}`);
+    await decide(page, testInfo, name, 'Allow');
+    const arrival = await listener.arrival(callback);
+    expect(arrival.searchParams.get('state')).toBe(RESERVED);
+    expect(arrival.searchParams.get('iss')).toBe(ISSUER);
+
+    const code = arrival.searchParams.get('code')!;
+    expect(await auth(agent, { serverUrl: API, resourceMetadataUrl, authorizationCode: code })).toBe('AUTHORIZED');
+    const me = await fetch(`${API}/me`, { headers: { authorization: `Bearer ${agent.saved!.access_token}` } });
+    expect(me.status).toBe(200);
+    const caller = await me.json();
+    expect(caller.client_id).toBe(clientId);
+    expect(caller.scopes).toEqual(expect.arrayContaining(['registrations:read']));
+  } finally {
+    await listener.stop();
+    await new Promise((resolve) => host.close(resolve));
+  }
+});
+

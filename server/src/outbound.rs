@@ -17,13 +17,40 @@ use crate::settings::OutboundSettings;
 pub struct Outbound {
     allow_private: bool,
     timeout: Duration,
+    /// `outbound.root_certificates`, trusted besides the built-in web roots.
+    roots: Vec<reqwest::Certificate>,
+}
+
+/// The certificates of the PEM file `path` (`outbound.root_certificates`); the
+/// settings check calls it, so a server never starts with a file it cannot use.
+pub fn read_roots(path: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("outbound.root_certificates: cannot read {path}: {e}"))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        format!("outbound.root_certificates: {path} is not a PEM certificate bundle: {e}")
+    })?;
+    if certs.is_empty() {
+        return Err(format!(
+            "outbound.root_certificates: {path} holds no certificate"
+        ));
+    }
+    Ok(certs)
 }
 
 impl Outbound {
     pub fn new(cfg: &OutboundSettings) -> Self {
+        let roots = match &cfg.root_certificates {
+            // Checked with the settings: a failure now is a file changed since.
+            Some(path) => read_roots(path).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "outbound requests trust only the built-in roots");
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
         Self {
             allow_private: cfg.allow_private_addresses,
             timeout: Duration::from_millis(cfg.timeout_ms),
+            roots,
         }
     }
 
@@ -52,10 +79,14 @@ impl Outbound {
                 )));
             }
         }
-        reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
-            .resolve(&host, addr)
+            .resolve(&host, addr);
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        builder
             .build()
             .map_err(|e| Refused::Other(format!("HTTP client: {e}")))
     }

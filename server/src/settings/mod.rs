@@ -366,6 +366,9 @@ impl Settings {
         {
             return bad("logout.retry_base_secs must be 1–3600, logout.poll_ms 50–60000 and outbound.timeout_ms 100–60000".into());
         }
+        if let Some(path) = &self.outbound.root_certificates {
+            crate::outbound::read_roots(path).map_err(SettingsError::Invalid)?;
+        }
         let t = &self.tokens;
         for (name, v) in [
             ("tokens.access_token_ttl_secs", t.access_token_ttl_secs),

@@ -106,6 +106,9 @@ pub struct OutboundSettings {
     /// developer's URI must not make this server call into its own network (SSRF).
     /// For development and tests on one machine.
     pub allow_private_addresses: bool,
+    /// A PEM file of certificate authorities trusted for these requests besides
+    /// the built-in web roots (a company CA; a test's own certificate).
+    pub root_certificates: Option<String>,
 }
 
 impl Default for OutboundSettings {
@@ -113,6 +116,7 @@ impl Default for OutboundSettings {
         Self {
             timeout_ms: 5000,
             allow_private_addresses: false,
+            root_certificates: None,
         }
     }
 }

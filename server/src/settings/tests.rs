@@ -126,3 +126,18 @@ fn the_token_exchange_chain_depth_is_bounded() {
     };
     assert!(ok.validate().is_ok());
 }
+
+#[test]
+fn extra_root_certificates_must_be_a_readable_pem_bundle() {
+    let dir = std::env::temp_dir().join(format!("portcullis-roots-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for path in [dir.join("missing.pem"), not_pem] {
+        let mut s = valid();
+        s.outbound.root_certificates = Some(path.to_string_lossy().into_owned());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("outbound.root_certificates"), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
