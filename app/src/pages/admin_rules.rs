@@ -155,6 +155,32 @@ fn Rules() -> impl IntoView {
     }
 }
 
+/// Whole rules for new registrations, as the rules page offers them: what each
+/// does, the field it goes in (`approve_if` or `reject_if`), and the condition.
+/// Each is saved and applied by `server/tests/it/registration/queue.rs`.
+pub const REGISTRATION_EXAMPLES: [(&str, &str, &str); 4] = [
+    (
+        "Admit desktop and command-line agents that only return to this machine",
+        "approve_if",
+        r#"client.application_type == "native" && registration.redirect_hosts.all(h, h == "127.0.0.1" || h == "localhost")"#,
+    ),
+    (
+        "Admit whatever registered with an initial access token an administrator minted",
+        "approve_if",
+        r#"registration.via == "token""#,
+    ),
+    (
+        "Admit metadata documents served from the university's own hosts",
+        "approve_if",
+        r#"registration.via == "metadata_document" && registration.host.endsWith(".example.edu")"#,
+    ),
+    (
+        "Refuse anything that asks to write",
+        "reject_if",
+        r#"registration.scopes.exists(s, s.endsWith(":write"))"#,
+    ),
+];
+
 /// What a rule can read, with examples (`RuleInput` in the domain).
 #[component]
 fn Variables() -> impl IntoView {
@@ -281,6 +307,18 @@ fn Variables() -> impl IntoView {
                     <thead><tr><th scope="col" class="pr-3">"Variable"</th><th scope="col" class="pr-3">"What it is"</th><th scope="col">"Example"</th></tr></thead>
                     <tbody>{registration.into_iter().map(row).collect_view()}</tbody>
                 </table>
+            </div>
+            <div class="mt-3" data-testid="registration-examples">
+                <p class="font-medium">"Whole rules for new registrations"</p>
+                <ul class="mt-1 space-y-2">
+                    {REGISTRATION_EXAMPLES.into_iter().map(|(what, field, rule)| view! {
+                        <li>
+                            <span class="block">{what}</span>
+                            <span class="text-xs text-slate-600">{if field == "approve_if" { "Approve if: " } else { "Reject if: " }}</span>
+                            <code class="break-all">{rule}</code>
+                        </li>
+                    }).collect_view()}
+                </ul>
             </div>
             <p class="mt-2">"Combine conditions with " <code>"&&"</code> ", " <code>"||"</code> " and " <code>"!"</code> "; a rule must give true or false."</p>
         </details>

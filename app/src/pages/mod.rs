@@ -25,6 +25,7 @@ pub use admin_registration::AdminRegistrationPage;
 #[cfg(feature = "ssr")]
 pub(crate) use admin_rules::draft_query as rules_draft_query;
 pub use admin_rules::AdminRulesPage;
+pub use admin_rules::REGISTRATION_EXAMPLES;
 pub use admin_user_apps::AdminUserAppsPage;
 pub use apps::MyAppsPage;
 pub use audit::AdminAuditPage;

@@ -305,3 +305,56 @@ async fn changing_what_admission_vetted_asks_again() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(admissions(&admin, "pending").await.len(), 1);
 }
+
+/// The whole-rule examples the rules page offers for registrations are accepted
+/// as they are, and decide what they say: the native agent on loopback is
+/// admitted, a web app left to a person, a client asking to write refused.
+#[tokio::test]
+async fn the_rules_pages_registration_examples_save_and_decide_as_they_say() {
+    let app = spawn_app().await;
+    registrations_api(&app).await;
+    set_mode(&app, RegistrationMode::Open).await;
+    let admin = Api::admin(&app).await;
+    for (what, field, rule) in app::pages::REGISTRATION_EXAMPLES {
+        let (approve, reject) = if field == "approve_if" {
+            (rule, "")
+        } else {
+            ("", rule)
+        };
+        let r = admission_rule(&admin, approve, reject).await;
+        assert!(r.status < 300, "{what}: {}", r.body);
+    }
+    let b = app.browser();
+    assert!(b.sign_in(&app.admin.username, ADMIN_PASSWORD).await.status < 400);
+    let page = b.get_html("/admin/rules").await;
+    assert!(page.body.contains(r#"data-testid="registration-examples""#));
+
+    // The first and the last at once, as one rule.
+    let [native, .., write] = app::pages::REGISTRATION_EXAMPLES;
+    let r = admission_rule(&admin, native.2, write.2).await;
+    assert!(r.status < 300, "{}", r.body);
+    let register = |body: Value| {
+        let app = &app;
+        async move { s(&register_with(app, None, &body).await.json(), "client_id").to_owned() }
+    };
+    let agent = register(json!({
+        "client_name": "Loopback agent",
+        "application_type": "native",
+        "redirect_uris": ["http://127.0.0.1:7777/cb"],
+        "token_endpoint_auth_method": "none",
+        "scope": READ,
+    }))
+    .await;
+    let web = register(web_metadata("Web app")).await;
+    let mut greedy = json!({
+        "client_name": "Writing agent",
+        "application_type": "native",
+        "redirect_uris": ["http://127.0.0.1:7777/cb"],
+        "token_endpoint_auth_method": "none",
+    });
+    greedy["scope"] = json!(format!("{READ} {WRITE}"));
+    let greedy = register(greedy).await;
+    assert!(of(&admissions(&admin, "approved").await, &agent).is_some());
+    assert!(of(&admissions(&admin, "pending").await, &web).is_some());
+    assert!(of(&admissions(&admin, "rejected").await, &greedy).is_some());
+}
