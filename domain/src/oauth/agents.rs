@@ -302,7 +302,22 @@ pub(crate) async fn may_act_for<C: ConnectionTrait>(
         .lock_shared()
         .one(conn)
         .await?;
-    Ok(g.is_none_or(|g| MayAct::from_column(g.may_act.as_deref()).allows(client_id)))
+    Ok(may_act_allows(
+        origin_client_id,
+        client_id,
+        g.as_ref().map(|g| g.may_act.as_deref()),
+    ))
+}
+
+/// Whether `client_id` may act through `origin_client_id`, given the person's
+/// grant to it (`None`: no grant) and its stored `may_act` column.
+pub(crate) fn may_act_allows(
+    origin_client_id: &str,
+    client_id: &str,
+    grant: Option<Option<&str>>,
+) -> bool {
+    client_id == origin_client_id
+        || grant.is_none_or(|stored| MayAct::from_column(stored).allows(client_id))
 }
 
 /// Every agent that got a token for the person through `origin_client_id` whose

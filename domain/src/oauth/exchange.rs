@@ -9,13 +9,19 @@
 //! ([`crate::oauth::access_tokens::revoke`] walks the lineage down). A disabled or
 //! deleted client anywhere in the chain ends the chain's tokens at the next check
 //! (the live check reads the clients named in `act`).
+//!
+//! The lineage row and the `token.issued` event are written in the audit writer's
+//! group commit ([`crate::audit::writer::Derivation`]), where the parent's
+//! revocation and the person's `may_act` are checked in the same transaction: an
+//! exchange costs a share of a batch's commit, not a write transaction of its own.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::access_tokens::{self, Act};
 use super::{GrantType, IssueError, Live, ScopeSet, TokenSet, Tokens};
-use crate::audit::{self, Actor, AuditEvent, EventType};
+use crate::audit::writer::{Derivation, Derived};
+use crate::audit::{Actor, AuditEvent, EventType};
 use crate::clients::model::Client;
 use crate::entities::token_lineage as tl;
 use crate::platform::clock::Timestamp;
@@ -186,60 +192,48 @@ impl Tokens {
         });
         let jwt = access_tokens::sign_access(&self.keys.current(), &claims)?;
 
-        let txn = crate::platform::db::write_txn(&self.db).await?;
-        // Serialised with a revocation of the parent (which takes the same lock
-        // before reading its children): either the revocation sees this row, or
-        // this sees the revocation.
-        lock_parent(&txn, &subject.jti).await?;
-        if access_tokens::is_revoked(&txn, &subject.jti).await? {
-            return Err(refuse("the subject token has been revoked"));
-        }
-        // The person's word on who may act for them through the app at the root
-        // of the chain (`may_act`): RFC 8693 §2.2.2's "unacceptable based on
-        // policy", so `invalid_request`.
-        let root = origin_client(subject);
-        if !super::agents::may_act_for(&txn, &person.id, root, &x.client.id).await? {
-            return Err(refuse(
-                "the person has not allowed this client to act for them through the app they gave access to",
-            ));
-        }
+        // A pairwise client's `sub` is remembered first (idempotent), so that it
+        // can be resolved back to the person later.
         self.subjects
-            .remember(&txn, x.client, &person.id, now)
+            .remember(&self.db, x.client, &person.id, now)
             .await?;
-        tl::Entity::insert(tl::ActiveModel {
-            jti: Set(claims.jti.clone()),
-            parent_jti: Set(subject.jti.clone()),
-            depth: Set(depth as i32),
-            client_id: Set(x.client.id.clone()),
-            origin_client_id: Set(origin),
-            user_id: Set(Some(person.id.clone())),
-            expires_at: Set(claims.exp),
-            created_at: Set(now),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            now,
-            AuditEvent::new(EventType::TokenIssued, Actor::Client(x.client.id.clone()))
-                .target("user", &person.id)
-                .ip(x.ip)
-                .data(json!({
-                    "grant_type": GrantType::TokenExchange.as_str(),
-                    "client_id": claims.client_id,
-                    "user": person.id,
-                    "scopes": scopes.to_vec(),
-                    "jti": claims.jti,
-                    "aud": claims.aud,
-                    "expires_at": claims.exp,
-                    "dpop_jkt": claims.jkt(),
-                    "parent_jti": subject.jti,
-                    "depth": depth,
-                    "act": claims.act,
-                })),
-        )
-        .await?;
-        txn.commit().await.map_err(crate::DomainError::from)?;
+        let event = AuditEvent::new(EventType::TokenIssued, Actor::Client(x.client.id.clone()))
+            .target("user", &person.id)
+            .ip(x.ip)
+            .data(json!({
+                "grant_type": GrantType::TokenExchange.as_str(),
+                "client_id": claims.client_id,
+                "user": person.id,
+                "scopes": scopes.to_vec(),
+                "jti": claims.jti,
+                "aud": claims.aud,
+                "expires_at": claims.exp,
+                "dpop_jkt": claims.jkt(),
+                "parent_jti": subject.jti,
+                "depth": depth,
+                "act": claims.act,
+            }));
+        let row = tl::Model {
+            jti: claims.jti.clone(),
+            parent_jti: subject.jti.clone(),
+            depth: depth as i32,
+            client_id: x.client.id.clone(),
+            origin_client_id: origin,
+            user_id: Some(person.id.clone()),
+            expires_at: claims.exp,
+            created_at: now,
+        };
+        // The lineage row and the event in the token endpoint's group commit, the
+        // parent's revocation and the person's `may_act` checked in the same
+        // transaction (see `record`).
+        match self.audit.derive(Derivation { now, row, event }).await? {
+            Derived::Issued => {}
+            Derived::ParentRevoked => return Err(refuse("the subject token has been revoked")),
+            // RFC 8693 §2.2.2's "unacceptable based on policy": `invalid_request`.
+            Derived::NotAllowed => return Err(refuse(
+                "the person has not allowed this client to act for them through the app they gave access to",
+            )),
+        }
         Ok(TokenSet {
             token_type: claims.token_type(),
             access_token: jwt,
@@ -285,6 +279,27 @@ fn origin_client(subject: &access_tokens::AccessClaims) -> &str {
         .as_ref()
         .and_then(|a| a.clients().last())
         .unwrap_or(&subject.client_id)
+}
+
+/// Writes a derived token's lineage row in the caller's transaction (the audit
+/// writer's batch on PostgreSQL; SQLite's batch does the same in SQL of its own),
+/// once its parent is checked alive and the client allowed to act. Serialised
+/// with a revocation of the parent (which takes the same lock before reading its
+/// children): either the revocation sees this row, or this sees the revocation.
+pub(crate) async fn record<C: ConnectionTrait>(conn: &C, row: &tl::Model) -> DomainResult<Derived> {
+    lock_parent(conn, &row.parent_jti).await?;
+    if access_tokens::is_revoked(conn, &row.parent_jti).await? {
+        return Ok(Derived::ParentRevoked);
+    }
+    if let Some(user) = &row.user_id {
+        if !super::agents::may_act_for(conn, user, &row.origin_client_id, &row.client_id).await? {
+            return Ok(Derived::NotAllowed);
+        }
+    }
+    tl::Entity::insert(tl::ActiveModel::from(row.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(Derived::Issued)
 }
 
 /// The first key of the PostgreSQL advisory lock that serialises an exchange with

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::audit::{Actor, EventType};
+use crate::platform::once::Ledger;
 
 async fn sqlite() -> (tempfile::TempDir, std::path::PathBuf, Db) {
     let dir = tempfile::tempdir().unwrap();

@@ -33,22 +33,22 @@
 //! that crosses SQLite's 1,000-page mark would do the copy and its fsync while every
 //! token in that batch waits.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sea_orm::sqlx::{self, AssertSqlSafe, ConnectOptions, Connection};
 use sea_orm::DbBackend;
 
-use super::chain::{self, Linked};
+use super::chain;
 use super::AuditEvent;
 use crate::platform::clock::Timestamp;
 use crate::platform::db::Db;
-use crate::platform::once::{self, Claim, Ledger};
+use crate::platform::once::{self, Claim};
 use crate::{DomainError, DomainResult};
+
+mod sqlite;
+use sqlite::{checkpoint, SqliteSink};
 
 /// Events appended in one transaction at most.
 pub const MAX_BATCH: usize = 512;
@@ -66,7 +66,50 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// instead of growing while writes never pause.
 const RESTART_FRAMES: i64 = 16_384;
 
+/// A token derived by exchange (RFC 8693), written in the group commit: its
+/// lineage row and its `token.issued` event — provided its parent is still alive
+/// and the person still lets the client act through the app at the root, both
+/// checked in the batch's transaction.
+#[derive(Clone, Debug)]
+pub struct Derivation {
+    pub now: Timestamp,
+    pub row: crate::entities::token_lineage::Model,
+    pub event: AuditEvent,
+}
+
+/// What became of a [`Derivation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derived {
+    /// Written: the token may be handed out.
+    Issued,
+    /// The parent token was revoked: nothing written.
+    ParentRevoked,
+    /// The person does not let this client act for them (`may_act`): nothing written.
+    NotAllowed,
+}
+
+/// The batch's events with those of the derivations that were issued, after them.
+fn with_derived(
+    events: &[(Timestamp, AuditEvent)],
+    derivations: &[Derivation],
+    derived: &[Derived],
+) -> Vec<(Timestamp, AuditEvent)> {
+    let mut all = events.to_vec();
+    all.extend(
+        derivations
+            .iter()
+            .zip(derived)
+            .filter(|(_, v)| **v == Derived::Issued)
+            .map(|(d, _)| (d.now, d.event.clone())),
+    );
+    all
+}
+
 enum Job {
+    Derive {
+        derivation: Box<Derivation>,
+        done: oneshot::Sender<Result<Derived, ()>>,
+    },
     Event {
         now: Timestamp,
         event: AuditEvent,
@@ -139,6 +182,23 @@ impl AuditWriter {
         }
     }
 
+    /// Writes a derived token's lineage and event in the next group commit, once
+    /// its parent and `may_act` are checked there; returns once committed.
+    pub async fn derive(&self, derivation: Derivation) -> DomainResult<Derived> {
+        let (done, wait) = oneshot::channel();
+        self.send(Job::Derive {
+            derivation: Box::new(derivation),
+            done,
+        })
+        .await?;
+        match wait.await {
+            Ok(Ok(d)) => Ok(d),
+            _ => Err(DomainError::Internal(
+                "the derived token could not be recorded".into(),
+            )),
+        }
+    }
+
     async fn send(&self, job: Job) -> DomainResult<()> {
         self.tx
             .send(job)
@@ -201,8 +261,13 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
         }
         let (mut events, mut event_waiters) = (Vec::new(), Vec::new());
         let (mut claims, mut claim_waiters) = (Vec::new(), Vec::new());
+        let (mut derivations, mut derive_waiters) = (Vec::new(), Vec::new());
         for job in batch {
             match job {
+                Job::Derive { derivation, done } => {
+                    derivations.push(*derivation);
+                    derive_waiters.push(done);
+                }
                 Job::Event { now, event, done } => {
                     events.push((now, event));
                     event_waiters.push(done);
@@ -215,35 +280,38 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, stop: Arc<Notify>) {
         }
         batch_sizes.record(events.len() as f64);
         queued.set(rx.len() as f64);
-        let result = sink.write(&claims, &events).await;
+        let result = sink.write(&claims, &derivations, &events).await;
         if let Err(e) = &result {
             tracing::error!(error = %e, events = events.len(), claims = claims.len(),
-                "writing audit events and claims failed");
-            failed.increment(events.len() as u64);
+                derivations = derivations.len(), "writing audit events and claims failed");
+            failed.increment((events.len() + derivations.len()) as u64);
         } else {
-            written.increment(events.len() as u64);
+            written.increment((events.len() + derivations.len()) as u64);
         }
         for done in event_waiters {
             let _ = done.send(result.as_ref().map(|_| ()).map_err(|_| ()));
         }
         match result {
-            Ok(won) => {
+            Ok((won, derived)) => {
                 for (done, won) in claim_waiters.into_iter().zip(won) {
                     let _ = done.send(Ok(won));
+                }
+                for (done, d) in derive_waiters.into_iter().zip(derived) {
+                    let _ = done.send(Ok(d));
                 }
             }
             Err(_) => {
                 for done in claim_waiters {
                     let _ = done.send(Err(()));
                 }
+                for done in derive_waiters {
+                    let _ = done.send(Err(()));
+                }
             }
         }
     }
-    if let Sink::Sqlite(SqliteSink {
-        conn: Some(conn), ..
-    }) = sink
-    {
-        let _ = conn.close().await;
+    if let Sink::Sqlite(s) = sink {
+        s.close().await;
     }
 }
 
@@ -256,238 +324,36 @@ enum Sink {
 impl Sink {
     fn new(db: &Db) -> Self {
         match db.get_database_backend() {
-            DbBackend::Sqlite => Sink::Sqlite(SqliteSink {
-                options: db.get_sqlite_connection_pool().connect_options(),
-                conn: None,
-                head: None,
-                sql: Default::default(),
-            }),
+            DbBackend::Sqlite => Sink::Sqlite(SqliteSink::new(
+                db.get_sqlite_connection_pool().connect_options(),
+            )),
             _ => Sink::Pool(db.clone()),
         }
     }
 
-    /// Writes the batch; which claims won, in order.
+    /// Writes the batch; which claims won and what became of each derivation,
+    /// in order.
     async fn write(
         &mut self,
         claims: &[Claim],
+        derivations: &[Derivation],
         events: &[(Timestamp, AuditEvent)],
-    ) -> DomainResult<Vec<bool>> {
+    ) -> DomainResult<(Vec<bool>, Vec<Derived>)> {
         match self {
-            Sink::Sqlite(s) => s.write(claims, events).await,
+            Sink::Sqlite(s) => s.write(claims, derivations, events).await,
             Sink::Pool(db) => {
                 let txn = crate::platform::db::write_txn(db).await?;
                 let won = once::claim_all(&txn, claims).await?;
-                chain::append(&txn, events).await?;
+                let mut derived = Vec::with_capacity(derivations.len());
+                for d in derivations {
+                    derived.push(crate::oauth::exchange::record(&txn, &d.row).await?);
+                }
+                chain::append(&txn, &with_derived(events, derivations, &derived)).await?;
                 txn.commit().await?;
-                Ok(won)
+                Ok((won, derived))
             }
         }
     }
-}
-
-struct SqliteSink {
-    /// The pool's options (file, WAL, `synchronous=FULL`, busy timeout), so this
-    /// connection behaves like every other.
-    options: Arc<SqliteConnectOptions>,
-    /// Opened on first use; dropped after an error, and opened again.
-    conn: Option<SqliteConnection>,
-    /// The (seq, hash) this connection last appended: a guess at the chain head.
-    head: Option<(i64, String)>,
-    /// The INSERT statement for n rows, for the batch sizes seen so far.
-    sql: std::collections::HashMap<usize, Arc<str>>,
-}
-
-const COLUMNS: &str = "occurred_at, event_type, actor_kind, actor_id, target_kind, \
-                       target_id, ip, data, seq, prev_hash, hash";
-
-fn internal(e: sqlx::Error) -> DomainError {
-    DomainError::Internal(format!("audit append: {e}"))
-}
-
-impl SqliteSink {
-    async fn write(
-        &mut self,
-        claims: &[Claim],
-        events: &[(Timestamp, AuditEvent)],
-    ) -> DomainResult<Vec<bool>> {
-        let result = self.try_write(claims, events).await;
-        if result.is_err() {
-            // Whatever state the connection is in, start afresh next time.
-            self.conn = None;
-            self.head = None;
-        }
-        result
-    }
-
-    async fn try_write(
-        &mut self,
-        claims: &[Claim],
-        events: &[(Timestamp, AuditEvent)],
-    ) -> DomainResult<Vec<bool>> {
-        if events.is_empty() && claims.is_empty() {
-            return Ok(Vec::new());
-        }
-        if self.conn.is_none() {
-            let mut conn = self.options.connect().await.map_err(internal)?;
-            // The checkpointer task does it (see the module documentation).
-            sqlx::query("PRAGMA wal_autocheckpoint = 0")
-                .execute(&mut conn)
-                .await
-                .map_err(internal)?;
-            self.conn = Some(conn);
-        }
-        if claims.is_empty() {
-            if let Some((seq, hash)) = self.head.take() {
-                let rows = chain::link(seq, hash, events);
-                match self.insert(&rows).await {
-                    Ok(()) => {
-                        self.head = last(&rows);
-                        return Ok(Vec::new());
-                    }
-                    // Someone else appended since: write it again under the lock.
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
-                    Err(e) => return Err(internal(e)),
-                }
-            }
-        }
-        let conn = self.conn.as_mut().expect("opened above");
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(internal)?;
-        let won = self.claim(claims).await.map_err(internal)?;
-        if events.is_empty() {
-            self.commit().await?;
-            return Ok(won);
-        }
-        let conn = self.conn.as_mut().expect("opened above");
-        let head: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
-        )
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(internal)?;
-        let (seq, hash) = chain::after(head);
-        let rows = chain::link(seq, hash, events);
-        self.insert(&rows).await.map_err(internal)?;
-        self.commit().await?;
-        self.head = last(&rows);
-        Ok(won)
-    }
-
-    async fn commit(&mut self) -> DomainResult<()> {
-        let conn = self.conn.as_mut().expect("opened before committing");
-        sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map_err(internal)?;
-        Ok(())
-    }
-
-    /// The claims, one conditional multi-row INSERT per ledger (inside the batch's
-    /// transaction); which won, in order.
-    async fn claim(&mut self, claims: &[Claim]) -> Result<Vec<bool>, sqlx::Error> {
-        let conn = self.conn.as_mut().expect("opened before claiming");
-        let mut inserted = std::collections::HashMap::new();
-        for ledger in Ledger::ALL {
-            let mine = once::of(claims, ledger);
-            if mine.is_empty() {
-                continue;
-            }
-            let sql = once::insert_sql(ledger, mine.len(), DbBackend::Sqlite);
-            // Made of constants and placeholders only: every value is bound.
-            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
-            for c in &mine {
-                q = q
-                    .bind(c.scope.as_str())
-                    .bind(c.jti_hash.as_str())
-                    .bind(c.expires_at);
-            }
-            let keys: HashSet<(String, String)> =
-                q.fetch_all(&mut *conn).await?.into_iter().collect();
-            inserted.insert(ledger, keys);
-        }
-        Ok(once::winners(claims, |l| {
-            inserted.remove(&l).unwrap_or_default()
-        }))
-    }
-
-    /// One multi-row INSERT; outside BEGIN it commits (and fsyncs) by itself.
-    async fn insert(&mut self, rows: &[Linked]) -> Result<(), sqlx::Error> {
-        let sql = self
-            .sql
-            .entry(rows.len())
-            .or_insert_with(|| {
-                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
-                format!("INSERT INTO audit_events ({COLUMNS}) VALUES {values}").into()
-            })
-            .clone();
-        // Made of constants and placeholders only: every value is bound.
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in rows {
-            q = q
-                .bind(r.occurred_at)
-                .bind(r.event_type)
-                .bind(r.actor_kind)
-                .bind(r.actor_id.as_deref())
-                .bind(r.target_kind.as_deref())
-                .bind(r.target_id.as_deref())
-                .bind(r.ip.as_deref())
-                .bind(r.data.as_str())
-                .bind(r.seq)
-                .bind(r.prev_hash.as_str())
-                .bind(r.hash.as_str());
-        }
-        let conn = self.conn.as_mut().expect("opened before inserting");
-        q.execute(&mut *conn).await.map(|_| ())
-    }
-}
-
-/// Copies SQLite's write-ahead log into the database file every [`CHECKPOINT_EVERY`]
-/// without blocking the writer (PASSIVE); a RESTART when the log grew too long.
-async fn checkpoint(options: Arc<SqliteConnectOptions>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut conn: Option<SqliteConnection> = None;
-    let mut restart = false;
-    loop {
-        tick.tick().await;
-        if conn.is_none() {
-            // A RESTART holds back writers while it waits for readers: give up after
-            // 100 ms instead of the pool's long busy timeout, and try again later.
-            let options = (*options)
-                .clone()
-                .busy_timeout(std::time::Duration::from_millis(100));
-            match options.connect().await {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the WAL checkpointer cannot connect");
-                    continue;
-                }
-            }
-        }
-        let Some(c) = conn.as_mut() else { continue };
-        let sql = if restart {
-            "PRAGMA wal_checkpoint(RESTART)"
-        } else {
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        };
-        match sqlx::query_as::<_, (i64, i64, i64)>(sql)
-            .fetch_one(&mut *c)
-            .await
-        {
-            // (busy, frames in the log, frames copied)
-            Ok((_, log, _)) => restart = log > RESTART_FRAMES,
-            Err(e) => {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-                conn = None;
-            }
-        }
-    }
-}
-
-fn last(rows: &[Linked]) -> Option<(i64, String)> {
-    rows.last().map(|r| (r.seq, r.hash.clone()))
 }
 
 #[cfg(test)]
