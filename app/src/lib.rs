@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/tokens") view=PersonalTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer/clients/new") view=NewClientPage ssr=SsrMode::Async/>

@@ -542,6 +542,8 @@ pub struct SettingsView {
     pub allow_self_signup: bool,
     pub default_client_scopes: Vec<String>,
     pub default_client_lifetime_days: i64,
+    /// The longest a personal access token may live (days).
+    pub personal_token_max_days: i64,
     /// Every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// The settings file's values, shown as the defaults being overridden.

@@ -17,6 +17,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/verify-email",
     "/account",
     "/account/two-factor",
+    "/account/tokens",
     "/apps",
     "/developer",
     "/developer/clients/new",

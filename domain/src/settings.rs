@@ -280,6 +280,11 @@ pub const REFRESH_TOKEN_TTL: &str = "refresh_token_ttl_secs";
 pub const SELF_SIGNUP: &str = "allow_self_signup";
 /// Every token request must carry a DPoP proof (RFC 9449), for every client.
 pub const REQUIRE_DPOP: &str = "require_dpop";
+/// The longest a personal access token may live (days).
+pub const PERSONAL_TOKEN_MAX_DAYS: &str = "personal_token_max_days";
+/// Personal access tokens: a day to a year; 90 days unless changed.
+pub const PERSONAL_TOKEN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=365;
+pub const PERSONAL_TOKEN_DAYS_DEFAULT: i64 = 90;
 
 /// Access tokens: at least a minute, at most an hour. They cannot be recalled from
 /// an API that checks them offline, so the upper bound is the revocation window.
@@ -314,6 +319,14 @@ pub struct RuntimeSettings {
     /// by the settings page's [`update`]).
     #[serde(default)]
     pub metadata_documents: MetadataDocuments,
+    /// The longest a personal access token may live (days); also shortens the
+    /// tokens made before it was lowered.
+    #[serde(default = "default_personal_token_days")]
+    pub personal_token_max_days: i64,
+}
+
+fn default_personal_token_days() -> i64 {
+    PERSONAL_TOKEN_DAYS_DEFAULT
 }
 
 /// Reads every override in one query; unset or unreadable values fall back to the
@@ -345,6 +358,7 @@ pub async fn load<C: ConnectionTrait>(
             .get(METADATA_DOCUMENTS)
             .and_then(|v| serde_json::from_str(v).ok())
             .unwrap_or_default(),
+        personal_token_max_days: int(PERSONAL_TOKEN_MAX_DAYS, PERSONAL_TOKEN_DAYS_DEFAULT),
     })
 }
 
@@ -409,6 +423,12 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
             "must be between 0 (never expires) and 3650 days",
         ));
     }
+    if !PERSONAL_TOKEN_DAYS_RANGE.contains(&s.personal_token_max_days) {
+        return Err(DomainError::invalid(
+            "personal_token_max_days",
+            "must be between 1 and 365 days",
+        ));
+    }
     crate::platform::text::check_items(
         "default_client_scopes",
         &s.default_client_scopes,
@@ -434,7 +454,7 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
     Ok(())
 }
 
-fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 7] {
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 8] {
     [
         (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
         (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
@@ -446,6 +466,10 @@ fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 7] {
             s.default_client_lifetime_days.to_string(),
         ),
         (REQUIRE_DPOP, s.require_dpop.to_string()),
+        (
+            PERSONAL_TOKEN_MAX_DAYS,
+            s.personal_token_max_days.to_string(),
+        ),
     ]
 }
 

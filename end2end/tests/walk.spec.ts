@@ -85,7 +85,7 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await check(page);
   await decide(page, testInfo, appName, 'Allow');
   await app.arrival(callback);
-  for (const url of ['/', '/apps', '/account', '/notifications', '/developer']) await visit(url);
+  for (const url of ['/', '/apps', '/account', '/account/tokens', '/notifications', '/developer']) await visit(url);
   // An end user at /developer is told how to become a developer, not shown an error.
   await expect(page.getByTestId('become-developer')).toContainText('Developer');
   await expect(page.getByRole('alert')).toHaveCount(0);

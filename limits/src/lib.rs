@@ -18,6 +18,10 @@ pub const CLIENT_NAME: usize = 100;
 pub const CLIENT_DESCRIPTION: usize = 2000;
 /// An initial access token's label (RFC 7591 §3).
 pub const INITIAL_TOKEN_LABEL: usize = 100;
+/// A personal access token's name.
+pub const PERSONAL_TOKEN_NAME: usize = 80;
+/// Personal access tokens one person may hold (live or expired, until removed).
+pub const PERSONAL_TOKENS: usize = 50;
 /// A registration access token (RFC 7592) as a developer pastes it to claim a
 /// client: ours are 43 characters; longer is never one of ours.
 pub const REGISTRATION_ACCESS_TOKEN: usize = 128;

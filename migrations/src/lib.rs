@@ -42,6 +42,7 @@ mod m0033_token_lineage;
 mod m0034_metadata_documents;
 mod m0035_admission_rule;
 mod m0036_may_act;
+mod m0037_personal_tokens;
 
 pub struct Migrator;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0034_metadata_documents::Migration),
             Box::new(m0035_admission_rule::Migration),
             Box::new(m0036_may_act::Migration),
+            Box::new(m0037_personal_tokens::Migration),
         ]
     }
 }

@@ -36,6 +36,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
         allow_self_signup: s.allow_self_signup,
         default_client_scopes: s.default_client_scopes,
         default_client_lifetime_days: s.default_client_lifetime_days,
+        personal_token_max_days: s.personal_token_max_days,
         require_dpop: s.require_dpop,
         file_access_token_secs: file.access_token_secs,
         file_refresh_token_hours: file.refresh_token_secs / 3600,
@@ -56,6 +57,7 @@ pub async fn save_settings(
     #[server(default)] refresh_token_hours: String,
     #[server(default)] default_client_lifetime_days: String,
     #[server(default)] default_client_scopes: Vec<String>,
+    #[server(default)] personal_token_max_days: String,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
     use domain::settings::RuntimeSettings;
@@ -63,6 +65,11 @@ pub async fn save_settings(
     let (_, admin) = require_admin()?;
     let st = state()?;
     let refresh_hours = whole_number("refresh_token_hours", &refresh_token_hours)?;
+    // Left out (an older form): what is in force stays.
+    let personal_token_max_days = match personal_token_max_days.trim() {
+        "" => st.runtime.get(&st.db).await?.personal_token_max_days,
+        days => whole_number("personal_token_max_days", days)?,
+    };
     let new = RuntimeSettings {
         third_party_oauth: third_party_oauth.is_some(),
         allow_self_signup: allow_self_signup.is_some(),
@@ -76,6 +83,7 @@ pub async fn save_settings(
         default_client_scopes,
         // Changed on its own (CLI, REST): `update` keeps what is in force.
         metadata_documents: Default::default(),
+        personal_token_max_days,
     };
     domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");

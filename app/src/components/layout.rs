@@ -236,6 +236,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "agent_revoked" => "The agent was stopped. The tokens it held for you, and those it passed on, no longer work.",
         "app_changed" => "The app's permissions were changed.",
         "settings_saved" => "The settings were saved.",
+        "personal_token_created" => "The token was made: copy it now, it is not shown again.",
+        "personal_token_revoked" => "The token was revoked: whatever used it can no longer use the API with it.",
         "token_minted" => "The token was minted: copy it now, it is not shown again.",
         "token_revoked" => "The token was revoked: registrations with it stop at once.",
         "api_created" => "The API was created.",

@@ -76,6 +76,7 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
         "refresh_token_hours",
         "default_client_lifetime_days",
         "default_client_scopes",
+        "personal_token_max_days",
     ];
     view! {
         <div class="mt-6 max-w-2xl">
@@ -130,6 +131,15 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
                         "Now " {human_duration(s.refresh_token_hours * 3600)} "; settings file: " {human_duration(s.file_refresh_token_hours * 3600)} "."
                     </p>
                     {field_error(error, "refresh_token_hours")}
+                </div>
+
+                <h2 class="mt-6 font-semibold">"Personal access tokens"</h2>
+                <div class="mt-3">
+                    <label for="f-personal_token_max_days" class=LABEL>"A personal access token lives at most (days, 1–365)"</label>
+                    <input id="f-personal_token_max_days" name="personal_token_max_days" type="number" min="1" max="365" required=true
+                        value=s.personal_token_max_days.to_string() class=INPUT aria-describedby="h-personal_token_max_days"/>
+                    <p id="h-personal_token_max_days" class="text-xs text-slate-500">"Lowering it also shortens the tokens people already made."</p>
+                    {field_error(error, "personal_token_max_days")}
                 </div>
 
                 <h2 class="mt-6 font-semibold">"New clients"</h2>

@@ -14,6 +14,7 @@ mod my_account;
 mod not_found;
 mod notifications;
 mod oauth;
+mod personal_tokens;
 mod recovery;
 mod two_factor;
 
@@ -38,5 +39,6 @@ pub use my_account::AccountPage;
 pub use not_found::NotFoundPage;
 pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};
+pub use personal_tokens::PersonalTokensPage;
 pub use recovery::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
 pub use two_factor::TwoFactorPage;

@@ -3,6 +3,7 @@
 pub mod email_change;
 pub mod manage;
 pub mod own;
+pub mod personal_tokens;
 pub mod recovery;
 pub mod second_factor;
 pub mod sessions;

@@ -99,6 +99,8 @@ event_types! {
     ClientRegisteredByDocument => "client.registered_by_document",
     InitialAccessTokenMinted => "initial_access_token.minted",
     InitialAccessTokenRevoked => "initial_access_token.revoked",
+    PersonalTokenCreated => "personal_token.created",
+    PersonalTokenRevoked => "personal_token.revoked",
 }
 
 impl EventType {

@@ -23,6 +23,7 @@ pub mod metadata_document_client;
 pub mod notification;
 pub mod outbox_email;
 pub mod pairwise_subject;
+pub mod personal_token;
 pub mod pushed_request;
 pub mod recovery_code;
 pub mod refresh_token;

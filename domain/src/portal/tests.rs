@@ -95,6 +95,7 @@ fn settings() -> RuntimeSettings {
         allow_self_signup: false,
         default_client_scopes: vec!["openid".into()],
         default_client_lifetime_days: 365,
+        personal_token_max_days: 90,
         require_dpop: false,
         metadata_documents: Default::default(),
     }

@@ -2,11 +2,13 @@
 //! token (RFC 9068) for the portal's audience carrying the `portal` scope — or a
 //! DPoP-bound one with a proof for this request (RFC 9449 §7). It names
 //! the acting user: the token's person, or — for a client-credentials token — the
-//! owner of the client, recorded as `via_client` in the audit trail.
+//! owner of the client, recorded as `via_client` in the audit trail. Or a
+//! person's personal access token (`pcp_…`), which acts for them.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
+use domain::accounts::personal_tokens;
 use domain::apis::PORTAL_SCOPE;
 use domain::portal::Who;
 use http::request::Parts;
@@ -31,6 +33,9 @@ impl FromRequestParts<ApiState> for Caller {
         };
         let app = &st.oauth.services;
         let now = app.now();
+        if personal_tokens::is_personal(token) {
+            return personal(parts, st, scheme, token, now).await;
+        }
         let Some(live) = st.oauth.tokens.live_access_token(token, now).await? else {
             return Err(ApiError::invalid_token(REVOKED));
         };
@@ -82,6 +87,36 @@ impl FromRequestParts<ApiState> for Caller {
             via_client,
         }))
     }
+}
+
+/// A personal access token (`accounts::personal_tokens`): the person who made
+/// it, as they are now. A read-only one (`portal:read`) may only read.
+async fn personal(
+    parts: &Parts,
+    st: &ApiState,
+    scheme: dpop::Scheme,
+    token: &str,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    if scheme != dpop::Scheme::Bearer {
+        return Err(ApiError::invalid_token(
+            "a personal access token is sent as Authorization: Bearer",
+        ));
+    }
+    let app = &st.oauth.services;
+    let max_days = app.runtime.get(&app.db).await?.personal_token_max_days;
+    let Some((user, pat)) = personal_tokens::authenticate(&app.db, token, max_days, now).await?
+    else {
+        return Err(ApiError::invalid_token(REVOKED));
+    };
+    if pat.read_only() && !matches!(parts.method, http::Method::GET | http::Method::HEAD) {
+        return Err(ApiError::insufficient_scope());
+    }
+    Ok(Caller(Who {
+        user,
+        ip: client_ip(parts, st.trust_proxy_headers),
+        via_client: None,
+    }))
 }
 
 fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {

@@ -91,9 +91,10 @@ impl Modify for BearerAuth {
         let components = doc.components.get_or_insert_with(Default::default);
         let scheme = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
-            .bearer_format("JWT")
             .description(Some(
-                "A Portcullis access token (RFC 9068) carrying the `portal` scope",
+                "A Portcullis access token (RFC 9068, a JWT) carrying the `portal` scope, \
+                 or a personal access token (`pcp_…`, made on /account/tokens): `portal`, \
+                 or `portal:read` for GET and HEAD only",
             ))
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));

@@ -6,6 +6,7 @@ mod email;
 mod password;
 mod profile;
 mod sessions;
+mod tokens;
 
 use serde_json::Value;
 

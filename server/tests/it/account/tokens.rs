@@ -1,0 +1,222 @@
+//! Personal access tokens (issue 15): made on `/account/tokens`, shown once,
+//! stored hashed, accepted by the REST API as their person — read-only ones only
+//! for reading — until revoked, expired (also by a lowered cap) or the account
+//! is disabled.
+
+use domain::accounts::{AdminCtx, Role};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn make(b: &Browser, name: &str, scope: &str, days: &str) -> Reply {
+    b.post(
+        "/api/account/create_token",
+        &[("name", name), ("scope", scope), ("days", days)],
+    )
+    .await
+}
+
+/// Makes a token and reads it from the page's next view.
+async fn made(b: &Browser, name: &str, scope: &str, days: &str) -> String {
+    let r = make(b, name, scope, days).await;
+    assert!(r.status < 400, "{}", r.body);
+    let v = b.get("/api/account/tokens").await.json();
+    v["new_token"].as_str().expect("shown once").to_owned()
+}
+
+/// GET (or POST) the REST API's client list with `token`.
+async fn call(app: &TestApp, method: reqwest::Method, auth: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .request(method.clone(), format!("{}/api/v1/clients", app.base))
+        .header("authorization", auth);
+    let r = if method == reqwest::Method::POST {
+        r.json(&serde_json::json!({ "name": "From a script", "application_type": "service" }))
+    } else {
+        r
+    };
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_personal_token_is_its_person_on_the_rest_api_until_revoked() {
+    let app = spawn_app().await;
+    create_user(&app.db, "dora", Role::Developer).await;
+    let dora = app.browser();
+    assert!(dora.sign_in("dora", ADMIN_PASSWORD).await.status < 400);
+
+    let full = made(&dora, "CI deploys", "portal", "30").await;
+    assert!(full.starts_with("pcp_") && full.len() == 47, "{full}");
+    // Shown once: the next view has no token.
+    let again = dora.get("/api/account/tokens").await.json();
+    assert_eq!(again["new_token"], Value::Null, "{again}");
+    assert_eq!(again["tokens"][0]["name"], "CI deploys");
+    assert_eq!(again["tokens"][0]["last_used"], Value::Null);
+    // Stored as its hash only.
+    use sea_orm::EntityTrait;
+    let stored: Vec<String> = domain::entities::personal_token::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.token_hash)
+        .collect();
+    assert_eq!(stored, [domain::platform::secret::token_hash(&full)]);
+
+    let (status, v) = call(&app, reqwest::Method::GET, &format!("Bearer {full}")).await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = call(&app, reqwest::Method::POST, &format!("Bearer {full}")).await;
+    assert_eq!(status, 201, "{v}");
+    let listed = dora.get("/api/account/tokens").await.json();
+    assert!(listed["tokens"][0]["last_used"].is_string(), "{listed}");
+
+    // Read only: reading works, writing is insufficient_scope.
+    let read = made(&dora, "Dashboard", "portal:read", "7").await;
+    let (status, _) = call(&app, reqwest::Method::GET, &format!("Bearer {read}")).await;
+    assert_eq!(status, 200);
+    let (status, v) = call(&app, reqwest::Method::POST, &format!("Bearer {read}")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("insufficient_scope")),
+        "{v}"
+    );
+    // Not as a DPoP token, not altered, not unknown.
+    for auth in [
+        format!("DPoP {full}"),
+        format!("Bearer {}x", &full),
+        format!("Bearer pcp_{}", "A".repeat(43)),
+    ] {
+        let (status, v) = call(&app, reqwest::Method::GET, &auth).await;
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (401, Some("invalid_token")),
+            "{auth}: {v}"
+        );
+    }
+
+    // Bad input changes nothing.
+    let before = app.count("personal_tokens").await;
+    for (name, scope, days, field) in [
+        ("", "portal", "30", "name"),
+        (&"x".repeat(81)[..], "portal", "30", "name"),
+        ("ok", "admin", "30", "scope"),
+        ("ok", "portal", "0", "days"),
+        ("ok", "portal", "91", "days"),
+        ("ok", "portal", "soon", "days"),
+    ] {
+        let r = make(&dora, name, scope, days).await;
+        assert_eq!(r.status, 422, "{name} {scope} {days}: {}", r.body);
+        assert!(r.body.contains(field), "{}", r.body);
+    }
+    assert_eq!(app.count("personal_tokens").await, before);
+
+    // Revoking: someone else's is not found; unconfirmed does nothing; then it stops.
+    let id = listed["tokens"][0]["id"].as_str().unwrap().to_owned();
+    create_user(&app.db, "eve", Role::Developer).await;
+    let eve = app.browser();
+    assert!(eve.sign_in("eve", ADMIN_PASSWORD).await.status < 400);
+    let r = eve
+        .post(
+            "/api/account/revoke_token",
+            &[("id", &id), ("confirm", "yes")],
+        )
+        .await;
+    assert!(r.status >= 400 && r.body.contains("NotFound"), "{}", r.body);
+    let r = dora.post("/api/account/revoke_token", &[("id", &id)]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &format!("Bearer {full}"))
+            .await
+            .0,
+        200
+    );
+    let r = dora
+        .post(
+            "/api/account/revoke_token",
+            &[("id", &id), ("confirm", "yes")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &format!("Bearer {full}"))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(app.audit_events_of("personal_token.created").await.len(), 2);
+    let revoked = app.audit_events_of("personal_token.revoked").await;
+    assert_eq!(revoked[0]["name"], "CI deploys");
+
+    // A disabled account's tokens stop.
+    domain::accounts::set_disabled(
+        &app.db,
+        &app.revocations,
+        &AdminCtx::operator(),
+        "dora",
+        true,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &format!("Bearer {read}"))
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn lowering_the_cap_shortens_the_tokens_already_made() {
+    let app = spawn_app().await;
+    create_user(&app.db, "finn", Role::Developer).await;
+    let finn = app.browser();
+    assert!(finn.sign_in("finn", ADMIN_PASSWORD).await.status < 400);
+    let token = made(&finn, "Nightly export", "portal:read", "60").await;
+    let auth = format!("Bearer {token}");
+    app.clock.advance(3 * 86_400);
+    assert_eq!(call(&app, reqwest::Method::GET, &auth).await.0, 200);
+
+    // An administrator caps tokens at two days on the settings page.
+    let admin = app.browser();
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let r = admin
+        .post(
+            "/api/admin/save_settings",
+            &[
+                ("third_party_oauth", "on"),
+                ("access_token_secs", "300"),
+                ("refresh_token_hours", "720"),
+                ("default_client_lifetime_days", "365"),
+                ("default_client_scopes[]", "openid"),
+                ("personal_token_max_days", "2"),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let r = admin
+        .post(
+            "/api/admin/save_settings",
+            &[
+                ("access_token_secs", "300"),
+                ("refresh_token_hours", "720"),
+                ("default_client_lifetime_days", "365"),
+                ("personal_token_max_days", "366"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status >= 400 && r.body.contains("personal_token_max_days"),
+        "{}",
+        r.body
+    );
+    assert_eq!(call(&app, reqwest::Method::GET, &auth).await.0, 401);
+    // (Three days on, finn's browser session has ended: signed in again.)
+    let finn = app.browser();
+    assert!(finn.sign_in("finn", ADMIN_PASSWORD).await.status < 400);
+    let listed = finn.get("/api/account/tokens").await.json();
+    assert_eq!(listed["max_days"], 2);
+    assert_eq!(listed["tokens"][0]["live"], false, "{listed}");
+    // New ones are bounded by it.
+    assert_eq!(make(&finn, "Too long", "portal", "3").await.status, 422);
+}
