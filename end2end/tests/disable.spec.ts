@@ -4,7 +4,8 @@ import { addDeveloper, ADMIN_PASSWORD, cli, DEV_PASSWORD, failOnPageErrors, goto
 // Issue 13, defect 5: disabling a client, or an administrator disabling an
 // account, stops it at once. It is never one plain click: it sits in the danger
 // zone (for a client), says what happens, and wants a ticked box (a check the
-// browser makes without JavaScript; the server checks it too).
+// browser makes without JavaScript; the server checks it too). And (issue 15) an
+// administrator's change of a person's address leaves it unverified.
 
 failOnPageErrors();
 
@@ -76,4 +77,19 @@ test('an administrator disabling an account confirms it first', async ({ page },
   await expect(row).toContainText('Disabled');
   await ready(page, testInfo);
   await expect(row.getByRole('button', { name: `Enable ${user}` })).toBeVisible();
+});
+
+test("an administrator changes a person's e-mail address, which stays unverified until its link is opened", async ({ page }, testInfo) => {
+  const person = unique(testInfo, 'moved');
+  addDeveloper(person);
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(page, testInfo, `/admin/users?search=${person}`);
+  const row = page.getByTestId(`user-${person}`);
+  await expect(row).toContainText(`${person}@example.edu`);
+  await row.getByTestId('change-email').getByText('Change…').click();
+  const newAddress = `${person}@new.example.org`;
+  await row.getByLabel(`New e-mail address of ${person}`).fill(newAddress);
+  await row.getByRole('button', { name: 'Change address' }).click();
+  await expect(page.getByTestId(`user-${person}`)).toContainText(newAddress);
+  await expect(page.getByTestId(`user-${person}`).getByTestId('email-verified')).toHaveText('not verified');
 });

@@ -105,3 +105,23 @@ pub async fn set_disabled(
     .await?;
     Ok(())
 }
+
+/// An administrator sets a person's e-mail address: theirs at once, unverified
+/// until the person opens the link mailed to it (the old address gets a notice).
+#[server(endpoint = "admin/set_email")]
+pub async fn set_email(csrf_token: String, user_id: String, email: String) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    let st = state()?;
+    domain::accounts::set_email(
+        &st.db,
+        &st.config.recovery,
+        &admin,
+        &user_id,
+        &email,
+        st.now(),
+    )
+    .await?;
+    Ok(())
+}

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::users::{list_users, CreateUser, SetDisabled, SetRole};
+use crate::api::users::{list_users, CreateUser, SetDisabled, SetEmail, SetRole};
 use crate::components::forms::{
     CsrfField, Field, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
@@ -87,6 +87,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetRole>::new();
     let set_disabled = ServerAction::<SetDisabled>::new();
+    let set_email = ServerAction::<SetEmail>::new();
     let users = Resource::new(
         move || {
             let q = query.read();
@@ -95,7 +96,10 @@ pub fn AdminUsersPage() -> impl IntoView {
                 q.get("page")
                     .and_then(|p| p.parse::<u64>().ok())
                     .unwrap_or(1),
-                set_role.version().get() + set_disabled.version().get() + create.version().get(),
+                set_role.version().get()
+                    + set_disabled.version().get()
+                    + set_email.version().get()
+                    + create.version().get(),
             )
         },
         |(search, page, _)| list_users(search, page),
@@ -106,6 +110,7 @@ pub fn AdminUsersPage() -> impl IntoView {
             .get()
             .and_then(|r| r.err())
             .or_else(|| set_disabled.value().get().and_then(|r| r.err()))
+            .or_else(|| set_email.value().get().and_then(|r| r.err()))
     };
     let create_error = move || create.value().get().and_then(|r| r.err());
     view! {
@@ -121,7 +126,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(page) => view! { <UserTable page set_role set_disabled/> }.into_any(),
+                    Ok(page) => view! { <UserTable page set_role set_disabled set_email/> }.into_any(),
                     Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
@@ -154,6 +159,7 @@ fn UserTable(
     page: crate::model::UserPage,
     set_role: ServerAction<SetRole>,
     set_disabled: ServerAction<SetDisabled>,
+    set_email: ServerAction<SetEmail>,
 ) -> impl IntoView {
     if page.users.is_empty() {
         return view! {
@@ -186,7 +192,7 @@ fn UserTable(
                 </tr>
             </thead>
             <tbody>
-                {page.users.into_iter().map(|u| view! { <UserRow u set_role set_disabled/> }).collect_view()}
+                {page.users.into_iter().map(|u| view! { <UserRow u set_role set_disabled set_email/> }).collect_view()}
             </tbody>
         </table>
         <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pagination">
@@ -203,7 +209,10 @@ fn UserRow(
     u: UserView,
     set_role: ServerAction<SetRole>,
     set_disabled: ServerAction<SetDisabled>,
+    set_email: ServerAction<SetEmail>,
 ) -> impl IntoView {
+    let email_id = format!("email-{}", u.id);
+    let (id3, name4) = (u.id.clone(), u.username.clone());
     let select_id = format!("role-{}", u.id);
     let testid = format!("user-{}", u.username);
     let (id1, id2) = (u.id.clone(), u.id.clone());
@@ -221,6 +230,17 @@ fn UserRow(
                 <div class=if u.email_verified { "text-emerald-700" } else { "text-amber-700" } data-testid="email-verified">
                     {if u.email_verified { "verified" } else { "not verified" }}
                 </div>
+                <details class="mt-1" data-testid="change-email">
+                    <summary class="cursor-pointer text-sky-700 underline">"Change…"</summary>
+                    <ActionForm action=set_email attr:class="mt-2 grid max-w-xs gap-2">
+                        <CsrfField/>
+                        <input type="hidden" name="user_id" value=id3/>
+                        <label for=email_id.clone() class="text-sm">"New e-mail address of " {name4}</label>
+                        <input id=email_id type="email" name="email" required=true maxlength={limits::EMAIL} class="rounded border border-slate-300 px-2 py-1"/>
+                        <p class="text-xs text-slate-600">"It is theirs at once, not verified until they open the link mailed to it; the old address is told."</p>
+                        <button type="submit" class=BUTTON_SECONDARY>"Change address"</button>
+                    </ActionForm>
+                </details>
             </td>
             <td data-label="Role" class="px-3 py-2">
                 <ActionForm action=set_role attr:class="flex items-center gap-2">

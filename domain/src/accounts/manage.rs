@@ -250,6 +250,68 @@ pub async fn set_role(
     updated.try_into()
 }
 
+/// An administrator sets a person's e-mail address (they lost the old mailbox,
+/// or typed it wrong at sign-up). The new address is the account's at once but
+/// **not verified** — an administrator typing it proves nothing about who reads
+/// it — so a verification link goes to it, and a notice to the old one. Pending
+/// verification and address-change links stop working. Another account's address
+/// is a conflict; the same address changes nothing.
+pub async fn set_email(
+    db: &DatabaseConnection,
+    policy: &RecoveryPolicy,
+    ctx: &AdminCtx,
+    who: &str,
+    email: &str,
+    now: Timestamp,
+) -> DomainResult<User> {
+    let email = Email::parse(email)?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = resolve(&txn, who).await?;
+    if current.email == email.as_str() {
+        txn.rollback().await?;
+        return current.try_into();
+    }
+    let old = current.email.clone();
+    let mut am: user::ActiveModel = current.into();
+    am.email = Set(email.as_str().to_owned());
+    am.email_verified = Set(false);
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            DomainError::Conflict("another account has this e-mail address".into())
+        }
+        _ => e.into(),
+    })?;
+    super::recovery::forget_address_links(&txn, &updated.id).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEvent::new(EventType::UserEmailChanged, ctx.actor.clone())
+            .target("user", &updated.id)
+            .data(json!({ "from": old, "to": updated.email, "verified": false })),
+    )
+    .await?;
+    let user: User = updated.try_into()?;
+    super::recovery::send_verification(&txn, policy, &user, now).await?;
+    crate::portal::notify::enqueue_email(
+        &txn,
+        &old,
+        "Your e-mail address on Portcullis was changed",
+        &format!(
+            "Hello {name},\n\nan administrator changed the e-mail address of your Portcullis \
+             account ({username}) from this address to {new}. Mail for the account now goes \
+             there.\n\nIf you did not ask for this, contact your administrators.\n",
+            name = user.display_name,
+            username = user.username,
+            new = user.email,
+        ),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
 /// Sets a new password and ends every session of the account.
 pub async fn set_password(
     db: &DatabaseConnection,

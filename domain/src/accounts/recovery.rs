@@ -149,6 +149,16 @@ pub(super) async fn forget<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Every verification and address-change link of a person stops working (an
+/// administrator set their address).
+pub(crate) async fn forget_address_links<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+) -> Result<(), DomainError> {
+    forget(conn, user_id, Purpose::Verify).await?;
+    forget(conn, user_id, Purpose::EmailChange).await
+}
+
 /// Every reset link of a person stops working (their password changed).
 pub(crate) async fn forget_resets<C: ConnectionTrait>(
     conn: &C,

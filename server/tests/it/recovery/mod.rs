@@ -2,6 +2,7 @@
 //! links, delivered over SMTP to a real listener on loopback and followed as a
 //! browser would (docs/IDENTITY.md).
 
+mod admin_address;
 mod reset;
 mod verification;
 
