@@ -6,7 +6,16 @@ import * as selfsigned from 'selfsigned';
 
 // One server for the run, on a fresh SQLite file, with a known first administrator.
 const root = path.resolve(__dirname, '..');
-process.env.E2E_PORT ??= String(3100 + Math.floor(Math.random() * 800));
+// Ports that browsers and fetch refuse to use (the Fetch standard's "bad ports"):
+// the server's port, the mail sink's (+2000) and the example API's (+3000) must
+// avoid them, or a run that drew one fails at its first request (3659 did).
+const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
+const usable = (p: number) => ![p, p + 2000, p + 3000].some((q) => BAD_PORTS.has(q));
+if (!process.env.E2E_PORT) {
+  let p = 3100 + Math.floor(Math.random() * 800);
+  while (!usable(p)) p = 3100 + Math.floor(Math.random() * 800);
+  process.env.E2E_PORT = String(p);
+}
 process.env.E2E_DB ??= path.join(os.tmpdir(), `portcullis-e2e-${process.pid}-${Date.now()}.db`);
 export const ADMIN_PASSWORD = 'e2e admin password 42';
 const port = process.env.E2E_PORT;

@@ -500,6 +500,8 @@ pub struct UserApps {
     pub username: String,
     pub display_name: String,
     pub list: ConnectedApps,
+    /// Their personal access tokens.
+    pub tokens: Vec<crate::api::personal_tokens::PersonalTokenView>,
 }
 
 /// The administrators' self-registration page (issue 16).

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import * as oidc from 'openid-client';
-import { ADMIN_PASSWORD, expectAccessible, goto, ready, signIn } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, expectAccessible, goto, ready, signIn, unique } from './helpers';
 import { createUser, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // Issue 16, item 5: an administrator sees the apps a person allowed (and the
@@ -54,5 +54,33 @@ test("an administrator revokes an app on a person's behalf from the users list",
   await expect(admin.getByRole('status')).toContainText("access to this person's account was revoked");
   await expect(admin.getByTestId('no-apps')).toBeVisible();
   expect(await active()).toBe(false);
+  await adminContext.close();
+});
+
+test("an administrator revokes a person's personal access token from their authorizations page", async ({ page, browser, request }, testInfo) => {
+  const dev = unique(testInfo, 'pat-admin');
+  addDeveloper(dev);
+  await signIn(page, testInfo, dev, DEV_PASSWORD);
+  await goto(page, testInfo, '/account/tokens');
+  const form = page.getByTestId('make-personal-token');
+  await form.getByLabel('Name (what will use it)').fill('Old laptop');
+  await form.getByRole('button', { name: 'Make token' }).click();
+  const token = (await page.getByTestId('new-personal-token-value').textContent())!.trim();
+  const headers = { authorization: `Bearer ${token}` };
+  expect((await request.get('/api/v1/clients', { headers })).status()).toBe(200);
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, testInfo, 'admin', ADMIN_PASSWORD);
+  await goto(admin, testInfo, `/admin/users?search=${encodeURIComponent(dev)}`);
+  await admin.getByRole('link', { name: `Authorizations of ${dev}` }).click();
+  const row = admin.getByTestId('user-personal-token').filter({ hasText: 'Old laptop' });
+  await expect(row).toContainText('full access');
+  await ready(admin, testInfo);
+  await row.getByLabel(/whatever uses this token stops working/).check();
+  await row.getByRole('button', { name: 'Revoke the token Old laptop' }).click();
+  await expect(admin.getByRole('status')).toContainText('The token was revoked');
+  await expect(admin.getByTestId('user-personal-token')).toHaveCount(0);
+  expect((await request.get('/api/v1/clients', { headers })).status()).toBe(401);
   await adminContext.close();
 });

@@ -256,6 +256,7 @@ pub async fn user_apps(user_id: String) -> Result<crate::model::UserApps, AppErr
         username: user.username,
         display_name: user.display_name,
         list: apps_of(&user.id).await?,
+        tokens: crate::api::personal_tokens::token_views(&st, &user.id).await?,
     })
 }
 

@@ -38,12 +38,36 @@ pub struct PersonalTokenView {
 #[server(input = GetUrl, endpoint = "account/tokens")]
 pub async fn personal_tokens() -> Result<PersonalTokensView, AppError> {
     use crate::ssr::{request_ctx, require_user, state};
-    use domain::platform::clock::format_utc;
     let user = require_user()?;
     let st = state()?;
     let now = st.now();
     let max_days = st.runtime.get(&st.db).await?.personal_token_max_days;
-    let tokens = domain::accounts::personal_tokens::list(&st.db, &user.id)
+    let tokens = token_views(&st, &user.id).await?;
+    let ctx = request_ctx()?;
+    let new_token = match (ctx.session_token.as_deref(), crate::ssr::request_id()) {
+        (Some(s), Some(rid)) => {
+            domain::portal::shown_once::take(&st.db, s, MADE, &rid, now).await?
+        }
+        _ => None,
+    };
+    Ok(PersonalTokensView {
+        tokens,
+        new_token,
+        max_days,
+    })
+}
+
+/// `user_id`'s tokens as the pages show them: each with when it stops (its own
+/// expiry, or sooner under a lowered cap) and whether it still works.
+#[cfg(feature = "ssr")]
+pub(crate) async fn token_views(
+    st: &crate::ssr::AppState,
+    user_id: &str,
+) -> Result<Vec<PersonalTokenView>, AppError> {
+    use domain::platform::clock::format_utc;
+    let now = st.now();
+    let max_days = st.runtime.get(&st.db).await?.personal_token_max_days;
+    Ok(domain::accounts::personal_tokens::list(&st.db, user_id)
         .await?
         .into_iter()
         .map(|t| {
@@ -58,19 +82,35 @@ pub async fn personal_tokens() -> Result<PersonalTokensView, AppError> {
                 name: t.name,
             }
         })
-        .collect();
-    let ctx = request_ctx()?;
-    let new_token = match (ctx.session_token.as_deref(), crate::ssr::request_id()) {
-        (Some(s), Some(rid)) => {
-            domain::portal::shown_once::take(&st.db, s, MADE, &rid, now).await?
-        }
-        _ => None,
-    };
-    Ok(PersonalTokensView {
-        tokens,
-        new_token,
-        max_days,
-    })
+        .collect())
+}
+
+/// An administrator revokes one of a person's tokens (their authorizations page).
+#[server(endpoint = "admin/revoke_user_token")]
+pub async fn admin_revoke_token(
+    csrf_token: String,
+    user_id: String,
+    id: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{request_ctx, require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    if confirm.is_none() {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick “I understand” to confirm that whatever uses the token stops working.",
+        ));
+    }
+    let st = state()?;
+    let ip = request_ctx()?.ip;
+    domain::accounts::personal_tokens::revoke_as_admin(&st.db, &admin, &user_id, &id, ip, st.now())
+        .await?;
+    leptos_axum::redirect(&format!(
+        "/admin/users/{}/apps?notice=personal_token_revoked",
+        crate::api::audit::encode(&user_id)
+    ));
+    Ok(())
 }
 
 #[server(endpoint = "account/create_token")]

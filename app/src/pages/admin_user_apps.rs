@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::apps::{user_apps, AdminRevokeApp};
+use crate::api::personal_tokens::{AdminRevokeToken, PersonalTokenView};
 use crate::components::forms::{CsrfField, FormError};
 use crate::components::panels::ErrorPanel;
 use crate::model::{ConnectedAppView, UserApps};
@@ -18,16 +19,23 @@ const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font
 pub fn AdminUserAppsPage() -> impl IntoView {
     let params = use_params_map();
     let revoke = ServerAction::<AdminRevokeApp>::new();
+    let revoke_token = ServerAction::<AdminRevokeToken>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                revoke.version().get(),
+                revoke.version().get() + revoke_token.version().get(),
             )
         },
         |(id, _)| user_apps(id),
     );
-    let error = move || revoke.value().get().and_then(|r| r.err());
+    let error = move || {
+        revoke
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| revoke_token.value().get().and_then(|r| r.err()))
+    };
     view! {
         <Title text="Authorizations · Admin · Portcullis"/>
         <p class="text-sm"><a class="text-sky-700 underline hover:text-sky-900" href="/admin/users">"← Users"</a></p>
@@ -35,7 +43,10 @@ pub fn AdminUserAppsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Authorizations d revoke/> }.into_any(),
+                    Ok(d) => view! {
+                        <Tokens tokens=d.tokens.clone() user_id=d.user_id.clone() revoke=revoke_token/>
+                        <Authorizations d revoke/>
+                    }.into_any(),
                     Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
@@ -113,5 +124,53 @@ fn AppRow(
                 <button type="submit" class=format!("{DANGER} mt-3")>"Revoke for this person"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// The person's personal access tokens, each revocable (confirmed) by an
+/// administrator.
+#[component]
+fn Tokens(
+    tokens: Vec<PersonalTokenView>,
+    user_id: String,
+    revoke: ServerAction<AdminRevokeToken>,
+) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mt-6") aria-labelledby="user-tokens-title" data-testid="user-personal-tokens">
+            <h2 id="user-tokens-title" class="text-lg font-semibold">"Personal access tokens"</h2>
+            {if tokens.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 space-y-2">
+                        {tokens.into_iter().map(|t| {
+                            let confirm = format!("token-confirm-{}", t.id);
+                            view! {
+                                <li class="rounded border border-slate-200 p-3 text-sm" data-testid="user-personal-token">
+                                    <strong>{t.name.clone()}</strong>
+                                    <span class="ml-2 text-slate-600">
+                                        {format!("{} · {} {} · {}",
+                                            if t.read_only { "read only" } else { "full access" },
+                                            if t.live { "expires" } else { "expired" },
+                                            t.expires,
+                                            t.last_used.clone().map_or_else(|| "never used".to_owned(), |u| format!("last used {u}")))}
+                                    </span>
+                                    <ActionForm action=revoke attr:class="mt-2 flex flex-wrap items-center gap-3">
+                                        <CsrfField/>
+                                        <input type="hidden" name="user_id" value=user_id.clone()/>
+                                        <input type="hidden" name="id" value=t.id.clone()/>
+                                        <div class="flex items-start gap-2">
+                                            <input type="checkbox" id=confirm.clone() name="confirm" value="yes" required=true class="mt-0.5 h-6 w-6 shrink-0"/>
+                                            <label for=confirm>"I understand that whatever uses this token stops working at once."</label>
+                                        </div>
+                                        <button type="submit" class=DANGER aria-label=format!("Revoke the token {}", t.name)>"Revoke token"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

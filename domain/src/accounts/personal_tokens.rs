@@ -165,6 +165,30 @@ pub async fn revoke(
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<()> {
+    remove(db, Actor::User(user_id.to_owned()), user_id, id, ip, now).await
+}
+
+/// An administrator revokes one of `user_id`'s tokens (seen on their
+/// authorizations page), as the person would; the event names the administrator.
+pub async fn revoke_as_admin(
+    db: &DatabaseConnection,
+    admin: &crate::accounts::AdminCtx,
+    user_id: &str,
+    id: &str,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<()> {
+    remove(db, admin.actor.clone(), user_id, id, ip, now).await
+}
+
+async fn remove(
+    db: &DatabaseConnection,
+    actor: Actor,
+    user_id: &str,
+    id: &str,
+    ip: Option<String>,
+    now: Timestamp,
+) -> DomainResult<()> {
     if !crate::platform::text::could_exist(id) {
         return Err(DomainError::NotFound);
     }
@@ -178,13 +202,10 @@ pub async fn revoke(
     audit::record(
         &txn,
         now,
-        AuditEvent::new(
-            EventType::PersonalTokenRevoked,
-            Actor::User(user_id.to_owned()),
-        )
-        .target("personal_token", &m.id)
-        .ip(ip)
-        .data(json!({ "name": m.name, "scope": m.scope })),
+        AuditEvent::new(EventType::PersonalTokenRevoked, actor)
+            .target("personal_token", &m.id)
+            .ip(ip)
+            .data(json!({ "name": m.name, "scope": m.scope, "user": m.user_id })),
     )
     .await?;
     txn.commit().await?;

@@ -220,3 +220,53 @@ async fn lowering_the_cap_shortens_the_tokens_already_made() {
     // New ones are bounded by it.
     assert_eq!(make(&finn, "Too long", "portal", "3").await.status, 422);
 }
+
+/// An administrator's revocation of `user`'s token `id`.
+async fn revoke(b: &Browser, user: &str, id: &str, confirm: bool) -> Reply {
+    let mut f = vec![("user_id", user), ("id", id)];
+    if confirm {
+        f.push(("confirm", "yes"));
+    }
+    b.post("/api/admin/revoke_user_token", &f).await
+}
+
+/// Administrators see a person's tokens on their authorizations page and can
+/// revoke one, as the person would (the event names the person's account).
+#[tokio::test]
+async fn an_administrator_sees_and_revokes_a_persons_tokens() {
+    let app = spawn_app().await;
+    create_user(&app.db, "ivy", Role::Developer).await;
+    let ivy = app.browser();
+    assert!(ivy.sign_in("ivy", ADMIN_PASSWORD).await.status < 400);
+    let token = made(&ivy, "Laptop script", "portal", "10").await;
+    let id = ivy.get("/api/account/tokens").await.json()["tokens"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = app.browser();
+    assert!(admin.sign_in("admin", ADMIN_PASSWORD).await.status < 400);
+    let users = admin.get("/api/admin/users?search=ivy&page=1").await.json();
+    let uid = users["users"][0]["id"].as_str().unwrap().to_owned();
+
+    let seen = admin
+        .get(&format!("/api/admin/user_apps?user_id={uid}"))
+        .await
+        .json();
+    assert_eq!(seen["tokens"][0]["name"], "Laptop script", "{seen}");
+    assert_eq!(seen["tokens"][0]["live"], true);
+
+    // Not an administrator; not confirmed; the token named under someone else.
+    assert_eq!(revoke(&ivy, &uid, &id, true).await.status, 403);
+    assert_eq!(revoke(&admin, &uid, &id, false).await.status, 422);
+    let admins = admin.get("/api/admin/users?search=admin&page=1").await.json();
+    let other = admins["users"][0]["id"].as_str().unwrap().to_owned();
+    let r = revoke(&admin, &other, &id, true).await;
+    assert!(r.status >= 400 && r.body.contains("NotFound"), "{}", r.body);
+    assert_eq!(call(&app, reqwest::Method::GET, &format!("Bearer {token}")).await.0, 200);
+
+    let r = revoke(&admin, &uid, &id, true).await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(call(&app, reqwest::Method::GET, &format!("Bearer {token}")).await.0, 401);
+    let ev = app.audit_events_of("personal_token.revoked").await;
+    assert_eq!(ev[0]["user"], uid.as_str());
+}
