@@ -30,7 +30,7 @@ test('an administrator creates a developer, who then sees the developer navigati
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   await goto(page, testInfo, '/admin/users');
   await page.getByLabel('Username').fill(name);
-  await page.getByLabel('E-mail').fill(`${name}@example.edu`);
+  await page.getByLabel('E-mail', { exact: true }).fill(`${name}@example.edu`);
   await page.getByLabel('Display name').fill('Dana Developer');
   await page.getByLabel('Initial password').fill('a long initial password');
   await page.getByLabel('Role', { exact: true }).selectOption('user');
@@ -58,7 +58,7 @@ test('a user form with bad input shows the reason next to the field', async ({ p
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   await goto(page, testInfo, '/admin/users');
   await page.getByLabel('Username').fill(unique(testInfo, 'shorty'));
-  await page.getByLabel('E-mail').fill('shorty@example.edu');
+  await page.getByLabel('E-mail', { exact: true }).fill('shorty@example.edu');
   await page.getByLabel('Initial password').fill('short');
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.locator('#f-password-error')).toHaveText('Password must be at least 10 characters long.');
