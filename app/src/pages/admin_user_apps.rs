@@ -145,6 +145,7 @@ fn Tokens(
                     <ul class="mt-3 space-y-2">
                         {tokens.into_iter().map(|t| {
                             let confirm = format!("token-confirm-{}", t.id);
+                            let user_id = user_id.clone();
                             view! {
                                 <li class="rounded border border-slate-200 p-3 text-sm" data-testid="user-personal-token">
                                     <strong>{t.name.clone()}</strong>

@@ -258,15 +258,28 @@ async fn an_administrator_sees_and_revokes_a_persons_tokens() {
     // Not an administrator; not confirmed; the token named under someone else.
     assert_eq!(revoke(&ivy, &uid, &id, true).await.status, 403);
     assert_eq!(revoke(&admin, &uid, &id, false).await.status, 422);
-    let admins = admin.get("/api/admin/users?search=admin&page=1").await.json();
+    let admins = admin
+        .get("/api/admin/users?search=admin&page=1")
+        .await
+        .json();
     let other = admins["users"][0]["id"].as_str().unwrap().to_owned();
     let r = revoke(&admin, &other, &id, true).await;
     assert!(r.status >= 400 && r.body.contains("NotFound"), "{}", r.body);
-    assert_eq!(call(&app, reqwest::Method::GET, &format!("Bearer {token}")).await.0, 200);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &format!("Bearer {token}"))
+            .await
+            .0,
+        200
+    );
 
     let r = revoke(&admin, &uid, &id, true).await;
     assert!(r.status < 400, "{}", r.body);
-    assert_eq!(call(&app, reqwest::Method::GET, &format!("Bearer {token}")).await.0, 401);
+    assert_eq!(
+        call(&app, reqwest::Method::GET, &format!("Bearer {token}"))
+            .await
+            .0,
+        401
+    );
     let ev = app.audit_events_of("personal_token.revoked").await;
     assert_eq!(ev[0]["user"], uid.as_str());
 }
