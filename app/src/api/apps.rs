@@ -108,12 +108,7 @@ async fn agent_choices(
             name,
         });
     }
-    let mode = match may_act {
-        MayAct::Any => "any",
-        MayAct::Only(list) if list.is_empty() => "none",
-        MayAct::Only(_) => "only",
-    };
-    Ok((mode.to_owned(), choices))
+    Ok((may_act.mode().to_owned(), choices))
 }
 
 /// The person says who may act for them through one app: any agent, only the
@@ -256,7 +251,12 @@ pub async fn user_apps(user_id: String) -> Result<crate::model::UserApps, AppErr
         username: user.username,
         display_name: user.display_name,
         list: apps_of(&user.id).await?,
-        tokens: crate::api::personal_tokens::token_views(&st, &user.id).await?,
+        tokens: crate::api::personal_tokens::token_views(
+            &st,
+            &user.id,
+            st.runtime.get(&st.db).await?.personal_token_max_days,
+        )
+        .await?,
     })
 }
 

@@ -124,28 +124,18 @@ async fn agents_offer(
         .await?
         .map(|g| g.may_act)
         .unwrap_or_default();
-    Ok(match may_act {
-        MayAct::Any => AgentsOffer {
-            current: "any".into(),
-            named: Vec::new(),
-        },
-        MayAct::Only(list) if list.is_empty() => AgentsOffer {
-            current: "none".into(),
-            named: Vec::new(),
-        },
-        MayAct::Only(list) => {
-            let mut named = Vec::new();
-            for id in list {
-                let name = domain::clients::find(&st.db, &id)
-                    .await?
-                    .map_or(id, |c| c.metadata.name);
-                named.push(name);
-            }
-            AgentsOffer {
-                current: "only".into(),
-                named,
-            }
+    let mut named = Vec::new();
+    if let MayAct::Only(list) = &may_act {
+        for id in list {
+            let name = domain::clients::find(&st.db, id)
+                .await?
+                .map_or_else(|| id.clone(), |c| c.metadata.name);
+            named.push(name);
         }
+    }
+    Ok(AgentsOffer {
+        current: may_act.mode().into(),
+        named,
     })
 }
 

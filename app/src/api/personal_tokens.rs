@@ -42,7 +42,7 @@ pub async fn personal_tokens() -> Result<PersonalTokensView, AppError> {
     let st = state()?;
     let now = st.now();
     let max_days = st.runtime.get(&st.db).await?.personal_token_max_days;
-    let tokens = token_views(&st, &user.id).await?;
+    let tokens = token_views(&st, &user.id, max_days).await?;
     let ctx = request_ctx()?;
     let new_token = match (ctx.session_token.as_deref(), crate::ssr::request_id()) {
         (Some(s), Some(rid)) => {
@@ -57,21 +57,21 @@ pub async fn personal_tokens() -> Result<PersonalTokensView, AppError> {
     })
 }
 
-/// `user_id`'s tokens as the pages show them: each with when it stops (its own
-/// expiry, or sooner under a lowered cap) and whether it still works.
+/// `user_id`'s tokens as the pages show them, under the cap `max_days`: each
+/// with when it stops and whether it still works.
 #[cfg(feature = "ssr")]
 pub(crate) async fn token_views(
     st: &crate::ssr::AppState,
     user_id: &str,
+    max_days: i64,
 ) -> Result<Vec<PersonalTokenView>, AppError> {
     use domain::platform::clock::format_utc;
     let now = st.now();
-    let max_days = st.runtime.get(&st.db).await?.personal_token_max_days;
     Ok(domain::accounts::personal_tokens::list(&st.db, user_id)
         .await?
         .into_iter()
         .map(|t| {
-            let ends = t.expires_at.min(t.created_at + max_days * 86_400);
+            let ends = t.ends(max_days);
             PersonalTokenView {
                 read_only: t.read_only(),
                 live: now < ends,

@@ -66,6 +66,16 @@ impl PersonalToken {
     pub fn read_only(&self) -> bool {
         self.scope == READ_ONLY
     }
+
+    /// When it stops working: its own expiry, or sooner under a cap of
+    /// `max_days` lowered since it was made.
+    pub fn ends(&self, max_days: i64) -> Timestamp {
+        ends(self.created_at, self.expires_at, max_days)
+    }
+}
+
+fn ends(created_at: Timestamp, expires_at: Timestamp, max_days: i64) -> Timestamp {
+    std::cmp::min(expires_at, created_at + max_days * 86_400)
 }
 
 /// `user` makes a token named `name` carrying `scope`, living `days` days (at
@@ -240,8 +250,7 @@ pub async fn authenticate(
         return Ok(None);
     };
     // Lowering the cap shortens the tokens already made too.
-    let ends = std::cmp::min(m.expires_at, m.created_at + max_days * 86_400);
-    if now >= ends {
+    if now >= ends(m.created_at, m.expires_at, max_days) {
         return Ok(None);
     }
     let Some(user) = crate::accounts::users::find_by_id(db, &m.user_id).await? else {

@@ -178,6 +178,15 @@ impl MayAct {
         }
     }
 
+    /// The pages' name for it: `any`, `none` or `only`.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            MayAct::Any => "any",
+            MayAct::Only(list) if list.is_empty() => "none",
+            MayAct::Only(_) => "only",
+        }
+    }
+
     /// The JSON the audit log and the REST view show: `"any"` or the list.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
