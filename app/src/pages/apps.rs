@@ -241,7 +241,9 @@ fn Agents(
 }
 
 /// Who may act for the person through one app (RFC 8693 `may_act`): any agent,
-/// only the ones ticked, or none. A plain form, so it works without JavaScript.
+/// only the ones ticked, or none. A plain form, so it works without JavaScript;
+/// hydrated, `prop:checked` sets the ticks anew when the list is redrawn after a
+/// save (the `checked` attribute alone leaves what the person clicked before).
 #[component]
 fn AgentsPolicy(
     grant_id: String,
@@ -254,7 +256,7 @@ fn AgentsPolicy(
         let id = format!("may-act-{grant_id}-{value}");
         view! {
             <label for=id.clone() class="flex items-start gap-2 text-sm">
-                <input type="radio" id=id.clone() name="mode" value=value checked=mode == value class="mt-1"/>
+                <input type="radio" id=id.clone() name="mode" value=value checked=mode == value prop:checked=mode == value class="mt-1"/>
                 <span>{label}</span>
             </label>
         }
@@ -282,7 +284,7 @@ fn AgentsPolicy(
                                 let id = format!("allow-{grant_id}-{}", c.client_id);
                                 view! {
                                     <li class="flex items-start gap-2">
-                                        <input type="checkbox" id=id.clone() name="allowed[]" value=c.client_id.clone() checked=c.allowed class="mt-1"/>
+                                        <input type="checkbox" id=id.clone() name="allowed[]" value=c.client_id.clone() checked=c.allowed prop:checked=c.allowed class="mt-1"/>
                                         <label for=id class="text-sm">{c.name.clone()}</label>
                                     </li>
                                 }
