@@ -130,24 +130,34 @@ async fn api_resource(db: &domain::platform::db::Db, name: &str, audience: &str,
 pub async fn setup() -> Env {
     capture();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let settings = server::settings::Settings {
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let settings_at = |port: u16| server::settings::Settings {
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
-        issuer: issuer.clone(),
+        issuer: format!("http://127.0.0.1:{port}"),
         database_url: SecretString::new(format!("sqlite://{}/portcullis.db", dir.path().display())),
         session_secret: SecretString::new("test-session-secret-0123456789abcdefghij"),
         key_encryption_key: SecretString::new("test-key-encryption-key-0123456789abcdef"),
         cache_ttl_ms: 0,
         ..Default::default()
     };
-    let app = server::startup::Application::build(settings, Arc::new(SystemClock))
-        .await
-        .expect("Portcullis starts");
+    // The issuer must be the address clients use, so the port is picked first; it
+    // is free when picked, but another test may bind it before Portcullis does:
+    // pick another then.
+    let mut attempts = 0;
+    let (app, issuer) = loop {
+        let settings = settings_at(free_port());
+        let issuer = settings.issuer.clone();
+        match server::startup::Application::build(settings, Arc::new(SystemClock)).await {
+            Err(server::startup::StartupError::Bind { .. }) if attempts < 5 => attempts += 1,
+            built => break (built.expect("Portcullis starts"), issuer),
+        }
+    };
     let db = app.state.db.clone();
     tokio::spawn(app.run_until_stopped());
 
