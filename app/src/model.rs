@@ -502,6 +502,8 @@ pub struct UserApps {
     pub list: ConnectedApps,
     /// Their personal access tokens.
     pub tokens: Vec<crate::api::personal_tokens::PersonalTokenView>,
+    /// Whether they have an authenticator app set up (two-step sign-in).
+    pub second_factor: bool,
 }
 
 /// The administrators' self-registration page (issue 16).
@@ -546,6 +548,8 @@ pub struct SettingsView {
     pub default_client_lifetime_days: i64,
     /// The longest a personal access token may live (days).
     pub personal_token_max_days: i64,
+    /// The roles (`user`, `developer`, `admin`) that must use a second factor.
+    pub second_factor_roles: Vec<String>,
     /// Every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// The settings file's values, shown as the defaults being overridden.

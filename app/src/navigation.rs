@@ -11,6 +11,8 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/",
     "/login",
     "/login/second-factor",
+    "/login/set-up-second-factor",
+    "/login/recovery-codes",
     "/signup",
     "/forgot-password",
     "/reset-password",

@@ -110,7 +110,8 @@ pub fn pending_cookie(secure: bool, token: Option<&str>) -> String {
     let name = pending_cookie_name(secure);
     let secure_attr = if secure { "; Secure" } else { "" };
     let (value, max_age) = match token {
-        Some(t) => (t, domain::accounts::second_factor::pending::TTL_SECS),
+        // The longer of the two waits: the row's own expiry is what counts.
+        Some(t) => (t, domain::accounts::second_factor::pending::SET_UP_TTL_SECS),
         None => ("", 0),
     };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure_attr}")

@@ -171,10 +171,30 @@ pub async fn request_context(State(web): State<WebState>, req: Request, next: Ne
         .await
         {
             Ok(Some(s)) => {
-                auth_time = Some(s.created_at);
-                sid = s.sid;
-                amr = s.amr;
-                user = Some(s.user);
+                // A session made without a second factor is no session for a
+                // person whose role an administrator requires one of: they sign in
+                // again, and set one up (`second_factor::policy`).
+                let counts = match web.app.runtime.get(&web.app.db).await {
+                    Ok(rt) => domain::accounts::second_factor::policy::session_counts(
+                        &rt.second_factor_roles,
+                        s.user.user().role,
+                        s.amr.as_deref(),
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading the settings");
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "The service is temporarily unavailable.",
+                        )
+                            .into_response();
+                    }
+                };
+                if counts {
+                    auth_time = Some(s.created_at);
+                    sid = s.sid;
+                    amr = s.amr;
+                    user = Some(s.user);
+                }
             }
             Ok(None) => {}
             Err(e) => {

@@ -37,6 +37,11 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
         default_client_scopes: s.default_client_scopes,
         default_client_lifetime_days: s.default_client_lifetime_days,
         personal_token_max_days: s.personal_token_max_days,
+        second_factor_roles: s
+            .second_factor_roles
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect(),
         require_dpop: s.require_dpop,
         file_access_token_secs: file.access_token_secs,
         file_refresh_token_hours: file.refresh_token_secs / 3600,
@@ -58,6 +63,8 @@ pub async fn save_settings(
     #[server(default)] default_client_lifetime_days: String,
     #[server(default)] default_client_scopes: Vec<String>,
     #[server(default)] personal_token_max_days: String,
+    #[server(default)] second_factor_roles: Vec<String>,
+    #[server(default)] second_factor_roles_shown: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
     use domain::settings::RuntimeSettings;
@@ -69,6 +76,16 @@ pub async fn save_settings(
     let personal_token_max_days = match personal_token_max_days.trim() {
         "" => st.runtime.get(&st.db).await?.personal_token_max_days,
         days => whole_number("personal_token_max_days", days)?,
+    };
+    // Roles are asked only on a form that showed them: a form without the
+    // question (an older page, a script) keeps what is in force.
+    let second_factor_roles = match second_factor_roles_shown {
+        Some(_) => second_factor_roles
+            .iter()
+            .take(domain::accounts::Role::ALL.len())
+            .map(|r| domain::accounts::Role::parse(r).map_err(AppError::from))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => st.runtime.get(&st.db).await?.second_factor_roles,
     };
     let new = RuntimeSettings {
         third_party_oauth: third_party_oauth.is_some(),
@@ -84,6 +101,7 @@ pub async fn save_settings(
         // Changed on its own (CLI, REST): `update` keeps what is in force.
         metadata_documents: Default::default(),
         personal_token_max_days,
+        second_factor_roles,
     };
     domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");

@@ -257,7 +257,34 @@ pub async fn user_apps(user_id: String) -> Result<crate::model::UserApps, AppErr
             st.runtime.get(&st.db).await?.personal_token_max_days,
         )
         .await?,
+        second_factor: domain::accounts::second_factor::factor::is_active(&st.db, &user.id).await?,
     })
+}
+
+/// An administrator resets a person's two-step sign-in (a lost phone and no
+/// recovery code left): confirmed, audited, the person told by e-mail.
+#[server(endpoint = "admin/reset_second_factor")]
+pub async fn admin_reset_second_factor(
+    csrf_token: String,
+    user_id: String,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::{require_admin, state};
+    check_csrf(&csrf_token)?;
+    let (_, admin) = require_admin()?;
+    if confirm.is_none() {
+        return Err(AppError::invalid(
+            "confirm",
+            "Tick “I understand” to confirm that their authenticator app and recovery codes stop working.",
+        ));
+    }
+    let st = state()?;
+    domain::accounts::second_factor::account::reset(&st.db, &admin, &user_id, st.now()).await?;
+    leptos_axum::redirect(&format!(
+        "/admin/users/{}/apps?notice=second_factor_reset",
+        crate::api::audit::encode(&user_id)
+    ));
+    Ok(())
 }
 
 /// An administrator revokes one of a person's authorizations, as the person

@@ -19,6 +19,9 @@ pub struct SecondFactorView {
     pub enrollment: Option<EnrollmentView>,
     /// Recovery codes just made, shown this once.
     pub new_codes: Vec<String>,
+    /// An administrator requires a second factor of the person's role: it
+    /// cannot be turned off.
+    pub required: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,11 +71,16 @@ pub async fn second_factor() -> Result<SecondFactorView, AppError> {
             .unwrap_or_default(),
         None => Vec::new(),
     };
+    let required = domain::accounts::second_factor::policy::covers(
+        &st.runtime.get(&st.db).await?.second_factor_roles,
+        u.role,
+    );
     Ok(SecondFactorView {
         status: status.to_owned(),
         recovery_codes_left: left,
         enrollment,
         new_codes,
+        required,
     })
 }
 
@@ -164,6 +172,7 @@ pub async fn totp_disable(
         &crate::ssr::attempt(&st, ctx.ip.clone()),
         &me,
         proof(&password, &code),
+        &st.runtime.get(&st.db).await?.second_factor_roles,
     )
     .await
     .map_err(|e| super::account::own_error(e, vec![]))?;
@@ -198,4 +207,111 @@ pub async fn recovery_codes_new(
     keep_codes(&st, &token, &codes).await?;
     leptos_axum::redirect("/account/two-factor?notice=recovery_codes_new");
     Ok(())
+}
+
+/// A sign-in that must set up a second factor first (an administrator requires
+/// one of the person's role): what the authenticator app needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUpView {
+    pub username: String,
+    pub role: String,
+    pub enrollment: EnrollmentView,
+}
+
+#[server(input = GetUrl, endpoint = "sign_in_set_up")]
+pub async fn sign_in_set_up() -> Result<SetUpView, AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie};
+    use domain::accounts::sign_in::{set_up_enrollment, SecondStepError};
+    let st = crate::ssr::state()?;
+    let Some(pending) = request_cookie(pending_cookie_name(st.config.secure_cookies)) else {
+        return Err(AppError::Refused(SecondStepError::Expired.to_string()));
+    };
+    let (user, e) = set_up_enrollment(&st.db, &st.config.kek, &pending, st.now())
+        .await
+        .map_err(super::session::step_error)?;
+    Ok(SetUpView {
+        username: user.username,
+        role: user.role.as_str().to_owned(),
+        enrollment: EnrollmentView {
+            secret: e.secret_base32,
+            uri: e.uri,
+            qr_svg: e.qr_svg,
+        },
+    })
+}
+
+/// The first code from the app: the factor is on and the sign-in is done; the
+/// recovery codes are shown next, once.
+#[server(endpoint = "sign_in_set_up_confirm")]
+pub async fn sign_in_set_up_confirm(
+    csrf_token: String,
+    code: String,
+    #[server(default)] return_to: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{
+        pending_cookie, pending_cookie_name, request_cookie, request_ctx, safe_return_to,
+        session_cookie, set_cookie,
+    };
+    use domain::accounts::sign_in::{set_up_step, SecondStepError};
+    check_csrf(&csrf_token)?;
+    let st = crate::ssr::state()?;
+    let ctx = request_ctx()?;
+    if code.trim().is_empty() || code.len() > 64 {
+        return Err(AppError::invalid(
+            "code",
+            "Enter the 6-digit code your app shows.",
+        ));
+    }
+    let Some(pending) = request_cookie(pending_cookie_name(st.config.secure_cookies)) else {
+        return Err(AppError::Refused(SecondStepError::Expired.to_string()));
+    };
+    let (signed_in, codes) = set_up_step(
+        &st.db,
+        &crate::ssr::attempt(&st, ctx.ip.clone()),
+        &pending,
+        &code,
+        ctx.user_agent.clone(),
+        st.config.session_policy,
+    )
+    .await
+    .map_err(super::session::step_error)?;
+    keep_codes(&st, &signed_in.token, &codes).await?;
+    set_cookie(pending_cookie(st.config.secure_cookies, None));
+    set_cookie(session_cookie(
+        st.config.secure_cookies,
+        Some(&signed_in.token),
+        st.config.session_policy.absolute_timeout_secs,
+    ));
+    leptos_axum::redirect(&format!(
+        "/login/recovery-codes?return_to={}",
+        crate::navigation::encode_component(&safe_return_to(&return_to))
+    ));
+    Ok(())
+}
+
+/// After a sign-in that set up a second factor: the recovery codes (once) and
+/// where the sign-in was going, checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUpDone {
+    pub codes: Vec<String>,
+    pub continue_to: String,
+}
+
+#[server(input = GetUrl, endpoint = "sign_in_set_up_done")]
+pub async fn sign_in_set_up_done(
+    #[server(default)] return_to: String,
+) -> Result<SetUpDone, AppError> {
+    let st = crate::ssr::state()?;
+    let (_, _, token) = me()?;
+    let codes = match crate::ssr::request_id() {
+        Some(rid) => domain::portal::shown_once::take(&st.db, &token, CODES_SLOT, &rid, st.now())
+            .await?
+            .map(|c| c.split('\n').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok(SetUpDone {
+        codes,
+        continue_to: crate::ssr::safe_return_to(&return_to),
+    })
 }

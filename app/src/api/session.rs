@@ -57,11 +57,13 @@ pub async fn sign_in(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent,
     };
+    let required = st.runtime.get(&st.db).await?.second_factor_roles;
     let step = sign_in::sign_in(
         &st.db,
         &st.hasher,
         st.config.session_policy,
         st.throttle,
+        &required,
         req,
         st.now(),
     )
@@ -93,6 +95,15 @@ pub async fn sign_in(
                 crate::navigation::encode_component(&safe_return_to(&return_to))
             ));
         }
+        // An administrator requires a second factor of this person's role and
+        // they have none: they set one up first (the same short cookie).
+        SignInStep::SetUp { pending } => {
+            set_cookie(pending_cookie(st.config.secure_cookies, Some(&pending)));
+            leptos_axum::redirect(&format!(
+                "/login/set-up-second-factor?return_to={}",
+                crate::navigation::encode_component(&safe_return_to(&return_to))
+            ));
+        }
     }
     Ok(())
 }
@@ -109,7 +120,6 @@ pub async fn sign_in_second_step(
         attempt, pending_cookie, pending_cookie_name, request_cookie, request_ctx, safe_return_to,
         session_cookie, set_cookie, state,
     };
-    use domain::accounts::second_factor::factor::CodeError;
     use domain::accounts::sign_in::{second_step, SecondStepError};
 
     check_csrf(&csrf_token)?;
@@ -136,7 +146,23 @@ pub async fn sign_in_second_step(
         st.config.session_policy,
     )
     .await
-    .map_err(|e| match e {
+    .map_err(step_error)?;
+    set_cookie(pending_cookie(st.config.secure_cookies, None));
+    set_cookie(session_cookie(
+        st.config.secure_cookies,
+        Some(&signed_in.token),
+        st.config.session_policy.absolute_timeout_secs,
+    ));
+    leptos_axum::redirect(&safe_return_to(&return_to));
+    Ok(())
+}
+
+/// What a failed second step (or set-up step) tells the person.
+#[cfg(feature = "ssr")]
+pub(crate) fn step_error(e: domain::accounts::sign_in::SecondStepError) -> AppError {
+    use domain::accounts::second_factor::factor::CodeError;
+    use domain::accounts::sign_in::SecondStepError;
+    match e {
         SecondStepError::Expired => AppError::Refused(e.to_string()),
         SecondStepError::Code(CodeError::Wrong) => {
             AppError::invalid("code", CodeError::Wrong.to_string())
@@ -148,15 +174,7 @@ pub async fn sign_in_second_step(
             }
         }
         SecondStepError::Code(CodeError::Domain(d)) => AppError::from(d),
-    })?;
-    set_cookie(pending_cookie(st.config.secure_cookies, None));
-    set_cookie(session_cookie(
-        st.config.secure_cookies,
-        Some(&signed_in.token),
-        st.config.session_policy.absolute_timeout_secs,
-    ));
-    leptos_axum::redirect(&safe_return_to(&return_to));
-    Ok(())
+    }
 }
 
 #[server(endpoint = "sign_out")]

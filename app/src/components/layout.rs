@@ -237,6 +237,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "app_changed" => "The app's permissions were changed.",
         "settings_saved" => "The settings were saved.",
         "personal_token_created" => "The token was made: copy it now, it is not shown again.",
+        "second_factor_reset" => "Two-step sign-in was reset and the person was told by e-mail. If their role requires it, they set up a new authenticator app at their next sign-in.",
         "personal_token_revoked" => "The token was revoked: whatever used it can no longer use the API with it.",
         "token_minted" => "The token was minted: copy it now, it is not shown again.",
         "token_revoked" => "The token was revoked: registrations with it stop at once.",

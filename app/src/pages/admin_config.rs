@@ -77,6 +77,7 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
         "default_client_lifetime_days",
         "default_client_scopes",
         "personal_token_max_days",
+        "second_factor_roles",
     ];
     view! {
         <div class="mt-6 max-w-2xl">
@@ -132,6 +133,25 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
                     </p>
                     {field_error(error, "refresh_token_hours")}
                 </div>
+
+                <fieldset class="mt-6" aria-describedby="h-second_factor_roles">
+                    <legend class="font-semibold">"Two-step sign-in"</legend>
+                    <input type="hidden" name="second_factor_roles_shown" value="on"/>
+                    <p id="h-second_factor_roles" class="text-sm text-slate-600">
+                        "Required of the people in the roles ticked: whoever has not set up an authenticator app does so at their next sign-in, and until then is signed out. They cannot turn it off; you can reset it on the Users page if they lose their phone."
+                    </p>
+                    {[("admin", "Administrators"), ("developer", "Developers"), ("user", "Everyone else (end users)")].into_iter().map(|(role, label)| {
+                        let id = format!("f-second-factor-{role}");
+                        let checked = s.second_factor_roles.iter().any(|r| r == role);
+                        view! {
+                            <div class="flex items-center gap-2 py-1">
+                                <input type="checkbox" id=id.clone() name="second_factor_roles[]" value=role checked=checked class="h-6 w-6"/>
+                                <label for=id class="text-sm">{label}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                    {field_error(error, "second_factor_roles")}
+                </fieldset>
 
                 <h2 class="mt-6 font-semibold">"Personal access tokens"</h2>
                 <div class="mt-3">

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::apps::{user_apps, AdminRevokeApp};
+use crate::api::apps::{user_apps, AdminResetSecondFactor, AdminRevokeApp};
 use crate::api::personal_tokens::{AdminRevokeToken, PersonalTokenView};
 use crate::components::forms::{CsrfField, FormError};
 use crate::components::panels::ErrorPanel;
@@ -20,11 +20,12 @@ pub fn AdminUserAppsPage() -> impl IntoView {
     let params = use_params_map();
     let revoke = ServerAction::<AdminRevokeApp>::new();
     let revoke_token = ServerAction::<AdminRevokeToken>::new();
+    let reset = ServerAction::<AdminResetSecondFactor>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                revoke.version().get() + revoke_token.version().get(),
+                revoke.version().get() + revoke_token.version().get() + reset.version().get(),
             )
         },
         |(id, _)| user_apps(id),
@@ -35,6 +36,7 @@ pub fn AdminUserAppsPage() -> impl IntoView {
             .get()
             .and_then(|r| r.err())
             .or_else(|| revoke_token.value().get().and_then(|r| r.err()))
+            .or_else(|| reset.value().get().and_then(|r| r.err()))
     };
     view! {
         <Title text="Authorizations · Admin · Portcullis"/>
@@ -44,6 +46,7 @@ pub fn AdminUserAppsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! {
+                        <SecondFactor on=d.second_factor user_id=d.user_id.clone() username=d.username.clone() reset/>
                         <Tokens tokens=d.tokens.clone() user_id=d.user_id.clone() revoke=revoke_token/>
                         <Authorizations d revoke/>
                     }.into_any(),
@@ -171,6 +174,43 @@ fn Tokens(
                         }).collect_view()}
                     </ul>
                 }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Whether the person has two-step sign-in, and a confirmed reset for a lost phone.
+#[component]
+fn SecondFactor(
+    on: bool,
+    user_id: String,
+    username: String,
+    reset: ServerAction<AdminResetSecondFactor>,
+) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mt-6") aria-labelledby="user-2fa-title" data-testid="user-second-factor">
+            <h2 id="user-2fa-title" class="text-lg font-semibold">"Two-step sign-in"</h2>
+            {if on {
+                view! {
+                    <p class="mt-1 text-sm text-slate-700">"On: signing in asks " {username.clone()} " for a code from an authenticator app."</p>
+                    <details class="mt-3">
+                        <summary class="inline-flex cursor-pointer list-none items-center rounded border border-slate-300 bg-white px-4 py-2 font-medium text-slate-800 hover:bg-slate-50">"Reset…"</summary>
+                        <ActionForm action=reset attr:class="mt-2 grid max-w-md gap-2 rounded border border-red-300 bg-red-50 p-3">
+                            <CsrfField/>
+                            <input type="hidden" name="user_id" value=user_id/>
+                            <p class="text-sm text-slate-700">
+                                "For a lost phone with no recovery code left. Their authenticator app and recovery codes stop working, and they are told by e-mail. Make sure it is really them who asked."
+                            </p>
+                            <div class="flex items-start gap-2 text-sm">
+                                <input type="checkbox" id="confirm-2fa-reset" name="confirm" value="yes" required=true class="mt-1 h-6 w-6 shrink-0"/>
+                                <label for="confirm-2fa-reset">"I understand that " {username} " signs in with their password alone until they set up an app again (at once, if their role requires it)."</label>
+                            </div>
+                            <button type="submit" class=DANGER>"Reset two-step sign-in"</button>
+                        </ActionForm>
+                    </details>
+                }.into_any()
+            } else {
+                view! { <p class="mt-1 text-sm text-slate-700" data-testid="second-factor-off">"Off: " {username} " has no authenticator app set up."</p> }.into_any()
             }}
         </section>
     }

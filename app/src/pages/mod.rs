@@ -16,6 +16,7 @@ mod notifications;
 mod oauth;
 mod personal_tokens;
 mod recovery;
+mod second_factor_set_up;
 mod two_factor;
 
 pub use account::{LoginPage, SecondFactorPage, SignUpPage};
@@ -41,4 +42,5 @@ pub use notifications::NotificationsPage;
 pub use oauth::{ConsentPage, LogoutPage, OAuthErrorPage};
 pub use personal_tokens::PersonalTokensPage;
 pub use recovery::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
+pub use second_factor_set_up::{RecoveryCodesAfterSetUpPage, SetUpSecondFactorPage};
 pub use two_factor::TwoFactorPage;

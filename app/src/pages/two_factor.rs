@@ -166,20 +166,33 @@ fn Active(
                 <button type="submit" class=BUTTON>"Make new recovery codes"</button>
             </ActionForm>
         </section>
-        <section class=CARD>
-            <h2 class="text-lg font-semibold mb-2">"Turn off"</h2>
-            <p class="mb-3 text-sm text-slate-700">"Signing in will ask for your password only. Give your password, or a code from your app."</p>
-            <FormError error=off_error fields=vec!["current_password", "code", "confirm"]/>
-            <ActionForm action=disable>
-                <CsrfField/>
-                <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" maxlength={limits::PASSWORD} error=off_error/>
-                <Field name="code" label="…or a code from your app" autocomplete="one-time-code" maxlength=64 error=off_error/>
-                <div class="mb-4">
-                    <input id="f-confirm" type="checkbox" name="confirm" required=true/>
-                    <label for="f-confirm" class="ml-2">"Yes, turn two-step sign-in off"</label>
-                </div>
-                <button type="submit" class=DANGER>"Turn off"</button>
-            </ActionForm>
-        </section>
+        {if v.required {
+            view! {
+                <section class=CARD data-testid="totp-required">
+                    <h2 class="text-lg font-semibold mb-2">"Turn off"</h2>
+                    <p class="text-sm text-slate-700">
+                        "An administrator requires two-step sign-in for your role, so it cannot be turned off. If you lose your phone, sign in with a recovery code, or ask an administrator to reset it."
+                    </p>
+                </section>
+            }.into_any()
+        } else {
+            view! {
+                <section class=CARD>
+                    <h2 class="text-lg font-semibold mb-2">"Turn off"</h2>
+                    <p class="mb-3 text-sm text-slate-700">"Signing in will ask for your password only. Give your password, or a code from your app."</p>
+                    <FormError error=off_error fields=vec!["current_password", "code", "confirm"]/>
+                    <ActionForm action=disable>
+                        <CsrfField/>
+                        <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" maxlength={limits::PASSWORD} error=off_error/>
+                        <Field name="code" label="…or a code from your app" autocomplete="one-time-code" maxlength=64 error=off_error/>
+                        <div class="mb-4">
+                            <input id="f-confirm" type="checkbox" name="confirm" required=true/>
+                            <label for="f-confirm" class="ml-2">"Yes, turn two-step sign-in off"</label>
+                        </div>
+                        <button type="submit" class=DANGER>"Turn off"</button>
+                    </ActionForm>
+                </section>
+            }.into_any()
+        }}
     }
 }

@@ -4,10 +4,11 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
-use crate::accounts::second_factor::{self, pending, Method};
+use crate::accounts::second_factor::pending::{self, Purpose};
+use crate::accounts::second_factor::{self, policy, Method};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::accounts::throttle::{self, Reservation, ThrottlePolicy};
-use crate::accounts::users::User;
+use crate::accounts::users::{Role, User};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::platform::clock::Timestamp;
 use crate::platform::password::PasswordHasher;
@@ -131,22 +132,35 @@ pub enum SignInStep {
     SecondFactor {
         pending: String,
     },
+    /// An administrator requires a second factor of the person's role and they
+    /// have none: they set one up before any session is made (same cookie).
+    SetUp {
+        pending: String,
+    },
 }
 
+/// The password step. `second_factor_roles`: the roles an administrator requires
+/// a second factor of (`second_factor::policy`).
 pub async fn sign_in(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     sessions_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
+    second_factor_roles: &[Role],
     req: SignInRequest<'_>,
     now: Timestamp,
 ) -> Result<SignInStep, SignInError> {
     let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
     let txn = crate::platform::db::write_txn(db).await?;
     if factor::is_active(&txn, &user.id).await? {
-        let pending = pending::begin(&txn, &user.id, now).await?;
+        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, now).await?;
         txn.commit().await?;
         return Ok(SignInStep::SecondFactor { pending });
+    }
+    if policy::covers(second_factor_roles, user.role) {
+        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, now).await?;
+        txn.commit().await?;
+        return Ok(SignInStep::SetUp { pending });
     }
     let token = open_session(&txn, &user, &req, Method::Password, sessions_policy, now).await?;
     txn.commit().await?;
@@ -217,11 +231,11 @@ pub async fn second_step(
     sessions_policy: SessionPolicy,
 ) -> Result<SignedIn, SecondStepError> {
     let now = attempt.now;
-    let Some(user) = pending::find(db, pending_token, now).await? else {
+    let Some(user) = pending::find(db, pending_token, Purpose::SecondStep, now).await? else {
         return Err(SecondStepError::Expired);
     };
     let (method, txn) = factor::verify(db, attempt, &user, input).await?;
-    if !pending::finish(&txn, pending_token).await? {
+    if !pending::finish(&txn, pending_token, Purpose::SecondStep).await? {
         txn.rollback().await?;
         return Err(SecondStepError::Expired);
     }
@@ -235,6 +249,57 @@ pub async fn second_step(
     let token = open_session(&txn, &user, &req, method, sessions_policy, now).await?;
     txn.commit().await?;
     Ok(SignedIn { user, token })
+}
+
+/// The person whose sign-in `pending_token` waits for a required second factor to
+/// be set up, and the authenticator app's setup (started now if none is waiting).
+pub async fn set_up_enrollment(
+    db: &DatabaseConnection,
+    kek: &crate::oauth::keys::Kek,
+    pending_token: &str,
+    now: Timestamp,
+) -> Result<(User, factor::Enrollment), SecondStepError> {
+    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
+        return Err(SecondStepError::Expired);
+    };
+    let enrollment = match factor::pending(db, kek, &user).await? {
+        Some(e) => e,
+        None => factor::begin(db, kek, &user, now).await?,
+    };
+    Ok((user, enrollment))
+}
+
+/// The last step of a sign-in that sets up a required second factor: the first
+/// code from the app confirms it (`factor::confirm_in`: recovery codes, event,
+/// mail), the pending sign-in ends and the session opens — all in one
+/// transaction. Returns the session and the recovery codes, to be shown once.
+pub async fn set_up_step(
+    db: &DatabaseConnection,
+    attempt: &Attempt<'_>,
+    pending_token: &str,
+    code: &str,
+    user_agent: Option<String>,
+    sessions_policy: SessionPolicy,
+) -> Result<(SignedIn, Vec<String>), SecondStepError> {
+    let now = attempt.now;
+    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
+        return Err(SecondStepError::Expired);
+    };
+    let (codes, txn) = factor::confirm_in(db, attempt, &user, code).await?;
+    if !pending::finish(&txn, pending_token, Purpose::SetUp).await? {
+        txn.rollback().await?;
+        return Err(SecondStepError::Expired);
+    }
+    let no_password = SecretString::default();
+    let req = SignInRequest {
+        username: &user.username,
+        password: &no_password,
+        ip: attempt.ip.clone(),
+        user_agent,
+    };
+    let token = open_session(&txn, &user, &req, Method::Totp, sessions_policy, now).await?;
+    txn.commit().await?;
+    Ok((SignedIn { user, token }, codes))
 }
 
 /// Ends the session behind `token`, recording who signed out, and queues the

@@ -230,6 +230,13 @@ impl AdminCtx {
     pub fn actor(&self) -> &Actor {
         &self.actor
     }
+    /// The administrator's account (None for the operator).
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option<User>> {

@@ -8,7 +8,8 @@ pub struct Model {
     pub token_hash: String,
     pub user_id: String,
     /// `password_reset`, `email_verification`, `email_change`, or
-    /// `sign_in_second_factor` (a sign-in waiting for its second step; `email` empty).
+    /// `sign_in_second_factor` (a sign-in waiting for its second step; `email` empty),
+    /// `sign_in_set_up_second_factor` (one waiting for a required factor to be set up).
     pub purpose: String,
     /// The address the link was sent to.
     pub email: String,

@@ -96,6 +96,7 @@ fn settings() -> RuntimeSettings {
         default_client_scopes: vec!["openid".into()],
         default_client_lifetime_days: 365,
         personal_token_max_days: 90,
+        second_factor_roles: vec![],
         require_dpop: false,
         metadata_documents: Default::default(),
     }

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::accounts::users::AdminCtx;
+use crate::accounts::users::{AdminCtx, Role};
 use crate::audit::{self, AuditEvent, EventType};
 use crate::entities::server_setting as ss;
 use crate::platform::cache::TtlCache;
@@ -93,8 +93,6 @@ pub(super) async fn store<C: ConnectionTrait>(
     .await
 }
 
-/// Dynamic client registration (RFC 7591): `off` (the default), `open` or `token`
-
 /// Scopes every new (non-service) client starts with.
 pub const DEFAULT_CLIENT_SCOPES: &str = "default_client_scopes";
 /// Days a new registration is valid (0 = no expiry).
@@ -113,6 +111,8 @@ pub const PERSONAL_TOKEN_MAX_DAYS: &str = "personal_token_max_days";
 /// Personal access tokens: a day to a year; 90 days unless changed.
 pub const PERSONAL_TOKEN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=365;
 pub const PERSONAL_TOKEN_DAYS_DEFAULT: i64 = 90;
+/// The roles whose people must sign in with a second factor (space-separated).
+pub const SECOND_FACTOR_ROLES: &str = "second_factor_roles";
 
 /// Access tokens: at least a minute, at most an hour. They cannot be recalled from
 /// an API that checks them offline, so the upper bound is the revocation window.
@@ -151,6 +151,11 @@ pub struct RuntimeSettings {
     /// tokens made before it was lowered.
     #[serde(default = "default_personal_token_days")]
     pub personal_token_max_days: i64,
+    /// The roles whose people must sign in with a second factor: those without
+    /// one set it up at their next sign-in, and a session made without one is
+    /// no session for them (`accounts::second_factor::policy`).
+    #[serde(default)]
+    pub second_factor_roles: Vec<Role>,
 }
 
 fn default_personal_token_days() -> i64 {
@@ -187,7 +192,22 @@ pub async fn load<C: ConnectionTrait>(
             .and_then(|v| serde_json::from_str(v).ok())
             .unwrap_or_default(),
         personal_token_max_days: int(PERSONAL_TOKEN_MAX_DAYS, PERSONAL_TOKEN_DAYS_DEFAULT),
+        // An unknown name (a role that no longer exists) is skipped, never fatal.
+        second_factor_roles: rows
+            .get(SECOND_FACTOR_ROLES)
+            .map(|v| roles_of(v))
+            .unwrap_or_default(),
     })
+}
+
+fn roles_of(stored: &str) -> Vec<Role> {
+    let mut roles: Vec<Role> = stored
+        .split_whitespace()
+        .filter_map(|r| Role::parse(r).ok())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    roles
 }
 
 /// The run-time settings through a short-lived in-memory copy (`cache_ttl_ms`),
@@ -282,7 +302,7 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
     Ok(())
 }
 
-fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 8] {
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 9] {
     [
         (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
         (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
@@ -297,6 +317,14 @@ fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 8] {
         (
             PERSONAL_TOKEN_MAX_DAYS,
             s.personal_token_max_days.to_string(),
+        ),
+        (
+            SECOND_FACTOR_ROLES,
+            s.second_factor_roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
     ]
 }
@@ -313,7 +341,24 @@ pub async fn update(
 ) -> DomainResult<RuntimeSettings> {
     new.default_client_scopes.sort();
     new.default_client_scopes.dedup();
+    new.second_factor_roles.sort();
+    new.second_factor_roles.dedup();
     validate(db, &new).await?;
+    // An administrator who would be bound by the policy and has no second factor
+    // would lose their own session on saving: they set one up first.
+    if let Some(admin) = ctx.user_id() {
+        let me = crate::accounts::users::find_by_id(db, admin).await?;
+        if let Some(me) = me {
+            if new.second_factor_roles.contains(&me.role)
+                && !crate::accounts::second_factor::factor::is_active(db, &me.id).await?
+            {
+                return Err(DomainError::invalid(
+                    "second_factor_roles",
+                    "would include your own role: set up two-step sign-in for yourself first",
+                ));
+            }
+        }
+    }
     let txn = crate::platform::db::write_txn(db).await?;
     let current = load(&txn, cache.defaults).await?;
     new.metadata_documents = current.metadata_documents.clone();

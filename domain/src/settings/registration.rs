@@ -9,6 +9,7 @@ use crate::entities::server_setting as ss;
 use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
+/// Dynamic client registration (RFC 7591): `off` (the default), `open` or `token`
 /// (an initial access token minted by an administrator is required).
 pub const DYNAMIC_REGISTRATION: &str = "dynamic_registration";
 

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
-use domain::accounts::personal_tokens;
+use domain::accounts::{personal_tokens, second_factor};
 use domain::apis::PORTAL_SCOPE;
 use domain::portal::Who;
 use http::request::Parts;
@@ -104,11 +104,22 @@ async fn personal(
         ));
     }
     let app = &st.oauth.services;
-    let max_days = app.runtime.get(&app.db).await?.personal_token_max_days;
-    let Some((user, pat)) = personal_tokens::authenticate(&app.db, token, max_days, now).await?
+    let settings = app.runtime.get(&app.db).await?;
+    let Some((user, pat)) =
+        personal_tokens::authenticate(&app.db, token, settings.personal_token_max_days, now)
+            .await?
     else {
         return Err(ApiError::invalid_token(REVOKED));
     };
+    // A token made before an administrator required a second factor of the
+    // person's role works again once the person has set one up.
+    if second_factor::policy::covers(&settings.second_factor_roles, user.user().role)
+        && !second_factor::factor::is_active(&app.db, &user.user().id).await?
+    {
+        return Err(ApiError::invalid_token(
+            "a second factor is required of this person's role: they sign in and set one up first",
+        ));
+    }
     if pat.read_only() && !matches!(parts.method, http::Method::GET | http::Method::HEAD) {
         return Err(ApiError::insufficient_scope());
     }

@@ -125,6 +125,9 @@ pub enum UserCommand {
     SetRole { user: String, role: String },
     /// Set a new password (read from standard input, or generated and printed) and end the account's sessions.
     SetPassword { user: String },
+    /// Reset an account's two-step sign-in (a lost phone): its authenticator app
+    /// and recovery codes stop working; the person is told by e-mail.
+    ResetSecondFactor { user: String },
     /// List accounts.
     List {
         #[arg(long, default_value = "")]
@@ -368,6 +371,15 @@ async fn user_command(
             if generated {
                 println!("generated password: {}", password.expose());
             }
+        }
+        UserCommand::ResetSecondFactor { user } => {
+            let u = domain::accounts::second_factor::account::reset(&db, &ctx, &user, now)
+                .await
+                .map_err(err)?;
+            println!(
+                "two-step sign-in of {} was reset; they were told by e-mail",
+                u.username
+            );
         }
         UserCommand::List { search } => {
             let mut page = 1;

@@ -301,3 +301,60 @@ fn the_same_api_and_scope_added_at_once_exist_once_and_the_others_are_told() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_lost_second_factor_is_reset_from_the_command_line() {
+    use domain::entities::totp_factor as tf;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let env = with_db(&url, &[]);
+    let o = portcullis(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ada",
+            "--email",
+            "ada@example.edu",
+            "--role",
+            "admin",
+        ],
+        &env,
+        Some("a long passphrase for ada\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = portcullis(&["user", "reset-second-factor", "ada"], &env, None);
+    assert_one_line_error(&o, "ada has no two-step sign-in to reset");
+    let o = portcullis(&["user", "reset-second-factor", "nobody"], &env, None);
+    assert_one_line_error(&o, "no such user");
+
+    // Ada's authenticator app, as enrolment leaves it.
+    let db = domain::platform::db::connect(&url).await.unwrap();
+    let ada = domain::accounts::find_by_username(&db, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    tf::ActiveModel {
+        user_id: Set(ada.id.clone()),
+        secret_sealed: Set("sealed".into()),
+        confirmed_at: Set(Some(1)),
+        last_step: Set(-1),
+        created_at: Set(1),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let o = portcullis(&["user", "reset-second-factor", "ada"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("two-step sign-in of ada was reset"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(tf::Entity::find_by_id(ada.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .is_none());
+}

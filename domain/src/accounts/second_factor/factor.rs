@@ -280,6 +280,19 @@ pub async fn confirm(
     u: &User,
     code: &str,
 ) -> Result<Vec<String>, CodeError> {
+    let (codes, txn) = confirm_in(db, a, u, code).await?;
+    txn.commit().await?;
+    Ok(codes)
+}
+
+/// [`confirm`], leaving the transaction to the caller (a sign-in that sets up a
+/// required factor opens its session in it).
+pub(crate) async fn confirm_in(
+    db: &DatabaseConnection,
+    a: &Attempt<'_>,
+    u: &User,
+    code: &str,
+) -> Result<(Vec<String>, sea_orm::DatabaseTransaction), CodeError> {
     let (_, txn) = check(db, a, u, code, true).await?;
     tf::Entity::update_many()
         .col_expr(tf::Column::ConfirmedAt, Expr::value(a.now))
@@ -300,8 +313,7 @@ pub async fn confirm(
     )
     .await?;
     crate::accounts::second_factor::notice::queue(&txn, u, true, a.now).await?;
-    txn.commit().await?;
-    Ok(codes)
+    Ok((codes, txn))
 }
 
 /// The second step of a sign-in (or a re-check on the account page): a TOTP code
@@ -315,11 +327,13 @@ pub async fn verify(
     check(db, a, u, input, false).await
 }
 
-/// Turns the factor off (the caller checked the password or a code): the secret
-/// and the recovery codes are deleted, with the event, in `txn`.
+/// Turns the factor off (the caller checked the password or a code, or is an
+/// administrator resetting it): the secret and the recovery codes are deleted,
+/// with the event (by `actor`), in `txn`.
 pub async fn disable<C: ConnectionTrait>(
     txn: &C,
     u: &User,
+    actor: Actor,
     ip: Option<String>,
     now: Timestamp,
 ) -> DomainResult<bool> {
@@ -333,13 +347,10 @@ pub async fn disable<C: ConnectionTrait>(
         audit::record(
             txn,
             now,
-            AuditEvent::new(
-                EventType::UserSecondFactorDisabled,
-                Actor::User(u.id.clone()),
-            )
-            .target("user", &u.id)
-            .ip(ip)
-            .data(json!({ "factor": "totp" })),
+            AuditEvent::new(EventType::UserSecondFactorDisabled, actor)
+                .target("user", &u.id)
+                .ip(ip)
+                .data(json!({ "factor": "totp" })),
         )
         .await?;
         crate::accounts::second_factor::notice::queue(txn, u, false, now).await?;

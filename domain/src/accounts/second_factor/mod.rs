@@ -6,12 +6,15 @@
 //!   confirms it), disabling, and the one check of a code or recovery code —
 //!   throttled like passwords, each time step accepted at most once.
 //! - `recovery_codes`: ten one-time codes, stored hashed, each spent by a delete.
-//! - `pending`: a sign-in between its password and its second step.
+//! - `pending`: a sign-in between its password and its second step (or the
+//!   setting up of a factor that an administrator requires).
+//! - `policy`: the roles that must use a second factor, and what that means.
 
 pub mod account;
 pub mod factor;
 mod notice;
 pub mod pending;
+pub mod policy;
 pub mod recovery_codes;
 pub mod totp;
 

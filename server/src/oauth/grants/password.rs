@@ -30,6 +30,8 @@ impl Request {
     }
 }
 
+/// The `error_description` for a person whose role requires a second factor.
+pub const PASSWORD_GRANT_MFA_REQUIRED: &str = "a second factor is required of this account's role, which the password grant cannot carry: sign in through the authorization code flow";
 /// The `error_description` for a person with a second factor.
 pub const PASSWORD_GRANT_MFA: &str = "this account has a second factor, which the password grant cannot carry: sign in through the authorization code flow";
 
@@ -64,10 +66,20 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     })?;
     // The password grant has no way to ask for a second factor: a person who has
     // one signs in through the browser (docs/IDENTITY.md, "Second factors").
+    // Nor one whose role an administrator requires a second factor of.
     match domain::accounts::second_factor::factor::is_active(&app.db, &user.id).await {
         Ok(false) => {}
         Ok(true) => return Err(OAuthError::invalid_grant(PASSWORD_GRANT_MFA)),
         Err(e) => return Err(OAuthError::server_error(e)),
+    }
+    let required = app
+        .runtime
+        .get(&app.db)
+        .await
+        .map_err(OAuthError::server_error)?
+        .second_factor_roles;
+    if domain::accounts::second_factor::policy::covers(&required, user.role) {
+        return Err(OAuthError::invalid_grant(PASSWORD_GRANT_MFA_REQUIRED));
     }
     if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
         return Err(OAuthError::invalid_grant(why));

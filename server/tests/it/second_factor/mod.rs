@@ -1,5 +1,6 @@
 //! Issue 15, second factors: TOTP enrolment, the sign-in's second step, replay and
-//! brute force refused, recovery codes, `amr`/`acr` in ID tokens and step-up.
+//! brute force refused, recovery codes, `amr`/`acr` in ID tokens and step-up, and
+//! the roles administrators require a second factor of.
 //!
 //! Codes are computed here with an RFC 6238 function of our own on `ring`'s HMAC
 //! (the server uses the `hmac` and `sha1` crates), checked against RFC 6238's
@@ -7,6 +8,7 @@
 
 mod flows;
 mod oidc;
+mod policy;
 
 use serde_json::Value;
 
