@@ -1,5 +1,6 @@
+import { createHmac } from 'crypto';
 import { expect, Page, test, TestInfo } from '@playwright/test';
-import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, goto, ready, signIn, unique } from './helpers';
+import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, expectAccessible, goto, ready, signIn, unique } from './helpers';
 import { cli, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // Specs that change server-wide settings. They run on their own, after every other
@@ -134,6 +135,108 @@ test('an administrator gates profile and one rule decides it and an API scope', 
   } finally {
     // Never leave profile gated for the next run of this spec.
     await gateProfile(page, testInfo, false);
+    await context.close();
+  }
+});
+
+function base32Decode(s: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out: number[] = [];
+  for (const c of s) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) now. */
+function totpNow(secret: Buffer): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+  const h = createHmac('sha1', secret).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+async function requireForDevelopers(page: Page, testInfo: TestInfo, on: boolean) {
+  await goto(page, testInfo, '/admin/settings');
+  const box = page.getByRole('group', { name: 'Two-step sign-in' }).getByLabel('Developers');
+  await box.setChecked(on);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('status')).toContainText('The settings were saved');
+  await ready(page, testInfo);
+  await expect(page.getByRole('group', { name: 'Two-step sign-in' }).getByLabel('Developers')).toBeChecked({ checked: on });
+}
+
+test('an administrator requires two-step sign-in of developers: one without it sets it up on the way to an app, and a lost phone is reset', async ({ page, browser }, testInfo) => {
+  const dev = unique(testInfo, 'dev-2fa');
+  addDeveloper(dev);
+  const name = `Required 2FA ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'required2fa');
+  const rp = await RelyingParty.discover(registerClient(name, callback), callback);
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const visitor = await context.newPage();
+  try {
+    await requireForDevelopers(page, testInfo, true);
+    await expectAccessible(page, 'settings with two-step sign-in');
+
+    // Signed out, at the app's authorization URL: password, then the set-up.
+    const { url, checks } = await rp.authorizationUrl();
+    await visitor.goto(url);
+    await signInHere(visitor, testInfo, dev, DEV_PASSWORD);
+    await expect(visitor).toHaveURL(/\/login\/set-up-second-factor\?return_to=/);
+    const setUp = visitor.getByTestId('set-up-second-factor');
+    await expect(setUp).toContainText('An administrator requires two-step sign-in for developers');
+    await expect(visitor.getByRole('img', { name: 'QR code of the setup link' }).locator('svg')).toBeVisible();
+    await ready(visitor, testInfo);
+    await expectAccessible(visitor, 'set up a required second factor');
+    const secret = base32Decode((await visitor.getByTestId('totp-secret').innerText()).trim());
+    await visitor.getByLabel('Code from your app').fill('000000');
+    await visitor.getByRole('button', { name: 'Turn on and continue' }).click();
+    await expect(visitor.locator('#f-code-error')).toContainText('not right');
+    await ready(visitor, testInfo);
+    await visitor.getByLabel('Code from your app').fill(totpNow(secret));
+    await visitor.getByRole('button', { name: 'Turn on and continue' }).click();
+
+    await expect(visitor).toHaveURL(/\/login\/recovery-codes\?return_to=/);
+    await expect(visitor.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+    await ready(visitor, testInfo);
+    await expectAccessible(visitor, 'recovery codes after set-up');
+    await visitor.getByRole('link', { name: 'I saved them — continue' }).click();
+    await decide(visitor, testInfo, name, 'Allow');
+    await expect(visitor.getByRole('heading', { name: 'app callback' })).toBeVisible();
+    const arrival = await app.arrival(callback);
+    expectCode(arrival, checks);
+    const { claims } = await rp.redeem(arrival, checks);
+    expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
+
+    // The developer lost the phone: the administrator resets it, confirmed.
+    const id = cli(['user', 'list', '--search', dev]).split('\n').find((l) => l.startsWith(`${dev} `))!.trim().split(/\s+/).pop()!;
+    await goto(page, testInfo, `/admin/users/${id}/apps`);
+    const card = page.getByTestId('user-second-factor');
+    await expect(card).toContainText('On: signing in asks');
+    await card.getByText('Reset…').click();
+    await card.getByLabel(/signs in with their password alone/).check();
+    await card.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await expect(page.getByRole('status')).toContainText('Two-step sign-in was reset');
+    await expect(page.getByTestId('second-factor-off')).toBeVisible();
+    await ready(page, testInfo);
+
+    // Their next sign-in sets up a new app before anything else.
+    await context.clearCookies();
+    await visitor.goto('/login?return_to=%2Fdeveloper');
+    await signInHere(visitor, testInfo, dev, DEV_PASSWORD);
+    await expect(visitor).toHaveURL(/\/login\/set-up-second-factor\?return_to=%2Fdeveloper/);
+    await expect(visitor.getByTestId('totp-secret')).not.toHaveText(/^\s*$/);
+  } finally {
+    // Never leave the requirement on for the specs that follow.
+    await requireForDevelopers(page, testInfo, false);
     await context.close();
   }
 });
