@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/terms") view=TermsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/set-up-second-factor") view=SetUpSecondFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/recovery-codes") view=RecoveryCodesAfterSetUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>

@@ -537,6 +537,14 @@ pub struct ProtectedNameView {
     pub host: String,
 }
 
+/// The terms of use in force, for the sign-up form and the sign-in step that asks
+/// for a new version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsView {
+    pub url: String,
+    pub version: String,
+}
+
 /// The administrators' settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsView {
@@ -550,6 +558,9 @@ pub struct SettingsView {
     pub personal_token_max_days: i64,
     /// The roles (`user`, `developer`, `admin`) that must use a second factor.
     pub second_factor_roles: Vec<String>,
+    /// The terms of use people accept (both empty: none).
+    pub terms_url: String,
+    pub terms_version: String,
     /// Every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// The settings file's values, shown as the defaults being overridden.

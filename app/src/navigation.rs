@@ -12,6 +12,7 @@ pub const PAGE_ROUTES: &[&str] = &[
     "/login",
     "/login/second-factor",
     "/login/set-up-second-factor",
+    "/login/terms",
     "/login/recovery-codes",
     "/signup",
     "/forgot-password",

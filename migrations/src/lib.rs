@@ -43,6 +43,7 @@ mod m0034_metadata_documents;
 mod m0035_admission_rule;
 mod m0036_may_act;
 mod m0037_personal_tokens;
+mod m0038_terms_of_use;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0035_admission_rule::Migration),
             Box::new(m0036_may_act::Migration),
             Box::new(m0037_personal_tokens::Migration),
+            Box::new(m0038_terms_of_use::Migration),
         ]
     }
 }

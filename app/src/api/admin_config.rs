@@ -16,6 +16,28 @@ fn whole_number(field: &'static str, s: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::invalid(field, "Enter a whole number."))
 }
 
+/// The terms of use from the settings form: both fields empty for none, both
+/// given for terms (`domain::settings` checks them).
+#[cfg(feature = "ssr")]
+fn terms_of(
+    url: String,
+    version: String,
+) -> Result<Option<domain::accounts::terms::Terms>, AppError> {
+    let (url, version) = (url.trim().to_owned(), version.trim().to_owned());
+    match (url.is_empty(), version.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => Ok(Some(domain::accounts::terms::Terms { url, version })),
+        (true, false) => Err(AppError::invalid(
+            "terms_url",
+            "Give the address of the terms too, or clear the version to have no terms.",
+        )),
+        (false, true) => Err(AppError::invalid(
+            "terms_version",
+            "Give the terms a version (such as 2026-12), or clear the address to have no terms.",
+        )),
+    }
+}
+
 #[server(input = GetUrl, endpoint = "admin/settings")]
 pub async fn get_settings() -> Result<SettingsView, AppError> {
     use crate::ssr::{require_admin, state};
@@ -42,6 +64,8 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
             .iter()
             .map(|r| r.as_str().to_owned())
             .collect(),
+        terms_url: s.terms.as_ref().map(|t| t.url.clone()).unwrap_or_default(),
+        terms_version: s.terms.map(|t| t.version).unwrap_or_default(),
         require_dpop: s.require_dpop,
         file_access_token_secs: file.access_token_secs,
         file_refresh_token_hours: file.refresh_token_secs / 3600,
@@ -65,6 +89,9 @@ pub async fn save_settings(
     #[server(default)] personal_token_max_days: String,
     #[server(default)] second_factor_roles: Vec<String>,
     #[server(default)] second_factor_roles_shown: Option<String>,
+    #[server(default)] terms_url: String,
+    #[server(default)] terms_version: String,
+    #[server(default)] terms_shown: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
     use domain::settings::RuntimeSettings;
@@ -87,6 +114,11 @@ pub async fn save_settings(
             .collect::<Result<Vec<_>, _>>()?,
         None => st.runtime.get(&st.db).await?.second_factor_roles,
     };
+    // Asked only on a form that showed them (as the roles above).
+    let terms = match terms_shown {
+        Some(_) => terms_of(terms_url, terms_version)?,
+        None => st.runtime.get(&st.db).await?.terms,
+    };
     let new = RuntimeSettings {
         third_party_oauth: third_party_oauth.is_some(),
         allow_self_signup: allow_self_signup.is_some(),
@@ -102,6 +134,7 @@ pub async fn save_settings(
         metadata_documents: Default::default(),
         personal_token_max_days,
         second_factor_roles,
+        terms,
     };
     domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");

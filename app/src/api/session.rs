@@ -35,10 +35,8 @@ pub async fn sign_in(
     password: String,
     #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{
-        pending_cookie, request_ctx, safe_return_to, session_cookie, set_cookie, state,
-    };
-    use domain::accounts::sign_in::{self, SignInError, SignInRequest, SignInStep};
+    use crate::ssr::{request_ctx, state};
+    use domain::accounts::sign_in::{self, SignInError, SignInRequest};
     use domain::platform::secret::SecretString;
 
     check_csrf(&csrf_token)?;
@@ -57,13 +55,17 @@ pub async fn sign_in(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent,
     };
-    let required = st.runtime.get(&st.db).await?.second_factor_roles;
+    let settings = st.runtime.get(&st.db).await?;
+    let required = sign_in::Requirements {
+        second_factor_roles: &settings.second_factor_roles,
+        terms: settings.terms.as_ref(),
+    };
     let step = sign_in::sign_in(
         &st.db,
         &st.hasher,
         st.config.session_policy,
         st.throttle,
-        &required,
+        required,
         req,
         st.now(),
     )
@@ -77,35 +79,130 @@ pub async fn sign_in(
             retry_after_secs,
         },
     })?;
-    match step {
+    go_to(step, &return_to)
+}
+
+/// Where a sign-in goes next: the session cookie and `return_to`, or the page of
+/// the next step. The next steps make no session: their pages are bound to this
+/// browser by a short cookie of their own and carry on to `return_to`.
+#[cfg(feature = "ssr")]
+fn go_to(step: domain::accounts::sign_in::SignInStep, return_to: &str) -> Result<(), AppError> {
+    use crate::ssr::{
+        pending_cookie, pending_cookie_name, request_cookie, safe_return_to, session_cookie,
+        set_cookie, state,
+    };
+    use domain::accounts::sign_in::SignInStep;
+    let st = state()?;
+    let return_to = safe_return_to(return_to);
+    let (page, pending) = match step {
         SignInStep::Done(signed_in) => {
+            if request_cookie(pending_cookie_name(st.config.secure_cookies)).is_some() {
+                set_cookie(pending_cookie(st.config.secure_cookies, None));
+            }
             set_cookie(session_cookie(
                 st.config.secure_cookies,
                 Some(&signed_in.token),
                 st.config.session_policy.absolute_timeout_secs,
             ));
-            leptos_axum::redirect(&safe_return_to(&return_to));
+            leptos_axum::redirect(&return_to);
+            return Ok(());
         }
-        // No session yet: the second step's page, bound to this browser by its
-        // own short cookie, carries on to `return_to`.
-        SignInStep::SecondFactor { pending } => {
-            set_cookie(pending_cookie(st.config.secure_cookies, Some(&pending)));
-            leptos_axum::redirect(&format!(
-                "/login/second-factor?return_to={}",
-                crate::navigation::encode_component(&safe_return_to(&return_to))
-            ));
-        }
+        SignInStep::SecondFactor { pending } => ("/login/second-factor", pending),
         // An administrator requires a second factor of this person's role and
-        // they have none: they set one up first (the same short cookie).
-        SignInStep::SetUp { pending } => {
-            set_cookie(pending_cookie(st.config.secure_cookies, Some(&pending)));
-            leptos_axum::redirect(&format!(
-                "/login/set-up-second-factor?return_to={}",
-                crate::navigation::encode_component(&safe_return_to(&return_to))
-            ));
-        }
-    }
+        // they have none: they set one up first.
+        SignInStep::SetUp { pending } => ("/login/set-up-second-factor", pending),
+        // Terms of use they have not accepted (a new version): those first.
+        SignInStep::Terms { pending } => ("/login/terms", pending),
+    };
+    set_cookie(pending_cookie(st.config.secure_cookies, Some(&pending)));
+    leptos_axum::redirect(&format!(
+        "{page}?return_to={}",
+        crate::navigation::encode_component(&return_to)
+    ));
     Ok(())
+}
+
+/// The terms of use waiting for the sign-in pending in this browser (the page
+/// `/login/terms`): an expired sign-in is an error that sends the person back.
+#[server(input = GetUrl, endpoint = "sign_in_terms")]
+pub async fn sign_in_terms() -> Result<Option<crate::model::TermsView>, AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie, state};
+    use domain::accounts::sign_in::{terms_pending, TermsStepError};
+    let st = state()?;
+    let expired = || AppError::Refused(TermsStepError::Expired.to_string());
+    let pending =
+        request_cookie(pending_cookie_name(st.config.secure_cookies)).ok_or_else(expired)?;
+    terms_pending(&st.db, &pending, st.now())
+        .await
+        .map_err(terms_error)?;
+    // None: withdrawn since the password step; the page's button goes on.
+    let t = st.runtime.get(&st.db).await?.terms;
+    Ok(t.map(|t| crate::model::TermsView {
+        url: t.url,
+        version: t.version,
+    }))
+}
+
+/// The person accepts the terms of use (the version they read) on their way in.
+#[server(endpoint = "sign_in_accept_terms")]
+pub async fn sign_in_accept_terms(
+    csrf_token: String,
+    #[server(default)] accept_terms: Option<String>,
+    #[server(default)] return_to: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie, request_ctx, state};
+    use domain::accounts::sign_in::{self, SignInRequest, TermsStepError};
+    use domain::platform::secret::SecretString;
+    check_csrf(&csrf_token)?;
+    let st = state()?;
+    let ctx = request_ctx()?;
+    let Some(pending) = request_cookie(pending_cookie_name(st.config.secure_cookies)) else {
+        return Err(AppError::Refused(TermsStepError::Expired.to_string()));
+    };
+    let accepted = accept_terms.filter(|a| !a.is_empty());
+    if accepted
+        .as_ref()
+        .is_some_and(|a| a.len() > domain::accounts::terms::VERSION_MAX * 4)
+    {
+        return Err(AppError::invalid(
+            "accept_terms",
+            "That is no version of our terms.",
+        ));
+    }
+    let settings = st.runtime.get(&st.db).await?;
+    let required = sign_in::Requirements {
+        second_factor_roles: &settings.second_factor_roles,
+        terms: settings.terms.as_ref(),
+    };
+    let no_password = SecretString::default();
+    let req = SignInRequest {
+        username: "",
+        password: &no_password,
+        ip: ctx.ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+    };
+    let step = sign_in::accept_terms(
+        &st.db,
+        &pending,
+        accepted.as_deref(),
+        &req,
+        required,
+        st.config.session_policy,
+        st.now(),
+    )
+    .await
+    .map_err(terms_error)?;
+    go_to(step, &return_to)
+}
+
+#[cfg(feature = "ssr")]
+fn terms_error(e: domain::accounts::sign_in::TermsStepError) -> AppError {
+    use domain::accounts::sign_in::TermsStepError;
+    match e {
+        TermsStepError::Expired => AppError::Refused(e.to_string()),
+        TermsStepError::NotAccepted(m) => AppError::invalid("accept_terms", m),
+        TermsStepError::Internal(d) => AppError::from(d),
+    }
 }
 
 /// The second step of a sign-in: a code from the authenticator app, or a recovery
@@ -193,6 +290,22 @@ pub async fn sign_out(csrf_token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The terms of use people accept to sign up (none when not configured).
+#[server(input = GetUrl, endpoint = "terms")]
+pub async fn get_terms() -> Result<Option<crate::model::TermsView>, AppError> {
+    let st = crate::ssr::state()?;
+    Ok(st
+        .runtime
+        .get(&st.db)
+        .await?
+        .terms
+        .map(|t| crate::model::TermsView {
+            url: t.url,
+            version: t.version,
+        }))
+}
+
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(
     csrf_token: String,
@@ -202,6 +315,9 @@ pub async fn sign_up(
     password: String,
     password_confirm: String,
     #[server(default)] return_to: String,
+    /// The version of the terms of use the person ticked (the box's value).
+    #[server(default)]
+    accept_terms: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{safe_return_to, state};
     use domain::accounts::{self, NewUser, Role};
@@ -209,7 +325,8 @@ pub async fn sign_up(
 
     check_csrf(&csrf_token)?;
     let st = state()?;
-    if !st.runtime.get(&st.db).await?.allow_self_signup {
+    let settings = st.runtime.get(&st.db).await?;
+    if !settings.allow_self_signup {
         return Err(AppError::Refused(
             "Self sign-up is turned off. Ask an administrator for an account.".into(),
         ));
@@ -227,7 +344,16 @@ pub async fn sign_up(
         password: SecretString::new(password),
         role: Role::User,
     };
-    accounts::sign_up(&st.db, &st.hasher, &st.config.recovery, new, st.now()).await?;
+    accounts::sign_up(
+        &st.db,
+        &st.hasher,
+        &st.config.recovery,
+        new,
+        settings.terms.as_ref(),
+        accept_terms.as_deref(),
+        st.now(),
+    )
+    .await?;
     // Back to sign-in, then on to where the person was going (e.g. an app's
     // authorization request that sent them here).
     let return_to = safe_return_to(&return_to);

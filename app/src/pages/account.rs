@@ -2,9 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-use crate::api::session::{SignIn, SignInSecondStep, SignUp};
+use crate::api::session::{
+    get_terms, sign_in_terms, SignIn, SignInAcceptTerms, SignInSecondStep, SignUp,
+};
 use crate::components::forms::{CsrfField, Field, FormError, BUTTON};
 use crate::components::layout::use_shell;
+use crate::components::panels::ErrorPanel;
+use crate::error::AppError;
 use crate::navigation::{encode_component, query_param};
 
 /// Where to go after signing in: `return_to` from the address, decoded once (it is
@@ -57,6 +61,7 @@ pub fn SignUpPage() -> impl IntoView {
     let error = move || action.value().get().and_then(|r| r.err());
     let return_to = use_return_to();
     let shell = use_shell();
+    let terms = Resource::new(|| (), |_| get_terms());
     view! {
         <Title text="Create account · Portcullis"/>
         <div class="mx-auto max-w-sm">
@@ -64,9 +69,10 @@ pub fn SignUpPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let open = shell.await.map(|s| s.allow_signup).unwrap_or(false);
+                    let terms = terms.await.ok().flatten();
                     if open {
                         view! {
-                            <FormError error fields=vec!["username", "email", "display_name", "password", "password_confirm"]/>
+                            <FormError error fields=vec!["username", "email", "display_name", "password", "password_confirm", "accept_terms"]/>
                             <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                 <CsrfField/>
                                 <input type="hidden" name="return_to" value=return_to/>
@@ -75,6 +81,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 <Field name="display_name" label="Display name" autocomplete="name" maxlength={limits::DISPLAY_NAME} error/>
                                 <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters and hard to guess: a few unrelated words work well." error/>
                                 <Field name="password_confirm" label="Repeat the password" kind="password" autocomplete="new-password" required=true error/>
+                                {terms.map(|t| view! { <AcceptTerms terms=t error/> })}
                                 <button type="submit" class=BUTTON>"Create account"</button>
                             </ActionForm>
                         }.into_any()
@@ -87,6 +94,31 @@ pub fn SignUpPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </div>
+    }
+}
+
+/// The box that accepts the terms of use: its value is the version read, so
+/// terms changed in between are not accepted unread.
+#[component]
+pub fn AcceptTerms<F>(terms: crate::model::TermsView, error: F) -> impl IntoView
+where
+    F: Fn() -> Option<AppError> + Send + Sync + 'static + Copy,
+{
+    let message = move || error().and_then(|e| e.field_message("accept_terms"));
+    view! {
+        <div class="mb-4">
+            <div class="flex items-start gap-2">
+                <input type="checkbox" id="f-accept_terms" name="accept_terms" value=terms.version.clone() required=true
+                    class="mt-0.5 h-6 w-6 shrink-0" aria-describedby="f-accept_terms-error"
+                    aria-invalid=move || message().is_some().then_some("true")/>
+                <label for="f-accept_terms" class="text-sm text-slate-700">
+                    "I have read and accept the "
+                    <a href=terms.url class="text-sky-700 underline" target="_blank" rel="noopener noreferrer">"terms of use"</a>
+                    " (version " {terms.version} ")."
+                </label>
+            </div>
+            <p id="f-accept_terms-error" class="mt-1 text-sm text-red-700">{message}</p>
         </div>
     }
 }
@@ -112,6 +144,55 @@ pub fn SecondFactorPage() -> impl IntoView {
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Continue"</button>
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600"><a href="/login" class="text-sky-700 underline">"Start over"</a></p>
+        </div>
+    }
+}
+
+/// A sign-in that waits for the person to accept the terms of use
+/// (`/login/terms`): none accepted yet, or a new version since. No session exists
+/// yet; the acceptance is recorded when the sign-in completes.
+#[component]
+pub fn TermsPage() -> impl IntoView {
+    let action = ServerAction::<SignInAcceptTerms>::new();
+    let error = move || action.value().get().and_then(|r| r.err());
+    let return_to = use_return_to();
+    let terms = Resource::new(|| (), |_| sign_in_terms());
+    view! {
+        <Title text="Terms of use · Portcullis"/>
+        <div class="mx-auto max-w-md">
+            <h1 class="text-2xl font-semibold mb-6">"Terms of use"</h1>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match terms.await {
+                        Err(e) => view! {
+                            <ErrorPanel error=e/>
+                            <p class="mt-4 text-sm"><a href="/login" class="text-sky-700 underline">"Sign in again"</a></p>
+                        }.into_any(),
+                        Ok(t) => view! {
+                            <FormError error fields=vec!["accept_terms"]/>
+                            <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                                <CsrfField/>
+                                <input type="hidden" name="return_to" value=return_to/>
+                                {match t {
+                                    Some(t) => view! {
+                                        <p class="mb-4 text-slate-700">
+                                            "To go on, read and accept this server's terms of use. They are new, or have changed since you last accepted them."
+                                        </p>
+                                        <AcceptTerms terms=t error/>
+                                    }.into_any(),
+                                    None => view! {
+                                        <p class="mb-4 text-slate-700">"There are no terms to accept any more."</p>
+                                    }.into_any(),
+                                }}
+                                <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Continue"</button>
+                            </ActionForm>
+                            <p class="mt-4 text-sm text-slate-600">
+                                "Do not accept? " <a href="/login" class="text-sky-700 underline">"Leave without signing in"</a>
+                            </p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

@@ -78,6 +78,8 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
         "default_client_scopes",
         "personal_token_max_days",
         "second_factor_roles",
+        "terms_url",
+        "terms_version",
     ];
     view! {
         <div class="mt-6 max-w-2xl">
@@ -152,6 +154,24 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
                     }).collect_view()}
                     {field_error(error, "second_factor_roles")}
                 </fieldset>
+
+                <h2 class="mt-6 font-semibold">"Terms of use"</h2>
+                <input type="hidden" name="terms_shown" value="on"/>
+                <p id="h-terms" class="text-sm text-slate-600">
+                    "When set, people accept these terms to create an account. Publishing a new version asks everyone to accept it at their next sign-in; their current sessions go on. Clear both fields to have no terms."
+                </p>
+                <div class="mt-3">
+                    <label for="f-terms_url" class=LABEL>"Address of the terms (https://…)"</label>
+                    <input id="f-terms_url" name="terms_url" type="url" maxlength="2048" value=s.terms_url.clone()
+                        class=INPUT aria-describedby="h-terms" placeholder="https://example.com/terms"/>
+                    {field_error(error, "terms_url")}
+                </div>
+                <div class="mt-3">
+                    <label for="f-terms_version" class=LABEL>"Version"</label>
+                    <input id="f-terms_version" name="terms_version" type="text" maxlength="64" value=s.terms_version.clone()
+                        class=INPUT aria-describedby="h-terms" placeholder="2026-12"/>
+                    {field_error(error, "terms_version")}
+                </div>
 
                 <h2 class="mt-6 font-semibold">"Personal access tokens"</h2>
                 <div class="mt-3">

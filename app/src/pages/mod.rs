@@ -19,7 +19,7 @@ mod recovery;
 mod second_factor_set_up;
 mod two_factor;
 
-pub use account::{LoginPage, SecondFactorPage, SignUpPage};
+pub use account::{LoginPage, SecondFactorPage, SignUpPage, TermsPage};
 pub use admin::{AdminHomePage, AdminUsersPage};
 pub use admin_config::{AdminApisPage, AdminSettingsPage};
 pub use admin_portal::{AdminClientsPage, AdminOutboxPage, AdminRequestsPage};

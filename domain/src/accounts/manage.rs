@@ -93,6 +93,8 @@ pub(crate) fn map_insert_err(e: sea_orm::DbErr) -> DomainError {
     }
 }
 
+/// `terms`: the version of the terms of use the person accepted (a sign-up).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_user(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -100,6 +102,7 @@ pub(crate) async fn insert_user(
     actor: Actor,
     event: EventType,
     verify: Option<&RecoveryPolicy>,
+    terms: Option<&str>,
     now: Timestamp,
 ) -> DomainResult<User> {
     let v = validate_new(&new)?;
@@ -122,6 +125,8 @@ pub(crate) async fn insert_user(
         created_at: Set(now),
         updated_at: Set(now),
         tokens_valid_after: Set(None),
+        terms_version: Set(terms.map(str::to_owned)),
+        terms_accepted_at: Set(terms.map(|_| now)),
     }
     .insert(&txn)
     .await
@@ -136,7 +141,8 @@ pub(crate) async fn insert_user(
         AuditEvent::new(event, actor)
             .target("user", &id)
             .data(json!({
-                "after": { "username": model.username, "email": model.email, "role": model.role, "email_verified": model.email_verified }
+                "after": { "username": model.username, "email": model.email, "role": model.role, "email_verified": model.email_verified },
+                "terms_version": terms,
             })),
     )
     .await?;
@@ -164,6 +170,7 @@ pub async fn create_user(
         ctx.actor.clone(),
         EventType::UserCreated,
         None,
+        None,
         now,
     )
     .await
@@ -171,14 +178,32 @@ pub async fn create_user(
 
 /// Self sign-up (only when enabled by settings; the caller checks that): always an
 /// end user, whose address is unverified until they open the link mailed to it.
+/// `terms`: the terms of use in force (`None`: none configured); the person must
+/// have accepted exactly that version (`accepted`), which the account records.
 pub async fn sign_up(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     recovery: &RecoveryPolicy,
     mut new: NewUser,
+    terms: Option<&super::terms::Terms>,
+    accepted: Option<&str>,
     now: Timestamp,
 ) -> DomainResult<User> {
     new.role = Role::User;
+    let terms = match terms {
+        None => None,
+        Some(t) if accepted == Some(t.version.as_str()) => Some(t.version.as_str()),
+        Some(_) if accepted.is_some() => return Err(DomainError::invalid(
+            "accept_terms",
+            "The terms of use changed while you were reading them: read them again, then accept",
+        )),
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "accept_terms",
+                "Accept the terms of use to create an account",
+            ))
+        }
+    };
     insert_user(
         db,
         hasher,
@@ -186,6 +211,7 @@ pub async fn sign_up(
         Actor::Anonymous,
         EventType::UserSignedUp,
         Some(recovery),
+        terms,
         now,
     )
     .await
@@ -494,6 +520,7 @@ pub async fn ensure_first_admin(
         new,
         Actor::System,
         EventType::UserCreated,
+        None,
         None,
         now,
     )

@@ -8,6 +8,7 @@ pub mod recovery;
 pub mod second_factor;
 pub mod sessions;
 pub mod sign_in;
+pub mod terms;
 pub mod throttle;
 pub mod users;
 

@@ -130,6 +130,7 @@ pub(super) async fn issue_for<C: ConnectionTrait>(
         email: Set(email.to_owned()),
         created_at: Set(now),
         expires_at: Set(now + ttl_secs),
+        detail: Set(None),
     }
     .insert(conn)
     .await?;

@@ -7,6 +7,7 @@ use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
 use crate::accounts::second_factor::pending::{self, Purpose};
 use crate::accounts::second_factor::{self, policy, Method};
 use crate::accounts::sessions::{self, SessionPolicy};
+use crate::accounts::terms::{self, Terms};
 use crate::accounts::throttle::{self, Reservation, ThrottlePolicy};
 use crate::accounts::users::{Role, User};
 use crate::audit::{self, Actor, AuditEvent, EventType};
@@ -126,7 +127,7 @@ pub async fn check_credentials(
 /// Where a right password leads.
 #[derive(Debug)]
 pub enum SignInStep {
-    Done(SignedIn),
+    Done(Box<SignedIn>),
     /// The person has a second factor: no session yet. The token is for the
     /// pending sign-in's cookie (`second_factor::pending`).
     SecondFactor {
@@ -137,34 +138,140 @@ pub enum SignInStep {
     SetUp {
         pending: String,
     },
+    /// The person has not accepted the terms of use in force: they do, before
+    /// any other step (same cookie).
+    Terms {
+        pending: String,
+    },
 }
 
-/// The password step. `second_factor_roles`: the roles an administrator requires
-/// a second factor of (`second_factor::policy`).
+/// What the settings require of a sign-in before it makes a session.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Requirements<'a> {
+    /// The roles an administrator requires a second factor of
+    /// (`second_factor::policy`).
+    pub second_factor_roles: &'a [Role],
+    /// The terms of use in force (`accounts::terms`).
+    pub terms: Option<&'a Terms>,
+}
+
+/// The password step.
 pub async fn sign_in(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     sessions_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
-    second_factor_roles: &[Role],
+    required: Requirements<'_>,
     req: SignInRequest<'_>,
     now: Timestamp,
 ) -> Result<SignInStep, SignInError> {
     let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
     let txn = crate::platform::db::write_txn(db).await?;
-    if factor::is_active(&txn, &user.id).await? {
-        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, now).await?;
+    if terms::needs(required.terms, &user) {
+        let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;
         txn.commit().await?;
+        return Ok(SignInStep::Terms { pending });
+    }
+    let step = after_terms(&txn, &user, &req, required, None, sessions_policy, now).await?;
+    txn.commit().await?;
+    Ok(step)
+}
+
+/// The steps after the terms: the second factor, its set-up, or the session
+/// (which records the terms accepted on the way, `accepted_terms`).
+async fn after_terms(
+    txn: &sea_orm::DatabaseTransaction,
+    user: &User,
+    req: &SignInRequest<'_>,
+    required: Requirements<'_>,
+    accepted_terms: Option<&str>,
+    sessions_policy: SessionPolicy,
+    now: Timestamp,
+) -> Result<SignInStep, DomainError> {
+    if factor::is_active(txn, &user.id).await? {
+        let pending =
+            pending::begin(txn, &user.id, Purpose::SecondStep, accepted_terms, now).await?;
         return Ok(SignInStep::SecondFactor { pending });
     }
-    if policy::covers(second_factor_roles, user.role) {
-        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, now).await?;
-        txn.commit().await?;
+    if policy::covers(required.second_factor_roles, user.role) {
+        let pending = pending::begin(txn, &user.id, Purpose::SetUp, accepted_terms, now).await?;
         return Ok(SignInStep::SetUp { pending });
     }
-    let token = open_session(&txn, &user, &req, Method::Password, sessions_policy, now).await?;
+    if let Some(v) = accepted_terms {
+        terms::record(txn, user, v, req.ip.clone(), now).await?;
+    }
+    let token = open_session(txn, user, req, Method::Password, sessions_policy, now).await?;
+    Ok(SignInStep::Done(Box::new(SignedIn {
+        user: user.clone(),
+        token,
+    })))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TermsStepError {
+    /// No pending sign-in behind the cookie (expired, finished, or none).
+    #[error("This sign-in has expired. Sign in again with your password.")]
+    Expired,
+    /// The box was not ticked, or ticked for terms that changed since.
+    #[error("{0}")]
+    NotAccepted(&'static str),
+    #[error(transparent)]
+    Internal(#[from] DomainError),
+}
+
+impl From<sea_orm::DbErr> for TermsStepError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        TermsStepError::Internal(e.into())
+    }
+}
+
+/// The person whose sign-in `pending_token` waits for them to accept the terms.
+pub async fn terms_pending(
+    db: &DatabaseConnection,
+    pending_token: &str,
+    now: Timestamp,
+) -> Result<User, TermsStepError> {
+    pending::find(db, pending_token, Purpose::Terms, now)
+        .await?
+        .map(|p| p.user)
+        .ok_or(TermsStepError::Expired)
+}
+
+/// The terms step of the pending sign-in `pending_token`: the person accepted
+/// `accepted` (the version they read), which must be the version in force. Leads
+/// on to the second factor or the session; the acceptance is recorded with the
+/// session, never before the sign-in is complete.
+pub async fn accept_terms(
+    db: &DatabaseConnection,
+    pending_token: &str,
+    accepted: Option<&str>,
+    req: &SignInRequest<'_>,
+    required: Requirements<'_>,
+    sessions_policy: SessionPolicy,
+    now: Timestamp,
+) -> Result<SignInStep, TermsStepError> {
+    let user = terms_pending(db, pending_token, now).await?;
+    // Terms withdrawn meanwhile: nothing left to accept.
+    let version = match (required.terms, accepted) {
+        (None, _) => None,
+        (Some(t), Some(a)) if a == t.version => Some(t.version.as_str()),
+        (Some(_), Some(_)) => return Err(TermsStepError::NotAccepted(
+            "The terms of use changed while you were reading them: read them again, then accept",
+        )),
+        (Some(_), None) => {
+            return Err(TermsStepError::NotAccepted(
+                "Accept the terms of use to go on, or sign out",
+            ))
+        }
+    };
+    let txn = crate::platform::db::write_txn(db).await?;
+    if !pending::finish(&txn, pending_token, Purpose::Terms).await? {
+        txn.rollback().await?;
+        return Err(TermsStepError::Expired);
+    }
+    let step = after_terms(&txn, &user, req, required, version, sessions_policy, now).await?;
     txn.commit().await?;
-    Ok(SignInStep::Done(SignedIn { user, token }))
+    Ok(step)
 }
 
 /// A session for `user`, signed in by `method`, with its event, in `txn`.
@@ -231,13 +338,17 @@ pub async fn second_step(
     sessions_policy: SessionPolicy,
 ) -> Result<SignedIn, SecondStepError> {
     let now = attempt.now;
-    let Some(user) = pending::find(db, pending_token, Purpose::SecondStep, now).await? else {
+    let Some(found) = pending::find(db, pending_token, Purpose::SecondStep, now).await? else {
         return Err(SecondStepError::Expired);
     };
+    let user = found.user;
     let (method, txn) = factor::verify(db, attempt, &user, input).await?;
     if !pending::finish(&txn, pending_token, Purpose::SecondStep).await? {
         txn.rollback().await?;
         return Err(SecondStepError::Expired);
+    }
+    if let Some(v) = &found.accepted_terms {
+        terms::record(&txn, &user, v, attempt.ip.clone(), now).await?;
     }
     let no_password = SecretString::default();
     let req = SignInRequest {
@@ -259,7 +370,10 @@ pub async fn set_up_enrollment(
     pending_token: &str,
     now: Timestamp,
 ) -> Result<(User, factor::Enrollment), SecondStepError> {
-    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
+    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now)
+        .await?
+        .map(|p| p.user)
+    else {
         return Err(SecondStepError::Expired);
     };
     let enrollment = match factor::pending(db, kek, &user).await? {
@@ -282,13 +396,17 @@ pub async fn set_up_step(
     sessions_policy: SessionPolicy,
 ) -> Result<(SignedIn, Vec<String>), SecondStepError> {
     let now = attempt.now;
-    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
+    let Some(found) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
         return Err(SecondStepError::Expired);
     };
+    let user = found.user;
     let (codes, txn) = factor::confirm_in(db, attempt, &user, code).await?;
     if !pending::finish(&txn, pending_token, Purpose::SetUp).await? {
         txn.rollback().await?;
         return Err(SecondStepError::Expired);
+    }
+    if let Some(v) = &found.accepted_terms {
+        terms::record(&txn, &user, v, attempt.ip.clone(), now).await?;
     }
     let no_password = SecretString::default();
     let req = SignInRequest {

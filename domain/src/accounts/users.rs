@@ -154,6 +154,8 @@ pub struct User {
     /// Access tokens issued for this person before this time are no longer
     /// accepted (a password change or a disable ends them).
     pub tokens_valid_after: Option<Timestamp>,
+    /// The version of the terms of use the person last accepted (`accounts::terms`).
+    pub terms_version: Option<String>,
 }
 
 impl TryFrom<user::Model> for User {
@@ -174,6 +176,7 @@ impl TryFrom<user::Model> for User {
             created_at: m.created_at,
             updated_at: m.updated_at,
             tokens_valid_after: m.tokens_valid_after,
+            terms_version: m.terms_version,
         })
     }
 }

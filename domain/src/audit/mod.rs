@@ -61,6 +61,7 @@ event_types! {
     UserSecondFactorFailed => "user.second_factor_failed",
     UserRecoveryCodeUsed => "user.recovery_code_used",
     UserRecoveryCodesRegenerated => "user.recovery_codes_regenerated",
+    UserTermsAccepted => "user.terms_accepted",
     SessionSignedIn => "session.signed_in",
     SessionSignInFailed => "session.sign_in_failed",
     SessionSignedOut => "session.signed_out",

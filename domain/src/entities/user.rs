@@ -22,6 +22,9 @@ pub struct Model {
     /// Tokens issued for this person before this time are dead (set when the
     /// password changes or the account is disabled).
     pub tokens_valid_after: Option<i64>,
+    /// The version of the terms of use the person last accepted, and when (m0038).
+    pub terms_version: Option<String>,
+    pub terms_accepted_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

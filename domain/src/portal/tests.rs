@@ -99,6 +99,7 @@ fn settings() -> RuntimeSettings {
         second_factor_roles: vec![],
         require_dpop: false,
         metadata_documents: Default::default(),
+        terms: None,
     }
 }
 

@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::accounts::terms::Terms;
 use crate::accounts::users::{AdminCtx, Role};
 use crate::audit::{self, AuditEvent, EventType};
 use crate::entities::server_setting as ss;
@@ -113,6 +114,9 @@ pub const PERSONAL_TOKEN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=365;
 pub const PERSONAL_TOKEN_DAYS_DEFAULT: i64 = 90;
 /// The roles whose people must sign in with a second factor (space-separated).
 pub const SECOND_FACTOR_ROLES: &str = "second_factor_roles";
+/// The terms of use people accept (`accounts::terms`): where, and which version.
+pub const TERMS_URL: &str = "terms_url";
+pub const TERMS_VERSION: &str = "terms_version";
 
 /// Access tokens: at least a minute, at most an hour. They cannot be recalled from
 /// an API that checks them offline, so the upper bound is the revocation window.
@@ -156,6 +160,10 @@ pub struct RuntimeSettings {
     /// no session for them (`accounts::second_factor::policy`).
     #[serde(default)]
     pub second_factor_roles: Vec<Role>,
+    /// The terms of use accepted at sign-up, and at the next sign-in after a new
+    /// version (`None`: no terms configured).
+    #[serde(default)]
+    pub terms: Option<Terms>,
 }
 
 fn default_personal_token_days() -> i64 {
@@ -197,6 +205,13 @@ pub async fn load<C: ConnectionTrait>(
             .get(SECOND_FACTOR_ROLES)
             .map(|v| roles_of(v))
             .unwrap_or_default(),
+        terms: match (rows.get(TERMS_URL), rows.get(TERMS_VERSION)) {
+            (Some(url), Some(version)) if !url.is_empty() && !version.is_empty() => Some(Terms {
+                url: url.clone(),
+                version: version.clone(),
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -277,6 +292,9 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
             "must be between 1 and 365 days",
         ));
     }
+    if let Some(t) = &s.terms {
+        t.validate()?;
+    }
     crate::platform::text::check_items(
         "default_client_scopes",
         &s.default_client_scopes,
@@ -302,7 +320,7 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
     Ok(())
 }
 
-fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 9] {
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 11] {
     [
         (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
         (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
@@ -325,6 +343,17 @@ fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 9] {
                 .map(|r| r.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
+        ),
+        (
+            TERMS_URL,
+            s.terms.as_ref().map(|t| t.url.clone()).unwrap_or_default(),
+        ),
+        (
+            TERMS_VERSION,
+            s.terms
+                .as_ref()
+                .map(|t| t.version.clone())
+                .unwrap_or_default(),
         ),
     ]
 }

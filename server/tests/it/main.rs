@@ -42,6 +42,7 @@ mod rp;
 mod second_factor;
 mod sign_in;
 mod statuses;
+mod terms;
 mod throttle_clients;
 mod throttle_sign_in;
 mod token_bounds;

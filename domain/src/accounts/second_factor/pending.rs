@@ -1,5 +1,5 @@
-//! A sign-in whose password was right and whose second step is still to come. It
-//! is no session: the browser holds a random token (its own cookie, minutes long),
+//! A sign-in whose password was right and whose next step is still to come (a
+//! second factor, its set-up, or the terms of use). It is no session: the browser holds a random token (its own cookie, minutes long),
 //! the database an `account_tokens` row with the token's SHA-256. Finishing the
 //! sign-in deletes the row in the session's transaction, so a pending sign-in
 //! makes at most one session.
@@ -20,6 +20,9 @@ pub enum Purpose {
     /// A first code from an authenticator app being set up, because an
     /// administrator requires a second factor of the person's role.
     SetUp,
+    /// The person's acceptance of the terms of use in force (a new version since
+    /// they last accepted, or none yet).
+    Terms,
 }
 
 impl Purpose {
@@ -27,6 +30,7 @@ impl Purpose {
         match self {
             Purpose::SecondStep => "sign_in_second_factor",
             Purpose::SetUp => "sign_in_set_up_second_factor",
+            Purpose::Terms => "sign_in_terms",
         }
     }
 }
@@ -36,16 +40,30 @@ pub const TTL_SECS: i64 = 300;
 /// Time to install an authenticator app, scan the code and type the first one.
 pub const SET_UP_TTL_SECS: i64 = 900;
 
-/// Starts the second step for `user_id`; the token for the cookie.
+/// A pending sign-in found by its token.
+#[derive(Debug)]
+pub struct Pending {
+    pub user: User,
+    /// The version of the terms of use the person accepted on the way, recorded
+    /// only when the sign-in makes its session.
+    pub accepted_terms: Option<String>,
+}
+
+const TERMS_PREFIX: &str = "terms:";
+
+/// Starts the step `purpose` for `user_id`, carrying the terms accepted on the
+/// way (if any); the token for the cookie.
 pub async fn begin<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     purpose: Purpose,
+    accepted_terms: Option<&str>,
     now: Timestamp,
 ) -> DomainResult<String> {
     let ttl = match purpose {
         Purpose::SecondStep => TTL_SECS,
-        Purpose::SetUp => SET_UP_TTL_SECS,
+        // Time to read the terms, too.
+        Purpose::SetUp | Purpose::Terms => SET_UP_TTL_SECS,
     };
     let token = random_token();
     account_token::ActiveModel {
@@ -55,20 +73,21 @@ pub async fn begin<C: ConnectionTrait>(
         email: Set(String::new()),
         created_at: Set(now),
         expires_at: Set(now + ttl),
+        detail: Set(accepted_terms.map(|v| format!("{TERMS_PREFIX}{v}"))),
     }
     .insert(conn)
     .await?;
     Ok(token)
 }
 
-/// The person whose sign-in `token` is, while it is pending for `purpose` and
-/// their account enabled.
+/// The sign-in `token`, while it is pending for `purpose` and the person's
+/// account enabled.
 pub async fn find<C: ConnectionTrait>(
     conn: &C,
     token: &str,
     purpose: Purpose,
     now: Timestamp,
-) -> DomainResult<Option<User>> {
+) -> DomainResult<Option<Pending>> {
     let Some(row) = account_token::Entity::find_by_id(token_hash(token))
         .filter(account_token::Column::Purpose.eq(purpose.as_str()))
         .filter(account_token::Column::ExpiresAt.gt(now))
@@ -80,8 +99,14 @@ pub async fn find<C: ConnectionTrait>(
     let Some(u) = user::Entity::find_by_id(row.user_id).one(conn).await? else {
         return Ok(None);
     };
-    let u: User = u.try_into()?;
-    Ok((!u.disabled).then_some(u))
+    let user: User = u.try_into()?;
+    let accepted_terms = row
+        .detail
+        .and_then(|d| d.strip_prefix(TERMS_PREFIX).map(str::to_owned));
+    Ok((!user.disabled).then_some(Pending {
+        user,
+        accepted_terms,
+    }))
 }
 
 /// Ends the pending sign-in; true for the one caller that ended it.

@@ -32,6 +32,8 @@ impl Request {
 
 /// The `error_description` for a person whose role requires a second factor.
 pub const PASSWORD_GRANT_MFA_REQUIRED: &str = "a second factor is required of this account's role, which the password grant cannot carry: sign in through the authorization code flow";
+/// The `error_description` for a person who has not accepted the terms of use in force.
+pub const PASSWORD_GRANT_TERMS: &str = "this account has not accepted the current terms of use: sign in once through the browser to read and accept them";
 /// The `error_description` for a person with a second factor.
 pub const PASSWORD_GRANT_MFA: &str = "this account has a second factor, which the password grant cannot carry: sign in through the authorization code flow";
 
@@ -72,14 +74,18 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         Ok(true) => return Err(OAuthError::invalid_grant(PASSWORD_GRANT_MFA)),
         Err(e) => return Err(OAuthError::server_error(e)),
     }
-    let required = app
+    let settings = app
         .runtime
         .get(&app.db)
         .await
-        .map_err(OAuthError::server_error)?
-        .second_factor_roles;
-    if domain::accounts::second_factor::policy::covers(&required, user.role) {
+        .map_err(OAuthError::server_error)?;
+    if domain::accounts::second_factor::policy::covers(&settings.second_factor_roles, user.role) {
         return Err(OAuthError::invalid_grant(PASSWORD_GRANT_MFA_REQUIRED));
+    }
+    // Nor can it show the terms of use: a person who has not accepted the ones in
+    // force accepts them in the browser first.
+    if domain::accounts::terms::needs(settings.terms.as_ref(), &user) {
+        return Err(OAuthError::invalid_grant(PASSWORD_GRANT_TERMS));
     }
     if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
         return Err(OAuthError::invalid_grant(why));
