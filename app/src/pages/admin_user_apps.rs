@@ -46,6 +46,7 @@ pub fn AdminUserAppsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! {
+                        <h1 class="mt-2 text-2xl font-semibold">"Authorizations of " {format!("{} ({})", d.display_name, d.username)}</h1>
                         <SecondFactor on=d.second_factor user_id=d.user_id.clone() username=d.username.clone() reset/>
                         <Tokens tokens=d.tokens.clone() user_id=d.user_id.clone() revoke=revoke_token/>
                         <Authorizations d revoke/>
@@ -59,9 +60,8 @@ pub fn AdminUserAppsPage() -> impl IntoView {
 
 #[component]
 fn Authorizations(d: UserApps, revoke: ServerAction<AdminRevokeApp>) -> impl IntoView {
-    let who = format!("{} ({})", d.display_name, d.username);
     view! {
-        <h1 class="mt-2 text-2xl font-semibold">"Authorizations of " {who}</h1>
+        <h2 class="mt-8 text-xl font-semibold">"Applications"</h2>
         <p class="mt-1 text-slate-600">"The applications this person allowed to use their account, and the agents acting for them through each."</p>
         {if d.list.apps.is_empty() {
             view! {
@@ -93,7 +93,7 @@ fn AppRow(
     let confirm_id = format!("confirm-{}", app.grant_id);
     view! {
         <li class=CARD data-testid=testid>
-            <h2 class="text-lg font-semibold" data-testid="app-name">{app.name.clone()}</h2>
+            <h3 class="text-lg font-semibold" data-testid="app-name">{app.name.clone()}</h3>
             <p class="text-sm text-slate-600">
                 "Client " <code class="break-all font-mono text-xs">{app.client_id.clone()}</code>
                 " · allowed " {app.first_authorised.clone()}

@@ -154,7 +154,23 @@ pub async fn create(
     Ok((m.into(), token))
 }
 
-/// `user_id`'s tokens, newest first (expired ones too, marked by their date).
+/// Expired tokens stay listed (marked expired) this long, so a person whose
+/// script stopped working sees why; then the clean-up job deletes them.
+pub const KEEP_EXPIRED_SECS: i64 = 30 * 86_400;
+
+/// Deletes tokens that expired more than [`KEEP_EXPIRED_SECS`] ago (the clean-up
+/// job). A token past a lowered cap but not its own date is kept: raising the cap
+/// again would bring it back.
+pub async fn purge_expired<C: ConnectionTrait>(conn: &C, now: Timestamp) -> DomainResult<u64> {
+    Ok(pt::Entity::delete_many()
+        .filter(pt::Column::ExpiresAt.lt(now - KEEP_EXPIRED_SECS))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// `user_id`'s tokens, newest first (expired ones too, marked by their date,
+/// until the clean-up job deletes them: [`KEEP_EXPIRED_SECS`]).
 pub async fn list<C: ConnectionTrait>(conn: &C, user_id: &str) -> DomainResult<Vec<PersonalToken>> {
     Ok(pt::Entity::find()
         .filter(pt::Column::UserId.eq(user_id))

@@ -1,6 +1,7 @@
 //! Periodic clean-up of rows that can no longer matter: expired sessions, codes,
 //! refresh tokens, revocation-list entries past their token's expiry, and throttle
-//! counters whose window and lock are over, back-channel logouts done long ago.
+//! counters whose window and lock are over, back-channel logouts done long ago,
+//! personal access tokens a month past their expiry.
 
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -29,6 +30,7 @@ pub struct Purged {
     pub device_codes: u64,
     pub account_tokens: u64,
     pub token_lineage: u64,
+    pub personal_tokens: u64,
 }
 
 /// Delivered or given-up back-channel logouts are shown to developers this long.
@@ -93,6 +95,7 @@ pub async fn purge<C: ConnectionTrait>(
         device_codes: crate::oauth::device::purge(conn, now).await?,
         account_tokens: crate::accounts::recovery::purge_expired(conn, now).await?,
         token_lineage: crate::oauth::exchange::purge(conn, now).await?,
+        personal_tokens: crate::accounts::personal_tokens::purge_expired(conn, now).await?,
     })
 }
 

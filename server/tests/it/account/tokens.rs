@@ -283,3 +283,40 @@ async fn an_administrator_sees_and_revokes_a_persons_tokens() {
     let ev = app.audit_events_of("personal_token.revoked").await;
     assert_eq!(ev[0]["user"], uid.as_str());
 }
+
+#[tokio::test]
+async fn expired_tokens_stay_listed_a_month_then_the_clean_up_job_deletes_them() {
+    let app = spawn_app().await;
+    create_user(&app.db, "dora", Role::Developer).await;
+    let dora = app.browser();
+    assert!(dora.sign_in("dora", ADMIN_PASSWORD).await.status < 400);
+    made(&dora, "short", "portal", "1").await;
+    made(&dora, "long", "portal", "60").await;
+    let purge = |at: i64| {
+        let db = app.db.clone();
+        async move {
+            domain::jobs::cleanup::purge(&db, Default::default(), Default::default(), at)
+                .await
+                .unwrap()
+                .personal_tokens
+        }
+    };
+    let day = 86_400;
+    // Expired a day ago, then 29 days ago: still listed, marked by its date.
+    assert_eq!(purge(app.clock_now() + 2 * day).await, 0);
+    assert_eq!(purge(app.clock_now() + 30 * day).await, 0);
+    assert_eq!(app.count("personal_tokens").await, 2);
+    // A month and a day past its expiry: gone; the live one stays.
+    assert_eq!(purge(app.clock_now() + 32 * day).await, 1);
+    let user = domain::accounts::find_by_username(&app.db, "dora")
+        .await
+        .unwrap()
+        .unwrap();
+    let left: Vec<String> = domain::accounts::personal_tokens::list(&app.db, &user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(left, ["long"]);
+}
