@@ -33,6 +33,9 @@ pub const PREFIX: &str = "pcp_";
 /// The two scopes a token may carry.
 pub const FULL: &str = "portal";
 pub const READ_ONLY: &str = "portal:read";
+/// The advisory lock space that serialises one person's token creations
+/// (`platform::db::lock_key`).
+const TOKENS_LOCK: i32 = 0x5041_5453;
 /// How often a token's last use is written at most (a busy script would
 /// otherwise write on every call).
 const LAST_USE_EVERY: i64 = 60;
@@ -112,6 +115,9 @@ pub async fn create(
     }
     let token = SecretString::new(format!("{PREFIX}{}", random_token()));
     let txn = crate::platform::db::write_txn(db).await?;
+    // Count and insert as one step: on PostgreSQL two creations at once would
+    // both count 49 and both insert.
+    crate::platform::db::lock_key(&txn, TOKENS_LOCK, &user.id).await?;
     let held = pt::Entity::find()
         .filter(pt::Column::UserId.eq(&user.id))
         .count(&txn)

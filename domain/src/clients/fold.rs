@@ -82,14 +82,7 @@ pub(crate) async fn fold<C: ConnectionTrait>(
     let Some(software_id) = who.software_id.filter(|s| !s.is_empty()) else {
         return Ok(out);
     };
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            [FOLD_LOCK.into(), who.key().into()],
-        ))
-        .await?;
-    }
+    crate::platform::db::lock_key(txn, FOLD_LOCK, &who.key()).await?;
     let mut rows = dr::Entity::find()
         .filter(dr::Column::Via.eq(who.via))
         .filter(dr::Column::SoftwareId.eq(software_id));

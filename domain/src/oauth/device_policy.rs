@@ -1,7 +1,7 @@
 //! What operators set for the device flow (RFC 8628), and the quota of requests one
 //! client may have waiting for a person.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entities::device_code as dc;
 use crate::oauth::device::PENDING;
@@ -46,14 +46,7 @@ pub(crate) async fn pending_quota_used(
     now: Timestamp,
 ) -> DomainResult<Option<i64>> {
     use sea_orm::{PaginatorTrait, QueryOrder};
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            [DEVICE_QUOTA_LOCK.into(), client_id.into()],
-        ))
-        .await?;
-    }
+    crate::platform::db::lock_key(txn, DEVICE_QUOTA_LOCK, client_id).await?;
     let live = || {
         dc::Entity::find()
             .filter(dc::Column::ClientId.eq(client_id))

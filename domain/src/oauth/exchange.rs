@@ -308,15 +308,7 @@ pub(crate) async fn record<C: ConnectionTrait>(conn: &C, row: &tl::Model) -> Dom
 const LINEAGE_LOCK: i32 = 8693;
 
 pub(crate) async fn lock_parent<C: ConnectionTrait>(conn: &C, jti: &str) -> DomainResult<()> {
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            [LINEAGE_LOCK.into(), jti.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    Ok(crate::platform::db::lock_key(conn, LINEAGE_LOCK, jti).await?)
 }
 
 /// The tokens derived directly from `parents`, with their expiry. On PostgreSQL

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
 pub use sea_orm::DatabaseConnection as Db;
 
@@ -112,6 +112,22 @@ pub fn pool_use(db: &DatabaseConnection) -> (u32, u32, u32) {
 /// deferred transaction that reads and then writes fails at once with
 /// SQLITE_BUSY_SNAPSHOT when another connection committed in between, whereas an
 /// immediate one waits on the busy timeout. PostgreSQL ignores the option.
+/// On PostgreSQL, takes the transaction-scoped advisory lock `(space,
+/// hashtext(key))`: transactions that take the same one run one after the other
+/// (a check-then-insert under a count, say). SQLite needs none: its write
+/// transactions ([`write_txn`]) already run one at a time.
+pub async fn lock_key<C: ConnectionTrait>(conn: &C, space: i32, key: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            [space.into(), key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn write_txn(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
     db.begin_with_options(TransactionOptions {

@@ -320,3 +320,46 @@ async fn expired_tokens_stay_listed_a_month_then_the_clean_up_job_deletes_them()
         .collect();
     assert_eq!(left, ["long"]);
 }
+
+#[tokio::test]
+async fn a_person_holds_at_most_fifty_tokens_even_when_creating_them_at_once() {
+    let app = spawn_app().await;
+    let user = create_user(&app.db, "dora", Role::Developer).await;
+    for i in 0..45 {
+        domain::accounts::personal_tokens::create(
+            &app.db,
+            &user,
+            &format!("job {i}"),
+            "portal:read",
+            30,
+            90,
+            None,
+            app.clock_now(),
+        )
+        .await
+        .unwrap();
+    }
+    let dora = app.browser();
+    assert!(dora.sign_in("dora", ADMIN_PASSWORD).await.status < 400);
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let b = Browser {
+            client: dora.client.clone(),
+            base: dora.base.clone(),
+        };
+        burst.spawn(async move { make(&b, &format!("burst {i}"), "portal", "30").await });
+    }
+    let replies: Vec<Reply> = burst.join_all().await;
+    let made = replies.iter().filter(|r| r.status < 400).count();
+    let refused: Vec<&Reply> = replies.iter().filter(|r| r.status >= 400).collect();
+    assert_eq!((made, refused.len()), (5, 15));
+    for r in refused {
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("the most one person may"), "{}", r.body);
+    }
+    assert_eq!(app.count("personal_tokens").await, 50);
+    assert_eq!(
+        app.audit_events_of("personal_token.created").await.len(),
+        50
+    );
+}
