@@ -24,13 +24,26 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
     let st = state()?;
     let server_ttl = st.runtime.get(&st.db).await?.access_token_secs;
     let agents = domain::oauth::agents::agents_of(&st.db, user_id, st.now()).await?;
+    let mut seen = domain::oauth::agents::seen_through(&st.db, user_id).await?;
+    let connected = domain::oauth::consents::connected_apps(&st.db, user_id).await?;
+    // The names of agents offered but not acting now, for every app in one query.
+    let others = connected.iter().flat_map(|a| {
+        let seen = seen.get(&a.grant.client_id).cloned().unwrap_or_default();
+        let named = match &a.grant.may_act {
+            domain::oauth::agents::MayAct::Only(list) => list.iter().cloned().collect(),
+            _ => Vec::new(),
+        };
+        seen.into_iter().chain(named)
+    });
+    let names = domain::clients::store::names(&st.db, others.collect::<Vec<_>>()).await?;
     let mut apps = Vec::new();
-    for a in domain::oauth::consents::connected_apps(&st.db, user_id).await? {
+    for a in connected {
         let acting: Vec<_> = agents
             .iter()
             .filter(|g| g.origin_client_id == a.grant.client_id)
             .collect();
-        let (may_act, agent_choices) = agent_choices(&st, user_id, &a.grant, &acting).await?;
+        let seen = seen.remove(&a.grant.client_id).unwrap_or_default();
+        let (may_act, agent_choices) = agent_choices(&a.grant, &acting, seen, &names);
         apps.push(ConnectedAppView {
             delegable: a.scopes.iter().any(|s| !domain::apis::is_builtin(&s.name)),
             may_act,
@@ -72,12 +85,12 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
 /// `may_act` as My apps shows it: its mode, and the agents the person can tick
 /// (acting now, or named before), each with whether it is allowed.
 #[cfg(feature = "ssr")]
-async fn agent_choices(
-    st: &crate::ssr::AppState,
-    user_id: &str,
+fn agent_choices(
     grant: &domain::oauth::consents::Grant,
     acting: &[&domain::oauth::agents::AgentUse],
-) -> Result<(String, Vec<crate::model::AgentChoice>), AppError> {
+    seen: Vec<String>,
+    names: &std::collections::HashMap<String, String>,
+) -> (String, Vec<crate::model::AgentChoice>) {
     use crate::model::AgentChoice;
     use domain::oauth::agents::MayAct;
     let may_act = &grant.may_act;
@@ -91,7 +104,7 @@ async fn agent_choices(
         .collect();
     choices.dedup_by(|a, b| a.client_id == b.client_id);
     // Agents stopped or dropped lately, and those named: each can be (re)allowed.
-    let mut others = domain::oauth::agents::seen_through(&st.db, user_id, &grant.client_id).await?;
+    let mut others = seen;
     if let MayAct::Only(list) = may_act {
         others.extend(list.iter().cloned());
     }
@@ -99,16 +112,13 @@ async fn agent_choices(
         if choices.iter().any(|c| c.client_id == id) {
             continue;
         }
-        let name = domain::clients::find(&st.db, &id)
-            .await?
-            .map_or_else(|| id.clone(), |c| c.metadata.name);
         choices.push(AgentChoice {
             allowed: may_act.allows(&id),
+            name: names.get(&id).cloned().unwrap_or_else(|| id.clone()),
             client_id: id,
-            name,
         });
     }
-    Ok((may_act.mode().to_owned(), choices))
+    (may_act.mode().to_owned(), choices)
 }
 
 /// The person says who may act for them through one app: any agent, only the

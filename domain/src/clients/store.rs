@@ -227,6 +227,31 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option
         .transpose()
 }
 
+/// The names of the clients `ids` (one query); an id that names no client is
+/// left out.
+pub async fn names<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = String>,
+) -> DomainResult<std::collections::HashMap<String, String>> {
+    use sea_orm::QuerySelect;
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| crate::platform::text::could_exist(id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String)> = client::Entity::find()
+        .select_only()
+        .column(client::Column::Id)
+        .column(client::Column::Name)
+        .filter(client::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Reads a client inside a write transaction, to change it: `SELECT … FOR UPDATE`
 /// on PostgreSQL, so concurrent writers of the row take turns and each starts from
 /// the previous one's result. (SQLite has no row locks and needs none: a write

@@ -70,17 +70,21 @@ pub async fn agents_of(
             a.depth = a.depth.min(r.depth);
             continue;
         }
-        let name = crate::clients::store::find(db, &r.client_id)
-            .await?
-            .map_or_else(|| r.client_id.clone(), |c| c.metadata.name);
         out.push(AgentUse {
             origin_client_id: r.origin_client_id,
+            client_name: r.client_id.clone(),
             client_id: r.client_id,
-            client_name: name,
             last_used: r.created_at,
             live_tokens: 1,
             depth: r.depth,
         });
+    }
+    // Every agent's name in one query (a deleted client keeps its id as name).
+    let names = crate::clients::store::names(db, out.iter().map(|a| a.client_id.clone())).await?;
+    for a in &mut out {
+        if let Some(n) = names.get(&a.client_id) {
+            a.client_name = n.clone();
+        }
     }
     Ok(out)
 }
@@ -329,25 +333,35 @@ pub(crate) fn may_act_allows(
         || grant.is_none_or(|stored| MayAct::from_column(stored).allows(client_id))
 }
 
-/// Every agent that got a token for the person through `origin_client_id` whose
-/// lineage is still kept (until it expires), stopped or not: what My apps offers
-/// to allow or not.
+/// Every agent that got a token for the person through each app (by the app's
+/// client id) whose lineage is still kept (until it expires), stopped or not:
+/// what My apps offers to allow or not. One query for all the person's apps; at
+/// most [`MAX_NAMED_AGENTS`] per app.
 pub async fn seen_through(
     db: &DatabaseConnection,
     user_id: &str,
-    origin_client_id: &str,
-) -> DomainResult<Vec<String>> {
-    let mut ids: Vec<String> = tl::Entity::find()
+) -> DomainResult<std::collections::BTreeMap<String, Vec<String>>> {
+    let pairs: Vec<(String, String)> = tl::Entity::find()
         .select_only()
+        .column(tl::Column::OriginClientId)
         .column(tl::Column::ClientId)
         .distinct()
         .filter(tl::Column::UserId.eq(user_id))
-        .filter(tl::Column::OriginClientId.eq(origin_client_id))
-        .filter(tl::Column::ClientId.ne(origin_client_id))
-        .limit(MAX_NAMED_AGENTS as u64)
+        .filter(sea_orm::sea_query::ExprTrait::ne(
+            Expr::col(tl::Column::ClientId),
+            Expr::col(tl::Column::OriginClientId),
+        ))
+        .order_by_asc(tl::Column::OriginClientId)
+        .order_by_asc(tl::Column::ClientId)
         .into_tuple()
         .all(db)
         .await?;
-    ids.sort();
-    Ok(ids)
+    let mut by_app: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (origin, client) in pairs {
+        let ids = by_app.entry(origin).or_default();
+        if ids.len() < MAX_NAMED_AGENTS {
+            ids.push(client);
+        }
+    }
+    Ok(by_app)
 }

@@ -101,8 +101,8 @@ async fn a_person_names_the_agents_that_may_act_for_them_and_the_others_stop() {
         .find(|c| c["client_id"] == w.w2.id.as_str())
         .cloned();
     assert_eq!(
-        planner.map(|c| c["allowed"].clone()),
-        Some(json!(false)),
+        planner.map(|c| (c["allowed"].clone(), c["name"].clone())),
+        Some((json!(false), json!("Planner agent"))),
         "{g}"
     );
     let mut want = vec![w.x.id.clone(), w.w3.id.clone()];
