@@ -94,16 +94,7 @@ pub async fn consent_details(query: String) -> Result<Option<ConsentView>, AppEr
     let beyond = asked.map(|a| {
         domain::oauth::claims::beyond_scopes(&client, &domain::oauth::ScopeSet::parse(&scope), &a)
     });
-    let client_id = client.id.clone();
     let mut view = consent_view(&st, user.user(), client, &scope, params).await?;
-    if view
-        .scopes
-        .iter()
-        .chain(&view.already)
-        .any(|s| s.api.is_some())
-    {
-        view.agents = Some(agents_offer(&st, &user.user().id, &client_id).await?);
-    }
     view.claims = beyond
         .unwrap_or_default()
         .iter()
@@ -126,12 +117,11 @@ async fn agents_offer(
         .unwrap_or_default();
     let mut named = Vec::new();
     if let MayAct::Only(list) = &may_act {
-        for id in list {
-            let name = domain::clients::find(&st.db, id)
-                .await?
-                .map_or_else(|| id.clone(), |c| c.metadata.name);
-            named.push(name);
-        }
+        let names = domain::clients::store::names(&st.db, list.iter().cloned()).await?;
+        named = list
+            .iter()
+            .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+            .collect();
     }
     Ok(AgentsOffer {
         current: may_act.mode().into(),
@@ -191,6 +181,13 @@ pub async fn consent_view(
         .chain(client.metadata.redirect_uris.iter())
         .find_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned));
     let document_host = domain::clients::metadata_document::document_host(&client.id);
+    // Who may act for the person through the app: asked when it gets access to
+    // an API, whose services could hand it on (both flows).
+    let agents = if scopes.iter().chain(&already).any(|s| s.api.is_some()) {
+        Some(agents_offer(st, &user.id, &client.id).await?)
+    } else {
+        None
+    };
     Ok(ConsentView {
         logo_uri: client.metadata.logo_uri,
         client_uri: client.metadata.client_uri,
@@ -209,6 +206,6 @@ pub async fn consent_view(
         claims: Vec::new(),
         params,
         user_display_name: user.display_name.clone(),
-        agents: None,
+        agents,
     })
 }

@@ -151,6 +151,9 @@ pub async fn device_decide(
     csrf_token: String,
     user_code: String,
     #[server(default)] decision: String,
+    /// Who may act for the person through the app (`any`, `none`, `only`).
+    #[server(default)]
+    agents: Option<String>,
 ) -> Result<(), AppError> {
     use crate::navigation::encode_component;
     use crate::ssr::{request_ctx, state};
@@ -164,20 +167,31 @@ pub async fn device_decide(
         return Ok(());
     };
     let decision = match decision.as_str() {
-        "allow" => Decision::Approve,
+        "allow" => Decision::Approve {
+            may_act: domain::oauth::agents::MayAct::from_consent(agents.as_deref())
+                .map_err(|why| AppError::invalid("agents", why))?,
+        },
         _ => Decision::Deny,
     };
+    let approved = decision != Decision::Deny;
     let who = device::Entrant {
         user: user.user(),
         ip: ctx.ip.as_deref(),
         policy: st.throttle,
     };
-    match device::decide(&st.db, &who, &user_code, decision, auth_time, st.now()).await {
+    match device::decide(
+        &st.db,
+        &st.revocations,
+        &who,
+        &user_code,
+        decision,
+        auth_time,
+        st.now(),
+    )
+    .await
+    {
         Ok(_) => {
-            let done = match decision {
-                Decision::Approve => "approved",
-                Decision::Deny => "denied",
-            };
+            let done = if approved { "approved" } else { "denied" };
             leptos_axum::redirect(&format!("/device?done={done}"));
         }
         Err(e) => {

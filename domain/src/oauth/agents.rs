@@ -154,6 +154,18 @@ impl MayAct {
         MayAct::Only(BTreeSet::new())
     }
 
+    /// The consent screen's answer (`agents`): `any` or `none` change it; `only`
+    /// (the list chosen on My apps) and no answer leave it as it is (`None`).
+    /// Anything else is an error the caller reports.
+    pub fn from_consent(answer: Option<&str>) -> Result<Option<Self>, &'static str> {
+        match answer {
+            None | Some("only") => Ok(None),
+            Some("any") => Ok(Some(MayAct::Any)),
+            Some("none") => Ok(Some(MayAct::none())),
+            Some(_) => Err("agents must be any, none or only"),
+        }
+    }
+
     /// The stored form (`grants.may_act`). A value that cannot be read allows no
     /// agent: the stricter reading.
     pub fn from_column(c: Option<&str>) -> Self {

@@ -25,6 +25,8 @@ use crate::accounts::throttle::{self, Limit, Reservation, ThrottlePolicy};
 use crate::accounts::users::User;
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::device_code as dc;
+use crate::oauth::access_tokens::RevocationMirror;
+use crate::oauth::agents::MayAct;
 use crate::oauth::device_policy::{pending_quota_used, DevicePolicy};
 use crate::platform::clock::Timestamp;
 use crate::platform::secret::{random_token, token_hash};
@@ -321,9 +323,13 @@ pub async fn usable_client<C: ConnectionTrait>(
 }
 
 /// What the person decided on `/device`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Approve,
+    /// With the answer to who may act for them through the app (`None`: keep
+    /// what they said before; `agents::MayAct::from_consent`).
+    Approve {
+        may_act: Option<MayAct>,
+    },
     Deny,
 }
 
@@ -331,8 +337,10 @@ pub enum Decision {
 /// the consent (the same grant the authorization endpoint records, so the app is on
 /// My apps and can be revoked there), both record their event, all in one
 /// transaction, and only while the request is still pending.
+#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     db: &DatabaseConnection,
+    revocations: &RevocationMirror,
     who: &Entrant<'_>,
     input: &str,
     decision: Decision,
@@ -345,11 +353,15 @@ pub async fn decide(
     let ip = who.ip.map(str::to_owned);
     let txn = crate::platform::db::write_txn(db).await?;
     let (status, grant_id, event) = match decision {
-        Decision::Approve => {
+        Decision::Approve { may_act } => {
             let scopes = crate::oauth::ScopeSet::parse_vec(&row.scopes);
             let g =
                 crate::oauth::consents::allow(&txn, &user_id, &client.id, &scopes, ip.clone(), now)
                     .await?;
+            if let Some(m) = &may_act {
+                crate::oauth::agents::apply_may_act(&txn, revocations, &g.id, m, ip.clone(), now)
+                    .await?;
+            }
             (APPROVED, Some(g.id), EventType::DeviceAuthorizationApproved)
         }
         Decision::Deny => (DENIED, None, EventType::DeviceAuthorizationDenied),

@@ -499,19 +499,9 @@ pub async fn consent(
     }
     // Who may act for the person through the app (`may_act`); "only" (the list
     // chosen under My apps) and no answer leave it as it is.
-    let may_act = match agents.as_deref() {
-        None | Some("only") => None,
-        Some("any") => Some(domain::oauth::agents::MayAct::Any),
-        Some("none") => Some(domain::oauth::agents::MayAct::none()),
-        Some(_) => {
-            return fail_request(
-                &st,
-                &req,
-                "invalid_request",
-                "agents must be any, none or only",
-                None,
-            )
-        }
+    let may_act = match domain::oauth::agents::MayAct::from_consent(agents.as_deref()) {
+        Ok(m) => m,
+        Err(why) => return fail_request(&st, &req, "invalid_request", why, None),
     };
     let now = st.services.now();
     let grant = async {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
+mod agents;
 mod entry;
 mod flow;
 mod polling;
@@ -119,6 +120,16 @@ pub fn entry_problem(v: &Value) -> Option<String> {
 /// Approves or denies `user_code` as a browser without JavaScript does: the page's
 /// decision form, its hidden fields, and the button pressed.
 pub async fn decide(b: &Browser, user_code: &str, decision: &str) -> Reply {
+    decide_with(b, user_code, decision, &[]).await
+}
+
+/// As [`decide`], with more of the form's fields (a radio button ticked).
+pub async fn decide_with(
+    b: &Browser,
+    user_code: &str,
+    decision: &str,
+    more: &[(&str, &str)],
+) -> Reply {
     let page = b
         .get_html(&format!("/device?user_code={}", enc(user_code)))
         .await;
@@ -133,6 +144,7 @@ pub async fn decide(b: &Browser, user_code: &str, decision: &str) -> Reply {
         page.body
     );
     fields.push(("decision".into(), decision.into()));
+    fields.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let form: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
