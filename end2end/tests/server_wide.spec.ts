@@ -240,3 +240,84 @@ test('an administrator requires two-step sign-in of developers: one without it s
     await context.close();
   }
 });
+
+const TERMS = 'https://example.edu/terms-of-use';
+
+async function setTerms(page: Page, testInfo: TestInfo, url: string, version: string) {
+  await goto(page, testInfo, '/admin/settings');
+  await page.getByLabel('Address of the terms (https://…)').fill(url);
+  await page.getByLabel('Version', { exact: true }).fill(version);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('status')).toContainText('The settings were saved');
+  await ready(page, testInfo);
+  await expect(page.getByLabel('Version', { exact: true })).toHaveValue(version);
+}
+
+test('with terms of use, a newcomer from an app accepts them to sign up, and a new version is accepted at the next sign-in on the way back', async ({ page, browser }, testInfo) => {
+  const name = `Terms ${testInfo.project.name} ${Date.now() % 100000}`;
+  const callback = app.callback(testInfo, 'terms');
+  const rp = await RelyingParty.discover(registerClient(name, callback), callback);
+  await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
+  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const visitor = await context.newPage();
+  const password = 'a long new password';
+  try {
+    await setTerms(page, testInfo, TERMS, unique(testInfo, 'v1'));
+    await expectAccessible(page, 'settings with terms of use');
+
+    // Signed out, at the app's authorization URL: sign-up needs the box ticked.
+    const first = await rp.authorizationUrl();
+    await visitor.goto(first.url);
+    await expect(visitor).toHaveURL(/\/login\?return_to=/);
+    await ready(visitor, testInfo);
+    await visitor.getByRole('link', { name: 'Create one' }).click();
+    await expect(visitor).toHaveURL(/\/signup\?return_to=/);
+    await ready(visitor, testInfo);
+    const user = unique(testInfo, 'terms');
+    await visitor.getByLabel('Username').fill(user);
+    await visitor.getByLabel('E-mail').fill(`${user}@example.edu`);
+    await visitor.getByLabel('Password', { exact: true }).fill(password);
+    await visitor.getByLabel('Repeat the password').fill(password);
+    const box = visitor.getByLabel(/I have read and accept the terms of use/);
+    await expect(box).not.toBeChecked();
+    await expect(visitor.getByRole('link', { name: 'terms of use' })).toHaveAttribute('href', TERMS);
+    await expectAccessible(visitor, 'sign-up with terms of use');
+    await box.check();
+    await visitor.getByRole('button', { name: 'Create account' }).click();
+    await expect(visitor.getByRole('status')).toContainText(/account/i);
+    await signInHere(visitor, testInfo, user, password);
+    await decide(visitor, testInfo, name, 'Allow');
+    await expect(visitor.getByRole('heading', { name: 'app callback' })).toBeVisible();
+    const arrival = await app.arrival(callback);
+    expectCode(arrival, first.checks);
+    const { userinfo } = await rp.redeem(arrival, first.checks);
+    expect(userinfo.preferred_username).toBe(user);
+
+    // A new version: the next sign-in asks for it before going back to the app.
+    const v2 = unique(testInfo, 'v2');
+    await setTerms(page, testInfo, TERMS, v2);
+    await context.clearCookies();
+    const second = await rp.authorizationUrl();
+    await visitor.goto(second.url);
+    await signInHere(visitor, testInfo, user, password);
+    await expect(visitor).toHaveURL(/\/login\/terms\?return_to=/);
+    await ready(visitor, testInfo);
+    await expect(visitor.getByText(`(version ${v2})`)).toBeVisible();
+    await expectAccessible(visitor, 'terms of use at sign-in');
+    await visitor.getByLabel(/I have read and accept the terms of use/).check();
+    await visitor.getByRole('button', { name: 'Continue' }).click();
+    const consent = visitor.getByTestId('consent-client');
+    const done = visitor.getByRole('heading', { name: 'app callback' });
+    await expect(consent.or(done)).toBeVisible();
+    if (await consent.isVisible()) await decide(visitor, testInfo, name, 'Allow');
+    await expect(done).toBeVisible();
+    const back = await app.arrival(callback, 1);
+    expectCode(back, second.checks);
+    const { userinfo: again } = await rp.redeem(back, second.checks);
+    expect(again.preferred_username).toBe(user);
+  } finally {
+    // Never leave terms in force for the specs that follow.
+    await setTerms(page, testInfo, '', '');
+    await context.close();
+  }
+});
