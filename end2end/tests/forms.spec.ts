@@ -77,3 +77,24 @@ test('the register form shows every error at once and keeps what was typed', asy
   await expect(page.getByLabel('Description')).toHaveValue('Edited text');
   await expect(page.getByLabel('Home page URI')).toHaveValue('http://insecure.example.com/');
 });
+
+test('a refused sign-up keeps the name and address typed, never the passwords', async ({ page }, testInfo) => {
+  await goto(page, testInfo, '/signup');
+  const user = unique(testInfo, 'keep');
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('E-mail').fill(`${user}@example.edu`);
+  await page.getByLabel('Display name').fill('Kept Name');
+  await page.getByLabel('Password', { exact: true }).fill('a long new password');
+  await page.getByLabel('Repeat the password').fill('another long password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#f-password_confirm-error')).toContainText('do not match');
+  await ready(page, testInfo);
+  await expect(page.getByLabel('Username')).toHaveValue(user);
+  await expect(page.getByLabel('E-mail')).toHaveValue(`${user}@example.edu`);
+  await expect(page.getByLabel('Display name')).toHaveValue('Kept Name');
+  if (testInfo.project.use.javaScriptEnabled === false) {
+    // A new page: the passwords never travel back (it/accounts.rs checks the reply).
+    await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  }
+  await expectAccessible(page, 'sign-up with an error');
+});

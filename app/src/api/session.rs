@@ -331,11 +331,29 @@ pub async fn sign_up(
             "Self sign-up is turned off. Ask an administrator for an account.".into(),
         ));
     }
+    // A field's error comes back with what was typed in the fields that hold no
+    // secret, so the form shown again without JavaScript keeps them (issue 13,
+    // defect 4); the passwords are never echoed.
+    let kept = [
+        ("username", username.clone()),
+        ("email", email.clone()),
+        ("display_name", display_name.clone()),
+    ];
+    let with_values = |e: AppError| match e {
+        AppError::Invalid { field, message } => AppError::Fields {
+            errors: vec![(field, message)],
+            values: kept
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        },
+        other => other,
+    };
     if password != password_confirm {
-        return Err(AppError::invalid(
+        return Err(with_values(AppError::invalid(
             "password_confirm",
             "The two passwords do not match.",
-        ));
+        )));
     }
     let new = NewUser {
         username,
@@ -353,7 +371,8 @@ pub async fn sign_up(
         accept_terms.as_deref(),
         st.now(),
     )
-    .await?;
+    .await
+    .map_err(|e| with_values(AppError::from(e)))?;
     // Back to sign-in, then on to where the person was going (e.g. an app's
     // authorization request that sent them here).
     let return_to = safe_return_to(&return_to);

@@ -104,12 +104,16 @@ pub fn Field<F>(
     /// The field's bound (the `limits` crate), as the browser's `maxlength`.
     #[prop(optional)]
     maxlength: Option<usize>,
+    /// What the person typed, when a form comes back without JavaScript.
+    #[prop(optional)]
+    value: String,
     error: F,
 ) -> impl IntoView
 where
     F: Fn() -> Option<AppError> + Send + Sync + 'static + Copy,
 {
     let id = format!("f-{name}");
+    let value = (!value.is_empty()).then_some(value);
     let err_id = format!("{id}-error");
     let message = move || error().and_then(|e| e.field_message(name));
     view! {
@@ -122,6 +126,7 @@ where
                 autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
                 required=required
                 maxlength=maxlength
+                value=value
                 aria-invalid=move || message().is_some().then_some("true")
                 aria-describedby=err_id.clone()
                 class=INPUT

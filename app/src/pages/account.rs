@@ -70,15 +70,22 @@ pub fn SignUpPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let open = shell.await.map(|s| s.allow_signup).unwrap_or(false);
                     let terms = terms.await.ok().flatten();
+                    // Without JavaScript a refused sign-up comes back as a new page:
+                    // what the person typed (never the passwords) comes with the
+                    // error (issue 13, defect 4). Read once: hydrated, the inputs
+                    // keep their text themselves.
+                    let sent = move |input: &str| {
+                        action.value().get_untracked().and_then(|r| r.err()).and_then(|e| e.sent(input)).unwrap_or_default()
+                    };
                     if open {
                         view! {
                             <FormError error fields=vec!["username", "email", "display_name", "password", "password_confirm", "accept_terms"]/>
                             <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                                 <CsrfField/>
                                 <input type="hidden" name="return_to" value=return_to/>
-                                <Field name="username" label="Username" autocomplete="username" required=true maxlength={limits::USERNAME} hint="3–64 characters: letters, digits, '.', '_' or '-'." error/>
-                                <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true maxlength={limits::EMAIL} error/>
-                                <Field name="display_name" label="Display name" autocomplete="name" maxlength={limits::DISPLAY_NAME} error/>
+                                <Field name="username" label="Username" autocomplete="username" required=true maxlength={limits::USERNAME} hint="3–64 characters: letters, digits, '.', '_' or '-'." value=sent("username") error/>
+                                <Field name="email" label="E-mail" kind="email" autocomplete="email" required=true maxlength={limits::EMAIL} value=sent("email") error/>
+                                <Field name="display_name" label="Display name" autocomplete="name" maxlength={limits::DISPLAY_NAME} value=sent("display_name") error/>
                                 <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true maxlength={limits::PASSWORD} hint="At least 10 characters and hard to guess: a few unrelated words work well." error/>
                                 <Field name="password_confirm" label="Repeat the password" kind="password" autocomplete="new-password" required=true error/>
                                 {terms.map(|t| view! { <AcceptTerms terms=t error/> })}

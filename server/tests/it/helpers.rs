@@ -330,6 +330,10 @@ impl Reply {
                 if let Some(m) = inner.get("message").and_then(Value::as_str) {
                     return m.to_owned();
                 }
+                // Several fields at once: the first one's message.
+                if let Some(m) = inner.pointer("/errors/0/1").and_then(Value::as_str) {
+                    return m.to_owned();
+                }
             }
         }
         v.as_str()

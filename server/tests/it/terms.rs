@@ -99,7 +99,12 @@ async fn sign_up_needs_the_terms_in_force_ticked_and_records_them() {
     ] {
         let r = b.post("/api/sign_up", &fields(accept)).await;
         assert_eq!(r.status, 422, "{}", r.body);
-        assert_eq!(r.json()["Invalid"]["field"], "accept_terms", "{}", r.body);
+        assert_eq!(
+            r.json()["Fields"]["errors"][0][0],
+            "accept_terms",
+            "{}",
+            r.body
+        );
         assert!(r.body.contains(says), "{}", r.body);
         assert!(domain::accounts::find_by_username(&app.db, "newbie")
             .await
