@@ -35,7 +35,7 @@ async fn apps_of(user_id: &str) -> Result<ConnectedApps, AppError> {
         };
         seen.into_iter().chain(named)
     });
-    let names = domain::clients::store::names(&st.db, others.collect::<Vec<_>>()).await?;
+    let names = domain::clients::names(&st.db, others.collect::<Vec<_>>()).await?;
     let mut apps = Vec::new();
     for a in connected {
         let acting: Vec<_> = agents

@@ -130,7 +130,7 @@ pub async fn list_audit(
     use super::audit_view::{event_view, ids_of, Names};
     let names = Names {
         users: query::user_names(&st.db, ids_of(&p.items, "user")).await?,
-        clients: query::client_names(&st.db, ids_of(&p.items, "client")).await?,
+        clients: domain::clients::names(&st.db, ids_of(&p.items, "client")).await?,
     };
     Ok(AuditPage {
         pages: p.pages(),

@@ -117,7 +117,7 @@ async fn agents_offer(
         .unwrap_or_default();
     let mut named = Vec::new();
     if let MayAct::Only(list) = &may_act {
-        let names = domain::clients::store::names(&st.db, list.iter().cloned()).await?;
+        let names = domain::clients::names(&st.db, list.iter().cloned()).await?;
         named = list
             .iter()
             .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))

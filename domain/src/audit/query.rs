@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::accounts::users::AdminCtx;
-use crate::entities::{audit_event, audit_event::Column, client, user};
+use crate::entities::{audit_event, audit_event::Column, user};
 use crate::platform::clock::{parse_date_end, Timestamp};
 use crate::platform::page::Page;
 use crate::DomainResult;
@@ -218,27 +218,6 @@ pub async fn user_names<C: ConnectionTrait>(
         .column(user::Column::Id)
         .column(user::Column::Username)
         .filter(user::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Client names for the client ids among `ids`, for display (a deleted client has
-/// none: the viewer shows its id).
-pub async fn client_names<C: ConnectionTrait>(
-    conn: &C,
-    ids: impl IntoIterator<Item = String>,
-) -> DomainResult<HashMap<String, String>> {
-    let ids = distinct(ids);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(String, String)> = client::Entity::find()
-        .select_only()
-        .column(client::Column::Id)
-        .column(client::Column::Name)
-        .filter(client::Column::Id.is_in(ids))
         .into_tuple()
         .all(conn)
         .await?;

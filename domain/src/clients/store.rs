@@ -227,17 +227,19 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: &str) -> DomainResult<Option
         .transpose()
 }
 
-/// The names of the clients `ids` (one query); an id that names no client is
-/// left out.
+/// The names of the clients `ids` (one query, each id once), for display; an id
+/// that names no client (a deleted one) is left out, and the caller shows the id.
 pub async fn names<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = String>,
 ) -> DomainResult<std::collections::HashMap<String, String>> {
     use sea_orm::QuerySelect;
-    let ids: Vec<String> = ids
+    let mut ids: Vec<String> = ids
         .into_iter()
         .filter(|id| crate::platform::text::could_exist(id))
         .collect();
+    ids.sort();
+    ids.dedup();
     if ids.is_empty() {
         return Ok(Default::default());
     }

@@ -4,6 +4,7 @@ use domain::accounts::{self, AdminCtx, NewUser, Role, User};
 use domain::platform::clock::ManualClock;
 use domain::platform::password::PasswordHasher;
 use domain::platform::secret::SecretString;
+use domain::settings::{FileDefaults, RuntimeSettings, SettingsCache};
 use reqwest::header::HeaderMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -193,6 +194,26 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         audit_broken_on_purpose: Default::default(),
         _dir: dir,
     }
+}
+
+/// Changes the run-time settings as the operator would (`settings::update`,
+/// audited), from what is in force.
+pub async fn change_settings(app: &TestApp, change: impl FnOnce(&mut RuntimeSettings)) {
+    let cache = SettingsCache::new(
+        FileDefaults {
+            access_token_secs: 300,
+            refresh_token_secs: 30 * 86_400,
+            allow_self_signup: false,
+            require_dpop: false,
+        },
+        std::time::Duration::ZERO,
+        Arc::new(domain::platform::clock::SystemClock),
+    );
+    let mut s = cache.get(&app.db).await.unwrap();
+    change(&mut s);
+    domain::settings::update(&app.db, &AdminCtx::operator(), &cache, s, app.clock_now())
+        .await
+        .unwrap();
 }
 
 pub async fn create_user(db: &DatabaseConnection, username: &str, role: Role) -> User {

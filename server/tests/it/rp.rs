@@ -81,6 +81,38 @@ pub async fn code_as(b: &Browser, user: &str, rp: &Creds, scope: &str) -> String
     param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
 }
 
+/// A web client that may use the password grant (seed 004's campus app).
+pub async fn password_client(app: &TestApp) -> Creds {
+    register(
+        app,
+        domain::clients::NewClient {
+            metadata: domain::clients::ClientPatch {
+                name: Some("Campus app".into()),
+                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
+                grant_types: Some(vec!["password".into()]),
+                ..Default::default()
+            },
+            application_type: Some(domain::clients::ApplicationType::Web),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The password grant for `username` (whose password is the tests' one).
+pub async fn password_grant(app: &TestApp, rp: &Creds, username: &str) -> (u16, Value) {
+    token(
+        app,
+        rp,
+        &[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await
+}
+
 pub async fn token(app: &TestApp, rp: &Creds, form: &[(&str, &str)]) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/oauth/token", app.base))

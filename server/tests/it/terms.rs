@@ -5,8 +5,7 @@
 //! recorded only when the sign-in completes (after a second factor, if any).
 
 use domain::accounts::terms::Terms;
-use domain::accounts::{AdminCtx, Role};
-use domain::settings::{FileDefaults, SettingsCache};
+use domain::accounts::Role;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -14,24 +13,13 @@ use crate::second_factor::{code_now, enrolled, second_step};
 
 /// Sets the terms of use (`None`: none), as the operator would.
 async fn set_terms(app: &TestApp, terms: Option<(&str, &str)>) {
-    let cache = SettingsCache::new(
-        FileDefaults {
-            access_token_secs: 300,
-            refresh_token_secs: 30 * 86_400,
-            allow_self_signup: true,
-            require_dpop: false,
-        },
-        std::time::Duration::ZERO,
-        std::sync::Arc::new(domain::platform::clock::SystemClock),
-    );
-    let mut s = cache.get(&app.db).await.unwrap();
-    s.terms = terms.map(|(url, version)| Terms {
-        url: url.into(),
-        version: version.into(),
-    });
-    domain::settings::update(&app.db, &AdminCtx::operator(), &cache, s, app.clock_now())
-        .await
-        .unwrap();
+    change_settings(app, |s| {
+        s.terms = terms.map(|(url, version)| Terms {
+            url: url.into(),
+            version: version.into(),
+        })
+    })
+    .await;
 }
 
 async fn signed_in_as(b: &Browser) -> Value {
@@ -244,31 +232,8 @@ async fn with_a_second_factor_the_acceptance_is_recorded_only_after_the_code() {
 async fn the_password_grant_refuses_a_person_who_has_not_accepted_the_terms() {
     let app = spawn_app().await;
     create_user(&app.db, "ulla", Role::User).await;
-    let svc = register(
-        &app,
-        domain::clients::NewClient {
-            metadata: domain::clients::ClientPatch {
-                name: Some("Campus app".into()),
-                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
-                grant_types: Some(vec!["password".into()]),
-                ..Default::default()
-            },
-            application_type: Some(domain::clients::ApplicationType::Web),
-            ..Default::default()
-        },
-    )
-    .await;
-    let grant = || {
-        crate::rp::token(
-            &app,
-            &svc,
-            &[
-                ("grant_type", "password"),
-                ("username", "ulla"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
-    };
+    let svc = crate::rp::password_client(&app).await;
+    let grant = || crate::rp::password_grant(&app, &svc, "ulla");
     assert_eq!(grant().await.0, 200);
     set_terms(&app, Some((URL, "v1"))).await;
     let (status, v) = grant().await;

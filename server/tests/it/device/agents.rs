@@ -2,36 +2,18 @@
 //! (RFC 8693 `may_act`), as the authorization endpoint's does, when the app asks
 //! for access to an API; the answer is stored with the consent.
 
-use domain::clients::{self, ApplicationType, AuthMethod, NewClient};
-use domain::platform::password::PasswordHasher;
-
 use super::*;
 
 /// A public device client that may ask for the registrations API.
 async fn api_tv(app: &TestApp) -> String {
     registrations_api(app).await;
-    clients::create(
-        &app.db,
-        &PasswordHasher::new(),
-        domain::audit::Actor::Operator,
-        NewClient {
-            application_type: Some(ApplicationType::Native),
-            metadata: domain::clients::ClientPatch {
-                name: Some("Lab terminal".into()),
-                token_endpoint_auth_method: Some(AuthMethod::None),
-                redirect_uris: Some(vec![REDIRECT.into()]),
-                grant_types: Some(vec![DEVICE_GRANT.into(), "refresh_token".into()]),
-                ..Default::default()
-            },
-            scopes: ["openid", READ].map(String::from).to_vec(),
-            ..Default::default()
-        },
-        app.clock_now(),
+    public_client(
+        app,
+        "Lab terminal",
+        &[DEVICE_GRANT, "refresh_token"],
+        &["openid", READ],
     )
     .await
-    .unwrap()
-    .client
-    .id
 }
 
 #[tokio::test]

@@ -21,6 +21,11 @@ pub const REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// A public native client (a CLI, a TV app) with the device grant.
 pub async fn device_client(app: &TestApp, grants: &[&str]) -> String {
+    public_client(app, "Lobby TV", grants, &["openid", "profile", "email"]).await
+}
+
+/// A public native client named `name` with `grants` and `scopes`.
+pub async fn public_client(app: &TestApp, name: &str, grants: &[&str], scopes: &[&str]) -> String {
     clients::create(
         &app.db,
         &PasswordHasher::new(),
@@ -28,13 +33,13 @@ pub async fn device_client(app: &TestApp, grants: &[&str]) -> String {
         NewClient {
             application_type: Some(ApplicationType::Native),
             metadata: domain::clients::ClientPatch {
-                name: Some("Lobby TV".into()),
+                name: Some(name.into()),
                 token_endpoint_auth_method: Some(AuthMethod::None),
                 redirect_uris: Some(vec![REDIRECT.into()]),
                 grant_types: Some(grants.iter().map(|g| g.to_string()).collect()),
                 ..Default::default()
             },
-            scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
         },
         app.clock_now(),

@@ -159,31 +159,8 @@ async fn acr_values_for_mfa_step_up_a_password_session_or_are_unmet() {
 async fn the_password_grant_refuses_a_person_with_a_second_factor() {
     let app = spawn_app().await;
     create_user(&app.db, "ann", Role::User).await;
-    let svc = register(
-        &app,
-        domain::clients::NewClient {
-            metadata: domain::clients::ClientPatch {
-                name: Some("Campus app".into()),
-                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
-                grant_types: Some(vec!["password".into()]),
-                ..Default::default()
-            },
-            application_type: Some(domain::clients::ApplicationType::Web),
-            ..Default::default()
-        },
-    )
-    .await;
-    let grant = || {
-        token(
-            &app,
-            &svc,
-            &[
-                ("grant_type", "password"),
-                ("username", "ann"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
-    };
+    let svc = crate::rp::password_client(&app).await;
+    let grant = || crate::rp::password_grant(&app, &svc, "ann");
     let (status, _) = grant().await;
     assert_eq!(status, 200);
     enrolled(&app, &app.browser(), "ann").await;

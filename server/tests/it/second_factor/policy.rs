@@ -4,7 +4,6 @@
 //! grant, personal access tokens); an administrator resets a lost one.
 
 use domain::accounts::{AdminCtx, Role};
-use domain::settings::{FileDefaults, SettingsCache};
 use serde_json::Value;
 
 use super::*;
@@ -12,21 +11,7 @@ use crate::helpers::*;
 
 /// Sets the roles that must use a second factor, as the operator would.
 async fn require_for(app: &TestApp, roles: &[Role]) {
-    let cache = SettingsCache::new(
-        FileDefaults {
-            access_token_secs: 300,
-            refresh_token_secs: 30 * 86_400,
-            allow_self_signup: false,
-            require_dpop: false,
-        },
-        std::time::Duration::ZERO,
-        std::sync::Arc::new(domain::platform::clock::SystemClock),
-    );
-    let mut s = cache.get(&app.db).await.unwrap();
-    s.second_factor_roles = roles.to_vec();
-    domain::settings::update(&app.db, &AdminCtx::operator(), &cache, s, app.clock_now())
-        .await
-        .unwrap();
+    change_settings(app, |s| s.second_factor_roles = roles.to_vec()).await;
 }
 
 async fn signed_in_as(b: &Browser) -> Value {
@@ -237,31 +222,8 @@ async fn nobody_covered_goes_round_the_policy() {
 async fn the_password_grant_refuses_a_covered_person_without_a_factor() {
     let app = spawn_app().await;
     create_user(&app.db, "dana", Role::Developer).await;
-    let svc = register(
-        &app,
-        domain::clients::NewClient {
-            metadata: domain::clients::ClientPatch {
-                name: Some("Campus app".into()),
-                redirect_uris: Some(vec!["https://app.example.edu/cb".into()]),
-                grant_types: Some(vec!["password".into()]),
-                ..Default::default()
-            },
-            application_type: Some(domain::clients::ApplicationType::Web),
-            ..Default::default()
-        },
-    )
-    .await;
-    let grant = || {
-        crate::rp::token(
-            &app,
-            &svc,
-            &[
-                ("grant_type", "password"),
-                ("username", "dana"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
-    };
+    let svc = crate::rp::password_client(&app).await;
+    let grant = || crate::rp::password_grant(&app, &svc, "dana");
     assert_eq!(grant().await.0, 200);
     require_for(&app, &[Role::Developer]).await;
     let (status, v) = grant().await;
