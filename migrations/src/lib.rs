@@ -44,6 +44,7 @@ mod m0035_admission_rule;
 mod m0036_may_act;
 mod m0037_personal_tokens;
 mod m0038_terms_of_use;
+mod m0039_directory_accounts;
 
 pub struct Migrator;
 
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0036_may_act::Migration),
             Box::new(m0037_personal_tokens::Migration),
             Box::new(m0038_terms_of_use::Migration),
+            Box::new(m0039_directory_accounts::Migration),
         ]
     }
 }

@@ -62,6 +62,8 @@ event_types! {
     UserRecoveryCodeUsed => "user.recovery_code_used",
     UserRecoveryCodesRegenerated => "user.recovery_codes_regenerated",
     UserTermsAccepted => "user.terms_accepted",
+    UserProvisioned => "user.provisioned",
+    UserDirectorySynced => "user.directory_synced",
     SessionSignedIn => "session.signed_in",
     SessionSignInFailed => "session.sign_in_failed",
     SessionSignedOut => "session.signed_out",

@@ -12,6 +12,7 @@ pub mod client_assertion_jti;
 pub mod client_secret;
 pub mod client_secret_use;
 pub mod device_code;
+pub mod directory_account;
 pub mod dpop_proof_jti;
 pub mod dynamic_registration;
 pub mod expiry_reminder;
