@@ -53,6 +53,9 @@ pub enum AppError {
     Message(String),
     #[error("Something went wrong on our side. Please try again; if it keeps happening, contact an administrator.")]
     Internal,
+    /// Something we depend on (the LDAP directory) did not answer: try again later.
+    #[error("{0}")]
+    Unavailable(String),
     /// The call itself failed: in the browser, the server could not be reached; on the
     /// server, the request could not be read (malformed arguments).
     #[error("The request could not be completed: {0}")]
@@ -131,6 +134,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::Fields { .. } => 422,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
         }
     }
 }
@@ -253,6 +257,7 @@ impl From<domain::DomainError> for AppError {
             D::Conflict(m) => AppError::Conflict(format!("{}.", capitalise(&m))),
             D::NotFound => AppError::NotFound,
             D::Forbidden => AppError::Forbidden,
+            D::Unavailable(m) => AppError::Unavailable(m),
             D::Internal(cause) => {
                 tracing::error!(%cause, "internal error in a server function");
                 AppError::Internal

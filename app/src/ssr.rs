@@ -139,6 +139,7 @@ pub fn attempt<'a>(
 ) -> domain::accounts::second_factor::factor::Attempt<'a> {
     domain::accounts::second_factor::factor::Attempt {
         kek: &st.config.kek,
+        directory: st.directory.as_deref(),
         throttle: st.throttle,
         ip,
         now: st.now(),

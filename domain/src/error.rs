@@ -18,6 +18,10 @@ pub enum DomainError {
     Forbidden,
     #[error("internal error: {0}")]
     Internal(String),
+    /// Something the operation depends on (the LDAP directory) did not answer; the
+    /// message is for the person, who may try again later.
+    #[error("{0}")]
+    Unavailable(String),
     /// The database failed (connection, I/O, a constraint the operation did not
     /// expect); the driver's error is kept as the source, for the log.
     #[error("internal error: database: {0}")]

@@ -37,11 +37,22 @@ pub struct Services {
     /// Fetches documents developers name (sector identifier documents), through
     /// the server's SSRF-guarded client.
     pub documents: crate::platform::fetch::Documents,
+    /// The LDAP directory that checks the passwords of its people (`[ldap]`);
+    /// `None`: every password is local.
+    pub directory: Option<Arc<crate::accounts::directory::Directory>>,
 }
 
 impl Services {
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// What checks passwords at sign-in: the local hashes and the directory.
+    pub fn passwords(&self) -> crate::accounts::sign_in::Passwords<'_> {
+        crate::accounts::sign_in::Passwords {
+            hasher: &self.hasher,
+            directory: self.directory.as_deref(),
+        }
     }
 
     /// Drops what the caches hold for a change another process (or this one) made.

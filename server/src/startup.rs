@@ -120,6 +120,13 @@ impl Application {
         };
         let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
         let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());
+        let directory = match &settings.ldap {
+            Some(c) => Some(Arc::new(
+                domain::accounts::directory::Directory::new(c.clone())
+                    .map_err(StartupError::Other)?,
+            )),
+            None => None,
+        };
         let services = domain::services::Services {
             db,
             hasher: PasswordHasher::new(),
@@ -147,6 +154,7 @@ impl Application {
                 clients: settings.throttle.clients,
             },
             clock,
+            directory,
             documents: {
                 let outbound = crate::outbound::Outbound::new(&settings.outbound);
                 domain::platform::fetch::Documents::new(move |uri: String, max| {

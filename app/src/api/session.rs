@@ -62,7 +62,7 @@ pub async fn sign_in(
     };
     let step = sign_in::sign_in(
         &st.db,
-        &st.hasher,
+        st.passwords(),
         st.config.session_policy,
         st.throttle,
         required,
@@ -73,7 +73,8 @@ pub async fn sign_in(
     .map_err(|e| match e {
         SignInError::Internal(d) => AppError::from(d),
         SignInError::InvalidCredentials => AppError::SignInFailed(e.to_string()),
-        SignInError::Disabled => AppError::Refused(e.to_string()),
+        SignInError::Disabled | SignInError::Directory(_) => AppError::Refused(e.to_string()),
+        SignInError::DirectoryUnavailable => AppError::Unavailable(e.to_string()),
         SignInError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
             message: e.to_string(),
             retry_after_secs,
@@ -365,6 +366,7 @@ pub async fn sign_up(
     accounts::sign_up(
         &st.db,
         &st.hasher,
+        st.directory.as_deref(),
         &st.config.recovery,
         new,
         settings.terms.as_ref(),

@@ -180,9 +180,13 @@ pub async fn create_user(
 /// end user, whose address is unverified until they open the link mailed to it.
 /// `terms`: the terms of use in force (`None`: none configured); the person must
 /// have accepted exactly that version (`accepted`), which the account records.
+/// A name the LDAP directory's people sign in with is taken (`directory`): nobody
+/// squats on a colleague's name before their first sign-in.
+#[allow(clippy::too_many_arguments)]
 pub async fn sign_up(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
+    directory: Option<&super::directory::Directory>,
     recovery: &RecoveryPolicy,
     mut new: NewUser,
     terms: Option<&super::terms::Terms>,
@@ -204,6 +208,25 @@ pub async fn sign_up(
             ))
         }
     };
+    if let Some(dir) = directory {
+        let name = Username::parse(&new.username)?;
+        match dir.has(name.as_str()).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return Err(DomainError::Conflict(format!(
+                    "the username '{}' is already taken",
+                    name.as_str()
+                )))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "LDAP directory unavailable at sign-up");
+                return Err(DomainError::Unavailable(
+                    "Sign-up cannot check the directory just now. Try again in a few minutes."
+                        .into(),
+                ));
+            }
+        }
+    }
     insert_user(
         db,
         hasher,
@@ -350,6 +373,14 @@ pub async fn set_password(
 ) -> DomainResult<User> {
     PasswordHasher::validate(password)?;
     let known = resolve(db, who).await?;
+    if super::directory::link::is_linked(db, &known.id).await? {
+        // A local password beside the directory's would be a second way in that
+        // the directory's disabling does not close.
+        return Err(DomainError::invalid(
+            "password",
+            "is kept by the LDAP directory for this account: change it there",
+        ));
+    }
     crate::platform::strength::check(
         password,
         &[&known.username, &known.email, &known.display_name],

@@ -1,5 +1,6 @@
 //! Accounts and roles.
 
+pub mod directory;
 pub mod email_change;
 pub mod manage;
 pub mod own;

@@ -9,9 +9,10 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
+use super::directory;
 use super::recovery::{self, RecoveryPolicy};
 use super::sessions::SessionPolicy;
-use super::sign_in::{check_credentials, SignInError, SignInRequest};
+use super::sign_in::{check_credentials, Passwords, SignInError, SignInRequest};
 use super::throttle::{self, Limit, Reservation, ThrottlePolicy};
 use super::users::{parse_display_name, parse_person_name, Email, Principal, Role, User};
 use crate::audit::{self, Actor, AuditEvent, EventType};
@@ -52,6 +53,9 @@ pub struct Profile {
     pub email_verified: bool,
     /// A new address waiting for its link to be opened.
     pub pending_email: Option<String>,
+    /// The account is an LDAP directory's: its password and address are changed
+    /// there (`accounts::directory`).
+    pub directory: bool,
 }
 
 pub async fn profile(
@@ -64,6 +68,7 @@ pub async fn profile(
         .ok_or(DomainError::NotFound)?;
     Ok(Profile {
         pending_email: super::email_change::pending_email(db, &u.id, now).await?,
+        directory: directory::link::is_linked(db, &u.id).await?,
         username: u.username,
         role: u.role,
         display_name: u.display_name,
@@ -149,11 +154,14 @@ fn as_field(e: DomainError, field: &'static str) -> DomainError {
     }
 }
 
+/// Why a directory account's password is not changed here.
+pub const DIRECTORY_PASSWORD: &str = "is kept by your organisation's directory: change it there";
+
 /// Checks the current password with the sign-in throttle (check and count in one
 /// atomic step): a wrong one is a failed sign-in for the account and the address.
 pub(crate) async fn check_current(
     db: &DatabaseConnection,
-    hasher: &PasswordHasher,
+    passwords: Passwords<'_>,
     throttle_policy: ThrottlePolicy,
     who: &Principal,
     current: &SecretString,
@@ -166,7 +174,7 @@ pub(crate) async fn check_current(
         ip,
         user_agent: None,
     };
-    match check_credentials(db, hasher, throttle_policy, &req, now).await {
+    match check_credentials(db, passwords, throttle_policy, &req, now).await {
         Ok(_) => Ok(()),
         Err(SignInError::InvalidCredentials) => {
             Err(OwnError::Problems(vec![DomainError::invalid(
@@ -178,6 +186,12 @@ pub(crate) async fn check_current(
             Err(OwnError::Throttled { retry_after_secs })
         }
         Err(SignInError::Disabled) => Err(DomainError::Forbidden.into()),
+        Err(e @ (SignInError::Directory(_) | SignInError::DirectoryUnavailable)) => {
+            Err(OwnError::Problems(vec![DomainError::invalid(
+                "current_password",
+                e.to_string(),
+            )]))
+        }
         Err(SignInError::Internal(e)) => Err(e.into()),
     }
 }
@@ -201,6 +215,12 @@ pub async fn change_password(
     now: Timestamp,
 ) -> Result<(), OwnError> {
     let u = who.user();
+    if directory::link::is_linked(db, &u.id).await? {
+        return Err(OwnError::Problems(vec![DomainError::invalid(
+            "new_password",
+            DIRECTORY_PASSWORD,
+        )]));
+    }
     let mut problems = Vec::new();
     if current.expose().is_empty() {
         problems.push(DomainError::invalid("current_password", "is required"));
@@ -224,7 +244,11 @@ pub async fn change_password(
     if !problems.is_empty() {
         return Err(OwnError::Problems(problems));
     }
-    check_current(db, hasher, throttle_policy, who, current, ip.clone(), now).await?;
+    let local = Passwords {
+        hasher,
+        directory: None,
+    };
+    check_current(db, local, throttle_policy, who, current, ip.clone(), now).await?;
     let hash = hasher.hash(new).await?;
 
     let txn = crate::platform::db::write_txn(db).await?;
@@ -295,7 +319,17 @@ pub async fn request_email_change(
         return Err(OwnError::Problems(problems));
     }
     let to = Email::parse(new_email)?;
-    check_current(db, hasher, throttle_policy, who, current, ip.clone(), now).await?;
+    if directory::link::is_linked(db, &u.id).await? {
+        return Err(OwnError::Problems(vec![DomainError::invalid(
+            "email",
+            "comes from your organisation's directory: change it there",
+        )]));
+    }
+    let local = Passwords {
+        hasher,
+        directory: None,
+    };
+    check_current(db, local, throttle_policy, who, current, ip.clone(), now).await?;
     // Only after the password: whoever merely holds a session is not told which
     // addresses have accounts.
     if user::Entity::find()

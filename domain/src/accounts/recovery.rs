@@ -315,11 +315,16 @@ async fn mail_reset(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     let txn = crate::platform::db::write_txn(db).await?;
-    // Disabled accounts get no link (and the answer does not say so).
+    // Disabled accounts get no link (and the answer does not say so), nor do the
+    // directory's: their password is not ours to reset.
     let Some(u) = named(&txn, who).await?.filter(|u| !u.disabled) else {
         txn.rollback().await?;
         return Ok(());
     };
+    if super::directory::link::is_linked(&txn, &u.id).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
     let token = issue(&txn, &u, Purpose::Reset, policy.reset_ttl_secs, now).await?;
     let body = format!(
         "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of your \

@@ -3,6 +3,7 @@
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::accounts::directory::{self, ldap::Outcome, link::SettleError, Directory};
 use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
 use crate::accounts::second_factor::pending::{self, Purpose};
 use crate::accounts::second_factor::{self, policy, Method};
@@ -25,6 +26,15 @@ pub enum SignInError {
     Disabled,
     #[error("Too many failed sign-in attempts. Try again in {} minute(s).", minutes(*retry_after_secs))]
     Throttled { retry_after_secs: i64 },
+    /// The directory accepted the password but its entry cannot be an account
+    /// here (a name or address another account holds): the message says which.
+    #[error("{0}")]
+    Directory(String),
+    /// The directory did not answer: the person may try again later.
+    #[error(
+        "The directory that checks your password is not answering. Try again in a few minutes."
+    )]
+    DirectoryUnavailable,
     #[error(transparent)]
     Internal(#[from] DomainError),
 }
@@ -46,6 +56,14 @@ pub struct SignedIn {
     pub token: String,
 }
 
+/// What checks a password: the local hash, or the directory (`accounts::directory`)
+/// for an account that is the directory's and for a name no local account has.
+#[derive(Clone, Copy)]
+pub struct Passwords<'a> {
+    pub hasher: &'a PasswordHasher,
+    pub directory: Option<&'a Directory>,
+}
+
 pub struct SignInRequest<'a> {
     pub username: &'a str,
     pub password: &'a SecretString,
@@ -62,7 +80,7 @@ pub struct SignInRequest<'a> {
 /// is taken even the right password is refused until the lock ends.
 pub async fn check_credentials(
     db: &DatabaseConnection,
-    hasher: &PasswordHasher,
+    passwords: Passwords<'_>,
     throttle_policy: ThrottlePolicy,
     req: &SignInRequest<'_>,
     now: Timestamp,
@@ -81,15 +99,52 @@ pub async fn check_credentials(
     };
 
     let found = crate::accounts::users::find_by_username(db, req.username).await?;
-    let stored = match &found {
-        Some(u) => crate::entities::user::Entity::find_password_hash(db, &u.id).await?,
-        None => None,
+    let linked = match &found {
+        Some(u) => directory::link::is_linked(db, &u.id).await?,
+        None => false,
     };
-    // Always one argon2 verification, real or dummy: equal timing either way.
-    let ok = hasher.verify(stored.as_deref(), req.password).await;
+    let checked = match passwords.directory {
+        // The directory's accounts, and names no local account has.
+        Some(dir) if linked || found.is_none() => {
+            match by_directory(db, dir, req, now).await {
+                Ok(Some(user)) => (Some(user), true),
+                Ok(None) => (found, false),
+                Err(e) => {
+                    // Not a wrong password: the slots go back.
+                    let txn = crate::platform::db::write_txn(db).await?;
+                    throttle::release(&txn, &reserved).await?;
+                    if let SignInError::Directory(why) = &e {
+                        let ev = AuditEvent::new(EventType::SessionSignInFailed, Actor::Anonymous)
+                            .ip(req.ip.clone())
+                            .data(json!({
+                                "username": req.username.trim().to_lowercase(),
+                                "directory": why,
+                            }));
+                        audit::record(&txn, now, ev).await?;
+                    }
+                    txn.commit().await?;
+                    return Err(e);
+                }
+            }
+        }
+        _ => {
+            let stored = match &found {
+                Some(u) if !linked => {
+                    crate::entities::user::Entity::find_password_hash(db, &u.id).await?
+                }
+                _ => None,
+            };
+            // Always one argon2 verification, real or dummy: equal timing either way.
+            let ok = passwords
+                .hasher
+                .verify(stored.as_deref(), req.password)
+                .await;
+            (found, ok)
+        }
+    };
 
-    match found {
-        Some(user) if ok => {
+    match checked {
+        (Some(user), true) => {
             // The right password was no failure: give the slots back and forget the
             // account's earlier failures.
             let txn = crate::platform::db::write_txn(db).await?;
@@ -101,7 +156,7 @@ pub async fn check_credentials(
             }
             Ok(user)
         }
-        found => {
+        (found, _) => {
             // The failure was counted when the slots were taken.
             let locked = reserved.locked;
             let txn = crate::platform::db::write_txn(db).await?;
@@ -121,6 +176,38 @@ pub async fn check_credentials(
                 Err(SignInError::InvalidCredentials)
             }
         }
+    }
+}
+
+/// The directory's answer for the attempt: the account (provisioned or brought up
+/// to date) when it accepted the password, `None` when it did not.
+async fn by_directory(
+    db: &DatabaseConnection,
+    dir: &Directory,
+    req: &SignInRequest<'_>,
+    now: Timestamp,
+) -> Result<Option<User>, SignInError> {
+    let outcome = dir
+        .authenticate(req.username, req.password)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "LDAP directory unavailable");
+            SignInError::DirectoryUnavailable
+        })?;
+    match outcome {
+        Outcome::Accepted(person) => match directory::link::settle(db, dir, &person, now).await {
+            Ok(user) => Ok(Some(user)),
+            Err(SettleError::Refused(why)) => {
+                tracing::warn!(dn = %person.dn, reason = %why, "directory sign-in refused");
+                Err(SignInError::Directory(why))
+            }
+            Err(SettleError::Internal(e)) => Err(e.into()),
+        },
+        Outcome::Ambiguous => {
+            tracing::warn!("the LDAP user filter matched more than one entry");
+            Ok(None)
+        }
+        Outcome::NoSuchPerson | Outcome::WrongPassword => Ok(None),
     }
 }
 
@@ -158,14 +245,14 @@ pub struct Requirements<'a> {
 /// The password step.
 pub async fn sign_in(
     db: &DatabaseConnection,
-    hasher: &PasswordHasher,
+    passwords: Passwords<'_>,
     sessions_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
     required: Requirements<'_>,
     req: SignInRequest<'_>,
     now: Timestamp,
 ) -> Result<SignInStep, SignInError> {
-    let user = check_credentials(db, hasher, throttle_policy, &req, now).await?;
+    let user = check_credentials(db, passwords, throttle_policy, &req, now).await?;
     let txn = crate::platform::db::write_txn(db).await?;
     if terms::needs(required.terms, &user) {
         let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;

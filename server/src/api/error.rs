@@ -147,6 +147,9 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => {
                 Self::forbidden("your account may not do this (an administrator may)")
             }
+            DomainError::Unavailable(m) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+            }
             DomainError::Internal(cause) => Self::server_error(cause),
             e @ DomainError::Database(_) => Self::server_error(e.to_string()),
         }

@@ -100,6 +100,15 @@ impl OAuthError {
     pub fn invalid_target(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_target", d)
     }
+    /// 503: something the endpoint depends on (the LDAP directory) did not answer;
+    /// the client may retry (the registry's `temporarily_unavailable`).
+    pub fn temporarily_unavailable(d: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            d,
+        )
+    }
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error at a protocol endpoint");
         Self::new(

@@ -70,6 +70,8 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub tokens: TokenSettings,
     pub smtp: Option<SmtpSettings>,
+    /// An LDAP directory that checks its people's passwords (docs/IDENTITY.md).
+    pub ldap: Option<domain::accounts::directory::DirectoryConfig>,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
     pub dpop: DpopSettings,
@@ -192,6 +194,7 @@ impl Default for Settings {
             throttle: ThrottleSettings::default(),
             tokens: TokenSettings::default(),
             smtp: None,
+            ldap: None,
             logout: LogoutSettings::default(),
             outbound: OutboundSettings::default(),
             dpop: DpopSettings::default(),
@@ -281,6 +284,7 @@ impl fmt::Debug for Settings {
             .field("throttle", &self.throttle)
             .field("tokens", &self.tokens)
             .field("smtp", &self.smtp)
+            .field("ldap", &self.ldap)
             .field("logout", &self.logout)
             .field("outbound", &self.outbound)
             .field("dpop", &self.dpop)
@@ -430,6 +434,10 @@ impl Settings {
                 .any(|c| c.is_control() || c.is_whitespace())
         {
             return bad("role_claim must be a short name without spaces".into());
+        }
+        if let Some(c) = &self.ldap {
+            domain::accounts::directory::Directory::new(c.clone())
+                .map_err(SettingsError::Invalid)?;
         }
         Ok(())
     }

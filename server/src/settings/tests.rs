@@ -141,3 +141,38 @@ fn extra_root_certificates_must_be_a_readable_pem_bundle() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_ldap_section_is_read_checked_and_its_password_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    let file = |url: &str| {
+        format!(
+            "session_secret = \"{}\"\nkey_encryption_key = \"{}\"\n\
+             [ldap]\nurl = \"{url}\"\nbase_dn = \"ou=people,dc=campus,dc=example\"\n\
+             bind_dn = \"cn=portcullis,dc=campus,dc=example\"\nbind_password = \"directory-hunter2\"\n\
+             [ldap.groups]\nbase_dn = \"ou=groups,dc=campus,dc=example\"\n\
+             admin = [\"cn=admins,ou=groups,dc=campus,dc=example\"]\n",
+            "s".repeat(40),
+            "k".repeat(40)
+        )
+    };
+    std::fs::write(&path, file("ldaps://ldap.campus.example")).unwrap();
+    let s = Settings::load(Some(&path)).unwrap();
+    let ldap = s.ldap.as_ref().unwrap();
+    assert_eq!(ldap.user_filter, "(uid={username})");
+    assert_eq!(ldap.attributes.email, "mail");
+    assert_eq!(ldap.groups.as_ref().unwrap().filter, "(member={dn})");
+    assert!(!format!("{s:?}").contains("directory-hunter2"));
+    // Passwords would cross the network in the clear: refused with the key named.
+    std::fs::write(&path, file("ldap://ldap.campus.example")).unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("ldap.url") && e.contains("in the clear"), "{e}");
+    std::fs::write(
+        &path,
+        file("ldaps://ldap.campus.example") + "[ldap.extra]\n",
+    )
+    .unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("ldap.extra"), "{e}");
+}

@@ -50,7 +50,11 @@ async fn proven(
             )]))
         }
         Proof::Password(p) => {
-            check_current(db, hasher, a.throttle, who, p, a.ip.clone(), a.now).await?;
+            let passwords = crate::accounts::sign_in::Passwords {
+                hasher,
+                directory: a.directory,
+            };
+            check_current(db, passwords, a.throttle, who, p, a.ip.clone(), a.now).await?;
             Ok(crate::platform::db::write_txn(db).await?)
         }
         Proof::Code(c) => Ok(factor::verify(db, a, who.user(), c).await?.1),

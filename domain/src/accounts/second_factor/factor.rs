@@ -61,6 +61,8 @@ impl From<sea_orm::DbErr> for CodeError {
 /// Who checks a code, from where, and when.
 pub struct Attempt<'a> {
     pub kek: &'a Kek,
+    /// Checks the password of a directory account (`accounts::directory`).
+    pub directory: Option<&'a crate::accounts::directory::Directory>,
     pub throttle: ThrottlePolicy,
     pub ip: Option<String>,
     pub now: Timestamp,

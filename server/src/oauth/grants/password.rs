@@ -52,7 +52,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     };
     let user = domain::accounts::sign_in::check_credentials(
         &app.db,
-        &app.hasher,
+        app.passwords(),
         app.throttle,
         &sign_in,
         c.now,
@@ -60,6 +60,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     .await
     .map_err(|e| match e {
         SignInError::Internal(d) => OAuthError::server_error(d),
+        SignInError::DirectoryUnavailable => OAuthError::temporarily_unavailable(e.to_string()),
         SignInError::Throttled { retry_after_secs } => {
             let message = e.to_string();
             OAuthError::too_many_requests("invalid_grant", message, retry_after_secs)
