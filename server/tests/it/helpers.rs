@@ -11,10 +11,12 @@ use serde_json::Value;
 use server::settings::Settings;
 use server::startup::Application;
 
+pub mod ldap;
 mod node;
 mod portal;
 mod process;
 mod smtp;
+pub use ldap::Slapd;
 pub use node::*;
 pub use portal::*;
 pub use process::*;

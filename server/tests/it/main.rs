@@ -16,6 +16,7 @@ mod cors;
 mod crash;
 mod csrf;
 mod device;
+mod directory;
 mod dpop;
 mod exchange;
 mod first_sign_in;
