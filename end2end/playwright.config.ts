@@ -7,10 +7,11 @@ import * as selfsigned from 'selfsigned';
 // One server for the run, on a fresh SQLite file, with a known first administrator.
 const root = path.resolve(__dirname, '..');
 // Ports that browsers and fetch refuse to use (the Fetch standard's "bad ports"):
-// the server's port, the mail sink's (+2000) and the example API's (+3000) must
-// avoid them, or a run that drew one fails at its first request (3659 did).
+// the server's port, the mail sink's (+2000), the example API's (+3000) and the
+// LDAP directory's readiness (+4001) must avoid them, or a run that drew one fails
+// at its first request (3659 did).
 const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
-const usable = (p: number) => ![p, p + 2000, p + 3000].some((q) => BAD_PORTS.has(q));
+const usable = (p: number) => ![p, p + 2000, p + 3000, p + 4001].some((q) => BAD_PORTS.has(q));
 if (!process.env.E2E_PORT) {
   let p = 3100 + Math.floor(Math.random() * 800);
   while (!usable(p)) p = 3100 + Math.floor(Math.random() * 800);
@@ -23,6 +24,9 @@ const port = process.env.E2E_PORT;
 process.env.E2E_SMTP_PORT ??= String(Number(port) + 1000);
 process.env.E2E_SMTP_HTTP_PORT ??= String(Number(port) + 2000);
 export const mailSink = `http://127.0.0.1:${process.env.E2E_SMTP_HTTP_PORT}`;
+// The LDAP directory (tests/ldap_directory.cjs) whose people sign in too.
+process.env.E2E_LDAP_PORT ??= String(Number(port) + 4000);
+process.env.E2E_LDAP_HTTP_PORT ??= String(Number(port) + 4001);
 const base = `http://127.0.0.1:${port}`;
 // A certificate for https on 127.0.0.1, made once per run (this file is read again
 // by every worker, which finds it made): the MCP spec serves an agent's metadata
@@ -73,6 +77,12 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_SMTP__FROM: 'Portcullis <portcullis@example.edu>',
   PORTCULLIS_SMTP__TLS: 'none',
   PORTCULLIS_SMTP__POLL_INTERVAL_MS: '200',
+  // People of the directory sign in with its passwords (directory.spec.ts).
+  PORTCULLIS_LDAP__URL: `ldap://127.0.0.1:${process.env.E2E_LDAP_PORT}`,
+  PORTCULLIS_LDAP__BIND_DN: 'cn=portcullis,ou=services,dc=campus,dc=example',
+  PORTCULLIS_LDAP__BIND_PASSWORD: 'e2e service account secret',
+  PORTCULLIS_LDAP__BASE_DN: 'ou=people,dc=campus,dc=example',
+  PORTCULLIS_LDAP__TRUST_EMAIL: 'true',
 };
 export const serverBin = bin;
 const SERVER_WIDE = /server_wide\.spec\.ts$/;
@@ -118,6 +128,15 @@ export default defineConfig({
       command: `node "${path.join(root, 'end2end/tests/smtp_sink.cjs')}"`,
       cwd: root,
       url: `${mailSink}/ready`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `node "${path.join(root, 'end2end/tests/ldap_directory.cjs')}"`,
+      cwd: root,
+      url: `http://127.0.0.1:${process.env.E2E_LDAP_HTTP_PORT}/ready`,
       timeout: 30_000,
       reuseExistingServer: false,
       stdout: 'ignore',

@@ -21,6 +21,8 @@ pub struct AccountView {
     pub email: String,
     pub email_verified: bool,
     pub pending_email: Option<String>,
+    /// The password and address are an LDAP directory's (changed there).
+    pub directory: bool,
     pub sessions: Vec<SessionView>,
 }
 
@@ -92,6 +94,7 @@ pub async fn my_account() -> Result<AccountView, AppError> {
         email: p.email,
         email_verified: p.email_verified,
         pending_email: p.pending_email,
+        directory: p.directory,
         sessions,
     })
 }

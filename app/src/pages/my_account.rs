@@ -57,8 +57,14 @@ fn Account() -> impl IntoView {
                     Ok(a) => view! {
                         <div class="mt-6 grid max-w-2xl gap-6">
                             <ProfileForm a=a.clone() action=profile/>
-                            <PasswordForm action=password/>
-                            <EmailForm a=a.clone() action=email/>
+                            {if a.directory {
+                                view! { <DirectoryNote a=a.clone()/> }.into_any()
+                            } else {
+                                view! {
+                                    <PasswordForm action=password/>
+                                    <EmailForm a=a.clone() action=email/>
+                                }.into_any()
+                            }}
                             <Sessions sessions=a.sessions end_one end_others/>
                         </div>
                     }.into_any(),
@@ -123,6 +129,21 @@ fn ProfileForm(a: AccountView, action: ServerAction<UpdateProfile>) -> impl Into
                 <TextInput name="family_name" label="Family name" autocomplete="family-name" required=false maxlength={limits::PERSON_NAME} value=family error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Save"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// A directory account's password and address are changed in the directory.
+#[component]
+fn DirectoryNote(a: AccountView) -> impl IntoView {
+    view! {
+        <section class=CARD data-testid="directory-account">
+            <h2 class="text-lg font-semibold mb-2">"Password and e-mail address"</h2>
+            <p class="text-sm">"E-mail address: " <span data-testid="account-email">{a.email}</span></p>
+            <p class="mt-2 text-sm text-slate-600">
+                "Your organisation's directory keeps your password and e-mail address: change them there. "
+                "Your names here are brought up to date from it each time you sign in."
+            </p>
         </section>
     }
 }
