@@ -45,6 +45,7 @@ mod m0036_may_act;
 mod m0037_personal_tokens;
 mod m0038_terms_of_use;
 mod m0039_directory_accounts;
+mod m0040_audit_actor_time;
 
 pub struct Migrator;
 
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0037_personal_tokens::Migration),
             Box::new(m0038_terms_of_use::Migration),
             Box::new(m0039_directory_accounts::Migration),
+            Box::new(m0040_audit_actor_time::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ pub mod review;
 pub mod rules;
 pub mod shown_once;
 pub mod submit;
+pub mod usage;
 
 pub use access::*;
 pub use changes::*;
