@@ -305,6 +305,32 @@ pub struct ClientDetail {
     pub secrets: Vec<SecretView>,
     /// The latest back-channel logout deliveries, newest first.
     pub logout_deliveries: Vec<LogoutDeliveryView>,
+    /// Its use over the last days.
+    pub usage: UsageView,
+}
+
+/// A client's use over the last days (issue 13, "usage for developers").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Oldest first, every day (UTC) present.
+    pub days: Vec<UsageDayView>,
+    /// People whose consent for the client stands.
+    pub people: u64,
+    /// Token responses in the window (refreshes included).
+    pub issued: u64,
+    /// Codes and refresh tokens presented twice, refused.
+    pub refused: u64,
+    /// The last token response in the window (RFC 3339, UTC).
+    pub last_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDayView {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    pub issued: u64,
+    pub refreshed: u64,
+    pub refused: u64,
 }
 
 /// One back-channel logout as the client's developer sees it.

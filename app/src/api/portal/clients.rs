@@ -166,7 +166,9 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             }
         })
         .collect();
+    let usage = domain::portal::usage::usage(&st.db, &who, &c.id, now).await?;
     Ok(ClientDetail {
+        usage: usage_view(&usage),
         logout_deliveries,
         secrets,
         viewer_is_owner: c.owner_id.as_deref() == Some(who.user.id.as_str()),

@@ -10,6 +10,7 @@ use domain::portal::{Ask, Request, Who};
 use crate::error::AppError;
 use crate::model::{
     ChangeView, ClientView, Expiry, RequestKind, RequestStatus, RequestView, ScopeView,
+    UsageDayView, UsageView,
 };
 use crate::ssr::{request_ctx, require_user};
 
@@ -26,6 +27,25 @@ pub fn scope_view(s: ScopeInfo) -> ScopeView {
         description: s.description,
         api: s.audience,
         requires_approval: s.requires_approval,
+    }
+}
+
+pub fn usage_view(u: &domain::portal::usage::Usage) -> UsageView {
+    UsageView {
+        days: u
+            .days
+            .iter()
+            .map(|d| UsageDayView {
+                date: format_date(d.start),
+                issued: d.issued,
+                refreshed: d.refreshed,
+                refused: d.refused,
+            })
+            .collect(),
+        people: u.people,
+        issued: u.issued(),
+        refused: u.refused(),
+        last_token: u.last_token_at.map(format_utc),
     }
 }
 

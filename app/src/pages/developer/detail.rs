@@ -216,7 +216,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
             </p>
         })}
 
-        <section class=format!("{CARD} mt-4")>
+        <super::usage::Usage usage=d.usage.clone()/>
+
+        <section class=format!("{CARD} mt-6")>
             <h2 class="text-lg font-semibold">"Details"</h2>
             <dl class="mt-2 divide-y divide-slate-100">
                 <div class="py-2 sm:grid sm:grid-cols-3 sm:gap-4">

@@ -11,6 +11,7 @@ mod list;
 mod new;
 mod requests;
 mod secrets;
+mod usage;
 
 pub use detail::ClientDetailPage;
 pub use edit::EditClientPage;
