@@ -18,6 +18,7 @@ mod requests;
 mod schemas;
 mod scopes;
 mod secrets;
+mod usage;
 
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ pub mod routes {
     pub const SECRETS: &str = "/api/v1/clients/{id}/secrets";
     pub const SECRET: &str = "/api/v1/clients/{id}/secrets/{secret_id}";
     pub const LOGOUT_DELIVERIES: &str = "/api/v1/clients/{id}/logout-deliveries";
+    pub const USAGE: &str = "/api/v1/clients/{id}/usage";
     pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
     pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
     pub const REQUESTS: &str = "/api/v1/requests";
@@ -166,6 +168,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         )
         .route(routes::ROTATE_SECRET, only(post(clients::rotate_secret)))
         .route(routes::SECRETS, only(get(secrets::list)))
+        .route(routes::USAGE, only(get(usage::show)))
         .route(routes::SECRET, only(delete(secrets::revoke)))
         .route(
             routes::LOGOUT_DELIVERIES,

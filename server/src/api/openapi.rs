@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
 use super::schemas;
 use super::{
     authorizations, clients, error, logout_deliveries, registration, requests, scopes, secrets,
+    usage,
 };
 
 #[derive(OpenApi)]
@@ -43,6 +44,7 @@ use super::{
         secrets::list,
         secrets::revoke,
         logout_deliveries::list,
+        usage::show,
         clients::disable,
         clients::enable,
         requests::list,

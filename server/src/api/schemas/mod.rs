@@ -7,3 +7,4 @@ pub mod registration;
 pub mod requests;
 pub mod scopes;
 pub mod secrets;
+pub mod usage;
