@@ -10,3 +10,4 @@ mod openid_scopes;
 mod requests;
 mod rules;
 mod secrets;
+mod usage;
