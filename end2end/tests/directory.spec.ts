@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { goto } from './helpers';
+import { ADMIN_PASSWORD } from '../playwright.config';
+import { goto, signIn } from './helpers';
 import { decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // Issue 15 (seeds 001 and 004): people of the campus directory — a real OpenLDAP
@@ -15,7 +16,7 @@ test.afterAll(async () => {
   await app.stop();
 });
 
-test('a directory person sent by an app signs in with the directory password, and the app signs them in', async ({ page }, testInfo) => {
+test('a directory person sent by an app signs in with the directory password, and the app signs them in', async ({ page, browser }, testInfo) => {
   // One person per project: their first sign-in provisions the account.
   const [uid, given, family] = testInfo.project.name.startsWith('no-js')
     ? ['emmy', 'Emmy', 'Noether'] : ['ada', 'Ada', 'Lovelace'];
@@ -47,4 +48,15 @@ test('a directory person sent by an app signs in with the directory password, an
     "Your organisation's directory keeps your password and e-mail address");
   await expect(page.getByTestId('account-email')).toHaveText(`${uid}@campus.example`);
   await expect(page.getByTestId('password')).toHaveCount(0);
+
+  // Administrators see which accounts are the directory's.
+  const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  try {
+    const admin = await context.newPage();
+    await signIn(admin, testInfo, 'admin', ADMIN_PASSWORD);
+    await goto(admin, testInfo, `/admin/users?search=${uid}`);
+    await expect(admin.getByTestId(`user-${uid}`).getByTestId('directory-account')).toHaveText('directory account');
+  } finally {
+    await context.close();
+  }
 });

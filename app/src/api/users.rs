@@ -17,7 +17,13 @@ pub async fn list_users(
     let (_, _admin) = require_admin()?;
     let st = state()?;
     let p = domain::accounts::list(&st.db, &search, page.max(1), USERS_PER_PAGE).await?;
+    let ids: Vec<String> = p.items.iter().map(|u| u.id.clone()).collect();
+    let directory = domain::accounts::directory::link::linked_among(&st.db, &ids)
+        .await?
+        .into_iter()
+        .collect();
     Ok(UserPage {
+        directory,
         pages: p.pages(),
         users: p.items.iter().map(user_view).collect(),
         page: p.page,

@@ -81,6 +81,8 @@ pub struct ShellInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub users: Vec<UserView>,
+    /// The ids of the users on this page whose password is an LDAP directory's.
+    pub directory: Vec<String>,
     pub page: u64,
     pub pages: u64,
     pub total: u64,

@@ -192,7 +192,10 @@ fn UserTable(
                 </tr>
             </thead>
             <tbody>
-                {page.users.into_iter().map(|u| view! { <UserRow u set_role set_disabled set_email/> }).collect_view()}
+                {page.users.into_iter().map(|u| {
+                    let directory = page.directory.contains(&u.id);
+                    view! { <UserRow u directory set_role set_disabled set_email/> }
+                }).collect_view()}
             </tbody>
         </table>
         <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pagination">
@@ -207,6 +210,8 @@ fn UserTable(
 #[component]
 fn UserRow(
     u: UserView,
+    /// The password is an LDAP directory's (`accounts::directory`).
+    directory: bool,
     set_role: ServerAction<SetRole>,
     set_disabled: ServerAction<SetDisabled>,
     set_email: ServerAction<SetEmail>,
@@ -223,6 +228,12 @@ fn UserRow(
             <td data-label="User" class="px-3 py-2">
                 <div class="font-medium">{u.display_name.clone()}</div>
                 <div class="text-slate-500">{name1}</div>
+                {directory.then(|| view! {
+                    <div class="mt-1 inline-block rounded bg-sky-100 px-1.5 text-xs text-sky-900" data-testid="directory-account"
+                        title="Signs in with the directory's password; names, address and (with group mapping) role come from the directory at each sign-in">
+                        "directory account"
+                    </div>
+                })}
             </td>
             <td data-label="E-mail" class="px-3 py-2">
                 <div>{u.email.clone()}</div>

@@ -70,6 +70,11 @@ async fn a_directory_person_signs_in_and_their_account_is_provisioned() {
     assert_eq!(provisioned[0]["dn"], person("ada"));
     assert_eq!(provisioned[0]["source"], "ldap");
 
+    // Administrators see which accounts are the directory's.
+    let admin = signed_in(&app, "admin").await;
+    let page = admin.get("/api/admin/users").await.json();
+    assert_eq!(page["directory"], serde_json::json!([ada.id]), "{page}");
+
     // The next sign-in finds the same account.
     let r = signs_in(&app, "ADA", &password_of("ada")).await;
     assert!(r.status < 400, "{} {}", r.status, r.body);

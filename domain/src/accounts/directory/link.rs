@@ -37,6 +37,23 @@ pub async fn is_linked<C: ConnectionTrait>(conn: &C, user_id: &str) -> Result<bo
         .is_some())
 }
 
+/// Which of `ids` are directory accounts (one query; for a page of people).
+pub async fn linked_among<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>, DomainError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(directory_account::Entity::find()
+        .filter(directory_account::Column::UserId.is_in(ids.iter().map(String::as_str)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.user_id)
+        .collect())
+}
+
 /// What the directory says the account should hold, checked.
 struct Wanted {
     username: Username,
