@@ -91,7 +91,7 @@ pub async fn usage<C: ConnectionTrait>(
         .select_only()
         .column(audit_event::Column::EventType)
         .column_as(Expr::cust(day.clone()), "day")
-        .column_as(audit_event::Column::Id.count(), "n")
+        .column_as(Expr::cust("COUNT(*)"), "n")
         .group_by(audit_event::Column::EventType)
         .group_by(Expr::cust(day))
         .into_model::<Bucket>()
