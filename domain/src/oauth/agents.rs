@@ -40,45 +40,56 @@ pub struct AgentUse {
 }
 
 /// Every agent holding a live token for `user_id`, most recently active first.
+///
+/// One grouped query: an agent that exchanged tens of thousands of tokens for the
+/// person costs one row here, not one per token (nor a list of their `jti`s as
+/// statement parameters, which SQLite caps at 32,766).
 pub async fn agents_of(
     db: &DatabaseConnection,
     user_id: &str,
     now: Timestamp,
 ) -> DomainResult<Vec<AgentUse>> {
+    #[derive(sea_orm::FromQueryResult)]
+    struct Row {
+        client_id: String,
+        origin_client_id: String,
+        live: i64,
+        depth: i32,
+        last_used: i64,
+    }
     let rows = tl::Entity::find()
+        .select_only()
+        .column(tl::Column::ClientId)
+        .column(tl::Column::OriginClientId)
+        .column_as(Expr::cust("COUNT(*)"), "live")
+        .column_as(tl::Column::Depth.min(), "depth")
+        .column_as(tl::Column::CreatedAt.max(), "last_used")
         .filter(tl::Column::UserId.eq(user_id))
         .filter(tl::Column::ExpiresAt.gt(now))
-        .order_by_desc(tl::Column::CreatedAt)
+        .filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE revoked_tokens.jti = token_lineage.jti)",
+        ))
+        .group_by(tl::Column::ClientId)
+        .group_by(tl::Column::OriginClientId)
+        .into_model::<Row>()
         .all(db)
         .await?;
-    let revoked = crate::entities::revoked_token::Entity::find()
-        .filter(
-            crate::entities::revoked_token::Column::Jti.is_in(rows.iter().map(|r| r.jti.clone())),
-        )
-        .all(db)
-        .await?;
-    let mut out: Vec<AgentUse> = Vec::new();
-    for r in rows
+    let mut out: Vec<AgentUse> = rows
         .into_iter()
-        .filter(|r| !revoked.iter().any(|x| x.jti == r.jti))
-    {
-        if let Some(a) = out
-            .iter_mut()
-            .find(|a| a.client_id == r.client_id && a.origin_client_id == r.origin_client_id)
-        {
-            a.live_tokens += 1;
-            a.depth = a.depth.min(r.depth);
-            continue;
-        }
-        out.push(AgentUse {
+        .map(|r| AgentUse {
             origin_client_id: r.origin_client_id,
             client_name: r.client_id.clone(),
             client_id: r.client_id,
-            last_used: r.created_at,
-            live_tokens: 1,
+            last_used: r.last_used,
+            live_tokens: usize::try_from(r.live).unwrap_or(0),
             depth: r.depth,
-        });
-    }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.last_used
+            .cmp(&a.last_used)
+            .then_with(|| a.client_id.cmp(&b.client_id))
+    });
     // Every agent's name in one query (a deleted client keeps its id as name).
     let names = crate::clients::store::names(db, out.iter().map(|a| a.client_id.clone())).await?;
     for a in &mut out {

@@ -87,3 +87,58 @@ async fn my_apps_lists_the_agents_acting_through_an_app_and_stops_one() {
     assert_eq!(ev[0]["agent"], w.w2.id.as_str());
     assert_eq!(ev[0]["through"], json!([w.y.id]));
 }
+
+/// An agent that exchanged tens of thousands of tokens for a person is one row on
+/// My apps, counted by the database: no statement carries a parameter per token
+/// (SQLite caps them at 32,766), and revoked tokens are not counted.
+#[tokio::test]
+async fn an_agent_with_seventy_thousand_live_tokens_is_one_row() {
+    use domain::entities::{revoked_token, token_lineage};
+    use sea_orm::{EntityTrait, Set};
+    let w = world().await;
+    let app = &w.app;
+    chain(&w).await;
+    let alice = domain::accounts::find_by_username(&app.db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = app.clock_now();
+    const MANY: usize = 70_000;
+    let jti = |i: usize| format!("bulk-{i}");
+    for chunk in (0..MANY).collect::<Vec<_>>().chunks(1_000) {
+        token_lineage::Entity::insert_many(chunk.iter().map(|&i| token_lineage::ActiveModel {
+            jti: Set(jti(i)),
+            parent_jti: Set("bulk-parent".into()),
+            depth: Set(2),
+            client_id: Set(w.w2.id.clone()),
+            origin_client_id: Set(w.y.id.clone()),
+            user_id: Set(Some(alice.id.clone())),
+            expires_at: Set(now + 3_600),
+            created_at: Set(now - 60),
+        }))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    }
+    revoked_token::Entity::insert_many((0..5).map(|i| revoked_token::ActiveModel {
+        jti: Set(jti(i)),
+        expires_at: Set(now + 3_600),
+    }))
+    .exec(&app.db)
+    .await
+    .unwrap();
+
+    let b = app.browser();
+    b.sign_in("alice", ADMIN_PASSWORD).await;
+    let r = b.get("/api/apps/list").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let apps = r.json();
+    let agents = apps["apps"][0]["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 3, "{agents:?}");
+    let planner = agents
+        .iter()
+        .find(|a| a["name"] == "Planner agent")
+        .unwrap();
+    // The chain's own token and the 70,000 seeded, less the 5 revoked.
+    assert_eq!(planner["live_tokens"], (MANY - 5 + 1) as u64);
+}
