@@ -1,5 +1,6 @@
 //! Creating and changing accounts: sign-up, administrators' changes to roles,
-//! passwords and access, the first administrator, the user listing.
+//! passwords and access, the user listing (the first administrator is
+//! `first_admin`'s).
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -499,109 +500,4 @@ pub async fn list(
         per_page,
         total,
     })
-}
-
-/// What start-up did about the first administrator.
-#[derive(Debug, PartialEq, Eq)]
-pub enum FirstAdmin {
-    /// An administrator already existed; nothing changed.
-    Existing,
-    /// Created `admin` with the password from the environment.
-    CreatedWithGivenPassword { username: String },
-    /// Created `admin` with this generated password (print it once).
-    CreatedWithGeneratedPassword {
-        username: String,
-        password: SecretString,
-    },
-}
-
-/// Creates the first administrator when there is none. Idempotent: re-running keeps data.
-pub async fn ensure_first_admin(
-    db: &DatabaseConnection,
-    hasher: &PasswordHasher,
-    username: &str,
-    email: &str,
-    password: Option<SecretString>,
-    now: Timestamp,
-) -> DomainResult<FirstAdmin> {
-    let any_admin = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
-        .count(db)
-        .await?;
-    if any_admin > 0 {
-        return Ok(FirstAdmin::Existing);
-    }
-    let (password, generated) = match password {
-        Some(p) if !p.is_empty() => (p, false),
-        _ => (
-            SecretString::new(crate::platform::secret::random_password()),
-            true,
-        ),
-    };
-    let new = NewUser {
-        username: username.to_owned(),
-        email: email.to_owned(),
-        display_name: "Administrator".to_owned(),
-        password: password.clone(),
-        role: Role::Admin,
-    };
-    let u = insert_user(
-        db,
-        hasher,
-        new,
-        Actor::System,
-        EventType::UserCreated,
-        None,
-        None,
-        now,
-    )
-    .await?;
-    Ok(if generated {
-        FirstAdmin::CreatedWithGeneratedPassword {
-            username: u.username,
-            password,
-        }
-    } else {
-        FirstAdmin::CreatedWithGivenPassword {
-            username: u.username,
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usernames_are_normalised_and_checked() {
-        assert_eq!(Username::parse("  Alice.B ").unwrap().as_str(), "alice.b");
-        assert!(Username::parse("ab").is_err());
-        assert!(Username::parse("has space").is_err());
-        assert!(Username::parse("-dash").is_err());
-        assert!(Username::parse(&"x".repeat(65)).is_err());
-    }
-
-    #[test]
-    fn emails_keep_the_local_part_and_lower_case_the_domain() {
-        assert_eq!(
-            Email::parse("Ann@Example.EDU").unwrap().as_str(),
-            "Ann@example.edu"
-        );
-        assert_eq!(
-            Email::parse("ann@example.edu").unwrap().domain(),
-            "example.edu"
-        );
-        for bad in ["", "no-at", "a@b", "a @b.c", "@b.co", "a@.b.co", "a@b..co"] {
-            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
-        }
-    }
-
-    #[test]
-    fn roles_parse_and_order() {
-        assert_eq!(Role::parse("Administrator").unwrap(), Role::Admin);
-        assert!(Role::parse("root").is_err());
-        assert!(
-            Role::Admin.can_develop() && Role::Developer.can_develop() && !Role::User.can_develop()
-        );
-    }
 }

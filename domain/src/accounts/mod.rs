@@ -2,6 +2,7 @@
 
 pub mod directory;
 pub mod email_change;
+pub mod first_admin;
 pub mod manage;
 pub mod own;
 pub mod personal_tokens;
@@ -13,5 +14,6 @@ pub mod terms;
 pub mod throttle;
 pub mod users;
 
+pub use first_admin::*;
 pub use manage::*;
 pub use users::*;

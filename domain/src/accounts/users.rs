@@ -267,3 +267,41 @@ pub async fn find_by_username<C: ConnectionTrait>(
         .map(User::try_from)
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse("  Alice.B ").unwrap().as_str(), "alice.b");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("has space").is_err());
+        assert!(Username::parse("-dash").is_err());
+        assert!(Username::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn emails_keep_the_local_part_and_lower_case_the_domain() {
+        assert_eq!(
+            Email::parse("Ann@Example.EDU").unwrap().as_str(),
+            "Ann@example.edu"
+        );
+        assert_eq!(
+            Email::parse("ann@example.edu").unwrap().domain(),
+            "example.edu"
+        );
+        for bad in ["", "no-at", "a@b", "a @b.c", "@b.co", "a@.b.co", "a@b..co"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_order() {
+        assert_eq!(Role::parse("Administrator").unwrap(), Role::Admin);
+        assert!(Role::parse("root").is_err());
+        assert!(
+            Role::Admin.can_develop() && Role::Developer.can_develop() && !Role::User.can_develop()
+        );
+    }
+}
