@@ -23,8 +23,12 @@ const NEW: &str = "idx_audit_events_actor_time";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // IF NOT EXISTS: an operator with a large PostgreSQL audit table may build
+        // it beforehand with CREATE INDEX CONCURRENTLY (docs/DEPLOYMENT.md), without
+        // holding up writes while it builds.
         m.create_index(
             Index::create()
+                .if_not_exists()
                 .name(NEW)
                 .table(AuditEvents::Table)
                 .col(AuditEvents::ActorId)
@@ -32,8 +36,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.drop_index(Index::drop().name(OLD).table(AuditEvents::Table).to_owned())
-            .await
+        m.drop_index(
+            Index::drop()
+                .if_exists()
+                .name(OLD)
+                .table(AuditEvents::Table)
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
