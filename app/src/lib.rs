@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/terms") view=TermsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/link") view=crate::pages::upstream::LinkOfferPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/set-up-second-factor") view=SetUpSecondFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/recovery-codes") view=RecoveryCodesAfterSetUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/tokens") view=PersonalTokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/providers") view=crate::pages::upstream::ProvidersPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer/clients/new") view=NewClientPage ssr=SsrMode::Async/>

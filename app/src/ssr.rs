@@ -21,6 +21,9 @@ pub struct PortalConfig {
     pub recovery: domain::accounts::recovery::RecoveryPolicy,
     /// Seals second-factor secrets at rest (as signing keys are).
     pub kek: domain::oauth::keys::Kek,
+    /// The issuer: upstream providers send people back to
+    /// `{issuer}/api/upstream_callback`.
+    pub issuer: String,
 }
 
 /// Shared by every request; provided to server functions as context. The domain's

@@ -40,6 +40,8 @@ pub struct Services {
     /// The LDAP directory that checks the passwords of its people (`[ldap]`);
     /// `None`: every password is local.
     pub directory: Option<Arc<crate::accounts::directory::Directory>>,
+    /// The OpenID providers people may sign in with (`[[upstream]]`); empty: none.
+    pub upstreams: Arc<crate::accounts::upstream::Upstreams>,
 }
 
 impl Services {

@@ -46,6 +46,7 @@ mod m0037_personal_tokens;
 mod m0038_terms_of_use;
 mod m0039_directory_accounts;
 mod m0040_audit_actor_time;
+mod m0041_upstream_identities;
 
 pub struct Migrator;
 
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0038_terms_of_use::Migration),
             Box::new(m0039_directory_accounts::Migration),
             Box::new(m0040_audit_actor_time::Migration),
+            Box::new(m0041_upstream_identities::Migration),
         ]
     }
 }

@@ -117,6 +117,7 @@ impl Application {
             secure_cookies: settings.secure_cookies(),
             recovery: settings.recovery_policy(),
             kek: Kek::from_setting(&settings.key_encryption_key),
+            issuer: settings.issuer.clone(),
         };
         let cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
         let catalogue = domain::oauth::Catalogue::new(db.clone(), cache_ttl, clock.clone());
@@ -155,6 +156,10 @@ impl Application {
             },
             clock,
             directory,
+            upstreams: Arc::new(
+                domain::accounts::upstream::Upstreams::new(settings.upstream.clone())
+                    .map_err(StartupError::Other)?,
+            ),
             documents: {
                 let outbound = crate::outbound::Outbound::new(&settings.outbound);
                 domain::platform::fetch::Documents::new(move |uri: String, max| {

@@ -20,4 +20,5 @@ pub mod portal_admin;
 pub mod recovery;
 pub mod second_factor;
 pub mod session;
+pub mod upstream;
 pub mod users;

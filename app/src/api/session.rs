@@ -87,7 +87,10 @@ pub async fn sign_in(
 /// the next step. The next steps make no session: their pages are bound to this
 /// browser by a short cookie of their own and carry on to `return_to`.
 #[cfg(feature = "ssr")]
-fn go_to(step: domain::accounts::sign_in::SignInStep, return_to: &str) -> Result<(), AppError> {
+pub(crate) fn go_to(
+    step: domain::accounts::sign_in::SignInStep,
+    return_to: &str,
+) -> Result<(), AppError> {
     use crate::ssr::{
         pending_cookie, pending_cookie_name, request_cookie, safe_return_to, session_cookie,
         set_cookie, state,

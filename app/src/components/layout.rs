@@ -247,6 +247,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "second_factor_on" => "Your authenticator app is set up: sign-in now asks for its code.",
         "second_factor_off" => "Your authenticator app was turned off.",
         "recovery_codes_new" => "New recovery codes were made; the old ones no longer work.",
+        "provider_linked" => "The provider was linked: you can sign in with it from now on.",
+        "provider_unlinked" => "The link was removed: that provider no longer signs you in here.",
         _ => return None,
     })
 }

@@ -28,6 +28,7 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in · Portcullis"/>
         <div class="mx-auto max-w-sm">
             <h1 class="text-2xl font-semibold mb-6">"Sign in"</h1>
+            <crate::pages::upstream::UpstreamRefusal/>
             <FormError error fields=vec!["username", "password"]/>
             <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                 <CsrfField/>
@@ -37,6 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600"><a href="/forgot-password" class="text-sky-700 underline">"Forgot your password?"</a></p>
+            <crate::pages::upstream::UpstreamSignIn return_to=return_to()/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     shell.await.ok().filter(|s| s.allow_signup).map(|_| {

@@ -18,6 +18,7 @@ mod personal_tokens;
 mod recovery;
 mod second_factor_set_up;
 mod two_factor;
+pub mod upstream;
 
 pub use account::{LoginPage, SecondFactorPage, SignUpPage, TermsPage};
 pub use admin::{AdminHomePage, AdminUsersPage};

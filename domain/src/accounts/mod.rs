@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod terms;
 pub mod throttle;
+pub mod upstream;
 pub mod users;
 
 pub use first_admin::*;

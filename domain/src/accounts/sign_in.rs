@@ -264,6 +264,38 @@ pub async fn sign_in(
     Ok(step)
 }
 
+/// A sign-in whose first step was an upstream OpenID provider
+/// (`accounts::upstream`): the same next steps as after a right password — the
+/// terms, the second factor or its set-up — then the session, whose `amr` says `fed`.
+pub async fn upstream(
+    db: &DatabaseConnection,
+    user: &User,
+    req: &SignInRequest<'_>,
+    required: Requirements<'_>,
+    sessions_policy: SessionPolicy,
+    now: Timestamp,
+) -> Result<SignInStep, DomainError> {
+    let txn = crate::platform::db::write_txn(db).await?;
+    let step = if terms::needs(required.terms, user) {
+        let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;
+        SignInStep::Terms { pending }
+    } else if factor::is_active(&txn, &user.id).await? {
+        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, None, now).await?;
+        SignInStep::SecondFactor { pending }
+    } else if policy::covers(required.second_factor_roles, user.role) {
+        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, None, now).await?;
+        SignInStep::SetUp { pending }
+    } else {
+        let token = open_session(&txn, user, req, Method::Upstream, sessions_policy, now).await?;
+        SignInStep::Done(Box::new(SignedIn {
+            user: user.clone(),
+            token,
+        }))
+    };
+    txn.commit().await?;
+    Ok(step)
+}
+
 /// The steps after the terms: the second factor, its set-up, or the session
 /// (which records the terms accepted on the way, `accepted_terms`).
 async fn after_terms(

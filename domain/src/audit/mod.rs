@@ -64,6 +64,8 @@ event_types! {
     UserTermsAccepted => "user.terms_accepted",
     UserProvisioned => "user.provisioned",
     UserDirectorySynced => "user.directory_synced",
+    UserUpstreamLinked => "user.upstream_linked",
+    UserUpstreamUnlinked => "user.upstream_unlinked",
     SessionSignedIn => "session.signed_in",
     SessionSignInFailed => "session.sign_in_failed",
     SessionSignedOut => "session.signed_out",

@@ -39,4 +39,6 @@ pub mod shown_once;
 pub mod signing_key;
 pub mod token_lineage;
 pub mod totp_factor;
+pub mod upstream_link;
+pub mod upstream_login;
 pub mod user;

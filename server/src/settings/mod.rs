@@ -72,6 +72,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// An LDAP directory that checks its people's passwords (docs/IDENTITY.md).
     pub ldap: Option<domain::accounts::directory::DirectoryConfig>,
+    /// OpenID providers people may sign in with, `[[upstream]]` (docs/IDENTITY.md).
+    pub upstream: Vec<domain::accounts::upstream::ProviderConfig>,
     pub logout: LogoutSettings,
     pub outbound: OutboundSettings,
     pub dpop: DpopSettings,
@@ -195,6 +197,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             smtp: None,
             ldap: None,
+            upstream: Vec::new(),
             logout: LogoutSettings::default(),
             outbound: OutboundSettings::default(),
             dpop: DpopSettings::default(),
@@ -285,6 +288,7 @@ impl fmt::Debug for Settings {
             .field("tokens", &self.tokens)
             .field("smtp", &self.smtp)
             .field("ldap", &self.ldap)
+            .field("upstream", &self.upstream)
             .field("logout", &self.logout)
             .field("outbound", &self.outbound)
             .field("dpop", &self.dpop)
@@ -439,6 +443,7 @@ impl Settings {
             domain::accounts::directory::Directory::new(c.clone())
                 .map_err(SettingsError::Invalid)?;
         }
+        domain::accounts::upstream::check(&self.upstream).map_err(SettingsError::Invalid)?;
         Ok(())
     }
 

@@ -26,6 +26,8 @@ pub enum Method {
     Totp,
     /// Password and a recovery code.
     RecoveryCode,
+    /// An upstream OpenID provider (`accounts::upstream`) said who this is.
+    Upstream,
 }
 
 /// `acr` of a sign-in with a password only.
@@ -44,6 +46,8 @@ impl Method {
             Method::Password => None,
             Method::Totp => Some("pwd otp mfa"),
             Method::RecoveryCode => Some("pwd mfa rc"),
+            // No RFC 8176 value names federation: our own `fed`, as `rc` above.
+            Method::Upstream => Some("fed"),
         }
     }
 }
