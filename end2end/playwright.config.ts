@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '..');
 // the server's port, the mail sink's (+2000), the example API's (+3000) and the
 // LDAP directory's readiness (+4001) must avoid them, or a run that drew one fails
 // at its first request (3659 did).
-const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
+export const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
 const usable = (p: number) => ![p, p + 2000, p + 3000, p + 4001].some((q) => BAD_PORTS.has(q));
 if (!process.env.E2E_PORT) {
   let p = 3100 + Math.floor(Math.random() * 800);

@@ -16,8 +16,9 @@ export const USER_PASSWORD = 'relying party user password';
 /** Every reserved character an app may put in `state`; it must come back exactly (RFC 6749 §4.1.2). */
 export const RESERVED = 'st-a +/=?&%~.:';
 
-export function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
+/** Runs the CLI against the test server's database, or another server's (`env`). */
+export function cli(args: string[], input?: string, env: Record<string, string> = serverEnv): string {
+  return execFileSync(serverBin, args, { env: { ...process.env, ...env }, encoding: 'utf8', input });
 }
 
 /** A new end user (unique to this test and project), signing in with USER_PASSWORD. */
@@ -29,9 +30,9 @@ export function createUser(testInfo: TestInfo, stem: string): string {
 
 export type Client = { id: string; secret: string };
 
-export function registerClient(name: string, redirectUri: string, extra: string[] = []): Client {
+export function registerClient(name: string, redirectUri: string, extra: string[] = [], env = serverEnv): Client {
   const out = cli(['client', 'add', '--name', name, '--type', 'web', '--redirect-uri', redirectUri,
-    '--scope', 'openid', '--scope', 'profile', '--scope', 'email', ...extra]);
+    '--scope', 'openid', '--scope', 'profile', '--scope', 'email', ...extra], undefined, env);
   const id = /^client_id: (\S+)$/m.exec(out)?.[1];
   const secret = /^client_secret: (\S+)$/m.exec(out)?.[1];
   if (!id || !secret) throw new Error(`no client credentials in: ${out}`);
@@ -116,9 +117,10 @@ export type Checks = { verifier: string; state: string; nonce: string };
 export class RelyingParty {
   private constructor(readonly config: oidc.Configuration, readonly redirectUri: string) {}
 
-  /** Discovery from the issuer; plain http on loopback is allowed for the tests only. */
-  static async discover(client: Client, redirectUri: string): Promise<RelyingParty> {
-    const config = await oidc.discovery(new URL(ISSUER), client.id, client.secret, undefined, {
+  /** Discovery from the issuer (the test server's unless given); plain http on
+   * loopback is allowed for the tests only. */
+  static async discover(client: Client, redirectUri: string, issuer = ISSUER): Promise<RelyingParty> {
+    const config = await oidc.discovery(new URL(issuer), client.id, client.secret, undefined, {
       // Tests only: the issuer is http://127.0.0.1:port. Non-repudiation: verify the
       // ID token's signature against the JWKS too, not only its claims.
       execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks],
@@ -183,10 +185,10 @@ export class RelyingParty {
 }
 
 /** What the app's listener got, checked by hand too: code, state exactly, iss. */
-export function expectCode(arrival: URL, checks: Checks) {
+export function expectCode(arrival: URL, checks: Checks, issuer = ISSUER) {
   expect(arrival.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(arrival.searchParams.get('state')).toBe(checks.state);
-  expect(arrival.searchParams.get('iss')).toBe(ISSUER);
+  expect(arrival.searchParams.get('iss')).toBe(issuer);
 }
 
 /** Fills in the sign-in form the browser was sent to. */

@@ -176,3 +176,47 @@ fn an_ldap_section_is_read_checked_and_its_password_redacted() {
     let e = Settings::load(Some(&path)).unwrap_err().to_string();
     assert!(e.contains("ldap.extra"), "{e}");
 }
+
+#[test]
+fn upstream_sections_are_read_checked_and_their_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    let file = |issuer: &str, extra: &str| {
+        format!(
+            "session_secret = \"{}\"\nkey_encryption_key = \"{}\"\n\
+             [[upstream]]\nid = \"campus\"\nname = \"Campus IdM\"\nissuer = \"{issuer}\"\n\
+             client_id = \"portcullis\"\nclient_secret = \"upstream-hunter2\"\n\
+             domains = [\"campus.example\"]\n{extra}",
+            "s".repeat(40),
+            "k".repeat(40)
+        )
+    };
+    std::fs::write(&path, file("https://idp.campus.example", "")).unwrap();
+    let s = Settings::load(Some(&path)).unwrap();
+    let p = &s.upstream[0];
+    assert_eq!(p.claims.username, "preferred_username");
+    assert_eq!(p.scopes, ["profile", "email"]);
+    assert!(p.provision);
+    assert!(!format!("{s:?}").contains("upstream-hunter2"));
+    // Codes and ID tokens would cross the network in the clear.
+    std::fs::write(&path, file("http://idp.campus.example", "")).unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(
+        e.contains("upstream 'campus'") && e.contains("https"),
+        "{e}"
+    );
+    // Two providers for one domain; an unknown key.
+    let twice = "[[upstream]]\nid = \"other\"\nname = \"Other\"\n\
+                 issuer = \"https://other.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+                 domains = [\"Campus.Example\"]\n";
+    std::fs::write(&path, file("https://idp.campus.example", twice)).unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("two providers"), "{e}");
+    std::fs::write(
+        &path,
+        file("https://idp.campus.example", "colour = \"blue\"\n"),
+    )
+    .unwrap();
+    let e = Settings::load(Some(&path)).unwrap_err().to_string();
+    assert!(e.contains("colour"), "{e}");
+}

@@ -16,6 +16,7 @@ mod node;
 mod portal;
 mod process;
 mod smtp;
+pub mod upstream;
 pub use ldap::Slapd;
 pub use node::*;
 pub use portal::*;

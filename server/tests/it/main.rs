@@ -48,4 +48,5 @@ mod throttle_clients;
 mod throttle_sign_in;
 mod token_bounds;
 mod trusted_clients;
+mod upstream;
 mod verified_email;
