@@ -27,6 +27,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Passkeys (WebAuthn) need the browser's API: a small script that
+                // listens for the passkey buttons' clicks (public/passkeys.js).
+                <script src="/passkeys.js" defer></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -67,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/tokens") view=PersonalTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/providers") view=crate::pages::upstream::ProvidersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/passkeys") view=crate::pages::passkeys::PasskeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps") view=MyAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer") view=DeveloperPage ssr=SsrMode::Async/>
                     <Route path=path!("/developer/clients/new") view=NewClientPage ssr=SsrMode::Async/>

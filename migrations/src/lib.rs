@@ -47,6 +47,7 @@ mod m0038_terms_of_use;
 mod m0039_directory_accounts;
 mod m0040_audit_actor_time;
 mod m0041_upstream_identities;
+mod m0042_passkeys;
 
 pub struct Migrator;
 
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0039_directory_accounts::Migration),
             Box::new(m0040_audit_actor_time::Migration),
             Box::new(m0041_upstream_identities::Migration),
+            Box::new(m0042_passkeys::Migration),
         ]
     }
 }

@@ -38,6 +38,10 @@ pub struct Request {
     /// A navigation to a page (Fetch Metadata), not a script or image.
     pub navigation: bool,
     pub carried: bool,
+    /// A script that loads the returned `Location` as a new page itself
+    /// (`public/passkeys.js`, header `x-portcullis-navigates`): as a plain form
+    /// post, its redirect's notice is vouched for.
+    pub navigates_itself: bool,
     pub secure: bool,
 }
 
@@ -53,6 +57,7 @@ impl Request {
             accepts_html,
             navigation,
             carried: carried(req.headers(), secure).is_some(),
+            navigates_itself: req.headers().contains_key("x-portcullis-navigates"),
             secure,
         }
     }
@@ -62,20 +67,21 @@ impl Request {
     pub fn finish(&self, resp: &mut Response) {
         let name = notice_cookie_name(self.secure);
         let secure_attr = if self.secure { "; Secure" } else { "" };
-        let set =
-            if self.method == Method::POST && self.accepts_html && resp.status().is_redirection() {
-                resp.headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|l| vouching(l, self.secure))
-            } else if self.method == Method::GET && self.navigation && self.carried && is_page(resp)
-            {
-                Some(format!(
-                    "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"
-                ))
-            } else {
-                None
-            };
+        let by_script = self.navigates_itself && resp.headers().contains_key("serverfnredirect");
+        let set = if self.method == Method::POST
+            && ((self.accepts_html && resp.status().is_redirection()) || by_script)
+        {
+            resp.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| vouching(l, self.secure))
+        } else if self.method == Method::GET && self.navigation && self.carried && is_page(resp) {
+            Some(format!(
+                "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}"
+            ))
+        } else {
+            None
+        };
         if let Some(v) = set.and_then(|v| HeaderValue::from_str(&v).ok()) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }

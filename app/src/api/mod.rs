@@ -14,6 +14,7 @@ mod audit_view;
 pub mod consent;
 pub mod device;
 pub mod logout;
+pub mod passkeys;
 pub mod personal_tokens;
 pub mod portal;
 pub mod portal_admin;

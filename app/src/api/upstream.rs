@@ -305,8 +305,16 @@ pub async fn upstream_callback(
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent.clone(),
     };
-    let step =
-        sign_in::upstream(&st.db, &user, &req, required, st.config.session_policy, now).await?;
+    let step = sign_in::without_password(
+        &st.db,
+        &user,
+        domain::accounts::second_factor::Method::Upstream,
+        &req,
+        required,
+        st.config.session_policy,
+        now,
+    )
+    .await?;
     crate::api::session::go_to(step, &back.return_to)
 }
 

@@ -248,6 +248,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "second_factor_off" => "Your authenticator app was turned off.",
         "recovery_codes_new" => "New recovery codes were made; the old ones no longer work.",
         "provider_linked" => "The provider was linked: you can sign in with it from now on.",
+        "passkey_added" => "The passkey was added: use it on the sign-in page.",
+        "passkey_removed" => "The passkey was removed: it no longer signs you in here.",
         "provider_unlinked" => "The link was removed: that provider no longer signs you in here.",
         _ => return None,
     })

@@ -38,6 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600"><a href="/forgot-password" class="text-sky-700 underline">"Forgot your password?"</a></p>
+            <crate::pages::passkeys::PasskeySignIn return_to=return_to()/>
             <crate::pages::upstream::UpstreamSignIn return_to=return_to()/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -14,6 +14,7 @@ mod my_account;
 mod not_found;
 mod notifications;
 mod oauth;
+pub mod passkeys;
 mod personal_tokens;
 mod recovery;
 mod second_factor_set_up;

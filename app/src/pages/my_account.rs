@@ -52,6 +52,7 @@ fn Account() -> impl IntoView {
         <p class="mt-2 text-slate-600"><a href="/account/two-factor" class="text-sky-700 underline">"Two-step sign-in (authenticator app, recovery codes)"</a></p>
         <p class="mt-1 text-slate-600"><a href="/account/tokens" class="text-sky-700 underline">"Personal access tokens (for scripts and tools using the REST API)"</a></p>
         <p class="mt-1 text-slate-600"><a href="/account/providers" class="text-sky-700 underline">"Sign-in providers (accounts elsewhere that sign you in here)"</a></p>
+        <p class="mt-1 text-slate-600"><a href="/account/passkeys" class="text-sky-700 underline">"Passkeys (sign in without a password)"</a></p>
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match account.await {

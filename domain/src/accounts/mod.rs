@@ -5,6 +5,7 @@ pub mod email_change;
 pub mod first_admin;
 pub mod manage;
 pub mod own;
+pub mod passkeys;
 pub mod personal_tokens;
 pub mod recovery;
 pub mod second_factor;

@@ -264,12 +264,15 @@ pub async fn sign_in(
     Ok(step)
 }
 
-/// A sign-in whose first step was an upstream OpenID provider
-/// (`accounts::upstream`): the same next steps as after a right password — the
-/// terms, the second factor or its set-up — then the session, whose `amr` says `fed`.
-pub async fn upstream(
+/// A sign-in without a password: an upstream OpenID provider
+/// (`accounts::upstream`, `Method::Upstream`) — the same next steps as after a
+/// right password: the terms, the second factor or its set-up — or a passkey
+/// (`accounts::passkeys`, `Method::Passkey`), two factors already: only the
+/// terms. Then the session, whose `amr` names the method.
+pub async fn without_password(
     db: &DatabaseConnection,
     user: &User,
+    method: Method,
     req: &SignInRequest<'_>,
     required: Requirements<'_>,
     sessions_policy: SessionPolicy,
@@ -279,14 +282,14 @@ pub async fn upstream(
     let step = if terms::needs(required.terms, user) {
         let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;
         SignInStep::Terms { pending }
-    } else if factor::is_active(&txn, &user.id).await? {
+    } else if method != Method::Passkey && factor::is_active(&txn, &user.id).await? {
         let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, None, now).await?;
         SignInStep::SecondFactor { pending }
-    } else if policy::covers(required.second_factor_roles, user.role) {
+    } else if method != Method::Passkey && policy::covers(required.second_factor_roles, user.role) {
         let pending = pending::begin(&txn, &user.id, Purpose::SetUp, None, now).await?;
         SignInStep::SetUp { pending }
     } else {
-        let token = open_session(&txn, user, req, Method::Upstream, sessions_policy, now).await?;
+        let token = open_session(&txn, user, req, method, sessions_policy, now).await?;
         SignInStep::Done(Box::new(SignedIn {
             user: user.clone(),
             token,

@@ -66,6 +66,8 @@ event_types! {
     UserDirectorySynced => "user.directory_synced",
     UserUpstreamLinked => "user.upstream_linked",
     UserUpstreamUnlinked => "user.upstream_unlinked",
+    UserPasskeyAdded => "user.passkey_added",
+    UserPasskeyRemoved => "user.passkey_removed",
     SessionSignedIn => "session.signed_in",
     SessionSignInFailed => "session.sign_in_failed",
     SessionSignedOut => "session.signed_out",

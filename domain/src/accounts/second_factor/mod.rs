@@ -28,6 +28,9 @@ pub enum Method {
     RecoveryCode,
     /// An upstream OpenID provider (`accounts::upstream`) said who this is.
     Upstream,
+    /// A WebAuthn passkey with user verification (`accounts::passkeys`): a key
+    /// the person holds, unlocked by their PIN or biometrics — two factors.
+    Passkey,
 }
 
 /// `acr` of a sign-in with a password only.
@@ -48,6 +51,8 @@ impl Method {
             Method::RecoveryCode => Some("pwd mfa rc"),
             // No RFC 8176 value names federation: our own `fed`, as `rc` above.
             Method::Upstream => Some("fed"),
+            // `swk`, not `hwk`: a synced passkey is not bound to one device.
+            Method::Passkey => Some("swk mfa"),
         }
     }
 }
