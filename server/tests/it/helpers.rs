@@ -11,6 +11,7 @@ use serde_json::Value;
 use server::settings::Settings;
 use server::startup::Application;
 
+pub mod authenticator;
 pub mod ldap;
 mod node;
 mod portal;

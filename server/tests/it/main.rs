@@ -33,6 +33,7 @@ mod pages;
 mod pairwise;
 mod pairwise_registration;
 mod par;
+mod passkeys;
 mod portal;
 mod recovery;
 mod registration;
