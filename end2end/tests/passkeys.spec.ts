@@ -158,7 +158,7 @@ test('a person adds a passkey, then an app signs them in with it alone; amr says
   await page.goto(url);
   await expect(page).toHaveURL(new RegExp(`^${base}/login\\?return_to=`));
   await ready(page, testInfo);
-  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(page).toHaveURL(new RegExp(`^${base}/oauth/consent\\?`));
   await decide(page, testInfo, name, 'Allow');
   await expect(page.getByRole('heading', { name: 'app callback' })).toBeVisible();
@@ -195,7 +195,7 @@ test('a removed passkey signs no one in: the sign-in page says so', async ({ pag
   // The device still holds it; the server no longer knows it.
   expect((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials).toHaveLength(1);
   await goto(page, testInfo, `${base}/login`);
-  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
   const alert = page.getByRole('alert');
   await expect(alert).toHaveText(/^That passkey is not registered here\. Sign in with your password/);
   await expect(page).toHaveURL(new RegExp(`^${base}/login`));
@@ -207,7 +207,7 @@ test('without JavaScript, passkeys say they need it and the password still signs
   const user = person(testInfo, 'nia');
   await goto(page, testInfo, `${base}/login`);
   // Hidden or absent, never a button that does nothing.
-  await expect(page.getByRole('button', { name: 'Sign in with a passkey', disabled: false })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Use a passkey', disabled: false })).toHaveCount(0);
   await signInWithPassword(page, testInfo, user);
 
   await goto(page, testInfo, `${base}/account`);

@@ -1,5 +1,5 @@
 //! Passkeys: the person's list (`/account/passkeys`: add, remove) and the sign-in
-//! page's "Sign in with a passkey". Adding and signing in need the browser's
+//! page's "Use a passkey". Adding and signing in need the browser's
 //! WebAuthn API, so those controls appear only once the page runs its code
 //! (`/passkeys.js` carries the ceremony); the list and removal are plain forms.
 
@@ -30,7 +30,7 @@ pub fn PasskeySignIn(return_to: String) -> impl IntoView {
                 <div class="mt-4" data-passkey-root="">
                     <CsrfField/>
                     <p data-passkey-error="" role="alert" hidden=true class="mb-2 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900"></p>
-                    <button type="button" data-passkey-sign-in="" data-return-to=return_to class=format!("{BUTTON_SECONDARY} w-full justify-center")>"Sign in with a passkey"</button>
+                    <button type="button" data-passkey-sign-in="" data-return-to=return_to class=format!("{BUTTON_SECONDARY} w-full justify-center")>"Use a passkey"</button>
                 </div>
             }
         })
