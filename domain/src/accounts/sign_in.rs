@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::accounts::directory::{self, ldap::Outcome, link::SettleError, Directory};
 use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
-use crate::accounts::second_factor::pending::{self, Purpose};
+use crate::accounts::second_factor::pending::{self, Carried, Purpose};
 use crate::accounts::second_factor::{self, policy, Method};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::accounts::terms::{self, Terms};
@@ -255,11 +255,21 @@ pub async fn sign_in(
     let user = check_credentials(db, passwords, throttle_policy, &req, now).await?;
     let txn = crate::platform::db::write_txn(db).await?;
     if terms::needs(required.terms, &user) {
-        let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;
+        let pending =
+            pending::begin(&txn, &user.id, Purpose::Terms, Carried::default(), now).await?;
         txn.commit().await?;
         return Ok(SignInStep::Terms { pending });
     }
-    let step = after_terms(&txn, &user, &req, required, None, sessions_policy, now).await?;
+    let step = after_terms(
+        &txn,
+        &user,
+        &req,
+        required,
+        Carried::default(),
+        sessions_policy,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(step)
 }
@@ -289,7 +299,7 @@ pub async fn without_password(
         let pending = pending::begin(&txn, &user.id, Purpose::SetUp, None, now).await?;
         SignInStep::SetUp { pending }
     } else {
-        let token = open_session(&txn, user, req, method, sessions_policy, now).await?;
+        let token = open_session(&txn, user, req, method.amr(), sessions_policy, now).await?;
         SignInStep::Done(Box::new(SignedIn {
             user: user.clone(),
             token,
@@ -300,29 +310,29 @@ pub async fn without_password(
 }
 
 /// The steps after the terms: the second factor, its set-up, or the session
-/// (which records the terms accepted on the way, `accepted_terms`).
+/// (which records the terms accepted on the way, `carried.accepted_terms`).
 async fn after_terms(
     txn: &sea_orm::DatabaseTransaction,
     user: &User,
     req: &SignInRequest<'_>,
     required: Requirements<'_>,
-    accepted_terms: Option<&str>,
+    carried: Carried<'_>,
     sessions_policy: SessionPolicy,
     now: Timestamp,
 ) -> Result<SignInStep, DomainError> {
     if factor::is_active(txn, &user.id).await? {
-        let pending =
-            pending::begin(txn, &user.id, Purpose::SecondStep, accepted_terms, now).await?;
+        let pending = pending::begin(txn, &user.id, Purpose::SecondStep, carried, now).await?;
         return Ok(SignInStep::SecondFactor { pending });
     }
     if policy::covers(required.second_factor_roles, user.role) {
-        let pending = pending::begin(txn, &user.id, Purpose::SetUp, accepted_terms, now).await?;
+        let pending = pending::begin(txn, &user.id, Purpose::SetUp, carried, now).await?;
         return Ok(SignInStep::SetUp { pending });
     }
-    if let Some(v) = accepted_terms {
+    if let Some(v) = carried.accepted_terms {
         terms::record(txn, user, v, req.ip.clone(), now).await?;
     }
-    let token = open_session(txn, user, req, Method::Password, sessions_policy, now).await?;
+    let amr = Method::Password.amr_after(carried.federated);
+    let token = open_session(txn, user, req, amr, sessions_policy, now).await?;
     Ok(SignInStep::Done(Box::new(SignedIn {
         user: user.clone(),
         token,
@@ -372,7 +382,10 @@ pub async fn accept_terms(
     sessions_policy: SessionPolicy,
     now: Timestamp,
 ) -> Result<SignInStep, TermsStepError> {
-    let user = terms_pending(db, pending_token, now).await?;
+    let found = pending::find(db, pending_token, Purpose::Terms, now)
+        .await?
+        .ok_or(TermsStepError::Expired)?;
+    let user = found.user;
     // Terms withdrawn meanwhile: nothing left to accept.
     let version = match (required.terms, accepted) {
         (None, _) => None,
@@ -391,17 +404,22 @@ pub async fn accept_terms(
         txn.rollback().await?;
         return Err(TermsStepError::Expired);
     }
-    let step = after_terms(&txn, &user, req, required, version, sessions_policy, now).await?;
+    let carried = Carried {
+        accepted_terms: version,
+        federated: found.federated,
+    };
+    let step = after_terms(&txn, &user, req, required, carried, sessions_policy, now).await?;
     txn.commit().await?;
     Ok(step)
 }
 
-/// A session for `user`, signed in by `method`, with its event, in `txn`.
+/// A session for `user`, signed in as `amr` says (stored RFC 8176 values; None:
+/// a password), with its event, in `txn`.
 async fn open_session(
     txn: &sea_orm::DatabaseTransaction,
     user: &User,
     req: &SignInRequest<'_>,
-    method: Method,
+    amr: Option<&str>,
     policy: SessionPolicy,
     now: Timestamp,
 ) -> Result<String, DomainError> {
@@ -410,7 +428,7 @@ async fn open_session(
         &user.id,
         req.ip.clone(),
         req.user_agent.clone(),
-        method.amr(),
+        amr,
         policy,
         now,
     )
@@ -421,7 +439,7 @@ async fn open_session(
         AuditEvent::new(EventType::SessionSignedIn, Actor::User(user.id.clone()))
             .target("user", &user.id)
             .ip(req.ip.clone())
-            .data(json!({ "amr": second_factor::amr_values(method.amr()) })),
+            .data(json!({ "amr": second_factor::amr_values(amr) })),
     )
     .await?;
     Ok(token)
@@ -479,7 +497,8 @@ pub async fn second_step(
         ip: attempt.ip.clone(),
         user_agent,
     };
-    let token = open_session(&txn, &user, &req, method, sessions_policy, now).await?;
+    let amr = method.amr_after(found.federated);
+    let token = open_session(&txn, &user, &req, amr, sessions_policy, now).await?;
     txn.commit().await?;
     Ok(SignedIn { user, token })
 }
@@ -537,7 +556,8 @@ pub async fn set_up_step(
         ip: attempt.ip.clone(),
         user_agent,
     };
-    let token = open_session(&txn, &user, &req, Method::Totp, sessions_policy, now).await?;
+    let amr = Method::Totp.amr_after(found.federated);
+    let token = open_session(&txn, &user, &req, amr, sessions_policy, now).await?;
     txn.commit().await?;
     Ok((SignedIn { user, token }, codes))
 }

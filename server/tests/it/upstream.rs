@@ -386,3 +386,36 @@ async fn a_signed_in_person_links_and_removes_a_provider_but_keeps_a_way_in() {
     assert!(r.error_message().contains("set a password"), "{}", r.body);
     assert_eq!(f.app.count("upstream_links").await, 1);
 }
+
+#[tokio::test]
+async fn a_second_step_after_the_provider_says_fed_not_pwd_in_the_sessions_amr() {
+    use crate::second_factor::{base32_decode, code_now, second_step};
+    let f = Federation::start(|_| {}).await;
+    f.person("ada", Role::User, true).await;
+    // Provisioned at a first sign-in, Ada turns on an authenticator app here.
+    let b = f.app.browser();
+    f.sign_in(&b, "ada", "/").await;
+    assert!(b.post("/api/totp_begin", &[]).await.status < 400);
+    let v = b.get("/api/second_factor").await.json();
+    let secret = base32_decode(v["enrollment"]["secret"].as_str().unwrap());
+    let r = b
+        .post("/api/totp_confirm", &[("code", &code_now(&f.app, &secret))])
+        .await;
+    assert!(r.status < 400, "{} {}", r.status, r.body);
+
+    // The next sign-in through the provider asks for the code, then says how it
+    // was made: the provider, then the app — no password.
+    f.app.clock.advance(30);
+    let b2 = f.app.browser();
+    let r = f.sign_in(&b2, "ada", "/apps").await;
+    let next = r.location().unwrap_or_default();
+    assert!(next.starts_with("/login/second-factor?"), "{next}");
+    assert_eq!(b2.signed_in_as().await, None);
+    let r = second_step(&b2, &code_now(&f.app, &secret), "/apps").await;
+    assert_eq!(r.location().as_deref(), Some("/apps"), "{} {}", r.status, r.body);
+    let signed_in = f.app.audit_events_of("session.signed_in").await;
+    assert_eq!(
+        signed_in.last().unwrap()["amr"],
+        serde_json::json!(["fed", "otp", "mfa"])
+    );
+}

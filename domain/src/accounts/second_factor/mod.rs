@@ -57,6 +57,19 @@ impl Method {
     }
 }
 
+impl Method {
+    /// The stored `amr` of a sign-in whose first step was `first`'s (a password
+    /// or an upstream provider) and whose last was this one.
+    pub fn amr_after(self, federated: bool) -> Option<&'static str> {
+        match (federated, self) {
+            (true, Method::Password) => Method::Upstream.amr(),
+            (true, Method::Totp) => Some("fed otp mfa"),
+            (true, Method::RecoveryCode) => Some("fed mfa rc"),
+            _ => self.amr(),
+        }
+    }
+}
+
 /// The `amr` claim's values for a stored `amr` (None: a password sign-in).
 pub fn amr_values(stored: Option<&str>) -> Vec<String> {
     match stored {

@@ -47,17 +47,30 @@ pub struct Pending {
     /// The version of the terms of use the person accepted on the way, recorded
     /// only when the sign-in makes its session.
     pub accepted_terms: Option<String>,
+    /// The first step was an upstream OpenID provider, not a password: the
+    /// session's `amr` says `fed`.
+    pub federated: bool,
+}
+
+/// What a pending sign-in carries to its next step.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Carried<'a> {
+    /// The version of the terms of use accepted on the way.
+    pub accepted_terms: Option<&'a str>,
+    /// The first step was an upstream provider's.
+    pub federated: bool,
 }
 
 const TERMS_PREFIX: &str = "terms:";
+const FEDERATED_PREFIX: &str = "fed;";
 
 /// Starts the step `purpose` for `user_id`, carrying the terms accepted on the
-/// way (if any); the token for the cookie.
+/// way (if any) and how the first step was made; the token for the cookie.
 pub async fn begin<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     purpose: Purpose,
-    accepted_terms: Option<&str>,
+    carried: Carried<'_>,
     now: Timestamp,
 ) -> DomainResult<String> {
     let ttl = match purpose {
@@ -73,7 +86,15 @@ pub async fn begin<C: ConnectionTrait>(
         email: Set(String::new()),
         created_at: Set(now),
         expires_at: Set(now + ttl),
-        detail: Set(accepted_terms.map(|v| format!("{TERMS_PREFIX}{v}"))),
+        // `fed;` first when federated, then `terms:<version>` when accepted.
+        detail: Set({
+            let fed = if carried.federated { FEDERATED_PREFIX } else { "" };
+            let terms = carried
+                .accepted_terms
+                .map(|v| format!("{TERMS_PREFIX}{v}"))
+                .unwrap_or_default();
+            Some(format!("{fed}{terms}")).filter(|d| !d.is_empty())
+        }),
     }
     .insert(conn)
     .await?;
@@ -100,12 +121,16 @@ pub async fn find<C: ConnectionTrait>(
         return Ok(None);
     };
     let user: User = u.try_into()?;
-    let accepted_terms = row
-        .detail
-        .and_then(|d| d.strip_prefix(TERMS_PREFIX).map(str::to_owned));
+    let detail = row.detail.unwrap_or_default();
+    let (federated, rest) = match detail.strip_prefix(FEDERATED_PREFIX) {
+        Some(rest) => (true, rest),
+        None => (false, detail.as_str()),
+    };
+    let accepted_terms = rest.strip_prefix(TERMS_PREFIX).map(str::to_owned);
     Ok((!user.disabled).then_some(Pending {
         user,
         accepted_terms,
+        federated,
     }))
 }
 
