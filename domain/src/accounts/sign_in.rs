@@ -289,14 +289,19 @@ pub async fn without_password(
     now: Timestamp,
 ) -> Result<SignInStep, DomainError> {
     let txn = crate::platform::db::write_txn(db).await?;
+    // What the next steps must know: the first step was a provider's.
+    let carried = Carried {
+        accepted_terms: None,
+        federated: method == Method::Upstream,
+    };
     let step = if terms::needs(required.terms, user) {
-        let pending = pending::begin(&txn, &user.id, Purpose::Terms, None, now).await?;
+        let pending = pending::begin(&txn, &user.id, Purpose::Terms, carried, now).await?;
         SignInStep::Terms { pending }
     } else if method != Method::Passkey && factor::is_active(&txn, &user.id).await? {
-        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, None, now).await?;
+        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, carried, now).await?;
         SignInStep::SecondFactor { pending }
     } else if method != Method::Passkey && policy::covers(required.second_factor_roles, user.role) {
-        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, None, now).await?;
+        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, carried, now).await?;
         SignInStep::SetUp { pending }
     } else {
         let token = open_session(&txn, user, req, method.amr(), sessions_policy, now).await?;

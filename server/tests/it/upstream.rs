@@ -412,7 +412,13 @@ async fn a_second_step_after_the_provider_says_fed_not_pwd_in_the_sessions_amr()
     assert!(next.starts_with("/login/second-factor?"), "{next}");
     assert_eq!(b2.signed_in_as().await, None);
     let r = second_step(&b2, &code_now(&f.app, &secret), "/apps").await;
-    assert_eq!(r.location().as_deref(), Some("/apps"), "{} {}", r.status, r.body);
+    assert_eq!(
+        r.location().as_deref(),
+        Some("/apps"),
+        "{} {}",
+        r.status,
+        r.body
+    );
     let signed_in = f.app.audit_events_of("session.signed_in").await;
     assert_eq!(
         signed_in.last().unwrap()["amr"],

@@ -88,7 +88,11 @@ pub async fn begin<C: ConnectionTrait>(
         expires_at: Set(now + ttl),
         // `fed;` first when federated, then `terms:<version>` when accepted.
         detail: Set({
-            let fed = if carried.federated { FEDERATED_PREFIX } else { "" };
+            let fed = if carried.federated {
+                FEDERATED_PREFIX
+            } else {
+                ""
+            };
             let terms = carried
                 .accepted_terms
                 .map(|v| format!("{TERMS_PREFIX}{v}"))
