@@ -98,11 +98,8 @@ pub async fn passkey_sign_in(
     credential: String,
     #[server(default)] return_to: String,
 ) -> Result<(), AppError> {
-    use domain::accounts::sign_in::{self, Requirements, SignInRequest};
-    use domain::platform::secret::SecretString;
     check_csrf(&csrf_token)?;
     let st = crate::ssr::state()?;
-    let ctx = crate::ssr::request_ctx()?;
     let now = st.now();
     let user = domain::accounts::passkeys::authenticate(&st.db, &relying(&st)?, &credential, now)
         .await
@@ -110,29 +107,12 @@ pub async fn passkey_sign_in(
             domain::accounts::passkeys::PasskeyError::Refused(m) => AppError::SignInFailed(m),
             other => passkey_error(other),
         })?;
-    let settings = st.runtime.get(&st.db).await?;
-    let required = Requirements {
-        second_factor_roles: &settings.second_factor_roles,
-        terms: settings.terms.as_ref(),
-    };
-    let no_password = SecretString::default();
-    let req = SignInRequest {
-        username: &user.username,
-        password: &no_password,
-        ip: ctx.ip.clone(),
-        user_agent: ctx.user_agent.clone(),
-    };
-    let step = sign_in::without_password(
-        &st.db,
+    crate::api::session::signed_in_without_password(
         &user,
         domain::accounts::second_factor::Method::Passkey,
-        &req,
-        required,
-        st.config.session_policy,
-        now,
+        &return_to,
     )
-    .await?;
-    crate::api::session::go_to(step, &return_to)
+    .await
 }
 
 #[server(input = GetUrl, endpoint = "account/passkeys")]

@@ -83,6 +83,43 @@ pub async fn sign_in(
     go_to(step, &return_to)
 }
 
+/// A person the domain has already proven (a passkey, an upstream provider):
+/// the settings' requirements (terms, second factor) and then `go_to`.
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in_without_password(
+    user: &domain::accounts::User,
+    method: domain::accounts::second_factor::Method,
+    return_to: &str,
+) -> Result<(), AppError> {
+    use domain::accounts::sign_in::{self, Requirements, SignInRequest};
+    use domain::platform::secret::SecretString;
+    let st = crate::ssr::state()?;
+    let ctx = crate::ssr::request_ctx()?;
+    let settings = st.runtime.get(&st.db).await?;
+    let required = Requirements {
+        second_factor_roles: &settings.second_factor_roles,
+        terms: settings.terms.as_ref(),
+    };
+    let no_password = SecretString::default();
+    let req = SignInRequest {
+        username: &user.username,
+        password: &no_password,
+        ip: ctx.ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+    };
+    let step = sign_in::without_password(
+        &st.db,
+        user,
+        method,
+        &req,
+        required,
+        st.config.session_policy,
+        st.now(),
+    )
+    .await?;
+    go_to(step, return_to)
+}
+
 /// Where a sign-in goes next: the session cookie and `return_to`, or the page of
 /// the next step. The next steps make no session: their pages are bound to this
 /// browser by a short cookie of their own and carry on to `return_to`.

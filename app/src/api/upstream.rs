@@ -227,9 +227,7 @@ pub async fn upstream_callback(
     #[server(default)] iss: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{request_cookie, request_ctx, set_cookie};
-    use domain::accounts::sign_in::{self, Requirements, SignInRequest};
     use domain::accounts::upstream::{flow, link, Refusal, UpstreamError};
-    use domain::platform::secret::SecretString;
 
     let st = crate::ssr::state()?;
     let ctx = request_ctx()?;
@@ -293,29 +291,12 @@ pub async fn upstream_callback(
         }
         link::Outcome::SignIn(u) => u,
     };
-    let settings = st.runtime.get(&st.db).await?;
-    let required = Requirements {
-        second_factor_roles: &settings.second_factor_roles,
-        terms: settings.terms.as_ref(),
-    };
-    let no_password = SecretString::default();
-    let req = SignInRequest {
-        username: &user.username,
-        password: &no_password,
-        ip: ctx.ip.clone(),
-        user_agent: ctx.user_agent.clone(),
-    };
-    let step = sign_in::without_password(
-        &st.db,
+    crate::api::session::signed_in_without_password(
         &user,
         domain::accounts::second_factor::Method::Upstream,
-        &req,
-        required,
-        st.config.session_policy,
-        now,
+        &back.return_to,
     )
-    .await?;
-    crate::api::session::go_to(step, &back.return_to)
+    .await
 }
 
 /// The link offered to the holder of an address, for `/login/link`.
