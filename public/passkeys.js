@@ -91,9 +91,15 @@
     var root = button.closest('[data-passkey-root]') || document;
     var csrf = root.querySelector('input[name=csrf_token]').value;
     var returnTo = button.getAttribute('data-return-to') || '/';
-    var opts = (await call('/api/passkey_sign_in_options', { csrf_token: csrf })).body;
+    // The first step of a sign-in (any passkey of this site), or its second step
+    // after a password (the pending sign-in's person's own passkeys).
+    var second = button.getAttribute('data-passkey-step') === 'second';
+    var api = second ? '/api/passkey_second_step' : '/api/passkey_sign_in';
+    var opts = (await call(api + '_options', { csrf_token: csrf })).body;
     opts.challenge = fromB64(opts.challenge);
-    opts.allowCredentials = [];
+    opts.allowCredentials = (opts.allowCredentials || []).map(function (c) {
+      return { type: c.type, id: fromB64(c.id) };
+    });
     var cred = await navigator.credentials.get({ publicKey: opts });
     var r = cred.response;
     var json = JSON.stringify({
@@ -105,7 +111,7 @@
         userHandle: r.userHandle ? toB64(r.userHandle) : null,
       },
     });
-    var done = await call('/api/passkey_sign_in', { csrf_token: csrf, credential: json, return_to: returnTo });
+    var done = await call(api, { csrf_token: csrf, credential: json, return_to: returnTo });
     window.location.href = done.location || returnTo;
   }
 

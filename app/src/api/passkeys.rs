@@ -35,7 +35,7 @@ fn relying(
 }
 
 #[cfg(feature = "ssr")]
-fn passkey_error(e: domain::accounts::passkeys::PasskeyError) -> AppError {
+pub(crate) fn passkey_error(e: domain::accounts::passkeys::PasskeyError) -> AppError {
     use domain::accounts::passkeys::PasskeyError;
     match e {
         PasskeyError::Refused(m) => AppError::Refused(m),
@@ -113,6 +113,64 @@ pub async fn passkey_sign_in(
         &return_to,
     )
     .await
+}
+
+/// `navigator.credentials.get`'s `publicKey` options for the second step of the
+/// sign-in pending in this browser: the person's own passkeys only.
+#[server(endpoint = "passkey_second_step_options")]
+pub async fn passkey_second_step_options(
+    csrf_token: String,
+) -> Result<serde_json::Value, AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie};
+    check_csrf(&csrf_token)?;
+    let st = crate::ssr::state()?;
+    let pending =
+        request_cookie(pending_cookie_name(st.config.secure_cookies)).ok_or_else(expired_step)?;
+    domain::accounts::sign_in::second_step_passkey_options(
+        &st.db,
+        &relying(&st)?,
+        &pending,
+        st.now(),
+    )
+    .await
+    .map_err(crate::api::session::step_error)
+}
+
+/// The second step of the sign-in pending in this browser, with one of the
+/// person's passkeys: the session, then `return_to`.
+#[server(endpoint = "passkey_second_step")]
+pub async fn passkey_second_step(
+    csrf_token: String,
+    credential: String,
+    #[server(default)] return_to: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie};
+    check_csrf(&csrf_token)?;
+    let st = crate::ssr::state()?;
+    let ctx = crate::ssr::request_ctx()?;
+    let pending =
+        request_cookie(pending_cookie_name(st.config.secure_cookies)).ok_or_else(expired_step)?;
+    let signed_in = domain::accounts::sign_in::second_step_passkey(
+        &st.db,
+        &relying(&st)?,
+        &pending,
+        &credential,
+        ctx.ip.clone(),
+        ctx.user_agent.clone(),
+        st.config.session_policy,
+        st.now(),
+    )
+    .await
+    .map_err(crate::api::session::step_error)?;
+    crate::api::session::go_to(
+        domain::accounts::sign_in::SignInStep::Done(Box::new(signed_in)),
+        &return_to,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn expired_step() -> AppError {
+    AppError::Refused(domain::accounts::sign_in::SecondStepError::Expired.to_string())
 }
 
 #[server(input = GetUrl, endpoint = "account/passkeys")]

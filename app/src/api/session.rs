@@ -246,6 +246,15 @@ fn terms_error(e: domain::accounts::sign_in::TermsStepError) -> AppError {
     }
 }
 
+/// What the second step of a pending sign-in can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecondStepKindsView {
+    /// A code from the authenticator app, or a recovery code.
+    pub code: bool,
+    /// One of the person's passkeys.
+    pub passkey: bool,
+}
+
 /// The second step of a sign-in: a code from the authenticator app, or a recovery
 /// code, for the sign-in pending in this browser.
 #[server(endpoint = "sign_in_second_step")]
@@ -312,7 +321,27 @@ pub(crate) fn step_error(e: domain::accounts::sign_in::SecondStepError) -> AppEr
             }
         }
         SecondStepError::Code(CodeError::Domain(d)) => AppError::from(d),
+        SecondStepError::Passkey(p) => crate::api::passkeys::passkey_error(p),
     }
+}
+
+/// What the second step of the sign-in pending in this browser takes (its page
+/// shows the code field, the passkey button, or both).
+#[server(input = GetUrl, endpoint = "sign_in_second_step_kinds")]
+pub async fn sign_in_second_step_kinds() -> Result<SecondStepKindsView, AppError> {
+    use crate::ssr::{pending_cookie_name, request_cookie, state};
+    use domain::accounts::sign_in::SecondStepError;
+    let st = state()?;
+    let Some(pending) = request_cookie(pending_cookie_name(st.config.secure_cookies)) else {
+        return Err(AppError::Refused(SecondStepError::Expired.to_string()));
+    };
+    let k = domain::accounts::sign_in::second_step_kinds(&st.db, &pending, st.now())
+        .await
+        .map_err(step_error)?;
+    Ok(SecondStepKindsView {
+        code: k.code,
+        passkey: k.passkey,
+    })
 }
 
 #[server(endpoint = "sign_out")]

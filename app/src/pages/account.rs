@@ -3,13 +3,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use crate::api::session::{
-    get_terms, sign_in_terms, SignIn, SignInAcceptTerms, SignInSecondStep, SignUp,
+    get_terms, sign_in_second_step_kinds, sign_in_terms, SignIn, SignInAcceptTerms,
+    SignInSecondStep, SignUp,
 };
 use crate::components::forms::{CsrfField, Field, FormError, BUTTON};
 use crate::components::layout::use_shell;
 use crate::components::panels::ErrorPanel;
 use crate::error::AppError;
 use crate::navigation::{encode_component, query_param};
+use crate::pages::passkeys::PasskeySecondStep;
 
 /// Where to go after signing in: `return_to` from the address, decoded once (it is
 /// checked again on the server).
@@ -134,25 +136,45 @@ where
 }
 
 /// The second step of a sign-in (`/login/second-factor`): a code from the
-/// authenticator app, or a recovery code in the same field. No session exists
-/// yet; the sign-in waiting for this step is bound to the browser by a cookie.
+/// authenticator app, or a recovery code in the same field, and — for a person
+/// with passkeys, once the page runs its code — "Use a passkey". No session
+/// exists yet; the sign-in waiting for this step is bound to the browser by a
+/// cookie.
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
     let action = ServerAction::<SignInSecondStep>::new();
     let error = move || action.value().get().and_then(|r| r.err());
     let return_to = use_return_to();
+    let kinds = Resource::new(|| (), |_| sign_in_second_step_kinds());
     view! {
         <Title text="Second step · Portcullis"/>
         <div class="mx-auto max-w-sm">
-            <h1 class="text-2xl font-semibold mb-6">"Enter your code"</h1>
-            <FormError error fields=vec!["code"]/>
-            <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-                <CsrfField/>
-                <input type="hidden" name="return_to" value=return_to/>
-                <Field name="code" label="Code from your authenticator app" autocomplete="one-time-code" required=true maxlength=64
-                    hint="Six digits. Lost your device? Type one of your recovery codes here instead." error/>
-                <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Continue"</button>
-            </ActionForm>
+            <h1 class="text-2xl font-semibold mb-6">"Second step"</h1>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match kinds.await {
+                        Err(e) => view! {
+                            <ErrorPanel error=e/>
+                            <p class="mt-4 text-sm"><a href="/login" class="text-sky-700 underline">"Sign in again"</a></p>
+                        }.into_any(),
+                        Ok(k) => view! {
+                            {k.code.then(|| view! {
+                                <FormError error fields=vec!["code"]/>
+                                <ActionForm action attr:class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+                                    <CsrfField/>
+                                    <input type="hidden" name="return_to" value=return_to/>
+                                    <Field name="code" label="Code from your authenticator app" autocomplete="one-time-code" required=true maxlength=64
+                                        hint="Six digits. Lost your device? Type one of your recovery codes here instead." error/>
+                                    <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Continue"</button>
+                                </ActionForm>
+                            })}
+                            {k.passkey.then(|| view! {
+                                <PasskeySecondStep return_to=return_to() code=k.code/>
+                            })}
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
             <p class="mt-4 text-sm text-slate-600"><a href="/login" class="text-sky-700 underline">"Start over"</a></p>
         </div>
     }

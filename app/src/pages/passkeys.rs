@@ -37,6 +37,42 @@ pub fn PasskeySignIn(return_to: String) -> impl IntoView {
     }
 }
 
+/// The second step's passkey button (`/login/second-factor`); without JavaScript,
+/// what to do instead. `code`: the person can also type a code there.
+#[component]
+pub fn PasskeySecondStep(return_to: String, code: bool) -> impl IntoView {
+    let scripted = use_scripted();
+    move || {
+        let return_to = return_to.clone();
+        if scripted.get() {
+            view! {
+                <div class="mt-4" data-passkey-root="" data-testid="passkey-second-step">
+                    <CsrfField/>
+                    {(!code).then(|| view! {
+                        <p class="mb-3 text-slate-700">"Confirm it is you with one of your passkeys."</p>
+                    })}
+                    <p data-passkey-error="" role="alert" hidden=true class="mb-2 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900"></p>
+                    <button type="button" data-passkey-sign-in="" data-passkey-step="second" data-return-to=return_to
+                        class=format!("{} w-full justify-center", if code { BUTTON_SECONDARY } else { BUTTON })>"Use a passkey"</button>
+                </div>
+            }
+            .into_any()
+        } else if code {
+            view! {
+                <p class="mt-4 text-sm text-slate-600">"With JavaScript on, one of your passkeys would do instead."</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="rounded border border-amber-300 bg-amber-50 px-4 py-3 text-amber-900" data-testid="passkey-needs-js">
+                    "Your second step is one of your passkeys, and passkeys need JavaScript. Turn JavaScript on, or use a browser that has it."
+                </p>
+            }
+            .into_any()
+        }
+    }
+}
+
 #[component]
 pub fn PasskeysPage() -> impl IntoView {
     view! {

@@ -12,7 +12,7 @@ use crate::helpers::*;
 use crate::second_factor::{code_now, enrolled, second_step};
 
 /// Sets the terms of use (`None`: none), as the operator would.
-async fn set_terms(app: &TestApp, terms: Option<(&str, &str)>) {
+pub(crate) async fn set_terms(app: &TestApp, terms: Option<(&str, &str)>) {
     change_settings(app, |s| {
         s.terms = terms.map(|(url, version)| Terms {
             url: url.into(),
@@ -49,7 +49,7 @@ async fn password(b: &Browser, username: &str, return_to: &str) -> Reply {
     r
 }
 
-async fn accept(b: &Browser, version: Option<&str>, return_to: &str) -> Reply {
+pub(crate) async fn accept(b: &Browser, version: Option<&str>, return_to: &str) -> Reply {
     let mut form = vec![("return_to", return_to)];
     if let Some(v) = version {
         form.push(("accept_terms", v));

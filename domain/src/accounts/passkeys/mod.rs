@@ -1,6 +1,7 @@
 //! Passkeys (WebAuthn, issue 15): a person registers one on their account page
 //! and signs in with it, without a password — a discoverable credential with
-//! user verification, so two factors at once (`amr` `swk mfa`).
+//! user verification, so two factors at once (`amr` `swk mfa`) — or gives it as
+//! the second step after a password (`pwd swk mfa`, `sign_in::steps`).
 //!
 //! Each ceremony's challenge is random, stored only as its SHA-256 for five
 //! minutes, and taken once (a delete whose rows-affected decides). The browser's
@@ -32,6 +33,8 @@ pub const MAX_PER_ACCOUNT: u64 = 20;
 
 const REGISTER: &str = "register";
 const SIGN_IN: &str = "sign_in";
+/// The second step of a sign-in: the challenge is bound to its person.
+const SECOND_STEP: &str = "second_step";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasskeyError {
@@ -175,11 +178,7 @@ pub async fn register(
             "That passkey is already registered here.".into(),
         ));
     }
-    let held = passkey::Entity::find()
-        .filter(passkey::Column::UserId.eq(u.id.as_str()))
-        .count(&txn)
-        .await?;
-    if held >= MAX_PER_ACCOUNT {
+    if held(&txn, &u.id).await? >= MAX_PER_ACCOUNT {
         return Err(PasskeyError::Refused(format!(
             "An account holds at most {MAX_PER_ACCOUNT} passkeys. Remove one first."
         )));
@@ -235,11 +234,78 @@ pub async fn authenticate(
     credential: &str,
     now: Timestamp,
 ) -> Result<User, PasskeyError> {
+    let (u, txn) = assert_in(db, rp, credential, SIGN_IN, None, now).await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+/// How many passkeys `user_id` holds.
+pub async fn held<C: ConnectionTrait>(conn: &C, user_id: &str) -> DomainResult<u64> {
+    Ok(passkey::Entity::find()
+        .filter(passkey::Column::UserId.eq(user_id))
+        .count(conn)
+        .await?)
+}
+
+/// The options of `navigator.credentials.get` for the second step of `u`'s
+/// sign-in: a challenge only `u` can answer, naming `u`'s passkeys.
+pub async fn second_step_options(
+    db: &DatabaseConnection,
+    rp: &Relying,
+    u: &User,
+    now: Timestamp,
+) -> DomainResult<serde_json::Value> {
+    let c = challenge(db, SECOND_STEP, Some(&u.id), now).await?;
+    let allow: Vec<serde_json::Value> = list(db, &u.id)
+        .await?
+        .into_iter()
+        .map(|p| json!({ "type": "public-key", "id": p.id }))
+        .collect();
+    Ok(json!({
+        "challenge": c,
+        "rpId": rp.rp_id,
+        "timeout": CHALLENGE_TTL_SECS * 1000,
+        "userVerification": "required",
+        "allowCredentials": allow,
+    }))
+}
+
+/// `u`'s passkey answered the second-step challenge made for `u`: checked, the
+/// challenge taken and the counter written in the returned transaction, which
+/// the caller commits with the session (or drops).
+pub async fn assert_second_step(
+    db: &DatabaseConnection,
+    rp: &Relying,
+    u: &User,
+    credential: &str,
+    now: Timestamp,
+) -> Result<sea_orm::DatabaseTransaction, PasskeyError> {
+    let (_, txn) = assert_in(db, rp, credential, SECOND_STEP, Some(&u.id), now).await?;
+    Ok(txn)
+}
+
+/// Checks an assertion against the stored key and takes its challenge (made for
+/// `purpose`, and for `owner` when given: then the passkey must be `owner`'s
+/// too). Refusals that are recorded (a counter gone backwards, a disabled
+/// account) commit their event before they return.
+async fn assert_in(
+    db: &DatabaseConnection,
+    rp: &Relying,
+    credential: &str,
+    purpose: &str,
+    owner: Option<&str>,
+    now: Timestamp,
+) -> Result<(User, sea_orm::DatabaseTransaction), PasskeyError> {
     let unknown = || {
-        PasskeyError::Refused(
+        match owner {
+        Some(_) => PasskeyError::Refused(
+            "That passkey is not one of this account's. Use a passkey you added to it.".into(),
+        ),
+        None => PasskeyError::Refused(
             "That passkey is not registered here. Sign in with your password, then add it on your account page."
                 .into(),
-        )
+        ),
+    }
     };
     let c = Credential::parse(credential)?;
     let id = b64(&c.id()?);
@@ -247,6 +313,9 @@ pub async fn authenticate(
         .one(db)
         .await?
         .ok_or_else(unknown)?;
+    if owner.is_some_and(|o| o != row.user_id) {
+        return Err(unknown());
+    }
     let key: PublicKey = serde_json::from_str(&row.public_key)
         .map_err(|e| DomainError::Internal(format!("stored passkey key: {e}")))?;
     let asserted = webauthn::assertion(&c, &key, rp)?;
@@ -258,7 +327,7 @@ pub async fn authenticate(
         return Err(unknown());
     }
     let txn = crate::platform::db::write_txn(db).await?;
-    if !take(&txn, &asserted.challenge, SIGN_IN, None, now).await? {
+    if !take(&txn, &asserted.challenge, purpose, owner, now).await? {
         return Err(expired());
     }
     let stored = row.sign_count;
@@ -300,8 +369,7 @@ pub async fn authenticate(
     am.sign_count = Set(new);
     am.last_used_at = Set(Some(now));
     am.update(&txn).await?;
-    txn.commit().await?;
-    Ok(u)
+    Ok((u, txn))
 }
 
 /// One of a person's passkeys, for their page.

@@ -58,14 +58,20 @@ impl Method {
 }
 
 impl Method {
-    /// The stored `amr` of a sign-in whose first step was `first`'s (a password
-    /// or an upstream provider) and whose last was this one.
-    pub fn amr_after(self, federated: bool) -> Option<&'static str> {
-        match (federated, self) {
-            (true, Method::Password) => Method::Upstream.amr(),
-            (true, Method::Totp) => Some("fed otp mfa"),
-            (true, Method::RecoveryCode) => Some("fed mfa rc"),
-            _ => self.amr(),
+    /// The stored `amr` of a sign-in whose first step was `first` and whose last
+    /// was this one. A passkey's first step is two factors already: nothing
+    /// after it adds to its `amr`.
+    pub fn amr_after(self, first: pending::FirstStep) -> Option<&'static str> {
+        use pending::FirstStep;
+        match (first, self) {
+            (FirstStep::Passkey, _) => Method::Passkey.amr(),
+            (FirstStep::Upstream, Method::Password | Method::Upstream) => Method::Upstream.amr(),
+            (FirstStep::Upstream, Method::Totp) => Some("fed otp mfa"),
+            (FirstStep::Upstream, Method::RecoveryCode) => Some("fed mfa rc"),
+            (FirstStep::Upstream, Method::Passkey) => Some("fed swk mfa"),
+            // A passkey after a password: the second step.
+            (FirstStep::Password, Method::Passkey) => Some("pwd swk mfa"),
+            (FirstStep::Password, m) => m.amr(),
         }
     }
 }

@@ -15,7 +15,8 @@ use crate::DomainResult;
 /// What the pending sign-in waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// A code from the person's authenticator app (or a recovery code).
+    /// A code from the person's authenticator app (or a recovery code), or one
+    /// of their passkeys.
     SecondStep,
     /// A first code from an authenticator app being set up, because an
     /// administrator requires a second factor of the person's role.
@@ -47,9 +48,20 @@ pub struct Pending {
     /// The version of the terms of use the person accepted on the way, recorded
     /// only when the sign-in makes its session.
     pub accepted_terms: Option<String>,
-    /// The first step was an upstream OpenID provider, not a password: the
-    /// session's `amr` says `fed`.
-    pub federated: bool,
+    /// How the first step was made: the session's `amr` names it.
+    pub first: FirstStep,
+}
+
+/// How a sign-in's first step was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FirstStep {
+    #[default]
+    Password,
+    /// An upstream OpenID provider said who this is (`amr` `fed`).
+    Upstream,
+    /// A passkey with user verification: two factors already, so only the terms
+    /// of use can follow it.
+    Passkey,
 }
 
 /// What a pending sign-in carries to its next step.
@@ -57,12 +69,13 @@ pub struct Pending {
 pub struct Carried<'a> {
     /// The version of the terms of use accepted on the way.
     pub accepted_terms: Option<&'a str>,
-    /// The first step was an upstream provider's.
-    pub federated: bool,
+    /// How the first step was made.
+    pub first: FirstStep,
 }
 
 const TERMS_PREFIX: &str = "terms:";
 const FEDERATED_PREFIX: &str = "fed;";
+const PASSKEY_PREFIX: &str = "swk;";
 
 /// Starts the step `purpose` for `user_id`, carrying the terms accepted on the
 /// way (if any) and how the first step was made; the token for the cookie.
@@ -86,12 +99,13 @@ pub async fn begin<C: ConnectionTrait>(
         email: Set(String::new()),
         created_at: Set(now),
         expires_at: Set(now + ttl),
-        // `fed;` first when federated, then `terms:<version>` when accepted.
+        // `fed;` or `swk;` first (a provider's or a passkey's first step), then
+        // `terms:<version>` when accepted.
         detail: Set({
-            let fed = if carried.federated {
-                FEDERATED_PREFIX
-            } else {
-                ""
+            let fed = match carried.first {
+                FirstStep::Password => "",
+                FirstStep::Upstream => FEDERATED_PREFIX,
+                FirstStep::Passkey => PASSKEY_PREFIX,
             };
             let terms = carried
                 .accepted_terms
@@ -126,15 +140,18 @@ pub async fn find<C: ConnectionTrait>(
     };
     let user: User = u.try_into()?;
     let detail = row.detail.unwrap_or_default();
-    let (federated, rest) = match detail.strip_prefix(FEDERATED_PREFIX) {
-        Some(rest) => (true, rest),
-        None => (false, detail.as_str()),
+    let (first, rest) = if let Some(rest) = detail.strip_prefix(FEDERATED_PREFIX) {
+        (FirstStep::Upstream, rest)
+    } else if let Some(rest) = detail.strip_prefix(PASSKEY_PREFIX) {
+        (FirstStep::Passkey, rest)
+    } else {
+        (FirstStep::Password, detail.as_str())
     };
     let accepted_terms = rest.strip_prefix(TERMS_PREFIX).map(str::to_owned);
     Ok((!user.disabled).then_some(Pending {
         user,
         accepted_terms,
-        federated,
+        first,
     }))
 }
 

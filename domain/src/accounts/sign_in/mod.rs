@@ -1,11 +1,21 @@
 //! Signing in: throttling, password verification and session creation in one place.
+//! The first step is here (a password, or a provider or passkey that proved the
+//! person); the steps after it are in [`steps`].
+
+mod steps;
+
+pub use steps::{
+    accept_terms, second_step, second_step_kinds, second_step_passkey, second_step_passkey_options,
+    set_up_enrollment, set_up_step, terms_pending, SecondStepError, SecondStepKinds,
+    TermsStepError,
+};
 
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::accounts::directory::{self, ldap::Outcome, link::SettleError, Directory};
-use crate::accounts::second_factor::factor::{self, Attempt, CodeError};
-use crate::accounts::second_factor::pending::{self, Carried, Purpose};
+use crate::accounts::second_factor::factor;
+use crate::accounts::second_factor::pending::{self, Carried, FirstStep, Purpose};
 use crate::accounts::second_factor::{self, policy, Method};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::accounts::terms::{self, Terms};
@@ -289,26 +299,20 @@ pub async fn without_password(
     now: Timestamp,
 ) -> Result<SignInStep, DomainError> {
     let txn = crate::platform::db::write_txn(db).await?;
-    // What the next steps must know: the first step was a provider's.
+    // What the next steps must know: how the first step was made.
     let carried = Carried {
         accepted_terms: None,
-        federated: method == Method::Upstream,
+        first: match method {
+            Method::Upstream => FirstStep::Upstream,
+            Method::Passkey => FirstStep::Passkey,
+            Method::Password | Method::Totp | Method::RecoveryCode => FirstStep::Password,
+        },
     };
     let step = if terms::needs(required.terms, user) {
         let pending = pending::begin(&txn, &user.id, Purpose::Terms, carried, now).await?;
         SignInStep::Terms { pending }
-    } else if method != Method::Passkey && factor::is_active(&txn, &user.id).await? {
-        let pending = pending::begin(&txn, &user.id, Purpose::SecondStep, carried, now).await?;
-        SignInStep::SecondFactor { pending }
-    } else if method != Method::Passkey && policy::covers(required.second_factor_roles, user.role) {
-        let pending = pending::begin(&txn, &user.id, Purpose::SetUp, carried, now).await?;
-        SignInStep::SetUp { pending }
     } else {
-        let token = open_session(&txn, user, req, method.amr(), sessions_policy, now).await?;
-        SignInStep::Done(Box::new(SignedIn {
-            user: user.clone(),
-            token,
-        }))
+        after_terms(&txn, user, req, required, carried, sessions_policy, now).await?
     };
     txn.commit().await?;
     Ok(step)
@@ -316,7 +320,13 @@ pub async fn without_password(
 
 /// The steps after the terms: the second factor, its set-up, or the session
 /// (which records the terms accepted on the way, `carried.accepted_terms`).
-async fn after_terms(
+///
+/// The second step is asked of a person with an authenticator app, and of a
+/// person whose role an administrator requires a second factor of and who has a
+/// passkey (it is their second factor); such a person with neither sets one up.
+/// A passkey does not otherwise make a second step: with no recovery codes
+/// behind it, a lost device would lock its holder out (docs/SECURITY.md).
+pub(crate) async fn after_terms(
     txn: &sea_orm::DatabaseTransaction,
     user: &User,
     req: &SignInRequest<'_>,
@@ -325,18 +335,23 @@ async fn after_terms(
     sessions_policy: SessionPolicy,
     now: Timestamp,
 ) -> Result<SignInStep, DomainError> {
-    if factor::is_active(txn, &user.id).await? {
-        let pending = pending::begin(txn, &user.id, Purpose::SecondStep, carried, now).await?;
-        return Ok(SignInStep::SecondFactor { pending });
-    }
-    if policy::covers(required.second_factor_roles, user.role) {
-        let pending = pending::begin(txn, &user.id, Purpose::SetUp, carried, now).await?;
-        return Ok(SignInStep::SetUp { pending });
+    if carried.first != FirstStep::Passkey {
+        let required_of_role = policy::covers(required.second_factor_roles, user.role);
+        if factor::is_active(txn, &user.id).await?
+            || (required_of_role && crate::accounts::passkeys::held(txn, &user.id).await? > 0)
+        {
+            let pending = pending::begin(txn, &user.id, Purpose::SecondStep, carried, now).await?;
+            return Ok(SignInStep::SecondFactor { pending });
+        }
+        if required_of_role {
+            let pending = pending::begin(txn, &user.id, Purpose::SetUp, carried, now).await?;
+            return Ok(SignInStep::SetUp { pending });
+        }
     }
     if let Some(v) = carried.accepted_terms {
         terms::record(txn, user, v, req.ip.clone(), now).await?;
     }
-    let amr = Method::Password.amr_after(carried.federated);
+    let amr = Method::Password.amr_after(carried.first);
     let token = open_session(txn, user, req, amr, sessions_policy, now).await?;
     Ok(SignInStep::Done(Box::new(SignedIn {
         user: user.clone(),
@@ -344,83 +359,9 @@ async fn after_terms(
     })))
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TermsStepError {
-    /// No pending sign-in behind the cookie (expired, finished, or none).
-    #[error("This sign-in has expired. Sign in again with your password.")]
-    Expired,
-    /// The box was not ticked, or ticked for terms that changed since.
-    #[error("{0}")]
-    NotAccepted(&'static str),
-    #[error(transparent)]
-    Internal(#[from] DomainError),
-}
-
-impl From<sea_orm::DbErr> for TermsStepError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        TermsStepError::Internal(e.into())
-    }
-}
-
-/// The person whose sign-in `pending_token` waits for them to accept the terms.
-pub async fn terms_pending(
-    db: &DatabaseConnection,
-    pending_token: &str,
-    now: Timestamp,
-) -> Result<User, TermsStepError> {
-    pending::find(db, pending_token, Purpose::Terms, now)
-        .await?
-        .map(|p| p.user)
-        .ok_or(TermsStepError::Expired)
-}
-
-/// The terms step of the pending sign-in `pending_token`: the person accepted
-/// `accepted` (the version they read), which must be the version in force. Leads
-/// on to the second factor or the session; the acceptance is recorded with the
-/// session, never before the sign-in is complete.
-pub async fn accept_terms(
-    db: &DatabaseConnection,
-    pending_token: &str,
-    accepted: Option<&str>,
-    req: &SignInRequest<'_>,
-    required: Requirements<'_>,
-    sessions_policy: SessionPolicy,
-    now: Timestamp,
-) -> Result<SignInStep, TermsStepError> {
-    let found = pending::find(db, pending_token, Purpose::Terms, now)
-        .await?
-        .ok_or(TermsStepError::Expired)?;
-    let user = found.user;
-    // Terms withdrawn meanwhile: nothing left to accept.
-    let version = match (required.terms, accepted) {
-        (None, _) => None,
-        (Some(t), Some(a)) if a == t.version => Some(t.version.as_str()),
-        (Some(_), Some(_)) => return Err(TermsStepError::NotAccepted(
-            "The terms of use changed while you were reading them: read them again, then accept",
-        )),
-        (Some(_), None) => {
-            return Err(TermsStepError::NotAccepted(
-                "Accept the terms of use to go on, or sign out",
-            ))
-        }
-    };
-    let txn = crate::platform::db::write_txn(db).await?;
-    if !pending::finish(&txn, pending_token, Purpose::Terms).await? {
-        txn.rollback().await?;
-        return Err(TermsStepError::Expired);
-    }
-    let carried = Carried {
-        accepted_terms: version,
-        federated: found.federated,
-    };
-    let step = after_terms(&txn, &user, req, required, carried, sessions_policy, now).await?;
-    txn.commit().await?;
-    Ok(step)
-}
-
 /// A session for `user`, signed in as `amr` says (stored RFC 8176 values; None:
 /// a password), with its event, in `txn`.
-async fn open_session(
+pub(crate) async fn open_session(
     txn: &sea_orm::DatabaseTransaction,
     user: &User,
     req: &SignInRequest<'_>,
@@ -448,123 +389,6 @@ async fn open_session(
     )
     .await?;
     Ok(token)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SecondStepError {
-    /// No pending sign-in behind the cookie (expired, finished, or none).
-    #[error("This sign-in has expired. Sign in again with your password.")]
-    Expired,
-    #[error(transparent)]
-    Code(#[from] CodeError),
-}
-
-impl From<sea_orm::DbErr> for SecondStepError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        SecondStepError::Code(e.into())
-    }
-}
-
-impl From<DomainError> for SecondStepError {
-    fn from(e: DomainError) -> Self {
-        SecondStepError::Code(e.into())
-    }
-}
-
-/// The second step of the pending sign-in `pending_token`: a TOTP code or a
-/// recovery code (`input`), checked and spent (`factor::verify`), then the
-/// session — the pending sign-in ends in the same transaction.
-pub async fn second_step(
-    db: &DatabaseConnection,
-    attempt: &Attempt<'_>,
-    pending_token: &str,
-    input: &str,
-    user_agent: Option<String>,
-    sessions_policy: SessionPolicy,
-) -> Result<SignedIn, SecondStepError> {
-    let now = attempt.now;
-    let Some(found) = pending::find(db, pending_token, Purpose::SecondStep, now).await? else {
-        return Err(SecondStepError::Expired);
-    };
-    let user = found.user;
-    let (method, txn) = factor::verify(db, attempt, &user, input).await?;
-    if !pending::finish(&txn, pending_token, Purpose::SecondStep).await? {
-        txn.rollback().await?;
-        return Err(SecondStepError::Expired);
-    }
-    if let Some(v) = &found.accepted_terms {
-        terms::record(&txn, &user, v, attempt.ip.clone(), now).await?;
-    }
-    let no_password = SecretString::default();
-    let req = SignInRequest {
-        username: &user.username,
-        password: &no_password,
-        ip: attempt.ip.clone(),
-        user_agent,
-    };
-    let amr = method.amr_after(found.federated);
-    let token = open_session(&txn, &user, &req, amr, sessions_policy, now).await?;
-    txn.commit().await?;
-    Ok(SignedIn { user, token })
-}
-
-/// The person whose sign-in `pending_token` waits for a required second factor to
-/// be set up, and the authenticator app's setup (started now if none is waiting).
-pub async fn set_up_enrollment(
-    db: &DatabaseConnection,
-    kek: &crate::oauth::keys::Kek,
-    pending_token: &str,
-    now: Timestamp,
-) -> Result<(User, factor::Enrollment), SecondStepError> {
-    let Some(user) = pending::find(db, pending_token, Purpose::SetUp, now)
-        .await?
-        .map(|p| p.user)
-    else {
-        return Err(SecondStepError::Expired);
-    };
-    let enrollment = match factor::pending(db, kek, &user).await? {
-        Some(e) => e,
-        None => factor::begin(db, kek, &user, now).await?,
-    };
-    Ok((user, enrollment))
-}
-
-/// The last step of a sign-in that sets up a required second factor: the first
-/// code from the app confirms it (`factor::confirm_in`: recovery codes, event,
-/// mail), the pending sign-in ends and the session opens — all in one
-/// transaction. Returns the session and the recovery codes, to be shown once.
-pub async fn set_up_step(
-    db: &DatabaseConnection,
-    attempt: &Attempt<'_>,
-    pending_token: &str,
-    code: &str,
-    user_agent: Option<String>,
-    sessions_policy: SessionPolicy,
-) -> Result<(SignedIn, Vec<String>), SecondStepError> {
-    let now = attempt.now;
-    let Some(found) = pending::find(db, pending_token, Purpose::SetUp, now).await? else {
-        return Err(SecondStepError::Expired);
-    };
-    let user = found.user;
-    let (codes, txn) = factor::confirm_in(db, attempt, &user, code).await?;
-    if !pending::finish(&txn, pending_token, Purpose::SetUp).await? {
-        txn.rollback().await?;
-        return Err(SecondStepError::Expired);
-    }
-    if let Some(v) = &found.accepted_terms {
-        terms::record(&txn, &user, v, attempt.ip.clone(), now).await?;
-    }
-    let no_password = SecretString::default();
-    let req = SignInRequest {
-        username: &user.username,
-        password: &no_password,
-        ip: attempt.ip.clone(),
-        user_agent,
-    };
-    let amr = Method::Totp.amr_after(found.federated);
-    let token = open_session(&txn, &user, &req, amr, sessions_policy, now).await?;
-    txn.commit().await?;
-    Ok((SignedIn { user, token }, codes))
 }
 
 /// Ends the session behind `token`, recording who signed out, and queues the

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 use crate::helpers::authenticator::{public_key, Authenticator, UP, UV};
 use crate::helpers::*;
 
+mod second_step;
+
 /// What breaks an authenticator's answer, the origin it claims ("": ours), and
 /// the refusal's words.
 type Spoiled = (fn(&mut Authenticator), &'static str, &'static str);
