@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { createHmac } from 'crypto';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { serverBin, serverEnv } from '../playwright.config';
@@ -121,4 +122,29 @@ export async function expectFitsWidth(page: Page, what = new URL(page.url()).pat
       .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].slice(0, 4).join('.')}`),
   }));
   expect.soft(scroll, `${what} is ${scroll} px wide at ${inner} px; past the edge: ${wide.join(', ')}`).toBeLessThanOrEqual(inner);
+}
+
+/** An authenticator app's key as the setup page shows it (RFC 4648 base32). */
+export function base32Decode(s: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out: number[] = [];
+  for (const c of s) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) at `unixSeconds` (default: now), as an authenticator app computes it. */
+export function totp(secret: Buffer, unixSeconds = Date.now() / 1000): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const h = createHmac('sha1', secret).update(counter).digest();
+  const o = h[h.length - 1] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }

@@ -1,6 +1,8 @@
 // WebAuthn passkeys: a person adds one on /account/passkeys, then a signed-out start
 // at an app's authorization URL signs in with it alone (no password) and the app's
-// ID token says so (`amr` is swk + mfa); a removed passkey no longer signs anyone in.
+// ID token says so (`amr` is swk + mfa); a person with two-step sign-in gives it
+// after the password instead of a code (`pwd swk mfa`); a removed passkey no
+// longer signs anyone in.
 // Without JavaScript the pages say passkeys need it and the password still works.
 //
 // WebAuthn refuses IP-address origins and the shared test server is at 127.0.0.1, so
@@ -15,7 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CDPSession, expect, Page, test, TestInfo } from '@playwright/test';
 import { BAD_PORTS, serverBin, serverEnv } from '../playwright.config';
-import { expectAccessible, failOnPageErrors, goto, ready, unique } from './helpers';
+import { base32Decode, expectAccessible, failOnPageErrors, goto, ready, totp, unique } from './helpers';
 import {
   cli, decide, expectCode, Listener, RESERVED, registerClient, RelyingParty, USER_PASSWORD,
 } from './rp';
@@ -177,6 +179,74 @@ test('a person adds a passkey, then an app signs them in with it alone; amr says
   await expect(page.getByText('Laptop', { exact: true })).toBeVisible();
   await expect(page.getByText(/Last used: /)).toBeVisible();
   await expect(page.getByText('Last used: never')).toHaveCount(0);
+});
+
+/** Turns on two-step sign-in with an authenticator app; its key. */
+async function turnOnTwoStep(page: Page, testInfo: TestInfo): Promise<Buffer> {
+  await goto(page, testInfo, `${base}/account/two-factor`);
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  const secret = base32Decode((await page.getByTestId('totp-secret').innerText()).trim());
+  await ready(page, testInfo);
+  await page.getByLabel('Code from your app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+  return secret;
+}
+
+test('after the password, a passkey does the second step instead of a code; amr says pwd swk mfa', async ({ page, browser }, testInfo) => {
+  test.skip(testInfo.project.name !== 'hydrated', 'passkeys need JavaScript (the page without it is checked below)');
+  await virtualAuthenticator(page);
+  const user = person(testInfo, 'ida');
+  await signInWithPassword(page, testInfo, user);
+  const secret = await turnOnTwoStep(page, testInfo);
+  await addPasskey(page, testInfo, 'Laptop');
+  await signOut(page, testInfo);
+
+  const callback = app.callback(testInfo, 'second-step');
+  const name = `Second step app ${Date.now() % 100000}`;
+  const rp = await RelyingParty.discover(registerClient(name, callback, [], env), callback, base);
+  const { url, checks } = await rp.authorizationUrl();
+  expect(checks.state.startsWith(RESERVED)).toBe(true);
+  await page.goto(url);
+  await expect(page).toHaveURL(new RegExp(`^${base}/login\\?return_to=`));
+  await ready(page, testInfo);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(USER_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`^${base}/login/second-factor\\?return_to=`));
+  await expect(page.getByRole('heading', { name: 'Second step' })).toBeVisible();
+  await expect(page.getByLabel('Code from your authenticator app')).toBeVisible();
+  await ready(page, testInfo);
+  await expectAccessible(page, 'second step with a passkey');
+  await page.getByTestId('passkey-second-step').getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${base}/oauth/consent\\?`));
+  await decide(page, testInfo, name, 'Allow');
+  await expect(page.getByRole('heading', { name: 'app callback' })).toBeVisible();
+  const arrival = await app.arrival(callback);
+  expectCode(arrival, checks, base);
+  const { claims } = await rp.redeem(arrival, checks);
+  expect(claims.amr).toEqual(['pwd', 'swk', 'mfa']);
+  expect(claims.acr).toBe('urn:portcullis:acr:mfa');
+
+  // Without JavaScript the same step takes the code, and says a passkey would
+  // do with JavaScript on.
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const p = await plain.newPage();
+    await p.goto(`${base}/login?return_to=%2Faccount`);
+    await p.getByLabel('Username').fill(user);
+    await p.getByLabel('Password').fill(USER_PASSWORD);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(p).toHaveURL(new RegExp(`^${base}/login/second-factor\\?return_to=`));
+    await expect(p.getByText('With JavaScript on, one of your passkeys would do instead.')).toBeVisible();
+    await expect(p.getByRole('button', { name: 'Use a passkey' })).toHaveCount(0);
+    await p.getByLabel('Code from your authenticator app').fill(totp(secret, Date.now() / 1000 + 30));
+    await p.getByRole('button', { name: 'Continue' }).click();
+    await expect(p).toHaveURL(`${base}/account`);
+    await expect(p.getByTestId('whoami')).toBeAttached();
+  } finally {
+    await plain.close();
+  }
 });
 
 test('a removed passkey signs no one in: the sign-in page says so', async ({ page }, testInfo) => {

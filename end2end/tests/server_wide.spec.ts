@@ -1,6 +1,7 @@
-import { createHmac } from 'crypto';
 import { expect, Page, test, TestInfo } from '@playwright/test';
-import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, expectAccessible, goto, ready, signIn, unique } from './helpers';
+import {
+  addDeveloper, ADMIN_PASSWORD, base32Decode, DEV_PASSWORD, expectAccessible, goto, ready, signIn, totp, unique,
+} from './helpers';
 import { cli, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
 // Specs that change server-wide settings. They run on their own, after every other
@@ -139,30 +140,6 @@ test('an administrator gates profile and one rule decides it and an API scope', 
   }
 });
 
-function base32Decode(s: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, value = 0;
-  const out: number[] = [];
-  for (const c of s) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 (SHA-1, 6 digits, 30 s) now. */
-function totpNow(secret: Buffer): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const h = createHmac('sha1', secret).update(counter).digest();
-  const o = h[h.length - 1] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
 async function requireForDevelopers(page: Page, testInfo: TestInfo, on: boolean) {
   await goto(page, testInfo, '/admin/settings');
   const box = page.getByRole('group', { name: 'Two-step sign-in' }).getByLabel('Developers');
@@ -201,7 +178,7 @@ test('an administrator requires two-step sign-in of developers: one without it s
     await visitor.getByRole('button', { name: 'Turn on and continue' }).click();
     await expect(visitor.locator('#f-code-error')).toContainText('not right');
     await ready(visitor, testInfo);
-    await visitor.getByLabel('Code from your app').fill(totpNow(secret));
+    await visitor.getByLabel('Code from your app').fill(totp(secret));
     await visitor.getByRole('button', { name: 'Turn on and continue' }).click();
 
     await expect(visitor).toHaveURL(/\/login\/recovery-codes\?return_to=/);

@@ -2,38 +2,13 @@
 // page, then a signed-out start at an app's authorization URL asks for the password
 // and then a code, and the app's ID token says so (`amr` has `otp`). Hydrated and
 // without JavaScript. Codes are computed here (RFC 6238 on node:crypto).
-import { createHmac } from 'crypto';
 import { expect, test } from '@playwright/test';
-import { expectAccessible, failOnPageErrors, goto, ready, signIn } from './helpers';
+import { base32Decode, expectAccessible, failOnPageErrors, goto, ready, signIn, totp } from './helpers';
 import {
   createUser, decide, expectCode, Listener, registerClient, RelyingParty, signInHere, USER_PASSWORD,
 } from './rp';
 
 failOnPageErrors();
-
-function base32Decode(s: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, value = 0;
-  const out: number[] = [];
-  for (const c of s) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 (SHA-1, 6 digits, 30 s) at `unixSeconds`. */
-function totp(secret: Buffer, unixSeconds: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const h = createHmac('sha1', secret).update(counter).digest();
-  const o = h[h.length - 1] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 
