@@ -88,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/registration") view=AdminRegistrationPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/apis") view=AdminApisPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sign-in-providers") view=crate::pages::admin_upstream::AdminProvidersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sign-in-providers/new") view=crate::pages::admin_upstream::NewProviderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sign-in-providers/:id") view=crate::pages::admin_upstream::EditProviderPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/consent") view=ConsentPage ssr=SsrMode::Async/>
                     <Route path=path!("/oauth/error") view=OAuthErrorPage ssr=SsrMode::Async/>

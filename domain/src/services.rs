@@ -40,7 +40,8 @@ pub struct Services {
     /// The LDAP directory that checks the passwords of its people (`[ldap]`);
     /// `None`: every password is local.
     pub directory: Option<Arc<crate::accounts::directory::Directory>>,
-    /// The OpenID providers people may sign in with (`[[upstream]]`); empty: none.
+    /// The OpenID providers people may sign in with (`[[upstream]]` and those
+    /// administrators added); none: no "Continue with …".
     pub upstreams: Arc<crate::accounts::upstream::Upstreams>,
 }
 
@@ -66,6 +67,7 @@ impl Services {
             Change::Settings => self.runtime.invalidate(),
             Change::Revocation(jti) => self.revocations.learn(jti),
             Change::Keys => {}
+            Change::Upstream(_) => self.upstreams.invalidate(),
         }
     }
 
@@ -76,5 +78,6 @@ impl Services {
         self.catalogue.invalidate();
         self.runtime.invalidate();
         self.revocations.forget();
+        self.upstreams.invalidate();
     }
 }

@@ -48,6 +48,7 @@ mod m0039_directory_accounts;
 mod m0040_audit_actor_time;
 mod m0041_upstream_identities;
 mod m0042_passkeys;
+mod m0043_upstream_providers;
 
 pub struct Migrator;
 
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0040_audit_actor_time::Migration),
             Box::new(m0041_upstream_identities::Migration),
             Box::new(m0042_passkeys::Migration),
+            Box::new(m0043_upstream_providers::Migration),
         ]
     }
 }

@@ -154,11 +154,16 @@ impl Application {
                 lockout_secs: settings.throttle.lockout_secs,
                 clients: settings.throttle.clients,
             },
-            clock,
+            clock: clock.clone(),
             directory,
             upstreams: Arc::new(
-                domain::accounts::upstream::Upstreams::new(settings.upstream.clone())
-                    .map_err(StartupError::Other)?,
+                domain::accounts::upstream::Upstreams::new(
+                    settings.upstream.clone(),
+                    Kek::from_setting(&settings.key_encryption_key),
+                    clock.clone(),
+                    cache_ttl,
+                )
+                .map_err(StartupError::Other)?,
             ),
             documents: {
                 let outbound = crate::outbound::Outbound::new(&settings.outbound);
@@ -315,10 +320,14 @@ async fn oauth_state(
         settings.require_pushed_authorization_requests,
     ))
     .map_err(|e| StartupError::Other(e.to_string()))?;
+    let keys = domain::oauth::keys::KeyRing::new(keys);
+    // Client assertions to upstream providers (`private_key_jwt`) are signed with
+    // the keys this server publishes.
+    app.upstreams.sign_with(keys.clone());
     let tokens = domain::oauth::Tokens {
         db: app.db.clone(),
         issuer,
-        keys: domain::oauth::keys::KeyRing::new(keys),
+        keys,
         audit,
         catalogue: app.catalogue.clone(),
         clients: app.clients.clone(),

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin_config;
 pub mod admin_registration;
+pub mod admin_upstream;
 pub mod apps;
 pub mod audit;
 #[cfg(feature = "ssr")]

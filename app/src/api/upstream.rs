@@ -107,7 +107,7 @@ fn redirect_uri(st: &crate::ssr::AppState) -> String {
 #[server(input = GetUrl, endpoint = "upstream_options")]
 pub async fn upstream_options() -> Result<SignInOptions, AppError> {
     let st = crate::ssr::state()?;
-    let ps = st.upstreams.providers();
+    let ps = st.upstreams.all(&st.db).await?;
     Ok(SignInOptions {
         providers: ps
             .iter()
@@ -132,7 +132,13 @@ pub async fn upstream_start(
     use domain::accounts::upstream::flow::Purpose;
     check_csrf(&csrf_token)?;
     let st = crate::ssr::state()?;
-    let Some(p) = st.upstreams.get(&provider) else {
+    if provider.len() > 64 {
+        return Err(AppError::invalid(
+            "provider",
+            "No such sign-in provider here.",
+        ));
+    }
+    let Some(p) = st.upstreams.get(&st.db, &provider).await? else {
         return Err(AppError::invalid(
             "provider",
             "No such sign-in provider here.",
@@ -145,7 +151,7 @@ pub async fn upstream_start(
     } else {
         Purpose::SignIn
     };
-    start(&st, p, purpose, &return_to, None).await
+    start(&st, &p, purpose, &return_to, None).await
 }
 
 /// Home-realm discovery: the address's domain names the provider that signs its
@@ -168,7 +174,7 @@ pub async fn upstream_discover(
     }
     let parsed = domain::accounts::Email::parse(email)
         .map_err(|_| AppError::invalid("email", "That is not an e-mail address."))?;
-    let Some(p) = st.upstreams.for_email(parsed.as_str()) else {
+    let Some(p) = st.upstreams.for_email(&st.db, parsed.as_str()).await? else {
         return Err(AppError::invalid(
             "email",
             format!(
@@ -177,7 +183,7 @@ pub async fn upstream_discover(
             ),
         ));
     };
-    start(&st, p, Purpose::SignIn, &return_to, Some(parsed.as_str())).await
+    start(&st, &p, Purpose::SignIn, &return_to, Some(parsed.as_str())).await
 }
 
 #[cfg(feature = "ssr")]
@@ -317,7 +323,8 @@ pub async fn upstream_offer() -> Result<OfferView, AppError> {
         .ok_or_else(expired)?;
     let name = st
         .upstreams
-        .get(&o.provider)
+        .get(&st.db, &o.provider)
+        .await?
         .map(|p| p.name.clone())
         .ok_or_else(expired)?;
     Ok(OfferView {
@@ -380,9 +387,10 @@ pub async fn upstream_links() -> Result<LinksView, AppError> {
     let user = crate::ssr::require_user()?;
     let st = crate::ssr::state()?;
     let mine = domain::accounts::upstream::link::links_of(&st.db, &user.id).await?;
+    let all = st.upstreams.all(&st.db).await?;
     let name_of = |id: &str| {
-        st.upstreams
-            .get(id)
+        all.iter()
+            .find(|p| p.id == id)
             .map(|p| p.name.clone())
             // A provider the operator removed: its id, so the link can go too.
             .unwrap_or_else(|| id.to_owned())
@@ -397,9 +405,7 @@ pub async fn upstream_links() -> Result<LinksView, AppError> {
             last_sign_in: l.last_sign_in_at.map(format_utc),
         })
         .collect();
-    let available = st
-        .upstreams
-        .providers()
+    let available = all
         .iter()
         .filter(|p| !mine.iter().any(|l| l.provider == p.id))
         .map(|p| UpstreamView {

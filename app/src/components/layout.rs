@@ -250,6 +250,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "provider_linked" => "The provider was linked: you can sign in with it from now on.",
         "passkey_added" => "The passkey was added: use it on the sign-in page.",
         "passkey_removed" => "The passkey was removed: it no longer signs you in here.",
+        "provider_added" => "The provider was added: people can continue with it on the sign-in page.",
+        "provider_changed" => "The provider was saved.",
+        "provider_removed" => "The provider was removed, and the links of people to it.",
         "provider_unlinked" => "The link was removed: that provider no longer signs you in here.",
         _ => return None,
     })

@@ -64,6 +64,12 @@ pub fn AdminHomePage() -> impl IntoView {
                         </a>
                     </li>
                     <li>
+                        <a href="/admin/sign-in-providers" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
+                            <h2 class="font-semibold">"Sign-in providers"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"OpenID providers people may continue with, and work e-mail domains."</p>
+                        </a>
+                    </li>
+                    <li>
                         <a href="/admin/outbox" class="block rounded-lg border border-slate-200 bg-white p-5 hover:border-sky-400">
                             <h2 class="font-semibold">"E-mail outbox"</h2>
                             <p class="mt-1 text-sm text-slate-600">"Notifications sent, waiting or failed."</p>

@@ -4,6 +4,7 @@ mod admin_config;
 mod admin_portal;
 mod admin_registration;
 mod admin_rules;
+pub mod admin_upstream;
 mod admin_user_apps;
 mod apps;
 mod audit;

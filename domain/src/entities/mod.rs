@@ -42,5 +42,6 @@ pub mod token_lineage;
 pub mod totp_factor;
 pub mod upstream_link;
 pub mod upstream_login;
+pub mod upstream_provider;
 pub mod user;
 pub mod webauthn_challenge;

@@ -32,6 +32,29 @@ pub use live::Live;
 pub use metadata::GrantType;
 pub use scope::{valid_token as valid_scope_token, ScopeSet};
 
+/// An OpenID issuer identifier as this server accepts one — its own (the
+/// settings' `issuer`) and an upstream provider's: https (plain http only on
+/// this machine: codes and ID tokens cross the wire), no query, no fragment.
+pub fn check_issuer(issuer: &str) -> Result<(), String> {
+    let u = url::Url::parse(issuer).map_err(|e| format!("issuer '{issuer}' is not a URL: {e}"))?;
+    let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match u.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "issuer '{issuer}' must be an https URL (http only for localhost)"
+            ))
+        }
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!(
+            "issuer '{issuer}' must not have a query or fragment"
+        ));
+    }
+    Ok(())
+}
+
 use crate::accounts::users::User;
 use crate::audit::AuditWriter;
 use crate::clients::authenticate::SecretCache;

@@ -57,6 +57,8 @@ pub enum Change {
     Revocation(String),
     /// Signing keys were created, retired or deleted.
     Keys,
+    /// An upstream OpenID provider was added, changed or removed (by `id`).
+    Upstream(String),
 }
 
 impl Change {
@@ -67,6 +69,7 @@ impl Change {
             "settings" => Change::Settings,
             "revocation" => Change::Revocation(r.key),
             "keys" => Change::Keys,
+            "upstream" => Change::Upstream(r.key),
             other => {
                 tracing::warn!(topic = other, "unknown change topic");
                 return None;

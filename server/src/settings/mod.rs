@@ -337,7 +337,7 @@ impl Settings {
     /// Checks values that types alone cannot.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let bad = |m: String| Err(SettingsError::Invalid(m));
-        if let Err(m) = validate_issuer(&self.issuer) {
+        if let Err(m) = domain::oauth::check_issuer(&self.issuer) {
             return bad(m);
         }
         let db = self.database_url.expose();
@@ -451,27 +451,6 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
     }
-}
-
-fn validate_issuer(issuer: &str) -> Result<(), String> {
-    let u = url::Url::parse(issuer).map_err(|e| format!("issuer '{issuer}' is not a URL: {e}"))?;
-    let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match u.scheme() {
-        "https" => {}
-        // OpenID Connect requires https; plain http is allowed only on this machine.
-        "http" if loopback => {}
-        _ => {
-            return Err(format!(
-                "issuer '{issuer}' must be an https URL (http only for localhost)"
-            ))
-        }
-    }
-    if u.query().is_some() || u.fragment().is_some() {
-        return Err(format!(
-            "issuer '{issuer}' must not have a query or fragment"
-        ));
-    }
-    Ok(())
 }
 
 fn describe_figment_error(e: figment::Error) -> String {

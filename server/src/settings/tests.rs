@@ -41,11 +41,11 @@ fn debug_output_redacts_secrets_and_database_password() {
 
 #[test]
 fn http_issuer_is_only_allowed_on_loopback() {
-    assert!(validate_issuer("http://localhost:3000").is_ok());
-    assert!(validate_issuer("https://id.example.com").is_ok());
-    assert!(validate_issuer("http://id.example.com").is_err());
-    assert!(validate_issuer("https://id.example.com/?x=1").is_err());
-    assert!(validate_issuer("not a url").is_err());
+    assert!(domain::oauth::check_issuer("http://localhost:3000").is_ok());
+    assert!(domain::oauth::check_issuer("https://id.example.com").is_ok());
+    assert!(domain::oauth::check_issuer("http://id.example.com").is_err());
+    assert!(domain::oauth::check_issuer("https://id.example.com/?x=1").is_err());
+    assert!(domain::oauth::check_issuer("not a url").is_err());
 }
 
 #[test]

@@ -50,4 +50,5 @@ mod throttle_sign_in;
 mod token_bounds;
 mod trusted_clients;
 mod upstream;
+mod upstream_admin;
 mod verified_email;

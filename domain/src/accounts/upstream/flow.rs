@@ -126,10 +126,13 @@ pub async fn finish(
     if !taken || row.expires_at <= now {
         return Err(Refusal::Expired.into());
     }
-    let provider = upstreams.get(&row.provider).ok_or(Refusal::Expired)?;
+    let Some(provider) = upstreams.get(conn, &row.provider).await? else {
+        // Removed by an administrator while the person was at the provider.
+        return Err(Refusal::Expired.into());
+    };
     match answer(
         upstreams,
-        provider,
+        &provider,
         &response,
         binding,
         state,
@@ -177,8 +180,17 @@ async fn answer(
     }
     let code = response.code.ok_or(Refusal::Failed)?;
     let secrets = RequestSecrets::derive(binding, state);
+    let keys = upstreams.signing_keys();
     upstreams
         .oidc
-        .redeem(provider, redirect_uri, &secrets, code, response.iss, now)
+        .redeem(
+            provider,
+            redirect_uri,
+            &secrets,
+            code,
+            response.iss,
+            keys.as_deref(),
+            now,
+        )
         .await
 }

@@ -47,10 +47,12 @@ pub async fn settle(
     ip: Option<String>,
     now: Timestamp,
 ) -> Result<Outcome, UpstreamError> {
-    let provider = upstreams.get(&back.provider).ok_or(Refusal::Expired)?;
-    let settled = match settle_once(db, provider, back, now).await {
+    let Some(provider) = upstreams.get(db, &back.provider).await? else {
+        return Err(Refusal::Expired.into());
+    };
+    let settled = match settle_once(db, &provider, back, now).await {
         Err(UpstreamError::Internal(DomainError::Conflict(_))) => {
-            settle_once(db, provider, back, now).await
+            settle_once(db, &provider, back, now).await
         }
         other => other,
     };
@@ -269,7 +271,9 @@ pub async fn confirm(
     if o.user_id != signed_in.id {
         return Err(Refusal::Expired.into());
     }
-    let provider = upstreams.get(&o.provider).ok_or(Refusal::Expired)?;
+    let Some(provider) = upstreams.get(&txn, &o.provider).await? else {
+        return Err(Refusal::Expired.into());
+    };
     let spent = account_token::Entity::delete_many()
         .filter(account_token::Column::TokenHash.eq(token_hash(token)))
         .filter(account_token::Column::Purpose.eq(OFFER))
@@ -292,7 +296,7 @@ pub async fn confirm(
         email: o.email.clone(),
         ..Person::default()
     };
-    insert_link(&txn, provider, &person, signed_in, "verified_email", now).await?;
+    insert_link(&txn, &provider, &person, signed_in, "verified_email", now).await?;
     txn.commit().await?;
     Ok(o)
 }

@@ -16,6 +16,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use super::{ProviderConfig, Refusal, UpstreamError};
+use crate::oauth::keys::KeySet;
 use crate::platform::clock::Timestamp;
 
 /// How long a provider's discovery document and keys are kept.
@@ -74,6 +75,32 @@ impl Discovery {
             http,
             known: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Forgets every provider's document and keys (a provider was changed).
+    pub(crate) fn forget(&self) {
+        if let Ok(mut m) = self.known.lock() {
+            m.clear();
+        }
+    }
+
+    /// Reads the provider's discovery document and keys now, as a sign-in would:
+    /// an administrator's check that the provider answers before it is saved.
+    pub async fn probe(&self, p: &ProviderConfig, now: Timestamp) -> Result<(), UpstreamError> {
+        let known = self.metadata(p, true, now).await?;
+        if p.client_auth == super::ClientAuth::PrivateKeyJwt {
+            let methods = known
+                .metadata
+                .token_endpoint_auth_methods_supported()
+                .map(|m| m.iter().map(|m| m.as_ref().to_owned()).collect::<Vec<_>>());
+            if methods.is_some_and(|m| !m.iter().any(|x| x == "private_key_jwt")) {
+                return Err(failed(
+                    "discovery document",
+                    "the provider does not take private_key_jwt",
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn get_json(&self, p: &ProviderConfig, url: &str) -> Result<Value, UpstreamError> {
@@ -161,14 +188,27 @@ impl Discovery {
         >,
         UpstreamError,
     > {
-        Ok(CoreClient::from_provider_metadata(
+        use super::ClientAuth;
+        use openidconnect::AuthType;
+        let secret = p
+            .client_auth
+            .uses_secret()
+            .then(|| ClientSecret::new(p.client_secret.expose().to_owned()));
+        let client = CoreClient::from_provider_metadata(
             known.metadata.clone(),
             ClientId::new(p.client_id.clone()),
-            Some(ClientSecret::new(p.client_secret.expose().to_owned())),
+            secret,
         )
         .set_redirect_uri(
             RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| failed("redirect URI", e))?,
-        ))
+        );
+        Ok(match p.client_auth {
+            ClientAuth::ClientSecretBasic => client.set_auth_type(AuthType::BasicAuth),
+            // private_key_jwt: `client_id` in the body, the assertion beside it.
+            ClientAuth::ClientSecretPost | ClientAuth::PrivateKeyJwt => {
+                client.set_auth_type(AuthType::RequestBody)
+            }
+        })
     }
 
     /// The address of the authorization request (code flow, PKCE S256, `nonce`).
@@ -208,6 +248,7 @@ impl Discovery {
     /// response (RFC 9207), the ID token (signature with the provider's keys —
     /// fetched again once if its key is unknown — issuer, audience, expiry,
     /// nonce); then userinfo fills in the claims the ID token left out.
+    #[allow(clippy::too_many_arguments)]
     pub async fn redeem(
         &self,
         p: &ProviderConfig,
@@ -215,6 +256,7 @@ impl Discovery {
         secrets: &RequestSecrets,
         code: &str,
         iss: Option<&str>,
+        signer: Option<&KeySet>,
         now: Timestamp,
     ) -> Result<Person, UpstreamError> {
         let known = self.metadata(p, false, now).await?;
@@ -228,10 +270,21 @@ impl Discovery {
             _ => {}
         }
         let client = Self::client(&known, p, redirect_uri)?;
-        let tokens = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| failed("token endpoint", e))?
-            .set_pkce_verifier(PkceCodeVerifier::new(secrets.verifier.clone()))
+            .set_pkce_verifier(PkceCodeVerifier::new(secrets.verifier.clone()));
+        if p.client_auth == super::ClientAuth::PrivateKeyJwt {
+            let keys = signer.ok_or_else(|| failed("client assertion", "no signing keys"))?;
+            let assertion = client_assertion(p, &known, keys, now)?;
+            request = request
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .add_extra_param("client_assertion", assertion);
+        }
+        let tokens = request
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
@@ -312,6 +365,45 @@ impl Discovery {
         }
         serde_json::from_slice(&body).map_err(|e| failed("userinfo", e))
     }
+}
+
+/// The client assertion of `private_key_jwt` (RFC 7523 §3, OpenID Connect Core
+/// §9): this server's signing key (ES256, or RS256 when the provider takes only
+/// that), `iss` = `sub` = our client id, `aud` the provider's issuer alone (as
+/// draft-ietf-oauth-rfc7523bis asks, against audience injection), a minute
+/// long, a random `jti`.
+fn client_assertion(
+    p: &ProviderConfig,
+    known: &Known,
+    keys: &KeySet,
+    now: Timestamp,
+) -> Result<String, UpstreamError> {
+    use crate::oauth::keys::Alg;
+    let offered: Option<Vec<String>> = known
+        .metadata
+        .token_endpoint_auth_signing_alg_values_supported()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| serde_json::to_value(x).ok())
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        });
+    let alg = match offered {
+        Some(algs) if !algs.iter().any(|a| a == "ES256") && algs.iter().any(|a| a == "RS256") => {
+            Alg::RS256
+        }
+        _ => Alg::ES256,
+    };
+    let claims = serde_json::json!({
+        "iss": p.client_id,
+        "sub": p.client_id,
+        "aud": p.issuer,
+        "iat": now,
+        "exp": now + 60,
+        "jti": crate::platform::secret::random_token(),
+    });
+    crate::oauth::access_tokens::sign_jwt(keys, alg, &claims)
+        .map_err(|e| failed("client assertion", e))
 }
 
 /// Every asymmetric algorithm; never `none`, never a MAC keyed with our secret.

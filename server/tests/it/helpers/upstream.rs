@@ -2,8 +2,8 @@
 //! `localhost` (its cookies apart from the app's on `127.0.0.1`), with a
 //! confidential client for the app, whose redirect URI is the app's callback.
 
-use domain::accounts::upstream::ProviderConfig;
-use domain::clients::{ApplicationType, ClientPatch, NewClient};
+use domain::accounts::upstream::{ClientAuth, ProviderConfig};
+use domain::clients::{ApplicationType, AuthMethod, ClientPatch, NewClient};
 
 use super::*;
 
@@ -24,22 +24,48 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// How the app knows the provider.
+pub enum Known {
+    /// A `[[upstream]]` section of its settings (`tweak`ed before it starts).
+    Settings(Box<dyn FnOnce(&mut ProviderConfig)>),
+    /// Nothing at start: an administrator adds it on the page
+    /// ([`Federation::add_by_admin`]), with the client registered at the
+    /// provider for this way of authenticating.
+    Admin(ClientAuth),
+}
+
 impl Federation {
     /// `tweak` changes the app's `[[upstream]]` section before it starts.
-    pub async fn start(tweak: impl FnOnce(&mut ProviderConfig)) -> Federation {
+    pub async fn start(tweak: impl FnOnce(&mut ProviderConfig) + 'static) -> Federation {
+        Self::start_with(Known::Settings(Box::new(tweak)), |_| {}).await
+    }
+
+    /// The app and the provider; `app_tweak` changes the app's settings.
+    pub async fn start_with(known: Known, app_tweak: impl FnOnce(&mut Settings)) -> Federation {
         let provider = spawn_app_with(|s| {
             s.issuer = format!("http://localhost:{}", s.bind.port());
+            // It reads the app's keys (private_key_jwt) at 127.0.0.1.
+            s.outbound.allow_private_addresses = true;
         })
         .await;
         // The app's address must be known for its client at the provider.
         let port = free_port();
-        let callback = format!("http://127.0.0.1:{port}/api/upstream_callback");
+        let app_base = format!("http://127.0.0.1:{port}");
+        let callback = format!("{app_base}/api/upstream_callback");
+        let key_only = matches!(known, Known::Admin(ClientAuth::PrivateKeyJwt));
+        let auth = match known {
+            Known::Admin(ClientAuth::ClientSecretPost) => AuthMethod::ClientSecretPost,
+            Known::Admin(ClientAuth::PrivateKeyJwt) => AuthMethod::PrivateKeyJwt,
+            _ => AuthMethod::ClientSecretBasic,
+        };
         let client = register(
             &provider,
             NewClient {
                 metadata: ClientPatch {
                     name: Some("Portcullis downstream".into()),
                     redirect_uris: Some(vec![callback]),
+                    token_endpoint_auth_method: Some(auth),
+                    jwks_uri: key_only.then(|| Some(format!("{app_base}/oauth/jwks"))),
                     ..Default::default()
                 },
                 application_type: Some(ApplicationType::Web),
@@ -51,20 +77,27 @@ impl Federation {
             },
         )
         .await;
-        let mut config: ProviderConfig = serde_json::from_value(serde_json::json!({
-            "id": PROVIDER,
-            "name": "Campus IdM",
-            "issuer": provider.settings.issuer,
-            "client_id": client.id,
-            "client_secret": client.secret,
-            "domains": ["campus.example"],
-        }))
-        .unwrap();
-        tweak(&mut config);
+        let fixed = match known {
+            Known::Settings(tweak) => {
+                let mut config: ProviderConfig = serde_json::from_value(serde_json::json!({
+                    "id": PROVIDER,
+                    "name": "Campus IdM",
+                    "issuer": provider.settings.issuer,
+                    "client_id": client.id,
+                    "client_secret": client.secret,
+                    "domains": ["campus.example"],
+                }))
+                .unwrap();
+                tweak(&mut config);
+                vec![config]
+            }
+            Known::Admin(_) => vec![],
+        };
         let app = spawn_app_with(move |s| {
             s.bind = format!("127.0.0.1:{port}").parse().unwrap();
-            s.issuer = format!("http://127.0.0.1:{port}");
-            s.upstream = vec![config];
+            s.issuer = app_base;
+            s.upstream = fixed;
+            app_tweak(s);
         })
         .await;
         Federation {
@@ -72,6 +105,32 @@ impl Federation {
             app,
             client,
         }
+    }
+
+    /// The form an administrator fills in to add the provider (`client_auth`
+    /// and, for a secret, the client's secret), to change at will.
+    pub fn form(&self, client_auth: ClientAuth) -> Vec<(String, String)> {
+        let mut f = vec![
+            ("id", PROVIDER.to_owned()),
+            ("name", "Campus IdM".to_owned()),
+            ("issuer", self.provider.settings.issuer.clone()),
+            ("client_id", self.client.id.clone()),
+            ("client_auth", client_auth.as_str().to_owned()),
+            ("scopes", "profile email".to_owned()),
+            ("domains", "campus.example".to_owned()),
+            ("provision", "on".to_owned()),
+            ("default_role", "user".to_owned()),
+        ];
+        if client_auth.uses_secret() {
+            f.push(("client_secret", self.client.secret.clone()));
+        }
+        f.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    /// An administrator of the app adds the provider with `form`: the reply.
+    pub async fn add_by_admin(&self, admin: &Browser, form: &[(String, String)]) -> Reply {
+        let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        admin.post("/api/admin/sign-in-providers/add", &refs).await
     }
 
     /// A person at the provider, with an address on the provider's domain.
