@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { BAD_PORTS, serverBin, serverEnv } from '../playwright.config';
-import { failOnPageErrors, goto, ready, unique } from './helpers';
+import { ADMIN_PASSWORD, expectAccessible, failOnPageErrors, goto, ready, unique } from './helpers';
 import {
   cli, decide, expectCode, Listener, registerClient, RelyingParty, signInHere, USER_PASSWORD,
 } from './rp';
@@ -109,9 +109,11 @@ test.afterAll(async () => {
 process.on('exit', () => servers.forEach((s) => s.kill()));
 
 /** At the provider's sign-in page (not ours): signs `person` in and allows this server. */
-async function atProvider(page: Page, testInfo: TestInfo, person: string, decision: 'Allow' | 'Deny' = 'Allow') {
+async function atProvider(
+  page: Page, testInfo: TestInfo, person: string, decision: 'Allow' | 'Deny' = 'Allow', password = USER_PASSWORD,
+) {
   await expect(page).toHaveURL(new RegExp(`^${up}/login\\?`));
-  await signInHere(page, testInfo, person);
+  await signInHere(page, testInfo, person, password);
   await decide(page, testInfo, PROVIDER_CLIENT, decision);
 }
 
@@ -220,4 +222,87 @@ test('an account here with the same address is linked by its holder, then the li
   await expect(page.getByTestId('links')).toHaveCount(0);
   // It can be linked again from here.
   await expect(page.getByRole('button', { name: 'Link Campus IdM' })).toBeVisible();
+});
+
+test('an administrator adds a provider on the page; a signed-out person continues with it', async ({ page }, testInfo) => {
+  // The provider knows this server under a second client (the staff directory).
+  const staff = registerClient('Portcullis for staff', `${down}/api/upstream_callback`, [], upEnv);
+  const person = campusPerson(testInfo, 'sam', 'Sam Staff');
+
+  await goto(page, testInfo, `${down}/login`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByTestId('whoami')).toBeAttached();
+  await goto(page, testInfo, `${down}/admin`);
+  await page.getByRole('link', { name: /Sign-in providers/ }).click();
+  await expect(page).toHaveURL(`${down}/admin/sign-in-providers`);
+  await expect(page.getByTestId('redirect-uri')).toHaveText(`${down}/api/upstream_callback`);
+  const fixed = page.getByTestId('providers').getByRole('listitem').filter({ hasText: 'Campus IdM' });
+  await expect(fixed).toContainText('From the settings file: change it there.');
+  await ready(page, testInfo);
+  await expectAccessible(page, 'sign-in providers');
+  await page.getByRole('link', { name: 'Add a provider' }).click();
+  await expect(page).toHaveURL(`${down}/admin/sign-in-providers/new`);
+  await ready(page, testInfo);
+
+  // A form with problems comes back with all of them, and with what was typed.
+  await page.getByLabel('Id', { exact: true }).fill('staff');
+  await page.getByLabel('Issuer', { exact: true }).fill('http://idp.campus.example');
+  await page.getByLabel('Name', { exact: true }).fill('Campus staff');
+  await page.getByRole('button', { name: 'Add the provider' }).click();
+  const summary = page.getByTestId('error-summary');
+  await expect(summary).toContainText('https');
+  await expect(summary).toContainText('the client id the provider gave this server');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Campus staff');
+  await expect(page.locator('#f-issuer')).toHaveAttribute('aria-invalid', 'true');
+  await ready(page, testInfo);
+  await expectAccessible(page, 'a refused provider form');
+
+  await page.getByLabel('Issuer', { exact: true }).fill(up);
+  await page.getByLabel('Client id').fill(staff.id);
+  await page.getByLabel('Client secret', { exact: true }).fill(staff.secret);
+  await page.getByLabel('E-mail domains').fill('staff.campus.example');
+  await page.getByRole('button', { name: 'Add the provider' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${down}/admin/sign-in-providers(\\?|$)`));
+  await expect.soft(page.getByRole('status')).toContainText('The provider was added');
+  const added = page.getByTestId('providers').getByRole('listitem').filter({ hasText: 'Campus staff' });
+  await expect(added).toContainText(staff.id);
+  await expect(added).toContainText('staff.campus.example');
+  await expect(page.getByText(staff.secret)).toHaveCount(0);
+
+  // Signed out, the sign-in page offers it; the person signs in through it.
+  await page.context().clearCookies();
+  await goto(page, testInfo, `${down}/login`);
+  await page.getByRole('button', { name: 'Continue with Campus staff' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${up}/login\\?`));
+  await signInHere(page, testInfo, person);
+  await decide(page, testInfo, 'Portcullis for staff', 'Allow');
+  await expect(page).toHaveURL(`${down}/`);
+  await expect(page.getByTestId('whoami')).toContainText('Sam Staff');
+});
+
+test('an address the provider has not verified never links to the account here that has it', async ({ page }, testInfo) => {
+  // Someone signs up at the provider with an address an account here holds: the
+  // provider has not verified it, so it proves nothing about that account.
+  const name = unique(testInfo, 'mallory');
+  const holder = unique(testInfo, 'holder');
+  const taken = `${holder}@campus.example`;
+  cli(['user', 'add', '--username', holder, '--email', taken, '--display-name', 'The holder'],
+    USER_PASSWORD, downEnv);
+  const password = 'orchard velvet kettle 9';
+  await goto(page, testInfo, `${up}/signup`);
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('E-mail').fill(taken);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${up}/login`));
+
+  await goto(page, testInfo, `${down}/login`);
+  await continueWithCampus(page, testInfo);
+  await atProvider(page, testInfo, name, 'Allow', password);
+  await expect(page).toHaveURL(`${down}/login?upstream_error=unverified`);
+  await expect(page.getByTestId('upstream-error')).toContainText('the provider has not verified it, so the two cannot be linked');
+  await expect(page.getByTestId('whoami')).toHaveCount(0);
 });
