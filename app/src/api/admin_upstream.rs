@@ -28,6 +28,7 @@ pub struct ProviderView {
     pub display_name_claim: String,
     pub given_name_claim: String,
     pub family_name_claim: String,
+    pub email_claim: String,
     pub role_claim: String,
     pub admin_values: String,
     pub developer_values: String,
@@ -68,6 +69,7 @@ fn view_of(l: domain::accounts::upstream::store::Listed) -> ProviderView {
         display_name_claim: p.claims.display_name,
         given_name_claim: p.claims.given_name,
         family_name_claim: p.claims.family_name,
+        email_claim: p.claims.email,
         role_claim: roles.as_ref().map(|r| r.claim.clone()).unwrap_or_default(),
         admin_values: roles
             .as_ref()
@@ -125,13 +127,14 @@ fn input_of(
     provision: Option<String>,
     default_role: String,
     trust_email: Option<String>,
-    claims: [String; 4],
+    claims: [String; 5],
     role_claim: String,
     admin_values: String,
     developer_values: String,
     timeout_secs: String,
 ) -> domain::accounts::upstream::store::ProviderInput {
-    let [username_claim, display_name_claim, given_name_claim, family_name_claim] = claims;
+    let [username_claim, display_name_claim, given_name_claim, family_name_claim, email_claim] =
+        claims;
     domain::accounts::upstream::store::ProviderInput {
         id,
         name,
@@ -148,6 +151,7 @@ fn input_of(
         display_name_claim,
         given_name_claim,
         family_name_claim,
+        email_claim,
         role_claim,
         admin_values,
         developer_values,
@@ -177,6 +181,7 @@ fn kept(i: &domain::accounts::upstream::store::ProviderInput) -> Vec<(&'static s
         ("display_name_claim", i.display_name_claim.clone()),
         ("given_name_claim", i.given_name_claim.clone()),
         ("family_name_claim", i.family_name_claim.clone()),
+        ("email_claim", i.email_claim.clone()),
         ("role_claim", i.role_claim.clone()),
         ("admin_values", i.admin_values.clone()),
         ("developer_values", i.developer_values.clone()),
@@ -200,6 +205,7 @@ fn bounded(i: &domain::accounts::upstream::store::ProviderInput) -> Result<(), A
         &i.display_name_claim,
         &i.given_name_claim,
         &i.family_name_claim,
+        &i.email_claim,
         &i.role_claim,
         &i.admin_values,
         &i.developer_values,
@@ -233,6 +239,7 @@ pub async fn add_provider(
     #[server(default)] display_name_claim: String,
     #[server(default)] given_name_claim: String,
     #[server(default)] family_name_claim: String,
+    #[server(default)] email_claim: String,
     #[server(default)] role_claim: String,
     #[server(default)] admin_values: String,
     #[server(default)] developer_values: String,
@@ -258,6 +265,7 @@ pub async fn add_provider(
             display_name_claim,
             given_name_claim,
             family_name_claim,
+            email_claim,
         ],
         role_claim,
         admin_values,
@@ -301,6 +309,7 @@ pub async fn change_provider(
     #[server(default)] display_name_claim: String,
     #[server(default)] given_name_claim: String,
     #[server(default)] family_name_claim: String,
+    #[server(default)] email_claim: String,
     #[server(default)] role_claim: String,
     #[server(default)] admin_values: String,
     #[server(default)] developer_values: String,
@@ -329,6 +338,7 @@ pub async fn change_provider(
             display_name_claim,
             given_name_claim,
             family_name_claim,
+            email_claim,
         ],
         role_claim,
         admin_values,

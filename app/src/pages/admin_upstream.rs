@@ -21,7 +21,7 @@ const LINK: &str = "text-sky-700 underline hover:text-sky-900";
 const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 /// Every field the form can be refused on (shown beside it, and in the summary).
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 20] = [
     "id",
     "name",
     "issuer",
@@ -35,6 +35,7 @@ const FIELDS: [&str; 19] = [
     "display_name_claim",
     "given_name_claim",
     "family_name_claim",
+    "email_claim",
     "role_claim",
     "admin_values",
     "developer_values",
@@ -44,11 +45,12 @@ const FIELDS: [&str; 19] = [
 ];
 
 /// The fields inside "Claims and roles".
-const CLAIM_FIELDS: [&str; 8] = [
+const CLAIM_FIELDS: [&str; 9] = [
     "username_claim",
     "display_name_claim",
     "given_name_claim",
     "family_name_claim",
+    "email_claim",
     "role_claim",
     "admin_values",
     "developer_values",
@@ -371,6 +373,7 @@ where
                 {text("display_name_claim", "Display name claim", sent("display_name_claim", p.display_name_claim.clone()), "Empty: name.", 100)}
                 {text("given_name_claim", "Given name claim", sent("given_name_claim", p.given_name_claim.clone()), "Empty: given_name.", 100)}
                 {text("family_name_claim", "Family name claim", sent("family_name_claim", p.family_name_claim.clone()), "Empty: family_name.", 100)}
+                {text("email_claim", "E-mail claim", sent("email_claim", p.email_claim.clone()), "Empty: email (its verification: email_verified, or this claim's name with _verified).", 100)}
                 {text("role_claim", "Role claim", sent("role_claim", p.role_claim.clone()), "A claim whose values give roles at every sign-in (e.g. groups). Empty: administrators set roles here.", 100)}
                 {text("admin_values", "Values that make an administrator", sent("admin_values", p.admin_values.clone()), "Separated by spaces.", 4000)}
                 {text("developer_values", "Values that make a developer", sent("developer_values", p.developer_values.clone()), "Separated by spaces.", 4000)}

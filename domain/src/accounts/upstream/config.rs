@@ -117,6 +117,9 @@ pub struct Claims {
     pub display_name: String,
     pub given_name: String,
     pub family_name: String,
+    /// The address (and its `{email}_verified` beside it when the claim is
+    /// not `email`: `email_verified` otherwise).
+    pub email: String,
 }
 
 impl Default for Claims {
@@ -126,6 +129,7 @@ impl Default for Claims {
             display_name: "name".into(),
             given_name: "given_name".into(),
             family_name: "family_name".into(),
+            email: "email".into(),
         }
     }
 }
@@ -231,7 +235,13 @@ pub fn check(providers: &[ProviderConfig]) -> Result<(), String> {
             return Err(format!("{at}: timeout_secs must be 1 to 60"));
         }
         let c = &p.claims;
-        for name in [&c.username, &c.display_name, &c.given_name, &c.family_name] {
+        for name in [
+            &c.username,
+            &c.display_name,
+            &c.given_name,
+            &c.family_name,
+            &c.email,
+        ] {
             if name.is_empty() || name.len() > 100 {
                 return Err(format!("{at}: claim names must be 1 to 100 characters"));
             }

@@ -440,7 +440,14 @@ fn person(p: &ProviderConfig, subject: String, claims: &Value) -> Person {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let email_verified = match claims.get("email_verified") {
+    // The claim beside the address says whether the provider verified it:
+    // `email_verified`, or `{claim}_verified` for an address under another name.
+    let verified_claim = if p.claims.email == "email" {
+        "email_verified".to_owned()
+    } else {
+        format!("{}_verified", p.claims.email)
+    };
+    let email_verified = match claims.get(&verified_claim) {
         Some(Value::Bool(b)) => *b,
         // Some providers send it as a string.
         Some(Value::String(s)) => s == "true",
@@ -461,7 +468,7 @@ fn person(p: &ProviderConfig, subject: String, claims: &Value) -> Person {
         .unwrap_or_default();
     Person {
         subject,
-        email: text("email"),
+        email: text(&p.claims.email),
         email_verified: email_verified || p.trust_email,
         username: text(&p.claims.username),
         display_name: text(&p.claims.display_name),
@@ -543,5 +550,18 @@ mod tests {
         assert_eq!(got.display_name, None);
         assert_eq!(got.given_name.as_deref(), Some("Ada"));
         assert_eq!(got.role_values, vec!["it".to_owned(), "staff".into()]);
+
+        // The address under another name, and its verification beside it.
+        p.claims.email = "mail".into();
+        let got = person(
+            &p,
+            "s-2".into(),
+            &serde_json::json!({
+                "mail": "bo@campus.example", "mail_verified": true,
+                "email": "other@elsewhere.example", "email_verified": false,
+            }),
+        );
+        assert_eq!(got.email.as_deref(), Some("bo@campus.example"));
+        assert!(got.email_verified);
     }
 }

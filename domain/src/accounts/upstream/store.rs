@@ -50,6 +50,7 @@ pub struct ProviderInput {
     pub display_name_claim: String,
     pub given_name_claim: String,
     pub family_name_claim: String,
+    pub email_claim: String,
     /// Empty: roles stay the administrators' to set.
     pub role_claim: String,
     pub admin_values: String,
@@ -246,6 +247,7 @@ pub fn parse(
             &input.family_name_claim,
             &defaults.family_name,
         ),
+        email: claim("email_claim", &input.email_claim, &defaults.email),
     };
     let roles = match input.role_claim.trim() {
         "" => None,
