@@ -28,6 +28,21 @@ pub fn signed_in_or_prompt<V: IntoView + 'static>(
     }
 }
 
+/// Renders `f()` for a signed-in administrator; a sign-in prompt, or "no
+/// permission" for anyone else. (The server functions check again.)
+pub fn admin_only<V: IntoView + 'static>(
+    path: &'static str,
+    f: impl Fn() -> V + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    signed_in_or_prompt(path, move |user, _| {
+        if user.is_admin() {
+            f().into_any()
+        } else {
+            view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
+        }
+    })
+}
+
 #[component]
 pub fn SignInPrompt(path: &'static str) -> impl IntoView {
     view! {

@@ -9,25 +9,12 @@ use crate::api::admin_config::{
     UpdateApiScope,
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
-use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::components::panels::{admin_only, ErrorPanel};
 use crate::error::AppError;
 use crate::model::{human_duration, ApiView, CatalogueView, ScopeView, SettingsView};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
-
-fn admin_only<V: IntoView + 'static>(
-    path: &'static str,
-    f: impl Fn() -> V + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    signed_in_or_prompt(path, move |user, _| {
-        if user.is_admin() {
-            f().into_any()
-        } else {
-            view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
-        }
-    })
-}
 
 /// The message under a field, when the error is about it.
 fn field_error<F>(error: F, field: &'static str) -> impl IntoView

@@ -11,26 +11,13 @@ use crate::api::portal_admin::{list_outbox, ApproveRequest, RejectRequest};
 use crate::components::clients::{ClientList, NameWarnings};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::pagination::Pagination;
-use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::components::panels::{admin_only, ErrorPanel};
 use crate::components::requests::RequestItem;
 use crate::error::AppError;
 use crate::model::{ClientView, RequestKind, RequestStatus, RequestView};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
-
-pub(crate) fn admin_only<V: IntoView + 'static>(
-    path: &'static str,
-    f: impl Fn() -> V + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    signed_in_or_prompt(path, move |user, _| {
-        if user.is_admin() {
-            f().into_any()
-        } else {
-            view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
-        }
-    })
-}
 
 #[component]
 pub fn AdminRequestsPage() -> impl IntoView {

@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::admin_portal::admin_only;
 use crate::api::admin_registration::{
     registration_settings, MintInitialToken, RevokeInitialToken, SaveMetadataDocuments,
     SetRegistrationMode,
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, INPUT, LABEL};
+use crate::components::panels::admin_only;
 use crate::components::panels::ErrorPanel;
 use crate::model::{InitialTokenView, RegistrationView};
 

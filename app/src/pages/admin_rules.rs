@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::admin_portal::admin_only;
 use crate::api::portal_admin::{list_rules, try_rule, DeleteRule, EditRule};
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::panels::admin_only;
 use crate::components::panels::ErrorPanel;
 use crate::error::AppError;
 use crate::model::{RuleDraftView, RuleTrialView, RuleView, ScopeView, ADMISSION_TARGET};

@@ -13,7 +13,7 @@ use crate::api::admin_upstream::{
     admin_provider, admin_providers, AddProvider, ChangeProvider, ProviderView, RemoveProvider,
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, INPUT, LABEL};
-use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
+use crate::components::panels::{admin_only, ErrorPanel};
 use crate::error::AppError;
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
@@ -56,19 +56,6 @@ const CLAIM_FIELDS: [&str; 9] = [
     "developer_values",
     "timeout_secs",
 ];
-
-fn admin_only<V: IntoView + 'static>(
-    path: &'static str,
-    f: impl Fn() -> V + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    signed_in_or_prompt(path, move |user, _| {
-        if user.is_admin() {
-            f().into_any()
-        } else {
-            view! { <ErrorPanel error=AppError::Forbidden/> }.into_any()
-        }
-    })
-}
 
 #[component]
 pub fn AdminProvidersPage() -> impl IntoView {
