@@ -268,6 +268,67 @@ pub async fn find_by_username<C: ConnectionTrait>(
         .transpose()
 }
 
+/// An account made from what another source says of a person (an LDAP
+/// directory, an upstream OpenID provider): no password here, the role and
+/// the address's verification as the source gives them.
+pub(crate) struct Provisioned<'a> {
+    pub username: &'a Username,
+    pub email: &'a Email,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub role: Role,
+    pub email_verified: bool,
+}
+
+impl Provisioned<'_> {
+    /// The new row (inserted by the caller, who maps its errors), with a new id.
+    pub(crate) fn row(&self, now: Timestamp) -> user::ActiveModel {
+        use sea_orm::Set;
+        user::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            username: Set(self.username.as_str().to_owned()),
+            email: Set(self.email.as_str().to_owned()),
+            display_name: Set(self.display_name.clone()),
+            given_name: Set(self.given_name.clone()),
+            family_name: Set(self.family_name.clone()),
+            // The source checks who this is; no password is stored here (one
+            // can be set by a reset link once the address is verified).
+            password_hash: Set(None),
+            role: Set(self.role.as_str().to_owned()),
+            disabled: Set(false),
+            email_verified: Set(self.email_verified),
+            created_at: Set(now),
+            updated_at: Set(now),
+            tokens_valid_after: Set(None),
+            terms_version: Set(None),
+            terms_accepted_at: Set(None),
+        }
+    }
+
+    /// `user.provisioned` for the inserted `model`, the account acting for
+    /// itself; `origin` (a JSON object: the source and its key) joins the
+    /// account's fields.
+    pub(crate) fn event(
+        model: &user::Model,
+        mut origin: serde_json::Value,
+    ) -> crate::audit::AuditEvent {
+        use crate::audit::{AuditEvent, EventType};
+        if let Some(o) = origin.as_object_mut() {
+            o.insert(
+                "after".into(),
+                serde_json::json!({
+                    "username": model.username, "email": model.email, "role": model.role,
+                    "email_verified": model.email_verified,
+                }),
+            );
+        }
+        AuditEvent::new(EventType::UserProvisioned, Actor::User(model.id.clone()))
+            .target("user", &model.id)
+            .data(origin)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,9 @@ use serde_json::json;
 use super::ldap::Person;
 use super::Directory;
 use crate::accounts::manage::map_insert_err;
-use crate::accounts::users::{parse_display_name, parse_person_name, Email, Role, User, Username};
+use crate::accounts::users::{
+    parse_display_name, parse_person_name, Email, Provisioned, Role, User, Username,
+};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{directory_account, user};
 use crate::platform::clock::Timestamp;
@@ -199,31 +201,22 @@ async fn provision(
                 .into(),
         ));
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let role = want.role.unwrap_or(dir.config.default_role);
-    let model = user::ActiveModel {
-        id: Set(id.clone()),
-        username: Set(want.username.as_str().to_owned()),
-        email: Set(want.email.as_str().to_owned()),
-        display_name: Set(want.display_name.clone()),
-        given_name: Set(want.given_name.clone()),
-        family_name: Set(want.family_name.clone()),
-        // The directory keeps the password; none is stored here.
-        password_hash: Set(None),
-        role: Set(role.as_str().to_owned()),
-        disabled: Set(false),
-        email_verified: Set(dir.config.trust_email),
-        created_at: Set(now),
-        updated_at: Set(now),
-        tokens_valid_after: Set(None),
-        terms_version: Set(None),
-        terms_accepted_at: Set(None),
+    let model = Provisioned {
+        username: &want.username,
+        email: &want.email,
+        display_name: want.display_name.clone(),
+        given_name: want.given_name.clone(),
+        family_name: want.family_name.clone(),
+        role: want.role.unwrap_or(dir.config.default_role),
+        // The directory's addresses count as verified only when the operator says so.
+        email_verified: dir.config.trust_email,
     }
+    .row(now)
     .insert(txn)
     .await
     .map_err(map_insert_err)?;
     directory_account::ActiveModel {
-        user_id: Set(id.clone()),
+        user_id: Set(model.id.clone()),
         dn: Set(person.dn.clone()),
         provisioned_at: Set(now),
         synced_at: Set(now),
@@ -234,16 +227,7 @@ async fn provision(
     audit::record(
         txn,
         now,
-        AuditEvent::new(EventType::UserProvisioned, Actor::User(id.clone()))
-            .target("user", &id)
-            .data(json!({
-                "source": "ldap",
-                "dn": person.dn,
-                "after": {
-                    "username": model.username, "email": model.email, "role": model.role,
-                    "email_verified": model.email_verified,
-                },
-            })),
+        Provisioned::event(&model, json!({ "source": "ldap", "dn": person.dn })),
     )
     .await?;
     Ok(model.try_into()?)

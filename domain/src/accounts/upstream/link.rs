@@ -13,7 +13,9 @@ use super::flow::{Purpose, Returned};
 use super::oidc::Person;
 use super::{ProviderConfig, Refusal, UpstreamError, Upstreams};
 use crate::accounts::manage::map_insert_err;
-use crate::accounts::users::{parse_display_name, parse_person_name, Email, User, Username};
+use crate::accounts::users::{
+    parse_display_name, parse_person_name, Email, Provisioned, User, Username,
+};
 use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::entities::{account_token, upstream_link, user};
 use crate::platform::clock::Timestamp;
@@ -322,43 +324,26 @@ async fn provision<C: ConnectionTrait>(
     let role = provider
         .role_for(&person.role_values)
         .unwrap_or(provider.default_role);
-    let id = uuid::Uuid::now_v7().to_string();
-    let model = user::ActiveModel {
-        id: Set(id.clone()),
-        username: Set(username.as_str().to_owned()),
-        email: Set(email.as_str().to_owned()),
-        display_name: Set(display_name),
-        given_name: Set(name("given_name", &person.given_name)),
-        family_name: Set(name("family_name", &person.family_name)),
-        // The provider checks who this is; no password here (one can be set
-        // by a reset link once the address is verified).
-        password_hash: Set(None),
-        role: Set(role.as_str().to_owned()),
-        disabled: Set(false),
-        email_verified: Set(person.email_verified),
-        created_at: Set(now),
-        updated_at: Set(now),
-        tokens_valid_after: Set(None),
-        terms_version: Set(None),
-        terms_accepted_at: Set(None),
+    let model = Provisioned {
+        username: &username,
+        email: &email,
+        display_name,
+        given_name: name("given_name", &person.given_name),
+        family_name: name("family_name", &person.family_name),
+        role,
+        email_verified: person.email_verified,
     }
+    .row(now)
     .insert(conn)
     .await
     .map_err(map_insert_err)?;
     audit::record(
         conn,
         now,
-        AuditEvent::new(EventType::UserProvisioned, Actor::User(id.clone()))
-            .target("user", &id)
-            .data(json!({
-                "source": "oidc",
-                "provider": provider.id,
-                "subject": person.subject,
-                "after": {
-                    "username": model.username, "email": model.email, "role": model.role,
-                    "email_verified": model.email_verified,
-                },
-            })),
+        Provisioned::event(
+            &model,
+            json!({ "source": "oidc", "provider": provider.id, "subject": person.subject }),
+        ),
     )
     .await?;
     let user: User = model.try_into()?;
