@@ -85,7 +85,10 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await check(page);
   await decide(page, testInfo, appName, 'Allow');
   await app.arrival(callback);
-  for (const url of ['/', '/apps', '/account', '/account/tokens', '/notifications', '/developer']) await visit(url);
+  for (const url of [
+    '/', '/apps', '/account', '/account/two-factor', '/account/passkeys', '/account/providers', '/account/tokens',
+    '/notifications', '/developer',
+  ]) await visit(url);
   // An end user at /developer is told how to become a developer, not shown an error.
   await expect(page.getByTestId('become-developer')).toContainText('Developer');
   await expect(page.getByRole('alert')).toHaveCount(0);
@@ -131,7 +134,8 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await expect(page.getByRole('status').filter({ hasText: 'The rule was saved' })).toBeVisible();
   for (const url of [
     '/admin', '/admin/users', '/admin/requests', '/admin/rules', '/admin/clients', '/admin/outbox',
-    '/admin/settings', '/admin/registration', '/admin/apis', '/admin/audit', '/notifications', clientUrl, '/apps',
+    '/admin/settings', '/admin/registration', '/admin/apis', '/admin/sign-in-providers',
+    '/admin/sign-in-providers/new', '/admin/audit', '/notifications', clientUrl, '/apps',
   ]) {
     await visit(url);
   }
