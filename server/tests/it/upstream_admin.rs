@@ -132,6 +132,15 @@ async fn an_administrator_adds_changes_and_removes_a_provider_and_every_node_fol
     );
     assert_eq!(b.signed_in_as().await.as_deref(), Some("ada"));
     assert_eq!(f.app.count("upstream_links").await, 1);
+    // The page counts the people linked (the list and the provider's own page).
+    let listed = a.get("/api/admin/sign-in-providers").await.json();
+    assert_eq!(listed["providers"][0]["linked"], 1, "{listed}");
+    let one = a
+        .get(&format!("/api/admin/sign-in-provider?id={PROVIDER}"))
+        .await
+        .json();
+    assert_eq!(one["linked"], 1, "{one}");
+    assert_eq!(one["name"], "Campus IdM", "{one}");
 
     // A change (the secret left empty: kept) reaches node B too.
     let changed = with(&with(&form, "name", "Campus sign-in"), "client_secret", "");

@@ -169,25 +169,50 @@ impl ProviderConfig {
     }
 }
 
+/// A provider's id: 1–32 of `a–z`, `0–9` and `-`.
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// What people read after "Continue with": 1–60 characters.
+pub(crate) fn valid_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().count() <= 60
+}
+
+/// A scope token (RFC 6749 §3.3), at most 100 characters.
+pub(crate) fn valid_scope(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+}
+
+/// A domain name (lower-case) for home-realm discovery.
+pub(crate) fn valid_domain(d: &str) -> bool {
+    d.len() >= 3
+        && d.len() <= 253
+        && d.contains('.')
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
 /// The rules every section must meet (also run when the settings are read).
 pub fn check(providers: &[ProviderConfig]) -> Result<(), String> {
     let mut ids = HashSet::new();
     let mut domains = HashSet::new();
     for p in providers {
         let at = format!("upstream '{}'", p.id);
-        if p.id.is_empty()
-            || p.id.len() > 32
-            || !p
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !valid_id(&p.id) {
             return Err(format!("{at}: id must be 1 to 32 of a-z, 0-9 and '-'"));
         }
         if !ids.insert(p.id.as_str()) {
             return Err(format!("{at}: two upstream sections have this id"));
         }
-        if p.name.trim().is_empty() || p.name.chars().count() > 60 {
+        if !valid_name(&p.name) {
             return Err(format!("{at}: name must be 1 to 60 characters"));
         }
         crate::oauth::check_issuer(&p.issuer).map_err(|e| format!("{at}: {e}"))?;
@@ -205,24 +230,13 @@ pub fn check(providers: &[ProviderConfig]) -> Result<(), String> {
             ));
         }
         for s in &p.scopes {
-            if s.is_empty()
-                || s.len() > 100
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-            {
+            if !valid_scope(s) {
                 return Err(format!("{at}: scope '{s}' is not a scope token"));
             }
         }
         for d in &p.domains {
             let d = d.to_ascii_lowercase();
-            if d.len() < 3
-                || d.len() > 253
-                || !d.contains('.')
-                || !d
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            {
+            if !valid_domain(&d) {
                 return Err(format!("{at}: domain '{d}' is not a domain name"));
             }
             if !domains.insert(d.clone()) {
