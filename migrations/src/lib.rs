@@ -49,6 +49,7 @@ mod m0040_audit_actor_time;
 mod m0041_upstream_identities;
 mod m0042_passkeys;
 mod m0043_upstream_providers;
+mod m0044_developer_requests;
 
 pub struct Migrator;
 
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0041_upstream_identities::Migration),
             Box::new(m0042_passkeys::Migration),
             Box::new(m0043_upstream_providers::Migration),
+            Box::new(m0044_developer_requests::Migration),
         ]
     }
 }

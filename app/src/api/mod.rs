@@ -13,6 +13,7 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 mod audit_view;
 pub mod consent;
+pub mod developer_access;
 pub mod device;
 pub mod logout;
 pub mod passkeys;

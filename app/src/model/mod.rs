@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 mod admin_config;
+mod developer_access;
 
 pub use admin_config::*;
+pub use developer_access::*;
 
 /// The signed-in user as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

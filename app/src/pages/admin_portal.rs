@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::admin_developer_access::DeveloperRequests;
 use crate::api::audit::encode;
 use crate::api::portal::requests::list_requests;
 use crate::api::portal_admin::{list_outbox, ApproveRequest, RejectRequest};
@@ -100,13 +101,16 @@ fn Queue() -> impl IntoView {
             </div>
             <button type="submit" class=BUTTON_SECONDARY>"Filter"</button>
         </form>
+        // Requests for developer access wait above the clients' (not for a filter
+        // on a kind or client: they are neither).
+        {move || (status() == "pending" && kind().is_empty() && client().is_empty()).then(|| view! { <DeveloperRequests/> })}
         <div class="mt-4"><FormError error=page_error/></div>
         <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match reqs.await {
                     Ok(p) if p.requests.is_empty() => view! {
                         <div class="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center" data-testid="queue-empty">
-                            <p class="font-medium">"Nothing waiting."</p>
+                            <p class="font-medium">"No client requests waiting."</p>
                             <p class="mt-1 text-sm text-slate-600">"New scope, extension and change requests, and clients that registered themselves, appear here; you are also notified."</p>
                         </div>
                     }.into_any(),

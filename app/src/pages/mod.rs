@@ -1,6 +1,7 @@
 mod account;
 mod admin;
 mod admin_config;
+mod admin_developer_access;
 mod admin_portal;
 mod admin_registration;
 mod admin_rules;

@@ -19,6 +19,7 @@ pub mod admission;
 pub mod changes;
 pub mod claim;
 pub mod decisions;
+pub mod developer_access;
 pub mod edits;
 mod gated;
 pub mod governed;

@@ -128,12 +128,14 @@ pub async fn list_requests(
     })
 }
 
-/// How many requests wait for an administrator.
+/// How many requests wait for an administrator: client requests and requests for
+/// developer access.
 pub async fn pending_count<C: ConnectionTrait>(conn: &C) -> DomainResult<u64> {
-    Ok(change_request::Entity::find()
+    let client_requests = change_request::Entity::find()
         .filter(change_request::Column::Status.eq(Status::Pending.as_str()))
         .count(conn)
-        .await?)
+        .await?;
+    Ok(client_requests + super::developer_access::waiting_count(conn).await?)
 }
 
 /// A rule tried against a recent scope request for one of its scopes, before

@@ -265,6 +265,8 @@ pub async fn register(app: &TestApp, new: domain::clients::NewClient) -> Creds {
 }
 
 /// A browser: keeps cookies, does not follow redirects (tests look at them).
+/// A clone shares the cookies (another tab).
+#[derive(Clone)]
 pub struct Browser {
     pub client: reqwest::Client,
     pub base: String,

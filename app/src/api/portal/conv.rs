@@ -21,6 +21,15 @@ pub fn who() -> Result<Who, AppError> {
     Ok(Who::new(user, ctx.ip))
 }
 
+/// A request's status as the UI spells it.
+pub fn status_view(s: domain::portal::Status) -> RequestStatus {
+    match s {
+        domain::portal::Status::Pending => RequestStatus::Pending,
+        domain::portal::Status::Approved => RequestStatus::Approved,
+        domain::portal::Status::Rejected => RequestStatus::Rejected,
+    }
+}
+
 pub fn scope_view(s: ScopeInfo) -> ScopeView {
     ScopeView {
         name: s.name,
@@ -214,11 +223,7 @@ pub async fn request_view(
         scopes,
         changes,
         justification: r.justification,
-        status: match r.status {
-            domain::portal::Status::Pending => RequestStatus::Pending,
-            domain::portal::Status::Approved => RequestStatus::Approved,
-            domain::portal::Status::Rejected => RequestStatus::Rejected,
-        },
+        status: status_view(r.status),
         created: format_utc(r.created_at),
         decided: r.decided_at.map(format_utc),
         decided_by: r.decider.map(|d| d.name),

@@ -2,6 +2,7 @@
 //! secret, delete, request scopes and extensions, my requests. Every form is a
 //! plain HTML form underneath, so the portal works without JavaScript.
 
+mod access_request;
 mod admin_settings;
 mod detail;
 mod edit;

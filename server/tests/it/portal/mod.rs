@@ -3,6 +3,7 @@
 //! expiry, reminders and e-mail (a real SMTP listener on loopback).
 
 mod clients;
+mod developer_access;
 mod free_scopes;
 mod lifecycle;
 mod mail;
