@@ -103,7 +103,11 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: base,
-    trace: 'retain-on-failure',
+    // A failed test keeps its trace with the page's DOM at each step, but without
+    // the screencast: recording screenshots of every test cost a fifth of the
+    // browser step's time (the same four specs: 76 s with them, 60 s without;
+    // docs/BENCHMARKS.md, "The test suite's time").
+    trace: { mode: 'retain-on-failure', screenshots: false, snapshots: true },
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [
