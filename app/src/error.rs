@@ -87,6 +87,19 @@ impl AppError {
         }
     }
 
+    /// A refused rejection reason, as the problem of one queue card's field
+    /// (`reason-{id}`): shown on that card, not on every card of the queue
+    /// (issue 13, defect 4).
+    pub fn on_card(self, id: &str) -> Self {
+        match self {
+            AppError::Invalid { field, message } if field == "reason" => AppError::Invalid {
+                field: format!("reason-{id}"),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// What the form sent as `input`, when this error carries the form's values.
     pub fn sent(&self, input: &str) -> Option<String> {
         match self {

@@ -99,14 +99,7 @@ pub async fn reject_developer(
     let who = crate::api::portal::conv::who()?;
     domain::portal::developer_access::reject(&st.db, &who.as_admin()?, &id, &reason, st.now())
         .await
-        // The reason's problem belongs to this request's card only.
-        .map_err(|e| match AppError::from(e) {
-            AppError::Invalid { field, message } if field == "reason" => AppError::Invalid {
-                field: format!("reason-{id}"),
-                message,
-            },
-            other => other,
-        })?;
+        .map_err(|e| AppError::from(e).on_card(&id))?;
     leptos_axum::redirect("/admin/requests?notice=developer_rejected");
     Ok(())
 }

@@ -99,15 +99,7 @@ pub async fn reject_request(
         st.now(),
     )
     .await
-    // The reason's problem belongs to this request's card (its textarea is
-    // `reason-{id}`), not to every card in the queue (issue 13, defect 4).
-    .map_err(|e| match AppError::from(e) {
-        AppError::Invalid { field, message } if field == "reason" => AppError::Invalid {
-            field: format!("reason-{id}"),
-            message,
-        },
-        other => other,
-    })?;
+    .map_err(|e| AppError::from(e).on_card(&id))?;
     let admission = matches!(req.ask, domain::portal::Ask::Admission(_));
     leptos_axum::redirect(&back_to_queue(
         &status,
