@@ -212,15 +212,16 @@ pub async fn approve(
     let txn = crate::platform::db::write_txn(db).await?;
     let (row, asker) = take(&txn, admin, id, Status::Approved, None, now).await?;
     let before = asker.role;
-    if before == Role::User {
-        let mut am: user::ActiveModel = user::Entity::find_by_id(asker.id.clone())
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound)?
-            .into();
-        am.role = Set(Role::Developer.as_str().to_owned());
-        am.updated_at = Set(now);
-        am.update(&txn).await?;
+    // One write, and only while the account is still a plain user's: a role an
+    // administrator set meanwhile is kept.
+    let promoted = user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::value(Role::Developer.as_str()))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(asker.id.clone()))
+        .filter(user::Column::Role.eq(Role::User.as_str()))
+        .exec(&txn)
+        .await?;
+    if promoted.rows_affected == 1 {
         audit::record(
             &txn,
             now,
