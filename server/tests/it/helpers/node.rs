@@ -10,9 +10,13 @@ use serde_json::Value;
 /// with Node from the repository root; its output. Blocking: a script that calls
 /// a server of the test runs it from `spawn_blocking`.
 pub fn node(script: &str, input: &Value) -> Value {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap();
+    // The runner's variable, not `env!`: the build cache is shared between
+    // clones at different paths, and a test binary built in another clone keeps
+    // that clone's path (which may be gone).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let root = manifest.parent().unwrap();
     let mut child = Command::new("node")
         .current_dir(root)
         .args(["--input-type=module", "-e", script])
