@@ -15,12 +15,14 @@ pub mod authenticator;
 pub mod ldap;
 mod node;
 mod portal;
+mod prepared;
 mod process;
 mod smtp;
 pub mod upstream;
 pub use ldap::Slapd;
 pub use node::*;
 pub use portal::*;
+pub use prepared::prepared_database_url;
 pub use process::*;
 pub use smtp::*;
 
@@ -147,7 +149,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = test_settings(fresh_database_url(dir.path()).await);
+    // The database is made once the tweak is known: its keys are sealed with the
+    // key encryption key, which a test may change.
+    let mut settings = test_settings(String::new());
     // The issuer must be the address clients use, so pick the port first.
     let free_port = || {
         std::net::TcpListener::bind("127.0.0.1:0")
@@ -163,6 +167,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut port = free_port();
     at(&mut settings, port);
     tweak(&mut settings);
+    if settings.database_url.expose().is_empty() {
+        let url = prepared_database_url(dir.path(), &settings.key_encryption_key).await;
+        settings.database_url = SecretString::new(url);
+    }
     let clock = ManualClock::new(START);
     // The port is free when picked, but another test may bind it before this
     // server does: pick another then (unless the tweak chose the address).
