@@ -7,11 +7,11 @@ import * as selfsigned from 'selfsigned';
 // One server for the run, on a fresh SQLite file, with a known first administrator.
 const root = path.resolve(__dirname, '..');
 // Ports that browsers and fetch refuse to use (the Fetch standard's "bad ports"):
-// the server's port, the mail sink's (+2000), the example API's (+3000) and the
-// LDAP directory's readiness (+4001) must avoid them, or a run that drew one fails
-// at its first request (3659 did).
+// the server's port, the mail sink's (+2000), the example API's (+3000), the LDAP
+// directory's readiness (+4001) and the server-wide spec's own servers (+5000, +5001)
+// must avoid them, or a run that drew one fails at its first request (3659 did).
 export const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
-const usable = (p: number) => ![p, p + 2000, p + 3000, p + 4001].some((q) => BAD_PORTS.has(q));
+const usable = (p: number) => ![p, p + 2000, p + 3000, p + 4001, p + 5000, p + 5001].some((q) => BAD_PORTS.has(q));
 if (!process.env.E2E_PORT) {
   let p = 3100 + Math.floor(Math.random() * 800);
   while (!usable(p)) p = 3100 + Math.floor(Math.random() * 800);
@@ -85,10 +85,6 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_LDAP__TRUST_EMAIL: 'true',
 };
 export const serverBin = bin;
-const SERVER_WIDE = /server_wide\.spec\.ts$/;
-// The MCP and admission specs turn open registration on (and leave it on), and
-// the MCP spec runs the example API on a fixed port: they run last, one project
-// after the other, never beside a spec that changes other server-wide settings.
 const MCP = /(mcp|admission)\.spec\.ts$/;
 
 export default defineConfig({
@@ -117,14 +113,12 @@ export default defineConfig({
     },
   },
   // Every spec runs twice: hydrated, and as plain server-rendered HTML. Specs that
-  // change server-wide settings run alone, one project after the other, once all
-  // the rest are done.
+  // change the shared server's settings run alone, one project after the other,
+  // once all the rest are done (the server-wide spec has a server of its own).
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: [SERVER_WIDE, MCP] },
-    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: [SERVER_WIDE, MCP] },
-    { name: 'hydrated-alone', use: { javaScriptEnabled: true }, testMatch: SERVER_WIDE, dependencies: ['hydrated', 'no-js'] },
-    { name: 'no-js-alone', use: { javaScriptEnabled: false }, testMatch: SERVER_WIDE, dependencies: ['hydrated-alone'] },
-    { name: 'mcp-hydrated', use: { javaScriptEnabled: true }, testMatch: MCP, dependencies: ['no-js-alone'] },
+    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: MCP },
+    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: MCP },
+    { name: 'mcp-hydrated', use: { javaScriptEnabled: true }, testMatch: MCP, dependencies: ['hydrated', 'no-js'] },
     { name: 'mcp-no-js', use: { javaScriptEnabled: false }, testMatch: MCP, dependencies: ['mcp-hydrated'] },
   ],
   webServer: [

@@ -7,14 +7,14 @@ import { serverBin, serverEnv } from '../playwright.config';
 export const ADMIN_PASSWORD = 'e2e admin password 42';
 export const DEV_PASSWORD = 'developer password 42';
 
-/** Runs the `portcullis` CLI against the test server's database. */
-export function cli(args: string[], input?: string): string {
-  return execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', input });
+/** Runs the `portcullis` CLI against the test server's database (or another's settings). */
+export function cli(args: string[], input?: string, env: Record<string, string> = serverEnv): string {
+  return execFileSync(serverBin, args, { env: { ...process.env, ...env }, encoding: 'utf8', input });
 }
 
 /** Adds a developer account (password DEV_PASSWORD) through the CLI. */
-export function addDeveloper(username: string) {
-  cli(['user', 'add', '--username', username, '--email', `${username}@example.edu`, '--role', 'developer'], DEV_PASSWORD);
+export function addDeveloper(username: string, env: Record<string, string> = serverEnv) {
+  cli(['user', 'add', '--username', username, '--email', `${username}@example.edu`, '--role', 'developer'], DEV_PASSWORD, env);
 }
 
 /**

@@ -10,22 +10,18 @@
 // does), and Chromium's virtual authenticator (DevTools WebAuthn domain) stands in
 // for the person's device: a platform authenticator with discoverable credentials
 // and user verification.
-import { ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
 import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
 import { CDPSession, expect, Page, test, TestInfo } from '@playwright/test';
-import { BAD_PORTS, serverBin, serverEnv } from '../playwright.config';
+import { BAD_PORTS } from '../playwright.config';
+import { OwnServer } from './own_server';
 import { base32Decode, expectAccessible, failOnPageErrors, goto, ready, totp, unique } from './helpers';
 import {
   cli, decide, expectCode, Listener, RESERVED, registerClient, RelyingParty, USER_PASSWORD,
 } from './rp';
 
-let dir: string;
+let server: OwnServer;
 let base: string; // http://localhost:P
 let env: Record<string, string>;
-let server: ChildProcess | undefined;
 let app: Listener;
 failOnPageErrors();
 
@@ -46,42 +42,16 @@ async function freePort(): Promise<number> {
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-passkeys-'));
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  // The shared settings, without the directory and the mail server (mail stays in the outbox).
-  env = {
-    ...Object.fromEntries(Object.entries(serverEnv)
-      .filter(([k]) => !k.startsWith('PORTCULLIS_LDAP__') && !k.startsWith('PORTCULLIS_SMTP__'))),
-    PORTCULLIS_ISSUER: base,
-    PORTCULLIS_BIND: `127.0.0.1:${port}`,
-    PORTCULLIS_DATABASE_URL: `sqlite://${path.join(dir, 'passkeys.db')}`,
-  };
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
-  const logFile = path.join(dir, 'server.log');
-  const child = spawn(serverBin, ['serve'], { env: { ...inherited, ...env }, stdio: ['ignore', 'ignore', fs.openSync(logFile, 'w')] });
-  server = child;
-  for (const until = Date.now() + 90_000; ;) {
-    if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200) break;
-    if (child.exitCode !== null || Date.now() > until) {
-      throw new Error(`the passkeys server is not ready: ${fs.readFileSync(logFile, 'utf8')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  server = new OwnServer('passkeys', await freePort(), 'localhost');
+  ({ base, env } = server);
+  await server.start();
   app = await Listener.start();
 });
 
 test.afterAll(async () => {
   await app?.stop();
-  if (server && server.exitCode === null) {
-    await new Promise((exited) => {
-      server!.once('exit', exited);
-      server!.kill();
-    });
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
 });
-process.on('exit', () => server?.kill());
 
 /** A new person of this server, signing in with USER_PASSWORD. */
 function person(testInfo: TestInfo, stem: string): string {

@@ -2,18 +2,25 @@ import { expect, Page, test, TestInfo } from '@playwright/test';
 import {
   addDeveloper, ADMIN_PASSWORD, base32Decode, DEV_PASSWORD, expectAccessible, goto, ready, signIn, totp, unique,
 } from './helpers';
+import { OwnServer } from './own_server';
 import { cli, decide, expectCode, Listener, registerClient, RelyingParty, signInHere } from './rp';
 
-// Specs that change server-wide settings. They run on their own, after every other
-// spec (projects "…-alone" in playwright.config.ts): a switch turned off here would
-// break the flows of specs running beside them.
+// Specs that change server-wide settings: a switch turned off here would break the
+// flows of specs running beside them, so they run against a server of their own
+// (beside the other specs, not after them).
+const server = new OwnServer('server-wide', OwnServer.portAt(5000));
+const { env, base } = server;
+test.use({ baseURL: base });
 
 let app: Listener;
 test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  await server.start();
   app = await Listener.start();
 });
 test.afterAll(async () => {
-  await app.stop();
+  await app?.stop();
+  await server.stop();
 });
 
 async function setThirdParty(page: Page, testInfo: TestInfo, on: boolean) {
@@ -30,8 +37,8 @@ async function setThirdParty(page: Page, testInfo: TestInfo, on: boolean) {
 test('turning third-party apps off ends their authorization on an error page, and on again restores it', async ({ page, browser }, testInfo) => {
   const name = `Third party ${testInfo.project.name} ${Date.now() % 100000}`;
   const callback = app.callback(testInfo, 'third');
-  const client = registerClient(name, callback);
-  const rp = await RelyingParty.discover(client, callback);
+  const client = registerClient(name, callback, [], env);
+  const rp = await RelyingParty.discover(client, callback, base);
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   // The app's user starts signed out, in a browser of their own.
   const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
@@ -51,11 +58,11 @@ test('turning third-party apps off ends their authorization on an error page, an
     await signInHere(visitor, testInfo, 'admin', ADMIN_PASSWORD);
     await decide(visitor, testInfo, name, 'Allow');
     const arrival = await app.arrival(callback);
-    expectCode(arrival, checks);
+    expectCode(arrival, checks, base);
     await rp.redeem(arrival, checks);
   } finally {
     // Never leave the switch off for the other specs.
-    cli(['third-party-oauth', 'on']);
+    cli(['third-party-oauth', 'on'], undefined, env);
     await context.close();
   }
 });
@@ -76,10 +83,10 @@ async function gateProfile(page: Page, testInfo: TestInfo, on: boolean) {
 test('an administrator gates profile and one rule decides it and an API scope', async ({ page, browser }, testInfo) => {
   const api = `https://api.example.edu/${unique(testInfo, 'gate')}`;
   const scope = `${unique(testInfo, 'gate')}:write`;
-  cli(['api', 'add', '--name', 'Gate', '--audience', api]);
-  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write gated things', '--requires-approval']);
+  cli(['api', 'add', '--name', 'Gate', '--audience', api], undefined, env);
+  cli(['api', 'add-scope', '--api', api, '--name', scope, '--description', 'Write gated things', '--requires-approval'], undefined, env);
   const dev = unique(testInfo, 'dev-gate');
-  addDeveloper(dev);
+  addDeveloper(dev, env);
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
   const devPage = await context.newPage();
@@ -152,10 +159,10 @@ async function requireForDevelopers(page: Page, testInfo: TestInfo, on: boolean)
 
 test('an administrator requires two-step sign-in of developers: one without it sets it up on the way to an app, and a lost phone is reset', async ({ page, browser }, testInfo) => {
   const dev = unique(testInfo, 'dev-2fa');
-  addDeveloper(dev);
+  addDeveloper(dev, env);
   const name = `Required 2FA ${testInfo.project.name} ${Date.now() % 100000}`;
   const callback = app.callback(testInfo, 'required2fa');
-  const rp = await RelyingParty.discover(registerClient(name, callback), callback);
+  const rp = await RelyingParty.discover(registerClient(name, callback, [], env), callback, base);
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
   const visitor = await context.newPage();
@@ -189,12 +196,12 @@ test('an administrator requires two-step sign-in of developers: one without it s
     await decide(visitor, testInfo, name, 'Allow');
     await expect(visitor.getByRole('heading', { name: 'app callback' })).toBeVisible();
     const arrival = await app.arrival(callback);
-    expectCode(arrival, checks);
+    expectCode(arrival, checks, base);
     const { claims } = await rp.redeem(arrival, checks);
     expect(claims.amr).toEqual(['pwd', 'otp', 'mfa']);
 
     // The developer lost the phone: the administrator resets it, confirmed.
-    const id = cli(['user', 'list', '--search', dev]).split('\n').find((l) => l.startsWith(`${dev} `))!.trim().split(/\s+/).pop()!;
+    const id = cli(['user', 'list', '--search', dev], undefined, env).split('\n').find((l) => l.startsWith(`${dev} `))!.trim().split(/\s+/).pop()!;
     await goto(page, testInfo, `/admin/users/${id}/apps`);
     const card = page.getByTestId('user-second-factor');
     await expect(card).toContainText('On: signing in asks');
@@ -233,7 +240,7 @@ async function setTerms(page: Page, testInfo: TestInfo, url: string, version: st
 test('with terms of use, a newcomer from an app accepts them to sign up, and a new version is accepted at the next sign-in on the way back', async ({ page, browser }, testInfo) => {
   const name = `Terms ${testInfo.project.name} ${Date.now() % 100000}`;
   const callback = app.callback(testInfo, 'terms');
-  const rp = await RelyingParty.discover(registerClient(name, callback), callback);
+  const rp = await RelyingParty.discover(registerClient(name, callback, [], env), callback, base);
   await signIn(page, testInfo, 'admin', ADMIN_PASSWORD);
   const context = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
   const visitor = await context.newPage();
@@ -266,7 +273,7 @@ test('with terms of use, a newcomer from an app accepts them to sign up, and a n
     await decide(visitor, testInfo, name, 'Allow');
     await expect(visitor.getByRole('heading', { name: 'app callback' })).toBeVisible();
     const arrival = await app.arrival(callback);
-    expectCode(arrival, first.checks);
+    expectCode(arrival, first.checks, base);
     const { userinfo } = await rp.redeem(arrival, first.checks);
     expect(userinfo.preferred_username).toBe(user);
 
@@ -289,7 +296,7 @@ test('with terms of use, a newcomer from an app accepts them to sign up, and a n
     if (await consent.isVisible()) await decide(visitor, testInfo, name, 'Allow');
     await expect(done).toBeVisible();
     const back = await app.arrival(callback, 1);
-    expectCode(back, second.checks);
+    expectCode(back, second.checks, base);
     const { userinfo: again } = await rp.redeem(back, second.checks);
     expect(again.preferred_username).toBe(user);
   } finally {
