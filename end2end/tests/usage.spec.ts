@@ -1,12 +1,13 @@
 import { expect, test } from '@playwright/test';
 import { addDeveloper, DEV_PASSWORD, expectAccessible, expectFitsWidth, failOnPageErrors, goto, ready, signIn, unique } from './helpers';
-import { createUser, decide, expectCode, Listener, RelyingParty, signInHere } from './rp';
+import { createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere } from './rp';
 
 // Issue 13, "usage for developers": the client page shows who allowed the app and
 // its tokens per day, from what the server keeps. A developer registers an app in
 // the portal; a person is sent to it by the app (openid-client) from a signed-out
 // browser and allows it; the developer's page then counts one person and one
-// token today, in a chart that works without JavaScript.
+// token today, in a chart that works without JavaScript, and the app's refused
+// token requests (an old secret, a code sent twice) with what each means.
 
 failOnPageErrors();
 
@@ -53,6 +54,18 @@ test('a client page shows the people who allowed the app and its tokens per day'
     const arrival = await app.arrival(callback);
     expectCode(arrival, checks);
     await rp.redeem(arrival, checks);
+    // The app then errs twice: it sends its old secret once, and the same code again.
+    const token = (auth: string, form: Record<string, string>) => fetch(new URL('/oauth/token', ISSUER), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form),
+    });
+    expect((await token(`${id}:an-old-secret`, { grant_type: 'client_credentials' })).status).toBe(401);
+    const replay = await token(`${id}:${secret}`, {
+      grant_type: 'authorization_code', code: arrival.searchParams.get('code')!, redirect_uri: callback,
+      code_verifier: 'a'.repeat(43),
+    });
+    expect(replay.status).toBe(400);
   } finally {
     await context.close();
   }
@@ -62,7 +75,14 @@ test('a client page shows the people who allowed the app and its tokens per day'
   await expect(usage.getByTestId('usage-people')).toHaveText('1');
   await expect(usage.getByTestId('usage-issued')).toHaveText('1');
   await expect(usage.getByTestId('usage-last')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
-  await expect(usage.getByTestId('usage-refused')).toHaveText('0');
+  // The code presented again is a replay; both refusals are listed with what they mean.
+  await expect(usage.getByTestId('usage-refused')).toHaveText('1');
+  await expect(usage.getByTestId('usage-failed')).toHaveText('2');
+  const failures = usage.getByTestId('usage-failure');
+  await expect(failures).toHaveCount(2);
+  await expect(usage.locator('[data-code="invalid_client"]')).toContainText('1 × invalid_client');
+  await expect(usage.locator('[data-code="invalid_client"]')).toContainText('a wrong or old secret');
+  await expect(usage.locator('[data-code="invalid_grant"]')).toContainText('already used');
   const bars = usage.getByTestId('usage-bar');
   await expect(bars).toHaveCount(30);
   const today = new Date().toISOString().slice(0, 10);

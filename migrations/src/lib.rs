@@ -50,6 +50,7 @@ mod m0041_upstream_identities;
 mod m0042_passkeys;
 mod m0043_upstream_providers;
 mod m0044_developer_requests;
+mod m0045_token_refusals;
 
 pub struct Migrator;
 
@@ -100,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0042_passkeys::Migration),
             Box::new(m0043_upstream_providers::Migration),
             Box::new(m0044_developer_requests::Migration),
+            Box::new(m0045_token_refusals::Migration),
         ]
     }
 }

@@ -1,12 +1,14 @@
-//! The server's periodic background work: the minutely flush of secret uses (with
-//! the reminders it makes possible) and the hourly maintenance. Started once by
+//! The server's periodic background work: the minutely flush of secret uses and
+//! refused token requests (with the reminders it makes possible) and the hourly
+//! maintenance. Started once by
 //! `startup`, in every process.
 
 use std::time::Duration;
 
 use app::ssr::AppState;
 
-/// Every minute: write the client secret uses noted in memory, then warn owners
+/// Every minute: write the client secret uses and refused token requests counted in
+/// memory, then warn owners
 /// whose old secret, still in use, stops working within a day (rotation overlaps
 /// can be an hour, so the hourly maintenance would be too late).
 pub(crate) fn spawn_secret_uses(app: AppState) {
@@ -15,6 +17,7 @@ pub(crate) fn spawn_secret_uses(app: AppState) {
         loop {
             tick.tick().await;
             app.clients.uses.flush(&app.db).await;
+            app.clients.refusals.flush(&app.db).await;
             match domain::portal::notify::send_secret_reminders(&app.db, app.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reminders = n, "warned about old secrets still in use"),
@@ -68,6 +71,11 @@ pub(crate) fn spawn_hourly(app: AppState, expire_unused_days: i64) {
             // is far more than any live process can be behind.
             if let Err(e) = domain::portal::shown_once::purge(&app.db, app.now()).await {
                 tracing::error!(error = %e, "purging unseen secrets failed");
+            }
+            // Refused token requests older than any usage chart.
+            let before = app.now() - (domain::portal::usage::USAGE_DAYS + 1) * 86_400;
+            if let Err(e) = domain::clients::refusals::TokenRefusals::prune(&app.db, before).await {
+                tracing::error!(error = %e, "pruning refused token requests failed");
             }
             if let Err(e) = domain::platform::changes::prune(&app.db, 100_000).await {
                 tracing::error!(error = %e, "pruning the change feed failed");

@@ -253,6 +253,7 @@ impl Application {
         .await;
         self.audit.shutdown().await;
         self.state.clients.uses.flush(&self.state.db).await;
+        self.state.clients.refusals.flush(&self.state.db).await;
         served
     }
 }

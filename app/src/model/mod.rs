@@ -326,6 +326,19 @@ pub struct UsageView {
     pub refused: u64,
     /// The last token response in the window (RFC 3339, UTC).
     pub last_token: Option<String>,
+    /// Refused token requests in the window (replays included).
+    pub failed: u64,
+    /// Those by OAuth error code, most first.
+    pub failures: Vec<FailureView>,
+}
+
+/// A client's refused token requests with one error code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureView {
+    pub code: String,
+    pub count: u64,
+    /// What it usually means, in plain words.
+    pub meaning: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,6 +348,7 @@ pub struct UsageDayView {
     pub issued: u64,
     pub refreshed: u64,
     pub refused: u64,
+    pub failed: u64,
 }
 
 /// One back-channel logout as the client's developer sees it.

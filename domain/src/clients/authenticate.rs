@@ -75,6 +75,9 @@ pub struct SecretCache {
     throttle: Arc<crate::accounts::throttle::Local>,
     /// When each secret was last used, noted here and written in batches.
     pub uses: super::secret_use::SecretUses,
+    /// Refused token requests by client, day and error code, counted here and
+    /// written in batches.
+    pub refusals: super::refusals::TokenRefusals,
     /// Every usable client's JavaScript origins (CORS), dropped with the rows.
     pub origins: super::origins::Origins,
 }
@@ -133,6 +136,7 @@ impl SecretCache {
             // connections at once, however many attempts arrive.
             throttle: Arc::new(crate::accounts::throttle::Local::new(2)),
             uses: Default::default(),
+            refusals: Default::default(),
             origins: super::origins::Origins::new(record_ttl, clock),
         }
     }

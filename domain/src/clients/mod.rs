@@ -22,6 +22,7 @@ pub mod metadata_document;
 pub mod model;
 pub mod origins;
 pub mod redirect_uri;
+pub mod refusals;
 pub mod secret_use;
 pub mod secrets;
 pub mod sector;

@@ -11,6 +11,7 @@ pub mod client;
 pub mod client_assertion_jti;
 pub mod client_secret;
 pub mod client_secret_use;
+pub mod client_token_refusal;
 pub mod developer_request;
 pub mod device_code;
 pub mod directory_account;

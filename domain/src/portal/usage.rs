@@ -1,9 +1,11 @@
 //! What a developer sees of their client's use (issue 13, "usage for developers"):
 //! the people who allowed it, tokens issued per day, when it last got one, and the
 //! refusals that point at a stolen or mishandled credential (an authorization code
-//! or refresh token presented twice). All of it comes from what the server already
-//! keeps — the audit log's token events, whose actor is the client (indexed), and
-//! the grants — counted by the database, one grouped query per page view.
+//! or refresh token presented twice), and its refused token requests by
+//! error code (`clients::refusals`: a wrong or old secret, used or expired codes).
+//! The rest comes from what the server already keeps — the audit log's token
+//! events, whose actor is the client (indexed), and the grants — counted by the
+//! database, one grouped query per page view.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,7 +15,8 @@ use sea_orm::{
 
 use super::access::{client_for, Who};
 use crate::audit::EventType;
-use crate::entities::{audit_event, grant};
+use crate::clients::refusals::TokenRefusals;
+use crate::entities::{audit_event, client_token_refusal, grant};
 use crate::platform::clock::Timestamp;
 use crate::DomainResult;
 
@@ -33,6 +36,9 @@ pub struct UsageDay {
     /// Codes and refresh tokens presented a second time, refused (each also
     /// revoked what they had led to).
     pub refused: u64,
+    /// Token requests of the client refused, replays included
+    /// (`clients::refusals`: counted in memory, so a crash may lose a minute).
+    pub failed: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +49,8 @@ pub struct Usage {
     pub people: u64,
     /// The last token response in the window (`None`: none in `USAGE_DAYS` days).
     pub last_token_at: Option<Timestamp>,
+    /// Refused token requests in the window by OAuth error code, most first.
+    pub failures: Vec<(String, u64)>,
 }
 
 impl Usage {
@@ -51,6 +59,9 @@ impl Usage {
     }
     pub fn refused(&self) -> u64 {
         self.days.iter().map(|d| d.refused).sum()
+    }
+    pub fn failed(&self) -> u64 {
+        self.days.iter().map(|d| d.failed).sum()
     }
 }
 
@@ -69,13 +80,17 @@ struct Bucket {
 }
 
 /// The use of the client `id`, for whoever may manage it (`NotFound` otherwise).
+/// The refusals this process counted and has not written yet are written first, so
+/// the page shows them at once (other processes' within their minute).
 pub async fn usage<C: ConnectionTrait>(
     conn: &C,
     who: &Who,
     id: &str,
+    pending: &TokenRefusals,
     now: Timestamp,
 ) -> DomainResult<Usage> {
     let client = client_for(conn, who, id).await?;
+    pending.flush(conn).await;
     let since = now - now.rem_euclid(DAY) - (USAGE_DAYS - 1) * DAY;
     // `since` is the server's own clock, never input: a literal keeps the select
     // and the GROUP BY the same expression on both databases.
@@ -125,6 +140,26 @@ pub async fn usage<C: ConnectionTrait>(
         .one(conn)
         .await?
         .flatten();
+    let refusals = client_token_refusal::Entity::find()
+        .filter(client_token_refusal::Column::ClientId.eq(client.id.as_str()))
+        .filter(client_token_refusal::Column::Day.gte(since))
+        .all(conn)
+        .await?;
+    let mut failures: Vec<(String, u64)> = Vec::new();
+    for r in refusals {
+        let n = u64::try_from(r.n).unwrap_or(0);
+        if let Some(d) = usize::try_from((r.day - since) / DAY)
+            .ok()
+            .and_then(|i| days.get_mut(i))
+        {
+            d.failed += n;
+        }
+        match failures.iter_mut().find(|(c, _)| *c == r.code) {
+            Some((_, total)) => *total += n,
+            None => failures.push((r.code, n)),
+        }
+    }
+    failures.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let people = grant::Entity::find()
         .filter(grant::Column::ClientId.eq(client.id.as_str()))
         .count(conn)
@@ -133,5 +168,6 @@ pub async fn usage<C: ConnectionTrait>(
         days,
         people,
         last_token_at,
+        failures,
     })
 }

@@ -3,13 +3,14 @@
 
 use super::auth::Caller;
 use super::error::{ApiResult, ErrorBody};
-use super::schemas::usage::{Usage, UsageDay};
+use super::schemas::usage::{Failure, Usage, UsageDay};
 use super::{ApiPath, ApiState};
 use axum::extract::State;
 use axum::Json;
 
 /// People who allowed the client, tokens per UTC day over the last 30 days, the
-/// last token and the replays refused. Owners and administrators only (404 for
+/// last token, the replays refused and the other refused token requests by error
+/// code. Owners and administrators only (404 for
 /// anyone else).
 #[utoipa::path(get, path = "/api/v1/clients/{id}/usage", tag = "clients",
     params(("id" = String, Path, description = "The client id")),
@@ -22,7 +23,8 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Usage>> {
     let app = &st.oauth.services;
-    let u = domain::portal::usage::usage(&app.db, &who, &id, app.now()).await?;
+    let u =
+        domain::portal::usage::usage(&app.db, &who, &id, &app.clients.refusals, app.now()).await?;
     Ok(Json(Usage {
         client_id: id,
         people: u.people,
@@ -36,6 +38,18 @@ pub async fn show(
                 issued: d.issued,
                 refreshed: d.refreshed,
                 refused: d.refused,
+                failed: d.failed,
+            })
+            .collect(),
+        failures: u
+            .failures
+            .iter()
+            .map(|(code, n)| Failure {
+                code: code.clone(),
+                count: *n,
+                meaning: domain::clients::refusals::meaning(code)
+                    .unwrap_or_default()
+                    .to_owned(),
             })
             .collect(),
     }))

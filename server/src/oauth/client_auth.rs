@@ -130,15 +130,30 @@ pub async fn authenticate(
         method,
         ip,
     };
+    let now = st.services.now();
     clients::authenticate(
         &st.services.db,
         &st.services.hasher,
         &st.tokens.clients,
         st.services.throttle.clients,
         presented,
-        st.services.now(),
+        now,
     )
     .await
+    .inspect_err(|e| {
+        // The client exists: its developer sees the refusal on the usage card.
+        if matches!(
+            e,
+            ClientAuthError::WrongSecret
+                | ClientAuthError::MethodNotAllowed
+                | ClientAuthError::Unusable(_)
+        ) {
+            st.tokens
+                .clients
+                .refusals
+                .note(&client_id, "invalid_client", now);
+        }
+    })
     .map_err(|e| match e {
         ClientAuthError::Throttled { retry_after_secs } => OAuthError::too_many_requests(
             "invalid_client",

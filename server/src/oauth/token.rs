@@ -54,7 +54,26 @@ async fn handle(
     let grant_type = form.required("grant_type")?.to_owned();
     let client = authenticate(st, headers, &form.0, ip.as_deref()).await?;
     *origins = Some(client.metadata.allowed_origins.clone());
-    let grant = GrantType::parse(&grant_type).ok_or_else(|| {
+    let now = st.services.now();
+    let result = exchange(st, headers, &form, &client, &grant_type, ip, now).await;
+    // Refusals of an identified client's requests show on its usage card.
+    if let Err(e) = &result {
+        st.tokens.clients.refusals.note(&client.id, e.code, now);
+    }
+    result
+}
+
+/// What an authenticated client's token request gets.
+async fn exchange(
+    st: &OAuthState,
+    headers: &HeaderMap,
+    form: &Form,
+    client: &domain::clients::Client,
+    grant_type: &str,
+    ip: Option<String>,
+    now: domain::platform::clock::Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    let grant = GrantType::parse(grant_type).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!(
             "the grant type '{}' is not supported",
             grant_type.escape_debug()
@@ -66,18 +85,17 @@ async fn handle(
             "third-party applications may not use OAuth on this server",
         ));
     }
-    let now = st.services.now();
     // RFC 9449 §5: a proof binds what is issued; checked after the client is
     // authenticated, so strangers cannot fill the replay table.
-    let dpop_jkt = super::dpop::token_request_key(st, headers, &client, now).await?;
+    let dpop_jkt = super::dpop::token_request_key(st, headers, client, now).await?;
     let caller = Caller {
         st,
-        client: &client,
+        client,
         ip,
         now,
         dpop_jkt,
     };
-    let result = grants::exchange(&caller, grant, &form).await;
+    let result = grants::exchange(&caller, grant, form).await;
     crate::metrics::token_outcome(grant, result.as_ref().map_or_else(|e| e.code, |_| "issued"));
     result
 }

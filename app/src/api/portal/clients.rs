@@ -166,7 +166,8 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
             }
         })
         .collect();
-    let usage = domain::portal::usage::usage(&st.db, &who, &c.id, now).await?;
+    let usage =
+        domain::portal::usage::usage(&st.db, &who, &c.id, &st.clients.refusals, now).await?;
     Ok(ClientDetail {
         usage: usage_view(&usage),
         logout_deliveries,

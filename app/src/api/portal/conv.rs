@@ -49,12 +49,25 @@ pub fn usage_view(u: &domain::portal::usage::Usage) -> UsageView {
                 issued: d.issued,
                 refreshed: d.refreshed,
                 refused: d.refused,
+                failed: d.failed,
             })
             .collect(),
         people: u.people,
         issued: u.issued(),
         refused: u.refused(),
         last_token: u.last_token_at.map(format_utc),
+        failed: u.failed(),
+        failures: u
+            .failures
+            .iter()
+            .map(|(code, n)| crate::model::FailureView {
+                code: code.clone(),
+                count: *n,
+                meaning: domain::clients::refusals::meaning(code)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect(),
     }
 }
 

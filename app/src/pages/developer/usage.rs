@@ -1,7 +1,8 @@
 //! The client page's "Usage" card (issue 13): people who allowed the app, tokens
 //! per day over the last 30 days as a small bar chart (an SVG the server renders,
 //! so it shows without JavaScript; each bar names its day and count, and the
-//! numbers are one click away as a table), the last token, and refused replays.
+//! numbers are one click away as a table), the last token, refused replays, and
+//! the refused token requests by error code with what each usually means.
 
 use leptos::prelude::*;
 
@@ -11,8 +12,10 @@ use crate::model::{UsageDayView, UsageView};
 const WIDTH: u64 = 300;
 const HEIGHT: u64 = 80;
 
+/// A day's tokens and refused requests (replays are refused requests too; counted
+/// apart, the durable audit log may hold a replay the minutely counts lost).
 fn day_total(d: &UsageDayView) -> u64 {
-    d.issued + d.refreshed + d.refused
+    d.issued + d.refreshed + d.refused.max(d.failed)
 }
 
 fn bar_title(d: &UsageDayView) -> String {
@@ -20,8 +23,12 @@ fn bar_title(d: &UsageDayView) -> String {
     if d.refreshed > 0 {
         t.push_str(&format!(", {} by refresh", d.refreshed));
     }
+    let refused = d.refused.max(d.failed);
+    if refused > 0 {
+        t.push_str(&format!(", {refused} request(s) refused"));
+    }
     if d.refused > 0 {
-        t.push_str(&format!(", {} replay(s) refused", d.refused));
+        t.push_str(&format!(" ({} replay(s))", d.refused));
     }
     t
 }
@@ -32,7 +39,12 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
     let slot = WIDTH / days;
     let top = usage.days.iter().map(day_total).max().unwrap_or(0).max(1);
     let scale = |n: u64| n * (HEIGHT - 4) / top;
-    let empty = usage.issued == 0 && usage.refused == 0;
+    let empty = usage.issued == 0 && usage.refused == 0 && usage.failed == 0;
+    let failed_class = if usage.failed > 0 {
+        "text-xl font-semibold text-amber-800"
+    } else {
+        "text-xl font-semibold"
+    };
     let refused_class = if usage.refused > 0 {
         "text-xl font-semibold text-red-700"
     } else {
@@ -61,6 +73,7 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
             let x = i as u64 * slot;
             let ok = scale(d.issued + d.refreshed);
             let bad = scale(d.refused);
+            let failed = scale(d.failed.saturating_sub(d.refused));
             view! {
                 <g data-testid="usage-bar" data-date=d.date.clone() data-count={(d.issued + d.refreshed).to_string()}>
                     <title>{bar_title(d)}</title>
@@ -68,6 +81,7 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
                     <rect x=x y={HEIGHT - 1} width={slot - 2} height=1 class="fill-slate-300"/>
                     <rect x=x y={HEIGHT - ok} width={slot - 2} height=ok class="fill-sky-600"/>
                     <rect x=x y={HEIGHT - ok - bad} width={slot - 2} height=bad class="fill-red-600"/>
+                    <rect x=x y={HEIGHT - ok - bad - failed} width={slot - 2} height=failed class="fill-amber-500"/>
                 </g>
             }
         })
@@ -83,6 +97,7 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
                     <td class="py-1 pr-4">{d.date.clone()}</td>
                     <td class="py-1 pr-4 text-right">{d.issued + d.refreshed}</td>
                     <td class="py-1 pr-4 text-right">{d.refreshed}</td>
+                    <td class="py-1 pr-4 text-right">{d.refused.max(d.failed)}</td>
                     <td class="py-1 text-right">{d.refused}</td>
                 </tr>
             }
@@ -91,7 +106,7 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
     view! {
         <section class=format!("{CARD} mt-4") data-testid="usage">
             <h2 class="text-lg font-semibold">"Usage"</h2>
-            <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
+            <dl class="mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-5">
                 <div>
                     <dt class="text-slate-600">"People who allowed it"</dt>
                     <dd class="text-xl font-semibold" data-testid="usage-people">{usage.people}</dd>
@@ -108,12 +123,30 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
                     <dt class="text-slate-600">"Replays refused"</dt>
                     <dd class=refused_class data-testid="usage-refused">{usage.refused}</dd>
                 </div>
+                <div>
+                    <dt class="text-slate-600">"Token requests refused"</dt>
+                    <dd class=failed_class data-testid="usage-failed">{usage.failed.max(usage.refused)}</dd>
+                </div>
             </dl>
             {(usage.refused > 0).then(|| view! {
                 <p class="mt-2 text-sm text-red-800" role="note">
                     "An authorization code or refresh token was presented twice. Portcullis refused it and revoked what it had led to: "
                     "if your app did not retry on purpose, someone else may hold its codes or tokens."
                 </p>
+            })}
+            {(!usage.failures.is_empty()).then(|| view! {
+                <div class="mt-3 text-sm" data-testid="usage-failures">
+                    <h3 class="font-medium">"Refused token requests, last 30 days"</h3>
+                    <ul class="mt-1 space-y-1">
+                        {usage.failures.iter().map(|f| view! {
+                            <li data-testid="usage-failure" data-code=f.code.clone()>
+                                <span class="font-semibold">{f.count}</span>" × "
+                                <code class="rounded bg-slate-100 px-1">{f.code.clone()}</code>": "
+                                <span class="text-slate-700">{f.meaning.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
             })}
             {if empty {
                 view! {
@@ -140,7 +173,8 @@ pub fn Usage(usage: UsageView) -> impl IntoView {
                                     <th scope="col" class="pr-4 font-medium">"Day"</th>
                                     <th scope="col" class="pr-4 text-right font-medium">"Tokens"</th>
                                     <th scope="col" class="pr-4 text-right font-medium">"Of which by refresh"</th>
-                                    <th scope="col" class="text-right font-medium">"Replays refused"</th>
+                                    <th scope="col" class="pr-4 text-right font-medium">"Requests refused"</th>
+                                    <th scope="col" class="text-right font-medium">"Of which replays"</th>
                                 </tr>
                             </thead>
                             <tbody>{rows}</tbody>
