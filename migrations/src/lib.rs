@@ -51,6 +51,7 @@ mod m0042_passkeys;
 mod m0043_upstream_providers;
 mod m0044_developer_requests;
 mod m0045_token_refusals;
+mod m0046_client_teams;
 
 pub struct Migrator;
 
@@ -102,6 +103,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0043_upstream_providers::Migration),
             Box::new(m0044_developer_requests::Migration),
             Box::new(m0045_token_refusals::Migration),
+            Box::new(m0046_client_teams::Migration),
         ]
     }
 }

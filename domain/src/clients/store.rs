@@ -411,7 +411,18 @@ impl Sort {
     }
 }
 
-/// Clients, optionally only one owner's, filtered by a substring of name or id.
+/// The ids of the clients a person co-owns (issue 13, teams), as a subquery.
+fn co_owned_ids(user_id: &str) -> sea_orm::sea_query::SelectStatement {
+    use crate::entities::client_member;
+    sea_orm::sea_query::Query::select()
+        .column(client_member::Column::ClientId)
+        .from(client_member::Entity)
+        .and_where(client_member::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+/// Clients, optionally only one person's (those they own or co-own), filtered by
+/// a substring of name or id.
 pub async fn list(
     db: &DatabaseConnection,
     owner: Option<&str>,
@@ -424,7 +435,12 @@ pub async fn list(
     let (page, per_page) = crate::platform::page::page_bounds(page, per_page, limits::PER_PAGE);
     let mut q = client::Entity::find();
     if let Some(o) = owner {
-        q = q.filter(client::Column::OwnerId.eq(o));
+        // Theirs and those they co-own (issue 13, teams).
+        q = q.filter(
+            Condition::any()
+                .add(client::Column::OwnerId.eq(o))
+                .add(client::Column::Id.in_subquery(co_owned_ids(o))),
+        );
     }
     let search = crate::platform::text::search("search", search)?;
     if !search.is_empty() {

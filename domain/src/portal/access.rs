@@ -87,10 +87,26 @@ pub(crate) fn justification_text(j: &str) -> DomainResult<String> {
     crate::platform::text::paragraph("justification", j, limits::JUSTIFICATION)
 }
 
+/// Whether the caller may manage the client: its owner, a co-owner (issue 13,
+/// teams: [`super::team`]) or an administrator; never a disabled account.
+pub(crate) async fn may_manage<C: ConnectionTrait>(
+    conn: &C,
+    who: &Who,
+    c: &Client,
+) -> DomainResult<bool> {
+    if can_manage(who, c) {
+        return Ok(true);
+    }
+    if who.user.disabled {
+        return Ok(false);
+    }
+    super::team::is_co_owner(conn, &c.id, &who.user.id).await
+}
+
 /// A client the caller may manage; `NotFound` otherwise (also for someone else's).
 pub async fn client_for<C: ConnectionTrait>(conn: &C, who: &Who, id: &str) -> DomainResult<Client> {
     match crate::clients::store::find(conn, id).await? {
-        Some(c) if can_manage(who, &c) => Ok(c),
+        Some(c) if may_manage(conn, who, &c).await? => Ok(c),
         _ => Err(DomainError::NotFound),
     }
 }
@@ -104,7 +120,7 @@ pub(crate) async fn locked_client<C: ConnectionTrait>(
     id: &str,
 ) -> DomainResult<Client> {
     match crate::clients::store::find_for_update(conn, id).await? {
-        Some(c) if can_manage(who, &c) => Ok(c),
+        Some(c) if may_manage(conn, who, &c).await? => Ok(c),
         _ => Err(DomainError::NotFound),
     }
 }

@@ -268,8 +268,9 @@ pub async fn set_enabled(
                 .filter(|s| !s.is_empty())
                 .map(|r| format!(" Reason: {r}"))
                 .unwrap_or_default();
-            notify::notify_owner(
+            notify::notify_team(
                 &txn,
+                &current.id,
                 current.owner_id.as_deref(),
                 &Message {
                     kind: "client.disabled",
@@ -466,7 +467,9 @@ pub async fn delete(
     now: Timestamp,
 ) -> DomainResult<()> {
     who.require_developer()?;
-    client_for(db, who, id).await?;
+    let c = client_for(db, who, id).await?;
+    // Co-owners change a client; only its owner (or an administrator) ends it.
+    super::team::require_owner(who, &c)?;
     crate::clients::store::delete(db, who.actor(), id, now).await?;
     cache.invalidate_client(id);
     Ok(())

@@ -33,6 +33,7 @@ pub mod review;
 pub mod rules;
 pub mod shown_once;
 pub mod submit;
+pub mod team;
 pub mod usage;
 
 pub use access::*;

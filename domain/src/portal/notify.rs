@@ -152,7 +152,35 @@ pub async fn notify_admins<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Notifies a client's owner, if it has one.
+/// Notifies a client's team: its owner (`owner_id`, if any) and its co-owners
+/// (issue 13, teams), each once.
+pub async fn notify_team<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+    owner_id: Option<&str>,
+    msg: &Message,
+    now: Timestamp,
+) -> DomainResult<()> {
+    use crate::entities::client_member;
+    let mut ids: Vec<String> = client_member::Entity::find()
+        .filter(client_member::Column::ClientId.eq(client_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if let Some(o) = owner_id {
+        ids.retain(|i| i != o);
+        ids.insert(0, o.to_owned());
+    }
+    for id in ids {
+        notify_owner(conn, Some(&id), msg, now).await?;
+    }
+    Ok(())
+}
+
+/// Notifies one person by id (a client's owner, a request's requester), if the
+/// account exists.
 pub async fn notify_owner<C: ConnectionTrait>(
     conn: &C,
     owner_id: Option<&str>,
@@ -337,7 +365,7 @@ pub async fn send_expiry_reminders(db: &DatabaseConnection, now: Timestamp) -> D
             ),
             link: Some(format!("/developer/clients/{}", c.id)),
         };
-        notify_owner(&txn, c.owner_id.as_deref(), &msg, now).await?;
+        notify_team(&txn, &c.id, c.owner_id.as_deref(), &msg, now).await?;
         txn.commit().await?;
         sent += 1;
     }
@@ -420,7 +448,7 @@ pub async fn send_secret_reminders(db: &DatabaseConnection, now: Timestamp) -> D
             ),
             link: Some(format!("/developer/clients/{}#secrets", c.id)),
         };
-        notify_owner(&txn, c.owner_id.as_deref(), &msg, now).await?;
+        notify_team(&txn, &c.id, c.owner_id.as_deref(), &msg, now).await?;
         txn.commit().await?;
         sent += 1;
     }

@@ -452,3 +452,6 @@ async fn an_extension_is_bounded_and_always_decided_by_a_person() {
     let c = find(&w.db, &id).await.unwrap().unwrap();
     assert_eq!(c.expires_at, Some(wanted));
 }
+
+#[path = "tests_team.rs"]
+mod team;
