@@ -168,7 +168,9 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
         .collect();
     let usage =
         domain::portal::usage::usage(&st.db, &who, &c.id, &st.clients.refusals, now).await?;
+    let team = domain::portal::team::team(&st.db, &who, &c.id, now).await?;
     Ok(ClientDetail {
+        team: team_view(team, who.is_admin()),
         usage: usage_view(&usage),
         logout_deliveries,
         secrets,

@@ -305,3 +305,39 @@ pub fn words(s: &str) -> Vec<String> {
 pub fn opt(s: String) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
+
+/// An ownership offer as the pages show it.
+pub fn offer_view(o: domain::portal::team::Offer) -> crate::model::OfferView {
+    crate::model::OfferView {
+        client_id: o.client_id,
+        client_name: o.client_name,
+        to_name: o.to_name,
+        from_name: o.from_name,
+        offered: format_utc(o.offered_at),
+        expires: format_utc(o.expires_at),
+    }
+}
+
+/// A client's team as its page shows it.
+pub fn team_view(t: domain::portal::team::Team, is_admin: bool) -> crate::model::TeamView {
+    use domain::portal::team::TeamRole;
+    crate::model::TeamView {
+        members: t
+            .members
+            .into_iter()
+            .map(|m| crate::model::MemberView {
+                user_id: m.user_id,
+                name: m.display_name,
+                username: m.username,
+                email: m.email,
+                owner: m.role == TeamRole::Owner,
+                since: m.added_at.map(format_utc),
+                active: m.active,
+            })
+            .collect(),
+        offer: t.offer.map(offer_view),
+        viewer_manages_team: t.viewer_is_owner || is_admin,
+        viewer_is_co_owner: t.viewer_is_co_owner,
+        viewer_may_take_over: t.viewer_may_take_over,
+    }
+}

@@ -9,6 +9,7 @@ pub mod clients;
 pub(crate) mod conv;
 pub mod notifications;
 pub mod requests;
+pub mod team;
 
 pub const CLIENTS_PER_PAGE: u64 = 20;
 pub const REQUESTS_PER_PAGE: u64 = 20;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::team::{TeamActions, TeamSection, TransferClient};
 use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{
     get_client, DeleteClient, RevokeSecret, RotateSecret, SetClientEnabled,
@@ -40,6 +41,7 @@ struct Actions {
     extend: ServerAction<RequestExtension>,
     remove_scope: ServerAction<RemoveScope>,
     set_expiry: ServerAction<SetClientExpiry>,
+    team: TeamActions,
 }
 
 impl Actions {
@@ -54,6 +56,7 @@ impl Actions {
         self.extend.value().set(None);
         self.remove_scope.value().set(None);
         self.set_expiry.value().set(None);
+        self.team.forget();
     }
 }
 
@@ -80,6 +83,7 @@ fn ClientDetailLoader() -> impl IntoView {
         extend: ServerAction::new(),
         remove_scope: ServerAction::new(),
         set_expiry: ServerAction::new(),
+        team: TeamActions::new(),
     };
     // Deleting leaves the page, so it is not counted.
     let done = [
@@ -90,6 +94,11 @@ fn ClientDetailLoader() -> impl IntoView {
         successes!(actions.extend),
         successes!(actions.remove_scope),
         successes!(actions.set_expiry),
+        successes!(actions.team.add),
+        successes!(actions.team.remove),
+        successes!(actions.team.take_over),
+        successes!(actions.team.offer),
+        successes!(actions.team.cancel),
     ];
     let landed = move || done.iter().map(|m| m.get()).sum::<u64>();
     let detail = Resource::new(move || (id(), landed()), |(id, _)| get_client(id));
@@ -175,6 +184,7 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
         extend,
         remove_scope,
         set_expiry,
+        team: team_actions,
     } = actions;
     let err = move || {
         rotate
@@ -427,6 +437,8 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
             }
         })}
 
+        <TeamSection client_id=id.clone() team=d.team.clone() actions=team_actions/>
+
         <section class=format!("{CARD} mt-6") id="requests">
             <h2 class="text-lg font-semibold">"Requests for this client"</h2>
             {if d.requests.is_empty() {
@@ -443,17 +455,27 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                 let admin = d.viewer_is_admin;
                 view! { <DisableClient id admin enable err/> }
             })}
-            <h3 class="mt-6 font-semibold text-red-800">"Delete this client"</h3>
-            <p class="mt-1 text-sm text-slate-700">"Deleting is permanent: its secrets, refresh tokens and consents are removed and its access tokens stop working at once."</p>
-            <FormError error=delete_err fields=vec!["confirm_name"]/>
-            <ActionForm action=delete attr:class="mt-3 grid gap-2 sm:max-w-md">
-                <CsrfField/>
-                <input type="hidden" name="id" value=id.clone()/>
-                <label for="confirm-name" class=LABEL>"Type the client's name, " <strong>{c.metadata.name.clone()}</strong> ", to confirm"</label>
-                <input id="confirm-name" name="confirm_name" class=INPUT required=true autocomplete="off"/>
-                <p class="text-sm text-red-700">{move || delete_err().and_then(|e| e.field_message("confirm_name"))}</p>
-                <button type="submit" class=DANGER>"Delete client permanently"</button>
-            </ActionForm>
+            {d.team.viewer_manages_team.then(|| {
+                let id = id.clone();
+                let name = c.metadata.name.clone();
+                view! {
+                    <TransferClient client_id=id.clone() team=d.team.clone() actions=team_actions/>
+                    <h3 class="mt-6 font-semibold text-red-800">"Delete this client"</h3>
+                    <p class="mt-1 text-sm text-slate-700">"Deleting is permanent: its secrets, refresh tokens and consents are removed and its access tokens stop working at once."</p>
+                    <FormError error=delete_err fields=vec!["confirm_name"]/>
+                    <ActionForm action=delete attr:class="mt-3 grid gap-2 sm:max-w-md">
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <label for="confirm-name" class=LABEL>"Type the client's name, " <strong>{name}</strong> ", to confirm"</label>
+                        <input id="confirm-name" name="confirm_name" class=INPUT required=true autocomplete="off"/>
+                        <p class="text-sm text-red-700">{move || delete_err().and_then(|e| e.field_message("confirm_name"))}</p>
+                        <button type="submit" class=DANGER>"Delete client permanently"</button>
+                    </ActionForm>
+                }
+            })}
+            {(!d.team.viewer_manages_team).then(|| view! {
+                <p class="mt-6 text-sm text-slate-700">"Only the client's owner can hand it over or delete it."</p>
+            })}
         </section>
     }
 }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::access_request::BecomeDeveloper;
+use super::team::OffersForYou;
 use crate::components::clients::ClientList;
 use crate::components::forms::{BUTTON, BUTTON_SECONDARY};
 use crate::components::panels::signed_in_or_prompt;
@@ -22,6 +23,7 @@ pub fn DeveloperPage() -> impl IntoView {
                     <a href="/developer/clients/new" class=format!("{BUTTON} ml-auto")>"Register a client"</a>
                     <a href="/developer/requests" class=BUTTON_SECONDARY>"My requests"</a>
                 </div>
+                <OffersForYou/>
                 <ClientList all=false/>
             }.into_any()
         })}

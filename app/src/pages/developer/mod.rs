@@ -12,6 +12,7 @@ mod list;
 mod new;
 mod requests;
 mod secrets;
+mod team;
 mod usage;
 
 pub use detail::ClientDetailPage;
