@@ -18,6 +18,7 @@ mod requests;
 mod schemas;
 mod scopes;
 mod secrets;
+mod team;
 mod usage;
 
 use std::sync::Arc;
@@ -43,6 +44,18 @@ pub mod routes {
     pub const SECRET: &str = "/api/v1/clients/{id}/secrets/{secret_id}";
     pub const LOGOUT_DELIVERIES: &str = "/api/v1/clients/{id}/logout-deliveries";
     pub const USAGE: &str = "/api/v1/clients/{id}/usage";
+    /// A client's owner, co-owners and waiting ownership offer.
+    pub const TEAM: &str = "/api/v1/clients/{id}/team";
+    pub const CO_OWNERS: &str = "/api/v1/clients/{id}/co-owners";
+    pub const CO_OWNER: &str = "/api/v1/clients/{id}/co-owners/{user_id}";
+    /// Offer the client's ownership (PUT) or withdraw the offer (DELETE).
+    pub const TRANSFER: &str = "/api/v1/clients/{id}/transfer";
+    /// A co-owner takes over a client whose owner left.
+    pub const TAKE_OVER: &str = "/api/v1/clients/{id}/take-over";
+    /// Ownership offers waiting for the caller.
+    pub const TRANSFERS: &str = "/api/v1/transfers";
+    pub const ACCEPT_TRANSFER: &str = "/api/v1/transfers/{client_id}/accept";
+    pub const DECLINE_TRANSFER: &str = "/api/v1/transfers/{client_id}/decline";
     pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
     pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
     pub const REQUESTS: &str = "/api/v1/requests";
@@ -169,6 +182,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         .route(routes::ROTATE_SECRET, only(post(clients::rotate_secret)))
         .route(routes::SECRETS, only(get(secrets::list)))
         .route(routes::USAGE, only(get(usage::show)))
+        .route(routes::TEAM, only(get(team::show)))
+        .route(routes::CO_OWNERS, only(post(team::add_co_owner)))
+        .route(routes::CO_OWNER, only(delete(team::remove_co_owner)))
+        .route(
+            routes::TRANSFER,
+            only(put(team::offer).delete(team::cancel)),
+        )
+        .route(routes::TAKE_OVER, only(post(team::take_over)))
+        .route(routes::TRANSFERS, only(get(team::offers)))
+        .route(routes::ACCEPT_TRANSFER, only(post(team::accept)))
+        .route(routes::DECLINE_TRANSFER, only(post(team::decline)))
         .route(routes::SECRET, only(delete(secrets::revoke)))
         .route(
             routes::LOGOUT_DELIVERIES,

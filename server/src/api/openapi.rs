@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 use super::schemas;
 use super::{
     authorizations, clients, error, logout_deliveries, registration, requests, scopes, secrets,
-    usage,
+    team, usage,
 };
 
 #[derive(OpenApi)]
@@ -45,6 +45,15 @@ use super::{
         secrets::revoke,
         logout_deliveries::list,
         usage::show,
+        team::show,
+        team::add_co_owner,
+        team::remove_co_owner,
+        team::offer,
+        team::cancel,
+        team::take_over,
+        team::offers,
+        team::accept,
+        team::decline,
         clients::disable,
         clients::enable,
         requests::list,
@@ -301,6 +310,9 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         ("RuleBody", "approve_if", Lines(RULE_EXPRESSION)),
         ("RuleBody", "reject_if", Lines(RULE_EXPRESSION)),
         ("RuleBody", "reject_reason", Line(RULE_REASON)),
+        // A username or an e-mail address (the domain trims, then bounds it so).
+        ("NewCoOwner", "member", Required(EMAIL)),
+        ("NewOwner", "new_owner", Required(EMAIL)),
     ]
 };
 
@@ -394,6 +406,7 @@ fn apply_bounds(doc: &mut Value) {
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             for p in params {
                 let name = p["name"].as_str().unwrap_or_default().to_owned();
+                let in_path = p["in"] == json!("path");
                 let schema = &mut p["schema"];
                 match name.as_str() {
                     "page" => set(schema, "minimum", json!(1)),
@@ -401,13 +414,18 @@ fn apply_bounds(doc: &mut Value) {
                         set(schema, "minimum", json!(1));
                         set(schema, "maximum", json!(limits::PER_PAGE));
                     }
-                    "id" | "secret_id" | "grant_id" | "name" => {
+                    "id" | "secret_id" | "grant_id" | "name" | "user_id" => {
+                        set(schema, "maxLength", json!(limits::ID));
+                        set(schema, "pattern", json!(pattern(&Bound::Line(0))));
+                    }
+                    // An id in a path; `client_id` in a query is a search text.
+                    "client_id" if in_path => {
                         set(schema, "maxLength", json!(limits::ID));
                         set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                     }
                     _ => {}
                 }
-                if let Some((_, n)) = QUERY_TEXT.iter().find(|(q, _)| *q == name) {
+                if let Some((_, n)) = QUERY_TEXT.iter().find(|(q, _)| *q == name && !in_path) {
                     set(schema, "maxLength", json!(n));
                     set(schema, "pattern", json!(pattern(&Bound::Line(0))));
                 }
@@ -550,6 +568,8 @@ mod tests {
             "MetadataDocumentsSetting",
             "ProtectedName",
             "Claim",
+            "NewCoOwner",
+            "NewOwner",
         ] {
             let props = doc["components"]["schemas"][name]["properties"]
                 .as_object()
@@ -579,6 +599,14 @@ mod tests {
         let uris = &doc["components"]["schemas"]["NewClient"]["properties"]["redirect_uris"];
         assert_eq!(uris["maxItems"], json!(limits::REDIRECT_URIS));
         assert_eq!(uris["items"]["maxLength"], json!(limits::URI));
+        let member = &doc["components"]["schemas"]["NewCoOwner"]["properties"]["member"];
+        assert_eq!(member["maxLength"], json!(limits::EMAIL));
+        // A client id in a path is an id, not the requests list's search text.
+        let accept = &doc["paths"]["/api/v1/transfers/{client_id}/accept"]["post"];
+        assert_eq!(
+            accept["parameters"][0]["schema"]["maxLength"],
+            json!(limits::ID)
+        );
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub mod registration;
 pub mod requests;
 pub mod scopes;
 pub mod secrets;
+pub mod team;
 pub mod usage;

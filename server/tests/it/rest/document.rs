@@ -32,6 +32,14 @@ async fn the_openapi_document_is_public_and_describes_every_endpoint() {
         (routes::SCOPE, &["put"][..]),
         (routes::RULES, &["get", "post"][..]),
         (routes::RULE, &["put", "delete"][..]),
+        (routes::TEAM, &["get"][..]),
+        (routes::CO_OWNERS, &["post"][..]),
+        (routes::CO_OWNER, &["delete"][..]),
+        (routes::TRANSFER, &["put", "delete"][..]),
+        (routes::TAKE_OVER, &["post"][..]),
+        (routes::TRANSFERS, &["get"][..]),
+        (routes::ACCEPT_TRANSFER, &["post"][..]),
+        (routes::DECLINE_TRANSFER, &["post"][..]),
     ] {
         for m in methods {
             assert!(paths[p].get(*m).is_some(), "{m} {p} is documented");

@@ -10,6 +10,7 @@ use crate::helpers::*;
 
 mod auth;
 mod document;
+mod team;
 
 pub(super) const REPORTS: &str = "https://reports.example.edu";
 
