@@ -106,13 +106,16 @@ pub fn TeamSection(client_id: String, team: TeamView, actions: TeamActions) -> i
                         <div class="grow sm:max-w-sm">
                             <label for="member" class=LABEL>"A developer's username or e-mail address"</label>
                             <input id="member" name="member" class=format!("{INPUT} w-full") required=true
-                                maxlength=limits::EMAIL autocomplete="off"
-                                aria-describedby="member-error"/>
+                                maxlength=limits::EMAIL autocomplete="off"/>
                         </div>
                         <button type="submit" class=BUTTON_SECONDARY>"Add co-owner"</button>
-                        <p id="member-error" class="w-full text-sm text-red-700" role="alert">
-                            {move || add_err().map(|e| e.field_message("member").unwrap_or_else(|| e.to_string()))}
-                        </p>
+                        // Only when there is something to say: an empty alert region
+                        // is an alert all the same to assistive technology.
+                        {move || add_err().map(|e| view! {
+                            <p id="member-error" class="w-full text-sm text-red-700" role="alert">
+                                {e.field_message("member").unwrap_or_else(|| e.to_string())}
+                            </p>
+                        })}
                     </ActionForm>
                 }
             })}
