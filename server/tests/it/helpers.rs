@@ -167,7 +167,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut port = free_port();
     at(&mut settings, port);
     tweak(&mut settings);
-    if settings.database_url.expose().is_empty() {
+    let prepared = settings.database_url.expose().is_empty();
+    if prepared {
         let url = prepared_database_url(dir.path(), &settings.key_encryption_key).await;
         settings.database_url = SecretString::new(url);
     }
@@ -183,6 +184,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
                 attempts += 1;
                 port = free_port();
                 at(&mut settings, port);
+                // The failed start made the portal API for the old issuer, and its
+                // scope stays with it: a new issuer needs a new database (tokens
+                // were "for another API" when the retry reused it).
+                if prepared {
+                    let again = dir.path().join(format!("retry-{attempts}"));
+                    std::fs::create_dir_all(&again).unwrap();
+                    let url = prepared_database_url(&again, &settings.key_encryption_key).await;
+                    settings.database_url = SecretString::new(url);
+                }
             }
             built => break built.expect("application starts"),
         }
