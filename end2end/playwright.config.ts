@@ -7,11 +7,14 @@ import * as selfsigned from 'selfsigned';
 // One server for the run, on a fresh SQLite file, with a known first administrator.
 const root = path.resolve(__dirname, '..');
 // Ports that browsers and fetch refuse to use (the Fetch standard's "bad ports"):
-// the server's port, the mail sink's (+2000), the example API's (+3000), the LDAP
-// directory's readiness (+4001) and the server-wide spec's own servers (+5000, +5001)
-// must avoid them, or a run that drew one fails at its first request (3659 did).
+// the server's port, the mail sink's (+2000), the LDAP directory's readiness (+4001)
+// and the own servers of specs that change server-wide settings (own_server.ts:
+// +5000 server-wide, +5002 admission, +5004 MCP, +5006 the MCP spec's example API;
+// each plus the worker's index, 0 or 1) must avoid them, or a run that drew one
+// fails at its first request (3659 did).
 export const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
-const usable = (p: number) => ![p, p + 2000, p + 3000, p + 4001, p + 5000, p + 5001].some((q) => BAD_PORTS.has(q));
+const OWN = [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007];
+const usable = (p: number) => ![p, p + 2000, p + 4001, ...OWN.map((o) => p + o)].some((q) => BAD_PORTS.has(q));
 if (!process.env.E2E_PORT) {
   let p = 3100 + Math.floor(Math.random() * 800);
   while (!usable(p)) p = 3100 + Math.floor(Math.random() * 800);
@@ -85,7 +88,6 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_LDAP__TRUST_EMAIL: 'true',
 };
 export const serverBin = bin;
-const MCP = /(mcp|admission)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
@@ -113,13 +115,11 @@ export default defineConfig({
     },
   },
   // Every spec runs twice: hydrated, and as plain server-rendered HTML. Specs that
-  // change the shared server's settings run alone, one project after the other,
-  // once all the rest are done (the server-wide spec has a server of its own).
+  // change server-wide settings (server_wide, admission, mcp) run against servers of
+  // their own (own_server.ts), beside the rest.
   projects: [
-    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: MCP },
-    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: MCP },
-    { name: 'mcp-hydrated', use: { javaScriptEnabled: true }, testMatch: MCP, dependencies: ['hydrated', 'no-js'] },
-    { name: 'mcp-no-js', use: { javaScriptEnabled: false }, testMatch: MCP, dependencies: ['mcp-hydrated'] },
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
   ],
   webServer: [
     {

@@ -1,22 +1,30 @@
 import { expect, test } from '@playwright/test';
 import * as oidc from 'openid-client';
 import { addDeveloper, ADMIN_PASSWORD, DEV_PASSWORD, expectAccessible, goto, ready, signIn, unique } from './helpers';
-import { cli, createUser, decide, expectCode, ISSUER, Listener, RelyingParty, signInHere } from './rp';
+import { OwnServer } from './own_server';
+import { cli, createUser, decide, expectCode, Listener, RelyingParty, signInHere } from './rp';
 
 // Issue 16, item 1: an app that registers itself (RFC 7591, through openid-client's
 // own dynamic registration) is an admission request in the approval queue. Until
 // an administrator admits it there, a person it sends here is told it awaits
 // approval; once admitted, the person — starting signed out at the app's
 // authorization URL — signs in through it. A refused app's people are told so.
-// Open registration is server-wide: this spec runs with the MCP spec, last.
+// Open registration is server-wide: this spec runs against a server of its own.
+
+const server = new OwnServer('admission', OwnServer.portAt(5002));
+const { env, base: ISSUER } = server;
+test.use({ baseURL: ISSUER });
 
 let app: Listener;
 test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  await server.start();
   app = await Listener.start();
-  cli(['registration', 'mode', 'open']);
+  cli(['registration', 'mode', 'open'], undefined, env);
 });
 test.afterAll(async () => {
-  await app.stop();
+  await app?.stop();
+  await server.stop();
 });
 
 /** The app registers itself; openid-client keeps what the server answered. */
@@ -43,7 +51,7 @@ async function selfRegister(name: string, callback: string) {
 /** The administrator's own browser, with or without JavaScript as the project. */
 async function adminPage(browser: import('@playwright/test').Browser, testInfo: import('@playwright/test').TestInfo) {
   const context = await browser.newContext({
-    baseURL: testInfo.project.use.baseURL,
+    baseURL: ISSUER,
     javaScriptEnabled: testInfo.project.use.javaScriptEnabled,
   });
   const page = await context.newPage();
@@ -52,11 +60,11 @@ async function adminPage(browser: import('@playwright/test').Browser, testInfo: 
 }
 
 test('a self-registered app waits in the queue; admitted there, it signs a signed-out person in', async ({ page, browser }, testInfo) => {
-  const user = createUser(testInfo, 'adm');
+  const user = createUser(testInfo, 'adm', env);
   const name = `Self-registered ${testInfo.project.name} ${Date.now() % 100000}`;
   const callback = app.callback(testInfo, 'admission');
   const client = await selfRegister(name, callback);
-  const rp = await RelyingParty.discover(client, callback);
+  const rp = await RelyingParty.discover(client, callback, ISSUER);
 
   // Before admission: a page, never a redirect to the app.
   const first = await rp.authorizationUrl();
@@ -87,7 +95,7 @@ test('a self-registered app waits in the queue; admitted there, it signs a signe
   await signInHere(page, testInfo, user);
   await decide(page, testInfo, name, 'Allow');
   const arrival = await app.arrival(callback);
-  expectCode(arrival, checks);
+  expectCode(arrival, checks, ISSUER);
   const { claims } = await rp.redeem(arrival, checks);
   expect(claims.aud).toBe(client.id);
 });
@@ -96,7 +104,7 @@ test('a refused app gets no sign-in, and the person is told it was not admitted'
   const name = `Refused ${testInfo.project.name} ${Date.now() % 100000}`;
   const callback = app.callback(testInfo, 'refused');
   const client = await selfRegister(name, callback);
-  const rp = await RelyingParty.discover(client, callback);
+  const rp = await RelyingParty.discover(client, callback, ISSUER);
 
   const admin = await adminPage(browser, testInfo);
   await goto(admin.page, testInfo, `/admin/requests?kind=admission&client_id=${encodeURIComponent(client.id)}`);
@@ -116,7 +124,7 @@ test('a refused app gets no sign-in, and the person is told it was not admitted'
 
 test('a developer claims a self-registered app into the portal with its registration access token', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'claimer');
-  addDeveloper(dev);
+  addDeveloper(dev, env);
   const name = `Claimed ${testInfo.project.name} ${Date.now() % 100000}`;
   const client = await selfRegister(name, app.callback(testInfo, 'claimed'));
   expect(client.rat.length).toBeGreaterThan(20);

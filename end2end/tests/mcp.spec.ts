@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import { AddressInfo } from 'net';
@@ -6,8 +6,9 @@ import * as path from 'path';
 import { expect, test } from '@playwright/test';
 import { auth, extractWWWAuthenticateParams, OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { serverBin, serverEnv, tls } from '../playwright.config';
-import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from './rp';
+import { serverBin, tls } from '../playwright.config';
+import { OwnServer } from './own_server';
+import { cli, createUser, decide, Listener, RESERVED, signInHere } from './rp';
 
 // Issue 16: an AI agent arrives the way the Model Context Protocol's authorization
 // spec says. The official MCP TypeScript SDK (not ours) meets the example API's 401,
@@ -21,30 +22,31 @@ import { cli, createUser, decide, ISSUER, Listener, RESERVED, signInHere } from 
 // A second agent names itself by its client ID metadata document instead, served
 // over https on 127.0.0.1 with the run's certificate (playwright.config.ts).
 //
-// It turns open registration on for the whole server, so it runs last, alone (see
-// playwright.config.ts) and turns it off again.
+// It turns open registration on for the whole server, so it runs against a server
+// of its own (beside the other specs), with the example API beside it.
 
 test.describe.configure({ mode: 'serial' });
 
-/** The example API's port: the same for both projects (its scopes exist once). */
-const API_PORT = Number(process.env.E2E_PORT) + 3000;
+const server = new OwnServer('mcp', OwnServer.portAt(5004));
+const { env, base: ISSUER } = server;
+test.use({ baseURL: ISSUER });
+/** The example API's port, one per server. */
+const API_PORT = OwnServer.portAt(5006);
 const API = `http://127.0.0.1:${API_PORT}`;
 let api: ChildProcess | undefined;
 
 test.beforeAll(async () => {
-  // The catalogue entry for the example API (kept from the first project's run).
+  test.setTimeout(120_000);
+  await server.start();
+  // The catalogue entry for the example API.
   for (const args of [
     ['api', 'add', '--name', 'Course registrations (MCP)', '--audience', API],
     ['api', 'add-scope', '--api', API, '--name', 'registrations:read', '--description', 'See your course registrations'],
     ['api', 'add-scope', '--api', API, '--name', 'registrations:write', '--description', 'Change your course registrations'],
   ]) {
-    try {
-      execFileSync(serverBin, args, { env: { ...process.env, ...serverEnv }, encoding: 'utf8', stdio: 'pipe' });
-    } catch (e) {
-      if (!String((e as { stderr?: string }).stderr ?? e).includes('already exists')) throw e;
-    }
+    cli(args, undefined, env);
   }
-  cli(['registration', 'mode', 'open']);
+  cli(['registration', 'mode', 'open'], undefined, env);
   api = spawn(path.join(path.dirname(serverBin), 'registrations'), ['--issuer', ISSUER, '--bind', `127.0.0.1:${API_PORT}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, RUST_LOG: 'warn' },
@@ -55,8 +57,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  // Registration stays open: the admission spec beside this one relies on it.
   api?.kill();
+  await server.stop();
 });
 
 /** What the agent keeps: the SDK's storage interface, in memory. */
@@ -107,7 +109,7 @@ class Agent implements OAuthClientProvider {
 }
 
 test('the MCP SDK registers itself, waits for admission, and a signed-out person lets it call the API', async ({ page }, testInfo) => {
-  const user = createUser(testInfo, 'mona');
+  const user = createUser(testInfo, 'mona', env);
   const listener = await Listener.start();
   try {
     const callback = listener.callback(testInfo, 'mcp');
@@ -135,7 +137,7 @@ test('the MCP SDK registers itself, waits for admission, and a signed-out person
     expect(listener.hitsOn(callback)).toHaveLength(0);
 
     // An administrator admits it; the person (signed out) signs in and allows it.
-    cli(['client', 'enable', clientId]);
+    cli(['client', 'enable', clientId], undefined, env);
     await page.goto(request.href);
     await signInHere(page, testInfo, user);
     await decide(page, testInfo, name, 'Allow');
@@ -176,7 +178,7 @@ class DocumentAgent extends Agent {
 }
 
 test('the MCP SDK names itself by its metadata document, served over https, and a signed-out person lets it call the API', async ({ page }, testInfo) => {
-  const user = createUser(testInfo, 'nico');
+  const user = createUser(testInfo, 'nico', env);
   const listener = await Listener.start();
   // The agent's document host: https on 127.0.0.1 with the run's certificate,
   // which the server trusts (playwright.config.ts: outbound.root_certificates).
@@ -191,8 +193,8 @@ test('the MCP SDK names itself by its metadata document, served over https, and 
   });
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   try {
-    cli(['registration', 'documents', 'on']);
-    cli(['registration', 'trust-host', '127.0.0.1']);
+    cli(['registration', 'documents', 'on'], undefined, env);
+    cli(['registration', 'trust-host', '127.0.0.1'], undefined, env);
     const callback = listener.callback(testInfo, 'mcp-doc');
     const name = `Document agent ${testInfo.project.name} ${Date.now() % 100000}`;
     const docPath = `/agents/${testInfo.project.name}-${Date.now() % 100000}.json`;

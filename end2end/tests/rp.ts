@@ -22,9 +22,9 @@ export function cli(args: string[], input?: string, env: Record<string, string> 
 }
 
 /** A new end user (unique to this test and project), signing in with USER_PASSWORD. */
-export function createUser(testInfo: TestInfo, stem: string): string {
+export function createUser(testInfo: TestInfo, stem: string, env: Record<string, string> = serverEnv): string {
   const name = unique(testInfo, stem);
-  cli(['user', 'add', '--username', name, '--email', `${name}@example.edu`, '--display-name', `${stem} person`], USER_PASSWORD);
+  cli(['user', 'add', '--username', name, '--email', `${name}@example.edu`, '--display-name', `${stem} person`], USER_PASSWORD, env);
   return name;
 }
 
