@@ -6,6 +6,10 @@ use crate::error::AppError;
 pub const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500";
 pub const BUTTON: &str = "inline-flex items-center rounded bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800 focus:outline-none focus:ring-2 focus:ring-sky-500 focus:ring-offset-2 disabled:opacity-50";
 pub const BUTTON_SECONDARY: &str = "inline-flex items-center rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-sky-500";
+/// A button whose action cannot be undone (deleting, revoking, disabling).
+pub const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
+/// [`DANGER`] in a list row (at least 44 px high: WCAG 2.5.8).
+pub const DANGER_SMALL: &str = "inline-flex min-h-[2.75rem] items-center rounded bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 pub const LABEL: &str = "block text-sm font-medium text-slate-700";
 
 /// The hidden CSRF field every state-changing form carries.

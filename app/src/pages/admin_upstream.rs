@@ -5,6 +5,7 @@
 //! forms: everything works without JavaScript, and a refused form keeps what
 //! was typed (but the secret).
 
+use crate::components::forms::DANGER;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,7 +19,6 @@ use crate::error::AppError;
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
 const LINK: &str = "text-sky-700 underline hover:text-sky-900";
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 /// Every field the form can be refused on (shown beside it, and in the summary).
 const FIELDS: [&str; 20] = [

@@ -2,6 +2,7 @@
 //! what each may do, the agents acting through it, and a confirmed way to revoke
 //! an app for them (a plain form: it works without JavaScript).
 
+use crate::components::forms::DANGER;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -13,7 +14,6 @@ use crate::components::panels::ErrorPanel;
 use crate::model::{ConnectedAppView, UserApps};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 #[component]
 pub fn AdminUserAppsPage() -> impl IntoView {

@@ -2,6 +2,7 @@
 //! plain words, and the two ways to take that back — narrow it or revoke it. Both
 //! are plain HTML forms underneath, so they work without JavaScript.
 
+use crate::components::forms::DANGER;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,7 +13,6 @@ use crate::model::AgentChoice;
 use crate::model::{human_duration, AgentView, ConnectedAppView, ConnectedApps};
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 #[component]
 pub fn MyAppsPage() -> impl IntoView {

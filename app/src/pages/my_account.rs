@@ -4,6 +4,7 @@
 //! errors shows them all beside their fields and keeps what was typed (never a
 //! password).
 
+use crate::components::forms::DANGER;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,7 +19,6 @@ use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::error::AppError;
 
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-6 shadow-sm";
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 const PASSWORD_HINT: &str =
     "At least 10 characters and hard to guess: a few unrelated words work well.";
 

@@ -1,6 +1,7 @@
 //! `/developer/clients/:id`: one client, with the secret shown once, its scopes
 //! and requests, expiry, rotation, enabling and deletion.
 
+use crate::components::forms::DANGER;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,8 +18,6 @@ use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, I
 use crate::components::panels::{signed_in_or_prompt, ErrorPanel};
 use crate::components::requests::RequestItem;
 use crate::model::ClientDetail;
-
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 #[component]
 pub fn ClientDetailPage() -> impl IntoView {

@@ -2,13 +2,12 @@
 //! rotation, which secrets work, when the old one stops, when each was last used —
 //! and revoking one early, confirmed, once every deployment has the new one.
 
+use crate::components::forms::DANGER_SMALL;
 use leptos::prelude::*;
 
 use crate::api::portal::clients::RevokeSecret;
 use crate::components::forms::CsrfField;
 use crate::model::SecretView;
-
-const DANGER_SMALL: &str = "inline-flex min-h-[2.75rem] items-center rounded bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 #[component]
 pub fn SecretList(

@@ -3,6 +3,7 @@
 //! who left; and, in the danger zone, offering the client to another developer.
 //! `/developer` lists the offers waiting for the viewer.
 
+use crate::components::forms::{DANGER, DANGER_SMALL};
 use leptos::prelude::*;
 
 use super::{CARD, LINK};
@@ -11,9 +12,6 @@ use crate::api::portal::team::{
 };
 use crate::components::forms::{CsrfField, FormError, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::model::{MemberView, TeamView};
-
-const DANGER: &str = "inline-flex items-center rounded bg-red-700 px-4 py-2 font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
-const DANGER_SMALL: &str = "inline-flex min-h-[2.75rem] items-center rounded bg-red-700 px-3 py-2 text-sm font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-500 focus:ring-offset-2";
 
 /// The team's actions on the client page.
 #[derive(Clone, Copy)]
