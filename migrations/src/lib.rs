@@ -52,6 +52,7 @@ mod m0043_upstream_providers;
 mod m0044_developer_requests;
 mod m0045_token_refusals;
 mod m0046_client_teams;
+mod m0047_client_stage;
 
 pub struct Migrator;
 
@@ -104,6 +105,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0044_developer_requests::Migration),
             Box::new(m0045_token_refusals::Migration),
             Box::new(m0046_client_teams::Migration),
+            Box::new(m0047_client_stage::Migration),
         ]
     }
 }

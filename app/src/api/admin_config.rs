@@ -45,11 +45,14 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
     let st = state()?;
     let s = st.runtime.get(&st.db).await?;
     let file = st.runtime.defaults();
-    let grantable = domain::apis::catalogue(&st.db)
+    let (gated, grantable): (Vec<_>, Vec<_>) = domain::apis::catalogue(&st.db)
         .await?
         .into_iter()
-        .filter(|s| !s.requires_approval)
         .map(crate::api::portal::conv::scope_view)
+        .partition(|s| s.requires_approval);
+    let gated = gated
+        .into_iter()
+        .filter(|s| s.name != domain::apis::PORTAL_SCOPE)
         .collect();
     Ok(SettingsView {
         third_party_oauth: s.third_party_oauth,
@@ -72,6 +75,9 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
         file_allow_self_signup: file.allow_self_signup,
         file_require_dpop: file.require_dpop,
         grantable,
+        new_clients_in_development: s.new_clients_in_development,
+        sandbox_scopes: s.sandbox_scopes,
+        gated,
     })
 }
 
@@ -92,6 +98,9 @@ pub async fn save_settings(
     #[server(default)] terms_url: String,
     #[server(default)] terms_version: String,
     #[server(default)] terms_shown: Option<String>,
+    #[server(default)] new_clients_in_development: Option<String>,
+    #[server(default)] sandbox_scopes: Vec<String>,
+    #[server(default)] stages_shown: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::{require_admin, state};
     use domain::settings::RuntimeSettings;
@@ -119,6 +128,20 @@ pub async fn save_settings(
         Some(_) => terms_of(terms_url, terms_version)?,
         None => st.runtime.get(&st.db).await?.terms,
     };
+    // Asked only on a form that showed them (as the roles above).
+    let (new_clients_in_development, sandbox_scopes) = match stages_shown {
+        Some(_) => (
+            new_clients_in_development.is_some(),
+            sandbox_scopes
+                .into_iter()
+                .take(limits::SCOPES + 1)
+                .collect(),
+        ),
+        None => {
+            let now = st.runtime.get(&st.db).await?;
+            (now.new_clients_in_development, now.sandbox_scopes)
+        }
+    };
     let new = RuntimeSettings {
         third_party_oauth: third_party_oauth.is_some(),
         allow_self_signup: allow_self_signup.is_some(),
@@ -135,6 +158,8 @@ pub async fn save_settings(
         personal_token_max_days,
         second_factor_roles,
         terms,
+        new_clients_in_development,
+        sandbox_scopes,
     };
     domain::settings::update(&st.db, &admin, &st.runtime, new, st.now()).await?;
     leptos_axum::redirect("/admin/settings?notice=settings_saved");

@@ -136,7 +136,8 @@ fn ClientTable(p: ClientPage, all: bool, base: &'static str) -> impl IntoView {
                                 <NameWarnings warnings=c.name_warnings.clone()/></td>
                             <td data-label="Client id" class="px-3 py-2 font-mono text-xs">{c.id.clone()}</td>
                             <td data-label="Type" class="px-3 py-2">{c.type_label()}</td>
-                            <td data-label="Status" class="px-3 py-2">{c.status_label()}</td>
+                            <td data-label="Status" class="px-3 py-2">{c.status_label()}
+                                {c.in_development.then(|| view! { <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" data-testid="list-stage">"in development"</span> })}</td>
                             <td data-label="Scopes" class="px-3 py-2">{if c.scopes.is_empty() { "none".to_owned() } else { c.scopes.join(" ") }}</td>
                             <td data-label="Expires" class="px-3 py-2"><ExpiryBadge client=c.clone()/></td>
                             {all.then(|| view! { <td data-label="Owner" class="px-3 py-2">{c.owner.clone().unwrap_or_else(|| "—".into())}

@@ -70,6 +70,15 @@ pub struct SettingsView {
     pub file_require_dpop: bool,
     /// Scopes that may be given to every new client (they need no approval).
     pub grantable: Vec<ScopeView>,
+    /// New developers' clients start in development (issue 13, lifecycle states).
+    #[serde(default)]
+    pub new_clients_in_development: bool,
+    /// Scopes a client in development adds without approval.
+    #[serde(default)]
+    pub sandbox_scopes: Vec<String>,
+    /// The scopes that need approval (the candidates for the sandbox).
+    #[serde(default)]
+    pub gated: Vec<ScopeView>,
 }
 
 /// An API (resource server) and its scopes, for the catalogue page.

@@ -149,6 +149,9 @@ pub struct ClientView {
     /// (mode, address, time). None for portal clients, and for developers.
     #[serde(default)]
     pub origin: Option<String>,
+    /// In development: only its team signs in to it (issue 13, lifecycle states).
+    #[serde(default)]
+    pub in_development: bool,
 }
 
 impl ClientView {
@@ -315,6 +318,12 @@ pub struct ClientDetail {
     pub usage: UsageView,
     /// Who it belongs to (issue 13, teams).
     pub team: TeamView,
+    /// A request to promote it to production waits for a decision.
+    #[serde(default)]
+    pub promotion_pending: bool,
+    /// In development: the scopes it may add at once (the sandbox scopes).
+    #[serde(default)]
+    pub sandbox: Vec<String>,
 }
 
 /// A client's use over the last days (issue 13, "usage for developers").

@@ -63,6 +63,7 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
         "refresh_token_hours",
         "default_client_lifetime_days",
         "default_client_scopes",
+        "sandbox_scopes",
         "personal_token_max_days",
         "second_factor_roles",
         "terms_url",
@@ -190,6 +191,35 @@ fn SettingsForm(s: SettingsView, save: ServerAction<SaveSettings>) -> impl IntoV
                         }
                     }).collect_view()}
                     {field_error(error, "default_client_scopes")}
+                </fieldset>
+
+                <h2 class="mt-6 font-semibold" id="stages">"Development and production"</h2>
+                <input type="hidden" name="stages_shown" value="on"/>
+                <label class="mt-3 flex items-start gap-2">
+                    <input type="checkbox" name="new_clients_in_development" value="on" checked=s.new_clients_in_development class="mt-1 h-6 w-6 shrink-0" data-testid="new-clients-in-development"/>
+                    <span>
+                        <span class="font-medium">"New clients start in development"</span>
+                        <span class="block text-sm text-slate-600">"A developer's new client admits only its team (owner and co-owners) until an administrator promotes it to production, through a request in the approval queue. Its refresh tokens last at most 7 days meanwhile. Clients registered by administrators start in production; existing clients keep their stage."</span>
+                    </span>
+                </label>
+                <fieldset class="mt-3">
+                    <legend class=LABEL>"Sandbox scopes: a client in development adds them without approval"</legend>
+                    <p class="text-xs text-slate-500">"For test data and sandboxes. Only its team signs in to such a client, and its promotion is reviewed with every scope it holds. Service clients get these scopes' tokens without anyone signing in: choose only scopes that are safe for that."</p>
+                    {if s.gated.is_empty() {
+                        view! { <p class="text-sm text-slate-600">"No scope needs approval, so there is nothing to put in the sandbox."</p> }.into_any()
+                    } else {
+                        s.gated.iter().map(|sc| {
+                            let id = format!("sandbox-{}", sc.name);
+                            let checked = s.sandbox_scopes.contains(&sc.name);
+                            view! {
+                                <div class="flex items-start gap-2 py-1">
+                                    <input type="checkbox" id=id.clone() name="sandbox_scopes[]" value=sc.name.clone() checked=checked class="h-6 w-6 shrink-0"/>
+                                    <label for=id class="text-sm"><code class="font-mono">{sc.name.clone()}</code> " — " {sc.description.clone()}</label>
+                                </div>
+                            }
+                        }).collect_view().into_any()
+                    }}
+                    {field_error(error, "sandbox_scopes")}
                 </fieldset>
                 <button type="submit" class=format!("{BUTTON} mt-6")>"Save settings"</button>
             </ActionForm>

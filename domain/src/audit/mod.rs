@@ -78,6 +78,7 @@ event_types! {
     ClientEnabled => "client.enabled",
     ClientClaimed => "client.claimed",
     ClientExpiryChanged => "client.expiry_changed",
+    ClientStageChanged => "client.stage_changed",
     ClientSecretRotated => "client.secret_rotated",
     ClientSecretRevoked => "client.secret_revoked",
     ClientMemberAdded => "client.member_added",

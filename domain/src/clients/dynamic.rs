@@ -297,6 +297,8 @@ pub async fn register(
             owner_id: None,
             expires_at: (days > 0).then_some(now + days * 86_400),
             unreviewed: true,
+            // Nobody's team: development would admit no one. Admission governs it.
+            stage: Default::default(),
             requestable_claims: Vec::new(),
             subject_type: SubjectType::Public,
         },

@@ -41,6 +41,9 @@ pub struct NewClient {
     /// and redirect URIs yet. Otherwise (the operator, an administrator) the
     /// registration itself is the review.
     pub unreviewed: bool,
+    /// Development or production (issue 13): production unless a developer
+    /// registers it while the runtime setting says new clients start in development.
+    pub stage: super::model::Stage,
 }
 
 /// The problems found so far, at most one per field (the first).

@@ -401,6 +401,8 @@ async fn create(
             // The document is the registration: it lives as long as it is served.
             expires_at: None,
             unreviewed: true,
+            // Nobody's team: development would admit no one. Admission governs it.
+            stage: Default::default(),
             requestable_claims: Vec::new(),
             subject_type: SubjectType::Public,
         },

@@ -72,6 +72,49 @@ pub struct Client {
     /// [`crate::portal::review`].
     pub reviewed_grant_types: Vec<GrantType>,
     pub reviewed_redirect_uris: Vec<String>,
+    /// Development (its team alone signs in) or production: see [`Stage`].
+    #[serde(default)]
+    pub stage: Stage,
+}
+
+/// Where a client is in its life (issue 13, "lifecycle states"; Google's
+/// "testing → in production"). In development only the client's team (its owner
+/// and co-owners) may sign in to it, its refresh tokens live at most
+/// [`Stage::DEVELOPMENT_REFRESH_SECS`], and it may add the administrators'
+/// sandbox scopes without approval; an administrator's review promotes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Development,
+    #[default]
+    Production,
+}
+
+impl Stage {
+    /// The longest a development client's refresh-token family lives (Google's
+    /// testing mode: 7 days).
+    pub const DEVELOPMENT_REFRESH_SECS: i64 = 7 * 86_400;
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "development" => Some(Self::Development),
+            "production" => Some(Self::Production),
+            _ => None,
+        }
+    }
+    /// How people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Development => "In development",
+            Self::Production => "In production",
+        }
+    }
 }
 
 pub(crate) fn json_list(s: &str) -> DomainResult<Vec<String>> {
@@ -147,6 +190,9 @@ impl TryFrom<client::Model> for Client {
             allowed_email_domains: json_list(&m.allowed_email_domains)?,
             reviewed_grant_types: grant_list(&m.reviewed_grant_types)?,
             reviewed_redirect_uris: json_list(&m.reviewed_redirect_uris)?,
+            stage: Stage::parse(&m.stage).ok_or_else(|| {
+                DomainError::Internal(format!("unknown stage '{}' in clients row", m.stage))
+            })?,
             version: m.version,
             refresh_token_ttl_secs: m.refresh_token_ttl_secs,
             id: m.id,
@@ -225,6 +271,7 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
         version: Set(c.version),
         reviewed_grant_types: Set(grants(&c.reviewed_grant_types)),
         reviewed_redirect_uris: Set(to_json(&c.reviewed_redirect_uris)),
+        stage: Set(c.stage.as_str().to_owned()),
     }
 }
 
@@ -257,6 +304,15 @@ impl Client {
             Some("this application is limited to some e-mail domains, and the e-mail address of this account has not been verified")
         } else {
             None
+        }
+    }
+
+    /// Issue 13: the refresh-token lifetime this client gets when
+    /// `configured` is what its settings say.
+    pub fn refresh_lifetime(&self, configured: i64) -> i64 {
+        match self.stage {
+            Stage::Development => configured.min(Stage::DEVELOPMENT_REFRESH_SECS),
+            Stage::Production => configured,
         }
     }
 

@@ -166,6 +166,7 @@ pub(crate) async fn prepare(
         version: 1,
         reviewed_grant_types,
         reviewed_redirect_uris,
+        stage: new.stage,
     };
     Ok(Prepared {
         client,

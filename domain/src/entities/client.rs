@@ -95,6 +95,8 @@ pub struct Model {
     /// JSON array: the redirect URIs whose origins were reviewed.
     #[sea_orm(column_type = "Text")]
     pub reviewed_redirect_uris: String,
+    /// `development` or `production` (m0047; issue 13's lifecycle states).
+    pub stage: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -316,7 +316,7 @@ pub async fn usable_client<C: ConnectionTrait>(
         ));
     }
     // Seed 003: a client may be limited to verified users of some e-mail domains.
-    if let Some(d) = client.refuses_account(&user.email, user.email_verified) {
+    if let Some(d) = crate::portal::stage::refuses(conn, &client, user).await? {
         return Err(EntryError::Refused(d));
     }
     Ok(client)

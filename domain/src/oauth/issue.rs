@@ -326,10 +326,12 @@ impl Tokens {
         let refresh_token = if t.client.allows(GrantType::RefreshToken) {
             // The refresh lifetime (approval-gated per client) caps a family from its
             // first issuance; each rotation inherits the family's expiry.
-            let lifetime = t
-                .client
-                .refresh_token_ttl_secs
-                .unwrap_or(runtime.refresh_token_secs);
+            // A client in development: at most a week (issue 13).
+            let lifetime = t.client.refresh_lifetime(
+                t.client
+                    .refresh_token_ttl_secs
+                    .unwrap_or(runtime.refresh_token_secs),
+            );
             let (family_id, expires_at) = match &t.source {
                 Source::Code { code_hash, .. } => (code_hash.clone(), now + lifetime),
                 Source::Device { device_code_hash } => (device_code_hash.clone(), now + lifetime),

@@ -74,6 +74,9 @@ pub enum ChangeField {
     /// Claims the client may request individually (OIDC Core §5.5): the entries of
     /// `after` missing from `before` are added on approval.
     RequestableClaims,
+    /// Promotion from development to production (issue 13, lifecycle states):
+    /// the review of the client as it is, every scope it holds included.
+    Stage,
 }
 
 impl ChangeField {
@@ -87,6 +90,7 @@ impl ChangeField {
             Self::RedirectUris => "redirect_uris",
             Self::SubjectType => "subject_type",
             Self::RequestableClaims => "requestable_claims",
+            Self::Stage => "stage",
         }
     }
 }
@@ -103,6 +107,7 @@ impl ChangeField {
             Self::RedirectUris => "redirect URIs",
             Self::SubjectType => "subject type (public or pairwise)",
             Self::RequestableClaims => "individually requested claims",
+            Self::Stage => "promotion to production",
         }
     }
 }

@@ -138,6 +138,11 @@ pub(crate) async fn decide<C: ConnectionTrait>(
                             }
                         }
                         ChangeField::Enabled => next.disabled = ch.after != json!(true),
+                        ChangeField::Stage => {
+                            next.stage = serde_json::from_value(ch.after.clone()).map_err(|_| {
+                                DomainError::Internal("bad stage in a request".into())
+                            })?
+                        }
                         ChangeField::ExpiresAt => next.expires_at = ch.after.as_i64(),
                         // Applied by `review::apply_approved` above.
                         ChangeField::GrantTypes

@@ -32,6 +32,7 @@ pub mod requests;
 pub mod review;
 pub mod rules;
 pub mod shown_once;
+pub mod stage;
 pub mod submit;
 pub mod team;
 pub mod usage;

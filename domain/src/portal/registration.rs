@@ -9,7 +9,7 @@ use super::changes::{ChangeField, FieldChange};
 use super::request::Ask;
 use super::submit::submit;
 use crate::clients::metadata::{ClientPatch, NewClient};
-use crate::clients::model::{ApplicationType, GrantType, SubjectType};
+use crate::clients::model::{ApplicationType, GrantType, Stage, SubjectType};
 use crate::clients::sector;
 use crate::clients::store::CreatedClient;
 use crate::platform::clock::Timestamp;
@@ -101,6 +101,12 @@ pub async fn register(
                 SubjectType::Public
             } else {
                 reg.subject_type
+            },
+            // An administrator's registration is its own review: in production.
+            stage: if settings.new_clients_in_development && !who.is_admin() {
+                Stage::Development
+            } else {
+                Stage::Production
             },
         },
         now,

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::admission::Arrival;
-use super::changes::FieldChange;
+use super::changes::{ChangeField, FieldChange};
 use crate::accounts::users::User;
 use crate::entities::{change_request, client};
 use crate::platform::clock::{format_date, Timestamp};
@@ -76,6 +76,9 @@ impl Ask {
             Ask::Scopes { scopes } => format!("scopes {}", scopes.join(", ")),
             Ask::Extension { expires_at, .. } => {
                 format!("extension until {}", format_date(*expires_at))
+            }
+            Ask::Change { changes } if changes.iter().all(|c| c.field == ChangeField::Stage) => {
+                ChangeField::Stage.label().to_owned()
             }
             Ask::Change { changes } => format!(
                 "change of {}",

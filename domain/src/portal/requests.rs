@@ -12,7 +12,7 @@ use super::request::{Ask, Decision, Evaluation, Payload, Request};
 use super::submit::{insert_request, notify_pending, submit};
 use crate::audit::Actor;
 use crate::clients::authenticate::SecretCache;
-use crate::clients::model::ApplicationType;
+use crate::clients::model::{ApplicationType, Stage};
 use crate::platform::clock::{format_date, Timestamp};
 use crate::portal::rules::{self, RuleInput, Verdict};
 use crate::{DomainError, DomainResult};
@@ -68,6 +68,13 @@ pub async fn request_scopes(
     }
     let mut free = Vec::new();
     let mut gated = Vec::new();
+    let mut sandboxed = Vec::new();
+    // A client in development adds the sandbox scopes at once: its team alone
+    // signs in to it, and its promotion is reviewed with every scope it holds.
+    let sandbox = match client.stage {
+        Stage::Development => crate::settings::sandbox_scopes(db).await?,
+        Stage::Production => Vec::new(),
+    };
     for s in &asked {
         let info = crate::apis::find_scope(db, s)
             .await?
@@ -86,10 +93,13 @@ pub async fn request_scopes(
                 ),
             ));
         }
-        if info.requires_approval {
-            gated.push(info.name);
-        } else {
+        if !info.requires_approval {
             free.push(info.name);
+        } else if sandbox.contains(&info.name) {
+            sandboxed.push(info.name.clone());
+            free.push(info.name);
+        } else {
+            gated.push(info.name);
         }
     }
     if !gated.is_empty() && justification.is_empty() {
@@ -159,7 +169,14 @@ pub async fn request_scopes(
                 .iter()
                 .map(|s| Evaluation {
                     scope: s.clone(),
-                    by: Some("policy".into()),
+                    by: Some(
+                        if sandboxed.contains(s) {
+                            "sandbox"
+                        } else {
+                            "policy"
+                        }
+                        .into(),
+                    ),
                     verdict: Verdict::Approve,
                 })
                 .collect(),

@@ -100,6 +100,8 @@ fn settings() -> RuntimeSettings {
         require_dpop: false,
         metadata_documents: Default::default(),
         terms: None,
+        new_clients_in_development: false,
+        sandbox_scopes: vec![],
     }
 }
 

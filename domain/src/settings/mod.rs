@@ -44,6 +44,16 @@ pub async fn third_party_oauth_enabled<C: ConnectionTrait>(conn: &C) -> DomainRe
     get_bool(conn, THIRD_PARTY_OAUTH, true).await
 }
 
+/// The scopes a client in development adds without approval ([`SANDBOX_SCOPES`]),
+/// read where the portal judges a scope request.
+pub async fn sandbox_scopes<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<String>> {
+    Ok(ss::Entity::find_by_id(SANDBOX_SCOPES.to_owned())
+        .one(conn)
+        .await?
+        .map(|r| crate::oauth::scope::ScopeSet::parse(&r.value).to_vec())
+        .unwrap_or_default())
+}
+
 /// Changes a boolean setting, recording who changed it from what to what.
 pub async fn set_bool(
     db: &DatabaseConnection,
@@ -114,6 +124,11 @@ pub const PERSONAL_TOKEN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=365;
 pub const PERSONAL_TOKEN_DAYS_DEFAULT: i64 = 90;
 /// The roles whose people must sign in with a second factor (space-separated).
 pub const SECOND_FACTOR_ROLES: &str = "second_factor_roles";
+/// Issue 13, lifecycle states: new portal clients start in development (only
+/// their team signs in) until an administrator promotes them.
+pub const NEW_CLIENTS_IN_DEVELOPMENT: &str = "new_clients_in_development";
+/// Scopes a client in development may add without approval (space-separated).
+pub const SANDBOX_SCOPES: &str = "sandbox_scopes";
 /// The terms of use people accept (`accounts::terms`): where, and which version.
 pub const TERMS_URL: &str = "terms_url";
 pub const TERMS_VERSION: &str = "terms_version";
@@ -164,6 +179,16 @@ pub struct RuntimeSettings {
     /// version (`None`: no terms configured).
     #[serde(default)]
     pub terms: Option<Terms>,
+    /// New clients that developers register start in development: only their
+    /// team signs in to them until an administrator promotes them (issue 13).
+    /// Off unless turned on, so an upgrade changes nobody's access.
+    #[serde(default)]
+    pub new_clients_in_development: bool,
+    /// Scopes that a client in development adds without an administrator's
+    /// approval (test data, sandboxes): its team alone signs in to it, and its
+    /// promotion to production is reviewed with every scope it holds.
+    #[serde(default)]
+    pub sandbox_scopes: Vec<String>,
 }
 
 fn default_personal_token_days() -> i64 {
@@ -212,6 +237,11 @@ pub async fn load<C: ConnectionTrait>(
             }),
             _ => None,
         },
+        new_clients_in_development: boolean(NEW_CLIENTS_IN_DEVELOPMENT, false),
+        sandbox_scopes: rows
+            .get(SANDBOX_SCOPES)
+            .map(|v| crate::oauth::scope::ScopeSet::parse(v).to_vec())
+            .unwrap_or_default(),
     })
 }
 
@@ -317,10 +347,25 @@ async fn validate<C: ConnectionTrait>(conn: &C, s: &RuntimeSettings) -> DomainRe
             Some(_) => {}
         }
     }
+    crate::platform::text::check_items("sandbox_scopes", &s.sandbox_scopes, limits::SCOPES)?;
+    for name in &s.sandbox_scopes {
+        if name == crate::apis::PORTAL_SCOPE {
+            return Err(DomainError::invalid(
+                "sandbox_scopes",
+                format!("cannot include '{name}': it acts on the portal for the person signed in"),
+            ));
+        }
+        if crate::apis::find_scope(conn, name).await?.is_none() {
+            return Err(DomainError::invalid(
+                "sandbox_scopes",
+                format!("names an unknown scope '{name}'"),
+            ));
+        }
+    }
     Ok(())
 }
 
-fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 11] {
+fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 13] {
     [
         (THIRD_PARTY_OAUTH, s.third_party_oauth.to_string()),
         (ACCESS_TOKEN_TTL, s.access_token_secs.to_string()),
@@ -355,6 +400,11 @@ fn as_pairs(s: &RuntimeSettings) -> [(&'static str, String); 11] {
                 .map(|t| t.version.clone())
                 .unwrap_or_default(),
         ),
+        (
+            NEW_CLIENTS_IN_DEVELOPMENT,
+            s.new_clients_in_development.to_string(),
+        ),
+        (SANDBOX_SCOPES, s.sandbox_scopes.join(" ")),
     ]
 }
 
@@ -372,6 +422,8 @@ pub async fn update(
     new.default_client_scopes.dedup();
     new.second_factor_roles.sort();
     new.second_factor_roles.dedup();
+    new.sandbox_scopes.sort();
+    new.sandbox_scopes.dedup();
     validate(db, &new).await?;
     // An administrator who would be bound by the policy and has no second factor
     // would lose their own session on saving: they set one up first.

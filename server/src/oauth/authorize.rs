@@ -200,8 +200,13 @@ pub async fn authorize(
             }
         };
     }
-    if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
-        return fail_request(&st, &req, "access_denied", d, Some(d));
+    match domain::portal::stage::refuses(&st.services.db, &req.client, &user).await {
+        Ok(Some(d)) => return fail_request(&st, &req, "access_denied", d, Some(d)),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "checking who may sign in to the client");
+            return fail("server_error", "internal error");
+        }
     }
     if names_another_person(&st, &req, &user.id) {
         return fail(LOGIN_REQUIRED, ANOTHER_PERSON);
@@ -491,8 +496,13 @@ pub async fn consent(
         );
     }
     // Seed 003: a client may be limited to verified users of some e-mail domains.
-    if let Some(d) = req.client.refuses_account(&user.email, user.email_verified) {
-        return fail_request(&st, &req, "access_denied", d, Some(d));
+    match domain::portal::stage::refuses(&st.services.db, &req.client, &user).await {
+        Ok(Some(d)) => return fail_request(&st, &req, "access_denied", d, Some(d)),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "checking who may sign in to the client");
+            return fail_request(&st, &req, "server_error", "internal error", None);
+        }
     }
     if names_another_person(&st, &req, &user.id) {
         return fail_request(&st, &req, LOGIN_REQUIRED, ANOTHER_PERSON, None);

@@ -169,7 +169,18 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     let usage =
         domain::portal::usage::usage(&st.db, &who, &c.id, &st.clients.refusals, now).await?;
     let team = domain::portal::team::team(&st.db, &who, &c.id, now).await?;
+    let (promotion_pending, sandbox) = match c.stage {
+        domain::clients::Stage::Development => (
+            domain::portal::stage::promotion_pending(&st.db, &c.id)
+                .await?
+                .is_some(),
+            domain::settings::sandbox_scopes(&st.db).await?,
+        ),
+        domain::clients::Stage::Production => (false, Vec::new()),
+    };
     Ok(ClientDetail {
+        promotion_pending,
+        sandbox,
         team: team_view(team, who.is_admin()),
         usage: usage_view(&usage),
         logout_deliveries,

@@ -97,6 +97,7 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
         version: c.version,
         name_warnings: Vec::new(),
         origin: None,
+        in_development: c.stage == domain::clients::Stage::Development,
     }
 }
 
@@ -209,6 +210,10 @@ pub async fn request_view(
             let what = match &e.verdict {
                 Verdict::Approve if e.by.as_deref() == Some("policy") => {
                     "approved: needs no approval".to_owned()
+                }
+                Verdict::Approve if e.by.as_deref() == Some("sandbox") => {
+                    "approved: a sandbox scope, added at once while the client is in development"
+                        .to_owned()
                 }
                 Verdict::Approve => "approved by its rule".to_owned(),
                 Verdict::Reject { reason } => format!("rejected by its rule: {reason}"),

@@ -9,6 +9,7 @@ pub mod clients;
 pub(crate) mod conv;
 pub mod notifications;
 pub mod requests;
+pub mod stage;
 pub mod team;
 
 pub const CLIENTS_PER_PAGE: u64 = 20;

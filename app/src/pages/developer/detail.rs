@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::stage::{StageActions, StageSection};
 use super::team::{TeamActions, TeamSection, TransferClient};
 use super::{client_id_param, CARD, LINK};
 use crate::api::portal::clients::{
@@ -41,6 +42,7 @@ struct Actions {
     remove_scope: ServerAction<RemoveScope>,
     set_expiry: ServerAction<SetClientExpiry>,
     team: TeamActions,
+    stage: StageActions,
 }
 
 impl Actions {
@@ -56,6 +58,7 @@ impl Actions {
         self.remove_scope.value().set(None);
         self.set_expiry.value().set(None);
         self.team.forget();
+        self.stage.forget();
     }
 }
 
@@ -83,6 +86,7 @@ fn ClientDetailLoader() -> impl IntoView {
         remove_scope: ServerAction::new(),
         set_expiry: ServerAction::new(),
         team: TeamActions::new(),
+        stage: StageActions::new(),
     };
     // Deleting leaves the page, so it is not counted.
     let done = [
@@ -98,6 +102,8 @@ fn ClientDetailLoader() -> impl IntoView {
         successes!(actions.team.take_over),
         successes!(actions.team.offer),
         successes!(actions.team.cancel),
+        successes!(actions.stage.promote),
+        successes!(actions.stage.set),
     ];
     let landed = move || done.iter().map(|m| m.get()).sum::<u64>();
     let detail = Resource::new(move || (id(), landed()), |(id, _)| get_client(id));
@@ -184,6 +190,7 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
         remove_scope,
         set_expiry,
         team: team_actions,
+        stage: stage_actions,
     } = actions;
     let err = move || {
         rotate
@@ -214,6 +221,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
             <h1 class="text-2xl font-semibold" data-testid="client-name">{c.metadata.name.clone()}</h1>
             <span class=if c.disabled { "rounded bg-red-100 px-2 py-0.5 text-sm text-red-800" } else { "rounded bg-emerald-100 px-2 py-0.5 text-sm text-emerald-800" }
                 data-testid="client-status">{c.status_label()}</span>
+            {c.in_development.then(|| view! {
+                <span class="rounded bg-amber-100 px-2 py-0.5 text-sm text-amber-900" data-testid="client-stage">"In development"</span>
+            })}
             <a href=edit_href class=format!("{BUTTON_SECONDARY} ml-auto")>"Edit"</a>
         </div>
         <p class="mt-1 text-slate-600">{c.metadata.description.clone()}</p>
@@ -226,6 +236,11 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
         })}
 
         <super::usage::Usage usage=d.usage.clone()/>
+
+        {(c.in_development || d.viewer_is_admin).then(|| view! {
+            <StageSection client_id=c.id.clone() in_development=c.in_development pending=d.promotion_pending
+                admin=d.viewer_is_admin sandbox=d.sandbox.clone() actions=stage_actions/>
+        })}
 
         <section class=format!("{CARD} mt-6")>
             <h2 class="text-lg font-semibold">"Details"</h2>
@@ -320,7 +335,9 @@ fn ClientDetailView(d: ClientDetail, actions: Actions) -> impl IntoView {
                                         <label for=cid class="text-sm">
                                             <code class="font-mono">{s.name.clone()}</code> " — " {s.description.clone()}
                                             {s.api.clone().map(|a| view! { <span class="text-slate-500">" (" {a} ")"</span> })}
-                                            {if s.requires_approval {
+                                            {if s.requires_approval && d.sandbox.contains(&s.name) {
+                                                view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"sandbox: added at once in development"</span> }
+                                            } else if s.requires_approval {
                                                 view! { <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900">"needs approval"</span> }
                                             } else {
                                                 view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs">"no approval needed"</span> }

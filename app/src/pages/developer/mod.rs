@@ -12,6 +12,7 @@ mod list;
 mod new;
 mod requests;
 mod secrets;
+mod stage;
 mod team;
 mod usage;
 

@@ -69,7 +69,10 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         ));
     };
     let user = tokens.active_user(user_id).await?;
-    if let Some(d) = c.client.refuses_account(&user.email, user.email_verified) {
+    if let Some(d) = domain::portal::stage::refuses(&c.st.services.db, c.client, &user)
+        .await
+        .map_err(OAuthError::server_error)?
+    {
         return Err(OAuthError::invalid_grant(d));
     }
     let asked = ScopeSet::parse(&row.scopes);

@@ -88,7 +88,10 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     if domain::accounts::terms::needs(settings.terms.as_ref(), &user) {
         return Err(OAuthError::invalid_grant(PASSWORD_GRANT_TERMS));
     }
-    if let Some(why) = c.client.refuses_account(&user.email, user.email_verified) {
+    if let Some(why) = domain::portal::stage::refuses(&app.db, c.client, &user)
+        .await
+        .map_err(OAuthError::server_error)?
+    {
         return Err(OAuthError::invalid_grant(why));
     }
     let tokens = &c.st.tokens;

@@ -72,6 +72,13 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         None => original,
     };
     let user = tokens.active_user(&row.user_id).await?;
+    // A client moved back to development keeps no one outside its team.
+    if let Some(why) = domain::portal::stage::refuses_user(&c.st.services.db, c.client, &user.id)
+        .await
+        .map_err(OAuthError::server_error)?
+    {
+        return Err(OAuthError::invalid_grant(why));
+    }
     // At most what the person allows now and what the client holds now.
     let scopes = tokens.still_allowed(c.client, &row.grant_id, asked).await?;
     let issued = tokens
