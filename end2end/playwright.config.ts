@@ -9,11 +9,12 @@ const root = path.resolve(__dirname, '..');
 // Ports that browsers and fetch refuse to use (the Fetch standard's "bad ports"):
 // the server's port, the mail sink's (+2000), the LDAP directory's readiness (+4001)
 // and the own servers of specs that change server-wide settings (own_server.ts:
-// +5000 server-wide, +5002 admission, +5004 MCP, +5006 the MCP spec's example API;
+// +5000 server-wide, +5002 admission, +5004 MCP, +5006 the MCP spec's example API,
+// +5008 lifecycle;
 // each plus the worker's index, 0 or 1) must avoid them, or a run that drew one
 // fails at its first request (3659 did).
 export const BAD_PORTS = new Set([3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
-const OWN = [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007];
+const OWN = [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009];
 const usable = (p: number) => ![p, p + 2000, p + 4001, ...OWN.map((o) => p + o)].some((q) => BAD_PORTS.has(q));
 if (!process.env.E2E_PORT) {
   let p = 3100 + Math.floor(Math.random() * 800);
@@ -115,7 +116,7 @@ export default defineConfig({
     },
   },
   // Every spec runs twice: hydrated, and as plain server-rendered HTML. Specs that
-  // change server-wide settings (server_wide, admission, mcp) run against servers of
+  // change server-wide settings (server_wide, admission, mcp, lifecycle) run against servers of
   // their own (own_server.ts), beside the rest.
   projects: [
     { name: 'hydrated', use: { javaScriptEnabled: true } },
