@@ -171,6 +171,8 @@ fn show(field: &str, v: Option<&Value>) -> String {
             .as_i64()
             .map(|t| rfc3339(t).replace('T', " ").replace('Z', " UTC"))
             .unwrap_or_else(|| n.to_string()),
+        // How a person acted on a client (issue 13, teams): "co-owner".
+        Some(Value::String(s)) if field == "acting_as" => s.replace('_', "-"),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) if a.is_empty() => "none".to_owned(),
         Some(Value::Array(a)) => a
@@ -292,5 +294,12 @@ mod tests {
         );
         assert_eq!(show("scopes", Some(&json!(["a", "b"]))), "a, b");
         assert_eq!(show("scopes", Some(&json!([]))), "none");
+        assert_eq!(
+            (
+                humanise("acting_as"),
+                show("acting_as", Some(&json!("co_owner")))
+            ),
+            ("Acting as".to_owned(), "co-owner".to_owned())
+        );
     }
 }

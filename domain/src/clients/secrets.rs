@@ -67,6 +67,8 @@ pub async fn rotate_secret(
     id: &str,
     overlap: Overlap,
     now: Timestamp,
+    // Adds how the caller acted to the event's data (`portal::Who::extra`).
+    extra: impl FnOnce(serde_json::Value) -> serde_json::Value,
 ) -> DomainResult<SecretString> {
     let c = find(db, id).await?.ok_or(DomainError::NotFound)?;
     if c.is_public() {
@@ -115,7 +117,7 @@ pub async fn rotate_secret(
         AuditEvent::new(EventType::ClientSecretRotated, actor)
             .target("client", id)
             .ip(ip)
-            .data(json!({ "overlap": overlap.as_str(), "previous_secrets_until": (kept > 0).then_some(until) })),
+            .data(extra(json!({ "overlap": overlap.as_str(), "previous_secrets_until": (kept > 0).then_some(until) }))),
     )
     .await?;
     txn.commit().await?;
@@ -204,6 +206,8 @@ pub async fn revoke_secret(
     client_id: &str,
     secret_id: &str,
     now: Timestamp,
+    // Adds how the caller acted to the event's data (`portal::Who::extra`).
+    extra: impl FnOnce(serde_json::Value) -> serde_json::Value,
 ) -> DomainResult<()> {
     let txn = crate::platform::db::write_txn(db).await?;
     let live: Vec<client_secret::Model> = client_secret::Entity::find()
@@ -231,7 +235,9 @@ pub async fn revoke_secret(
         AuditEvent::new(EventType::ClientSecretRevoked, actor)
             .target("client", client_id)
             .ip(ip)
-            .data(json!({ "secret_id": secret_id, "secret_created_at": created_at })),
+            .data(extra(
+                json!({ "secret_id": secret_id, "secret_created_at": created_at }),
+            )),
     )
     .await?;
     txn.commit().await?;

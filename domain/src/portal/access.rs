@@ -1,5 +1,7 @@
 //! Who is acting, and which clients they may see and change.
 
+use std::sync::{Arc, Mutex};
+
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
@@ -18,15 +20,50 @@ pub struct Who {
     pub ip: Option<String>,
     /// Set when the call came with a client-credentials token acting for its owner.
     pub via_client: Option<String>,
+    /// What gave the caller the client they act on (set by [`may_manage`] each
+    /// time it decides, so it is the standing on the client checked last — every
+    /// change checks its client just before writing its event): audit events name
+    /// a co-owner's or an administrator's part (issue 13, "audit events name who
+    /// acted in which team").
+    standing: Arc<Mutex<Option<Standing>>>,
+}
+
+/// How a caller came to manage a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Owner,
+    CoOwner,
+    /// An administrator acting on someone else's client.
+    Administrator,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::CoOwner => "co_owner",
+            Self::Administrator => "administrator",
+        }
+    }
 }
 
 impl Who {
     pub fn new(user: Principal, ip: Option<String>) -> Self {
+        Self::acting(user, ip, None)
+    }
+    /// A caller acting through a client (the REST API's client-credentials
+    /// tokens), or not.
+    pub fn acting(user: Principal, ip: Option<String>, via_client: Option<String>) -> Self {
         Self {
             user,
             ip,
-            via_client: None,
+            via_client,
+            standing: Arc::default(),
         }
+    }
+    /// What gave the caller the client they act on, once decided.
+    pub fn standing(&self) -> Option<Standing> {
+        *self.standing.lock().unwrap_or_else(|e| e.into_inner())
     }
     pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.user.id.clone())
@@ -42,9 +79,16 @@ impl Who {
             .target("client", client_id)
             .ip(self.ip.clone())
     }
+    /// The event's data with how the caller acted: through which client, and as
+    /// a co-owner or an administrator (an owner's part goes without saying).
     pub(crate) fn extra(&self, mut data: Value) -> Value {
-        if let (Some(c), Value::Object(m)) = (&self.via_client, &mut data) {
-            m.insert("via_client".into(), json!(c));
+        if let Value::Object(m) = &mut data {
+            if let Some(c) = &self.via_client {
+                m.insert("via_client".into(), json!(c));
+            }
+            if let Some(s) = self.standing().filter(|s| *s != Standing::Owner) {
+                m.insert("acting_as".into(), json!(s.as_str()));
+            }
         }
         data
     }
@@ -78,10 +122,6 @@ impl Who {
     }
 }
 
-pub(crate) fn can_manage(who: &Who, c: &Client) -> bool {
-    who.is_admin() || (!who.user.disabled && c.owner_id.as_deref() == Some(who.user.id.as_str()))
-}
-
 /// A justification or reason as stored: bounded, no control or invisible characters.
 pub(crate) fn justification_text(j: &str) -> DomainResult<String> {
     crate::platform::text::paragraph("justification", j, limits::JUSTIFICATION)
@@ -94,13 +134,19 @@ pub(crate) async fn may_manage<C: ConnectionTrait>(
     who: &Who,
     c: &Client,
 ) -> DomainResult<bool> {
-    if can_manage(who, c) {
-        return Ok(true);
-    }
-    if who.user.disabled {
-        return Ok(false);
-    }
-    super::team::is_co_owner(conn, &c.id, &who.user.id).await
+    let standing = if who.user.disabled {
+        None
+    } else if c.owner_id.as_deref() == Some(who.user.id.as_str()) {
+        Some(Standing::Owner)
+    } else if super::team::is_co_owner(conn, &c.id, &who.user.id).await? {
+        Some(Standing::CoOwner)
+    } else if who.is_admin() {
+        Some(Standing::Administrator)
+    } else {
+        None
+    };
+    *who.standing.lock().unwrap_or_else(|e| e.into_inner()) = standing;
+    Ok(standing.is_some())
 }
 
 /// A client the caller may manage; `NotFound` otherwise (also for someone else's).

@@ -422,6 +422,7 @@ pub async fn rotate_secret(
         id,
         overlap,
         now,
+        |d| who.extra(d),
     )
     .await?;
     cache.invalidate_client(id);
@@ -451,8 +452,16 @@ pub async fn revoke_secret(
 ) -> DomainResult<()> {
     who.require_developer()?;
     client_for(db, who, id).await?;
-    crate::clients::secrets::revoke_secret(db, who.actor(), who.ip.clone(), id, secret_id, now)
-        .await?;
+    crate::clients::secrets::revoke_secret(
+        db,
+        who.actor(),
+        who.ip.clone(),
+        id,
+        secret_id,
+        now,
+        |d| who.extra(d),
+    )
+    .await?;
     cache.invalidate_client(id);
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::accounts::manage::set_role;
-use crate::portal::edits::{delete, list_clients, set_enabled};
+use crate::clients::secrets::Overlap;
+use crate::portal::edits::{delete, list_clients, rotate_secret, set_enabled};
 use crate::portal::team::{
     add_co_owner, answer_transfer, offer_transfer, offers_for, remove_co_owner, take_over, team,
     TeamRole,
@@ -17,6 +18,19 @@ async fn kinds(w: &World, user: &Who) -> Vec<String> {
         .into_iter()
         .map(|n| n.kind)
         .collect()
+}
+
+/// The data of the latest audit event of this type.
+async fn last_event(w: &World, event: &str) -> serde_json::Value {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let row = crate::entities::audit_event::Entity::find()
+        .filter(crate::entities::audit_event::Column::EventType.eq(event))
+        .order_by_desc(crate::entities::audit_event::Column::Id)
+        .one(&w.db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {event} event"));
+    serde_json::from_str(&row.data).unwrap()
 }
 
 #[tokio::test]
@@ -73,10 +87,21 @@ async fn a_co_owner_manages_the_client_and_is_told_but_neither_deletes_it_nor_ch
         Err(DomainError::Forbidden) | Err(DomainError::NotFound)
     ));
 
+    // What bob does is recorded as a co-owner's act; the administrator's as theirs.
+    rotate_secret(&w.db, &w.hasher, &w.cache, &bob, &id, Overlap::None, NOW)
+        .await
+        .unwrap();
+    let rotated = last_event(&w, "client.secret_rotated").await;
+    assert_eq!(rotated["acting_as"], "co_owner", "{rotated}");
+
     // The team hears what the owner hears: an administrator disables the client.
     set_enabled(&w.db, &w.cache, &w.admin, &id, false, "", NOW)
         .await
         .unwrap();
+    assert_eq!(
+        last_event(&w, "client.disabled").await["acting_as"],
+        "administrator"
+    );
     assert!(kinds(&w, &ada)
         .await
         .contains(&"client.disabled".to_string()));

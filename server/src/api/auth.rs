@@ -81,11 +81,7 @@ impl FromRequestParts<ApiState> for Caller {
             }
         };
         let ip = client_ip(parts, st.trust_proxy_headers);
-        Ok(Caller(Who {
-            user,
-            ip,
-            via_client,
-        }))
+        Ok(Caller(Who::acting(user, ip, via_client)))
     }
 }
 
@@ -123,11 +119,10 @@ async fn personal(
     if pat.read_only() && !matches!(parts.method, http::Method::GET | http::Method::HEAD) {
         return Err(ApiError::insufficient_scope());
     }
-    Ok(Caller(Who {
+    Ok(Caller(Who::new(
         user,
-        ip: client_ip(parts, st.trust_proxy_headers),
-        via_client: None,
-    }))
+        client_ip(parts, st.trust_proxy_headers),
+    )))
 }
 
 fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
