@@ -59,6 +59,7 @@ impl Overlap {
 
 /// Issues a new secret for a confidential client. Every secret that is still live
 /// keeps working until `now + overlap` (or its own earlier end), then stops.
+#[allow(clippy::too_many_arguments)]
 pub async fn rotate_secret(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
