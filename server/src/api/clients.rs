@@ -102,7 +102,7 @@ fn etag(version: i64) -> HeaderValue {
 }
 
 /// A JSON response with the client's `ETag`.
-fn with_etag(version: i64, body: impl Serialize) -> Response {
+pub(super) fn with_etag(version: i64, body: impl Serialize) -> Response {
     let mut resp = Json(body).into_response();
     resp.headers_mut().insert(header::ETAG, etag(version));
     resp
@@ -253,6 +253,12 @@ pub async fn update(
         b.disabled,
         current.disabled,
         "use POST /api/v1/clients/{id}/disable or /enable",
+    )?;
+    unchanged(
+        "stage",
+        b.stage,
+        current.stage.into(),
+        "ask for production with POST /api/v1/clients/{id}/promotion (administrators: PUT /api/v1/clients/{id}/stage)",
     )?;
     unchanged(
         "expires_at",

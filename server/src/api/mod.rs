@@ -18,6 +18,7 @@ mod requests;
 mod schemas;
 mod scopes;
 mod secrets;
+mod stage;
 mod team;
 mod usage;
 
@@ -58,6 +59,10 @@ pub mod routes {
     pub const DECLINE_TRANSFER: &str = "/api/v1/transfers/{client_id}/decline";
     pub const DISABLE: &str = "/api/v1/clients/{id}/disable";
     pub const ENABLE: &str = "/api/v1/clients/{id}/enable";
+    /// A team member asks for a client in development to go to production.
+    pub const PROMOTION: &str = "/api/v1/clients/{id}/promotion";
+    /// Administrators: a client's stage, changed at once.
+    pub const STAGE: &str = "/api/v1/clients/{id}/stage";
     pub const REQUESTS: &str = "/api/v1/requests";
     pub const REQUEST: &str = "/api/v1/requests/{id}";
     pub const APPROVE: &str = "/api/v1/requests/{id}/approve";
@@ -200,6 +205,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
         )
         .route(routes::DISABLE, only(post(clients::disable)))
         .route(routes::ENABLE, only(post(clients::enable)))
+        .route(routes::PROMOTION, only(post(stage::promote)))
+        .route(routes::STAGE, only(put(stage::set)))
         .route(
             routes::REQUESTS,
             only(get(requests::list).post(requests::create)),

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 use super::schemas;
 use super::{
     authorizations, clients, error, logout_deliveries, registration, requests, scopes, secrets,
-    team, usage,
+    stage, team, usage,
 };
 
 #[derive(OpenApi)]
@@ -56,6 +56,8 @@ use super::{
         team::decline,
         clients::disable,
         clients::enable,
+        stage::promote,
+        stage::set,
         requests::list,
         requests::create,
         requests::show,
@@ -313,6 +315,8 @@ const BOUNDS: &[(&str, &str, Bound)] = {
         // A username or an e-mail address (the domain trims, then bounds it so).
         ("NewCoOwner", "member", Required(EMAIL)),
         ("NewOwner", "new_owner", Required(EMAIL)),
+        ("Promotion", "justification", RequiredLines(JUSTIFICATION)),
+        ("StageChange", "reason", Lines(JUSTIFICATION)),
     ]
 };
 
@@ -570,6 +574,8 @@ mod tests {
             "Claim",
             "NewCoOwner",
             "NewOwner",
+            "Promotion",
+            "StageChange",
         ] {
             let props = doc["components"]["schemas"][name]["properties"]
                 .as_object()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::requests::RequestView;
+use super::stage::Stage;
 
 // The client's closed sets are the domain's own types, described for the OpenAPI
 // document where they are defined (domain's `openapi` feature).
@@ -35,6 +36,10 @@ pub struct ClientView {
     /// Tokens are issued only for people with these e-mail domains (empty: anyone).
     pub allowed_email_domains: Vec<String>,
     pub disabled: bool,
+    /// `development` (only its team signs in) or `production`. A team member asks
+    /// for production with `POST …/promotion`; administrators change it with
+    /// `PUT …/stage`.
+    pub stage: Stage,
     /// When the registration expires (null: never).
     pub expires_at: Option<i64>,
     pub created_at: i64,
@@ -57,6 +62,7 @@ impl From<Client> for ClientView {
             pre_authorized: c.pre_authorized,
             allowed_email_domains: c.allowed_email_domains,
             disabled: c.disabled,
+            stage: c.stage.into(),
             expires_at: c.expires_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -431,6 +437,10 @@ pub struct ClientEdit {
     /// Read-only here: use `/disable` and `/enable`.
     #[schema(read_only)]
     pub disabled: Option<bool>,
+    /// Read-only here: ask for production with `POST …/promotion`
+    /// (administrators: `PUT …/stage`).
+    #[schema(read_only)]
+    pub stage: Option<Stage>,
     /// Read-only here: request an extension through `POST /api/v1/requests`.
     #[serde(default, deserialize_with = "patch")]
     #[schema(read_only, value_type = Option<i64>)]

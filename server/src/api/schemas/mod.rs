@@ -7,5 +7,6 @@ pub mod registration;
 pub mod requests;
 pub mod scopes;
 pub mod secrets;
+pub mod stage;
 pub mod team;
 pub mod usage;

@@ -85,7 +85,8 @@ pub struct Arrival {
 pub struct FieldChange {
     /// `refresh_token_ttl_secs`, `password_grant`, `enabled`, `scopes`, `expires_at`,
     /// `grant_types` or `redirect_uris` (for these two, approving adds the entries of
-    /// `after` that `before` lacks).
+    /// `after` that `before` lacks), or `stage` (a promotion, `development` to
+    /// `production`).
     pub field: String,
     /// Any JSON value (a number, a boolean, null…).
     pub before: Value,
@@ -97,7 +98,8 @@ pub struct FieldChange {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Evaluation {
     pub scope: String,
-    /// `policy` (the scope needs no approval) or `rule`; null when a person decides.
+    /// `policy` (the scope needs no approval), `sandbox` (a sandbox scope, added
+    /// at once to a client in development) or `rule`; null when a person decides.
     pub by: Option<String>,
     /// `approve`, `reject` or `human`.
     pub verdict: String,

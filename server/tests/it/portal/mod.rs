@@ -11,4 +11,5 @@ mod openid_scopes;
 mod requests;
 mod rules;
 mod secrets;
+mod stages;
 mod usage;
