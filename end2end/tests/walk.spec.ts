@@ -139,6 +139,16 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   ]) {
     await visit(url);
   }
+  // The administrator moves the client to development (one client, not the
+  // server's setting): its page then says what that means, to both of them.
+  await goto(page, testInfo, clientUrl);
+  await ready(page, testInfo);
+  await page.getByTestId('stage').getByLabel('Only its team can sign in to it from now on').check();
+  await page.getByRole('button', { name: 'Move back to development' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'back in development' })).toBeVisible();
+  await expect(page.getByTestId('client-stage')).toHaveText('In development');
+  await ready(page, testInfo);
+  await check(page);
   await signOut(page);
 
   // The developer's pages, with an unread notification in the header.
@@ -146,6 +156,7 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await expect(page.getByTestId('unread-count')).toBeAttached();
   for (const url of ['/developer', clientUrl, `${clientUrl}/edit`, '/developer/requests', '/notifications', '/apps']) {
     await visit(url);
+    if (url === clientUrl) await expect(page.getByRole('button', { name: 'Request production review' })).toBeVisible();
   }
 }
 
