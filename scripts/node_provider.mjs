@@ -5,7 +5,17 @@
 // access tokens cannot be introspected ("structured tokens"), so a second client,
 // `<client id>-opaque`, gets its default opaque tokens for the introspection run.
 //
-//   node scripts/node_provider.mjs <oidc-provider dir> <port> <client id> <secret> <api>
+//   node scripts/node_provider.mjs <oidc-provider dir> <port> <client id> <secret> <api> [flow <redirect uri>]
+//
+// With `flow <redirect uri>` (scripts/bench_flow.sh), a confidential web client
+// `<client id>-web` is added too (authorization_code, response_type code, scope
+// openid, client_secret_basic, that one redirect URI), and the provider's own dev
+// interactions (a sign-in form taking any login, and a consent form) are turned on,
+// so that a script can sign a person in and consent once; the session and the Grant
+// stay in the in-memory adapter, so later authorization requests with the session
+// cookie answer a code directly. Everything else is the provider's defaults (opaque
+// access tokens for this client, RS256 ID tokens). Without it, devInteractions stay
+// off, as bench.sh runs it.
 //
 // The provider is installed by bench.sh into a cache folder, never into the
 // repository. Prints "ready" when it listens.
@@ -13,7 +23,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [dir, port, clientId, secret, api] = process.argv.slice(2);
+const [dir, port, clientId, secret, api, mode, redirectUri] = process.argv.slice(2);
+const flow = mode === 'flow';
+if (mode !== undefined && !(flow && redirectUri)) {
+  throw new Error(`unknown mode ${mode}: expected "flow <redirect uri>" or nothing`);
+}
 const { default: Provider } = await import(
   pathToFileURL(path.join(dir, 'node_modules/oidc-provider/lib/index.js')).href
 );
@@ -31,12 +45,20 @@ const provider = new Provider(issuer, {
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'registrations:read',
-  })),
+  })).concat(flow ? [{
+    client_id: `${clientId}-web`,
+    client_secret: secret,
+    grant_types: ['authorization_code'],
+    redirect_uris: [redirectUri],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid',
+  }] : []),
   // ID tokens need an RS256 key by OIDC's default; access tokens are signed ES256.
   jwks: { keys: [{ ...ec, use: 'sig', kid: 'es' }, { ...rsa, use: 'sig', kid: 'rs' }] },
   scopes: ['openid', 'registrations:read'],
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: flow },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {

