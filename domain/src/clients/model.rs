@@ -108,13 +108,6 @@ impl Stage {
             _ => None,
         }
     }
-    /// How people read it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Development => "In development",
-            Self::Production => "In production",
-        }
-    }
 }
 
 pub(crate) fn json_list(s: &str) -> DomainResult<Vec<String>> {
