@@ -113,6 +113,12 @@ fn wanted(dir: &Directory, p: &Person) -> Result<Wanted, SettleError> {
 /// The account of the person the directory just accepted: provisioned or brought
 /// up to date. Two first sign-ins of one person racing: the unique indexes let one
 /// insert, and the other finds its account on a second try.
+///
+/// A refusal is tried once more too. On PostgreSQL (read committed) each statement
+/// sees what was committed before it began, so the loser of the race can look for
+/// the account by DN and username before the winner commits and for the e-mail
+/// address after: it would see "your address is taken" by its own new account.
+/// The second try sees the winner's account whole; a real refusal is refused again.
 pub async fn settle(
     db: &sea_orm::DatabaseConnection,
     dir: &Directory,
@@ -121,7 +127,7 @@ pub async fn settle(
 ) -> Result<User, SettleError> {
     let want = wanted(dir, person)?;
     match settle_once(db, dir, person, &want, now).await {
-        Err(SettleError::Internal(DomainError::Conflict(_))) => {
+        Err(SettleError::Internal(DomainError::Conflict(_)) | SettleError::Refused(_)) => {
             settle_once(db, dir, person, &want, now).await
         }
         other => other,
