@@ -165,6 +165,23 @@ pub(crate) async fn decide<C: ConnectionTrait>(
         }
         changes = diff(client, &next);
         crate::clients::store::save(conn, &next, now).await?;
+        // A promotion approved in the queue is a stage change like one made on the
+        // client page: whoever reads the client's history by that event finds both.
+        if next.stage != client.stage {
+            audit::record(
+                conn,
+                now,
+                AuditEvent::new(EventType::ClientStageChanged, actor.clone())
+                    .target("client", &client.id)
+                    .ip(ip.clone())
+                    .data(json!({
+                        "before": { "stage": client.stage },
+                        "after": { "stage": next.stage },
+                        "request_id": row.id,
+                    })),
+            )
+            .await?;
+        }
     }
 
     let event = match status {

@@ -12,7 +12,7 @@ use super::changes::{ChangeField, FieldChange};
 use super::queue::pending_requests;
 use super::request::{Ask, Request};
 use super::submit::submit;
-use crate::audit::{self, EventType};
+use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::clients::authenticate::SecretCache;
 use crate::clients::model::{Client, Stage};
 use crate::platform::clock::Timestamp;
@@ -135,6 +135,60 @@ pub async fn set_stage(
     let reason = justification_text(reason)?;
     let txn = crate::platform::db::write_txn(db).await?;
     let current = locked_client(&txn, who, id).await?;
+    let event = |data| {
+        who.event(EventType::ClientStageChanged, id)
+            .data(who.extra(data))
+    };
+    let next = change(
+        &txn,
+        current,
+        stage,
+        &reason,
+        "An administrator",
+        event,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    cache.invalidate_client(id);
+    Ok(next)
+}
+
+/// The operator (`portcullis client stage`): as [`set_stage`], audited as the
+/// operator's. Every server learns of it from the change feed.
+pub async fn set_stage_as_operator(
+    db: &DatabaseConnection,
+    id: &str,
+    stage: Stage,
+    reason: &str,
+    now: Timestamp,
+) -> DomainResult<Client> {
+    let reason = justification_text(reason)?;
+    let txn = crate::platform::db::write_txn(db).await?;
+    let current = crate::clients::store::find_for_update(&txn, id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let event = |data| {
+        AuditEvent::new(EventType::ClientStageChanged, Actor::Operator)
+            .target("client", id)
+            .data(data)
+    };
+    let next = change(&txn, current, stage, &reason, "The operator", event, now).await?;
+    txn.commit().await?;
+    Ok(next)
+}
+
+/// Moves `current` to `stage` in `txn`: saved, audited by `event` (given the
+/// event's data), the team told what `by` did.
+async fn change<C: ConnectionTrait>(
+    txn: &C,
+    current: Client,
+    stage: Stage,
+    reason: &str,
+    by: &str,
+    event: impl FnOnce(serde_json::Value) -> AuditEvent,
+    now: Timestamp,
+) -> DomainResult<Client> {
     if current.stage == stage {
         return Err(DomainError::Conflict(format!(
             "the client is already in {}",
@@ -152,19 +206,18 @@ pub async fn set_stage(
     if stage == Stage::Production {
         next.mark_reviewed();
     }
-    crate::clients::store::save(&txn, &next, now).await?;
+    crate::clients::store::save(txn, &next, now).await?;
     audit::record(
-        &txn,
+        txn,
         now,
-        who.event(EventType::ClientStageChanged, id)
-            .data(who.extra(json!({
-                "before": { "stage": current.stage },
-                "after": { "stage": stage },
-                "reason": Some(reason.as_str()).filter(|s| !s.is_empty()),
-            }))),
+        event(json!({
+            "before": { "stage": current.stage },
+            "after": { "stage": stage },
+            "reason": Some(reason).filter(|s| !s.is_empty()),
+        })),
     )
     .await?;
-    let why = Some(reason.as_str())
+    let why = Some(reason)
         .filter(|s| !s.is_empty())
         .map(|r| format!(" Reason: {r}"))
         .unwrap_or_default();
@@ -172,20 +225,20 @@ pub async fn set_stage(
         Stage::Production => (
             format!("\"{}\" is in production", current.metadata.name),
             format!(
-                "An administrator promoted your client \"{}\" ({}) to production: anyone may sign in to it now.{why}",
+                "{by} promoted your client \"{}\" ({}) to production: anyone may sign in to it now.{why}",
                 current.metadata.name, current.id
             ),
         ),
         Stage::Development => (
             format!("\"{}\" is back in development", current.metadata.name),
             format!(
-                "An administrator moved your client \"{}\" ({}) back to development: only its team may sign in to it until it is promoted again.{why}",
+                "{by} moved your client \"{}\" ({}) back to development: only its team may sign in to it until it is promoted again.{why}",
                 current.metadata.name, current.id
             ),
         ),
     };
     notify::notify_team(
-        &txn,
+        txn,
         &current.id,
         current.owner_id.as_deref(),
         &Message {
@@ -197,7 +250,5 @@ pub async fn set_stage(
         now,
     )
     .await?;
-    txn.commit().await?;
-    cache.invalidate_client(id);
     Ok(next)
 }

@@ -109,6 +109,18 @@ pub enum ClientCommand {
         #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
+    /// Move a client to `development` (only its team signs in; everyone else's
+    /// refresh tokens stop at their next use) or to `production` (anyone may;
+    /// counts as a review of the client as it is). Its team is notified.
+    Stage {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+        /// development or production
+        stage: String,
+        /// Why, told to the team and kept in the audit trail.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Delete a client: its tokens stop working at once.
     Delete {
         /// Ids made before 2026-11-30 may begin with '-': taken as the id, not a flag.
@@ -235,6 +247,24 @@ pub(super) async fn client_command(
                 .await
                 .map_err(domain_err)?;
             println!("enabled client {client_id}");
+        }
+        ClientCommand::Stage {
+            client_id,
+            stage,
+            reason,
+        } => {
+            let stage = clients::model::Stage::parse(&stage)
+                .ok_or_else(|| format!("unknown stage {stage:?}: use development or production"))?;
+            domain::portal::stage::set_stage_as_operator(
+                &db,
+                &client_id,
+                stage,
+                &reason,
+                clock.now(),
+            )
+            .await
+            .map_err(domain_err)?;
+            println!("client {client_id} is in {} now", stage.as_str());
         }
         ClientCommand::Delete { client_id } => {
             clients::delete(&db, Actor::Operator, &client_id, clock.now())

@@ -83,7 +83,7 @@ async fn introspect(base: &str, rs: &Creds, token: &str) -> Value {
 }
 
 /// Asks `check` until it holds, for at most [`PATIENCE`]; returns how long it took.
-async fn within_patience<F, Fut>(what: &str, mut check: F) -> Duration
+pub(crate) async fn within_patience<F, Fut>(what: &str, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -350,7 +350,7 @@ async fn a_client_deleted_by_the_cli_process_is_refused_by_the_running_servers()
 
 /// The real `portcullis` binary with `args`, a process of its own on the app's
 /// database.
-async fn cli_process(app: &TestApp, args: &[&str]) -> std::process::Output {
+pub(crate) async fn cli_process(app: &TestApp, args: &[&str]) -> std::process::Output {
     let env = [
         (
             "PORTCULLIS_DATABASE_URL",

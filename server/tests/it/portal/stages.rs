@@ -224,6 +224,98 @@ async fn only_the_owner_and_co_owners_sign_in_to_a_client_in_development() {
     assert!(t["access_token"].is_string(), "{t}");
 }
 
+/// `portcullis client stage`: the operator moves a client either way from the
+/// command line; the running server follows; mistakes are one line and change
+/// nothing.
+#[tokio::test]
+async fn the_operator_moves_a_client_between_stages_from_the_command_line() {
+    use crate::cluster::{cli_process, within_patience};
+    let app = spawn_app().await;
+    development_for_new_clients(&app).await;
+    let (olga_user, olga) = Api::developer(&app, "olga").await;
+    create_user(&app.db, "sam", Role::User).await;
+    let (c, _) = web_client(&olga, "Lab notebook").await;
+    let sam = signed_in(&app, "sam").await;
+    refused_at_client(&back_at_client(&sam, &c.id, "before").await, "before");
+
+    let fails = |out: &std::process::Output, says: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{says}: {err}");
+    };
+    fails(
+        &cli_process(&app, &["client", "stage", &c.id, "staging"]).await,
+        "use development or production",
+    );
+    fails(
+        &cli_process(&app, &["client", "stage", "no-such-client", "production"]).await,
+        "not found",
+    );
+    fails(
+        &cli_process(&app, &["client", "stage", &c.id, "development"]).await,
+        "already in development",
+    );
+    assert!(app.audit_events_of("client.stage_changed").await.is_empty());
+
+    let out = cli_process(
+        &app,
+        &[
+            "client",
+            "stage",
+            &c.id,
+            "production",
+            "--reason",
+            "Reviewed at the board",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is in production now"));
+    assert_eq!(stage_of(&olga, &c.id).await, "production");
+    // The running server learns it from the change feed: the stranger signs in.
+    within_patience("a client promoted by the CLI", || {
+        let (sam, id) = (&sam, c.id.clone());
+        async move {
+            let back = back_at_client(sam, &id, "after").await;
+            query_param(&back, "code").is_some()
+        }
+    })
+    .await;
+    let events = app.audit_events_of("client.stage_changed").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["after"]["stage"], "production");
+    assert_eq!(events[0]["reason"], "Reviewed at the board");
+    use domain::entities::{audit_event, notification};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let e = audit_event::Entity::find()
+        .filter(audit_event::Column::EventType.eq("client.stage_changed"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the event");
+    assert_eq!((e.actor_kind.as_str(), e.actor_id), ("operator", None));
+    // The team is told who did it.
+    let told = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(olga_user.id.as_str()))
+        .filter(notification::Column::Kind.eq("client.stage_changed"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0]
+            .body
+            .starts_with("The operator promoted your client"),
+        "{}",
+        told[0].body
+    );
+}
+
 #[tokio::test]
 async fn a_development_clients_refresh_tokens_live_at_most_a_week() {
     let app = spawn_app().await;
@@ -441,6 +533,18 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["status"], "approved");
     assert_eq!(stage_of(&olga, &c.id).await, "production");
+    // Recorded as a stage change too, naming the request that carried it.
+    let events = app.audit_events_of("client.stage_changed").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (
+            &events[0]["before"]["stage"],
+            &events[0]["after"]["stage"],
+            &events[0]["request_id"]
+        ),
+        (&json!("development"), &json!("production"), &json!(rid)),
+        "{events:?}"
+    );
     let sam_tokens = tokens_for(&app, &sam, &c).await;
     let sam_rt = refresh_token(&sam_tokens);
     let owner = signed_in(&app, "olga").await;
@@ -474,7 +578,7 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
     )
     .await;
     assert_eq!(r.json()["field"], "reason", "{}", r.body);
-    assert!(app.audit_events_of("client.stage_changed").await.is_empty());
+    assert_eq!(app.audit_events_of("client.stage_changed").await.len(), 1);
 
     // Back to development, twice at once: one moves it, the other finds it moved.
     let replies = burst(2, |_| {
@@ -521,14 +625,15 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
 
     // Audited: who, from what to what, and why.
     use domain::entities::audit_event;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::EventType.eq("client.stage_changed"))
+        .order_by_asc(audit_event::Column::Id)
         .all(&app.db)
         .await
         .unwrap();
-    assert_eq!(events.len(), 1, "{events:?}");
-    let e = &events[0];
+    assert_eq!(events.len(), 2, "{events:?}");
+    let e = &events[1];
     assert_eq!(e.actor_id.as_deref(), Some(app.admin.id.as_str()));
     assert_eq!(e.target_id.as_deref(), Some(c.id.as_str()), "{e:?}");
     let data: Value = serde_json::from_str(&e.data).unwrap();
@@ -550,8 +655,8 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
     assert_eq!(r.json()["error"], "conflict");
     assert!(tokens_for(&app, &sam, &c).await["access_token"].is_string());
     let events = app.audit_events_of("client.stage_changed").await;
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(events[1]["after"]["stage"], "production");
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[2]["after"]["stage"], "production");
 }
 
 #[tokio::test]
