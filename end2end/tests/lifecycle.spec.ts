@@ -101,6 +101,8 @@ test('a client in development admits its team alone until its promotion is appro
   {
     const { url, checks } = await rp.authorizationUrl({ scope: 'openid' });
     await page.goto(url);
+    // The consent page tells the developer why they, and only they, are let in.
+    await expect(page.getByTestId('consent-in-development')).toContainText('Only its developers can sign in');
     await decide(page, testInfo, name, 'Allow');
     const arrival = await app.arrival(callback, 1);
     expectCode(arrival, checks, ISSUER);
@@ -132,6 +134,8 @@ test('a client in development admits its team alone until its promotion is appro
   {
     const { url, checks } = await rp.authorizationUrl({ scope: 'openid' });
     await outside.page.goto(url);
+    await expect(outside.page.getByTestId('consent-client')).toHaveText(name);
+    await expect(outside.page.getByTestId('consent-in-development')).toHaveCount(0);
     await decide(outside.page, testInfo, name, 'Allow');
     const arrival = await app.arrival(callback, 2);
     expectCode(arrival, checks, ISSUER);

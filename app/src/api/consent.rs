@@ -30,6 +30,10 @@ pub struct ConsentView {
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
     pub first_party: bool,
+    /// The app is in development: only its team signs in to it, so whoever sees
+    /// this page is one of its developers (trying it out).
+    #[serde(default)]
+    pub in_development: bool,
     /// What the person is asked for now: the scopes they have not allowed yet.
     pub scopes: Vec<ScopeLine>,
     /// Scopes of the request they allowed before (incremental consent: shown apart,
@@ -201,6 +205,7 @@ pub async fn consent_view(
         client_name: client.metadata.name,
         owner,
         first_party: client.first_party,
+        in_development: client.stage == domain::clients::model::Stage::Development,
         scopes,
         already,
         claims: Vec::new(),

@@ -41,6 +41,12 @@ pub fn ConsentCard(
                 }}
                 "Client ID: " <code class="text-xs">{c.client_id.clone()}</code>
             </p>
+            {c.in_development.then(|| view! {
+                <p class="mt-4 rounded border border-sky-300 bg-sky-50 p-3 text-sm text-slate-800" data-testid="consent-in-development">
+                    <strong class="font-semibold">"In development. "</strong>
+                    "Only its developers can sign in to it until an administrator promotes it to production; you are one of them."
+                </p>
+            })}
             <p class="mt-6">"Signed in as " <strong>{c.user_display_name.clone()}</strong> "." {if c.already.is_empty() { " If you allow it, it will be able to:" } else if c.scopes.is_empty() { " It asks you to confirm what you allowed before." } else { " It asks for more than you allowed before. If you allow it, it will also be able to:" }}</p>
             <ul class="mt-3 space-y-2" data-testid="consent-scopes">
                 {c.scopes.iter().map(|s| view! {
