@@ -77,11 +77,13 @@ test("a note typed on one request is never sent with the next one", async ({ pag
 });
 
 // Issue 13, defect 10: a card shows what an administrator weighs — the client's
-// type, owner, redirect URIs, the scopes it holds, its age and how long the
+// type, owner and co-owners, redirect URIs, the scopes it holds, its age and how long the
 // request has waited — without opening the client.
 test('a queue card shows the client under review', async ({ page }, testInfo) => {
   const dev = unique(testInfo, 'dev-facts');
   addDeveloper(dev);
+  const partner = unique(testInfo, 'dev-partner');
+  addDeveloper(partner);
   const api = `https://api.example.edu/${unique(testInfo, 'facts')}`;
   const scope = `${unique(testInfo, 'facts')}:write`;
   cli(['api', 'add', '--name', 'Facts', '--audience', api]);
@@ -94,6 +96,11 @@ test('a queue card shows the client under review', async ({ page }, testInfo) =>
   await page.getByLabel('Redirect URIs', { exact: true }).fill('https://facts.example.edu/callback');
   await page.getByRole('button', { name: 'Register' }).click();
   const clientId = (await page.getByTestId('client-id').textContent())!.trim();
+  await ready(page, testInfo);
+  const team = page.locator('#team');
+  await team.getByLabel("A developer's username or e-mail address").fill(partner);
+  await team.getByRole('button', { name: 'Add co-owner' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'co-owner was added' })).toBeVisible();
   await ready(page, testInfo);
   await page.getByLabel(scope).check();
   await page.getByLabel('Why does the client need them?').fill('Writes facts back');
@@ -109,6 +116,7 @@ test('a queue card shows the client under review', async ({ page }, testInfo) =>
   const facts = card.getByTestId('queue-client');
   await expect(facts.getByTestId('queue-client-type')).toHaveText('Web application');
   await expect(facts.getByTestId('queue-client-owner')).toHaveText(dev);
+  await expect(facts.getByTestId('queue-client-co-owners')).toHaveText(partner);
   await expect(facts.getByTestId('queue-client-redirects')).toHaveText('https://facts.example.edu/callback');
   await expect(facts.getByTestId('queue-client-scopes')).toHaveText('openid');
   await expect(facts.getByTestId('queue-client-age')).toContainText('(today)');

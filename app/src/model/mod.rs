@@ -152,6 +152,10 @@ pub struct ClientView {
     /// In development: only its team signs in to it (issue 13, lifecycle states).
     #[serde(default)]
     pub in_development: bool,
+    /// Its co-owners' usernames, where a page shows the team beside the owner
+    /// (the approval queue); empty elsewhere.
+    #[serde(default)]
+    pub co_owners: Vec<String>,
 }
 
 impl ClientView {

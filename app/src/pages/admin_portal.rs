@@ -296,6 +296,9 @@ fn ClientFacts(c: ClientView, age: Option<i64>, waiting: Option<i64>) -> impl In
         <dl class="mt-3 rounded border border-slate-200 bg-slate-50 px-3 py-2 text-sm" data-testid="queue-client">
             <div class=row><dt class=dt>"Type"</dt><dd class=dd data-testid="queue-client-type">{c.type_label()}</dd></div>
             <div class=row><dt class=dt>"Owner"</dt><dd class=dd data-testid="queue-client-owner">{c.owner.clone().unwrap_or_else(|| "none".into())}</dd></div>
+            {(!c.co_owners.is_empty()).then(|| view! {
+                <div class=row><dt class=dt>"Co-owners"</dt><dd class=dd data-testid="queue-client-co-owners">{list(&c.co_owners)}</dd></div>
+            })}
             <div class=row><dt class=dt>"Redirect URIs"</dt><dd class=dd data-testid="queue-client-redirects">{list(&c.metadata.redirect_uris)}</dd></div>
             <div class=row><dt class=dt>"Scopes it holds"</dt><dd class=dd data-testid="queue-client-scopes">{list(&c.scopes)}</dd></div>
             <div class=row><dt class=dt>"Registered"</dt><dd class=dd data-testid="queue-client-age">{c.created.clone()} {age.map(|a| format!(" ({})", days(a)))}</dd></div>

@@ -98,6 +98,7 @@ pub fn client_view(c: &Client, owner: Option<String>, now: Timestamp) -> ClientV
         name_warnings: Vec::new(),
         origin: None,
         in_development: c.stage == domain::clients::Stage::Development,
+        co_owners: Vec::new(),
     }
 }
 

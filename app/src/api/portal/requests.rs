@@ -152,7 +152,9 @@ async fn review_facts(
             None => None,
         };
         r.client_age_days = Some((now - c.created_at).div_euclid(86_400).max(0));
-        r.client = Some(Box::new(super::conv::client_view(&c, owner, now)));
+        let mut view = super::conv::client_view(&c, owner, now);
+        view.co_owners = domain::portal::team::co_owner_names(db, &c.id).await?;
+        r.client = Some(Box::new(view));
     }
     Ok(())
 }

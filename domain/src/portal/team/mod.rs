@@ -102,6 +102,31 @@ pub(crate) async fn is_co_owner<C: ConnectionTrait>(
     )
 }
 
+/// The usernames of a client's co-owners, by when they joined: what the approval
+/// queue shows beside the owner. For callers that already checked who may see it.
+pub async fn co_owner_names<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+) -> DomainResult<Vec<String>> {
+    let rows = client_member::Entity::find()
+        .filter(client_member::Column::ClientId.eq(client_id))
+        .order_by_asc(client_member::Column::AddedAt)
+        .order_by_asc(client_member::Column::UserId)
+        .all(conn)
+        .await?;
+    let mut names: std::collections::HashMap<String, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id.clone())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    Ok(rows
+        .iter()
+        .filter_map(|m| names.remove(&m.user_id))
+        .collect())
+}
+
 fn may_act(u: &User) -> bool {
     !u.disabled && u.role.can_develop()
 }
