@@ -270,6 +270,7 @@ impl From<domain::DomainError> for AppError {
             D::Conflict(m) => AppError::Conflict(format!("{}.", capitalise(&m))),
             D::NotFound => AppError::NotFound,
             D::Forbidden => AppError::Forbidden,
+            D::NotAllowed(m) => AppError::Refused(m),
             D::Unavailable(m) => AppError::Unavailable(m),
             D::Internal(cause) => {
                 tracing::error!(%cause, "internal error in a server function");

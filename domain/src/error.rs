@@ -16,6 +16,10 @@ pub enum DomainError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with the reason the caller can act on (a co-owner asking for
+    /// what only the owner may do): the same 403, said in words.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// Something the operation depends on (the LDAP directory) did not answer; the

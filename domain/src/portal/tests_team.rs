@@ -70,21 +70,17 @@ async fn a_co_owner_manages_the_client_and_is_told_but_neither_deletes_it_nor_ch
         mine.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         [id.as_str()]
     );
-    assert!(matches!(
-        delete(&w.db, &w.cache, &bob, &id, NOW).await,
-        Err(DomainError::Forbidden)
-    ));
-    assert!(matches!(
-        add_co_owner(&w.db, &bob, &id, "eve", NOW).await,
-        Err(DomainError::Forbidden)
-    ));
-    assert!(matches!(
-        offer_transfer(&w.db, &bob, &id, "eve", NOW).await,
-        Err(DomainError::Forbidden)
-    ));
+    // Refused in words: what only the owner may do, and why.
+    let owner_only = |r: crate::DomainResult<()>| match r {
+        Err(DomainError::NotAllowed(m)) => assert!(m.contains("only the client's owner"), "{m}"),
+        other => panic!("{other:?}"),
+    };
+    owner_only(delete(&w.db, &w.cache, &bob, &id, NOW).await.map(drop));
+    owner_only(add_co_owner(&w.db, &bob, &id, "eve", NOW).await.map(drop));
+    owner_only(offer_transfer(&w.db, &bob, &id, "eve", NOW).await.map(drop));
     assert!(matches!(
         remove_co_owner(&w.db, &bob, &id, &ada.user.id, NOW).await,
-        Err(DomainError::Forbidden) | Err(DomainError::NotFound)
+        Err(DomainError::NotAllowed(_)) | Err(DomainError::NotFound)
     ));
 
     // What bob does is recorded as a co-owner's act; the administrator's as theirs.

@@ -147,6 +147,7 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => {
                 Self::forbidden("your account may not do this (an administrator may)")
             }
+            DomainError::NotAllowed(m) => Self::forbidden(m),
             DomainError::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
             }

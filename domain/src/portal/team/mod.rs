@@ -137,7 +137,11 @@ pub(crate) fn require_owner(who: &Who, c: &Client) -> DomainResult<()> {
     if who.is_admin() || c.owner_id.as_deref() == Some(who.user.id.as_str()) {
         Ok(())
     } else {
-        Err(DomainError::Forbidden)
+        Err(DomainError::NotAllowed(
+            "only the client's owner (or an administrator) may do this: co-owners manage \
+             the client but not its team, its ownership or its deletion"
+                .into(),
+        ))
     }
 }
 

@@ -159,6 +159,14 @@ async fn co_owners_added_by_username_or_e_mail_manage_the_client_but_neither_del
     ] {
         assert_eq!(r.status, 403, "{}", r.body);
         assert_eq!(r.json()["error"], "forbidden");
+        // Said in words a co-owner can act on, not the generic refusal.
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("only the client's owner")),
+            "{}",
+            r.body
+        );
     }
     assert_eq!(app.count("client_members").await, 2);
     assert_eq!(app.count("client_transfers").await, 0);
