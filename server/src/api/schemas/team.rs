@@ -92,6 +92,23 @@ impl From<team::Offer> for Offer {
 pub struct Team {
     pub members: Vec<Member>,
     pub offer: Option<Offer>,
+    /// The caller's part: `owner` (changes the team, offers and deletes the
+    /// client), `co_owner` (manages the client, may leave) or `administrator`
+    /// (not on the team; may do what the owner may).
+    pub you: Viewer,
+    /// The caller is a co-owner whose owner can no longer act (disabled, or no
+    /// longer a developer): they may take the client over
+    /// (`POST /api/v1/clients/{id}/take-over`).
+    pub you_may_take_over: bool,
+}
+
+/// The caller's part in a client's team.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Viewer {
+    Owner,
+    CoOwner,
+    Administrator,
 }
 
 impl From<team::Team> for Team {
@@ -99,6 +116,16 @@ impl From<team::Team> for Team {
         Self {
             members: t.members.into_iter().map(Member::from).collect(),
             offer: t.offer.map(Offer::from),
+            // Only those who may manage the client read its team: neither owner
+            // nor co-owner is an administrator.
+            you: if t.viewer_is_owner {
+                Viewer::Owner
+            } else if t.viewer_is_co_owner {
+                Viewer::CoOwner
+            } else {
+                Viewer::Administrator
+            },
+            you_may_take_over: t.viewer_may_take_over,
         }
     }
 }

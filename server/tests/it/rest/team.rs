@@ -120,6 +120,18 @@ async fn co_owners_added_by_username_or_e_mail_manage_the_client_but_neither_del
     let team = carl_api.get(&team_of(&id)).await.json();
     assert_eq!(team["offer"], Value::Null);
     assert_eq!(team["members"][0]["added_at"], Value::Null);
+    // Each caller is told their part in it.
+    assert_eq!(
+        (&team["you"], &team["you_may_take_over"]),
+        (&json!("co_owner"), &json!(false))
+    );
+    let mine = owner.get(&team_of(&id)).await.json();
+    assert_eq!(mine["you"], "owner", "{mine}");
+    let admin = Api::admin(&app).await;
+    assert_eq!(
+        admin.get(&team_of(&id)).await.json()["you"],
+        "administrator"
+    );
     assert_eq!(
         members(&carl_api, &id).await,
         [

@@ -131,6 +131,8 @@ async fn a_co_owner_takes_over_the_client_only_once_its_owner_is_disabled() {
     assert_eq!(offer(&owner, &id, "sam").await.status, 201);
     let take_over = path(routes::TAKE_OVER, &id);
 
+    let r = carl_api.get(&path(routes::TEAM, &id)).await;
+    assert_eq!(r.json()["you_may_take_over"], false, "{}", r.body);
     let r = carl_api.post(&take_over, json!({})).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.json()["error"], "conflict");
@@ -149,6 +151,9 @@ async fn a_co_owner_takes_over_the_client_only_once_its_owner_is_disabled() {
     .unwrap();
     let team = members(&carl_api, &id).await;
     assert_eq!(team[0], row(&olga, "owner", false));
+    // The team tells the co-owner they may take it over now.
+    let r = carl_api.get(&path(routes::TEAM, &id)).await;
+    assert_eq!(r.json()["you_may_take_over"], true, "{}", r.body);
     assert_eq!(sam.post(&take_over, json!({})).await.status, 404);
 
     let r = carl_api.post(&take_over, json!({})).await;
