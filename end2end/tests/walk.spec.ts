@@ -39,6 +39,15 @@ async function screenshot(page: Page) {
   await page.screenshot({ path: `${shots}/${n === 1 ? base : `${base}-${n}`}.png` });
 }
 
+/** One section of a page (below the fold in the page's picture), as `name`.png. */
+async function sectionShot(page: Page, testId: string, name: string) {
+  if (!shots) return;
+  const was = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId(testId).screenshot({ path: `${shots}/${name}.png` });
+  if (was) await page.setViewportSize(was);
+}
+
 /** Opens the header's menu when it is folded (phone width), then signs out. */
 async function signOut(page: Page) {
   const menu = page.locator('summary', { hasText: 'Menu' });
@@ -156,7 +165,10 @@ async function walk(page: Page, testInfo: TestInfo, check: Check) {
   await expect(page.getByTestId('unread-count')).toBeAttached();
   for (const url of ['/developer', clientUrl, `${clientUrl}/edit`, '/developer/requests', '/notifications', '/apps']) {
     await visit(url);
-    if (url === clientUrl) await expect(page.getByRole('button', { name: 'Request production review' })).toBeVisible();
+    if (url === clientUrl) {
+      await expect(page.getByRole('button', { name: 'Request production review' })).toBeVisible();
+      if (testInfo.project.use.javaScriptEnabled !== false) await sectionShot(page, 'stage', 'developer-clients-client-stage');
+    }
   }
 }
 
