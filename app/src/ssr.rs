@@ -169,12 +169,16 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 pub fn request_ctx() -> Result<RequestCtx, AppError> {
-    use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<RequestCtx>().cloned())
-        .ok_or_else(|| {
-            tracing::error!("RequestCtx missing from request extensions");
-            AppError::Internal
-        })
+    current_request_ctx().ok_or_else(|| {
+        tracing::error!("RequestCtx missing from request extensions");
+        AppError::Internal
+    })
+}
+
+/// The request's context when there is a request: none while the router lists
+/// the routes at start-up (rendering the shell without one), which is no error.
+pub fn current_request_ctx() -> Option<RequestCtx> {
+    use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<RequestCtx>().cloned())
 }
 
 /// The signed-in user, or `Unauthenticated`.

@@ -180,7 +180,7 @@ fn here_untracked(location: &leptos_router::location::Location) -> String {
 fn carried_notice() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        crate::ssr::request_ctx().ok().and_then(|c| c.notice)
+        crate::ssr::current_request_ctx().and_then(|c| c.notice)
     }
     #[cfg(not(feature = "ssr"))]
     {

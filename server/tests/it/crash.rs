@@ -269,3 +269,35 @@ async fn a_server_killed_under_load_lost_nothing_it_acknowledged() {
 async fn a_server_stopped_under_load_drains_exits_cleanly_and_lost_nothing() {
     stop_under_load(Stop::Term).await;
 }
+
+/// A clean start and the pages people open first log no error: an error line in
+/// an operator's log must mean something (the router once logged "RequestCtx
+/// missing" at every start, listing its routes without a request).
+#[tokio::test]
+async fn a_server_starts_and_serves_its_first_pages_without_logging_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let log = dir.path().join("server.log");
+    let mut node = start_node_logging(&url, dir.path(), &log);
+    until_ready(&mut node).await;
+    for path in [
+        "/",
+        "/login",
+        "/developer",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = reqwest::get(format!("{}{path}", node.base)).await.unwrap();
+        assert!(r.status().as_u16() < 400, "{path}: {}", r.status());
+    }
+    drop(node);
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("Portcullis is serving at"),
+        "the log is read: {written}"
+    );
+    let errors: Vec<&str> = written
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -44,6 +44,24 @@ pub fn node_env(url: &str) -> Vec<(&'static str, String)> {
 /// Starts `portcullis serve` on a free port; `issuer` is the address clients use
 /// (one load-balanced address for a cluster), or the node's own when `None`.
 pub fn start_node(url: &str, dir: &std::path::Path, issuer: Option<&str>) -> Node {
+    start_node_with(url, dir, issuer, Stdio::null(), Stdio::inherit())
+}
+
+/// As [`start_node`], what it prints and logs (standard output and error) written
+/// to `log` to be read back.
+pub fn start_node_logging(url: &str, dir: &std::path::Path, log: &std::path::Path) -> Node {
+    let file = std::fs::File::create(log).unwrap();
+    let out = file.try_clone().unwrap();
+    start_node_with(url, dir, None, out.into(), file.into())
+}
+
+fn start_node_with(
+    url: &str,
+    dir: &std::path::Path,
+    issuer: Option<&str>,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -58,8 +76,8 @@ pub fn start_node(url: &str, dir: &std::path::Path, issuer: Option<&str>) -> Nod
         .envs(node_env(url))
         .env("PORTCULLIS_BIND", format!("127.0.0.1:{port}"))
         .env("PORTCULLIS_ISSUER", issuer.unwrap_or(&base))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .expect("the server binary starts");
     Node { child, base }
