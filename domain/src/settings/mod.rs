@@ -28,22 +28,6 @@ pub use registration::*;
 /// Seed 000: whether applications not marked first-party may use OAuth at all.
 pub const THIRD_PARTY_OAUTH: &str = "third_party_oauth_enabled";
 
-pub async fn get_bool<C: ConnectionTrait>(
-    conn: &C,
-    key: &str,
-    default: bool,
-) -> DomainResult<bool> {
-    Ok(ss::Entity::find_by_id(key.to_owned())
-        .one(conn)
-        .await?
-        .map(|r| r.value == "true")
-        .unwrap_or(default))
-}
-
-pub async fn third_party_oauth_enabled<C: ConnectionTrait>(conn: &C) -> DomainResult<bool> {
-    get_bool(conn, THIRD_PARTY_OAUTH, true).await
-}
-
 /// The scopes a client in development adds without approval ([`SANDBOX_SCOPES`]),
 /// read where the portal judges a scope request.
 pub async fn sandbox_scopes<C: ConnectionTrait>(conn: &C) -> DomainResult<Vec<String>> {

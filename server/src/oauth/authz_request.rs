@@ -107,10 +107,16 @@ async fn check(
     // copy is stale); a document that cannot be used is shown, never redirected.
     let client = match super::cimd::resolve(st, client_id, ip).await {
         Ok(Some(c)) => c,
-        Ok(None) => domain::clients::find(&st.services.db, client_id)
-            .await
-            .map_err(|_| Failure::Page("server_error"))?
-            .ok_or(Failure::Page("unknown_client"))?,
+        // The cached record the token endpoint uses (dropped in every process when
+        // the client changes: the change feed). A miss is asked of the database
+        // once more, so that its failure is a server error, not "unknown client".
+        Ok(None) => match st.tokens.clients.record(&st.services.db, client_id).await {
+            Some(r) => r.client.clone(),
+            None => domain::clients::find(&st.services.db, client_id)
+                .await
+                .map_err(|_| Failure::Page("server_error"))?
+                .ok_or(Failure::Page("unknown_client"))?,
+        },
         Err(u) => return Err(Failure::Page(u.reason())),
     };
     let document = domain::clients::metadata_document::looks_like_url(&client.id);
@@ -142,8 +148,12 @@ async fn check(
             _ => "client_unavailable",
         }));
     }
+    // The runtime settings' copy, as the token endpoint reads it: every process
+    // hears of the switch through the change feed, so no database read per request.
     if !client.first_party
-        && !domain::settings::third_party_oauth_enabled(&st.services.db)
+        && !st
+            .tokens
+            .third_party_enabled()
             .await
             .map_err(|_| Failure::Page("server_error"))?
     {

@@ -472,3 +472,94 @@ async fn a_new_secret_is_shown_once_by_whichever_node_serves_the_page() {
         "taken views leave nothing behind"
     );
 }
+
+/// Where the authorization endpoint of `base` sends a signed-out browser asking
+/// for a code for `client_id`: the sign-in page, or an error page.
+async fn authorize_goes(base: &str, client_id: &str) -> String {
+    let url = format!(
+        "{base}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        enc("https://rp.example.edu/cb"),
+        crate::rp::CHALLENGE,
+    );
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
+    r.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The authorization endpoint reads the client and the third-party switch from
+/// memory, like the token endpoint: a switch thrown and a client deleted by the CLI
+/// are followed by every server at `/authorize` too.
+#[tokio::test]
+async fn the_authorization_endpoint_follows_the_third_party_switch_and_a_deleted_client() {
+    let (app, second, _, _) = setup().await;
+    let web = register(
+        &app,
+        NewClient {
+            metadata: ClientPatch {
+                name: Some("Web app".into()),
+                redirect_uris: Some(vec!["https://rp.example.edu/cb".into()]),
+                ..Default::default()
+            },
+            application_type: Some(ApplicationType::Web),
+            scopes: vec!["openid".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    for base in [&app.base, &second] {
+        let to = authorize_goes(base, &web.id).await;
+        assert!(to.starts_with("/login"), "{base}: cached now: {to}");
+    }
+    let run = |args: &'static [&'static str]| {
+        let app = &app;
+        async move {
+            let out = cli_process(app, args).await;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    };
+    run(&["third-party-oauth", "off"]).await;
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("third-party OAuth turned off by the CLI", || {
+            let (base, id) = (base.clone(), web.id.clone());
+            async move {
+                authorize_goes(&base, &id).await == "/oauth/error?reason=third_party_disabled"
+            }
+        })
+        .await;
+    }
+    run(&["third-party-oauth", "on"]).await;
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("third-party OAuth turned on again", || {
+            let (base, id) = (base.clone(), web.id.clone());
+            async move { authorize_goes(&base, &id).await.starts_with("/login") }
+        })
+        .await;
+    }
+    let out = cli_process(&app, &["client", "delete", &web.id]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for base in [app.base.clone(), second.clone()] {
+        within_patience("a client deleted by the CLI, at /authorize", || {
+            let (base, id) = (base.clone(), web.id.clone());
+            async move { authorize_goes(&base, &id).await.contains("unknown_client") }
+        })
+        .await;
+    }
+}
