@@ -139,6 +139,28 @@ impl Tokens {
         grant_id: &str,
         asked: ScopeSet,
     ) -> Result<ScopeSet, IssueError> {
+        self.allowed(client, grant_id, asked, false).await
+    }
+
+    /// As [`Self::still_allowed`] for a code's (or a device code's) scopes, where
+    /// the whole consent must still stand: one scope withdrawn since and the code
+    /// is refused. One read of the grant for both checks.
+    pub async fn allowed_in_full(
+        &self,
+        client: &Client,
+        grant_id: &str,
+        asked: ScopeSet,
+    ) -> Result<ScopeSet, IssueError> {
+        self.allowed(client, grant_id, asked, true).await
+    }
+
+    async fn allowed(
+        &self,
+        client: &Client,
+        grant_id: &str,
+        asked: ScopeSet,
+        in_full: bool,
+    ) -> Result<ScopeSet, IssueError> {
         let withdrawn = || {
             IssueError::InvalidGrant("the user's consent for this client has been withdrawn".into())
         };
@@ -146,6 +168,9 @@ impl Tokens {
             .await?
             .ok_or_else(withdrawn)?;
         let allowed: ScopeSet = grant.scopes.iter().cloned().collect();
+        if in_full && !asked.iter().all(|s| allowed.contains(s)) {
+            return Err(withdrawn());
+        }
         let consented = asked.intersection(&allowed);
         if !asked.is_empty() && consented.is_empty() {
             return Err(withdrawn());
@@ -157,16 +182,6 @@ impl Tokens {
             )));
         }
         Ok(kept)
-    }
-
-    /// The whole consent must still stand for `scopes` (a code's scopes).
-    pub async fn grant_covers(&self, grant_id: &str, scopes: &ScopeSet) -> Result<(), IssueError> {
-        match crate::oauth::consents::find_by_id(&self.db, grant_id).await? {
-            Some(g) if scopes.iter().all(|s| g.scopes.iter().any(|h| h == s)) => Ok(()),
-            _ => Err(IssueError::InvalidGrant(
-                "the user's consent for this client has been withdrawn".into(),
-            )),
-        }
     }
 
     /// Seed 000's switch, from memory when fresh.

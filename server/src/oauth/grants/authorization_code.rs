@@ -85,8 +85,9 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
     }
     let user = tokens.active_user(&row.user_id).await?;
     let asked = ScopeSet::parse(&row.scopes);
-    tokens.grant_covers(&row.grant_id, &asked).await?;
-    let scopes = tokens.still_allowed(c.client, &row.grant_id, asked).await?;
+    let scopes = tokens
+        .allowed_in_full(c.client, &row.grant_id, asked)
+        .await?;
     let issued = tokens
         .for_user(
             UserIssue {

@@ -76,8 +76,7 @@ pub async fn exchange(c: &Caller<'_>, req: Request) -> Result<TokenResponse, OAu
         return Err(OAuthError::invalid_grant(d));
     }
     let asked = ScopeSet::parse(&row.scopes);
-    tokens.grant_covers(grant_id, &asked).await?;
-    let scopes = tokens.still_allowed(c.client, grant_id, asked).await?;
+    let scopes = tokens.allowed_in_full(c.client, grant_id, asked).await?;
     let issued = tokens
         .for_user(
             UserIssue {
