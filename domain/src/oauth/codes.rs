@@ -91,18 +91,22 @@ pub async fn redeem_code<C: ConnectionTrait>(
     now: Timestamp,
 ) -> DomainResult<Result<code::Model, RedeemError>> {
     let hash = token_hash(value);
+    // The claim answers with the row it won (`RETURNING`): the winner reads
+    // nothing more; only a loser looks at why it lost.
     let won = code::Entity::update_many()
         .col_expr(code::Column::UsedAt, Expr::value(now))
         .filter(code::Column::CodeHash.eq(&hash))
         .filter(code::Column::ClientId.eq(client_id))
         .filter(code::Column::UsedAt.is_null())
         .filter(code::Column::ExpiresAt.gt(now))
-        .exec(conn)
+        .exec_with_returning(conn)
         .await?
-        .rows_affected;
+        .pop();
+    if let Some(r) = won {
+        return Ok(Ok(r));
+    }
     let row = code::Entity::find_by_id(hash.clone()).one(conn).await?;
     match row {
-        Some(r) if won == 1 => Ok(Ok(r)),
         Some(r) if r.client_id == client_id && r.used_at.is_some() => {
             // Replay: revoke the refresh tokens and the access token issued from it.
             revoke_family(conn, revocations, &hash, now).await?;
