@@ -10,7 +10,6 @@
 //! front-channel pages for the sign-out page to load.
 
 use jsonwebtoken::Validation;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
@@ -28,28 +27,25 @@ pub async fn signed_in_to<C: ConnectionTrait>(
     client_id: &str,
     now: Timestamp,
 ) -> DomainResult<()> {
+    use sea_orm::{DbBackend, Statement};
     let id = token_hash(session_token);
-    if session::Entity::find_by_id(id.clone())
-        .one(conn)
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
-    session_client::Entity::insert(session_client::ActiveModel {
-        session_id: Set(id),
-        client_id: Set(client_id.to_owned()),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            session_client::Column::SessionId,
-            session_client::Column::ClientId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(conn)
+    let backend = conn.get_database_backend();
+    let (s, c, t) = match backend {
+        DbBackend::Postgres => ("$1", "$2", "$3"),
+        _ => ("?1", "?2", "?3"),
+    };
+    // One statement, on the code's path: the row is noted only while the session
+    // exists (one that has just ended has no row to point at), once.
+    let sql = format!(
+        "INSERT INTO session_clients (session_id, client_id, created_at) \
+         SELECT {s}, {c}, {t} WHERE EXISTS (SELECT 1 FROM sessions WHERE id = {s}) \
+         ON CONFLICT (session_id, client_id) DO NOTHING"
+    );
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        &sql,
+        [id.into(), client_id.into(), now.into()],
+    ))
     .await?;
     Ok(())
 }
