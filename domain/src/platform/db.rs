@@ -73,7 +73,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             .await?;
     }
-    Migrator::up(&txn, None).await?;
+    Migrator::up(&*txn, None).await?;
     txn.commit().await
 }
 
@@ -128,11 +128,22 @@ pub async fn lock_key<C: ConnectionTrait>(conn: &C, space: i32, key: &str) -> Re
     Ok(())
 }
 
-pub async fn write_txn(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+/// A write transaction: `BEGIN IMMEDIATE` on SQLite, after this process's other
+/// writers on the same file (see [`WriteTxn`]); a plain transaction on PostgreSQL.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+    let turn = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => writers::turn(db.get_sqlite_connection_pool()).await,
+        _ => None,
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok(WriteTxn { txn, _turn: turn })
 }
+
+mod writers;
+pub use writers::WriteTxn;

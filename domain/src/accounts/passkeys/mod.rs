@@ -279,7 +279,7 @@ pub async fn assert_second_step(
     u: &User,
     credential: &str,
     now: Timestamp,
-) -> Result<sea_orm::DatabaseTransaction, PasskeyError> {
+) -> Result<crate::platform::db::WriteTxn, PasskeyError> {
     let (_, txn) = assert_in(db, rp, credential, SECOND_STEP, Some(&u.id), now).await?;
     Ok(txn)
 }
@@ -295,7 +295,7 @@ async fn assert_in(
     purpose: &str,
     owner: Option<&str>,
     now: Timestamp,
-) -> Result<(User, sea_orm::DatabaseTransaction), PasskeyError> {
+) -> Result<(User, crate::platform::db::WriteTxn), PasskeyError> {
     let unknown = || {
         match owner {
         Some(_) => PasskeyError::Refused(

@@ -41,7 +41,7 @@ async fn proven(
     a: &Attempt<'_>,
     who: &Principal,
     proof: Proof<'_>,
-) -> Result<sea_orm::DatabaseTransaction, OwnError> {
+) -> Result<crate::platform::db::WriteTxn, OwnError> {
     match proof {
         Proof::Password(p) if p.expose().is_empty() => {
             Err(OwnError::Problems(vec![DomainError::invalid(

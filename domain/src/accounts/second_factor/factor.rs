@@ -201,7 +201,7 @@ pub(crate) async fn check(
     u: &User,
     input: &str,
     confirming: bool,
-) -> Result<(Method, sea_orm::DatabaseTransaction), CodeError> {
+) -> Result<(Method, crate::platform::db::WriteTxn), CodeError> {
     let limits = limits(a.throttle, &u.id, a.ip.as_deref());
     let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
     if let Some(retry_after_secs) = throttle::locked_for(db, &keys, a.now).await? {
@@ -294,7 +294,7 @@ pub(crate) async fn confirm_in(
     a: &Attempt<'_>,
     u: &User,
     code: &str,
-) -> Result<(Vec<String>, sea_orm::DatabaseTransaction), CodeError> {
+) -> Result<(Vec<String>, crate::platform::db::WriteTxn), CodeError> {
     let (_, txn) = check(db, a, u, code, true).await?;
     tf::Entity::update_many()
         .col_expr(tf::Column::ConfirmedAt, Expr::value(a.now))
@@ -325,7 +325,7 @@ pub async fn verify(
     a: &Attempt<'_>,
     u: &User,
     input: &str,
-) -> Result<(Method, sea_orm::DatabaseTransaction), CodeError> {
+) -> Result<(Method, crate::platform::db::WriteTxn), CodeError> {
     check(db, a, u, input, false).await
 }
 

@@ -228,7 +228,7 @@ impl Finish<'_> {
     /// opens the session, `amr` from the first step and `last`.
     async fn session(
         self,
-        txn: sea_orm::DatabaseTransaction,
+        txn: crate::platform::db::WriteTxn,
         found: pending::Pending,
         last: Method,
     ) -> Result<SignedIn, SecondStepError> {
