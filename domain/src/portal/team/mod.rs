@@ -102,28 +102,40 @@ pub(crate) async fn is_co_owner<C: ConnectionTrait>(
     )
 }
 
-/// The usernames of a client's co-owners, by when they joined: what the approval
-/// queue shows beside the owner. For callers that already checked who may see it.
-pub async fn co_owner_names<C: ConnectionTrait>(
+/// A client's co-owners with their accounts, by when they joined.
+async fn co_owners<C: ConnectionTrait>(
     conn: &C,
     client_id: &str,
-) -> DomainResult<Vec<String>> {
+) -> DomainResult<Vec<(client_member::Model, user::Model)>> {
     let rows = client_member::Entity::find()
         .filter(client_member::Column::ClientId.eq(client_id))
         .order_by_asc(client_member::Column::AddedAt)
         .order_by_asc(client_member::Column::UserId)
         .all(conn)
         .await?;
-    let mut names: std::collections::HashMap<String, String> = user::Entity::find()
+    let mut people: std::collections::HashMap<String, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id.clone())))
         .all(conn)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.username))
+        .map(|u| (u.id.clone(), u))
         .collect();
     Ok(rows
-        .iter()
-        .filter_map(|m| names.remove(&m.user_id))
+        .into_iter()
+        .filter_map(|m| people.remove(&m.user_id).map(|u| (m, u)))
+        .collect())
+}
+
+/// The usernames of a client's co-owners, by when they joined: what the approval
+/// queue shows beside the owner. For callers that already checked who may see it.
+pub async fn co_owner_names<C: ConnectionTrait>(
+    conn: &C,
+    client_id: &str,
+) -> DomainResult<Vec<String>> {
+    Ok(co_owners(conn, client_id)
+        .await?
+        .into_iter()
+        .map(|(_, u)| u.username)
         .collect())
 }
 
@@ -161,27 +173,12 @@ pub async fn team(
             members.push(member(u, TeamRole::Owner, None));
         }
     }
-    let rows = client_member::Entity::find()
-        .filter(client_member::Column::ClientId.eq(client_id))
-        .order_by_asc(client_member::Column::AddedAt)
-        .order_by_asc(client_member::Column::UserId)
-        .all(db)
-        .await?;
-    let mut people: std::collections::HashMap<String, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id.clone())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.clone(), u))
-        .collect();
-    for m in rows {
-        if let Some(u) = people.remove(&m.user_id) {
-            members.push(member(
-                User::try_from(u)?,
-                TeamRole::CoOwner,
-                Some(m.added_at),
-            ));
-        }
+    for (m, u) in co_owners(db, client_id).await? {
+        members.push(member(
+            User::try_from(u)?,
+            TeamRole::CoOwner,
+            Some(m.added_at),
+        ));
     }
     let offer = match client_transfer::Entity::find_by_id(client_id.to_owned())
         .one(db)

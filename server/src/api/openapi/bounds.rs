@@ -291,14 +291,7 @@ pub(super) fn apply_bounds(doc: &mut Value) {
     if let Some(req) = schemas["Rejection"].as_object_mut() {
         req.insert("required".into(), json!(["reason"]));
     }
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in super::operations(doc) {
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             for p in params {
                 let name = p["name"].as_str().unwrap_or_default().to_owned();

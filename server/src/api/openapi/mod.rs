@@ -125,15 +125,7 @@ fn add_error_responses(doc: &mut Value) {
         "description": "An error",
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
     });
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-        .filter_map(Value::as_object_mut)
-    {
+    for op in operations(doc).filter_map(Value::as_object_mut) {
         let body = op.get("requestBody").cloned();
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
@@ -151,6 +143,16 @@ fn add_error_responses(doc: &mut Value) {
                 .or_insert_with(|| error.clone());
         }
     }
+}
+
+/// Every operation of the document (each method of each path).
+fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
 }
 
 /// The document as served.
