@@ -131,6 +131,22 @@ fn assert_refused_grant(status: u16, body: &Value) {
     assert_eq!(body["error_description"], DEVELOPMENT_ONLY, "{body}");
 }
 
+/// Of two racing replies, the one that won with `won` and the one that lost
+/// with 409, asserting there is exactly one of each.
+fn one_won(replies: &[Reply], won: u16) -> (&Reply, &Reply) {
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [won, 409],
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    let winner = replies.iter().find(|r| r.status == won).unwrap();
+    let loser = replies.iter().find(|r| r.status == 409).unwrap();
+    (winner, loser)
+}
+
 async fn put_stage(api: &Api, id: &str, body: Value) -> Reply {
     api.put(&at(routes::STAGE, id), body).await
 }
@@ -478,16 +494,7 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
         }
     })
     .await;
-    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
-    statuses.sort();
-    assert_eq!(
-        statuses,
-        [202, 409],
-        "{:?}",
-        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
-    );
-    let queued = replies.iter().find(|r| r.status == 202).unwrap();
-    let lost = replies.iter().find(|r| r.status == 409).unwrap();
+    let (queued, lost) = one_won(&replies, 202);
     assert_eq!(lost.json()["error"], "conflict", "{}", lost.body);
     let req = queued.json();
     assert_eq!(
@@ -593,15 +600,7 @@ async fn a_promotion_goes_through_the_queue_and_an_administrator_moves_the_clien
         }
     })
     .await;
-    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
-    statuses.sort();
-    assert_eq!(
-        statuses,
-        [200, 409],
-        "{:?}",
-        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
-    );
-    let moved = replies.iter().find(|r| r.status == 200).unwrap();
+    let (moved, _) = one_won(&replies, 200);
     let v = moved.json();
     assert_eq!(v["stage"], "development", "{v}");
     assert_eq!(
