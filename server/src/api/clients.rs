@@ -80,19 +80,15 @@ pub async fn create(
     )
     .await?;
     let location = format!("{}/{}", super::routes::CLIENTS, created.client.id);
-    let mut resp = (
+    Ok(super::located(
         StatusCode::CREATED,
         Json(CreatedClient {
             client: created.client.into(),
             client_secret: created.secret.map(|s| s.expose().to_owned()),
             request_id: created.request_id,
         }),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+        &location,
+    ))
 }
 
 /// The entity tag of a client's version (RFC 9110 §8.8.3; strong: the version

@@ -165,6 +165,21 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
+/// `body` with `status` and a `Location` header naming what was made (201) or
+/// what will be decided (202).
+pub(crate) fn located(
+    status: axum::http::StatusCode,
+    body: impl axum::response::IntoResponse,
+    location: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut resp = (status, body).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(location) {
+        resp.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    resp
+}
+
 fn only(m: MethodRouter<ApiState>) -> MethodRouter<ApiState> {
     m.fallback(method_not_allowed)
 }

@@ -4,11 +4,11 @@
 //! administrator's change at once. The rules are `domain::portal::stage`'s.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use domain::portal::{self, stage};
 use domain::DomainError;
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 
 use super::auth::Caller;
 use super::clients::with_etag;
@@ -44,11 +44,11 @@ pub async fn promote(
     let app = &st.oauth.services;
     let r = stage::request_promotion(&app.db, &who, &id, &b.justification, app.now()).await?;
     let location = format!("{}/{}", super::routes::REQUESTS, r.id);
-    let mut resp = (StatusCode::ACCEPTED, Json(RequestView::from(r))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(super::located(
+        StatusCode::ACCEPTED,
+        Json(RequestView::from(r)),
+        &location,
+    ))
 }
 
 /// Administrators: moves a client to `development` or `production` at once. To
