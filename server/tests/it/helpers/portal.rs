@@ -212,7 +212,15 @@ impl Api {
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        r.json()
+        let v = r.json();
+        // RFC 9110 §15.3.2: a 201 names what it made.
+        assert_eq!(
+            r.location(),
+            Some(format!("/api/v1/clients/{}", v["id"].as_str().unwrap())),
+            "{}",
+            r.body
+        );
+        v
     }
 
     /// Registers a web client; returns its id and secret.
