@@ -78,6 +78,10 @@ pub enum ClientCommand {
         /// sector, the redirect URIs' one host).
         #[arg(long)]
         subject_type: Option<String>,
+        /// How its ID tokens are signed: RS256 (the default OpenID Connect
+        /// requires) or ES256 (a P-256 signature, ~15× cheaper to make).
+        #[arg(long)]
+        id_token_signed_response_alg: Option<String>,
         /// Encrypt its ID tokens to its key (with --jwks-uri): RSA-OAEP-256,
         /// RSA-OAEP, ECDH-ES, ECDH-ES+A128KW or ECDH-ES+A256KW.
         #[arg(long)]
@@ -159,6 +163,7 @@ pub(super) async fn client_command(
             requestable_claims,
             request_uris,
             subject_type,
+            id_token_signed_response_alg,
             id_token_encrypted_response_alg,
             id_token_encrypted_response_enc,
             userinfo_encrypted_response_alg,
@@ -181,6 +186,12 @@ pub(super) async fn client_command(
                     format!("--subject-type: must be public or pairwise (got '{s}')")
                 })?,
             };
+            let id_token_alg = match id_token_signed_response_alg.as_deref() {
+                None => None,
+                Some(a) => Some(clients::SigningAlg::parse(a).ok_or_else(|| {
+                    format!("--id-token-signed-response-alg: must be RS256 or ES256 (got '{a}')")
+                })?),
+            };
             let new = NewClient {
                 subject_type,
                 application_type: Some(app),
@@ -202,6 +213,7 @@ pub(super) async fn client_command(
                         require_pushed_authorization_requests,
                     ),
                     dpop_bound_access_tokens: Some(dpop_bound_access_tokens),
+                    id_token_signed_response_alg: id_token_alg,
                     encryption: domain::clients::EncryptionPatch {
                         id_token_encrypted_response_alg: Some(id_token_encrypted_response_alg),
                         id_token_encrypted_response_enc: Some(id_token_encrypted_response_enc),

@@ -358,3 +358,50 @@ async fn a_lost_second_factor_is_reset_from_the_command_line() {
         .unwrap()
         .is_none());
 }
+
+/// `client add --id-token-signed-response-alg`: ES256 is registered as asked; a
+/// name outside the two is one line and registers nothing.
+#[tokio::test]
+async fn a_client_added_from_the_command_line_may_sign_its_id_tokens_es256() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let env = with_db(&url, &[]);
+    let add = |alg: &str| {
+        portcullis(
+            &[
+                "client",
+                "add",
+                "--name",
+                "Quick app",
+                "--redirect-uri",
+                "https://app.example.edu/cb",
+                "--id-token-signed-response-alg",
+                alg,
+            ],
+            &env,
+            None,
+        )
+    };
+    let o = add("HS256");
+    assert_one_line_error(&o, "--id-token-signed-response-alg: must be RS256 or ES256");
+    let o = add("ES256");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_id: "))
+        .unwrap_or_else(|| panic!("{out}"));
+
+    let db = domain::platform::db::connect(&url).await.unwrap();
+    let client = domain::clients::find(&db, id).await.unwrap().unwrap();
+    assert_eq!(
+        client.metadata.id_token_signed_response_alg,
+        domain::clients::SigningAlg::ES256
+    );
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let count = domain::entities::client::Entity::find()
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "the refused one registered nothing");
+}
