@@ -24,7 +24,11 @@
 # nothing. Never a pass/fail: numbers only.
 #
 #   BIN=…/debug/portcullis SKIP_BUILD=1 RUNS=1 DURATION=3s scripts/bench_flow.sh  # a quick check
-#   NO_COMPARE=1 leaves oidc-provider out.
+#   NO_COMPARE=1 leaves oidc-provider out; ALGS=ES256 measures one of the two rows.
+#
+# Each provider is measured twice: with a client taking the default RS256 ID tokens
+# (OpenID Connect's default, ~0.5 ms of RSA per flow here on both sides) and with one
+# registered for ES256 ID tokens (`--id-token-signed-response-alg ES256`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
@@ -33,6 +37,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 MAX_ERRORS=${MAX_ERRORS:-5}
 SESSIONS=${SESSIONS:-32}
+ALGS=${ALGS:-RS256 ES256}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
@@ -106,53 +111,75 @@ measure() {
   printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
 }
 
-# Portcullis: the people, a web client (consent is remembered for web clients
-# unless they ask for it every time), each person signed in and consenting once.
+# Portcullis: the people, one web client per ID-token algorithm (consent is
+# remembered for web clients unless they ask for it every time), each person signed
+# in and consenting once to each.
 "$BIN" migrate >/dev/null
 for person in $PEOPLE; do
   printf '%s' "$PASSWORD" | "$BIN" user add --username "$person" --email "$person@example.edu" --display-name "Bench person" >/dev/null
 done
-out=$("$BIN" client add --name "bench web app" --type web --redirect-uri "$REDIRECT" --scope openid --grant authorization_code)
-CID=$(awk '/^client_id:/ {print $2}' <<<"$out"); CSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+declare -A CID CSECRET
+for alg in $ALGS; do
+  out=$("$BIN" client add --name "bench web app $alg" --type web --redirect-uri "$REDIRECT" \
+    --scope openid --grant authorization_code --id-token-signed-response-alg "$alg")
+  CID[$alg]=$(awk '/^client_id:/ {print $2}' <<<"$out")
+  CSECRET[$alg]=$(awk '/^client_secret:/ {print $2}' <<<"$out")
+done
 
 taskset -c 1 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 BASE="http://127.0.0.1:$PORT"
-AUTHORIZE="/oauth/authorize?$(query "$CID")"
-# shellcheck disable=SC2086 # one argument per person
-taskset -c 0 python3 scripts/flow_session.py "$BASE$AUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/cookies"
-echo "Portcullis:" >&2
-read -r pc_fps pc_p50 pc_p99 pc_cpu < <(measure "$BASE" "$AUTHORIZE" /oauth/token "$CID" "$CSECRET" "$WORK/cookies")
+declare -A PC OP
+for alg in $ALGS; do
+  AUTHORIZE="/oauth/authorize?$(query "${CID[$alg]}")"
+  # shellcheck disable=SC2086 # one argument per person
+  taskset -c 0 python3 scripts/flow_session.py "$BASE$AUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/cookies-$alg"
+  echo "Portcullis, $alg ID tokens:" >&2
+  PC[$alg]=$(measure "$BASE" "$AUTHORIZE" /oauth/token "${CID[$alg]}" "${CSECRET[$alg]}" "$WORK/cookies-$alg")
+done
 
 # The comparison: oidc-provider from npm on Node.js 22 (both installed into a cache
-# folder, never the repository), in its default in-memory setup, with a web client
-# and its development sign-in and consent pages (scripts/node_provider.mjs flow).
+# folder, never the repository), in its default in-memory setup, with the same two
+# web clients and its development sign-in and consent pages (scripts/node_provider.mjs flow).
 if [ "${NO_COMPARE:-}" != 1 ]; then
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   # shellcheck source=scripts/node_provider.sh
   . scripts/node_provider.sh
   start_node_provider "$WORK/node.log" https://api.example.edu/registrations flow "$REDIRECT"
   SERVER_PID=$NODE_PID
-  NAUTHORIZE="/auth?$(query svc-web)"
-  # Its dev sign-in takes any login; the sessions and Grants live in its memory.
-  # shellcheck disable=SC2086 # one argument per person
-  taskset -c 0 python3 scripts/flow_session.py "$NBASE$NAUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/node-cookies"
-  echo "oidc-provider:" >&2
-  read -r op_fps op_p50 op_p99 op_cpu < <(measure "$NBASE" "$NAUTHORIZE" /token svc-web "$NSECRET" "$WORK/node-cookies")
+  for alg in $ALGS; do
+    ncid=svc-web; [ "$alg" = ES256 ] && ncid=svc-web-es256
+    NAUTHORIZE="/auth?$(query "$ncid")"
+    # Its dev sign-in takes any login; the sessions and Grants live in its memory.
+    # shellcheck disable=SC2086 # one argument per person
+    taskset -c 0 python3 scripts/flow_session.py "$NBASE$NAUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/node-cookies-$alg"
+    echo "oidc-provider, $alg ID tokens:" >&2
+    OP[$alg]=$(measure "$NBASE" "$NAUTHORIZE" /token "$ncid" "$NSECRET" "$WORK/node-cookies-$alg")
+  done
   NODE_VERSION=$("$NODE22" --version)
-else
-  read -r op_fps op_p50 op_p99 op_cpu <<<"- - - -"
 fi
 
 ratio() { [ "$2" = - ] && echo - || python3 -c "print(f'{$1/$2:.1f}×')"; }
+row() { # $1 = label, $2 = "flows/s p50 p99 cpu"
+  local fps p50 p99 cpu
+  read -r fps p50 p99 cpu <<<"$2"
+  echo "| $1 | $fps | $p50 | $p99 | ${cpu} µs |"
+}
 echo
 echo "| authorization-code flow (authorize with session + remembered consent → code → token, PKCE) | flows/s | p50 | p99 | server CPU per flow |"
 echo "|---|---|---|---|---|"
-echo "| Portcullis | $pc_fps | $pc_p50 | $pc_p99 | ${pc_cpu} µs |"
-[ "${NO_COMPARE:-}" = 1 ] ||
-  echo "| oidc-provider $OP_VERSION on Node.js $NODE_VERSION (in-memory, dev interactions) | $op_fps | $op_p50 | $op_p99 | ${op_cpu} µs |"
-[ "${NO_COMPARE:-}" = 1 ] || { echo; echo "Portcullis ÷ oidc-provider: $(ratio "$pc_fps" "$op_fps") flows/s"; }
+for alg in $ALGS; do
+  row "Portcullis, $alg ID tokens" "${PC[$alg]}"
+  [ "${NO_COMPARE:-}" = 1 ] ||
+    row "oidc-provider $OP_VERSION on Node.js $NODE_VERSION (in-memory, dev interactions), $alg ID tokens" "${OP[$alg]}"
+done
+if [ "${NO_COMPARE:-}" != 1 ]; then
+  echo
+  for alg in $ALGS; do
+    echo "Portcullis ÷ oidc-provider, $alg ID tokens: $(ratio "${PC[$alg]%% *}" "${OP[$alg]%% *}") flows/s"
+  done
+fi
 echo
 echo "(median of $RUNS runs of $DURATION, $CONNECTIONS connections, sessions of $SESSIONS people; p50/p99 over all requests, two per flow; server on core 1, wrk on core 0; $(nproc) cores; $(date -u +%Y-%m-%d))"

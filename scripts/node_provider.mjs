@@ -7,14 +7,15 @@
 //
 //   node scripts/node_provider.mjs <oidc-provider dir> <port> <client id> <secret> <api> [flow <redirect uri>]
 //
-// With `flow <redirect uri>` (scripts/bench_flow.sh), a confidential web client
-// `<client id>-web` is added too (authorization_code, response_type code, scope
-// openid, client_secret_basic, that one redirect URI), and the provider's own dev
-// interactions (a sign-in form taking any login, and a consent form) are turned on,
-// so that a script can sign a person in and consent once; the session and the Grant
-// stay in the in-memory adapter, so later authorization requests with the session
-// cookie answer a code directly. Everything else is the provider's defaults (opaque
-// access tokens for this client, RS256 ID tokens). Without it, devInteractions stay
+// With `flow <redirect uri>` (scripts/bench_flow.sh), two confidential web clients
+// are added too (authorization_code, response_type code, scope openid,
+// client_secret_basic, that one redirect URI): `<client id>-web` with the default
+// RS256 ID tokens and `<client id>-web-es256` with ES256 ones. The provider's own
+// dev interactions (a sign-in form taking any login, and a consent form) are turned
+// on, so that a script can sign a person in and consent once; the session and the
+// Grant stay in the in-memory adapter, so later authorization requests with the
+// session cookie answer a code directly. Everything else is the provider's defaults
+// (opaque access tokens for these clients). Without `flow`, devInteractions stay
 // off, as bench.sh runs it.
 //
 // The provider is installed by bench.sh into a cache folder, never into the
@@ -45,15 +46,16 @@ const provider = new Provider(issuer, {
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'registrations:read',
-  })).concat(flow ? [{
-    client_id: `${clientId}-web`,
+  })).concat(flow ? [['web', 'RS256'], ['web-es256', 'ES256']].map(([suffix, alg]) => ({
+    client_id: `${clientId}-${suffix}`,
     client_secret: secret,
     grant_types: ['authorization_code'],
     redirect_uris: [redirectUri],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'openid',
-  }] : []),
+    id_token_signed_response_alg: alg,
+  })) : []),
   // ID tokens need an RS256 key by OIDC's default; access tokens are signed ES256.
   jwks: { keys: [{ ...ec, use: 'sig', kid: 'es' }, { ...rsa, use: 'sig', kid: 'rs' }] },
   scopes: ['openid', 'registrations:read'],
