@@ -70,6 +70,9 @@ export const serverEnv: Record<string, string> = {
   PORTCULLIS_LOG__LEVEL: 'warn',
   // The sign-up-from-an-app spec needs it (docs/SETTINGS.md: allow_self_signup).
   PORTCULLIS_ALLOW_SELF_SIGNUP: 'true',
+  // Developers' apps admit anyone at once, as the specs before lifecycle stages
+  // expect; lifecycle.spec.ts runs a server with the default (on).
+  PORTCULLIS_NEW_CLIENTS_IN_DEVELOPMENT: 'false',
   // The apps of the logout and key specs listen on 127.0.0.1 (docs/SETTINGS.md:
   // outbound.allow_private_addresses).
   PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES: 'true',

@@ -53,6 +53,7 @@ mod m0044_developer_requests;
 mod m0045_token_refusals;
 mod m0046_client_teams;
 mod m0047_client_stage;
+mod m0048_development_by_default;
 
 pub struct Migrator;
 
@@ -106,6 +107,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0045_token_refusals::Migration),
             Box::new(m0046_client_teams::Migration),
             Box::new(m0047_client_stage::Migration),
+            Box::new(m0048_development_by_default::Migration),
         ]
     }
 }

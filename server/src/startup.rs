@@ -143,6 +143,7 @@ impl Application {
                     refresh_token_secs: settings.tokens.refresh_token_ttl_secs,
                     allow_self_signup: settings.allow_self_signup,
                     require_dpop: settings.dpop.required,
+                    new_clients_in_development: settings.new_clients_in_development,
                 },
                 cache_ttl,
                 clock.clone(),

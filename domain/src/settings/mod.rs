@@ -133,6 +133,8 @@ pub struct FileDefaults {
     pub allow_self_signup: bool,
     /// The settings file's `[dpop] required`.
     pub require_dpop: bool,
+    /// The settings file's `new_clients_in_development` (on unless turned off).
+    pub new_clients_in_development: bool,
 }
 
 /// Every setting an administrator can change at run time, as now in force.
@@ -165,7 +167,8 @@ pub struct RuntimeSettings {
     pub terms: Option<Terms>,
     /// New clients that developers register start in development: only their
     /// team signs in to them until an administrator promotes them (issue 13).
-    /// Off unless turned on, so an upgrade changes nobody's access.
+    /// On unless the settings file or an administrator turns it off; a database
+    /// that held clients before this default keeps it off (migration m0048).
     #[serde(default)]
     pub new_clients_in_development: bool,
     /// Scopes that a client in development adds without an administrator's
@@ -221,7 +224,10 @@ pub async fn load<C: ConnectionTrait>(
             }),
             _ => None,
         },
-        new_clients_in_development: boolean(NEW_CLIENTS_IN_DEVELOPMENT, false),
+        new_clients_in_development: boolean(
+            NEW_CLIENTS_IN_DEVELOPMENT,
+            defaults.new_clients_in_development,
+        ),
         sandbox_scopes: rows
             .get(SANDBOX_SCOPES)
             .map(|v| crate::oauth::scope::ScopeSet::parse(v).to_vec())
@@ -447,6 +453,7 @@ mod tests {
         refresh_token_secs: 30 * 86_400,
         allow_self_signup: false,
         require_dpop: false,
+        new_clients_in_development: true,
     };
 
     #[tokio::test]

@@ -39,6 +39,10 @@ pub struct Settings {
     pub admin_password: Option<SecretString>,
     /// Lets visitors create their own (end-user) accounts.
     pub allow_self_signup: bool,
+    /// New clients that developers register start in development: only their
+    /// team signs in until an administrator promotes them (issue 13). On unless
+    /// turned off here; an administrator's choice in the portal wins over this.
+    pub new_clients_in_development: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
     /// Name of the token claim that carries the user's portal role.
@@ -183,6 +187,7 @@ impl Default for Settings {
             admin_email: "admin@portcullis.localhost".into(),
             admin_password: None,
             allow_self_signup: false,
+            new_clients_in_development: true,
             trust_proxy_headers: false,
             role_claim: "portcullis_role".into(),
             role_scope: "portcullis_role".into(),
@@ -275,6 +280,10 @@ impl fmt::Debug for Settings {
             .field("admin_email", &self.admin_email)
             .field("admin_password", &self.admin_password)
             .field("allow_self_signup", &self.allow_self_signup)
+            .field(
+                "new_clients_in_development",
+                &self.new_clients_in_development,
+            )
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("role_claim", &self.role_claim)
             .field("role_scope", &self.role_scope)

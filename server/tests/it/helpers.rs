@@ -139,6 +139,9 @@ pub fn test_settings(database_url: String) -> Settings {
         // Tests change rows behind the server's back: read the database every time,
         // except in the test that is about the cache.
         cache_ttl_ms: 0,
+        // Most tests have developers' clients admit anyone at once; the lifecycle
+        // tests (`portal::stages`) turn it on, or start with the default.
+        new_clients_in_development: false,
         ..Settings::default()
     }
 }
@@ -227,6 +230,7 @@ pub async fn change_settings(app: &TestApp, change: impl FnOnce(&mut RuntimeSett
             refresh_token_secs: 30 * 86_400,
             allow_self_signup: false,
             require_dpop: false,
+            new_clients_in_development: app.settings.new_clients_in_development,
         },
         std::time::Duration::ZERO,
         Arc::new(domain::platform::clock::SystemClock),

@@ -11,5 +11,6 @@ mod openid_scopes;
 mod requests;
 mod rules;
 mod secrets;
+mod stage_default;
 mod stages;
 mod usage;

@@ -157,7 +157,7 @@ async fn developers_new_clients_start_in_development_only_when_the_setting_is_on
     let (_, olga) = Api::developer(&app, "olga").await;
     let admin = Api::admin(&app).await;
 
-    // Off by default: everyone's new clients are in production.
+    // Off (this harness turns it off in its settings file): new clients are in production.
     let (_, before) = web_client(&olga, "Before").await;
     assert_eq!(before["stage"], "production", "{before}");
 
