@@ -82,34 +82,8 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 BASE="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -u "$CID:$CSECRET" -d grant_type=client_credentials "$BASE/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-lua() { # $1 = basic credentials, $2 = body
-  cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$2"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $(printf '%s' "$1" | base64 -w0)"
-LUA
-}
-
-# Runs wrk RUNS times; prints "rps p50 p99 cpu_us_per_req" of the median run.
-# A second argument "4xx" expects error answers (a device polling a pending request).
-measure() {
-  local url=$1 expect=${2:-} results=()
-  for _ in $(seq "$RUNS"); do
-    local before after out rps p50 p99 n
-    before=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
-    out=$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$url")
-    after=$(awk '{print $14+$15}' "/proc/$SERVER_PID/stat")
-    if [ "$expect" != 4xx ] && grep -q "Non-2xx" <<<"$out"; then echo "error: non-2xx responses during the run" >&2; echo "$out" >&2; exit 1; fi
-    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-    n=$(awk '/requests in/ {print $1}' <<<"$out")
-    local ticks=$((after - before)) hz; hz=$(getconf CLK_TCK)
-    results+=("$rps $p50 $p99 $(python3 -c "print(round($ticks/$hz*1e6/$n))")")
-  done
-  printf '%s\n' "${results[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
-}
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh
 
 lua "$CID:$CSECRET" "grant_type=client_credentials"
 read -r cc_rps cc_p50 cc_p99 cc_cpu < <(measure "$BASE/oauth/token")
