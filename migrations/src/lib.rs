@@ -54,6 +54,8 @@ mod m0045_token_refusals;
 mod m0046_client_teams;
 mod m0047_client_stage;
 mod m0048_development_by_default;
+mod m0049_portal_list_indexes;
+mod m0050_audit_data_client;
 
 pub struct Migrator;
 
@@ -108,6 +110,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0046_client_teams::Migration),
             Box::new(m0047_client_stage::Migration),
             Box::new(m0048_development_by_default::Migration),
+            Box::new(m0049_portal_list_indexes::Migration),
+            Box::new(m0050_audit_data_client::Migration),
         ]
     }
 }

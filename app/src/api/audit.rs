@@ -91,7 +91,10 @@ pub struct AuditPage {
     pub events: Vec<AuditEventView>,
     pub page: u64,
     pub pages: u64,
+    /// Matching events, counted up to `domain::audit::query::COUNT_CAP`.
     pub total: u64,
+    /// More match than `total` says: the count stopped at the cap.
+    pub more: bool,
     pub query: AuditQuery,
     pub event_types: Vec<String>,
 }
@@ -135,7 +138,8 @@ pub async fn list_audit(
     Ok(AuditPage {
         pages: p.pages(),
         page: p.page,
-        total: p.total,
+        total: p.total.min(query::COUNT_CAP),
+        more: p.total > query::COUNT_CAP,
         events: p.items.iter().map(|e| event_view(e, &names)).collect(),
         query: q,
         event_types: domain::audit::EventType::ALL

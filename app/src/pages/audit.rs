@@ -129,7 +129,13 @@ fn EventTable(page: AuditPage) -> impl IntoView {
     };
     view! {
         <p class="mt-4 text-sm text-slate-600">
-            {if page.total == 1 { "1 event".to_owned() } else { format!("{} events", page.total) }}
+            {if page.more {
+                format!("More than {} events: narrow the filters to count them, or export them all.", thousands(page.total))
+            } else if page.total == 1 {
+                "1 event".to_owned()
+            } else {
+                format!("{} events", thousands(page.total))
+            }}
         </p>
         // `stack`: one card per event on a phone (style/tailwind.css).
         <table class="stack mt-2 w-full border-collapse overflow-hidden rounded-lg bg-white text-left text-sm shadow-sm">
@@ -223,4 +229,17 @@ fn PartyView(p: Party) -> impl IntoView {
             None => view! { <span class="break-words">{p.label.clone()}</span> }.into_any(),
         }}
     }
+}
+
+/// `10000` as "10,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -58,6 +58,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
             target_id: Set(r.target_id),
             ip: Set(r.ip),
             data: Set(r.data),
+            data_client: Set(r.data_client),
             seq: Set(Some(r.seq)),
             prev_hash: Set(Some(r.prev_hash)),
             hash: Set(Some(r.hash)),
@@ -80,6 +81,8 @@ pub(crate) struct Linked {
     pub target_id: Option<String>,
     pub ip: Option<String>,
     pub data: String,
+    /// The client `data` names at its top level (m0050): not hashed, derived.
+    pub data_client: Option<String>,
     pub seq: i64,
     pub prev_hash: String,
     pub hash: String,
@@ -131,12 +134,22 @@ pub(crate) fn link(
             target_id,
             ip: event.ip.clone(),
             data,
+            data_client: data_client(&event.data),
             seq,
             prev_hash: std::mem::replace(&mut prev, hash.clone()),
             hash,
         });
     }
     rows
+}
+
+/// The client an event's data names: `client_id`, else `client`, at its top
+/// level, when a string (the same rule as m0050's fill of older events).
+pub(crate) fn data_client(data: &serde_json::Value) -> Option<String> {
+    ["client_id", "client"]
+        .iter()
+        .find_map(|k| data.get(k).and_then(|v| v.as_str()))
+        .map(str::to_owned)
 }
 
 /// What is wrong at the first bad event.

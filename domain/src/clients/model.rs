@@ -210,6 +210,7 @@ pub(crate) fn row(c: &Client) -> client::ActiveModel {
     client::ActiveModel {
         id: Set(c.id.clone()),
         name: Set(m.name.clone()),
+        name_skeleton: Set(Some(crate::platform::lookalike::skeleton_of(&m.name))),
         description: Set(m.description.clone()),
         owner_id: Set(c.owner_id.clone()),
         application_type: Set(m.application_type.as_str().into()),

@@ -15,6 +15,10 @@ pub struct Model {
     /// JSON object: before/after, reason and other event details.
     #[sea_orm(column_type = "Text")]
     pub data: String,
+    /// The client `data` names at its top level (`client_id`, else `client`),
+    /// indexed for the viewer's client filter (m0050). Derived, not hashed.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub data_client: Option<String>,
     /// Position in the hash chain: 1, 2, 3, … without gaps, assigned by the appender.
     pub seq: Option<i64>,
     /// `hash` of the event at `seq - 1` (all zeros for the first).

@@ -97,6 +97,12 @@ pub struct Model {
     pub reviewed_redirect_uris: String,
     /// `development` or `production` (m0047; issue 13's lifecycle states).
     pub stage: String,
+    /// The name's UTS #39 skeleton (`platform::lookalike::skeleton_of`), indexed,
+    /// so look-alike names are found without reading every client (m0049). Written
+    /// with every write of the row; `None` only between m0049 and the fill that
+    /// follows it at start-up.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub name_skeleton: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

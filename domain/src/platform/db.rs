@@ -74,6 +74,10 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
             .await?;
     }
     Migrator::up(&*txn, None).await?;
+    // What m0049 could not compute in SQL: the skeletons of existing client names.
+    crate::platform::lookalike::fill_skeletons(&*txn)
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
     txn.commit().await
 }
 

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use unicode_script::{Script, UnicodeScript};
 use unicode_security::{skeleton, MixedScript};
 
@@ -45,8 +45,8 @@ pub fn mixed_scripts(name: &str) -> Option<Vec<&'static str>> {
     Some(scripts)
 }
 
-/// The warnings to show an administrator about a name, given every client's
-/// `(id, name)`: mixed scripts, and other clients whose names look the same.
+/// The warnings to show an administrator about a name, given the clients whose
+/// names look like it ([`twins_of`]): mixed scripts, and those other clients.
 pub fn warnings_for(id: &str, name: &str, skeletons: &Skeletons) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(scripts) = mixed_scripts(name) {
@@ -76,24 +76,61 @@ pub fn warnings_for(id: &str, name: &str, skeletons: &Skeletons) -> Vec<String> 
     out
 }
 
-/// Every client's name by skeleton.
+/// Clients' `(id, name)` by skeleton.
 pub struct Skeletons(HashMap<String, Vec<(String, String)>>);
 
-/// Reads every client's id and name (two short columns; computing skeletons is
-/// microseconds per name).
-pub async fn client_skeletons<C: ConnectionTrait>(conn: &C) -> DomainResult<Skeletons> {
+/// Every client whose name has the skeleton of one of `names` (the names a page
+/// shows): one indexed read, however many clients there are (m0049).
+pub async fn twins_of<'a, C: ConnectionTrait>(
+    conn: &C,
+    names: impl IntoIterator<Item = &'a str>,
+) -> DomainResult<Skeletons> {
+    let mut wanted: Vec<String> = names.into_iter().map(skeleton_of).collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(Skeletons(map));
+    }
+    let rows: Vec<(String, String, Option<String>)> = client::Entity::find()
+        .select_only()
+        .column(client::Column::Id)
+        .column(client::Column::Name)
+        .column(client::Column::NameSkeleton)
+        .filter(client::Column::NameSkeleton.is_in(wanted))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (id, name, skeleton) in rows {
+        map.entry(skeleton.unwrap_or_else(|| skeleton_of(&name)))
+            .or_default()
+            .push((id, name));
+    }
+    Ok(Skeletons(map))
+}
+
+/// Writes the skeleton of every client that has none (rows from before m0049),
+/// in the caller's transaction; returns how many. Run after the migrations.
+pub async fn fill_skeletons<C: ConnectionTrait>(conn: &C) -> DomainResult<u64> {
     let rows: Vec<(String, String)> = client::Entity::find()
         .select_only()
         .column(client::Column::Id)
         .column(client::Column::Name)
+        .filter(client::Column::NameSkeleton.is_null())
         .into_tuple()
         .all(conn)
         .await?;
-    let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (id, name) in rows {
-        map.entry(skeleton_of(&name)).or_default().push((id, name));
+    for (id, name) in &rows {
+        client::Entity::update_many()
+            .col_expr(
+                client::Column::NameSkeleton,
+                sea_orm::sea_query::Expr::value(skeleton_of(name)),
+            )
+            .filter(client::Column::Id.eq(id.as_str()))
+            .exec(conn)
+            .await?;
     }
-    Ok(Skeletons(map))
+    Ok(rows.len() as u64)
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ mod request_objects;
 mod request_uris;
 mod rest;
 mod rp;
+mod scale_lookups;
 mod second_factor;
 mod sign_in;
 mod statuses;

@@ -65,7 +65,11 @@ pub async fn list_clients(
                 c.origin = Some(document_origin_text(d));
             }
         }
-        let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
+        let all = domain::platform::lookalike::twins_of(
+            &st.db,
+            clients.iter().map(|c| c.metadata.name.as_str()),
+        )
+        .await?;
         for c in &mut clients {
             c.name_warnings =
                 domain::platform::lookalike::warnings_for(&c.id, &c.metadata.name, &all);

@@ -107,7 +107,11 @@ pub async fn list_requests(
         requests.push(v);
     }
     if who.is_admin() && !requests.is_empty() {
-        let all = domain::platform::lookalike::client_skeletons(&st.db).await?;
+        let all = domain::platform::lookalike::twins_of(
+            &st.db,
+            requests.iter().map(|r| r.client_name.as_str()),
+        )
+        .await?;
         for r in &mut requests {
             r.name_warnings =
                 domain::platform::lookalike::warnings_for(&r.client_id, &r.client_name, &all);

@@ -29,7 +29,7 @@ pub(super) struct SqliteSink {
 }
 
 const COLUMNS: &str = "occurred_at, event_type, actor_kind, actor_id, target_kind, \
-                       target_id, ip, data, seq, prev_hash, hash";
+                       target_id, ip, data, data_client, seq, prev_hash, hash";
 
 fn internal(e: sqlx::Error) -> DomainError {
     DomainError::Internal(format!("audit append: {e}"))
@@ -223,7 +223,7 @@ impl SqliteSink {
             .sql
             .entry(rows.len())
             .or_insert_with(|| {
-                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
                 format!("INSERT INTO audit_events ({COLUMNS}) VALUES {values}").into()
             })
             .clone();
@@ -239,6 +239,7 @@ impl SqliteSink {
                 .bind(r.target_id.as_deref())
                 .bind(r.ip.as_deref())
                 .bind(r.data.as_str())
+                .bind(r.data_client.as_deref())
                 .bind(r.seq)
                 .bind(r.prev_hash.as_str())
                 .bind(r.hash.as_str());
