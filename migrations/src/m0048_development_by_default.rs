@@ -7,6 +7,7 @@
 //! An administrator's own choice (a row already there) is left as it is.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -14,11 +15,13 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        // Both databases take the same words (ON CONFLICT: SQLite 3.24+, PostgreSQL 9.5+).
+        // The database's clock: migrations have no `Clock` of their own.
+        let now = match m.get_database_backend() {
+            DbBackend::Postgres => "EXTRACT(EPOCH FROM now())::bigint",
+            _ => "CAST(strftime('%s', 'now') AS INTEGER)",
+        };
+        // Both databases take the same words otherwise (ON CONFLICT: SQLite 3.24+,
+        // PostgreSQL 9.5+).
         m.get_connection()
             .execute_unprepared(&format!(
                 "INSERT INTO server_settings (key, value, updated_at)
