@@ -10,13 +10,9 @@
 # docs/BENCHMARKS.md. Never a pass/fail: numbers only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
-RUNS=${RUNS:-3}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh
+bench_env bench
 [ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
 # Signed JWTs wrk cannot make: DPoP proofs and client assertions, one per request.
 # NO_JWTS=1 leaves out the two rows that need it (and its build).
@@ -24,18 +20,8 @@ command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required
 BIN="$CARGO_TARGET_DIR/release/portcullis"
 PROOFS="${PROOFS:-$CARGO_TARGET_DIR/release/examples/bench_proofs}"
 
-WORK=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
-export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
-export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
-export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
-export PORTCULLIS_BIND="127.0.0.1:$PORT"
-export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
-export PORTCULLIS_LOG__LEVEL=warn
 # The private_key_jwt client's JWKS is served on loopback by this script.
 export PORTCULLIS_OUTBOUND__ALLOW_PRIVATE_ADDRESSES=true
-SERVER_PID=""
 JWKS_PID=""
 NODE_PID=""
 cleanup() {
@@ -68,7 +54,7 @@ XID=$(awk '/^client_id:/ {print $2}' <<<"$out"); XSECRET=$(awk '/^client_secret:
 printf 'bench person password 42' | "$BIN" user add --username benchperson --email bench@example.edu --display-name "Bench person" >/dev/null
 # A key-only client (private_key_jwt, RFC 7523) whose JWKS a local web server serves.
 mkdir -p "$WORK/keys"
-JWKS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+JWKS_PORT=$(free_port)
 taskset -c 0 python3 -m http.server "$JWKS_PORT" --bind 127.0.0.1 --directory "$WORK/keys" >/dev/null 2>&1 &
 JWKS_PID=$!
 out=$(client "bench keys" --scope registrations:read --token-endpoint-auth-method private_key_jwt \
@@ -81,9 +67,6 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 
 BASE="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -u "$CID:$CSECRET" -d grant_type=client_credentials "$BASE/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-
-# shellcheck source=scripts/bench_lib.sh
-. scripts/bench_lib.sh
 
 lua "$CID:$CSECRET" "grant_type=client_credentials"
 read -r cc_rps cc_p50 cc_p99 cc_cpu < <(measure "$BASE/oauth/token")

@@ -31,30 +31,15 @@
 # registered for ES256 ID tokens (`--id-token-signed-response-alg ES256`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
-RUNS=${RUNS:-3}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh
 MAX_ERRORS=${MAX_ERRORS:-5}
 SESSIONS=${SESSIONS:-32}
 ALGS=${ALGS:-RS256 ES256}
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+bench_env bench-flow
 [ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
 BIN=${BIN:-$CARGO_TARGET_DIR/release/portcullis}
 
-WORK=$(mktemp -d /tmp/portcullis-bench-flow.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port)
-export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
-export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
-export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
-export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
-export PORTCULLIS_BIND="127.0.0.1:$PORT"
-export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
-export PORTCULLIS_LOG__LEVEL=warn
-SERVER_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
   rm -rf "$WORK"
@@ -80,7 +65,7 @@ query() { # $1 = client_id: the authorization request's query
 # Runs wrk RUNS times with scripts/flow.lua; prints "flows/s p50 p99 cpu_us_per_flow"
 # of the median run. $1 = base URL, $2 = authorize path?query, $3 = token path,
 # $4 = client id, $5 = client secret, $6 = file of session cookies, one a line.
-measure() {
+measure_flows() {
   local basic results=()
   basic=$(printf '%s:%s' "$4" "$5" | base64 -w0)
   for run in $(seq "$RUNS"); do
@@ -137,7 +122,7 @@ for alg in $ALGS; do
   # shellcheck disable=SC2086 # one argument per person
   taskset -c 0 python3 scripts/flow_session.py "$BASE$AUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/cookies-$alg"
   echo "Portcullis, $alg ID tokens:" >&2
-  PC[$alg]=$(measure "$BASE" "$AUTHORIZE" /oauth/token "${CID[$alg]}" "${CSECRET[$alg]}" "$WORK/cookies-$alg")
+  PC[$alg]=$(measure_flows "$BASE" "$AUTHORIZE" /oauth/token "${CID[$alg]}" "${CSECRET[$alg]}" "$WORK/cookies-$alg")
 done
 
 # The comparison: oidc-provider from npm on Node.js 22 (both installed into a cache
@@ -156,7 +141,7 @@ if [ "${NO_COMPARE:-}" != 1 ]; then
     # shellcheck disable=SC2086 # one argument per person
     taskset -c 0 python3 scripts/flow_session.py "$NBASE$NAUTHORIZE" "$REDIRECT" "$PASSWORD" $PEOPLE >"$WORK/node-cookies-$alg"
     echo "oidc-provider, $alg ID tokens:" >&2
-    OP[$alg]=$(measure "$NBASE" "$NAUTHORIZE" /token "$ncid" "$NSECRET" "$WORK/node-cookies-$alg")
+    OP[$alg]=$(measure_flows "$NBASE" "$NAUTHORIZE" /token "$ncid" "$NSECRET" "$WORK/node-cookies-$alg")
   done
   NODE_VERSION=$("$NODE22" --version)
 fi

@@ -1,9 +1,35 @@
-# Sourced by scripts/bench.sh and scripts/bench_scale.sh: one wrk load, measured.
-# Uses WORK (a scratch folder), SERVER_PID (the server's process, for its CPU
-# time), RUNS, DURATION and CONNECTIONS.
+# Sourced by scripts/bench.sh, bench_flow.sh and bench_scale.sh (from the
+# repository's root): the common start, and one wrk load, measured.
 #
+#   bench_env STEM         # wrk and taskset present; RUNS, DURATION, CONNECTIONS
+#                          # defaulted; a scratch folder WORK; a free PORT; the
+#                          # server's settings for a fresh SQLite database there
+#   free_port              # prints a free loopback port
 #   lua CREDENTIALS BODY   # writes $WORK/post.lua: POST BODY with HTTP Basic
 #   measure URL [4xx]      # "rps p50 p99 cpu_us_per_req" of the median of RUNS runs
+#                          # (SERVER_PID: the server's process, for its CPU time)
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+SERVER_PID=""
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+bench_env() {
+  command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+  WORK=$(mktemp -d "/tmp/portcullis-$1.XXXXXX")
+  PORT=$(free_port)
+  export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
+  export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
+  export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
+  export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
+  export PORTCULLIS_BIND="127.0.0.1:$PORT"
+  export PORTCULLIS_ADMIN_PASSWORD="bench admin password"
+  export PORTCULLIS_LOG__LEVEL=warn
+}
 
 lua() { # $1 = basic credentials, $2 = body
   cat > "$WORK/post.lua" <<LUA

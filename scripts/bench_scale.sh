@@ -20,28 +20,14 @@
 #   SKIP_BUILD=1 EVENTS=100000 TOKENS=100000 RUNS=1 DURATION=3s scripts/bench_scale.sh  # a quick check
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis/target}"
-RUNS=${RUNS:-3}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh
 PAGE_REQUESTS=${PAGE_REQUESTS:-50}
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v taskset >/dev/null || { echo "error: taskset (util-linux) is required" >&2; exit 1; }
+bench_env bench-scale
 [ "${SKIP_BUILD:-}" = 1 ] || cargo leptos build --release >/dev/null
 BIN=${BIN:-$CARGO_TARGET_DIR/release/portcullis}
 
-WORK=$(mktemp -d /tmp/portcullis-bench-scale.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export PORTCULLIS_DATABASE_URL="sqlite://$WORK/bench.db"
-export PORTCULLIS_SESSION_SECRET="bench-session-secret-0123456789abcdefghij"
-export PORTCULLIS_KEY_ENCRYPTION_KEY="bench-key-encryption-key-0123456789abcdef"
-export PORTCULLIS_ISSUER="http://127.0.0.1:$PORT"
-export PORTCULLIS_BIND="127.0.0.1:$PORT"
-ADMIN_PASSWORD="bench admin password"
-export PORTCULLIS_ADMIN_PASSWORD="$ADMIN_PASSWORD"
-export PORTCULLIS_LOG__LEVEL=warn
-SERVER_PID=""
+ADMIN_PASSWORD=$PORTCULLIS_ADMIN_PASSWORD
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
   rm -rf "$WORK"
@@ -63,8 +49,6 @@ out=$("$BIN" client add --name "bench service" --type service --scope registrati
 CID=$(awk '/^client_id:/ {print $2}' <<<"$out"); CSECRET=$(awk '/^client_secret:/ {print $2}' <<<"$out")
 BASE="http://127.0.0.1:$PORT"
 
-# shellcheck source=scripts/bench_lib.sh
-. scripts/bench_lib.sh
 lua "$CID:$CSECRET" "grant_type=client_credentials"
 
 serve

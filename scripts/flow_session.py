@@ -71,22 +71,36 @@ def fail(msg):
     sys.exit(1)
 
 
-def session(authorize, redirect_uri, username, password, verbose):
-    """Signs `username` in and consents; returns the Cookie header value."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+class Browser:
+    """A cookie jar that follows no redirect (also used by scripts/page_times.py)."""
 
-    def send(url, data=None):
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def send(self, url, data=None):
         """One request, no redirect followed: (status, Location or None, body)."""
         # A browser's Accept: the sign-in form's server function answers a plain
         # form post (text/html) with a redirect, a script's call with data.
         req = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode() if data is not None else None,
                                      headers={"Accept": "text/html,application/xhtml+xml"})
         try:
-            with opener.open(req, timeout=30) as r:
+            with self.opener.open(req, timeout=30) as r:
                 return r.status, r.headers.get("Location"), r.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as e:  # 3xx (not followed) and 4xx/5xx land here
             return e.code, e.headers.get("Location"), e.read().decode("utf-8", "replace")
+
+    def cookie_for(self, url):
+        """The Cookie header a browser would send to `url`."""
+        probe = urllib.request.Request(url)
+        self.jar.add_cookie_header(probe)
+        return probe.get_header("Cookie")
+
+
+def session(authorize, redirect_uri, username, password, verbose):
+    """Signs `username` in and consents; returns the Cookie header value."""
+    browser = Browser()
+    send = browser.send
 
     def code_in(location):
         if location and location.startswith(redirect_uri):
@@ -148,9 +162,7 @@ def session(authorize, redirect_uri, username, password, verbose):
               file=sys.stderr)
     # The cookies a browser would send to the authorization endpoint (not, say, a
     # cookie scoped to an interaction's path).
-    probe = urllib.request.Request(authorize)
-    jar.add_cookie_header(probe)
-    cookie = probe.get_header("Cookie")
+    cookie = browser.cookie_for(authorize)
     if not cookie:
         fail("no cookie for the authorization endpoint")
     return cookie

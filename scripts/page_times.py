@@ -14,26 +14,13 @@ import statistics
 import sys
 import time
 import urllib.parse
-import urllib.request
-import http.cookiejar
 
-from flow_session import Forms, NoRedirect, fail
+from flow_session import Browser, Forms, fail
 
 
 def sign_in(base, username, password):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-
-    def send(url, data=None):
-        req = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode() if data is not None else None,
-                                     headers={"Accept": "text/html"})
-        try:
-            with opener.open(req, timeout=30) as r:
-                return r.status, r.headers.get("Location"), r.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers.get("Location"), e.read().decode("utf-8", "replace")
-
-    status, _, body = send(f"{base}/login")
+    browser = Browser()
+    status, _, body = browser.send(f"{base}/login")
     if status != 200:
         fail(f"/login answered {status}")
     parser = Forms()
@@ -42,12 +29,10 @@ def sign_in(base, username, password):
     if form is None:
         fail("no sign-in form on /login")
     data = dict(form["fields"], username=username, password=password)
-    status, location, body = send(urllib.parse.urljoin(f"{base}/login", form["action"] or "/login"), data)
+    status, _, body = browser.send(urllib.parse.urljoin(f"{base}/login", form["action"] or "/login"), data)
     if not (300 <= status < 400):
         fail(f"signing in answered {status}: {body[:300]}")
-    probe = urllib.request.Request(f"{base}/")
-    jar.add_cookie_header(probe)
-    return probe.get_header("Cookie")
+    return browser.cookie_for(f"{base}/")
 
 
 def main():

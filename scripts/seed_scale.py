@@ -9,7 +9,8 @@ script copies real rows where it can, so the copies look like what the server wr
 Adds, in one transaction each (sizes from the environment, these the defaults):
   DEVELOPERS=1000    developer accounts (`scale-dev-N`, no password)
   CLIENTS=10000      clients, copies of the newest client, each owned by a developer
-                     (ten each with the defaults)
+                     (ten each with the defaults); their name skeletons are left for
+                     the server to fill at start-up
   REQUESTS=100000    change requests over those clients: the first 1,000 pending (one
                      per client), the rest decided (a third rejected)
   EVENTS=10000000    `token.issued` audit events by those clients over 120 days,
@@ -83,6 +84,9 @@ def main():
     step("clients", clients, copies("clients", "SELECT * FROM clients ORDER BY created_at DESC LIMIT 1", clients, {
         "id": "'scale-client-' || i",
         "name": "'Scale app ' || i",
+        # Computed by the server at start-up (domain::platform::lookalike), as for
+        # clients from before m0049.
+        "name_skeleton": "NULL",
         "owner_id": dev,
         "created_at": f"{now} - i * 600",
         "updated_at": f"{now} - i * 600",
@@ -112,6 +116,10 @@ def main():
             "id": "NULL",
             "occurred_at": f"{now - span} + i * {span} / {events}",
             "actor_id": client,
+            # The copied event names its own client as target and in its data.
+            "target_id": f"CASE WHEN t.target_kind = 'client' THEN {client} ELSE t.target_id END",
+            "data": f"replace(t.data, t.actor_id, {client})",
+            "data_client": f"CASE WHEN t.data_client IS NULL THEN NULL ELSE {client} END",
             "seq": f"{last_seq} + i",
             "prev_hash": f"printf('%064x', {last_seq} + i - 1)",
             "hash": f"printf('%064x', {last_seq} + i)",
